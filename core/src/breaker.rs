@@ -1,0 +1,1057 @@
+//! The circuit breaker. Every transition lives in this file, in [`CircuitBreaker::decide`]: one
+//! `match` over (state, input) that reads as the state diagram.
+//!
+//! ```text
+//! CLOSED    --trip (consecutive failures | failure rate | slow-call rate)--> OPEN
+//! OPEN      --reset timeout elapsed (checked on acquire / handle_timeout)--> HALF_OPEN
+//! HALF_OPEN --a probe fails, or is slow when slow calls can trip---------> OPEN (open longer)
+//! HALF_OPEN --successThreshold probes succeed------------------------------> CLOSED
+//! any       --open() / forceOpen() (isolate) / reset() / disable()------> OPEN / FORCED_OPEN / CLOSED / DISABLED
+//! ```
+//!
+//! # Driver contract (sans-I/O, after quinn-proto)
+//! Time is monotonic milliseconds passed in; an earlier or NaN `now` counts as the latest seen.
+//! - **Inputs**: `try_acquire(now)` before each call → a [`Permit`] or a [`Rejection`]. After the
+//!   call, exactly one of `record_success(now, permit, duration)`, `record_failure(now, permit,
+//!   duration)` or `release(now, permit)` (cancelled, or an outcome that should not count).
+//!   Every permit must be given back once; a permit given back twice is refused with
+//!   `INVALID_PERMIT`.
+//! - **Timers**: `poll_timeout()` is the next deadline (the end of the open period);
+//!   `handle_timeout(now)` performs a due transition. `try_acquire` and `state_at` call it, so
+//!   a shell without timers only misses the moment of the HALF_OPEN event, not the behaviour.
+//! - **Outputs**: `poll_event()` drains state changes in order; call it after any input.
+//! - **Getters**: `state()`, `stats(now)`, `remaining_open_ms(now)`, `config()`.
+//! - **Mutators**: `open`, `force_open` (`isolate`), `reset`, `disable`, `restore`.
+//!
+//! No allocation after construction on the acquire/record path.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::backoff::pow_capped;
+use crate::defaults;
+use crate::error::{fmt_num, Result, SeawallError};
+use crate::options::{spec, OptionReader, OptionSpec, Options, TimeUnit};
+use crate::permit::SlotTable;
+use crate::window::{Counts, Window, WindowConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CircuitState {
+    Closed,
+    Open,
+    HalfOpen,
+    /// Held open until `reset()` (Resilience4j FORCED_OPEN, cockatiel `isolate()`).
+    ForcedOpen,
+    /// Lets every call through and never trips.
+    Disabled,
+}
+
+impl CircuitState {
+    pub const ALL: [CircuitState; 5] =
+        [CircuitState::Closed, CircuitState::Open, CircuitState::HalfOpen, CircuitState::ForcedOpen, CircuitState::Disabled];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "CLOSED",
+            CircuitState::Open => "OPEN",
+            CircuitState::HalfOpen => "HALF_OPEN",
+            CircuitState::ForcedOpen => "FORCED_OPEN",
+            CircuitState::Disabled => "DISABLED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CircuitState> {
+        CircuitState::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// A small number for FFI and the Prometheus state gauge.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(c: u8) -> Option<CircuitState> {
+        CircuitState::ALL.get(c as usize).copied()
+    }
+
+    /// Whether calls are refused in this state (half-open refuses once its probes are taken).
+    pub const fn is_rejecting(self) -> bool {
+        matches!(self, CircuitState::Open | CircuitState::ForcedOpen)
+    }
+}
+
+/// Why a transition happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TransitionReason {
+    ConsecutiveFailures,
+    FailureRate,
+    SlowCallRate,
+    ResetTimeoutElapsed,
+    ProbeFailed,
+    ProbeSlow,
+    ProbesSucceeded,
+    ManualOpen,
+    ForcedOpen,
+    ManualReset,
+    Disabled,
+    Restored,
+}
+
+impl TransitionReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransitionReason::ConsecutiveFailures => "CONSECUTIVE_FAILURES",
+            TransitionReason::FailureRate => "FAILURE_RATE",
+            TransitionReason::SlowCallRate => "SLOW_CALL_RATE",
+            TransitionReason::ResetTimeoutElapsed => "RESET_TIMEOUT_ELAPSED",
+            TransitionReason::ProbeFailed => "PROBE_FAILED",
+            TransitionReason::ProbeSlow => "PROBE_SLOW",
+            TransitionReason::ProbesSucceeded => "PROBES_SUCCEEDED",
+            TransitionReason::ManualOpen => "MANUAL_OPEN",
+            TransitionReason::ForcedOpen => "FORCED_OPEN",
+            TransitionReason::ManualReset => "MANUAL_RESET",
+            TransitionReason::Disabled => "DISABLED",
+            TransitionReason::Restored => "RESTORED",
+        }
+    }
+}
+
+/// One state change, drained by the shell with `poll_event`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StateChange {
+    pub from: CircuitState,
+    pub to: CircuitState,
+    pub at: f64,
+    pub reason: TransitionReason,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakerConfig {
+    /// Consecutive failures that trip a closed breaker; `None` turns the rule off.
+    pub failure_threshold: Option<u32>,
+    /// Failure fraction over the window that trips it (once `volume_threshold` calls are in).
+    pub failure_rate_threshold: Option<f64>,
+    /// A call longer than this is slow.
+    pub slow_call_duration_ms: Option<f64>,
+    /// Slow fraction over the window that trips it.
+    pub slow_call_rate_threshold: Option<f64>,
+    pub volume_threshold: u32,
+    pub window: WindowConfig,
+    pub success_threshold: u32,
+    pub half_open_max_calls: u32,
+    pub reset_timeout_ms: f64,
+    /// Each failed probe multiplies the next open period by this (seed 002's backoff).
+    pub reset_backoff_multiplier: f64,
+    pub max_reset_timeout_ms: f64,
+    /// Per-call timeout the shells apply (seed 003 `timeout`, seed 004 `requestTimeout`).
+    pub call_timeout_ms: Option<f64>,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            failure_threshold: Some(defaults::FAILURE_THRESHOLD),
+            failure_rate_threshold: None,
+            slow_call_duration_ms: None,
+            slow_call_rate_threshold: None,
+            volume_threshold: defaults::VOLUME_THRESHOLD,
+            window: WindowConfig::Time { duration_ms: defaults::WINDOW_DURATION_MS, buckets: defaults::WINDOW_BUCKETS },
+            success_threshold: defaults::SUCCESS_THRESHOLD,
+            half_open_max_calls: defaults::HALF_OPEN_MAX_CALLS,
+            reset_timeout_ms: defaults::RESET_TIMEOUT_MS,
+            reset_backoff_multiplier: defaults::RESET_BACKOFF_MULTIPLIER,
+            max_reset_timeout_ms: defaults::MAX_RESET_TIMEOUT_MS,
+            call_timeout_ms: None,
+        }
+    }
+}
+
+pub const BREAKER_OPTIONS: &[OptionSpec] = &[
+    spec("failureThreshold", &["consecutiveFailures", "maxFailures"]),
+    spec("failureRateThreshold", &["errorRateThreshold"]),
+    spec("volumeThreshold", &["minimumThroughput", "minimumNumberOfCalls", "minimumRequests"]),
+    spec("windowDuration", &["samplingDuration", "slidingWindowDuration"]),
+    spec("windowBuckets", &["rollingCountBuckets"]),
+    spec("windowSize", &["slidingWindowSize"]),
+    spec("slowCallDurationThreshold", &[]),
+    spec("slowCallRateThreshold", &[]),
+    spec("successThreshold", &[]),
+    spec("halfOpenMaxCalls", &["halfOpenRequests", "permittedCallsInHalfOpenState"]),
+    spec("resetTimeout", &["recoveryTimeout", "halfOpenAfter", "openTimeout", "waitDurationInOpenState"]),
+    spec("resetBackoffMultiplier", &["openBackoffMultiplier"]),
+    spec("maxResetTimeout", &["maxOpenTimeout"]),
+    spec("timeout", &["requestTimeout", "callTimeout"]),
+    // Kept by the shells.
+    spec("name", &[]),
+    spec("onStateChange", &[]),
+    spec("onOpen", &[]),
+    spec("onClose", &[]),
+    spec("onHalfOpen", &[]),
+    spec("isFailure", &["shouldCount", "errorFilter"]),
+];
+
+const MAX_COUNT: u32 = 1_000_000;
+
+impl BreakerConfig {
+    /// Reads breaker options. If a rate threshold is given and `failureThreshold` is not, the
+    /// consecutive-failure rule is off (rates alone decide); `failureThreshold: null` turns it
+    /// off explicitly.
+    pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
+        let r = OptionReader::new(opts, BREAKER_OPTIONS, "a circuit breaker", unit)?;
+        Self::from_reader(&r)
+    }
+
+    pub(crate) fn from_reader(r: &OptionReader<'_>) -> Result<Self> {
+        let d = BreakerConfig::default();
+        let failure_rate_threshold = r.ratio("failureRateThreshold")?;
+        let slow_call_rate_threshold = r.ratio("slowCallRateThreshold")?;
+        let failure_threshold = match r.count("failureThreshold", 1, MAX_COUNT)? {
+            Some(n) => Some(n),
+            None if r.is_null("failureThreshold") => None,
+            None if failure_rate_threshold.is_some() || slow_call_rate_threshold.is_some() => None,
+            None => d.failure_threshold,
+        };
+        let duration = r.duration("windowDuration", false)?;
+        let buckets = r.count("windowBuckets", 1, 1000)?;
+        let size = r.count("windowSize", 1, MAX_COUNT)?;
+        let window = match (size, duration, buckets) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(SeawallError::wrong_type(
+                    r.spelling("windowSize"),
+                    fmt_num(size.unwrap_or(0) as f64),
+                    "either windowSize (count window) or windowDuration/windowBuckets (time window), not both",
+                ))
+            }
+            (Some(size), None, None) => WindowConfig::Count { size },
+            (None, duration, buckets) => WindowConfig::Time {
+                duration_ms: duration.unwrap_or(defaults::WINDOW_DURATION_MS),
+                buckets: buckets.unwrap_or(defaults::WINDOW_BUCKETS),
+            },
+        };
+        for cb in ["onStateChange", "onOpen", "onClose", "onHalfOpen", "isFailure"] {
+            r.callback(cb)?;
+        }
+        r.text("name")?;
+        let reset_timeout_ms = r.duration("resetTimeout", false)?.unwrap_or(d.reset_timeout_ms);
+        let cfg = BreakerConfig {
+            failure_threshold,
+            failure_rate_threshold,
+            slow_call_duration_ms: r.duration("slowCallDurationThreshold", false)?,
+            slow_call_rate_threshold,
+            volume_threshold: r.count("volumeThreshold", 1, MAX_COUNT)?.unwrap_or(d.volume_threshold),
+            window,
+            success_threshold: r.count("successThreshold", 1, MAX_COUNT)?.unwrap_or(d.success_threshold),
+            half_open_max_calls: r.count("halfOpenMaxCalls", 1, defaults::MAX_SLOTS)?.unwrap_or(d.half_open_max_calls),
+            reset_timeout_ms,
+            reset_backoff_multiplier: r
+                .number_in("resetBackoffMultiplier", "a number ≥ 1", |x| x >= 1.0)?
+                .unwrap_or(d.reset_backoff_multiplier),
+            max_reset_timeout_ms: r
+                .duration("maxResetTimeout", false)?
+                .unwrap_or(d.max_reset_timeout_ms.max(reset_timeout_ms)),
+            call_timeout_ms: r.duration("timeout", false)?,
+        };
+        cfg.check(&|c| r.spelling(c).to_string())?;
+        Ok(cfg)
+    }
+
+    /// Checks values and their relations; `name` maps canonical names to the caller's.
+    pub fn check(&self, name: &dyn Fn(&'static str) -> String) -> Result<()> {
+        let count = |opt: &'static str, v: u32, min: u32, max: u32| {
+            if v < min || v > max {
+                Err(SeawallError::out_of_range(&name(opt), fmt_num(v as f64), &format!("a whole number from {min} to {max}")))
+            } else {
+                Ok(())
+            }
+        };
+        let positive = |opt: &'static str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(SeawallError::out_of_range(&name(opt), fmt_num(v), "a finite duration > 0"))
+            }
+        };
+        let ratio = |opt: &'static str, v: f64| {
+            if v > 0.0 && v <= 1.0 {
+                Ok(())
+            } else {
+                Err(SeawallError::out_of_range(&name(opt), fmt_num(v), "a fraction greater than 0 and at most 1"))
+            }
+        };
+        if let Some(n) = self.failure_threshold {
+            count("failureThreshold", n, 1, MAX_COUNT)?;
+        }
+        if let Some(x) = self.failure_rate_threshold {
+            ratio("failureRateThreshold", x)?;
+        }
+        if let Some(x) = self.slow_call_rate_threshold {
+            ratio("slowCallRateThreshold", x)?;
+            if self.slow_call_duration_ms.is_none() {
+                return Err(SeawallError::wrong_type(
+                    &name("slowCallRateThreshold"),
+                    fmt_num(x),
+                    "slowCallDurationThreshold to be set as well (which calls are slow?)",
+                ));
+            }
+        }
+        if let Some(x) = self.slow_call_duration_ms {
+            positive("slowCallDurationThreshold", x)?;
+        }
+        if self.failure_threshold.is_none() && self.failure_rate_threshold.is_none() && self.slow_call_rate_threshold.is_none() {
+            return Err(SeawallError::wrong_type(
+                &name("failureThreshold"),
+                "null",
+                "at least one way to trip: failureThreshold, failureRateThreshold or slowCallRateThreshold",
+            ));
+        }
+        count("volumeThreshold", self.volume_threshold, 1, MAX_COUNT)?;
+        match self.window {
+            WindowConfig::Time { duration_ms, buckets } => {
+                positive("windowDuration", duration_ms)?;
+                count("windowBuckets", buckets, 1, 1000)?;
+            }
+            WindowConfig::Count { size } => count("windowSize", size, 1, MAX_COUNT)?,
+        }
+        count("successThreshold", self.success_threshold, 1, MAX_COUNT)?;
+        count("halfOpenMaxCalls", self.half_open_max_calls, 1, defaults::MAX_SLOTS)?;
+        positive("resetTimeout", self.reset_timeout_ms)?;
+        if !(self.reset_backoff_multiplier.is_finite() && self.reset_backoff_multiplier >= 1.0) {
+            return Err(SeawallError::out_of_range(&name("resetBackoffMultiplier"), fmt_num(self.reset_backoff_multiplier), "a number ≥ 1"));
+        }
+        positive("maxResetTimeout", self.max_reset_timeout_ms)?;
+        if self.max_reset_timeout_ms < self.reset_timeout_ms {
+            return Err(SeawallError::out_of_range(
+                &name("maxResetTimeout"),
+                fmt_num(self.max_reset_timeout_ms),
+                &format!("a duration ≥ resetTimeout ({})", fmt_num(self.reset_timeout_ms)),
+            ));
+        }
+        if let Some(t) = self.call_timeout_ms {
+            positive("timeout", t)?;
+        }
+        Ok(())
+    }
+}
+
+/// Leave to make one call. `raw()` crosses FFI as a number (0 for an ordinary call, probe
+/// tokens from 1), exact in a JS double.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permit(u64);
+
+impl Permit {
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+    pub const fn from_raw(raw: u64) -> Permit {
+        Permit(raw)
+    }
+    pub const fn is_probe(self) -> bool {
+        self.0 != 0
+    }
+}
+
+/// A refused call: the state that refused it and, when known, how long until it may pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rejection {
+    pub state: CircuitState,
+    /// `None` when forced open (until someone resets it) or half-open with every probe taken.
+    pub retry_after_ms: Option<f64>,
+}
+
+impl Rejection {
+    /// The user-facing message (seed 002): starts with "Circuit breaker" and says when to retry.
+    pub fn message(&self, name: &str) -> String {
+        let who = if name.is_empty() { String::new() } else { format!(" '{name}'") };
+        match (self.state, self.retry_after_ms) {
+            (CircuitState::HalfOpen, _) => {
+                format!("Circuit breaker{who} is half-open and its trial calls are in flight; try again shortly")
+            }
+            (CircuitState::ForcedOpen, _) => format!("Circuit breaker{who} is forced open; calls are refused until it is reset"),
+            (_, Some(ms)) => {
+                let secs = (ms / 1000.0).ceil().max(0.0);
+                format!("Circuit breaker{who} is open; try again in {} seconds", fmt_num(secs))
+            }
+            (_, None) => format!("Circuit breaker{who} is open"),
+        }
+    }
+}
+
+/// How a finished call went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    Success,
+    Failure,
+    /// Neither: cancelled, or an outcome the shell was told not to count (a 4xx).
+    Ignored,
+}
+
+/// What the transition table is asked about.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Input {
+    TimerElapsed,
+    /// A recorded outcome. `current_probe`: a probe of this half-open period. `trip`: in CLOSED,
+    /// the rule the outcome broke. `bad_probe`: in HALF_OPEN, why the probe counts as failed.
+    Outcome { current_probe: bool, trip: Option<TransitionReason>, bad_probe: Option<TransitionReason> },
+    Open,
+    ForceOpen,
+    Reset,
+    Disable,
+}
+
+/// Counters since creation (or the last `reset`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    pub total_calls: u64,
+    pub successful_calls: u64,
+    pub failed_calls: u64,
+    pub rejected_calls: u64,
+    pub ignored_calls: u64,
+    pub slow_calls: u64,
+    pub state_changes: u64,
+}
+
+/// A read-only snapshot for `getStats()` / metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakerStats {
+    pub state: CircuitState,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub consecutive_failures: u32,
+    pub consecutive_successes: u32,
+    pub last_failure_at: Option<f64>,
+    pub last_success_at: Option<f64>,
+    pub opened_at: Option<f64>,
+    /// When an open breaker will let a probe through.
+    pub next_attempt_at: Option<f64>,
+    pub open_count: u32,
+    pub in_flight: u32,
+    pub half_open_in_flight: u32,
+    pub window_calls: u32,
+    pub window_failures: u32,
+    pub window_slow_calls: u32,
+    pub failure_rate: f64,
+    pub slow_call_rate: f64,
+    pub dropped_events: u64,
+}
+
+/// Saved breaker state (seed 002's persistent metrics). Times are stored as ages relative to
+/// the moment of saving, because monotonic clocks do not survive a restart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakerSnapshot {
+    pub version: u32,
+    pub state: CircuitState,
+    pub open_remaining_ms: Option<f64>,
+    pub open_count: u32,
+    pub consecutive_failures: u32,
+    pub consecutive_successes: u32,
+    pub totals: Totals,
+    pub last_failure_age_ms: Option<f64>,
+    pub last_success_age_ms: Option<f64>,
+    pub window: Vec<Counts>,
+}
+
+const EVENT_QUEUE_LIMIT: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct CircuitBreaker {
+    config: BreakerConfig,
+    state: CircuitState,
+    now: f64,
+    open_until: f64,
+    opened_at: Option<f64>,
+    /// Opens since the breaker last closed; grows the open period when a multiplier is set.
+    open_count: u32,
+    probes: SlotTable,
+    half_open_successes: u32,
+    window: Window,
+    consecutive_failures: u32,
+    consecutive_successes: u32,
+    last_failure_at: Option<f64>,
+    last_success_at: Option<f64>,
+    in_flight: u32,
+    totals: Totals,
+    events: VecDeque<StateChange>,
+    dropped_events: u64,
+}
+
+impl CircuitBreaker {
+    /// A closed breaker. The config is checked (use `from_options` for user input).
+    pub fn new(config: BreakerConfig) -> Result<Self> {
+        config.check(&|c| c.to_string())?;
+        Ok(CircuitBreaker {
+            probes: SlotTable::new(config.half_open_max_calls),
+            window: Window::new(config.window),
+            config,
+            state: CircuitState::Closed,
+            now: f64::NEG_INFINITY,
+            open_until: 0.0,
+            opened_at: None,
+            open_count: 0,
+            half_open_successes: 0,
+            consecutive_failures: 0,
+            consecutive_successes: 0,
+            last_failure_at: None,
+            last_success_at: None,
+            in_flight: 0,
+            totals: Totals::default(),
+            events: VecDeque::with_capacity(EVENT_QUEUE_LIMIT),
+            dropped_events: 0,
+        })
+    }
+
+    pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
+        Self::new(BreakerConfig::from_options(opts, unit)?)
+    }
+
+    pub fn config(&self) -> &BreakerConfig {
+        &self.config
+    }
+
+    pub fn state(&self) -> CircuitState {
+        self.state
+    }
+
+    /// The state at `now`, after any due OPEN → HALF_OPEN transition.
+    pub fn state_at(&mut self, now: f64) -> CircuitState {
+        self.handle_timeout(now);
+        self.state
+    }
+
+    /// Clock readings never go backwards here: an earlier or NaN time counts as the latest.
+    fn tick(&mut self, now: f64) -> f64 {
+        if now > self.now {
+            self.now = now;
+        }
+        if self.now.is_finite() {
+            self.now
+        } else {
+            0.0
+        }
+    }
+
+    // ---- the transition table -------------------------------------------------------------
+
+    fn decide(&self, input: Input) -> Option<(CircuitState, TransitionReason)> {
+        use CircuitState::*;
+        use TransitionReason as R;
+        match (self.state, input) {
+            (Open, Input::TimerElapsed) => Some((HalfOpen, R::ResetTimeoutElapsed)),
+            (Closed | HalfOpen | ForcedOpen | Disabled, Input::TimerElapsed) => None,
+
+            (Closed, Input::Outcome { trip: Some(reason), .. }) => Some((Open, reason)),
+            (HalfOpen, Input::Outcome { current_probe: true, bad_probe: Some(reason), .. }) => Some((Open, reason)),
+            (HalfOpen, Input::Outcome { current_probe: true, bad_probe: None, .. })
+                if self.half_open_successes >= self.config.success_threshold =>
+            {
+                Some((Closed, R::ProbesSucceeded))
+            }
+            (Closed | Open | HalfOpen | ForcedOpen | Disabled, Input::Outcome { .. }) => None,
+
+            (Closed | Open | HalfOpen | ForcedOpen | Disabled, Input::Open) => Some((Open, R::ManualOpen)),
+            (ForcedOpen, Input::ForceOpen) => None,
+            (Closed | Open | HalfOpen | Disabled, Input::ForceOpen) => Some((ForcedOpen, R::ForcedOpen)),
+            (Closed, Input::Reset) => None,
+            (Open | HalfOpen | ForcedOpen | Disabled, Input::Reset) => Some((Closed, R::ManualReset)),
+            (Disabled, Input::Disable) => None,
+            (Closed | Open | HalfOpen | ForcedOpen, Input::Disable) => Some((Disabled, R::Disabled)),
+        }
+    }
+
+    /// Runs the table and, on a transition, the entry actions of the new state.
+    fn step(&mut self, now: f64, input: Input) {
+        let Some((to, reason)) = self.decide(input) else { return };
+        let from = self.state;
+        // An OPEN → HALF_OPEN change happened when the open period ended, not when observed.
+        let at = if reason == TransitionReason::ResetTimeoutElapsed { self.open_until } else { now };
+        self.enter(to, at, reason);
+        self.push_event(StateChange { from, to, at, reason });
+    }
+
+    fn enter(&mut self, to: CircuitState, at: f64, reason: TransitionReason) {
+        self.state = to;
+        self.totals.state_changes += 1;
+        self.probes.clear();
+        self.half_open_successes = 0;
+        match to {
+            CircuitState::Closed => {
+                self.window.clear();
+                self.consecutive_failures = 0;
+                self.open_count = 0;
+                self.opened_at = None;
+            }
+            CircuitState::Open => {
+                self.open_count = match reason {
+                    TransitionReason::ProbeFailed | TransitionReason::ProbeSlow => self.open_count.saturating_add(1),
+                    _ => 1,
+                };
+                self.open_until = at + self.open_duration();
+                self.opened_at = Some(at);
+                self.window.clear();
+            }
+            CircuitState::ForcedOpen => {
+                self.opened_at = Some(at);
+                self.window.clear();
+            }
+            CircuitState::HalfOpen | CircuitState::Disabled => {}
+        }
+    }
+
+    /// The open period for the current `open_count`: `reset · multiplier^(opens−1)`, capped.
+    fn open_duration(&self) -> f64 {
+        let c = &self.config;
+        let cap = c.max_reset_timeout_ms.max(c.reset_timeout_ms);
+        let growth = pow_capped(c.reset_backoff_multiplier, self.open_count.saturating_sub(1), cap / c.reset_timeout_ms);
+        (c.reset_timeout_ms * growth).min(cap)
+    }
+
+    fn push_event(&mut self, e: StateChange) {
+        if self.events.len() == EVENT_QUEUE_LIMIT {
+            self.events.pop_front();
+            self.dropped_events += 1;
+        }
+        self.events.push_back(e);
+    }
+
+    // ---- inputs ---------------------------------------------------------------------------
+
+    pub fn poll_timeout(&self) -> Option<f64> {
+        (self.state == CircuitState::Open).then_some(self.open_until)
+    }
+
+    pub fn handle_timeout(&mut self, now: f64) {
+        let now = self.tick(now);
+        if self.state == CircuitState::Open && now >= self.open_until {
+            self.step(now, Input::TimerElapsed);
+        }
+    }
+
+    /// Asks to make a call at `now`.
+    pub fn try_acquire(&mut self, now: f64) -> std::result::Result<Permit, Rejection> {
+        self.handle_timeout(now);
+        let now = self.tick(now);
+        let granted = match self.state {
+            CircuitState::Closed | CircuitState::Disabled => Ok(Permit(0)),
+            CircuitState::HalfOpen => match self.probes.take() {
+                Some(token) => Ok(Permit(token + 1)),
+                None => Err(Rejection { state: CircuitState::HalfOpen, retry_after_ms: None }),
+            },
+            CircuitState::Open => {
+                Err(Rejection { state: CircuitState::Open, retry_after_ms: Some((self.open_until - now).max(0.0)) })
+            }
+            CircuitState::ForcedOpen => Err(Rejection { state: CircuitState::ForcedOpen, retry_after_ms: None }),
+        };
+        match granted {
+            Ok(_) => self.in_flight += 1,
+            Err(_) => self.totals.rejected_calls += 1,
+        }
+        granted
+    }
+
+    pub fn record_success(&mut self, now: f64, permit: Permit, duration_ms: f64) -> Result<()> {
+        self.record(now, permit, CallOutcome::Success, duration_ms)
+    }
+
+    pub fn record_failure(&mut self, now: f64, permit: Permit, duration_ms: f64) -> Result<()> {
+        self.record(now, permit, CallOutcome::Failure, duration_ms)
+    }
+
+    /// Gives a permit back without an outcome (cancelled, or not to be counted).
+    pub fn release(&mut self, now: f64, permit: Permit) -> Result<()> {
+        self.record(now, permit, CallOutcome::Ignored, 0.0)
+    }
+
+    /// Reports how a permitted call ended.
+    pub fn record(&mut self, now: f64, permit: Permit, outcome: CallOutcome, duration_ms: f64) -> Result<()> {
+        let now = self.tick(now);
+        if self.in_flight == 0 {
+            return Err(SeawallError::invalid_permit("circuit breaker permit"));
+        }
+        // A probe of the current half-open period holds a slot; a probe from an earlier period
+        // (the state moved on while it ran) is an ordinary late call.
+        let current_probe = permit.is_probe() && self.probes.is_outstanding(permit.0 - 1);
+        if current_probe {
+            self.probes.give_back(permit.0 - 1, "circuit breaker probe")?;
+        }
+        self.in_flight -= 1;
+        if outcome == CallOutcome::Ignored {
+            self.totals.ignored_calls += 1;
+            return Ok(());
+        }
+        let failure = outcome == CallOutcome::Failure;
+        let slow = self.config.slow_call_duration_ms.is_some_and(|t| duration_ms > t);
+        self.totals.total_calls += 1;
+        self.totals.slow_calls += slow as u64;
+        if failure {
+            self.totals.failed_calls += 1;
+            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+            self.consecutive_successes = 0;
+            self.last_failure_at = Some(now);
+        } else {
+            self.totals.successful_calls += 1;
+            self.consecutive_successes = self.consecutive_successes.saturating_add(1);
+            self.consecutive_failures = 0;
+            self.last_success_at = Some(now);
+        }
+        let input = match self.state {
+            CircuitState::Closed => {
+                self.window.record(now, failure, slow);
+                Input::Outcome { current_probe: false, trip: self.trip_rule(now), bad_probe: None }
+            }
+            CircuitState::HalfOpen if current_probe => {
+                let bad_probe = if failure {
+                    Some(TransitionReason::ProbeFailed)
+                } else if slow && self.config.slow_call_rate_threshold.is_some() {
+                    Some(TransitionReason::ProbeSlow)
+                } else {
+                    self.half_open_successes += 1;
+                    None
+                };
+                Input::Outcome { current_probe: true, trip: None, bad_probe }
+            }
+            _ => Input::Outcome { current_probe: false, trip: None, bad_probe: None },
+        };
+        self.step(now, input);
+        Ok(())
+    }
+
+    /// In CLOSED, the first rule the window now breaks, if any.
+    fn trip_rule(&mut self, now: f64) -> Option<TransitionReason> {
+        let c = &self.config;
+        if c.failure_threshold.is_some_and(|t| self.consecutive_failures >= t) {
+            return Some(TransitionReason::ConsecutiveFailures);
+        }
+        if c.failure_rate_threshold.is_none() && c.slow_call_rate_threshold.is_none() {
+            return None;
+        }
+        let w = self.window.totals(now);
+        if w.calls < c.volume_threshold || w.calls == 0 {
+            return None;
+        }
+        let calls = w.calls as f64;
+        if c.failure_rate_threshold.is_some_and(|r| w.failures as f64 / calls >= r) {
+            return Some(TransitionReason::FailureRate);
+        }
+        if c.slow_call_rate_threshold.is_some_and(|r| w.slow as f64 / calls >= r) {
+            return Some(TransitionReason::SlowCallRate);
+        }
+        None
+    }
+
+    // ---- mutators -------------------------------------------------------------------------
+
+    /// Opens the breaker now, for the normal open period (seed 004's `open()`).
+    pub fn open(&mut self, now: f64) {
+        let now = self.tick(now);
+        self.step(now, Input::Open);
+    }
+
+    /// Holds the breaker open until `reset` (`isolate`).
+    pub fn force_open(&mut self, now: f64) {
+        let now = self.tick(now);
+        self.step(now, Input::ForceOpen);
+    }
+
+    /// Closes the breaker and forgets counts and statistics; the config stays.
+    pub fn reset(&mut self, now: f64) {
+        let now = self.tick(now);
+        self.step(now, Input::Reset);
+        // Entry actions of CLOSED ran if the state changed; a reset also clears the rest.
+        self.window.clear();
+        self.consecutive_failures = 0;
+        self.consecutive_successes = 0;
+        self.open_count = 0;
+        self.last_failure_at = None;
+        self.last_success_at = None;
+        let changes = self.totals.state_changes;
+        self.totals = Totals { state_changes: changes, ..Totals::default() };
+    }
+
+    /// Lets every call through and stops tripping until `reset`.
+    pub fn disable(&mut self, now: f64) {
+        let now = self.tick(now);
+        self.step(now, Input::Disable);
+    }
+
+    // ---- outputs and getters ---------------------------------------------------------------
+
+    pub fn poll_event(&mut self) -> Option<StateChange> {
+        self.events.pop_front()
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// How long an open breaker stays open from `now`; 0 when not open, `None` when forced open.
+    pub fn remaining_open_ms(&mut self, now: f64) -> Option<f64> {
+        let now = self.tick(now);
+        match self.state {
+            CircuitState::Open => Some((self.open_until - now).max(0.0)),
+            CircuitState::ForcedOpen => None,
+            _ => Some(0.0),
+        }
+    }
+
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    pub fn stats(&mut self, now: f64) -> BreakerStats {
+        self.handle_timeout(now);
+        let now = self.tick(now);
+        let w = self.window.totals(now);
+        let rate = |n: u32| if w.calls == 0 { 0.0 } else { n as f64 / w.calls as f64 };
+        BreakerStats {
+            state: self.state,
+            totals: self.totals,
+            consecutive_failures: self.consecutive_failures,
+            consecutive_successes: self.consecutive_successes,
+            last_failure_at: self.last_failure_at,
+            last_success_at: self.last_success_at,
+            opened_at: self.opened_at,
+            next_attempt_at: (self.state == CircuitState::Open).then_some(self.open_until),
+            open_count: self.open_count,
+            in_flight: self.in_flight,
+            half_open_in_flight: self.probes.in_use(),
+            window_calls: w.calls,
+            window_failures: w.failures,
+            window_slow_calls: w.slow,
+            failure_rate: rate(w.failures),
+            slow_call_rate: rate(w.slow),
+            dropped_events: self.dropped_events,
+        }
+    }
+
+    // ---- persistence ------------------------------------------------------------------------
+
+    pub fn snapshot(&mut self, now: f64) -> BreakerSnapshot {
+        self.handle_timeout(now);
+        let now = self.tick(now);
+        let age = |t: Option<f64>| t.map(|t| (now - t).max(0.0));
+        BreakerSnapshot {
+            version: 1,
+            state: self.state,
+            open_remaining_ms: (self.state == CircuitState::Open).then(|| (self.open_until - now).max(0.0)),
+            open_count: self.open_count,
+            consecutive_failures: self.consecutive_failures,
+            consecutive_successes: self.consecutive_successes,
+            totals: self.totals,
+            last_failure_age_ms: age(self.last_failure_at),
+            last_success_age_ms: age(self.last_success_at),
+            window: self.window.contents(now),
+        }
+    }
+
+    /// Loads saved state at `now`. Calls in flight are kept; a saved HALF_OPEN comes back as
+    /// OPEN with no time left, so the next call starts a fresh probe round.
+    pub fn restore(&mut self, now: f64, snap: &BreakerSnapshot) -> Result<()> {
+        let now = self.tick(now);
+        if snap.version != 1 {
+            return Err(SeawallError::invalid_snapshot(&format!("unknown version {}", snap.version)));
+        }
+        let ok_age = |x: Option<f64>| x.is_none_or(|v| v.is_finite() && v >= 0.0);
+        if !ok_age(snap.open_remaining_ms) || !ok_age(snap.last_failure_age_ms) || !ok_age(snap.last_success_age_ms) {
+            return Err(SeawallError::invalid_snapshot("times must be finite and ≥ 0"));
+        }
+        if snap.window.iter().any(|c| c.failures > c.calls || c.slow > c.calls) {
+            return Err(SeawallError::invalid_snapshot("a window entry has more failures than calls"));
+        }
+        let from = self.state;
+        let (state, remaining) = match snap.state {
+            CircuitState::HalfOpen => (CircuitState::Open, Some(0.0)),
+            CircuitState::Open => (CircuitState::Open, Some(snap.open_remaining_ms.unwrap_or(0.0))),
+            s => (s, None),
+        };
+        self.state = state;
+        self.probes.clear();
+        self.half_open_successes = 0;
+        self.open_count = snap.open_count;
+        self.open_until = now + remaining.unwrap_or(0.0);
+        self.opened_at = state.is_rejecting().then_some(now);
+        self.consecutive_failures = snap.consecutive_failures;
+        self.consecutive_successes = snap.consecutive_successes;
+        self.totals = snap.totals;
+        self.last_failure_at = snap.last_failure_age_ms.map(|a| now - a);
+        self.last_success_at = snap.last_success_age_ms.map(|a| now - a);
+        self.window.restore(now, if state == CircuitState::Closed { &snap.window } else { &[] });
+        if from != state {
+            self.totals.state_changes += 1;
+            self.push_event(StateChange { from, to: state, at: now, reason: TransitionReason::Restored });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breaker(f: impl FnOnce(&mut BreakerConfig)) -> CircuitBreaker {
+        let mut c = BreakerConfig { failure_threshold: Some(3), reset_timeout_ms: 1000.0, half_open_max_calls: 1, ..Default::default() };
+        f(&mut c);
+        CircuitBreaker::new(c).unwrap()
+    }
+
+    fn fail(b: &mut CircuitBreaker, t: f64) {
+        let p = b.try_acquire(t).unwrap();
+        b.record_failure(t, p, 1.0).unwrap();
+    }
+
+    fn succeed(b: &mut CircuitBreaker, t: f64) {
+        let p = b.try_acquire(t).unwrap();
+        b.record_success(t, p, 1.0).unwrap();
+    }
+
+    #[test]
+    fn trips_after_consecutive_failures_and_recovers() {
+        let mut b = breaker(|_| {});
+        fail(&mut b, 0.0);
+        fail(&mut b, 1.0);
+        succeed(&mut b, 2.0);
+        fail(&mut b, 3.0);
+        fail(&mut b, 4.0);
+        assert_eq!(b.state(), CircuitState::Closed);
+        fail(&mut b, 5.0);
+        assert_eq!(b.state(), CircuitState::Open);
+        let e = b.poll_event().unwrap();
+        assert_eq!((e.from, e.to, e.reason), (CircuitState::Closed, CircuitState::Open, TransitionReason::ConsecutiveFailures));
+        assert_eq!(b.try_acquire(500.0).unwrap_err(), Rejection { state: CircuitState::Open, retry_after_ms: Some(505.0) });
+        let probe = b.try_acquire(1005.0).unwrap();
+        assert!(probe.is_probe());
+        assert_eq!(b.poll_event().unwrap().at, 1005.0);
+        assert_eq!(b.try_acquire(1006.0).unwrap_err().state, CircuitState::HalfOpen);
+        b.record_success(1010.0, probe, 5.0).unwrap();
+        assert_eq!(b.state(), CircuitState::Closed);
+        assert!(b.record_success(1010.0, probe, 5.0).is_err(), "a permit comes back once");
+    }
+
+    #[test]
+    fn failed_probe_reopens_for_longer_with_backoff() {
+        let mut b = breaker(|c| {
+            c.reset_backoff_multiplier = 2.0;
+            c.max_reset_timeout_ms = 3000.0;
+        });
+        for t in 0..3 {
+            fail(&mut b, t as f64);
+        }
+        assert_eq!(b.poll_timeout(), Some(1002.0));
+        fail(&mut b, 1002.0);
+        assert_eq!(b.poll_timeout(), Some(3002.0));
+        fail(&mut b, 3002.0);
+        assert_eq!(b.poll_timeout(), Some(6002.0), "capped at maxResetTimeout");
+        succeed(&mut b, 6002.0);
+        assert_eq!(b.state(), CircuitState::Closed);
+        for t in 0..3 {
+            fail(&mut b, 7000.0 + t as f64);
+        }
+        assert_eq!(b.poll_timeout(), Some(8002.0), "closing resets the growth");
+    }
+
+    #[test]
+    fn failure_rate_needs_volume() {
+        let mut b = breaker(|c| {
+            c.failure_threshold = None;
+            c.failure_rate_threshold = Some(0.5);
+            c.volume_threshold = 4;
+        });
+        fail(&mut b, 0.0);
+        fail(&mut b, 1.0);
+        fail(&mut b, 2.0);
+        assert_eq!(b.state(), CircuitState::Closed, "3 calls < volume 4");
+        succeed(&mut b, 3.0);
+        assert_eq!(b.state(), CircuitState::Open);
+        assert_eq!(b.poll_event().unwrap().reason, TransitionReason::FailureRate);
+    }
+
+    #[test]
+    fn slow_calls_trip_and_block_closing() {
+        let mut b = breaker(|c| {
+            c.failure_threshold = None;
+            c.slow_call_duration_ms = Some(100.0);
+            c.slow_call_rate_threshold = Some(0.5);
+            c.volume_threshold = 2;
+        });
+        let p = b.try_acquire(0.0).unwrap();
+        b.record_success(200.0, p, 200.0).unwrap();
+        let p = b.try_acquire(200.0).unwrap();
+        b.record_success(250.0, p, 50.0).unwrap();
+        assert_eq!(b.state(), CircuitState::Open);
+        let p = b.try_acquire(2000.0).unwrap();
+        b.record_success(2200.0, p, 200.0).unwrap();
+        assert_eq!(b.state(), CircuitState::Open, "a slow probe reopens");
+    }
+
+    #[test]
+    fn stale_calls_do_not_drive_half_open() {
+        let mut b = breaker(|c| c.failure_threshold = Some(1));
+        let slow_call = b.try_acquire(0.0).unwrap();
+        fail(&mut b, 1.0);
+        let probe = b.try_acquire(1001.0).unwrap();
+        b.record_failure(1002.0, slow_call, 1002.0).unwrap();
+        assert_eq!(b.state(), CircuitState::HalfOpen, "a call from before the trip is not a probe");
+        b.record_success(1003.0, probe, 2.0).unwrap();
+        assert_eq!(b.state(), CircuitState::Closed);
+    }
+
+    #[test]
+    fn manual_controls_and_events() {
+        let mut b = breaker(|_| {});
+        b.force_open(10.0);
+        assert_eq!(b.try_acquire(5000.0).unwrap_err(), Rejection { state: CircuitState::ForcedOpen, retry_after_ms: None });
+        b.reset(5001.0);
+        b.disable(5002.0);
+        for t in 0..10 {
+            fail(&mut b, 5010.0 + t as f64);
+        }
+        assert_eq!(b.state(), CircuitState::Disabled);
+        b.open(5100.0);
+        assert_eq!(b.remaining_open_ms(5600.0), Some(500.0));
+        let states: Vec<_> = std::iter::from_fn(|| b.poll_event()).map(|e| e.to).collect();
+        assert_eq!(states, vec![CircuitState::ForcedOpen, CircuitState::Closed, CircuitState::Disabled, CircuitState::Open]);
+        assert_eq!(b.stats(5600.0).totals.rejected_calls, 0, "reset clears the counters");
+    }
+
+    #[test]
+    fn snapshot_round_trips_through_json() {
+        let mut b = breaker(|_| {});
+        fail(&mut b, 0.0);
+        fail(&mut b, 1.0);
+        fail(&mut b, 2.0);
+        let snap = b.snapshot(502.0);
+        let json = serde_json::to_string(&snap).unwrap();
+        let back: BreakerSnapshot = serde_json::from_str(&json).unwrap();
+        let mut fresh = breaker(|_| {});
+        fresh.restore(1_000_000.0, &back).unwrap();
+        assert_eq!(fresh.state(), CircuitState::Open);
+        assert_eq!(fresh.remaining_open_ms(1_000_000.0), Some(500.0));
+        assert_eq!(fresh.stats(1_000_000.0).totals.failed_calls, 3);
+        let bad = BreakerSnapshot { open_remaining_ms: Some(-1.0), ..back };
+        assert!(fresh.restore(0.0, &bad).is_err());
+    }
+
+    #[test]
+    fn time_going_backwards_is_harmless() {
+        let mut b = breaker(|_| {});
+        fail(&mut b, 100.0);
+        fail(&mut b, 50.0);
+        fail(&mut b, f64::NAN);
+        assert_eq!(b.state(), CircuitState::Open);
+        assert_eq!(b.poll_timeout(), Some(1100.0));
+    }
+
+    #[test]
+    fn rejection_messages_say_when() {
+        let r = Rejection { state: CircuitState::Open, retry_after_ms: Some(1500.0) };
+        assert_eq!(r.message("openai"), "Circuit breaker 'openai' is open; try again in 2 seconds");
+        assert!(Rejection { state: CircuitState::HalfOpen, retry_after_ms: None }.message("").starts_with("Circuit breaker is half-open"));
+    }
+}

@@ -1,0 +1,324 @@
+//! The bulkhead: at most `max_concurrent` calls at once, at most `max_queue` waiting, and an
+//! optional limit on how long a call may wait.
+//!
+//! # Driver contract
+//! - `try_acquire(now)` → [`Admission::Run`] (start now, holding the permit),
+//!   [`Admission::Queued`] (wait for the ticket to be named), or [`Admission::Rejected`].
+//! - `release(now, permit)` when a running call ends, however it ends. It answers the queued
+//!   ticket that starts next, with the permit it now holds, if any.
+//! - `cancel(ticket)` when a queued caller gives up (abort, task cancelled).
+//! - Timers: `poll_timeout()` is the earliest queue deadline; `handle_timeout(now)` moves
+//!   expired tickets to the outbox, and `poll_expired()` drains it (each such caller fails with
+//!   `BULKHEAD_QUEUE_TIMEOUT`). `try_acquire` and `release` expire due tickets first, so an
+//!   expired ticket is never started.
+//!
+//! Every permit comes back exactly once (a second `release` is refused with `INVALID_PERMIT`),
+//! and every queued ticket ends exactly once: started by `release`, expired, or cancelled.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use crate::budget::finite_or;
+use crate::defaults;
+use crate::error::{fmt_num, ErrorCode, Result, SeawallError};
+use crate::options::{spec, OptionReader, OptionSpec, Options, TimeUnit};
+use crate::permit::{SlotTable, SlotToken};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BulkheadConfig {
+    pub max_concurrent: u32,
+    pub max_queue: u32,
+    pub queue_timeout_ms: Option<f64>,
+}
+
+impl Default for BulkheadConfig {
+    fn default() -> Self {
+        BulkheadConfig {
+            max_concurrent: defaults::BULKHEAD_MAX_CONCURRENT,
+            max_queue: defaults::BULKHEAD_MAX_QUEUE,
+            queue_timeout_ms: None,
+        }
+    }
+}
+
+pub const BULKHEAD_OPTIONS: &[OptionSpec] = &[
+    spec("maxConcurrent", &["maxConcurrentCalls", "limit", "maxParallelization"]),
+    spec("maxQueueSize", &["maxQueue", "queueSize", "maxQueuingActions"]),
+    // Seed 003 calls the queue timeout `timeout` inside a bulkhead's options.
+    spec("queueTimeout", &["timeout", "maxWait", "maxWaitDuration"]),
+    spec("name", &[]),
+    spec("onReject", &[]),
+];
+
+/// Queue places a bulkhead may have.
+pub const MAX_QUEUE_LIMIT: u32 = 10_000_000;
+
+impl BulkheadConfig {
+    pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
+        let r = OptionReader::new(opts, BULKHEAD_OPTIONS, "a bulkhead", unit)?;
+        r.text("name")?;
+        r.callback("onReject")?;
+        let d = BulkheadConfig::default();
+        let cfg = BulkheadConfig {
+            max_concurrent: r.count("maxConcurrent", 1, defaults::MAX_SLOTS)?.unwrap_or(d.max_concurrent),
+            max_queue: r.count("maxQueueSize", 0, MAX_QUEUE_LIMIT)?.unwrap_or(d.max_queue),
+            queue_timeout_ms: r.duration("queueTimeout", false)?,
+        };
+        cfg.check(&|c| r.spelling(c).to_string())?;
+        Ok(cfg)
+    }
+
+    pub fn check(&self, name: &dyn Fn(&'static str) -> String) -> Result<()> {
+        if self.max_concurrent == 0 || self.max_concurrent > defaults::MAX_SLOTS {
+            return Err(SeawallError::out_of_range(
+                &name("maxConcurrent"),
+                fmt_num(self.max_concurrent as f64),
+                &format!("a whole number from 1 to {}", defaults::MAX_SLOTS),
+            ));
+        }
+        if self.max_queue > MAX_QUEUE_LIMIT {
+            return Err(SeawallError::out_of_range(
+                &name("maxQueueSize"),
+                fmt_num(self.max_queue as f64),
+                &format!("a whole number from 0 to {MAX_QUEUE_LIMIT}"),
+            ));
+        }
+        if let Some(t) = self.queue_timeout_ms {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(SeawallError::out_of_range(&name("queueTimeout"), fmt_num(t), "a finite duration > 0"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A running call's hold on a slot; crosses FFI as its raw number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkheadPermit(pub SlotToken);
+
+/// A queued call's place; ids count up from 1 and are never reused.
+pub type Ticket = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// Every slot busy and no queue.
+    Full,
+    /// Every slot busy and the queue full.
+    QueueFull,
+}
+
+impl RejectReason {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            RejectReason::Full => ErrorCode::BulkheadFull,
+            RejectReason::QueueFull => ErrorCode::BulkheadQueueFull,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Run(BulkheadPermit),
+    /// Wait; `position` is 1 for the head of the queue.
+    Queued { ticket: Ticket, position: u32 },
+    Rejected(RejectReason),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkheadMetrics {
+    pub active: u32,
+    pub queued: u32,
+    pub available: u32,
+    pub max_concurrent: u32,
+    pub max_queue_size: u32,
+    /// Calls that started at once.
+    pub executed: u64,
+    /// Calls that had to queue (and may have started later).
+    pub enqueued: u64,
+    pub completed: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    pub cancelled: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bulkhead {
+    config: BulkheadConfig,
+    slots: SlotTable,
+    queue: VecDeque<(Ticket, f64)>,
+    expired: VecDeque<Ticket>,
+    next_ticket: Ticket,
+    now: f64,
+    metrics: BulkheadMetrics,
+}
+
+impl Bulkhead {
+    pub fn new(config: BulkheadConfig) -> Result<Self> {
+        config.check(&|c| c.to_string())?;
+        // The queue grows on demand (a bound of millions should not be allocated up front).
+        Ok(Bulkhead {
+            slots: SlotTable::new(config.max_concurrent),
+            queue: VecDeque::with_capacity(config.max_queue.min(1024) as usize),
+            expired: VecDeque::new(),
+            next_ticket: 1,
+            now: f64::NEG_INFINITY,
+            metrics: BulkheadMetrics { max_concurrent: config.max_concurrent, max_queue_size: config.max_queue, ..Default::default() },
+            config,
+        })
+    }
+
+    pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
+        Self::new(BulkheadConfig::from_options(opts, unit)?)
+    }
+
+    pub fn config(&self) -> &BulkheadConfig {
+        &self.config
+    }
+
+    fn tick(&mut self, now: f64) -> f64 {
+        if now > self.now {
+            self.now = now;
+        }
+        finite_or(self.now, 0.0)
+    }
+
+    pub fn try_acquire(&mut self, now: f64) -> Admission {
+        self.handle_timeout(now);
+        let now = self.tick(now);
+        // Queued callers go first: a free slot with a queue can only be a moment before
+        // `release` hands it over, and new arrivals must not overtake.
+        if self.queue.is_empty() {
+            if let Some(token) = self.slots.take() {
+                self.metrics.executed += 1;
+                return Admission::Run(BulkheadPermit(token));
+            }
+        }
+        if (self.queue.len() as u32) < self.config.max_queue {
+            let ticket = self.next_ticket;
+            self.next_ticket += 1;
+            let deadline = self.config.queue_timeout_ms.map_or(f64::INFINITY, |t| now + t);
+            self.queue.push_back((ticket, deadline));
+            self.metrics.enqueued += 1;
+            return Admission::Queued { ticket, position: self.queue.len() as u32 };
+        }
+        self.metrics.rejected += 1;
+        Admission::Rejected(if self.config.max_queue == 0 { RejectReason::Full } else { RejectReason::QueueFull })
+    }
+
+    /// Ends a running call. Returns the ticket that starts now in its place, with its permit.
+    pub fn release(&mut self, now: f64, permit: BulkheadPermit) -> Result<Option<(Ticket, BulkheadPermit)>> {
+        self.slots.give_back(permit.0, "bulkhead permit")?;
+        self.metrics.completed += 1;
+        self.handle_timeout(now);
+        Ok(self.start_next())
+    }
+
+    fn start_next(&mut self) -> Option<(Ticket, BulkheadPermit)> {
+        if self.queue.is_empty() {
+            return None;
+        }
+        let token = self.slots.take()?;
+        let (ticket, _) = self.queue.pop_front()?;
+        Some((ticket, BulkheadPermit(token)))
+    }
+
+    /// Removes a queued ticket (its caller gave up); `false` if it is not queued.
+    pub fn cancel(&mut self, ticket: Ticket) -> bool {
+        match self.queue.iter().position(|(t, _)| *t == ticket) {
+            Some(i) => {
+                self.queue.remove(i);
+                self.metrics.cancelled += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn poll_timeout(&self) -> Option<f64> {
+        // Deadlines are `enqueue time + the same timeout`, so the head's is the earliest.
+        self.queue.front().map(|(_, d)| *d).filter(|d| d.is_finite())
+    }
+
+    pub fn handle_timeout(&mut self, now: f64) {
+        let now = self.tick(now);
+        while let Some(&(ticket, deadline)) = self.queue.front() {
+            if deadline > now {
+                break;
+            }
+            self.queue.pop_front();
+            self.expired.push_back(ticket);
+            self.metrics.timed_out += 1;
+        }
+    }
+
+    /// The next ticket that waited too long; its caller fails with `BULKHEAD_QUEUE_TIMEOUT`.
+    pub fn poll_expired(&mut self) -> Option<Ticket> {
+        self.expired.pop_front()
+    }
+
+    pub fn metrics(&self) -> BulkheadMetrics {
+        BulkheadMetrics {
+            active: self.slots.in_use(),
+            queued: self.queue.len() as u32,
+            available: self.slots.available(),
+            ..self.metrics
+        }
+    }
+
+    pub fn active(&self) -> u32 {
+        self.slots.in_use()
+    }
+
+    pub fn queued(&self) -> u32 {
+        self.queue.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bh(c: u32, q: u32, t: Option<f64>) -> Bulkhead {
+        Bulkhead::new(BulkheadConfig { max_concurrent: c, max_queue: q, queue_timeout_ms: t }).unwrap()
+    }
+
+    #[test]
+    fn runs_queues_rejects_and_hands_over() {
+        let mut b = bh(1, 1, None);
+        let Admission::Run(p) = b.try_acquire(0.0) else { panic!() };
+        let Admission::Queued { ticket, position: 1 } = b.try_acquire(0.0) else { panic!() };
+        assert_eq!(b.try_acquire(0.0), Admission::Rejected(RejectReason::QueueFull));
+        let (next, p2) = b.release(5.0, p).unwrap().unwrap();
+        assert_eq!(next, ticket);
+        assert!(b.release(5.0, p).is_err(), "released twice");
+        assert_eq!(b.release(6.0, p2).unwrap(), None);
+        let m = b.metrics();
+        assert_eq!((m.active, m.queued, m.completed, m.rejected, m.executed, m.enqueued), (0, 0, 2, 1, 1, 1));
+    }
+
+    #[test]
+    fn queue_timeouts_expire_in_order() {
+        let mut b = bh(1, 5, Some(100.0));
+        let Admission::Run(p) = b.try_acquire(0.0) else { panic!() };
+        let Admission::Queued { ticket: t1, .. } = b.try_acquire(0.0) else { panic!() };
+        let Admission::Queued { ticket: t2, .. } = b.try_acquire(50.0) else { panic!() };
+        assert_eq!(b.poll_timeout(), Some(100.0));
+        b.handle_timeout(100.0);
+        assert_eq!(b.poll_expired(), Some(t1));
+        assert_eq!(b.poll_expired(), None);
+        assert!(b.cancel(t2));
+        assert!(!b.cancel(t2));
+        assert_eq!(b.release(200.0, p).unwrap(), None);
+        assert_eq!(b.metrics().timed_out, 1);
+    }
+
+    #[test]
+    fn no_queue_means_full() {
+        let mut b = bh(1, 0, None);
+        assert!(matches!(b.try_acquire(0.0), Admission::Run(_)));
+        assert_eq!(b.try_acquire(0.0), Admission::Rejected(RejectReason::Full));
+        assert_eq!(RejectReason::Full.code().as_str(), "BULKHEAD_FULL");
+    }
+}

@@ -1,0 +1,72 @@
+//! # seawall-core
+//!
+//! Every resilience decision Seawall makes, as pure state machines: backoff schedules, retry
+//! decisions, a retry budget, the circuit breaker, the bulkhead, per-call deadlines, a registry
+//! with health, presets and Prometheus metrics. The Node, browser and Python packages are thin
+//! shells over this crate: they sleep, await and cancel; this crate decides.
+//!
+//! ## The contract (sans-I/O)
+//! - **No I/O, no clock, no OS randomness, no async.** Time is an argument: monotonic
+//!   milliseconds as `f64`; an earlier or NaN time than the latest seen counts as the latest.
+//!   Random draws come from a [`SeededRng`] the caller owns.
+//! - Machines name their methods by role: `try_acquire`/`record_*`/`release` are inputs,
+//!   `poll_timeout`/`handle_timeout` drive timers, `poll_event`/`poll_expired` drain outputs,
+//!   the rest are getters and mutators. Each type's docs give the call order.
+//! - Each state machine's transitions live in one module ([`breaker`], [`bulkhead`],
+//!   [`retry`], [`budget`]).
+//! - Nothing panics on any input; bad options give a [`SeawallError`] with a stable
+//!   [`ErrorCode`] naming the option and value. Builds for `wasm32-unknown-unknown` with no
+//!   host imports.
+//!
+//! ## Defaults
+//! Defined once in [`defaults`]; bindings read them from there. Seed 001's table is the baseline.
+//!
+//! | option | default | meaning |
+//! |---|---|---|
+//! | `maxAttempts` | 3 | total calls (first call + 2 retries); `maxRetries` = attempts − 1 |
+//! | `baseDelay` | 500 ms | delay before the first retry |
+//! | `maxDelay` | 4 000 ms | cap on any one delay |
+//! | `backoffMultiplier` | 2 | exponential growth |
+//! | `jitter` / `jitterFactor` | proportional, 0.1 | each delay moves by up to ±10% |
+//! | `maxRetryAfter` | 60 000 ms | longest Retry-After honoured; longer gives up |
+//! | `failureThreshold` | 5 | consecutive failures that open the breaker |
+//! | `resetTimeout` (`recoveryTimeout`) | 30 000 ms | open period before a probe |
+//! | `halfOpenMaxCalls` (`halfOpenRequests`) | 3 | probes at once while half-open |
+//! | `successThreshold` | 1 | successful probes that close it |
+//! | `volumeThreshold` | 10 | calls in the window before rates are judged |
+//! | `windowDuration` / `windowBuckets` | 60 000 ms / 10 | the rate window |
+//! | `resetBackoffMultiplier` / `maxResetTimeout` | 1 / 600 000 ms | open-period growth after failed probes |
+//! | `maxConcurrent` / `maxQueueSize` | 10 / 0 | bulkhead slots and queue |
+//! | `ratio` / `minRetriesPerSecond` / `maxTokens` | 0.2 / 1 / 10 | retry budget |
+
+pub mod backoff;
+pub mod breaker;
+pub mod budget;
+pub mod bulkhead;
+pub mod defaults;
+pub mod error;
+pub mod metrics;
+pub mod options;
+pub mod permit;
+pub mod presets;
+pub mod registry;
+pub mod retry;
+pub mod rng;
+pub mod timeout;
+pub mod window;
+
+pub use backoff::{Backoff, BackoffConfig, BackoffKind, Jitter};
+pub use breaker::{
+    BreakerConfig, BreakerSnapshot, BreakerStats, CallOutcome, CircuitBreaker, CircuitState, Permit, Rejection,
+    StateChange, TransitionReason,
+};
+pub use budget::{BudgetConfig, RetryBudget};
+pub use bulkhead::{Admission, Bulkhead, BulkheadConfig, BulkheadMetrics, BulkheadPermit, RejectReason, Ticket};
+pub use error::{ErrorCode, ErrorKind, Result, SeawallError};
+pub use options::{OptionValue, Options, TimeUnit};
+pub use presets::{PolicyConfig, Style};
+pub use registry::{Handle, Health, Registry};
+pub use retry::{FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
+pub use rng::SeededRng;
+pub use timeout::{Deadline, TimeoutConfig};
+pub use window::WindowConfig;

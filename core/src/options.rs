@@ -1,0 +1,388 @@
+//! Options as the shells hand them over: a loosely typed map read into a checked config.
+//!
+//! Every binding converts its native options (a JS object, Python keyword arguments) into
+//! [`Options`] and calls a `from_options` constructor, so that option names, aliases, units and
+//! validation live here once. Names match after lower-casing and dropping `_` and `-`, so
+//! `failureThreshold`, `failure_threshold` and `FAILURE_THRESHOLD` are one option. Each option
+//! has one canonical name and may have aliases (seed spellings such as `recoveryTimeout` for
+//! `resetTimeout`); giving two spellings of one option with different values is an error.
+//! Errors name the option as the caller spelled it and quote the value as given.
+
+use crate::error::{fmt_num, Result, SeawallError};
+
+/// One option value as a shell sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Str(String),
+    List(Vec<OptionValue>),
+    Map(Options),
+    /// A function the shell keeps (callbacks, predicates); the core only checks it is one.
+    Callback,
+    /// A host object the shell keeps (an AbortSignal, a tuple of exception classes, a shared
+    /// retry budget); the core only checks that an option of this kind was given one.
+    Opaque,
+}
+
+/// Options in the order the caller gave them.
+pub type Options = Vec<(String, OptionValue)>;
+
+/// The unit durations are given in: milliseconds in JavaScript, seconds in Python.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Millis,
+    Seconds,
+}
+
+impl TimeUnit {
+    fn word(self) -> &'static str {
+        match self {
+            TimeUnit::Millis => "milliseconds",
+            TimeUnit::Seconds => "seconds",
+        }
+    }
+    fn to_ms(self, x: f64) -> f64 {
+        match self {
+            TimeUnit::Millis => x,
+            TimeUnit::Seconds => x * 1000.0,
+        }
+    }
+}
+
+/// How a value is quoted in messages: as JavaScript would print it.
+pub fn describe(v: &OptionValue) -> String {
+    match v {
+        OptionValue::Null => "null".into(),
+        OptionValue::Bool(b) => b.to_string(),
+        OptionValue::Number(x) => fmt_num(*x),
+        OptionValue::Str(s) => format!("{s:?}"),
+        OptionValue::List(_) => "a list".into(),
+        OptionValue::Map(_) => "an object".into(),
+        OptionValue::Callback => "a function".into(),
+        OptionValue::Opaque => "an object".into(),
+    }
+}
+
+/// One option a config understands: its canonical name and the other spellings it accepts.
+pub struct OptionSpec {
+    pub canonical: &'static str,
+    pub aliases: &'static [&'static str],
+}
+
+pub const fn spec(canonical: &'static str, aliases: &'static [&'static str]) -> OptionSpec {
+    OptionSpec { canonical, aliases }
+}
+
+fn normalize(key: &str) -> String {
+    key.chars().filter(|c| *c != '_' && *c != '-').flat_map(|c| c.to_lowercase()).collect()
+}
+
+/// Options matched against a config's specs, ready for typed reads.
+pub struct OptionReader<'a> {
+    unit: TimeUnit,
+    found: Vec<(&'static str, &'a str, &'a OptionValue)>,
+}
+
+impl<'a> OptionReader<'a> {
+    /// Matches every given option to a spec. Unknown names and conflicting spellings fail here.
+    pub fn new(
+        opts: &'a Options,
+        specs: &[OptionSpec],
+        context: &str,
+        unit: TimeUnit,
+    ) -> Result<Self> {
+        let mut found: Vec<(&'static str, &'a str, &'a OptionValue)> = Vec::new();
+        for (key, value) in opts {
+            let k = normalize(key);
+            let spec = specs
+                .iter()
+                .find(|s| normalize(s.canonical) == k || s.aliases.iter().any(|a| normalize(a) == k))
+                .ok_or_else(|| SeawallError::unknown_option(key, context))?;
+            if let Some((_, first, earlier)) = found.iter().find(|(c, _, _)| *c == spec.canonical) {
+                if *earlier != value {
+                    return Err(SeawallError::wrong_type(
+                        key,
+                        describe(value),
+                        &format!(
+                            "the same value as {first} ({}), since both name one option",
+                            describe(earlier)
+                        ),
+                    ));
+                }
+                continue;
+            }
+            found.push((spec.canonical, key.as_str(), value));
+        }
+        Ok(OptionReader { unit, found })
+    }
+
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+
+    /// The option under its canonical name, with the caller's spelling; `None` when absent.
+    pub fn get(&self, canonical: &str) -> Option<(&'a str, &'a OptionValue)> {
+        self.found.iter().find(|(c, _, _)| *c == canonical).map(|(_, k, v)| (*k, *v))
+    }
+
+    /// The caller's spelling of an option, or the canonical name when it was not given.
+    pub fn spelling(&self, canonical: &'static str) -> &'a str {
+        self.get(canonical).map(|(k, _)| k).unwrap_or(canonical)
+    }
+
+    /// Present and not null.
+    fn value(&self, canonical: &str) -> Option<(&'a str, &'a OptionValue)> {
+        self.get(canonical).filter(|(_, v)| !matches!(v, OptionValue::Null))
+    }
+
+    pub fn is_null(&self, canonical: &str) -> bool {
+        matches!(self.get(canonical), Some((_, OptionValue::Null)))
+    }
+
+    fn number_of(&self, canonical: &str, expected: &str) -> Result<Option<(&'a str, f64)>> {
+        match self.value(canonical) {
+            None => Ok(None),
+            Some((k, OptionValue::Number(x))) => Ok(Some((k, *x))),
+            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), expected)),
+        }
+    }
+
+    /// A whole number in `[min, max]`.
+    pub fn count(&self, canonical: &str, min: u32, max: u32) -> Result<Option<u32>> {
+        let expected = format!("a whole number from {min} to {max}");
+        match self.number_of(canonical, &expected)? {
+            None => Ok(None),
+            Some((k, x)) => {
+                if x.is_finite() && x == x.trunc() && x >= min as f64 && x <= max as f64 {
+                    Ok(Some(x as u32))
+                } else {
+                    Err(SeawallError::out_of_range(k, fmt_num(x), &expected))
+                }
+            }
+        }
+    }
+
+    /// A finite duration in the reader's unit, returned in milliseconds; zero only if allowed.
+    pub fn duration(&self, canonical: &str, allow_zero: bool) -> Result<Option<f64>> {
+        let bound = if allow_zero { "≥ 0" } else { "> 0" };
+        let expected = format!("a finite number of {} {bound}", self.unit.word());
+        match self.number_of(canonical, &expected)? {
+            None => Ok(None),
+            Some((k, x)) => {
+                let ok = x.is_finite() && if allow_zero { x >= 0.0 } else { x > 0.0 };
+                if ok {
+                    Ok(Some(self.unit.to_ms(x)))
+                } else {
+                    Err(SeawallError::out_of_range(k, fmt_num(x), &expected))
+                }
+            }
+        }
+    }
+
+    /// A fraction in (0, 1].
+    pub fn ratio(&self, canonical: &str) -> Result<Option<f64>> {
+        self.number_in(canonical, "a fraction greater than 0 and at most 1", |x| x > 0.0 && x <= 1.0)
+    }
+
+    /// A number accepted by `ok`; `expected` says what that means.
+    pub fn number_in(
+        &self,
+        canonical: &str,
+        expected: &str,
+        ok: impl Fn(f64) -> bool,
+    ) -> Result<Option<f64>> {
+        match self.number_of(canonical, expected)? {
+            None => Ok(None),
+            Some((k, x)) if x.is_finite() && ok(x) => {
+                let _ = k;
+                Ok(Some(x))
+            }
+            Some((k, x)) => Err(SeawallError::out_of_range(k, fmt_num(x), expected)),
+        }
+    }
+
+    pub fn boolean(&self, canonical: &str) -> Result<Option<bool>> {
+        match self.value(canonical) {
+            None => Ok(None),
+            Some((_, OptionValue::Bool(b))) => Ok(Some(*b)),
+            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), "true or false")),
+        }
+    }
+
+    /// One of a fixed set of words.
+    pub fn word(&self, canonical: &str, words: &[&str]) -> Result<Option<&'a str>> {
+        let expected = format!("one of {}", words.join(", "));
+        match self.value(canonical) {
+            None => Ok(None),
+            Some((_, OptionValue::Str(s))) if words.contains(&s.as_str()) => Ok(Some(s.as_str())),
+            Some((k, v @ OptionValue::Str(_))) => {
+                Err(SeawallError::out_of_range(k, describe(v), &expected))
+            }
+            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), &expected)),
+        }
+    }
+
+    /// Free text (a name).
+    pub fn text(&self, canonical: &str) -> Result<Option<&'a str>> {
+        match self.value(canonical) {
+            None => Ok(None),
+            Some((_, OptionValue::Str(s))) => Ok(Some(s.as_str())),
+            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), "a string")),
+        }
+    }
+
+    /// A function kept by the shell: only its presence and type are checked.
+    pub fn callback(&self, canonical: &str) -> Result<bool> {
+        match self.value(canonical) {
+            None => Ok(false),
+            Some((_, OptionValue::Callback)) => Ok(true),
+            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), "a function")),
+        }
+    }
+
+    /// A host object kept by the shell (a signal, exception classes, a shared budget).
+    pub fn opaque(&self, canonical: &str, expected: &str) -> Result<bool> {
+        match self.value(canonical) {
+            None => Ok(false),
+            Some((_, OptionValue::Opaque | OptionValue::Callback)) => Ok(true),
+            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), expected)),
+        }
+    }
+
+    /// A list of strings, or a predicate the shell keeps (`Err` for anything else).
+    pub fn strings_or_callback(&self, canonical: &str) -> Result<Option<StringsOrCallback>> {
+        let expected = "a list of strings or a function";
+        match self.value(canonical) {
+            None => Ok(None),
+            Some((_, OptionValue::Callback)) => Ok(Some(StringsOrCallback::Callback)),
+            Some((k, OptionValue::List(items))) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        OptionValue::Str(s) => out.push(s.clone()),
+                        OptionValue::Number(x) => out.push(fmt_num(*x)),
+                        other => {
+                            return Err(SeawallError::wrong_type(k, describe(other), expected))
+                        }
+                    }
+                }
+                Ok(Some(StringsOrCallback::Strings(out)))
+            }
+            Some((_, OptionValue::Opaque)) => Ok(Some(StringsOrCallback::Callback)),
+            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), expected)),
+        }
+    }
+
+    /// A nested options object (`circuitBreaker: { … }` inside a policy).
+    pub fn map(&self, canonical: &str) -> Result<Option<&'a Options>> {
+        match self.value(canonical) {
+            None => Ok(None),
+            Some((_, OptionValue::Map(m))) => Ok(Some(m)),
+            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), "an object")),
+        }
+    }
+}
+
+/// A retry filter as given: error identifiers to match, or a predicate the shell calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StringsOrCallback {
+    Strings(Vec<String>),
+    Callback,
+}
+
+/// Converts a JSON value (vectors, saved configs) into options. Numbers, strings, booleans,
+/// null, lists and objects map one to one; the string `"<function>"` stands for a callback.
+pub fn from_json(v: &serde_json::Value) -> OptionValue {
+    use serde_json::Value;
+    match v {
+        Value::Null => OptionValue::Null,
+        Value::Bool(b) => OptionValue::Bool(*b),
+        Value::Number(n) => OptionValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) if s == "<function>" => OptionValue::Callback,
+        Value::String(s) if s == "NaN" => OptionValue::Number(f64::NAN),
+        Value::String(s) if s == "Infinity" => OptionValue::Number(f64::INFINITY),
+        Value::String(s) if s == "-Infinity" => OptionValue::Number(f64::NEG_INFINITY),
+        Value::String(s) => OptionValue::Str(s.clone()),
+        Value::Array(items) => OptionValue::List(items.iter().map(from_json).collect()),
+        Value::Object(m) => OptionValue::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+    }
+}
+
+/// The options of a JSON object; anything else gives an empty list.
+pub fn options_from_json(v: &serde_json::Value) -> Options {
+    match from_json(v) {
+        OptionValue::Map(m) => m,
+        _ => Vec::new(),
+    }
+}
+
+/// Converts options back to JSON (presets handed to shells, docs).
+pub fn to_json(v: &OptionValue) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        OptionValue::Null => Value::Null,
+        OptionValue::Bool(b) => Value::Bool(*b),
+        OptionValue::Number(x) => serde_json::Number::from_f64(*x)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(fmt_num(*x))),
+        OptionValue::Str(s) => Value::String(s.clone()),
+        OptionValue::List(items) => Value::Array(items.iter().map(to_json).collect()),
+        OptionValue::Map(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
+        OptionValue::Callback => Value::String("<function>".into()),
+        OptionValue::Opaque => Value::String("<object>".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ErrorCode, ErrorKind};
+
+    const SPECS: &[OptionSpec] = &[
+        spec("resetTimeout", &["recoveryTimeout"]),
+        spec("failureThreshold", &[]),
+        spec("onOpen", &[]),
+    ];
+
+    fn opts(pairs: &[(&str, OptionValue)]) -> Options {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn spellings_and_aliases_match() {
+        let o = opts(&[("recovery_timeout", OptionValue::Number(2.5)), ("FAILURE_THRESHOLD", OptionValue::Number(3.0))]);
+        let r = OptionReader::new(&o, SPECS, "test", TimeUnit::Seconds).unwrap();
+        assert_eq!(r.duration("resetTimeout", false).unwrap(), Some(2500.0));
+        assert_eq!(r.count("failureThreshold", 1, 10).unwrap(), Some(3));
+        assert_eq!(r.spelling("resetTimeout"), "recovery_timeout");
+    }
+
+    #[test]
+    fn conflicting_aliases_fail_and_equal_ones_pass() {
+        let o = opts(&[("resetTimeout", OptionValue::Number(1.0)), ("recoveryTimeout", OptionValue::Number(2.0))]);
+        let e = OptionReader::new(&o, SPECS, "test", TimeUnit::Millis).err().unwrap();
+        assert_eq!(e.code, ErrorCode::InvalidOption);
+        assert_eq!(e.option.as_deref(), Some("recoveryTimeout"));
+        let o = opts(&[("resetTimeout", OptionValue::Number(1.0)), ("recoveryTimeout", OptionValue::Number(1.0))]);
+        assert!(OptionReader::new(&o, SPECS, "test", TimeUnit::Millis).is_ok());
+    }
+
+    #[test]
+    fn unknown_and_mistyped_options_fail_with_kind() {
+        let o = opts(&[("failureTreshold", OptionValue::Number(1.0))]);
+        let e = OptionReader::new(&o, SPECS, "a circuit breaker", TimeUnit::Millis).err().unwrap();
+        assert_eq!((e.kind, e.option.as_deref()), (ErrorKind::Type, Some("failureTreshold")));
+        let o = opts(&[("failureThreshold", OptionValue::Str("5".into())), ("onOpen", OptionValue::Number(1.0))]);
+        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
+        assert_eq!(r.count("failureThreshold", 1, 9).unwrap_err().kind, ErrorKind::Type);
+        assert_eq!(r.callback("onOpen").unwrap_err().kind, ErrorKind::Type);
+        let o = opts(&[("failureThreshold", OptionValue::Number(2.5))]);
+        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
+        let e = r.count("failureThreshold", 1, 9).unwrap_err();
+        assert_eq!((e.kind, e.value.as_deref()), (ErrorKind::Range, Some("2.5")));
+    }
+}

@@ -1,0 +1,268 @@
+//! Named breakers and bulkheads, looked up by name or by a numeric handle, with a health
+//! summary (seed 003 `getHealthStatus`) and the counters that metrics are rendered from.
+//!
+//! Handles are indices that are never reused, so a binding can keep a number per breaker and
+//! reach it in O(1) without a name lookup on the hot path. `clear()` forgets every entry;
+//! handles from before then answer `None`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState};
+use crate::bulkhead::{Bulkhead, BulkheadConfig};
+use crate::error::{Result, SeawallError};
+
+pub type Handle = u32;
+
+#[derive(Debug, Clone)]
+pub struct Named<T> {
+    pub name: String,
+    pub value: T,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Registry {
+    breakers: Vec<Option<Named<CircuitBreaker>>>,
+    bulkheads: Vec<Option<Named<Bulkhead>>>,
+    breaker_names: BTreeMap<String, Handle>,
+    bulkhead_names: BTreeMap<String, Handle>,
+    /// `retry_attempts_total` and `timeout_operations_total`, per operation name.
+    retry_attempts: BTreeMap<String, u64>,
+    timeouts: BTreeMap<String, u64>,
+}
+
+/// Breaker counts by state (seed 003's `byState`, and `healthy`/`unhealthy` of the registry).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakerHealth {
+    pub total: u32,
+    pub healthy: u32,
+    pub unhealthy: u32,
+    #[serde(rename = "byState")]
+    pub by_state: BTreeMap<&'static str, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkheadHealth {
+    pub name: String,
+    pub state: crate::bulkhead::BulkheadMetrics,
+    /// Busy slots as a share of all slots, 0 to 1.
+    pub utilization: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthSummary {
+    pub healthy: bool,
+    pub issues: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub summary: HealthSummary,
+    pub circuit_breakers: BreakerHealth,
+    pub bulkheads: Vec<BulkheadHealth>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The breaker named `name`, created from `config()` if absent (the config is not
+    /// consulted, nor checked, when it exists). Answers the handle and whether it was created.
+    pub fn breaker_get_or_create(
+        &mut self,
+        name: &str,
+        config: impl FnOnce() -> Result<BreakerConfig>,
+    ) -> Result<(Handle, bool)> {
+        if let Some(h) = self.breaker_names.get(name) {
+            return Ok((*h, false));
+        }
+        let breaker = CircuitBreaker::new(config()?)?;
+        let h = self.breakers.len() as Handle;
+        self.breakers.push(Some(Named { name: name.to_string(), value: breaker }));
+        self.breaker_names.insert(name.to_string(), h);
+        Ok((h, true))
+    }
+
+    pub fn breaker_handle(&self, name: &str) -> Option<Handle> {
+        self.breaker_names.get(name).copied()
+    }
+
+    pub fn breaker(&mut self, h: Handle) -> Option<&mut CircuitBreaker> {
+        self.breakers.get_mut(h as usize)?.as_mut().map(|n| &mut n.value)
+    }
+
+    pub fn breaker_named(&mut self, name: &str) -> Result<&mut CircuitBreaker> {
+        let h = self.breaker_handle(name).ok_or_else(|| SeawallError::not_found("circuit breaker", name))?;
+        self.breaker(h).ok_or_else(|| SeawallError::not_found("circuit breaker", name))
+    }
+
+    pub fn bulkhead_get_or_create(
+        &mut self,
+        name: &str,
+        config: impl FnOnce() -> Result<BulkheadConfig>,
+    ) -> Result<(Handle, bool)> {
+        if let Some(h) = self.bulkhead_names.get(name) {
+            return Ok((*h, false));
+        }
+        let b = Bulkhead::new(config()?)?;
+        let h = self.bulkheads.len() as Handle;
+        self.bulkheads.push(Some(Named { name: name.to_string(), value: b }));
+        self.bulkhead_names.insert(name.to_string(), h);
+        Ok((h, true))
+    }
+
+    pub fn bulkhead_handle(&self, name: &str) -> Option<Handle> {
+        self.bulkhead_names.get(name).copied()
+    }
+
+    pub fn bulkhead(&mut self, h: Handle) -> Option<&mut Bulkhead> {
+        self.bulkheads.get_mut(h as usize)?.as_mut().map(|n| &mut n.value)
+    }
+
+    /// Breakers in name order.
+    pub fn breakers(&self) -> impl Iterator<Item = (&str, &CircuitBreaker)> {
+        self.breaker_names.iter().filter_map(|(n, h)| Some((n.as_str(), &self.breakers[*h as usize].as_ref()?.value)))
+    }
+
+    pub fn bulkheads(&self) -> impl Iterator<Item = (&str, &Bulkhead)> {
+        self.bulkhead_names.iter().filter_map(|(n, h)| Some((n.as_str(), &self.bulkheads[*h as usize].as_ref()?.value)))
+    }
+
+    pub fn breaker_names(&self) -> Vec<String> {
+        self.breaker_names.keys().cloned().collect()
+    }
+
+    /// Closes every breaker (seed 003/004 `resetAll`).
+    pub fn reset_all(&mut self, now: f64) {
+        for b in self.breakers.iter_mut().flatten() {
+            b.value.reset(now);
+        }
+    }
+
+    /// Forgets every breaker, bulkhead and counter (seed 004 `clear`, between tests).
+    pub fn clear(&mut self) {
+        self.breakers.iter_mut().for_each(|b| *b = None);
+        self.bulkheads.iter_mut().for_each(|b| *b = None);
+        self.breaker_names.clear();
+        self.bulkhead_names.clear();
+        self.retry_attempts.clear();
+        self.timeouts.clear();
+    }
+
+    /// Counts one retry (not the first attempt) of operation `name`.
+    pub fn record_retry_attempt(&mut self, name: &str) {
+        bump(&mut self.retry_attempts, name);
+    }
+
+    /// Counts one timed-out call of operation `name`.
+    pub fn record_timeout(&mut self, name: &str) {
+        bump(&mut self.timeouts, name);
+    }
+
+    pub fn retry_attempts(&self) -> &BTreeMap<String, u64> {
+        &self.retry_attempts
+    }
+
+    pub fn timeouts(&self) -> &BTreeMap<String, u64> {
+        &self.timeouts
+    }
+
+    /// Breakers by state, after applying any due OPEN → HALF_OPEN transitions at `now`.
+    /// CLOSED and DISABLED count as healthy; OPEN, HALF_OPEN and FORCED_OPEN do not.
+    pub fn breaker_health(&mut self, now: f64) -> BreakerHealth {
+        let mut h = BreakerHealth::default();
+        for s in CircuitState::ALL {
+            h.by_state.insert(s.as_str(), 0);
+        }
+        for b in self.breakers.iter_mut().flatten() {
+            let s = b.value.state_at(now);
+            h.total += 1;
+            *h.by_state.entry(s.as_str()).or_default() += 1;
+            if matches!(s, CircuitState::Closed | CircuitState::Disabled) {
+                h.healthy += 1;
+            } else {
+                h.unhealthy += 1;
+            }
+        }
+        h
+    }
+
+    /// The whole health report: healthy when no breaker is open or half-open and no bulkhead is
+    /// refusing calls (all slots busy and, if it has one, the queue full).
+    pub fn health(&mut self, now: f64) -> Health {
+        let circuit_breakers = self.breaker_health(now);
+        let mut issues = Vec::new();
+        for (name, b) in self.breakers() {
+            match b.state() {
+                CircuitState::Closed | CircuitState::Disabled => {}
+                s => issues.push(format!("Circuit breaker '{name}' is {}", s.as_str())),
+            }
+        }
+        let mut bulkheads = Vec::new();
+        for (name, b) in self.bulkheads() {
+            let m = b.metrics();
+            if m.available == 0 && m.queued >= m.max_queue_size {
+                issues.push(format!("Bulkhead '{name}' is full ({} active, {} queued)", m.active, m.queued));
+            }
+            bulkheads.push(BulkheadHealth {
+                name: name.to_string(),
+                utilization: m.active as f64 / m.max_concurrent as f64,
+                state: m,
+            });
+        }
+        Health { summary: HealthSummary { healthy: issues.is_empty(), issues }, circuit_breakers, bulkheads }
+    }
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, name: &str) {
+    match map.get_mut(name) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(name.to_string(), 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_or_create_returns_the_same_breaker() {
+        let mut r = Registry::new();
+        let (a, created) = r.breaker_get_or_create("svc", || Ok(BreakerConfig::default())).unwrap();
+        assert!(created);
+        let (b, created) = r.breaker_get_or_create("svc", || unreachable!()).unwrap();
+        assert_eq!((a, created), (b, false));
+        assert!(r.breaker_get_or_create("bad", || Ok(BreakerConfig { half_open_max_calls: 0, ..Default::default() })).is_err());
+        r.clear();
+        assert!(r.breaker(a).is_none());
+        assert!(r.breaker_named("svc").is_err());
+    }
+
+    #[test]
+    fn health_counts_states_and_names_issues() {
+        let mut r = Registry::new();
+        for name in ["a", "b", "c"] {
+            r.breaker_get_or_create(name, || Ok(BreakerConfig::default())).unwrap();
+        }
+        r.breaker_named("b").unwrap().open(0.0);
+        r.bulkhead_get_or_create("db", || Ok(BulkheadConfig { max_concurrent: 1, max_queue: 0, queue_timeout_ms: None })).unwrap();
+        let h = r.bulkhead_handle("db").unwrap();
+        let _ = r.bulkhead(h).unwrap().try_acquire(0.0);
+        let health = r.health(1.0);
+        assert_eq!((health.circuit_breakers.total, health.circuit_breakers.healthy, health.circuit_breakers.unhealthy), (3, 2, 1));
+        assert_eq!(health.circuit_breakers.by_state["OPEN"], 1);
+        assert!(!health.summary.healthy);
+        assert_eq!(health.summary.issues, vec!["Circuit breaker 'b' is OPEN".to_string(), "Bulkhead 'db' is full (1 active, 0 queued)".to_string()]);
+        assert_eq!(health.bulkheads[0].utilization, 1.0);
+        r.reset_all(2.0);
+        assert_eq!(r.breaker_health(2.0).healthy, 3);
+    }
+}

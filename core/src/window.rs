@@ -1,0 +1,256 @@
+//! The rolling windows a breaker computes failure and slow-call rates over.
+//!
+//! Time windows are a ring of buckets with running totals: recording is O(1), and a gap of
+//! any length expires exactly the buckets it covers (all of them after a long idle period),
+//! so an old burst of failures never counts against fresh traffic. Count windows are a ring of
+//! the last `size` outcomes. Neither allocates after construction.
+
+use serde::{Deserialize, Serialize};
+
+/// Calls, failures and slow calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub calls: u32,
+    pub failures: u32,
+    pub slow: u32,
+}
+
+impl Counts {
+    fn add(&mut self, o: Counts) {
+        self.calls += o.calls;
+        self.failures += o.failures;
+        self.slow += o.slow;
+    }
+    fn sub(&mut self, o: Counts) {
+        self.calls -= o.calls;
+        self.failures -= o.failures;
+        self.slow -= o.slow;
+    }
+    fn one(failure: bool, slow: bool) -> Counts {
+        Counts { calls: 1, failures: failure as u32, slow: slow as u32 }
+    }
+}
+
+/// Which window a breaker uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WindowConfig {
+    Time { duration_ms: f64, buckets: u32 },
+    Count { size: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    Time(TimeWindow),
+    Count(CountWindow),
+}
+
+impl Window {
+    pub fn new(config: WindowConfig) -> Self {
+        match config {
+            WindowConfig::Time { duration_ms, buckets } => Window::Time(TimeWindow::new(duration_ms, buckets)),
+            WindowConfig::Count { size } => Window::Count(CountWindow::new(size)),
+        }
+    }
+
+    pub fn record(&mut self, now: f64, failure: bool, slow: bool) {
+        match self {
+            Window::Time(w) => w.record(now, failure, slow),
+            Window::Count(w) => w.record(failure, slow),
+        }
+    }
+
+    pub fn totals(&mut self, now: f64) -> Counts {
+        match self {
+            Window::Time(w) => {
+                w.rotate(now);
+                w.totals
+            }
+            Window::Count(w) => w.totals,
+        }
+    }
+
+    pub fn clear(&mut self) {
+        match self {
+            Window::Time(w) => w.clear(),
+            Window::Count(w) => w.clear(),
+        }
+    }
+
+    /// The window's contents oldest first, for saving: per bucket (or per call) its counts.
+    pub fn contents(&mut self, now: f64) -> Vec<Counts> {
+        match self {
+            Window::Time(w) => {
+                w.rotate(now);
+                let n = w.buckets.len() as i64;
+                (0..n).map(|i| w.buckets[(w.head + 1 + i).rem_euclid(n) as usize]).collect()
+            }
+            Window::Count(w) => {
+                let n = w.ring.len();
+                let start = if w.len < n { 0 } else { w.pos };
+                (0..w.len).map(|i| w.ring[(start + i) % n]).collect()
+            }
+        }
+    }
+
+    /// Refills the window from saved contents (oldest first); the newest entry lands in the
+    /// bucket for `now`. Contents longer than the window keep their newest part.
+    pub fn restore(&mut self, now: f64, contents: &[Counts]) {
+        self.clear();
+        match self {
+            Window::Time(w) => {
+                w.rotate(now);
+                let n = w.buckets.len();
+                let keep = &contents[contents.len().saturating_sub(n)..];
+                for (i, c) in keep.iter().enumerate() {
+                    let age = (keep.len() - 1 - i) as i64;
+                    let idx = (w.head - age).rem_euclid(n as i64) as usize;
+                    w.buckets[idx] = *c;
+                    w.totals.add(*c);
+                }
+            }
+            Window::Count(w) => {
+                let keep = &contents[contents.len().saturating_sub(w.ring.len())..];
+                for c in keep {
+                    w.record(c.failures > 0, c.slow > 0);
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeWindow {
+    bucket_ms: f64,
+    buckets: Box<[Counts]>,
+    /// Absolute index (`floor(now / bucket_ms)`) of the newest bucket.
+    head: i64,
+    totals: Counts,
+}
+
+impl TimeWindow {
+    fn new(duration_ms: f64, buckets: u32) -> Self {
+        TimeWindow {
+            bucket_ms: duration_ms / buckets as f64,
+            buckets: vec![Counts::default(); buckets as usize].into_boxed_slice(),
+            head: 0,
+            totals: Counts::default(),
+        }
+    }
+
+    fn index(&self, now: f64) -> i64 {
+        // Saturating float-to-int: huge or broken times cannot wrap.
+        (now / self.bucket_ms).floor() as i64
+    }
+
+    /// Expires the buckets that `now` has moved past.
+    fn rotate(&mut self, now: f64) {
+        let idx = self.index(now);
+        if idx <= self.head {
+            return;
+        }
+        let n = self.buckets.len() as i64;
+        let gap = idx.saturating_sub(self.head);
+        if gap >= n {
+            self.clear();
+        } else {
+            for i in 1..=gap {
+                let b = &mut self.buckets[(self.head + i).rem_euclid(n) as usize];
+                self.totals.sub(*b);
+                *b = Counts::default();
+            }
+        }
+        self.head = idx;
+    }
+
+    fn record(&mut self, now: f64, failure: bool, slow: bool) {
+        self.rotate(now);
+        let n = self.buckets.len() as i64;
+        let c = Counts::one(failure, slow);
+        self.buckets[self.head.rem_euclid(n) as usize].add(c);
+        self.totals.add(c);
+    }
+
+    fn clear(&mut self) {
+        self.buckets.iter_mut().for_each(|b| *b = Counts::default());
+        self.totals = Counts::default();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountWindow {
+    ring: Box<[Counts]>,
+    pos: usize,
+    len: usize,
+    totals: Counts,
+}
+
+impl CountWindow {
+    fn new(size: u32) -> Self {
+        CountWindow { ring: vec![Counts::default(); size as usize].into_boxed_slice(), pos: 0, len: 0, totals: Counts::default() }
+    }
+
+    fn record(&mut self, failure: bool, slow: bool) {
+        let c = Counts::one(failure, slow);
+        if self.len == self.ring.len() {
+            self.totals.sub(self.ring[self.pos]);
+        } else {
+            self.len += 1;
+        }
+        self.ring[self.pos] = c;
+        self.totals.add(c);
+        self.pos = (self.pos + 1) % self.ring.len();
+    }
+
+    fn clear(&mut self) {
+        self.ring.iter_mut().for_each(|b| *b = Counts::default());
+        self.pos = 0;
+        self.len = 0;
+        self.totals = Counts::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_window_expires_old_buckets() {
+        let mut w = Window::new(WindowConfig::Time { duration_ms: 1000.0, buckets: 10 });
+        for t in 0..10 {
+            w.record(t as f64 * 100.0, true, false);
+        }
+        assert_eq!(w.totals(950.0).calls, 10);
+        assert_eq!(w.totals(1000.0).calls, 9, "bucket [0,100) expired");
+        assert_eq!(w.totals(1450.0).calls, 5);
+        // A long idle gap clears everything (cockatiel keeps stale buckets here).
+        assert_eq!(w.totals(1e9).calls, 0);
+        w.record(1e9, false, true);
+        assert_eq!(w.totals(1e9), Counts { calls: 1, failures: 0, slow: 1 });
+    }
+
+    #[test]
+    fn count_window_keeps_last_n() {
+        let mut w = Window::new(WindowConfig::Count { size: 3 });
+        w.record(0.0, true, false);
+        w.record(0.0, true, false);
+        w.record(0.0, false, false);
+        w.record(0.0, false, true);
+        assert_eq!(w.totals(0.0), Counts { calls: 3, failures: 1, slow: 1 });
+        let saved = w.contents(0.0);
+        let mut w2 = Window::new(WindowConfig::Count { size: 3 });
+        w2.restore(5.0, &saved);
+        assert_eq!(w2.totals(5.0), w.totals(0.0));
+    }
+
+    #[test]
+    fn time_window_round_trips_relative_to_now() {
+        let mut w = Window::new(WindowConfig::Time { duration_ms: 1000.0, buckets: 4 });
+        w.record(0.0, true, false);
+        w.record(600.0, false, false);
+        let saved = w.contents(700.0);
+        let mut w2 = Window::new(WindowConfig::Time { duration_ms: 1000.0, buckets: 4 });
+        w2.restore(50_700.0, &saved);
+        assert_eq!(w2.totals(50_700.0).calls, 2);
+        assert_eq!(w2.totals(51_000.0).calls, 1, "the older call expires first");
+    }
+}
