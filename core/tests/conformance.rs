@@ -1,0 +1,602 @@
+//! The Rust runner of the shared conformance vectors in `tests/vectors/` (format:
+//! `tests/vectors/README.md`). Every binding has a runner that reads the same files and must
+//! produce the same per-step outputs; this one drives the core directly.
+//!
+//! Each run also writes the canonical trace of every vector to
+//! `target/conformance/rust/<vector>.trace.json`, so traces from different runners can be
+//! compared byte for byte. `SEAWALL_BLESS=1` fills in steps that have no `expect` yet (it never
+//! changes an existing expectation); a run with any step lacking `expect` fails otherwise.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use seawall_core::backoff::{Backoff, BackoffConfig};
+use seawall_core::breaker::{BreakerSnapshot, CircuitBreaker, Permit};
+use seawall_core::budget::{BudgetConfig, RetryBudget};
+use seawall_core::bulkhead::{Admission, Bulkhead, BulkheadPermit};
+use seawall_core::metrics::render_prometheus;
+use seawall_core::options::{options_from_json, OptionReader, Options, TimeUnit};
+use seawall_core::presets::{self, PolicyConfig, Style};
+use seawall_core::registry::Registry;
+use seawall_core::retry::{retry_option_specs, FailureClass, RetryConfig, RetryDecision, RetryState};
+use seawall_core::timeout::{Deadline, TimeoutConfig};
+use seawall_core::{BreakerConfig, BulkheadConfig, SeawallError, SeededRng};
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    match v.get(key) {
+        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+        Some(Value::String(s)) if s == "NaN" => f64::NAN,
+        Some(Value::String(s)) if s == "Infinity" => f64::INFINITY,
+        _ => 0.0,
+    }
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn unit_of(v: &Value) -> TimeUnit {
+    if text(v, "unit") == "s" {
+        TimeUnit::Seconds
+    } else {
+        TimeUnit::Millis
+    }
+}
+
+/// A number as every runner writes it: integral values without a fraction, non-finite
+/// values as strings.
+fn n(x: f64) -> Value {
+    if x.is_finite() {
+        if x == x.trunc() && x.abs() < 9.007_199_254_740_992e15 {
+            json!(x as i64)
+        } else {
+            json!(x)
+        }
+    } else {
+        json!(seawall_core::error::fmt_num(x))
+    }
+}
+
+fn opt_n(x: Option<f64>) -> Value {
+    x.map(n).unwrap_or(Value::Null)
+}
+
+fn error_json(e: &SeawallError) -> Value {
+    json!({ "error": { "code": e.code.as_str(), "kind": e.kind.as_str(), "option": e.option, "value": e.value } })
+}
+
+/// Rewrites a value so that numbers compare by value (5 == 5.0) and object keys are sorted.
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Number(x) => n(x.as_f64().unwrap_or(f64::NAN)),
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&m[k]))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+// ---- machines -------------------------------------------------------------------------------
+
+fn breaker_stats_json(b: &mut CircuitBreaker, at: f64) -> Value {
+    serde_json::to_value(b.stats(at)).unwrap()
+}
+
+fn drain_events(b: &mut CircuitBreaker, out: &mut Map<String, Value>) {
+    let mut events = Vec::new();
+    while let Some(e) = b.poll_event() {
+        events.push(json!({ "from": e.from.as_str(), "to": e.to.as_str(), "at": n(e.at), "reason": e.reason.as_str() }));
+    }
+    if !events.is_empty() {
+        out.insert("events".into(), Value::Array(events));
+    }
+}
+
+fn run_breaker(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let opts = options_from_json(&v["config"]);
+    let mut b = match CircuitBreaker::from_options(&opts, unit_of(v)) {
+        Ok(b) => b,
+        Err(e) => return vec![error_json(&e); steps.len()],
+    };
+    let mut permits: HashMap<String, Permit> = HashMap::new();
+    let mut outputs = Vec::new();
+    for s in steps {
+        let at = num(s, "at");
+        let id = text(s, "id").to_string();
+        let mut out = Map::new();
+        let mut acquire = |b: &mut CircuitBreaker, out: &mut Map<String, Value>| match b.try_acquire(at) {
+            Ok(p) => {
+                out.insert("permit".into(), json!(true));
+                out.insert("probe".into(), json!(p.is_probe()));
+                Some(p)
+            }
+            Err(r) => {
+                out.insert("rejected".into(), json!("CIRCUIT_OPEN"));
+                out.insert("retryAfterMs".into(), opt_n(r.retry_after_ms));
+                None
+            }
+        };
+        match text(s, "op") {
+            "acquire" => {
+                if let Some(p) = acquire(&mut b, &mut out) {
+                    permits.insert(id, p);
+                }
+            }
+            op @ ("success" | "failure" | "release") => {
+                let p = permits.remove(&id).unwrap_or(Permit::from_raw(u64::MAX));
+                let d = num(s, "duration");
+                let r = match op {
+                    "success" => b.record_success(at, p, d),
+                    "failure" => b.record_failure(at, p, d),
+                    _ => b.release(at, p),
+                };
+                if let Err(e) = r {
+                    out.insert("error".into(), json!(e.code.as_str()));
+                }
+            }
+            "call" => {
+                if let Some(p) = acquire(&mut b, &mut out) {
+                    let d = num(s, "duration");
+                    let end = at + d;
+                    let r = match text(s, "outcome") {
+                        "success" => b.record_success(end, p, d),
+                        "failure" => b.record_failure(end, p, d),
+                        _ => b.release(end, p),
+                    };
+                    r.unwrap();
+                }
+            }
+            "state" => {
+                b.handle_timeout(at);
+            }
+            "stats" => {
+                out.insert("stats".into(), breaker_stats_json(&mut b, at));
+            }
+            "open" => b.open(at),
+            "forceOpen" | "isolate" => b.force_open(at),
+            "reset" => b.reset(at),
+            "disable" => b.disable(at),
+            "nextTimeout" => {
+                out.insert("nextTimeout".into(), opt_n(b.poll_timeout()));
+            }
+            "remaining" => {
+                out.insert("remainingMs".into(), opt_n(b.remaining_open_ms(at)));
+            }
+            "snapshot" => {
+                out.insert("snapshot".into(), serde_json::to_value(b.snapshot(at)).unwrap());
+            }
+            "restore" => match serde_json::from_value::<BreakerSnapshot>(s["snapshot"].clone()) {
+                Ok(snap) => {
+                    if let Err(e) = b.restore(at, &snap) {
+                        out.insert("error".into(), json!(e.code.as_str()));
+                    }
+                }
+                Err(_) => {
+                    out.insert("error".into(), json!("INVALID_SNAPSHOT"));
+                }
+            },
+            other => panic!("unknown breaker op {other}"),
+        }
+        out.insert("state".into(), json!(b.state().as_str()));
+        drain_events(&mut b, &mut out);
+        outputs.push(Value::Object(out));
+    }
+    outputs
+}
+
+fn backoff_config(v: &Value) -> Result<BackoffConfig, SeawallError> {
+    let opts = options_from_json(&v["config"]);
+    let specs = retry_option_specs();
+    let r = OptionReader::new(&opts, &specs, "a retry policy", unit_of(v))?;
+    BackoffConfig::from_reader(&r)
+}
+
+fn run_backoff(v: &Value, steps: &[Value], rng: &mut SeededRng) -> Vec<Value> {
+    let cfg = match backoff_config(v) {
+        Ok(c) => c,
+        Err(e) => return vec![error_json(&e); steps.len()],
+    };
+    let mut backoff = Backoff::new(cfg);
+    steps
+        .iter()
+        .map(|s| match text(s, "op") {
+            "delays" => {
+                let retries: Vec<u32> = s["retries"].as_array().unwrap().iter().map(|r| r.as_u64().unwrap() as u32).collect();
+                json!({ "delaysMs": retries.iter().map(|r| n(backoff.next_delay(*r, rng))).collect::<Vec<_>>() })
+            }
+            "restart" => {
+                backoff = Backoff::new(cfg);
+                json!({})
+            }
+            other => panic!("unknown backoff op {other}"),
+        })
+        .collect()
+}
+
+fn class_of(s: &Value) -> FailureClass {
+    match text(s, "class") {
+        "notRetryable" => FailureClass::NotRetryable,
+        "rateLimited" => FailureClass::RateLimited {
+            retry_after_ms: s.get("retryAfterMs").filter(|x| !x.is_null()).map(|_| num(s, "retryAfterMs")),
+        },
+        _ => FailureClass::Retryable,
+    }
+}
+
+fn run_retry(v: &Value, steps: &[Value], rng: &mut SeededRng) -> Vec<Value> {
+    let cfg = match RetryConfig::from_options(&options_from_json(&v["config"]), unit_of(v)) {
+        Ok(c) => c,
+        Err(e) => return vec![error_json(&e); steps.len()],
+    };
+    let mut budget = match v.get("budget") {
+        Some(b) => Some(RetryBudget::new(BudgetConfig::from_options(&options_from_json(b), unit_of(v)).unwrap(), 0.0)),
+        None => None,
+    };
+    let mut state = RetryState::start(&cfg, 0.0);
+    steps
+        .iter()
+        .map(|s| {
+            let at = num(s, "at");
+            match text(s, "op") {
+                "start" => {
+                    state = RetryState::start(&cfg, at);
+                    json!({ "attempt": state.attempt() })
+                }
+                "failure" => match state.on_failure(&cfg, at, class_of(s), rng, budget.as_mut()) {
+                    RetryDecision::Retry { attempt, delay_ms, from_server } => {
+                        json!({ "retry": { "attempt": attempt, "delayMs": n(delay_ms), "fromServer": from_server } })
+                    }
+                    RetryDecision::GiveUp { reason, attempts } => {
+                        json!({ "giveUp": reason.as_str(), "attempts": attempts, "code": reason.code().as_str() })
+                    }
+                },
+                "success" => {
+                    if let Some(b) = budget.as_mut() {
+                        b.record_success(at);
+                    }
+                    json!({ "attempts": state.attempt() })
+                }
+                "tokens" => json!({ "tokens": n(budget.as_mut().map(|b| b.tokens(at)).unwrap_or(0.0)) }),
+                "isRetryable" => {
+                    let ids: Vec<&str> = s["ids"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+                    json!({ "retryable": cfg.is_retryable(&ids) })
+                }
+                other => panic!("unknown retry op {other}"),
+            }
+        })
+        .collect()
+}
+
+fn run_budget(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let cfg = match BudgetConfig::from_options(&options_from_json(&v["config"]), unit_of(v)) {
+        Ok(c) => c,
+        Err(e) => return vec![error_json(&e); steps.len()],
+    };
+    let mut b = RetryBudget::new(cfg, num(v, "start"));
+    steps
+        .iter()
+        .map(|s| {
+            let at = num(s, "at");
+            match text(s, "op") {
+                "withdraw" => {
+                    let granted = b.try_withdraw(at);
+                    json!({ "granted": granted, "tokens": n(b.tokens(at)) })
+                }
+                "success" => {
+                    b.record_success(at);
+                    json!({ "tokens": n(b.tokens(at)) })
+                }
+                "tokens" => json!({ "tokens": n(b.tokens(at)) }),
+                other => panic!("unknown budget op {other}"),
+            }
+        })
+        .collect()
+}
+
+fn run_bulkhead(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let mut b = match Bulkhead::from_options(&options_from_json(&v["config"]), unit_of(v)) {
+        Ok(b) => b,
+        Err(e) => return vec![error_json(&e); steps.len()],
+    };
+    // Labels: a running call's id → permit; a queued call's id → ticket (and back).
+    let mut permits: HashMap<String, BulkheadPermit> = HashMap::new();
+    let mut tickets: HashMap<u64, String> = HashMap::new();
+    let mut outputs = Vec::new();
+    for s in steps {
+        let at = num(s, "at");
+        let id = text(s, "id").to_string();
+        let mut out = Map::new();
+        match text(s, "op") {
+            "acquire" => match b.try_acquire(at) {
+                Admission::Run(p) => {
+                    permits.insert(id, p);
+                    out.insert("run".into(), json!(true));
+                }
+                Admission::Queued { ticket, position } => {
+                    tickets.insert(ticket, id);
+                    out.insert("queued".into(), json!(position));
+                }
+                Admission::Rejected(r) => {
+                    out.insert("rejected".into(), json!(r.code().as_str()));
+                }
+            },
+            "release" => {
+                let p = permits.remove(&id).unwrap_or(BulkheadPermit(u64::MAX));
+                match b.release(at, p) {
+                    Ok(Some((ticket, permit))) => {
+                        let started = tickets.remove(&ticket).unwrap();
+                        permits.insert(started.clone(), permit);
+                        out.insert("started".into(), json!(started));
+                    }
+                    Ok(None) => {
+                        out.insert("started".into(), Value::Null);
+                    }
+                    Err(e) => {
+                        out.insert("error".into(), json!(e.code.as_str()));
+                    }
+                }
+            }
+            "cancel" => {
+                let ticket = tickets.iter().find(|(_, v)| **v == id).map(|(t, _)| *t);
+                let cancelled = ticket.is_some_and(|t| b.cancel(t));
+                if cancelled {
+                    tickets.retain(|_, v| *v != id);
+                }
+                out.insert("cancelled".into(), json!(cancelled));
+            }
+            "tick" => b.handle_timeout(at),
+            "nextTimeout" => {
+                out.insert("nextTimeout".into(), opt_n(b.poll_timeout()));
+            }
+            "metrics" => {
+                out.insert("metrics".into(), serde_json::to_value(b.metrics()).unwrap());
+            }
+            other => panic!("unknown bulkhead op {other}"),
+        }
+        let mut expired = Vec::new();
+        while let Some(t) = b.poll_expired() {
+            expired.push(json!(tickets.remove(&t).unwrap()));
+        }
+        if !expired.is_empty() {
+            out.insert("expired".into(), Value::Array(expired));
+        }
+        out.insert("active".into(), json!(b.active()));
+        out.insert("queued".into(), json!(b.queued()));
+        outputs.push(Value::Object(out));
+    }
+    outputs
+}
+
+fn parse_options(kind: &str, opts: &Options, unit: TimeUnit) -> Result<(), SeawallError> {
+    match kind {
+        "breaker" => BreakerConfig::from_options(opts, unit).map(|_| ()),
+        "retry" => RetryConfig::from_options(opts, unit).map(|_| ()),
+        "bulkhead" => BulkheadConfig::from_options(opts, unit).map(|_| ()),
+        "budget" => BudgetConfig::from_options(opts, unit).map(|_| ()),
+        "timeout" => TimeoutConfig::from_options(opts, unit).map(|_| ()),
+        "policy" => PolicyConfig::from_options(opts, unit).map(|_| ()),
+        other => panic!("unknown options kind {other}"),
+    }
+}
+
+fn run_options(steps: &[Value]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|s| {
+            let opts = options_from_json(&s["config"]);
+            match parse_options(text(s, "kind"), &opts, unit_of(s)) {
+                Ok(()) => json!({ "ok": true }),
+                Err(e) => error_json(&e),
+            }
+        })
+        .collect()
+}
+
+fn run_registry(steps: &[Value]) -> Vec<Value> {
+    let mut r = Registry::new();
+    steps
+        .iter()
+        .map(|s| {
+            let at = num(s, "at");
+            let name = text(s, "name");
+            match text(s, "op") {
+                "breaker" => {
+                    let opts = options_from_json(&s["config"]);
+                    match r.breaker_get_or_create(name, || BreakerConfig::from_options(&opts, unit_of(s))) {
+                        Ok((_, created)) => json!({ "created": created }),
+                        Err(e) => error_json(&e),
+                    }
+                }
+                "bulkhead" => {
+                    let opts = options_from_json(&s["config"]);
+                    match r.bulkhead_get_or_create(name, || BulkheadConfig::from_options(&opts, unit_of(s))) {
+                        Ok((_, created)) => json!({ "created": created }),
+                        Err(e) => error_json(&e),
+                    }
+                }
+                "call" => {
+                    let b = r.breaker_named(name).unwrap();
+                    match b.try_acquire(at) {
+                        Ok(p) => {
+                            let d = num(s, "duration");
+                            if text(s, "outcome") == "failure" {
+                                b.record_failure(at + d, p, d).unwrap();
+                            } else {
+                                b.record_success(at + d, p, d).unwrap();
+                            }
+                            json!({ "state": b.state().as_str() })
+                        }
+                        Err(_) => json!({ "rejected": "CIRCUIT_OPEN", "state": b.state().as_str() }),
+                    }
+                }
+                "occupy" => {
+                    let h = r.bulkhead_handle(name).unwrap();
+                    let admission = r.bulkhead(h).unwrap().try_acquire(at);
+                    json!({ "admitted": !matches!(admission, Admission::Rejected(_)) })
+                }
+                "forceOpen" => {
+                    r.breaker_named(name).unwrap().force_open(at);
+                    json!({})
+                }
+                "open" => {
+                    r.breaker_named(name).unwrap().open(at);
+                    json!({})
+                }
+                "retryAttempt" => {
+                    r.record_retry_attempt(name);
+                    json!({})
+                }
+                "timeout" => {
+                    r.record_timeout(name);
+                    json!({})
+                }
+                "health" => json!({ "health": serde_json::to_value(r.health(at)).unwrap() }),
+                "breakerHealth" => json!({ "health": serde_json::to_value(r.breaker_health(at)).unwrap() }),
+                "names" => json!({ "names": r.breaker_names() }),
+                "resetAll" => {
+                    r.reset_all(at);
+                    json!({})
+                }
+                "clear" => {
+                    r.clear();
+                    json!({})
+                }
+                "prometheus" => json!({ "prometheus": render_prometheus(&r) }),
+                other => panic!("unknown registry op {other}"),
+            }
+        })
+        .collect()
+}
+
+fn style_of(s: &Value) -> Style {
+    if text(s, "style") == "python" {
+        Style::PYTHON
+    } else {
+        Style::JS
+    }
+}
+
+fn run_presets(steps: &[Value]) -> Vec<Value> {
+    use seawall_core::options::{to_json, OptionValue};
+    let as_json = |o: Options| to_json(&OptionValue::Map(o));
+    steps
+        .iter()
+        .map(|s| {
+            let style = style_of(s);
+            let arg = |k: &str| s.get(k).and_then(Value::as_f64);
+            let preset = match text(s, "op") {
+                "policy" => presets::policy(style, text(s, "name")),
+                "circuit" => presets::named_circuit(style, text(s, "name")),
+                "retryFixed" => Some(presets::retry_fixed(style, arg("attempts").unwrap_or(3.0), arg("delay").unwrap_or(1000.0))),
+                "retryExponential" => Some(presets::retry_exponential(style, arg("attempts"), arg("initial"), arg("max"))),
+                "retryApiRateLimit" => Some(presets::retry_api_rate_limit(style)),
+                "retryNetwork" => Some(presets::retry_network(style)),
+                other => panic!("unknown presets op {other}"),
+            };
+            match preset {
+                Some(o) => json!({ "options": as_json(o) }),
+                None => json!({ "options": null }),
+            }
+        })
+        .collect()
+}
+
+fn run_rng(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let mut rng = SeededRng::new(v["seed"].as_u64().unwrap_or(0));
+    steps
+        .iter()
+        .map(|s| {
+            let count = s["count"].as_u64().unwrap_or(1);
+            json!({ "floats": (0..count).map(|_| n(rng.next_f64())).collect::<Vec<_>>() })
+        })
+        .collect()
+}
+
+fn run_deadline(steps: &[Value]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|s| {
+            let outer = s.get("outer").filter(|o| !o.is_null()).map(|_| num(s, "outer"));
+            let d = Deadline::after(num(s, "at"), num(s, "timeout"), outer);
+            let probe = num(s, "check");
+            json!({ "deadline": n(d.at), "remainingMs": n(d.remaining(probe)), "expired": d.expired(probe) })
+        })
+        .collect()
+}
+
+/// Runs one vector: one output per step.
+fn run_vector(v: &Value) -> Vec<Value> {
+    let steps = v["steps"].as_array().cloned().unwrap_or_default();
+    let mut rng = SeededRng::new(v["seed"].as_u64().unwrap_or(0));
+    match text(v, "machine") {
+        "breaker" => run_breaker(v, &steps),
+        "backoff" => run_backoff(v, &steps, &mut rng),
+        "retry" => run_retry(v, &steps, &mut rng),
+        "budget" => run_budget(v, &steps),
+        "bulkhead" => run_bulkhead(v, &steps),
+        "options" => run_options(&steps),
+        "registry" => run_registry(&steps),
+        "presets" => run_presets(&steps),
+        "rng" => run_rng(v, &steps),
+        "deadline" => run_deadline(&steps),
+        other => panic!("unknown machine {other:?}"),
+    }
+}
+
+#[test]
+fn conformance_vectors() {
+    let bless = std::env::var("SEAWALL_BLESS").is_ok_and(|v| v == "1");
+    let trace_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/conformance/rust");
+    fs::create_dir_all(&trace_dir).unwrap();
+    let mut files: Vec<PathBuf> = fs::read_dir(vectors_dir())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 60, "expected at least 60 vectors, found {}", files.len());
+    let mut failures = Vec::new();
+    let mut steps_checked = 0;
+    for path in &files {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let mut v: Value = serde_json::from_str(&fs::read_to_string(path).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: not JSON: {e}"));
+        let outputs = run_vector(&v);
+        let steps = v["steps"].as_array_mut().unwrap_or_else(|| panic!("{name}: no steps"));
+        assert_eq!(outputs.len(), steps.len());
+        let mut blessed = false;
+        for (i, (step, out)) in steps.iter_mut().zip(&outputs).enumerate() {
+            let got = canonical(out);
+            match step.get("expect") {
+                Some(want) => {
+                    steps_checked += 1;
+                    if canonical(want) != got {
+                        failures.push(format!("{name} step {i} ({}):\n  want {}\n  got  {}", step["op"], canonical(want), got));
+                    }
+                }
+                None if bless => {
+                    step.as_object_mut().unwrap().insert("expect".into(), got);
+                    blessed = true;
+                }
+                None => failures.push(format!("{name} step {i}: no expect (run with SEAWALL_BLESS=1 to fill it in, then review)")),
+            }
+        }
+        if blessed {
+            fs::write(path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+        }
+        let trace: Vec<String> = outputs.iter().map(|o| serde_json::to_string(&canonical(o)).unwrap()).collect();
+        fs::write(trace_dir.join(format!("{name}.trace.json")), trace.join("\n") + "\n").unwrap();
+    }
+    println!("conformance: {} vectors, {} steps checked", files.len(), steps_checked);
+    assert!(failures.is_empty(), "{} conformance failures:\n{}", failures.len(), failures.join("\n"));
+}
