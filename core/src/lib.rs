@@ -18,6 +18,32 @@
 //!   [`ErrorCode`] naming the option and value. Builds for `wasm32-unknown-unknown` with no
 //!   host imports.
 //!
+//! ## A driver in a few lines
+//! ```
+//! use seawall_core::{BreakerConfig, CircuitBreaker, CircuitState};
+//!
+//! let mut breaker = CircuitBreaker::new(BreakerConfig {
+//!     failure_threshold: Some(2),
+//!     reset_timeout_ms: 1_000.0,
+//!     ..BreakerConfig::default()
+//! })?;
+//! // The shell reads its clock and reports what happened; the core decides.
+//! for now in [0.0, 10.0] {
+//!     let permit = breaker.try_acquire(now).expect("closed");
+//!     breaker.record_failure(now + 5.0, permit, 5.0)?;
+//! }
+//! assert_eq!(breaker.state(), CircuitState::Open);
+//! let rejection = breaker.try_acquire(500.0).unwrap_err();
+//! assert_eq!(rejection.retry_after_ms, Some(515.0));
+//! assert_eq!(breaker.poll_timeout(), Some(1_015.0)); // arm a timer here, or just try later
+//! let probe = breaker.try_acquire(1_015.0).expect("half-open probe");
+//! breaker.record_success(1_020.0, probe, 5.0)?;
+//! assert_eq!(breaker.state(), CircuitState::Closed);
+//! let changes: Vec<_> = std::iter::from_fn(|| breaker.poll_event()).map(|e| e.to).collect();
+//! assert_eq!(changes, [CircuitState::Open, CircuitState::HalfOpen, CircuitState::Closed]);
+//! # Ok::<(), seawall_core::SeawallError>(())
+//! ```
+//!
 //! ## Defaults
 //! Defined once in [`defaults`]; bindings read them from there. Seed 001's table is the baseline.
 //!

@@ -114,7 +114,7 @@ fn run_breaker(v: &Value, steps: &[Value]) -> Vec<Value> {
         let at = num(s, "at");
         let id = text(s, "id").to_string();
         let mut out = Map::new();
-        let mut acquire = |b: &mut CircuitBreaker, out: &mut Map<String, Value>| match b.try_acquire(at) {
+        let acquire = |b: &mut CircuitBreaker, out: &mut Map<String, Value>| match b.try_acquire(at) {
             Ok(p) => {
                 out.insert("permit".into(), json!(true));
                 out.insert("probe".into(), json!(p.is_probe()));
@@ -238,10 +238,8 @@ fn run_retry(v: &Value, steps: &[Value], rng: &mut SeededRng) -> Vec<Value> {
         Ok(c) => c,
         Err(e) => return vec![error_json(&e); steps.len()],
     };
-    let mut budget = match v.get("budget") {
-        Some(b) => Some(RetryBudget::new(BudgetConfig::from_options(&options_from_json(b), unit_of(v)).unwrap(), 0.0)),
-        None => None,
-    };
+    let mut budget =
+        v.get("budget").map(|b| RetryBudget::new(BudgetConfig::from_options(&options_from_json(b), unit_of(v)).unwrap(), 0.0));
     let mut state = RetryState::start(&cfg, 0.0);
     steps
         .iter()
