@@ -36,4 +36,5 @@ bench-core:
 	$(CARGO) bench -p seawall-core --bench hot_path
 
 lint:
+	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe --all-targets -- -D warnings
