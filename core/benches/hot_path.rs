@@ -2,9 +2,10 @@
 //! allocations counted. Run: `make bench-core` (or `cargo bench -p seawall-core --bench hot_path`).
 //! Not a test: nothing here asserts a time.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[path = "../tests/common/alloc_counter.rs"]
+mod alloc_counter;
+
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use seawall_core::bulkhead::Admission;
@@ -12,26 +13,15 @@ use seawall_core::retry::{FailureClass, RetryConfig, RetryState};
 use seawall_core::window::WindowConfig;
 use seawall_core::{BreakerConfig, Bulkhead, BulkheadConfig, CircuitBreaker, SeededRng};
 
-struct Counting;
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: alloc_counter::Counting = alloc_counter::Counting;
 
 const N: u32 = 1_000_000;
 
 /// Median ns per iteration over 15 runs of `N` iterations, and allocations in all runs.
 fn measure(mut f: impl FnMut(u32)) -> (f64, usize) {
     let mut runs: Vec<f64> = Vec::with_capacity(15);
-    let allocs = ALLOCS.load(Ordering::Relaxed);
+    let allocs = alloc_counter::allocations();
     for _ in 0..15 {
         let t = Instant::now();
         for i in 0..N {
@@ -39,7 +29,7 @@ fn measure(mut f: impl FnMut(u32)) -> (f64, usize) {
         }
         runs.push(t.elapsed().as_nanos() as f64 / N as f64);
     }
-    let allocs = ALLOCS.load(Ordering::Relaxed) - allocs;
+    let allocs = alloc_counter::allocations() - allocs;
     runs.sort_by(|a, b| a.partial_cmp(b).unwrap());
     (runs[runs.len() / 2], allocs)
 }

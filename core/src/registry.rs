@@ -21,12 +21,65 @@ pub struct Named<T> {
     pub value: T,
 }
 
+/// Named values with never-reused handles: one table per kind of machine.
+#[derive(Debug, Clone)]
+pub struct NamedTable<T> {
+    entries: Vec<Option<Named<T>>>,
+    names: BTreeMap<String, Handle>,
+}
+
+impl<T> Default for NamedTable<T> {
+    fn default() -> Self {
+        NamedTable { entries: Vec::new(), names: BTreeMap::new() }
+    }
+}
+
+impl<T> NamedTable<T> {
+    /// The entry named `name`, made by `make()` if absent (`make` is not called otherwise).
+    /// Answers the handle and whether it was created.
+    pub fn get_or_create(&mut self, name: &str, make: impl FnOnce() -> Result<T>) -> Result<(Handle, bool)> {
+        if let Some(h) = self.names.get(name) {
+            return Ok((*h, false));
+        }
+        let value = make()?;
+        let h = self.entries.len() as Handle;
+        self.entries.push(Some(Named { name: name.to_string(), value }));
+        self.names.insert(name.to_string(), h);
+        Ok((h, true))
+    }
+
+    pub fn handle(&self, name: &str) -> Option<Handle> {
+        self.names.get(name).copied()
+    }
+
+    pub fn get_mut(&mut self, h: Handle) -> Option<&mut T> {
+        self.entries.get_mut(h as usize)?.as_mut().map(|n| &mut n.value)
+    }
+
+    /// Entries in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.names.iter().filter_map(|(n, h)| Some((n.as_str(), &self.entries[*h as usize].as_ref()?.value)))
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.entries.iter_mut().flatten().map(|n| &mut n.value)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.names.keys().cloned().collect()
+    }
+
+    /// Forgets every entry; earlier handles answer `None` from now on.
+    pub fn clear(&mut self) {
+        self.entries.iter_mut().for_each(|e| *e = None);
+        self.names.clear();
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
-    breakers: Vec<Option<Named<CircuitBreaker>>>,
-    bulkheads: Vec<Option<Named<Bulkhead>>>,
-    breaker_names: BTreeMap<String, Handle>,
-    bulkhead_names: BTreeMap<String, Handle>,
+    breakers: NamedTable<CircuitBreaker>,
+    bulkheads: NamedTable<Bulkhead>,
     /// `retry_attempts_total` and `timeout_operations_total`, per operation name.
     retry_attempts: BTreeMap<String, u64>,
     timeouts: BTreeMap<String, u64>,
@@ -79,22 +132,15 @@ impl Registry {
         name: &str,
         config: impl FnOnce() -> Result<BreakerConfig>,
     ) -> Result<(Handle, bool)> {
-        if let Some(h) = self.breaker_names.get(name) {
-            return Ok((*h, false));
-        }
-        let breaker = CircuitBreaker::new(config()?)?;
-        let h = self.breakers.len() as Handle;
-        self.breakers.push(Some(Named { name: name.to_string(), value: breaker }));
-        self.breaker_names.insert(name.to_string(), h);
-        Ok((h, true))
+        self.breakers.get_or_create(name, || CircuitBreaker::new(config()?))
     }
 
     pub fn breaker_handle(&self, name: &str) -> Option<Handle> {
-        self.breaker_names.get(name).copied()
+        self.breakers.handle(name)
     }
 
     pub fn breaker(&mut self, h: Handle) -> Option<&mut CircuitBreaker> {
-        self.breakers.get_mut(h as usize)?.as_mut().map(|n| &mut n.value)
+        self.breakers.get_mut(h)
     }
 
     pub fn breaker_named(&mut self, name: &str) -> Result<&mut CircuitBreaker> {
@@ -107,50 +153,41 @@ impl Registry {
         name: &str,
         config: impl FnOnce() -> Result<BulkheadConfig>,
     ) -> Result<(Handle, bool)> {
-        if let Some(h) = self.bulkhead_names.get(name) {
-            return Ok((*h, false));
-        }
-        let b = Bulkhead::new(config()?)?;
-        let h = self.bulkheads.len() as Handle;
-        self.bulkheads.push(Some(Named { name: name.to_string(), value: b }));
-        self.bulkhead_names.insert(name.to_string(), h);
-        Ok((h, true))
+        self.bulkheads.get_or_create(name, || Bulkhead::new(config()?))
     }
 
     pub fn bulkhead_handle(&self, name: &str) -> Option<Handle> {
-        self.bulkhead_names.get(name).copied()
+        self.bulkheads.handle(name)
     }
 
     pub fn bulkhead(&mut self, h: Handle) -> Option<&mut Bulkhead> {
-        self.bulkheads.get_mut(h as usize)?.as_mut().map(|n| &mut n.value)
+        self.bulkheads.get_mut(h)
     }
 
     /// Breakers in name order.
     pub fn breakers(&self) -> impl Iterator<Item = (&str, &CircuitBreaker)> {
-        self.breaker_names.iter().filter_map(|(n, h)| Some((n.as_str(), &self.breakers[*h as usize].as_ref()?.value)))
+        self.breakers.iter()
     }
 
     pub fn bulkheads(&self) -> impl Iterator<Item = (&str, &Bulkhead)> {
-        self.bulkhead_names.iter().filter_map(|(n, h)| Some((n.as_str(), &self.bulkheads[*h as usize].as_ref()?.value)))
+        self.bulkheads.iter()
     }
 
     pub fn breaker_names(&self) -> Vec<String> {
-        self.breaker_names.keys().cloned().collect()
+        self.breakers.names()
     }
 
     /// Closes every breaker (seed 003/004 `resetAll`).
     pub fn reset_all(&mut self, now: f64) {
-        for b in self.breakers.iter_mut().flatten() {
-            b.value.reset(now);
+        for b in self.breakers.values_mut() {
+            b.reset(now);
         }
     }
 
     /// Forgets every breaker, bulkhead and counter (seed 004 `clear`, between tests).
     pub fn clear(&mut self) {
-        self.breakers.iter_mut().for_each(|b| *b = None);
-        self.bulkheads.iter_mut().for_each(|b| *b = None);
-        self.breaker_names.clear();
-        self.bulkhead_names.clear();
+        self.breakers.clear();
+        self.bulkheads.clear();
         self.retry_attempts.clear();
         self.timeouts.clear();
     }
@@ -180,8 +217,8 @@ impl Registry {
         for s in CircuitState::ALL {
             h.by_state.insert(s.as_str(), 0);
         }
-        for b in self.breakers.iter_mut().flatten() {
-            let s = b.value.state_at(now);
+        for b in self.breakers.values_mut() {
+            let s = b.state_at(now);
             h.total += 1;
             *h.by_state.entry(s.as_str()).or_default() += 1;
             if matches!(s, CircuitState::Closed | CircuitState::Disabled) {

@@ -1,34 +1,21 @@
 //! The hot path allocates nothing: acquire + record on a breaker, acquire + release on a
 //! bulkhead, and a retry decision, counted with a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/alloc_counter.rs"]
+mod alloc_counter;
 
 use seawall_core::bulkhead::Admission;
 use seawall_core::retry::{FailureClass, RetryConfig, RetryState};
 use seawall_core::window::WindowConfig;
 use seawall_core::{BreakerConfig, Bulkhead, BulkheadConfig, CircuitBreaker, SeededRng};
 
-struct Counting;
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: alloc_counter::Counting = alloc_counter::Counting;
 
 fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = alloc_counter::allocations();
     f();
-    ALLOCS.load(Ordering::Relaxed) - before
+    alloc_counter::allocations() - before
 }
 
 #[test]
