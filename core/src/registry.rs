@@ -1,9 +1,10 @@
 //! Named breakers and bulkheads, looked up by name or by a numeric handle, with a health
 //! summary (seed 003 `getHealthStatus`) and the counters that metrics are rendered from.
 //!
-//! Handles are indices that are never reused, so a binding can keep a number per breaker and
-//! reach it in O(1) without a name lookup on the hot path. `clear()` forgets every entry;
-//! handles from before then answer `None`.
+//! Handles are small integers, so a binding can keep a number per breaker and reach it in O(1)
+//! without a name lookup on the hot path. A handle stays valid until `remove` (bindings call it
+//! when the host object is garbage-collected); only then may its slot be reused. `clear()`
+//! forgets names, not machines: objects already handed out keep working, unregistered.
 
 use std::collections::BTreeMap;
 
@@ -16,36 +17,57 @@ use crate::error::{Result, SeawallError};
 pub type Handle = u32;
 
 #[derive(Debug, Clone)]
-pub struct Named<T> {
-    pub name: String,
-    pub value: T,
+struct Entry<T> {
+    name: Option<String>,
+    value: T,
 }
 
-/// Named values with never-reused handles: one table per kind of machine.
+/// Values by handle, some of them also by name: one table per kind of machine.
 #[derive(Debug, Clone)]
 pub struct NamedTable<T> {
-    entries: Vec<Option<Named<T>>>,
+    entries: Vec<Option<Entry<T>>>,
     names: BTreeMap<String, Handle>,
+    free: Vec<Handle>,
 }
 
 impl<T> Default for NamedTable<T> {
     fn default() -> Self {
-        NamedTable { entries: Vec::new(), names: BTreeMap::new() }
+        NamedTable { entries: Vec::new(), names: BTreeMap::new(), free: Vec::new() }
     }
 }
 
 impl<T> NamedTable<T> {
+    /// Stores `value`, under `name` if given. A name already in use moves to the new value;
+    /// the old value keeps its handle, unnamed.
+    pub fn insert(&mut self, name: Option<&str>, value: T) -> Handle {
+        let entry = Entry { name: name.map(str::to_string), value };
+        let h = match self.free.pop() {
+            Some(h) => {
+                self.entries[h as usize] = Some(entry);
+                h
+            }
+            None => {
+                self.entries.push(Some(entry));
+                (self.entries.len() - 1) as Handle
+            }
+        };
+        if let Some(name) = name {
+            if let Some(old) = self.names.insert(name.to_string(), h) {
+                if let Some(e) = self.entries[old as usize].as_mut() {
+                    e.name = None;
+                }
+            }
+        }
+        h
+    }
+
     /// The entry named `name`, made by `make()` if absent (`make` is not called otherwise).
     /// Answers the handle and whether it was created.
     pub fn get_or_create(&mut self, name: &str, make: impl FnOnce() -> Result<T>) -> Result<(Handle, bool)> {
         if let Some(h) = self.names.get(name) {
             return Ok((*h, false));
         }
-        let value = make()?;
-        let h = self.entries.len() as Handle;
-        self.entries.push(Some(Named { name: name.to_string(), value }));
-        self.names.insert(name.to_string(), h);
-        Ok((h, true))
+        Ok((self.insert(Some(name), make()?), true))
     }
 
     pub fn handle(&self, name: &str) -> Option<Handle> {
@@ -53,25 +75,43 @@ impl<T> NamedTable<T> {
     }
 
     pub fn get_mut(&mut self, h: Handle) -> Option<&mut T> {
-        self.entries.get_mut(h as usize)?.as_mut().map(|n| &mut n.value)
+        self.entries.get_mut(h as usize)?.as_mut().map(|e| &mut e.value)
     }
 
-    /// Entries in name order.
+    pub fn name_of(&self, h: Handle) -> Option<&str> {
+        self.entries.get(h as usize)?.as_ref()?.name.as_deref()
+    }
+
+    /// Frees a handle for reuse; `false` if it held nothing.
+    pub fn remove(&mut self, h: Handle) -> bool {
+        let Some(slot) = self.entries.get_mut(h as usize) else { return false };
+        let Some(entry) = slot.take() else { return false };
+        if let Some(name) = entry.name {
+            self.names.remove(&name);
+        }
+        self.free.push(h);
+        true
+    }
+
+    /// Named entries in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
         self.names.iter().filter_map(|(n, h)| Some((n.as_str(), &self.entries[*h as usize].as_ref()?.value)))
     }
 
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.entries.iter_mut().flatten().map(|n| &mut n.value)
+    /// Named entries, mutably.
+    pub fn named_values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.entries.iter_mut().flatten().filter(|e| e.name.is_some()).map(|e| &mut e.value)
     }
 
     pub fn names(&self) -> Vec<String> {
         self.names.keys().cloned().collect()
     }
 
-    /// Forgets every entry; earlier handles answer `None` from now on.
+    /// Forgets every name. Handles stay valid (the values are unregistered, not destroyed).
     pub fn clear(&mut self) {
-        self.entries.iter_mut().for_each(|e| *e = None);
+        for e in self.entries.iter_mut().flatten() {
+            e.name = None;
+        }
         self.names.clear();
     }
 }
@@ -179,12 +219,35 @@ impl Registry {
 
     /// Closes every breaker (seed 003/004 `resetAll`).
     pub fn reset_all(&mut self, now: f64) {
-        for b in self.breakers.values_mut() {
+        for b in self.breakers.named_values_mut() {
             b.reset(now);
         }
     }
 
-    /// Forgets every breaker, bulkhead and counter (seed 004 `clear`, between tests).
+    /// Stores a breaker, named (registered: in health and metrics) or not. A name in use moves
+    /// to the new breaker.
+    pub fn breaker_insert(&mut self, name: Option<&str>, breaker: CircuitBreaker) -> Handle {
+        self.breakers.insert(name, breaker)
+    }
+
+    pub fn breaker_remove(&mut self, h: Handle) -> bool {
+        self.breakers.remove(h)
+    }
+
+    pub fn breaker_name(&self, h: Handle) -> Option<&str> {
+        self.breakers.name_of(h)
+    }
+
+    pub fn bulkhead_insert(&mut self, name: Option<&str>, bulkhead: Bulkhead) -> Handle {
+        self.bulkheads.insert(name, bulkhead)
+    }
+
+    pub fn bulkhead_remove(&mut self, h: Handle) -> bool {
+        self.bulkheads.remove(h)
+    }
+
+    /// Forgets every name and counter (seed 004 `clear`, between tests); breakers and bulkheads
+    /// already handed out keep working, unregistered.
     pub fn clear(&mut self) {
         self.breakers.clear();
         self.bulkheads.clear();
@@ -217,7 +280,7 @@ impl Registry {
         for s in CircuitState::ALL {
             h.by_state.insert(s.as_str(), 0);
         }
-        for b in self.breakers.values_mut() {
+        for b in self.breakers.named_values_mut() {
             let s = b.state_at(now);
             h.total += 1;
             *h.by_state.entry(s.as_str()).or_default() += 1;
@@ -279,8 +342,18 @@ mod tests {
         assert_eq!((a, created), (b, false));
         assert!(r.breaker_get_or_create("bad", || Ok(BreakerConfig { half_open_max_calls: 0, ..Default::default() })).is_err());
         r.clear();
-        assert!(r.breaker(a).is_none());
+        assert!(r.breaker(a).is_some(), "handed-out breakers keep working");
         assert!(r.breaker_named("svc").is_err());
+        let (c, created) = r.breaker_get_or_create("svc", || Ok(BreakerConfig::default())).unwrap();
+        assert!(created && c != a);
+        assert!(r.breaker_remove(a));
+        assert!(!r.breaker_remove(a));
+        let d = r.breaker_insert(None, CircuitBreaker::new(BreakerConfig::default()).unwrap());
+        assert_eq!(d, a, "a removed slot is reused");
+        assert_eq!(r.breaker_names(), vec!["svc".to_string()]);
+        let e = r.breaker_insert(Some("svc"), CircuitBreaker::new(BreakerConfig::default()).unwrap());
+        assert_eq!(r.breaker_handle("svc"), Some(e));
+        assert_eq!(r.breaker_name(c), None, "the name moved to the newer breaker");
     }
 
     #[test]
