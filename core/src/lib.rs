@@ -70,6 +70,7 @@ pub mod breaker;
 pub mod budget;
 pub mod bulkhead;
 pub mod defaults;
+pub mod engine;
 pub mod error;
 pub mod metrics;
 pub mod options;
@@ -88,6 +89,7 @@ pub use breaker::{
 };
 pub use budget::{BudgetConfig, RetryBudget};
 pub use bulkhead::{Admission, Bulkhead, BulkheadConfig, BulkheadMetrics, BulkheadPermit, RejectReason, Ticket};
+pub use engine::Engine;
 pub use error::{ErrorCode, ErrorKind, Result, SeawallError};
 pub use options::{OptionValue, Options, TimeUnit};
 pub use presets::{PolicyConfig, Style};

@@ -293,7 +293,9 @@ pub enum StringsOrCallback {
 }
 
 /// Converts a JSON value (vectors, saved configs) into options. Numbers, strings, booleans,
-/// null, lists and objects map one to one; the string `"<function>"` stands for a callback.
+/// null, lists and objects map one to one; the string `"<function>"` stands for a callback,
+/// `"<object>"` for a host object, and `"NaN"`, `"Infinity"`, `"-Infinity"` for those numbers
+/// (JSON has no spelling for them, and shells must not let them turn into null).
 pub fn from_json(v: &serde_json::Value) -> OptionValue {
     use serde_json::Value;
     match v {
@@ -301,6 +303,7 @@ pub fn from_json(v: &serde_json::Value) -> OptionValue {
         Value::Bool(b) => OptionValue::Bool(*b),
         Value::Number(n) => OptionValue::Number(n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) if s == "<function>" => OptionValue::Callback,
+        Value::String(s) if s == "<object>" => OptionValue::Opaque,
         Value::String(s) if s == "NaN" => OptionValue::Number(f64::NAN),
         Value::String(s) if s == "Infinity" => OptionValue::Number(f64::INFINITY),
         Value::String(s) if s == "-Infinity" => OptionValue::Number(f64::NEG_INFINITY),

@@ -1,0 +1,575 @@
+//! The flat API every binding wraps: machines behind numeric handles, options and reports as
+//! JSON text, hot-path answers as plain numbers.
+//!
+//! Bindings (napi, wasm-bindgen, pyo3) differ only in how they cross into their host; what they
+//! cross with is defined here once, so that no binding holds logic of its own. An [`Engine`] owns
+//! a [`Registry`] of breakers and bulkheads plus retry policies, retry calls and retry budgets.
+//!
+//! Encodings (stable, shared by every binding):
+//! - **breaker acquire** → `f64`: a permit (`≥ 0`), or `-(1 + state code)` when rejected; the
+//!   retry-after is answered alongside (NaN when unknown).
+//! - **breaker record** → `f64`: the state code, plus 8 when state changes wait in
+//!   `breaker_events`; `-1` when the permit was not outstanding.
+//! - **bulkhead acquire** → (kind, value): `(0, permit)` run, `(1, ticket)` queued,
+//!   `(2, 0 | 1)` rejected (0: no queue, `BULKHEAD_FULL`; 1: `BULKHEAD_QUEUE_FULL`).
+//! - **retry on_failure** → (value, attempt): `value ≥ 0` is the delay before attempt
+//!   `attempt`; `value < 0` is `-(1 + give-up reason index)` after `attempt` calls.
+//! - **errors** → [`SeawallError::to_json`]: `{"code","kind","option","value","message"}`.
+//! - **state codes**: 0 CLOSED, 1 OPEN, 2 HALF_OPEN, 3 FORCED_OPEN, 4 DISABLED.
+
+use serde_json::{json, Value};
+
+use crate::breaker::{BreakerSnapshot, CallOutcome, CircuitBreaker, CircuitState, Permit};
+use crate::budget::{BudgetConfig, RetryBudget};
+use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
+use crate::error::{ErrorCode, Result, SeawallError};
+use crate::metrics::render_prometheus;
+use crate::options::{options_from_json, Options, TimeUnit};
+use crate::presets::{self, PolicyConfig, Style};
+use crate::registry::{Handle, NamedTable, Registry};
+use crate::retry::{FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
+use crate::rng::SeededRng;
+use crate::timeout::{Deadline, TimeoutConfig};
+use crate::window::WindowConfig;
+use crate::{defaults, BreakerConfig, BulkheadConfig};
+
+/// Give-up reasons in the order their index is encoded.
+pub const GIVE_UP_REASONS: [GiveUpReason; 5] = [
+    GiveUpReason::NotRetryable,
+    GiveUpReason::AttemptsExhausted,
+    GiveUpReason::DeadlineExceeded,
+    GiveUpReason::BudgetExhausted,
+    GiveUpReason::RetryAfterTooLong,
+];
+
+impl SeawallError {
+    /// The error as JSON text, the form every binding passes to its shell.
+    pub fn to_json(&self) -> String {
+        json!({
+            "code": self.code.as_str(),
+            "kind": self.kind.as_str(),
+            "option": self.option,
+            "value": self.value,
+            "message": self.message,
+        })
+        .to_string()
+    }
+}
+
+/// Parses options given as JSON text (an object).
+pub fn parse_options(json_text: &str) -> Result<Options> {
+    match serde_json::from_str::<Value>(json_text) {
+        Ok(v @ Value::Object(_)) => Ok(options_from_json(&v)),
+        Ok(Value::Null) => Ok(Vec::new()),
+        _ => Err(SeawallError::wrong_type("options", "a non-object", "an object of options")),
+    }
+}
+
+fn unit_of(seconds: bool) -> TimeUnit {
+    if seconds {
+        TimeUnit::Seconds
+    } else {
+        TimeUnit::Millis
+    }
+}
+
+fn num(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null)
+}
+
+/// A retry policy with its own generator (seeded by the shell: fixed in tests, random in use).
+#[derive(Debug, Clone)]
+struct RetryPolicy {
+    config: RetryConfig,
+    rng: SeededRng,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RetryCall {
+    policy: Handle,
+    state: RetryState,
+}
+
+fn missing(what: &str, h: Handle) -> SeawallError {
+    SeawallError::not_found(what, &h.to_string())
+}
+
+/// Everything one host thread (a JS realm, a Python interpreter) works with.
+#[derive(Debug, Default)]
+pub struct Engine {
+    registry: Registry,
+    policies: NamedTable<RetryPolicy>,
+    calls: NamedTable<RetryCall>,
+    budgets: NamedTable<RetryBudget>,
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn registry(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    // ---- constants ------------------------------------------------------------------------
+
+    pub fn error_codes() -> Vec<&'static str> {
+        ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
+    }
+
+    pub fn state_names() -> Vec<&'static str> {
+        CircuitState::ALL.iter().map(|s| s.as_str()).collect()
+    }
+
+    pub fn give_up_reasons() -> Vec<&'static str> {
+        GIVE_UP_REASONS.iter().map(|r| r.as_str()).collect()
+    }
+
+    /// The defaults table as JSON (canonical names, milliseconds).
+    pub fn defaults_json() -> String {
+        let m: serde_json::Map<String, Value> = defaults::TABLE.iter().map(|(k, v)| (k.to_string(), num(*v))).collect();
+        Value::Object(m).to_string()
+    }
+
+    // ---- breakers -------------------------------------------------------------------------
+
+    fn breaker(&mut self, h: Handle) -> Result<&mut CircuitBreaker> {
+        self.registry.breaker(h).ok_or_else(|| missing("circuit breaker", h))
+    }
+
+    /// A new breaker; registered under `name` if given (a name in use moves to it).
+    pub fn breaker_create(&mut self, options_json: &str, seconds: bool, name: Option<&str>) -> Result<Handle> {
+        let b = CircuitBreaker::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        Ok(self.registry.breaker_insert(name, b))
+    }
+
+    /// The registered breaker `name`, created from the options if absent (options are checked
+    /// either way). Answers the handle and whether it was created.
+    pub fn breaker_get_or_create(&mut self, name: &str, options_json: &str, seconds: bool) -> Result<(Handle, bool)> {
+        let config = BreakerConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        self.registry.breaker_get_or_create(name, || Ok(config))
+    }
+
+    pub fn breaker_lookup(&self, name: &str) -> Option<Handle> {
+        self.registry.breaker_handle(name)
+    }
+
+    pub fn breaker_name(&self, h: Handle) -> Option<String> {
+        self.registry.breaker_name(h).map(str::to_string)
+    }
+
+    pub fn breaker_drop(&mut self, h: Handle) -> bool {
+        self.registry.breaker_remove(h)
+    }
+
+    /// Hot path: see the module docs for the encoding. An unknown handle answers as forced open.
+    pub fn breaker_acquire(&mut self, h: Handle, now: f64) -> (f64, f64) {
+        let Some(b) = self.registry.breaker(h) else { return (-(1.0 + CircuitState::ForcedOpen.code() as f64), f64::NAN) };
+        match b.try_acquire(now) {
+            Ok(p) => (p.raw() as f64, f64::NAN),
+            Err(r) => (-(1.0 + r.state.code() as f64), r.retry_after_ms.unwrap_or(f64::NAN)),
+        }
+    }
+
+    /// Hot path: outcome 0 success, 1 failure, 2 neither (cancelled / not counted).
+    pub fn breaker_record(&mut self, h: Handle, permit: f64, outcome: u32, now: f64, duration_ms: f64) -> f64 {
+        let Some(b) = self.registry.breaker(h) else { return -1.0 };
+        let outcome = match outcome {
+            0 => CallOutcome::Success,
+            1 => CallOutcome::Failure,
+            _ => CallOutcome::Ignored,
+        };
+        let permit = if permit >= 0.0 && permit < 9.007_199_254_740_992e15 { Permit::from_raw(permit as u64) } else { Permit::from_raw(u64::MAX) };
+        match b.record(now, permit, outcome, duration_ms) {
+            Ok(()) => b.state().code() as f64 + if b.has_events() { 8.0 } else { 0.0 },
+            Err(_) => -1.0,
+        }
+    }
+
+    /// State changes since the last call, as a JSON array of `{from, to, at, reason}`.
+    pub fn breaker_events(&mut self, h: Handle) -> String {
+        let Some(b) = self.registry.breaker(h) else { return "[]".into() };
+        let events: Vec<Value> = std::iter::from_fn(|| b.poll_event())
+            .map(|e| json!({ "from": e.from.as_str(), "to": e.to.as_str(), "at": num(e.at), "reason": e.reason.as_str() }))
+            .collect();
+        Value::Array(events).to_string()
+    }
+
+    /// The state code at `now` (after a due OPEN → HALF_OPEN).
+    pub fn breaker_state(&mut self, h: Handle, now: f64) -> Result<u8> {
+        Ok(self.breaker(h)?.state_at(now).code())
+    }
+
+    /// `open`, `forceOpen` (`isolate`), `reset` or `disable`; answers the new state code.
+    pub fn breaker_command(&mut self, h: Handle, command: &str, now: f64) -> Result<u8> {
+        let b = self.breaker(h)?;
+        match command {
+            "open" => b.open(now),
+            "forceOpen" | "isolate" => b.force_open(now),
+            "reset" => b.reset(now),
+            "disable" => b.disable(now),
+            other => return Err(SeawallError::out_of_range("command", format!("{other:?}"), "open, forceOpen, isolate, reset or disable")),
+        }
+        Ok(b.state().code())
+    }
+
+    /// Milliseconds until an open breaker lets a probe through; NaN when unknown (forced open).
+    pub fn breaker_retry_after(&mut self, h: Handle, now: f64) -> f64 {
+        self.registry.breaker(h).and_then(|b| b.remaining_open_ms(now)).unwrap_or(f64::NAN)
+    }
+
+    pub fn breaker_stats(&mut self, h: Handle, now: f64) -> Result<String> {
+        Ok(serde_json::to_string(&self.breaker(h)?.stats(now)).unwrap_or_default())
+    }
+
+    /// The resolved configuration (canonical names, milliseconds; absent rules are null).
+    pub fn breaker_config(&mut self, h: Handle) -> Result<String> {
+        let c = self.breaker(h)?.config().clone();
+        let (window_duration, window_buckets, window_size) = match c.window {
+            WindowConfig::Time { duration_ms, buckets } => (num(duration_ms), json!(buckets), Value::Null),
+            WindowConfig::Count { size } => (Value::Null, Value::Null, json!(size)),
+        };
+        Ok(json!({
+            "failureThreshold": c.failure_threshold,
+            "failureRateThreshold": c.failure_rate_threshold,
+            "volumeThreshold": c.volume_threshold,
+            "windowDuration": window_duration,
+            "windowBuckets": window_buckets,
+            "windowSize": window_size,
+            "slowCallDurationThreshold": c.slow_call_duration_ms,
+            "slowCallRateThreshold": c.slow_call_rate_threshold,
+            "successThreshold": c.success_threshold,
+            "halfOpenMaxCalls": c.half_open_max_calls,
+            "resetTimeout": num(c.reset_timeout_ms),
+            "resetBackoffMultiplier": num(c.reset_backoff_multiplier),
+            "maxResetTimeout": num(c.max_reset_timeout_ms),
+            "timeout": c.call_timeout_ms,
+        })
+        .to_string())
+    }
+
+    pub fn breaker_snapshot(&mut self, h: Handle, now: f64) -> Result<String> {
+        Ok(serde_json::to_string(&self.breaker(h)?.snapshot(now)).unwrap_or_default())
+    }
+
+    pub fn breaker_restore(&mut self, h: Handle, snapshot_json: &str, now: f64) -> Result<()> {
+        let snap: BreakerSnapshot = serde_json::from_str(snapshot_json)
+            .map_err(|e| SeawallError::invalid_snapshot(&format!("not a saved breaker state ({e})")))?;
+        self.breaker(h)?.restore(now, &snap)
+    }
+
+    // ---- bulkheads ------------------------------------------------------------------------
+
+    fn bulkhead(&mut self, h: Handle) -> Result<&mut Bulkhead> {
+        self.registry.bulkhead(h).ok_or_else(|| missing("bulkhead", h))
+    }
+
+    pub fn bulkhead_create(&mut self, options_json: &str, seconds: bool, name: Option<&str>) -> Result<Handle> {
+        let b = Bulkhead::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        Ok(self.registry.bulkhead_insert(name, b))
+    }
+
+    pub fn bulkhead_drop(&mut self, h: Handle) -> bool {
+        self.registry.bulkhead_remove(h)
+    }
+
+    /// Hot path: see the module docs. An unknown handle answers "rejected, no queue".
+    pub fn bulkhead_acquire(&mut self, h: Handle, now: f64) -> (u8, f64) {
+        let Some(b) = self.registry.bulkhead(h) else { return (2, 0.0) };
+        match b.try_acquire(now) {
+            Admission::Run(p) => (0, p.0 as f64),
+            Admission::Queued { ticket, .. } => (1, ticket as f64),
+            Admission::Rejected(RejectReason::Full) => (2, 0.0),
+            Admission::Rejected(RejectReason::QueueFull) => (2, 1.0),
+        }
+    }
+
+    /// Hot path: ends a running call. Answers `(ticket, permit)` of the queued call that starts
+    /// now (ticket 0: none), or an error for a permit that was not outstanding.
+    pub fn bulkhead_release(&mut self, h: Handle, permit: f64, now: f64) -> Result<(f64, f64)> {
+        let b = self.bulkhead(h)?;
+        let p = if permit >= 0.0 { BulkheadPermit(permit as u64) } else { BulkheadPermit(u64::MAX) };
+        Ok(match b.release(now, p)? {
+            Some((ticket, permit)) => (ticket as f64, permit.0 as f64),
+            None => (0.0, f64::NAN),
+        })
+    }
+
+    pub fn bulkhead_cancel(&mut self, h: Handle, ticket: f64) -> bool {
+        self.registry.bulkhead(h).is_some_and(|b| ticket >= 1.0 && b.cancel(ticket as u64))
+    }
+
+    /// The earliest queue deadline; NaN when nothing can expire.
+    pub fn bulkhead_next_timeout(&mut self, h: Handle) -> f64 {
+        self.registry.bulkhead(h).and_then(|b| b.poll_timeout()).unwrap_or(f64::NAN)
+    }
+
+    /// Expires queued calls due at `now` and answers their tickets.
+    pub fn bulkhead_expire(&mut self, h: Handle, now: f64) -> Vec<f64> {
+        let Some(b) = self.registry.bulkhead(h) else { return Vec::new() };
+        b.handle_timeout(now);
+        std::iter::from_fn(|| b.poll_expired()).map(|t| t as f64).collect()
+    }
+
+    pub fn bulkhead_metrics(&mut self, h: Handle) -> Result<String> {
+        Ok(serde_json::to_string(&self.bulkhead(h)?.metrics()).unwrap_or_default())
+    }
+
+    // ---- retries --------------------------------------------------------------------------
+
+    /// A retry policy; `seed` seeds its jitter (the low 53 bits of an integer-valued number).
+    pub fn retry_policy_create(&mut self, options_json: &str, seconds: bool, seed: f64) -> Result<Handle> {
+        let config = RetryConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        let seed = if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 };
+        Ok(self.policies.insert(None, RetryPolicy { config, rng: SeededRng::new(seed) }))
+    }
+
+    pub fn retry_policy_drop(&mut self, h: Handle) -> bool {
+        self.policies.remove(h)
+    }
+
+    /// What the shell needs to know of a policy: `maxAttempts`, `maxElapsed`, and the retryable
+    /// identifiers (null when every failure is retryable).
+    pub fn retry_policy_info(&mut self, h: Handle) -> Result<String> {
+        let p = self.policies.get_mut(h).ok_or_else(|| missing("retry policy", h))?;
+        Ok(json!({
+            "maxAttempts": p.config.max_attempts,
+            "maxElapsed": p.config.max_elapsed_ms,
+            "maxRetryAfter": num(p.config.max_retry_after_ms),
+            "retryableErrors": p.config.retryable,
+        })
+        .to_string())
+    }
+
+    pub fn retry_is_retryable(&mut self, h: Handle, ids: &[&str]) -> bool {
+        self.policies.get_mut(h).is_some_and(|p| p.config.is_retryable(ids))
+    }
+
+    /// Starts one call's retry loop; answers the call's handle (end it with `retry_end`).
+    pub fn retry_start(&mut self, policy: Handle, now: f64) -> Result<Handle> {
+        let p = self.policies.get_mut(policy).ok_or_else(|| missing("retry policy", policy))?;
+        let state = RetryState::start(&p.config, now);
+        Ok(self.calls.insert(None, RetryCall { policy, state }))
+    }
+
+    /// After a failed attempt: class 0 retryable, 1 not retryable, 2 rate-limited (with
+    /// `retry_after_ms`, NaN for none); `budget` a budget handle or negative for none.
+    pub fn retry_on_failure(&mut self, call: Handle, now: f64, class: u32, retry_after_ms: f64, budget: f64) -> Result<(f64, u32)> {
+        let c = self.calls.get_mut(call).ok_or_else(|| missing("retry call", call))?;
+        let policy = self.policies.get_mut(c.policy).ok_or_else(|| missing("retry policy", c.policy))?;
+        let class = match class {
+            0 => FailureClass::Retryable,
+            1 => FailureClass::NotRetryable,
+            _ => FailureClass::RateLimited { retry_after_ms: (!retry_after_ms.is_nan()).then_some(retry_after_ms) },
+        };
+        let budget = if budget >= 0.0 { self.budgets.get_mut(budget as Handle) } else { None };
+        Ok(match c.state.on_failure(&policy.config, now, class, &mut policy.rng, budget) {
+            RetryDecision::Retry { attempt, delay_ms, .. } => (delay_ms, attempt),
+            RetryDecision::GiveUp { reason, attempts } => {
+                let i = GIVE_UP_REASONS.iter().position(|r| *r == reason).unwrap_or(0);
+                (-(1.0 + i as f64), attempts)
+            }
+        })
+    }
+
+    pub fn retry_end(&mut self, call: Handle) -> bool {
+        self.calls.remove(call)
+    }
+
+    // ---- retry budgets --------------------------------------------------------------------
+
+    pub fn budget_create(&mut self, options_json: &str, seconds: bool, now: f64) -> Result<Handle> {
+        let config = BudgetConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        Ok(self.budgets.insert(None, RetryBudget::new(config, now)))
+    }
+
+    pub fn budget_drop(&mut self, h: Handle) -> bool {
+        self.budgets.remove(h)
+    }
+
+    pub fn budget_record_success(&mut self, h: Handle, now: f64) {
+        if let Some(b) = self.budgets.get_mut(h) {
+            b.record_success(now);
+        }
+    }
+
+    pub fn budget_try_withdraw(&mut self, h: Handle, now: f64) -> bool {
+        self.budgets.get_mut(h).is_some_and(|b| b.try_withdraw(now))
+    }
+
+    pub fn budget_tokens(&mut self, h: Handle, now: f64) -> f64 {
+        self.budgets.get_mut(h).map_or(f64::NAN, |b| b.tokens(now))
+    }
+
+    // ---- registry, health, metrics --------------------------------------------------------
+
+    pub fn health(&mut self, now: f64) -> String {
+        serde_json::to_string(&self.registry.health(now)).unwrap_or_default()
+    }
+
+    pub fn breaker_health(&mut self, now: f64) -> String {
+        serde_json::to_string(&self.registry.breaker_health(now)).unwrap_or_default()
+    }
+
+    pub fn breaker_names(&self) -> Vec<String> {
+        self.registry.breaker_names()
+    }
+
+    pub fn reset_all(&mut self, now: f64) {
+        self.registry.reset_all(now);
+    }
+
+    pub fn clear_registry(&mut self) {
+        self.registry.clear();
+    }
+
+    pub fn record_retry_attempt(&mut self, name: &str) {
+        self.registry.record_retry_attempt(name);
+    }
+
+    pub fn record_timeout(&mut self, name: &str) {
+        self.registry.record_timeout(name);
+    }
+
+    pub fn prometheus(&self) -> String {
+        render_prometheus(&self.registry)
+    }
+
+    // ---- presets, validation, deadlines ---------------------------------------------------
+
+    fn style(python: bool) -> Style {
+        if python {
+            Style::PYTHON
+        } else {
+            Style::JS
+        }
+    }
+
+    fn options_json(o: Options) -> String {
+        crate::options::to_json(&crate::options::OptionValue::Map(o)).to_string()
+    }
+
+    /// `ResiliencePolicies.<name>()` as JSON; `None` for an unknown name.
+    pub fn preset_policy(name: &str, python: bool) -> Option<String> {
+        presets::policy(Self::style(python), name).map(Self::options_json)
+    }
+
+    pub fn preset_circuit(name: &str, python: bool) -> Option<String> {
+        presets::named_circuit(Self::style(python), name).map(Self::options_json)
+    }
+
+    /// `RetryPolicies.<kind>(a, b, c)` (`fixed`, `exponential`, `apiRateLimit`, `network`);
+    /// NaN arguments take the preset's defaults.
+    pub fn preset_retry(kind: &str, a: f64, b: f64, c: f64, python: bool) -> Option<String> {
+        let style = Self::style(python);
+        let given = |x: f64| (!x.is_nan()).then_some(x);
+        let ms = |x: Option<f64>| x.map(|v| if python { v * 1000.0 } else { v });
+        let o = match kind {
+            "fixed" => presets::retry_fixed(style, given(a).unwrap_or(3.0), ms(given(b)).unwrap_or(1000.0)),
+            "exponential" => presets::retry_exponential(style, given(a), ms(given(b)), ms(given(c))),
+            "apiRateLimit" => presets::retry_api_rate_limit(style),
+            "network" => presets::retry_network(style),
+            _ => return None,
+        };
+        Some(Self::options_json(o))
+    }
+
+    /// Checks options of a kind the engine does not hold a machine for (`timeout`, `policy`),
+    /// or any kind without building one.
+    pub fn validate(kind: &str, options_json: &str, seconds: bool) -> Result<()> {
+        let o = parse_options(options_json)?;
+        let unit = unit_of(seconds);
+        match kind {
+            "breaker" => BreakerConfig::from_options(&o, unit).map(|_| ()),
+            "retry" => RetryConfig::from_options(&o, unit).map(|_| ()),
+            "bulkhead" => BulkheadConfig::from_options(&o, unit).map(|_| ()),
+            "budget" => BudgetConfig::from_options(&o, unit).map(|_| ()),
+            "timeout" => TimeoutConfig::from_options(&o, unit).map(|_| ()),
+            "policy" => PolicyConfig::from_options(&o, unit).map(|_| ()),
+            other => Err(SeawallError::out_of_range("kind", format!("{other:?}"), "breaker, retry, bulkhead, budget, timeout or policy")),
+        }
+    }
+
+    /// A call's deadline: `now + timeout`, or `outer` (NaN: none) when that comes first.
+    pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
+        Deadline::after(now, timeout_ms, (!outer.is_nan()).then_some(outer)).at
+    }
+
+    /// `count` draws from a generator seeded with `seed` (conformance vectors).
+    pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
+        let mut rng = SeededRng::new(if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 });
+        (0..count.min(1 << 20)).map(|_| rng.next_f64()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breaker_round_trip_through_the_flat_api() {
+        let mut e = Engine::new();
+        let h = e.breaker_create(r#"{"failureThreshold":1,"resetTimeout":100}"#, false, Some("svc")).unwrap();
+        let (p, _) = e.breaker_acquire(h, 0.0);
+        assert_eq!(p, 0.0);
+        assert_eq!(e.breaker_record(h, p, 1, 1.0, 1.0), 1.0 + 8.0, "OPEN with events waiting");
+        assert!(e.breaker_events(h).contains("CONSECUTIVE_FAILURES"));
+        assert_eq!(e.breaker_record(h, p, 0, 1.0, 1.0), -1.0, "returned twice");
+        let (code, retry_after) = e.breaker_acquire(h, 50.0);
+        assert_eq!((code, retry_after), (-2.0, 51.0));
+        let (probe, _) = e.breaker_acquire(h, 101.0);
+        assert!(probe >= 1.0);
+        assert_eq!(e.breaker_record(h, probe, 0, 102.0, 1.0), 0.0 + 8.0);
+        assert_eq!(e.breaker_lookup("svc"), Some(h));
+        assert!(e.breaker_config(h).unwrap().contains("\"resetTimeout\":100"));
+        let err = e.breaker_create(r#"{"failureThreshold":0}"#, false, None).unwrap_err();
+        assert!(err.to_json().contains("\"option\":\"failureThreshold\""));
+        assert!(e.breaker_create("[1]", false, None).is_err());
+        assert!(e.breaker_drop(h));
+        assert_eq!(e.breaker_acquire(h, 0.0).0, -4.0, "a dropped handle refuses");
+    }
+
+    #[test]
+    fn retry_and_budget_through_the_flat_api() {
+        let mut e = Engine::new();
+        let p = e.retry_policy_create(r#"{"maxAttempts":3,"baseDelay":100,"jitter":false}"#, false, 1.0).unwrap();
+        let b = e.budget_create(r#"{"maxTokens":1,"minRetriesPerSecond":0}"#, false, 0.0).unwrap();
+        let c = e.retry_start(p, 0.0).unwrap();
+        assert_eq!(e.retry_on_failure(c, 0.0, 0, f64::NAN, b as f64).unwrap(), (100.0, 2));
+        assert_eq!(e.retry_on_failure(c, 100.0, 0, f64::NAN, b as f64).unwrap(), (-4.0, 2), "budget exhausted");
+        assert_eq!(e.retry_on_failure(c, 100.0, 2, 50.0, -1.0).unwrap(), (50.0, 3));
+        assert_eq!(e.retry_on_failure(c, 150.0, 0, f64::NAN, -1.0).unwrap(), (-2.0, 3));
+        assert!(e.retry_end(c));
+        assert!(e.retry_policy_info(p).unwrap().contains("\"maxAttempts\":3"));
+    }
+
+    #[test]
+    fn bulkhead_through_the_flat_api() {
+        let mut e = Engine::new();
+        let h = e.bulkhead_create(r#"{"maxConcurrent":1,"maxQueueSize":1,"queueTimeout":10}"#, false, Some("db")).unwrap();
+        let (k, permit) = e.bulkhead_acquire(h, 0.0);
+        assert_eq!(k, 0);
+        assert_eq!(e.bulkhead_acquire(h, 0.0), (1, 1.0));
+        assert_eq!(e.bulkhead_acquire(h, 0.0), (2, 1.0));
+        assert_eq!(e.bulkhead_next_timeout(h), 10.0);
+        let (ticket, next) = e.bulkhead_release(h, permit, 5.0).unwrap();
+        assert_eq!(ticket, 1.0);
+        assert!(e.bulkhead_release(h, permit, 5.0).is_err());
+        assert_eq!(e.bulkhead_release(h, next, 6.0).unwrap().0, 0.0);
+        assert!(e.health(7.0).contains("\"name\":\"db\""));
+        assert!(e.prometheus().contains("bulkhead_executions_total{name=\"db\",state=\"queued\"} 1"));
+    }
+
+    #[test]
+    fn presets_and_validation() {
+        assert!(Engine::preset_policy("api", false).unwrap().contains("\"circuitBreaker\""));
+        assert!(Engine::preset_policy("api", true).unwrap().contains("\"circuit_breaker\""));
+        assert!(Engine::preset_retry("fixed", 3.0, 1.0, f64::NAN, true).unwrap().contains("\"base_delay\":1"));
+        assert!(Engine::validate("policy", r#"{"retry":{"maxAttempts":0}}"#, false).is_err());
+        assert!(Engine::validate("timeout", r#"{"timeout":5}"#, false).is_ok());
+        assert_eq!(Engine::deadline(10.0, 5.0, f64::NAN), 15.0);
+        assert_eq!(Engine::rng_floats(42.0, 2).len(), 2);
+        assert!(Engine::defaults_json().contains("\"maxAttempts\":3"));
+    }
+}
