@@ -6,10 +6,11 @@
 //! a [`Registry`] of breakers and bulkheads plus retry policies, retry calls and retry budgets.
 //!
 //! Encodings (stable, shared by every binding):
-//! - **breaker acquire** → `f64`: a permit (`≥ 0`), or `-(1 + state code)` when rejected; the
-//!   retry-after is answered alongside (NaN when unknown).
+//! - **breaker acquire** → (`f64`, retry-after, events waiting): a permit (`≥ 0`), or
+//!   `-(1 + state code)` when rejected; the retry-after is NaN when unknown.
 //! - **breaker record** → `f64`: the state code, plus 8 when state changes wait in
-//!   `breaker_events`; `-1` when the permit was not outstanding.
+//!   `breaker_events`; `-1` when the permit was not outstanding. The call's duration is
+//!   `now − started_at` (the acquire time), computed here once for every binding.
 //! - **bulkhead acquire** → (kind, value): `(0, permit)` run, `(1, ticket)` queued,
 //!   `(2, 0 | 1)` rejected (0: no queue, `BULKHEAD_FULL`; 1: `BULKHEAD_QUEUE_FULL`).
 //! - **retry on_failure** → (value, attempt): `value ≥ 0` is the delay before attempt
@@ -164,16 +165,19 @@ impl Engine {
     }
 
     /// Hot path: see the module docs for the encoding. An unknown handle answers as forced open.
-    pub fn breaker_acquire(&mut self, h: Handle, now: f64) -> (f64, f64) {
-        let Some(b) = self.registry.breaker(h) else { return (-(1.0 + CircuitState::ForcedOpen.code() as f64), f64::NAN) };
-        match b.try_acquire(now) {
+    pub fn breaker_acquire(&mut self, h: Handle, now: f64) -> (f64, f64, bool) {
+        let Some(b) = self.registry.breaker(h) else { return (-(1.0 + CircuitState::ForcedOpen.code() as f64), f64::NAN, false) };
+        let (code, retry_after) = match b.try_acquire(now) {
             Ok(p) => (p.raw() as f64, f64::NAN),
             Err(r) => (-(1.0 + r.state.code() as f64), r.retry_after_ms.unwrap_or(f64::NAN)),
-        }
+        };
+        (code, retry_after, b.has_events())
     }
 
-    /// Hot path: outcome 0 success, 1 failure, 2 neither (cancelled / not counted).
-    pub fn breaker_record(&mut self, h: Handle, permit: f64, outcome: u32, now: f64, duration_ms: f64) -> f64 {
+    /// Hot path: outcome 0 success, 1 failure, 2 neither (cancelled / not counted); the call
+    /// started at `started_at` (NaN: unknown, duration 0).
+    pub fn breaker_record(&mut self, h: Handle, permit: f64, outcome: u32, now: f64, started_at: f64) -> f64 {
+        let duration_ms = if now >= started_at { now - started_at } else { 0.0 };
         let Some(b) = self.registry.breaker(h) else { return -1.0 };
         let outcome = match outcome {
             0 => CallOutcome::Success,
@@ -511,16 +515,17 @@ mod tests {
     fn breaker_round_trip_through_the_flat_api() {
         let mut e = Engine::new();
         let h = e.breaker_create(r#"{"failureThreshold":1,"resetTimeout":100}"#, false, Some("svc")).unwrap();
-        let (p, _) = e.breaker_acquire(h, 0.0);
-        assert_eq!(p, 0.0);
-        assert_eq!(e.breaker_record(h, p, 1, 1.0, 1.0), 1.0 + 8.0, "OPEN with events waiting");
+        let (p, _, events) = e.breaker_acquire(h, 0.0);
+        assert_eq!((p, events), (0.0, false));
+        assert_eq!(e.breaker_record(h, p, 1, 1.0, 0.0), 1.0 + 8.0, "OPEN with events waiting");
         assert!(e.breaker_events(h).contains("CONSECUTIVE_FAILURES"));
-        assert_eq!(e.breaker_record(h, p, 0, 1.0, 1.0), -1.0, "returned twice");
-        let (code, retry_after) = e.breaker_acquire(h, 50.0);
+        assert_eq!(e.breaker_record(h, p, 0, 1.0, 0.0), -1.0, "returned twice");
+        let (code, retry_after, _) = e.breaker_acquire(h, 50.0);
         assert_eq!((code, retry_after), (-2.0, 51.0));
-        let (probe, _) = e.breaker_acquire(h, 101.0);
-        assert!(probe >= 1.0);
-        assert_eq!(e.breaker_record(h, probe, 0, 102.0, 1.0), 0.0 + 8.0);
+        let (probe, _, events) = e.breaker_acquire(h, 101.0);
+        assert!(probe >= 1.0 && events, "OPEN -> HALF_OPEN waits to be drained");
+        assert!(e.breaker_events(h).contains("RESET_TIMEOUT_ELAPSED"));
+        assert_eq!(e.breaker_record(h, probe, 0, 102.0, 101.0), 0.0 + 8.0);
         assert_eq!(e.breaker_lookup("svc"), Some(h));
         assert!(e.breaker_config(h).unwrap().contains("\"resetTimeout\":100"));
         let err = e.breaker_create(r#"{"failureThreshold":0}"#, false, None).unwrap_err();
