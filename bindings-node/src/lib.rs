@@ -216,6 +216,16 @@ pub fn give_up_reasons() -> Vec<&'static str> {
 }
 
 #[napi]
+pub fn preapproved_permit() -> f64 {
+    Engine::PREAPPROVED_PERMIT
+}
+
+#[napi]
+pub fn unconditional_admits() -> Vec<bool> {
+    Engine::unconditional_admits()
+}
+
+#[napi]
 pub fn defaults_json() -> String {
     Engine::defaults_json()
 }
@@ -248,6 +258,16 @@ pub fn breaker_drop(handle: u32) -> bool {
 }
 
 #[napi]
+pub fn breaker_inert_success_states(handle: u32) -> Vec<bool> {
+    with_engine(|e| e.breaker_inert_success_states(handle))
+}
+
+#[napi]
+pub fn breaker_record_successes(handle: u32, count: u32, now: f64) -> f64 {
+    with_engine(|e| e.breaker_record_successes(handle, count, now_or_native(now)))
+}
+
+#[napi]
 pub fn breaker_events(handle: u32) -> String {
     with_engine(|e| e.breaker_events(handle))
 }
@@ -265,6 +285,11 @@ pub fn breaker_command(handle: u32, command: String, now: f64) -> Result<u32> {
 #[napi]
 pub fn breaker_retry_after(handle: u32, now: f64) -> f64 {
     with_engine(|e| e.breaker_retry_after(handle, now_or_native(now)))
+}
+
+#[napi]
+pub fn rejection_message(name: String, code: f64, retry_after_ms: f64) -> String {
+    Engine::rejection_message(&name, code, retry_after_ms)
 }
 
 #[napi]
@@ -345,8 +370,8 @@ pub fn retry_start(policy: u32, now: f64) -> Result<u32> {
 
 /// Answers `[value, attempt]`: see the engine's encoding.
 #[napi]
-pub fn retry_on_failure(call: u32, now: f64, class: u32, retry_after_ms: f64, budget: f64) -> Result<Vec<f64>> {
-    checked(with_engine(|e| e.retry_on_failure(call, now_or_native(now), class, retry_after_ms, budget))).map(|(v, a)| vec![v, a as f64])
+pub fn retry_on_failure(call: u32, now: f64, failure_class: u32, retry_after_ms: f64, budget: f64) -> Result<Vec<f64>> {
+    checked(with_engine(|e| e.retry_on_failure(call, now_or_native(now), failure_class, retry_after_ms, budget))).map(|(v, a)| vec![v, a as f64])
 }
 
 #[napi]

@@ -75,6 +75,13 @@ impl CircuitState {
         CircuitState::ALL.get(c as usize).copied()
     }
 
+    /// Whether `try_acquire` in this state always answers an ordinary permit, whatever the time,
+    /// so that a shell may admit a call without asking (see [`Permit::PREAPPROVED`]). The state
+    /// can only leave these through an input the shell makes (a record, a command).
+    pub const fn admits_unconditionally(self) -> bool {
+        matches!(self, CircuitState::Closed | CircuitState::Disabled)
+    }
+
     /// Whether calls are refused in this state (half-open refuses once its probes are taken).
     pub const fn is_rejecting(self) -> bool {
         matches!(self, CircuitState::Open | CircuitState::ForcedOpen)
@@ -336,11 +343,18 @@ impl BreakerConfig {
 }
 
 /// Leave to make one call. `raw()` crosses FFI as a number (0 for an ordinary call, probe
-/// tokens from 1), exact in a JS double.
+/// tokens from 1, [`Permit::PREAPPROVED`] for a call admitted without asking), exact in a JS
+/// double.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Permit(u64);
 
 impl Permit {
+    /// The permit of a call a shell admitted without calling `try_acquire`, which it may do
+    /// exactly while the last state the breaker reported [`CircuitState::admits_unconditionally`]
+    /// (in those states `try_acquire` can only answer an ordinary permit). Recording it counts
+    /// the acquire first, so counts stay exact; saves one crossing per call on the hot path.
+    pub const PREAPPROVED: Permit = Permit(1 << 52);
+
     pub const fn raw(self) -> u64 {
         self.0
     }
@@ -348,7 +362,7 @@ impl Permit {
         Permit(raw)
     }
     pub const fn is_probe(self) -> bool {
-        self.0 != 0
+        self.0 != 0 && self.0 != Permit::PREAPPROVED.0
     }
 }
 
@@ -668,6 +682,12 @@ impl CircuitBreaker {
     /// Reports how a permitted call ended.
     pub fn record(&mut self, now: f64, permit: Permit, outcome: CallOutcome, duration_ms: f64) -> Result<()> {
         let now = self.tick(now);
+        let permit = if permit == Permit::PREAPPROVED {
+            self.in_flight += 1;
+            Permit(0)
+        } else {
+            permit
+        };
         if self.in_flight == 0 {
             return Err(SeawallError::invalid_permit("circuit breaker permit"));
         }
@@ -717,6 +737,43 @@ impl CircuitBreaker {
         };
         self.step(now, input);
         Ok(())
+    }
+
+    /// Whether a success recorded in `state` could change nothing but counters: the state admits
+    /// unconditionally and no rate or slow-call rule looks at successes. A shell may then count
+    /// successes itself and hand them over with [`record_successes`](Self::record_successes)
+    /// before its next input (in order, so no decision sees a different history).
+    pub fn success_is_inert_in(&self, state: CircuitState) -> bool {
+        let c = &self.config;
+        state.admits_unconditionally()
+            && c.failure_rate_threshold.is_none()
+            && c.slow_call_rate_threshold.is_none()
+            && c.slow_call_duration_ms.is_none()
+    }
+
+    /// Records `count` successful calls admitted without asking (see
+    /// [`success_is_inert_in`](Self::success_is_inert_in)), in O(1). Outside an inert state it
+    /// records them one by one, so the result is exactly that of recording each.
+    pub fn record_successes(&mut self, now: f64, count: u32) {
+        if count == 0 {
+            return;
+        }
+        if !self.success_is_inert_in(self.state) {
+            for _ in 0..count {
+                let _ = self.record(now, Permit::PREAPPROVED, CallOutcome::Success, 0.0);
+            }
+            return;
+        }
+        let now = self.tick(now);
+        let n = count as u64;
+        self.totals.total_calls += n;
+        self.totals.successful_calls += n;
+        self.consecutive_successes = self.consecutive_successes.saturating_add(count);
+        self.consecutive_failures = 0;
+        self.last_success_at = Some(now);
+        if self.state == CircuitState::Closed {
+            self.window.record_successes(now, count);
+        }
     }
 
     /// In CLOSED, the first rule the window now breaks, if any.
@@ -1046,6 +1103,41 @@ mod tests {
         fail(&mut b, f64::NAN);
         assert_eq!(b.state(), CircuitState::Open);
         assert_eq!(b.poll_timeout(), Some(1100.0));
+    }
+
+    #[test]
+    fn preapproved_permits_count_like_acquired_ones() {
+        let mut b = breaker(|_| {});
+        assert!(b.state().admits_unconditionally());
+        for t in 0..3 {
+            b.record_failure(t as f64, Permit::PREAPPROVED, 1.0).unwrap();
+        }
+        assert_eq!(b.state(), CircuitState::Open);
+        assert!(!b.state().admits_unconditionally());
+        let s = b.stats(3.0);
+        assert_eq!((s.totals.failed_calls, s.in_flight), (3, 0));
+        // Admitted while closed, finished after the trip: counted, decides nothing.
+        b.record_success(4.0, Permit::PREAPPROVED, 1.0).unwrap();
+        assert_eq!(b.state(), CircuitState::Open);
+        assert!(!Permit::PREAPPROVED.is_probe());
+    }
+
+    #[test]
+    fn batched_successes_equal_recording_each() {
+        let mut a = breaker(|_| {});
+        let mut b = breaker(|_| {});
+        assert!(a.success_is_inert_in(CircuitState::Closed));
+        assert!(!a.success_is_inert_in(CircuitState::HalfOpen));
+        fail(&mut a, 0.0);
+        fail(&mut b, 0.0);
+        for _ in 0..7 {
+            a.record_success(5.0, Permit::PREAPPROVED, 0.0).unwrap();
+        }
+        b.record_successes(5.0, 7);
+        let (sa, sb) = (a.stats(6.0), b.stats(6.0));
+        assert_eq!(sa, sb);
+        let rated = breaker(|c| c.failure_rate_threshold = Some(0.5));
+        assert!(!rated.success_is_inert_in(CircuitState::Closed));
     }
 
     #[test]

@@ -127,6 +127,14 @@ impl Engine {
         GIVE_UP_REASONS.iter().map(|r| r.as_str()).collect()
     }
 
+    /// The raw permit of a call admitted without asking (see `Permit::PREAPPROVED`).
+    pub const PREAPPROVED_PERMIT: f64 = (1u64 << 52) as f64;
+
+    /// Per state code: may a shell admit a call without asking (`admits_unconditionally`)?
+    pub fn unconditional_admits() -> Vec<bool> {
+        CircuitState::ALL.iter().map(|s| s.admits_unconditionally()).collect()
+    }
+
     /// The defaults table as JSON (canonical names, milliseconds).
     pub fn defaults_json() -> String {
         let m: serde_json::Map<String, Value> = defaults::TABLE.iter().map(|(k, v)| (k.to_string(), num(*v))).collect();
@@ -184,11 +192,27 @@ impl Engine {
             1 => CallOutcome::Failure,
             _ => CallOutcome::Ignored,
         };
-        let permit = if permit >= 0.0 && permit < 9.007_199_254_740_992e15 { Permit::from_raw(permit as u64) } else { Permit::from_raw(u64::MAX) };
+        let permit = if (0.0..=Self::PREAPPROVED_PERMIT).contains(&permit) { Permit::from_raw(permit as u64) } else { Permit::from_raw(u64::MAX) };
         match b.record(now, permit, outcome, duration_ms) {
             Ok(()) => b.state().code() as f64 + if b.has_events() { 8.0 } else { 0.0 },
             Err(_) => -1.0,
         }
+    }
+
+    /// Per state code: may the shell count successes itself in that state (see
+    /// `CircuitBreaker::success_is_inert_in`)? Fixed for a breaker's life.
+    pub fn breaker_inert_success_states(&mut self, h: Handle) -> Vec<bool> {
+        match self.registry.breaker(h) {
+            Some(b) => CircuitState::ALL.iter().map(|s| b.success_is_inert_in(*s)).collect(),
+            None => vec![false; CircuitState::ALL.len()],
+        }
+    }
+
+    /// Hands over successes the shell counted; answers as `breaker_record`.
+    pub fn breaker_record_successes(&mut self, h: Handle, count: u32, now: f64) -> f64 {
+        let Some(b) = self.registry.breaker(h) else { return -1.0 };
+        b.record_successes(now, count);
+        b.state().code() as f64 + if b.has_events() { 8.0 } else { 0.0 }
     }
 
     /// State changes since the last call, as a JSON array of `{from, to, at, reason}`.
@@ -216,6 +240,13 @@ impl Engine {
             other => return Err(SeawallError::out_of_range("command", format!("{other:?}"), "open, forceOpen, isolate, reset or disable")),
         }
         Ok(b.state().code())
+    }
+
+    /// The user-facing message of a rejection (seed 002: it starts with "Circuit breaker" and
+    /// says when to try again), from what `breaker_acquire` answered.
+    pub fn rejection_message(name: &str, code: f64, retry_after_ms: f64) -> String {
+        let state = CircuitState::from_code((-code - 1.0).max(0.0) as u8).unwrap_or(CircuitState::Open);
+        crate::breaker::Rejection { state, retry_after_ms: (!retry_after_ms.is_nan()).then_some(retry_after_ms) }.message(name)
     }
 
     /// Milliseconds until an open breaker lets a probe through; NaN when unknown (forced open).

@@ -59,6 +59,24 @@ impl Window {
         }
     }
 
+    /// Records `count` successes at `now` in O(1) (a count window keeps at most its size).
+    pub fn record_successes(&mut self, now: f64, count: u32) {
+        match self {
+            Window::Time(w) => {
+                w.rotate(now);
+                let n = w.buckets.len() as i64;
+                let b = &mut w.buckets[w.head.rem_euclid(n) as usize];
+                b.calls = b.calls.saturating_add(count);
+                w.totals.calls = w.totals.calls.saturating_add(count);
+            }
+            Window::Count(w) => {
+                for _ in 0..count.min(w.ring.len() as u32) {
+                    w.record(false, false);
+                }
+            }
+        }
+    }
+
     pub fn totals(&mut self, now: f64) -> Counts {
         match self {
             Window::Time(w) => {

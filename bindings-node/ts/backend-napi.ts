@@ -1,0 +1,64 @@
+/**
+ * The napi backend: the generated addon plus the four hot paths as raw functions over shared
+ * slots (see bindings-node/src/lib.rs). Only argument placement lives here; every answer is the
+ * engine's.
+ */
+import { createRequire } from 'node:module';
+
+import type { Backend } from './backend.js';
+
+type Native = Omit<Backend, 'kind' | 'out' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'now'> & {
+  initSlots(slots: Float64Array): void;
+  hotFunction(name: string): () => void;
+};
+
+export function loadNapiBackend(): Backend {
+  const require = createRequire(import.meta.url);
+  const native = require('../../native/index.cjs') as Native;
+  // Slots 0–7 are arguments, 8–11 answers; the ArrayBuffer is referenced here for the life of
+  // the module, so the pointer the addon keeps stays valid.
+  const slots = new Float64Array(new ArrayBuffer(16 * 8));
+  native.initSlots(slots);
+  const acquire = native.hotFunction('breakerAcquire');
+  const record = native.hotFunction('breakerRecord');
+  const bAcquire = native.hotFunction('bulkheadAcquire');
+  const bRelease = native.hotFunction('bulkheadRelease');
+  const now = native.hotFunction('now');
+  const out = slots.subarray(8, 12);
+  return Object.assign(Object.create(native) as Native, {
+    kind: 'napi' as const,
+    out,
+    breakerAcquire(h: number, t: number): number {
+      slots[0] = h;
+      slots[1] = t;
+      acquire();
+      return slots[8] as number;
+    },
+    breakerRecord(h: number, permit: number, outcome: number, t: number, startedAt: number): number {
+      slots[0] = h;
+      slots[1] = t;
+      slots[2] = permit;
+      slots[3] = outcome;
+      slots[4] = startedAt;
+      record();
+      return slots[8] as number;
+    },
+    bulkheadAcquire(h: number, t: number): number {
+      slots[0] = h;
+      slots[1] = t;
+      bAcquire();
+      return slots[8] as number;
+    },
+    bulkheadRelease(h: number, permit: number, t: number): number {
+      slots[0] = h;
+      slots[1] = t;
+      slots[2] = permit;
+      bRelease();
+      return slots[8] as number;
+    },
+    now(): number {
+      now();
+      return slots[11] as number;
+    },
+  }) as Backend;
+}

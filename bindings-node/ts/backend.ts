@@ -1,0 +1,103 @@
+/**
+ * The one interface every native backend implements (napi in Node, wasm in browsers). The
+ * shell is written against it once; an entry point installs a backend and re-exports the shell.
+ *
+ * Hot-path methods answer in `out` (no allocation): `out[0]` the main answer, `out[1]` a second
+ * one, `out[2]` 1 when state changes wait to be drained, `out[3]` the time the backend used.
+ * Passing `NaN` as `now` asks the backend to read its own monotonic clock (the napi backend does
+ * that in the same crossing; the wasm backend reads `performance.now()`).
+ *
+ * Cold-path methods mirror `seawall_core::Engine` one to one. Errors are thrown as `Error`s whose
+ * message is `SEAWALL:` followed by the error's JSON; `errors.ts` turns them into typed errors.
+ */
+export interface Backend {
+  readonly kind: 'napi' | 'wasm';
+  readonly out: Float64Array;
+
+  // hot paths
+  breakerAcquire(handle: number, now: number): number;
+  breakerRecord(handle: number, permit: number, outcome: number, now: number, startedAt: number): number;
+  bulkheadAcquire(handle: number, now: number): number;
+  bulkheadRelease(handle: number, permit: number, now: number): number;
+  now(): number;
+
+  // constants
+  errorCodes(): string[];
+  stateNames(): string[];
+  giveUpReasons(): string[];
+  defaultsJson(): string;
+  preapprovedPermit(): number;
+  unconditionalAdmits(): boolean[];
+
+  // breakers
+  breakerCreate(optionsJson: string, seconds: boolean, name?: string | null): number;
+  breakerGetOrCreate(name: string, optionsJson: string, seconds: boolean): number[];
+  breakerLookup(name: string): number;
+  breakerName(handle: number): string | null | undefined;
+  breakerDrop(handle: number): boolean;
+  breakerEvents(handle: number): string;
+  breakerInertSuccessStates(handle: number): boolean[];
+  breakerRecordSuccesses(handle: number, count: number, now: number): number;
+  breakerState(handle: number, now: number): number;
+  breakerCommand(handle: number, command: string, now: number): number;
+  breakerRetryAfter(handle: number, now: number): number;
+  rejectionMessage(name: string, code: number, retryAfterMs: number): string;
+  breakerStats(handle: number, now: number): string;
+  breakerConfig(handle: number): string;
+  breakerSnapshot(handle: number, now: number): string;
+  breakerRestore(handle: number, snapshotJson: string, now: number): void;
+
+  // bulkheads
+  bulkheadCreate(optionsJson: string, seconds: boolean, name?: string | null): number;
+  bulkheadDrop(handle: number): boolean;
+  bulkheadCancel(handle: number, ticket: number): boolean;
+  bulkheadNextTimeout(handle: number): number;
+  bulkheadExpire(handle: number, now: number): number[];
+  bulkheadMetrics(handle: number): string;
+
+  // retries and budgets
+  retryPolicyCreate(optionsJson: string, seconds: boolean, seed: number): number;
+  retryPolicyDrop(handle: number): boolean;
+  retryPolicyInfo(handle: number): string;
+  retryIsRetryable(handle: number, ids: string[]): boolean;
+  retryStart(policy: number, now: number): number;
+  retryOnFailure(call: number, now: number, failureClass: number, retryAfterMs: number, budget: number): number[];
+  retryEnd(call: number): boolean;
+  budgetCreate(optionsJson: string, seconds: boolean, now: number): number;
+  budgetDrop(handle: number): boolean;
+  budgetRecordSuccess(handle: number, now: number): void;
+  budgetTryWithdraw(handle: number, now: number): boolean;
+  budgetTokens(handle: number, now: number): number;
+
+  // registry, health, metrics
+  health(now: number): string;
+  breakerHealth(now: number): string;
+  breakerNames(): string[];
+  resetAll(now: number): void;
+  clearRegistry(): void;
+  recordRetryAttempt(name: string): void;
+  recordTimeout(name: string): void;
+  prometheus(): string;
+
+  // presets, validation, misc
+  presetPolicy(name: string, python: boolean): string | null | undefined;
+  presetCircuit(name: string, python: boolean): string | null | undefined;
+  presetRetry(kind: string, a: number, b: number, c: number, python: boolean): string | null | undefined;
+  validate(kind: string, optionsJson: string, seconds: boolean): void;
+  deadline(now: number, timeoutMs: number, outer: number): number;
+  rngFloats(seed: number, count: number): number[];
+}
+
+let installed: Backend | undefined;
+
+/** Installs the backend (done once by each entry point). */
+export function installBackend(b: Backend): void {
+  installed = b;
+}
+
+export function backend(): Backend {
+  if (installed === undefined) {
+    throw new Error('seawall: no backend installed (import "seawall", not a file inside it)');
+  }
+  return installed;
+}

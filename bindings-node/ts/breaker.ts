@@ -1,0 +1,543 @@
+/**
+ * The circuit breaker: a handle on a core breaker plus what only JavaScript can do (await the
+ * call, time it out, emit events). Every decision — may this call go, open or close — is the
+ * core's; this class reports outcomes and forwards state changes.
+ *
+ * Named breakers are registered (in `circuitBreakerRegistry`, health and metrics); a name given
+ * to `new CircuitBreaker(name, …)` moves to the newest breaker, while `createCircuitBreaker`
+ * and `circuitBreakerRegistry.getOrCreate` answer the registered one if it exists.
+ */
+import { backend, type Backend } from './backend.js';
+import { clock, nowArg } from './clock.js';
+import { Emitter } from './emitter.js';
+import { CircuitBreakerError, type CircuitState, native, STATE_BY_CODE } from './errors.js';
+import { optionsJson } from './options.js';
+import { runWithTimeout } from './timeout.js';
+
+export interface CircuitBreakerOptions {
+  name?: string;
+  /** Consecutive failures that open the breaker (default 5). */
+  failureThreshold?: number | null;
+  /** Failure fraction over the window that opens it, e.g. 0.5. */
+  failureRateThreshold?: number;
+  /** Calls the window needs before rates are judged (default 10). */
+  volumeThreshold?: number;
+  windowDuration?: number;
+  windowBuckets?: number;
+  windowSize?: number;
+  slowCallDurationThreshold?: number;
+  slowCallRateThreshold?: number;
+  /** Successful probes needed to close (default 1). */
+  successThreshold?: number;
+  /** Probes allowed at once while half-open (default 3). Alias: `halfOpenRequests`. */
+  halfOpenMaxCalls?: number;
+  halfOpenRequests?: number;
+  /** How long it stays open, ms (default 30000). Alias: `recoveryTimeout`. */
+  resetTimeout?: number;
+  recoveryTimeout?: number;
+  resetBackoffMultiplier?: number;
+  maxResetTimeout?: number;
+  /** Per-call timeout, ms. Alias: `requestTimeout`. */
+  timeout?: number;
+  requestTimeout?: number;
+  onStateChange?: (previousState: CircuitState, currentState: CircuitState) => void;
+  onOpen?: () => void;
+  onClose?: () => void;
+  onHalfOpen?: () => void;
+  /** Which errors count as failures (default: all). Others pass through uncounted. */
+  isFailure?: (error: unknown) => boolean;
+}
+
+export interface StateChangeEvent {
+  name: string;
+  previousState: CircuitState;
+  currentState: CircuitState;
+  reason: string;
+  /** Monotonic time of the change (the clock in use), ms. */
+  at: number;
+}
+
+export interface CallEvent {
+  name: string;
+  success: boolean;
+  duration: number;
+  error?: unknown;
+}
+
+export interface RejectEvent {
+  name: string;
+  state: CircuitState;
+  retryAfter: number | undefined;
+}
+
+export interface BreakerEvents extends Record<string, unknown> {
+  stateChange: StateChangeEvent;
+  open: StateChangeEvent;
+  close: StateChangeEvent;
+  halfOpen: StateChangeEvent;
+  call: CallEvent;
+  reject: RejectEvent;
+}
+
+/** `getStats()`: the core's counters plus seed 004's and seed 002's field names. */
+export interface CircuitBreakerStats {
+  name: string;
+  state: CircuitState;
+  totalCalls: number;
+  successfulCalls: number;
+  failedCalls: number;
+  rejectedCalls: number;
+  ignoredCalls: number;
+  slowCalls: number;
+  stateChanges: number;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  /** Seed 004: consecutive failures. */
+  failureCount: number;
+  /** Seed 004: consecutive successes. */
+  successCount: number;
+  /** Monotonic times (the clock in use), ms, or null. */
+  lastFailureAt: number | null;
+  lastSuccessAt: number | null;
+  openedAt: number | null;
+  nextAttemptAt: number | null;
+  /** Wall-clock (epoch ms) versions, for dashboards: seed 002 `lastFailure`, seed 004 `nextAttemptTime` (0 when closed). */
+  lastFailure: number | null;
+  nextAttemptTime: number;
+  openCount: number;
+  inFlight: number;
+  halfOpenInFlight: number;
+  windowCalls: number;
+  windowFailures: number;
+  windowSlowCalls: number;
+  failureRate: number;
+  slowCallRate: number;
+  options: Record<string, unknown>;
+}
+
+/** Seed 002's metrics shape (plus the full stats). */
+export interface CircuitBreakerMetrics extends CircuitBreakerStats {
+  currentState: CircuitState;
+}
+
+interface CoreStats {
+  state: CircuitState;
+  totalCalls: number;
+  successfulCalls: number;
+  failedCalls: number;
+  rejectedCalls: number;
+  ignoredCalls: number;
+  slowCalls: number;
+  stateChanges: number;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  lastFailureAt: number | null;
+  lastSuccessAt: number | null;
+  openedAt: number | null;
+  nextAttemptAt: number | null;
+  openCount: number;
+  inFlight: number;
+  halfOpenInFlight: number;
+  windowCalls: number;
+  windowFailures: number;
+  windowSlowCalls: number;
+  failureRate: number;
+  slowCallRate: number;
+}
+
+interface CoreEvent {
+  from: CircuitState;
+  to: CircuitState;
+  at: number;
+  reason: string;
+}
+
+/** Frees the core breaker of a breaker object that was garbage-collected. */
+const finalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => {
+  b.breakerDrop(h);
+});
+
+const registryEvents = new Emitter<{ stateChange: StateChangeEvent }>();
+/** Hands every registered breaker's counted successes to the core (before health and metrics
+ * are read; unregistered breakers appear in neither). */
+export function flushAllBreakers(): void {
+  for (const b of registered.values()) b.flush();
+}
+const registered = new Map<string, CircuitBreaker>();
+
+let anonymousCount = 0;
+
+/** Core facts read once: which state codes admit without asking, and the permit to use then. */
+let admitsTable: boolean[] | undefined;
+let preapproved = Number.NaN;
+function admits(): boolean[] {
+  if (admitsTable === undefined) {
+    const b = backend();
+    admitsTable = b.unconditionalAdmits();
+    preapproved = b.preapprovedPermit();
+  }
+  return admitsTable;
+}
+
+function parseArgs(a?: string | CircuitBreakerOptions, b?: CircuitBreakerOptions): [string | undefined, CircuitBreakerOptions] {
+  if (typeof a === 'string') return [a, b ?? {}];
+  if (a === undefined || a === null) return [b?.name, b ?? {}];
+  if (typeof a === 'object') return [a.name, a];
+  throw Object.assign(new TypeError(`invalid option name: expected a string or an options object, got ${String(a)}`), {
+    code: 'INVALID_OPTION',
+    option: 'name',
+    value: String(a),
+  });
+}
+
+export class CircuitBreaker {
+  readonly name: string;
+  readonly #b: Backend;
+  readonly #h: number;
+  readonly #options: CircuitBreakerOptions;
+  readonly #events = new Emitter<BreakerEvents>();
+  readonly #timeoutMs: number | undefined;
+  readonly #registeredName: string | undefined;
+  readonly #admits: boolean[];
+  /** The last state code the core reported: every state change reaches us as an answer. */
+  #state = 0;
+  /** Whether calls must be timed: slow-call rules, or `call` listeners. */
+  #timed: boolean;
+  readonly #slowRule: boolean;
+  /** Per state code: may successes be counted here and handed over later (the core says)? */
+  readonly #inert: boolean[];
+  /** Successes counted since the last hand-over. */
+  #pending = 0;
+  #config: Record<string, unknown> | undefined;
+
+  constructor(name?: string, options?: CircuitBreakerOptions);
+  constructor(options?: CircuitBreakerOptions);
+  constructor(a?: string | CircuitBreakerOptions, b?: CircuitBreakerOptions) {
+    const [name, options] = parseArgs(a, b);
+    this.#b = backend();
+    this.#options = options;
+    const { name: _n, ...rest } = options;
+    this.#h = native(() => this.#b.breakerCreate(optionsJson(rest), false, name ?? null));
+    this.name = name ?? `circuit-breaker-${++anonymousCount}`;
+    this.#registeredName = name;
+    const config = this.config();
+    this.#timeoutMs = typeof config.timeout === 'number' ? config.timeout : undefined;
+    this.#slowRule = typeof config.slowCallDurationThreshold === 'number';
+    this.#timed = this.#slowRule;
+    this.#admits = admits();
+    this.#inert = this.#b.breakerInertSuccessStates(this.#h);
+    if (name !== undefined) registered.set(name, this);
+    finalizer.register(this, { b: this.#b, h: this.#h });
+  }
+
+  /** The resolved configuration (canonical names, ms). */
+  config(): Record<string, unknown> {
+    this.#config ??= JSON.parse(native(() => this.#b.breakerConfig(this.#h))) as Record<string, unknown>;
+    return this.#config;
+  }
+
+  /**
+   * Runs `fn` if the breaker allows it and reports how it went. Rejects with
+   * `CircuitBreakerError` (code `CIRCUIT_OPEN`) when open. With a `timeout`, `fn` receives an
+   * AbortSignal that fires when time is up.
+   */
+  execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+    const b = this.#b;
+    let permit: number;
+    let startedAt: number;
+    if (this.#admits[this.#state] === true) {
+      // The core says this state admits every call: no need to ask (saves a crossing).
+      permit = preapproved;
+      startedAt = this.#timed ? b.now() : Number.NaN;
+    } else {
+      permit = this.#acquire();
+      if (permit < 0) return Promise.reject(this.#rejected(permit, b.out[1]));
+      startedAt = b.out[3];
+    }
+    let result: T | PromiseLike<T>;
+    if (this.#timeoutMs !== undefined) {
+      result = runWithTimeout(fn, this.#timeoutMs);
+    } else {
+      try {
+        result = fn();
+      } catch (e) {
+        this.#settle(permit, startedAt, true, e);
+        return Promise.reject(e);
+      }
+    }
+    return Promise.resolve(result).then(
+      (v) => {
+        if (permit === preapproved && !this.#timed && this.#inert[this.#state] === true) {
+          // A success that can change nothing but counters: count it, hand it over with the
+          // next input (in order), so the common call crosses into the core not at all.
+          this.#pending++;
+        } else {
+          this.#settle(permit, startedAt, false, undefined);
+        }
+        return v;
+      },
+      (e: unknown) => {
+        this.#settle(permit, startedAt, true, e);
+        throw e;
+      },
+    );
+  }
+
+  /** Hands counted successes to the core; every other input to the core comes after this. */
+  flush(): void {
+    if (this.#pending === 0) return;
+    const n = this.#pending;
+    this.#pending = 0;
+    const r = this.#b.breakerRecordSuccesses(this.#h, n, nowArg());
+    if (r >= 0) this.#state = r & 7;
+    if (r >= 8) this.#drain();
+  }
+
+  /** Asks the core; answers the permit or the negative rejection code. */
+  #acquire(): number {
+    this.flush();
+    const b = this.#b;
+    const permit = b.breakerAcquire(this.#h, nowArg());
+    if (b.out[2] !== 0) this.#drain();
+    if (permit < 0) this.#state = -permit - 1;
+    else if (permit > 0 && permit !== preapproved) this.#state = 2; // a probe: HALF_OPEN
+    return permit;
+  }
+
+  /**
+   * Like `execute`, but `classify` decides how a result counts: `'success'`, `'failure'` (the
+   * result is still returned) or `'ignore'` (not counted, e.g. an HTTP 404).
+   */
+  executeClassified<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, classify: (result: T) => 'success' | 'failure' | 'ignore'): Promise<T> {
+    const b = this.#b;
+    const permit = this.#acquire();
+    if (permit < 0) return Promise.reject(this.#rejected(permit, b.out[1]));
+    const startedAt = b.out[3];
+    const run = () => (this.#timeoutMs !== undefined ? runWithTimeout(fn, this.#timeoutMs) : fn());
+    return new Promise<T>((resolve) => resolve(run())).then(
+      (v) => {
+        const kind = classify(v);
+        this.#settle(permit, startedAt, kind === 'failure', undefined, kind === 'ignore');
+        return v;
+      },
+      (e: unknown) => {
+        this.#settle(permit, startedAt, true, e);
+        throw e;
+      },
+    );
+  }
+
+  #settle(permit: number, startedAt: number, failed: boolean, error: unknown, ignore = false): void {
+    this.flush();
+    const b = this.#b;
+    let outcome = failed ? 1 : 0;
+    if (ignore || (failed && this.#options.isFailure !== undefined && !this.#options.isFailure(error))) outcome = 2;
+    // -1 (permit not outstanding) cannot happen: each permit is settled exactly once here.
+    const r = b.breakerRecord(this.#h, permit, outcome, nowArg(), startedAt);
+    if (r >= 0) this.#state = r & 7;
+    if (r >= 8) this.#drain();
+    if (this.#timed && this.#events.has('call')) {
+      const e: CallEvent = { name: this.name, success: !failed, duration: b.out[3] - startedAt };
+      if (failed) e.error = error;
+      this.#events.emit('call', e);
+    }
+  }
+
+  #rejected(code: number, retryAfterMs: number): CircuitBreakerError {
+    const state = STATE_BY_CODE[-code - 1] ?? 'OPEN';
+    const retryAfter = Number.isNaN(retryAfterMs) ? undefined : retryAfterMs;
+    const message = this.#b.rejectionMessage(this.#registeredName ?? '', code, retryAfterMs);
+    if (this.#events.has('reject')) this.#events.emit('reject', { name: this.name, state, retryAfter });
+    return new CircuitBreakerError(message, retryAfter, state, this.name);
+  }
+
+  /** Emits the state changes the core reports. */
+  #drain(): void {
+    const events = JSON.parse(this.#b.breakerEvents(this.#h)) as CoreEvent[];
+    const o = this.#options;
+    for (const e of events) {
+      this.#state = STATE_BY_CODE.indexOf(e.to);
+      const ev: StateChangeEvent = { name: this.name, previousState: e.from, currentState: e.to, reason: e.reason, at: e.at };
+      o.onStateChange?.(e.from, e.to);
+      if (e.to === 'OPEN') o.onOpen?.();
+      if (e.to === 'CLOSED') o.onClose?.();
+      if (e.to === 'HALF_OPEN') o.onHalfOpen?.();
+      this.#events.emit('stateChange', ev);
+      if (e.to === 'OPEN' || e.to === 'FORCED_OPEN') this.#events.emit('open', ev);
+      if (e.to === 'CLOSED') this.#events.emit('close', ev);
+      if (e.to === 'HALF_OPEN') this.#events.emit('halfOpen', ev);
+      if (this.#registeredName !== undefined && registered.get(this.#registeredName) === this) registryEvents.emit('stateChange', ev);
+    }
+  }
+
+  on<K extends keyof BreakerEvents>(event: K, listener: (e: BreakerEvents[K]) => void): () => void {
+    const off = this.#events.on(event, listener);
+    this.#timed = this.#slowRule || this.#events.has('call');
+    void off;
+    return () => this.off(event, listener);
+  }
+
+  off<K extends keyof BreakerEvents>(event: K, listener: (e: BreakerEvents[K]) => void): void {
+    this.#events.off(event, listener);
+    this.#timed = this.#slowRule || this.#events.has('call');
+  }
+
+  /** The state now: `CLOSED`, `OPEN`, `HALF_OPEN`, `FORCED_OPEN` or `DISABLED`. */
+  getState(): CircuitState {
+    this.flush();
+    const code = native(() => this.#b.breakerState(this.#h, nowArg()));
+    this.#drain();
+    this.#state = code;
+    return STATE_BY_CODE[code] ?? 'OPEN';
+  }
+
+  get state(): CircuitState {
+    return this.getState();
+  }
+
+  /** Milliseconds until an open breaker lets a probe through (0 when not open). */
+  getRemainingTimeout(): number {
+    this.flush();
+    const ms = this.#b.breakerRetryAfter(this.#h, nowArg());
+    return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+  }
+
+  getStats(): CircuitBreakerStats {
+    this.flush();
+    const s = JSON.parse(native(() => this.#b.breakerStats(this.#h, nowArg()))) as CoreStats;
+    this.#drain();
+    const now = clock().now();
+    const wall = (t: number | null) => (t === null ? null : Date.now() - (now - t));
+    return {
+      name: this.name,
+      ...s,
+      failureCount: s.consecutiveFailures,
+      successCount: s.consecutiveSuccesses,
+      lastFailure: wall(s.lastFailureAt),
+      nextAttemptTime: wall(s.nextAttemptAt) ?? 0,
+      options: this.config(),
+    };
+  }
+
+  getMetrics(): CircuitBreakerMetrics {
+    const s = this.getStats();
+    return { ...s, currentState: s.state };
+  }
+
+  #command(command: string): void {
+    this.flush();
+    this.#state = native(() => this.#b.breakerCommand(this.#h, command, nowArg()));
+    this.#drain();
+  }
+
+  /** Closes the breaker and clears its counts (admin action, tests). */
+  reset(): void {
+    this.#command('reset');
+  }
+
+  /** Opens it now for the normal open period (seed 004). */
+  open(): void {
+    this.#command('open');
+  }
+
+  /** Holds it open until `reset()` (Resilience4j forced-open, cockatiel isolate). */
+  forceOpen(): void {
+    this.#command('forceOpen');
+  }
+
+  /** `forceOpen`, answering a function that resets the breaker. */
+  isolate(): () => void {
+    this.#command('isolate');
+    return () => this.reset();
+  }
+
+  /** Lets every call through and stops tripping until `reset()`. */
+  disable(): void {
+    this.#command('disable');
+  }
+
+  /** Saved state (seed 002 persistent metrics): pass it to `restore` after a restart. */
+  toJSON(): Record<string, unknown> {
+    this.flush();
+    return JSON.parse(native(() => this.#b.breakerSnapshot(this.#h, nowArg()))) as Record<string, unknown>;
+  }
+
+  restore(snapshot: Record<string, unknown> | string): void {
+    const text = typeof snapshot === 'string' ? snapshot : JSON.stringify(snapshot);
+    this.flush();
+    native(() => this.#b.breakerRestore(this.#h, text, nowArg()));
+    this.#drain();
+    this.getState();
+  }
+}
+
+export function createCircuitBreaker(name: string, options: CircuitBreakerOptions = {}): CircuitBreaker {
+  return circuitBreakerRegistry.getOrCreate(name, options);
+}
+
+/** Registered breakers by name, with health, stats and state-change events (seeds 003, 004). */
+export const circuitBreakerRegistry = {
+  get(name: string): CircuitBreaker | undefined {
+    return registered.get(name);
+  },
+
+  /** The breaker `name`, created (from options or a factory of options) if absent. */
+  getOrCreate(name: string, options: CircuitBreakerOptions | (() => CircuitBreakerOptions) = {}): CircuitBreaker {
+    const existing = registered.get(name);
+    if (existing !== undefined) return existing;
+    const o = typeof options === 'function' ? options() : options;
+    return new CircuitBreaker(name, o);
+  },
+
+  getAll(): CircuitBreaker[] {
+    return [...registered.values()];
+  },
+
+  getAllStats(): CircuitBreakerStats[] {
+    return [...registered.values()].map((b) => b.getStats());
+  },
+
+  names(): string[] {
+    return [...registered.keys()];
+  },
+
+  /** `{ total, healthy, unhealthy, byState }`: CLOSED and DISABLED count as healthy. */
+  getHealthStatus(): { total: number; healthy: number; unhealthy: number; byState: Record<CircuitState, number> } {
+    flushAllBreakers();
+    const h = JSON.parse(backend().breakerHealth(nowArg())) as { total: number; healthy: number; unhealthy: number; byState: Record<CircuitState, number> };
+    for (const b of registered.values()) b.getState();
+    return h;
+  },
+
+  resetAll(): void {
+    for (const b of registered.values()) b.reset();
+  },
+
+  /** Forgets every breaker (between tests); breakers already held keep working, unregistered. */
+  clear(): void {
+    backend().clearRegistry();
+    registered.clear();
+  },
+
+  on(event: 'stateChange', listener: (e: StateChangeEvent) => void): () => void {
+    return registryEvents.on(event, listener);
+  },
+
+  off(event: 'stateChange', listener: (e: StateChangeEvent) => void): void {
+    registryEvents.off(event, listener);
+  },
+};
+
+/**
+ * Runs `fn` through the registered breaker `name`, creating it with `options` on first use
+ * (seed 004).
+ */
+export function withCircuitBreaker<T>(name: string, fn: (signal?: AbortSignal) => T | PromiseLike<T>, options?: CircuitBreakerOptions): Promise<T> {
+  let breaker: CircuitBreaker;
+  try {
+    breaker = circuitBreakerRegistry.getOrCreate(name, options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return breaker.execute(fn);
+}

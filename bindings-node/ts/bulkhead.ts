@@ -1,0 +1,222 @@
+/**
+ * The bulkhead: limits concurrent calls, queues a bounded number, and fails queued calls that
+ * wait too long. The core decides admission and hand-over; this class parks queued callers,
+ * arms the queue timer and gives every slot back, also on errors, timeouts and aborts.
+ */
+import { backend, type Backend } from './backend.js';
+import { clock, nowArg } from './clock.js';
+import { Emitter } from './emitter.js';
+import { BulkheadRejectedError, native } from './errors.js';
+import { optionsJson } from './options.js';
+
+export interface BulkheadOptions {
+  name?: string;
+  /** Calls at once (default 10). */
+  maxConcurrent?: number;
+  /** Calls waiting for a slot (default 0). */
+  maxQueueSize?: number;
+  /** How long a call may wait in the queue, ms. Alias: `timeout` (seed 003). */
+  queueTimeout?: number;
+  timeout?: number;
+  onReject?: (reason: string) => void;
+}
+
+export interface BulkheadMetrics {
+  name: string;
+  active: number;
+  queued: number;
+  available: number;
+  maxConcurrent: number;
+  maxQueueSize: number;
+  executed: number;
+  enqueued: number;
+  completed: number;
+  rejected: number;
+  timedOut: number;
+  cancelled: number;
+}
+
+export interface BulkheadEvents extends Record<string, unknown> {
+  executionStarted: { name: string; active: number; queued: number };
+  executionCompleted: { name: string; active: number; queued: number };
+  queued: { name: string; position: number; queued: number };
+  rejected: { name: string; reason: string; code: string };
+}
+
+interface Waiter {
+  resolve: (permit: number) => void;
+  reject: (e: unknown) => void;
+}
+
+const finalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.bulkheadDrop(h));
+const registered = new Map<string, Bulkhead>();
+let anonymousCount = 0;
+
+export class Bulkhead {
+  readonly name: string;
+  readonly #b: Backend;
+  readonly #h: number;
+  readonly #options: BulkheadOptions;
+  readonly #waiters = new Map<number, Waiter>();
+  readonly #events = new Emitter<BulkheadEvents>();
+  #cancelTimer: (() => void) | undefined;
+  #timerAt = Number.NaN;
+
+  constructor(options: BulkheadOptions = {}) {
+    this.#b = backend();
+    this.#options = options;
+    const { name, ...rest } = options;
+    this.#h = native(() => this.#b.bulkheadCreate(optionsJson(rest), false, name ?? null));
+    this.name = name ?? `bulkhead-${++anonymousCount}`;
+    if (name !== undefined) registered.set(name, this);
+    finalizer.register(this, { b: this.#b, h: this.#h });
+  }
+
+  /** Runs `fn` when a slot is free (now, or after queueing). Rejects with `BulkheadRejectedError`. */
+  execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    const b = this.#b;
+    const kind = b.bulkheadAcquire(this.#h, nowArg());
+    const value = b.out[1];
+    if (kind === 0) return this.#run(fn, value, signal);
+    if (kind === 1) return this.#wait(value, signal).then((permit) => this.#run(fn, permit, signal));
+    const code = value === 0 ? 'BULKHEAD_FULL' : 'BULKHEAD_QUEUE_FULL';
+    const reason = value === 0 ? `all ${this.#limits()} slots are busy` : `all slots are busy and the queue is full`;
+    return Promise.reject(this.#reject(reason, code));
+  }
+
+  #limits(): string {
+    return String(this.getMetrics().maxConcurrent);
+  }
+
+  #reject(reason: string, code: 'BULKHEAD_FULL' | 'BULKHEAD_QUEUE_FULL' | 'BULKHEAD_QUEUE_TIMEOUT'): BulkheadRejectedError {
+    this.#options.onReject?.(reason);
+    if (this.#events.has('rejected')) this.#events.emit('rejected', { name: this.name, reason, code });
+    return new BulkheadRejectedError(`Bulkhead '${this.name}' rejected the call: ${reason}`, code, this.name);
+  }
+
+  #run<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, permit: number, signal?: AbortSignal): Promise<T> {
+    if (this.#events.has('executionStarted')) {
+      const m = this.getMetrics();
+      this.#events.emit('executionStarted', { name: this.name, active: m.active, queued: m.queued });
+    }
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(signal);
+    } catch (e) {
+      this.#release(permit);
+      return Promise.reject(e);
+    }
+    return Promise.resolve(result).then(
+      (v) => {
+        this.#release(permit);
+        return v;
+      },
+      (e: unknown) => {
+        this.#release(permit);
+        throw e;
+      },
+    );
+  }
+
+  /** Gives a slot back; the core names the queued call that takes it. */
+  #release(permit: number): void {
+    const b = this.#b;
+    const ticket = b.bulkheadRelease(this.#h, permit, nowArg());
+    const next = b.out[1];
+    this.#expire();
+    if (ticket > 0) this.#waiters.get(ticket)?.resolve(next);
+    this.#armTimer();
+    if (this.#events.has('executionCompleted')) {
+      const m = this.getMetrics();
+      this.#events.emit('executionCompleted', { name: this.name, active: m.active, queued: m.queued });
+    }
+  }
+
+  #wait(ticket: number, signal?: AbortSignal): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiters.delete(ticket);
+        if (this.#b.bulkheadCancel(this.#h, ticket)) reject(signal?.reason);
+        this.#armTimer();
+      };
+      this.#waiters.set(ticket, {
+        resolve: (permit) => {
+          signal?.removeEventListener('abort', onAbort);
+          this.#waiters.delete(ticket);
+          resolve(permit);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          this.#waiters.delete(ticket);
+          reject(e);
+        },
+      });
+      if (signal !== undefined) {
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (this.#events.has('queued')) {
+        const m = this.getMetrics();
+        this.#events.emit('queued', { name: this.name, position: m.queued, queued: m.queued });
+      }
+      this.#armTimer();
+    });
+  }
+
+  /** Fails the queued calls the core says waited too long. */
+  #expire(): void {
+    if (this.#waiters.size === 0) return;
+    for (const ticket of this.#b.bulkheadExpire(this.#h, nowArg())) {
+      this.#waiters.get(ticket)?.reject(this.#reject('waited too long in the queue', 'BULKHEAD_QUEUE_TIMEOUT'));
+    }
+  }
+
+  /** Keeps one timer at the core's next queue deadline. */
+  #armTimer(): void {
+    const at = this.#b.bulkheadNextTimeout(this.#h);
+    if (at === this.#timerAt) return;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    this.#timerAt = at;
+    if (Number.isNaN(at)) return;
+    const c = clock();
+    this.#cancelTimer = c.setTimer(Math.max(0, at - c.now()), () => {
+      this.#cancelTimer = undefined;
+      this.#timerAt = Number.NaN;
+      this.#expire();
+      this.#armTimer();
+    });
+  }
+
+  getMetrics(): BulkheadMetrics {
+    return { name: this.name, ...(JSON.parse(native(() => this.#b.bulkheadMetrics(this.#h))) as Omit<BulkheadMetrics, 'name'>) };
+  }
+
+  /** Seed 003 health shape: `{ active, queued, available }`. */
+  get state(): { active: number; queued: number; available: number } {
+    const m = this.getMetrics();
+    return { active: m.active, queued: m.queued, available: m.available };
+  }
+
+  on<K extends keyof BulkheadEvents>(event: K, listener: (e: BulkheadEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  off<K extends keyof BulkheadEvents>(event: K, listener: (e: BulkheadEvents[K]) => void): void {
+    this.#events.off(event, listener);
+  }
+}
+
+/** `createBulkhead('api-calls', 10, 50)`: 10 at once, 50 queued (seed 003). */
+export function createBulkhead(name: string, maxConcurrent?: number, maxQueueSize?: number, options: Omit<BulkheadOptions, 'name' | 'maxConcurrent' | 'maxQueueSize'> = {}): Bulkhead {
+  const o: BulkheadOptions = { ...options, name };
+  if (maxConcurrent !== undefined) o.maxConcurrent = maxConcurrent;
+  if (maxQueueSize !== undefined) o.maxQueueSize = maxQueueSize;
+  return new Bulkhead(o);
+}
+
+export const bulkheadRegistry = {
+  get: (name: string): Bulkhead | undefined => registered.get(name),
+  getAll: (): Bulkhead[] => [...registered.values()],
+  clear: (): void => registered.clear(),
+};

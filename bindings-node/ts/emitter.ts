@@ -1,0 +1,51 @@
+/** A tiny typed event emitter: `on` answers an unsubscribe function (cockatiel's disposables). */
+export type Listener<T> = (event: T) => void;
+
+export class Emitter<Events extends Record<string, unknown>> {
+  #listeners = new Map<keyof Events, Set<Listener<never>>>();
+
+  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    let set = this.#listeners.get(event);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener as Listener<never>);
+    return () => this.off(event, listener);
+  }
+
+  once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    const off = this.on(event, (e) => {
+      off();
+      listener(e);
+    });
+    return off;
+  }
+
+  off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
+    this.#listeners.get(event)?.delete(listener as Listener<never>);
+  }
+
+  has<K extends keyof Events>(event: K): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    const set = this.#listeners.get(event);
+    if (set === undefined) return;
+    for (const l of [...set]) {
+      // A throwing listener must not break the call it observes.
+      try {
+        (l as Listener<Events[K]>)(payload);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  removeAll(): void {
+    this.#listeners.clear();
+  }
+}

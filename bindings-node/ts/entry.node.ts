@@ -1,0 +1,4 @@
+/** `seawall` in Node: the napi backend under the shared shell. */
+import './install-napi.js';
+
+export * from './index.js';

@@ -1,0 +1,131 @@
+/**
+ * Seawall's errors. Codes are the core's, identical in every language. Option errors are the
+ * built-in `TypeError` (wrong type, unknown option) and `RangeError` (out of range), carrying
+ * `code`, `option` and `value`.
+ */
+export const ErrorCodes = {
+  CIRCUIT_OPEN: 'CIRCUIT_OPEN',
+  BULKHEAD_FULL: 'BULKHEAD_FULL',
+  BULKHEAD_QUEUE_FULL: 'BULKHEAD_QUEUE_FULL',
+  BULKHEAD_QUEUE_TIMEOUT: 'BULKHEAD_QUEUE_TIMEOUT',
+  TIMEOUT: 'TIMEOUT',
+  RETRY_BUDGET_EXHAUSTED: 'RETRY_BUDGET_EXHAUSTED',
+  RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
+  INVALID_OPTION: 'INVALID_OPTION',
+  INVALID_PERMIT: 'INVALID_PERMIT',
+  INVALID_SNAPSHOT: 'INVALID_SNAPSHOT',
+  NOT_FOUND: 'NOT_FOUND',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** States a breaker can be in (seeds 002–004 spell them in capitals). */
+export const CircuitState = {
+  CLOSED: 'CLOSED',
+  OPEN: 'OPEN',
+  HALF_OPEN: 'HALF_OPEN',
+  FORCED_OPEN: 'FORCED_OPEN',
+  DISABLED: 'DISABLED',
+} as const;
+export type CircuitState = (typeof CircuitState)[keyof typeof CircuitState];
+
+/** The state names in the order of the core's state codes. */
+export const STATE_BY_CODE: readonly CircuitState[] = ['CLOSED', 'OPEN', 'HALF_OPEN', 'FORCED_OPEN', 'DISABLED'];
+
+/** Base class of the errors Seawall raises itself (not the option errors, which are built-ins). */
+export class SeawallError extends Error {
+  readonly code: ErrorCode;
+  constructor(message: string, code: ErrorCode) {
+    super(message);
+    this.name = 'SeawallError';
+    this.code = code;
+  }
+}
+
+/** A breaker refused the call. `retryAfter` is the time left in ms (undefined when unknown). */
+export class CircuitBreakerError extends SeawallError {
+  readonly state: CircuitState;
+  readonly retryAfter: number | undefined;
+  readonly breakerName: string;
+  constructor(message = 'Circuit breaker is open', retryAfter?: number, state: CircuitState = 'OPEN', breakerName = '') {
+    super(message, ErrorCodes.CIRCUIT_OPEN);
+    this.name = 'CircuitBreakerError';
+    this.state = state;
+    this.retryAfter = retryAfter;
+    this.breakerName = breakerName;
+  }
+  /** Seed 002's spelling of the time left, in ms. */
+  get remainingTimeout(): number | undefined {
+    return this.retryAfter;
+  }
+}
+
+/** A bulkhead refused the call, or a queued call waited too long. */
+export class BulkheadRejectedError extends SeawallError {
+  readonly bulkheadName: string;
+  constructor(message: string, code: 'BULKHEAD_FULL' | 'BULKHEAD_QUEUE_FULL' | 'BULKHEAD_QUEUE_TIMEOUT', bulkheadName = '') {
+    super(message, code);
+    this.name = 'BulkheadRejectedError';
+    this.bulkheadName = bulkheadName;
+  }
+}
+
+/** A call ran past its timeout. `duration` is how long it ran, in ms. */
+export class TimeoutError extends SeawallError {
+  readonly duration: number;
+  constructor(duration: number, message = `Operation timed out after ${Math.round(duration)}ms`) {
+    super(message, ErrorCodes.TIMEOUT);
+    this.name = 'TimeoutError';
+    this.duration = duration;
+  }
+}
+
+/** A retry was refused because the shared retry budget is empty (carries the last failure). */
+export class RetryBudgetExhaustedError extends SeawallError {
+  override readonly cause: unknown;
+  readonly attempts: number;
+  constructor(attempts: number, cause: unknown) {
+    super(`Retry budget exhausted after ${attempts} attempt${attempts === 1 ? '' : 's'}`, ErrorCodes.RETRY_BUDGET_EXHAUSTED);
+    this.name = 'RetryBudgetExhaustedError';
+    this.attempts = attempts;
+    this.cause = cause;
+  }
+}
+
+/** Option errors carry these fields on top of the built-in TypeError / RangeError. */
+export interface OptionErrorFields {
+  code: 'INVALID_OPTION';
+  option: string | null;
+  value: string | null;
+}
+
+interface NativeErrorPayload {
+  code: ErrorCode;
+  kind: 'type' | 'range' | 'rejected' | 'internal';
+  option: string | null;
+  value: string | null;
+  message: string;
+}
+
+const NATIVE_PREFIX = 'SEAWALL:';
+
+/** Turns an error thrown by a backend into the error users see; other errors pass through. */
+export function fromNative(e: unknown): unknown {
+  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+  if (!message.startsWith(NATIVE_PREFIX)) return e;
+  const p = JSON.parse(message.slice(NATIVE_PREFIX.length)) as NativeErrorPayload;
+  if (p.kind === 'type' || p.kind === 'range') {
+    const err = p.kind === 'type' ? new TypeError(p.message) : new RangeError(p.message);
+    return Object.assign(err, { code: p.code, option: p.option, value: p.value });
+  }
+  return new SeawallError(p.message, p.code);
+}
+
+/** Calls a backend function, converting what it throws. */
+export function native<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw fromNative(e);
+  }
+}

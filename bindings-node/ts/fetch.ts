@@ -1,0 +1,117 @@
+/**
+ * `resilientFetch` (seed 000): fetch through a breaker with retries and a per-attempt timeout.
+ *
+ * - 5xx and 429 responses, network errors and timeouts count as breaker failures and are
+ *   retried, honouring Retry-After (capped by `maxRetryAfter`); when retries run out the last
+ *   response is returned (as fetch does), or the last network error thrown.
+ * - Other 4xx responses are returned at once: not retried, not counted.
+ * - POST, PATCH and other non-idempotent requests are retried only when the server cannot have
+ *   acted on them (connection refused, unknown host, 429, 503 with Retry-After), unless
+ *   `retryNonIdempotent: true`.
+ * - Each attempt is aborted on timeout (`timeout`, else the breaker's, else 30 s) and when
+ *   `init.signal` aborts; an abort also cuts a backoff sleep short.
+ */
+import { type CircuitBreaker } from './breaker.js';
+import { isIdempotent, RetryPolicy, retryAfterOf, type RetryOptions, statusOf } from './retry.js';
+import { runWithTimeout } from './timeout.js';
+
+export interface ResilientFetchOptions extends RetryOptions {
+  /** Per-attempt timeout, ms (default: the breaker's `timeout`, else 30000). */
+  timeout?: number;
+}
+
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
+
+/** A response the breaker counted as a failure, thrown so that the retry loop sees it. */
+export class HttpStatusError extends Error {
+  readonly status: number;
+  readonly response: Response;
+  readonly retryAfter: number | undefined;
+  constructor(response: Response) {
+    super(`HTTP ${response.status} ${response.statusText}`.trim());
+    this.name = 'HttpStatusError';
+    this.status = response.status;
+    this.response = response;
+    const ra = retryAfterOf({ headers: response.headers });
+    this.retryAfter = ra;
+  }
+}
+
+function isFailureStatus(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
+/** Errors after which the request surely never reached the server. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function causeCode(e: unknown): string | undefined {
+  const c = (e as { cause?: { code?: unknown }; code?: unknown } | null)?.cause?.code ?? (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+function abortAny(signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (list.length <= 1) return list[0];
+  const c = new AbortController();
+  for (const s of list) {
+    if (s.aborted) {
+      c.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => c.abort(s.reason), { once: true });
+  }
+  return c.signal;
+}
+
+export async function resilientFetch(
+  input: string | URL | Request,
+  init: RequestInit = {},
+  circuit?: CircuitBreaker,
+  backoffOptions: ResilientFetchOptions = {},
+): Promise<Response> {
+  const method = init.method ?? (input instanceof Request ? input.method : 'GET');
+  const unsafe = !isIdempotent(method) && backoffOptions.retryNonIdempotent !== true;
+  const userFilter = backoffOptions.retryableErrors ?? backoffOptions.retryOn;
+  const retryable = (error: unknown, attempt: number): boolean => {
+    if (typeof userFilter === 'function' && !userFilter(error, attempt)) return false;
+    if (error instanceof HttpStatusError) {
+      if (!unsafe) return true;
+      return error.status === 429 || (error.status === 503 && error.retryAfter !== undefined);
+    }
+    if ((error as { name?: string } | null)?.name === 'AbortError' && init.signal?.aborted) return false;
+    return !unsafe || NOT_SENT.has(causeCode(error) ?? '');
+  };
+  const { timeout, retryableErrors: _r, retryOn: _o, ...retry } = backoffOptions;
+  const policy = new RetryPolicy({ ...retry, retryableErrors: retryable });
+  const breakerTimeout = circuit?.config().timeout;
+  const attemptTimeout = timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS);
+
+  const once = async (): Promise<Response> => {
+    const call = (signal?: AbortSignal) => fetch(input, { ...init, signal: abortAny([signal, init.signal ?? undefined]) ?? null });
+    const run = (signal?: AbortSignal): Promise<Response> =>
+      attemptTimeout !== undefined ? runWithTimeout((s) => call(abortAny([s, signal])), attemptTimeout, init.signal ?? undefined) : call(signal);
+    const response =
+      circuit !== undefined
+        ? await circuit.executeClassified(run, (r) => (isFailureStatus(r.status) ? 'failure' : r.status >= 400 ? 'ignore' : 'success'))
+        : await run();
+    if (isFailureStatus(response.status)) throw new HttpStatusError(response);
+    return response;
+  };
+
+  let last: Response | undefined;
+  try {
+    return await policy.execute(async () => {
+      if (last !== undefined) await last.body?.cancel().catch(() => {});
+      return once().catch((e: unknown) => {
+        if (e instanceof HttpStatusError) last = e.response;
+        throw e;
+      });
+    }, init.signal ?? undefined);
+  } catch (e) {
+    // Out of retries on an HTTP failure: answer the last response, as fetch would.
+    if (e instanceof HttpStatusError) return e.response;
+    const status = statusOf(e);
+    if (status !== undefined && last !== undefined && last.status === status) return last;
+    throw e;
+  }
+}

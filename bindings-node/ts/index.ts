@@ -1,0 +1,28 @@
+/** The shell, written once against `Backend`; entry points install a backend and re-export it. */
+export { CircuitBreaker, circuitBreakerRegistry, createCircuitBreaker, withCircuitBreaker } from './breaker.js';
+export type { BreakerEvents, CallEvent, CircuitBreakerMetrics, CircuitBreakerOptions, CircuitBreakerStats, RejectEvent, StateChangeEvent } from './breaker.js';
+export { Bulkhead, bulkheadRegistry, createBulkhead } from './bulkhead.js';
+export type { BulkheadEvents, BulkheadMetrics, BulkheadOptions } from './bulkhead.js';
+export { installClock, realClock, useRealClock, useVirtualClock, VirtualClock, withVirtualClock } from './clock.js';
+export type { Clock, VirtualClockOptions } from './clock.js';
+export { WithCircuitBreaker, WithResilience, WithRetry, WithTimeout } from './decorators.js';
+export {
+  BulkheadRejectedError,
+  CircuitBreakerError,
+  CircuitState,
+  ErrorCodes,
+  RetryBudgetExhaustedError,
+  SeawallError,
+  TimeoutError,
+} from './errors.js';
+export type { ErrorCode, OptionErrorFields } from './errors.js';
+export { HttpStatusError, resilientFetch } from './fetch.js';
+export type { ResilientFetchOptions } from './fetch.js';
+export { ResilienceManager, ResiliencePolicies, resilienceManager } from './manager.js';
+export type { HealthStatus, ResiliencePolicy } from './manager.js';
+export { defaults, prometheusMetrics } from './metrics.js';
+export { dataServiceCircuit, openaiCircuit, stripeCircuit } from './presets.js';
+export { executeWithRetry, parseRetryAfter, RetryBudget, RetryPolicies, RetryPolicy, withBackoff } from './retry.js';
+export type { RetryBudgetOptions, RetryOptions, RetryPredicate } from './retry.js';
+export { TimeoutManager, timeoutManager, withTimeout } from './timeout.js';
+export type { TimeoutOptions } from './timeout.js';

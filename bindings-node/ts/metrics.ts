@@ -1,0 +1,14 @@
+/** Prometheus text (exposition format 0.0.4) of every registered breaker and bulkhead, with
+ * retry and timeout counters, under seed 003's metric names. */
+import { backend } from './backend.js';
+import { flushAllBreakers } from './breaker.js';
+
+export function prometheusMetrics(): string {
+  flushAllBreakers();
+  return backend().prometheus();
+}
+
+/** The core's defaults (canonical names, ms): defined once in Rust, read here. */
+export function defaults(): Record<string, number> {
+  return JSON.parse(backend().defaultsJson()) as Record<string, number>;
+}

@@ -1,0 +1,277 @@
+/**
+ * Retries. The core decides whether and when to retry (attempts, backoff and jitter, deadline,
+ * Retry-After cap, budget); this module classifies failures, sleeps (interruptibly, on the
+ * installed clock) and calls again.
+ */
+import { backend, type Backend } from './backend.js';
+import { clock, nowArg } from './clock.js';
+import { CircuitBreakerError, native, RetryBudgetExhaustedError, SeawallError } from './errors.js';
+import { optionsJson } from './options.js';
+
+export type RetryPredicate = (error: unknown, attempt: number) => boolean;
+
+export interface RetryOptions {
+  /** Total calls, the first included (default 3). */
+  maxAttempts?: number;
+  /** Retries after the first call (`maxAttempts = maxRetries + 1`). */
+  maxRetries?: number;
+  /** Delay before the first retry, ms (default 500). Alias: `initialDelay`. */
+  baseDelay?: number;
+  initialDelay?: number;
+  /** Cap on one delay, ms (default 4000). */
+  maxDelay?: number;
+  backoff?: 'constant' | 'linear' | 'exponential' | 'decorrelated' | 'decorrelated-polly';
+  backoffMultiplier?: number;
+  backoffStep?: number;
+  /** `true` (default: ±10%), `false`, or a mode. */
+  jitter?: boolean | 'none' | 'full' | 'equal' | 'proportional' | 'additive';
+  jitterFactor?: number;
+  jitterMax?: number;
+  /** Give up rather than start an attempt this long after the first began, ms. */
+  maxElapsed?: number;
+  /** The longest Retry-After to honour, ms (default 60000); longer gives up at once. */
+  maxRetryAfter?: number;
+  /** Which failures to retry: error codes, names or HTTP statuses, or a predicate. */
+  retryableErrors?: ReadonlyArray<string | number> | RetryPredicate;
+  retryOn?: ReadonlyArray<string | number> | RetryPredicate;
+  /** Called before each retry: (retry number, error, delay ms). */
+  onRetry?: (attempt: number, error: unknown, delay: number) => void;
+  /** Called when retrying stops: (error, attempts, reason). */
+  onGiveUp?: (error: unknown, attempts: number, reason: string) => void;
+  /** Aborts the call, including a backoff sleep in progress. */
+  signal?: AbortSignal;
+  /** A shared retry budget (against retry storms). */
+  budget?: RetryBudget;
+  /** Counts retries under this name in `retry_attempts_total`. */
+  name?: string;
+  /** Retry POST/PATCH even after the request may have reached the server. */
+  retryNonIdempotent?: boolean;
+  /** Seed of the jitter generator (default: random). Fixed seeds give repeatable delays. */
+  seed?: number;
+}
+
+const GIVE_UP = ['NOT_RETRYABLE', 'ATTEMPTS_EXHAUSTED', 'DEADLINE_EXCEEDED', 'BUDGET_EXHAUSTED', 'RETRY_AFTER_TOO_LONG'] as const;
+
+function randomSeed(): number {
+  const words = new Uint32Array(2);
+  globalThis.crypto.getRandomValues(words);
+  // 53 bits: exact as a JS number.
+  return (words[0] as number) * 2 ** 21 + ((words[1] as number) >>> 11);
+}
+
+const policyFinalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.retryPolicyDrop(h));
+const budgetFinalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.budgetDrop(h));
+
+export interface RetryBudgetOptions {
+  /** Tokens a success deposits (default 0.2: one retry per five successes). */
+  ratio?: number;
+  /** Tokens earned per second with no traffic (default 1). */
+  minRetriesPerSecond?: number;
+  /** Most tokens held, and the starting balance (default 10). */
+  maxTokens?: number;
+}
+
+/** A token bucket shared by many calls: retries withdraw, successes deposit. */
+export class RetryBudget {
+  readonly #b: Backend;
+  /** @internal */
+  readonly handle: number;
+  constructor(options: RetryBudgetOptions = {}) {
+    this.#b = backend();
+    this.handle = native(() => this.#b.budgetCreate(optionsJson(options), false, clock().now()));
+    budgetFinalizer.register(this, { b: this.#b, h: this.handle });
+  }
+  get tokens(): number {
+    return this.#b.budgetTokens(this.handle, clock().now());
+  }
+  /** @internal */
+  recordSuccess(): void {
+    this.#b.budgetRecordSuccess(this.handle, clock().now());
+  }
+}
+
+/** HTTP methods that may be retried after the request reached the server. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+export function isIdempotent(method: string | undefined): boolean {
+  return IDEMPOTENT.has((method ?? 'GET').toUpperCase());
+}
+
+/**
+ * Parses a Retry-After header (seconds, or an HTTP date) into milliseconds from now; undefined
+ * when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, nowEpochMs = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const date = Date.parse(v);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowEpochMs);
+}
+
+interface ErrorLike {
+  code?: unknown;
+  name?: unknown;
+  status?: unknown;
+  statusCode?: unknown;
+  retryAfter?: unknown;
+  cause?: unknown;
+  response?: { status?: unknown; headers?: unknown };
+  headers?: unknown;
+}
+
+function headerOf(headers: unknown, name: string): string | undefined {
+  if (headers === null || typeof headers !== 'object') return undefined;
+  const h = headers as { get?: (n: string) => string | null } & Record<string, unknown>;
+  if (typeof h.get === 'function') return h.get(name) ?? undefined;
+  const v = h[name] ?? h[name.toLowerCase()];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The identifiers a retryable-errors list is matched against: code, name, HTTP status, cause code. */
+export function errorIds(error: unknown): string[] {
+  if (error === null || typeof error !== 'object') return [String(error)];
+  const e = error as ErrorLike;
+  const ids: string[] = [];
+  for (const v of [e.code, e.name, e.status, e.statusCode, e.response?.status, (e.cause as ErrorLike | undefined)?.code, (error as object).constructor?.name]) {
+    if (typeof v === 'string' || typeof v === 'number') ids.push(String(v));
+  }
+  return ids;
+}
+
+/** HTTP status of an error, if it carries one. */
+export function statusOf(error: unknown): number | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const e = error as ErrorLike;
+  for (const v of [e.status, e.statusCode, e.response?.status]) if (typeof v === 'number') return v;
+  return undefined;
+}
+
+/** The server's requested delay, ms: `error.retryAfter` (ms) or a Retry-After header. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const e = error as ErrorLike;
+  if (typeof e.retryAfter === 'number') return e.retryAfter;
+  return parseRetryAfter(headerOf(e.headers, 'retry-after') ?? headerOf(e.response?.headers, 'retry-after'));
+}
+
+/**
+ * A retry policy: options checked once by the core, then `execute` as often as needed.
+ * `withBackoff` and `executeWithRetry` build (and cache per options object) one of these.
+ */
+export class RetryPolicy {
+  readonly #b: Backend;
+  readonly #h: number;
+  readonly options: RetryOptions;
+  readonly #predicate: RetryPredicate | undefined;
+  readonly #hasList: boolean;
+
+  constructor(options: RetryOptions = {}) {
+    this.#b = backend();
+    this.options = options;
+    const { seed, ...rest } = options;
+    this.#h = native(() => this.#b.retryPolicyCreate(optionsJson(rest), false, seed ?? randomSeed()));
+    policyFinalizer.register(this, { b: this.#b, h: this.#h });
+    const filter = options.retryableErrors ?? options.retryOn;
+    this.#predicate = typeof filter === 'function' ? filter : undefined;
+    this.#hasList = Array.isArray(filter);
+  }
+
+  /** 0 retryable, 1 not, 2 rate-limited. */
+  #classify(error: unknown, attempt: number): number {
+    if (error instanceof CircuitBreakerError) return 1; // fail fast: an open breaker is not hammered
+    if (error instanceof SeawallError && error.code === 'INVALID_OPTION') return 1;
+    if (this.#predicate !== undefined) {
+      if (!this.#predicate(error, attempt)) return 1;
+    } else if (this.#hasList && !this.#b.retryIsRetryable(this.#h, errorIds(error))) {
+      return 1;
+    }
+    const status = statusOf(error);
+    if (status === 429 || (status === 503 && retryAfterOf(error) !== undefined)) return 2;
+    return 0;
+  }
+
+  /** Calls `fn` (with the attempt number and the abort signal) until it succeeds or the policy gives up. */
+  async execute<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, signal: AbortSignal | undefined = this.options.signal): Promise<T> {
+    const b = this.#b;
+    const o = this.options;
+    const startedAt = clock().now();
+    let call = -1;
+    let attempt = 1;
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        try {
+          const v = await fn(attempt, signal);
+          o.budget?.recordSuccess();
+          return v;
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          const cls = this.#classify(error, attempt);
+          if (call < 0) call = native(() => b.retryStart(this.#h, startedAt));
+          const retryAfter = cls === 2 ? (retryAfterOf(error) ?? Number.NaN) : Number.NaN;
+          const [value, next] = native(() => b.retryOnFailure(call, nowArg(), cls, retryAfter, o.budget?.handle ?? -1)) as [number, number];
+          if (value < 0) {
+            const reason = GIVE_UP[-value - 1] ?? 'ATTEMPTS_EXHAUSTED';
+            o.onGiveUp?.(error, next, reason);
+            if (reason === 'BUDGET_EXHAUSTED') throw new RetryBudgetExhaustedError(next, error);
+            throw error;
+          }
+          if (o.name !== undefined) b.recordRetryAttempt(o.name);
+          o.onRetry?.(next - 1, error, value);
+          await clock().sleep(value, signal);
+          attempt = next;
+        }
+      }
+    } finally {
+      if (call >= 0) b.retryEnd(call);
+    }
+  }
+}
+
+const policyCache = new WeakMap<object, RetryPolicy>();
+
+function policyFor(options: RetryOptions | RetryPolicy | undefined): RetryPolicy {
+  if (options instanceof RetryPolicy) return options;
+  const o = options ?? {};
+  let p = policyCache.get(o);
+  if (p === undefined) {
+    p = new RetryPolicy(o);
+    policyCache.set(o, p);
+  }
+  return p;
+}
+
+/**
+ * Calls `fn` until it succeeds, backing off between attempts (seed 000). `maxRetries: 3` makes up
+ * to four calls. Rejects with the last error when the policy gives up.
+ */
+export function withBackoff<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, options?: RetryOptions | RetryPolicy): Promise<T> {
+  try {
+    return policyFor(options).execute(fn);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** Seed 003's name for `withBackoff`. */
+export function executeWithRetry<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, config?: RetryOptions | RetryPolicy): Promise<T> {
+  return withBackoff(fn, config);
+}
+
+function preset(kind: string, a = Number.NaN, b = Number.NaN, c = Number.NaN): RetryOptions {
+  return JSON.parse(backend().presetRetry(kind, a, b, c, false) ?? '{}') as RetryOptions;
+}
+
+/** Seed 003's retry presets, as plain options you can spread and edit. */
+export const RetryPolicies = {
+  /** `n` attempts with a constant `delay` ms. */
+  fixed: (attempts = 3, delay = 1000): RetryOptions => preset('fixed', attempts, delay),
+  /** `n` attempts, `initial` ms doubling to `max` ms, with jitter. */
+  exponential: (attempts?: number, initial?: number, max?: number): RetryOptions => preset('exponential', attempts, initial, max),
+  /** Retries throttling (429/503) honouring Retry-After. */
+  apiRateLimit: (): RetryOptions => preset('apiRateLimit'),
+  /** Retries network errors (ECONNRESET, ETIMEDOUT, …). */
+  network: (): RetryOptions => preset('network'),
+};

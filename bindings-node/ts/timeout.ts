@@ -1,0 +1,138 @@
+/**
+ * Timeouts: the guarded function receives an AbortSignal that fires when time is up, so a
+ * guarded `fetch` is really cancelled; the caller gets a `TimeoutError` with the duration.
+ */
+import { backend } from './backend.js';
+import { clock } from './clock.js';
+import { native, TimeoutError } from './errors.js';
+import { optionsJson } from './options.js';
+
+export interface TimeoutOptions<F = unknown> {
+  timeout: number;
+  /** A value (or a function giving one) to answer instead of failing on timeout. */
+  fallback?: () => F | Promise<F>;
+  onTimeout?: (duration: number) => void;
+  /** Counts timeouts under this name in `timeout_operations_total`. */
+  name?: string;
+}
+
+/**
+ * Runs `fn` with a deadline of `ms`. Rejects with `TimeoutError` when it passes (aborting the
+ * signal given to `fn`), or with the outer signal's reason if that aborts first.
+ */
+export function runWithTimeout<T>(
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  ms: number,
+  outer?: AbortSignal,
+  name?: string,
+): Promise<T> {
+  const c = clock();
+  const controller = new AbortController();
+  const startedAt = c.now();
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const finish = () => {
+      settled = true;
+      cancelTimer();
+      outer?.removeEventListener('abort', onOuterAbort);
+    };
+    const onOuterAbort = () => {
+      if (settled) return;
+      finish();
+      controller.abort(outer?.reason);
+      reject(outer?.reason);
+    };
+    const cancelTimer = c.setTimer(ms, () => {
+      if (settled) return;
+      finish();
+      const err = new TimeoutError(c.now() - startedAt);
+      if (name !== undefined) backend().recordTimeout(name);
+      controller.abort(err);
+      reject(err);
+    });
+    if (outer !== undefined) {
+      if (outer.aborted) return onOuterAbort();
+      outer.addEventListener('abort', onOuterAbort, { once: true });
+    }
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(controller.signal);
+    } catch (e) {
+      finish();
+      reject(e);
+      return;
+    }
+    Promise.resolve(result).then(
+      (v) => {
+        if (settled) return;
+        finish();
+        resolve(v);
+      },
+      (e) => {
+        if (settled) return;
+        finish();
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Checks timeout options in the core (names the option and value on error). */
+function checkTimeout(options: TimeoutOptions<unknown>): void {
+  native(() => backend().validate('timeout', optionsJson(options), false));
+}
+
+/**
+ * `withTimeout(fn, 5000)` or `withTimeout(fn, { timeout, fallback, onTimeout })` (seed 003).
+ */
+export async function withTimeout<T, F = T>(
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  msOrOptions: number | TimeoutOptions<F>,
+): Promise<T | F> {
+  const options: TimeoutOptions<F> = typeof msOrOptions === 'number' ? { timeout: msOrOptions } : msOrOptions;
+  if (typeof msOrOptions !== 'number' && (msOrOptions === null || typeof msOrOptions !== 'object')) {
+    throw Object.assign(new TypeError(`invalid option timeout: expected a number of milliseconds or { timeout }, got ${String(msOrOptions)}`), {
+      code: 'INVALID_OPTION',
+      option: 'timeout',
+      value: String(msOrOptions),
+    });
+  }
+  checkTimeout(options);
+  try {
+    return await runWithTimeout(fn, options.timeout, undefined, options.name);
+  } catch (e) {
+    if (!(e instanceof TimeoutError)) throw e;
+    options.onTimeout?.(e.duration);
+    if (options.fallback !== undefined) return await options.fallback();
+    throw e;
+  }
+}
+
+/** Named timeout settings (seed 003 `timeoutManager`). */
+export class TimeoutManager {
+  #configs = new Map<string, TimeoutOptions<unknown>>();
+
+  register(name: string, options: TimeoutOptions<unknown> | number): void {
+    const o = typeof options === 'number' ? { timeout: options } : options;
+    checkTimeout(o);
+    this.#configs.set(name, { ...o, name: o.name ?? name });
+  }
+
+  get(name: string): TimeoutOptions<unknown> | undefined {
+    return this.#configs.get(name);
+  }
+
+  unregister(name: string): boolean {
+    return this.#configs.delete(name);
+  }
+
+  execute<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T | unknown> {
+    const o = this.#configs.get(name);
+    if (o === undefined) {
+      return Promise.reject(Object.assign(new RangeError(`no timeout registered under ${JSON.stringify(name)}`), { code: 'NOT_FOUND', option: 'name', value: name }));
+    }
+    return withTimeout(fn, o);
+  }
+}
+
+export const timeoutManager = new TimeoutManager();
