@@ -9,11 +9,21 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare function backoffCreate(optionsJson: string, seconds: boolean, seed: number): number
+
+export declare function backoffDrop(handle: number): boolean
+
+export declare function backoffNext(handle: number, retry: number): number
+
+export declare function backoffRestart(handle: number): void
+
 export declare function breakerCommand(handle: number, command: string, now: number): number
 
 export declare function breakerConfig(handle: number): string
 
 export declare function breakerCreate(optionsJson: string, seconds: boolean, name?: string | undefined | null): number
+
+export declare function breakerCurrentState(handle: number): number
 
 export declare function breakerDrop(handle: number): boolean
 
@@ -32,6 +42,8 @@ export declare function breakerLookup(name: string): number
 export declare function breakerName(handle: number): string | null
 
 export declare function breakerNames(): Array<string>
+
+export declare function breakerNextTimeout(handle: number): number
 
 export declare function breakerRecordSuccesses(handle: number, count: number, now: number): number
 
@@ -63,6 +75,12 @@ export declare function bulkheadDrop(handle: number): boolean
 
 export declare function bulkheadExpire(handle: number, now: number): Array<number>
 
+/** Answers `[handle, created ? 1 : 0]`. */
+export declare function bulkheadGetOrCreate(name: string, optionsJson: string, seconds: boolean): Array<number>
+
+/** The handle of the registered bulkhead `name`, or -1. */
+export declare function bulkheadLookup(name: string): number
+
 export declare function bulkheadMetrics(handle: number): string
 
 export declare function bulkheadNextTimeout(handle: number): number
@@ -74,6 +92,8 @@ export declare function deadline(now: number, timeoutMs: number, outer: number):
 export declare function defaultsJson(): string
 
 export declare function errorCodes(): Array<string>
+
+export declare function giveUpCodes(): Array<string>
 
 export declare function giveUpReasons(): Array<string>
 
@@ -115,7 +135,7 @@ export declare function retryEnd(call: number): boolean
 
 export declare function retryIsRetryable(handle: number, ids: Array<string>): boolean
 
-/** Answers `[value, attempt]`: see the engine's encoding. */
+/** Answers `[value, attempt, fromServer ? 1 : 0]`: see the engine's encoding. */
 export declare function retryOnFailure(call: number, now: number, failureClass: number, retryAfterMs: number, budget: number): Array<number>
 
 export declare function retryPolicyCreate(optionsJson: string, seconds: boolean, seed: number): number

@@ -226,6 +226,11 @@ pub fn unconditional_admits() -> Vec<bool> {
 }
 
 #[napi]
+pub fn give_up_codes() -> Vec<&'static str> {
+    Engine::give_up_codes()
+}
+
+#[napi]
 pub fn defaults_json() -> String {
     Engine::defaults_json()
 }
@@ -273,6 +278,11 @@ pub fn breaker_events(handle: u32) -> String {
 }
 
 #[napi]
+pub fn breaker_current_state(handle: u32) -> u32 {
+    u32::from(with_engine(|e| e.breaker_current_state(handle)))
+}
+
+#[napi]
 pub fn breaker_state(handle: u32, now: f64) -> Result<u32> {
     checked(with_engine(|e| e.breaker_state(handle, now_or_native(now)))).map(u32::from)
 }
@@ -280,6 +290,11 @@ pub fn breaker_state(handle: u32, now: f64) -> Result<u32> {
 #[napi]
 pub fn breaker_command(handle: u32, command: String, now: f64) -> Result<u32> {
     checked(with_engine(|e| e.breaker_command(handle, &command, now_or_native(now)))).map(u32::from)
+}
+
+#[napi]
+pub fn breaker_next_timeout(handle: u32) -> f64 {
+    with_engine(|e| e.breaker_next_timeout(handle))
 }
 
 #[napi]
@@ -315,6 +330,18 @@ pub fn breaker_restore(handle: u32, snapshot_json: String, now: f64) -> Result<(
 #[napi]
 pub fn bulkhead_create(options_json: String, seconds: bool, name: Option<String>) -> Result<u32> {
     checked(with_engine(|e| e.bulkhead_create(&options_json, seconds, name.as_deref())))
+}
+
+/// Answers `[handle, created ? 1 : 0]`.
+#[napi]
+pub fn bulkhead_get_or_create(name: String, options_json: String, seconds: bool) -> Result<Vec<u32>> {
+    checked(with_engine(|e| e.bulkhead_get_or_create(&name, &options_json, seconds))).map(|(h, c)| vec![h, c as u32])
+}
+
+/// The handle of the registered bulkhead `name`, or -1.
+#[napi]
+pub fn bulkhead_lookup(name: String) -> i64 {
+    with_engine(|e| e.bulkhead_lookup(&name)).map_or(-1, i64::from)
 }
 
 #[napi]
@@ -368,15 +395,36 @@ pub fn retry_start(policy: u32, now: f64) -> Result<u32> {
     checked(with_engine(|e| e.retry_start(policy, now_or_native(now))))
 }
 
-/// Answers `[value, attempt]`: see the engine's encoding.
+/// Answers `[value, attempt, fromServer ? 1 : 0]`: see the engine's encoding.
 #[napi]
 pub fn retry_on_failure(call: u32, now: f64, failure_class: u32, retry_after_ms: f64, budget: f64) -> Result<Vec<f64>> {
-    checked(with_engine(|e| e.retry_on_failure(call, now_or_native(now), failure_class, retry_after_ms, budget))).map(|(v, a)| vec![v, a as f64])
+    checked(with_engine(|e| e.retry_on_failure(call, now_or_native(now), failure_class, retry_after_ms, budget)))
+        .map(|(v, a, server)| vec![v, a as f64, server as u8 as f64])
 }
 
 #[napi]
 pub fn retry_end(call: u32) -> bool {
     with_engine(|e| e.retry_end(call))
+}
+
+#[napi]
+pub fn backoff_create(options_json: String, seconds: bool, seed: f64) -> Result<u32> {
+    checked(with_engine(|e| e.backoff_create(&options_json, seconds, seed)))
+}
+
+#[napi]
+pub fn backoff_next(handle: u32, retry: u32) -> f64 {
+    with_engine(|e| e.backoff_next(handle, retry))
+}
+
+#[napi]
+pub fn backoff_restart(handle: u32) {
+    with_engine(|e| e.backoff_restart(handle))
+}
+
+#[napi]
+pub fn backoff_drop(handle: u32) -> bool {
+    with_engine(|e| e.backoff_drop(handle))
 }
 
 #[napi]

@@ -25,6 +25,7 @@ export interface Backend {
   errorCodes(): string[];
   stateNames(): string[];
   giveUpReasons(): string[];
+  giveUpCodes(): string[];
   defaultsJson(): string;
   preapprovedPermit(): number;
   unconditionalAdmits(): boolean[];
@@ -39,8 +40,10 @@ export interface Backend {
   breakerInertSuccessStates(handle: number): boolean[];
   breakerRecordSuccesses(handle: number, count: number, now: number): number;
   breakerState(handle: number, now: number): number;
+  breakerCurrentState(handle: number): number;
   breakerCommand(handle: number, command: string, now: number): number;
   breakerRetryAfter(handle: number, now: number): number;
+  breakerNextTimeout(handle: number): number;
   rejectionMessage(name: string, code: number, retryAfterMs: number): string;
   breakerStats(handle: number, now: number): string;
   breakerConfig(handle: number): string;
@@ -50,6 +53,8 @@ export interface Backend {
   // bulkheads
   bulkheadCreate(optionsJson: string, seconds: boolean, name?: string | null): number;
   bulkheadDrop(handle: number): boolean;
+  bulkheadGetOrCreate(name: string, optionsJson: string, seconds: boolean): number[];
+  bulkheadLookup(name: string): number;
   bulkheadCancel(handle: number, ticket: number): boolean;
   bulkheadNextTimeout(handle: number): number;
   bulkheadExpire(handle: number, now: number): number[];
@@ -63,6 +68,10 @@ export interface Backend {
   retryStart(policy: number, now: number): number;
   retryOnFailure(call: number, now: number, failureClass: number, retryAfterMs: number, budget: number): number[];
   retryEnd(call: number): boolean;
+  backoffCreate(optionsJson: string, seconds: boolean, seed: number): number;
+  backoffNext(handle: number, retry: number): number;
+  backoffRestart(handle: number): void;
+  backoffDrop(handle: number): boolean;
   budgetCreate(optionsJson: string, seconds: boolean, now: number): number;
   budgetDrop(handle: number): boolean;
   budgetRecordSuccess(handle: number, now: number): void;

@@ -211,7 +211,7 @@ export class RetryPolicy {
           const cls = this.#classify(error, attempt);
           if (call < 0) call = native(() => b.retryStart(this.#h, startedAt));
           const retryAfter = cls === 2 ? (retryAfterOf(error) ?? Number.NaN) : Number.NaN;
-          const [value, next] = native(() => b.retryOnFailure(call, nowArg(), cls, retryAfter, o.budget?.handle ?? -1)) as [number, number];
+          const [value, next] = native(() => b.retryOnFailure(call, nowArg(), cls, retryAfter, o.budget?.handle ?? -1)) as [number, number, number];
           if (value < 0) {
             const reason = GIVE_UP[-value - 1] ?? 'ATTEMPTS_EXHAUSTED';
             o.onGiveUp?.(error, next, reason);

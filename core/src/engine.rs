@@ -13,22 +13,24 @@
 //!   `now − started_at` (the acquire time), computed here once for every binding.
 //! - **bulkhead acquire** → (kind, value): `(0, permit)` run, `(1, ticket)` queued,
 //!   `(2, 0 | 1)` rejected (0: no queue, `BULKHEAD_FULL`; 1: `BULKHEAD_QUEUE_FULL`).
-//! - **retry on_failure** → (value, attempt): `value ≥ 0` is the delay before attempt
-//!   `attempt`; `value < 0` is `-(1 + give-up reason index)` after `attempt` calls.
+//! - **retry on_failure** → (value, attempt, from server): `value ≥ 0` is the delay before
+//!   attempt `attempt` (from the server's Retry-After when the flag is set); `value < 0` is
+//!   `-(1 + give-up reason index)` after `attempt` calls.
 //! - **errors** → [`SeawallError::to_json`]: `{"code","kind","option","value","message"}`.
 //! - **state codes**: 0 CLOSED, 1 OPEN, 2 HALF_OPEN, 3 FORCED_OPEN, 4 DISABLED.
 
 use serde_json::{json, Value};
 
+use crate::backoff::{Backoff, BackoffConfig};
 use crate::breaker::{BreakerSnapshot, CallOutcome, CircuitBreaker, CircuitState, Permit};
 use crate::budget::{BudgetConfig, RetryBudget};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
 use crate::metrics::render_prometheus;
-use crate::options::{options_from_json, Options, TimeUnit};
+use crate::options::{options_from_json, OptionReader, Options, TimeUnit};
 use crate::presets::{self, PolicyConfig, Style};
 use crate::registry::{Handle, NamedTable, Registry};
-use crate::retry::{FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
+use crate::retry::{retry_option_specs, FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
 use crate::rng::SeededRng;
 use crate::timeout::{Deadline, TimeoutConfig};
 use crate::window::WindowConfig;
@@ -85,6 +87,14 @@ struct RetryPolicy {
     rng: SeededRng,
 }
 
+/// A backoff sequence on its own (schedules previewed by users, and conformance vectors).
+#[derive(Debug, Clone)]
+struct BackoffSequence {
+    config: BackoffConfig,
+    backoff: Backoff,
+    rng: SeededRng,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct RetryCall {
     policy: Handle,
@@ -102,6 +112,7 @@ pub struct Engine {
     policies: NamedTable<RetryPolicy>,
     calls: NamedTable<RetryCall>,
     budgets: NamedTable<RetryBudget>,
+    backoffs: NamedTable<BackoffSequence>,
 }
 
 impl Engine {
@@ -125,6 +136,11 @@ impl Engine {
 
     pub fn give_up_reasons() -> Vec<&'static str> {
         GIVE_UP_REASONS.iter().map(|r| r.as_str()).collect()
+    }
+
+    /// The error code of each give-up reason, in the same order.
+    pub fn give_up_codes() -> Vec<&'static str> {
+        GIVE_UP_REASONS.iter().map(|r| r.code().as_str()).collect()
     }
 
     /// The raw permit of a call admitted without asking (see `Permit::PREAPPROVED`).
@@ -224,6 +240,12 @@ impl Engine {
         Value::Array(events).to_string()
     }
 
+    /// The state code as last changed by an input (no time passes: a due OPEN → HALF_OPEN is
+    /// not applied). Unknown handles answer FORCED_OPEN.
+    pub fn breaker_current_state(&mut self, h: Handle) -> u8 {
+        self.registry.breaker(h).map_or(CircuitState::ForcedOpen.code(), |b| b.state().code())
+    }
+
     /// The state code at `now` (after a due OPEN → HALF_OPEN).
     pub fn breaker_state(&mut self, h: Handle, now: f64) -> Result<u8> {
         Ok(self.breaker(h)?.state_at(now).code())
@@ -247,6 +269,11 @@ impl Engine {
     pub fn rejection_message(name: &str, code: f64, retry_after_ms: f64) -> String {
         let state = CircuitState::from_code((-code - 1.0).max(0.0) as u8).unwrap_or(CircuitState::Open);
         crate::breaker::Rejection { state, retry_after_ms: (!retry_after_ms.is_nan()).then_some(retry_after_ms) }.message(name)
+    }
+
+    /// When an open breaker lets a probe through (the timer to arm); NaN when not open.
+    pub fn breaker_next_timeout(&mut self, h: Handle) -> f64 {
+        self.registry.breaker(h).and_then(|b| b.poll_timeout()).unwrap_or(f64::NAN)
     }
 
     /// Milliseconds until an open breaker lets a probe through; NaN when unknown (forced open).
@@ -303,6 +330,17 @@ impl Engine {
     pub fn bulkhead_create(&mut self, options_json: &str, seconds: bool, name: Option<&str>) -> Result<Handle> {
         let b = Bulkhead::from_options(&parse_options(options_json)?, unit_of(seconds))?;
         Ok(self.registry.bulkhead_insert(name, b))
+    }
+
+    /// The registered bulkhead `name`, created from the options if absent (options checked
+    /// either way). Answers the handle and whether it was created.
+    pub fn bulkhead_get_or_create(&mut self, name: &str, options_json: &str, seconds: bool) -> Result<(Handle, bool)> {
+        let config = BulkheadConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        self.registry.bulkhead_get_or_create(name, || Ok(config))
+    }
+
+    pub fn bulkhead_lookup(&self, name: &str) -> Option<Handle> {
+        self.registry.bulkhead_handle(name)
     }
 
     pub fn bulkhead_drop(&mut self, h: Handle) -> bool {
@@ -390,7 +428,7 @@ impl Engine {
 
     /// After a failed attempt: class 0 retryable, 1 not retryable, 2 rate-limited (with
     /// `retry_after_ms`, NaN for none); `budget` a budget handle or negative for none.
-    pub fn retry_on_failure(&mut self, call: Handle, now: f64, class: u32, retry_after_ms: f64, budget: f64) -> Result<(f64, u32)> {
+    pub fn retry_on_failure(&mut self, call: Handle, now: f64, class: u32, retry_after_ms: f64, budget: f64) -> Result<(f64, u32, bool)> {
         let c = self.calls.get_mut(call).ok_or_else(|| missing("retry call", call))?;
         let policy = self.policies.get_mut(c.policy).ok_or_else(|| missing("retry policy", c.policy))?;
         let class = match class {
@@ -400,16 +438,44 @@ impl Engine {
         };
         let budget = if budget >= 0.0 { self.budgets.get_mut(budget as Handle) } else { None };
         Ok(match c.state.on_failure(&policy.config, now, class, &mut policy.rng, budget) {
-            RetryDecision::Retry { attempt, delay_ms, .. } => (delay_ms, attempt),
+            RetryDecision::Retry { attempt, delay_ms, from_server } => (delay_ms, attempt, from_server),
             RetryDecision::GiveUp { reason, attempts } => {
                 let i = GIVE_UP_REASONS.iter().position(|r| *r == reason).unwrap_or(0);
-                (-(1.0 + i as f64), attempts)
+                (-(1.0 + i as f64), attempts, false)
             }
         })
     }
 
     pub fn retry_end(&mut self, call: Handle) -> bool {
         self.calls.remove(call)
+    }
+
+    // ---- backoff sequences ----------------------------------------------------------------
+
+    /// A backoff schedule from retry options, with its own generator.
+    pub fn backoff_create(&mut self, options_json: &str, seconds: bool, seed: f64) -> Result<Handle> {
+        let opts = parse_options(options_json)?;
+        let specs = retry_option_specs();
+        let r = OptionReader::new(&opts, &specs, "a retry policy", unit_of(seconds))?;
+        let config = BackoffConfig::from_reader(&r)?;
+        let seed = if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 };
+        Ok(self.backoffs.insert(None, BackoffSequence { config, backoff: Backoff::new(config), rng: SeededRng::new(seed) }))
+    }
+
+    /// The delay before retry `retry` (1-based), continuing the sequence; NaN for a bad handle.
+    pub fn backoff_next(&mut self, h: Handle, retry: u32) -> f64 {
+        self.backoffs.get_mut(h).map_or(f64::NAN, |s| s.backoff.next_delay(retry, &mut s.rng))
+    }
+
+    /// Starts the schedule over (its generator continues).
+    pub fn backoff_restart(&mut self, h: Handle) {
+        if let Some(s) = self.backoffs.get_mut(h) {
+            s.backoff = Backoff::new(s.config);
+        }
+    }
+
+    pub fn backoff_drop(&mut self, h: Handle) -> bool {
+        self.backoffs.remove(h)
     }
 
     // ---- retry budgets --------------------------------------------------------------------
@@ -572,10 +638,13 @@ mod tests {
         let p = e.retry_policy_create(r#"{"maxAttempts":3,"baseDelay":100,"jitter":false}"#, false, 1.0).unwrap();
         let b = e.budget_create(r#"{"maxTokens":1,"minRetriesPerSecond":0}"#, false, 0.0).unwrap();
         let c = e.retry_start(p, 0.0).unwrap();
-        assert_eq!(e.retry_on_failure(c, 0.0, 0, f64::NAN, b as f64).unwrap(), (100.0, 2));
-        assert_eq!(e.retry_on_failure(c, 100.0, 0, f64::NAN, b as f64).unwrap(), (-4.0, 2), "budget exhausted");
-        assert_eq!(e.retry_on_failure(c, 100.0, 2, 50.0, -1.0).unwrap(), (50.0, 3));
-        assert_eq!(e.retry_on_failure(c, 150.0, 0, f64::NAN, -1.0).unwrap(), (-2.0, 3));
+        assert_eq!(e.retry_on_failure(c, 0.0, 0, f64::NAN, b as f64).unwrap(), (100.0, 2, false));
+        assert_eq!(e.retry_on_failure(c, 100.0, 0, f64::NAN, b as f64).unwrap(), (-4.0, 2, false), "budget exhausted");
+        assert_eq!(e.retry_on_failure(c, 100.0, 2, 50.0, -1.0).unwrap(), (50.0, 3, true));
+        assert_eq!(e.retry_on_failure(c, 150.0, 0, f64::NAN, -1.0).unwrap(), (-2.0, 3, false));
+        let s = e.backoff_create(r#"{"baseDelay":100,"jitter":false}"#, false, 0.0).unwrap();
+        assert_eq!((e.backoff_next(s, 1), e.backoff_next(s, 3)), (100.0, 400.0));
+        assert_eq!(Engine::give_up_codes()[3], "RETRY_BUDGET_EXHAUSTED");
         assert!(e.retry_end(c));
         assert!(e.retry_policy_info(p).unwrap().contains("\"maxAttempts\":3"));
     }
