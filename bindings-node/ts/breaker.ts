@@ -335,12 +335,13 @@ export class CircuitBreaker {
     // -1 (permit not outstanding) cannot happen: each permit is settled exactly once here.
     const r = b.breakerRecord(this.#h, permit, outcome, nowArg(), startedAt);
     if (r >= 0) this.#state = r & 7;
-    if (r >= 8) this.#drain();
+    // The call's own event first, then the state change it caused.
     if (this.#timed && this.#events.has('call')) {
       const e: CallEvent = { name: this.name, success: !failed, duration: b.out[3] - startedAt };
       if (failed) e.error = error;
       this.#events.emit('call', e);
     }
+    if (r >= 8) this.#drain();
   }
 
   #rejected(code: number, retryAfterMs: number): CircuitBreakerError {

@@ -35,9 +35,9 @@ export interface RetryOptions {
   retryableErrors?: ReadonlyArray<string | number> | RetryPredicate;
   retryOn?: ReadonlyArray<string | number> | RetryPredicate;
   /** Called before each retry: (retry number, error, delay ms). */
-  onRetry?: (attempt: number, error: unknown, delay: number) => void;
+  onRetry?(attempt: number, error: unknown, delay: number): void;
   /** Called when retrying stops: (error, attempts, reason). */
-  onGiveUp?: (error: unknown, attempts: number, reason: string) => void;
+  onGiveUp?(error: unknown, attempts: number, reason: string): void;
   /** Aborts the call, including a backoff sleep in progress. */
   signal?: AbortSignal;
   /** A shared retry budget (against retry storms). */
