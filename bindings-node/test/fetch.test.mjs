@@ -1,0 +1,139 @@
+// resilientFetch against a real flaky HTTP server on 127.0.0.1: 5xx bursts, 429 with
+// Retry-After, hangs cut by the timeout, refused connections, non-idempotent methods, and 4xx
+// that are neither retried nor counted. Real time, generous bounds.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, test } from 'node:test';
+
+import { CircuitBreaker, CircuitBreakerError, resilientFetch, TimeoutError } from 'seawall';
+
+let server;
+let base;
+/** Per path: a script of responses (status, or 'hang'), consumed in order; then 200. */
+const scripts = new Map();
+const hits = new Map();
+
+before(async () => {
+  server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const next = scripts.get(path)?.shift();
+    if (next === 'hang') return; // never answers; the client's timeout must end it
+    if (typeof next === 'object') {
+      res.writeHead(next.status, next.headers ?? {});
+      return res.end(`status ${next.status}`);
+    }
+    const status = next ?? 200;
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(`status ${status}`);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+});
+
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const fast = { baseDelay: 10, maxDelay: 50 };
+
+test('a burst of 5xx is retried until the server recovers', async () => {
+  scripts.set('/burst', [503, 500, 502]);
+  const res = await resilientFetch(`${base}/burst`, {}, undefined, { ...fast, maxAttempts: 5 });
+  assert.equal(res.status, 200);
+  assert.equal(hits.get('/burst'), 4);
+});
+
+test('when retries run out, the last 5xx response is answered', async () => {
+  scripts.set('/down', [500, 500, 500]);
+  const res = await resilientFetch(`${base}/down`, {}, undefined, { ...fast, maxAttempts: 3 });
+  assert.equal(res.status, 500);
+  assert.equal(await res.text(), 'status 500');
+});
+
+test('429 with Retry-After waits as told', async () => {
+  scripts.set('/throttled', [{ status: 429, headers: { 'retry-after': '1' } }]);
+  const t = performance.now();
+  const res = await resilientFetch(`${base}/throttled`, {}, undefined, { ...fast, maxAttempts: 3 });
+  const waited = performance.now() - t;
+  assert.equal(res.status, 200);
+  assert.ok(waited >= 900 && waited < 5000, `waited ${waited} ms`);
+});
+
+test('a Retry-After beyond maxRetryAfter gives up at once', async () => {
+  scripts.set('/later', [{ status: 429, headers: { 'retry-after': '3600' } }]);
+  const t = performance.now();
+  const res = await resilientFetch(`${base}/later`, {}, undefined, { ...fast, maxAttempts: 3, maxRetryAfter: 1000 });
+  assert.equal(res.status, 429);
+  assert.ok(performance.now() - t < 2000);
+});
+
+test('a hanging request is aborted by the timeout and retried', async () => {
+  scripts.set('/hang', ['hang']);
+  const res = await resilientFetch(`${base}/hang`, {}, undefined, { ...fast, maxAttempts: 2, timeout: 200 });
+  assert.equal(res.status, 200);
+  assert.equal(hits.get('/hang'), 2);
+});
+
+test('a request that always hangs ends in TimeoutError', async () => {
+  scripts.set('/stuck', ['hang', 'hang']);
+  await assert.rejects(resilientFetch(`${base}/stuck`, {}, undefined, { ...fast, maxAttempts: 2, timeout: 150 }), TimeoutError);
+});
+
+test('4xx is answered at once: not retried, not counted by the breaker', async () => {
+  const cb = new CircuitBreaker({ failureThreshold: 1 });
+  scripts.set('/missing', [404, 404]);
+  const res = await resilientFetch(`${base}/missing`, {}, cb, fast);
+  assert.equal(res.status, 404);
+  assert.equal(hits.get('/missing'), 1);
+  const s = cb.getStats();
+  assert.deepEqual([s.state, s.failedCalls, s.ignoredCalls], ['CLOSED', 0, 1]);
+});
+
+test('POST is not retried after a 500 (it may have been applied)', async () => {
+  scripts.set('/charge', [500]);
+  const res = await resilientFetch(`${base}/charge`, { method: 'POST', body: '{}' }, undefined, fast);
+  assert.equal(res.status, 500);
+  assert.equal(hits.get('/charge'), 1);
+});
+
+test('POST is retried after a 503 with Retry-After, and when asked to', async () => {
+  scripts.set('/busy', [{ status: 503, headers: { 'retry-after': '0' } }]);
+  assert.equal((await resilientFetch(`${base}/busy`, { method: 'POST' }, undefined, fast)).status, 200);
+  scripts.set('/idem', [500]);
+  assert.equal((await resilientFetch(`${base}/idem`, { method: 'POST' }, undefined, { ...fast, retryNonIdempotent: true })).status, 200);
+});
+
+test('connection refused is retried even for POST (nothing was sent), then thrown', async () => {
+  const closed = createServer();
+  await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+  const port = closed.address().port;
+  await new Promise((r) => closed.close(r));
+  let retries = 0;
+  await assert.rejects(
+    resilientFetch(`http://127.0.0.1:${port}/x`, { method: 'POST' }, undefined, { ...fast, maxAttempts: 3, onRetry: () => retries++ }),
+    (e) => e instanceof TypeError || /fetch failed|ECONNREFUSED/.test(String(e?.message ?? e)),
+  );
+  assert.equal(retries, 2);
+});
+
+test('failures open the breaker, which then fails fast', async () => {
+  const cb = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 60_000 });
+  scripts.set('/flaky', [500, 500]);
+  const res = await resilientFetch(`${base}/flaky`, {}, cb, { ...fast, maxAttempts: 2 });
+  assert.equal(res.status, 500);
+  assert.equal(cb.getState(), 'OPEN');
+  const before = hits.get('/flaky');
+  await assert.rejects(resilientFetch(`${base}/flaky`, {}, cb, fast), CircuitBreakerError);
+  assert.equal(hits.get('/flaky'), before, 'no request while open');
+});
+
+test('an aborted signal cancels the request and a backoff sleep', async () => {
+  scripts.set('/slow', ['hang', 'hang', 'hang']);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error('user cancelled')), 100);
+  const t = performance.now();
+  await assert.rejects(resilientFetch(`${base}/slow`, { signal: ac.signal }, undefined, { baseDelay: 10_000, maxDelay: 10_000, timeout: 60_000 }), /user cancelled/);
+  assert.ok(performance.now() - t < 3000);
+});

@@ -1,0 +1,84 @@
+// Bad input: every invalid option is rejected with a TypeError (wrong type, unknown name) or a
+// RangeError (out of range) that carries code INVALID_OPTION and names the option and value.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  Bulkhead,
+  CircuitBreaker,
+  createBulkhead,
+  createCircuitBreaker,
+  resilienceManager,
+  RetryBudget,
+  RetryPolicy,
+  timeoutManager,
+  withBackoff,
+  withTimeout,
+} from 'seawall';
+
+const cases = [
+  // [description, thunk, error class, option, value]
+  ['failureThreshold 0', () => new CircuitBreaker({ failureThreshold: 0 }), RangeError, 'failureThreshold', '0'],
+  ['failureThreshold negative', () => new CircuitBreaker({ failureThreshold: -3 }), RangeError, 'failureThreshold', '-3'],
+  ['failureThreshold fractional', () => new CircuitBreaker({ failureThreshold: 2.5 }), RangeError, 'failureThreshold', '2.5'],
+  ['failureThreshold NaN', () => new CircuitBreaker({ failureThreshold: Number.NaN }), RangeError, 'failureThreshold', 'NaN'],
+  ['failureThreshold string', () => new CircuitBreaker({ failureThreshold: '5' }), TypeError, 'failureThreshold', '"5"'],
+  ['resetTimeout negative', () => new CircuitBreaker({ resetTimeout: -1 }), RangeError, 'resetTimeout', '-1'],
+  ['resetTimeout Infinity', () => new CircuitBreaker({ resetTimeout: Number.POSITIVE_INFINITY }), RangeError, 'resetTimeout', 'Infinity'],
+  ['recoveryTimeout zero', () => createCircuitBreaker('bad-recovery', { recoveryTimeout: 0 }), RangeError, 'recoveryTimeout', '0'],
+  ['resetTimeout vs recoveryTimeout', () => new CircuitBreaker({ resetTimeout: 1000, recoveryTimeout: 2000 }), TypeError, 'recoveryTimeout', '2000'],
+  ['failureRateThreshold above 1', () => new CircuitBreaker({ failureRateThreshold: 50 }), RangeError, 'failureRateThreshold', '50'],
+  ['failureRateThreshold zero', () => new CircuitBreaker({ failureRateThreshold: 0 }), RangeError, 'failureRateThreshold', '0'],
+  ['halfOpenRequests 0', () => new CircuitBreaker({ halfOpenRequests: 0 }), RangeError, 'halfOpenRequests', '0'],
+  ['successThreshold 0', () => new CircuitBreaker({ successThreshold: 0 }), RangeError, 'successThreshold', '0'],
+  ['volumeThreshold 0', () => new CircuitBreaker({ volumeThreshold: 0 }), RangeError, 'volumeThreshold', '0'],
+  ['slow rate without duration', () => new CircuitBreaker({ slowCallRateThreshold: 0.3 }), TypeError, 'slowCallRateThreshold', '0.3'],
+  ['requestTimeout negative', () => new CircuitBreaker({ requestTimeout: -5 }), RangeError, 'requestTimeout', '-5'],
+  ['maxResetTimeout below resetTimeout', () => new CircuitBreaker({ resetTimeout: 1000, maxResetTimeout: 10 }), RangeError, 'maxResetTimeout', '10'],
+  ['onOpen not a function', () => new CircuitBreaker({ onOpen: 'alert' }), TypeError, 'onOpen', '"alert"'],
+  ['unknown breaker option', () => new CircuitBreaker({ failureTreshold: 5 }), TypeError, 'failureTreshold', null],
+  ['maxAttempts 0', () => new RetryPolicy({ maxAttempts: 0 }), RangeError, 'maxAttempts', '0'],
+  ['maxRetries negative', () => new RetryPolicy({ maxRetries: -1 }), RangeError, 'maxRetries', '-1'],
+  ['maxRetries vs maxAttempts', () => new RetryPolicy({ maxAttempts: 3, maxRetries: 3 }), RangeError, 'maxRetries', '3'],
+  ['baseDelay negative', () => new RetryPolicy({ baseDelay: -100 }), RangeError, 'baseDelay', '-100'],
+  ['maxDelay below baseDelay', () => new RetryPolicy({ baseDelay: 1000, maxDelay: 10 }), RangeError, 'maxDelay', '10'],
+  ['backoffMultiplier below 1', () => new RetryPolicy({ backoffMultiplier: 0.5 }), RangeError, 'backoffMultiplier', '0.5'],
+  ['jitter unknown mode', () => new RetryPolicy({ jitter: 'wobbly' }), RangeError, 'jitter', '"wobbly"'],
+  ['jitterFactor above 1', () => new RetryPolicy({ jitterFactor: 2 }), RangeError, 'jitterFactor', '2'],
+  ['backoff unknown', () => new RetryPolicy({ backoff: 'fibonacci' }), RangeError, 'backoff', '"fibonacci"'],
+  ['retryableErrors a string', () => new RetryPolicy({ retryableErrors: '503' }), TypeError, 'retryableErrors', '"503"'],
+  ['onRetry not a function', () => new RetryPolicy({ onRetry: 42 }), TypeError, 'onRetry', '42'],
+  ['initialDelay vs baseDelay', () => new RetryPolicy({ initialDelay: 100, baseDelay: 200 }), TypeError, 'baseDelay', '200'],
+  ['unknown retry option', () => new RetryPolicy({ maxAttemps: 3 }), TypeError, 'maxAttemps', null],
+  ['maxConcurrent 0', () => new Bulkhead({ maxConcurrent: 0 }), RangeError, 'maxConcurrent', '0'],
+  ['maxConcurrent fractional', () => createBulkhead('bad-bh', 1.5), RangeError, 'maxConcurrent', '1.5'],
+  ['maxQueueSize negative', () => createBulkhead('bad-bh2', 2, -1), RangeError, 'maxQueueSize', '-1'],
+  ['queue timeout zero', () => new Bulkhead({ timeout: 0 }), RangeError, 'timeout', '0'],
+  ['budget ratio negative', () => new RetryBudget({ ratio: -0.1 }), RangeError, 'ratio', '-0.1'],
+  ['budget maxTokens below 1', () => new RetryBudget({ maxTokens: 0.5 }), RangeError, 'maxTokens', '0.5'],
+  ['timeoutManager timeout 0', () => timeoutManager.register('bad', { timeout: 0 }), RangeError, 'timeout', '0'],
+];
+
+test(`${cases.length} invalid options (at least 30) each raise a typed error naming the option`, () => {
+  assert.ok(cases.length >= 30);
+});
+
+for (const [description, thunk, ErrorClass, option, value] of cases) {
+  test(`invalid: ${description}`, () => {
+    assert.throws(thunk, (e) => {
+      assert.ok(e instanceof ErrorClass, `${e?.constructor?.name}: ${e?.message}`);
+      assert.equal(e.code, 'INVALID_OPTION');
+      assert.equal(e.option, option);
+      assert.equal(e.value, value);
+      assert.ok(e.message.includes(option), e.message);
+      return true;
+    });
+  });
+}
+
+test('async entry points reject (not throw) with the same errors', async () => {
+  await assert.rejects(withBackoff(async () => 1, { maxAttempts: -1 }), RangeError);
+  await assert.rejects(withTimeout(async () => 1, -5), (e) => e instanceof RangeError && e.option === 'timeout');
+  await assert.rejects(withTimeout(async () => 1, 'soon'), TypeError);
+  await assert.rejects(resilienceManager.execute('bad-policy', async () => 1, { retry: { maxAttempts: 0 } }), (e) => e instanceof RangeError && e.option === 'retry.maxAttempts');
+});
