@@ -33,7 +33,9 @@ check-wasm: setup-rust
 	python3 scripts/check_wasm_imports.py target/$(WASM_TARGET)/release/seawall_core_wasm_probe.wasm
 
 node-deps:
-	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	# npm install (not npm ci): this registry omits other platforms' optional packages from the
+	# lock, which npm ci reports as out of sync; npm install honours the lock as it is.
+	cd $(NODE_DIR) && npm install --ignore-scripts --no-audit --no-fund
 
 # The addon (napi build also regenerates native/index.d.ts and the loader: they are committed,
 # and a change that alters them without committing them fails here), then the TypeScript shell.
