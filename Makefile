@@ -11,7 +11,7 @@ NODE22 := target/tools/node22/package/bin/node
 # The Node suites: conformance, behaviour, and every seed example compiled both ways.
 NODE_TESTS := test/*.test.mjs test/seeds/out-legacy/seed-examples.js test/seeds/out-standard/seed-examples.js
 
-.PHONY: test demo setup-rust test-core check-wasm bench bench-core lint node-deps build-node test-node node22
+.PHONY: test demo setup-rust test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
 
@@ -55,11 +55,15 @@ test-node: build-node test-core node22
 	@mkdir -p $(LOGS)
 	cd $(NODE_DIR) && node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20.log
 	cd $(NODE_DIR) && ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22.log
+	bash $(NODE_DIR)/scripts/check-install.sh
 
 demo:
 	$(CARGO) run -q -p seawall-core --example tour
 
-bench: bench-core
+bench: bench-core bench-node
+
+bench-node: build-node
+	node bench/node/overhead.mjs
 
 bench-core:
 	$(CARGO) bench -p seawall-core --bench hot_path

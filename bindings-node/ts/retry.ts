@@ -166,6 +166,8 @@ export class RetryPolicy {
   readonly options: RetryOptions;
   readonly #predicate: RetryPredicate | undefined;
   readonly #hasList: boolean;
+  /** Only a policy with a deadline needs the start time; others skip a clock read per call. */
+  readonly #timesStart: boolean;
 
   constructor(options: RetryOptions = {}) {
     this.#b = backend();
@@ -176,6 +178,7 @@ export class RetryPolicy {
     const filter = options.retryableErrors ?? options.retryOn;
     this.#predicate = typeof filter === 'function' ? filter : undefined;
     this.#hasList = Array.isArray(filter);
+    this.#timesStart = (JSON.parse(this.#b.retryPolicyInfo(this.#h)) as { maxElapsed: number | null }).maxElapsed !== null;
   }
 
   /** 0 retryable, 1 not, 2 rate-limited. */
@@ -196,7 +199,7 @@ export class RetryPolicy {
   async execute<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, signal: AbortSignal | undefined = this.options.signal): Promise<T> {
     const b = this.#b;
     const o = this.options;
-    const startedAt = clock().now();
+    const startedAt = this.#timesStart ? clock().now() : Number.NaN;
     let call = -1;
     let attempt = 1;
     try {
@@ -209,7 +212,7 @@ export class RetryPolicy {
         } catch (error) {
           if (signal?.aborted) throw error;
           const cls = this.#classify(error, attempt);
-          if (call < 0) call = native(() => b.retryStart(this.#h, startedAt));
+          if (call < 0) call = native(() => b.retryStart(this.#h, Number.isNaN(startedAt) ? clock().now() : startedAt));
           const retryAfter = cls === 2 ? (retryAfterOf(error) ?? Number.NaN) : Number.NaN;
           const [value, next] = native(() => b.retryOnFailure(call, nowArg(), cls, retryAfter, o.budget?.handle ?? -1)) as [number, number, number];
           if (value < 0) {

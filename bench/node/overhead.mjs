@@ -1,0 +1,113 @@
+// Guarded-call overhead in Node, Seawall (napi backend) side by side with cockatiel and opossum
+// from npm, in one process. Overhead = time per awaited call minus a bare `await fn()`.
+// Not a test: it prints a table (and JSON with --json). Run: make bench-node.
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../../bindings-node/package.json', import.meta.url));
+const seawall = await import(new URL('../../bindings-node/dist/esm/entry.node.js', import.meta.url));
+const cockatiel = require('cockatiel');
+const Opossum = require('opossum');
+
+const N = Number(process.env.BENCH_N ?? 500_000);
+const ROUNDS = 9;
+
+async function measure(f, n = N) {
+  for (let i = 0; i < Math.min(n, 100_000); i++) await f();
+  const runs = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await f();
+    runs.push(Number(process.hrtime.bigint() - t) / n);
+  }
+  runs.sort((a, b) => a - b);
+  return runs[ROUNDS >> 1];
+}
+
+const work = async () => 1;
+const rows = [];
+const bare = await measure(() => work());
+
+// 1. A breaker alone (closed, consecutive-failure rule).
+{
+  const c = cockatiel.circuitBreaker(cockatiel.handleAll, { halfOpenAfter: 10_000, breaker: new cockatiel.ConsecutiveBreaker(5) });
+  const o = new Opossum(work, { timeout: false, errorThresholdPercentage: 50, resetTimeout: 10_000 });
+  const s = new seawall.CircuitBreaker({ failureThreshold: 5 });
+  rows.push({
+    scenario: 'breaker',
+    seawall: (await measure(() => s.execute(work))) - bare,
+    cockatiel: (await measure(() => c.execute(work))) - bare,
+    opossum: (await measure(() => o.fire())) - bare,
+  });
+}
+
+// 2. Retry + breaker + timeout + bulkhead, no failures.
+{
+  const n = Math.min(N, 100_000);
+  const baseN = await measure(() => work(), n);
+  const { circuitBreaker, handleAll, ConsecutiveBreaker, retry, timeout, bulkhead, wrap, ExponentialBackoff, TimeoutStrategy } = cockatiel;
+  const c = wrap(
+    bulkhead(100, 100),
+    retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
+    circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) }),
+    timeout(1000, TimeoutStrategy.Cooperative),
+  );
+  const policy = {
+    bulkhead: { maxConcurrent: 100, maxQueueSize: 100 },
+    retry: { maxAttempts: 3 },
+    circuitBreaker: { failureThreshold: 5 },
+    timeout: 1000,
+  };
+  const o = new Opossum(work, { timeout: 1000, errorThresholdPercentage: 50, resetTimeout: 10_000, capacity: 100 });
+  rows.push({
+    scenario: 'retry+breaker+timeout+bulkhead',
+    seawall: (await measure(() => seawall.resilienceManager.execute('bench-stack', work, policy), n)) - baseN,
+    cockatiel: (await measure(() => c.execute(work), n)) - baseN,
+    opossum: (await measure(() => o.fire(), n)) - baseN,
+    note: 'opossum: breaker + timeout + capacity (it has no retry)',
+  });
+}
+
+// 3. Retry alone, no failures.
+{
+  const c = cockatiel.retry(cockatiel.handleAll, { maxAttempts: 3, backoff: new cockatiel.ExponentialBackoff() });
+  const p = new seawall.RetryPolicy({ maxAttempts: 3 });
+  rows.push({
+    scenario: 'retry (no failures)',
+    seawall: (await measure(() => p.execute(work))) - bare,
+    cockatiel: (await measure(() => c.execute(work))) - bare,
+    opossum: Number.NaN,
+  });
+}
+
+// 4. Rejection while open (fail fast).
+{
+  const c = cockatiel.circuitBreaker(cockatiel.handleAll, { halfOpenAfter: 1e9, breaker: new cockatiel.ConsecutiveBreaker(1) });
+  await c.execute(() => Promise.reject(new Error('x'))).catch(() => {});
+  const s = new seawall.CircuitBreaker({ failureThreshold: 1, resetTimeout: 1e9 });
+  await s.execute(() => Promise.reject(new Error('x'))).catch(() => {});
+  const o = new Opossum(() => Promise.reject(new Error('x')), { timeout: false, resetTimeout: 1e9, errorThresholdPercentage: 1, volumeThreshold: 0 });
+  o.open();
+  const n = Math.min(N, 200_000);
+  const swallow = (p) => p.catch(() => {});
+  rows.push({
+    scenario: 'rejection while open',
+    seawall: await measure(() => swallow(s.execute(work)), n),
+    cockatiel: await measure(() => swallow(c.execute(work)), n),
+    opossum: await measure(() => swallow(o.fire()), n),
+    note: 'absolute ns per rejected call',
+  });
+}
+
+const fmt = (x) => (Number.isNaN(x) ? '—' : x.toFixed(0));
+const ratio = (a, b) => (Number.isNaN(b) ? '—' : (a / b).toFixed(2) + '×');
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify({ node: process.version, bare, rows }, null, 2));
+} else {
+  console.log(`Node ${process.version}; bare await ${bare.toFixed(1)} ns; ns of overhead per call (median of ${ROUNDS} rounds)`);
+  console.log('| scenario | seawall | cockatiel | opossum | seawall ÷ cockatiel | seawall ÷ opossum |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.scenario} | ${fmt(r.seawall)} | ${fmt(r.cockatiel)} | ${fmt(r.opossum)} | ${ratio(r.seawall, r.cockatiel)} | ${ratio(r.seawall, r.opossum)} |`);
+  }
+  for (const r of rows) if (r.note) console.log(`- ${r.scenario}: ${r.note}`);
+}
