@@ -80,38 +80,15 @@ export interface BreakerEvents extends Record<string, unknown> {
 }
 
 /** `getStats()`: the core's counters plus seed 004's and seed 002's field names. */
-export interface CircuitBreakerStats {
+export interface CircuitBreakerStats extends CoreStats {
   name: string;
-  state: CircuitState;
-  totalCalls: number;
-  successfulCalls: number;
-  failedCalls: number;
-  rejectedCalls: number;
-  ignoredCalls: number;
-  slowCalls: number;
-  stateChanges: number;
-  consecutiveFailures: number;
-  consecutiveSuccesses: number;
   /** Seed 004: consecutive failures. */
   failureCount: number;
   /** Seed 004: consecutive successes. */
   successCount: number;
-  /** Monotonic times (the clock in use), ms, or null. */
-  lastFailureAt: number | null;
-  lastSuccessAt: number | null;
-  openedAt: number | null;
-  nextAttemptAt: number | null;
   /** Wall-clock (epoch ms) versions, for dashboards: seed 002 `lastFailure`, seed 004 `nextAttemptTime` (0 when closed). */
   lastFailure: number | null;
   nextAttemptTime: number;
-  openCount: number;
-  inFlight: number;
-  halfOpenInFlight: number;
-  windowCalls: number;
-  windowFailures: number;
-  windowSlowCalls: number;
-  failureRate: number;
-  slowCallRate: number;
   options: Record<string, unknown>;
 }
 
@@ -120,7 +97,8 @@ export interface CircuitBreakerMetrics extends CircuitBreakerStats {
   currentState: CircuitState;
 }
 
-interface CoreStats {
+/** The core's stats snapshot. Times are monotonic (the clock in use), ms, or null. */
+export interface CoreStats {
   state: CircuitState;
   totalCalls: number;
   successfulCalls: number;

@@ -108,15 +108,18 @@ export class VirtualClock implements Clock {
     return sleepOn((d, fn) => this.setTimer(d, fn), ms, signal);
   }
 
+  /** Removes and answers the earliest timer due by `until`, moving the clock to it. */
+  #popDue(until: number): VirtualTimer | undefined {
+    this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const next = this.#timers[0];
+    if (next === undefined || next.at > until) return undefined;
+    this.#timers.shift();
+    this.#now = Math.max(this.#now, next.at);
+    return next;
+  }
+
   #fireUntil(until: number): void {
-    for (;;) {
-      this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.#timers[0];
-      if (next === undefined || next.at > until) break;
-      this.#timers.shift();
-      this.#now = Math.max(this.#now, next.at);
-      next.fn();
-    }
+    for (let t = this.#popDue(until); t !== undefined; t = this.#popDue(until)) t.fn();
     this.#now = Math.max(this.#now, until);
   }
 
@@ -125,12 +128,9 @@ export class VirtualClock implements Clock {
     const until = this.#now + Math.max(0, ms);
     for (;;) {
       await flushMicrotasks();
-      this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.#timers[0];
-      if (next === undefined || next.at > until) break;
-      this.#timers.shift();
-      this.#now = Math.max(this.#now, next.at);
-      next.fn();
+      const t = this.#popDue(until);
+      if (t === undefined) break;
+      t.fn();
     }
     this.#now = until;
     await flushMicrotasks();
@@ -140,11 +140,9 @@ export class VirtualClock implements Clock {
   async runAll(limit = 10_000): Promise<void> {
     for (let i = 0; i < limit; i++) {
       await flushMicrotasks();
-      this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.#timers.shift();
-      if (next === undefined) return;
-      this.#now = Math.max(this.#now, next.at);
-      next.fn();
+      const t = this.#popDue(Number.POSITIVE_INFINITY);
+      if (t === undefined) return;
+      t.fn();
     }
     throw new Error(`VirtualClock.runAll: more than ${limit} timers`);
   }
