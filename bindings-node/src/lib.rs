@@ -20,6 +20,7 @@ use std::cell::{Cell, RefCell};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
+use seawall_bindings_shared::{monotonic_ms as native_now, now_or_host as now_or_native};
 use seawall_core::{Engine, SeawallError};
 
 thread_local! {
@@ -39,44 +40,6 @@ fn to_napi(e: SeawallError) -> napi::Error {
 
 fn checked<T>(r: seawall_core::Result<T>) -> Result<T> {
     r.map_err(to_napi)
-}
-
-// ---- the clock ---------------------------------------------------------------------------
-
-/// Monotonic milliseconds from the kernel's coarse clock (a few ns to read; its resolution is
-/// the scheduler tick, 1–4 ms), counted from the first reading.
-fn native_now() -> f64 {
-    thread_local! { static ORIGIN: Cell<f64> = const { Cell::new(f64::NAN) }; }
-    let t = raw_clock_ms();
-    ORIGIN.with(|o| {
-        if o.get().is_nan() {
-            o.set(t);
-        }
-        t - o.get()
-    })
-}
-
-#[cfg(target_os = "linux")]
-fn raw_clock_ms() -> f64 {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-    }
-    const CLOCK_MONOTONIC_COARSE: i32 = 6;
-    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec; CLOCK_MONOTONIC_COARSE exists on Linux ≥ 2.6.32.
-    unsafe { clock_gettime(CLOCK_MONOTONIC_COARSE, &mut ts) };
-    ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6
-}
-
-#[cfg(not(target_os = "linux"))]
-fn raw_clock_ms() -> f64 {
-    thread_local! { static START: std::time::Instant = std::time::Instant::now(); }
-    START.with(|s| s.elapsed().as_secs_f64() * 1000.0)
 }
 
 // ---- hot paths: raw callbacks over the shared slots ----------------------------------------
@@ -186,14 +149,6 @@ pub fn hot_function<'env>(env: &'env Env, name: String) -> Result<Unknown<'env>>
 }
 
 // ---- cold paths ----------------------------------------------------------------------------
-
-fn now_or_native(now: f64) -> f64 {
-    if now.is_nan() {
-        native_now()
-    } else {
-        now
-    }
-}
 
 #[napi]
 pub fn native_clock() -> f64 {

@@ -231,6 +231,11 @@ impl Engine {
         b.state().code() as f64 + if b.has_events() { 8.0 } else { 0.0 }
     }
 
+    /// Whether state changes wait to be drained with `breaker_events`.
+    pub fn breaker_has_events(&mut self, h: Handle) -> bool {
+        self.registry.breaker(h).is_some_and(|b| b.has_events())
+    }
+
     /// State changes since the last call, as a JSON array of `{from, to, at, reason}`.
     pub fn breaker_events(&mut self, h: Handle) -> String {
         let Some(b) = self.registry.breaker(h) else { return "[]".into() };

@@ -1,0 +1,332 @@
+"""The circuit breaker: a handle on a core breaker plus what only Python can do (call, await,
+time out, notify listeners). Every decision is the core's; this class reports outcomes.
+
+Use it as ``cb.call(fn)``, ``await cb.call_async(fn)``, a decorator (``@cb`` or
+``@with_circuit_breaker(cb)``, sync or async), or a context manager (``with cb:`` /
+``async with cb:``), which refuses entry while the breaker is open.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import json
+import math
+import time
+import weakref
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
+
+from . import _native
+from ._clock import now, now_arg
+from ._engine import STATES, engine, options_json
+from ._errors import CircuitBreakerError
+
+T = TypeVar("T")
+NAN = math.nan
+
+_acquire = engine.breaker_acquire
+_record = engine.breaker_record
+
+StateListener = Callable[[str, str], None]
+
+
+def _outcome_of(exc: BaseException, is_failure: Optional[Callable[[BaseException], bool]]) -> int:
+    """1 failure, 2 neither: cancellation and interrupts give the permit back uncounted."""
+    if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit, GeneratorExit)):
+        return 2
+    if is_failure is not None and not is_failure(exc):
+        return 2
+    return 1
+
+
+_registered: Dict[str, "CircuitBreaker"] = {}
+_registry_listeners: List[Callable[[str, str, str], None]] = []
+_anonymous = 0
+
+
+class CircuitBreaker:
+    """A circuit breaker. Durations are seconds. Seed 001's options, plus rates and slow calls::
+
+        CircuitBreaker(name="openai", failure_threshold=5, recovery_timeout=60.0, half_open_max_calls=3)
+    """
+
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        *,
+        failure_threshold: Optional[int] = None,
+        recovery_timeout: Optional[float] = None,
+        half_open_max_calls: Optional[int] = None,
+        success_threshold: Optional[int] = None,
+        failure_rate_threshold: Optional[float] = None,
+        volume_threshold: Optional[int] = None,
+        window_duration: Optional[float] = None,
+        window_buckets: Optional[int] = None,
+        window_size: Optional[int] = None,
+        slow_call_duration_threshold: Optional[float] = None,
+        slow_call_rate_threshold: Optional[float] = None,
+        reset_backoff_multiplier: Optional[float] = None,
+        max_reset_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
+        is_failure: Optional[Callable[[BaseException], bool]] = None,
+        on_state_change: Optional[StateListener] = None,
+        **aliases: Any,
+    ) -> None:
+        global _anonymous
+        if name is not None and not isinstance(name, str):
+            err = TypeError(f"invalid option name: expected a string, got {name!r}")
+            err.code, err.option, err.value = "INVALID_OPTION", "name", repr(name)  # type: ignore[attr-defined]
+            raise err
+        options = dict(
+            failure_threshold=failure_threshold, recovery_timeout=recovery_timeout,
+            half_open_max_calls=half_open_max_calls, success_threshold=success_threshold,
+            failure_rate_threshold=failure_rate_threshold, volume_threshold=volume_threshold,
+            window_duration=window_duration, window_buckets=window_buckets, window_size=window_size,
+            slow_call_duration_threshold=slow_call_duration_threshold,
+            slow_call_rate_threshold=slow_call_rate_threshold,
+            reset_backoff_multiplier=reset_backoff_multiplier, max_reset_timeout=max_reset_timeout,
+            timeout=timeout, is_failure=is_failure, on_state_change=on_state_change, **aliases,
+        )
+        self._h: int = engine.breaker_create(options_json(options), True, name)
+        if name is None:
+            _anonymous += 1
+        self.name: str = name if name is not None else f"circuit-breaker-{_anonymous}"
+        self._registered_name = name
+        self._is_failure = is_failure
+        self._listeners: List[StateListener] = [on_state_change] if on_state_change else []
+        self.config: Dict[str, Any] = json.loads(engine.breaker_config(self._h))
+        self._timeout_s: Optional[float] = self.config["timeout"] / 1000.0 if self.config["timeout"] is not None else None
+        self._timed = self.config["slowCallDurationThreshold"] is not None
+        self._permits: contextvars.ContextVar[Tuple[Tuple[float, float], ...]] = contextvars.ContextVar(f"seawall-permits-{self._h}", default=())
+        if name is not None:
+            _registered[name] = self
+        weakref.finalize(self, engine.breaker_drop, self._h)
+
+    # ---- hot path ----------------------------------------------------------------------------
+
+    def _enter(self) -> Tuple[float, float]:
+        h = self._h
+        p = _acquire(h, now_arg())
+        if p != 0.0:
+            if engine.breaker_has_events(h):
+                self._drain()
+            if p < 0:
+                raise self._rejection(p)
+        return p, (engine.last_now() if self._timed else NAN)
+
+    def _exit(self, permit: float, started: float, exc: Optional[BaseException]) -> None:
+        outcome = 0 if exc is None else _outcome_of(exc, self._is_failure)
+        r = _record(self._h, permit, outcome, now_arg(), started)
+        if r >= 8:
+            self._drain()
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Calls ``fn`` through the breaker (synchronously)."""
+        permit, started = self._enter()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            self._exit(permit, started, exc)
+            raise
+        self._exit(permit, started, None)
+        return result
+
+    async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Awaits ``fn(*args, **kwargs)`` through the breaker (with its ``timeout``, if set)."""
+        permit, started = self._enter()
+        try:
+            if self._timeout_s is None:
+                result = await fn(*args, **kwargs)
+            else:
+                from ._timeout import run_with_timeout
+                result = await run_with_timeout(lambda: fn(*args, **kwargs), self._timeout_s)
+        except BaseException as exc:
+            self._exit(permit, started, exc)
+            raise
+        self._exit(permit, started, None)
+        return result
+
+    async def _call_async_classified(self, fn: Callable[[], Awaitable[T]], classify: Callable[[T], int]) -> T:
+        """Awaits ``fn``; ``classify(result)`` says how it counts (0 success, 1 failure, 2 neither)."""
+        permit, started = self._enter()
+        try:
+            result = await fn()
+        except BaseException as exc:
+            self._exit(permit, started, exc)
+            raise
+        r = _record(self._h, permit, classify(result), now_arg(), started)
+        if r >= 8:
+            self._drain()
+        return result
+
+    def _call_classified(self, fn: Callable[[], T], classify: Callable[[T], int]) -> T:
+        permit, started = self._enter()
+        try:
+            result = fn()
+        except BaseException as exc:
+            self._exit(permit, started, exc)
+            raise
+        r = _record(self._h, permit, classify(result), now_arg(), started)
+        if r >= 8:
+            self._drain()
+        return result
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``@breaker``: guards a sync or async function."""
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await self.call_async(fn, *args, **kwargs)
+            return async_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return self.call(fn, *args, **kwargs)
+        return wrapper
+
+    def __enter__(self) -> "CircuitBreaker":
+        self._permits.set(self._permits.get() + (self._enter(),))
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        stack = self._permits.get()
+        self._permits.set(stack[:-1])
+        permit, started = stack[-1]
+        self._exit(permit, started, exc)
+
+    async def __aenter__(self) -> "CircuitBreaker":
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    # ---- state, events -----------------------------------------------------------------------
+
+    def _rejection(self, code: float) -> CircuitBreakerError:
+        retry_after_ms = engine.breaker_retry_after(self._h, now_arg()) if code == -2.0 else NAN
+        state = STATES[int(-code - 1)]
+        message = _native.rejection_message(self._registered_name or "", code, retry_after_ms)
+        return CircuitBreakerError(message, None if math.isnan(retry_after_ms) else retry_after_ms / 1000.0, state, self.name)
+
+    def _drain(self) -> None:
+        for e in json.loads(engine.breaker_events(self._h)):
+            for listener in list(self._listeners):
+                listener(e["from"], e["to"])
+            if self._registered_name is not None and _registered.get(self._registered_name) is self:
+                for listener in list(_registry_listeners):
+                    listener(self.name, e["from"], e["to"])
+
+    def add_listener(self, listener: StateListener) -> Callable[[], None]:
+        """Calls ``listener(previous_state, new_state)`` on every change; answers an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    @property
+    def state(self) -> str:
+        """``CLOSED``, ``OPEN``, ``HALF_OPEN``, ``FORCED_OPEN`` or ``DISABLED``."""
+        code = engine.breaker_state(self._h, now_arg())
+        self._drain()
+        return STATES[code]
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until an open breaker lets a probe through (0 when not open, inf when forced)."""
+        ms = engine.breaker_retry_after(self._h, now_arg())
+        return math.inf if math.isnan(ms) else ms / 1000.0
+
+    @property
+    def stats(self) -> Dict[str, Any]:
+        """The core's counters (times in seconds on the clock in use)."""
+        s = json.loads(engine.breaker_stats(self._h, now_arg()))
+        self._drain()
+        out: Dict[str, Any] = {"name": self.name}
+        for key, value in s.items():
+            snake = "".join("_" + c.lower() if c.isupper() else c for c in key)
+            if snake.endswith("_at") and value is not None:
+                value = value / 1000.0
+            out[snake] = value
+        out["failure_count"] = out["consecutive_failures"]
+        out["success_count"] = out["consecutive_successes"]
+        return out
+
+    def _command(self, command: str) -> None:
+        engine.breaker_command(self._h, command, now_arg())
+        self._drain()
+
+    def reset(self) -> None:
+        self._command("reset")
+
+    def open(self) -> None:
+        self._command("open")
+
+    def force_open(self) -> None:
+        self._command("forceOpen")
+
+    def isolate(self) -> Callable[[], None]:
+        self._command("isolate")
+        return self.reset
+
+    def disable(self) -> None:
+        self._command("disable")
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Saved state (persistent metrics); give it to ``restore`` after a restart."""
+        return json.loads(engine.breaker_snapshot(self._h, now_arg()))  # type: ignore[no-any-return]
+
+    def restore(self, snapshot: Dict[str, Any]) -> None:
+        engine.breaker_restore(self._h, json.dumps(snapshot), now_arg())
+        self._drain()
+
+    def __repr__(self) -> str:
+        return f"CircuitBreaker(name={self.name!r}, state={self.state!r})"
+
+
+def with_circuit_breaker(breaker: CircuitBreaker) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@with_circuit_breaker(cb)`` on a sync or async function (seed 001)."""
+    if not isinstance(breaker, CircuitBreaker):
+        err = TypeError(f"invalid option circuit_breaker: expected a CircuitBreaker, got {breaker!r}")
+        err.code, err.option, err.value = "INVALID_OPTION", "circuit_breaker", repr(breaker)  # type: ignore[attr-defined]
+        raise err
+    return breaker.__call__
+
+
+class _Registry:
+    """Registered (named) breakers, with health and state-change listeners."""
+
+    def get(self, name: str) -> Optional[CircuitBreaker]:
+        return _registered.get(name)
+
+    def get_or_create(self, name: str, **options: Any) -> CircuitBreaker:
+        existing = _registered.get(name)
+        return existing if existing is not None else CircuitBreaker(name, **options)
+
+    def get_all(self) -> List[CircuitBreaker]:
+        return list(_registered.values())
+
+    def get_all_stats(self) -> List[Dict[str, Any]]:
+        return [b.stats for b in _registered.values()]
+
+    def get_health_status(self) -> Dict[str, Any]:
+        h = json.loads(engine.breaker_health(now_arg()))
+        return {"total": h["total"], "healthy": h["healthy"], "unhealthy": h["unhealthy"], "by_state": h["byState"]}
+
+    def reset_all(self) -> None:
+        for b in list(_registered.values()):
+            b.reset()
+
+    def clear(self) -> None:
+        engine.clear_registry()
+        _registered.clear()
+
+    def add_listener(self, listener: Callable[[str, str, str], None]) -> Callable[[], None]:
+        """``listener(name, previous_state, new_state)`` for every registered breaker."""
+        _registry_listeners.append(listener)
+        return lambda: _registry_listeners.remove(listener) if listener in _registry_listeners else None
+
+
+circuit_breaker_registry = _Registry()
+
+# Seconds since import on the clock in use: for users who want a wall-clock-free "now".
+monotonic = now
+_ = time

@@ -1,0 +1,129 @@
+"""Time for the shell: the host's monotonic clock (read by the engine itself on hot paths) and
+real sleeps by default; a virtual clock in tests, so that retries, backoff sleeps, timeouts and
+open periods take no time (stamina's ``set_testing``)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import math
+import time
+from typing import Callable, Iterator, Optional
+
+from ._engine import engine
+
+NAN = math.nan
+
+
+class VirtualClock:
+    """A clock that moves only when told to (``advance``) or, with ``auto_advance`` (the
+    default), whenever code sleeps on it. Times are seconds."""
+
+    def __init__(self, start: float = 0.0, auto_advance: bool = True) -> None:
+        self._now = float(start)
+        self.auto_advance = auto_advance
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+
+    def now(self) -> float:
+        return self._now
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+        entry = [self._now + max(0.0, delay), next(self._seq), fn]
+        heapq.heappush(self._timers, entry)  # type: ignore[arg-type]
+
+        def cancel() -> None:
+            entry[2] = None  # type: ignore[call-overload]
+        return cancel
+
+    def _fire_until(self, until: float) -> None:
+        while self._timers and self._timers[0][0] <= until:
+            at, _, fn = heapq.heappop(self._timers)
+            self._now = max(self._now, at)
+            if fn is not None:
+                fn()
+        self._now = max(self._now, until)
+
+    def advance(self, seconds: float) -> None:
+        """Moves time forward, firing due timers in order."""
+        self._fire_until(self._now + max(0.0, seconds))
+
+    async def advance_async(self, seconds: float) -> None:
+        """Like ``advance``, letting tasks run between timers."""
+        until = self._now + max(0.0, seconds)
+        while True:
+            await asyncio.sleep(0)
+            if not self._timers or self._timers[0][0] > until:
+                break
+            at, _, fn = heapq.heappop(self._timers)
+            self._now = max(self._now, at)
+            if fn is not None:
+                fn()
+        self._now = until
+        await asyncio.sleep(0)
+
+    async def sleep(self, seconds: float) -> None:
+        if self.auto_advance:
+            self._fire_until(self._now + max(0.0, seconds))
+            await asyncio.sleep(0)
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        cancel = self.call_later(seconds, lambda: fut.done() or fut.set_result(None))
+        try:
+            await fut
+        finally:
+            cancel()
+
+    def sleep_sync(self, seconds: float) -> None:
+        self._fire_until(self._now + max(0.0, seconds))
+
+
+_virtual: Optional[VirtualClock] = None
+
+
+def now_arg() -> float:
+    """What hot paths pass as ``now`` (ms): NaN lets the engine read the host clock itself."""
+    return NAN if _virtual is None else _virtual._now * 1000.0
+
+
+def now() -> float:
+    """The time in seconds on the clock in use."""
+    return engine.now() / 1000.0 if _virtual is None else _virtual._now
+
+
+async def sleep(seconds: float) -> None:
+    if _virtual is None:
+        await asyncio.sleep(seconds)
+    else:
+        await _virtual.sleep(seconds)
+
+
+def sleep_sync(seconds: float) -> None:
+    if _virtual is None:
+        time.sleep(seconds)
+    else:
+        _virtual.sleep_sync(seconds)
+
+
+def virtual() -> Optional[VirtualClock]:
+    return _virtual
+
+
+def set_testing(enabled: bool = True, *, auto_advance: bool = True) -> Optional[VirtualClock]:
+    """Installs (or removes) a virtual clock for the whole process; answers it."""
+    global _virtual
+    _virtual = VirtualClock(auto_advance=auto_advance) if enabled else None
+    return _virtual
+
+
+@contextlib.contextmanager
+def virtual_clock(start: float = 0.0, auto_advance: bool = True) -> Iterator[VirtualClock]:
+    """``with virtual_clock() as clock:`` — retries and open periods run instantly inside."""
+    global _virtual
+    previous = _virtual
+    _virtual = VirtualClock(start, auto_advance)
+    try:
+        yield _virtual
+    finally:
+        _virtual = previous

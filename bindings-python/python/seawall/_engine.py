@@ -1,0 +1,45 @@
+"""The one engine of this interpreter, and how options cross to it.
+
+Options cross as JSON in seconds. Callables become "<function>" and other host objects
+"<object>", so the core checks names, types and presence while Python keeps them; NaN and
+infinities become strings so that they are rejected by name instead of vanishing.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Mapping
+
+from . import _native
+
+engine = _native.Engine()
+
+STATES: list[str] = list(_native.state_names())
+GIVE_UP_REASONS: list[str] = list(_native.give_up_reasons())
+GIVE_UP_CODES: list[str] = list(_native.give_up_codes())
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else ("NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity"))
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        # A tuple of exception classes (retry_on) is a host object; a list of codes is data.
+        if value and all(isinstance(v, type) for v in value):
+            return "<object>"
+        return [_jsonable(v) for v in value]
+    if isinstance(value, type):
+        return "<object>"
+    if callable(value):
+        return "<function>"
+    return "<object>"
+
+
+def options_json(options: Mapping[str, Any]) -> str:
+    """Options (already in Python spelling and seconds) as the core reads them."""
+    return json.dumps({k: _jsonable(v) for k, v in options.items() if v is not None})

@@ -1,0 +1,75 @@
+"""Seawall's exceptions. Codes are the core's, identical in every language. Option errors are
+the built-in ``TypeError`` and ``ValueError`` with ``code``, ``option`` and ``value``."""
+from __future__ import annotations
+
+import builtins
+from typing import Optional
+
+
+class ErrorCodes:
+    CIRCUIT_OPEN = "CIRCUIT_OPEN"
+    BULKHEAD_FULL = "BULKHEAD_FULL"
+    BULKHEAD_QUEUE_FULL = "BULKHEAD_QUEUE_FULL"
+    BULKHEAD_QUEUE_TIMEOUT = "BULKHEAD_QUEUE_TIMEOUT"
+    TIMEOUT = "TIMEOUT"
+    RETRY_BUDGET_EXHAUSTED = "RETRY_BUDGET_EXHAUSTED"
+    RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+    INVALID_OPTION = "INVALID_OPTION"
+    INVALID_PERMIT = "INVALID_PERMIT"
+    INVALID_SNAPSHOT = "INVALID_SNAPSHOT"
+    NOT_FOUND = "NOT_FOUND"
+
+    ALL = (
+        CIRCUIT_OPEN, BULKHEAD_FULL, BULKHEAD_QUEUE_FULL, BULKHEAD_QUEUE_TIMEOUT, TIMEOUT,
+        RETRY_BUDGET_EXHAUSTED, RETRIES_EXHAUSTED, INVALID_OPTION, INVALID_PERMIT,
+        INVALID_SNAPSHOT, NOT_FOUND,
+    )
+
+
+class SeawallError(Exception):
+    """Base of the errors Seawall raises itself (option errors are TypeError / ValueError)."""
+
+    code: str = ""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class CircuitBreakerError(SeawallError):
+    """A breaker refused the call. ``retry_after`` is the time left in seconds (None if unknown)."""
+
+    def __init__(self, message: str = "Circuit breaker is open", retry_after: Optional[float] = None,
+                 state: str = "OPEN", name: str = "") -> None:
+        super().__init__(message, ErrorCodes.CIRCUIT_OPEN)
+        self.state = state
+        self.retry_after = retry_after
+        self.name = name
+
+
+CircuitOpenError = CircuitBreakerError
+
+
+class BulkheadRejectedError(SeawallError):
+    """A bulkhead refused the call, or a queued call waited too long."""
+
+    def __init__(self, message: str, code: str, name: str = "") -> None:
+        super().__init__(message, code)
+        self.name = name
+
+
+class TimeoutError(SeawallError, builtins.TimeoutError):  # noqa: A001 - deliberately the builtin's subclass
+    """A call ran past its timeout; ``duration`` is how long it ran, in seconds."""
+
+    def __init__(self, duration: float, message: Optional[str] = None) -> None:
+        super().__init__(message or f"Operation timed out after {duration:.3f}s", ErrorCodes.TIMEOUT)
+        self.duration = duration
+
+
+class RetryBudgetExhaustedError(SeawallError):
+    """A retry was refused because the shared retry budget is empty (``__cause__``: the failure)."""
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(f"Retry budget exhausted after {attempts} attempt{'' if attempts == 1 else 's'}",
+                         ErrorCodes.RETRY_BUDGET_EXHAUSTED)
+        self.attempts = attempts

@@ -1,0 +1,284 @@
+"""Retries. The core decides whether and when to retry (attempts, backoff and jitter, deadline,
+Retry-After cap, budget); this module classifies failures, sleeps and calls again — for sync and
+async callables alike."""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import functools
+import inspect
+import json
+import math
+import os
+import time
+import weakref
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Type, Union
+
+from . import _clock, _native
+from ._breaker import CircuitBreaker
+from ._engine import GIVE_UP_REASONS, engine, options_json
+from ._errors import CircuitBreakerError, RetryBudgetExhaustedError
+
+NAN = math.nan
+ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+
+
+def _random_seed() -> float:
+    return float(int.from_bytes(os.urandom(7), "little") >> 3)  # 53 bits: exact as a float
+
+
+class RetryBudget:
+    """A token bucket shared by many calls: retries withdraw, successes deposit."""
+
+    def __init__(self, *, ratio: Optional[float] = None, min_retries_per_second: Optional[float] = None,
+                 max_tokens: Optional[float] = None) -> None:
+        opts = {"ratio": ratio, "min_retries_per_second": min_retries_per_second, "max_tokens": max_tokens}
+        self.handle = engine.budget_create(options_json(opts), True, _clock.now_arg())
+        weakref.finalize(self, engine.budget_drop, self.handle)
+
+    @property
+    def tokens(self) -> float:
+        return float(engine.budget_tokens(self.handle, _clock.now_arg()))
+
+    def _record_success(self) -> None:
+        engine.budget_record_success(self.handle, _clock.now_arg())
+
+
+def parse_retry_after(value: Optional[str], now_epoch: Optional[float] = None) -> Optional[float]:
+    """A Retry-After header (seconds, or an HTTP date) as seconds from now; None if unreadable."""
+    if value is None:
+        return None
+    v = value.strip()
+    try:
+        return max(0.0, float(v))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(v)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now_epoch is None else now_epoch))
+
+
+def _status_and_retry_after(exc: BaseException) -> Tuple[Optional[int], Optional[float]]:
+    response = getattr(exc, "response", None)
+    status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+    if status is None and response is not None:
+        status = getattr(response, "status_code", None)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is None and response is not None:
+        headers = getattr(response, "headers", None)
+        if headers is not None:
+            retry_after = parse_retry_after(headers.get("retry-after"))
+    return (status if isinstance(status, int) else None), (float(retry_after) if isinstance(retry_after, (int, float)) else None)
+
+
+class RetryPolicy:
+    """Retry options checked once by the core; ``call`` / ``call_async`` as often as needed."""
+
+    def __init__(
+        self,
+        *,
+        max_attempts: Optional[int] = None,
+        base_delay: Optional[float] = None,
+        max_delay: Optional[float] = None,
+        jitter: Union[bool, str, None] = None,
+        retry_on: Optional[ExceptionTypes] = None,
+        retry_if: Optional[Callable[[BaseException], bool]] = None,
+        circuit_breaker: Optional[CircuitBreaker] = None,
+        on_retry: Optional[Callable[[int, BaseException, float], None]] = None,
+        budget: Optional[RetryBudget] = None,
+        name: Optional[str] = None,
+        seed: Optional[int] = None,
+        **options: Any,
+    ) -> None:
+        opts: Dict[str, Any] = dict(max_attempts=max_attempts, base_delay=base_delay, max_delay=max_delay, jitter=jitter,
+                                    retry_on=retry_on, on_retry=on_retry, budget=budget, name=name,
+                                    circuit_breaker=circuit_breaker, **options)
+        if retry_if is not None and not callable(retry_if):
+            err = TypeError(f"invalid option retry_if: expected a function, got {retry_if!r}")
+            err.code, err.option, err.value = "INVALID_OPTION", "retry_if", repr(retry_if)  # type: ignore[attr-defined]
+            raise err
+        if circuit_breaker is not None and not isinstance(circuit_breaker, CircuitBreaker):
+            err = TypeError(f"invalid option circuit_breaker: expected a CircuitBreaker, got {circuit_breaker!r}")
+            err.code, err.option, err.value = "INVALID_OPTION", "circuit_breaker", repr(circuit_breaker)  # type: ignore[attr-defined]
+            raise err
+        if retry_on is not None and not (isinstance(retry_on, type) or (isinstance(retry_on, tuple) and all(isinstance(t, type) for t in retry_on))):
+            err = TypeError(f"invalid option retry_on: expected an exception class or a tuple of them, got {retry_on!r}")
+            err.code, err.option, err.value = "INVALID_OPTION", "retry_on", repr(retry_on)  # type: ignore[attr-defined]
+            raise err
+        if isinstance(retry_on, type):
+            opts["retry_on"] = (retry_on,)
+        self._h = engine.retry_policy_create(options_json(opts), True, float(seed) if seed is not None else _random_seed())
+        weakref.finalize(self, engine.retry_policy_drop, self._h)
+        info = json.loads(engine.retry_policy_info(self._h))
+        self.max_attempts: int = info["maxAttempts"]
+        self._times_start = info["maxElapsed"] is not None
+        self._retry_on: Tuple[Type[BaseException], ...] = retry_on if isinstance(retry_on, tuple) else ((retry_on,) if retry_on else (Exception,))
+        self._retry_if = retry_if
+        self._breaker = circuit_breaker
+        self._on_retry = on_retry
+        self._budget = budget
+        self._name = name
+
+    def _classify(self, exc: BaseException) -> int:
+        """0 retryable, 1 not, 2 rate-limited."""
+        if isinstance(exc, CircuitBreakerError) or not isinstance(exc, self._retry_on):
+            return 1
+        if self._retry_if is not None and not self._retry_if(exc):
+            return 1
+        status, retry_after = _status_and_retry_after(exc)
+        if status == 429 or (status == 503 and retry_after is not None):
+            return 2
+        return 0
+
+    def _decide(self, state: list, exc: BaseException) -> float:
+        """Delay in seconds before the next attempt; raises when the policy gives up."""
+        cls = self._classify(exc)
+        if state[0] < 0:
+            state[0] = engine.retry_start(self._h, state[1] if self._times_start else _clock.now_arg())
+        retry_after = NAN
+        if cls == 2:
+            ra = _status_and_retry_after(exc)[1]
+            retry_after = NAN if ra is None else ra * 1000.0
+        budget = float(self._budget.handle) if self._budget is not None else -1.0
+        value, attempt, _server = engine.retry_on_failure(state[0], _clock.now_arg(), cls, retry_after, budget)
+        if value < 0:
+            reason = GIVE_UP_REASONS[int(-value - 1)]
+            if reason == "BUDGET_EXHAUSTED":
+                raise RetryBudgetExhaustedError(attempt) from exc
+            raise exc
+        if self._name is not None:
+            engine.record_retry_attempt(self._name)
+        if self._on_retry is not None:
+            self._on_retry(attempt - 1, exc, value / 1000.0)
+        return value / 1000.0
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises)."""
+        state = [-1, _clock.now_arg() if self._times_start else NAN]
+        try:
+            while True:
+                try:
+                    result = self._breaker.call(fn, *args, **kwargs) if self._breaker is not None else fn(*args, **kwargs)
+                    if self._budget is not None:
+                        self._budget._record_success()
+                    return result
+                except Exception as exc:  # noqa: BLE001 - classified by the policy
+                    _clock.sleep_sync(self._decide(state, exc))
+        finally:
+            if state[0] >= 0:
+                engine.retry_end(state[0])
+
+    async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises)."""
+        state = [-1, _clock.now_arg() if self._times_start else NAN]
+        try:
+            while True:
+                try:
+                    if self._breaker is not None:
+                        result = await self._breaker.call_async(fn, *args, **kwargs)
+                    else:
+                        result = fn(*args, **kwargs)
+                        if inspect.isawaitable(result):
+                            result = await result
+                    if self._budget is not None:
+                        self._budget._record_success()
+                    return result
+                except Exception as exc:  # noqa: BLE001 - classified by the policy
+                    await _clock.sleep(self._decide(state, exc))
+        finally:
+            if state[0] >= 0:
+                engine.retry_end(state[0])
+
+
+def retry_with_backoff(
+    fn: Callable[..., Any],
+    *,
+    max_attempts: Optional[int] = None,
+    base_delay: Optional[float] = None,
+    max_delay: Optional[float] = None,
+    jitter: Union[bool, str, None] = None,
+    retry_on: Optional[ExceptionTypes] = None,
+    circuit_breaker: Optional[CircuitBreaker] = None,
+    on_retry: Optional[Callable[[int, BaseException, float], None]] = None,
+    **options: Any,
+) -> Any:
+    """Retries ``fn`` with exponential backoff and jitter (seed 001). Defaults: 3 attempts,
+    0.5 s doubling to 4 s, ±10% jitter. For an async ``fn``, answers an awaitable; for a sync
+    one, the result."""
+    policy = RetryPolicy(max_attempts=max_attempts, base_delay=base_delay, max_delay=max_delay, jitter=jitter,
+                         retry_on=retry_on, circuit_breaker=circuit_breaker, on_retry=on_retry, **options)
+    if inspect.iscoroutinefunction(fn) or (circuit_breaker is None and _returns_awaitable(fn)):
+        return policy.call_async(fn)
+    return policy.call(fn)
+
+
+def _returns_awaitable(fn: Callable[..., Any]) -> bool:
+    target = getattr(fn, "__call__", None)
+    return inspect.iscoroutinefunction(target)
+
+
+def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@retry(max_attempts=5, base_delay=0.1)`` on a sync or async function."""
+    policy = RetryPolicy(**options)
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await policy.call_async(fn, *args, **kwargs)
+            return async_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return policy.call(fn, *args, **kwargs)
+        return wrapper
+    return decorate
+
+
+_schedules: Dict[Tuple[float, float, float], int] = {}
+
+
+def exponential_backoff_with_jitter(attempt: int, base_delay: float = 0.5, max_delay: float = 4.0, jitter_factor: float = 0.1) -> float:
+    """The delay in seconds before retry ``attempt`` (0 for the first retry): ``base · 2^attempt``
+    capped at ``max_delay``, moved by up to ±``jitter_factor`` (seed 001)."""
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 0:
+        err = ValueError(f"invalid option attempt: expected a whole number ≥ 0, got {attempt!r}")
+        err.code, err.option, err.value = "INVALID_OPTION", "attempt", repr(attempt)  # type: ignore[attr-defined]
+        raise err
+    key = (float(base_delay), float(max_delay), float(jitter_factor))
+    h = _schedules.get(key)
+    if h is None:
+        opts = {"base_delay": base_delay, "max_delay": max_delay, "jitter": "proportional", "jitter_factor": jitter_factor}
+        h = engine.backoff_create(options_json(opts), True, _random_seed())
+        _schedules[key] = h
+    return float(engine.backoff_next(h, attempt + 1)) / 1000.0
+
+
+class RetryPolicies:
+    """Seed 003's retry presets as keyword dicts for ``RetryPolicy(**...)`` / ``retry_with_backoff``."""
+
+    @staticmethod
+    def _preset(kind: str, a: float = NAN, b: float = NAN, c: float = NAN) -> Dict[str, Any]:
+        return json.loads(_native.preset_retry(kind, a, b, c, True) or "{}")  # type: ignore[no-any-return]
+
+    @staticmethod
+    def fixed(attempts: int = 3, delay: float = 1.0) -> Dict[str, Any]:
+        return RetryPolicies._preset("fixed", attempts, delay)
+
+    @staticmethod
+    def exponential(attempts: Optional[int] = None, initial: Optional[float] = None, max: Optional[float] = None) -> Dict[str, Any]:  # noqa: A002
+        f = lambda x: NAN if x is None else float(x)  # noqa: E731
+        return RetryPolicies._preset("exponential", f(attempts), f(initial), f(max))
+
+    @staticmethod
+    def api_rate_limit() -> Dict[str, Any]:
+        return RetryPolicies._preset("apiRateLimit")
+
+    @staticmethod
+    def network() -> Dict[str, Any]:
+        return RetryPolicies._preset("network")
+
+
+_ = asyncio

@@ -1,0 +1,65 @@
+"""Timeouts for coroutines: cancel the work when time is up and raise ``TimeoutError`` (with the
+duration), or answer a fallback."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable, Optional, TypeVar
+
+from . import _clock, _native
+from ._engine import engine, options_json
+from ._errors import TimeoutError
+
+T = TypeVar("T")
+
+
+async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, name: Optional[str] = None) -> T:
+    """Awaits ``make()``; cancels it and raises ``TimeoutError`` after ``seconds``."""
+    started = _clock.now()
+    task = asyncio.ensure_future(make())
+    clock = _clock.virtual()
+    if clock is None:
+        try:
+            return await asyncio.wait_for(task, seconds)
+        except asyncio.TimeoutError:
+            if name is not None:
+                engine.record_timeout(name)
+            raise TimeoutError(_clock.now() - started) from None
+    # Virtual time: race the task against a virtual timer.
+    loop = asyncio.get_running_loop()
+    expired: asyncio.Future[None] = loop.create_future()
+    cancel = clock.call_later(seconds, lambda: expired.done() or expired.set_result(None))
+    try:
+        done, _ = await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    try:
+        await task
+    except BaseException:  # noqa: BLE001 - the task was cancelled on purpose
+        pass
+    if name is not None:
+        engine.record_timeout(name)
+    raise TimeoutError(_clock.now() - started)
+
+
+async def with_timeout(
+    fn: Callable[[], Awaitable[T]],
+    timeout: float,
+    *,
+    fallback: Optional[Callable[[], Any]] = None,
+    on_timeout: Optional[Callable[[float], None]] = None,
+    name: Optional[str] = None,
+) -> Any:
+    """``await with_timeout(lambda: fetch(), 5.0, fallback=lambda: "cached")``."""
+    _native.validate("timeout", options_json({"timeout": timeout, "fallback": fallback, "on_timeout": on_timeout, "name": name}), True)
+    try:
+        return await run_with_timeout(fn, timeout, name)
+    except TimeoutError as exc:
+        if on_timeout is not None:
+            on_timeout(exc.duration)
+        if fallback is None:
+            raise
+        result = fallback()
+        return await result if asyncio.iscoroutine(result) else result
