@@ -11,11 +11,16 @@ NODE22 := target/tools/node22/package/bin/node
 # The Node suites: conformance, behaviour, and every seed example compiled both ways.
 NODE_TESTS := test/*.test.mjs test/seeds/out-legacy/seed-examples.js test/seeds/out-standard/seed-examples.js
 
+PY_DIR := bindings-python
+PY_VENV := target/py/venv
+PY := $(PY_VENV)/bin/python
+
+.PHONY: py-env build-python test-python
 .PHONY: test demo setup-rust test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
 
-test: test-core check-wasm lint test-node
+test: test-core check-wasm lint test-node test-python
 	@python3 scripts/summarize_tests.py $(LOGS)/*.log
 
 # Installs what the Rust parts need beyond the toolchain itself.
@@ -57,6 +62,23 @@ test-node: build-node test-core node22
 	cd $(NODE_DIR) && ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22.log
 	bash $(NODE_DIR)/scripts/check-install.sh
 
+# A venv with the Python build and test tools, pinned.
+py-env:
+	@test -x $(PY) || python3 -m venv $(PY_VENV)
+	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 mypy==2.4.1
+
+# The abi3 wheel, installed into the venv as a user would install it.
+build-python: setup-rust py-env
+	rm -f target/wheels/seawall-*.whl
+	cd $(PY_DIR) && ../$(PY_VENV)/bin/maturin build --release --out ../target/wheels
+	$(PY) -m pip install -q --force-reinstall --no-deps target/wheels/seawall-*-abi3-*.whl
+
+test-python: build-python test-core
+	@mkdir -p $(LOGS)
+	cd $(PY_DIR) && ../$(PY) -m pytest tests 2>&1 | tee ../$(LOGS)/python.log
+	cd target && ../$(PY) -m mypy.stubtest seawall._native
+	bash $(PY_DIR)/scripts/check-wheel.sh
+
 demo:
 	$(CARGO) run -q -p seawall-core --example tour
 
@@ -70,4 +92,4 @@ bench-core:
 
 lint:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-node --all-targets -- -D warnings
+	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python --all-targets -- -D warnings

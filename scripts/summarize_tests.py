@@ -10,7 +10,7 @@ import sys
 CARGO = re.compile(r"test result: \w+\. (\d+) passed; (\d+) failed")
 NODE_PASS = re.compile(r"^# pass (\d+)", re.M)
 NODE_FAIL = re.compile(r"^# fail (\d+)", re.M)
-PYTEST = re.compile(r"=+ (?:(\d+) failed, )?(\d+) passed")
+PYTEST = re.compile(r"^=*\s*(?:(\d+) failed, )?(\d+) passed(?:, [^=\n]*)? in [\d.]+s", re.M)
 
 passed = failed = 0
 rows = []

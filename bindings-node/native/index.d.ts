@@ -17,7 +17,7 @@ export declare function backoffNext(handle: number, retry: number): number
 
 export declare function backoffRestart(handle: number): void
 
-export declare function breakerCommand(handle: number, command: string, now: number): number
+export declare function breakerCommand(handle: number, command: string, now?: number | undefined | null): number
 
 export declare function breakerConfig(handle: number): string
 
@@ -32,7 +32,7 @@ export declare function breakerEvents(handle: number): string
 /** Answers `[handle, created ? 1 : 0]`. */
 export declare function breakerGetOrCreate(name: string, optionsJson: string, seconds: boolean): Array<number>
 
-export declare function breakerHealth(now: number): string
+export declare function breakerHealth(now?: number | undefined | null): string
 
 export declare function breakerInertSuccessStates(handle: number): Array<boolean>
 
@@ -45,27 +45,27 @@ export declare function breakerNames(): Array<string>
 
 export declare function breakerNextTimeout(handle: number): number
 
-export declare function breakerRecordSuccesses(handle: number, count: number, now: number): number
+export declare function breakerRecordSuccesses(handle: number, count: number, now?: number | undefined | null): number
 
-export declare function breakerRestore(handle: number, snapshotJson: string, now: number): void
+export declare function breakerRestore(handle: number, snapshotJson: string, now?: number | undefined | null): void
 
-export declare function breakerRetryAfter(handle: number, now: number): number
+export declare function breakerRetryAfter(handle: number, now?: number | undefined | null): number
 
-export declare function breakerSnapshot(handle: number, now: number): string
+export declare function breakerSnapshot(handle: number, now?: number | undefined | null): string
 
-export declare function breakerState(handle: number, now: number): number
+export declare function breakerState(handle: number, now?: number | undefined | null): number
 
-export declare function breakerStats(handle: number, now: number): string
+export declare function breakerStats(handle: number, now?: number | undefined | null): string
 
-export declare function budgetCreate(optionsJson: string, seconds: boolean, now: number): number
+export declare function budgetCreate(optionsJson: string, seconds: boolean, now?: number | undefined | null): number
 
 export declare function budgetDrop(handle: number): boolean
 
-export declare function budgetRecordSuccess(handle: number, now: number): void
+export declare function budgetRecordSuccess(handle: number, now?: number | undefined | null): void
 
-export declare function budgetTokens(handle: number, now: number): number
+export declare function budgetTokens(handle: number, now?: number | undefined | null): number
 
-export declare function budgetTryWithdraw(handle: number, now: number): boolean
+export declare function budgetTryWithdraw(handle: number, now?: number | undefined | null): boolean
 
 export declare function bulkheadCancel(handle: number, ticket: number): boolean
 
@@ -73,7 +73,7 @@ export declare function bulkheadCreate(optionsJson: string, seconds: boolean, na
 
 export declare function bulkheadDrop(handle: number): boolean
 
-export declare function bulkheadExpire(handle: number, now: number): Array<number>
+export declare function bulkheadExpire(handle: number, now?: number | undefined | null): Array<number>
 
 /** Answers `[handle, created ? 1 : 0]`. */
 export declare function bulkheadGetOrCreate(name: string, optionsJson: string, seconds: boolean): Array<number>
@@ -97,7 +97,7 @@ export declare function giveUpCodes(): Array<string>
 
 export declare function giveUpReasons(): Array<string>
 
-export declare function health(now: number): string
+export declare function health(now?: number | undefined | null): string
 
 /**
  * The raw hot-path function `name`: breakerAcquire, breakerRecord, bulkheadAcquire,
@@ -129,14 +129,14 @@ export declare function recordTimeout(name: string): void
 
 export declare function rejectionMessage(name: string, code: number, retryAfterMs: number): string
 
-export declare function resetAll(now: number): void
+export declare function resetAll(now?: number | undefined | null): void
 
 export declare function retryEnd(call: number): boolean
 
 export declare function retryIsRetryable(handle: number, ids: Array<string>): boolean
 
 /** Answers `[value, attempt, fromServer ? 1 : 0]`: see the engine's encoding. */
-export declare function retryOnFailure(call: number, now: number, failureClass: number, retryAfterMs: number, budget: number): Array<number>
+export declare function retryOnFailure(call: number, now: number | undefined | null, failureClass: number, retryAfterMs: number, budget: number): Array<number>
 
 export declare function retryPolicyCreate(optionsJson: string, seconds: boolean, seed: number): number
 
@@ -144,7 +144,7 @@ export declare function retryPolicyDrop(handle: number): boolean
 
 export declare function retryPolicyInfo(handle: number): string
 
-export declare function retryStart(policy: number, now: number): number
+export declare function retryStart(policy: number, now?: number | undefined | null): number
 
 export declare function rngFloats(seed: number, count: number): Array<number>
 

@@ -6,8 +6,8 @@
 //! answers to, one shared `Float64Array`: napi-rs's argument conversion costs ~100 ns a call
 //! here, a raw callback ~10 ns (TOOLCHAIN.md; `bench/`).
 //!
-//! Shared slots: 0 handle, 1 now (NaN: read the native clock), 2–4 arguments, 8–10 answers,
-//! 11 the time used. breakerAcquire: 8 code, 9 retry-after, 10 events waiting. breakerRecord
+//! Shared slots: 0 handle, 1 now, 2–4 arguments, 5 "read the host clock instead of slot 1",
+//! 8–10 answers, 11 the time used. breakerAcquire: 8 code, 9 retry-after, 10 events waiting. breakerRecord
 //! (2 permit, 3 outcome, 4 started at): 8 state + 8·events. bulkheadAcquire: 8 kind, 9 value.
 //! bulkheadRelease (2 permit): 8 ticket (0 none, −1 refused), 9 its permit. The engine is per thread (each worker thread has its own), like the JS
 //! objects that hold its handles.
@@ -64,7 +64,7 @@ fn on_slots(body: impl FnOnce(&mut [f64; SLOT_COUNT])) -> sys::napi_value {
 }
 
 fn now_in(slots: &mut [f64; SLOT_COUNT]) -> f64 {
-    let now = if slots[1].is_nan() { native_now() } else { slots[1] };
+    let now = if slots[5] != 0.0 { native_now() } else { slots[1] };
     slots[11] = now;
     now
 }
@@ -223,7 +223,7 @@ pub fn breaker_inert_success_states(handle: u32) -> Vec<bool> {
 }
 
 #[napi]
-pub fn breaker_record_successes(handle: u32, count: u32, now: f64) -> f64 {
+pub fn breaker_record_successes(handle: u32, count: u32, now: Option<f64>) -> f64 {
     with_engine(|e| e.breaker_record_successes(handle, count, now_or_native(now)))
 }
 
@@ -238,12 +238,12 @@ pub fn breaker_current_state(handle: u32) -> u32 {
 }
 
 #[napi]
-pub fn breaker_state(handle: u32, now: f64) -> Result<u32> {
+pub fn breaker_state(handle: u32, now: Option<f64>) -> Result<u32> {
     checked(with_engine(|e| e.breaker_state(handle, now_or_native(now)))).map(u32::from)
 }
 
 #[napi]
-pub fn breaker_command(handle: u32, command: String, now: f64) -> Result<u32> {
+pub fn breaker_command(handle: u32, command: String, now: Option<f64>) -> Result<u32> {
     checked(with_engine(|e| e.breaker_command(handle, &command, now_or_native(now)))).map(u32::from)
 }
 
@@ -253,7 +253,7 @@ pub fn breaker_next_timeout(handle: u32) -> f64 {
 }
 
 #[napi]
-pub fn breaker_retry_after(handle: u32, now: f64) -> f64 {
+pub fn breaker_retry_after(handle: u32, now: Option<f64>) -> f64 {
     with_engine(|e| e.breaker_retry_after(handle, now_or_native(now)))
 }
 
@@ -263,7 +263,7 @@ pub fn rejection_message(name: String, code: f64, retry_after_ms: f64) -> String
 }
 
 #[napi]
-pub fn breaker_stats(handle: u32, now: f64) -> Result<String> {
+pub fn breaker_stats(handle: u32, now: Option<f64>) -> Result<String> {
     checked(with_engine(|e| e.breaker_stats(handle, now_or_native(now))))
 }
 
@@ -273,12 +273,12 @@ pub fn breaker_config(handle: u32) -> Result<String> {
 }
 
 #[napi]
-pub fn breaker_snapshot(handle: u32, now: f64) -> Result<String> {
+pub fn breaker_snapshot(handle: u32, now: Option<f64>) -> Result<String> {
     checked(with_engine(|e| e.breaker_snapshot(handle, now_or_native(now))))
 }
 
 #[napi]
-pub fn breaker_restore(handle: u32, snapshot_json: String, now: f64) -> Result<()> {
+pub fn breaker_restore(handle: u32, snapshot_json: String, now: Option<f64>) -> Result<()> {
     checked(with_engine(|e| e.breaker_restore(handle, &snapshot_json, now_or_native(now))))
 }
 
@@ -315,7 +315,7 @@ pub fn bulkhead_next_timeout(handle: u32) -> f64 {
 }
 
 #[napi]
-pub fn bulkhead_expire(handle: u32, now: f64) -> Vec<f64> {
+pub fn bulkhead_expire(handle: u32, now: Option<f64>) -> Vec<f64> {
     with_engine(|e| e.bulkhead_expire(handle, now_or_native(now)))
 }
 
@@ -346,13 +346,13 @@ pub fn retry_is_retryable(handle: u32, ids: Vec<String>) -> bool {
 }
 
 #[napi]
-pub fn retry_start(policy: u32, now: f64) -> Result<u32> {
+pub fn retry_start(policy: u32, now: Option<f64>) -> Result<u32> {
     checked(with_engine(|e| e.retry_start(policy, now_or_native(now))))
 }
 
 /// Answers `[value, attempt, fromServer ? 1 : 0]`: see the engine's encoding.
 #[napi]
-pub fn retry_on_failure(call: u32, now: f64, failure_class: u32, retry_after_ms: f64, budget: f64) -> Result<Vec<f64>> {
+pub fn retry_on_failure(call: u32, now: Option<f64>, failure_class: u32, retry_after_ms: f64, budget: f64) -> Result<Vec<f64>> {
     checked(with_engine(|e| e.retry_on_failure(call, now_or_native(now), failure_class, retry_after_ms, budget)))
         .map(|(v, a, server)| vec![v, a as f64, server as u8 as f64])
 }
@@ -383,7 +383,7 @@ pub fn backoff_drop(handle: u32) -> bool {
 }
 
 #[napi]
-pub fn budget_create(options_json: String, seconds: bool, now: f64) -> Result<u32> {
+pub fn budget_create(options_json: String, seconds: bool, now: Option<f64>) -> Result<u32> {
     checked(with_engine(|e| e.budget_create(&options_json, seconds, now_or_native(now))))
 }
 
@@ -393,27 +393,27 @@ pub fn budget_drop(handle: u32) -> bool {
 }
 
 #[napi]
-pub fn budget_record_success(handle: u32, now: f64) {
+pub fn budget_record_success(handle: u32, now: Option<f64>) {
     with_engine(|e| e.budget_record_success(handle, now_or_native(now)))
 }
 
 #[napi]
-pub fn budget_try_withdraw(handle: u32, now: f64) -> bool {
+pub fn budget_try_withdraw(handle: u32, now: Option<f64>) -> bool {
     with_engine(|e| e.budget_try_withdraw(handle, now_or_native(now)))
 }
 
 #[napi]
-pub fn budget_tokens(handle: u32, now: f64) -> f64 {
+pub fn budget_tokens(handle: u32, now: Option<f64>) -> f64 {
     with_engine(|e| e.budget_tokens(handle, now_or_native(now)))
 }
 
 #[napi]
-pub fn health(now: f64) -> String {
+pub fn health(now: Option<f64>) -> String {
     with_engine(|e| e.health(now_or_native(now)))
 }
 
 #[napi]
-pub fn breaker_health(now: f64) -> String {
+pub fn breaker_health(now: Option<f64>) -> String {
     with_engine(|e| e.breaker_health(now_or_native(now)))
 }
 
@@ -423,7 +423,7 @@ pub fn breaker_names() -> Vec<String> {
 }
 
 #[napi]
-pub fn reset_all(now: f64) {
+pub fn reset_all(now: Option<f64>) {
     with_engine(|e| e.reset_all(now_or_native(now)))
 }
 

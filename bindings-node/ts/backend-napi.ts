@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 
-import type { Backend } from './backend.js';
+import type { Backend, Now } from './backend.js';
 
 type Native = Omit<Backend, 'kind' | 'out' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'now'> & {
   initSlots(slots: Float64Array): void;
@@ -15,7 +15,7 @@ type Native = Omit<Backend, 'kind' | 'out' | 'breakerAcquire' | 'breakerRecord' 
 export function loadNapiBackend(): Backend {
   const require = createRequire(import.meta.url);
   const native = require('../../native/index.cjs') as Native;
-  // Slots 0–7 are arguments, 8–11 answers; the ArrayBuffer is referenced here for the life of
+  // Slots 0–7 are arguments (5: read the host clock instead of slot 1), 8–11 answers; the ArrayBuffer is referenced here for the life of
   // the module, so the pointer the addon keeps stays valid.
   const slots = new Float64Array(new ArrayBuffer(16 * 8));
   native.initSlots(slots);
@@ -28,30 +28,34 @@ export function loadNapiBackend(): Backend {
   return Object.assign(Object.create(native) as Native, {
     kind: 'napi' as const,
     out,
-    breakerAcquire(h: number, t: number): number {
+    breakerAcquire(h: number, t: Now): number {
       slots[0] = h;
-      slots[1] = t;
+      slots[1] = t ?? 0;
+      slots[5] = t === undefined ? 1 : 0;
       acquire();
       return slots[8] as number;
     },
-    breakerRecord(h: number, permit: number, outcome: number, t: number, startedAt: number): number {
+    breakerRecord(h: number, permit: number, outcome: number, t: Now, startedAt: number): number {
       slots[0] = h;
-      slots[1] = t;
+      slots[1] = t ?? 0;
+      slots[5] = t === undefined ? 1 : 0;
       slots[2] = permit;
       slots[3] = outcome;
       slots[4] = startedAt;
       record();
       return slots[8] as number;
     },
-    bulkheadAcquire(h: number, t: number): number {
+    bulkheadAcquire(h: number, t: Now): number {
       slots[0] = h;
-      slots[1] = t;
+      slots[1] = t ?? 0;
+      slots[5] = t === undefined ? 1 : 0;
       bAcquire();
       return slots[8] as number;
     },
-    bulkheadRelease(h: number, permit: number, t: number): number {
+    bulkheadRelease(h: number, permit: number, t: Now): number {
       slots[0] = h;
-      slots[1] = t;
+      slots[1] = t ?? 0;
+      slots[5] = t === undefined ? 1 : 0;
       slots[2] = permit;
       bRelease();
       return slots[8] as number;

@@ -4,21 +4,25 @@
  *
  * Hot-path methods answer in `out` (no allocation): `out[0]` the main answer, `out[1]` a second
  * one, `out[2]` 1 when state changes wait to be drained, `out[3]` the time the backend used.
- * Passing `NaN` as `now` asks the backend to read its own monotonic clock (the napi backend does
- * that in the same crossing; the wasm backend reads `performance.now()`).
+ * Passing `undefined` as `now` asks the backend to read its own monotonic clock (the napi
+ * backend does that in the same crossing; the wasm backend reads `performance.now()`); any
+ * number, NaN included, goes to the core as it is.
  *
  * Cold-path methods mirror `seawall_core::Engine` one to one. Errors are thrown as `Error`s whose
  * message is `SEAWALL:` followed by the error's JSON; `errors.ts` turns them into typed errors.
  */
+/** A time in ms, or undefined: "read your clock". */
+export type Now = number | undefined;
+
 export interface Backend {
   readonly kind: 'napi' | 'wasm';
   readonly out: Float64Array;
 
   // hot paths
-  breakerAcquire(handle: number, now: number): number;
-  breakerRecord(handle: number, permit: number, outcome: number, now: number, startedAt: number): number;
-  bulkheadAcquire(handle: number, now: number): number;
-  bulkheadRelease(handle: number, permit: number, now: number): number;
+  breakerAcquire(handle: number, now: Now): number;
+  breakerRecord(handle: number, permit: number, outcome: number, now: Now, startedAt: number): number;
+  bulkheadAcquire(handle: number, now: Now): number;
+  bulkheadRelease(handle: number, permit: number, now: Now): number;
   now(): number;
 
   // constants
@@ -38,17 +42,17 @@ export interface Backend {
   breakerDrop(handle: number): boolean;
   breakerEvents(handle: number): string;
   breakerInertSuccessStates(handle: number): boolean[];
-  breakerRecordSuccesses(handle: number, count: number, now: number): number;
-  breakerState(handle: number, now: number): number;
+  breakerRecordSuccesses(handle: number, count: number, now: Now): number;
+  breakerState(handle: number, now: Now): number;
   breakerCurrentState(handle: number): number;
-  breakerCommand(handle: number, command: string, now: number): number;
-  breakerRetryAfter(handle: number, now: number): number;
+  breakerCommand(handle: number, command: string, now: Now): number;
+  breakerRetryAfter(handle: number, now: Now): number;
   breakerNextTimeout(handle: number): number;
   rejectionMessage(name: string, code: number, retryAfterMs: number): string;
-  breakerStats(handle: number, now: number): string;
+  breakerStats(handle: number, now: Now): string;
   breakerConfig(handle: number): string;
-  breakerSnapshot(handle: number, now: number): string;
-  breakerRestore(handle: number, snapshotJson: string, now: number): void;
+  breakerSnapshot(handle: number, now: Now): string;
+  breakerRestore(handle: number, snapshotJson: string, now: Now): void;
 
   // bulkheads
   bulkheadCreate(optionsJson: string, seconds: boolean, name?: string | null): number;
@@ -57,7 +61,7 @@ export interface Backend {
   bulkheadLookup(name: string): number;
   bulkheadCancel(handle: number, ticket: number): boolean;
   bulkheadNextTimeout(handle: number): number;
-  bulkheadExpire(handle: number, now: number): number[];
+  bulkheadExpire(handle: number, now: Now): number[];
   bulkheadMetrics(handle: number): string;
 
   // retries and budgets
@@ -65,24 +69,24 @@ export interface Backend {
   retryPolicyDrop(handle: number): boolean;
   retryPolicyInfo(handle: number): string;
   retryIsRetryable(handle: number, ids: string[]): boolean;
-  retryStart(policy: number, now: number): number;
-  retryOnFailure(call: number, now: number, failureClass: number, retryAfterMs: number, budget: number): number[];
+  retryStart(policy: number, now: Now): number;
+  retryOnFailure(call: number, now: Now, failureClass: number, retryAfterMs: number, budget: number): number[];
   retryEnd(call: number): boolean;
   backoffCreate(optionsJson: string, seconds: boolean, seed: number): number;
   backoffNext(handle: number, retry: number): number;
   backoffRestart(handle: number): void;
   backoffDrop(handle: number): boolean;
-  budgetCreate(optionsJson: string, seconds: boolean, now: number): number;
+  budgetCreate(optionsJson: string, seconds: boolean, now: Now): number;
   budgetDrop(handle: number): boolean;
-  budgetRecordSuccess(handle: number, now: number): void;
-  budgetTryWithdraw(handle: number, now: number): boolean;
-  budgetTokens(handle: number, now: number): number;
+  budgetRecordSuccess(handle: number, now: Now): void;
+  budgetTryWithdraw(handle: number, now: Now): boolean;
+  budgetTokens(handle: number, now: Now): number;
 
   // registry, health, metrics
-  health(now: number): string;
-  breakerHealth(now: number): string;
+  health(now: Now): string;
+  breakerHealth(now: Now): string;
   breakerNames(): string[];
-  resetAll(now: number): void;
+  resetAll(now: Now): void;
   clearRegistry(): void;
   recordRetryAttempt(name: string): void;
   recordTimeout(name: string): void;
@@ -93,7 +97,7 @@ export interface Backend {
   presetCircuit(name: string, python: boolean): string | null | undefined;
   presetRetry(kind: string, a: number, b: number, c: number, python: boolean): string | null | undefined;
   validate(kind: string, optionsJson: string, seconds: boolean): void;
-  deadline(now: number, timeoutMs: number, outer: number): number;
+  deadline(now: Now, timeoutMs: number, outer: number): number;
   rngFloats(seed: number, count: number): number[];
 }
 

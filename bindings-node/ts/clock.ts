@@ -164,9 +164,9 @@ export function clock(): Clock {
   return installed ?? realClock;
 }
 
-/** What hot paths pass as `now`: NaN lets the native backend read its clock in the same call. */
-export function nowArg(): number {
-  return installed === null ? Number.NaN : installed.now();
+/** What backend calls pass as `now`: undefined lets the backend read its clock in the same call. */
+export function nowArg(): number | undefined {
+  return installed === null ? undefined : installed.now();
 }
 
 /** Installs a virtual clock (the testing aid); answers it. `useRealClock()` undoes it. */

@@ -1,8 +1,8 @@
 //! `seawall._native`: the pyo3 backend of the `seawall` Python package. It converts, never
 //! decides: every method is one call into [`seawall_core::Engine`].
 //!
-//! Times are milliseconds, as in the core; NaN means "read the host's monotonic clock" (done
-//! here, inside the same call). Options arrive as JSON text in seconds (`seconds=True`).
+//! Times are milliseconds, as in the core; `None` means "read the host's monotonic clock" (done
+//! here, inside the same call); any number, NaN included, goes to the core as it is. Options arrive as JSON text in seconds (`seconds=True`).
 //! Errors become `TypeError` / `ValueError` (option errors) or `seawall._native.NativeError`,
 //! each carrying `code`, `option` and `value` attributes. The engine holds no Python objects;
 //! every call runs with the GIL held, so calls from many threads are serialized and each is
@@ -45,7 +45,7 @@ pub struct Engine {
 }
 
 impl Engine {
-    fn at(&mut self, now: f64) -> f64 {
+    fn at(&mut self, now: Option<f64>) -> f64 {
         let t = now_or_host(now);
         self.last_now = t;
         t
@@ -61,7 +61,7 @@ impl Engine {
 
     /// The host clock, ms (monotonic).
     fn now(&mut self) -> f64 {
-        self.at(f64::NAN)
+        self.at(None)
     }
 
     fn last_now(&self) -> f64 {
@@ -92,13 +92,13 @@ impl Engine {
     }
 
     /// Hot path: a permit (≥ 0) or `-(1 + state code)`.
-    fn breaker_acquire(&mut self, handle: u32, now: f64) -> f64 {
+    fn breaker_acquire(&mut self, handle: u32, now: Option<f64>) -> f64 {
         let now = self.at(now);
         self.inner.breaker_acquire(handle, now).0
     }
 
     /// Hot path: state code (+ 8 when events wait), or -1 for a permit not outstanding.
-    fn breaker_record(&mut self, handle: u32, permit: f64, outcome: u32, now: f64, started_at: f64) -> f64 {
+    fn breaker_record(&mut self, handle: u32, permit: f64, outcome: u32, now: Option<f64>, started_at: f64) -> f64 {
         let now = self.at(now);
         self.inner.breaker_record(handle, permit, outcome, now, started_at)
     }
@@ -115,17 +115,17 @@ impl Engine {
         self.inner.breaker_current_state(handle)
     }
 
-    fn breaker_state(&mut self, handle: u32, now: f64) -> PyResult<u8> {
+    fn breaker_state(&mut self, handle: u32, now: Option<f64>) -> PyResult<u8> {
         let now = self.at(now);
         checked(self.inner.breaker_state(handle, now))
     }
 
-    fn breaker_command(&mut self, handle: u32, command: &str, now: f64) -> PyResult<u8> {
+    fn breaker_command(&mut self, handle: u32, command: &str, now: Option<f64>) -> PyResult<u8> {
         let now = self.at(now);
         checked(self.inner.breaker_command(handle, command, now))
     }
 
-    fn breaker_retry_after(&mut self, handle: u32, now: f64) -> f64 {
+    fn breaker_retry_after(&mut self, handle: u32, now: Option<f64>) -> f64 {
         let now = self.at(now);
         self.inner.breaker_retry_after(handle, now)
     }
@@ -134,7 +134,7 @@ impl Engine {
         self.inner.breaker_next_timeout(handle)
     }
 
-    fn breaker_stats(&mut self, handle: u32, now: f64) -> PyResult<String> {
+    fn breaker_stats(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
         let now = self.at(now);
         checked(self.inner.breaker_stats(handle, now))
     }
@@ -143,12 +143,12 @@ impl Engine {
         checked(self.inner.breaker_config(handle))
     }
 
-    fn breaker_snapshot(&mut self, handle: u32, now: f64) -> PyResult<String> {
+    fn breaker_snapshot(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
         let now = self.at(now);
         checked(self.inner.breaker_snapshot(handle, now))
     }
 
-    fn breaker_restore(&mut self, handle: u32, snapshot_json: &str, now: f64) -> PyResult<()> {
+    fn breaker_restore(&mut self, handle: u32, snapshot_json: &str, now: Option<f64>) -> PyResult<()> {
         let now = self.at(now);
         checked(self.inner.breaker_restore(handle, snapshot_json, now))
     }
@@ -173,13 +173,13 @@ impl Engine {
     }
 
     /// Hot path: `(kind, value)`: (0, permit) run, (1, ticket) queued, (2, 0|1) rejected.
-    fn bulkhead_acquire(&mut self, handle: u32, now: f64) -> (u8, f64) {
+    fn bulkhead_acquire(&mut self, handle: u32, now: Option<f64>) -> (u8, f64) {
         let now = self.at(now);
         self.inner.bulkhead_acquire(handle, now)
     }
 
     /// `(ticket, permit)` of the queued call that starts now (ticket 0: none).
-    fn bulkhead_release(&mut self, handle: u32, permit: f64, now: f64) -> PyResult<(f64, f64)> {
+    fn bulkhead_release(&mut self, handle: u32, permit: f64, now: Option<f64>) -> PyResult<(f64, f64)> {
         let now = self.at(now);
         checked(self.inner.bulkhead_release(handle, permit, now))
     }
@@ -192,7 +192,7 @@ impl Engine {
         self.inner.bulkhead_next_timeout(handle)
     }
 
-    fn bulkhead_expire(&mut self, handle: u32, now: f64) -> Vec<f64> {
+    fn bulkhead_expire(&mut self, handle: u32, now: Option<f64>) -> Vec<f64> {
         let now = self.at(now);
         self.inner.bulkhead_expire(handle, now)
     }
@@ -220,13 +220,13 @@ impl Engine {
         self.inner.retry_is_retryable(handle, &ids)
     }
 
-    fn retry_start(&mut self, policy: u32, now: f64) -> PyResult<u32> {
+    fn retry_start(&mut self, policy: u32, now: Option<f64>) -> PyResult<u32> {
         let now = self.at(now);
         checked(self.inner.retry_start(policy, now))
     }
 
     /// `(value, attempt, from_server)`: see the engine's encoding.
-    fn retry_on_failure(&mut self, call: u32, now: f64, failure_class: u32, retry_after_ms: f64, budget: f64) -> PyResult<(f64, u32, bool)> {
+    fn retry_on_failure(&mut self, call: u32, now: Option<f64>, failure_class: u32, retry_after_ms: f64, budget: f64) -> PyResult<(f64, u32, bool)> {
         let now = self.at(now);
         checked(self.inner.retry_on_failure(call, now, failure_class, retry_after_ms, budget))
     }
@@ -251,7 +251,7 @@ impl Engine {
         self.inner.backoff_drop(handle)
     }
 
-    fn budget_create(&mut self, options_json: &str, seconds: bool, now: f64) -> PyResult<u32> {
+    fn budget_create(&mut self, options_json: &str, seconds: bool, now: Option<f64>) -> PyResult<u32> {
         let now = self.at(now);
         checked(self.inner.budget_create(options_json, seconds, now))
     }
@@ -260,29 +260,29 @@ impl Engine {
         self.inner.budget_drop(handle)
     }
 
-    fn budget_record_success(&mut self, handle: u32, now: f64) {
+    fn budget_record_success(&mut self, handle: u32, now: Option<f64>) {
         let now = self.at(now);
         self.inner.budget_record_success(handle, now)
     }
 
-    fn budget_try_withdraw(&mut self, handle: u32, now: f64) -> bool {
+    fn budget_try_withdraw(&mut self, handle: u32, now: Option<f64>) -> bool {
         let now = self.at(now);
         self.inner.budget_try_withdraw(handle, now)
     }
 
-    fn budget_tokens(&mut self, handle: u32, now: f64) -> f64 {
+    fn budget_tokens(&mut self, handle: u32, now: Option<f64>) -> f64 {
         let now = self.at(now);
         self.inner.budget_tokens(handle, now)
     }
 
     // ---- registry, health, metrics ----
 
-    fn health(&mut self, now: f64) -> String {
+    fn health(&mut self, now: Option<f64>) -> String {
         let now = self.at(now);
         self.inner.health(now)
     }
 
-    fn breaker_health(&mut self, now: f64) -> String {
+    fn breaker_health(&mut self, now: Option<f64>) -> String {
         let now = self.at(now);
         self.inner.breaker_health(now)
     }
@@ -291,7 +291,7 @@ impl Engine {
         self.inner.breaker_names()
     }
 
-    fn reset_all(&mut self, now: f64) {
+    fn reset_all(&mut self, now: Option<f64>) {
         let now = self.at(now);
         self.inner.reset_all(now)
     }

@@ -1,7 +1,7 @@
 //! Host services the native bindings share. The core has no clock (it is sans-I/O); the napi
 //! and pyo3 bindings read one here, inside the same crossing as a hot-path call, when the shell
-//! passes NaN as the time. The wasm binding has no clock of its own: its shell passes
-//! `performance.now()`.
+//! passes no time (`undefined` / `None`). Any number given, NaN included, goes to the core as it
+//! is. The wasm binding has no clock of its own: its shell passes `performance.now()`.
 
 use std::cell::Cell;
 
@@ -18,13 +18,9 @@ pub fn monotonic_ms() -> f64 {
     })
 }
 
-/// `now`, or the host clock when `now` is NaN (the shells' "read it for me").
-pub fn now_or_host(now: f64) -> f64 {
-    if now.is_nan() {
-        monotonic_ms()
-    } else {
-        now
-    }
+/// `now`, or the host clock when the shell gave no time (its "read it for me").
+pub fn now_or_host(now: Option<f64>) -> f64 {
+    now.unwrap_or_else(monotonic_ms)
 }
 
 #[cfg(target_os = "linux")]
@@ -57,8 +53,9 @@ mod tests {
     #[test]
     fn monotonic_and_nan_means_host() {
         let a = monotonic_ms();
-        let b = now_or_host(f64::NAN);
+        let b = now_or_host(None);
         assert!(b >= a && a >= 0.0);
-        assert_eq!(now_or_host(5.0), 5.0);
+        assert_eq!(now_or_host(Some(5.0)), 5.0);
+        assert!(now_or_host(Some(f64::NAN)).is_nan(), "a NaN the shell passes is the core's to judge");
     }
 }

@@ -10,7 +10,7 @@
 
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::options::OptionReader;
+use crate::options::{OptionReader, Spelling};
 use crate::rng::SeededRng;
 
 /// The shape of the schedule before jitter.
@@ -150,36 +150,36 @@ impl BackoffConfig {
             },
         };
         let cfg = BackoffConfig { kind, base_ms, max_ms, jitter };
-        cfg.check(&|c| r.spelling(c).to_string())?;
+        cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
     }
 
-    /// Checks values and their relations. `name` maps a canonical option name to the caller's.
-    pub fn check(&self, name: &dyn Fn(&'static str) -> String) -> Result<()> {
+    /// Checks values and their relations, naming options and durations as the caller gave them.
+    pub fn check(&self, sp: &Spelling) -> Result<()> {
         let finite_nonneg = |x: f64| x.is_finite() && x >= 0.0;
         if !finite_nonneg(self.base_ms) {
-            return Err(SeawallError::out_of_range(&name("baseDelay"), fmt_num(self.base_ms), "a finite delay ≥ 0"));
+            return Err(SeawallError::out_of_range(&sp.name("baseDelay"), sp.duration(self.base_ms), "a finite delay ≥ 0"));
         }
         if !finite_nonneg(self.max_ms) {
-            return Err(SeawallError::out_of_range(&name("maxDelay"), fmt_num(self.max_ms), "a finite delay ≥ 0"));
+            return Err(SeawallError::out_of_range(&sp.name("maxDelay"), sp.duration(self.max_ms), "a finite delay ≥ 0"));
         }
         if self.max_ms < self.base_ms {
             return Err(SeawallError::out_of_range(
-                &name("maxDelay"),
-                fmt_num(self.max_ms),
-                &format!("a delay ≥ baseDelay ({})", fmt_num(self.base_ms)),
+                &sp.name("maxDelay"),
+                sp.duration(self.max_ms),
+                &format!("a delay ≥ {} ({})", sp.name("baseDelay"), sp.duration(self.base_ms)),
             ));
         }
         match self.kind {
             BackoffKind::Linear { step_ms } if !finite_nonneg(step_ms) => {
-                return Err(SeawallError::out_of_range(&name("backoffStep"), fmt_num(step_ms), "a finite delay ≥ 0"));
+                return Err(SeawallError::out_of_range(&sp.name("backoffStep"), sp.duration(step_ms), "a finite delay ≥ 0"));
             }
             BackoffKind::Exponential { multiplier } if !(multiplier.is_finite() && multiplier >= 1.0) => {
-                return Err(SeawallError::out_of_range(&name("backoffMultiplier"), fmt_num(multiplier), "a number ≥ 1"));
+                return Err(SeawallError::out_of_range(&sp.name("backoffMultiplier"), fmt_num(multiplier), "a number ≥ 1"));
             }
             BackoffKind::DecorrelatedAws | BackoffKind::DecorrelatedPolly if self.jitter != Jitter::None => {
                 return Err(SeawallError::wrong_type(
-                    &name("jitter"),
+                    &sp.name("jitter"),
                     format!("{:?}", self.jitter.name()),
                     "no extra jitter with a decorrelated backoff (it is already randomised)",
                 ));
@@ -188,10 +188,10 @@ impl BackoffConfig {
         }
         match self.jitter {
             Jitter::Proportional { factor } if !(0.0..=1.0).contains(&factor) => {
-                Err(SeawallError::out_of_range(&name("jitterFactor"), fmt_num(factor), "a fraction from 0 to 1"))
+                Err(SeawallError::out_of_range(&sp.name("jitterFactor"), fmt_num(factor), "a fraction from 0 to 1"))
             }
             Jitter::Additive { max_ms } if !finite_nonneg(max_ms) => {
-                Err(SeawallError::out_of_range(&name("jitterMax"), fmt_num(max_ms), "a finite delay ≥ 0"))
+                Err(SeawallError::out_of_range(&sp.name("jitterMax"), sp.duration(max_ms), "a finite delay ≥ 0"))
             }
             _ => Ok(()),
         }
@@ -389,7 +389,7 @@ mod tests {
 
     #[test]
     fn invalid_configs_are_refused() {
-        let id = |c: &'static str| c.to_string();
+        let id = Spelling::canonical();
         let bad = [
             BackoffConfig { base_ms: -1.0, ..Default::default() },
             BackoffConfig { base_ms: f64::NAN, ..Default::default() },

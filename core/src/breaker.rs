@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::backoff::pow_capped;
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, Options, TimeUnit};
+use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 use crate::permit::SlotTable;
 use crate::window::{Counts, Window, WindowConfig};
 
@@ -260,31 +260,31 @@ impl BreakerConfig {
                 .unwrap_or(d.max_reset_timeout_ms.max(reset_timeout_ms)),
             call_timeout_ms: r.duration("timeout", false)?,
         };
-        cfg.check(&|c| r.spelling(c).to_string())?;
+        cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
     }
 
-    /// Checks values and their relations; `name` maps canonical names to the caller's.
-    pub fn check(&self, name: &dyn Fn(&'static str) -> String) -> Result<()> {
+    /// Checks values and their relations, naming options and durations as the caller gave them.
+    pub fn check(&self, sp: &Spelling) -> Result<()> {
         let count = |opt: &'static str, v: u32, min: u32, max: u32| {
             if v < min || v > max {
-                Err(SeawallError::out_of_range(&name(opt), fmt_num(v as f64), &format!("a whole number from {min} to {max}")))
+                Err(SeawallError::out_of_range(&sp.name(opt), fmt_num(v as f64), &format!("a whole number from {min} to {max}")))
             } else {
                 Ok(())
             }
         };
-        let positive = |opt: &'static str, v: f64| {
-            if v.is_finite() && v > 0.0 {
+        let positive = |opt: &'static str, ms: f64| {
+            if ms.is_finite() && ms > 0.0 {
                 Ok(())
             } else {
-                Err(SeawallError::out_of_range(&name(opt), fmt_num(v), "a finite duration > 0"))
+                Err(SeawallError::out_of_range(&sp.name(opt), sp.duration(ms), "a finite duration > 0"))
             }
         };
         let ratio = |opt: &'static str, v: f64| {
             if v > 0.0 && v <= 1.0 {
                 Ok(())
             } else {
-                Err(SeawallError::out_of_range(&name(opt), fmt_num(v), "a fraction greater than 0 and at most 1"))
+                Err(SeawallError::out_of_range(&sp.name(opt), fmt_num(v), "a fraction greater than 0 and at most 1"))
             }
         };
         if let Some(n) = self.failure_threshold {
@@ -297,7 +297,7 @@ impl BreakerConfig {
             ratio("slowCallRateThreshold", x)?;
             if self.slow_call_duration_ms.is_none() {
                 return Err(SeawallError::wrong_type(
-                    &name("slowCallRateThreshold"),
+                    &sp.name("slowCallRateThreshold"),
                     fmt_num(x),
                     "slowCallDurationThreshold to be set as well (which calls are slow?)",
                 ));
@@ -308,7 +308,7 @@ impl BreakerConfig {
         }
         if self.failure_threshold.is_none() && self.failure_rate_threshold.is_none() && self.slow_call_rate_threshold.is_none() {
             return Err(SeawallError::wrong_type(
-                &name("failureThreshold"),
+                &sp.name("failureThreshold"),
                 "null",
                 "at least one way to trip: failureThreshold, failureRateThreshold or slowCallRateThreshold",
             ));
@@ -325,14 +325,14 @@ impl BreakerConfig {
         count("halfOpenMaxCalls", self.half_open_max_calls, 1, defaults::MAX_SLOTS)?;
         positive("resetTimeout", self.reset_timeout_ms)?;
         if !(self.reset_backoff_multiplier.is_finite() && self.reset_backoff_multiplier >= 1.0) {
-            return Err(SeawallError::out_of_range(&name("resetBackoffMultiplier"), fmt_num(self.reset_backoff_multiplier), "a number ≥ 1"));
+            return Err(SeawallError::out_of_range(&sp.name("resetBackoffMultiplier"), fmt_num(self.reset_backoff_multiplier), "a number ≥ 1"));
         }
         positive("maxResetTimeout", self.max_reset_timeout_ms)?;
         if self.max_reset_timeout_ms < self.reset_timeout_ms {
             return Err(SeawallError::out_of_range(
-                &name("maxResetTimeout"),
-                fmt_num(self.max_reset_timeout_ms),
-                &format!("a duration ≥ resetTimeout ({})", fmt_num(self.reset_timeout_ms)),
+                &sp.name("maxResetTimeout"),
+                sp.duration(self.max_reset_timeout_ms),
+                &format!("a duration ≥ {} ({})", sp.name("resetTimeout"), sp.duration(self.reset_timeout_ms)),
             ));
         }
         if let Some(t) = self.call_timeout_ms {
@@ -496,7 +496,7 @@ pub struct CircuitBreaker {
 impl CircuitBreaker {
     /// A closed breaker. The config is checked (use `from_options` for user input).
     pub fn new(config: BreakerConfig) -> Result<Self> {
-        config.check(&|c| c.to_string())?;
+        config.check(&Spelling::canonical())?;
         Ok(CircuitBreaker {
             probes: SlotTable::new(config.half_open_max_calls),
             window: Window::new(config.window),

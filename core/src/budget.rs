@@ -11,7 +11,7 @@
 
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, Options, TimeUnit};
+use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BudgetConfig {
@@ -47,19 +47,19 @@ impl BudgetConfig {
                 .unwrap_or(d.min_retries_per_second),
             max_tokens: r.number_in("maxTokens", "a finite number ≥ 1", |x| x >= 1.0)?.unwrap_or(d.max_tokens),
         };
-        cfg.check(&|c| r.spelling(c).to_string())?;
+        cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
     }
 
-    pub fn check(&self, name: &dyn Fn(&'static str) -> String) -> Result<()> {
+    pub fn check(&self, sp: &Spelling) -> Result<()> {
         if !(self.ratio.is_finite() && (0.0..=1000.0).contains(&self.ratio)) {
-            return Err(SeawallError::out_of_range(&name("ratio"), fmt_num(self.ratio), "a number from 0 to 1000"));
+            return Err(SeawallError::out_of_range(&sp.name("ratio"), fmt_num(self.ratio), "a number from 0 to 1000"));
         }
         if !(self.min_retries_per_second.is_finite() && self.min_retries_per_second >= 0.0) {
-            return Err(SeawallError::out_of_range(&name("minRetriesPerSecond"), fmt_num(self.min_retries_per_second), "a finite number ≥ 0"));
+            return Err(SeawallError::out_of_range(&sp.name("minRetriesPerSecond"), fmt_num(self.min_retries_per_second), "a finite number ≥ 0"));
         }
         if !(self.max_tokens.is_finite() && self.max_tokens >= 1.0) {
-            return Err(SeawallError::out_of_range(&name("maxTokens"), fmt_num(self.max_tokens), "a finite number ≥ 1"));
+            return Err(SeawallError::out_of_range(&sp.name("maxTokens"), fmt_num(self.max_tokens), "a finite number ≥ 1"));
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::budget::finite_or;
 use crate::defaults;
 use crate::error::{fmt_num, ErrorCode, Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, Options, TimeUnit};
+use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 use crate::permit::{SlotTable, SlotToken};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,28 +65,28 @@ impl BulkheadConfig {
             max_queue: r.count("maxQueueSize", 0, MAX_QUEUE_LIMIT)?.unwrap_or(d.max_queue),
             queue_timeout_ms: r.duration("queueTimeout", false)?,
         };
-        cfg.check(&|c| r.spelling(c).to_string())?;
+        cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
     }
 
-    pub fn check(&self, name: &dyn Fn(&'static str) -> String) -> Result<()> {
+    pub fn check(&self, sp: &Spelling) -> Result<()> {
         if self.max_concurrent == 0 || self.max_concurrent > defaults::MAX_SLOTS {
             return Err(SeawallError::out_of_range(
-                &name("maxConcurrent"),
+                &sp.name("maxConcurrent"),
                 fmt_num(self.max_concurrent as f64),
                 &format!("a whole number from 1 to {}", defaults::MAX_SLOTS),
             ));
         }
         if self.max_queue > MAX_QUEUE_LIMIT {
             return Err(SeawallError::out_of_range(
-                &name("maxQueueSize"),
+                &sp.name("maxQueueSize"),
                 fmt_num(self.max_queue as f64),
                 &format!("a whole number from 0 to {MAX_QUEUE_LIMIT}"),
             ));
         }
         if let Some(t) = self.queue_timeout_ms {
             if !(t.is_finite() && t > 0.0) {
-                return Err(SeawallError::out_of_range(&name("queueTimeout"), fmt_num(t), "a finite duration > 0"));
+                return Err(SeawallError::out_of_range(&sp.name("queueTimeout"), sp.duration(t), "a finite duration > 0"));
             }
         }
         Ok(())
@@ -156,7 +156,7 @@ pub struct Bulkhead {
 
 impl Bulkhead {
     pub fn new(config: BulkheadConfig) -> Result<Self> {
-        config.check(&|c| c.to_string())?;
+        config.check(&Spelling::canonical())?;
         // The queue grows on demand (a bound of millions should not be allocated up front).
         Ok(Bulkhead {
             slots: SlotTable::new(config.max_concurrent),

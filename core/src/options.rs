@@ -49,6 +49,46 @@ impl TimeUnit {
             TimeUnit::Seconds => x * 1000.0,
         }
     }
+    fn of_ms(self, ms: f64) -> f64 {
+        match self {
+            TimeUnit::Millis => ms,
+            TimeUnit::Seconds => ms / 1000.0,
+        }
+    }
+}
+
+/// How a config's checks name options and print durations: as the caller spelled them and in
+/// the caller's unit, so `recovery_timeout=1` in seconds is never reported as `1000`.
+pub struct Spelling<'a> {
+    name: &'a dyn Fn(&'static str) -> String,
+    unit: TimeUnit,
+}
+
+impl<'a> Spelling<'a> {
+    pub fn new(name: &'a dyn Fn(&'static str) -> String, unit: TimeUnit) -> Self {
+        Spelling { name, unit }
+    }
+
+    /// Canonical names, milliseconds (configs built in Rust).
+    pub fn canonical() -> Spelling<'static> {
+        fn id(c: &'static str) -> String {
+            c.to_string()
+        }
+        Spelling { name: &id, unit: TimeUnit::Millis }
+    }
+
+    pub fn name(&self, canonical: &'static str) -> String {
+        (self.name)(canonical)
+    }
+
+    /// A duration held in milliseconds, printed in the caller's unit.
+    pub fn duration(&self, ms: f64) -> String {
+        fmt_num(self.unit.of_ms(ms))
+    }
+
+    pub fn unit_word(&self) -> &'static str {
+        self.unit.word()
+    }
 }
 
 /// How a value is quoted in messages: as JavaScript would print it.

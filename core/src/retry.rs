@@ -16,7 +16,7 @@ use crate::backoff::{Backoff, BackoffConfig, BACKOFF_OPTIONS};
 use crate::budget::RetryBudget;
 use crate::defaults;
 use crate::error::{fmt_num, ErrorCode, Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, Options, StringsOrCallback, TimeUnit};
+use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, StringsOrCallback, TimeUnit};
 use crate::rng::SeededRng;
 
 /// The most attempts a policy may allow.
@@ -116,27 +116,27 @@ impl RetryConfig {
             max_retry_after_ms: r.duration("maxRetryAfter", true)?.unwrap_or(defaults::MAX_RETRY_AFTER_MS),
             retryable,
         };
-        cfg.check(&|c| r.spelling(c).to_string())?;
+        cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
     }
 
-    pub fn check(&self, name: &dyn Fn(&'static str) -> String) -> Result<()> {
+    pub fn check(&self, sp: &Spelling) -> Result<()> {
         if self.max_attempts == 0 || self.max_attempts > MAX_ATTEMPTS_LIMIT {
             return Err(SeawallError::out_of_range(
-                &name("maxAttempts"),
+                &sp.name("maxAttempts"),
                 fmt_num(self.max_attempts as f64),
                 &format!("a whole number from 1 to {MAX_ATTEMPTS_LIMIT}"),
             ));
         }
         if let Some(e) = self.max_elapsed_ms {
             if !(e.is_finite() && e > 0.0) {
-                return Err(SeawallError::out_of_range(&name("maxElapsed"), fmt_num(e), "a finite duration > 0"));
+                return Err(SeawallError::out_of_range(&sp.name("maxElapsed"), sp.duration(e), "a finite duration > 0"));
             }
         }
         if !(self.max_retry_after_ms.is_finite() && self.max_retry_after_ms >= 0.0) {
-            return Err(SeawallError::out_of_range(&name("maxRetryAfter"), fmt_num(self.max_retry_after_ms), "a finite duration ≥ 0"));
+            return Err(SeawallError::out_of_range(&sp.name("maxRetryAfter"), sp.duration(self.max_retry_after_ms), "a finite duration ≥ 0"));
         }
-        self.backoff.check(name)
+        self.backoff.check(sp)
     }
 
     /// Whether an error with these identifiers (code, name, status as text, …) is in the

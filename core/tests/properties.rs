@@ -258,7 +258,7 @@ proptest! {
             match jitter { 0 => Jitter::None, 1 => Jitter::Full, 2 => Jitter::Equal, 3 => Jitter::Proportional { factor }, _ => Jitter::Additive { max_ms: extra } }
         };
         let config = BackoffConfig { kind, base_ms: base, max_ms: base + extra, jitter };
-        prop_assert!(config.check(&|c| c.to_string()).is_ok());
+        prop_assert!(config.check(&seawall_core::options::Spelling::canonical()).is_ok());
         let mut b = Backoff::new(config);
         let mut rng = SeededRng::new(seed);
         for r in retries {

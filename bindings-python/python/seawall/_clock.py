@@ -82,9 +82,9 @@ class VirtualClock:
 _virtual: Optional[VirtualClock] = None
 
 
-def now_arg() -> float:
-    """What hot paths pass as ``now`` (ms): NaN lets the engine read the host clock itself."""
-    return NAN if _virtual is None else _virtual._now * 1000.0
+def now_arg() -> Optional[float]:
+    """What engine calls pass as ``now`` (ms): None lets the engine read the host clock itself."""
+    return None if _virtual is None else _virtual._now * 1000.0
 
 
 def now() -> float:

@@ -156,7 +156,7 @@ class RetryPolicy:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises)."""
-        state = [-1, _clock.now_arg() if self._times_start else NAN]
+        state: list = [-1, _clock.now_arg() if self._times_start else None]
         try:
             while True:
                 try:
@@ -172,7 +172,7 @@ class RetryPolicy:
 
     async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises)."""
-        state = [-1, _clock.now_arg() if self._times_start else NAN]
+        state: list = [-1, _clock.now_arg() if self._times_start else None]
         try:
             while True:
                 try:

@@ -1,0 +1,336 @@
+"""Concurrency, cancellation, the HTTP client against a flaky server, context managers and the
+testing clock."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any, List
+
+import httpx
+import pytest
+
+import seawall
+from seawall import (
+    Bulkhead,
+    BulkheadRejectedError,
+    CircuitBreaker,
+    CircuitBreakerError,
+    ErrorCodes,
+    ResilientClient,
+    RetryBudget,
+    RetryBudgetExhaustedError,
+    SyncResilientClient,
+    _native,
+    virtual_clock,
+)
+from conftest import FlakyServer
+
+
+def test_error_codes_match_the_core() -> None:
+    assert list(ErrorCodes.ALL) == _native.error_codes()
+
+
+async def test_1000_tasks_keep_exact_counts() -> None:
+    cb = CircuitBreaker(failure_threshold=10_000)
+
+    async def work(i: int) -> int:
+        await asyncio.sleep(0)
+        if i % 10 == 0:
+            raise ValueError(i)
+        return i
+
+    async def one(i: int) -> None:
+        try:
+            await cb.call_async(work, i)
+        except ValueError:
+            pass
+
+    await asyncio.gather(*(one(i) for i in range(1000)))
+    s = cb.stats
+    assert (s["total_calls"], s["failed_calls"], s["successful_calls"], s["in_flight"]) == (1000, 100, 900, 0)
+
+
+def test_8_threads_keep_exact_counts() -> None:
+    cb = CircuitBreaker(failure_threshold=10_000)
+    barrier = threading.Barrier(8)
+
+    def worker(k: int) -> None:
+        barrier.wait()
+        for i in range(2000):
+            try:
+                cb.call(lambda: 1 / 0 if i % 4 == 0 else i)
+            except ZeroDivisionError:
+                pass
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s = cb.stats
+    assert (s["total_calls"], s["failed_calls"], s["successful_calls"], s["in_flight"]) == (16000, 4000, 12000, 0)
+
+
+async def test_exactly_one_half_open_trial_across_tasks_and_threads() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        cb = CircuitBreaker(failure_threshold=1, recovery_timeout=10.0, half_open_max_calls=1)
+        try:
+            cb.call(lambda: 1 / 0)
+        except ZeroDivisionError:
+            pass
+        clock.advance(10.0)
+        gate = asyncio.Event()
+        admitted: List[int] = []
+
+        async def probe(i: int) -> None:
+            async def slow() -> None:
+                admitted.append(i)
+                await gate.wait()
+            try:
+                await cb.call_async(slow)
+            except CircuitBreakerError:
+                pass
+
+        tasks = [asyncio.ensure_future(probe(i)) for i in range(200)]
+        await asyncio.sleep(0.01)
+        results: List[str] = []
+
+        def thread_probe() -> None:
+            try:
+                cb.call(lambda: results.append("ran"))
+            except CircuitBreakerError:
+                results.append("refused")
+
+        threads = [threading.Thread(target=thread_probe) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(admitted) == 1 and results == ["refused"] * 8
+        gate.set()
+        await asyncio.gather(*tasks)
+        assert cb.state == "CLOSED"
+
+
+async def test_cancelled_task_gives_back_its_bulkhead_slot_and_probe() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        bh = Bulkhead(max_concurrent=1, max_queue_size=1)
+        cb = CircuitBreaker(failure_threshold=1, recovery_timeout=5.0, half_open_max_calls=1)
+        cb.open()
+        clock.advance(5.0)
+        never = asyncio.Event()
+
+        async def stuck() -> None:
+            await never.wait()
+
+        running = asyncio.ensure_future(bh.call_async(cb.call_async, stuck))
+        queued = asyncio.ensure_future(bh.call_async(asyncio.sleep, 0))
+        await asyncio.sleep(0.01)
+        assert (bh.metrics()["active"], bh.metrics()["queued"], cb.stats["half_open_in_flight"]) == (1, 1, 1)
+        queued.cancel()
+        running.cancel()
+        for t in (queued, running):
+            with pytest.raises(asyncio.CancelledError):
+                await t
+        m = bh.metrics()
+        assert (m["active"], m["queued"], m["cancelled"]) == (0, 0, 1)
+        assert cb.stats["half_open_in_flight"] == 0 and cb.stats["ignored_calls"] == 1
+        assert await cb.call_async(asyncio.sleep, 0, "probe ok") == "probe ok"
+
+
+async def test_bulkhead_queue_full_and_timeout() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        bh = Bulkhead(name="py-bh", max_concurrent=1, max_queue_size=1, queue_timeout=2.0)
+        gate = asyncio.Event()
+        first = asyncio.ensure_future(bh.call_async(gate.wait))
+        second = asyncio.ensure_future(bh.call_async(asyncio.sleep, 0))
+        await asyncio.sleep(0)
+        with pytest.raises(BulkheadRejectedError) as full:
+            await bh.call_async(asyncio.sleep, 0)
+        assert full.value.code == "BULKHEAD_QUEUE_FULL"
+        await clock.advance_async(2.0)
+        with pytest.raises(BulkheadRejectedError) as late:
+            await second
+        assert late.value.code == "BULKHEAD_QUEUE_TIMEOUT"
+        gate.set()
+        await first
+        assert bh.metrics()["active"] == 0
+
+
+def test_context_managers_refuse_entry_when_open() -> None:
+    cb = CircuitBreaker(failure_threshold=1, recovery_timeout=60.0)
+    with pytest.raises(ZeroDivisionError):
+        with cb:
+            1 / 0
+    with pytest.raises(CircuitBreakerError):
+        with cb:
+            raise AssertionError("must not run")
+
+    async def main() -> None:
+        with pytest.raises(CircuitBreakerError):
+            async with cb:
+                raise AssertionError("must not run")
+    asyncio.run(main())
+
+
+def test_sync_and_async_decorators() -> None:
+    cb = CircuitBreaker(failure_threshold=3)
+
+    @seawall.with_circuit_breaker(cb)
+    def sync_fn(x: int) -> int:
+        return x * 2
+
+    @cb
+    async def async_fn(x: int) -> int:
+        return x + 1
+
+    assert sync_fn(2) == 4
+    assert asyncio.run(async_fn(2)) == 3
+
+    calls = []
+
+    @seawall.retry(max_attempts=3, base_delay=0.0, max_delay=0.0)
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConnectionError("flaky")
+        return "ok"
+
+    assert flaky() == "ok" and len(calls) == 3
+
+
+def test_testing_clock_makes_waits_instant() -> None:
+    with virtual_clock() as clock:
+        t = time.monotonic()
+        with pytest.raises(ConnectionError):
+            seawall.retry_with_backoff(lambda: (_ for _ in ()).throw(ConnectionError("down")), max_attempts=5, base_delay=10.0, max_delay=60.0)
+        assert time.monotonic() - t < 1.0
+        assert clock.now() > 60.0
+
+
+def test_retry_budget_stops_a_storm() -> None:
+    with virtual_clock():
+        budget = RetryBudget(max_tokens=2, min_retries_per_second=0)
+        calls = []
+
+        def down() -> None:
+            calls.append(1)
+            raise ConnectionError("down")
+
+        for _ in range(2):
+            with pytest.raises(RetryBudgetExhaustedError) as e:
+                seawall.retry_with_backoff(down, max_attempts=10, base_delay=0.001, budget=budget)
+            assert isinstance(e.value.__cause__, ConnectionError)
+        assert len(calls) == 4
+
+
+def test_snapshot_survives_restart() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        a = CircuitBreaker(failure_threshold=1, recovery_timeout=10.0)
+        with pytest.raises(ZeroDivisionError):
+            a.call(lambda: 1 / 0)
+        clock.advance(4.0)
+        saved = a.to_dict()
+        b = CircuitBreaker(failure_threshold=1, recovery_timeout=10.0)
+        b.restore(saved)
+        assert b.state == "OPEN" and b.retry_after == 6.0
+        with pytest.raises(ValueError) as bad:
+            b.restore({"version": 9})
+        assert bad.value.code == "INVALID_SNAPSHOT"  # type: ignore[attr-defined]
+
+
+def test_health_and_prometheus() -> None:
+    cb = CircuitBreaker("py-metrics", failure_threshold=1)
+    cb.call(lambda: 1)
+    with pytest.raises(ZeroDivisionError):
+        cb.call(lambda: 1 / 0)
+    h = seawall.get_health_status()
+    assert h["summary"]["healthy"] is False and "Circuit breaker 'py-metrics' is OPEN" in h["summary"]["issues"]
+    assert h["circuit_breakers"]["by_state"]["OPEN"] >= 1
+    text = seawall.prometheus_metrics()
+    assert 'circuit_breaker_calls_total{name="py-metrics",result="failure"} 1' in text
+    assert seawall.ResiliencePolicies.api()["circuit_breaker"] == {"failure_threshold": 5, "reset_timeout": 60}
+
+
+# ---- ResilientClient against a real flaky server ------------------------------------------------
+
+
+async def test_client_retries_5xx_bursts(server: FlakyServer) -> None:
+    server.scripts["/burst"] = [503, 500, 502]
+    async with ResilientClient(server.url, max_retries=3, base_delay=0.01, max_delay=0.05) as client:
+        r = await client.get("/burst")
+    assert r.status_code == 200 and server.hits["/burst"] == 4
+
+
+async def test_client_honours_retry_after(server: FlakyServer) -> None:
+    server.scripts["/throttled"] = [{"status": 429, "headers": {"Retry-After": "1"}}]
+    t = time.monotonic()
+    async with ResilientClient(server.url, max_retries=2, base_delay=0.01) as client:
+        r = await client.get("/throttled")
+    assert r.status_code == 200 and 0.9 <= time.monotonic() - t < 5
+
+
+async def test_client_returns_4xx_untouched_and_uncounted(server: FlakyServer) -> None:
+    cb = CircuitBreaker(failure_threshold=1)
+    server.scripts["/missing"] = [404]
+    async with ResilientClient(server.url, circuit_breaker=cb, base_delay=0.01) as client:
+        r = await client.get("/missing")
+    assert r.status_code == 404 and server.hits["/missing"] == 1
+    assert cb.state == "CLOSED" and cb.stats["ignored_calls"] == 1
+
+
+async def test_client_does_not_retry_post_after_500(server: FlakyServer) -> None:
+    server.scripts["/charge"] = [500]
+    async with ResilientClient(server.url, base_delay=0.01) as client:
+        r = await client.post("/charge", json={})
+    assert r.status_code == 500 and server.hits["/charge"] == 1
+
+
+async def test_client_hang_hits_the_timeout_then_succeeds(server: FlakyServer) -> None:
+    server.scripts["/hang"] = ["hang"]
+    async with ResilientClient(server.url, timeout=0.3, max_retries=2, base_delay=0.01) as client:
+        r = await client.get("/hang")
+    assert r.status_code == 200 and server.hits["/hang"] == 2
+
+
+async def test_client_connection_refused_is_retried_then_raised() -> None:
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    retries: List[Any] = []
+    async with ResilientClient(f"http://127.0.0.1:{port}", max_retries=2, base_delay=0.01, on_retry=lambda *a: retries.append(a)) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.post("/x", json={})
+    assert len(retries) == 2
+
+
+def test_sync_client(server: FlakyServer) -> None:
+    server.scripts["/sync"] = [502]
+    with SyncResilientClient(server.url, max_retries=2, base_delay=0.01) as client:
+        assert client.get("/sync").status_code == 200
+    assert server.hits["/sync"] == 2
+
+
+async def test_with_timeout_cancels_and_falls_back() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        cancelled = []
+
+        async def slow() -> str:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+            return "never"
+
+        fut = asyncio.ensure_future(seawall.with_timeout(slow, 5.0, fallback=lambda: "default"))
+        await clock.advance_async(5.0)
+        assert await fut == "default" and cancelled == [True]
+        fut2 = asyncio.ensure_future(seawall.with_timeout(slow, 1.0))
+        await clock.advance_async(1.0)
+        with pytest.raises(seawall.TimeoutError) as e:
+            await fut2
+        assert e.value.duration == 1.0 and isinstance(e.value, TimeoutError)

@@ -1,0 +1,77 @@
+"""Bad input: every invalid option raises ValueError (out of range) or TypeError (wrong type,
+unknown name) carrying code INVALID_OPTION and naming the option and value."""
+from __future__ import annotations
+
+from typing import Any, Callable, List, Tuple, Type
+
+import pytest
+
+import seawall
+from seawall import Bulkhead, CircuitBreaker, ResilientClient, RetryBudget, RetryPolicy
+
+CASES: List[Tuple[str, Callable[[], Any], Type[BaseException], str, Any]] = [
+    ("failure_threshold 0", lambda: CircuitBreaker(failure_threshold=0), ValueError, "failure_threshold", "0"),
+    ("failure_threshold negative", lambda: CircuitBreaker(failure_threshold=-1), ValueError, "failure_threshold", "-1"),
+    ("failure_threshold fractional", lambda: CircuitBreaker(failure_threshold=2.5), ValueError, "failure_threshold", "2.5"),
+    ("failure_threshold nan", lambda: CircuitBreaker(failure_threshold=float("nan")), ValueError, "failure_threshold", "NaN"),
+    ("failure_threshold str", lambda: CircuitBreaker(failure_threshold="5"), TypeError, "failure_threshold", '"5"'),  # type: ignore[arg-type]
+    ("recovery_timeout negative", lambda: CircuitBreaker(recovery_timeout=-1.0), ValueError, "recovery_timeout", "-1"),
+    ("recovery_timeout zero", lambda: CircuitBreaker(recovery_timeout=0), ValueError, "recovery_timeout", "0"),
+    ("recovery_timeout inf", lambda: CircuitBreaker(recovery_timeout=float("inf")), ValueError, "recovery_timeout", "Infinity"),
+    ("recovery vs reset", lambda: CircuitBreaker(recovery_timeout=30.0, reset_timeout=60.0), TypeError, "reset_timeout", "60"),
+    ("half_open_max_calls 0", lambda: CircuitBreaker(half_open_max_calls=0), ValueError, "half_open_max_calls", "0"),
+    ("success_threshold 0", lambda: CircuitBreaker(success_threshold=0), ValueError, "success_threshold", "0"),
+    ("failure_rate_threshold 1.5", lambda: CircuitBreaker(failure_rate_threshold=1.5), ValueError, "failure_rate_threshold", "1.5"),
+    ("failure_rate_threshold percent", lambda: CircuitBreaker(failure_rate_threshold=50), ValueError, "failure_rate_threshold", "50"),
+    ("volume_threshold 0", lambda: CircuitBreaker(volume_threshold=0), ValueError, "volume_threshold", "0"),
+    ("slow rate without duration", lambda: CircuitBreaker(slow_call_rate_threshold=0.3), TypeError, "slow_call_rate_threshold", "0.3"),
+    ("window size and duration", lambda: CircuitBreaker(window_size=10, window_duration=60.0), TypeError, "window_size", "10"),
+    ("max_reset_timeout below", lambda: CircuitBreaker(recovery_timeout=10.0, max_reset_timeout=1.0), ValueError, "max_reset_timeout", "1"),
+    ("timeout negative", lambda: CircuitBreaker(timeout=-2.0), ValueError, "timeout", "-2"),
+    ("on_state_change not callable", lambda: CircuitBreaker(on_state_change=5), TypeError, "on_state_change", "5"),  # type: ignore[arg-type]
+    ("unknown breaker option", lambda: CircuitBreaker(failure_treshold=5), TypeError, "failure_treshold", None),
+    ("max_attempts 0", lambda: RetryPolicy(max_attempts=0), ValueError, "max_attempts", "0"),
+    ("max_retries negative", lambda: RetryPolicy(max_retries=-1), ValueError, "max_retries", "-1"),
+    ("attempts vs retries", lambda: RetryPolicy(max_attempts=3, max_retries=3), ValueError, "max_retries", "3"),
+    ("base_delay negative", lambda: RetryPolicy(base_delay=-0.5), ValueError, "base_delay", "-0.5"),
+    ("max below base", lambda: RetryPolicy(base_delay=2.0, max_delay=1.0), ValueError, "max_delay", "1"),
+    ("multiplier below 1", lambda: RetryPolicy(backoff_multiplier=0.5), ValueError, "backoff_multiplier", "0.5"),
+    ("jitter unknown", lambda: RetryPolicy(jitter="wobbly"), ValueError, "jitter", '"wobbly"'),
+    ("jitter_factor 2", lambda: RetryPolicy(jitter_factor=2.0), ValueError, "jitter_factor", "2"),
+    ("retry_on not a class", lambda: RetryPolicy(retry_on="ValueError"), TypeError, "retry_on", "'ValueError'"),  # type: ignore[arg-type]
+    ("on_retry not callable", lambda: RetryPolicy(on_retry=3), TypeError, "on_retry", "3"),  # type: ignore[arg-type]
+    ("circuit_breaker wrong type", lambda: RetryPolicy(circuit_breaker="cb"), TypeError, "circuit_breaker", "'cb'"),  # type: ignore[arg-type]
+    ("unknown retry option", lambda: RetryPolicy(max_attemps=3), TypeError, "max_attemps", None),
+    ("max_concurrent 0", lambda: Bulkhead(max_concurrent=0), ValueError, "max_concurrent", "0"),
+    ("max_queue_size negative", lambda: Bulkhead(max_queue_size=-1), ValueError, "max_queue_size", "-1"),
+    ("queue_timeout zero", lambda: Bulkhead(queue_timeout=0), ValueError, "queue_timeout", "0"),
+    ("budget ratio negative", lambda: RetryBudget(ratio=-0.1), ValueError, "ratio", "-0.1"),
+    ("budget max_tokens", lambda: RetryBudget(max_tokens=0.5), ValueError, "max_tokens", "0.5"),
+    ("client max_retries negative", lambda: ResilientClient("http://x", max_retries=-1), ValueError, "max_retries", "-1"),
+    ("client breaker wrong type", lambda: ResilientClient("http://x", circuit_breaker=object()), TypeError, "circuit_breaker", None),  # type: ignore[arg-type]
+    ("backoff attempt negative", lambda: seawall.exponential_backoff_with_jitter(-1), ValueError, "attempt", "-1"),
+]
+
+
+def test_at_least_30_cases() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_invalid_option(case: Tuple[str, Callable[[], Any], Type[BaseException], str, Any]) -> None:
+    _, thunk, error, option, value = case
+    with pytest.raises(error) as e:
+        thunk()
+    assert getattr(e.value, "code", None) == "INVALID_OPTION"
+    assert getattr(e.value, "option", None) == option
+    if value is not None:
+        assert getattr(e.value, "value", None) == value
+    assert option in str(e.value)
+
+
+async def test_with_timeout_rejects_bad_seconds() -> None:
+    async def f() -> int:
+        return 1
+    with pytest.raises(ValueError) as e:
+        await seawall.with_timeout(f, -1.0)
+    assert e.value.option == "timeout"  # type: ignore[attr-defined]
