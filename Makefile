@@ -15,7 +15,7 @@ PY_DIR := bindings-python
 PY_VENV := target/py/venv
 PY := $(PY_VENV)/bin/python
 
-.PHONY: py-env build-python test-python
+.PHONY: py-env build-python test-python bench-python
 .PHONY: test demo setup-rust test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
@@ -82,7 +82,12 @@ test-python: build-python test-core
 demo:
 	$(CARGO) run -q -p seawall-core --example tour
 
-bench: bench-core bench-node
+bench: bench-core bench-node bench-python
+
+# The Python peers (pinned) go into the build venv only for the benchmark.
+bench-python: build-python
+	$(PY) -m pip install -q tenacity==9.2.1 pybreaker==1.4.1 purgatory==3.0.1 aiobreaker==1.2.0 stamina==26.1.0
+	$(PY) bench/python/overhead.py
 
 bench-node: build-node
 	node bench/node/overhead.mjs

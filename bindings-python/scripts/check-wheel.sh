@@ -40,3 +40,9 @@ print(f"wheel-check: CPython {sys.version.split()[0]} ok")
 PY
   )
 done
+
+# `pip install ./bindings-python` in a fresh venv builds from source through maturin (PEP 517).
+venv="$root/target/py/from-source"
+rm -rf "$venv" && python3 -m venv "$venv"
+"$venv/bin/python" -m pip install -q "$root/bindings-python"
+(cd "$root/target" && "$venv/bin/python" -c "import seawall; assert seawall.CircuitBreaker(failure_threshold=2).state == 'CLOSED'; print('wheel-check: pip install ./bindings-python ok')")

@@ -17,7 +17,7 @@ import time
 import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
-from . import _native
+from . import _clock, _native
 from ._clock import now, now_arg
 from ._engine import STATES, engine, options_json
 from ._errors import CircuitBreakerError
@@ -27,6 +27,7 @@ NAN = math.nan
 
 _acquire = engine.breaker_acquire
 _record = engine.breaker_record
+_last_now = engine.last_now
 
 StateListener = Callable[[str, str], None]
 
@@ -106,14 +107,10 @@ class CircuitBreaker:
     # ---- hot path ----------------------------------------------------------------------------
 
     def _enter(self) -> Tuple[float, float]:
-        h = self._h
-        p = _acquire(h, now_arg())
+        p = _acquire(self._h, now_arg())
         if p != 0.0:
-            if engine.breaker_has_events(h):
-                self._drain()
-            if p < 0:
-                raise self._rejection(p)
-        return p, (engine.last_now() if self._timed else NAN)
+            self._admitted_specially(p)
+        return p, (_last_now() if self._timed else NAN)
 
     def _exit(self, permit: float, started: float, exc: Optional[BaseException]) -> None:
         outcome = 0 if exc is None else _outcome_of(exc, self._is_failure)
@@ -121,20 +118,35 @@ class CircuitBreaker:
         if r >= 8:
             self._drain()
 
-    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    # The two hot paths below inline `_enter`/`_exit` (each Python call layer costs tens of ns);
+    # every decision is still the engine's, one call in and one call out.
+
+    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Calls ``fn`` through the breaker (synchronously)."""
-        permit, started = self._enter()
+        h = self._h
+        v = _clock._virtual
+        p = _acquire(h, None if v is None else v._now * 1000.0)
+        if p != 0.0:
+            self._admitted_specially(p)
+        started = _last_now() if self._timed else NAN
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            self._exit(permit, started, exc)
+            self._exit(p, started, exc)
             raise
-        self._exit(permit, started, None)
+        v = _clock._virtual
+        if _record(h, p, 0, None if v is None else v._now * 1000.0, started) >= 8.0:
+            self._drain()
         return result
 
-    async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def call_async(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Awaits ``fn(*args, **kwargs)`` through the breaker (with its ``timeout``, if set)."""
-        permit, started = self._enter()
+        h = self._h
+        v = _clock._virtual
+        p = _acquire(h, None if v is None else v._now * 1000.0)
+        if p != 0.0:
+            self._admitted_specially(p)
+        started = _last_now() if self._timed else NAN
         try:
             if self._timeout_s is None:
                 result = await fn(*args, **kwargs)
@@ -142,10 +154,19 @@ class CircuitBreaker:
                 from ._timeout import run_with_timeout
                 result = await run_with_timeout(lambda: fn(*args, **kwargs), self._timeout_s)
         except BaseException as exc:
-            self._exit(permit, started, exc)
+            self._exit(p, started, exc)
             raise
-        self._exit(permit, started, None)
+        v = _clock._virtual
+        if _record(h, p, 0, None if v is None else v._now * 1000.0, started) >= 8.0:
+            self._drain()
         return result
+
+    def _admitted_specially(self, p: float) -> None:
+        """A probe or a rejection: drain the state change it may have caused; raise if refused."""
+        if engine.breaker_has_events(self._h):
+            self._drain()
+        if p < 0:
+            raise self._rejection(p)
 
     async def _call_async_classified(self, fn: Callable[[], Awaitable[T]], classify: Callable[[T], int]) -> T:
         """Awaits ``fn``; ``classify(result)`` says how it counts (0 success, 1 failure, 2 neither)."""
@@ -173,17 +194,10 @@ class CircuitBreaker:
         return result
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """``@breaker``: guards a sync or async function."""
-        if inspect.iscoroutinefunction(fn):
-            @functools.wraps(fn)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await self.call_async(fn, *args, **kwargs)
-            return async_wrapper
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return self.call(fn, *args, **kwargs)
-        return wrapper
+        """``@breaker``: guards a sync or async function. The wrapper is a partial of the hot
+        path itself, so the guarded call adds no extra frame (or coroutine)."""
+        wrapper = functools.partial(self.call_async if inspect.iscoroutinefunction(fn) else self.call, fn)
+        return functools.update_wrapper(wrapper, fn)
 
     def __enter__(self) -> "CircuitBreaker":
         self._permits.set(self._permits.get() + (self._enter(),))

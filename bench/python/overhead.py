@@ -1,0 +1,112 @@
+"""Guarded-call overhead in Python, Seawall side by side with aiobreaker, purgatory, pybreaker,
+tenacity and stamina from PyPI, in one process. Overhead = time per call minus a bare call.
+Not a test: it prints a table. Run: make bench-python."""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+import warnings
+
+warnings.filterwarnings("ignore")
+
+import aiobreaker  # noqa: E402
+import pybreaker  # noqa: E402
+import stamina  # noqa: E402
+import tenacity  # noqa: E402
+from purgatory import AsyncCircuitBreakerFactory  # noqa: E402
+
+import seawall  # noqa: E402
+
+N = 50_000
+ROUNDS = 7
+
+
+async def work() -> int:
+    return 1
+
+
+def work_sync() -> int:
+    return 1
+
+
+async def measure_async(call, n: int = N) -> float:
+    for _ in range(2_000):
+        await call()
+    runs = []
+    for _ in range(ROUNDS):
+        t = time.perf_counter_ns()
+        for _ in range(n):
+            await call()
+        runs.append((time.perf_counter_ns() - t) / n)
+    return statistics.median(runs)
+
+
+def measure_sync(call, n: int = N) -> float:
+    for _ in range(2_000):
+        call()
+    runs = []
+    for _ in range(ROUNDS):
+        t = time.perf_counter_ns()
+        for _ in range(n):
+            call()
+        runs.append((time.perf_counter_ns() - t) / n)
+    return statistics.median(runs)
+
+
+async def main() -> None:
+    rows = []
+    bare = await measure_async(work)
+
+    sw = seawall.CircuitBreaker(failure_threshold=5)
+    ai = aiobreaker.CircuitBreaker(fail_max=5)
+    pf = AsyncCircuitBreakerFactory(default_threshold=5)
+    pb = await pf.get_breaker("bench")
+
+    async def purgatory_call() -> int:
+        async with pb:
+            return await work()
+
+    async def seawall_ctx() -> int:
+        async with sw:
+            return await work()
+
+    s = await measure_async(lambda: sw.call_async(work)) - bare
+    s_ctx = await measure_async(seawall_ctx) - bare
+    a = await measure_async(lambda: ai.call_async(work)) - bare
+    p = await measure_async(purgatory_call) - bare
+    rows.append(("async breaker (call_async)", s, {"aiobreaker": a, "purgatory": p}))
+    rows.append(("async breaker (async with)", s_ctx, {"aiobreaker": a, "purgatory": p}))
+
+    bare_sync = measure_sync(work_sync)
+    sws = seawall.CircuitBreaker(failure_threshold=5)
+    pyb = pybreaker.CircuitBreaker(fail_max=5)
+    rows.append(("sync breaker", measure_sync(lambda: sws.call(work_sync)) - bare_sync,
+                 {"pybreaker": measure_sync(lambda: pyb.call(work_sync)) - bare_sync}))
+
+    policy = seawall.RetryPolicy(max_attempts=3)
+
+    @tenacity.retry(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_exponential_jitter())
+    async def t_work() -> int:
+        return 1
+
+    @stamina.retry(on=Exception, attempts=3)
+    async def st_work() -> int:
+        return 1
+
+    n = 20_000
+    bare_n = await measure_async(work, n)
+    rows.append(("async retry, no failures", await measure_async(lambda: policy.call_async(work), n) - bare_n,
+                 {"tenacity": await measure_async(t_work, n) - bare_n, "stamina": await measure_async(st_work, n) - bare_n}))
+
+    print(f"CPython {sys.version.split()[0]}; bare await {bare:.0f} ns, bare call {bare_sync:.0f} ns; ns of overhead per call (median of {ROUNDS} rounds)")
+    print("| scenario | Seawall | peers | Seawall ÷ best peer |")
+    print("|---|---:|---|---:|")
+    for name, ours, peers in rows:
+        best = min(peers.values())
+        peers_text = ", ".join(f"{k} {v:.0f}" for k, v in peers.items())
+        print(f"| {name} | {ours:.0f} | {peers_text} | {ours / best:.2f}× |")
+
+
+asyncio.run(main())
