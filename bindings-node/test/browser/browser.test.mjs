@@ -1,0 +1,89 @@
+// The conformance vectors through the wasm backend in real headless Chromium (Debian's
+// /usr/bin/chromium, driven by playwright-core; no browser download). Each step must match its
+// `expect`, and each trace must be byte-identical to the Rust runner's.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { canonical } from '../conformance-runner.mjs';
+import { CHROMIUM_ARGS, serve } from './serve.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+let browser;
+let site;
+
+/** /flaky/<id>?script=a,b,c: per id, answers the script in order (a status, `429ra1` for 429
+ * with Retry-After: 1, `hang` for no answer), then 200. */
+const scripts = new Map();
+function flaky(url, req, res) {
+  if (!url.pathname.startsWith('/flaky/')) return false;
+  const id = url.pathname;
+  if (!scripts.has(id)) scripts.set(id, (url.searchParams.get('script') ?? '').split(',').filter(Boolean));
+  const step = scripts.get(id).shift();
+  if (step === 'hang') return true;
+  const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  let status = 200;
+  if (step === '429ra1') {
+    status = 429;
+    headers['retry-after'] = '1';
+  } else if (step !== undefined) status = Number(step);
+  res.writeHead(status, headers);
+  res.end(JSON.stringify({ ok: status < 400 }));
+  return true;
+}
+
+before(async () => {
+  site = await serve(flaky);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+  site?.server.close();
+});
+
+test('conformance vectors in Chromium: every step and byte-identical traces', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${site.url}/test/browser/conformance.html`);
+  await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 60_000 });
+  const results = await page.evaluate(() => window.__results);
+  assert.deepEqual(errors, []);
+  assert.equal(results.error, undefined, results.error);
+  const names = Object.keys(results);
+  assert.ok(names.length >= 60, `ran ${names.length} vectors`);
+  const traceDir = join(root, 'target', 'conformance', 'chromium-wasm');
+  mkdirSync(traceDir, { recursive: true });
+  for (const name of names) {
+    const v = JSON.parse(readFileSync(join(root, 'tests', 'vectors', `${name}.json`), 'utf8'));
+    const { outputs, trace } = results[name];
+    v.steps.forEach((step, i) => assert.deepEqual(canonical(outputs[i]), canonical(step.expect), `${name} step ${i}`));
+    writeFileSync(join(traceDir, `${name}.trace.json`), trace);
+    const rust = join(root, 'target', 'conformance', 'rust', `${name}.trace.json`);
+    assert.ok(existsSync(rust), `no Rust trace for ${name}`);
+    assert.equal(trace, readFileSync(rust, 'utf8'), `${name}: trace differs from the Rust runner`);
+  }
+});
+
+test('the shell in Chromium: resilientFetch against a flaky local server, seed 000 examples', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${site.url}/test/browser/shell.html`);
+  await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 60_000 });
+  const r = await page.evaluate(() => window.__results);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(r['5xx burst then recovery'], { ok: true, value: 200 });
+  assert.equal(r['429 with Retry-After'].value.status, 200);
+  assert.ok(r['429 with Retry-After'].value.waited >= 900, JSON.stringify(r['429 with Retry-After']));
+  assert.deepEqual(r['hang aborted by the timeout'], { ok: true, value: 200 });
+  assert.deepEqual(r['always hangs: TimeoutError'], { ok: true, value: 'TimeoutError' });
+  assert.deepEqual(r['seed 000 breaker fallback'], { ok: true, value: 'fallback' });
+  assert.equal(r['seed 000 backoff on the virtual clock'].value.ok, true);
+  assert.deepEqual(r['openaiCircuit preset'], { ok: true, value: 'CLOSED' });
+});

@@ -1,0 +1,431 @@
+// The conformance runner over any `Backend`, shared by the Node test (napi, wasm) and the
+// browser page (wasm in Chromium): the same code drives every backend.
+// Format of the vectors: tests/vectors/README.md.
+
+export function makeRunner(b) {
+  const PREAPPROVED = b.preapprovedPermit();
+  const STATES = b.stateNames();
+  const GIVE_UP = b.giveUpReasons();
+  const GIVE_UP_CODES = b.giveUpCodes();
+
+  /** A number as every runner writes it: non-finite as strings. */
+  const n = (x) => (Number.isFinite(x) ? x : String(x));
+  const optN = (x) => (Number.isNaN(x) ? null : n(x));
+  const num = (s, key) => {
+    const v = s[key];
+    if (typeof v === 'number') return v;
+    if (v === 'NaN') return Number.NaN;
+    if (v === 'Infinity') return Number.POSITIVE_INFINITY;
+    return 0;
+  };
+
+  function errorPayload(e) {
+    const m = e instanceof Error ? e.message : String(e);
+    if (!m.startsWith('SEAWALL:')) throw e;
+    return JSON.parse(m.slice('SEAWALL:'.length));
+  }
+  const errorJson = (e) => {
+    const p = errorPayload(e);
+    return { error: { code: p.code, kind: p.kind, option: p.option, value: p.value } };
+  };
+  const errorCode = (e) => errorPayload(e).code;
+
+  function drainEvents(h, out) {
+    const events = JSON.parse(b.breakerEvents(h));
+    if (events.length > 0) out.events = events.map((e) => ({ from: e.from, to: e.to, at: n(e.at), reason: e.reason }));
+  }
+
+  function runBreaker(v, steps) {
+    const seconds = v.unit === 's';
+    let h;
+    try {
+      h = b.breakerCreate(JSON.stringify(v.config ?? {}), seconds, null);
+    } catch (e) {
+      return steps.map(() => errorJson(e));
+    }
+    const permits = new Map();
+    const acquire = (at, out) => {
+      const code = b.breakerAcquire(h, at);
+      if (code >= 0) {
+        out.permit = true;
+        out.probe = code > 0 && code !== PREAPPROVED;
+        return code;
+      }
+      out.rejected = 'CIRCUIT_OPEN';
+      out.retryAfterMs = optN(b.out[1]);
+      return undefined;
+    };
+    const outputs = [];
+    for (const s of steps) {
+      const at = num(s, 'at');
+      const out = {};
+      const record = (permit, outcome, now, startedAt) => {
+        if (b.breakerRecord(h, permit ?? -1, outcome, now, startedAt) < 0) out.error = 'INVALID_PERMIT';
+      };
+      switch (s.op) {
+        case 'acquire': {
+          const p = acquire(at, out);
+          if (p !== undefined) permits.set(s.id, p);
+          break;
+        }
+        case 'success':
+        case 'failure':
+        case 'release': {
+          const p = permits.get(s.id);
+          permits.delete(s.id);
+          const d = num(s, 'duration');
+          record(p, { success: 0, failure: 1, release: 2 }[s.op], at, at - d);
+          break;
+        }
+        case 'call': {
+          const p = acquire(at, out);
+          if (p !== undefined) {
+            const d = num(s, 'duration');
+            b.breakerRecord(h, p, { success: 0, failure: 1 }[s.outcome] ?? 2, at + d, at);
+          }
+          break;
+        }
+        case 'state':
+          b.breakerState(h, at);
+          break;
+        case 'stats':
+          out.stats = JSON.parse(b.breakerStats(h, at));
+          break;
+        case 'open':
+        case 'forceOpen':
+        case 'isolate':
+        case 'reset':
+        case 'disable':
+          b.breakerCommand(h, s.op, at);
+          break;
+        case 'nextTimeout':
+          out.nextTimeout = optN(b.breakerNextTimeout(h));
+          break;
+        case 'remaining':
+          out.remainingMs = optN(b.breakerRetryAfter(h, at));
+          break;
+        case 'snapshot':
+          out.snapshot = JSON.parse(b.breakerSnapshot(h, at));
+          break;
+        case 'restore':
+          try {
+            b.breakerRestore(h, JSON.stringify(s.snapshot), at);
+          } catch (e) {
+            out.error = errorCode(e);
+          }
+          break;
+        default:
+          throw new Error(`unknown breaker op ${s.op}`);
+      }
+      out.state = STATES[b.breakerCurrentState(h)];
+      drainEvents(h, out);
+      outputs.push(out);
+    }
+    b.breakerDrop(h);
+    return outputs;
+  }
+
+  function runBackoff(v, steps) {
+    let h;
+    try {
+      h = b.backoffCreate(JSON.stringify(v.config ?? {}), v.unit === 's', v.seed ?? 0);
+    } catch (e) {
+      return steps.map(() => errorJson(e));
+    }
+    const out = steps.map((s) => {
+      if (s.op === 'delays') return { delaysMs: s.retries.map((r) => n(b.backoffNext(h, r))) };
+      if (s.op === 'restart') {
+        b.backoffRestart(h);
+        return {};
+      }
+      throw new Error(`unknown backoff op ${s.op}`);
+    });
+    b.backoffDrop(h);
+    return out;
+  }
+
+  function runRetry(v, steps) {
+    const seconds = v.unit === 's';
+    let policy;
+    try {
+      policy = b.retryPolicyCreate(JSON.stringify(v.config ?? {}), seconds, v.seed ?? 0);
+    } catch (e) {
+      return steps.map(() => errorJson(e));
+    }
+    const budget = v.budget ? b.budgetCreate(JSON.stringify(v.budget), seconds, 0) : -1;
+    let call = b.retryStart(policy, 0);
+    let attempt = 1;
+    const outputs = steps.map((s) => {
+      const at = num(s, 'at');
+      switch (s.op) {
+        case 'start':
+          b.retryEnd(call);
+          call = b.retryStart(policy, at);
+          attempt = 1;
+          return { attempt };
+        case 'failure': {
+          const cls = { notRetryable: 1, rateLimited: 2 }[s.class] ?? 0;
+          const retryAfter = typeof s.retryAfterMs === 'number' ? s.retryAfterMs : Number.NaN;
+          const [value, next, fromServer] = b.retryOnFailure(call, at, cls, retryAfter, budget);
+          if (value >= 0) {
+            attempt = next;
+            return { retry: { attempt: next, delayMs: n(value), fromServer: fromServer === 1 } };
+          }
+          const i = -value - 1;
+          return { giveUp: GIVE_UP[i], attempts: next, code: GIVE_UP_CODES[i] };
+        }
+        case 'success':
+          if (budget >= 0) b.budgetRecordSuccess(budget, at);
+          return { attempts: attempt };
+        case 'tokens':
+          return { tokens: n(budget >= 0 ? b.budgetTokens(budget, at) : 0) };
+        case 'isRetryable':
+          return { retryable: b.retryIsRetryable(policy, s.ids) };
+        default:
+          throw new Error(`unknown retry op ${s.op}`);
+      }
+    });
+    b.retryEnd(call);
+    b.retryPolicyDrop(policy);
+    if (budget >= 0) b.budgetDrop(budget);
+    return outputs;
+  }
+
+  function runBudget(v, steps) {
+    let h;
+    try {
+      h = b.budgetCreate(JSON.stringify(v.config ?? {}), v.unit === 's', num(v, 'start'));
+    } catch (e) {
+      return steps.map(() => errorJson(e));
+    }
+    const outputs = steps.map((s) => {
+      const at = num(s, 'at');
+      if (s.op === 'withdraw') {
+        const granted = b.budgetTryWithdraw(h, at);
+        return { granted, tokens: n(b.budgetTokens(h, at)) };
+      }
+      if (s.op === 'success') b.budgetRecordSuccess(h, at);
+      else if (s.op !== 'tokens') throw new Error(`unknown budget op ${s.op}`);
+      return { tokens: n(b.budgetTokens(h, at)) };
+    });
+    b.budgetDrop(h);
+    return outputs;
+  }
+
+  function runBulkhead(v, steps) {
+    let h;
+    try {
+      h = b.bulkheadCreate(JSON.stringify(v.config ?? {}), v.unit === 's', null);
+    } catch (e) {
+      return steps.map(() => errorJson(e));
+    }
+    const permits = new Map();
+    const tickets = new Map();
+    const outputs = [];
+    for (const s of steps) {
+      const at = num(s, 'at');
+      const out = {};
+      switch (s.op) {
+        case 'acquire': {
+          const kind = b.bulkheadAcquire(h, at);
+          const value = b.out[1];
+          if (kind === 0) {
+            permits.set(s.id, value);
+            out.run = true;
+          } else if (kind === 1) {
+            tickets.set(value, s.id);
+            out.queued = JSON.parse(b.bulkheadMetrics(h)).queued;
+          } else {
+            out.rejected = value === 0 ? 'BULKHEAD_FULL' : 'BULKHEAD_QUEUE_FULL';
+          }
+          break;
+        }
+        case 'release': {
+          const p = permits.has(s.id) ? permits.get(s.id) : -1;
+          permits.delete(s.id);
+          const ticket = b.bulkheadRelease(h, p, at);
+          if (ticket < 0) out.error = 'INVALID_PERMIT';
+          else if (ticket === 0) out.started = null;
+          else {
+            const label = tickets.get(ticket);
+            tickets.delete(ticket);
+            permits.set(label, b.out[1]);
+            out.started = label;
+          }
+          break;
+        }
+        case 'cancel': {
+          const entry = [...tickets].find(([, label]) => label === s.id);
+          const cancelled = entry !== undefined && b.bulkheadCancel(h, entry[0]);
+          if (cancelled) tickets.delete(entry[0]);
+          out.cancelled = cancelled;
+          break;
+        }
+        case 'tick':
+          break;
+        case 'nextTimeout':
+          out.nextTimeout = optN(b.bulkheadNextTimeout(h));
+          break;
+        case 'metrics':
+          out.metrics = JSON.parse(b.bulkheadMetrics(h));
+          break;
+        default:
+          throw new Error(`unknown bulkhead op ${s.op}`);
+      }
+      // Expiry runs inside every timed input; `tick` is the timer itself.
+      const expired = b.bulkheadExpire(h, s.op === 'tick' ? at : Number.NEGATIVE_INFINITY);
+      if (expired.length > 0) {
+        out.expired = expired.map((t) => {
+          const label = tickets.get(t);
+          tickets.delete(t);
+          return label;
+        });
+      }
+      const m = JSON.parse(b.bulkheadMetrics(h));
+      out.active = m.active;
+      out.queued = m.queued;
+      outputs.push(out);
+    }
+    b.bulkheadDrop(h);
+    return outputs;
+  }
+
+  function runOptions(steps) {
+    return steps.map((s) => {
+      try {
+        b.validate(s.kind, JSON.stringify(s.config ?? {}), s.unit === 's');
+        return { ok: true };
+      } catch (e) {
+        return errorJson(e);
+      }
+    });
+  }
+
+  function runRegistry(steps) {
+    b.clearRegistry();
+    return steps.map((s) => {
+      const at = num(s, 'at');
+      const name = s.name ?? '';
+      switch (s.op) {
+        case 'breaker':
+        case 'bulkhead':
+          try {
+            const create = s.op === 'breaker' ? b.breakerGetOrCreate : b.bulkheadGetOrCreate;
+            const [, created] = create.call(b, name, JSON.stringify(s.config ?? {}), s.unit === 's');
+            return { created: created === 1 };
+          } catch (e) {
+            return errorJson(e);
+          }
+        case 'call': {
+          const h = b.breakerLookup(name);
+          const code = b.breakerAcquire(h, at);
+          if (code < 0) return { rejected: 'CIRCUIT_OPEN', state: STATES[-code - 1] };
+          const d = num(s, 'duration');
+          const r = b.breakerRecord(h, code, s.outcome === 'failure' ? 1 : 0, at + d, at);
+          b.breakerEvents(h);
+          return { state: STATES[r & 7] };
+        }
+        case 'occupy':
+          return { admitted: b.bulkheadAcquire(b.bulkheadLookup(name), at) !== 2 };
+        case 'forceOpen':
+        case 'open':
+          b.breakerCommand(b.breakerLookup(name), s.op, at);
+          return {};
+        case 'retryAttempt':
+          b.recordRetryAttempt(name);
+          return {};
+        case 'timeout':
+          b.recordTimeout(name);
+          return {};
+        case 'health':
+          return { health: JSON.parse(b.health(at)) };
+        case 'breakerHealth':
+          return { health: JSON.parse(b.breakerHealth(at)) };
+        case 'names':
+          return { names: b.breakerNames() };
+        case 'resetAll':
+          b.resetAll(at);
+          return {};
+        case 'clear':
+          b.clearRegistry();
+          return {};
+        case 'prometheus':
+          return { prometheus: b.prometheus() };
+        default:
+          throw new Error(`unknown registry op ${s.op}`);
+      }
+    });
+  }
+
+  function runPresets(steps) {
+    return steps.map((s) => {
+      const python = s.style === 'python';
+      const arg = (k) => (typeof s[k] === 'number' ? s[k] : Number.NaN);
+      const text = {
+        policy: () => b.presetPolicy(s.name, python),
+        circuit: () => b.presetCircuit(s.name, python),
+        retryFixed: () => b.presetRetry('fixed', Number.isNaN(arg('attempts')) ? 3 : arg('attempts'), Number.isNaN(arg('delay')) ? 1000 : arg('delay'), Number.NaN, python),
+        retryExponential: () => b.presetRetry('exponential', arg('attempts'), arg('initial'), arg('max'), python),
+        retryApiRateLimit: () => b.presetRetry('apiRateLimit', Number.NaN, Number.NaN, Number.NaN, python),
+        retryNetwork: () => b.presetRetry('network', Number.NaN, Number.NaN, Number.NaN, python),
+      }[s.op]();
+      return { options: text === null || text === undefined ? null : JSON.parse(text) };
+    });
+  }
+
+  function runVector(v) {
+    const steps = v.steps ?? [];
+    switch (v.machine) {
+      case 'breaker':
+        return runBreaker(v, steps);
+      case 'backoff':
+        return runBackoff(v, steps);
+      case 'retry':
+        return runRetry(v, steps);
+      case 'budget':
+        return runBudget(v, steps);
+      case 'bulkhead':
+        return runBulkhead(v, steps);
+      case 'options':
+        return runOptions(steps);
+      case 'registry':
+        return runRegistry(steps);
+      case 'presets':
+        return runPresets(steps);
+      case 'rng': {
+        // One generator for the whole vector: draw everything, then hand out in order.
+        const all = b.rngFloats(v.seed ?? 0, steps.reduce((k, s) => k + (s.count ?? 1), 0));
+        let i = 0;
+        return steps.map((s) => ({ floats: all.slice(i, (i += s.count ?? 1)).map(n) }));
+      }
+      case 'deadline':
+        return steps.map((s) => {
+          const outer = typeof s.outer === 'number' ? s.outer : Number.NaN;
+          const at = b.deadline(num(s, 'at'), num(s, 'timeout'), outer);
+          const check = num(s, 'check');
+          return { deadline: n(at), remainingMs: n(Math.max(0, at - check)), expired: check >= at };
+        });
+      default:
+        throw new Error(`unknown machine ${v.machine}`);
+    }
+  }
+
+  return { runVector };
+}
+
+/** Numbers as every runner writes them, object keys sorted. */
+export function canonical(v) {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v !== null && typeof v === 'object') {
+    const out = {};
+    for (const k of Object.keys(v).sort()) out[k] = canonical(v[k]);
+    return out;
+  }
+  return v;
+}
+
+/** The canonical trace: one line per step. */
+export function traceOf(outputs) {
+  return outputs.map((o) => JSON.stringify(canonical(o))).join('\n') + '\n';
+}
