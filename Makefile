@@ -15,7 +15,7 @@ PY_DIR := bindings-python
 PY_VENV := target/py/venv
 PY := $(PY_VENV)/bin/python
 
-.PHONY: py-env build-python test-python bench-python
+.PHONY: py-env build-python test-python bench-python bench-browser
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser
@@ -110,7 +110,10 @@ test-python: build-python test-core
 demo:
 	$(CARGO) run -q -p seawall-core --example tour
 
-bench: bench-core bench-node bench-python
+bench: bench-core bench-node bench-python bench-browser
+
+bench-browser: build-node chromium
+	node bench/browser/run.mjs
 
 # The Python peers (pinned) go into the build venv only for the benchmark.
 bench-python: build-python

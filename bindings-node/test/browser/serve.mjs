@@ -6,7 +6,8 @@ import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const vectors = join(pkg, '..', 'tests', 'vectors');
+const repo = join(pkg, '..');
+const vectors = join(repo, 'tests', 'vectors');
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
 export async function serve(extra = () => false) {
@@ -17,9 +18,11 @@ export async function serve(extra = () => false) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify(readdirSync(vectors).filter((f) => f.endsWith('.json')).sort().map((f) => f.slice(0, -5))));
     }
-    const base = url.pathname.startsWith('/vectors/') ? vectors : pkg;
+    // /vectors/ → tests/vectors, /examples/ → the repository's examples, the rest → the package.
+    const base = url.pathname.startsWith('/vectors/') ? vectors : url.pathname.startsWith('/examples/') ? repo : pkg;
     const rel = url.pathname.startsWith('/vectors/') ? url.pathname.slice('/vectors/'.length) : url.pathname;
-    const file = normalize(join(base, rel));
+    let file = normalize(join(base, rel));
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) file = join(file, 'index.html');
     if (!file.startsWith(base) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
       res.writeHead(404);
       return res.end('not found');

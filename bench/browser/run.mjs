@@ -1,0 +1,53 @@
+// Runs bench/browser/page.html in headless Chromium and prints the table. Not a test.
+// Run: make bench-browser (builds, bundles cockatiel for the page, serves from 127.0.0.1).
+import { gzipSync } from 'node:zlib';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = join(here, '..', '..', 'bindings-node');
+const require = createRequire(join(pkg, 'package.json'));
+const { chromium } = require('playwright-core');
+const { build } = require('esbuild');
+const { serve, CHROMIUM_ARGS } = await import(join(pkg, 'test', 'browser', 'serve.mjs'));
+
+const assets = join(pkg, '..', 'target', 'bench-assets');
+mkdirSync(assets, { recursive: true });
+const bundled = await build({ stdin: { contents: "export * from 'cockatiel';", resolveDir: pkg }, bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, logLevel: 'error' });
+const cockatielJs = bundled.outputFiles[0].contents;
+
+const site = await serve((url, _req, res) => {
+  if (url.pathname === '/bench-assets/cockatiel.js') {
+    res.writeHead(200, { 'content-type': 'text/javascript' });
+    res.end(cockatielJs);
+    return true;
+  }
+  if (url.pathname === '/bench/page.html') {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(readFileSync(join(here, 'page.html')));
+    return true;
+  }
+  return false;
+});
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', String(e)));
+  page.on('console', (m) => console.error('page console:', m.type(), m.text()));
+  page.on('crash', () => console.error('page crashed'));
+  await page.goto(`${site.url}/bench/page.html?n=${process.env.BENCH_N ?? 200000}`);
+  await page.waitForFunction(() => window.__bench !== undefined, null, { timeout: 240_000 });
+  const { bare, rows, userAgent } = await page.evaluate(() => window.__bench);
+  const wasm = readFileSync(join(pkg, 'wasm', 'seawall_wasm_bg.wasm'));
+  const glue = readFileSync(join(pkg, 'wasm', 'seawall_wasm.js'));
+  console.log(`${userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'}; bare await ${bare.toFixed(1)} ns; ns of overhead per call`);
+  console.log('| scenario | Seawall (wasm) | cockatiel | Seawall ÷ cockatiel |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.scenario} | ${r.seawall.toFixed(0)} | ${r.cockatiel.toFixed(0)} | ${(r.seawall / r.cockatiel).toFixed(2)}× |`);
+  console.log(`size: wasm ${wasm.length} B (${gzipSync(wasm, { level: 9 }).length} B gz), glue ${gzipSync(glue, { level: 9 }).length} B gz; cockatiel bundle ${cockatielJs.length} B (${gzipSync(cockatielJs, { level: 9 }).length} B gz)`);
+} finally {
+  await browser.close();
+  site.server.close();
+}
