@@ -42,11 +42,13 @@ pub struct Engine {
     inner: CoreEngine,
     /// The time the last hot-path call used (so the shell can time calls without a clock read).
     last_now: f64,
+    /// Set while the shell's virtual clock is installed: "no time given" then means this.
+    manual_now: Option<f64>,
 }
 
 impl Engine {
     fn at(&mut self, now: Option<f64>) -> f64 {
-        let t = now_or_host(now);
+        let t = now_or_host(now.or(self.manual_now));
         self.last_now = t;
         t
     }
@@ -56,7 +58,13 @@ impl Engine {
 impl Engine {
     #[new]
     fn new() -> Self {
-        Engine { inner: CoreEngine::new(), last_now: 0.0 }
+        Engine { inner: CoreEngine::new(), last_now: 0.0, manual_now: None }
+    }
+
+    /// The shell's virtual clock (ms), or None for the host clock: what "no time" means.
+    #[pyo3(signature = (now=None))]
+    fn set_manual_clock(&mut self, now: Option<f64>) {
+        self.manual_now = now;
     }
 
     /// The host clock, ms (monotonic).
@@ -95,6 +103,18 @@ impl Engine {
     fn breaker_acquire(&mut self, handle: u32, now: Option<f64>) -> f64 {
         let now = self.at(now);
         self.inner.breaker_acquire(handle, now).0
+    }
+
+    /// Hot path with the clock in use: `breaker_acquire(handle, None)` in one argument.
+    fn breaker_acquire_now(&mut self, handle: u32) -> f64 {
+        let now = self.at(None);
+        self.inner.breaker_acquire(handle, now).0
+    }
+
+    /// Hot path with the clock in use: a success, `breaker_record(handle, permit, 0, None, started_at)`.
+    fn breaker_record_success(&mut self, handle: u32, permit: f64, started_at: f64) -> f64 {
+        let now = self.at(None);
+        self.inner.breaker_record(handle, permit, 0, now, started_at)
     }
 
     /// Hot path: state code (+ 8 when events wait), or -1 for a permit not outstanding.

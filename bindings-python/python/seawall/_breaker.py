@@ -27,6 +27,8 @@ NAN = math.nan
 
 _acquire = engine.breaker_acquire
 _record = engine.breaker_record
+_acquire_now = engine.breaker_acquire_now
+_record_success = engine.breaker_record_success
 _last_now = engine.last_now
 
 StateListener = Callable[[str, str], None]
@@ -118,14 +120,14 @@ class CircuitBreaker:
         if r >= 8:
             self._drain()
 
-    # The two hot paths below inline `_enter`/`_exit` (each Python call layer costs tens of ns);
-    # every decision is still the engine's, one call in and one call out.
+    # The two hot paths below inline `_enter`/`_exit` (each Python call layer costs tens of ns)
+    # and let the engine read the clock in use (host or virtual); every decision is still the
+    # engine's, one call in and one call out.
 
     def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Calls ``fn`` through the breaker (synchronously)."""
         h = self._h
-        v = _clock._virtual
-        p = _acquire(h, None if v is None else v._now * 1000.0)
+        p = _acquire_now(h)
         if p != 0.0:
             self._admitted_specially(p)
         started = _last_now() if self._timed else NAN
@@ -134,16 +136,14 @@ class CircuitBreaker:
         except BaseException as exc:
             self._exit(p, started, exc)
             raise
-        v = _clock._virtual
-        if _record(h, p, 0, None if v is None else v._now * 1000.0, started) >= 8.0:
+        if _record_success(h, p, started) >= 8.0:
             self._drain()
         return result
 
     async def call_async(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Awaits ``fn(*args, **kwargs)`` through the breaker (with its ``timeout``, if set)."""
         h = self._h
-        v = _clock._virtual
-        p = _acquire(h, None if v is None else v._now * 1000.0)
+        p = _acquire_now(h)
         if p != 0.0:
             self._admitted_specially(p)
         started = _last_now() if self._timed else NAN
@@ -156,8 +156,7 @@ class CircuitBreaker:
         except BaseException as exc:
             self._exit(p, started, exc)
             raise
-        v = _clock._virtual
-        if _record(h, p, 0, None if v is None else v._now * 1000.0, started) >= 8.0:
+        if _record_success(h, p, started) >= 8.0:
             self._drain()
         return result
 

@@ -21,13 +21,24 @@ class VirtualClock:
     default), whenever code sleeps on it. Times are seconds."""
 
     def __init__(self, start: float = 0.0, auto_advance: bool = True) -> None:
-        self._now = float(start)
+        self.__now = float(start)
         self.auto_advance = auto_advance
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
 
     def now(self) -> float:
-        return self._now
+        return self.__now
+
+    @property
+    def _now(self) -> float:
+        return self.__now
+
+    @_now.setter
+    def _now(self, value: float) -> None:
+        self.__now = value
+        # The engine reads the clock itself on hot paths: keep it on virtual time while installed.
+        if _virtual is self:
+            engine.set_manual_clock(value * 1000.0)
 
     def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
         entry = [self._now + max(0.0, delay), next(self._seq), fn]
@@ -110,20 +121,25 @@ def virtual() -> Optional[VirtualClock]:
     return _virtual
 
 
+def _install(clock: Optional[VirtualClock]) -> None:
+    global _virtual
+    _virtual = clock
+    engine.set_manual_clock(None if clock is None else clock.now() * 1000.0)
+
+
 def set_testing(enabled: bool = True, *, auto_advance: bool = True) -> Optional[VirtualClock]:
     """Installs (or removes) a virtual clock for the whole process; answers it."""
-    global _virtual
-    _virtual = VirtualClock(auto_advance=auto_advance) if enabled else None
+    _install(VirtualClock(auto_advance=auto_advance) if enabled else None)
     return _virtual
 
 
 @contextlib.contextmanager
 def virtual_clock(start: float = 0.0, auto_advance: bool = True) -> Iterator[VirtualClock]:
     """``with virtual_clock() as clock:`` — retries and open periods run instantly inside."""
-    global _virtual
     previous = _virtual
-    _virtual = VirtualClock(start, auto_advance)
+    clock = VirtualClock(start, auto_advance)
+    _install(clock)
     try:
-        yield _virtual
+        yield clock
     finally:
-        _virtual = previous
+        _install(previous)
