@@ -9,9 +9,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..', '..', 'bindings-node');
 const require = createRequire(join(pkg, 'package.json'));
-const { chromium } = require('playwright-core');
 const { build } = require('esbuild');
-const { serve, CHROMIUM_ARGS } = await import(join(pkg, 'test', 'browser', 'serve.mjs'));
+const { serve, launchChromium } = await import(join(pkg, 'test', 'browser', 'serve.mjs'));
 
 const assets = join(pkg, '..', 'target', 'bench-assets');
 mkdirSync(assets, { recursive: true });
@@ -31,7 +30,7 @@ const site = await serve((url, _req, res) => {
   }
   return false;
 });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', String(e)));

@@ -7,10 +7,8 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
-
 import { canonical } from '../conformance-runner.mjs';
-import { CHROMIUM_ARGS, serve } from './serve.mjs';
+import { launchChromium, serve } from './serve.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let browser;
@@ -38,7 +36,7 @@ function flaky(url, req, res) {
 
 before(async () => {
   site = await serve(flaky);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -6,10 +6,8 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
-
 import { flakyApi, resetFlakyApi } from '../../../examples/browser/flaky.mjs';
-import { CHROMIUM_ARGS, serve } from './serve.mjs';
+import { launchChromium, serve } from './serve.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let browser;
@@ -18,7 +16,7 @@ let site;
 before(async () => {
   resetFlakyApi();
   site = await serve(flakyApi);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -21,6 +21,7 @@ from . import _clock, _native
 from ._clock import now, now_arg
 from ._engine import STATES, engine, options_json
 from ._errors import CircuitBreakerError
+from ._wrap import guard
 
 T = TypeVar("T")
 NAN = math.nan
@@ -195,8 +196,7 @@ class CircuitBreaker:
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@breaker``: guards a sync or async function. The wrapper is a partial of the hot
         path itself, so the guarded call adds no extra frame (or coroutine)."""
-        wrapper = functools.partial(self.call_async if inspect.iscoroutinefunction(fn) else self.call, fn)
-        return functools.update_wrapper(wrapper, fn)
+        return guard(fn, self.call, self.call_async)
 
     def __enter__(self) -> "CircuitBreaker":
         self._permits.set(self._permits.get() + (self._enter(),))

@@ -14,6 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
 from . import _clock
 from ._engine import engine, options_json
 from ._errors import BulkheadRejectedError
+from ._wrap import guard
 
 T = TypeVar("T")
 
@@ -171,18 +172,7 @@ class Bulkhead:
         return {"name": self.name, **{"".join("_" + c.lower() if c.isupper() else c for c in k): v for k, v in m.items()}}
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        import functools
-        import inspect
-        if inspect.iscoroutinefunction(fn):
-            @functools.wraps(fn)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await self.call_async(fn, *args, **kwargs)
-            return async_wrapper
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return self.call(fn, *args, **kwargs)
-        return wrapper
-
+        """``@bulkhead``: bounds a sync or async function."""
+        return guard(fn, self.call, self.call_async)
 
 _ = math

@@ -18,6 +18,7 @@ from . import _clock, _native
 from ._breaker import CircuitBreaker
 from ._engine import GIVE_UP_REASONS, engine, options_json
 from ._errors import CircuitBreakerError, RetryBudgetExhaustedError
+from ._wrap import guard
 
 NAN = math.nan
 ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
@@ -222,19 +223,7 @@ def _returns_awaitable(fn: Callable[..., Any]) -> bool:
 def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@retry(max_attempts=5, base_delay=0.1)`` on a sync or async function."""
     policy = RetryPolicy(**options)
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        if inspect.iscoroutinefunction(fn):
-            @functools.wraps(fn)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await policy.call_async(fn, *args, **kwargs)
-            return async_wrapper
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return policy.call(fn, *args, **kwargs)
-        return wrapper
-    return decorate
+    return lambda fn: guard(fn, policy.call, policy.call_async)
 
 
 _schedules: Dict[Tuple[float, float, float], int] = {}
