@@ -251,7 +251,7 @@ export class CircuitBreaker {
    */
   execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>): Promise<T> {
     if (this.#hh < 0) this.#init();
-    const b = this.#b;
+    const b = this.#bb;
     let permit: number;
     let startedAt: number;
     if (this.#admits[this.#state] === true) {
