@@ -79,6 +79,7 @@ pub mod presets;
 pub mod registry;
 pub mod retry;
 pub mod rng;
+pub mod sim;
 pub mod timeout;
 pub mod window;
 
