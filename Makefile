@@ -19,11 +19,11 @@ PY := $(PY_VENV)/bin/python
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser
-.PHONY: test demo setup-rust test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
+.PHONY: test demo setup-rust test-sim test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
 
-test: test-core check-wasm lint test-node test-browser test-python
+test: test-core test-sim check-wasm lint test-node test-browser test-python
 	@python3 scripts/summarize_tests.py $(LOGS)/*.log
 
 # Installs what the Rust parts need beyond the toolchain itself.
@@ -34,6 +34,11 @@ setup-rust:
 test-core:
 	@mkdir -p $(LOGS)
 	$(CARGO) test -p seawall-core 2>&1 | tee $(LOGS)/core.log
+
+# The policy simulator's CLI (seawall-sim): scenario parsing, table, chart.
+test-sim:
+	@mkdir -p $(LOGS)
+	$(CARGO) test -p seawall-sim 2>&1 | tee $(LOGS)/sim.log
 
 # The core must build for wasm32 and import nothing from its host.
 check-wasm: setup-rust
@@ -107,8 +112,11 @@ test-python: build-python test-core
 	cd target && ../$(PY) -m mypy.stubtest seawall._native
 	bash $(PY_DIR)/scripts/check-wheel.sh
 
+# For now: the core's tour on a virtual clock, then the policy simulator comparing three
+# policies through an outage (table on stdout, chart in target/demo/simulation.svg).
 demo:
 	$(CARGO) run -q -p seawall-core --example tour
+	$(CARGO) run -q --release -p seawall-sim -- examples/scenario.json --out target/demo
 
 bench: bench-core bench-node bench-python bench-browser
 
@@ -128,4 +136,4 @@ bench-core:
 
 lint:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python -p seawall-wasm --all-targets -- -D warnings
+	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python -p seawall-wasm -p seawall-sim --all-targets -- -D warnings

@@ -83,6 +83,9 @@ pub struct Summary {
     pub peak_backend_calls: u64,
     /// Most backend retries started in one bucket (how synchronized retries are).
     pub peak_backend_retries: u64,
+    /// From the end of the last outage to the first bucket where at least 90% of the answered
+    /// requests succeed; `None` with no outage, or when it never recovers.
+    pub recovery_ms: Option<f64>,
     pub ended_at_ms: f64,
 }
 
@@ -335,6 +338,10 @@ impl Sim<'_> {
                 self.latencies[((self.latencies.len() - 1) as f64 * p).round() as usize]
             }
         };
+        let outage_end = self.s.backend.outages.iter().map(|(_, end)| *end).fold(f64::NEG_INFINITY, f64::max);
+        let recovery_ms = outage_end.is_finite().then(|| {
+            self.series.iter().find(|b| b.start_ms >= outage_end && b.succeeded + b.failed > 0 && b.succeeded * 10 >= (b.succeeded + b.failed) * 9).map(|b| b.start_ms - outage_end)
+        }).flatten();
         let summary = Summary {
             requests,
             backend_calls,
@@ -345,6 +352,7 @@ impl Sim<'_> {
             p99_latency_ms: pct(0.99),
             peak_backend_calls: self.series.iter().map(|b| b.backend_calls).max().unwrap_or(0),
             peak_backend_retries: self.series.iter().map(|b| b.backend_retries).max().unwrap_or(0),
+            recovery_ms,
             ended_at_ms: self.now,
         };
         Outcome { summary, series: self.series }
@@ -422,5 +430,6 @@ mod tests {
         assert!(a.series.iter().map(|b| b.breaker_rejections).sum::<u64>() > 0);
         assert!(a.summary.amplification < 3.0, "{}", a.summary.amplification);
         assert!(a.summary.succeeded > 0, "recovers after the outage");
+        assert!(a.summary.recovery_ms.is_some_and(|r| r >= 0.0 && r < 5000.0), "{:?}", a.summary.recovery_ms);
     }
 }
