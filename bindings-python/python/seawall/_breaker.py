@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
-import inspect
 import json
 import math
-import time
 import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
-from . import _clock, _native
-from ._clock import now, now_arg
+from . import _native
 from ._engine import STATES, engine, options_json
 from ._errors import CircuitBreakerError
 from ._wrap import guard
@@ -26,7 +22,6 @@ from ._wrap import guard
 T = TypeVar("T")
 NAN = math.nan
 
-_acquire = engine.breaker_acquire
 _record = engine.breaker_record
 _acquire_now = engine.breaker_acquire_now
 _record_success = engine.breaker_record_success
@@ -110,14 +105,14 @@ class CircuitBreaker:
     # ---- hot path ----------------------------------------------------------------------------
 
     def _enter(self) -> Tuple[float, float]:
-        p = _acquire(self._h, now_arg())
+        p = _acquire_now(self._h)
         if p != 0.0:
             self._admitted_specially(p)
         return p, (_last_now() if self._timed else NAN)
 
     def _exit(self, permit: float, started: float, exc: Optional[BaseException]) -> None:
         outcome = 0 if exc is None else _outcome_of(exc, self._is_failure)
-        r = _record(self._h, permit, outcome, now_arg(), started)
+        r = _record(self._h, permit, outcome, None, started)
         if r >= 8:
             self._drain()
 
@@ -176,7 +171,7 @@ class CircuitBreaker:
         except BaseException as exc:
             self._exit(permit, started, exc)
             raise
-        r = _record(self._h, permit, classify(result), now_arg(), started)
+        r = _record(self._h, permit, classify(result), None, started)
         if r >= 8:
             self._drain()
         return result
@@ -188,7 +183,7 @@ class CircuitBreaker:
         except BaseException as exc:
             self._exit(permit, started, exc)
             raise
-        r = _record(self._h, permit, classify(result), now_arg(), started)
+        r = _record(self._h, permit, classify(result), None, started)
         if r >= 8:
             self._drain()
         return result
@@ -217,7 +212,7 @@ class CircuitBreaker:
     # ---- state, events -----------------------------------------------------------------------
 
     def _rejection(self, code: float) -> CircuitBreakerError:
-        retry_after_ms = engine.breaker_retry_after(self._h, now_arg()) if code == -2.0 else NAN
+        retry_after_ms = engine.breaker_retry_after(self._h, None) if code == -2.0 else NAN
         state = STATES[int(-code - 1)]
         message = _native.rejection_message(self._registered_name or "", code, retry_after_ms)
         return CircuitBreakerError(message, None if math.isnan(retry_after_ms) else retry_after_ms / 1000.0, state, self.name)
@@ -238,20 +233,20 @@ class CircuitBreaker:
     @property
     def state(self) -> str:
         """``CLOSED``, ``OPEN``, ``HALF_OPEN``, ``FORCED_OPEN`` or ``DISABLED``."""
-        code = engine.breaker_state(self._h, now_arg())
+        code = engine.breaker_state(self._h, None)
         self._drain()
         return STATES[code]
 
     @property
     def retry_after(self) -> float:
         """Seconds until an open breaker lets a probe through (0 when not open, inf when forced)."""
-        ms = engine.breaker_retry_after(self._h, now_arg())
+        ms = engine.breaker_retry_after(self._h, None)
         return math.inf if math.isnan(ms) else ms / 1000.0
 
     @property
     def stats(self) -> Dict[str, Any]:
         """The core's counters (times in seconds on the clock in use)."""
-        s = json.loads(engine.breaker_stats(self._h, now_arg()))
+        s = json.loads(engine.breaker_stats(self._h, None))
         self._drain()
         out: Dict[str, Any] = {"name": self.name}
         for key, value in s.items():
@@ -264,7 +259,7 @@ class CircuitBreaker:
         return out
 
     def _command(self, command: str) -> None:
-        engine.breaker_command(self._h, command, now_arg())
+        engine.breaker_command(self._h, command, None)
         self._drain()
 
     def reset(self) -> None:
@@ -285,10 +280,10 @@ class CircuitBreaker:
 
     def to_dict(self) -> Dict[str, Any]:
         """Saved state (persistent metrics); give it to ``restore`` after a restart."""
-        return json.loads(engine.breaker_snapshot(self._h, now_arg()))  # type: ignore[no-any-return]
+        return json.loads(engine.breaker_snapshot(self._h, None))  # type: ignore[no-any-return]
 
     def restore(self, snapshot: Dict[str, Any]) -> None:
-        engine.breaker_restore(self._h, json.dumps(snapshot), now_arg())
+        engine.breaker_restore(self._h, json.dumps(snapshot), None)
         self._drain()
 
     def __repr__(self) -> str:
@@ -321,7 +316,7 @@ class _Registry:
         return [b.stats for b in _registered.values()]
 
     def get_health_status(self) -> Dict[str, Any]:
-        h = json.loads(engine.breaker_health(now_arg()))
+        h = json.loads(engine.breaker_health(None))
         return {"total": h["total"], "healthy": h["healthy"], "unhealthy": h["unhealthy"], "by_state": h["byState"]}
 
     def reset_all(self) -> None:
@@ -340,6 +335,3 @@ class _Registry:
 
 circuit_breaker_registry = _Registry()
 
-# Seconds since import on the clock in use: for users who want a wall-clock-free "now".
-monotonic = now
-_ = time

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import threading
 import weakref
 from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
@@ -78,7 +77,7 @@ class Bulkhead:
 
     def _admit(self, make_waiter: Callable[[], Waiter]) -> Union[float, Waiter]:
         with self._lock:
-            kind, value = engine.bulkhead_acquire(self._h, _clock.now_arg())
+            kind, value = engine.bulkhead_acquire(self._h, None)
             if kind == 0:
                 return value
             if kind == 1:
@@ -92,7 +91,7 @@ class Bulkhead:
 
     def _release(self, permit: float) -> None:
         with self._lock:
-            ticket, next_permit = engine.bulkhead_release(self._h, permit, _clock.now_arg())
+            ticket, next_permit = engine.bulkhead_release(self._h, permit, None)
             self._expire_locked()
             if ticket > 0:
                 w = self._waiters.pop(ticket, None)
@@ -102,7 +101,7 @@ class Bulkhead:
     def _expire_locked(self) -> None:
         if not self._waiters:
             return
-        for t in engine.bulkhead_expire(self._h, _clock.now_arg()):
+        for t in engine.bulkhead_expire(self._h, None):
             w = self._waiters.pop(t, None)
             if w is not None:
                 w.fail(self._reject("waited too long in the queue", "BULKHEAD_QUEUE_TIMEOUT"))
@@ -174,5 +173,3 @@ class Bulkhead:
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@bulkhead``: bounds a sync or async function."""
         return guard(fn, self.call, self.call_async)
-
-_ = math

@@ -93,14 +93,10 @@ class VirtualClock:
 _virtual: Optional[VirtualClock] = None
 
 
-def now_arg() -> Optional[float]:
-    """What engine calls pass as ``now`` (ms): None lets the engine read the host clock itself."""
-    return None if _virtual is None else _virtual._now * 1000.0
-
-
 def now() -> float:
-    """The time in seconds on the clock in use."""
-    return engine.now() / 1000.0 if _virtual is None else _virtual._now
+    """The time in seconds on the clock in use. Engine calls pass no time at all: the engine
+    reads the same clock (the host's, or the installed virtual one, which it is kept on)."""
+    return float(engine.now()) / 1000.0
 
 
 async def sleep(seconds: float) -> None:

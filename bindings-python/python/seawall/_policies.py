@@ -3,18 +3,16 @@ Prometheus export, and the named circuits of seeds 000/001."""
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Dict
 
 from . import _native
 from ._breaker import CircuitBreaker
-from ._clock import now_arg
 from ._engine import engine
 
 
 def get_health_status() -> Dict[str, Any]:
     """``{"summary": {"healthy", "issues"}, "circuit_breakers": {...}, "bulkheads": [...]}``."""
-    h = json.loads(engine.health(now_arg()))
+    h = json.loads(engine.health(None))
     cb = h["circuitBreakers"]
     return {
         "summary": h["summary"],
@@ -56,4 +54,3 @@ def _circuit(preset: str, name: str) -> CircuitBreaker:
 openai_circuit = _circuit("openai", "openai")
 stripe_circuit = _circuit("stripe", "stripe")
 dataservice_circuit = _circuit("dataService", "dataservice")
-_ = math

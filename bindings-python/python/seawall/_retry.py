@@ -3,9 +3,7 @@ Retry-After cap, budget); this module classifies failures, sleeps and calls agai
 async callables alike."""
 from __future__ import annotations
 
-import asyncio
 import email.utils
-import functools
 import inspect
 import json
 import math
@@ -34,15 +32,15 @@ class RetryBudget:
     def __init__(self, *, ratio: Optional[float] = None, min_retries_per_second: Optional[float] = None,
                  max_tokens: Optional[float] = None) -> None:
         opts = {"ratio": ratio, "min_retries_per_second": min_retries_per_second, "max_tokens": max_tokens}
-        self.handle = engine.budget_create(options_json(opts), True, _clock.now_arg())
+        self.handle = engine.budget_create(options_json(opts), True, None)
         weakref.finalize(self, engine.budget_drop, self.handle)
 
     @property
     def tokens(self) -> float:
-        return float(engine.budget_tokens(self.handle, _clock.now_arg()))
+        return float(engine.budget_tokens(self.handle, None))
 
     def _record_success(self) -> None:
-        engine.budget_record_success(self.handle, _clock.now_arg())
+        engine.budget_record_success(self.handle, None)
 
 
 def parse_retry_after(value: Optional[str], now_epoch: Optional[float] = None) -> Optional[float]:
@@ -137,13 +135,13 @@ class RetryPolicy:
         """Delay in seconds before the next attempt; raises when the policy gives up."""
         cls = self._classify(exc)
         if state[0] < 0:
-            state[0] = engine.retry_start(self._h, state[1] if self._times_start else _clock.now_arg())
+            state[0] = engine.retry_start(self._h, state[1] if self._times_start else None)
         retry_after = NAN
         if cls == 2:
             ra = _status_and_retry_after(exc)[1]
             retry_after = NAN if ra is None else ra * 1000.0
         budget = float(self._budget.handle) if self._budget is not None else -1.0
-        value, attempt, _server = engine.retry_on_failure(state[0], _clock.now_arg(), cls, retry_after, budget)
+        value, attempt, _server = engine.retry_on_failure(state[0], None, cls, retry_after, budget)
         if value < 0:
             reason = GIVE_UP_REASONS[int(-value - 1)]
             if reason == "BUDGET_EXHAUSTED":
@@ -157,7 +155,7 @@ class RetryPolicy:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises)."""
-        state: list = [-1, _clock.now_arg() if self._times_start else None]
+        state: list = [-1, None if self._times_start else None]
         try:
             while True:
                 try:
@@ -173,7 +171,7 @@ class RetryPolicy:
 
     async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises)."""
-        state: list = [-1, _clock.now_arg() if self._times_start else None]
+        state: list = [-1, None if self._times_start else None]
         try:
             while True:
                 try:
@@ -269,5 +267,3 @@ class RetryPolicies:
     def network() -> Dict[str, Any]:
         return RetryPolicies._preset("network")
 
-
-_ = asyncio
