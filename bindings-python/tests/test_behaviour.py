@@ -334,3 +334,20 @@ async def test_with_timeout_cancels_and_falls_back() -> None:
         with pytest.raises(seawall.TimeoutError) as e:
             await fut2
         assert e.value.duration == 1.0 and isinstance(e.value, TimeoutError)
+
+
+def test_max_elapsed_counts_from_the_start_of_the_call() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        attempts: List[float] = []
+
+        def slow_failure() -> None:
+            attempts.append(clock.now())
+            clock.advance(0.15)  # each attempt takes 150 ms, then fails
+            raise ConnectionError("down")
+
+        policy = seawall.RetryPolicy(max_attempts=10, base_delay=0.0, max_delay=0.0, max_elapsed=0.2)
+        with pytest.raises(ConnectionError):
+            policy.call(slow_failure)
+        # The second attempt starts at 150 ms (inside 200 ms of the call's start); a third
+        # would start at 300 ms, past the deadline.
+        assert attempts == [0.0, 0.15]

@@ -135,7 +135,7 @@ class RetryPolicy:
         """Delay in seconds before the next attempt; raises when the policy gives up."""
         cls = self._classify(exc)
         if state[0] < 0:
-            state[0] = engine.retry_start(self._h, state[1] if self._times_start else None)
+            state[0] = engine.retry_start(self._h, state[1])
         retry_after = NAN
         if cls == 2:
             ra = _status_and_retry_after(exc)[1]
@@ -155,7 +155,9 @@ class RetryPolicy:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises)."""
-        state: list = [-1, None if self._times_start else None]
+        # A deadline counts from the call's start; without one the engine's clock at the first
+        # failure will do (and the success path reads no clock).
+        state: list = [-1, engine.now() if self._times_start else None]
         try:
             while True:
                 try:
@@ -171,7 +173,9 @@ class RetryPolicy:
 
     async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises)."""
-        state: list = [-1, None if self._times_start else None]
+        # A deadline counts from the call's start; without one the engine's clock at the first
+        # failure will do (and the success path reads no clock).
+        state: list = [-1, engine.now() if self._times_start else None]
         try:
             while True:
                 try:
