@@ -1,9 +1,10 @@
 /**
  * The wasm backend: the wasm-bindgen module (built with `--target web`) adapted to `Backend`.
- * Only argument placement lives here: wasm has no clock, so "read your clock" becomes
- * `performance.now()`, and the engine's `out` numbers are read through a view on wasm memory.
+ * Only presentation lives here: the engine's `out` numbers are read through a view on wasm
+ * memory, and numeric vectors become arrays. (Given no time, the wasm engine reads
+ * `performance.now()` itself, as the native ones read the host clock.)
  */
-import type { Backend, Now } from './backend.js';
+import type { Backend } from './backend.js';
 
 /** The parts of the generated glue the adapter uses (checked against the generated .d.ts by test/backend-types.ts). */
 export interface WasmGlue {
@@ -40,10 +41,6 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
       return out();
     },
     now: clockNow,
-    breakerAcquire: (h: number, t: Now) => e.breakerAcquire!(h, t ?? clockNow()),
-    breakerRecord: (h: number, p: number, o: number, t: Now, s: number) => e.breakerRecord!(h, p, o, t ?? clockNow(), s),
-    bulkheadAcquire: (h: number, t: Now) => e.bulkheadAcquire!(h, t ?? clockNow()),
-    bulkheadRelease: (h: number, p: number, t: Now) => e.bulkheadRelease!(h, p, t ?? clockNow()),
     breakerInertSuccessStates: (h: number) => Array.from(e.breakerInertSuccessStates!(h) as Uint8Array, Boolean),
     unconditionalAdmits: () => Array.from((glue.unconditionalAdmits as () => Uint8Array)(), Boolean),
   };
@@ -54,20 +51,13 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
     const fn = glue[name] as (...a: unknown[]) => unknown;
     b[name] = (...args: unknown[]) => plain(fn(...args));
   }
-  // Every other method is the engine's, with "no time" meaning performance.now().
+  // Every other method is the engine's; the hot paths answer plain numbers and go straight through.
+  const hot = new Set(['breakerAcquire', 'breakerRecord', 'bulkheadAcquire', 'bulkheadRelease']);
   const proto = Object.getPrototypeOf(engine) as object;
   for (const name of Object.getOwnPropertyNames(proto)) {
     if (name === 'constructor' || name in b || typeof e[name] !== 'function') continue;
-    const fn = e[name]!;
-    b[name] = (...args: unknown[]) => plain(fn.apply(engine, args.map((a, i) => (a === undefined && TIME_ARGS.has(`${name}:${i}`) ? clockNow() : a))));
+    const fn = e[name]!.bind(engine);
+    b[name] = hot.has(name) ? fn : (...args: unknown[]) => plain(fn(...args));
   }
   return b as unknown as Backend;
 }
-
-/** Argument positions that are times (`now`) in the engine's methods. */
-const TIME_ARGS = new Set([
-  'breakerState:1', 'breakerCommand:2', 'breakerRetryAfter:1', 'breakerStats:1', 'breakerSnapshot:1',
-  'breakerRestore:2', 'breakerRecordSuccesses:2', 'bulkheadExpire:1', 'retryStart:1', 'retryOnFailure:1',
-  'budgetCreate:2', 'budgetRecordSuccess:1', 'budgetTryWithdraw:1', 'budgetTokens:1', 'health:0',
-  'breakerHealth:0', 'resetAll:0',
-]);

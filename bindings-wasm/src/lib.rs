@@ -3,11 +3,23 @@
 //! [`seawall_core::Engine`]; the TypeScript shell sees one `Backend` interface.
 //!
 //! Hot-path calls answer their second values through `out`: four f64 in wasm memory (`outPtr()`)
-//! that the JS adapter reads through a Float64Array view. wasm has no clock of its own: the
-//! adapter passes `performance.now()` where the shell asks for the host clock.
+//! that the JS adapter reads through a Float64Array view. Like the native bindings, a call given
+//! no time (`undefined`) reads the host's clock, here `performance.now()`; any number, NaN
+//! included, goes to the core as it is.
 
 use seawall_core::{Engine as CoreEngine, SeawallError};
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// `now`, or the host clock when the shell gave no time.
+fn at(now: Option<f64>) -> f64 {
+    now.unwrap_or_else(performance_now)
+}
 
 fn to_js(e: SeawallError) -> JsValue {
     js_sys::Error::new(&format!("SEAWALL:{}", e.to_json())).into()
@@ -38,28 +50,32 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = breakerAcquire)]
-    pub fn breaker_acquire(&mut self, handle: u32, now: f64) -> f64 {
+    pub fn breaker_acquire(&mut self, handle: u32, now: Option<f64>) -> f64 {
+        let now = at(now);
         let (code, retry_after, events) = self.inner.breaker_acquire(handle, now);
         *self.out = [code, retry_after, events as u8 as f64, now];
         code
     }
 
     #[wasm_bindgen(js_name = breakerRecord)]
-    pub fn breaker_record(&mut self, handle: u32, permit: f64, outcome: u32, now: f64, started_at: f64) -> f64 {
+    pub fn breaker_record(&mut self, handle: u32, permit: f64, outcome: u32, now: Option<f64>, started_at: f64) -> f64 {
+        let now = at(now);
         let r = self.inner.breaker_record(handle, permit, outcome, now, started_at);
         *self.out = [r, 0.0, (r >= 8.0) as u8 as f64, now];
         r
     }
 
     #[wasm_bindgen(js_name = bulkheadAcquire)]
-    pub fn bulkhead_acquire(&mut self, handle: u32, now: f64) -> f64 {
+    pub fn bulkhead_acquire(&mut self, handle: u32, now: Option<f64>) -> f64 {
+        let now = at(now);
         let (kind, value) = self.inner.bulkhead_acquire(handle, now);
         *self.out = [kind as f64, value, 0.0, now];
         kind as f64
     }
 
     #[wasm_bindgen(js_name = bulkheadRelease)]
-    pub fn bulkhead_release(&mut self, handle: u32, permit: f64, now: f64) -> f64 {
+    pub fn bulkhead_release(&mut self, handle: u32, permit: f64, now: Option<f64>) -> f64 {
+        let now = at(now);
         let (ticket, next) = self.inner.bulkhead_release(handle, permit, now).unwrap_or((-1.0, f64::NAN));
         *self.out = [ticket, next, 0.0, now];
         ticket
@@ -96,8 +112,8 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = breakerRecordSuccesses)]
-    pub fn breaker_record_successes(&mut self, handle: u32, count: u32, now: f64) -> f64 {
-        self.inner.breaker_record_successes(handle, count, now)
+    pub fn breaker_record_successes(&mut self, handle: u32, count: u32, now: Option<f64>) -> f64 {
+        self.inner.breaker_record_successes(handle, count, at(now))
     }
 
     #[wasm_bindgen(js_name = breakerEvents)]
@@ -111,18 +127,18 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = breakerState)]
-    pub fn breaker_state(&mut self, handle: u32, now: f64) -> Result<u8, JsValue> {
-        checked(self.inner.breaker_state(handle, now))
+    pub fn breaker_state(&mut self, handle: u32, now: Option<f64>) -> Result<u8, JsValue> {
+        checked(self.inner.breaker_state(handle, at(now)))
     }
 
     #[wasm_bindgen(js_name = breakerCommand)]
-    pub fn breaker_command(&mut self, handle: u32, command: &str, now: f64) -> Result<u8, JsValue> {
-        checked(self.inner.breaker_command(handle, command, now))
+    pub fn breaker_command(&mut self, handle: u32, command: &str, now: Option<f64>) -> Result<u8, JsValue> {
+        checked(self.inner.breaker_command(handle, command, at(now)))
     }
 
     #[wasm_bindgen(js_name = breakerRetryAfter)]
-    pub fn breaker_retry_after(&mut self, handle: u32, now: f64) -> f64 {
-        self.inner.breaker_retry_after(handle, now)
+    pub fn breaker_retry_after(&mut self, handle: u32, now: Option<f64>) -> f64 {
+        self.inner.breaker_retry_after(handle, at(now))
     }
 
     #[wasm_bindgen(js_name = breakerNextTimeout)]
@@ -131,8 +147,8 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = breakerStats)]
-    pub fn breaker_stats(&mut self, handle: u32, now: f64) -> Result<String, JsValue> {
-        checked(self.inner.breaker_stats(handle, now))
+    pub fn breaker_stats(&mut self, handle: u32, now: Option<f64>) -> Result<String, JsValue> {
+        checked(self.inner.breaker_stats(handle, at(now)))
     }
 
     #[wasm_bindgen(js_name = breakerConfig)]
@@ -141,13 +157,13 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = breakerSnapshot)]
-    pub fn breaker_snapshot(&mut self, handle: u32, now: f64) -> Result<String, JsValue> {
-        checked(self.inner.breaker_snapshot(handle, now))
+    pub fn breaker_snapshot(&mut self, handle: u32, now: Option<f64>) -> Result<String, JsValue> {
+        checked(self.inner.breaker_snapshot(handle, at(now)))
     }
 
     #[wasm_bindgen(js_name = breakerRestore)]
-    pub fn breaker_restore(&mut self, handle: u32, snapshot_json: &str, now: f64) -> Result<(), JsValue> {
-        checked(self.inner.breaker_restore(handle, snapshot_json, now))
+    pub fn breaker_restore(&mut self, handle: u32, snapshot_json: &str, now: Option<f64>) -> Result<(), JsValue> {
+        checked(self.inner.breaker_restore(handle, snapshot_json, at(now)))
     }
 
     #[wasm_bindgen(js_name = bulkheadCreate)]
@@ -181,8 +197,8 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = bulkheadExpire)]
-    pub fn bulkhead_expire(&mut self, handle: u32, now: f64) -> Vec<f64> {
-        self.inner.bulkhead_expire(handle, now)
+    pub fn bulkhead_expire(&mut self, handle: u32, now: Option<f64>) -> Vec<f64> {
+        self.inner.bulkhead_expire(handle, at(now))
     }
 
     #[wasm_bindgen(js_name = bulkheadMetrics)]
@@ -212,13 +228,13 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = retryStart)]
-    pub fn retry_start(&mut self, policy: u32, now: f64) -> Result<u32, JsValue> {
-        checked(self.inner.retry_start(policy, now))
+    pub fn retry_start(&mut self, policy: u32, now: Option<f64>) -> Result<u32, JsValue> {
+        checked(self.inner.retry_start(policy, at(now)))
     }
 
     #[wasm_bindgen(js_name = retryOnFailure)]
-    pub fn retry_on_failure(&mut self, call: u32, now: f64, failure_class: u32, retry_after_ms: f64, budget: f64) -> Result<Vec<f64>, JsValue> {
-        checked(self.inner.retry_on_failure(call, now, failure_class, retry_after_ms, budget)).map(|(v, a, s)| vec![v, a as f64, s as u8 as f64])
+    pub fn retry_on_failure(&mut self, call: u32, now: Option<f64>, failure_class: u32, retry_after_ms: f64, budget: f64) -> Result<Vec<f64>, JsValue> {
+        checked(self.inner.retry_on_failure(call, at(now), failure_class, retry_after_ms, budget)).map(|(v, a, s)| vec![v, a as f64, s as u8 as f64])
     }
 
     #[wasm_bindgen(js_name = retryEnd)]
@@ -247,8 +263,8 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = budgetCreate)]
-    pub fn budget_create(&mut self, options_json: &str, seconds: bool, now: f64) -> Result<u32, JsValue> {
-        checked(self.inner.budget_create(options_json, seconds, now))
+    pub fn budget_create(&mut self, options_json: &str, seconds: bool, now: Option<f64>) -> Result<u32, JsValue> {
+        checked(self.inner.budget_create(options_json, seconds, at(now)))
     }
 
     #[wasm_bindgen(js_name = budgetDrop)]
@@ -257,27 +273,27 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = budgetRecordSuccess)]
-    pub fn budget_record_success(&mut self, handle: u32, now: f64) {
-        self.inner.budget_record_success(handle, now)
+    pub fn budget_record_success(&mut self, handle: u32, now: Option<f64>) {
+        self.inner.budget_record_success(handle, at(now))
     }
 
     #[wasm_bindgen(js_name = budgetTryWithdraw)]
-    pub fn budget_try_withdraw(&mut self, handle: u32, now: f64) -> bool {
-        self.inner.budget_try_withdraw(handle, now)
+    pub fn budget_try_withdraw(&mut self, handle: u32, now: Option<f64>) -> bool {
+        self.inner.budget_try_withdraw(handle, at(now))
     }
 
     #[wasm_bindgen(js_name = budgetTokens)]
-    pub fn budget_tokens(&mut self, handle: u32, now: f64) -> f64 {
-        self.inner.budget_tokens(handle, now)
+    pub fn budget_tokens(&mut self, handle: u32, now: Option<f64>) -> f64 {
+        self.inner.budget_tokens(handle, at(now))
     }
 
-    pub fn health(&mut self, now: f64) -> String {
-        self.inner.health(now)
+    pub fn health(&mut self, now: Option<f64>) -> String {
+        self.inner.health(at(now))
     }
 
     #[wasm_bindgen(js_name = breakerHealth)]
-    pub fn breaker_health(&mut self, now: f64) -> String {
-        self.inner.breaker_health(now)
+    pub fn breaker_health(&mut self, now: Option<f64>) -> String {
+        self.inner.breaker_health(at(now))
     }
 
     #[wasm_bindgen(js_name = breakerNames)]
@@ -286,8 +302,8 @@ impl Engine {
     }
 
     #[wasm_bindgen(js_name = resetAll)]
-    pub fn reset_all(&mut self, now: f64) {
-        self.inner.reset_all(now)
+    pub fn reset_all(&mut self, now: Option<f64>) {
+        self.inner.reset_all(at(now))
     }
 
     #[wasm_bindgen(js_name = clearRegistry)]
