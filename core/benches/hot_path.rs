@@ -106,6 +106,7 @@ fn main() {
             },
             budget: None,
             breaker: Some(BreakerConfig::default()),
+            bulkhead: None,
             attempt_timeout_ms: Some(200.0),
         };
         let s = Scenario {
@@ -115,7 +116,7 @@ fn main() {
             request_interval_ms: 100.0,
             stagger: true,
             layers: vec![layer.clone(), layer],
-            backend: BackendModel { latency_ms: 20.0, latency_jitter_ms: 30.0, error_rate: 0.01, outages: vec![], capacity: None },
+            backend: BackendModel { latency_ms: 20.0, latency_jitter_ms: 30.0, error_rate: 0.01, outages: vec![], faults: vec![], capacity: None },
             bucket_ms: 1000.0,
         };
         let t = Instant::now();

@@ -10,14 +10,17 @@
 //! (starting together at 0, or spread when `stagger` is set). A request enters layer 0; every
 //! attempt at layer `i` calls layer `i + 1`, and the last layer calls the backend. The backend
 //! answers after `latency_ms` (+ up to `latency_jitter_ms`), failing during outages, with
-//! probability `error_rate`, and whenever more than `capacity` calls are in progress. A timed-out
-//! attempt fails at its deadline while the work it started goes on (and keeps its capacity).
+//! probability `error_rate` (or a fault window's rate, with its extra latency), and whenever more
+//! than `capacity` calls are in progress. A timed-out attempt fails at its deadline while the
+//! work it started goes on (and keeps its capacity). A layer's bulkhead wraps its retries (the
+//! shells' wrap order): a call holds one slot across all its attempts, or waits in its queue.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::breaker::{BreakerConfig, CircuitBreaker, Permit};
+use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState, Permit};
 use crate::budget::{BudgetConfig, RetryBudget};
+use crate::bulkhead::{Admission, Bulkhead, BulkheadConfig, BulkheadPermit, Ticket};
 use crate::retry::{FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
 use crate::rng::SeededRng;
 
@@ -27,7 +30,18 @@ pub struct LayerPolicy {
     pub retry: RetryConfig,
     pub budget: Option<BudgetConfig>,
     pub breaker: Option<BreakerConfig>,
+    pub bulkhead: Option<BulkheadConfig>,
     pub attempt_timeout_ms: Option<f64>,
+}
+
+/// A window `[start_ms, end_ms)` of degraded service: its error rate replaces the base one and
+/// its extra latency adds to every call (a brownout; an outage is a window with rate 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fault {
+    pub start_ms: f64,
+    pub end_ms: f64,
+    pub error_rate: f64,
+    pub extra_latency_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +51,7 @@ pub struct BackendModel {
     pub error_rate: f64,
     /// Windows `[start, end)` in which every call fails.
     pub outages: Vec<(f64, f64)>,
+    pub faults: Vec<Fault>,
     /// Calls in progress beyond which new calls fail (overload).
     pub capacity: Option<u32>,
 }
@@ -66,7 +81,16 @@ pub struct Bucket {
     pub succeeded: u64,
     pub failed: u64,
     pub breaker_rejections: u64,
+    /// Calls a full bulkhead refused, or whose wait in its queue timed out.
+    pub bulkhead_rejections: u64,
     pub budget_refusals: u64,
+    /// Time within the bucket that the breaker nearest the backend spent open (or forced
+    /// open), and half-open; `0` without a breaker.
+    pub breaker_open_ms: f64,
+    pub breaker_half_open_ms: f64,
+    /// Latency of the client requests answered in this bucket (`0` when none).
+    pub p50_latency_ms: f64,
+    pub p99_latency_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +107,10 @@ pub struct Summary {
     pub peak_backend_calls: u64,
     /// Most backend retries started in one bucket (how synchronized retries are).
     pub peak_backend_retries: u64,
-    /// From the end of the last outage to the first bucket where at least 90% of the answered
+    pub breaker_rejections: u64,
+    pub bulkhead_rejections: u64,
+    pub budget_refusals: u64,
+    /// From the end of the last outage or fault window to the first bucket where at least 90% of the answered
     /// requests succeed; `None` with no outage, or when it never recovers.
     pub recovery_ms: Option<f64>,
     pub ended_at_ms: f64,
@@ -101,6 +128,9 @@ enum Event {
     StartAttempt { call: usize },
     AttemptDone { call: usize, attempt: u32, ok: bool },
     AttemptTimeout { call: usize, attempt: u32 },
+    /// A queued call got its bulkhead slot.
+    Admitted { call: usize },
+    BulkheadDeadline { layer: usize },
     BackendFree,
 }
 
@@ -132,6 +162,7 @@ struct Call {
     attempt: u32,
     attempt_started: f64,
     permit: Option<Permit>,
+    slot: Option<BulkheadPermit>,
     pending: bool,
 }
 
@@ -139,6 +170,16 @@ struct Layer {
     policy: LayerPolicy,
     budget: Option<RetryBudget>,
     breaker: Option<CircuitBreaker>,
+    bulkhead: Option<Bulkhead>,
+    /// Queued calls by ticket, in ticket order.
+    waiting: std::collections::BTreeMap<Ticket, usize>,
+}
+
+/// The watched breaker's state since a time, to split state durations over buckets.
+struct StateTrack {
+    layer: usize,
+    state: CircuitState,
+    since: f64,
 }
 
 /// Runs a scenario to the end (every request answered).
@@ -151,10 +192,16 @@ pub fn simulate(s: &Scenario) -> crate::Result<Outcome> {
                 Some(c) => Some(CircuitBreaker::new(c.clone())?),
                 None => None,
             },
+            bulkhead: match &p.bulkhead {
+                Some(c) => Some(Bulkhead::new(*c)?),
+                None => None,
+            },
+            waiting: Default::default(),
             policy: p.clone(),
         });
     }
-    let mut sim = Sim { s, layers, rng: SeededRng::new(s.seed), queue: BinaryHeap::new(), seq: 0, calls: Vec::new(), in_flight: 0, series: Vec::new(), latencies: Vec::new(), now: 0.0 };
+    let track = layers.iter().rposition(|l| l.breaker.is_some()).map(|layer| StateTrack { layer, state: CircuitState::Closed, since: 0.0 });
+    let mut sim = Sim { s, layers, rng: SeededRng::new(s.seed), queue: BinaryHeap::new(), seq: 0, calls: Vec::new(), in_flight: 0, series: Vec::new(), latencies: Vec::new(), bucket_latencies: Vec::new(), track, now: 0.0 };
     for c in 0..s.clients {
         let offset = if s.stagger && s.clients > 0 { s.request_interval_ms * c as f64 / s.clients as f64 } else { 0.0 };
         for r in 0..s.requests_per_client {
@@ -178,6 +225,8 @@ struct Sim<'a> {
     in_flight: u32,
     series: Vec<Bucket>,
     latencies: Vec<f64>,
+    bucket_latencies: Vec<Vec<f64>>,
+    track: Option<StateTrack>,
     now: f64,
 }
 
@@ -187,9 +236,13 @@ impl Sim<'_> {
         self.queue.push(Queued { at, seq: self.seq, event });
     }
 
-    fn bucket(&mut self) -> &mut Bucket {
-        let width = if self.s.bucket_ms > 0.0 { self.s.bucket_ms } else { 1000.0 };
-        let i = (self.now / width).floor().max(0.0) as usize;
+    fn width(&self) -> f64 {
+        if self.s.bucket_ms > 0.0 { self.s.bucket_ms } else { 1000.0 }
+    }
+
+    fn bucket_at(&mut self, at: f64) -> &mut Bucket {
+        let width = self.width();
+        let i = (at / width).floor().max(0.0) as usize;
         while self.series.len() <= i {
             let start_ms = self.series.len() as f64 * width;
             self.series.push(Bucket { start_ms, ..Bucket::default() });
@@ -197,10 +250,67 @@ impl Sim<'_> {
         &mut self.series[i]
     }
 
+    fn bucket(&mut self) -> &mut Bucket {
+        self.bucket_at(self.now)
+    }
+
+    /// Adds the watched breaker's time in `state` over `[from, to)` to the buckets it spans.
+    fn add_state_time(&mut self, state: CircuitState, from: f64, to: f64) {
+        let field: fn(&mut Bucket) -> &mut f64 = match state {
+            CircuitState::Open | CircuitState::ForcedOpen => |b| &mut b.breaker_open_ms,
+            CircuitState::HalfOpen => |b| &mut b.breaker_half_open_ms,
+            CircuitState::Closed | CircuitState::Disabled => return,
+        };
+        let width = self.width();
+        let mut t = from;
+        while t < to {
+            let end = ((t / width).floor() + 1.0) * width;
+            let slice = end.min(to) - t;
+            *field(self.bucket_at(t)) += slice;
+            t = end;
+        }
+    }
+
+    /// Follows the watched breaker after any operation on `layer`'s breaker.
+    fn observe_breaker(&mut self, layer: usize) {
+        let Some(track) = self.track.as_ref() else { return };
+        if track.layer != layer {
+            return;
+        }
+        let state = self.layers[layer].breaker.as_ref().map_or(CircuitState::Closed, |b| b.state());
+        let (prev, since) = (track.state, track.since);
+        if state != prev {
+            self.add_state_time(prev, since, self.now);
+            self.track = Some(StateTrack { layer, state, since: self.now });
+        }
+    }
+
     fn new_call(&mut self, layer: usize, parent: Option<usize>) -> usize {
         let retry = RetryState::start(&self.layers[layer].policy.retry, self.now);
-        self.calls.push(Call { layer, parent, retry, started_at: self.now, attempt: 0, attempt_started: self.now, permit: None, pending: false });
+        self.calls.push(Call { layer, parent, retry, started_at: self.now, attempt: 0, attempt_started: self.now, permit: None, slot: None, pending: false });
         self.calls.len() - 1
+    }
+
+    /// A call enters its layer: through the bulkhead if there is one, then its first attempt.
+    fn enter(&mut self, call: usize) {
+        let layer = self.calls[call].layer;
+        let Some(bh) = self.layers[layer].bulkhead.as_mut() else { return self.start_attempt(call) };
+        match bh.try_acquire(self.now) {
+            Admission::Run(slot) => {
+                self.calls[call].slot = Some(slot);
+                self.start_attempt(call);
+            }
+            Admission::Queued { ticket, .. } => {
+                self.layers[layer].waiting.insert(ticket, call);
+                if let Some(at) = self.layers[layer].bulkhead.as_ref().and_then(Bulkhead::poll_timeout) {
+                    self.push(at, Event::BulkheadDeadline { layer });
+                }
+            }
+            Admission::Rejected(_) => {
+                self.bucket().bulkhead_rejections += 1;
+                self.complete(call, false);
+            }
+        }
     }
 
     fn handle(&mut self, event: Event) {
@@ -208,7 +318,18 @@ impl Sim<'_> {
             Event::Request => {
                 self.bucket().offered += 1;
                 let call = self.new_call(0, None);
-                self.start_attempt(call);
+                self.enter(call);
+            }
+            Event::Admitted { call } => self.start_attempt(call),
+            Event::BulkheadDeadline { layer } => {
+                let Some(bh) = self.layers[layer].bulkhead.as_mut() else { return };
+                bh.handle_timeout(self.now);
+                while let Some(ticket) = self.layers[layer].bulkhead.as_mut().and_then(Bulkhead::poll_expired) {
+                    if let Some(call) = self.layers[layer].waiting.remove(&ticket) {
+                        self.bucket().bulkhead_rejections += 1;
+                        self.complete(call, false);
+                    }
+                }
             }
             Event::StartAttempt { call } => self.start_attempt(call),
             Event::AttemptDone { call, attempt, ok } => {
@@ -235,7 +356,9 @@ impl Sim<'_> {
         c.permit = None;
         let attempt = c.attempt;
         if let Some(b) = self.layers[layer].breaker.as_mut() {
-            match b.try_acquire(now) {
+            let acquired = b.try_acquire(now);
+            self.observe_breaker(layer);
+            match acquired {
                 Ok(p) => self.calls[call].permit = Some(p),
                 Err(_) => {
                     self.bucket().breaker_rejections += 1;
@@ -250,7 +373,7 @@ impl Sim<'_> {
         }
         if layer + 1 < self.layers.len() {
             let child = self.new_call(layer + 1, Some(call));
-            self.start_attempt(child);
+            self.enter(child);
         } else {
             self.call_backend(call, attempt);
         }
@@ -263,10 +386,12 @@ impl Sim<'_> {
         let b = self.bucket();
         b.backend_calls += 1;
         b.backend_retries += retry as u64;
-        let latency = m.latency_ms + self.rng.uniform(0.0, m.latency_jitter_ms.max(0.0));
+        let fault = m.faults.iter().find(|f| now >= f.start_ms && now < f.end_ms);
+        let (error_rate, extra_ms) = fault.map_or((m.error_rate, 0.0), |f| (f.error_rate, f.extra_latency_ms));
+        let latency = m.latency_ms + extra_ms + self.rng.uniform(0.0, m.latency_jitter_ms.max(0.0));
         let down = m.outages.iter().any(|(a, b)| now >= *a && now < *b);
         let overloaded = m.capacity.is_some_and(|c| self.in_flight >= c);
-        let error = self.rng.next_f64() < m.error_rate;
+        let error = self.rng.next_f64() < error_rate;
         self.in_flight += 1;
         self.push(now + latency, Event::BackendFree);
         self.push(now + latency, Event::AttemptDone { call, attempt, ok: !(down || overloaded || error) });
@@ -280,7 +405,9 @@ impl Sim<'_> {
         let l = &mut self.layers[layer];
         if let (Some(b), Some(p)) = (l.breaker.as_mut(), permit) {
             let _ = if ok { b.record_success(now, p, duration) } else { b.record_failure(now, p, duration) };
+            self.observe_breaker(layer);
         }
+        let l = &mut self.layers[layer];
         if ok {
             if let Some(b) = l.budget.as_mut() {
                 b.record_success(now);
@@ -308,6 +435,18 @@ impl Sim<'_> {
     }
 
     fn complete(&mut self, call: usize, ok: bool) {
+        let layer = self.calls[call].layer;
+        if let Some(slot) = self.calls[call].slot.take() {
+            // The slot goes to the head of the queue; it starts as its own event so a long
+            // queue does not recurse.
+            let next = self.layers[layer].bulkhead.as_mut().and_then(|bh| bh.release(self.now, slot).ok().flatten());
+            if let Some((ticket, slot)) = next {
+                if let Some(waiting) = self.layers[layer].waiting.remove(&ticket) {
+                    self.calls[waiting].slot = Some(slot);
+                    self.push(self.now, Event::Admitted { call: waiting });
+                }
+            }
+        }
         match self.calls[call].parent {
             Some(parent) => {
                 let attempt = self.calls[parent].attempt;
@@ -316,6 +455,11 @@ impl Sim<'_> {
             None => {
                 let latency = self.now - self.calls[call].started_at;
                 self.latencies.push(latency);
+                let i = (self.now / self.width()).floor().max(0.0) as usize;
+                if self.bucket_latencies.len() <= i {
+                    self.bucket_latencies.resize_with(i + 1, Vec::new);
+                }
+                self.bucket_latencies[i].push(latency);
                 let b = self.bucket();
                 if ok {
                     b.succeeded += 1;
@@ -327,18 +471,24 @@ impl Sim<'_> {
     }
 
     fn finish(mut self) -> Outcome {
+        if let Some(t) = self.track.take() {
+            self.add_state_time(t.state, t.since, self.now);
+        }
+        for (i, mut l) in std::mem::take(&mut self.bucket_latencies).into_iter().enumerate() {
+            if l.is_empty() {
+                continue;
+            }
+            l.sort_by(f64::total_cmp);
+            let b = self.bucket_at(i as f64 * self.width());
+            b.p50_latency_ms = percentile(&l, 0.5);
+            b.p99_latency_ms = percentile(&l, 0.99);
+        }
         let requests: u64 = self.series.iter().map(|b| b.offered).sum();
         let backend_calls: u64 = self.series.iter().map(|b| b.backend_calls).sum();
         let succeeded: u64 = self.series.iter().map(|b| b.succeeded).sum();
         self.latencies.sort_by(f64::total_cmp);
-        let pct = |p: f64| -> f64 {
-            if self.latencies.is_empty() {
-                0.0
-            } else {
-                self.latencies[((self.latencies.len() - 1) as f64 * p).round() as usize]
-            }
-        };
-        let outage_end = self.s.backend.outages.iter().map(|(_, end)| *end).fold(f64::NEG_INFINITY, f64::max);
+        let m = &self.s.backend;
+        let outage_end = m.outages.iter().map(|(_, end)| *end).chain(m.faults.iter().map(|f| f.end_ms)).fold(f64::NEG_INFINITY, f64::max);
         let recovery_ms = outage_end.is_finite().then(|| {
             self.series.iter().find(|b| b.start_ms >= outage_end && b.succeeded + b.failed > 0 && b.succeeded * 10 >= (b.succeeded + b.failed) * 9).map(|b| b.start_ms - outage_end)
         }).flatten();
@@ -348,14 +498,26 @@ impl Sim<'_> {
             amplification: if requests == 0 { 0.0 } else { backend_calls as f64 / requests as f64 },
             succeeded,
             success_rate: if requests == 0 { 0.0 } else { succeeded as f64 / requests as f64 },
-            p50_latency_ms: pct(0.5),
-            p99_latency_ms: pct(0.99),
+            p50_latency_ms: percentile(&self.latencies, 0.5),
+            p99_latency_ms: percentile(&self.latencies, 0.99),
             peak_backend_calls: self.series.iter().map(|b| b.backend_calls).max().unwrap_or(0),
             peak_backend_retries: self.series.iter().map(|b| b.backend_retries).max().unwrap_or(0),
+            breaker_rejections: self.series.iter().map(|b| b.breaker_rejections).sum(),
+            bulkhead_rejections: self.series.iter().map(|b| b.bulkhead_rejections).sum(),
+            budget_refusals: self.series.iter().map(|b| b.budget_refusals).sum(),
             recovery_ms,
             ended_at_ms: self.now,
         };
         Outcome { summary, series: self.series }
+    }
+}
+
+/// Nearest-rank percentile of sorted values (`0` for none).
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        0.0
+    } else {
+        sorted[((sorted.len() - 1) as f64 * p).round() as usize]
     }
 }
 
@@ -373,7 +535,7 @@ mod tests {
     }
 
     fn down_backend() -> BackendModel {
-        BackendModel { latency_ms: 10.0, latency_jitter_ms: 0.0, error_rate: 1.0, outages: vec![], capacity: None }
+        BackendModel { latency_ms: 10.0, latency_jitter_ms: 0.0, error_rate: 1.0, outages: vec![], faults: vec![], capacity: None }
     }
 
     fn scenario(layers: Vec<LayerPolicy>, clients: u32, backend: BackendModel) -> Scenario {
@@ -382,7 +544,7 @@ mod tests {
 
     #[test]
     fn three_attempts_at_five_layers_is_243x_when_the_backend_is_down() {
-        let layer = LayerPolicy { retry: retry(3, 0.0, Jitter::None), budget: None, breaker: None, attempt_timeout_ms: None };
+        let layer = LayerPolicy { retry: retry(3, 0.0, Jitter::None), budget: None, breaker: None, bulkhead: None, attempt_timeout_ms: None };
         let out = simulate(&scenario(vec![layer; 5], 1, down_backend())).unwrap();
         assert_eq!(out.summary.backend_calls, 243);
         assert_eq!(out.summary.amplification, 243.0);
@@ -392,7 +554,7 @@ mod tests {
     #[test]
     fn a_20_percent_budget_per_layer_keeps_amplification_under_1_2_to_the_5th() {
         let budget = BudgetConfig { ratio: 0.2, min_retries_per_second: 0.0, max_tokens: 10.0 };
-        let layer = LayerPolicy { retry: retry(3, 0.0, Jitter::None), budget: Some(budget), breaker: None, attempt_timeout_ms: None };
+        let layer = LayerPolicy { retry: retry(3, 0.0, Jitter::None), budget: Some(budget), breaker: None, bulkhead: None, attempt_timeout_ms: None };
         let mut s = scenario(vec![layer; 5], 1000, down_backend());
         s.stagger = true;
         let out = simulate(&s).unwrap();
@@ -403,9 +565,9 @@ mod tests {
 
     #[test]
     fn jitter_lowers_the_peak_of_synchronized_retries() {
-        let backend = BackendModel { latency_ms: 5.0, latency_jitter_ms: 0.0, error_rate: 0.0, outages: vec![(0.0, 3000.0)], capacity: None };
+        let backend = BackendModel { latency_ms: 5.0, latency_jitter_ms: 0.0, error_rate: 0.0, outages: vec![(0.0, 3000.0)], faults: vec![], capacity: None };
         let run = |jitter| {
-            let layer = LayerPolicy { retry: retry(6, 200.0, jitter), budget: None, breaker: None, attempt_timeout_ms: None };
+            let layer = LayerPolicy { retry: retry(6, 200.0, jitter), budget: None, breaker: None, bulkhead: None, attempt_timeout_ms: None };
             let mut s = scenario(vec![layer], 100, backend.clone());
             s.bucket_ms = 10.0;
             simulate(&s).unwrap().summary
@@ -420,8 +582,8 @@ mod tests {
     #[test]
     fn a_breaker_sheds_load_and_same_seed_same_outcome() {
         let breaker = BreakerConfig { failure_threshold: Some(5), reset_timeout_ms: 1000.0, ..BreakerConfig::default() };
-        let layer = LayerPolicy { retry: retry(3, 50.0, Jitter::Full), budget: None, breaker: Some(breaker), attempt_timeout_ms: Some(100.0) };
-        let mut s = scenario(vec![layer], 50, BackendModel { latency_ms: 20.0, latency_jitter_ms: 10.0, error_rate: 0.0, outages: vec![(0.0, 5000.0)], capacity: Some(40) });
+        let layer = LayerPolicy { retry: retry(3, 50.0, Jitter::Full), budget: None, breaker: Some(breaker), bulkhead: None, attempt_timeout_ms: Some(100.0) };
+        let mut s = scenario(vec![layer], 50, BackendModel { latency_ms: 20.0, latency_jitter_ms: 10.0, error_rate: 0.0, outages: vec![(0.0, 5000.0)], faults: vec![], capacity: Some(40) });
         s.requests_per_client = 20;
         s.request_interval_ms = 500.0;
         let a = simulate(&s).unwrap();
@@ -431,5 +593,90 @@ mod tests {
         assert!(a.summary.amplification < 3.0, "{}", a.summary.amplification);
         assert!(a.summary.succeeded > 0, "recovers after the outage");
         assert!(a.summary.recovery_ms.is_some_and(|r| (0.0..5000.0).contains(&r)), "{:?}", a.summary.recovery_ms);
+    }
+
+    #[test]
+    fn a_bulkhead_queues_then_refuses_and_gives_every_slot_back() {
+        let bulkhead = BulkheadConfig { max_concurrent: 5, max_queue: 5, queue_timeout_ms: Some(15.0) };
+        let layer = LayerPolicy { retry: retry(1, 0.0, Jitter::None), budget: None, breaker: None, bulkhead: Some(bulkhead), attempt_timeout_ms: None };
+        let backend = BackendModel { latency_ms: 10.0, latency_jitter_ms: 0.0, error_rate: 0.0, outages: vec![], faults: vec![], capacity: None };
+        // 20 requests at once: 5 run, 5 queue (and run when the first 5 finish at 10 ms, before
+        // their 15 ms queue timeout), 10 are refused.
+        let out = simulate(&scenario(vec![layer.clone()], 20, backend.clone())).unwrap();
+        assert_eq!(out.summary.bulkhead_rejections, 10);
+        assert_eq!(out.summary.succeeded, 10);
+        assert_eq!(out.summary.backend_calls, 10);
+        // A queue timeout shorter than the running calls: the queued 5 time out instead.
+        let mut short = layer;
+        short.bulkhead = Some(BulkheadConfig { queue_timeout_ms: Some(5.0), ..bulkhead });
+        let mut s = scenario(vec![short], 20, backend);
+        s.requests_per_client = 3;
+        let out = simulate(&s).unwrap();
+        assert_eq!(out.summary.bulkhead_rejections, 45, "15 of each wave of 20");
+        assert_eq!(out.summary.succeeded, 15, "slots came back after every wave");
+    }
+
+    #[test]
+    fn the_series_shows_the_breaker_open_and_latency_per_bucket() {
+        let breaker = BreakerConfig { failure_threshold: Some(3), reset_timeout_ms: 1000.0, ..BreakerConfig::default() };
+        let layer = LayerPolicy { retry: retry(1, 0.0, Jitter::None), budget: None, breaker: Some(breaker), bulkhead: None, attempt_timeout_ms: None };
+        let backend = BackendModel { latency_ms: 10.0, latency_jitter_ms: 0.0, error_rate: 0.0, outages: vec![(0.0, 2500.0)], faults: vec![], capacity: None };
+        let mut s = scenario(vec![layer], 1, backend);
+        s.requests_per_client = 50;
+        s.request_interval_ms = 100.0;
+        s.bucket_ms = 1000.0;
+        let out = simulate(&s).unwrap();
+        // Trips at the third failure (210 ms), probes at ~1.2 s and ~2.3 s (fail), ~3.3 s (ok).
+        let open: Vec<f64> = out.series.iter().map(|b| b.breaker_open_ms).collect();
+        assert!((open[0] - 790.0).abs() < 1e-9, "{open:?}");
+        assert!(open[1] > 900.0 && open[2] > 600.0, "{open:?}");
+        assert_eq!(open[4], 0.0, "closed again after the outage: {open:?}");
+        let half: f64 = out.series.iter().map(|b| b.breaker_half_open_ms).sum();
+        assert!(half > 0.0 && half <= 40.0, "each probe is half-open for its 10 ms: {half}");
+        assert!(out.series.iter().all(|b| b.breaker_open_ms + b.breaker_half_open_ms <= 1000.0 + 1e-9));
+        assert_eq!(out.series[4].p50_latency_ms, 10.0);
+        assert_eq!(out.series[1].p50_latency_ms, 0.0, "refused at once while open");
+        assert_eq!(out.series[1].p99_latency_ms, 10.0, "but for the probe");
+    }
+
+    #[test]
+    fn a_fault_window_sets_the_error_rate_and_adds_latency() {
+        let layer = LayerPolicy { retry: retry(1, 0.0, Jitter::None), budget: None, breaker: None, bulkhead: None, attempt_timeout_ms: None };
+        let fault = Fault { start_ms: 1000.0, end_ms: 2000.0, error_rate: 0.5, extra_latency_ms: 90.0 };
+        let backend = BackendModel { latency_ms: 10.0, latency_jitter_ms: 0.0, error_rate: 0.0, outages: vec![], faults: vec![fault], capacity: None };
+        let mut s = scenario(vec![layer], 100, backend);
+        s.stagger = true;
+        s.requests_per_client = 4;
+        s.bucket_ms = 1000.0;
+        let out = simulate(&s).unwrap();
+        let b = &out.series;
+        assert_eq!(b[0].failed, 0);
+        assert!(b[1].failed > 30 && b[1].failed < 70, "about half fail: {}", b[1].failed);
+        assert_eq!(b[1].p50_latency_ms, 100.0);
+        assert!(b[2].failed < 10, "only calls started in the window: {}", b[2].failed);
+        assert_eq!(b[3].failed, 0);
+        assert_eq!(out.summary.recovery_ms, Some(0.0));
+    }
+
+    #[test]
+    fn in_a_brownout_a_budget_cuts_the_retries_a_rate_breaker_lets_through() {
+        // 50% errors never trip a 75% failure-rate breaker (over enough calls to not trip on noise), so only the budget limits retries.
+        let breaker = BreakerConfig { failure_threshold: None, failure_rate_threshold: Some(0.75), volume_threshold: 100, reset_timeout_ms: 1000.0, ..BreakerConfig::default() };
+        let fault = Fault { start_ms: 0.0, end_ms: 10_000.0, error_rate: 0.5, extra_latency_ms: 0.0 };
+        let backend = BackendModel { latency_ms: 10.0, latency_jitter_ms: 0.0, error_rate: 0.0, outages: vec![], faults: vec![fault], capacity: None };
+        let run = |budget| {
+            let layer = LayerPolicy { retry: retry(4, 10.0, Jitter::Full), budget, breaker: Some(breaker.clone()), bulkhead: None, attempt_timeout_ms: None };
+            let mut s = scenario(vec![layer; 2], 100, backend.clone());
+            s.stagger = true;
+            s.requests_per_client = 20;
+            s.request_interval_ms = 500.0;
+            simulate(&s).unwrap().summary
+        };
+        let plain = run(None);
+        let budgeted = run(Some(BudgetConfig { ratio: 0.1, min_retries_per_second: 0.0, max_tokens: 10.0 }));
+        assert_eq!(plain.breaker_rejections, 0);
+        assert!(plain.amplification > 1.8, "{}", plain.amplification);
+        assert!(budgeted.amplification < 1.25, "{}", budgeted.amplification);
+        assert!(budgeted.budget_refusals > 0);
     }
 }
