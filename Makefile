@@ -19,11 +19,11 @@ PY := $(PY_VENV)/bin/python
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser
-.PHONY: test demo setup-rust test-sim test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
+.PHONY: test demo test-demo tour setup-rust test-sim test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
 
-test: test-core test-sim check-wasm lint test-node test-browser test-python
+test: test-core test-sim check-wasm lint test-node test-browser test-python test-demo
 	@python3 scripts/summarize_tests.py $(LOGS)/*.log
 
 # Installs what the Rust parts need beyond the toolchain itself.
@@ -112,11 +112,23 @@ test-python: build-python test-core
 	cd target && ../$(PY) -m mypy.stubtest seawall._native
 	bash $(PY_DIR)/scripts/check-wheel.sh
 
-# For now: the core's tour on a virtual clock, then the policy simulator comparing three
-# policies through an outage (table on stdout, chart in target/demo/simulation.svg).
-demo:
-	$(CARGO) run -q -p seawall-core --example tour
+# 1. The policy simulator: three policies through an outage and a brownout (table on stdout,
+#    chart in target/demo/simulation.svg). 2. A flaky server on 127.0.0.1 and the same client
+# policy from Node and Python at once, timelines as they happen. 3. Both replay it on a virtual
+# clock; the traces must be byte-identical (target/demo/replay-*.txt).
+demo: build-node build-python
+	@echo "== 1. Simulated: what each policy does to a backend through an outage and a brownout =="
 	$(CARGO) run -q --release -p seawall-sim -- examples/scenario.json --out target/demo
+	node examples/demo/run.mjs $(abspath $(PY)) target/demo
+
+# The demo as a test: replays byte-identical through Node and Python, and the live run.
+test-demo: build-node build-python
+	@mkdir -p $(LOGS)
+	SEAWALL_PYTHON=$(abspath $(PY)) node --test examples/demo/ 2>&1 | tee $(LOGS)/demo.log
+
+# The core's API in one file, on a virtual clock.
+tour:
+	$(CARGO) run -q -p seawall-core --example tour
 
 bench: bench-core bench-node bench-python bench-browser
 
