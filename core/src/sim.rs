@@ -124,14 +124,17 @@ pub struct Outcome {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Event {
-    Request,
+    /// Client `client` sends its request number `n` (and schedules its next one).
+    Request { client: u32, n: u32 },
     StartAttempt { call: usize },
     AttemptDone { call: usize, attempt: u32, ok: bool },
     AttemptTimeout { call: usize, attempt: u32 },
     /// A queued call got its bulkhead slot.
     Admitted { call: usize },
     BulkheadDeadline { layer: usize },
-    BackendFree,
+    /// The backend finishes a call (freeing its capacity), which answers the attempt unless
+    /// that timed out first.
+    BackendDone { call: usize, attempt: u32, ok: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -202,10 +205,12 @@ pub fn simulate(s: &Scenario) -> crate::Result<Outcome> {
     }
     let track = layers.iter().rposition(|l| l.breaker.is_some()).map(|layer| StateTrack { layer, state: CircuitState::Closed, since: 0.0 });
     let mut sim = Sim { s, layers, rng: SeededRng::new(s.seed), queue: BinaryHeap::new(), seq: 0, calls: Vec::new(), in_flight: 0, series: Vec::new(), latencies: Vec::new(), bucket_latencies: Vec::new(), track, now: 0.0 };
-    for c in 0..s.clients {
-        let offset = if s.stagger && s.clients > 0 { s.request_interval_ms * c as f64 / s.clients as f64 } else { 0.0 };
-        for r in 0..s.requests_per_client {
-            sim.push(offset + r as f64 * s.request_interval_ms, Event::Request);
+    // One pending request per client (each schedules the next): the queue stays as small as
+    // the number of clients and calls in flight, which keeps every push and pop cheap.
+    if s.requests_per_client > 0 {
+        for c in 0..s.clients {
+            let offset = if s.stagger { s.request_interval_ms * c as f64 / s.clients as f64 } else { 0.0 };
+            sim.push(offset, Event::Request { client: c, n: 0 });
         }
     }
     while let Some(q) = sim.queue.pop() {
@@ -315,7 +320,10 @@ impl Sim<'_> {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Request => {
+            Event::Request { client, n } => {
+                if n + 1 < self.s.requests_per_client {
+                    self.push(self.now + self.s.request_interval_ms, Event::Request { client, n: n + 1 });
+                }
                 self.bucket().offered += 1;
                 let call = self.new_call(0, None);
                 self.enter(call);
@@ -342,7 +350,10 @@ impl Sim<'_> {
                     self.end_attempt(call, false);
                 }
             }
-            Event::BackendFree => self.in_flight -= 1,
+            Event::BackendDone { call, attempt, ok } => {
+                self.in_flight -= 1;
+                self.handle(Event::AttemptDone { call, attempt, ok });
+            }
         }
     }
 
@@ -368,18 +379,19 @@ impl Sim<'_> {
                 }
             }
         }
-        if let Some(t) = self.layers[layer].policy.attempt_timeout_ms {
-            self.push(now + t, Event::AttemptTimeout { call, attempt });
-        }
+        let timeout = self.layers[layer].policy.attempt_timeout_ms;
         if layer + 1 < self.layers.len() {
+            if let Some(t) = timeout {
+                self.push(now + t, Event::AttemptTimeout { call, attempt });
+            }
             let child = self.new_call(layer + 1, Some(call));
             self.enter(child);
         } else {
-            self.call_backend(call, attempt);
+            self.call_backend(call, attempt, timeout);
         }
     }
 
-    fn call_backend(&mut self, call: usize, attempt: u32) {
+    fn call_backend(&mut self, call: usize, attempt: u32, timeout: Option<f64>) {
         let now = self.now;
         let m = &self.s.backend;
         let retry = self.calls[call].attempt > 1;
@@ -393,8 +405,12 @@ impl Sim<'_> {
         let overloaded = m.capacity.is_some_and(|c| self.in_flight >= c);
         let error = self.rng.next_f64() < error_rate;
         self.in_flight += 1;
-        self.push(now + latency, Event::BackendFree);
-        self.push(now + latency, Event::AttemptDone { call, attempt, ok: !(down || overloaded || error) });
+        // The answer's time is known: a timeout event is needed only if it comes first (at a
+        // tie the timeout wins, as it is scheduled first).
+        if let Some(t) = timeout.filter(|t| *t <= latency) {
+            self.push(now + t, Event::AttemptTimeout { call, attempt });
+        }
+        self.push(now + latency, Event::BackendDone { call, attempt, ok: !(down || overloaded || error) });
     }
 
     fn end_attempt(&mut self, call: usize, ok: bool) {
