@@ -8,6 +8,8 @@
 //! every call runs with the GIL held, so calls from many threads are serialized and each is
 //! atomic (the breaker's counts stay exact, its probe limit holds).
 
+mod guard;
+
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -398,6 +400,8 @@ fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
+    m.add_class::<guard::BreakerCall>()?;
+    m.add_class::<guard::Guarded>()?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(state_names, m)?)?;

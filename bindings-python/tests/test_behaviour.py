@@ -200,6 +200,70 @@ def test_sync_and_async_decorators() -> None:
     assert flaky() == "ok" and len(calls) == 3
 
 
+def test_decorated_methods_bind_and_async_ones_look_like_coroutine_functions() -> None:
+    import inspect
+
+    cb = CircuitBreaker(failure_threshold=2)
+    bh = Bulkhead(max_concurrent=2)
+
+    class Service:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @seawall.with_circuit_breaker(cb)
+        def get(self, x: int) -> str:
+            """Gets x."""
+            return f"{self.name}:{x}"
+
+        @bh
+        async def fetch(self, x: int, *, scale: int = 1) -> str:
+            return f"{self.name}:{x * scale}"
+
+        @seawall.retry(max_attempts=2, base_delay=0.0, max_delay=0.0)
+        async def again(self) -> str:
+            return self.name
+
+    s = Service("a")
+    assert s.get(1) == "a:1"
+    assert Service.get(s, 2) == "a:2", "read from the class it stays unbound"
+    assert asyncio.run(s.fetch(3, scale=2)) == "a:6"
+    assert asyncio.run(s.again()) == "a"
+    assert Service.get.__doc__ == "Gets x." and Service.get.__name__ == "get"
+    assert str(inspect.signature(Service.fetch)) == "(self, x: 'int', *, scale: 'int' = 1) -> 'str'"
+    for fn in (Service.fetch, s.fetch, Service.again, s.again):
+        assert inspect.iscoroutinefunction(fn) and asyncio.iscoroutinefunction(fn), fn
+    assert not inspect.iscoroutinefunction(Service.get) and not inspect.iscoroutinefunction(s.get)
+
+
+def test_the_one_crossing_sync_call_counts_like_the_python_path() -> None:
+    changes: List[Any] = []
+    cb = CircuitBreaker(failure_threshold=2, recovery_timeout=5.0, is_failure=lambda e: not isinstance(e, KeyError),
+                        on_state_change=lambda a, b: changes.append((a, b)))
+    assert isinstance(getattr(cb.call, "__self__", None), _native.BreakerCall), "the native sync path is installed"
+
+    def boom(exc: BaseException) -> None:
+        raise exc
+
+    with virtual_clock() as clock:
+        for _ in range(3):
+            with pytest.raises(KeyError):
+                cb.call(boom, KeyError("ignored: is_failure says no"))
+        assert cb.state == "CLOSED" and cb.stats["failed_calls"] == 0 and cb.stats["ignored_calls"] == 3
+        assert cb.call(lambda a, b=0: a + b, 1, b=2) == 3
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                cb.call(boom, ValueError("counted"))
+        assert cb.state == "OPEN" and changes == [("CLOSED", "OPEN")]
+        with pytest.raises(CircuitBreakerError) as info:
+            cb.call(lambda: "never runs")
+        assert info.value.code == "CIRCUIT_OPEN" and info.value.retry_after == pytest.approx(5.0)
+        clock.advance(5.0)
+        assert cb.call(lambda: "probe") == "probe"
+        assert cb.state == "CLOSED" and changes[-2:] == [("OPEN", "HALF_OPEN"), ("HALF_OPEN", "CLOSED")]
+    timed = CircuitBreaker(timeout=1.0)
+    assert timed.call(lambda: 7) == 7, "a breaker with a timeout keeps the Python path"
+
+
 def test_testing_clock_makes_waits_instant() -> None:
     with virtual_clock() as clock:
         t = time.monotonic()

@@ -1,10 +1,12 @@
 """Type stubs of the compiled module (checked against it by ``mypy.stubtest``)."""
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from typing_extensions import final
 
 __all__ = [
+    "BreakerCall",
     "Engine",
+    "Guarded",
     "NativeError",
     "PREAPPROVED_PERMIT",
     "defaults_json",
@@ -24,6 +26,17 @@ __all__ = [
 PREAPPROVED_PERMIT: float
 
 class NativeError(Exception): ...
+
+@final
+class BreakerCall:
+    def __new__(cls, engine: Engine, handle: int, owner: Any) -> BreakerCall: ...
+    def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
+
+@final
+class Guarded:
+    def __new__(cls, call: Callable[..., Any], func: Callable[..., Any]) -> Guarded: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    def __get__(self, instance: Any, owner: Any = None, /) -> Any: ...
 
 @final
 
