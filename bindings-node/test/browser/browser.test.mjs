@@ -85,3 +85,21 @@ test('the shell in Chromium: resilientFetch against a flaky local server, seed 0
   assert.equal(r['seed 000 backoff on the virtual clock'].value.ok, true);
   assert.deepEqual(r['openaiCircuit preset'], { ok: true, value: 'CLOSED' });
 });
+
+for (const variant of ['standard', 'legacy']) {
+  test(`every seed 000/002/003/004 example in Chromium (${variant} decorators), through the wasm backend`, async () => {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${site.url}/test/browser/seeds.html?variant=${variant}`);
+    await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 120_000 });
+    const results = await page.evaluate(() => window.__results);
+    assert.deepEqual(errors, []);
+    const failed = results.filter((r) => !r.ok);
+    assert.deepEqual(failed, [], failed.map((r) => `${r.name}: ${r.error}`).join('\n'));
+    // The same examples as the Node run: every test() in the compiled file ran here.
+    const source = readFileSync(join(root, 'bindings-node', 'test', 'seeds', `out-${variant}`, 'seed-examples.js'), 'utf8');
+    assert.equal(results.length, source.match(/^test\(/gm).length);
+    assert.ok(results.length >= 20, `ran ${results.length}`);
+  });
+}
