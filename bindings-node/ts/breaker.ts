@@ -191,6 +191,17 @@ export class CircuitBreaker {
   #inert: boolean[] = [];
   /** Successes counted since the last hand-over. */
   #pending = 0;
+  /** The settle handlers of a preapproved, untimed call: made once, so that such a call
+   * allocates no closures (it has no permit or start time to capture). */
+  readonly #preapprovedOk = <T>(v: T): T => {
+    if (this.#inert[this.#state] === true) this.#pending++;
+    else this.#settle(preapproved, Number.NaN, false, undefined);
+    return v;
+  };
+  readonly #preapprovedErr = (e: unknown): never => {
+    this.#settle(preapproved, Number.NaN, true, e);
+    throw e;
+  };
   #config: Record<string, unknown> | undefined;
 
   constructor(name?: string, options?: CircuitBreakerOptions);
@@ -274,6 +285,7 @@ export class CircuitBreaker {
         return Promise.reject(e);
       }
     }
+    if (permit === preapproved && !this.#timed) return Promise.resolve(result).then(this.#preapprovedOk, this.#preapprovedErr);
     return Promise.resolve(result).then(
       (v) => {
         if (permit === preapproved && !this.#timed && this.#inert[this.#state] === true) {
