@@ -17,7 +17,7 @@
 
 use std::collections::VecDeque;
 
-use serde::Serialize;
+use crate::json::Json;
 
 use crate::budget::finite_or;
 use crate::defaults;
@@ -125,8 +125,7 @@ pub enum Admission {
     Rejected(RejectReason),
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BulkheadMetrics {
     pub active: u32,
     pub queued: u32,
@@ -141,6 +140,24 @@ pub struct BulkheadMetrics {
     pub rejected: u64,
     pub timed_out: u64,
     pub cancelled: u64,
+}
+
+impl BulkheadMetrics {
+    pub fn to_json(&self) -> Json {
+        Json::obj([
+            ("active", Json::from(self.active)),
+            ("queued", Json::from(self.queued)),
+            ("available", Json::from(self.available)),
+            ("maxConcurrent", Json::from(self.max_concurrent)),
+            ("maxQueueSize", Json::from(self.max_queue_size)),
+            ("executed", Json::from(self.executed)),
+            ("enqueued", Json::from(self.enqueued)),
+            ("completed", Json::from(self.completed)),
+            ("rejected", Json::from(self.rejected)),
+            ("timedOut", Json::from(self.timed_out)),
+            ("cancelled", Json::from(self.cancelled)),
+        ])
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -19,13 +19,12 @@
 //! - **errors** → [`SeawallError::to_json`]: `{"code","kind","option","value","message"}`.
 //! - **state codes**: 0 CLOSED, 1 OPEN, 2 HALF_OPEN, 3 FORCED_OPEN, 4 DISABLED.
 
-use serde_json::{json, Value};
-
 use crate::backoff::{Backoff, BackoffConfig};
 use crate::breaker::{BreakerSnapshot, CallOutcome, CircuitBreaker, CircuitState, Permit};
 use crate::budget::{BudgetConfig, RetryBudget};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
+use crate::json::Json;
 use crate::metrics::render_prometheus;
 use crate::options::{options_from_json, OptionReader, Options, TimeUnit};
 use crate::presets::{self, PolicyConfig, Style};
@@ -48,22 +47,22 @@ pub const GIVE_UP_REASONS: [GiveUpReason; 5] = [
 impl SeawallError {
     /// The error as JSON text, the form every binding passes to its shell.
     pub fn to_json(&self) -> String {
-        json!({
-            "code": self.code.as_str(),
-            "kind": self.kind.as_str(),
-            "option": self.option,
-            "value": self.value,
-            "message": self.message,
-        })
+        Json::obj([
+            ("code", Json::from(self.code.as_str())),
+            ("kind", Json::from(self.kind.as_str())),
+            ("option", Json::from(self.option.clone())),
+            ("value", Json::from(self.value.clone())),
+            ("message", Json::from(self.message.clone())),
+        ])
         .to_string()
     }
 }
 
 /// Parses options given as JSON text (an object).
 pub fn parse_options(json_text: &str) -> Result<Options> {
-    match serde_json::from_str::<Value>(json_text) {
-        Ok(v @ Value::Object(_)) => Ok(options_from_json(&v)),
-        Ok(Value::Null) => Ok(Vec::new()),
+    match Json::parse(json_text) {
+        Ok(v @ Json::Obj(_)) => Ok(options_from_json(&v)),
+        Ok(Json::Null) => Ok(Vec::new()),
         _ => Err(SeawallError::wrong_type("options", "a non-object", "an object of options")),
     }
 }
@@ -76,9 +75,6 @@ fn unit_of(seconds: bool) -> TimeUnit {
     }
 }
 
-fn num(x: f64) -> Value {
-    serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null)
-}
 
 /// A retry policy with its own generator (seeded by the shell: fixed in tests, random in use).
 #[derive(Debug, Clone)]
@@ -153,8 +149,7 @@ impl Engine {
 
     /// The defaults table as JSON (canonical names, milliseconds).
     pub fn defaults_json() -> String {
-        let m: serde_json::Map<String, Value> = defaults::TABLE.iter().map(|(k, v)| (k.to_string(), num(*v))).collect();
-        Value::Object(m).to_string()
+        Json::obj(defaults::TABLE.iter().map(|(k, v)| (*k, Json::Num(*v)))).to_string()
     }
 
     // ---- breakers -------------------------------------------------------------------------
@@ -239,10 +234,10 @@ impl Engine {
     /// State changes since the last call, as a JSON array of `{from, to, at, reason}`.
     pub fn breaker_events(&mut self, h: Handle) -> String {
         let Some(b) = self.registry.breaker(h) else { return "[]".into() };
-        let events: Vec<Value> = std::iter::from_fn(|| b.poll_event())
-            .map(|e| json!({ "from": e.from.as_str(), "to": e.to.as_str(), "at": num(e.at), "reason": e.reason.as_str() }))
+        let events = std::iter::from_fn(|| b.poll_event())
+            .map(|e| Json::obj([("from", Json::from(e.from.as_str())), ("to", Json::from(e.to.as_str())), ("at", Json::Num(e.at)), ("reason", Json::from(e.reason.as_str()))]))
             .collect();
-        Value::Array(events).to_string()
+        Json::Arr(events).to_string()
     }
 
     /// The state code as last changed by an input (no time passes: a due OPEN → HALF_OPEN is
@@ -287,42 +282,42 @@ impl Engine {
     }
 
     pub fn breaker_stats(&mut self, h: Handle, now: f64) -> Result<String> {
-        Ok(serde_json::to_string(&self.breaker(h)?.stats(now)).unwrap_or_default())
+        Ok(self.breaker(h)?.stats(now).to_json().to_string())
     }
 
     /// The resolved configuration (canonical names, milliseconds; absent rules are null).
     pub fn breaker_config(&mut self, h: Handle) -> Result<String> {
         let c = self.breaker(h)?.config().clone();
         let (window_duration, window_buckets, window_size) = match c.window {
-            WindowConfig::Time { duration_ms, buckets } => (num(duration_ms), json!(buckets), Value::Null),
-            WindowConfig::Count { size } => (Value::Null, Value::Null, json!(size)),
+            WindowConfig::Time { duration_ms, buckets } => (Json::Num(duration_ms), Json::from(buckets), Json::Null),
+            WindowConfig::Count { size } => (Json::Null, Json::Null, Json::from(size)),
         };
-        Ok(json!({
-            "failureThreshold": c.failure_threshold,
-            "failureRateThreshold": c.failure_rate_threshold,
-            "volumeThreshold": c.volume_threshold,
-            "windowDuration": window_duration,
-            "windowBuckets": window_buckets,
-            "windowSize": window_size,
-            "slowCallDurationThreshold": c.slow_call_duration_ms,
-            "slowCallRateThreshold": c.slow_call_rate_threshold,
-            "successThreshold": c.success_threshold,
-            "halfOpenMaxCalls": c.half_open_max_calls,
-            "resetTimeout": num(c.reset_timeout_ms),
-            "resetBackoffMultiplier": num(c.reset_backoff_multiplier),
-            "maxResetTimeout": num(c.max_reset_timeout_ms),
-            "timeout": c.call_timeout_ms,
-        })
+        Ok(Json::obj([
+            ("failureThreshold", Json::from(c.failure_threshold)),
+            ("failureRateThreshold", Json::from(c.failure_rate_threshold)),
+            ("volumeThreshold", Json::from(c.volume_threshold)),
+            ("windowDuration", window_duration),
+            ("windowBuckets", window_buckets),
+            ("windowSize", window_size),
+            ("slowCallDurationThreshold", Json::from(c.slow_call_duration_ms)),
+            ("slowCallRateThreshold", Json::from(c.slow_call_rate_threshold)),
+            ("successThreshold", Json::from(c.success_threshold)),
+            ("halfOpenMaxCalls", Json::from(c.half_open_max_calls)),
+            ("resetTimeout", Json::Num(c.reset_timeout_ms)),
+            ("resetBackoffMultiplier", Json::Num(c.reset_backoff_multiplier)),
+            ("maxResetTimeout", Json::Num(c.max_reset_timeout_ms)),
+            ("timeout", Json::from(c.call_timeout_ms)),
+        ])
         .to_string())
     }
 
     pub fn breaker_snapshot(&mut self, h: Handle, now: f64) -> Result<String> {
-        Ok(serde_json::to_string(&self.breaker(h)?.snapshot(now)).unwrap_or_default())
+        Ok(self.breaker(h)?.snapshot(now).to_json().to_string())
     }
 
     pub fn breaker_restore(&mut self, h: Handle, snapshot_json: &str, now: f64) -> Result<()> {
-        let snap: BreakerSnapshot = serde_json::from_str(snapshot_json)
-            .map_err(|e| SeawallError::invalid_snapshot(&format!("not a saved breaker state ({e})")))?;
+        let parsed = Json::parse(snapshot_json).map_err(|e| SeawallError::invalid_snapshot(&format!("not a saved breaker state ({e})")))?;
+        let snap = BreakerSnapshot::from_json(&parsed)?;
         self.breaker(h)?.restore(now, &snap)
     }
 
@@ -391,7 +386,7 @@ impl Engine {
     }
 
     pub fn bulkhead_metrics(&mut self, h: Handle) -> Result<String> {
-        Ok(serde_json::to_string(&self.bulkhead(h)?.metrics()).unwrap_or_default())
+        Ok(self.bulkhead(h)?.metrics().to_json().to_string())
     }
 
     // ---- retries --------------------------------------------------------------------------
@@ -411,12 +406,12 @@ impl Engine {
     /// identifiers (null when every failure is retryable).
     pub fn retry_policy_info(&mut self, h: Handle) -> Result<String> {
         let p = self.policies.get_mut(h).ok_or_else(|| missing("retry policy", h))?;
-        Ok(json!({
-            "maxAttempts": p.config.max_attempts,
-            "maxElapsed": p.config.max_elapsed_ms,
-            "maxRetryAfter": num(p.config.max_retry_after_ms),
-            "retryableErrors": p.config.retryable,
-        })
+        Ok(Json::obj([
+            ("maxAttempts", Json::from(p.config.max_attempts)),
+            ("maxElapsed", Json::from(p.config.max_elapsed_ms)),
+            ("maxRetryAfter", Json::Num(p.config.max_retry_after_ms)),
+            ("retryableErrors", Json::from(p.config.retryable.clone())),
+        ])
         .to_string())
     }
 
@@ -511,11 +506,11 @@ impl Engine {
     // ---- registry, health, metrics --------------------------------------------------------
 
     pub fn health(&mut self, now: f64) -> String {
-        serde_json::to_string(&self.registry.health(now)).unwrap_or_default()
+        self.registry.health(now).to_json().to_string()
     }
 
     pub fn breaker_health(&mut self, now: f64) -> String {
-        serde_json::to_string(&self.registry.breaker_health(now)).unwrap_or_default()
+        self.registry.breaker_health(now).to_json().to_string()
     }
 
     pub fn breaker_names(&self) -> Vec<String> {

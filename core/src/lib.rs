@@ -72,6 +72,7 @@ pub mod bulkhead;
 pub mod defaults;
 pub mod engine;
 pub mod error;
+pub mod json;
 pub mod metrics;
 pub mod options;
 pub mod permit;

@@ -9,6 +9,7 @@
 //! Errors name the option as the caller spelled it and quote the value as given.
 
 use crate::error::{fmt_num, Result, SeawallError};
+use crate::json::Json;
 
 /// One option value as a shell sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -336,25 +337,25 @@ pub enum StringsOrCallback {
 /// null, lists and objects map one to one; the string `"<function>"` stands for a callback,
 /// `"<object>"` for a host object, and `"NaN"`, `"Infinity"`, `"-Infinity"` for those numbers
 /// (JSON has no spelling for them, and shells must not let them turn into null).
-pub fn from_json(v: &serde_json::Value) -> OptionValue {
-    use serde_json::Value;
+pub fn from_json(v: &Json) -> OptionValue {
     match v {
-        Value::Null => OptionValue::Null,
-        Value::Bool(b) => OptionValue::Bool(*b),
-        Value::Number(n) => OptionValue::Number(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(s) if s == "<function>" => OptionValue::Callback,
-        Value::String(s) if s == "<object>" => OptionValue::Opaque,
-        Value::String(s) if s == "NaN" => OptionValue::Number(f64::NAN),
-        Value::String(s) if s == "Infinity" => OptionValue::Number(f64::INFINITY),
-        Value::String(s) if s == "-Infinity" => OptionValue::Number(f64::NEG_INFINITY),
-        Value::String(s) => OptionValue::Str(s.clone()),
-        Value::Array(items) => OptionValue::List(items.iter().map(from_json).collect()),
-        Value::Object(m) => OptionValue::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+        Json::Null => OptionValue::Null,
+        Json::Bool(b) => OptionValue::Bool(*b),
+        Json::Num(x) => OptionValue::Number(*x),
+        Json::Uint(n) => OptionValue::Number(*n as f64),
+        Json::Str(s) if s == "<function>" => OptionValue::Callback,
+        Json::Str(s) if s == "<object>" => OptionValue::Opaque,
+        Json::Str(s) if s == "NaN" => OptionValue::Number(f64::NAN),
+        Json::Str(s) if s == "Infinity" => OptionValue::Number(f64::INFINITY),
+        Json::Str(s) if s == "-Infinity" => OptionValue::Number(f64::NEG_INFINITY),
+        Json::Str(s) => OptionValue::Str(s.clone()),
+        Json::Arr(items) => OptionValue::List(items.iter().map(from_json).collect()),
+        Json::Obj(m) => OptionValue::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
     }
 }
 
 /// The options of a JSON object; anything else gives an empty list.
-pub fn options_from_json(v: &serde_json::Value) -> Options {
+pub fn options_from_json(v: &Json) -> Options {
     match from_json(v) {
         OptionValue::Map(m) => m,
         _ => Vec::new(),
@@ -362,21 +363,17 @@ pub fn options_from_json(v: &serde_json::Value) -> Options {
 }
 
 /// Converts options back to JSON (presets handed to shells, docs).
-pub fn to_json(v: &OptionValue) -> serde_json::Value {
-    use serde_json::Value;
+pub fn to_json(v: &OptionValue) -> Json {
     match v {
-        OptionValue::Null => Value::Null,
-        OptionValue::Bool(b) => Value::Bool(*b),
-        OptionValue::Number(x) => serde_json::Number::from_f64(*x)
-            .map(Value::Number)
-            .unwrap_or_else(|| Value::String(fmt_num(*x))),
-        OptionValue::Str(s) => Value::String(s.clone()),
-        OptionValue::List(items) => Value::Array(items.iter().map(to_json).collect()),
-        OptionValue::Map(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-        }
-        OptionValue::Callback => Value::String("<function>".into()),
-        OptionValue::Opaque => Value::String("<object>".into()),
+        OptionValue::Null => Json::Null,
+        OptionValue::Bool(b) => Json::Bool(*b),
+        OptionValue::Number(x) if x.is_finite() => Json::Num(*x),
+        OptionValue::Number(x) => Json::Str(fmt_num(*x)),
+        OptionValue::Str(s) => Json::Str(s.clone()),
+        OptionValue::List(items) => Json::Arr(items.iter().map(to_json).collect()),
+        OptionValue::Map(m) => Json::Obj(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        OptionValue::Callback => Json::Str("<function>".into()),
+        OptionValue::Opaque => Json::Str("<object>".into()),
     }
 }
 

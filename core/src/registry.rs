@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use crate::json::Json;
 
 use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState};
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
@@ -126,18 +126,15 @@ pub struct Registry {
 }
 
 /// Breaker counts by state (seed 003's `byState`, and `healthy`/`unhealthy` of the registry).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BreakerHealth {
     pub total: u32,
     pub healthy: u32,
     pub unhealthy: u32,
-    #[serde(rename = "byState")]
     pub by_state: BTreeMap<&'static str, u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BulkheadHealth {
     pub name: String,
     pub state: crate::bulkhead::BulkheadMetrics,
@@ -145,19 +142,36 @@ pub struct BulkheadHealth {
     pub utilization: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HealthSummary {
     pub healthy: bool,
     pub issues: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Health {
     pub summary: HealthSummary,
     pub circuit_breakers: BreakerHealth,
     pub bulkheads: Vec<BulkheadHealth>,
+}
+
+impl BreakerHealth {
+    pub fn to_json(&self) -> Json {
+        let by_state = Json::obj(self.by_state.iter().map(|(k, v)| (*k, Json::from(*v))));
+        Json::obj([("total", Json::from(self.total)), ("healthy", Json::from(self.healthy)), ("unhealthy", Json::from(self.unhealthy)), ("byState", by_state)])
+    }
+}
+
+impl Health {
+    /// `{summary: {healthy, issues}, circuitBreakers, bulkheads: [{name, state, utilization}]}`.
+    pub fn to_json(&self) -> Json {
+        let bulkheads = self.bulkheads.iter().map(|b| Json::obj([("name", Json::from(b.name.as_str())), ("state", b.state.to_json()), ("utilization", Json::from(b.utilization))]));
+        Json::obj([
+            ("summary", Json::obj([("healthy", Json::from(self.summary.healthy)), ("issues", Json::from(self.summary.issues.clone()))])),
+            ("circuitBreakers", self.circuit_breakers.to_json()),
+            ("bulkheads", Json::Arr(bulkheads.collect())),
+        ])
+    }
 }
 
 impl Registry {

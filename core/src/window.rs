@@ -5,10 +5,10 @@
 //! so an old burst of failures never counts against fresh traffic. Count windows are a ring of
 //! the last `size` outcomes. Neither allocates after construction.
 
-use serde::{Deserialize, Serialize};
+use crate::json::Json;
 
 /// Calls, failures and slow calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub calls: u32,
     pub failures: u32,
@@ -16,6 +16,16 @@ pub struct Counts {
 }
 
 impl Counts {
+    pub fn to_json(&self) -> Json {
+        Json::obj([("calls", Json::from(self.calls)), ("failures", Json::from(self.failures)), ("slow", Json::from(self.slow))])
+    }
+
+    /// `None` unless `{calls, failures, slow}` are whole numbers that fit.
+    pub fn from_json(v: &Json) -> Option<Counts> {
+        let n = |k| v.get(k).and_then(Json::as_f64).filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x <= u32::MAX as f64).map(|x| x as u32);
+        Some(Counts { calls: n("calls")?, failures: n("failures")?, slow: n("slow")? })
+    }
+
     fn add(&mut self, o: Counts) {
         self.calls += o.calls;
         self.failures += o.failures;

@@ -18,12 +18,26 @@ use seawall_core::breaker::{BreakerSnapshot, CircuitBreaker, Permit};
 use seawall_core::budget::{BudgetConfig, RetryBudget};
 use seawall_core::bulkhead::{Admission, Bulkhead, BulkheadPermit};
 use seawall_core::metrics::render_prometheus;
+use seawall_core::json::Json;
 use seawall_core::options::{options_from_json, OptionReader, Options, TimeUnit};
 use seawall_core::presets::{self, PolicyConfig, Style};
 use seawall_core::registry::Registry;
 use seawall_core::retry::{retry_option_specs, FailureClass, RetryConfig, RetryDecision, RetryState};
 use seawall_core::timeout::{Deadline, TimeoutConfig};
 use seawall_core::{BreakerConfig, BulkheadConfig, SeawallError, SeededRng};
+
+/// The core's JSON as serde_json's (the runner works in serde_json).
+fn sj(j: Json) -> Value {
+    serde_json::from_str(&j.to_string()).unwrap()
+}
+
+fn core_json(v: &Value) -> Json {
+    Json::parse(&v.to_string()).unwrap()
+}
+
+fn opts_of(v: &Value) -> Options {
+    options_from_json(&core_json(v))
+}
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
@@ -89,7 +103,7 @@ fn canonical(v: &Value) -> Value {
 // ---- machines -------------------------------------------------------------------------------
 
 fn breaker_stats_json(b: &mut CircuitBreaker, at: f64) -> Value {
-    serde_json::to_value(b.stats(at)).unwrap()
+    sj(b.stats(at).to_json())
 }
 
 fn drain_events(b: &mut CircuitBreaker, out: &mut Map<String, Value>) {
@@ -103,7 +117,7 @@ fn drain_events(b: &mut CircuitBreaker, out: &mut Map<String, Value>) {
 }
 
 fn run_breaker(v: &Value, steps: &[Value]) -> Vec<Value> {
-    let opts = options_from_json(&v["config"]);
+    let opts = opts_of(&v["config"]);
     let mut b = match CircuitBreaker::from_options(&opts, unit_of(v)) {
         Ok(b) => b,
         Err(e) => return vec![error_json(&e); steps.len()],
@@ -173,9 +187,9 @@ fn run_breaker(v: &Value, steps: &[Value]) -> Vec<Value> {
                 out.insert("remainingMs".into(), opt_n(b.remaining_open_ms(at)));
             }
             "snapshot" => {
-                out.insert("snapshot".into(), serde_json::to_value(b.snapshot(at)).unwrap());
+                out.insert("snapshot".into(), sj(b.snapshot(at).to_json()));
             }
-            "restore" => match serde_json::from_value::<BreakerSnapshot>(s["snapshot"].clone()) {
+            "restore" => match BreakerSnapshot::from_json(&core_json(&s["snapshot"])) {
                 Ok(snap) => {
                     if let Err(e) = b.restore(at, &snap) {
                         out.insert("error".into(), json!(e.code.as_str()));
@@ -195,7 +209,7 @@ fn run_breaker(v: &Value, steps: &[Value]) -> Vec<Value> {
 }
 
 fn backoff_config(v: &Value) -> Result<BackoffConfig, SeawallError> {
-    let opts = options_from_json(&v["config"]);
+    let opts = opts_of(&v["config"]);
     let specs = retry_option_specs();
     let r = OptionReader::new(&opts, &specs, "a retry policy", unit_of(v))?;
     BackoffConfig::from_reader(&r)
@@ -234,12 +248,12 @@ fn class_of(s: &Value) -> FailureClass {
 }
 
 fn run_retry(v: &Value, steps: &[Value], rng: &mut SeededRng) -> Vec<Value> {
-    let cfg = match RetryConfig::from_options(&options_from_json(&v["config"]), unit_of(v)) {
+    let cfg = match RetryConfig::from_options(&opts_of(&v["config"]), unit_of(v)) {
         Ok(c) => c,
         Err(e) => return vec![error_json(&e); steps.len()],
     };
     let mut budget =
-        v.get("budget").map(|b| RetryBudget::new(BudgetConfig::from_options(&options_from_json(b), unit_of(v)).unwrap(), 0.0));
+        v.get("budget").map(|b| RetryBudget::new(BudgetConfig::from_options(&opts_of(b), unit_of(v)).unwrap(), 0.0));
     let mut state = RetryState::start(&cfg, 0.0);
     steps
         .iter()
@@ -276,7 +290,7 @@ fn run_retry(v: &Value, steps: &[Value], rng: &mut SeededRng) -> Vec<Value> {
 }
 
 fn run_budget(v: &Value, steps: &[Value]) -> Vec<Value> {
-    let cfg = match BudgetConfig::from_options(&options_from_json(&v["config"]), unit_of(v)) {
+    let cfg = match BudgetConfig::from_options(&opts_of(&v["config"]), unit_of(v)) {
         Ok(c) => c,
         Err(e) => return vec![error_json(&e); steps.len()],
     };
@@ -302,7 +316,7 @@ fn run_budget(v: &Value, steps: &[Value]) -> Vec<Value> {
 }
 
 fn run_bulkhead(v: &Value, steps: &[Value]) -> Vec<Value> {
-    let mut b = match Bulkhead::from_options(&options_from_json(&v["config"]), unit_of(v)) {
+    let mut b = match Bulkhead::from_options(&opts_of(&v["config"]), unit_of(v)) {
         Ok(b) => b,
         Err(e) => return vec![error_json(&e); steps.len()],
     };
@@ -357,7 +371,7 @@ fn run_bulkhead(v: &Value, steps: &[Value]) -> Vec<Value> {
                 out.insert("nextTimeout".into(), opt_n(b.poll_timeout()));
             }
             "metrics" => {
-                out.insert("metrics".into(), serde_json::to_value(b.metrics()).unwrap());
+                out.insert("metrics".into(), sj(b.metrics().to_json()));
             }
             other => panic!("unknown bulkhead op {other}"),
         }
@@ -391,7 +405,7 @@ fn run_options(steps: &[Value]) -> Vec<Value> {
     steps
         .iter()
         .map(|s| {
-            let opts = options_from_json(&s["config"]);
+            let opts = opts_of(&s["config"]);
             match parse_options(text(s, "kind"), &opts, unit_of(s)) {
                 Ok(()) => json!({ "ok": true }),
                 Err(e) => error_json(&e),
@@ -409,14 +423,14 @@ fn run_registry(steps: &[Value]) -> Vec<Value> {
             let name = text(s, "name");
             match text(s, "op") {
                 "breaker" => {
-                    let opts = options_from_json(&s["config"]);
+                    let opts = opts_of(&s["config"]);
                     match r.breaker_get_or_create(name, || BreakerConfig::from_options(&opts, unit_of(s))) {
                         Ok((_, created)) => json!({ "created": created }),
                         Err(e) => error_json(&e),
                     }
                 }
                 "bulkhead" => {
-                    let opts = options_from_json(&s["config"]);
+                    let opts = opts_of(&s["config"]);
                     match r.bulkhead_get_or_create(name, || BulkheadConfig::from_options(&opts, unit_of(s))) {
                         Ok((_, created)) => json!({ "created": created }),
                         Err(e) => error_json(&e),
@@ -458,8 +472,8 @@ fn run_registry(steps: &[Value]) -> Vec<Value> {
                     r.record_timeout(name);
                     json!({})
                 }
-                "health" => json!({ "health": serde_json::to_value(r.health(at)).unwrap() }),
-                "breakerHealth" => json!({ "health": serde_json::to_value(r.breaker_health(at)).unwrap() }),
+                "health" => json!({ "health": sj(r.health(at).to_json()) }),
+                "breakerHealth" => json!({ "health": sj(r.breaker_health(at).to_json()) }),
                 "names" => json!({ "names": r.breaker_names() }),
                 "resetAll" => {
                     r.reset_all(at);
@@ -486,7 +500,7 @@ fn style_of(s: &Value) -> Style {
 
 fn run_presets(steps: &[Value]) -> Vec<Value> {
     use seawall_core::options::{to_json, OptionValue};
-    let as_json = |o: Options| to_json(&OptionValue::Map(o));
+    let as_json = |o: Options| sj(to_json(&OptionValue::Map(o)));
     steps
         .iter()
         .map(|s| {

@@ -126,8 +126,8 @@ proptest! {
                 BreakerOp::Stats => { let _ = b.stats(now); }
                 BreakerOp::Snapshot => {
                     let s = b.snapshot(now);
-                    let json = serde_json::to_string(&s).unwrap();
-                    let back = serde_json::from_str(&json).unwrap();
+                    let json = s.to_json().to_string();
+                    let back = seawall_core::breaker::BreakerSnapshot::from_json(&seawall_core::json::Json::parse(&json).unwrap()).unwrap();
                     prop_assert!(b.restore(now, &back).is_ok());
                 }
             }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
+use seawall_core::json::Json;
 use seawall_core::options::{options_from_json, TimeUnit};
 use seawall_core::sim::{simulate, BackendModel, Fault, LayerPolicy, Outcome, Scenario};
 use seawall_core::{BreakerConfig, BudgetConfig, BulkheadConfig, RetryConfig, SeawallError};
@@ -69,7 +70,8 @@ fn window(w: &Value, what: &str) -> Result<(f64, f64), BoxError> {
 }
 
 fn layer_policy(p: &Value) -> Result<LayerPolicy, SeawallError> {
-    let opts = |key: &str| p.get(key).filter(|v| v.is_object()).map(options_from_json);
+    // The core reads options in its own JSON; the scenario file is read with serde_json.
+    let opts = |key: &str| p.get(key).filter(|v| v.is_object()).and_then(|v| Json::parse(&v.to_string()).ok()).map(|j| options_from_json(&j));
     Ok(LayerPolicy {
         retry: match opts("retry") {
             Some(o) => RetryConfig::from_options(&o, TimeUnit::Millis)?,

@@ -1,6 +1,8 @@
 //! Exercises every machine of the core behind plain C exports, so that a wasm32 build of this
 //! file links everything the bindings will use. `make check-wasm` reads its import section.
 
+use seawall_core::breaker::BreakerSnapshot;
+use seawall_core::json::Json;
 use seawall_core::metrics::render_prometheus;
 use seawall_core::options::{OptionValue, TimeUnit};
 use seawall_core::presets::{self, PolicyConfig, Style};
@@ -16,12 +18,12 @@ pub extern "C" fn probe_breaker(now: f64, fail: u32) -> u32 {
             let _ = b.record_failure(now + i as f64, p, 1.0);
         }
     }
-    let snap = serde_json::to_string(&b.snapshot(now)).unwrap_or_default();
-    let back = serde_json::from_str(&snap).ok();
+    let snap = b.snapshot(now).to_json().to_string();
+    let back = Json::parse(&snap).ok().and_then(|j| BreakerSnapshot::from_json(&j).ok());
     if let Some(s) = back {
         let _ = b.restore(now, &s);
     }
-    b.state().code() as u32 + serde_json::to_string(&b.stats(now)).map(|s| s.len() as u32).unwrap_or(0)
+    b.state().code() as u32 + b.stats(now).to_json().to_string().len() as u32
 }
 
 #[no_mangle]
@@ -56,6 +58,6 @@ pub extern "C" fn probe_registry(now: f64) -> u32 {
     r.record_retry_attempt("a");
     let policy = presets::policy(Style::PYTHON, "api").unwrap_or_default();
     let ok = PolicyConfig::from_options(&policy, TimeUnit::Seconds).is_ok() as u32;
-    let health = serde_json::to_string(&r.health(now)).map(|s| s.len()).unwrap_or(0);
+    let health = r.health(now).to_json().to_string().len();
     ok + (render_prometheus(&r).len() + health) as u32
 }
