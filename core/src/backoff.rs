@@ -180,7 +180,7 @@ impl BackoffConfig {
             BackoffKind::DecorrelatedAws | BackoffKind::DecorrelatedPolly if self.jitter != Jitter::None => {
                 return Err(SeawallError::wrong_type(
                     &sp.name("jitter"),
-                    format!("{:?}", self.jitter.name()),
+                    crate::error::quote(self.jitter.name()),
                     "no extra jitter with a decorrelated backoff (it is already randomised)",
                 ));
             }
@@ -283,7 +283,9 @@ impl Backoff {
         if d.is_nan() {
             c.max_ms
         } else {
-            d.clamp(0.0, c.max_ms)
+            // `clamp` would do, but its panic message prints floats, which pulls core's float
+            // formatting (~15 KB) into the wasm build; `d` is not NaN and `0 ≤ max_ms` here.
+            d.max(0.0).min(c.max_ms)
         }
     }
 

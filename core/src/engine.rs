@@ -259,7 +259,7 @@ impl Engine {
             "forceOpen" | "isolate" => b.force_open(now),
             "reset" => b.reset(now),
             "disable" => b.disable(now),
-            other => return Err(SeawallError::out_of_range("command", format!("{other:?}"), "open, forceOpen, isolate, reset or disable")),
+            other => return Err(SeawallError::out_of_range("command", crate::error::quote(other), "open, forceOpen, isolate, reset or disable")),
         }
         Ok(b.state().code())
     }
@@ -588,7 +588,7 @@ impl Engine {
             "budget" => BudgetConfig::from_options(&o, unit).map(|_| ()),
             "timeout" => TimeoutConfig::from_options(&o, unit).map(|_| ()),
             "policy" => PolicyConfig::from_options(&o, unit).map(|_| ()),
-            other => Err(SeawallError::out_of_range("kind", format!("{other:?}"), "breaker, retry, bulkhead, budget, timeout or policy")),
+            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, timeout or policy")),
         }
     }
 

@@ -175,7 +175,7 @@ impl SeawallError {
         SeawallError {
             code: ErrorCode::NotFound,
             kind: ErrorKind::Range,
-            message: format!("no {what} named {name:?}"),
+            message: format!("no {what} named {}", quote(name)),
             option: None,
             value: Some(name.to_string()),
         }
@@ -192,25 +192,65 @@ impl std::error::Error for SeawallError {}
 
 pub type Result<T> = std::result::Result<T, SeawallError>;
 
-/// Formats a number the way JavaScript prints it (`5`, `0.5`, `NaN`, `Infinity`), so error
-/// messages and traces read the same in every language.
+/// A string in double quotes, escaped as JSON (and JavaScript) would print it. (Rust's `{:?}`
+/// would do for plain text, but brings Unicode tables into the wasm build.)
+pub fn quote(s: &str) -> String {
+    crate::json::Json::Str(s.to_string()).to_string()
+}
+
+/// Formats a number the way JavaScript prints it (`5`, `0.5`, `1e+21`, `NaN`, `Infinity`), so
+/// error messages and traces read the same in every language. The digits are ryu's shortest
+/// round-trip ones (as JavaScript's are); only the layout follows ECMAScript's Number::toString.
 pub fn fmt_num(x: f64) -> String {
     if x.is_nan() {
-        "NaN".to_string()
-    } else if x.is_infinite() {
-        if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
-    } else if x == x.trunc() && x.abs() < 9.007_199_254_740_992e15 {
-        format!("{}", x as i64)
-    } else if x.abs() >= 1e21 || x.abs() < 1e-6 {
-        // JavaScript switches to exponent form outside [1e-6, 1e21) and always signs it.
-        let e = format!("{x:e}");
-        match e.split_once('e') {
-            Some((m, exp)) if !exp.starts_with('-') => format!("{m}e+{exp}"),
-            _ => e,
-        }
-    } else {
-        format!("{x}")
+        return "NaN".to_string();
     }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(x.abs());
+    // ryu writes `d.ddde±x` or a plain decimal; reduce either to digits and the exponent n
+    // with x = 0.d1d2…dk × 10^n.
+    let (mantissa, exp) = match text.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all: String = int_part.chars().chain(frac_part.chars()).collect();
+    let lead = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_start_matches('0').trim_end_matches('0');
+    let n = int_part.len() as i32 - lead as i32 + exp;
+    let k = digits.len() as i32;
+    let mut out = String::with_capacity(24);
+    if x < 0.0 {
+        out.push('-');
+    }
+    if k <= n && n <= 21 {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        out.push_str(&digits[..n as usize]);
+        out.push('.');
+        out.push_str(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-n) as usize));
+        out.push_str(digits);
+    } else {
+        out.push_str(&digits[..1]);
+        if k > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if n > 0 { '+' } else { '-' });
+        out.push_str(&(n - 1).abs().to_string());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -237,5 +277,14 @@ mod tests {
         assert_eq!(fmt_num(1e300), "1e+300");
         assert_eq!(fmt_num(1.5e-7), "1.5e-7");
         assert_eq!(fmt_num(0.1 + 0.2), "0.30000000000000004");
+        // ECMAScript Number::toString at each boundary of its layout.
+        for (x, js) in [
+            (0.0, "0"), (-0.0, "0"), (1e21, "1e+21"), (1e20, "100000000000000000000"), (123e18, "123000000000000000000"),
+            (1.5e21, "1.5e+21"), (0.000001, "0.000001"), (1.2e-6, "0.0000012"), (1e-7, "1e-7"), (123.456, "123.456"),
+            (-2.5e-8, "-2.5e-8"), (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"), (30000.0, "30000"),
+            (9007199254740993.0, "9007199254740992"), (0.5, "0.5"), (1234.5678e10, "12345678000000"),
+        ] {
+            assert_eq!(fmt_num(x), js, "{x:e}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! wasm build ships to browsers, and a general JSON library (with its own float parser and
 //! printer, error machinery and `std::io` support) was most of its size. Numbers are parsed by
 //! `str::parse::<f64>` (correctly rounded, so the shells' numbers arrive bit for bit) and printed
-//! in Rust's shortest round-trip form, the one `format!("{:?}")` gives.
+//! shortest round-trip by `ryu` (`1.0`, `0.1`, `1e21`, `5e-324`).
 //!
 //! Objects keep their keys in the order given (which spelling of an option a conflict names);
 //! a repeated key keeps its first place and its last value.
@@ -153,7 +153,7 @@ impl fmt::Display for Json {
             Json::Null => f.write_str("null"),
             Json::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
             Json::Uint(n) => write!(f, "{n}"),
-            Json::Num(x) if x.is_finite() => write!(f, "{x:?}"),
+            Json::Num(x) if x.is_finite() => f.write_str(ryu::Buffer::new().format_finite(*x)),
             Json::Num(_) => f.write_str("null"),
             Json::Str(s) => write_str(f, s),
             Json::Arr(items) => {

@@ -63,11 +63,11 @@ pub fn render_prometheus(registry: &Registry) -> String {
         }
     }
     header(&mut out, 3);
-    for (name, n) in registry.retry_attempts() {
+    for (name, n) in registry.retry_attempts().iter() {
         let _ = writeln!(out, "retry_attempts_total{{name=\"{}\"}} {n}", escape(name));
     }
     header(&mut out, 4);
-    for (name, n) in registry.timeouts() {
+    for (name, n) in registry.timeouts().iter() {
         let _ = writeln!(out, "timeout_operations_total{{name=\"{}\"}} {n}", escape(name));
     }
     header(&mut out, 5);

@@ -8,7 +8,7 @@
 //! `resetTimeout`); giving two spellings of one option with different values is an error.
 //! Errors name the option as the caller spelled it and quote the value as given.
 
-use crate::error::{fmt_num, Result, SeawallError};
+use crate::error::{fmt_num, quote, Result, SeawallError};
 use crate::json::Json;
 
 /// One option value as a shell sees it.
@@ -98,7 +98,7 @@ pub fn describe(v: &OptionValue) -> String {
         OptionValue::Null => "null".into(),
         OptionValue::Bool(b) => b.to_string(),
         OptionValue::Number(x) => fmt_num(*x),
-        OptionValue::Str(s) => format!("{s:?}"),
+        OptionValue::Str(s) => quote(s),
         OptionValue::List(_) => "a list".into(),
         OptionValue::Map(_) => "an object".into(),
         OptionValue::Callback => "a function".into(),
@@ -117,7 +117,9 @@ pub const fn spec(canonical: &'static str, aliases: &'static [&'static str]) -> 
 }
 
 fn normalize(key: &str) -> String {
-    key.chars().filter(|c| *c != '_' && *c != '-').flat_map(|c| c.to_lowercase()).collect()
+    // ASCII folding is enough: every option name is ASCII, and a name that is not can only
+    // match none (full Unicode lowercasing would bring its tables into the wasm build).
+    key.chars().filter(|c| *c != '_' && *c != '-').map(|c| c.to_ascii_lowercase()).collect()
 }
 
 /// Options matched against a config's specs, ready for typed reads.

@@ -6,7 +6,6 @@
 //! when the host object is garbage-collected); only then may its slot be reused. `clear()`
 //! forgets names, not machines: objects already handed out keep working, unregistered.
 
-use std::collections::BTreeMap;
 
 use crate::json::Json;
 
@@ -22,17 +21,87 @@ struct Entry<T> {
     value: T,
 }
 
+/// Values by name, in name order, over a sorted vector: a process has a handful of names, and
+/// `BTreeMap`'s code was 20 KB of the wasm build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameMap<V> {
+    entries: Vec<(String, V)>,
+}
+
+impl<V> Default for NameMap<V> {
+    fn default() -> Self {
+        NameMap { entries: Vec::new() }
+    }
+}
+
+impl<V> NameMap<V> {
+    fn find(&self, name: &str) -> std::result::Result<usize, usize> {
+        self.entries.binary_search_by(|(n, _)| n.as_str().cmp(name))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.find(name).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut V> {
+        self.find(name).ok().map(|i| &mut self.entries[i].1)
+    }
+
+    /// Sets `name` to `value`; answers the value it replaces.
+    pub fn insert(&mut self, name: &str, value: V) -> Option<V> {
+        match self.find(name) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (name.to_string(), value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<V> {
+        self.find(name).ok().map(|i| self.entries.remove(i).1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.entries.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+impl<V> std::ops::Index<&str> for NameMap<V> {
+    type Output = V;
+    /// Panics on a name not present, as map indexing does (tests and known keys only).
+    fn index(&self, name: &str) -> &V {
+        self.get(name).expect("no entry with this name")
+    }
+}
+
 /// Values by handle, some of them also by name: one table per kind of machine.
 #[derive(Debug, Clone)]
 pub struct NamedTable<T> {
     entries: Vec<Option<Entry<T>>>,
-    names: BTreeMap<String, Handle>,
+    names: NameMap<Handle>,
     free: Vec<Handle>,
 }
 
 impl<T> Default for NamedTable<T> {
     fn default() -> Self {
-        NamedTable { entries: Vec::new(), names: BTreeMap::new(), free: Vec::new() }
+        NamedTable { entries: Vec::new(), names: NameMap::default(), free: Vec::new() }
     }
 }
 
@@ -52,7 +121,7 @@ impl<T> NamedTable<T> {
             }
         };
         if let Some(name) = name {
-            if let Some(old) = self.names.insert(name.to_string(), h) {
+            if let Some(old) = self.names.insert(name, h) {
                 if let Some(e) = self.entries[old as usize].as_mut() {
                     e.name = None;
                 }
@@ -95,7 +164,7 @@ impl<T> NamedTable<T> {
 
     /// Named entries in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
-        self.names.iter().filter_map(|(n, h)| Some((n.as_str(), &self.entries[*h as usize].as_ref()?.value)))
+        self.names.iter().filter_map(|(n, h)| Some((n, &self.entries[*h as usize].as_ref()?.value)))
     }
 
     /// Named entries, mutably.
@@ -104,7 +173,7 @@ impl<T> NamedTable<T> {
     }
 
     pub fn names(&self) -> Vec<String> {
-        self.names.keys().cloned().collect()
+        self.names.keys().map(str::to_string).collect()
     }
 
     /// Forgets every name. Handles stay valid (the values are unregistered, not destroyed).
@@ -121,8 +190,8 @@ pub struct Registry {
     breakers: NamedTable<CircuitBreaker>,
     bulkheads: NamedTable<Bulkhead>,
     /// `retry_attempts_total` and `timeout_operations_total`, per operation name.
-    retry_attempts: BTreeMap<String, u64>,
-    timeouts: BTreeMap<String, u64>,
+    retry_attempts: NameMap<u64>,
+    timeouts: NameMap<u64>,
 }
 
 /// Breaker counts by state (seed 003's `byState`, and `healthy`/`unhealthy` of the registry).
@@ -131,7 +200,7 @@ pub struct BreakerHealth {
     pub total: u32,
     pub healthy: u32,
     pub unhealthy: u32,
-    pub by_state: BTreeMap<&'static str, u32>,
+    pub by_state: NameMap<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,7 +226,7 @@ pub struct Health {
 
 impl BreakerHealth {
     pub fn to_json(&self) -> Json {
-        let by_state = Json::obj(self.by_state.iter().map(|(k, v)| (*k, Json::from(*v))));
+        let by_state = Json::obj(self.by_state.iter().map(|(k, v)| (k, Json::from(*v))));
         Json::obj([("total", Json::from(self.total)), ("healthy", Json::from(self.healthy)), ("unhealthy", Json::from(self.unhealthy)), ("byState", by_state)])
     }
 }
@@ -279,11 +348,11 @@ impl Registry {
         bump(&mut self.timeouts, name);
     }
 
-    pub fn retry_attempts(&self) -> &BTreeMap<String, u64> {
+    pub fn retry_attempts(&self) -> &NameMap<u64> {
         &self.retry_attempts
     }
 
-    pub fn timeouts(&self) -> &BTreeMap<String, u64> {
+    pub fn timeouts(&self) -> &NameMap<u64> {
         &self.timeouts
     }
 
@@ -297,7 +366,9 @@ impl Registry {
         for b in self.breakers.named_values_mut() {
             let s = b.state_at(now);
             h.total += 1;
-            *h.by_state.entry(s.as_str()).or_default() += 1;
+            if let Some(n) = h.by_state.get_mut(s.as_str()) {
+                *n += 1;
+            }
             if matches!(s, CircuitState::Closed | CircuitState::Disabled) {
                 h.healthy += 1;
             } else {
@@ -334,11 +405,11 @@ impl Registry {
     }
 }
 
-fn bump(map: &mut BTreeMap<String, u64>, name: &str) {
+fn bump(map: &mut NameMap<u64>, name: &str) {
     match map.get_mut(name) {
         Some(n) => *n += 1,
         None => {
-            map.insert(name.to_string(), 1);
+            map.insert(name, 1);
         }
     }
 }
