@@ -72,12 +72,18 @@ async def main() -> None:
         async with sw:
             return await work()
 
+    # The floor of any Python-level guard: a coroutine that only forwards the call.
+    async def forward(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return await fn(*args, **kwargs)
+
+    floor = await measure_async(lambda: forward(work)) - bare
     s = await measure_async(lambda: sw.call_async(work)) - bare
     s_ctx = await measure_async(seawall_ctx) - bare
     a = await measure_async(lambda: ai.call_async(work)) - bare
     p = await measure_async(purgatory_call) - bare
     rows.append(("async breaker (call_async)", s, {"aiobreaker": a, "purgatory": p}))
     rows.append(("async breaker (async with)", s_ctx, {"aiobreaker": a, "purgatory": p}))
+    rows.append(("a do-nothing async wrapper (the floor of any Python-level guard)", floor, {"aiobreaker": a, "purgatory": p}))
 
     bare_sync = measure_sync(work_sync)
     sws = seawall.CircuitBreaker(failure_threshold=5)
