@@ -218,33 +218,21 @@ impl Parser<'_> {
             Some(b'f') => self.eat("false").map(|_| Json::Bool(false)),
             Some(b'"') => self.string().map(Json::Str),
             Some(b'[') => {
-                self.i += 1;
                 let mut items = Vec::new();
-                self.ws();
-                if self.s.get(self.i) == Some(&b']') {
-                    self.i += 1;
+                if self.opened_empty(b']') {
                     return Ok(Json::Arr(items));
                 }
                 loop {
                     self.ws();
                     items.push(self.value(depth + 1)?);
-                    self.ws();
-                    match self.s.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(Json::Arr(items));
-                        }
-                        _ => return Err(self.err("expected , or ]")),
+                    if self.closed(b']', "expected , or ]")? {
+                        return Ok(Json::Arr(items));
                     }
                 }
             }
             Some(b'{') => {
-                self.i += 1;
                 let mut pairs: Vec<(String, Json)> = Vec::new();
-                self.ws();
-                if self.s.get(self.i) == Some(&b'}') {
-                    self.i += 1;
+                if self.opened_empty(b'}') {
                     return Ok(Json::Obj(pairs));
                 }
                 loop {
@@ -264,19 +252,40 @@ impl Parser<'_> {
                         Some(slot) => slot.1 = v,
                         None => pairs.push((key, v)),
                     }
-                    self.ws();
-                    match self.s.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(Json::Obj(pairs));
-                        }
-                        _ => return Err(self.err("expected , or }")),
+                    if self.closed(b'}', "expected , or }")? {
+                        return Ok(Json::Obj(pairs));
                     }
                 }
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => Err(self.err("expected a value")),
+        }
+    }
+
+    /// Steps over an opening bracket; `true` (and past the closing one) when nothing is inside.
+    fn opened_empty(&mut self, close: u8) -> bool {
+        self.i += 1;
+        self.ws();
+        let empty = self.s.get(self.i) == Some(&close);
+        if empty {
+            self.i += 1;
+        }
+        empty
+    }
+
+    /// After an item: `true` at the closing bracket, `false` after a comma (more to come).
+    fn closed(&mut self, close: u8, message: &'static str) -> Result<bool, JsonError> {
+        self.ws();
+        match self.s.get(self.i) {
+            Some(b',') => {
+                self.i += 1;
+                Ok(false)
+            }
+            Some(&c) if c == close => {
+                self.i += 1;
+                Ok(true)
+            }
+            _ => Err(self.err(message)),
         }
     }
 
