@@ -316,3 +316,66 @@ proptest! {
         }
     }
 }
+
+// ---- the core's JSON against serde_json --------------------------------------------------
+
+use seawall_core::json::Json;
+
+fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(|x| serde_json::json!(x)),
+        any::<u32>().prop_map(|n| serde_json::json!(n)),
+        any::<String>().prop_map(serde_json::Value::String),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::Array),
+            prop::collection::vec((any::<String>(), inner), 0..8).prop_map(|pairs| serde_json::Value::Object(pairs.into_iter().collect())),
+        ]
+    })
+}
+
+/// serde_json's value as the core's (numbers are f64 on both sides of the engine).
+fn as_core(v: &serde_json::Value) -> Json {
+    match v {
+        serde_json::Value::Null => Json::Null,
+        serde_json::Value::Bool(b) => Json::Bool(*b),
+        serde_json::Value::Number(n) => Json::Num(n.as_f64().unwrap()),
+        serde_json::Value::String(s) => Json::Str(s.clone()),
+        serde_json::Value::Array(items) => Json::Arr(items.iter().map(as_core).collect()),
+        serde_json::Value::Object(m) => Json::Obj(m.iter().map(|(k, v)| (k.clone(), as_core(v))).collect()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// What serde_json writes, the core reads to the same value (numbers bit for bit); what
+    /// the core writes, serde_json reads back to the same value.
+    #[test]
+    fn json_agrees_with_serde_json(v in arb_json()) {
+        let text = serde_json::to_string(&v).unwrap();
+        let ours = Json::parse(&text).unwrap();
+        prop_assert_eq!(&ours, &as_core(&v));
+        let back: serde_json::Value = serde_json::from_str(&ours.to_string()).unwrap();
+        prop_assert_eq!(as_core(&back), ours);
+    }
+
+    /// Any text: never a panic, and the core accepts exactly what serde_json accepts (serde_json
+    /// also takes numbers beyond f64's range as errors, which the core reads as infinities).
+    #[test]
+    fn json_accepts_what_serde_json_accepts(text in prop_oneof![
+        any::<String>(),
+        "[\\[\\]{}:,\"0-9eE.+\\-truefalsn \\\\u]{0,24}",
+    ]) {
+        let ours = Json::parse(&text);
+        let theirs = serde_json::from_str::<serde_json::Value>(&text);
+        if let Ok(v) = &theirs {
+            prop_assert_eq!(ours, Ok(as_core(v)), "{}", text);
+        } else {
+            prop_assert!(ours.is_err() || text.contains('e') || text.contains('E'), "{}", text);
+        }
+    }
+}
