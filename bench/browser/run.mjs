@@ -16,6 +16,10 @@ const assets = join(pkg, '..', 'target', 'bench-assets');
 mkdirSync(assets, { recursive: true });
 const bundled = await build({ stdin: { contents: "export * from 'cockatiel';", resolveDir: pkg }, bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, logLevel: 'error' });
 const cockatielJs = bundled.outputFiles[0].contents;
+// The shell as a page would ship it: the browser entry bundled and minified (the glue and the
+// .wasm are fetched beside it).
+const shell = await build({ entryPoints: [join(pkg, 'dist', 'esm', 'entry.browser.js')], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, logLevel: 'error' });
+const shellJs = shell.outputFiles[0].contents;
 
 const site = await serve((url, _req, res) => {
   if (url.pathname === '/bench-assets/cockatiel.js') {
@@ -45,7 +49,8 @@ try {
   console.log('| scenario | Seawall (wasm) | cockatiel | Seawall ÷ cockatiel |');
   console.log('|---|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.scenario} | ${r.seawall.toFixed(0)} | ${r.cockatiel.toFixed(0)} | ${(r.seawall / r.cockatiel).toFixed(2)}× |`);
-  console.log(`size: wasm ${wasm.length} B (${gzipSync(wasm, { level: 9 }).length} B gz), glue ${gzipSync(glue, { level: 9 }).length} B gz; cockatiel bundle ${cockatielJs.length} B (${gzipSync(cockatielJs, { level: 9 }).length} B gz)`);
+  const gz = (b) => gzipSync(b, { level: 9 }).length;
+  console.log(`size: wasm ${wasm.length} B (${gz(wasm)} B gz), glue ${gz(glue)} B gz, shell ${shellJs.length} B minified (${gz(shellJs)} B gz): ${gz(wasm) + gz(glue) + gz(shellJs)} B gz in all; cockatiel bundle ${cockatielJs.length} B (${gz(cockatielJs)} B gz)`);
 } finally {
   await browser.close();
   site.server.close();
