@@ -898,6 +898,7 @@ module.exports.retryPolicyDrop = nativeBinding.retryPolicyDrop
 module.exports.retryPolicyInfo = nativeBinding.retryPolicyInfo
 module.exports.retryStart = nativeBinding.retryStart
 module.exports.rngFloats = nativeBinding.rngFloats
+module.exports.simulate = nativeBinding.simulate
 module.exports.stateNames = nativeBinding.stateNames
 module.exports.unconditionalAdmits = nativeBinding.unconditionalAdmits
 module.exports.validate = nativeBinding.validate

@@ -148,6 +148,8 @@ export declare function retryStart(policy: number, now?: number | undefined | nu
 
 export declare function rngFloats(seed: number, count: number): Array<number>
 
+export declare function simulate(scenarioJson: string): string
+
 export declare function stateNames(): Array<string>
 
 export declare function unconditionalAdmits(): Array<boolean>

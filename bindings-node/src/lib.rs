@@ -473,6 +473,11 @@ pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
 }
 
 #[napi]
+pub fn simulate(scenario_json: String) -> Result<String> {
+    checked(Engine::simulate(&scenario_json))
+}
+
+#[napi]
 pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
     Engine::rng_floats(seed, count)
 }

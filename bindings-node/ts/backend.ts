@@ -99,6 +99,8 @@ export interface Backend {
   validate(kind: string, optionsJson: string, seconds: boolean): void;
   deadline(now: Now, timeoutMs: number, outer: number): number;
   rngFloats(seed: number, count: number): number[];
+  /** Absent from the browser (wasm) build, which leaves the simulator out for size. */
+  simulate?(scenarioJson: string): string;
 }
 
 let installed: Backend | undefined;

@@ -26,3 +26,5 @@ export { executeWithRetry, parseRetryAfter, RetryBudget, RetryPolicies, RetryPol
 export type { RetryBudgetOptions, RetryOptions, RetryPredicate } from './retry.js';
 export { TimeoutManager, timeoutManager, withTimeout } from './timeout.js';
 export type { TimeoutOptions } from './timeout.js';
+export { simulate } from './simulate.js';
+export type { SimulationInterval, SimulationResult, SimulationScenario, SimulationSummary } from './simulate.js';

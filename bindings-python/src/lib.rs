@@ -392,6 +392,14 @@ fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
     CoreEngine::deadline(now, timeout_ms, outer)
 }
 
+/// The simulator over a scenario file (JSON text); answers JSON text. The GIL is released
+/// while it runs (a long scenario takes seconds).
+#[pyfunction]
+fn simulate(py: Python<'_>, scenario_json: &str) -> PyResult<String> {
+    let text = scenario_json.to_string();
+    checked(py.detach(move || CoreEngine::simulate(&text)))
+}
+
 #[pyfunction]
 fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
     CoreEngine::rng_floats(seed, count)
@@ -415,6 +423,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(deadline, m)?)?;
     m.add_function(wrap_pyfunction!(rng_floats, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add("PREAPPROVED_PERMIT", CoreEngine::PREAPPROVED_PERMIT)?;
     Ok(())
 }

@@ -397,6 +397,14 @@ pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
     CoreEngine::deadline(now, timeout_ms, outer)
 }
 
+/// The simulator is left out of the browser build (it would add ~16 KB gzipped to every page);
+/// Node, Python and `seawall-sim` run it.
+#[cfg(feature = "simulator")]
+#[wasm_bindgen]
+pub fn simulate(scenario_json: &str) -> Result<String, JsValue> {
+    checked(CoreEngine::simulate(scenario_json))
+}
+
 #[wasm_bindgen(js_name = rngFloats)]
 pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
     CoreEngine::rng_floats(seed, count)

@@ -598,6 +598,12 @@ impl Engine {
     }
 
     /// `count` draws from a generator seeded with `seed` (conformance vectors).
+    /// Runs a scenario file (`crate::scenario`'s format) through the simulator, every policy
+    /// of it: `{"policies": [{"name", "summary", "series"}]}`.
+    pub fn simulate(scenario_json: &str) -> Result<String> {
+        crate::scenario::simulate_file(scenario_json)
+    }
+
     pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
         let mut rng = SeededRng::new(if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 });
         (0..count.min(1 << 20)).map(|_| rng.next_f64()).collect()

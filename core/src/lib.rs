@@ -80,6 +80,7 @@ pub mod presets;
 pub mod registry;
 pub mod retry;
 pub mod rng;
+pub mod scenario;
 pub mod sim;
 pub mod timeout;
 pub mod window;

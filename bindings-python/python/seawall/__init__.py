@@ -35,6 +35,7 @@ from ._retry import (
     retry_with_backoff,
 )
 from ._timeout import with_timeout
+from ._simulate import simulate
 
 timeout = with_timeout
 
@@ -67,6 +68,7 @@ __all__ = [
     "retry",
     "retry_with_backoff",
     "set_testing",
+    "simulate",
     "stripe_circuit",
     "timeout",
     "virtual_clock",
