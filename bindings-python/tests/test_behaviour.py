@@ -263,6 +263,15 @@ def test_the_one_crossing_sync_call_counts_like_the_python_path() -> None:
     timed = CircuitBreaker(timeout=1.0)
     assert timed.call(lambda: 7) == 7, "a breaker with a timeout keeps the Python path"
 
+    class Counting(CircuitBreaker):
+        calls = 0
+
+        def call(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            Counting.calls += 1
+            return super().call(fn, *args, **kwargs)
+
+    assert Counting().call(lambda: 8) == 8 and Counting.calls == 1, "a subclass's own call is used"
+
 
 def test_testing_clock_makes_waits_instant() -> None:
     with virtual_clock() as clock:

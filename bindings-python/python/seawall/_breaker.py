@@ -101,9 +101,10 @@ class CircuitBreaker:
         if name is not None:
             _registered[name] = self
         weakref.finalize(self, engine.breaker_drop, self._h)
-        if self._timeout_s is None:
+        if self._timeout_s is None and type(self).call is CircuitBreaker.call:
             # Sync calls acquire, call and record in one crossing (bindings-python/src/guard.rs);
-            # the method below remains for breakers with a timeout, which Python must run.
+            # the method below remains for breakers with a timeout, which Python must run, and
+            # for subclasses that override it.
             self.call = _native.BreakerCall(engine, self._h, self).call  # type: ignore[method-assign]
 
     # ---- hot path ----------------------------------------------------------------------------
