@@ -194,6 +194,8 @@ export class CircuitBreaker {
   /** The settle handlers of a preapproved, untimed call: made once, so that such a call
    * allocates no closures (it has no permit or start time to capture). */
   readonly #preapprovedOk = <T>(v: T): T => {
+    // A success that can change nothing but counters: count it, hand it over with the next
+    // input (in order), so the common call crosses into the core not at all.
     if (this.#inert[this.#state] === true) this.#pending++;
     else this.#settle(preapproved, Number.NaN, false, undefined);
     return v;
@@ -288,13 +290,7 @@ export class CircuitBreaker {
     if (permit === preapproved && !this.#timed) return Promise.resolve(result).then(this.#preapprovedOk, this.#preapprovedErr);
     return Promise.resolve(result).then(
       (v) => {
-        if (permit === preapproved && !this.#timed && this.#inert[this.#state] === true) {
-          // A success that can change nothing but counters: count it, hand it over with the
-          // next input (in order), so the common call crosses into the core not at all.
-          this.#pending++;
-        } else {
-          this.#settle(permit, startedAt, false, undefined);
-        }
+        this.#settle(permit, startedAt, false, undefined);
         return v;
       },
       (e: unknown) => {
