@@ -74,10 +74,10 @@ export interface SimulationResult {
 /** Runs every policy of `scenario` (an object, or the JSON text of a scenario file). Bad fields
  * throw a `TypeError`/`RangeError` naming them. */
 export function simulate(scenario: SimulationScenario | string): SimulationResult {
-  const run = backend().simulate;
-  if (run === undefined) {
+  const b = backend();
+  if (b.simulate === undefined) {
     throw new Error('simulate: the simulator is not part of the browser build (it would add ~16 KB to every page); run it in Node, in Python, or with seawall-sim');
   }
   const text = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
-  return JSON.parse(native(() => run(text))) as SimulationResult;
+  return JSON.parse(native(() => b.simulate!(text))) as SimulationResult;
 }
