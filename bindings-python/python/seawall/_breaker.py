@@ -116,9 +116,11 @@ class CircuitBreaker:
         return p, (_last_now() if self._timed else NAN)
 
     def _exit(self, permit: float, started: float, exc: Optional[BaseException]) -> None:
-        outcome = 0 if exc is None else _outcome_of(exc, self._is_failure)
-        r = _record(self._h, permit, outcome, None, started)
-        if r >= 8:
+        self._report(permit, started, 0 if exc is None else _outcome_of(exc, self._is_failure))
+
+    def _report(self, permit: float, started: float, outcome: int) -> None:
+        """Records how a call went (0 success, 1 failure, 2 neither) and drains the changes."""
+        if _record(self._h, permit, outcome, None, started) >= 8:
             self._drain()
 
     # The two hot paths below inline `_enter`/`_exit` (each Python call layer costs tens of ns)
@@ -176,9 +178,7 @@ class CircuitBreaker:
         except BaseException as exc:
             self._exit(permit, started, exc)
             raise
-        r = _record(self._h, permit, classify(result), None, started)
-        if r >= 8:
-            self._drain()
+        self._report(permit, started, classify(result))
         return result
 
     def _call_classified(self, fn: Callable[[], T], classify: Callable[[T], int]) -> T:
@@ -188,14 +188,12 @@ class CircuitBreaker:
         except BaseException as exc:
             self._exit(permit, started, exc)
             raise
-        r = _record(self._h, permit, classify(result), None, started)
-        if r >= 8:
-            self._drain()
+        self._report(permit, started, classify(result))
         return result
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """``@breaker``: guards a sync or async function. The wrapper is a partial of the hot
-        path itself, so the guarded call adds no extra frame (or coroutine)."""
+        """``@breaker``: guards a sync or async function (and binds as a method does). The
+        wrapper is native and calls the hot path itself, so it adds no Python frame."""
         return guard(fn, self.call, self.call_async)
 
     def __enter__(self) -> "CircuitBreaker":
