@@ -70,24 +70,8 @@ impl<V> NameMap<V> {
         self.entries.iter().map(|(n, _)| n.as_str())
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     pub fn clear(&mut self) {
         self.entries.clear();
-    }
-}
-
-impl<V> std::ops::Index<&str> for NameMap<V> {
-    type Output = V;
-    /// Panics on a name not present, as map indexing does (tests and known keys only).
-    fn index(&self, name: &str) -> &V {
-        self.get(name).expect("no entry with this name")
     }
 }
 
@@ -453,7 +437,7 @@ mod tests {
         let _ = r.bulkhead(h).unwrap().try_acquire(0.0);
         let health = r.health(1.0);
         assert_eq!((health.circuit_breakers.total, health.circuit_breakers.healthy, health.circuit_breakers.unhealthy), (3, 2, 1));
-        assert_eq!(health.circuit_breakers.by_state["OPEN"], 1);
+        assert_eq!(health.circuit_breakers.by_state.get("OPEN"), Some(&1));
         assert!(!health.summary.healthy);
         assert_eq!(health.summary.issues, vec!["Circuit breaker 'b' is OPEN".to_string(), "Bulkhead 'db' is full (1 active, 0 queued)".to_string()]);
         assert_eq!(health.bulkheads[0].utilization, 1.0);

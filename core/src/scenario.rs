@@ -16,16 +16,13 @@
 
 use crate::error::{fmt_num, quote, Result, SeawallError};
 use crate::json::Json;
-use crate::options::{options_from_json, TimeUnit};
+use crate::options::{from_json, options_from_json, TimeUnit};
 use crate::sim::{BackendModel, Bucket, Fault, LayerPolicy, Outcome, Scenario, Summary};
 use crate::{BreakerConfig, BudgetConfig, BulkheadConfig, RetryConfig};
 
+/// A value as error messages show it (the options' way: `5`, `"x"`, `a list`).
 fn describe(v: &Json) -> String {
-    match v {
-        Json::Num(x) => fmt_num(*x),
-        Json::Str(s) => quote(s),
-        other => other.to_string(),
-    }
+    crate::options::describe(&from_json(v))
 }
 
 /// A finite, non-negative number at `key` of `v` (`path` names it in errors), or `default`.
