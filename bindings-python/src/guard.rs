@@ -13,6 +13,7 @@
 //! binds as a method does (`__get__`), and carries `__dict__` for `functools.update_wrapper`.
 
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyWeakrefReference};
 
@@ -110,11 +111,17 @@ impl Guarded {
         let py = slf.py();
         let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(slf.clone().into_any().unbind()) };
         let this = slf.get();
-        let bound_fn = this.func.bind(py).call_method1("__get__", (obj, owner))?;
+        let func = this.func.bind(py);
+        // Bound only as the function itself would be: a callable that is not a descriptor
+        // stays unbound (as Python leaves it).
+        let Ok(get) = func.getattr(intern!(py, "__get__")) else { return Ok(slf.clone().into_any().unbind()) };
+        let bound_fn = get.call1((obj, owner))?;
         let bound = Bound::new(py, Guarded { call: this.call.clone_ref(py), func: bound_fn.unbind() })?;
-        // The same metadata (`__wrapped__`, `__name__`, `__code__` …) on the bound form.
-        let dict = slf.getattr("__dict__")?;
-        bound.getattr("__dict__")?.call_method1("update", (dict,))?;
+        // The same metadata (`__wrapped__`, `__name__`, `__code__` …) on the bound form: it
+        // shares the wrapper's attribute dict (as a bound method reads its function's), which
+        // costs nothing per access where a copy cost ~0.3 µs.
+        let dict = intern!(py, "__dict__");
+        bound.setattr(dict, slf.getattr(dict)?)?;
         Ok(bound.into_any().unbind())
     }
 }

@@ -234,6 +234,15 @@ def test_decorated_methods_bind_and_async_ones_look_like_coroutine_functions() -
         assert inspect.iscoroutinefunction(fn) and asyncio.iscoroutinefunction(fn), fn
     assert not inspect.iscoroutinefunction(Service.get) and not inspect.iscoroutinefunction(s.get)
 
+    class Echo:
+        def __call__(self, x: int) -> int:
+            return x
+
+    class Holder:
+        echo = seawall.with_circuit_breaker(cb)(Echo())
+
+    assert Holder().echo(5) == 5, "a guarded callable that is not a descriptor is not bound"
+
 
 def test_the_one_crossing_sync_call_counts_like_the_python_path() -> None:
     changes: List[Any] = []
