@@ -44,14 +44,21 @@ after(async () => {
   site?.server.close();
 });
 
-test('conformance vectors in Chromium: every step and byte-identical traces', async () => {
+/** Opens a test page, waits for the `window.__results` it publishes, and answers them; the
+ * page must raise no uncaught error on the way. */
+async function pageResults(path, timeout = 60_000) {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${site.url}/test/browser/conformance.html`);
-  await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 60_000 });
+  await page.goto(`${site.url}${path}`);
+  await page.waitForFunction(() => window.__results !== undefined, null, { timeout });
   const results = await page.evaluate(() => window.__results);
   assert.deepEqual(errors, []);
+  return results;
+}
+
+test('conformance vectors in Chromium: every step and byte-identical traces', async () => {
+  const results = await pageResults('/test/browser/conformance.html');
   assert.equal(results.error, undefined, results.error);
   const names = Object.keys(results);
   assert.ok(names.length >= 60, `ran ${names.length} vectors`);
@@ -69,13 +76,7 @@ test('conformance vectors in Chromium: every step and byte-identical traces', as
 });
 
 test('the shell in Chromium: resilientFetch against a flaky local server, seed 000 examples', async () => {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${site.url}/test/browser/shell.html`);
-  await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 60_000 });
-  const r = await page.evaluate(() => window.__results);
-  assert.deepEqual(errors, []);
+  const r = await pageResults('/test/browser/shell.html');
   assert.deepEqual(r['5xx burst then recovery'], { ok: true, value: 200 });
   assert.equal(r['429 with Retry-After'].value.status, 200);
   assert.ok(r['429 with Retry-After'].value.waited >= 900, JSON.stringify(r['429 with Retry-After']));
@@ -88,13 +89,7 @@ test('the shell in Chromium: resilientFetch against a flaky local server, seed 0
 
 for (const variant of ['standard', 'legacy']) {
   test(`every seed 000/002/003/004 example in Chromium (${variant} decorators), through the wasm backend`, async () => {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${site.url}/test/browser/seeds.html?variant=${variant}`);
-    await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 120_000 });
-    const results = await page.evaluate(() => window.__results);
-    assert.deepEqual(errors, []);
+    const results = await pageResults(`/test/browser/seeds.html?variant=${variant}`, 120_000);
     const failed = results.filter((r) => !r.ok);
     assert.deepEqual(failed, [], failed.map((r) => `${r.name}: ${r.error}`).join('\n'));
     // The same examples as the Node run: every test() in the compiled file ran here.
