@@ -204,7 +204,7 @@ pub fn simulate(s: &Scenario) -> crate::Result<Outcome> {
         });
     }
     let track = layers.iter().rposition(|l| l.breaker.is_some()).map(|layer| StateTrack { layer, state: CircuitState::Closed, since: 0.0 });
-    let mut sim = Sim { s, layers, rng: SeededRng::new(s.seed), queue: BinaryHeap::new(), seq: 0, calls: Vec::new(), in_flight: 0, series: Vec::new(), latencies: Vec::new(), bucket_latencies: Vec::new(), track, now: 0.0 };
+    let mut sim = Sim { s, layers, rng: SeededRng::new(s.seed), queue: BinaryHeap::new(), seq: 0, calls: Vec::new(), in_flight: 0, series: Vec::new(), bucket_latencies: Vec::new(), track, now: 0.0 };
     // One pending request per client (each schedules the next): the queue stays as small as
     // the number of clients and calls in flight, which keeps every push and pop cheap.
     if s.requests_per_client > 0 {
@@ -229,7 +229,7 @@ struct Sim<'a> {
     calls: Vec<Call>,
     in_flight: u32,
     series: Vec<Bucket>,
-    latencies: Vec<f64>,
+    /// Latencies of the answered client requests, per bucket.
     bucket_latencies: Vec<Vec<f64>>,
     track: Option<StateTrack>,
     now: f64,
@@ -245,9 +245,14 @@ impl Sim<'_> {
         if self.s.bucket_ms > 0.0 { self.s.bucket_ms } else { 1000.0 }
     }
 
+    /// The bucket that time `at` falls in.
+    fn index_at(&self, at: f64) -> usize {
+        (at / self.width()).floor().max(0.0) as usize
+    }
+
     fn bucket_at(&mut self, at: f64) -> &mut Bucket {
         let width = self.width();
-        let i = (at / width).floor().max(0.0) as usize;
+        let i = self.index_at(at);
         while self.series.len() <= i {
             let start_ms = self.series.len() as f64 * width;
             self.series.push(Bucket { start_ms, ..Bucket::default() });
@@ -470,8 +475,7 @@ impl Sim<'_> {
             }
             None => {
                 let latency = self.now - self.calls[call].started_at;
-                self.latencies.push(latency);
-                let i = (self.now / self.width()).floor().max(0.0) as usize;
+                let i = self.index_at(self.now);
                 if self.bucket_latencies.len() <= i {
                     self.bucket_latencies.resize_with(i + 1, Vec::new);
                 }
@@ -490,6 +494,8 @@ impl Sim<'_> {
         if let Some(t) = self.track.take() {
             self.add_state_time(t.state, t.since, self.now);
         }
+        let mut latencies: Vec<f64> = self.bucket_latencies.iter().flatten().copied().collect();
+        latencies.sort_by(f64::total_cmp);
         for (i, mut l) in std::mem::take(&mut self.bucket_latencies).into_iter().enumerate() {
             if l.is_empty() {
                 continue;
@@ -502,7 +508,6 @@ impl Sim<'_> {
         let requests: u64 = self.series.iter().map(|b| b.offered).sum();
         let backend_calls: u64 = self.series.iter().map(|b| b.backend_calls).sum();
         let succeeded: u64 = self.series.iter().map(|b| b.succeeded).sum();
-        self.latencies.sort_by(f64::total_cmp);
         let m = &self.s.backend;
         let outage_end = m.outages.iter().map(|(_, end)| *end).chain(m.faults.iter().map(|f| f.end_ms)).fold(f64::NEG_INFINITY, f64::max);
         let recovery_ms = outage_end.is_finite().then(|| {
@@ -514,8 +519,8 @@ impl Sim<'_> {
             amplification: if requests == 0 { 0.0 } else { backend_calls as f64 / requests as f64 },
             succeeded,
             success_rate: if requests == 0 { 0.0 } else { succeeded as f64 / requests as f64 },
-            p50_latency_ms: percentile(&self.latencies, 0.5),
-            p99_latency_ms: percentile(&self.latencies, 0.99),
+            p50_latency_ms: percentile(&latencies, 0.5),
+            p99_latency_ms: percentile(&latencies, 0.99),
             peak_backend_calls: self.series.iter().map(|b| b.backend_calls).max().unwrap_or(0),
             peak_backend_retries: self.series.iter().map(|b| b.backend_retries).max().unwrap_or(0),
             breaker_rejections: self.series.iter().map(|b| b.breaker_rejections).sum(),
