@@ -236,7 +236,7 @@ export function makeRunner(b) {
             tickets.set(value, s.id);
             out.queued = JSON.parse(b.bulkheadMetrics(h)).queued;
           } else {
-            out.rejected = value === 0 ? 'BULKHEAD_FULL' : 'BULKHEAD_QUEUE_FULL';
+            out.rejected = 'BULKHEAD_QUEUE_FULL';
           }
           break;
         }

@@ -79,16 +79,16 @@ export class Bulkhead {
     const value = b.out[1];
     if (kind === 0) return this.#run(fn, value, signal);
     if (kind === 1) return this.#wait(value, signal).then((permit) => this.#run(fn, permit, signal));
-    const code = value === 0 ? 'BULKHEAD_FULL' : 'BULKHEAD_QUEUE_FULL';
+    // One code with or without a queue (seed 003); the message tells which.
     const reason = value === 0 ? `all ${this.#limits()} slots are busy` : `all slots are busy and the queue is full`;
-    return Promise.reject(this.#reject(reason, code));
+    return Promise.reject(this.#reject(reason, 'BULKHEAD_QUEUE_FULL'));
   }
 
   #limits(): string {
     return String(this.getMetrics().maxConcurrent);
   }
 
-  #reject(reason: string, code: 'BULKHEAD_FULL' | 'BULKHEAD_QUEUE_FULL' | 'BULKHEAD_QUEUE_TIMEOUT'): BulkheadRejectedError {
+  #reject(reason: string, code: 'BULKHEAD_QUEUE_FULL' | 'BULKHEAD_QUEUE_TIMEOUT'): BulkheadRejectedError {
     this.#options.onReject?.(reason);
     if (this.#events.has('rejected')) this.#events.emit('rejected', { name: this.name, reason, code });
     return new BulkheadRejectedError(`Bulkhead '${this.name}' rejected the call: ${reason}`, code, this.name);

@@ -5,7 +5,6 @@
  */
 export const ErrorCodes = {
   CIRCUIT_OPEN: 'CIRCUIT_OPEN',
-  BULKHEAD_FULL: 'BULKHEAD_FULL',
   BULKHEAD_QUEUE_FULL: 'BULKHEAD_QUEUE_FULL',
   BULKHEAD_QUEUE_TIMEOUT: 'BULKHEAD_QUEUE_TIMEOUT',
   TIMEOUT: 'TIMEOUT',
@@ -63,7 +62,7 @@ export class CircuitBreakerError extends SeawallError {
 /** A bulkhead refused the call, or a queued call waited too long. */
 export class BulkheadRejectedError extends SeawallError {
   readonly bulkheadName: string;
-  constructor(message: string, code: 'BULKHEAD_FULL' | 'BULKHEAD_QUEUE_FULL' | 'BULKHEAD_QUEUE_TIMEOUT', bulkheadName = '') {
+  constructor(message: string, code: 'BULKHEAD_QUEUE_FULL' | 'BULKHEAD_QUEUE_TIMEOUT', bulkheadName = '') {
     super(message, code);
     this.name = 'BulkheadRejectedError';
     this.bulkheadName = bulkheadName;

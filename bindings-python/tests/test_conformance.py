@@ -229,7 +229,7 @@ def run_bulkhead(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List
                 tickets[value] = s["id"]
                 out["queued"] = json.loads(e.bulkhead_metrics(h))["queued"]
             else:
-                out["rejected"] = "BULKHEAD_FULL" if value == 0 else "BULKHEAD_QUEUE_FULL"
+                out["rejected"] = "BULKHEAD_QUEUE_FULL"
         elif op == "release":
             p = permits.pop(s["id"], -1.0)
             try:

