@@ -34,19 +34,27 @@ class _ThreadWaiter:
 
 
 class _TaskWaiter:
+    """A task parked in the queue. ``permit`` (or ``error``) is set under the bulkhead's lock as
+    the slot is handed over (or the wait fails); the future only wakes the task. So a task
+    cancelled in the same tick as the hand-over still finds the slot it owns, and gives it back."""
+
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.future: asyncio.Future[float] = loop.create_future()
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.permit: Optional[float] = None
+        self.error: Optional[BaseException] = None
 
-    def _set(self, fn: Callable[[], None]) -> None:
+    def _wake(self) -> None:
         if not self.future.done():
-            fn()
+            self.future.set_result(None)
 
     def start(self, permit: float) -> None:
-        self.loop.call_soon_threadsafe(self._set, lambda: self.future.set_result(permit))
+        self.permit = permit
+        self.loop.call_soon_threadsafe(self._wake)
 
     def fail(self, error: BaseException) -> None:
-        self.loop.call_soon_threadsafe(self._set, lambda: self.future.set_exception(error))
+        self.error = error
+        self.loop.call_soon_threadsafe(self._wake)
 
 
 Waiter = Union[_ThreadWaiter, _TaskWaiter]
@@ -86,7 +94,7 @@ class Bulkhead:
                 w.ticket = value  # type: ignore[union-attr]
                 return w
         if value == 0:
-            raise self._reject("every slot is busy", "BULKHEAD_FULL")
+            raise self._reject("every slot is busy", "BULKHEAD_QUEUE_FULL")  # one code with or without a queue (seed 003)
         raise self._reject("every slot is busy and the queue is full", "BULKHEAD_QUEUE_FULL")
 
     def _release(self, permit: float) -> None:
@@ -106,12 +114,24 @@ class Bulkhead:
             if w is not None:
                 w.fail(self._reject("waited too long in the queue", "BULKHEAD_QUEUE_TIMEOUT"))
 
-    def _give_up(self, ticket: float) -> None:
-        """A waiter stopped waiting (cancelled, or its wait ran out): expire or cancel its ticket."""
+    def _give_up(self, waiter: Waiter) -> Optional[float]:
+        """A waiter stops waiting (cancelled, or its wait ran out). Answers the slot it was
+        already handed (the caller must use or release it), or None after taking it out of the
+        queue."""
         with self._lock:
             self._expire_locked()
-            if self._waiters.pop(ticket, None) is not None:
-                engine.bulkhead_cancel(self._h, ticket)
+            if self._waiters.pop(waiter.ticket, None) is not None:  # type: ignore[union-attr]
+                engine.bulkhead_cancel(self._h, waiter.ticket)  # type: ignore[union-attr]
+                return None
+            return waiter.permit
+
+    def _time_out(self, waiter: _TaskWaiter) -> None:
+        """The queue timeout on a virtual clock: the waiter leaves the queue, rejected."""
+        if self._give_up(waiter) is None and waiter.permit is None and waiter.error is None:
+            waiter.fail(self._reject("waited too long in the queue", "BULKHEAD_QUEUE_TIMEOUT"))
+
+    def _queue_rejection(self, waiter: Waiter) -> BaseException:
+        return waiter.error or self._reject("waited too long in the queue", "BULKHEAD_QUEUE_TIMEOUT")
 
     async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         admitted = self._admit(lambda: _TaskWaiter(asyncio.get_running_loop()))
@@ -124,26 +144,26 @@ class Bulkhead:
                 if self._queue_timeout is not None:
                     clock = _clock.virtual()
                     if clock is None:
-                        permit = await asyncio.wait_for(asyncio.shield(waiter.future), self._queue_timeout)
+                        await asyncio.wait_for(asyncio.shield(waiter.future), self._queue_timeout)
                     else:
-                        cancel = clock.call_later(self._queue_timeout, lambda: self._give_up(waiter.ticket))  # type: ignore[attr-defined]
+                        cancel = clock.call_later(self._queue_timeout, lambda: self._time_out(waiter))  # type: ignore[attr-defined]
                         try:
-                            permit = await waiter.future
+                            await waiter.future
                         finally:
                             cancel()
                 else:
-                    permit = await waiter.future
+                    await waiter.future
             except asyncio.TimeoutError:
-                self._give_up(waiter.ticket)  # type: ignore[attr-defined]
-                if waiter.future.done() and not waiter.future.cancelled() and waiter.future.exception() is None:
-                    permit = waiter.future.result()  # started just in time
-                else:
-                    raise self._reject("waited too long in the queue", "BULKHEAD_QUEUE_TIMEOUT") from None
+                pass  # the slot may have been handed over just in time: decided below
             except BaseException:
-                self._give_up(waiter.ticket)  # type: ignore[attr-defined]
-                if waiter.future.done() and not waiter.future.cancelled() and waiter.future.exception() is None:
-                    self._release(waiter.future.result())
+                handed = self._give_up(waiter)
+                if handed is not None:
+                    self._release(handed)
                 raise
+            handed = self._give_up(waiter)
+            if handed is None:
+                raise self._queue_rejection(waiter) from None
+            permit = handed
         try:
             return await fn(*args, **kwargs)
         finally:
@@ -156,11 +176,11 @@ class Bulkhead:
         else:
             waiter = admitted
             assert isinstance(waiter, _ThreadWaiter)
-            if not waiter.event.wait(self._queue_timeout):
-                self._give_up(waiter.ticket)  # type: ignore[attr-defined]
-            if waiter.permit is None:
-                raise waiter.error or self._reject("waited too long in the queue", "BULKHEAD_QUEUE_TIMEOUT")
-            permit = waiter.permit
+            waiter.event.wait(self._queue_timeout)
+            handed = self._give_up(waiter)
+            if handed is None:
+                raise self._queue_rejection(waiter)
+            permit = handed
         try:
             return fn(*args, **kwargs)
         finally:
