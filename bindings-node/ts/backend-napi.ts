@@ -12,13 +12,22 @@ type Native = Omit<Backend, 'kind' | 'out' | 'breakerAcquire' | 'breakerRecord' 
   hotFunction(name: string): () => void;
 };
 
+const SLOTS = Symbol.for('seawall.napi.slots');
+
 export function loadNapiBackend(): Backend {
   const require = createRequire(import.meta.url);
   const native = require('../../native/index.cjs') as Native;
-  // Slots 0–7 are arguments (5: read the host clock instead of slot 1), 8–11 answers; the ArrayBuffer is referenced here for the life of
-  // the module, so the pointer the addon keeps stays valid.
-  const slots = new Float64Array(new ArrayBuffer(16 * 8));
-  native.initSlots(slots);
+  // Slots 0–7 are arguments (5: read the host clock instead of slot 1), 8–11 answers. The addon
+  // keeps one pointer per process, so the ESM and CommonJS copies of this shell (both loaded when
+  // one dependency imports seawall and another requires it) must share one array: it hangs off
+  // the addon's exports, which both copies get from the same require cache, and lives as long.
+  const shared = native as Native & { [SLOTS]?: Float64Array };
+  let slots = shared[SLOTS];
+  if (slots === undefined) {
+    slots = new Float64Array(new ArrayBuffer(16 * 8));
+    native.initSlots(slots);
+    shared[SLOTS] = slots;
+  }
   const acquire = native.hotFunction('breakerAcquire');
   const record = native.hotFunction('breakerRecord');
   const bAcquire = native.hotFunction('bulkheadAcquire');

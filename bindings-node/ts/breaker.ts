@@ -260,10 +260,14 @@ export class CircuitBreaker {
   /**
    * Runs `fn` if the breaker allows it and reports how it went. Rejects with
    * `CircuitBreakerError` (code `CIRCUIT_OPEN`) when open. With a `timeout`, `fn` receives an
-   * AbortSignal that fires when time is up.
+   * AbortSignal that fires when time is up (or when `signal` aborts).
+   *
+   * `signal` is the caller's: when it aborts, the call is given up and counts neither as a
+   * success nor as a failure (the caller going away says nothing about the dependency).
    */
-  execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+  execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     if (this.#hh < 0) this.#init();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const b = this.#bb;
     let permit: number;
     let startedAt: number;
@@ -278,26 +282,31 @@ export class CircuitBreaker {
     }
     let result: T | PromiseLike<T>;
     if (this.#timeoutMs !== undefined) {
-      result = runWithTimeout(fn, this.#timeoutMs);
+      result = runWithTimeout(fn, this.#timeoutMs, signal);
     } else {
       try {
-        result = fn();
+        result = fn(signal);
       } catch (e) {
-        this.#settle(permit, startedAt, true, e);
+        this.#settleError(permit, startedAt, e, signal);
         return Promise.reject(e);
       }
     }
-    if (permit === preapproved && !this.#timed) return Promise.resolve(result).then(this.#preapprovedOk, this.#preapprovedErr);
+    if (permit === preapproved && !this.#timed && signal === undefined) return Promise.resolve(result).then(this.#preapprovedOk, this.#preapprovedErr);
     return Promise.resolve(result).then(
       (v) => {
         this.#settle(permit, startedAt, false, undefined);
         return v;
       },
       (e: unknown) => {
-        this.#settle(permit, startedAt, true, e);
+        this.#settleError(permit, startedAt, e, signal);
         throw e;
       },
     );
+  }
+
+  /** A call failed: a failure, unless the caller had aborted it (then it counts neither way). */
+  #settleError(permit: number, startedAt: number, error: unknown, signal: AbortSignal | undefined): void {
+    this.#settle(permit, startedAt, true, error, signal?.aborted === true);
   }
 
   /** Hands counted successes to the core; every other input to the core comes after this. */
@@ -325,12 +334,17 @@ export class CircuitBreaker {
    * Like `execute`, but `classify` decides how a result counts: `'success'`, `'failure'` (the
    * result is still returned) or `'ignore'` (not counted, e.g. an HTTP 404).
    */
-  executeClassified<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, classify: (result: T) => 'success' | 'failure' | 'ignore'): Promise<T> {
+  executeClassified<T>(
+    fn: (signal?: AbortSignal) => T | PromiseLike<T>,
+    classify: (result: T) => 'success' | 'failure' | 'ignore',
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const b = this.#b;
     const permit = this.#acquire();
     if (permit < 0) return Promise.reject(this.#rejected(permit, b.out[1]));
     const startedAt = b.out[3];
-    const run = () => (this.#timeoutMs !== undefined ? runWithTimeout(fn, this.#timeoutMs) : fn());
+    const run = () => (this.#timeoutMs !== undefined ? runWithTimeout(fn, this.#timeoutMs, signal) : fn(signal));
     return new Promise<T>((resolve) => resolve(run())).then(
       (v) => {
         const kind = classify(v);
@@ -338,7 +352,7 @@ export class CircuitBreaker {
         return v;
       },
       (e: unknown) => {
-        this.#settle(permit, startedAt, true, e);
+        this.#settleError(permit, startedAt, e, signal);
         throw e;
       },
     );
