@@ -106,6 +106,11 @@ async def main() -> None:
     rows.append(("async retry, no failures", await measure_async(lambda: policy.call_async(work), n) - bare_n,
                  {"tenacity": await measure_async(t_work, n) - bare_n, "stamina": await measure_async(st_work, n) - bare_n}))
 
+    # Seed 001's own form: options inline, per call, against tenacity's decorator built once.
+    rows.append(("seed 001: await retry_with_backoff(fn, max_attempts=3, base_delay=0.5, max_delay=4.0) per call",
+                 await measure_async(lambda: seawall.retry_with_backoff(work, max_attempts=3, base_delay=0.5, max_delay=4.0), n) - bare_n,
+                 {"tenacity": await measure_async(t_work, n) - bare_n, "stamina": await measure_async(st_work, n) - bare_n}))
+
     print(f"CPython {sys.version.split()[0]}; bare await {bare:.0f} ns, bare call {bare_sync:.0f} ns; ns of overhead per call (median of {ROUNDS} rounds)")
     print("| scenario | Seawall | peers | Seawall ÷ best peer |")
     print("|---|---:|---|---:|")

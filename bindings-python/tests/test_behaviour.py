@@ -433,3 +433,86 @@ def test_max_elapsed_counts_from_the_start_of_the_call() -> None:
         # The second attempt starts at 150 ms (inside 200 ms of the call's start); a third
         # would start at 300 ms, past the deadline.
         assert attempts == [0.0, 0.15]
+
+
+async def test_a_waiter_cancelled_as_its_slot_is_handed_over_gives_it_back() -> None:
+    """Issue 13: the holder finishes and the queued task is cancelled in the same tick; the slot
+    handed to the cancelled task must come back (it was lost: active=1 forever)."""
+    bh = Bulkhead(max_concurrent=1, max_queue_size=5)
+    gate = asyncio.Event()
+    waiter: "asyncio.Future[Any]"
+
+    async def hold() -> None:
+        await gate.wait()
+        waiter.cancel()  # then this call returns and its slot is handed to the cancelled waiter
+
+    holder = asyncio.ensure_future(bh.call_async(hold))
+    await asyncio.sleep(0)
+    waiter = asyncio.ensure_future(bh.call_async(asyncio.sleep, 0))
+    await asyncio.sleep(0)
+    assert (bh.metrics()["active"], bh.metrics()["queued"]) == (1, 1)
+    gate.set()
+    await holder
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert (bh.metrics()["active"], bh.metrics()["queued"]) == (0, 0)
+    # The bulkhead still admits (bounded, so a lost slot fails instead of hanging the suite).
+    assert await asyncio.wait_for(bh.call_async(asyncio.sleep, 0, "ran"), 10) == "ran"
+
+
+async def test_a_queue_timeout_on_the_real_clock_rejects_and_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    """The real-clock queue timeout path (wait_for): typed rejections, every slot back, and no
+    'Future exception was never retrieved' (issue 13 saw it under load; the wake-up future now
+    never carries an exception)."""
+    bh = Bulkhead(max_concurrent=1, max_queue_size=2, queue_timeout=0.01)
+    gate = asyncio.Event()
+    first = asyncio.ensure_future(bh.call_async(gate.wait))
+    await asyncio.sleep(0)
+    queued = [asyncio.ensure_future(bh.call_async(asyncio.sleep, 0)) for _ in range(2)]
+    results = await asyncio.gather(*queued, return_exceptions=True)
+    assert all(isinstance(r, BulkheadRejectedError) and r.code == "BULKHEAD_QUEUE_TIMEOUT" for r in results)
+    gate.set()
+    await first
+    assert bh.metrics()["active"] == 0
+    import gc
+    del queued, results
+    for _ in range(3):
+        gc.collect()
+        await asyncio.sleep(0)
+    assert "never retrieved" not in caplog.text
+
+
+async def test_client_cancelled_requests_count_neither_way(server: FlakyServer) -> None:
+    """Issue 13: the caller going away says nothing about the dependency (same as Node)."""
+    cb = CircuitBreaker(failure_threshold=5)
+    async with ResilientClient(server.url, circuit_breaker=cb, timeout=10.0, max_retries=2) as client:
+        for _ in range(5):
+            server.scripts["/py-gone"] = ["hang"]
+            before = server.hits.get("/py-gone", 0)
+            task = asyncio.ensure_future(client.get("/py-gone"))
+            for _spin in range(2000):
+                if server.hits.get("/py-gone", 0) > before:
+                    break
+                await asyncio.sleep(0.001)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    s = cb.stats
+    assert (s["state"], s["failed_calls"], s["ignored_calls"], s["in_flight"]) == ("CLOSED", 0, 5, 0)
+
+
+def test_inline_retry_options_compile_once_and_bad_ones_fail_every_call() -> None:
+    from seawall import _retry
+
+    _retry._compiled.clear()
+    for i in range(100):
+        assert seawall.retry_with_backoff(lambda i=i: i, max_attempts=3, base_delay=0.01) == i
+    assert len(_retry._compiled) == 1
+    for _ in range(3):
+        with pytest.raises(ValueError) as bad:
+            seawall.retry_with_backoff(lambda: 1, max_attempts=0)
+        assert bad.value.option == "max_attempts"  # type: ignore[attr-defined]
+        with pytest.raises(TypeError):
+            seawall.retry_with_backoff(lambda: 1, max_attempts=True)  # not the policy of max_attempts=1
+    seawall.retry_with_backoff(lambda: 1, max_attempts=1)
+    assert len(_retry._compiled) == 2

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ._breaker import CircuitBreaker
 from ._retry import RetryPolicy, parse_retry_after
@@ -43,6 +43,18 @@ def _classify(response: Any) -> int:
     return 2 if status >= 400 else 0
 
 
+def _retryable(unsafe: bool) -> Callable[[BaseException], bool]:
+    """Which failures may be retried; ``unsafe``: the request may have changed server state."""
+    def retryable(exc: BaseException) -> bool:
+        httpx = _httpx()
+        if isinstance(exc, HTTPStatusFailure):
+            return not unsafe or exc.status_code == 429 or (exc.status_code == 503 and exc.retry_after is not None)
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return True  # the request never reached the server
+        return isinstance(exc, httpx.TransportError) and not unsafe
+    return retryable
+
+
 class _Base:
     def __init__(self, base_url: str, circuit_breaker: Optional[CircuitBreaker], timeout: float, max_retries: int,
                  retry_non_idempotent: bool, retry_options: dict) -> None:
@@ -52,24 +64,15 @@ class _Base:
             raise err
         self.circuit_breaker = circuit_breaker
         self.retry_non_idempotent = retry_non_idempotent
-        # Checked now (the core names a bad option); each request builds its own filter.
-        self._retry_options = dict(max_retries=max_retries, **retry_options)
-        RetryPolicy(**self._retry_options)
+        # Checked now (the core names a bad option); one policy for the requests that may be
+        # retried after reaching the server, one for those that may not.
+        options = dict(max_retries=max_retries, **retry_options)
+        self._policies = (RetryPolicy(retry_if=_retryable(False), **options), RetryPolicy(retry_if=_retryable(True), **options))
         self.timeout = timeout
         self.base_url = base_url
 
     def _policy(self, method: str) -> RetryPolicy:
-        httpx = _httpx()
-        unsafe = method.upper() not in IDEMPOTENT and not self.retry_non_idempotent
-
-        def retryable(exc: BaseException) -> bool:
-            if isinstance(exc, HTTPStatusFailure):
-                return not unsafe or exc.status_code == 429 or (exc.status_code == 503 and exc.retry_after is not None)
-            if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-                return True  # the request never reached the server
-            return isinstance(exc, httpx.TransportError) and not unsafe
-
-        return RetryPolicy(retry_if=retryable, **self._retry_options)
+        return self._policies[method.upper() not in IDEMPOTENT and not self.retry_non_idempotent]
 
 
 class ResilientClient(_Base):

@@ -195,24 +195,47 @@ class RetryPolicy:
                 engine.retry_end(state[0])
 
 
-def retry_with_backoff(
-    fn: Callable[..., Any],
-    *,
-    max_attempts: Optional[int] = None,
-    base_delay: Optional[float] = None,
-    max_delay: Optional[float] = None,
-    jitter: Union[bool, str, None] = None,
-    retry_on: Optional[ExceptionTypes] = None,
-    circuit_breaker: Optional[CircuitBreaker] = None,
-    on_retry: Optional[Callable[[int, BaseException, float], None]] = None,
-    **options: Any,
-) -> Any:
-    """Retries ``fn`` with exponential backoff and jitter (seed 001). Defaults: 3 attempts,
-    0.5 s doubling to 4 s, ±10% jitter. For an async ``fn``, answers an awaitable; for a sync
-    one, the result."""
-    policy = RetryPolicy(max_attempts=max_attempts, base_delay=base_delay, max_delay=max_delay, jitter=jitter,
-                         retry_on=retry_on, circuit_breaker=circuit_breaker, on_retry=on_retry, **options)
-    if inspect.iscoroutinefunction(fn) or (circuit_breaker is None and _returns_awaitable(fn)):
+# Policies compiled from keyword options, by content: ``retry_with_backoff(fn, max_attempts=3)``
+# written in a loop compiles one policy, not one per call (no JSON, native handle or finalizer
+# per call). Bounded; the oldest goes first. Options that fail their check are never cached, so
+# they raise on every call.
+_compiled: Dict[Any, RetryPolicy] = {}
+_MAX_COMPILED = 64
+
+
+def _policy_for(options: Dict[str, Any]) -> RetryPolicy:
+    """The policy for these keyword options: the same one for equal options. Values are keyed
+    with their types (``True == 1`` must not share a policy), callables and objects by identity."""
+    try:
+        key = (tuple(options.items()), tuple(map(type, options.values())))
+        policy = _compiled.get(key)
+    except TypeError:  # an unhashable value (a list): compiled for this call alone
+        return RetryPolicy(**options)
+    if policy is None:
+        policy = RetryPolicy(**options)
+        if len(_compiled) >= _MAX_COMPILED:
+            _compiled.pop(next(iter(_compiled), None), None)
+        _compiled[key] = policy
+    return policy
+
+
+_CO_COROUTINE = inspect.CO_COROUTINE
+
+
+def _is_async(fn: Callable[..., Any], guarded: bool) -> bool:
+    code = getattr(fn, "__code__", None)
+    if code is not None and code.co_flags & _CO_COROUTINE:
+        return True
+    return inspect.iscoroutinefunction(fn) or (not guarded and _returns_awaitable(fn))
+
+
+def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
+    """Retries ``fn`` with exponential backoff and jitter (seed 001). Keyword options as for
+    ``RetryPolicy`` (``max_attempts``, ``base_delay``, ``max_delay``, ``jitter``, ``retry_on``,
+    ``circuit_breaker``, ``on_retry``, …). Defaults: 3 attempts, 0.5 s doubling to 4 s, ±10%
+    jitter. For an async ``fn``, answers an awaitable; for a sync one, the result."""
+    policy = _policy_for(options)
+    if _is_async(fn, policy._breaker is not None):
         return policy.call_async(fn)
     return policy.call(fn)
 
@@ -224,7 +247,7 @@ def _returns_awaitable(fn: Callable[..., Any]) -> bool:
 
 def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@retry(max_attempts=5, base_delay=0.1)`` on a sync or async function."""
-    policy = RetryPolicy(**options)
+    policy = _policy_for(options)
     return lambda fn: guard(fn, policy.call, policy.call_async)
 
 
