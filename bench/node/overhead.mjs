@@ -79,6 +79,41 @@ const bare = await measure(() => work());
   });
 }
 
+// 3b. Retry as the seeds write it: options inline, per call (seed 000 `withBackoff(fn, {...})`,
+// seed 003 `executeWithRetry(fn, config)` with a config object), against cockatiel's policy
+// built once. No failures: the cost of the calling form itself.
+{
+  const c = cockatiel.retry(cockatiel.handleAll, { maxAttempts: 4, backoff: new cockatiel.ExponentialBackoff() });
+  rows.push({
+    scenario: 'seed 000: withBackoff(fn, {…}) per call',
+    seawall: (await measure(() => seawall.withBackoff(work, { maxRetries: 3, baseDelay: 1000, maxDelay: 4000, jitter: true }))) - bare,
+    cockatiel: (await measure(() => c.execute(work))) - bare,
+    opossum: Number.NaN,
+    note: 'cockatiel: retry(handleAll, { maxAttempts: 4 }) built once, execute per call',
+  });
+  rows.push({
+    scenario: 'seed 003: executeWithRetry(fn, RetryPolicies.exponential(5, 100, 30000))',
+    seawall: (await measure(() => seawall.executeWithRetry(work, seawall.RetryPolicies.exponential(5, 100, 30000)))) - bare,
+    cockatiel: (await measure(() => c.execute(work))) - bare,
+    opossum: Number.NaN,
+  });
+  const retryConfig = {
+    maxAttempts: 5,
+    initialDelay: 1000,
+    maxDelay: 30000,
+    backoffMultiplier: 2,
+    jitter: true,
+    retryableErrors: ['TIMEOUT', 'NETWORK_ERROR', '503'],
+    onRetry: (attempt, error, delay) => console.log(`Retry attempt ${attempt} after ${delay}ms due to: ${error.message}`),
+  };
+  rows.push({
+    scenario: 'seed 003: executeWithRetry(fn, retryConfig)',
+    seawall: (await measure(() => seawall.executeWithRetry(work, retryConfig))) - bare,
+    cockatiel: (await measure(() => c.execute(work))) - bare,
+    opossum: Number.NaN,
+  });
+}
+
 // 4. Rejection while open (fail fast).
 {
   const c = cockatiel.circuitBreaker(cockatiel.handleAll, { halfOpenAfter: 1e9, breaker: new cockatiel.ConsecutiveBreaker(1) });

@@ -168,3 +168,67 @@ test('125k guarded calls (over 100k) leave no timer or listener behind: the proc
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /125000 calls done/);
 });
+
+test("breaker.execute(fn, signal): the caller aborting counts neither way, with or without a timeout", async () => {
+  for (const options of [{ failureThreshold: 1 }, { failureThreshold: 1, timeout: 60_000 }]) {
+    const cb = new CircuitBreaker(options);
+    const ac = new AbortController();
+    const p = cb.execute((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))), ac.signal);
+    ac.abort(new Error('client went away'));
+    await assert.rejects(p, /client went away/);
+    await assert.rejects(cb.execute(() => 1, ac.signal), /client went away/, 'an aborted signal: not even started');
+    const s = cb.getStats();
+    assert.deepEqual([s.state, s.failedCalls, s.ignoredCalls, s.inFlight], ['CLOSED', 0, 1, 0]);
+    // Its own timeout and other failures still count.
+    await assert.rejects(cb.execute(() => Promise.reject(new Error('down')), new AbortController().signal), /down/);
+    assert.equal(cb.getState(), 'OPEN');
+  }
+});
+
+test('withBackoff with inline options: equal options compile one policy; bad options fail every call', async () => {
+  const { backend } = await import('../dist/esm/backend.js');
+  const b = backend();
+  let compiled = 0;
+  b.retryPolicyCreate = function (...args) {
+    compiled++;
+    return Object.getPrototypeOf(this).retryPolicyCreate.apply(this, args);
+  };
+  try {
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(await withBackoff(async () => i, { maxRetries: 3, baseDelay: 1000, maxDelay: 4000, jitter: true }), i);
+    }
+    assert.equal(compiled, 1);
+    // Different content, different policy; the same content again, no new one.
+    await withBackoff(async () => 0, { maxRetries: 2, baseDelay: 1000, maxDelay: 4000, jitter: true });
+    await withBackoff(async () => 0, { maxRetries: '2' }).catch(() => {});
+    await withBackoff(async () => 0, { maxRetries: 2, baseDelay: 1000, maxDelay: 4000, jitter: true });
+    assert.equal(compiled, 3);
+    // Per-call hooks are the call's own, though the policy is shared.
+    const seen = [];
+    useVirtualClock();
+    for (const tag of ['a', 'b']) {
+      let n = 0;
+      await withBackoff(async () => (++n < 2 ? Promise.reject(new Error('x')) : n), { maxRetries: 3, baseDelay: 10, onRetry: () => seen.push(tag) });
+    }
+    assert.deepEqual(seen, ['a', 'b']);
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(withBackoff(async () => 1, { maxRetries: -1 }), (e) => e instanceof RangeError && e.code === 'INVALID_OPTION' && e.option === 'maxRetries');
+      await assert.rejects(withBackoff(async () => 1, { maxRetries: true }), (e) => e instanceof TypeError && e.option === 'maxRetries');
+    }
+  } finally {
+    delete b.retryPolicyCreate;
+    useRealClock();
+  }
+});
+
+test('the ESM and CommonJS copies of the shell in one process each drive their own breakers', async () => {
+  // One dependency imports seawall, another requires it: both copies share the one addon.
+  const cjs = createRequire(import.meta.url)('seawall');
+  const esmBreaker = new CircuitBreaker({ failureThreshold: 2 });
+  const cjsBreaker = new cjs.CircuitBreaker({ failureThreshold: 1, resetTimeout: 60_000 });
+  await cjsBreaker.execute(() => Promise.reject(new Error('x'))).catch(() => {});
+  await esmBreaker.execute(() => Promise.reject(new Error('y'))).catch(() => {});
+  await cjsBreaker.execute(() => 1).catch(() => {});
+  assert.deepEqual([esmBreaker.getState(), esmBreaker.getStats().failedCalls], ['CLOSED', 1]);
+  assert.deepEqual([cjsBreaker.getState(), cjsBreaker.getStats().failedCalls, cjsBreaker.getStats().rejectedCalls], ['OPEN', 1, 1]);
+});

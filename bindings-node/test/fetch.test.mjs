@@ -137,3 +137,23 @@ test('an aborted signal cancels the request and a backoff sleep', async () => {
   await assert.rejects(resilientFetch(`${base}/slow`, { signal: ac.signal }, undefined, { baseDelay: 10_000, maxDelay: 10_000, timeout: 60_000 }), /user cancelled/);
   assert.ok(performance.now() - t < 3000);
 });
+
+test("the caller's own abort is neither a success nor a failure of the breaker (issue 13)", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 5 });
+  hits.delete('/gone');
+  for (let i = 0; i < 5; i++) {
+    scripts.set('/gone', ['hang']);
+    const ac = new AbortController();
+    const pending = resilientFetch(`${base}/gone`, { signal: ac.signal }, breaker, { maxRetries: 2, timeout: 1000 });
+    // The client goes away once its request reached the server.
+    for (let spins = 0; hits.get('/gone') !== i + 1 && spins < 1000; spins++) await new Promise((r) => setTimeout(r, 1));
+    ac.abort();
+    await assert.rejects(pending, { name: 'AbortError' });
+  }
+  const s = breaker.getStats();
+  assert.equal(s.state, 'CLOSED');
+  assert.equal(s.failedCalls, 0);
+  assert.equal(s.ignoredCalls, 5);
+  assert.equal(s.inFlight, 0);
+  assert.equal(hits.get('/gone'), 5, 'an aborted request is not retried');
+});

@@ -12,7 +12,7 @@
  *   `init.signal` aborts; an abort also cuts a backoff sleep short.
  */
 import { type CircuitBreaker } from './breaker.js';
-import { isIdempotent, RetryPolicy, retryAfterOf, type RetryOptions, statusOf } from './retry.js';
+import { isIdempotent, policyFor, retryAfterOf, type RetryOptions, statusOf } from './retry.js';
 import { runWithTimeout } from './timeout.js';
 
 export interface ResilientFetchOptions extends RetryOptions {
@@ -50,7 +50,7 @@ function causeCode(e: unknown): string | undefined {
 }
 
 function abortAny(signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
-  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  const list = [...new Set(signals.filter((s): s is AbortSignal => s !== undefined))];
   if (list.length <= 1) return list[0];
   const c = new AbortController();
   for (const s of list) {
@@ -71,7 +71,8 @@ export async function resilientFetch(
 ): Promise<Response> {
   const method = init.method ?? (input instanceof Request ? input.method : 'GET');
   const unsafe = !isIdempotent(method) && backoffOptions.retryNonIdempotent !== true;
-  const userFilter = backoffOptions.retryableErrors ?? backoffOptions.retryOn;
+  const { timeout, ...retry } = backoffOptions;
+  const userFilter = retry.retryableErrors ?? retry.retryOn;
   const retryable = (error: unknown, attempt: number): boolean => {
     if (typeof userFilter === 'function' && !userFilter(error, attempt)) return false;
     if (error instanceof HttpStatusError) {
@@ -81,8 +82,8 @@ export async function resilientFetch(
     if ((error as { name?: string } | null)?.name === 'AbortError' && init.signal?.aborted) return false;
     return !unsafe || NOT_SENT.has(causeCode(error) ?? '');
   };
-  const { timeout, retryableErrors: _r, retryOn: _o, ...retry } = backoffOptions;
-  const policy = new RetryPolicy({ ...retry, retryableErrors: retryable });
+  // Compiled once for equal options (a list of retryable errors is checked by the core too).
+  const policy = policyFor(retry);
   const breakerTimeout = circuit?.config().timeout;
   const attemptTimeout = timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS);
 
@@ -92,7 +93,7 @@ export async function resilientFetch(
       attemptTimeout !== undefined ? runWithTimeout((s) => call(abortAny([s, signal])), attemptTimeout, init.signal ?? undefined) : call(signal);
     const response =
       circuit !== undefined
-        ? await circuit.executeClassified(run, (r) => (isFailureStatus(r.status) ? 'failure' : r.status >= 400 ? 'ignore' : 'success'))
+        ? await circuit.executeClassified(run, (r) => (isFailureStatus(r.status) ? 'failure' : r.status >= 400 ? 'ignore' : 'success'), init.signal ?? undefined)
         : await run();
     if (isFailureStatus(response.status)) throw new HttpStatusError(response);
     return response;
@@ -100,13 +101,18 @@ export async function resilientFetch(
 
   let last: Response | undefined;
   try {
-    return await policy.execute(async () => {
-      if (last !== undefined) await last.body?.cancel().catch(() => {});
-      return once().catch((e: unknown) => {
-        if (e instanceof HttpStatusError) last = e.response;
-        throw e;
-      });
-    }, init.signal ?? undefined);
+    return await policy.run(
+      async () => {
+        if (last !== undefined) await last.body?.cancel().catch(() => {});
+        return once().catch((e: unknown) => {
+          if (e instanceof HttpStatusError) last = e.response;
+          throw e;
+        });
+      },
+      retry,
+      init.signal ?? undefined,
+      retryable,
+    );
   } catch (e) {
     // Out of retries on an HTTP failure: answer the last response, as fetch would.
     if (e instanceof HttpStatusError) return e.response;

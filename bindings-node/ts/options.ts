@@ -4,7 +4,7 @@
  * and type while the shell keeps them; NaN and infinities become strings so that they are
  * rejected by name instead of turning into `null`.
  */
-function isPlainObject(v: object): boolean {
+export function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }

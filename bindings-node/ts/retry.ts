@@ -6,7 +6,7 @@
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { CircuitBreakerError, native, RetryBudgetExhaustedError, SeawallError } from './errors.js';
-import { optionsJson } from './options.js';
+import { isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
 
@@ -156,15 +156,21 @@ export function retryAfterOf(error: unknown): number | undefined {
   return parseRetryAfter(headerOf(e.headers, 'retry-after') ?? headerOf(e.response?.headers, 'retry-after'));
 }
 
+/** The failure filter a call was given, when it is a function (a list is compiled by the core). */
+function predicateOf(o: RetryOptions): RetryPredicate | undefined {
+  const filter = o.retryableErrors ?? o.retryOn;
+  return typeof filter === 'function' ? filter : undefined;
+}
+
 /**
  * A retry policy: options checked once by the core, then `execute` as often as needed.
- * `withBackoff` and `executeWithRetry` build (and cache per options object) one of these.
+ * `withBackoff` and `executeWithRetry` share one of these between calls whose options are equal
+ * (see `policyFor`); the call's own hooks (`onRetry`, `signal`, `budget`, …) come from its options.
  */
 export class RetryPolicy {
   readonly #b: Backend;
   readonly #h: number;
   readonly options: RetryOptions;
-  readonly #predicate: RetryPredicate | undefined;
   readonly #hasList: boolean;
   /** Only a policy with a deadline needs the start time; others skip a clock read per call. */
   readonly #timesStart: boolean;
@@ -175,30 +181,37 @@ export class RetryPolicy {
     const { seed, ...rest } = options;
     this.#h = native(() => this.#b.retryPolicyCreate(optionsJson(rest), false, seed ?? randomSeed()));
     policyFinalizer.register(this, { b: this.#b, h: this.#h });
-    const filter = options.retryableErrors ?? options.retryOn;
-    this.#predicate = typeof filter === 'function' ? filter : undefined;
-    this.#hasList = Array.isArray(filter);
+    this.#hasList = Array.isArray(options.retryableErrors ?? options.retryOn);
     this.#timesStart = (JSON.parse(this.#b.retryPolicyInfo(this.#h)) as { maxElapsed: number | null }).maxElapsed !== null;
   }
 
   /** 0 retryable, 1 not, 2 rate-limited. */
-  #classify(error: unknown, attempt: number): number {
+  #classify(error: unknown, attempt: number, predicate: RetryPredicate | undefined): number {
     if (error instanceof CircuitBreakerError) return 1; // fail fast: an open breaker is not hammered
     if (error instanceof SeawallError && error.code === 'INVALID_OPTION') return 1;
-    if (this.#predicate !== undefined) {
-      if (!this.#predicate(error, attempt)) return 1;
-    } else if (this.#hasList && !this.#b.retryIsRetryable(this.#h, errorIds(error))) {
-      return 1;
-    }
+    if (predicate !== undefined && !predicate(error, attempt)) return 1;
+    if (this.#hasList && !this.#b.retryIsRetryable(this.#h, errorIds(error))) return 1;
     const status = statusOf(error);
     if (status === 429 || (status === 503 && retryAfterOf(error) !== undefined)) return 2;
     return 0;
   }
 
   /** Calls `fn` (with the attempt number and the abort signal) until it succeeds or the policy gives up. */
-  async execute<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, signal: AbortSignal | undefined = this.options.signal): Promise<T> {
+  execute<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, signal: AbortSignal | undefined = this.options.signal): Promise<T> {
+    return this.run(fn, this.options, signal, predicateOf(this.options));
+  }
+
+  /**
+   * @internal `execute` with another call's hooks: `o` must compile to this policy (equal
+   * options, as `policyFor` ensures); its callbacks, budget and name are used for this call.
+   */
+  async run<T>(
+    fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>,
+    o: RetryOptions,
+    signal: AbortSignal | undefined,
+    predicate: RetryPredicate | undefined,
+  ): Promise<T> {
     const b = this.#b;
-    const o = this.options;
     const startedAt = this.#timesStart ? clock().now() : Number.NaN;
     let call = -1;
     let attempt = 1;
@@ -211,7 +224,7 @@ export class RetryPolicy {
           return v;
         } catch (error) {
           if (signal?.aborted) throw error;
-          const cls = this.#classify(error, attempt);
+          const cls = this.#classify(error, attempt, predicate);
           if (call < 0) call = native(() => b.retryStart(this.#h, Number.isNaN(startedAt) ? clock().now() : startedAt));
           const retryAfter = cls === 2 ? (retryAfterOf(error) ?? Number.NaN) : Number.NaN;
           const [value, next] = native(() => b.retryOnFailure(call, nowArg(), cls, retryAfter, o.budget?.handle ?? -1)) as [number, number, number];
@@ -233,15 +246,71 @@ export class RetryPolicy {
   }
 }
 
-const policyCache = new WeakMap<object, RetryPolicy>();
+/**
+ * Policies compiled from inline options, by content: `withBackoff(fn, { maxRetries: 3 })` written
+ * in a loop makes one policy, not one per call (no JSON, native handle or finalizer per call).
+ * Bounded; the oldest entry goes first. Options that fail their check are never cached, so they
+ * fail on every call.
+ */
+const compiled = new Map<string, RetryPolicy>();
+const MAX_COMPILED = 64;
 
-function policyFor(options: RetryOptions | RetryPolicy | undefined): RetryPolicy {
-  if (options instanceof RetryPolicy) return options;
+/**
+ * A key that is equal only for options the core compiles alike: every own value's type and
+ * content; callbacks and host objects by presence (the core sees only "<function>"/"<object>").
+ * Undefined for what it cannot key cheaply (nested plain objects, odd values): those compile
+ * per call.
+ */
+function contentKey(o: object): string | undefined {
+  let key = '';
+  for (const k in o) {
+    const v = (o as Record<string, unknown>)[k];
+    key += k.length + ':' + k;
+    switch (typeof v) {
+      case 'undefined':
+        key += 'u';
+        break;
+      case 'number':
+        key += 'n' + v + ';';
+        break;
+      case 'boolean':
+        key += v ? 't' : 'f';
+        break;
+      case 'string':
+        key += 's' + v.length + ':' + v;
+        break;
+      case 'function':
+        key += 'F';
+        break;
+      case 'object':
+        if (v === null) key += 'z';
+        else if (Array.isArray(v)) {
+          key += 'a' + v.length + ':';
+          for (const item of v as unknown[]) {
+            if (typeof item === 'number') key += 'n' + item + ';';
+            else if (typeof item === 'string') key += 's' + item.length + ':' + item;
+            else return undefined;
+          }
+        } else if (isPlainObject(v)) return undefined;
+        else key += 'O';
+        break;
+      default:
+        return undefined;
+    }
+  }
+  return key;
+}
+
+/** The compiled policy for these options (the same one for equal options). */
+export function policyFor(options: RetryOptions | undefined): RetryPolicy {
   const o = options ?? {};
-  let p = policyCache.get(o);
+  const key = contentKey(o);
+  if (key === undefined) return new RetryPolicy(o);
+  let p = compiled.get(key);
   if (p === undefined) {
     p = new RetryPolicy(o);
-    policyCache.set(o, p);
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, p);
   }
   return p;
 }
@@ -252,7 +321,9 @@ function policyFor(options: RetryOptions | RetryPolicy | undefined): RetryPolicy
  */
 export function withBackoff<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, options?: RetryOptions | RetryPolicy): Promise<T> {
   try {
-    return policyFor(options).execute(fn);
+    if (options instanceof RetryPolicy) return options.execute(fn);
+    const o = options ?? {};
+    return policyFor(o).run(fn, o, o.signal, predicateOf(o));
   } catch (e) {
     return Promise.reject(e);
   }
@@ -263,8 +334,24 @@ export function executeWithRetry<T>(fn: (attempt: number, signal?: AbortSignal) 
   return withBackoff(fn, config);
 }
 
+/** Presets read from the core once per arguments (seed 003 calls them inline, per call). */
+const presets = new Map<string, RetryOptions>();
+
 function preset(kind: string, a = Number.NaN, b = Number.NaN, c = Number.NaN): RetryOptions {
-  return JSON.parse(backend().presetRetry(kind, a, b, c, false) ?? '{}') as RetryOptions;
+  const key = `${kind}:${a}:${b}:${c}`;
+  let p = presets.get(key);
+  if (p === undefined) {
+    p = JSON.parse(backend().presetRetry(kind, a, b, c, false) ?? '{}') as RetryOptions;
+    if (presets.size >= MAX_COMPILED) presets.delete(presets.keys().next().value as string);
+    presets.set(key, p);
+  }
+  // A copy each time: callers may spread and edit what they get.
+  const copy = { ...p };
+  for (const k in copy) {
+    const v = (copy as Record<string, unknown>)[k];
+    if (Array.isArray(v)) (copy as Record<string, unknown>)[k] = [...(v as unknown[])];
+  }
+  return copy;
 }
 
 /** Seed 003's retry presets, as plain options you can spread and edit. */
