@@ -232,3 +232,29 @@ test('the ESM and CommonJS copies of the shell in one process each drive their o
   assert.deepEqual([esmBreaker.getState(), esmBreaker.getStats().failedCalls], ['CLOSED', 1]);
   assert.deepEqual([cjsBreaker.getState(), cjsBreaker.getStats().failedCalls, cjsBreaker.getStats().rejectedCalls], ['OPEN', 1, 1]);
 });
+
+test('a refusal keeps code, state, retryAfter, message and instanceof; its wording follows the seconds left; stacks on request', async () => {
+  const clock = useVirtualClock();
+  try {
+    const cb = new CircuitBreaker('refusals', { failureThreshold: 1, resetTimeout: 10_000 });
+    await cb.execute(() => Promise.reject(new Error('x'))).catch(() => {});
+    const refusal = async () => cb.execute(() => 1).then(() => assert.fail('admitted'), (e) => e);
+    const first = await refusal();
+    assert.ok(first instanceof CircuitBreakerError && first instanceof Error);
+    assert.deepEqual([first.code, first.state, first.retryAfter, first.name], ['CIRCUIT_OPEN', 'OPEN', 10_000, 'CircuitBreakerError']);
+    assert.equal(first.message, "Circuit breaker 'refusals' is open; try again in 10 seconds");
+    assert.equal(first.stack, `CircuitBreakerError: ${first.message}`);
+    await clock.advance(1500);
+    const later = await refusal();
+    assert.deepEqual([later.retryAfter, later.message], [8500, "Circuit breaker 'refusals' is open; try again in 9 seconds"]);
+    await clock.advance(100);
+    assert.equal((await refusal()).message, later.message);
+    cb.forceOpen();
+    assert.equal((await refusal()).message, "Circuit breaker 'refusals' is forced open; calls are refused until it is reset");
+    CircuitBreakerError.captureStackTraces = true;
+    assert.match((await refusal()).stack, /\n\s+at /);
+  } finally {
+    CircuitBreakerError.captureStackTraces = false;
+    useRealClock();
+  }
+});

@@ -205,6 +205,10 @@ export class CircuitBreaker {
     throw e;
   };
   #config: Record<string, unknown> | undefined;
+  /** The last refusal message and what it was worded for. */
+  #message: string | undefined;
+  #messageCode = 0;
+  #messageSeconds = 0;
 
   constructor(name?: string, options?: CircuitBreakerOptions);
   constructor(options?: CircuitBreakerOptions);
@@ -378,9 +382,22 @@ export class CircuitBreaker {
   #rejected(code: number, retryAfterMs: number): CircuitBreakerError {
     const state = STATE_BY_CODE[-code - 1] ?? 'OPEN';
     const retryAfter = Number.isNaN(retryAfterMs) ? undefined : retryAfterMs;
-    const message = this.#b.rejectionMessage(this.#registeredName ?? '', code, retryAfterMs);
+    // The core words the refusal by state and whole seconds left: ask it once per such pair.
+    const seconds = Number.isNaN(retryAfterMs) ? -1 : Math.ceil(retryAfterMs / 1000);
+    if (this.#message === undefined || this.#messageCode !== code || this.#messageSeconds !== seconds) {
+      this.#message = this.#b.rejectionMessage(this.#registeredName ?? '', code, retryAfterMs);
+      this.#messageCode = code;
+      this.#messageSeconds = seconds;
+    }
     if (this.#events.has('reject')) this.#events.emit('reject', { name: this.name, state, retryAfter });
-    return new CircuitBreakerError(message, retryAfter, state, this.name);
+    if (CircuitBreakerError.captureStackTraces) return new CircuitBreakerError(this.#message, retryAfter, state, this.name);
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new CircuitBreakerError(this.#message, retryAfter, state, this.name);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 
   /** Emits the state changes the core reports. */

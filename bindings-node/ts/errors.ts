@@ -41,8 +41,16 @@ export class SeawallError extends Error {
   }
 }
 
-/** A breaker refused the call. `retryAfter` is the time left in ms (undefined when unknown). */
+/**
+ * A breaker refused the call. `retryAfter` is the time left in ms (undefined when unknown).
+ *
+ * The breaker's own rejections carry no stack trace by default: a refusal is fail-fast control
+ * flow, and capturing a stack costs more than everything else in it (V8: ~2.5 µs of ~3 µs).
+ * Set `CircuitBreakerError.captureStackTraces = true` to have them (e.g. while debugging).
+ */
 export class CircuitBreakerError extends SeawallError {
+  /** Whether the breaker's rejections capture a stack trace (default false). */
+  static captureStackTraces = false;
   readonly state: CircuitState;
   readonly retryAfter: number | undefined;
   readonly breakerName: string;

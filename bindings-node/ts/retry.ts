@@ -249,17 +249,51 @@ export class RetryPolicy {
 /**
  * Policies compiled from inline options, by content: `withBackoff(fn, { maxRetries: 3 })` written
  * in a loop makes one policy, not one per call (no JSON, native handle or finalizer per call).
- * Bounded; the oldest entry goes first. Options that fail their check are never cached, so they
- * fail on every call.
+ *
+ * Two levels: the few most recently used entries are compared with the options field by field
+ * (no allocation: the common case of a handful of call sites), the rest are found by a content
+ * key. Bounded; the oldest entry goes first. Options that fail their check are never cached, so
+ * they fail on every call.
  */
-const compiled = new Map<string, RetryPolicy>();
+interface Compiled {
+  /** The options' own keys and values in order, arrays copied: what the policy was made from. */
+  keys: string[];
+  values: unknown[];
+  policy: RetryPolicy;
+}
+const compiled = new Map<string, Compiled>();
+const recent: Compiled[] = [];
 const MAX_COMPILED = 64;
+const MAX_RECENT = 4;
+
+/** Callbacks and host objects compile alike whatever they are (the core sees only
+ * "<function>"/"<object>"); data compiles alike when equal. */
+function sameOption(had: unknown, v: unknown): boolean {
+  if (had === v) return true;
+  if (typeof v === 'function') return typeof had === 'function';
+  if (typeof v !== 'object' || v === null || typeof had !== 'object' || had === null) return false;
+  if (Array.isArray(v)) {
+    if (!Array.isArray(had) || had.length !== v.length) return false;
+    for (let i = 0; i < v.length; i++) if (had[i] !== v[i]) return false;
+    return true;
+  }
+  return !Array.isArray(had) && !isPlainObject(v) && !isPlainObject(had);
+}
+
+function matches(c: Compiled, o: object): boolean {
+  const { keys, values } = c;
+  let i = 0;
+  for (const k in o) {
+    if (keys[i] !== k || !sameOption(values[i], (o as Record<string, unknown>)[k])) return false;
+    i++;
+  }
+  return i === keys.length;
+}
 
 /**
  * A key that is equal only for options the core compiles alike: every own value's type and
- * content; callbacks and host objects by presence (the core sees only "<function>"/"<object>").
- * Undefined for what it cannot key cheaply (nested plain objects, odd values): those compile
- * per call.
+ * content; callbacks and host objects by presence. Undefined for what it cannot key cheaply
+ * (nested plain objects, odd values): those compile per call.
  */
 function contentKey(o: object): string | undefined {
   let key = '';
@@ -301,18 +335,42 @@ function contentKey(o: object): string | undefined {
   return key;
 }
 
+function remember(c: Compiled): void {
+  recent.unshift(c);
+  if (recent.length > MAX_RECENT) recent.pop();
+}
+
 /** The compiled policy for these options (the same one for equal options). */
 export function policyFor(options: RetryOptions | undefined): RetryPolicy {
   const o = options ?? {};
+  for (let i = 0; i < recent.length; i++) {
+    const c = recent[i] as Compiled;
+    if (matches(c, o)) {
+      if (i > 0) {
+        recent.splice(i, 1);
+        recent.unshift(c);
+      }
+      return c.policy;
+    }
+  }
   const key = contentKey(o);
   if (key === undefined) return new RetryPolicy(o);
-  let p = compiled.get(key);
-  if (p === undefined) {
-    p = new RetryPolicy(o);
+  let c = compiled.get(key);
+  if (c === undefined) {
+    const policy = new RetryPolicy(o);
+    const keys: string[] = [];
+    const values: unknown[] = [];
+    for (const k in o) {
+      const v = (o as Record<string, unknown>)[k];
+      keys.push(k);
+      values.push(Array.isArray(v) ? [...(v as unknown[])] : v);
+    }
+    c = { keys, values, policy };
     if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
-    compiled.set(key, p);
+    compiled.set(key, c);
   }
-  return p;
+  remember(c);
+  return c.policy;
 }
 
 /**
@@ -334,24 +392,36 @@ export function executeWithRetry<T>(fn: (attempt: number, signal?: AbortSignal) 
   return withBackoff(fn, config);
 }
 
-/** Presets read from the core once per arguments (seed 003 calls them inline, per call). */
-const presets = new Map<string, RetryOptions>();
+/** Presets read from the core once per arguments (seed 003 calls them inline, per call); the
+ * last one asked for is found without building a key. */
+interface Preset {
+  options: RetryOptions;
+  /** Which of its fields hold arrays (copied for each caller). */
+  arrays: string[];
+}
+const presets = new Map<string, Preset>();
+let last: { kind: string; a: number; b: number; c: number; preset: Preset } | undefined;
 
 function preset(kind: string, a = Number.NaN, b = Number.NaN, c = Number.NaN): RetryOptions {
-  const key = `${kind}:${a}:${b}:${c}`;
-  let p = presets.get(key);
-  if (p === undefined) {
-    p = JSON.parse(backend().presetRetry(kind, a, b, c, false) ?? '{}') as RetryOptions;
-    if (presets.size >= MAX_COMPILED) presets.delete(presets.keys().next().value as string);
-    presets.set(key, p);
+  let p: Preset;
+  if (last !== undefined && last.kind === kind && Object.is(last.a, a) && Object.is(last.b, b) && Object.is(last.c, c)) {
+    p = last.preset;
+  } else {
+    const key = `${kind}:${a}:${b}:${c}`;
+    let found = presets.get(key);
+    if (found === undefined) {
+      const options = JSON.parse(backend().presetRetry(kind, a, b, c, false) ?? '{}') as RetryOptions;
+      found = { options, arrays: Object.keys(options).filter((k) => Array.isArray((options as Record<string, unknown>)[k])) };
+      if (presets.size >= MAX_COMPILED) presets.delete(presets.keys().next().value as string);
+      presets.set(key, found);
+    }
+    p = found;
+    last = { kind, a, b, c, preset: p };
   }
   // A copy each time: callers may spread and edit what they get.
-  const copy = { ...p };
-  for (const k in copy) {
-    const v = (copy as Record<string, unknown>)[k];
-    if (Array.isArray(v)) (copy as Record<string, unknown>)[k] = [...(v as unknown[])];
-  }
-  return copy;
+  const copy: Record<string, unknown> = { ...p.options };
+  for (const k of p.arrays) copy[k] = [...(copy[k] as unknown[])];
+  return copy as RetryOptions;
 }
 
 /** Seed 003's retry presets, as plain options you can spread and edit. */
