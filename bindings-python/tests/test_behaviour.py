@@ -505,6 +505,7 @@ def test_inline_retry_options_compile_once_and_bad_ones_fail_every_call() -> Non
     from seawall import _retry
 
     _retry._compiled.clear()
+    _retry._recent.clear()
     for i in range(100):
         assert seawall.retry_with_backoff(lambda i=i: i, max_attempts=3, base_delay=0.01) == i
     assert len(_retry._compiled) == 1

@@ -10,7 +10,7 @@ import math
 import os
 import time
 import weakref
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Type, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, Union
 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
@@ -197,26 +197,54 @@ class RetryPolicy:
 
 # Policies compiled from keyword options, by content: ``retry_with_backoff(fn, max_attempts=3)``
 # written in a loop compiles one policy, not one per call (no JSON, native handle or finalizer
-# per call). Bounded; the oldest goes first. Options that fail their check are never cached, so
-# they raise on every call.
-_compiled: Dict[Any, RetryPolicy] = {}
+# per call). Two levels: the few most recently compiled are compared with the options as dicts
+# (the common case of a handful of call sites, ~100 ns), the rest are found by a key. Bounded;
+# the oldest goes first. Options that fail their check are never cached, so they raise on every
+# call.
+class _Compiled:
+    __slots__ = ("options", "ambiguous", "policy")
+
+    def __init__(self, options: Dict[str, Any], policy: RetryPolicy) -> None:
+        self.options = options
+        # ``True == 1`` and ``False == 0`` (as floats too), but a bool and a number compile
+        # differently: where a value equals 0 or 1, whether it is a bool must match as well.
+        self.ambiguous = tuple((k, type(v) is bool) for k, v in options.items() if type(v) in (bool, int, float) and v in (0, 1))
+        self.policy = policy
+
+    def matches(self, options: Dict[str, Any]) -> bool:
+        if options != self.options:
+            return False
+        for k, is_bool in self.ambiguous:
+            if (type(options[k]) is bool) is not is_bool:
+                return False
+        return True
+
+
+_compiled: Dict[Any, _Compiled] = {}
+_recent: List[_Compiled] = []
 _MAX_COMPILED = 64
+_MAX_RECENT = 4
 
 
 def _policy_for(options: Dict[str, Any]) -> RetryPolicy:
-    """The policy for these keyword options: the same one for equal options. Values are keyed
-    with their types (``True == 1`` must not share a policy), callables and objects by identity."""
+    """The policy for these keyword options: the same one for equal options (callables and
+    objects by identity)."""
+    for c in _recent:
+        if options == c.options and (not c.ambiguous or c.matches(options)):
+            return c.policy
     try:
         key = (tuple(options.items()), tuple(map(type, options.values())))
-        policy = _compiled.get(key)
+        c = _compiled.get(key)  # type: ignore[assignment]
     except TypeError:  # an unhashable value (a list): compiled for this call alone
         return RetryPolicy(**options)
-    if policy is None:
-        policy = RetryPolicy(**options)
+    if c is None:
+        c = _Compiled(dict(options), RetryPolicy(**options))
         if len(_compiled) >= _MAX_COMPILED:
             _compiled.pop(next(iter(_compiled), None), None)
-        _compiled[key] = policy
-    return policy
+        _compiled[key] = c
+    _recent.insert(0, c)
+    del _recent[_MAX_RECENT:]
+    return c.policy
 
 
 _CO_COROUTINE = inspect.CO_COROUTINE
@@ -235,7 +263,8 @@ def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
     ``circuit_breaker``, ``on_retry``, …). Defaults: 3 attempts, 0.5 s doubling to 4 s, ±10%
     jitter. For an async ``fn``, answers an awaitable; for a sync one, the result."""
     policy = _policy_for(options)
-    if _is_async(fn, policy._breaker is not None):
+    code = getattr(fn, "__code__", None)
+    if (code is not None and code.co_flags & _CO_COROUTINE) or _is_async(fn, policy._breaker is not None):
         return policy.call_async(fn)
     return policy.call(fn)
 
