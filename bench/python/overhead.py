@@ -43,6 +43,22 @@ async def measure_async(call, n: int = N) -> float:
     return statistics.median(runs)
 
 
+async def interleaved_async(cases, n: int = N) -> dict:
+    """Median ns per call of each case, measured in turn within every round, so that the
+    machine's drifts (this one is noisy) fall on every case alike."""
+    for call in cases.values():
+        for _ in range(2_000):
+            await call()
+    runs = {name: [] for name in cases}
+    for _ in range(ROUNDS):
+        for name, call in cases.items():
+            t = time.perf_counter_ns()
+            for _ in range(n):
+                await call()
+            runs[name].append((time.perf_counter_ns() - t) / n)
+    return {name: statistics.median(r) for name, r in runs.items()}
+
+
 def measure_sync(call, n: int = N) -> float:
     for _ in range(2_000):
         call()
@@ -76,11 +92,15 @@ async def main() -> None:
     async def forward(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         return await fn(*args, **kwargs)
 
-    floor = await measure_async(lambda: forward(work)) - bare
-    s = await measure_async(lambda: sw.call_async(work)) - bare
-    s_ctx = await measure_async(seawall_ctx) - bare
-    a = await measure_async(lambda: ai.call_async(work)) - bare
-    p = await measure_async(purgatory_call) - bare
+    t = await interleaved_async({
+        "bare": work,
+        "floor": lambda: forward(work),
+        "seawall": lambda: sw.call_async(work),
+        "seawall_ctx": seawall_ctx,
+        "aiobreaker": lambda: ai.call_async(work),
+        "purgatory": purgatory_call,
+    })
+    floor, s, s_ctx, a, p = (t[k] - t["bare"] for k in ("floor", "seawall", "seawall_ctx", "aiobreaker", "purgatory"))
     rows.append(("async breaker (call_async)", s, {"aiobreaker": a, "purgatory": p}))
     rows.append(("async breaker (async with)", s_ctx, {"aiobreaker": a, "purgatory": p}))
     rows.append(("a do-nothing async wrapper (the floor of any Python-level guard)", floor, {"aiobreaker": a, "purgatory": p}))

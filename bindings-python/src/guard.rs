@@ -17,13 +17,15 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyWeakrefReference};
 
-use crate::Engine;
+use crate::{Engine, Tally};
 
 #[pyclass(module = "seawall._native", frozen)]
 pub struct BreakerCall {
     engine: Py<Engine>,
     handle: u32,
     owner: Py<PyWeakrefReference>,
+    /// The successes the Python breaker counted itself: handed over before this call's input.
+    tally: Py<Tally>,
 }
 
 impl BreakerCall {
@@ -34,10 +36,15 @@ impl BreakerCall {
 
     /// Acquires; a probe or a refusal is the Python breaker's to handle (it raises on refusal).
     fn enter(&self, py: Python<'_>) -> PyResult<(f64, f64)> {
-        let (permit, started) = {
+        let (flushed, permit, started) = {
             let mut e = self.engine.bind(py).try_borrow_mut()?;
-            (e.breaker_acquire_now(self.handle), e.last_now)
+            let tally = self.tally.get();
+            let flushed = if tally.pending() > 0 { e.breaker_flush(self.handle, tally) } else { -1.0 };
+            (flushed, e.breaker_acquire_now(self.handle), e.last_now)
         };
+        if flushed >= 0.0 {
+            self.owner(py)?.call_method1("_learn", (flushed,))?;
+        }
         if permit != 0.0 {
             self.owner(py)?.call_method1("_admitted_specially", (permit,))?;
         }
@@ -62,8 +69,8 @@ impl BreakerCall {
 #[pymethods]
 impl BreakerCall {
     #[new]
-    fn new(engine: Py<Engine>, handle: u32, owner: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(BreakerCall { engine, handle, owner: PyWeakrefReference::new(owner)?.unbind() })
+    fn new(engine: Py<Engine>, handle: u32, owner: &Bound<'_, PyAny>, tally: Py<Tally>) -> PyResult<Self> {
+        Ok(BreakerCall { engine, handle, owner: PyWeakrefReference::new(owner)?.unbind(), tally })
     }
 
     /// `fn(*args, **kwargs)` through the breaker.

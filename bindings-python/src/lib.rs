@@ -10,6 +10,8 @@
 
 mod guard;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -35,6 +37,35 @@ fn to_py(e: SeawallError) -> PyErr {
 
 fn checked<T>(r: seawall_core::Result<T>) -> PyResult<T> {
     r.map_err(to_py)
+}
+
+/// Successes a Python breaker counted itself (a closed breaker's success changes nothing but
+/// counters: see `success_is_inert_in`), handed to the engine before the breaker's next input.
+/// Atomic, so tasks and threads count at once without a lock and none is lost.
+#[pyclass(module = "seawall._native", frozen)]
+pub struct Tally(AtomicU64);
+
+#[pymethods]
+impl Tally {
+    #[new]
+    fn new() -> Self {
+        Tally(AtomicU64::new(0))
+    }
+
+    fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counted and not yet handed over.
+    fn pending(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Tally {
+    fn take(&self) -> u64 {
+        self.0.swap(0, Ordering::AcqRel)
+    }
 }
 
 /// One engine per interpreter (the package makes one). See `seawall_core::engine` for the
@@ -123,6 +154,28 @@ impl Engine {
     fn breaker_record(&mut self, handle: u32, permit: f64, outcome: u32, now: Option<f64>, started_at: f64) -> f64 {
         let now = self.at(now);
         self.inner.breaker_record(handle, permit, outcome, now, started_at)
+    }
+
+    /// Hands a tally's successes to the breaker: its state code (+ 8 when events wait), or -1
+    /// when there was nothing to hand over.
+    fn breaker_flush(&mut self, handle: u32, tally: &Tally) -> f64 {
+        let mut n = tally.take();
+        if n == 0 {
+            return -1.0;
+        }
+        let now = self.at(None);
+        let mut r = -1.0;
+        while n > 0 {
+            let chunk = n.min(u64::from(u32::MAX));
+            r = self.inner.breaker_record_successes(handle, chunk as u32, now);
+            n -= chunk;
+        }
+        r
+    }
+
+    /// Per state code: may the shell count successes itself in that state?
+    fn breaker_inert_success_states(&mut self, handle: u32) -> Vec<bool> {
+        self.inner.breaker_inert_success_states(handle)
     }
 
     fn breaker_has_events(&mut self, handle: u32) -> bool {
@@ -408,6 +461,7 @@ fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
+    m.add_class::<Tally>()?;
     m.add_class::<guard::BreakerCall>()?;
     m.add_class::<guard::Guarded>()?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;

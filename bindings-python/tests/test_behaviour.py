@@ -517,3 +517,100 @@ def test_inline_retry_options_compile_once_and_bad_ones_fail_every_call() -> Non
             seawall.retry_with_backoff(lambda: 1, max_attempts=True)  # not the policy of max_attempts=1
     seawall.retry_with_backoff(lambda: 1, max_attempts=1)
     assert len(_retry._compiled) == 2
+
+
+async def test_closed_breaker_successes_counted_in_python_keep_order_and_exact_counts() -> None:
+    """A closed breaker's successes are counted without crossing into the core, then handed
+    over before its next input: a success between two failures still resets the count, and
+    stats, health and metrics see every call."""
+    cb = CircuitBreaker("py-tally", failure_threshold=2)
+
+    async def ok() -> int:
+        return 1
+
+    async def boom() -> None:
+        raise ValueError("x")
+
+    for _ in range(3):
+        with pytest.raises(ValueError):
+            await cb.call_async(boom)
+        assert await cb.call_async(ok) == 1  # resets the consecutive failures
+        async with cb:
+            pass
+    assert cb.state == "CLOSED"
+    s = cb.stats
+    assert (s["total_calls"], s["successful_calls"], s["failed_calls"], s["consecutive_failures"]) == (9, 6, 3, 0)
+    for _ in range(3):
+        await cb.call_async(ok)
+    assert 'circuit_breaker_calls_total{name="py-tally",result="success"} 9' in seawall.prometheus_metrics()
+    with pytest.raises(ValueError):
+        await cb.call_async(boom)
+    with pytest.raises(ValueError):
+        await cb.call_async(boom)
+    assert cb.state == "OPEN"
+    with pytest.raises(CircuitBreakerError):
+        await cb.call_async(ok)
+
+
+def test_async_calls_from_8_threads_and_the_sync_path_keep_exact_counts() -> None:
+    cb = CircuitBreaker(failure_threshold=1_000_000)
+    barrier = threading.Barrier(8)
+
+    async def work(i: int) -> int:
+        if i % 10 == 0:
+            raise ValueError(i)
+        return i
+
+    async def loop() -> None:
+        for i in range(2000):
+            try:
+                if i % 3 == 0:
+                    async with cb:
+                        await work(i)
+                else:
+                    await cb.call_async(work, i)
+            except ValueError:
+                pass
+
+    def worker(k: int) -> None:
+        barrier.wait()
+        if k % 2:
+            asyncio.run(loop())
+        else:
+            for i in range(2000):
+                try:
+                    cb.call(lambda i=i: 1 / (i % 10))
+                except ZeroDivisionError:
+                    pass
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s = cb.stats
+    assert (s["total_calls"], s["failed_calls"], s["successful_calls"], s["in_flight"]) == (16_000, 1_600, 14_400, 0)
+
+
+async def test_nested_async_with_mixes_counted_and_asked_entries() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        cb = CircuitBreaker(failure_threshold=1, recovery_timeout=1.0, half_open_max_calls=2)
+        async with cb:  # counted here (closed)
+            async with cb:
+                pass
+        with pytest.raises(KeyError):
+            async with cb:
+                raise KeyError("trip")
+        assert cb.state == "OPEN"
+        clock.advance(1.0)
+        async with cb:  # a probe (asked), with a counted entry... none: half-open asks each time
+            async with cb:
+                pass
+        assert cb.state == "CLOSED"
+        async with cb:  # counted again, with an asked entry inside after a manual open
+            cb.open()
+            with pytest.raises(CircuitBreakerError):
+                async with cb:
+                    pass
+        s = cb.stats
+        assert (s["successful_calls"], s["failed_calls"], s["rejected_calls"], s["in_flight"], s["half_open_in_flight"]) == (5, 1, 1, 0, 0)

@@ -40,6 +40,16 @@ def _outcome_of(exc: BaseException, is_failure: Optional[Callable[[BaseException
 
 
 _registered: Dict[str, "CircuitBreaker"] = {}
+PREAPPROVED = _native.PREAPPROVED_PERMIT
+# The permit stack entry of an `async with` admitted without asking.
+_FAST_ENTRY = (PREAPPROVED, NAN)
+
+
+def flush_all() -> None:
+    """Hands every registered breaker's counted successes to the core (before health and
+    metrics are read; unregistered breakers appear in neither)."""
+    for b in list(_registered.values()):
+        b._flush()
 _registry_listeners: List[Callable[[str, str, str], None]] = []
 _anonymous = 0
 
@@ -98,6 +108,17 @@ class CircuitBreaker:
         self._timeout_s: Optional[float] = self.config["timeout"] / 1000.0 if self.config["timeout"] is not None else None
         self._timed = self.config["slowCallDurationThreshold"] is not None
         self._permits: contextvars.ContextVar[Tuple[Tuple[float, float], ...]] = contextvars.ContextVar(f"seawall-permits-{self._h}", default=())
+        # Where the core says a success changes nothing but counters (a closed breaker with only
+        # a consecutive-failure rule), a call is admitted without asking and its success is
+        # counted here, then handed over before the breaker's next input: no crossing on the
+        # common call. `_fast` follows the state the core last reported; indexed by an answer
+        # (state code, + 8 when events wait).
+        self._tally = _native.Tally()
+        fast = [inert and self._timeout_s is None for inert in engine.breaker_inert_success_states(self._h)]
+        fast += [False] * (8 - len(fast))
+        self._fast_by_answer: Tuple[bool, ...] = tuple(fast * 2)
+        self._batches = any(fast)
+        self._fast = self._fast_by_answer[0]
         if name is not None:
             _registered[name] = self
         weakref.finalize(self, engine.breaker_drop, self._h)
@@ -105,11 +126,24 @@ class CircuitBreaker:
             # Sync calls acquire, call and record in one crossing (bindings-python/src/guard.rs);
             # the method below remains for breakers with a timeout, which Python must run, and
             # for subclasses that override it.
-            self.call = _native.BreakerCall(engine, self._h, self).call  # type: ignore[method-assign]
+            self.call = _native.BreakerCall(engine, self._h, self, self._tally).call  # type: ignore[method-assign]
 
     # ---- hot path ----------------------------------------------------------------------------
 
+    def _learn(self, answer: float) -> None:
+        """An engine answer (state code, + 8 when events wait): follow the state, drain events."""
+        if answer >= 0:
+            self._fast = self._fast_by_answer[int(answer)]
+            if answer >= 8:
+                self._drain()
+
+    def _flush(self) -> None:
+        """Hands the successes counted here to the core; every other input comes after this."""
+        if self._batches and self._tally.pending():
+            self._learn(engine.breaker_flush(self._h, self._tally))
+
     def _enter(self) -> Tuple[float, float]:
+        self._flush()
         p = _acquire_now(self._h)
         if p != 0.0:
             self._admitted_specially(p)
@@ -120,8 +154,8 @@ class CircuitBreaker:
 
     def _report(self, permit: float, started: float, outcome: int) -> None:
         """Records how a call went (0 success, 1 failure, 2 neither) and drains the changes."""
-        if _record(self._h, permit, outcome, None, started) >= 8:
-            self._drain()
+        self._flush()
+        self._learn(_record(self._h, permit, outcome, None, started))
 
     # The two hot paths below inline `_enter`/`_exit` (each Python call layer costs tens of ns)
     # and let the engine read the clock in use (host or virtual); every decision is still the
@@ -129,6 +163,7 @@ class CircuitBreaker:
 
     def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Calls ``fn`` through the breaker (synchronously)."""
+        self._flush()
         h = self._h
         p = _acquire_now(h)
         if p != 0.0:
@@ -145,6 +180,18 @@ class CircuitBreaker:
 
     async def call_async(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Awaits ``fn(*args, **kwargs)`` through the breaker (with its ``timeout``, if set)."""
+        if self._fast:
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as exc:
+                self._exit(PREAPPROVED, NAN, exc)
+                raise
+            if self._fast:
+                self._tally.add()
+            else:
+                self._report(PREAPPROVED, NAN, 0)
+            return result
+        self._flush()
         h = self._h
         p = _acquire_now(h)
         if p != 0.0:
@@ -159,8 +206,7 @@ class CircuitBreaker:
         except BaseException as exc:
             self._exit(p, started, exc)
             raise
-        if _record_success(h, p, started) >= 8.0:
-            self._drain()
+        self._learn(_record_success(h, p, started))
         return result
 
     def _admitted_specially(self, p: float) -> None:
@@ -168,6 +214,7 @@ class CircuitBreaker:
         if engine.breaker_has_events(self._h):
             self._drain()
         if p < 0:
+            self._fast = False
             raise self._rejection(p)
 
     async def _call_async_classified(self, fn: Callable[[], Awaitable[T]], classify: Callable[[T], int]) -> T:
@@ -206,11 +253,32 @@ class CircuitBreaker:
         permit, started = stack[-1]
         self._exit(permit, started, exc)
 
+    # The permits of `async with` live on a per-context stack (a task's entries are its own). An
+    # entry admitted without asking while the stack is empty pushes nothing, and an exit that
+    # finds the stack empty is such an entry: entries nest, so everything pushed after it is
+    # popped before it exits. The common call thus costs one read of the stack each way.
     async def __aenter__(self) -> "CircuitBreaker":
-        return self.__enter__()
+        permits = self._permits
+        stack = permits.get()
+        if self._fast:
+            if stack:
+                permits.set(stack + (_FAST_ENTRY,))
+        else:
+            permits.set(stack + (self._enter(),))
+        return self
 
     async def __aexit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
-        self.__exit__(exc_type, exc, tb)
+        permits = self._permits
+        stack = permits.get()
+        if stack:
+            permits.set(stack[:-1])
+            permit, started = stack[-1]
+        else:
+            permit, started = _FAST_ENTRY
+        if exc is None and permit == PREAPPROVED and self._fast:
+            self._tally.add()
+        else:
+            self._exit(permit, started, exc)
 
     # ---- state, events -----------------------------------------------------------------------
 
@@ -222,6 +290,7 @@ class CircuitBreaker:
 
     def _drain(self) -> None:
         for e in json.loads(engine.breaker_events(self._h)):
+            self._fast = self._fast_by_answer[STATES.index(e["to"])]
             for listener in list(self._listeners):
                 listener(e["from"], e["to"])
             if self._registered_name is not None and _registered.get(self._registered_name) is self:
@@ -236,19 +305,23 @@ class CircuitBreaker:
     @property
     def state(self) -> str:
         """``CLOSED``, ``OPEN``, ``HALF_OPEN``, ``FORCED_OPEN`` or ``DISABLED``."""
+        self._flush()
         code = engine.breaker_state(self._h, None)
+        self._learn(code)
         self._drain()
         return STATES[code]
 
     @property
     def retry_after(self) -> float:
         """Seconds until an open breaker lets a probe through (0 when not open, inf when forced)."""
+        self._flush()
         ms = engine.breaker_retry_after(self._h, None)
         return math.inf if math.isnan(ms) else ms / 1000.0
 
     @property
     def stats(self) -> Dict[str, Any]:
         """The core's counters (times in seconds on the clock in use)."""
+        self._flush()
         s = json.loads(engine.breaker_stats(self._h, None))
         self._drain()
         out: Dict[str, Any] = {"name": self.name}
@@ -262,7 +335,8 @@ class CircuitBreaker:
         return out
 
     def _command(self, command: str) -> None:
-        engine.breaker_command(self._h, command, None)
+        self._flush()
+        self._learn(engine.breaker_command(self._h, command, None))
         self._drain()
 
     def reset(self) -> None:
@@ -283,11 +357,14 @@ class CircuitBreaker:
 
     def to_dict(self) -> Dict[str, Any]:
         """Saved state (persistent metrics); give it to ``restore`` after a restart."""
+        self._flush()
         return json.loads(engine.breaker_snapshot(self._h, None))  # type: ignore[no-any-return]
 
     def restore(self, snapshot: Dict[str, Any]) -> None:
+        self._flush()
         engine.breaker_restore(self._h, json.dumps(snapshot), None)
         self._drain()
+        self._learn(engine.breaker_state(self._h, None))
 
     def __repr__(self) -> str:
         return f"CircuitBreaker(name={self.name!r}, state={self.state!r})"
@@ -319,6 +396,7 @@ class _Registry:
         return [b.stats for b in _registered.values()]
 
     def get_health_status(self) -> Dict[str, Any]:
+        flush_all()
         h = json.loads(engine.breaker_health(None))
         return {"total": h["total"], "healthy": h["healthy"], "unhealthy": h["unhealthy"], "by_state": h["byState"]}
 

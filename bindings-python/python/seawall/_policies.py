@@ -6,12 +6,13 @@ import json
 from typing import Any, Dict
 
 from . import _native
-from ._breaker import CircuitBreaker
+from ._breaker import CircuitBreaker, flush_all
 from ._engine import engine
 
 
 def get_health_status() -> Dict[str, Any]:
     """``{"summary": {"healthy", "issues"}, "circuit_breakers": {...}, "bulkheads": [...]}``."""
+    flush_all()
     h = json.loads(engine.health(None))
     cb = h["circuitBreakers"]
     return {
@@ -24,6 +25,7 @@ def get_health_status() -> Dict[str, Any]:
 def prometheus_metrics() -> str:
     """Every registered breaker and bulkhead, and the retry and timeout counters, in the
     Prometheus text format under seed 003's names."""
+    flush_all()
     return str(engine.prometheus())
 
 
