@@ -23,6 +23,29 @@ async function measure(f, n = N) {
   return runs[ROUNDS >> 1];
 }
 
+/**
+ * Overheads of several cases measured in turn within each round, each against the bare call
+ * timed in the same round (drift — JIT tiers, GC, the machine's other load — hits every case
+ * alike): the median over the rounds of each case's difference from its round's bare time.
+ */
+async function compare(cases, n = N, { absolute = false } = {}) {
+  const bareCall = () => work();
+  for (const f of Object.values(cases)) for (let i = 0; i < Math.min(n, 50_000); i++) await f();
+  const diffs = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await bareCall();
+    const b = absolute ? 0 : Number(process.hrtime.bigint() - t) / n;
+    for (const [k, f] of Object.entries(cases)) {
+      const t1 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) await f();
+      diffs[k].push(Number(process.hrtime.bigint() - t1) / n - b);
+    }
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  return Object.fromEntries(Object.entries(diffs).map(([k, xs]) => [k, median(xs)]));
+}
+
 const work = async () => 1;
 const rows = [];
 const bare = await measure(() => work());
@@ -32,18 +55,12 @@ const bare = await measure(() => work());
   const c = cockatiel.circuitBreaker(cockatiel.handleAll, { halfOpenAfter: 10_000, breaker: new cockatiel.ConsecutiveBreaker(5) });
   const o = new Opossum(work, { timeout: false, errorThresholdPercentage: 50, resetTimeout: 10_000 });
   const s = new seawall.CircuitBreaker({ failureThreshold: 5 });
-  rows.push({
-    scenario: 'breaker',
-    seawall: (await measure(() => s.execute(work))) - bare,
-    cockatiel: (await measure(() => c.execute(work))) - bare,
-    opossum: (await measure(() => o.fire())) - bare,
-  });
+  rows.push({ scenario: 'breaker', ...(await compare({ seawall: () => s.execute(work), cockatiel: () => c.execute(work), opossum: () => o.fire() })) });
 }
 
 // 2. Retry + breaker + timeout + bulkhead, no failures.
 {
   const n = Math.min(N, 100_000);
-  const baseN = await measure(() => work(), n);
   const { circuitBreaker, handleAll, ConsecutiveBreaker, retry, timeout, bulkhead, wrap, ExponentialBackoff, TimeoutStrategy } = cockatiel;
   const c = wrap(
     bulkhead(100, 100),
@@ -60,43 +77,18 @@ const bare = await measure(() => work());
   const o = new Opossum(work, { timeout: 1000, errorThresholdPercentage: 50, resetTimeout: 10_000, capacity: 100 });
   rows.push({
     scenario: 'retry+breaker+timeout+bulkhead',
-    seawall: (await measure(() => seawall.resilienceManager.execute('bench-stack', work, policy), n)) - baseN,
-    cockatiel: (await measure(() => c.execute(work), n)) - baseN,
-    opossum: (await measure(() => o.fire(), n)) - baseN,
+    ...(await compare({ seawall: () => seawall.resilienceManager.execute('bench-stack', work, policy), cockatiel: () => c.execute(work), opossum: () => o.fire() }, n)),
     note: 'opossum: breaker + timeout + capacity (it has no retry)',
   });
 }
 
-// 3. Retry alone, no failures.
-{
-  const c = cockatiel.retry(cockatiel.handleAll, { maxAttempts: 3, backoff: new cockatiel.ExponentialBackoff() });
-  const p = new seawall.RetryPolicy({ maxAttempts: 3 });
-  rows.push({
-    scenario: 'retry (no failures)',
-    seawall: (await measure(() => p.execute(work))) - bare,
-    cockatiel: (await measure(() => c.execute(work))) - bare,
-    opossum: Number.NaN,
-  });
-}
-
-// 3b. Retry as the seeds write it: options inline, per call (seed 000 `withBackoff(fn, {...})`,
-// seed 003 `executeWithRetry(fn, config)` with a config object), against cockatiel's policy
-// built once. No failures: the cost of the calling form itself.
+// 3. Retry alone (a policy built once), and as the seeds write it: options inline, per call
+// (seed 000 `withBackoff(fn, {...})`, seed 003 `executeWithRetry(fn, RetryPolicies.…())` and
+// `executeWithRetry(fn, retryConfig)`), against cockatiel's policy built once. No failures: the
+// cost of the calling form itself.
 {
   const c = cockatiel.retry(cockatiel.handleAll, { maxAttempts: 4, backoff: new cockatiel.ExponentialBackoff() });
-  rows.push({
-    scenario: 'seed 000: withBackoff(fn, {…}) per call',
-    seawall: (await measure(() => seawall.withBackoff(work, { maxRetries: 3, baseDelay: 1000, maxDelay: 4000, jitter: true }))) - bare,
-    cockatiel: (await measure(() => c.execute(work))) - bare,
-    opossum: Number.NaN,
-    note: 'cockatiel: retry(handleAll, { maxAttempts: 4 }) built once, execute per call',
-  });
-  rows.push({
-    scenario: 'seed 003: executeWithRetry(fn, RetryPolicies.exponential(5, 100, 30000))',
-    seawall: (await measure(() => seawall.executeWithRetry(work, seawall.RetryPolicies.exponential(5, 100, 30000)))) - bare,
-    cockatiel: (await measure(() => c.execute(work))) - bare,
-    opossum: Number.NaN,
-  });
+  const p = new seawall.RetryPolicy({ maxAttempts: 4 });
   const retryConfig = {
     maxAttempts: 5,
     initialDelay: 1000,
@@ -106,12 +98,18 @@ const bare = await measure(() => work());
     retryableErrors: ['TIMEOUT', 'NETWORK_ERROR', '503'],
     onRetry: (attempt, error, delay) => console.log(`Retry attempt ${attempt} after ${delay}ms due to: ${error.message}`),
   };
-  rows.push({
-    scenario: 'seed 003: executeWithRetry(fn, retryConfig)',
-    seawall: (await measure(() => seawall.executeWithRetry(work, retryConfig))) - bare,
-    cockatiel: (await measure(() => c.execute(work))) - bare,
-    opossum: Number.NaN,
+  const t = await compare({
+    cockatiel: () => c.execute(work),
+    prebuilt: () => p.execute(work),
+    seed000: () => seawall.withBackoff(work, { maxRetries: 3, baseDelay: 1000, maxDelay: 4000, jitter: true }),
+    seed003preset: () => seawall.executeWithRetry(work, seawall.RetryPolicies.exponential(5, 100, 30000)),
+    seed003config: () => seawall.executeWithRetry(work, retryConfig),
   });
+  const note = 'cockatiel: retry(handleAll, { maxAttempts: 4 }) built once, execute per call';
+  rows.push({ scenario: 'retry (a policy built once), no failures', seawall: t.prebuilt, cockatiel: t.cockatiel, opossum: Number.NaN });
+  rows.push({ scenario: 'seed 000: withBackoff(fn, {…}) per call', seawall: t.seed000, cockatiel: t.cockatiel, opossum: Number.NaN, note });
+  rows.push({ scenario: 'seed 003: executeWithRetry(fn, RetryPolicies.exponential(5, 100, 30000))', seawall: t.seed003preset, cockatiel: t.cockatiel, opossum: Number.NaN });
+  rows.push({ scenario: 'seed 003: executeWithRetry(fn, retryConfig)', seawall: t.seed003config, cockatiel: t.cockatiel, opossum: Number.NaN });
 }
 
 // 4. Rejection while open (fail fast).
@@ -126,9 +124,7 @@ const bare = await measure(() => work());
   const swallow = (p) => p.catch(() => {});
   rows.push({
     scenario: 'rejection while open',
-    seawall: await measure(() => swallow(s.execute(work)), n),
-    cockatiel: await measure(() => swallow(c.execute(work)), n),
-    opossum: await measure(() => swallow(o.fire()), n),
+    ...(await compare({ seawall: () => swallow(s.execute(work)), cockatiel: () => swallow(c.execute(work)), opossum: () => swallow(o.fire()) }, n, { absolute: true })),
     note: 'absolute ns per rejected call',
   });
 }
