@@ -10,6 +10,7 @@ NODE_DIR := bindings-node
 NODE22 := target/tools/node22/package/bin/node
 # The Node suites: conformance, behaviour, and every seed example compiled both ways.
 NODE_TESTS := test/*.test.mjs test/seeds/out-legacy/seed-examples.js test/seeds/out-standard/seed-examples.js
+NO_ADDON = NAPI_RS_NATIVE_LIBRARY_PATH=/nonexistent/seawall.node SEAWALL_BACKEND_MODULE=$$PWD/dist/esm/load-wasm-node.js SEAWALL_RUNNER=node-wasm-fallback
 
 PY_DIR := bindings-python
 PY_VENV := target/py/venv
@@ -93,6 +94,10 @@ test-node: build-node test-core node22
 	cd $(NODE_DIR) && node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20.log
 	cd $(NODE_DIR) && ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22.log
 	cd $(NODE_DIR) && SEAWALL_BACKEND_MODULE=$$PWD/dist/esm/load-wasm-node.js SEAWALL_RUNNER=node-wasm node --test test/conformance.test.mjs 2>&1 | tee ../$(LOGS)/node-wasm.log
+	# The same suites where no addon loads (a platform without a prebuilt one): `seawall` falls
+	# back to wasm by itself. The napi loader is pointed at a file that does not exist.
+	cd $(NODE_DIR) && $(NO_ADDON) node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20-wasm-fallback.log
+	cd $(NODE_DIR) && $(NO_ADDON) ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22-wasm-fallback.log
 	bash $(NODE_DIR)/scripts/check-install.sh
 
 # A venv with the Python build and test tools, pinned.

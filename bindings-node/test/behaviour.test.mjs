@@ -189,9 +189,11 @@ test('withBackoff with inline options: equal options compile one policy; bad opt
   const { backend } = await import('../dist/esm/backend.js');
   const b = backend();
   let compiled = 0;
+  const own = Object.hasOwn(b, 'retryPolicyCreate');
+  const create = b.retryPolicyCreate;
   b.retryPolicyCreate = function (...args) {
     compiled++;
-    return Object.getPrototypeOf(this).retryPolicyCreate.apply(this, args);
+    return create.apply(this, args);
   };
   try {
     for (let i = 0; i < 1000; i++) {
@@ -216,7 +218,8 @@ test('withBackoff with inline options: equal options compile one policy; bad opt
       await assert.rejects(withBackoff(async () => 1, { maxRetries: true }), (e) => e instanceof TypeError && e.option === 'maxRetries');
     }
   } finally {
-    delete b.retryPolicyCreate;
+    if (own) b.retryPolicyCreate = create;
+    else delete b.retryPolicyCreate;
     useRealClock();
   }
 });
@@ -257,4 +260,23 @@ test('a refusal keeps code, state, retryAfter, message and instanceof; its wordi
     CircuitBreakerError.captureStackTraces = false;
     useRealClock();
   }
+});
+
+test('where no native addon loads, import and require run on wasm by themselves and say why', () => {
+  const env = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: '/nonexistent/seawall.node' };
+  delete env.SEAWALL_BACKEND;
+  const esm = "import('seawall').then(async (s) => { const cb = new s.CircuitBreaker({ failureThreshold: 1 }); await cb.execute(() => Promise.reject(new Error('x'))).catch(() => {}); console.log(JSON.stringify([s.backendInfo(), cb.getState()])); })";
+  const cjs = "const s = require('seawall'); console.log(JSON.stringify([s.backendInfo(), new s.CircuitBreaker().getState()]));";
+  for (const [flag, code, state] of [['--input-type=module', esm, 'OPEN'], ['--input-type=commonjs', cjs, 'CLOSED']]) {
+    const r = spawnSync(process.execPath, [flag, '-e', code], { cwd: new URL('..', import.meta.url), env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const [info, got] = JSON.parse(r.stdout);
+    assert.equal(info.name, 'wasm');
+    assert.match(info.reason, /^the native addon did not load: /);
+    assert.equal(got, state);
+  }
+  // Asked for the addon alone, the load error is the user's to see.
+  const r = spawnSync(process.execPath, ['-e', "require('seawall')"], { cwd: new URL('..', import.meta.url), env: { ...env, SEAWALL_BACKEND: 'napi' }, encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /Cannot find native binding/);
 });

@@ -104,6 +104,27 @@ export interface Backend {
 }
 
 let installed: Backend | undefined;
+let fallbackReason: string | undefined;
+
+/** Why this process runs on wasm where it could have had the addon (Node only). */
+export function noteFallback(reason: string): void {
+  fallbackReason = reason;
+}
+
+/**
+ * Which engine backend runs this process: `'napi'` (the native addon) or `'wasm'` (browsers,
+ * `seawall/wasm`, and Node where no addon loads); the same decisions either way. In Node on wasm,
+ * `reason` says why (the addon's load error, or that SEAWALL_BACKEND asked for wasm).
+ */
+export function backendInfo(): { name: 'napi' | 'wasm'; reason?: string } {
+  const name = backend().kind;
+  return name === 'wasm' && fallbackReason !== undefined ? { name, reason: fallbackReason } : { name };
+}
+
+/** `backendInfo().name`. */
+export function backendName(): 'napi' | 'wasm' {
+  return backend().kind;
+}
 
 /** Installs the backend (done once by each entry point). */
 export function installBackend(b: Backend): void {

@@ -1,4 +1,5 @@
 /** The shell, written once against `Backend`; entry points install a backend and re-export it. */
+export { backendInfo, backendName } from './backend.js';
 export { CircuitBreaker, circuitBreakerRegistry, createCircuitBreaker, withCircuitBreaker } from './breaker.js';
 export type { BreakerEvents, CallEvent, CircuitBreakerMetrics, CircuitBreakerOptions, CircuitBreakerStats, RejectEvent, StateChangeEvent } from './breaker.js';
 export { Bulkhead, bulkheadRegistry, createBulkhead } from './bulkhead.js';

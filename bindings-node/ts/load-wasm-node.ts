@@ -1,15 +1,23 @@
-/** Loads the wasm backend in Node from the files beside the package (no fetch). */
+/**
+ * The wasm backend in Node, loaded synchronously from the files beside the package (no fetch):
+ * what `seawall` falls back to where no native addon loads, what `seawall/wasm` installs, and
+ * what the wasm conformance runner drives. Synchronous so that `require('seawall')` can use it.
+ */
+import { readFileSync } from 'node:fs';
+
+// @ts-expect-error The glue is resolved from dist/esm at run time (and bundled into dist/cjs); `WasmGlue` types it.
+import * as glueModule from '../../wasm/seawall_wasm.js';
+
 import type { Backend } from './backend.js';
 import { wasmBackend, type WasmGlue } from './backend-wasm.js';
 
-export async function loadWasmNode(readFileSync: (url: URL) => Uint8Array): Promise<Backend> {
-  const glue = (await import(new URL('../../wasm/seawall_wasm.js', import.meta.url).href)) as WasmGlue;
-  const { memory } = glue.initSync({ module: readFileSync(new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url)) as BufferSource });
+export function loadWasmNode(): Backend {
+  const glue = glueModule as WasmGlue;
+  const { memory } = glue.initSync({ module: readFileSync(new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url)) });
   return wasmBackend(glue, memory);
 }
 
 /** For the conformance runner (SEAWALL_BACKEND_MODULE). */
 export async function loadBackend(): Promise<Backend> {
-  const { readFileSync } = await import('node:fs');
-  return loadWasmNode(readFileSync);
+  return loadWasmNode();
 }

@@ -76,7 +76,7 @@ export interface SimulationResult {
 export function simulate(scenario: SimulationScenario | string): SimulationResult {
   const b = backend();
   if (b.simulate === undefined) {
-    throw new Error('simulate: the simulator is not part of the browser build (it would add ~16 KB to every page); run it in Node, in Python, or with seawall-sim');
+    throw new Error('simulate: the simulator is not part of the wasm build (browsers, and Node where no native addon loads: it would add ~16 KB to every page); run it with the native addon, in Python, or with seawall-sim');
   }
   const text = typeof scenario === 'string' ? scenario : JSON.stringify(scenario);
   return JSON.parse(native(() => b.simulate!(text))) as SimulationResult;
