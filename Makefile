@@ -46,10 +46,10 @@ check-wasm: setup-rust
 	$(CARGO) build -p seawall-core-wasm-probe --target $(WASM_TARGET) --release
 	python3 scripts/check_wasm_imports.py target/$(WASM_TARGET)/release/seawall_core_wasm_probe.wasm
 
+# npm ci: exactly the committed lock (again only when the lock is newer than the install).
 node-deps:
-	# npm install (not npm ci): this registry omits other platforms' optional packages from the
-	# lock, which npm ci reports as out of sync; npm install honours the lock as it is.
-	cd $(NODE_DIR) && npm install --ignore-scripts --no-audit --no-fund
+	cd $(NODE_DIR) && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --ignore-scripts --no-audit --no-fund; }
+	@git diff --quiet -- $(NODE_DIR)/package-lock.json || { echo "package-lock.json changed: commit it"; exit 1; }
 
 # The addon (napi build also regenerates native/index.d.ts and the loader: they are committed,
 # and a change that alters them without committing them fails here), then the TypeScript shell.
