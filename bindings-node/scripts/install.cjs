@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm install` hook. A packed tarball ships the prebuilt addon and dist/, so this does nothing
-// there. In a checkout (npm install <path>, npm ci), it builds what is missing: the addon with
-// cargo (the machine needs Rust), and the TypeScript shell with the package's dev tools.
+// `npm install` hook, for checkouts only (npm install <path>): it builds what is missing, the
+// TypeScript shell with the package's dev tools and the addon with cargo. A published package
+// has no such hook (its addon comes from the platform package, else it runs on wasm). The
+// addon is optional: without Rust, or where the build fails, the package runs on its wasm
+// backend, so this never fails the install for it.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -21,9 +23,7 @@ function platformSuffix() {
 }
 
 function buildAddon() {
-  if (!fs.existsSync(path.join(pkg, 'Cargo.toml'))) {
-    throw new Error(`seawall: no prebuilt addon for ${platformSuffix()} and no sources to build one`);
-  }
+  if (!fs.existsSync(path.join(pkg, 'Cargo.toml'))) return;
   const host = execFileSync('rustc', ['-vV'], { encoding: 'utf8' }).match(/^host: (.+)$/m)[1];
   // Same --target as `napi build`, so both share one cargo cache.
   run('cargo', ['build', '--release', '-p', 'seawall-node', '--target', host, '--manifest-path', path.join(pkg, 'Cargo.toml')]);
@@ -43,9 +43,13 @@ function buildShell() {
 }
 
 try {
-  if (!hasAddon()) buildAddon();
   if (!fs.existsSync(path.join(pkg, 'dist', 'cjs', 'index.cjs')) && fs.existsSync(path.join(pkg, 'ts'))) buildShell();
 } catch (e) {
   console.error(String(e && e.message ? e.message : e));
   process.exit(1);
+}
+try {
+  if (!hasAddon()) buildAddon();
+} catch (e) {
+  console.warn(`seawall: no native addon for ${platformSuffix()} (${String(e && e.message ? e.message : e).split('\n')[0]}); the package runs on its wasm backend`);
 }

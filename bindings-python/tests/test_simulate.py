@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,9 @@ import pytest
 
 import seawall
 
+# How to start this Python again: under qemu (the arm64 suite) the interpreter cannot be exec'd
+# by itself, so the runner names the emulator to put before it.
+PYTHON = [*shlex.split(os.environ.get("SEAWALL_EXEC_PREFIX", "")), sys.executable]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "scenario.json"
 
 
@@ -39,10 +44,10 @@ def test_bad_fields_are_named(scenario: dict, error: type, option: str) -> None:
 
 
 def test_the_command_line_prints_a_table_and_fails_cleanly(tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "seawall.simulate", str(EXAMPLE)], capture_output=True, text=True, timeout=60)
+    ok = subprocess.run([*PYTHON, "-m", "seawall.simulate", str(EXAMPLE)], capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert "naive immediate retries" in ok.stdout and "amplification" in ok.stdout
     bad = tmp_path / "bad.json"
     bad.write_text('{"backend": {"errorRate": 2}, "policies": {}}')
-    failed = subprocess.run([sys.executable, "-m", "seawall.simulate", str(bad)], capture_output=True, text=True, timeout=60)
+    failed = subprocess.run([*PYTHON, "-m", "seawall.simulate", str(bad)], capture_output=True, text=True, timeout=60)
     assert failed.returncode == 2 and "backend.errorRate" in failed.stderr and failed.stdout == ""
