@@ -280,3 +280,15 @@ test('where no native addon loads, import and require run on wasm by themselves 
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /Cannot find native binding/);
 });
+
+test('the preset circuits join the registry and health when first used, not on import', () => {
+  const code = `import('seawall').then(async (s) => {
+    const before = [s.circuitBreakerRegistry.names(), s.resilienceManager.getHealthStatus().circuitBreakers.total];
+    await s.stripeCircuit.execute(async () => 1);
+    const after = [s.circuitBreakerRegistry.names(), s.resilienceManager.getHealthStatus().circuitBreakers.total];
+    console.log(JSON.stringify([before, after]));
+  })`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [[[], 0], [['stripe'], 1]]);
+});

@@ -221,7 +221,9 @@ export class CircuitBreaker {
     this.#late = late;
     this.name = name ?? `circuit-breaker-${++anonymousCount}`;
     this.#registeredName = name;
-    if (name !== undefined) registered.set(name, this);
+    // A deferred breaker (a preset) joins the registry when first used: importing the package
+    // registers nothing, so health and metrics list only breakers an app made or used.
+    if (name !== undefined && deferred !== DEFERRED) registered.set(name, this);
     if (deferred !== DEFERRED) this.#init();
   }
 
@@ -231,6 +233,7 @@ export class CircuitBreaker {
     if (this.#late !== undefined) {
       Object.assign(this.#options, this.#late());
       this.#late = undefined;
+      if (this.#registeredName !== undefined && !registered.has(this.#registeredName)) registered.set(this.#registeredName, this);
     }
     const { name: _n, ...rest } = this.#options;
     this.#hh = native(() => this.#bb.breakerCreate(optionsJson(rest), false, this.#registeredName ?? null));

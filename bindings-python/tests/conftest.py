@@ -3,6 +3,9 @@ the seed examples keep their own URLs)."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +15,11 @@ import httpx
 import pytest
 
 import seawall
+
+
+# How to start this Python again: under qemu (the arm64 suite) the interpreter cannot be exec'd
+# by itself, so the runner names the emulator to put before it.
+PYTHON = [*shlex.split(os.environ.get("SEAWALL_EXEC_PREFIX", "")), sys.executable]
 
 
 class FlakyServer:

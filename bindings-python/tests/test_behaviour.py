@@ -614,3 +614,27 @@ async def test_nested_async_with_mixes_counted_and_asked_entries() -> None:
                     pass
         s = cb.stats
         assert (s["successful_calls"], s["failed_calls"], s["rejected_calls"], s["in_flight"], s["half_open_in_flight"]) == (5, 1, 1, 0, 0)
+
+
+def test_health_lists_only_breakers_made_or_used_and_spells_bulkheads_in_snake_case() -> None:
+    """Issue 13: importing the package registered the preset circuits (health listed openai,
+    stripe and dataservice in apps that never used them); bulkhead fields were camelCase."""
+    import json
+    import subprocess
+
+    from conftest import PYTHON
+
+    code = """
+import json, seawall
+before = seawall.get_health_status()["circuit_breakers"]["total"]
+from seawall import stripe_circuit
+stripe_circuit.call(lambda: 1)
+seawall.Bulkhead("py-health", max_concurrent=2)
+h = seawall.get_health_status()
+print(json.dumps([before, h["circuit_breakers"]["total"], sorted(h["bulkheads"][0]["state"]), seawall.stripe_circuit is stripe_circuit]))
+"""
+    r = subprocess.run([*PYTHON, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    before, after, fields, same = json.loads(r.stdout)
+    assert (before, after, same) == (0, 1, True)
+    assert "timed_out" in fields and "max_concurrent" in fields and not any(c.isupper() for f in fields for c in f)

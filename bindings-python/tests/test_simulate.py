@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +9,8 @@ from pathlib import Path
 import pytest
 
 import seawall
+from conftest import PYTHON
 
-# How to start this Python again: under qemu (the arm64 suite) the interpreter cannot be exec'd
-# by itself, so the runner names the emulator to put before it.
-PYTHON = [*shlex.split(os.environ.get("SEAWALL_EXEC_PREFIX", "")), sys.executable]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "scenario.json"
 
 

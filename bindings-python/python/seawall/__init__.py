@@ -16,15 +16,7 @@ from ._errors import (
     SeawallError,
     TimeoutError,
 )
-from ._policies import (
-    ResiliencePolicies,
-    dataservice_circuit,
-    defaults,
-    get_health_status,
-    openai_circuit,
-    prometheus_metrics,
-    stripe_circuit,
-)
+from ._policies import _PRESET_CIRCUITS, ResiliencePolicies, defaults, get_health_status, preset_circuit, prometheus_metrics
 from ._retry import (
     RetryBudget,
     RetryPolicies,
@@ -38,6 +30,13 @@ from ._timeout import with_timeout
 from ._simulate import simulate
 
 timeout = with_timeout
+
+
+def __getattr__(name: str) -> CircuitBreaker:
+    """``openai_circuit``, ``stripe_circuit``, ``dataservice_circuit``: made on first use."""
+    if name in _PRESET_CIRCUITS:
+        return preset_circuit(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Bulkhead",

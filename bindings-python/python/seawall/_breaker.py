@@ -15,7 +15,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import _native
-from ._engine import STATES, engine, options_json
+from ._engine import STATES, engine, options_json, snake
 from ._errors import CircuitBreakerError
 from ._wrap import guard
 
@@ -326,10 +326,10 @@ class CircuitBreaker:
         self._drain()
         out: Dict[str, Any] = {"name": self.name}
         for key, value in s.items():
-            snake = "".join("_" + c.lower() if c.isupper() else c for c in key)
-            if snake.endswith("_at") and value is not None:
+            key = snake(key)
+            if key.endswith("_at") and value is not None:
                 value = value / 1000.0
-            out[snake] = value
+            out[key] = value
         out["failure_count"] = out["consecutive_failures"]
         out["success_count"] = out["consecutive_successes"]
         return out

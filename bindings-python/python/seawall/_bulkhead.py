@@ -11,7 +11,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
 
 from . import _clock
-from ._engine import engine, options_json
+from ._engine import engine, options_json, snake
 from ._errors import BulkheadRejectedError
 from ._wrap import guard
 
@@ -188,7 +188,7 @@ class Bulkhead:
 
     def metrics(self) -> Dict[str, Any]:
         m = json.loads(engine.bulkhead_metrics(self._h))
-        return {"name": self.name, **{"".join("_" + c.lower() if c.isupper() else c for c in k): v for k, v in m.items()}}
+        return {"name": self.name, **{snake(k): v for k, v in m.items()}}
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@bulkhead``: bounds a sync or async function."""

@@ -40,6 +40,11 @@ def _jsonable(value: Any) -> Any:
     return "<object>"
 
 
+def snake(name: str) -> str:
+    """The core's camelCase field names in Python's spelling (``timedOut`` → ``timed_out``)."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
 def options_json(options: Mapping[str, Any]) -> str:
     """Options (already in Python spelling and seconds) as the core reads them."""
     return json.dumps({k: _jsonable(v) for k, v in options.items() if v is not None})

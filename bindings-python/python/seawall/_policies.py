@@ -3,11 +3,12 @@ Prometheus export, and the named circuits of seeds 000/001."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any, Dict
 
 from . import _native
 from ._breaker import CircuitBreaker, flush_all
-from ._engine import engine
+from ._engine import engine, snake
 
 
 def get_health_status() -> Dict[str, Any]:
@@ -18,7 +19,7 @@ def get_health_status() -> Dict[str, Any]:
     return {
         "summary": h["summary"],
         "circuit_breakers": {"total": cb["total"], "healthy": cb["healthy"], "unhealthy": cb["unhealthy"], "by_state": cb["byState"]},
-        "bulkheads": h["bulkheads"],
+        "bulkheads": [{snake(k): ({snake(f): n for f, n in v.items()} if isinstance(v, dict) else v) for k, v in b.items()} for b in h["bulkheads"]],
     }
 
 
@@ -48,11 +49,25 @@ class ResiliencePolicies:
     critical = staticmethod(lambda: _policy("critical"))
 
 
-def _circuit(preset: str, name: str) -> CircuitBreaker:
-    options = json.loads(_native.preset_circuit(preset, True) or "{}")
-    return CircuitBreaker(name, **options)
+# The named circuits of seeds 000/001, made (and registered) when first asked for
+# (`seawall.openai_circuit`, `from seawall import stripe_circuit`): importing the package
+# registers nothing, so health and metrics list only the breakers an app made or used.
+_PRESET_CIRCUITS = {"openai_circuit": ("openai", "openai"), "stripe_circuit": ("stripe", "stripe"),
+                    "dataservice_circuit": ("dataService", "dataservice")}
+_presets: Dict[str, CircuitBreaker] = {}
+_presets_lock = threading.Lock()
 
 
-openai_circuit = _circuit("openai", "openai")
-stripe_circuit = _circuit("stripe", "stripe")
-dataservice_circuit = _circuit("dataService", "dataservice")
+def preset_circuit(attr: str) -> CircuitBreaker:
+    with _presets_lock:
+        breaker = _presets.get(attr)
+        if breaker is None:
+            preset, name = _PRESET_CIRCUITS[attr]
+            breaker = _presets[attr] = CircuitBreaker(name, **json.loads(_native.preset_circuit(preset, True) or "{}"))
+        return breaker
+
+
+def __getattr__(name: str) -> CircuitBreaker:
+    if name in _PRESET_CIRCUITS:
+        return preset_circuit(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
