@@ -1,5 +1,5 @@
 import { build } from 'esbuild';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,3 +27,7 @@ for (const [entry, out] of [['entry.node.js', 'index.cjs'], ['entry.wasm-node.js
 // Types for require(): the same declarations as the ESM build.
 writeFileSync(join(pkg, 'dist', 'cjs', 'index.d.cts'), "export * from '../esm/entry.node.js';\n");
 writeFileSync(join(pkg, 'dist', 'cjs', 'wasm.d.cts'), "export * from '../esm/entry.wasm-node.js';\n");
+
+// `seawall/inline`: the wasm module as base64 in a module of its own (read by entry.inline.js).
+const wasm = readFileSync(join(pkg, 'wasm', 'seawall_wasm_bg.wasm'));
+writeFileSync(join(pkg, 'dist', 'esm', 'wasm-inline.js'), `export const wasmBase64 = ${JSON.stringify(wasm.toString('base64'))};\n`);

@@ -18,6 +18,11 @@ import {
 
 const cases = [
   // [description, thunk, error class, option, value]
+  // A name that is not a string is an option error on every backend (on wasm it once reached the
+  // glue as a string and corrupted the module's memory).
+  ['breaker name a number', () => new CircuitBreaker({ name: 42 }), TypeError, 'name', '42'],
+  ['bulkhead options given as the name', () => createBulkhead({ maxConcurrent: 1 }), TypeError, 'name', 'an object'],
+  ['bulkhead name an array', () => new Bulkhead({ name: ['a'] }), TypeError, 'name', 'a list'],
   ['failureThreshold 0', () => new CircuitBreaker({ failureThreshold: 0 }), RangeError, 'failureThreshold', '0'],
   ['failureThreshold negative', () => new CircuitBreaker({ failureThreshold: -3 }), RangeError, 'failureThreshold', '-3'],
   ['failureThreshold fractional', () => new CircuitBreaker({ failureThreshold: 2.5 }), RangeError, 'failureThreshold', '2.5'],

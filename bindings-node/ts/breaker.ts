@@ -223,8 +223,10 @@ export class CircuitBreaker {
     this.#registeredName = name;
     // A deferred breaker (a preset) joins the registry when first used: importing the package
     // registers nothing, so health and metrics list only breakers an app made or used.
-    if (name !== undefined && deferred !== DEFERRED) registered.set(name, this);
-    if (deferred !== DEFERRED) this.#init();
+    if (deferred !== DEFERRED) {
+      this.#init();
+      if (name !== undefined) registered.set(name, this);
+    }
   }
 
   /** Makes the core breaker (checking the options) and reads what the hot path needs. */
@@ -235,8 +237,11 @@ export class CircuitBreaker {
       this.#late = undefined;
       if (this.#registeredName !== undefined && !registered.has(this.#registeredName)) registered.set(this.#registeredName, this);
     }
-    const { name: _n, ...rest } = this.#options;
-    this.#hh = native(() => this.#bb.breakerCreate(optionsJson(rest), false, this.#registeredName ?? null));
+    // The name goes into the options too, so the core checks it (a non-string is an option error,
+    // never a value handed to the backend as a string).
+    const name = this.#registeredName;
+    const json = optionsJson(name === undefined ? this.#options : { ...this.#options, name });
+    this.#hh = native(() => this.#bb.breakerCreate(json, false, typeof name === 'string' ? name : null));
     const config = JSON.parse(native(() => this.#bb.breakerConfig(this.#hh))) as Record<string, unknown>;
     this.#config = config;
     this.#timeoutMs = typeof config.timeout === 'number' ? config.timeout : undefined;

@@ -65,8 +65,9 @@ export class Bulkhead {
   constructor(options: BulkheadOptions = {}) {
     this.#b = backend();
     this.#options = options;
-    const { name, ...rest } = options;
-    this.#h = native(() => this.#b.bulkheadCreate(optionsJson(rest), false, name ?? null));
+    const { name } = options;
+    // The core checks the name with the other options; only a string crosses as the name.
+    this.#h = native(() => this.#b.bulkheadCreate(optionsJson(options), false, typeof name === 'string' ? name : null));
     this.name = name ?? `bulkhead-${++anonymousCount}`;
     if (name !== undefined) registered.set(name, this);
     finalizer.register(this, { b: this.#b, h: this.#h });

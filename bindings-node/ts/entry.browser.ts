@@ -1,9 +1,10 @@
-/** `seawall` in browsers: the wasm backend under the shared shell (fetches the .wasm beside the glue). */
-import { installBackend } from './backend.js';
-import { wasmBackend, type WasmGlue } from './backend-wasm.js';
+/**
+ * `seawall` in browsers: the wasm backend under the shared shell. The module's URL is written as
+ * `new URL(…, import.meta.url)`, which Vite, webpack 5 and Parcel emit as an asset by themselves;
+ * with esbuild or Rollup, import `seawall/inline` (or serve the file there: the error says so).
+ */
+import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
 
-const glue = (await import(/* @vite-ignore */ new URL('../../wasm/seawall_wasm.js', import.meta.url).href)) as WasmGlue;
-const { memory } = await glue.default({ module_or_path: new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url) });
-installBackend(wasmBackend(glue, memory));
+await installWasmBackend(await fetchWasm(new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url)));
 
 export * from './index.js';

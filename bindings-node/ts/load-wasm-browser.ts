@@ -1,0 +1,31 @@
+/**
+ * The wasm backend in browsers (and workers), from the module's bytes or a fetched response.
+ * The glue is imported statically, so every bundler includes it without configuration.
+ */
+// @ts-expect-error The glue is resolved from dist/esm at run time; `WasmGlue` types it.
+import * as glueModule from '../../wasm/seawall_wasm.js';
+
+import { installBackend } from './backend.js';
+import { wasmBackend, type WasmGlue } from './backend-wasm.js';
+
+export async function installWasmBackend(source: BufferSource | Response): Promise<void> {
+  const glue = glueModule as WasmGlue;
+  const { memory } = await glue.default({ module_or_path: source });
+  installBackend(wasmBackend(glue, memory));
+}
+
+/** Fetches the module beside the package's script; a failure names the URL and the fix. */
+export async function fetchWasm(url: URL): Promise<Response> {
+  const fix =
+    'Your bundler did not emit it beside your script (esbuild and Rollup leave `new URL(…, import.meta.url)` alone): ' +
+    "import from 'seawall/inline' instead (the module embedded in the JavaScript: no file to serve), " +
+    'or copy node_modules/seawall/wasm/seawall_wasm_bg.wasm to that URL.';
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(`seawall: could not fetch its WebAssembly module from ${url.href} (${e instanceof Error ? e.message : String(e)}). ${fix}`, { cause: e });
+  }
+  if (!response.ok) throw new Error(`seawall: could not fetch its WebAssembly module from ${url.href} (HTTP ${response.status}). ${fix}`);
+  return response;
+}
