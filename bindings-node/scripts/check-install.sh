@@ -31,7 +31,7 @@ JS
 #    files, types) and arethetypeswrong (types and JS resolve alike for ESM, CommonJS, node10
 #    and bundlers, for `seawall` and `seawall/wasm`; `seawall/inline` is for browsers only).
 tgz=$(cd "$pkg" && npm pack --silent --pack-destination "$work" | tail -1)
-(cd "$pkg" && npx publint --strict "$work/$tgz" && npx attw --format table-flipped --exclude-entrypoints ./inline "$work/$tgz")
+(cd "$pkg" && npx publint --strict "$work/$tgz" && npx attw "$work/$tgz" --format table-flipped --exclude-entrypoints ./inline)
 mkdir "$work/from-tarball" && cd "$work/from-tarball"
 cp ../check.mjs ../check.cjs .
 echo '{"name":"consumer","version":"1.0.0","private":true}' > package.json
