@@ -20,7 +20,7 @@ PY := $(PY_VENV)/bin/python
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser
-.PHONY: test demo test-demo tour setup-rust test-sim test-core check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
+.PHONY: test demo test-demo tour setup-rust test-sim test-core test-fuzz fuzz check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
 HOST := $(shell rustc -vV | sed -n 's/^host: //p')
@@ -32,7 +32,7 @@ NODE20_ARM64 := target/tools/node20-arm64/package/bin/node
 QEMU_ARM64 := qemu-aarch64-static -L $(abspath $(ARM64_ROOT))
 ARM64 := target/platforms/arm64
 
-test: test-core test-sim check-wasm lint test-node test-browser test-python test-arm64 test-demo
+test: test-core test-fuzz test-sim check-wasm lint test-node test-browser test-python test-arm64 test-demo
 	@python3 scripts/summarize_tests.py $(LOGS)/*.log
 
 # Installs what the Rust parts need beyond the toolchain itself.
@@ -43,6 +43,17 @@ setup-rust:
 test-core:
 	@mkdir -p $(LOGS)
 	$(CARGO) test -p seawall-core 2>&1 | tee $(LOGS)/core.log
+
+# Fuzzing seawall-core's parsers of outside input (libFuzzer, on stable; scripts/fuzz.sh).
+# make test: 5 s a target, after replaying the committed corpus (the crashes found so far are in
+# it). make fuzz: FUZZ_SECONDS a target, merging what adds coverage into the corpus.
+FUZZ_SECONDS ?= 600
+test-fuzz: setup-rust
+	@mkdir -p $(LOGS)
+	bash scripts/fuzz.sh 5 2>&1 | tee $(LOGS)/fuzz.log
+
+fuzz: setup-rust
+	FUZZ_MERGE=1 bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # The policy simulator's CLI (seawall-sim): scenario parsing, table, chart.
 test-sim:

@@ -30,6 +30,7 @@ use std::collections::VecDeque;
 use crate::json::Json;
 
 use crate::backoff::pow_capped;
+use crate::clock::Latest;
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
 use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
@@ -581,7 +582,7 @@ const EVENT_QUEUE_LIMIT: usize = 64;
 pub struct CircuitBreaker {
     config: BreakerConfig,
     state: CircuitState,
-    now: f64,
+    now: Latest,
     open_until: f64,
     opened_at: Option<f64>,
     /// Opens since the breaker last closed; grows the open period when a multiplier is set.
@@ -608,7 +609,7 @@ impl CircuitBreaker {
             window: Window::new(config.window),
             config,
             state: CircuitState::Closed,
-            now: f64::NEG_INFINITY,
+            now: Latest::start(),
             open_until: 0.0,
             opened_at: None,
             open_count: 0,
@@ -642,16 +643,10 @@ impl CircuitBreaker {
         self.state
     }
 
-    /// Clock readings never go backwards here: an earlier or NaN time counts as the latest.
+    /// Clock readings never go backwards here: an earlier, NaN or infinite time counts as the
+    /// latest.
     fn tick(&mut self, now: f64) -> f64 {
-        if now > self.now {
-            self.now = now;
-        }
-        if self.now.is_finite() {
-            self.now
-        } else {
-            0.0
-        }
+        self.now.tick(now)
     }
 
     // ---- the transition table -------------------------------------------------------------
@@ -1046,8 +1041,9 @@ impl CircuitBreaker {
         self.last_failure_at = snap.last_failure_age_ms.map(|a| now - a);
         self.last_success_at = snap.last_success_age_ms.map(|a| now - a);
         self.window.restore(now, if state == CircuitState::Closed { &snap.window } else { &[] });
+        // Listeners hear of the change; the counters stay the saved ones (counting it would grow
+        // `stateChanges` on every restart: found by fuzzing save → restore → save).
         if from != state {
-            self.totals.state_changes += 1;
             self.push_event(StateChange { from, to: state, at: now, reason: TransitionReason::Restored });
         }
         Ok(())
@@ -1201,8 +1197,26 @@ mod tests {
         assert_eq!(fresh.state(), CircuitState::Open);
         assert_eq!(fresh.remaining_open_ms(1_000_000.0), Some(500.0));
         assert_eq!(fresh.stats(1_000_000.0).totals.failed_calls, 3);
+        // The restore's own change is heard but not counted again (found by fuzzing: every
+        // save → restore → save grew stateChanges).
+        assert_eq!(fresh.stats(1_000_000.0).totals.state_changes, back.totals.state_changes);
+        assert_eq!(fresh.poll_event().map(|e| e.reason), Some(TransitionReason::Restored));
+        assert_eq!(fresh.snapshot(1_000_000.0), { let mut again = breaker(|_| {}); again.restore(1_000_000.0, &back).unwrap(); again.snapshot(1_000_000.0) });
         let bad = BreakerSnapshot { open_remaining_ms: Some(-1.0), ..back };
         assert!(fresh.restore(0.0, &bad).is_err());
+    }
+
+    #[test]
+    fn an_infinite_reading_does_not_stop_the_clock() {
+        // Found by fuzzing: after one Infinity the breaker read every later time as 0, so an
+        // open breaker never half-opened again.
+        let mut b = breaker(|_| {});
+        b.try_acquire(f64::INFINITY).unwrap();
+        fail(&mut b, 10.0);
+        fail(&mut b, 11.0);
+        fail(&mut b, 12.0);
+        assert_eq!(b.state_at(500.0), CircuitState::Open);
+        assert_eq!(b.state_at(1012.0), CircuitState::HalfOpen);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! Driver call order: `record_success(now)` after each successful call; `try_withdraw(now)`
 //! before each retry, and skip the retry when it answers `false`.
 
+use crate::clock::Latest;
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
 use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
@@ -71,7 +72,8 @@ impl BudgetConfig {
 pub struct RetryBudget {
     config: BudgetConfig,
     tokens: f64,
-    last: f64,
+    /// The time of the last refill.
+    last: Latest,
     withdrawn: u64,
     refused: u64,
 }
@@ -79,14 +81,17 @@ pub struct RetryBudget {
 impl RetryBudget {
     /// A full bucket at time `now`.
     pub fn new(config: BudgetConfig, now: f64) -> Self {
-        RetryBudget { config, tokens: config.max_tokens, last: finite_or(now, 0.0), withdrawn: 0, refused: 0 }
+        let mut last = Latest::start();
+        last.tick(now);
+        RetryBudget { config, tokens: config.max_tokens, last, withdrawn: 0, refused: 0 }
     }
 
     fn refill(&mut self, now: f64) {
-        if now > self.last {
-            let earned = (now - self.last) / 1000.0 * self.config.min_retries_per_second;
+        let before = self.last.get();
+        let now = self.last.tick(now);
+        if now > before {
+            let earned = (now - before) / 1000.0 * self.config.min_retries_per_second;
             self.tokens = (self.tokens + earned).min(self.config.max_tokens);
-            self.last = now;
         }
     }
 
@@ -123,14 +128,6 @@ impl RetryBudget {
 
     pub fn config(&self) -> &BudgetConfig {
         &self.config
-    }
-}
-
-pub(crate) fn finite_or(x: f64, fallback: f64) -> f64 {
-    if x.is_finite() {
-        x
-    } else {
-        fallback
     }
 }
 

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 
 use crate::json::Json;
 
-use crate::budget::finite_or;
+use crate::clock::Latest;
 use crate::defaults;
 use crate::error::{fmt_num, ErrorCode, Result, SeawallError};
 use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
@@ -167,7 +167,7 @@ pub struct Bulkhead {
     queue: VecDeque<(Ticket, f64)>,
     expired: VecDeque<Ticket>,
     next_ticket: Ticket,
-    now: f64,
+    now: Latest,
     metrics: BulkheadMetrics,
 }
 
@@ -180,7 +180,7 @@ impl Bulkhead {
             queue: VecDeque::with_capacity(config.max_queue.min(1024) as usize),
             expired: VecDeque::new(),
             next_ticket: 1,
-            now: f64::NEG_INFINITY,
+            now: Latest::start(),
             metrics: BulkheadMetrics { max_concurrent: config.max_concurrent, max_queue_size: config.max_queue, ..Default::default() },
             config,
         })
@@ -195,10 +195,7 @@ impl Bulkhead {
     }
 
     fn tick(&mut self, now: f64) -> f64 {
-        if now > self.now {
-            self.now = now;
-        }
-        finite_or(self.now, 0.0)
+        self.now.tick(now)
     }
 
     pub fn try_acquire(&mut self, now: f64) -> Admission {

@@ -138,11 +138,15 @@ impl SeawallError {
         }
     }
 
+    /// The name is quoted when it is not a plain identifier (`""`, spaces, control characters),
+    /// so that the message shows which key was meant.
     pub fn unknown_option(option: &str, context: &str) -> Self {
+        let plain = !option.is_empty() && option.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$');
+        let shown = if plain { option.to_string() } else { quote(option) };
         SeawallError {
             code: ErrorCode::InvalidOption,
             kind: ErrorKind::Type,
-            message: format!("unknown option {option} for {context}"),
+            message: format!("unknown option {shown} for {context}"),
             option: Some(option.to_string()),
             value: None,
         }

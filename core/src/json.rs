@@ -328,8 +328,11 @@ impl Parser<'_> {
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let h = self.s.get(self.i..self.i + 4).ok_or_else(|| self.err("invalid \\u escape"))?;
-        let text = std::str::from_utf8(h).map_err(|_| self.err("invalid \\u escape"))?;
-        let v = u32::from_str_radix(text, 16).map_err(|_| self.err("invalid \\u escape"))?;
+        // Four hex digits exactly: from_str_radix alone would also take a sign ("\\u+123").
+        let mut v = 0;
+        for &b in h {
+            v = v * 16 + (b as char).to_digit(16).ok_or_else(|| self.err("invalid \\u escape"))?;
+        }
         self.i += 4;
         Ok(v)
     }
@@ -431,7 +434,7 @@ mod tests {
 
     #[test]
     fn bad_text_is_an_error_not_a_panic() {
-        for bad in ["", "{", "[1,]", "{\"a\"}", "01", "1.", "-", "1e", "\"\\x\"", "\"\\ud800\"", "\"a", "tru", "[1] 2", "{\"a\":1,}", "\"\u{1}\"", "+1", ".5", "NaN"] {
+        for bad in ["", "{", "[1,]", "{\"a\"}", "01", "1.", "-", "1e", "\"\\x\"", "\"\\ud800\"", "\"\\u+123\"", "\"\\u-12a\"", "\"a", "tru", "[1] 2", "{\"a\":1,}", "\"\u{1}\"", "+1", ".5", "NaN"] {
             assert!(Json::parse(bad).is_err(), "{bad:?} parsed");
         }
         let deep = "[".repeat(10_000);

@@ -68,6 +68,7 @@
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
+mod clock;
 pub mod bulkhead;
 pub mod defaults;
 pub mod engine;

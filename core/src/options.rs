@@ -418,6 +418,12 @@ mod tests {
         let o = opts(&[("failureTreshold", OptionValue::Number(1.0))]);
         let e = OptionReader::new(&o, SPECS, "a circuit breaker", TimeUnit::Millis).err().unwrap();
         assert_eq!((e.kind, e.option.as_deref()), (ErrorKind::Type, Some("failureTreshold")));
+        // Found by fuzzing (core/fuzz, options): an empty key read "unknown option  for …".
+        for (key, shown) in [("", "\"\""), ("max retries", "\"max retries\""), ("a\nb", "\"a\\nb\"")] {
+            let o = opts(&[(key, OptionValue::Number(1.0))]);
+            let e = OptionReader::new(&o, SPECS, "a retry policy", TimeUnit::Millis).err().unwrap();
+            assert_eq!((e.option.as_deref(), e.message.as_str()), (Some(key), format!("unknown option {shown} for a retry policy").as_str()));
+        }
         let o = opts(&[("failureThreshold", OptionValue::Str("5".into())), ("onOpen", OptionValue::Number(1.0))]);
         let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
         assert_eq!(r.count("failureThreshold", 1, 9).unwrap_err().kind, ErrorKind::Type);

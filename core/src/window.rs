@@ -166,8 +166,10 @@ impl TimeWindow {
     }
 
     fn index(&self, now: f64) -> i64 {
-        // Saturating float-to-int: huge or broken times cannot wrap.
-        (now / self.bucket_ms).floor() as i64
+        // Bounded well inside i64, so that `head ± buckets` cannot overflow however large the
+        // time (a reading of 1e300 overflowed `head + 1`: found by fuzzing).
+        const LIMIT: f64 = (1u64 << 53) as f64;
+        (now / self.bucket_ms).floor().clamp(-LIMIT, LIMIT) as i64
     }
 
     /// Expires the buckets that `now` has moved past.
@@ -254,6 +256,11 @@ mod tests {
         assert_eq!(w.totals(1e9).calls, 0);
         w.record(1e9, false, true);
         assert_eq!(w.totals(1e9), Counts { calls: 1, failures: 0, slow: 1 });
+        // Times far beyond any clock (found by fuzzing: `head + 1` overflowed) still count.
+        for t in [1e300, f64::MAX] {
+            w.record(t, true, false);
+            assert_eq!(w.contents(t).iter().map(|c| c.calls).sum::<u32>(), w.totals(t).calls);
+        }
     }
 
     #[test]

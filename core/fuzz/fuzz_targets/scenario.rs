@@ -1,0 +1,20 @@
+//! Scenario files (the simulator's input, from users): never a panic; an accepted file with a
+//! small load simulates and answers JSON.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use seawall_core::{json::Json, scenario, ErrorKind};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    match scenario::read_scenarios(text) {
+        Err(e) => assert!(matches!(e.kind, ErrorKind::Type | ErrorKind::Range) && e.option.is_some(), "{e:?}"),
+        Ok(list) => {
+            // Keep each run short: the load is what the user asks for, not what we check here.
+            let small = list.iter().all(|(_, s)| u64::from(s.clients) * u64::from(s.requests_per_client) <= 200 && s.layers.len() <= 3);
+            if small {
+                let out = scenario::simulate_file(text).expect("an accepted scenario simulates");
+                Json::parse(&out).expect("the report is JSON");
+            }
+        }
+    }
+});
