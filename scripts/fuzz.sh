@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:?seconds per target}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json options scenario snapshot engine_ops)
+[ ${#targets[@]} -gt 0 ] || targets=(json options scenario snapshot retry_after engine_ops)
 out="$root/target/fuzz"
 export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table -Cllvm-args=-sanitizer-coverage-trace-compares"
 # An explicit --target keeps the flags off build scripts (as cargo-fuzz does).

@@ -890,6 +890,7 @@ module.exports.recordRetryAttempt = nativeBinding.recordRetryAttempt
 module.exports.recordTimeout = nativeBinding.recordTimeout
 module.exports.rejectionMessage = nativeBinding.rejectionMessage
 module.exports.resetAll = nativeBinding.resetAll
+module.exports.retryAfter = nativeBinding.retryAfter
 module.exports.retryEnd = nativeBinding.retryEnd
 module.exports.retryIsRetryable = nativeBinding.retryIsRetryable
 module.exports.retryOnFailure = nativeBinding.retryOnFailure

@@ -131,6 +131,8 @@ export declare function rejectionMessage(name: string, code: number, retryAfterM
 
 export declare function resetAll(now?: number | undefined | null): void
 
+export declare function retryAfter(value: string, nowEpochMs: number): number
+
 export declare function retryEnd(call: number): boolean
 
 export declare function retryIsRetryable(handle: number, ids: Array<string>): boolean

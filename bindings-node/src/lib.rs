@@ -473,6 +473,11 @@ pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
 }
 
 #[napi]
+pub fn retry_after(value: String, now_epoch_ms: f64) -> f64 {
+    Engine::retry_after(&value, now_epoch_ms)
+}
+
+#[napi]
 pub fn simulate(scenario_json: String) -> Result<String> {
     checked(Engine::simulate(&scenario_json))
 }

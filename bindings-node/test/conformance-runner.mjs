@@ -405,6 +405,11 @@ export function makeRunner(b) {
           const check = num(s, 'check');
           return { deadline: n(at), remainingMs: n(Math.max(0, at - check)), expired: check >= at };
         });
+      case 'retryAfter':
+        return steps.map((s) => {
+          const ms = b.retryAfter(s.value, num(s, 'now'));
+          return { retryAfterMs: Number.isNaN(ms) ? null : n(ms) };
+        });
       default:
         throw new Error(`unknown machine ${v.machine}`);
     }

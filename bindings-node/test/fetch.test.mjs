@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 
-import { CircuitBreaker, CircuitBreakerError, resilientFetch, TimeoutError } from 'seawall';
+import { CircuitBreaker, CircuitBreakerError, parseRetryAfter, resilientFetch, TimeoutError } from 'seawall';
 
 let server;
 let base;
@@ -67,6 +67,35 @@ test('a Retry-After beyond maxRetryAfter gives up at once', async () => {
   const res = await resilientFetch(`${base}/later`, {}, undefined, { ...fast, maxAttempts: 3, maxRetryAfter: 1000 });
   assert.equal(res.status, 429);
   assert.ok(performance.now() - t < 2000);
+});
+
+test('an HTTP-date Retry-After is read: one past maxRetryAfter gives up at once', async () => {
+  const inAnHour = new Date(Date.now() + 3_600_000).toUTCString();
+  scripts.set('/dated', [{ status: 503, headers: { 'retry-after': inAnHour } }]);
+  const res = await resilientFetch(`${base}/dated`, {}, undefined, { ...fast, maxAttempts: 3, maxRetryAfter: 1000 });
+  assert.equal(res.status, 503);
+  assert.equal(hits.get('/dated'), 1);
+});
+
+test('a Retry-After that is neither seconds nor an HTTP date leaves the wait to the backoff', async () => {
+  scripts.set('/garbage', [
+    { status: 503, headers: { 'retry-after': 'soon' } },
+    { status: 429, headers: { 'retry-after': '-5' } },
+  ]);
+  const res = await resilientFetch(`${base}/garbage`, {}, undefined, { ...fast, maxAttempts: 3, maxRetryAfter: 1000 });
+  assert.equal(res.status, 200);
+  assert.equal(hits.get('/garbage'), 3);
+});
+
+test('parseRetryAfter reads seconds and HTTP dates through the core, nothing else', () => {
+  const now = Date.UTC(2026, 11, 1);
+  assert.equal(parseRetryAfter('120', now), 120_000);
+  assert.equal(parseRetryAfter('Tue, 01 Dec 2026 00:02:00 GMT', now), 120_000);
+  assert.equal(parseRetryAfter(new Date(now + 5000).toUTCString(), now), 5000);
+  assert.equal(parseRetryAfter('Sun, 06 Nov 1994 08:49:37 GMT', now), 0);
+  for (const v of [null, undefined, '', 'soon', '-1', '1e3', 'Infinity', '2026-12-01T00:02:00Z', '12/01/2026']) {
+    assert.equal(parseRetryAfter(v, now), undefined, String(v));
+  }
 });
 
 test('a hanging request is aborted by the timeout and retried', async () => {

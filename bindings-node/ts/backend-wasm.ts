@@ -19,7 +19,7 @@ type WasmEngine = Record<string, (...args: never[]) => unknown> & { outPtr(): nu
 const STATELESS = [
   'errorCodes', 'stateNames', 'giveUpReasons', 'giveUpCodes', 'defaultsJson', 'preapprovedPermit',
   'unconditionalAdmits', 'rejectionMessage', 'presetPolicy', 'presetCircuit', 'presetRetry',
-  'validate', 'deadline', 'rngFloats',
+  'validate', 'deadline', 'retryAfter', 'rngFloats',
 ] as const;
 
 const clockNow = (): number => performance.now();

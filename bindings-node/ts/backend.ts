@@ -98,6 +98,8 @@ export interface Backend {
   presetRetry(kind: string, a: number, b: number, c: number, python: boolean): string | null | undefined;
   validate(kind: string, optionsJson: string, seconds: boolean): void;
   deadline(now: Now, timeoutMs: number, outer: number): number;
+  /** A Retry-After header as ms from `nowEpochMs`; NaN when unreadable. */
+  retryAfter(value: string, nowEpochMs: number): number;
   rngFloats(seed: number, count: number): number[];
   /** Absent from the browser (wasm) build, which leaves the simulator out for size. */
   simulate?(scenarioJson: string): string;

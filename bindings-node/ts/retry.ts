@@ -98,16 +98,14 @@ export function isIdempotent(method: string | undefined): boolean {
 }
 
 /**
- * Parses a Retry-After header (seconds, or an HTTP date) into milliseconds from now; undefined
- * when absent or unreadable.
+ * A Retry-After header (delay-seconds, or an HTTP date in any of RFC 9110's three forms) as
+ * milliseconds from now; undefined when absent or unreadable. Read by the core, so Node, the
+ * browser and Python agree on every value (`Date.parse` alone would take almost any text).
  */
 export function parseRetryAfter(value: string | null | undefined, nowEpochMs = Date.now()): number | undefined {
   if (value === null || value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const date = Date.parse(v);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowEpochMs);
+  const ms = backend().retryAfter(String(value), nowEpochMs);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 interface ErrorLike {

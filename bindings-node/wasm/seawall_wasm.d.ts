@@ -84,6 +84,8 @@ export function presetRetry(kind: string, a: number, b: number, c: number, pytho
 
 export function rejectionMessage(name: string, code: number, retry_after_ms: number): string;
 
+export function retryAfter(value: string, now_epoch_ms: number): number;
+
 export function rngFloats(seed: number, count: number): Float64Array;
 
 export function stateNames(): string[];
@@ -162,6 +164,7 @@ export interface InitOutput {
     readonly presetPolicy: (a: number, b: number, c: number) => [number, number];
     readonly presetRetry: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
     readonly rejectionMessage: (a: number, b: number, c: number, d: number) => [number, number];
+    readonly retryAfter: (a: number, b: number, c: number) => number;
     readonly rngFloats: (a: number, b: number) => [number, number];
     readonly stateNames: () => [number, number];
     readonly unconditionalAdmits: () => [number, number];

@@ -67,6 +67,7 @@ export const presetCircuit: (a: number, b: number, c: number) => [number, number
 export const presetPolicy: (a: number, b: number, c: number) => [number, number];
 export const presetRetry: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
 export const rejectionMessage: (a: number, b: number, c: number, d: number) => [number, number];
+export const retryAfter: (a: number, b: number, c: number) => number;
 export const rngFloats: (a: number, b: number) => [number, number];
 export const stateNames: () => [number, number];
 export const unconditionalAdmits: () => [number, number];

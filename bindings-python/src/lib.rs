@@ -445,6 +445,11 @@ fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
     CoreEngine::deadline(now, timeout_ms, outer)
 }
 
+#[pyfunction]
+fn retry_after(value: &str, now_epoch_ms: f64) -> f64 {
+    CoreEngine::retry_after(value, now_epoch_ms)
+}
+
 /// The simulator over a scenario file (JSON text); answers JSON text. The GIL is released
 /// while it runs (a long scenario takes seconds).
 #[pyfunction]
@@ -476,6 +481,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(preset_retry, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(deadline, m)?)?;
+    m.add_function(wrap_pyfunction!(retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(rng_floats, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add("PREAPPROVED_PERMIT", CoreEngine::PREAPPROVED_PERMIT)?;

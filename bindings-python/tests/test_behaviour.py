@@ -3,6 +3,7 @@ testing clock."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import threading
 import time
 from typing import Any, List
@@ -351,6 +352,35 @@ async def test_client_honours_retry_after(server: FlakyServer) -> None:
     async with ResilientClient(server.url, max_retries=2, base_delay=0.01) as client:
         r = await client.get("/throttled")
     assert r.status_code == 200 and 0.9 <= time.monotonic() - t < 5
+
+
+async def test_client_reads_an_http_date_retry_after(server: FlakyServer) -> None:
+    in_an_hour = email.utils.formatdate(time.time() + 3600, usegmt=True)
+    server.scripts["/dated"] = [{"status": 503, "headers": {"Retry-After": in_an_hour}}]
+    async with ResilientClient(server.url, max_retries=2, base_delay=0.01, max_retry_after=1) as client:
+        r = await client.get("/dated")
+    assert r.status_code == 503 and server.hits["/dated"] == 1
+
+
+async def test_client_leaves_an_unreadable_retry_after_to_the_backoff(server: FlakyServer) -> None:
+    server.scripts["/garbage"] = [
+        {"status": 503, "headers": {"Retry-After": "soon"}},
+        {"status": 429, "headers": {"Retry-After": "-5"}},
+    ]
+    async with ResilientClient(server.url, max_retries=2, base_delay=0.01, max_retry_after=1) as client:
+        r = await client.get("/garbage")
+    assert r.status_code == 200 and server.hits["/garbage"] == 3
+
+
+def test_parse_retry_after_reads_seconds_and_http_dates_through_the_core() -> None:
+    now = 1_796_083_200.0  # 2026-12-01T00:00:00Z
+    assert seawall.parse_retry_after("120", now) == 120.0
+    assert seawall.parse_retry_after("Tue, 01 Dec 2026 00:02:00 GMT", now) == 120.0
+    assert seawall.parse_retry_after(email.utils.formatdate(now + 5, usegmt=True), now) == 5.0
+    assert seawall.parse_retry_after(email.utils.formatdate(now + 5), now) == 5.0  # "-0000"
+    assert seawall.parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == 0.0
+    for v in [None, "", "soon", "-1", "1e3", "inf", "nan", "2026-12-01T00:02:00Z", "Tue, 01 Dec 2026 00:02:00 +0100"]:
+        assert seawall.parse_retry_after(v, now) is None, v
 
 
 async def test_client_returns_4xx_untouched_and_uncounted(server: FlakyServer) -> None:

@@ -384,6 +384,12 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
             check = num(s, "check")
             res.append({"deadline": n(at), "remainingMs": n(max(0.0, at - check)), "expired": check >= at})
         return res
+    if machine == "retryAfter":
+        res = []
+        for s in steps:
+            ms = _native.retry_after(s["value"], num(s, "now"))
+            res.append({"retryAfterMs": None if math.isnan(ms) else n(ms)})
+        return res
     raise AssertionError(machine)
 
 

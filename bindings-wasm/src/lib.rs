@@ -397,6 +397,11 @@ pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
     CoreEngine::deadline(now, timeout_ms, outer)
 }
 
+#[wasm_bindgen(js_name = retryAfter)]
+pub fn retry_after(value: &str, now_epoch_ms: f64) -> f64 {
+    CoreEngine::retry_after(value, now_epoch_ms)
+}
+
 /// The simulator is left out of the browser build (it would add ~16 KB gzipped to every page);
 /// Node, Python and `seawall-sim` run it.
 #[cfg(feature = "simulator")]

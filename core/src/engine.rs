@@ -597,13 +597,19 @@ impl Engine {
         Deadline::after(now, timeout_ms, (!outer.is_nan()).then_some(outer)).at
     }
 
-    /// `count` draws from a generator seeded with `seed` (conformance vectors).
+    /// A `Retry-After` header as milliseconds from `now_epoch_ms` (wall clock); NaN when
+    /// unreadable (`crate::retry_after`).
+    pub fn retry_after(value: &str, now_epoch_ms: f64) -> f64 {
+        crate::retry_after::parse(value, now_epoch_ms).unwrap_or(f64::NAN)
+    }
+
     /// Runs a scenario file (`crate::scenario`'s format) through the simulator, every policy
     /// of it: `{"policies": [{"name", "summary", "series"}]}`.
     pub fn simulate(scenario_json: &str) -> Result<String> {
         crate::scenario::simulate_file(scenario_json)
     }
 
+    /// `count` draws from a generator seeded with `seed` (conformance vectors).
     pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
         let mut rng = SeededRng::new(if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 });
         (0..count.min(1 << 20)).map(|_| rng.next_f64()).collect()

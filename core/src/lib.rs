@@ -80,6 +80,7 @@ pub mod permit;
 pub mod presets;
 pub mod registry;
 pub mod retry;
+pub mod retry_after;
 pub mod rng;
 pub mod scenario;
 pub mod sim;

@@ -546,6 +546,13 @@ fn run_deadline(steps: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+fn run_retry_after(steps: &[Value]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|s| json!({ "retryAfterMs": seawall_core::retry_after::parse(text(s, "value"), num(s, "now")).map_or(Value::Null, n) }))
+        .collect()
+}
+
 /// Runs one vector: one output per step.
 fn run_vector(v: &Value) -> Vec<Value> {
     let steps = v["steps"].as_array().cloned().unwrap_or_default();
@@ -561,6 +568,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "presets" => run_presets(&steps),
         "rng" => run_rng(v, &steps),
         "deadline" => run_deadline(&steps),
+        "retryAfter" => run_retry_after(&steps),
         other => panic!("unknown machine {other:?}"),
     }
 }

@@ -3,7 +3,6 @@ Retry-After cap, budget); this module classifies failures, sleeps and calls agai
 async callables alike."""
 from __future__ import annotations
 
-import email.utils
 import inspect
 import json
 import math
@@ -44,19 +43,13 @@ class RetryBudget:
 
 
 def parse_retry_after(value: Optional[str], now_epoch: Optional[float] = None) -> Optional[float]:
-    """A Retry-After header (seconds, or an HTTP date) as seconds from now; None if unreadable."""
+    """A Retry-After header (delay-seconds, or an HTTP date in any of RFC 9110's three forms) as
+    seconds from now; None if absent or unreadable. Read by the core, like Node and the browser."""
     if value is None:
         return None
-    v = value.strip()
-    try:
-        return max(0.0, float(v))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(v)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now_epoch is None else now_epoch))
+    now = time.time() if now_epoch is None else now_epoch
+    ms = _native.retry_after(str(value), now * 1000.0)
+    return None if math.isnan(ms) else ms / 1000.0
 
 
 def _status_and_retry_after(exc: BaseException) -> Tuple[Optional[int], Optional[float]]:
