@@ -20,7 +20,7 @@ PY := $(PY_VENV)/bin/python
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser
-.PHONY: test demo test-demo tour setup-rust test-sim test-core test-fuzz fuzz check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
+.PHONY: test demo test-demo tour setup-rust test-sim test-core test-fuzz fuzz soak check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
 
 LOGS := target/test-logs
 HOST := $(shell rustc -vV | sed -n 's/^host: //p')
@@ -172,6 +172,12 @@ bench-node: build-node
 
 bench-core:
 	$(CARGO) bench -p seawall-core --bench hot_path
+
+# 1,000,000 mixed calls in each language; exits non-zero if anything is held or RSS grew > 10 MB.
+SOAK_CALLS ?= 1000000
+soak: build-node build-python
+	node --expose-gc bench/node/soak.mjs $(SOAK_CALLS)
+	$(PY) bench/python/soak.py $(SOAK_CALLS)
 
 lint:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy

@@ -262,6 +262,40 @@ test('a refusal keeps code, state, retryAfter, message and instanceof; its wordi
   }
 });
 
+test('a throwing state listener breaks no call and loses no permit; its error is reported after the call', () => {
+  // In a child: the listener's error surfaces as an uncaught exception, which node:test would
+  // count against this file.
+  const code = `
+    import('seawall').then(async (s) => {
+      const reported = [];
+      process.on('uncaughtException', (e) => reported.push(e.message));
+      const clock = s.useVirtualClock();
+      const cb = new s.CircuitBreaker({ failureThreshold: 1, resetTimeout: 1000, halfOpenMaxCalls: 1 });
+      const seen = [];
+      cb.on('stateChange', (e) => { throw new Error('listener bug on ' + e.currentState); });
+      cb.on('stateChange', (e) => seen.push(e.currentState));
+      const own = await cb.execute(() => { throw new RangeError('own'); }).catch((e) => e.message);
+      await clock.advance(1000);
+      const probe = await cb.execute(async () => 'ok');
+      const after = await cb.execute(() => 2);
+      await new Promise((r) => setImmediate(r));
+      const st = cb.getStats();
+      console.log(JSON.stringify({ own, probe, after, seen, reported, state: st.state, inFlight: st.inFlight, halfOpenInFlight: st.halfOpenInFlight }));
+    });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    own: 'own',
+    probe: 'ok',
+    after: 2,
+    seen: ['OPEN', 'HALF_OPEN', 'CLOSED'],
+    reported: ['listener bug on OPEN', 'listener bug on HALF_OPEN', 'listener bug on CLOSED'],
+    state: 'CLOSED',
+    inFlight: 0,
+    halfOpenInFlight: 0,
+  });
+});
+
 test('where no native addon loads, import and require run on wasm by themselves and say why', () => {
   const env = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: '/nonexistent/seawall.node' };
   delete env.SEAWALL_BACKEND;

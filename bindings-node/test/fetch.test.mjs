@@ -2,7 +2,10 @@
 // Retry-After, hangs cut by the timeout, refused connections, non-idempotent methods, and 4xx
 // that are neither retried nor counted. Real time, generous bounds.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, before, test } from 'node:test';
 
 import { CircuitBreaker, CircuitBreakerError, parseRetryAfter, resilientFetch, TimeoutError } from 'seawall';
@@ -19,6 +22,11 @@ before(async () => {
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const next = scripts.get(path)?.shift();
     if (next === 'hang') return; // never answers; the client's timeout must end it
+    if (next === 'stream') {
+      // Headers and a first part, then the body never ends.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.write('part');
+    }
     if (typeof next === 'object') {
       res.writeHead(next.status, next.headers ?? {});
       return res.end(`status ${next.status}`);
@@ -96,6 +104,32 @@ test('parseRetryAfter reads seconds and HTTP dates through the core, nothing els
   for (const v of [null, undefined, '', 'soon', '-1', '1e3', 'Infinity', '2026-12-01T00:02:00Z', '12/01/2026']) {
     assert.equal(parseRetryAfter(v, now), undefined, String(v));
   }
+});
+
+test('a long-lived caller signal keeps no listener per request, and still aborts a streaming body', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  const shutdown = new AbortController();
+  const breaker = new CircuitBreaker('fetch-shutdown-signal', { failureThreshold: 100 });
+  for (let i = 0; i < 200; i++) {
+    const res = await resilientFetch(`${base}/shutdown-${i % 2}`, { signal: shutdown.signal }, i % 2 ? breaker : undefined, { ...fast, timeout: 5000 });
+    assert.equal(await res.text(), 'status 200');
+  }
+  // Listeners leave when their request's signal is collected (finalizers run between tasks).
+  let left = getEventListeners(shutdown.signal, 'abort').length;
+  for (let i = 0; i < 50 && left > 0; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+    left = getEventListeners(shutdown.signal, 'abort').length;
+  }
+  assert.ok(left <= 2, `${left} listeners left on the caller's signal after 200 requests`);
+
+  scripts.set('/stream', ['stream']);
+  const res = await resilientFetch(`${base}/stream`, { signal: shutdown.signal }, breaker, { ...fast, timeout: 5000 });
+  assert.equal(res.status, 200);
+  const reading = res.text();
+  shutdown.abort(new Error('shutting down'));
+  await assert.rejects(reading);
 });
 
 test('a hanging request is aborted by the timeout and retried', async () => {

@@ -49,18 +49,54 @@ function causeCode(e: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
-function abortAny(signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+/** The controller behind each linked signal, alive as long as the signal is (a WeakMap). */
+const controllerOf = new WeakMap<AbortSignal, AbortController>();
+/** Unhooks a linked signal's listeners once the signal is collected. */
+const unlinkWhenCollected = new FinalizationRegistry<() => void>((unlink) => unlink());
+
+/**
+ * A signal that aborts when any of `signals` does. The fetch keeps it while the body streams,
+ * and the caller's signal may live for the whole process (a shutdown signal): a listener that
+ * held the linked signal strongly would stay on it for every request ever made. So listeners
+ * hold it weakly and leave when it is collected, or at once through `unlink` when the request
+ * failed (nothing streams).
+ */
+function linkSignals(signals: Array<AbortSignal | undefined>): { signal: AbortSignal | undefined; unlink: () => void } {
   const list = [...new Set(signals.filter((s): s is AbortSignal => s !== undefined))];
-  if (list.length <= 1) return list[0];
+  if (list.length <= 1) return { signal: list[0], unlink: () => {} };
   const c = new AbortController();
+  const linked = new WeakRef(c.signal);
+  controllerOf.set(c.signal, c);
+  const hooks: Array<[AbortSignal, () => void]> = [];
+  const unlink = (): void => {
+    for (const [s, onAbort] of hooks.splice(0)) s.removeEventListener('abort', onAbort);
+  };
   for (const s of list) {
     if (s.aborted) {
+      unlink();
       c.abort(s.reason);
-      break;
+      return { signal: c.signal, unlink };
     }
-    s.addEventListener('abort', () => c.abort(s.reason), { once: true });
+    const onAbort = (): void => {
+      const signal = linked.deref();
+      if (signal !== undefined) controllerOf.get(signal)?.abort(s.reason);
+    };
+    s.addEventListener('abort', onAbort, { once: true });
+    hooks.push([s, onAbort]);
   }
-  return c.signal;
+  unlinkWhenCollected.register(c.signal, unlink);
+  return { signal: c.signal, unlink };
+}
+
+/** `fetch` under the signals linked: unlinked at once when it fails. */
+async function fetchLinked(input: string | URL | Request, init: RequestInit, signals: Array<AbortSignal | undefined>): Promise<Response> {
+  const { signal, unlink } = linkSignals(signals);
+  try {
+    return await fetch(input, { ...init, signal: signal ?? null });
+  } catch (e) {
+    unlink();
+    throw e;
+  }
 }
 
 export async function resilientFetch(
@@ -88,9 +124,9 @@ export async function resilientFetch(
   const attemptTimeout = timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS);
 
   const once = async (): Promise<Response> => {
-    const call = (signal?: AbortSignal) => fetch(input, { ...init, signal: abortAny([signal, init.signal ?? undefined]) ?? null });
+    const call = (...signals: Array<AbortSignal | undefined>) => fetchLinked(input, init, [...signals, init.signal ?? undefined]);
     const run = (signal?: AbortSignal): Promise<Response> =>
-      attemptTimeout !== undefined ? runWithTimeout((s) => call(abortAny([s, signal])), attemptTimeout, init.signal ?? undefined) : call(signal);
+      attemptTimeout !== undefined ? runWithTimeout((s) => call(s, signal), attemptTimeout, init.signal ?? undefined) : call(signal);
     const response =
       circuit !== undefined
         ? await circuit.executeClassified(run, (r) => (isFailureStatus(r.status) ? 'failure' : r.status >= 400 ? 'ignore' : 'success'), init.signal ?? undefined)

@@ -73,6 +73,36 @@ def test_8_threads_keep_exact_counts() -> None:
     assert (s["total_calls"], s["failed_calls"], s["successful_calls"], s["in_flight"]) == (16000, 4000, 12000, 0)
 
 
+async def test_a_raising_state_listener_breaks_no_call_and_loses_no_permit() -> None:
+    loop = asyncio.get_running_loop()
+    reported: List[BaseException] = []
+    loop.set_exception_handler(lambda _loop, ctx: reported.append(ctx["exception"]))
+    try:
+        with virtual_clock(auto_advance=False) as clock:
+            cb = CircuitBreaker(failure_threshold=1, recovery_timeout=1.0, half_open_max_calls=1)
+            seen: List[str] = []
+            cb.add_listener(lambda _old, new: (_ for _ in ()).throw(RuntimeError(f"listener bug on {new}")))
+            cb.add_listener(lambda _old, new: seen.append(new))
+
+            async def fail() -> None:
+                raise ZeroDivisionError
+
+            async def ok() -> str:
+                return "ok"
+
+            with pytest.raises(ZeroDivisionError):  # the call's own error, not the listener's
+                await cb.call_async(fail)
+            clock.advance(1.0)
+            assert await cb.call_async(ok) == "ok"  # the probe: OPEN -> HALF_OPEN -> CLOSED
+            assert cb.call(lambda: 2) == 2
+    finally:
+        loop.set_exception_handler(None)
+    assert seen == ["OPEN", "HALF_OPEN", "CLOSED"]
+    assert [str(e) for e in reported] == ["listener bug on OPEN", "listener bug on HALF_OPEN", "listener bug on CLOSED"]
+    s = cb.stats
+    assert (s["state"], s["in_flight"], s["half_open_in_flight"], s["successful_calls"]) == ("CLOSED", 0, 0, 2)
+
+
 async def test_exactly_one_half_open_trial_across_tasks_and_threads() -> None:
     with virtual_clock(auto_advance=False) as clock:
         cb = CircuitBreaker(failure_threshold=1, recovery_timeout=10.0, half_open_max_calls=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 import math
 import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
@@ -28,6 +29,21 @@ _record_success = engine.breaker_record_success
 _last_now = engine.last_now
 
 StateListener = Callable[[str, str], None]
+
+
+def _notify(listener: Callable[..., None], *args: str) -> None:
+    """Calls a state listener. One that raises must not break the call it observes (which holds
+    a permit it has yet to return) nor hide later events: its error goes to the event loop's
+    exception handler, or to the ``seawall`` logger outside a loop (Node reports it as an
+    uncaught error, after the call)."""
+    try:
+        listener(*args)
+    except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+        message = f"circuit breaker state listener {listener!r} raised"
+        try:
+            asyncio.get_running_loop().call_exception_handler({"message": message, "exception": exc})
+        except RuntimeError:
+            logging.getLogger("seawall").error(message, exc_info=exc)
 
 
 def _outcome_of(exc: BaseException, is_failure: Optional[Callable[[BaseException], bool]]) -> int:
@@ -292,10 +308,10 @@ class CircuitBreaker:
         for e in json.loads(engine.breaker_events(self._h)):
             self._fast = self._fast_by_answer[STATES.index(e["to"])]
             for listener in list(self._listeners):
-                listener(e["from"], e["to"])
+                _notify(listener, e["from"], e["to"])
             if self._registered_name is not None and _registered.get(self._registered_name) is self:
                 for listener in list(_registry_listeners):
-                    listener(self.name, e["from"], e["to"])
+                    _notify(listener, self.name, e["from"], e["to"])
 
     def add_listener(self, listener: StateListener) -> Callable[[], None]:
         """Calls ``listener(previous_state, new_state)`` on every change; answers an unsubscribe."""
