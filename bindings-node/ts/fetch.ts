@@ -154,6 +154,9 @@ export async function resilientFetch(
     if (e instanceof HttpStatusError) return e.response;
     const status = statusOf(e);
     if (status !== undefined && last !== undefined && last.status === status) return last;
+    // Ended otherwise (an open breaker, a timeout, a network error after a 503): the last
+    // response goes to nobody, so its body is cancelled here rather than left to the GC.
+    void last?.body?.cancel().catch(() => {});
     throw e;
   }
 }

@@ -1,5 +1,7 @@
 """``ResilientClient`` (seed 001): httpx with a breaker, retries and a timeout per attempt.
 
+- Each attempt has ``timeout`` seconds in all (async client; the sync one has httpx's per-read
+  timeouts only).
 - 5xx and 429 responses, transport errors and timeouts count as breaker failures and are
   retried, honouring Retry-After (capped by ``max_retry_after``); when retries run out the last
   response is returned (httpx does not raise on status), or the last transport error raised.
@@ -12,8 +14,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from . import _native
 from ._breaker import CircuitBreaker
+from ._engine import options_json
+from ._errors import TimeoutError
 from ._retry import RetryPolicy, parse_retry_after
+from ._timeout import run_with_timeout
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
@@ -51,7 +57,7 @@ def _retryable(unsafe: bool) -> Callable[[BaseException], bool]:
             return not unsafe or exc.status_code == 429 or (exc.status_code == 503 and exc.retry_after is not None)
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
             return True  # the request never reached the server
-        return isinstance(exc, httpx.TransportError) and not unsafe
+        return isinstance(exc, (httpx.TransportError, TimeoutError)) and not unsafe
     return retryable
 
 
@@ -62,6 +68,7 @@ class _Base:
             err = TypeError(f"invalid option circuit_breaker: expected a CircuitBreaker, got {circuit_breaker!r}")
             err.code, err.option, err.value = "INVALID_OPTION", "circuit_breaker", repr(circuit_breaker)  # type: ignore[attr-defined]
             raise err
+        _native.validate("timeout", options_json({"timeout": timeout}), True)
         self.circuit_breaker = circuit_breaker
         self.retry_non_idempotent = retry_non_idempotent
         # Checked now (the core names a bad option); one policy for the requests that may be
@@ -90,7 +97,9 @@ class ResilientClient(_Base):
 
         async def attempt() -> Any:
             async def send() -> Any:
-                return await self._client.request(method, url, **kwargs)
+                # httpx's timeouts bound each read, so a server dripping a byte at a time holds
+                # a request for ever: the attempt as a whole has `timeout` too.
+                return await run_with_timeout(lambda: self._client.request(method, url, **kwargs), self.timeout)
             response = await (breaker._call_async_classified(send, _classify) if breaker is not None else send())
             if _classify(response) == 1:
                 raise HTTPStatusFailure(response)
