@@ -11,7 +11,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { CircuitBreakerError, type CircuitState, native, STATE_BY_CODE } from './errors.js';
-import { optionsJson } from './options.js';
+import { badCall, optionsJson } from './options.js';
 import { runWithTimeout } from './timeout.js';
 
 export interface CircuitBreakerOptions {
@@ -278,6 +278,8 @@ export class CircuitBreaker {
    * success nor as a failure (the caller going away says nothing about the dependency).
    */
   execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    const bad = badCall(fn, signal);
+    if (bad !== undefined) return Promise.reject(bad);
     if (this.#hh < 0) this.#init();
     if (signal?.aborted) return Promise.reject(signal.reason);
     const b = this.#bb;
@@ -299,7 +301,11 @@ export class CircuitBreaker {
       try {
         result = fn(signal);
       } catch (e) {
-        this.#settleError(permit, startedAt, e, signal);
+        try {
+          this.#settleError(permit, startedAt, e, signal);
+        } catch (predicateError) {
+          return Promise.reject(predicateError);
+        }
         return Promise.reject(e);
       }
     }
@@ -351,6 +357,8 @@ export class CircuitBreaker {
     classify: (result: T) => 'success' | 'failure' | 'ignore',
     signal?: AbortSignal,
   ): Promise<T> {
+    const bad = badCall(fn, signal);
+    if (bad !== undefined) return Promise.reject(bad);
     if (signal?.aborted) return Promise.reject(signal.reason);
     const b = this.#b;
     const permit = this.#acquire();
@@ -359,7 +367,14 @@ export class CircuitBreaker {
     const run = () => (this.#timeoutMs !== undefined ? runWithTimeout(fn, this.#timeoutMs, signal) : fn(signal));
     return new Promise<T>((resolve) => resolve(run())).then(
       (v) => {
-        const kind = classify(v);
+        let kind: 'success' | 'failure' | 'ignore';
+        try {
+          kind = classify(v);
+        } catch (e) {
+          // As a throwing isFailure: neither way, and the permit comes back.
+          this.#settle(permit, startedAt, false, undefined, true);
+          throw e;
+        }
         this.#settle(permit, startedAt, kind === 'failure', undefined, kind === 'ignore');
         return v;
       },
@@ -374,7 +389,18 @@ export class CircuitBreaker {
     this.flush();
     const b = this.#b;
     let outcome = failed ? 1 : 0;
-    if (ignore || (failed && this.#options.isFailure !== undefined && !this.#options.isFailure(error))) outcome = 2;
+    let predicateError: { error: unknown } | undefined;
+    if (!ignore && failed && this.#options.isFailure !== undefined) {
+      // A predicate that throws cannot classify the call: it counts neither way (its permit,
+      // maybe a half-open probe's, still comes back) and its error goes to the caller.
+      try {
+        if (!this.#options.isFailure(error)) outcome = 2;
+      } catch (e) {
+        outcome = 2;
+        predicateError = { error: e };
+      }
+    }
+    if (ignore) outcome = 2;
     // -1 (permit not outstanding) cannot happen: each permit is settled exactly once here.
     const r = b.breakerRecord(this.#h, permit, outcome, nowArg(), startedAt);
     if (r >= 0) this.#state = r & 7;
@@ -385,6 +411,7 @@ export class CircuitBreaker {
       this.#events.emit('call', e);
     }
     if (r >= 8) this.#drain();
+    if (predicateError !== undefined) throw predicateError.error;
   }
 
   #rejected(code: number, retryAfterMs: number): CircuitBreakerError {

@@ -7,7 +7,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { BulkheadRejectedError, native } from './errors.js';
-import { optionsJson } from './options.js';
+import { badCall, optionsJson } from './options.js';
 
 export interface BulkheadOptions {
   name?: string;
@@ -75,6 +75,8 @@ export class Bulkhead {
 
   /** Runs `fn` when a slot is free (now, or after queueing). Rejects with `BulkheadRejectedError`. */
   execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    const bad = badCall(fn, signal);
+    if (bad !== undefined) return Promise.reject(bad);
     const b = this.#b;
     const kind = b.bulkheadAcquire(this.#h, nowArg());
     const value = b.out[1];

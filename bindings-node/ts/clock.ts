@@ -4,6 +4,7 @@
  * `set_testing`, Polly's FakeTimeProvider).
  */
 import { backend } from './backend.js';
+import { argumentError } from './options.js';
 
 /** A clock the shell reads and sleeps on. Times are monotonic milliseconds. */
 export interface Clock {
@@ -125,7 +126,9 @@ export class VirtualClock implements Clock {
 
   /** Moves time forward by `ms`, firing due timers in order and letting promises settle. */
   async advance(ms: number): Promise<void> {
-    const until = this.#now + Math.max(0, ms);
+    // Time goes one way: a negative or non-finite step is the caller's mistake, not a no-op.
+    if (!(typeof ms === 'number' && ms >= 0 && Number.isFinite(ms))) throw argumentError({ advance: ms });
+    const until = this.#now + ms;
     for (;;) {
       await flushMicrotasks();
       const t = this.#popDue(until);

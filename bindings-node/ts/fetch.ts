@@ -11,7 +11,8 @@
  * - Each attempt is aborted on timeout (`timeout`, else the breaker's, else 30 s) and when
  *   `init.signal` aborts; an abort also cuts a backoff sleep short.
  */
-import { type CircuitBreaker } from './breaker.js';
+import { CircuitBreaker } from './breaker.js';
+import { argumentError } from './options.js';
 import { isIdempotent, policyFor, retryAfterOf, type RetryOptions, statusOf } from './retry.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -105,6 +106,7 @@ export async function resilientFetch(
   circuit?: CircuitBreaker,
   backoffOptions: ResilientFetchOptions = {},
 ): Promise<Response> {
+  if (circuit !== undefined && circuit !== null && !(circuit instanceof CircuitBreaker)) throw argumentError({ circuit });
   const method = init.method ?? (input instanceof Request ? input.method : 'GET');
   const unsafe = !isIdempotent(method) && backoffOptions.retryNonIdempotent !== true;
   const { timeout, ...retry } = backoffOptions;

@@ -6,7 +6,7 @@
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { CircuitBreakerError, native, RetryBudgetExhaustedError, SeawallError } from './errors.js';
-import { isPlainObject, optionsJson } from './options.js';
+import { argumentError, badCall, isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
 
@@ -196,6 +196,8 @@ export class RetryPolicy {
 
   /** Calls `fn` (with the attempt number and the abort signal) until it succeeds or the policy gives up. */
   execute<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, signal: AbortSignal | undefined = this.options.signal): Promise<T> {
+    const bad = badCall(fn, signal);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.run(fn, this.options, signal, predicateOf(this.options));
   }
 
@@ -378,6 +380,8 @@ export function policyFor(options: RetryOptions | undefined): RetryPolicy {
 export function withBackoff<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, options?: RetryOptions | RetryPolicy): Promise<T> {
   try {
     if (options instanceof RetryPolicy) return options.execute(fn);
+    if (typeof fn !== 'function') throw argumentError({ fn });
+    if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) throw argumentError({ options });
     const o = options ?? {};
     return policyFor(o).run(fn, o, o.signal, predicateOf(o));
   } catch (e) {

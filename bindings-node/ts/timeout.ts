@@ -5,7 +5,7 @@
 import { backend } from './backend.js';
 import { clock } from './clock.js';
 import { native, TimeoutError } from './errors.js';
-import { optionsJson } from './options.js';
+import { argumentError, optionsJson } from './options.js';
 
 export interface TimeoutOptions<F = unknown> {
   timeout: number;
@@ -89,6 +89,7 @@ export async function withTimeout<T, F = T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
   msOrOptions: number | TimeoutOptions<F>,
 ): Promise<T | F> {
+  if (typeof fn !== 'function') throw argumentError({ fn });
   const options: TimeoutOptions<F> = typeof msOrOptions === 'number' ? { timeout: msOrOptions } : msOrOptions;
   if (typeof msOrOptions !== 'number' && (msOrOptions === null || typeof msOrOptions !== 'object')) {
     throw Object.assign(new TypeError(`invalid option timeout: expected a number of milliseconds or { timeout }, got ${String(msOrOptions)}`), {

@@ -588,7 +588,8 @@ impl Engine {
             "budget" => BudgetConfig::from_options(&o, unit).map(|_| ()),
             "timeout" => TimeoutConfig::from_options(&o, unit).map(|_| ()),
             "policy" => PolicyConfig::from_options(&o, unit).map(|_| ()),
-            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, timeout or policy")),
+            "call" => crate::options::check_call_arguments(&o, unit),
+            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, timeout, policy or call")),
         }
     }
 

@@ -397,6 +397,7 @@ fn parse_options(kind: &str, opts: &Options, unit: TimeUnit) -> Result<(), Seawa
         "budget" => BudgetConfig::from_options(opts, unit).map(|_| ()),
         "timeout" => TimeoutConfig::from_options(opts, unit).map(|_| ()),
         "policy" => PolicyConfig::from_options(opts, unit).map(|_| ()),
+        "call" => seawall_core::options::check_call_arguments(opts, unit),
         other => panic!("unknown options kind {other}"),
     }
 }

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import json
 import logging
 import math
+import types
 import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import _native
-from ._engine import STATES, engine, options_json, snake
+from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import CircuitBreakerError
 from ._wrap import guard
 
@@ -29,6 +31,15 @@ _record_success = engine.breaker_record_success
 _last_now = engine.last_now
 
 StateListener = Callable[[str, str], None]
+
+
+_COROUTINE = types.CoroutineType
+
+
+async def _result_of(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    """``fn``'s result, awaited if it is awaitable (a plain function's value as it is)."""
+    result = fn(*args, **kwargs)
+    return (await result) if inspect.isawaitable(result) else result
 
 
 def _notify(listener: Callable[..., None], *args: str) -> None:
@@ -166,7 +177,14 @@ class CircuitBreaker:
         return p, (_last_now() if self._timed else NAN)
 
     def _exit(self, permit: float, started: float, exc: Optional[BaseException]) -> None:
-        self._report(permit, started, 0 if exc is None else _outcome_of(exc, self._is_failure))
+        try:
+            outcome = 0 if exc is None else _outcome_of(exc, self._is_failure)
+        except BaseException:
+            # An is_failure that raises cannot classify the call: it counts neither way (its
+            # permit, maybe a half-open probe's, still comes back) and its error goes to the caller.
+            self._report(permit, started, 2)
+            raise
+        self._report(permit, started, outcome)
 
     def _report(self, permit: float, started: float, outcome: int) -> None:
         """Records how a call went (0 success, 1 failure, 2 neither) and drains the changes."""
@@ -188,8 +206,12 @@ class CircuitBreaker:
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
+            if not callable(fn):
+                raise self._refuse_argument(p, started, fn) from None
             self._exit(p, started, exc)
             raise
+        if type(result) is _COROUTINE:
+            raise self._refuse_coroutine(p, started, result)
         if _record_success(h, p, started) >= 8.0:
             self._drain()
         return result
@@ -198,8 +220,13 @@ class CircuitBreaker:
         """Awaits ``fn(*args, **kwargs)`` through the breaker (with its ``timeout``, if set)."""
         if self._fast:
             try:
-                result = await fn(*args, **kwargs)
+                # A plain function's value is taken as its result, as `execute` does in Node.
+                result = fn(*args, **kwargs)
+                if type(result) is _COROUTINE or inspect.isawaitable(result):
+                    result = await result
             except BaseException as exc:
+                if not callable(fn):
+                    raise self._refuse_argument(PREAPPROVED, NAN, fn) from None
                 self._exit(PREAPPROVED, NAN, exc)
                 raise
             if self._fast:
@@ -215,15 +242,32 @@ class CircuitBreaker:
         started = _last_now() if self._timed else NAN
         try:
             if self._timeout_s is None:
-                result = await fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                if type(result) is _COROUTINE or inspect.isawaitable(result):
+                    result = await result
             else:
                 from ._timeout import run_with_timeout
-                result = await run_with_timeout(lambda: fn(*args, **kwargs), self._timeout_s)
+                result = await run_with_timeout(lambda: _result_of(fn, args, kwargs), self._timeout_s)
         except BaseException as exc:
+            if not callable(fn):
+                raise self._refuse_argument(p, started, fn) from None
             self._exit(p, started, exc)
             raise
         self._learn(_record_success(h, p, started))
         return result
+
+    def _refuse_argument(self, permit: float, started: float, fn: Any) -> BaseException:
+        """``fn`` is not callable: nothing ran, the call counts neither way (it says nothing about
+        the dependency); answers the core's error for the argument."""
+        self._report(permit, started, 2)
+        return argument_error(fn=fn)
+
+    def _refuse_coroutine(self, permit: float, started: float, coroutine: Any) -> BaseException:
+        """``call`` got a coroutine function: the coroutine is closed unrun and the call counts
+        neither way; answers the error to raise."""
+        coroutine.close()
+        self._report(permit, started, 2)
+        return coroutine_function_error(coroutine)
 
     def _admitted_specially(self, p: float) -> None:
         """A probe or a rejection: drain the state change it may have caused; raise if refused."""

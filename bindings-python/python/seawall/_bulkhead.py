@@ -5,13 +5,14 @@ cancellation too."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import threading
 import weakref
 from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
 
 from . import _clock
-from ._engine import engine, options_json, snake
+from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import BulkheadRejectedError
 from ._wrap import guard
 
@@ -134,6 +135,8 @@ class Bulkhead:
         return waiter.error or self._reject("waited too long in the queue", "BULKHEAD_QUEUE_TIMEOUT")
 
     async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        if not callable(fn):
+            raise argument_error(fn=fn)
         admitted = self._admit(lambda: _TaskWaiter(asyncio.get_running_loop()))
         if isinstance(admitted, float):
             permit = admitted
@@ -165,11 +168,17 @@ class Bulkhead:
                 raise self._queue_rejection(waiter) from None
             permit = handed
         try:
-            return await fn(*args, **kwargs)
+            # A plain function's value is taken as its result, as `execute` does in Node.
+            result = fn(*args, **kwargs)
+            return (await result) if inspect.isawaitable(result) else result
         finally:
             self._release(permit)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if not callable(fn):
+            raise argument_error(fn=fn)
+        if inspect.iscoroutinefunction(fn):
+            raise coroutine_function_error(fn)
         admitted = self._admit(_ThreadWaiter)
         if isinstance(admitted, float):
             permit = admitted

@@ -11,7 +11,14 @@ import math
 import time
 from typing import Callable, Iterator, Optional
 
-from ._engine import engine
+from ._engine import argument_error, engine
+
+
+def _step(seconds: float) -> float:
+    """Time goes one way: a negative or non-finite step is the caller's mistake, not a no-op."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not (math.isfinite(seconds) and seconds >= 0):
+        raise argument_error(advance=seconds)
+    return float(seconds)
 
 NAN = math.nan
 
@@ -58,11 +65,11 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> None:
         """Moves time forward, firing due timers in order."""
-        self._fire_until(self._now + max(0.0, seconds))
+        self._fire_until(self._now + _step(seconds))
 
     async def advance_async(self, seconds: float) -> None:
         """Like ``advance``, letting tasks run between timers."""
-        until = self._now + max(0.0, seconds)
+        until = self._now + _step(seconds)
         while True:
             await asyncio.sleep(0)
             if not self._timers or self._timers[0][0] > until:

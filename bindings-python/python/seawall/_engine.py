@@ -48,3 +48,22 @@ def snake(name: str) -> str:
 def options_json(options: Mapping[str, Any]) -> str:
     """Options (already in Python spelling and seconds) as the core reads them."""
     return json.dumps({k: _jsonable(v) for k, v in options.items() if v is not None})
+
+
+def argument_error(**arguments: Any) -> BaseException:
+    """The error for a wrong call argument (``fn``, ``name``, ``advance`` …), worded by the core
+    so that it reads the same in every language. Only on error paths: callers test first."""
+    try:
+        _native.validate("call", json.dumps({k: _jsonable(v) for k, v in arguments.items()}), True)
+    except (TypeError, ValueError) as exc:
+        return exc
+    return TypeError(f"invalid arguments: {arguments!r}")  # the caller and the core disagree
+
+
+def coroutine_function_error(fn: Any) -> TypeError:
+    """A coroutine function (or its coroutine) given where a plain one is called (``call``): the
+    coroutine would never run, and the caller would get a coroutine object as the result."""
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    err = TypeError(f"invalid option fn: expected a function that returns its result, got the coroutine function {name}; use call_async")
+    err.code, err.option, err.value = "INVALID_OPTION", "fn", "a coroutine function"  # type: ignore[attr-defined]
+    return err

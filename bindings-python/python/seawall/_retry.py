@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, 
 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
-from ._engine import GIVE_UP_REASONS, engine, options_json
+from ._engine import GIVE_UP_REASONS, argument_error, coroutine_function_error, engine, options_json
 from ._errors import CircuitBreakerError, RetryBudgetExhaustedError
 from ._wrap import guard
 
@@ -148,6 +148,10 @@ class RetryPolicy:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises)."""
+        if not callable(fn):
+            raise argument_error(fn=fn)
+        if inspect.iscoroutinefunction(fn):
+            raise coroutine_function_error(fn)
         # A deadline counts from the call's start; without one the engine's clock at the first
         # failure will do (and the success path reads no clock).
         state: list = [-1, engine.now() if self._times_start else None]
@@ -166,6 +170,8 @@ class RetryPolicy:
 
     async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises)."""
+        if not callable(fn):
+            raise argument_error(fn=fn)
         # A deadline counts from the call's start; without one the engine's clock at the first
         # failure will do (and the success path reads no clock).
         state: list = [-1, engine.now() if self._times_start else None]

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from . import _clock, _native
-from ._engine import engine, options_json
+from ._engine import argument_error, engine, options_json
 from ._errors import TimeoutError
 
 T = TypeVar("T")
@@ -53,6 +53,8 @@ async def with_timeout(
     name: Optional[str] = None,
 ) -> Any:
     """``await with_timeout(lambda: fetch(), 5.0, fallback=lambda: "cached")``."""
+    if not callable(fn):
+        raise argument_error(fn=fn)
     _native.validate("timeout", options_json({"timeout": timeout, "fallback": fallback, "on_timeout": on_timeout, "name": name}), True)
     try:
         return await run_with_timeout(fn, timeout, name)
