@@ -10,21 +10,11 @@
 // Run: node --expose-gc bench/node/soak.mjs [calls]   (1,000,000 by default; exits 1 on a leak,
 // or when RSS grew by more than 10 MB). test/soak.test.mjs runs 20,000 calls of it.
 import { getEventListeners, setMaxListeners } from 'node:events';
+import { seededRandom as rng } from './rng.mjs';
 
 const seawall = await import(new URL('../../bindings-node/dist/esm/entry.node.js', import.meta.url));
 const { CircuitBreaker, CircuitBreakerError, BulkheadRejectedError, TimeoutError, RetryPolicy, circuitBreakerRegistry, bulkheadRegistry, createBulkhead } = seawall;
 
-/** A small seeded generator (mulberry32): the same run every time for one seed. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pendingTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 const tick = () => new Promise((r) => setImmediate(r));

@@ -10,19 +10,10 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 
 import { CircuitBreaker, CircuitBreakerError, resilientFetch, TimeoutError } from 'seawall';
+import { seededRandom as rng } from '../../bench/node/rng.mjs';
 
 const REQUESTS = Number(process.env.SEAWALL_CHAOS_REQUESTS ?? 10_000);
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BEHAVIOURS = [
   ['ok', 40],

@@ -6,20 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { BulkheadRejectedError, CircuitBreaker, CircuitBreakerError, createBulkhead, useRealClock, useVirtualClock } from 'seawall';
+import { seededRandom as rng } from '../../bench/node/rng.mjs';
 
 const CALLS = 10_000;
 const LANES = 100;
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const turn = () => new Promise((r) => setImmediate(r));
 async function turns(n) {
