@@ -399,10 +399,42 @@ mod tests {
             BackoffConfig { kind: BackoffKind::Exponential { multiplier: 0.5 }, ..Default::default() },
             BackoffConfig { jitter: Jitter::Proportional { factor: 1.5 }, ..Default::default() },
             BackoffConfig { kind: BackoffKind::DecorrelatedAws, ..Default::default() },
+            // Reached only by configs built in code: options never get this far with them.
+            BackoffConfig { kind: BackoffKind::Linear { step_ms: f64::NAN }, ..Default::default() },
+            BackoffConfig { kind: BackoffKind::Linear { step_ms: -1.0 }, ..Default::default() },
+            BackoffConfig { jitter: Jitter::Additive { max_ms: f64::INFINITY }, ..Default::default() },
         ];
         for c in bad {
             assert!(c.check(&id).is_err(), "{c:?}");
         }
         assert!(BackoffConfig::default().check(&id).is_ok());
+    }
+
+    fn from_json(text: &str) -> BackoffConfig {
+        let o = crate::engine::parse_options(text).unwrap();
+        crate::retry::RetryConfig::from_options(&o, crate::options::TimeUnit::Millis).unwrap().backoff
+    }
+
+    #[test]
+    fn a_constant_delay_above_the_default_cap_is_kept() {
+        let c = from_json(r#"{"backoff":"constant","baseDelay":100000}"#);
+        assert_eq!((c.kind, c.max_ms, c.scheduled(3)), (BackoffKind::Constant, 100_000.0, 100_000.0));
+        // Other kinds keep the default cap.
+        assert!(from_json(r#"{"backoff":"linear","baseDelay":100}"#).max_ms < 100_000.0);
+    }
+
+    #[test]
+    fn a_backoff_answers_its_config() {
+        let c = from_json(r#"{"backoff":"linear","baseDelay":7,"backoffStep":3}"#);
+        assert_eq!(Backoff::new(c).config(), &c);
+    }
+
+    #[test]
+    fn jitter_words_choose_their_jitter() {
+        assert_eq!(from_json(r#"{"jitter":"proportional","jitterFactor":0.25}"#).jitter, Jitter::Proportional { factor: 0.25 });
+        assert_eq!(from_json(r#"{"jitter":"full"}"#).jitter, Jitter::Full);
+        assert_eq!(from_json(r#"{"jitter":"equal"}"#).jitter, Jitter::Equal);
+        assert_eq!(from_json(r#"{"jitter":"additive","jitterMax":50}"#).jitter, Jitter::Additive { max_ms: 50.0 });
+        assert_eq!(from_json(r#"{"jitter":"none"}"#).jitter, Jitter::None);
     }
 }

@@ -1054,6 +1054,140 @@ impl CircuitBreaker {
 mod tests {
     use super::*;
 
+    /// `check` on configs built in code (options are refused earlier, by the reader): each bound
+    /// on both sides.
+    #[test]
+    fn config_checks_hold_at_their_bounds() {
+        let id = Spelling::canonical();
+        let ok = |f: &dyn Fn(&mut BreakerConfig)| {
+            let mut c = BreakerConfig::default();
+            f(&mut c);
+            c.check(&id).is_ok()
+        };
+        assert!(ok(&|c| c.failure_threshold = Some(MAX_COUNT)));
+        assert!(!ok(&|c| c.failure_threshold = Some(MAX_COUNT + 1)));
+        assert!(!ok(&|c| c.failure_threshold = Some(0)));
+        assert!(ok(&|c| c.failure_rate_threshold = Some(1.0)));
+        assert!(!ok(&|c| c.failure_rate_threshold = Some(0.0)));
+        assert!(!ok(&|c| c.failure_rate_threshold = Some(1.5)));
+        assert!(!ok(&|c| c.failure_rate_threshold = Some(f64::NAN)));
+        assert!(ok(&|c| c.reset_timeout_ms = 0.5));
+        assert!(!ok(&|c| c.reset_timeout_ms = 0.0));
+        assert!(!ok(&|c| c.reset_timeout_ms = f64::INFINITY));
+        // Only a failure rate (no consecutive rule) is a way to trip; none at all is not.
+        assert!(ok(&|c| {
+            c.failure_threshold = None;
+            c.failure_rate_threshold = Some(0.5);
+        }));
+        assert!(!ok(&|c| c.failure_threshold = None));
+        // The longest open period may equal the first.
+        assert!(ok(&|c| c.max_reset_timeout_ms = c.reset_timeout_ms));
+        assert!(!ok(&|c| c.max_reset_timeout_ms = c.reset_timeout_ms - 1.0));
+    }
+
+    #[test]
+    fn a_rate_rule_alone_turns_the_consecutive_rule_off() {
+        let read = |text: &str| BreakerConfig::from_options(&crate::engine::parse_options(text).unwrap(), TimeUnit::Millis).unwrap();
+        assert_eq!(read(r#"{}"#).failure_threshold, BreakerConfig::default().failure_threshold);
+        assert_eq!(read(r#"{"failureRateThreshold":0.5}"#).failure_threshold, None);
+        assert_eq!(read(r#"{"slowCallRateThreshold":0.5,"slowCallDurationThreshold":100}"#).failure_threshold, None);
+        assert_eq!(read(r#"{"failureRateThreshold":0.5,"failureThreshold":4}"#).failure_threshold, Some(4));
+    }
+
+    #[test]
+    fn state_codes_and_refusing_states() {
+        for s in CircuitState::ALL {
+            assert_eq!(CircuitState::from_code(s.code()), Some(s));
+        }
+        assert_eq!(CircuitState::from_code(CircuitState::ALL.len() as u8), None);
+        let refusing: Vec<_> = CircuitState::ALL.into_iter().filter(|s| s.is_rejecting()).collect();
+        assert_eq!(refusing, [CircuitState::Open, CircuitState::ForcedOpen]);
+    }
+
+    #[test]
+    fn restore_refuses_any_bad_age_and_rebuilds_times_and_window() {
+        let mut b = breaker(|c| c.failure_threshold = Some(10));
+        fail(&mut b, 100.0);
+        succeed(&mut b, 150.0);
+        let snap = b.snapshot(200.0);
+        for bad in [
+            BreakerSnapshot { last_failure_age_ms: Some(-1.0), ..snap.clone() },
+            BreakerSnapshot { last_success_age_ms: Some(f64::NAN), ..snap.clone() },
+            BreakerSnapshot { open_remaining_ms: Some(f64::INFINITY), ..snap.clone() },
+        ] {
+            assert!(breaker(|_| {}).restore(0.0, &bad).is_err(), "{bad:?}");
+        }
+        let mut again = breaker(|c| c.failure_threshold = Some(10));
+        again.restore(1000.0, &snap).unwrap();
+        let st = again.stats(1000.0);
+        assert_eq!((st.last_failure_at, st.last_success_at), (Some(900.0), Some(950.0)), "ages from the new now");
+        assert_eq!((st.window_calls, st.window_failures), (2, 1), "a closed breaker keeps its window");
+    }
+
+    #[test]
+    fn unpolled_events_beyond_the_queue_are_counted_as_dropped() {
+        let mut b = breaker(|_| {});
+        for i in 0..EVENT_QUEUE_LIMIT + 5 {
+            if i % 2 == 0 {
+                b.force_open(i as f64);
+            } else {
+                b.reset(i as f64);
+            }
+        }
+        assert_eq!(b.stats(100.0).dropped_events, 5);
+        assert_eq!(std::iter::from_fn(|| b.poll_event()).count(), EVENT_QUEUE_LIMIT);
+    }
+
+    #[test]
+    fn a_call_exactly_as_long_as_the_slow_threshold_is_not_slow() {
+        let mut b = breaker(|c| c.slow_call_duration_ms = Some(100.0));
+        let p = b.try_acquire(0.0).unwrap();
+        b.record_success(100.0, p, 100.0).unwrap();
+        let p = b.try_acquire(0.0).unwrap();
+        b.record_success(100.5, p, 100.5).unwrap();
+        assert_eq!(b.totals().slow_calls, 1);
+    }
+
+    #[test]
+    fn a_failure_rate_below_the_threshold_does_not_trip() {
+        let mut b = breaker(|c| {
+            c.failure_threshold = None;
+            c.failure_rate_threshold = Some(0.5);
+            c.volume_threshold = 4;
+            c.window = WindowConfig::Count { size: 4 };
+        });
+        fail(&mut b, 0.0);
+        for t in 1..4 {
+            succeed(&mut b, t as f64);
+        }
+        assert_eq!(b.state(), CircuitState::Closed, "1 failure in 4 is 25%");
+        fail(&mut b, 5.0);
+        assert_eq!(b.state(), CircuitState::Closed, "the last 4: 1 failure");
+        fail(&mut b, 6.0);
+        assert_eq!(b.state(), CircuitState::Open, "the last 4: 2 failures, 50%");
+    }
+
+    #[test]
+    fn reset_keeps_the_count_of_state_changes_and_forced_open_has_no_end() {
+        let mut b = breaker(|_| {});
+        b.force_open(0.0);
+        assert_eq!(b.remaining_open_ms(1.0), None);
+        b.reset(2.0);
+        assert_eq!(b.totals().state_changes, 2);
+        assert_eq!(b.remaining_open_ms(3.0), Some(0.0));
+    }
+
+    #[test]
+    fn in_flight_counts_permits_not_yet_returned() {
+        let mut b = breaker(|_| {});
+        let p = b.try_acquire(0.0).unwrap();
+        let q = b.try_acquire(0.0).unwrap();
+        assert_eq!(b.in_flight(), 2);
+        b.release(1.0, p).unwrap();
+        b.release(1.0, q).unwrap();
+        assert_eq!(b.in_flight(), 0);
+    }
+
     fn breaker(f: impl FnOnce(&mut BreakerConfig)) -> CircuitBreaker {
         let mut c = BreakerConfig { failure_threshold: Some(3), reset_timeout_ms: 1000.0, half_open_max_calls: 1, ..Default::default() };
         f(&mut c);

@@ -153,6 +153,29 @@ mod tests {
     }
 
     #[test]
+    fn time_earns_tokens_at_the_configured_rate_from_the_last_reading() {
+        let cfg = BudgetConfig { ratio: 0.0, min_retries_per_second: 10.0, max_tokens: 100.0 };
+        let mut b = RetryBudget::new(cfg, 5000.0);
+        while b.try_withdraw(5000.0) {}
+        assert_eq!(b.tokens(5500.0), 5.0);
+        assert_eq!(b.config(), &cfg);
+    }
+
+    #[test]
+    fn config_checks_hold_at_their_bounds() {
+        let id = Spelling::canonical();
+        let ok = |c: BudgetConfig| c.check(&id).is_ok();
+        let base = BudgetConfig { ratio: 0.1, min_retries_per_second: 1.0, max_tokens: 10.0 };
+        assert!(ok(base));
+        assert!(ok(BudgetConfig { ratio: 1000.0, ..base }) && ok(BudgetConfig { ratio: 0.0, ..base }));
+        assert!(!ok(BudgetConfig { ratio: 1000.5, ..base }) && !ok(BudgetConfig { ratio: -0.1, ..base }) && !ok(BudgetConfig { ratio: f64::NAN, ..base }));
+        assert!(ok(BudgetConfig { min_retries_per_second: 0.0, ..base }));
+        assert!(!ok(BudgetConfig { min_retries_per_second: -1.0, ..base }) && !ok(BudgetConfig { min_retries_per_second: f64::INFINITY, ..base }));
+        assert!(ok(BudgetConfig { max_tokens: 1.0, ..base }));
+        assert!(!ok(BudgetConfig { max_tokens: 0.5, ..base }) && !ok(BudgetConfig { max_tokens: f64::INFINITY, ..base }));
+    }
+
+    #[test]
     fn time_going_backwards_earns_nothing() {
         let mut b = RetryBudget::new(BudgetConfig { ratio: 0.0, min_retries_per_second: 1000.0, max_tokens: 1.0 }, 100.0);
         assert!(b.try_withdraw(100.0));

@@ -294,6 +294,25 @@ impl Bulkhead {
 mod tests {
     use super::*;
 
+    #[test]
+    fn config_checks_hold_at_their_bounds() {
+        let id = Spelling::canonical();
+        let ok = |c: BulkheadConfig| c.check(&id).is_ok();
+        let base = BulkheadConfig { max_concurrent: 2, max_queue: 0, queue_timeout_ms: None };
+        assert!(ok(BulkheadConfig { max_concurrent: defaults::MAX_SLOTS, ..base }));
+        assert!(!ok(BulkheadConfig { max_concurrent: defaults::MAX_SLOTS + 1, ..base }));
+        assert!(!ok(BulkheadConfig { max_concurrent: 0, ..base }));
+        assert!(ok(BulkheadConfig { max_queue: MAX_QUEUE_LIMIT, ..base }));
+        assert!(!ok(BulkheadConfig { max_queue: MAX_QUEUE_LIMIT + 1, ..base }));
+        assert!(ok(BulkheadConfig { queue_timeout_ms: Some(0.5), ..base }));
+        for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+            assert!(!ok(BulkheadConfig { queue_timeout_ms: Some(bad), ..base }), "{bad}");
+        }
+        // The slot limit is what permit encoding allows: 2^20 - 2.
+        assert_eq!(defaults::MAX_SLOTS, 1_048_574);
+        assert_eq!(Bulkhead::new(base).unwrap().config(), &base);
+    }
+
     fn bh(c: u32, q: u32, t: Option<f64>) -> Bulkhead {
         Bulkhead::new(BulkheadConfig { max_concurrent: c, max_queue: q, queue_timeout_ms: t }).unwrap()
     }

@@ -622,6 +622,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn options_text_is_an_object_or_null() {
+        assert_eq!(parse_options("null").unwrap(), Vec::new());
+        assert_eq!(parse_options(r#"{"a":1}"#).unwrap().len(), 1);
+        for bad in ["[1]", "3", "\"x\"", "{"] {
+            assert_eq!(parse_options(bad).unwrap_err().option.as_deref(), Some("options"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn constants_are_the_core_lists() {
+        let codes = Engine::error_codes();
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+        assert!(codes.contains(&"CIRCUIT_OPEN") && codes.contains(&"BULKHEAD_QUEUE_FULL") && codes.contains(&"INVALID_OPTION"));
+        let mut e = Engine::new();
+        e.breaker_get_or_create("orders", "{}", false).unwrap();
+        assert_eq!(e.registry().breaker_names(), ["orders"]);
+    }
+
+    #[test]
     fn breaker_round_trip_through_the_flat_api() {
         let mut e = Engine::new();
         let h = e.breaker_create(r#"{"failureThreshold":1,"resetTimeout":100}"#, false, Some("svc")).unwrap();
