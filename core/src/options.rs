@@ -379,6 +379,36 @@ pub fn to_json(v: &OptionValue) -> Json {
     }
 }
 
+/// The arguments of a call besides its options — the function, the caller's signal, the options
+/// argument itself, a name, a breaker given to `resilientFetch`, a virtual clock's step — for the
+/// shells' error paths: they test the hot path themselves (`typeof fn`) and ask here for the
+/// error, so that a wrong argument reads the same in every language.
+pub const CALL_ARGUMENTS: &[OptionSpec] =
+    &[spec("fn", &[]), spec("signal", &[]), spec("options", &[]), spec("name", &[]), spec("circuit", &[]), spec("advance", &[])];
+
+/// Checks call arguments (see [`CALL_ARGUMENTS`]); none at all means `fn` was not given.
+pub fn check_call_arguments(opts: &Options, unit: TimeUnit) -> Result<()> {
+    let r = OptionReader::new(opts, CALL_ARGUMENTS, "a call", unit)?;
+    match r.get("fn") {
+        Some((_, OptionValue::Callback)) => {}
+        Some((k, v)) => return Err(SeawallError::wrong_type(k, describe(v), "a function")),
+        None if opts.is_empty() => return Err(SeawallError::wrong_type("fn", "undefined", "a function")),
+        None => {}
+    }
+    r.opaque("signal", "an AbortSignal")?;
+    r.opaque("circuit", "a CircuitBreaker")?;
+    // Not `text`: a missing name reads null here and is wrong (an operation needs one).
+    if let Some((k, v)) = r.get("name").filter(|(_, v)| !matches!(v, OptionValue::Str(_))) {
+        return Err(SeawallError::wrong_type(k, describe(v), "a string"));
+    }
+    match r.get("options") {
+        None | Some((_, OptionValue::Null | OptionValue::Map(_) | OptionValue::Opaque)) => {}
+        Some((k, v)) => return Err(SeawallError::wrong_type(k, describe(v), "an object of options")),
+    }
+    r.duration("advance", true)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,32 +465,3 @@ mod tests {
     }
 }
 
-/// The arguments of a call besides its options — the function, the caller's signal, the options
-/// argument itself, a name, a breaker given to `resilientFetch`, a virtual clock's step — for the
-/// shells' error paths: they test the hot path themselves (`typeof fn`) and ask here for the
-/// error, so that a wrong argument reads the same in every language.
-pub const CALL_ARGUMENTS: &[OptionSpec] =
-    &[spec("fn", &[]), spec("signal", &[]), spec("options", &[]), spec("name", &[]), spec("circuit", &[]), spec("advance", &[])];
-
-/// Checks call arguments (see [`CALL_ARGUMENTS`]); none at all means `fn` was not given.
-pub fn check_call_arguments(opts: &Options, unit: TimeUnit) -> Result<()> {
-    let r = OptionReader::new(opts, CALL_ARGUMENTS, "a call", unit)?;
-    match r.get("fn") {
-        Some((_, OptionValue::Callback)) => {}
-        Some((k, v)) => return Err(SeawallError::wrong_type(k, describe(v), "a function")),
-        None if opts.is_empty() => return Err(SeawallError::wrong_type("fn", "undefined", "a function")),
-        None => {}
-    }
-    r.opaque("signal", "an AbortSignal")?;
-    r.opaque("circuit", "a CircuitBreaker")?;
-    // Not `text`: a missing name reads null here and is wrong (an operation needs one).
-    if let Some((k, v)) = r.get("name").filter(|(_, v)| !matches!(v, OptionValue::Str(_))) {
-        return Err(SeawallError::wrong_type(k, describe(v), "a string"));
-    }
-    match r.get("options") {
-        None | Some((_, OptionValue::Null | OptionValue::Map(_) | OptionValue::Opaque)) => {}
-        Some((k, v)) => return Err(SeawallError::wrong_type(k, describe(v), "an object of options")),
-    }
-    r.duration("advance", true)?;
-    Ok(())
-}
