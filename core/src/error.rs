@@ -259,6 +259,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn codes_and_errors_print_as_themselves() {
+        assert_eq!(ErrorCode::CircuitOpen.to_string(), "CIRCUIT_OPEN");
+        let e = SeawallError::unknown_option("max_attempts", "a retry policy");
+        assert_eq!(e.to_string(), e.message);
+        assert_eq!(e.message, "unknown option max_attempts for a retry policy");
+        assert_eq!(SeawallError::unknown_option("$x", "a retry policy").message, "unknown option $x for a retry policy");
+        assert_eq!(SeawallError::unknown_option("a-b", "a retry policy").message, "unknown option \"a-b\" for a retry policy");
+    }
+
+    #[test]
+    fn numbers_print_as_javascript_prints_them() {
+        for (x, text) in [
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (123.5, "123.5"),
+            (1e-6, "0.000001"),
+            (1e-7, "1e-7"),
+            (-2.5e300, "-2.5e+300"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (-0.0, "0"),
+        ] {
+            assert_eq!(fmt_num(x), text, "{x}");
+        }
+    }
+
+    #[test]
     fn codes_round_trip_and_are_unique() {
         let mut seen = std::collections::BTreeSet::new();
         for c in ErrorCode::ALL {

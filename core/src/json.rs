@@ -428,7 +428,32 @@ mod tests {
     }
 
     #[test]
+    fn nesting_is_limited_alike_for_arrays_and_objects() {
+        let array = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let object = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+        assert!(Json::parse(&array(MAX_DEPTH + 1)).is_ok());
+        assert_eq!(Json::parse(&array(MAX_DEPTH + 2)).unwrap_err().message, "nested too deeply");
+        // The innermost value of n objects sits one level deeper than that of n arrays.
+        assert!(Json::parse(&object(MAX_DEPTH)).is_ok());
+        assert_eq!(Json::parse(&object(MAX_DEPTH + 1)).unwrap_err().message, "nested too deeply");
+        assert_eq!(Json::parse(&object(100_000)).unwrap_err().message, "nested too deeply");
+    }
+
+    #[test]
+    fn closers_must_match_and_numbers_read_as_f64() {
+        for bad in ["[1}", "{\"a\":1]", "[1,2)"] {
+            assert!(Json::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Json::Uint(7).as_f64(), Some(7.0));
+        assert_eq!(Json::Num(0.5).as_f64(), Some(0.5));
+        assert_eq!(Json::Null.as_f64(), None);
+        let e = Json::parse("[1,]").unwrap_err();
+        assert_eq!(e.to_string(), format!("{} at byte {}", e.message, e.offset));
+    }
+
+    #[test]
     fn control_characters_are_escaped() {
+        assert_eq!(Json::from("\r\u{8}\u{c}").to_string(), r#""\r\b\f""#);
         assert_eq!(Json::from("a\u{1}b\tc").to_string(), r#""a\u0001b\tc""#);
     }
 
