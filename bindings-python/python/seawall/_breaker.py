@@ -246,8 +246,7 @@ class CircuitBreaker:
                 if type(result) is _COROUTINE or inspect.isawaitable(result):
                     result = await result
             else:
-                from ._timeout import run_with_timeout
-                result = await run_with_timeout(lambda: _result_of(fn, args, kwargs), self._timeout_s)
+                result = await self._run_with_timeout(fn, args, kwargs)
         except BaseException as exc:
             if not callable(fn):
                 raise self._refuse_argument(p, started, fn) from None
@@ -255,6 +254,11 @@ class CircuitBreaker:
             raise
         self._learn(_record_success(h, p, started))
         return result
+
+    async def _run_with_timeout(self, fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        # Apart from `call_async`: its closure would make cells of the hot path's arguments.
+        from ._timeout import run_with_timeout
+        return await run_with_timeout(lambda: _result_of(fn, args, kwargs), self._timeout_s)
 
     def _refuse_argument(self, permit: float, started: float, fn: Any) -> BaseException:
         """``fn`` is not callable: nothing ran, the call counts neither way (it says nothing about
