@@ -205,20 +205,48 @@ export class RetryPolicy {
    * @internal `execute` with another call's hooks: `o` must compile to this policy (equal
    * options, as `policyFor` ensures); its callbacks, budget and name are used for this call.
    */
-  async run<T>(
+  run<T>(
     fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>,
     o: RetryOptions,
     signal: AbortSignal | undefined,
     predicate: RetryPredicate | undefined,
   ): Promise<T> {
+    if (signal !== undefined || this.#timesStart) return this.#attempts(fn, o, signal, predicate, NO_FAILURE);
+    // The common call (no signal, no deadline): the first attempt settles without an async
+    // frame of ours (~60 ns of the seeds' per-call forms); a failure goes on in `#attempts`.
+    let first: Promise<T>;
+    try {
+      first = Promise.resolve(fn(1, undefined));
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+    const budget = o.budget;
+    const succeeded = budget === undefined ? undefined : (v: T) => (budget.recordSuccess(), v);
+    return first.then(succeeded, (error: unknown) => this.#attempts(fn, o, undefined, predicate, error));
+  }
+
+  /** The attempts from the first, or after the first failed with `failed`. */
+  async #attempts<T>(
+    fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>,
+    o: RetryOptions,
+    signal: AbortSignal | undefined,
+    predicate: RetryPredicate | undefined,
+    failed: unknown,
+  ): Promise<T> {
     const b = this.#b;
     const startedAt = this.#timesStart ? clock().now() : Number.NaN;
     let call = -1;
     let attempt = 1;
+    let pending = failed;
     try {
       for (;;) {
-        signal?.throwIfAborted();
         try {
+          if (pending !== NO_FAILURE) {
+            const error = pending;
+            pending = NO_FAILURE;
+            throw error;
+          }
+          signal?.throwIfAborted();
           const v = await fn(attempt, signal);
           o.budget?.recordSuccess();
           return v;
@@ -245,6 +273,9 @@ export class RetryPolicy {
     }
   }
 }
+
+/** No failure to go on from: `#attempts` starts with a first attempt. */
+const NO_FAILURE: unique symbol = Symbol('no failure');
 
 /**
  * Policies compiled from inline options, by content: `withBackoff(fn, { maxRetries: 3 })` written
