@@ -2,9 +2,12 @@
 // production by each real bundler with no configuration of ours, served from 127.0.0.1 and run in
 // Chromium. Vite and webpack emit the wasm module by themselves (`seawall`); esbuild and Rollup
 // take the one documented line, `seawall/inline`. With esbuild and plain `seawall`, the page
-// must fail with the URL and the fix, not a bare 404.
+// must fail with the URL and the fix, not a bare 404. Every page is served under a strict CSP
+// (`script-src 'self' 'wasm-unsafe-eval'`); a plain page with an import map, and module
+// workers (by URL, and built by webpack), run the same app.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize } from 'node:path';
@@ -26,7 +29,8 @@ after(async () => {
   await browser?.close();
 });
 
-const app = (from) => `import { CircuitBreaker, backendName, createBulkhead, resilientFetch, withBackoff } from '${from}';
+/** The app: every part of the API a page uses, its findings published by `publish(result)`. */
+const app = (from, publish = 'window.__result = ') => `import { CircuitBreaker, backendName, createBulkhead, resilientFetch, withBackoff } from '${from}';
 const cb = new CircuitBreaker({ failureThreshold: 1 });
 await cb.execute(() => Promise.reject(new Error('down'))).catch(() => {});
 let n = 0;
@@ -37,25 +41,26 @@ const gate = bulkhead.execute(() => new Promise((r) => setTimeout(r, 10)));
 await bulkhead.execute(async () => 1).catch((e) => { full = e.code; });
 await gate;
 const res = await resilientFetch('/ping', {}, new CircuitBreaker({ failureThreshold: 3 }), { maxRetries: 1, baseDelay: 1 });
-window.__result = { backend: backendName(), state: cb.getState(), retried, full, status: res.status };
+${publish}({ backend: backendName(), state: cb.getState(), retried, full, status: res.status });
 `;
 
 /** A project whose node_modules/seawall is this package, with `src/main.js` importing `from`. */
-function project(name, from) {
+function project(name, from, publish) {
   const dir = join(work, name);
   mkdirSync(join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, 'node_modules'), { recursive: true });
   symlinkSync(pkg, join(dir, 'node_modules', 'seawall'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `app-${name}`, private: true, type: 'module' }));
-  writeFileSync(join(dir, 'src', 'main.js'), app(from));
+  writeFileSync(join(dir, 'src', 'main.js'), app(from, publish));
   return dir;
 }
 
 const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm' };
 
-/** Serves `dir` (the production build) from 127.0.0.1, plus /ping; answers what the page
- * published (`window.__result`) or the first uncaught error. */
-async function run(dir) {
+/** Serves `dir` (the production build) from 127.0.0.1, plus /ping, with `headers` on every
+ * answer; answers what the page published (`window.__result`) or the first uncaught error (or
+ * CSP violation). */
+async function run(dir, headers = STRICT_CSP) {
   const server = createServer((req, res) => {
     const path = new URL(req.url, 'http://127.0.0.1').pathname;
     if (path === '/ping') return res.writeHead(200, { 'content-type': 'text/plain' }).end('pong');
@@ -67,12 +72,15 @@ async function run(dir) {
       body = undefined;
     }
     if (body === undefined) return res.writeHead(404).end('not found');
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+    res.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const page = await browser.newPage();
   try {
-    const error = new Promise((resolve) => page.on('pageerror', (e) => resolve({ error: String(e.message ?? e) })));
+    const error = new Promise((resolve) => {
+      page.on('pageerror', (e) => resolve({ error: String(e.message ?? e) }));
+      page.on('console', (m) => m.type() === 'error' && /Content Security Policy|Refused/.test(m.text()) && resolve({ error: m.text() }));
+    });
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     const result = page.waitForFunction(() => window.__result, null, { timeout: 60_000 }).then((h) => h.jsonValue());
     return await Promise.race([result, error]);
@@ -81,6 +89,9 @@ async function run(dir) {
     server.close();
   }
 }
+
+/** What a strict site sends: scripts only from its origin, and WebAssembly compiled from them. */
+const STRICT_CSP = { 'content-security-policy': "script-src 'self' 'wasm-unsafe-eval'" };
 
 const html = (script, module = true) => `<!doctype html><meta charset="utf-8"><script ${module ? 'type="module" ' : ''}src="${script}"></script>`;
 const expected = { backend: 'wasm', state: 'OPEN', retried: 'ok', full: 'BULKHEAD_QUEUE_FULL', status: 200 };
@@ -125,4 +136,46 @@ test('esbuild with plain `seawall`: the error names the URL and the fix, not a b
   const { error } = await run(join(dir, 'dist'));
   assert.match(error, /could not fetch its WebAssembly module from http:\/\/127\.0\.0\.1:\d+\/wasm\/seawall_wasm_bg\.wasm \(HTTP 404\)/);
   assert.match(error, /seawall\/inline/);
+});
+
+/** A page with no bundler: an import map names the package's browser entry. Answers the
+ * directory and the CSP source that allows the (inline) map. */
+function importMapPage(name) {
+  const dir = project(name, 'seawall');
+  const map = JSON.stringify({ imports: { seawall: '/node_modules/seawall/dist/esm/entry.browser.js' } });
+  writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><script type="importmap">${map}</script><script type="module" src="/src/main.js"></script>`);
+  return { dir, mapSource: `'sha256-${createHash('sha256').update(map).digest('base64')}'` };
+}
+
+test('a plain page with an import map, no bundler, under the strict CSP (the map allowed by its hash)', async () => {
+  const { dir, mapSource } = importMapPage('importmap');
+  assert.deepEqual(await run(dir, { 'content-security-policy': `script-src 'self' 'wasm-unsafe-eval' ${mapSource}` }), expected);
+});
+
+test('the CSP is really enforced: without wasm-unsafe-eval, the page fails on compiling the module', async () => {
+  const { dir, mapSource } = importMapPage('csp-without-wasm');
+  const { error } = await run(dir, { 'content-security-policy': `script-src 'self' ${mapSource}` });
+  assert.match(error, /WebAssembly.*'unsafe-eval'|wasm-unsafe-eval/);
+});
+
+test('a module Web Worker, no bundler: `seawall` by URL', async () => {
+  const dir = project('worker', '/node_modules/seawall/dist/esm/entry.browser.js', 'postMessage');
+  writeFileSync(join(dir, 'src', 'page.js'), `const worker = new Worker('/src/main.js', { type: 'module' });
+worker.onmessage = (e) => { window.__result = e.data; };
+worker.onerror = (e) => { window.__result = { error: String(e.message) }; };
+`);
+  writeFileSync(join(dir, 'index.html'), html('/src/page.js'));
+  assert.deepEqual(await run(dir), expected);
+});
+
+test('a Web Worker built by webpack 5 with no configuration: `seawall`', async () => {
+  const dir = project('webpack-worker', 'seawall', 'postMessage');
+  writeFileSync(join(dir, 'src', 'page.js'), `const worker = new Worker(new URL('./main.js', import.meta.url));
+worker.onmessage = (e) => { window.__result = e.data; };
+worker.onerror = (e) => { window.__result = { error: String(e.message) }; };
+`);
+  const out = sh(bin('webpack'), ['--mode', 'production', '--entry', './src/page.js', '--output-path', 'dist'], dir);
+  assert.doesNotMatch(out, /WARNING|Critical dependency/);
+  writeFileSync(join(dir, 'dist', 'index.html'), html('main.js', false));
+  assert.deepEqual(await run(join(dir, 'dist')), expected);
 });
