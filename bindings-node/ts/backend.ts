@@ -107,6 +107,12 @@ export interface Backend {
 
 let installed: Backend | undefined;
 let fallbackReason: string | undefined;
+let uninstalledMessage = 'seawall: no backend installed (import "seawall", not a file inside it)';
+
+/** What a call made before the entry installed its backend is told (`seawall/init`). */
+export function markUninitialised(message: string): void {
+  uninstalledMessage = message;
+}
 
 /** Why this process runs on wasm where it could have had the addon (Node only). */
 export function noteFallback(reason: string): void {
@@ -135,7 +141,7 @@ export function installBackend(b: Backend): void {
 
 export function backend(): Backend {
   if (installed === undefined) {
-    throw new Error('seawall: no backend installed (import "seawall", not a file inside it)');
+    throw new Error(uninstalledMessage);
   }
   return installed;
 }

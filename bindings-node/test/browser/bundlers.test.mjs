@@ -30,8 +30,10 @@ after(async () => {
 });
 
 /** The app: every part of the API a page uses, its findings published by `publish(result)`. */
-const app = (from, publish = 'window.__result = ') => `import { CircuitBreaker, backendName, createBulkhead, resilientFetch, withBackoff } from '${from}';
-const cb = new CircuitBreaker({ failureThreshold: 1 });
+const app = (from, publish = 'window.__result = ') => `${appImports(from)}${appBody(publish)}`;
+const appImports = (from) => `import { CircuitBreaker, backendName, createBulkhead, resilientFetch, withBackoff } from '${from}';
+`;
+const appBody = (publish) => `const cb = new CircuitBreaker({ failureThreshold: 1 });
 await cb.execute(() => Promise.reject(new Error('down'))).catch(() => {});
 let n = 0;
 const retried = await withBackoff(async () => (++n < 3 ? Promise.reject(new Error('flaky')) : 'ok'), { maxRetries: 3, baseDelay: 1 });
@@ -178,4 +180,35 @@ worker.onerror = (e) => { window.__result = { error: String(e.message) }; };
   assert.doesNotMatch(out, /WARNING|Critical dependency/);
   writeFileSync(join(dir, 'dist', 'index.html'), html('main.js', false));
   assert.deepEqual(await run(join(dir, 'dist')), expected);
+});
+
+test('a module Service Worker with `seawall/init` (service workers forbid top-level await)', async () => {
+  const dir = project('service-worker', 'seawall/init');
+  const entry = '/node_modules/seawall/dist/esm/entry.init.js';
+  writeFileSync(join(dir, 'sw.js'), `import init from '${entry}';
+${appImports(entry)}
+// Before init: a policy says what to do.
+let early = '';
+try { new CircuitBreaker({}); } catch (e) { early = e.message; }
+const ready = init();
+self.addEventListener('install', (e) => { e.waitUntil(ready); self.skipWaiting(); });
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', (e) => {
+  if (new URL(e.request.url).pathname !== '/sw-result') return;
+  e.respondWith(ready.then(run).then((r) => Response.json({ ...r, early }), (err) => Response.json({ error: String(err) })));
+});
+async function run() {
+${appBody('return ')}}
+`);
+  writeFileSync(join(dir, 'src', 'page.js'), `const sw = navigator.serviceWorker;
+sw.register('/sw.js', { type: 'module' }).then(async () => {
+  await sw.ready;
+  if (!sw.controller) await new Promise((r) => sw.addEventListener('controllerchange', r, { once: true }));
+  window.__result = await (await fetch('/sw-result')).json();
+}).catch((e) => { window.__result = { error: String(e) }; });
+`);
+  writeFileSync(join(dir, 'index.html'), html('/src/page.js'));
+  const { early, ...result } = await run(dir);
+  assert.deepEqual(result, expected);
+  assert.equal(early, 'seawall/init: call `await init()` before the first policy');
 });

@@ -1,0 +1,33 @@
+/**
+ * `seawall/init`: the browser build without top-level await, for where it is not allowed (a
+ * service worker) or where the page says where the module is. Call `init()` (or
+ * `init(url | Response | bytes)`) and wait for it before the first policy; until then a policy
+ * fails with an error saying so.
+ */
+import { markUninitialised } from './backend.js';
+import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
+
+let pending: Promise<void> | undefined;
+
+markUninitialised("seawall/init: call `await init()` before the first policy");
+
+/** Fetches and installs the WebAssembly module (once: later calls answer the same promise; a
+ * failed attempt can be made again). */
+export default function init(source?: string | URL | Response | BufferSource): Promise<void> {
+  pending ??= load(source).catch((e: unknown) => {
+    pending = undefined;
+    throw e;
+  });
+  return pending;
+}
+
+async function load(source: string | URL | Response | BufferSource | undefined): Promise<void> {
+  if (source === undefined || typeof source === 'string' || source instanceof URL) {
+    const base = (globalThis as { location?: { href: string } }).location?.href;
+    const url = source === undefined ? new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url) : new URL(source, base);
+    source = await fetchWasm(url);
+  }
+  await installWasmBackend(source);
+}
+
+export * from './index.js';
