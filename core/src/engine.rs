@@ -709,4 +709,244 @@ mod tests {
         assert_eq!(Engine::rng_floats(42.0, 2).len(), 2);
         assert!(Engine::defaults_json().contains("\"maxAttempts\":3"));
     }
+
+    // ---- the flat API's answers, one by one (the binding suites drive them too, but
+    // cargo-mutants runs only these) ----------------------------------------------------------
+
+    fn parsed(text: &str) -> Json {
+        Json::parse(text).unwrap()
+    }
+
+    fn field(text: &str, key: &str) -> Json {
+        match parsed(text) {
+            Json::Obj(fields) => fields.into_iter().find(|(k, _)| k == key).map(|(_, v)| v).unwrap_or(Json::Null),
+            _ => Json::Null,
+        }
+    }
+
+    #[test]
+    fn constant_lists_in_encoding_order() {
+        assert_eq!(Engine::state_names(), ["CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED"]);
+        assert_eq!(Engine::give_up_reasons(), ["NOT_RETRYABLE", "ATTEMPTS_EXHAUSTED", "DEADLINE_EXCEEDED", "BUDGET_EXHAUSTED", "RETRY_AFTER_TOO_LONG"]);
+        assert_eq!(Engine::unconditional_admits(), [true, false, false, false, true]);
+    }
+
+    #[test]
+    fn names_and_handles() {
+        let mut e = Engine::new();
+        let unnamed = e.breaker_create("{}", false, None).unwrap();
+        let h = e.breaker_create("{}", false, Some("svc")).unwrap();
+        assert_ne!(h, Handle::default());
+        assert_eq!((e.breaker_lookup("svc"), e.breaker_lookup("other")), (Some(h), None));
+        assert_eq!((e.breaker_name(h), e.breaker_name(unnamed)), (Some("svc".to_string()), None));
+        e.breaker_create("{}", false, Some("a")).unwrap();
+        assert_eq!(e.breaker_names(), ["a", "svc"]);
+        assert_eq!(field(&e.breaker_health(0.0), "total"), Json::Num(2.0), "the named ones");
+        e.clear_registry();
+        assert_eq!((e.breaker_names().len(), e.breaker_lookup("svc")), (0, None));
+
+        e.bulkhead_create("{}", false, None).unwrap();
+        let (b, created) = e.bulkhead_get_or_create("db", r#"{"maxConcurrent":2}"#, false).unwrap();
+        assert!(created && b != Handle::default());
+        assert_eq!(e.bulkhead_get_or_create("db", "{}", false).unwrap(), (b, false));
+        assert_eq!((e.bulkhead_lookup("db"), e.bulkhead_lookup("other")), (Some(b), None));
+        assert!(e.bulkhead_metrics(b).unwrap().contains("\"maxConcurrent\":2"));
+        assert!(e.bulkhead_drop(b) && !e.bulkhead_drop(b));
+    }
+
+    #[test]
+    fn record_measures_the_call_from_its_start() {
+        // Slow above 50 ms: a call from 100 to 200 took 100 ms (not 0, 2 or 300).
+        let mut e = Engine::new();
+        let opts = |t: u32| format!(r#"{{"slowCallDurationThreshold":{t},"slowCallRateThreshold":1,"failureThreshold":100}}"#);
+        let slow_calls = |e: &mut Engine, h| field(&e.breaker_stats(h, 200.0).unwrap(), "windowSlowCalls");
+        let a = e.breaker_create(&opts(50), false, None).unwrap();
+        let p = e.breaker_acquire(a, 100.0).0;
+        assert_eq!(e.breaker_record(a, p, 0, 200.0, 100.0), 0.0);
+        assert_eq!(slow_calls(&mut e, a), Json::Num(1.0));
+        let b = e.breaker_create(&opts(150), false, None).unwrap();
+        let p = e.breaker_acquire(b, 100.0).0;
+        e.breaker_record(b, p, 0, 200.0, 100.0);
+        assert_eq!(slow_calls(&mut e, b), Json::Num(0.0));
+        assert!(e.breaker_drop(b));
+        assert_eq!(e.breaker_record(b, p, 0, 200.0, 100.0), -1.0, "a dropped breaker");
+    }
+
+    #[test]
+    fn breaker_states_commands_and_timers() {
+        let mut e = Engine::new();
+        let h = e.breaker_create(r#"{"failureThreshold":1,"resetTimeout":100,"successThreshold":1}"#, false, Some("svc")).unwrap();
+        assert_eq!(e.breaker_inert_success_states(h), [true, false, false, false, true]);
+        assert_eq!(e.breaker_inert_success_states(99), [false; 5]);
+        assert!(!e.breaker_has_events(h));
+        let p = e.breaker_acquire(h, 0.0).0;
+        e.breaker_record(h, p, 1, 0.0, 0.0);
+        assert!(e.breaker_has_events(h));
+        e.breaker_events(h);
+        assert!(!e.breaker_has_events(h));
+        assert_eq!(e.breaker_next_timeout(h), 100.0);
+        assert_eq!(e.breaker_retry_after(h, 30.0), 70.0);
+        let open_snapshot = e.breaker_snapshot(h, 30.0).unwrap();
+        assert_eq!(field(&open_snapshot, "state"), Json::from("OPEN"));
+        assert_eq!(field(&e.breaker_stats(h, 30.0).unwrap(), "openCount"), Json::Num(1.0));
+        assert_eq!(e.breaker_current_state(h), 1);
+        assert_eq!(e.breaker_state(h, 100.0).unwrap(), 2);
+        let probe = e.breaker_acquire(h, 100.0).0;
+        assert_eq!(e.breaker_current_state(h), 2);
+        e.breaker_events(h);
+        e.breaker_record(h, probe, 0, 101.0, 100.0);
+        assert_eq!(e.breaker_current_state(h), 0);
+        assert!(e.breaker_next_timeout(h).is_nan(), "closed: no timer");
+        // Successes the shell counted: the answer is the state, plus 8 while events wait.
+        let due = e.breaker_create(r#"{"failureThreshold":1,"resetTimeout":100,"failureRateThreshold":0.5}"#, false, None).unwrap();
+        let p = e.breaker_acquire(due, 0.0).0;
+        e.breaker_record(due, p, 1, 0.0, 0.0);
+        assert_eq!(e.breaker_record_successes(due, 1, 50.0), 1.0 + 8.0);
+        e.breaker_events(due);
+        assert_eq!(e.breaker_record_successes(due, 1, 50.0), 1.0);
+        assert_eq!(e.breaker_record_successes(99, 1, 101.0), -1.0);
+        assert_eq!(e.breaker_current_state(99), 3, "an unknown handle answers FORCED_OPEN");
+        for (command, code) in [("open", 1), ("reset", 0), ("forceOpen", 3), ("isolate", 3), ("disable", 4)] {
+            assert_eq!(e.breaker_command(h, command, 200.0).unwrap(), code, "{command}");
+        }
+        assert_eq!(e.breaker_command(h, "close", 200.0).unwrap_err().option.as_deref(), Some("command"));
+        // A saved OPEN state comes back.
+        let other = e.breaker_create("{}", false, None).unwrap();
+        e.breaker_restore(other, &open_snapshot, 30.0).unwrap();
+        assert_eq!(e.breaker_current_state(other), 1);
+        assert!(e.breaker_restore(other, "{", 30.0).is_err());
+        // reset_all closes every registered breaker.
+        e.breaker_command(h, "open", 300.0).unwrap();
+        e.reset_all(300.0);
+        assert_eq!(e.breaker_current_state(h), 0);
+    }
+
+    #[test]
+    fn rejection_messages_follow_the_state_code() {
+        use crate::breaker::Rejection;
+        let msg = |state, retry_after_ms| Rejection { state, retry_after_ms }.message("svc");
+        assert_eq!(Engine::rejection_message("svc", -4.0, f64::NAN), msg(CircuitState::ForcedOpen, None));
+        assert_eq!(Engine::rejection_message("svc", -2.0, 1500.0), msg(CircuitState::Open, Some(1500.0)));
+        assert_eq!(Engine::rejection_message("svc", -2.0, f64::NAN), msg(CircuitState::Open, None));
+        assert_ne!(msg(CircuitState::Open, Some(1500.0)), msg(CircuitState::Open, None));
+        assert_ne!(msg(CircuitState::ForcedOpen, None), msg(CircuitState::Open, None));
+    }
+
+    #[test]
+    fn bulkhead_cancel_and_expire() {
+        let mut e = Engine::new();
+        let h = e.bulkhead_create(r#"{"maxConcurrent":1,"maxQueueSize":3,"queueTimeout":10}"#, false, None).unwrap();
+        e.bulkhead_acquire(h, 0.0);
+        let tickets: Vec<f64> = (0..3).map(|_| e.bulkhead_acquire(h, 0.0).1).collect();
+        assert_eq!(tickets, [1.0, 2.0, 3.0]);
+        assert!(e.bulkhead_cancel(h, 2.0));
+        assert!(!e.bulkhead_cancel(h, 2.0), "cancelled once");
+        assert!(!e.bulkhead_cancel(h, 0.0));
+        assert_eq!(e.bulkhead_expire(h, 10.0), [1.0, 3.0]);
+        assert_eq!(e.bulkhead_expire(99, 10.0), Vec::<f64>::new());
+    }
+
+    #[test]
+    fn seeds_that_are_not_whole_numbers_seed_with_zero() {
+        let jittered = r#"{"maxAttempts":5,"baseDelay":1000,"jitter":"full"}"#;
+        let delays = |seed: f64| {
+            let mut e = Engine::new();
+            let p = e.retry_policy_create(jittered, false, seed).unwrap();
+            let c = e.retry_start(p, 0.0).unwrap();
+            let s = e.backoff_create(jittered, false, seed).unwrap();
+            (e.retry_on_failure(c, 0.0, 0, f64::NAN, -1.0).unwrap().0, e.backoff_next(s, 3), Engine::rng_floats(seed, 2))
+        };
+        assert_eq!(delays(f64::INFINITY), delays(0.0));
+        assert_eq!(delays(-3.0), delays(0.0));
+        // Each generator on its own takes a whole seed.
+        let (five, zero) = (delays(5.0), delays(0.0));
+        assert_ne!(five.0, zero.0, "retry policy");
+        assert_ne!(five.1, zero.1, "backoff sequence");
+        assert_ne!(five.2, zero.2, "rng_floats");
+        assert_eq!(Engine::rng_floats(1.0, 3).len(), 3);
+    }
+
+    #[test]
+    fn retry_calls_policies_and_classes() {
+        let mut e = Engine::new();
+        let p = e.retry_policy_create(r#"{"maxAttempts":3,"baseDelay":100,"jitter":false,"retryableErrors":["TIMEOUT"]}"#, false, 0.0).unwrap();
+        assert!(e.retry_is_retryable(p, &["TIMEOUT"]) && !e.retry_is_retryable(p, &["OTHER"]));
+        let c = e.retry_start(p, 0.0).unwrap();
+        assert_eq!(e.retry_on_failure(c, 0.0, 1, f64::NAN, -1.0).unwrap(), (-1.0, 1, false), "class 1: not retryable");
+        assert!(e.retry_end(c) && !e.retry_end(c));
+        let c = e.retry_start(p, 0.0).unwrap();
+        assert_eq!(e.retry_on_failure(c, 0.0, 0, 5000.0, -1.0).unwrap(), (100.0, 2, false), "class 0 ignores a Retry-After");
+        assert!(e.retry_policy_drop(p) && !e.retry_policy_drop(p));
+        assert!(e.retry_on_failure(c, 0.0, 0, f64::NAN, -1.0).is_err(), "its policy is gone");
+    }
+
+    #[test]
+    fn backoff_sequences_start_over() {
+        let mut e = Engine::new();
+        let s = e.backoff_create(r#"{"backoff":"decorrelated","baseDelay":100,"maxDelay":100000}"#, false, 7.0).unwrap();
+        let mut twin = Engine::new();
+        let t = twin.backoff_create(r#"{"backoff":"decorrelated","baseDelay":100,"maxDelay":100000}"#, false, 7.0).unwrap();
+        let first: Vec<f64> = (1..=4).map(|r| e.backoff_next(s, r)).collect();
+        let again: Vec<f64> = (1..=4).map(|r| twin.backoff_next(t, r)).collect();
+        assert_eq!(first, again);
+        // Restarted, the schedule grows from the base again (the generator goes on): without
+        // the restart it would keep growing from where it was.
+        e.backoff_restart(s);
+        twin.backoff_next(t, 5);
+        let restarted = e.backoff_next(s, 1);
+        assert!(restarted <= 300.0, "{restarted}");
+        assert!(e.backoff_drop(s) && !e.backoff_drop(s));
+        assert!(e.backoff_next(s, 1).is_nan());
+    }
+
+    #[test]
+    fn budgets_through_the_flat_api() {
+        let mut e = Engine::new();
+        let b = e.budget_create(r#"{"maxTokens":5,"minRetriesPerSecond":0,"ratio":0.5}"#, false, 0.0).unwrap();
+        assert_eq!(e.budget_tokens(b, 0.0), 5.0);
+        assert!(e.budget_try_withdraw(b, 0.0));
+        assert_eq!(e.budget_tokens(b, 0.0), 4.0);
+        e.budget_record_success(b, 0.0);
+        assert_eq!(e.budget_tokens(b, 0.0), 4.5);
+        let one = e.budget_create(r#"{"maxTokens":1,"minRetriesPerSecond":0}"#, false, 0.0).unwrap();
+        assert!(e.budget_try_withdraw(one, 0.0) && !e.budget_try_withdraw(one, 0.0));
+        assert!(e.budget_drop(b) && !e.budget_drop(b));
+        assert!(e.budget_tokens(b, 0.0).is_nan());
+    }
+
+    #[test]
+    fn metrics_count_retries_and_timeouts_by_name() {
+        let mut e = Engine::new();
+        e.record_retry_attempt("svc");
+        e.record_retry_attempt("svc");
+        e.record_timeout("svc");
+        let text = e.prometheus();
+        assert!(text.contains("retry_attempts_total{name=\"svc\"} 2"), "{text}");
+        assert!(text.contains("timeout_operations_total{name=\"svc\"} 1"), "{text}");
+    }
+
+    #[test]
+    fn presets_by_name_and_unit() {
+        assert_eq!(field(&Engine::preset_circuit("openai", false).unwrap(), "failureThreshold"), Json::Num(3.0));
+        assert_eq!(field(&Engine::preset_circuit("stripe", false).unwrap(), "resetTimeout"), Json::Num(30_000.0));
+        assert_eq!(Engine::preset_circuit("nope", false), None);
+        assert_eq!(field(&Engine::preset_retry("fixed", f64::NAN, f64::NAN, f64::NAN, false).unwrap(), "maxAttempts"), Json::Num(3.0));
+        assert_eq!(field(&Engine::preset_retry("fixed", 3.0, 2.0, f64::NAN, true).unwrap(), "base_delay"), Json::Num(2.0));
+        let kinds: Vec<String> = ["exponential", "apiRateLimit", "network"].iter().map(|k| Engine::preset_retry(k, f64::NAN, f64::NAN, f64::NAN, false).unwrap()).collect();
+        assert_eq!(kinds[0], Engine::options_json(presets::retry_exponential(Style::JS, None, None, None)));
+        assert_eq!(kinds[1], Engine::options_json(presets::retry_api_rate_limit(Style::JS)));
+        assert_eq!(kinds[2], Engine::options_json(presets::retry_network(Style::JS)));
+        assert_eq!(Engine::preset_retry("nope", 1.0, 1.0, 1.0, false), None);
+    }
+
+    #[test]
+    fn deadlines_retry_after_and_simulation() {
+        assert_eq!(Engine::deadline(10.0, 5.0, 12.0), 12.0, "the outer deadline comes first");
+        assert_eq!(Engine::deadline(10.0, 5.0, 20.0), 15.0);
+        assert_eq!(Engine::retry_after("120", 0.0), 120_000.0);
+        assert!(Engine::retry_after("soon", 0.0).is_nan());
+        let scenario = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenario.json")).unwrap();
+        let report = Engine::simulate(&scenario).unwrap();
+        assert!(matches!(field(&report, "policies"), Json::Arr(ref p) if !p.is_empty()), "{report}");
+    }
 }
