@@ -29,9 +29,9 @@ JS
 
 # 1. The tarball, without Rust. First npm's conventions on it: publint --strict (exports,
 #    files, types) and arethetypeswrong (types and JS resolve alike for ESM, CommonJS, node10
-#    and bundlers, for `seawall` and `seawall/wasm`; `seawall/inline` is for browsers only).
+#    and bundlers, for `seawall` and `seawall/wasm`; `seawall/inline` and `seawall/init` are for browsers only).
 tgz=$(cd "$pkg" && npm pack --silent --pack-destination "$work" | tail -1)
-(cd "$pkg" && npx publint --strict "$work/$tgz" && npx attw "$work/$tgz" --format table-flipped --exclude-entrypoints ./inline)
+(cd "$pkg" && npx publint --strict "$work/$tgz" && npx attw "$work/$tgz" --format table-flipped --exclude-entrypoints ./inline ./init)
 mkdir "$work/from-tarball" && cd "$work/from-tarball"
 cp ../check.mjs ../check.cjs .
 echo '{"name":"consumer","version":"1.0.0","private":true}' > package.json

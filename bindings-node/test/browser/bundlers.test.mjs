@@ -1,6 +1,6 @@
 // The browser build as frontend teams use it: a small app importing from the package, built for
 // production by each real bundler with no configuration of ours, served from 127.0.0.1 and run in
-// Chromium. Vite and webpack emit the wasm module by themselves (`seawall`); esbuild and Rollup
+// Chromium. Vite, webpack and Parcel emit the wasm module by themselves (`seawall`); esbuild and Rollup
 // take the one documented line, `seawall/inline`. With esbuild and plain `seawall`, the page
 // must fail with the URL and the fix, not a bare 404. Every page is served under a strict CSP
 // (`script-src 'self' 'wasm-unsafe-eval'`); a plain page with an import map, and module
@@ -104,6 +104,17 @@ test('Vite, no configuration: `seawall`', async () => {
   writeFileSync(join(dir, 'index.html'), html('/src/main.js'));
   sh(bin('vite'), ['build', '--logLevel', 'warn'], dir);
   assert.deepEqual(await run(join(dir, 'dist')), expected);
+});
+
+test('Parcel 2, no configuration: `seawall`', async () => {
+  const dir = project('parcel', 'seawall');
+  writeFileSync(join(dir, 'index.html'), html('./src/main.js'));
+  const out = sh(bin('parcel'), ['build', 'index.html', '--no-cache', '--dist-dir', 'dist', '--log-level', 'warn'], dir);
+  assert.doesNotMatch(out, /warn/i);
+  // Parcel maps its hashed asset names with an inline import map: a strict CSP allows its hash.
+  const map = /<script type=importmap>(.*?)<\/script>/.exec(readFileSync(join(dir, 'dist', 'index.html'), 'utf8'))?.[1];
+  const mapSource = map === undefined ? '' : ` 'sha256-${createHash('sha256').update(map).digest('base64')}'`;
+  assert.deepEqual(await run(join(dir, 'dist'), { 'content-security-policy': `${STRICT_CSP['content-security-policy']}${mapSource}` }), expected);
 });
 
 test('webpack 5, --mode production, no configuration: `seawall`', async () => {
