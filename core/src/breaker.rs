@@ -1073,6 +1073,9 @@ mod tests {
         assert!(!ok(&|c| c.failure_rate_threshold = Some(f64::NAN)));
         assert!(ok(&|c| c.reset_timeout_ms = 0.5));
         assert!(!ok(&|c| c.reset_timeout_ms = 0.0));
+        assert!(ok(&|c| c.reset_backoff_multiplier = 1.0));
+        assert!(!ok(&|c| c.reset_backoff_multiplier = 0.5));
+        assert!(!ok(&|c| c.reset_backoff_multiplier = f64::INFINITY));
         assert!(!ok(&|c| c.reset_timeout_ms = f64::INFINITY));
         // Only a failure rate (no consecutive rule) is a way to trip; none at all is not.
         assert!(ok(&|c| {
