@@ -117,12 +117,23 @@ test('Parcel 2, no configuration: `seawall`', async () => {
   assert.deepEqual(await run(join(dir, 'dist'), { 'content-security-policy': `${STRICT_CSP['content-security-policy']}${mapSource}` }), expected);
 });
 
-test('webpack 5, --mode production, no configuration: `seawall`', async () => {
-  const dir = project('webpack', 'seawall');
-  const out = sh(bin('webpack'), ['--mode', 'production', '--entry', './src/main.js', '--output-path', 'dist'], dir);
+/** webpack 5 with no configuration from `entry`, with no warning; answers what the page published. */
+async function webpackRun(dir, entry) {
+  const out = sh(bin('webpack'), ['--mode', 'production', '--entry', entry, '--output-path', 'dist'], dir);
   assert.doesNotMatch(out, /WARNING|Critical dependency/);
   writeFileSync(join(dir, 'dist', 'index.html'), html('main.js', false));
-  assert.deepEqual(await run(join(dir, 'dist')), expected);
+  return run(join(dir, 'dist'));
+}
+
+/** A page script that runs the app in a worker (`create`: the expression making it) and
+ * publishes what the worker posts, or its error. */
+const workerPage = (create) => `const worker = ${create};
+worker.onmessage = (e) => { window.__result = e.data; };
+worker.onerror = (e) => { window.__result = { error: String(e.message) }; };
+`;
+
+test('webpack 5, --mode production, no configuration: `seawall`', async () => {
+  assert.deepEqual(await webpackRun(project('webpack', 'seawall'), './src/main.js'), expected);
 });
 
 test('esbuild --bundle: `seawall/inline`', async () => {
@@ -173,24 +184,15 @@ test('the CSP is really enforced: without wasm-unsafe-eval, the page fails on co
 
 test('a module Web Worker, no bundler: `seawall` by URL', async () => {
   const dir = project('worker', '/node_modules/seawall/dist/esm/entry.browser.js', 'postMessage');
-  writeFileSync(join(dir, 'src', 'page.js'), `const worker = new Worker('/src/main.js', { type: 'module' });
-worker.onmessage = (e) => { window.__result = e.data; };
-worker.onerror = (e) => { window.__result = { error: String(e.message) }; };
-`);
+  writeFileSync(join(dir, 'src', 'page.js'), workerPage("new Worker('/src/main.js', { type: 'module' })"));
   writeFileSync(join(dir, 'index.html'), html('/src/page.js'));
   assert.deepEqual(await run(dir), expected);
 });
 
 test('a Web Worker built by webpack 5 with no configuration: `seawall`', async () => {
   const dir = project('webpack-worker', 'seawall', 'postMessage');
-  writeFileSync(join(dir, 'src', 'page.js'), `const worker = new Worker(new URL('./main.js', import.meta.url));
-worker.onmessage = (e) => { window.__result = e.data; };
-worker.onerror = (e) => { window.__result = { error: String(e.message) }; };
-`);
-  const out = sh(bin('webpack'), ['--mode', 'production', '--entry', './src/page.js', '--output-path', 'dist'], dir);
-  assert.doesNotMatch(out, /WARNING|Critical dependency/);
-  writeFileSync(join(dir, 'dist', 'index.html'), html('main.js', false));
-  assert.deepEqual(await run(join(dir, 'dist')), expected);
+  writeFileSync(join(dir, 'src', 'page.js'), workerPage("new Worker(new URL('./main.js', import.meta.url))"));
+  assert.deepEqual(await webpackRun(dir, './src/page.js'), expected);
 });
 
 test('a module Service Worker with `seawall/init` (service workers forbid top-level await)', async () => {
