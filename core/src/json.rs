@@ -452,6 +452,23 @@ mod tests {
     }
 
     #[test]
+    fn every_escape_reads_as_its_character() {
+        let read = |t: &str| Json::parse(t).map(|v| v.as_str().map(str::to_owned));
+        assert_eq!(read(r#""\"\\\/\b\f\n\r\t""#).unwrap().as_deref(), Some("\"\\/\u{8}\u{c}\n\r\t"));
+        assert_eq!(read(r#""a\u00e9b""#).unwrap().as_deref(), Some("aéb"));
+        // Surrogate pairs at both ends of the range and in the middle.
+        assert_eq!(read(r#""\ud800\udc00""#).unwrap().as_deref(), Some("\u{10000}"));
+        assert_eq!(read(r#""\uD83D\uDE00x""#).unwrap().as_deref(), Some("😀x"));
+        assert_eq!(read(r#""\udbff\udfff""#).unwrap().as_deref(), Some("\u{10FFFF}"));
+        assert_eq!(read(r#""\ud801\udc37""#).unwrap().as_deref(), Some("\u{10437}"));
+        for bad in [r#""\udc00""#, r#""\ud800""#, r#""\ud800x""#, r#""\ud800\u0041""#, r#""\ud800\ue000""#, r#""\x""#, r#""\u12""#] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Json::parse(r#""\ud800\u0041""#).unwrap_err().message, "unpaired surrogate");
+        assert_eq!(Json::parse(r#""\udc00""#).unwrap_err().message, "unpaired surrogate");
+    }
+
+    #[test]
     fn control_characters_are_escaped() {
         assert_eq!(Json::from("\r\u{8}\u{c}").to_string(), r#""\r\b\f""#);
         assert_eq!(Json::from("a\u{1}b\tc").to_string(), r#""a\u0001b\tc""#);

@@ -38,7 +38,8 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
-    fn word(self) -> &'static str {
+    /// The unit's name in messages.
+    pub fn word(self) -> &'static str {
         match self {
             TimeUnit::Millis => "milliseconds",
             TimeUnit::Seconds => "seconds",
@@ -462,6 +463,84 @@ mod tests {
         let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
         let e = r.count("failureThreshold", 1, 9).unwrap_err();
         assert_eq!((e.kind, e.value.as_deref()), (ErrorKind::Range, Some("2.5")));
+    }
+
+    #[test]
+    fn units_print_in_the_callers_words() {
+        let seconds = |c: &'static str| format!("<{c}>");
+        let s = Spelling::new(&seconds, TimeUnit::Seconds);
+        assert_eq!((s.name("resetTimeout"), s.duration(2500.0), s.unit_word()), ("<resetTimeout>".into(), "2.5".into(), "seconds"));
+        let c = Spelling::canonical();
+        assert_eq!((c.name("resetTimeout"), c.duration(2500.0), c.unit_word()), ("resetTimeout".into(), "2500".into(), "milliseconds"));
+        for (unit, allow_zero, given, message) in [
+            (TimeUnit::Seconds, false, 0.0, "invalid option resetTimeout: expected a finite number of seconds > 0, got 0"),
+            (TimeUnit::Millis, true, -1.0, "invalid option resetTimeout: expected a finite number of milliseconds ≥ 0, got -1"),
+        ] {
+            let o = opts(&[("resetTimeout", OptionValue::Number(given))]);
+            let r = OptionReader::new(&o, SPECS, "x", unit).unwrap();
+            assert_eq!(r.unit(), unit);
+            assert_eq!(r.duration("resetTimeout", allow_zero).unwrap_err().message, message);
+        }
+    }
+
+    #[test]
+    fn ratios_numbers_and_booleans_keep_their_bounds() {
+        let read = |v: OptionValue| opts(&[("failureThreshold", v)]);
+        let ratio = |x: f64| {
+            let o = read(OptionValue::Number(x));
+            OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap().ratio("failureThreshold")
+        };
+        assert_eq!(ratio(1.0).unwrap(), Some(1.0));
+        assert_eq!(ratio(0.25).unwrap(), Some(0.25));
+        for bad in [0.0, -0.5, 1.0000001, f64::NAN, f64::INFINITY] {
+            let e = ratio(bad).unwrap_err();
+            assert_eq!((e.kind, e.value.as_deref()), (ErrorKind::Range, Some(fmt_num(bad).as_str())), "{bad}");
+            assert_eq!(e.message, format!("invalid option failureThreshold: expected a fraction greater than 0 and at most 1, got {}", fmt_num(bad)));
+        }
+        // A predicate that takes every positive number still never gets an infinity.
+        let o = read(OptionValue::Number(f64::INFINITY));
+        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
+        assert_eq!(r.number_in("failureThreshold", "positive", |x| x > 0.0).unwrap_err().kind, ErrorKind::Range);
+        let o = read(OptionValue::Number(3.0));
+        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
+        assert_eq!(r.number_in("failureThreshold", "positive", |x| x > 0.0).unwrap(), Some(3.0));
+        assert_eq!(r.number_in("onOpen", "positive", |x| x > 0.0).unwrap(), None);
+        for b in [true, false] {
+            let o = read(OptionValue::Bool(b));
+            assert_eq!(OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap().boolean("failureThreshold").unwrap(), Some(b));
+        }
+        let o = read(OptionValue::Number(1.0));
+        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
+        assert_eq!(r.boolean("onOpen").unwrap(), None);
+        let e = r.boolean("failureThreshold").unwrap_err();
+        assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Type, "invalid option failureThreshold: expected true or false, got 1"));
+    }
+
+    #[test]
+    fn json_spellings_of_numbers_and_host_values_read_back() {
+        let cases = [
+            ("\"NaN\"", None),
+            ("\"Infinity\"", Some(OptionValue::Number(f64::INFINITY))),
+            ("\"-Infinity\"", Some(OptionValue::Number(f64::NEG_INFINITY))),
+            ("\"<function>\"", Some(OptionValue::Callback)),
+            ("\"<object>\"", Some(OptionValue::Opaque)),
+            ("\"-infinity\"", Some(OptionValue::Str("-infinity".into()))),
+            ("7", Some(OptionValue::Number(7.0))),
+            ("[1.5,null,true]", Some(OptionValue::List(vec![OptionValue::Number(1.5), OptionValue::Null, OptionValue::Bool(true)]))),
+        ];
+        for (text, want) in cases {
+            let v = from_json(&Json::parse(text).unwrap());
+            match want {
+                Some(w) => assert_eq!(v, w, "{text}"),
+                None => assert!(matches!(v, OptionValue::Number(x) if x.is_nan()), "{text}"),
+            }
+            // And back: the same text (integers print as floats).
+            let back = to_json(&v).to_string();
+            assert_eq!(back, if text == "7" { "7.0" } else if text.starts_with('[') { "[1.5,null,true]" } else { text }, "{text}");
+        }
+        assert_eq!(to_json(&OptionValue::Number(2.0)), Json::Num(2.0));
+        assert_eq!(options_from_json(&Json::parse("[1]").unwrap()), Vec::new());
+        assert_eq!(options_from_json(&Json::parse(r#"{"a":{"b":"<function>"}}"#).unwrap()), opts(&[("a", OptionValue::Map(opts(&[("b", OptionValue::Callback)])))]));
     }
 }
 

@@ -336,4 +336,60 @@ mod tests {
         assert!(cfg.is_retryable(&["Error", "503"]));
         assert!(!cfg.is_retryable(&["Error", "404"]));
     }
+
+    #[test]
+    fn retries_that_disagree_with_attempts_name_the_retries_the_attempts_mean() {
+        let o = |pairs: &[(&str, f64)]| -> Options { pairs.iter().map(|(k, v)| (k.to_string(), OptionValue::Number(*v))).collect() };
+        assert_eq!(RetryConfig::from_options(&o(&[("maxAttempts", 1.0), ("maxRetries", 0.0)]), TimeUnit::Millis).unwrap().max_attempts, 1);
+        let e = RetryConfig::from_options(&o(&[("maxAttempts", 4.0), ("max_retries", 1.0)]), TimeUnit::Millis).unwrap_err();
+        assert_eq!(e.message, "invalid option max_retries: expected 3 (maxAttempts 4 means 3 retries), got 1");
+        assert_eq!(RetryConfig::from_options(&o(&[]), TimeUnit::Millis).unwrap().max_attempts, defaults::MAX_ATTEMPTS);
+    }
+
+    #[test]
+    fn the_config_check_refuses_what_options_cannot_say() {
+        let ok = |c: &RetryConfig| c.check(&Spelling::canonical()).map_err(|e| e.option.unwrap_or_default());
+        let with = |f: &dyn Fn(&mut RetryConfig)| {
+            let mut c = plain(3);
+            f(&mut c);
+            c
+        };
+        assert_eq!(ok(&plain(3)), Ok(()));
+        assert_eq!(ok(&plain(MAX_ATTEMPTS_LIMIT)), Ok(()));
+        assert_eq!(ok(&plain(0)), Err("maxAttempts".into()));
+        assert_eq!(ok(&plain(MAX_ATTEMPTS_LIMIT + 1)), Err("maxAttempts".into()));
+        assert_eq!(ok(&with(&|c| c.max_elapsed_ms = Some(1.0))), Ok(()));
+        for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+            assert_eq!(ok(&with(&|c| c.max_elapsed_ms = Some(bad))), Err("maxElapsed".into()), "{bad}");
+        }
+        assert_eq!(ok(&with(&|c| c.max_retry_after_ms = 0.0)), Ok(()));
+        for bad in [-1.0, f64::INFINITY, f64::NAN] {
+            assert_eq!(ok(&with(&|c| c.max_retry_after_ms = bad)), Err("maxRetryAfter".into()), "{bad}");
+        }
+        assert_eq!(ok(&with(&|c| c.backoff.max_ms = 10.0)), Err("maxDelay".into()), "the backoff is checked too");
+    }
+
+    #[test]
+    fn server_delays_at_the_limits() {
+        let mut cfg = plain(5);
+        cfg.max_retry_after_ms = 1000.0;
+        cfg.max_elapsed_ms = Some(1500.0);
+        let mut rng = SeededRng::new(0);
+        let mut s = RetryState::start(&cfg, 100.0);
+        assert_eq!(s.started_at(), 100.0);
+        let rl = |d| FailureClass::RateLimited { retry_after_ms: Some(d) };
+        // A zero delay is the server's; a delay equal to the cap is taken, and so is a wait
+        // that ends exactly at the deadline.
+        assert_eq!(s.on_failure(&cfg, 100.0, rl(0.0), &mut rng, None), RetryDecision::Retry { attempt: 2, delay_ms: 0.0, from_server: true });
+        assert_eq!(s.on_failure(&cfg, 600.0, rl(1000.0), &mut rng, None), RetryDecision::Retry { attempt: 3, delay_ms: 1000.0, from_server: true });
+        // Garbage from the server (negative, infinite, NaN, none) falls back to the backoff.
+        for d in [-5.0, f64::INFINITY, f64::NAN] {
+            let mut s = RetryState::start(&cfg, 0.0);
+            assert_eq!(s.on_failure(&cfg, 0.0, rl(d), &mut rng, None), RetryDecision::Retry { attempt: 2, delay_ms: 100.0, from_server: false }, "{d}");
+        }
+        let mut s = RetryState::start(&cfg, 0.0);
+        assert_eq!(s.on_failure(&cfg, 0.0, FailureClass::RateLimited { retry_after_ms: None }, &mut rng, None), RetryDecision::Retry { attempt: 2, delay_ms: 100.0, from_server: false });
+        assert_eq!(s.on_failure(&cfg, 1000.0, rl(1000.0), &mut rng, None), RetryDecision::GiveUp { reason: GiveUpReason::DeadlineExceeded, attempts: 2 });
+        assert_eq!(s.on_failure(&cfg, 500.0, rl(1000.0), &mut rng, None), RetryDecision::Retry { attempt: 3, delay_ms: 1000.0, from_server: true });
+    }
 }

@@ -226,4 +226,30 @@ mod tests {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(2026, 12, 1), 20_788);
     }
+
+    #[test]
+    fn leap_years_follow_the_gregorian_rule() {
+        for (year, feb) in [(1900, 28), (2000, 29), (2024, 29), (2026, 28), (2100, 28), (2400, 29)] {
+            assert_eq!(days_in_month(year, 2), feb, "{year}");
+        }
+        assert_eq!([1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map(|m| days_in_month(2026, m)), [31, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]);
+        assert_eq!(parse("Thu, 29 Feb 1900 00:00:00 GMT", NOW), None);
+        assert_eq!(http_date("Tue, 29 Feb 2000 00:00:00 GMT", NOW), Some(951_782_400_000.0));
+        // The year of each day, at the edges of years, leap days and centuries.
+        for (y, m, d) in [(1970, 1, 1), (1969, 12, 31), (2000, 2, 29), (2000, 3, 1), (2000, 12, 31), (1900, 3, 1), (2100, 2, 28), (2400, 12, 31), (1600, 1, 1), (2026, 12, 1)] {
+            assert_eq!(civil_year(days_from_civil(y, m, d)), y, "{y}-{m}-{d}");
+            assert_eq!(civil_year(days_from_civil(y, m, d) - 1), if (m, d) == (1, 1) { y - 1 } else { y }, "the day before {y}-{m}-{d}");
+        }
+    }
+
+    #[test]
+    fn fields_are_short_digit_strings_and_dates_short_lines() {
+        assert_eq!([number("0042"), number("7"), number(""), number("12345"), number("1a"), number("-1")], [Some(42), Some(7), None, None, None, None]);
+        assert_eq!([two_digits("07", false), two_digits("7", false), two_digits("7", true), two_digits("007", true)], [Some(7), None, Some(7), None]);
+        // Extra spaces between the words are allowed, up to 64 characters in all.
+        let spaced = |n: usize| format!("Sun, 06 Nov 1994 08:49:37{}GMT", " ".repeat(n));
+        assert_eq!(spaced(36).len(), 64);
+        assert_eq!(http_date(&spaced(36), NOW), Some(784_111_777_000.0));
+        assert_eq!(http_date(&spaced(37), NOW), None);
+    }
 }

@@ -29,7 +29,7 @@ impl TimeoutConfig {
         r.callback("onTimeout")?;
         r.text("name")?;
         let timeout_ms = r.duration("timeout", false)?.ok_or_else(|| {
-            SeawallError::wrong_type("timeout", "undefined", &format!("a finite number of {} > 0", unit_word(unit)))
+            SeawallError::wrong_type("timeout", "undefined", &format!("a finite number of {} > 0", unit.word()))
         })?;
         Ok(TimeoutConfig { timeout_ms, has_fallback: r.get("fallback").is_some_and(|(_, v)| *v != OptionValue::Null) })
     }
@@ -38,13 +38,6 @@ impl TimeoutConfig {
     pub fn from_number(value: f64, unit: TimeUnit) -> Result<Self> {
         let opts = vec![("timeout".to_string(), OptionValue::Number(value))];
         Self::from_options(&opts, unit)
-    }
-}
-
-fn unit_word(unit: TimeUnit) -> &'static str {
-    match unit {
-        TimeUnit::Millis => "milliseconds",
-        TimeUnit::Seconds => "seconds",
     }
 }
 
@@ -108,5 +101,27 @@ mod tests {
         assert!(TimeoutConfig::from_number(f64::INFINITY, TimeUnit::Millis).is_err());
         let opts = vec![("timeout".into(), OptionValue::Number(5.0)), ("fallback".into(), OptionValue::Callback)];
         assert!(TimeoutConfig::from_options(&opts, TimeUnit::Millis).unwrap().has_fallback);
+    }
+
+    #[test]
+    fn a_missing_timeout_names_the_callers_unit() {
+        for (unit, word) in [(TimeUnit::Millis, "milliseconds"), (TimeUnit::Seconds, "seconds")] {
+            let e = TimeoutConfig::from_options(&vec![("onTimeout".into(), OptionValue::Callback)], unit).unwrap_err();
+            assert_eq!((e.option.as_deref(), e.message), (Some("timeout"), format!("invalid option timeout: expected a finite number of {word} > 0, got undefined")));
+        }
+        let no_fallback = vec![("timeout".into(), OptionValue::Number(5.0)), ("fallback".into(), OptionValue::Null)];
+        assert!(!TimeoutConfig::from_options(&no_fallback, TimeUnit::Millis).unwrap().has_fallback);
+        assert!(!TimeoutConfig::from_number(5.0, TimeUnit::Millis).unwrap().has_fallback);
+    }
+
+    #[test]
+    fn elapsed_time_and_numeric_timeouts() {
+        let d = Deadline::after(100.0, 50.0, Some(120.0));
+        assert_eq!((d.started_at, d.elapsed(130.0), d.elapsed(90.0), d.remaining(200.0)), (100.0, 30.0, 0.0, 0.0));
+        assert_eq!(check_timeout("ms", 5.0).unwrap(), 5.0);
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = check_timeout("timeoutMs", bad).unwrap_err();
+            assert_eq!((e.option.as_deref(), e.value), (Some("timeoutMs"), Some(fmt_num(bad))), "{bad}");
+        }
     }
 }

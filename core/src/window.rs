@@ -288,4 +288,88 @@ mod tests {
         assert_eq!(w2.totals(50_700.0).calls, 2);
         assert_eq!(w2.totals(51_000.0).calls, 1, "the older call expires first");
     }
+
+    fn c(calls: u32, failures: u32, slow: u32) -> Counts {
+        Counts { calls, failures, slow }
+    }
+
+    #[test]
+    fn counts_read_back_only_whole_numbers_that_fit() {
+        let read = |t: &str| Counts::from_json(&Json::parse(t).unwrap());
+        assert_eq!(read(r#"{"calls":3,"failures":1,"slow":2}"#), Some(c(3, 1, 2)));
+        assert_eq!(read(r#"{"calls":4294967295,"failures":0,"slow":0}"#), Some(c(u32::MAX, 0, 0)));
+        for bad in [
+            r#"{"calls":4294967296,"failures":0,"slow":0}"#,
+            r#"{"calls":1,"failures":-1,"slow":0}"#,
+            r#"{"calls":1,"failures":0,"slow":0.5}"#,
+            r#"{"calls":1,"failures":0}"#,
+            r#"{"calls":"1","failures":0,"slow":0}"#,
+        ] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
+        assert_eq!(Counts::from_json(&c(5, 4, 3).to_json()), Some(c(5, 4, 3)));
+    }
+
+    #[test]
+    fn expiry_takes_away_failures_and_slow_calls_too() {
+        let mut w = Window::new(WindowConfig::Time { duration_ms: 400.0, buckets: 4 });
+        w.record(0.0, true, true);
+        w.record(0.0, true, false);
+        w.record(100.0, true, true);
+        w.record(300.0, false, false);
+        assert_eq!(w.totals(300.0), c(4, 3, 2));
+        assert_eq!(w.totals(400.0), c(2, 1, 1), "the bucket of time 0 expired");
+        assert_eq!(w.totals(500.0), c(1, 0, 0));
+        let mut w = Window::new(WindowConfig::Count { size: 2 });
+        w.record(0.0, true, true);
+        w.record(0.0, false, true);
+        w.record(0.0, false, false);
+        assert_eq!(w.totals(0.0), c(2, 0, 1));
+    }
+
+    #[test]
+    fn contents_are_oldest_first_and_restore_keeps_the_newest() {
+        let mut w = Window::new(WindowConfig::Time { duration_ms: 400.0, buckets: 4 });
+        w.record(0.0, true, false);
+        w.record(200.0, false, true);
+        w.record(200.0, false, false);
+        assert_eq!(w.contents(300.0), vec![c(1, 1, 0), c(0, 0, 0), c(2, 0, 1), c(0, 0, 0)]);
+        // Six saved buckets into four: the newest four, the last in the bucket of `now`.
+        let saved = [c(9, 9, 9), c(8, 8, 8), c(1, 0, 0), c(2, 1, 0), c(3, 0, 1), c(4, 2, 2)];
+        let mut w = Window::new(WindowConfig::Time { duration_ms: 400.0, buckets: 4 });
+        w.record(0.0, true, true);
+        w.restore(1000.0, &saved);
+        assert_eq!(w.contents(1000.0), saved[2..].to_vec());
+        assert_eq!(w.totals(1000.0), c(10, 3, 3));
+        assert_eq!(w.totals(1100.0), c(9, 3, 3), "the oldest restored bucket expires first");
+
+        let mut w = Window::new(WindowConfig::Count { size: 3 });
+        w.record(0.0, true, false);
+        w.record(0.0, false, true);
+        assert_eq!(w.contents(0.0), vec![c(1, 1, 0), c(1, 0, 1)], "not yet full");
+        w.record(0.0, false, false);
+        w.record(0.0, true, true);
+        assert_eq!(w.contents(0.0), vec![c(1, 0, 1), c(1, 0, 0), c(1, 1, 1)], "wrapped");
+        let mut w2 = Window::new(WindowConfig::Count { size: 2 });
+        w2.record(0.0, true, true);
+        w2.restore(0.0, &[c(1, 1, 0), c(1, 0, 1), c(1, 0, 0), c(1, 1, 0)]);
+        assert_eq!(w2.contents(0.0), vec![c(1, 0, 0), c(1, 1, 0)]);
+        assert_eq!(w2.totals(0.0), c(2, 1, 0));
+    }
+
+    #[test]
+    fn a_cleared_count_window_starts_over() {
+        let mut w = Window::new(WindowConfig::Count { size: 3 });
+        for f in [true, false, true, true] {
+            w.record(0.0, f, false);
+        }
+        w.clear();
+        assert_eq!((w.totals(0.0), w.contents(0.0)), (c(0, 0, 0), vec![]));
+        w.record(0.0, false, true);
+        w.record(0.0, true, false);
+        assert_eq!(w.contents(0.0), vec![c(1, 0, 1), c(1, 1, 0)]);
+        assert_eq!(w.totals(0.0), c(2, 1, 1));
+        w.record_successes(0.0, 10);
+        assert_eq!(w.totals(0.0), c(3, 0, 0));
+    }
 }
