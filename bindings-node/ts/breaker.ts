@@ -204,6 +204,9 @@ export class CircuitBreaker {
     this.#settle(preapproved, Number.NaN, true, e);
     throw e;
   };
+  readonly #preapprovedQuiet = (e: unknown): void => {
+    this.#settle(preapproved, Number.NaN, true, e);
+  };
   #config: Record<string, unknown> | undefined;
   /** The last refusal message and what it was worded for. */
   #message: string | undefined;
@@ -309,7 +312,15 @@ export class CircuitBreaker {
         return Promise.reject(e);
       }
     }
-    if (permit === preapproved && !this.#timed && signal === undefined) return Promise.resolve(result).then(this.#preapprovedOk, this.#preapprovedErr);
+    if (permit === preapproved && !this.#timed && signal === undefined) {
+      // With no predicate nothing here can throw: watch the caller's own promise from the side
+      // and hand it back as it is (one promise fewer per call).
+      if (result instanceof Promise && this.#options.isFailure === undefined) {
+        result.then(this.#preapprovedOk, this.#preapprovedQuiet);
+        return result;
+      }
+      return Promise.resolve(result).then(this.#preapprovedOk, this.#preapprovedErr);
+    }
     return Promise.resolve(result).then(
       (v) => {
         this.#settle(permit, startedAt, false, undefined);

@@ -676,6 +676,31 @@ async def test_nested_async_with_mixes_counted_and_asked_entries() -> None:
         assert (s["successful_calls"], s["failed_calls"], s["rejected_calls"], s["in_flight"], s["half_open_in_flight"]) == (5, 1, 1, 0, 0)
 
 
+def test_async_with_gives_the_breaker_under_any_loop_and_in_threads() -> None:
+    """`async with` awaits done futures instead of coroutines: they must give the breaker, work
+    in one loop after another and in loops of other threads, and keep exact counts."""
+    cb = CircuitBreaker(failure_threshold=10)  # more than the 6 failures: it never opens
+
+    async def use(n: int) -> None:
+        for _ in range(n):
+            async with cb as entered:
+                assert entered is cb
+                await asyncio.sleep(0)
+        with pytest.raises(ValueError):
+            async with cb:
+                raise ValueError("counted")
+
+    asyncio.run(use(5))
+    asyncio.run(use(5))
+    threads = [threading.Thread(target=lambda: asyncio.run(use(100))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s = cb.stats
+    assert (s["successful_calls"], s["failed_calls"], s["in_flight"], cb.state) == (410, 6, 0, "CLOSED")
+
+
 def test_health_lists_only_breakers_made_or_used_and_spells_bulkheads_in_snake_case() -> None:
     """Issue 13: importing the package registered the preset circuits (health listed openai,
     stripe and dataservice in apps that never used them); bulkhead fields were camelCase."""

@@ -107,4 +107,32 @@ mod tests {
         assert_eq!(t.available(), 2);
         assert!(t.give_back(u64::MAX, "permit").is_err());
     }
+
+    #[test]
+    fn outstanding_means_taken_now_with_this_generation() {
+        let mut t = SlotTable::new(3);
+        assert_eq!((t.capacity(), t.in_use(), t.available()), (3, 0, 3));
+        let a = t.take().unwrap();
+        let b = t.take().unwrap();
+        assert_eq!((a, b), (0, 1), "slot 0 first, generation 0");
+        assert_eq!((t.in_use(), t.available()), (2, 1));
+        assert!(t.is_outstanding(a) && t.is_outstanding(b));
+        assert!(!t.is_outstanding(2), "a free slot");
+        assert!(!t.is_outstanding(3), "beyond the table");
+        assert!(!t.is_outstanding(a | 1 << 52), "bits above the generation");
+        assert!(t.give_back(a | 1 << 52, "permit").is_err());
+        assert!(!t.is_outstanding(a | 1 << SLOT_BITS), "another generation");
+        assert!(t.give_back(a | 1 << SLOT_BITS, "permit").is_err());
+        assert!(t.give_back(5, "permit").is_err());
+        t.give_back(a, "permit").unwrap();
+        assert!(!t.is_outstanding(a));
+        assert_eq!(t.take(), Some(1 << SLOT_BITS), "slot 0 again, next generation");
+        t.clear();
+        assert_eq!((t.in_use(), t.available()), (0, 3));
+        assert!(!t.is_outstanding(b));
+        // After a clear, slots go out from 0 again; only the ones that were taken moved on.
+        assert_eq!([t.take(), t.take(), t.take()], [Some(2 << SLOT_BITS), Some(1 << SLOT_BITS | 1), Some(2)]);
+        let e = t.give_back(b, "half-open permit").unwrap_err();
+        assert!(e.message.contains("half-open permit"), "{}", e.message);
+    }
 }

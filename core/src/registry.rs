@@ -444,4 +444,26 @@ mod tests {
         r.reset_all(2.0);
         assert_eq!(r.breaker_health(2.0).healthy, 3);
     }
+
+    #[test]
+    fn a_removed_name_is_gone_and_a_bulkhead_with_room_is_healthy() {
+        let mut r = Registry::new();
+        let (a, _) = r.breaker_get_or_create("svc", || Ok(BreakerConfig::default())).unwrap();
+        assert!(r.breaker_remove(a));
+        assert_eq!((r.breaker_handle("svc"), r.breaker_names()), (None, vec![]));
+        let mut m = NameMap::default();
+        m.insert("b", 2);
+        m.insert("a", 1);
+        assert_eq!((m.remove("a"), m.remove("a"), m.keys().collect::<Vec<_>>()), (Some(1), None, vec!["b"]));
+        // All slots busy but room in the queue; slots free and no queue: neither refuses calls.
+        let shapes = [("queue", 1, 1), ("slots", 2, 0)];
+        for (name, max_concurrent, max_queue) in shapes {
+            r.bulkhead_get_or_create(name, || Ok(BulkheadConfig { max_concurrent, max_queue, queue_timeout_ms: None })).unwrap();
+            let h = r.bulkhead_handle(name).unwrap();
+            let _ = r.bulkhead(h).unwrap().try_acquire(0.0);
+        }
+        let health = r.health(1.0);
+        assert_eq!((health.summary.healthy, health.summary.issues.len()), (true, 0));
+        assert_eq!(health.bulkheads.iter().map(|b| b.utilization).collect::<Vec<_>>(), vec![1.0, 0.5]);
+    }
 }
