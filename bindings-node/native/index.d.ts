@@ -123,6 +123,18 @@ export declare function presetRetry(kind: string, a: number, b: number, c: numbe
 
 export declare function prometheus(): string
 
+export declare function rateLimitAcquire(handle: number, now?: number | undefined | null): Array<number>
+
+export declare function rateLimitCancel(handle: number, ticket: number): boolean
+
+export declare function rateLimitCreate(optionsJson: string, seconds: boolean): number
+
+export declare function rateLimitDrop(handle: number): boolean
+
+export declare function rateLimitMessage(name: string, retryAfterMs: number): string
+
+export declare function rateLimitStats(handle: number, now?: number | undefined | null): string
+
 export declare function recordRetryAttempt(name: string): void
 
 export declare function recordTimeout(name: string): void

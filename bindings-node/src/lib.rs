@@ -408,6 +408,37 @@ pub fn budget_tokens(handle: u32, now: Option<f64>) -> f64 {
 }
 
 #[napi]
+pub fn rate_limit_create(options_json: String, seconds: bool) -> Result<u32> {
+    checked(with_engine(|e| e.ratelimit_create(&options_json, seconds)))
+}
+
+#[napi]
+pub fn rate_limit_drop(handle: u32) -> bool {
+    with_engine(|e| e.ratelimit_drop(handle))
+}
+
+#[napi]
+pub fn rate_limit_acquire(handle: u32, now: Option<f64>) -> Vec<f64> {
+    let (wait, ticket) = with_engine(|e| e.ratelimit_acquire(handle, now_or_native(now)));
+    vec![wait, ticket]
+}
+
+#[napi]
+pub fn rate_limit_cancel(handle: u32, ticket: f64) -> bool {
+    with_engine(|e| e.ratelimit_cancel(handle, ticket))
+}
+
+#[napi]
+pub fn rate_limit_stats(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.ratelimit_stats(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn rate_limit_message(name: String, retry_after_ms: f64) -> String {
+    Engine::ratelimit_refusal_message(&name, retry_after_ms)
+}
+
+#[napi]
 pub fn health(now: Option<f64>) -> String {
     with_engine(|e| e.health(now_or_native(now)))
 }

@@ -212,6 +212,38 @@ export function makeRunner(b) {
     return outputs;
   }
 
+  function runRateLimit(v, steps) {
+    let h;
+    try {
+      h = b.rateLimitCreate(JSON.stringify(v.config ?? {}), v.unit === 's');
+    } catch (e) {
+      return steps.map(() => errorJson(e));
+    }
+    const tickets = new Map();
+    const outputs = steps.map((s) => {
+      const at = num(s, 'at');
+      switch (s.op) {
+        case 'acquire': {
+          const [wait, ticket] = b.rateLimitAcquire(h, at);
+          if (wait === 0) return { start: true };
+          if (wait > 0) {
+            tickets.set(s.id, ticket);
+            return { waitMs: n(wait) };
+          }
+          return { rejected: 'RATE_LIMITED', retryAfterMs: n(-wait) };
+        }
+        case 'cancel':
+          return { refunded: b.rateLimitCancel(h, tickets.get(s.id) ?? Number.NaN) };
+        case 'stats':
+          return { stats: JSON.parse(b.rateLimitStats(h, at)) };
+        default:
+          throw new Error(`unknown ratelimit op ${s.op}`);
+      }
+    });
+    b.rateLimitDrop(h);
+    return outputs;
+  }
+
   function runBulkhead(v, steps) {
     let h;
     try {
@@ -384,6 +416,8 @@ export function makeRunner(b) {
         return runRetry(v, steps);
       case 'budget':
         return runBudget(v, steps);
+      case 'ratelimit':
+        return runRateLimit(v, steps);
       case 'bulkhead':
         return runBulkhead(v, steps);
       case 'options':

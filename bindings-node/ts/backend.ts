@@ -82,6 +82,15 @@ export interface Backend {
   budgetTryWithdraw(handle: number, now: Now): boolean;
   budgetTokens(handle: number, now: Now): number;
 
+  // rate limiters: acquire answers [wait ms (0: now; negative: refused, minus the ms until a
+  // place is free), ticket to give a reserved place back (NaN: none)]
+  rateLimitCreate(optionsJson: string, seconds: boolean): number;
+  rateLimitDrop(handle: number): boolean;
+  rateLimitAcquire(handle: number, now: Now): number[];
+  rateLimitCancel(handle: number, ticket: number): boolean;
+  rateLimitStats(handle: number, now: Now): string;
+  rateLimitMessage(name: string, retryAfterMs: number): string;
+
   // registry, health, metrics
   health(now: Now): string;
   breakerHealth(now: Now): string;

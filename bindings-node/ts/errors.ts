@@ -14,6 +14,7 @@ export const ErrorCodes = {
   INVALID_PERMIT: 'INVALID_PERMIT',
   INVALID_SNAPSHOT: 'INVALID_SNAPSHOT',
   NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -74,6 +75,18 @@ export class BulkheadRejectedError extends SeawallError {
     super(message, code);
     this.name = 'BulkheadRejectedError';
     this.bulkheadName = bulkheadName;
+  }
+}
+
+/** A rate limiter refused the call. `retryAfter` is the time until a place is free, in ms. */
+export class RateLimitError extends SeawallError {
+  readonly retryAfter: number;
+  readonly limiterName: string;
+  constructor(message: string, retryAfter: number, limiterName = '') {
+    super(message, ErrorCodes.RATE_LIMITED);
+    this.name = 'RateLimitError';
+    this.retryAfter = retryAfter;
+    this.limiterName = limiterName;
   }
 }
 

@@ -12,6 +12,7 @@ export {
   CircuitBreakerError,
   CircuitState,
   ErrorCodes,
+  RateLimitError,
   RetryBudgetExhaustedError,
   SeawallError,
   TimeoutError,
@@ -19,6 +20,8 @@ export {
 export type { ErrorCode, OptionErrorFields } from './errors.js';
 export { HttpStatusError, resilientFetch } from './fetch.js';
 export type { ResilientFetchOptions } from './fetch.js';
+export { RateLimiter, rateLimiter } from './ratelimit.js';
+export type { RateLimiterOptions, RateLimiterStats } from './ratelimit.js';
 export { ResilienceManager, ResiliencePolicies, resilienceManager } from './manager.js';
 export type { HealthStatus, ResiliencePolicy } from './manager.js';
 export { defaults, prometheusMetrics } from './metrics.js';

@@ -52,6 +52,11 @@ export class Engine {
      */
     outPtr(): number;
     prometheus(): string;
+    rateLimitAcquire(handle: number, now?: number | null): Float64Array;
+    rateLimitCancel(handle: number, ticket: number): boolean;
+    rateLimitCreate(options_json: string, seconds: boolean): number;
+    rateLimitDrop(handle: number): boolean;
+    rateLimitStats(handle: number, now?: number | null): string;
     recordRetryAttempt(name: string): void;
     recordTimeout(name: string): void;
     resetAll(now?: number | null): void;
@@ -81,6 +86,8 @@ export function presetCircuit(name: string, python: boolean): string | undefined
 export function presetPolicy(name: string, python: boolean): string | undefined;
 
 export function presetRetry(kind: string, a: number, b: number, c: number, python: boolean): string | undefined;
+
+export function rateLimitMessage(name: string, retry_after_ms: number): string;
 
 export function rejectionMessage(name: string, code: number, retry_after_ms: number): string;
 
@@ -146,6 +153,11 @@ export interface InitOutput {
     readonly engine_new: () => number;
     readonly engine_outPtr: (a: number) => number;
     readonly engine_prometheus: (a: number) => [number, number];
+    readonly engine_rateLimitAcquire: (a: number, b: number, c: number, d: number) => [number, number];
+    readonly engine_rateLimitCancel: (a: number, b: number, c: number) => number;
+    readonly engine_rateLimitCreate: (a: number, b: number, c: number, d: number) => [number, number, number];
+    readonly engine_rateLimitDrop: (a: number, b: number) => number;
+    readonly engine_rateLimitStats: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_recordRetryAttempt: (a: number, b: number, c: number) => void;
     readonly engine_recordTimeout: (a: number, b: number, c: number) => void;
     readonly engine_resetAll: (a: number, b: number, c: number) => void;
@@ -163,6 +175,7 @@ export interface InitOutput {
     readonly presetCircuit: (a: number, b: number, c: number) => [number, number];
     readonly presetPolicy: (a: number, b: number, c: number) => [number, number];
     readonly presetRetry: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
+    readonly rateLimitMessage: (a: number, b: number, c: number) => [number, number];
     readonly rejectionMessage: (a: number, b: number, c: number, d: number) => [number, number];
     readonly retryAfter: (a: number, b: number, c: number) => number;
     readonly rngFloats: (a: number, b: number) => [number, number];

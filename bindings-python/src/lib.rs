@@ -350,6 +350,30 @@ impl Engine {
         self.inner.budget_tokens(handle, now)
     }
 
+    // ---- rate limiters ----
+
+    fn rate_limit_create(&mut self, options_json: &str, seconds: bool) -> PyResult<u32> {
+        checked(self.inner.ratelimit_create(options_json, seconds))
+    }
+
+    fn rate_limit_drop(&mut self, handle: u32) -> bool {
+        self.inner.ratelimit_drop(handle)
+    }
+
+    fn rate_limit_acquire(&mut self, handle: u32, now: Option<f64>) -> (f64, f64) {
+        let now = self.at(now);
+        self.inner.ratelimit_acquire(handle, now)
+    }
+
+    fn rate_limit_cancel(&mut self, handle: u32, ticket: f64) -> bool {
+        self.inner.ratelimit_cancel(handle, ticket)
+    }
+
+    fn rate_limit_stats(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.ratelimit_stats(handle, now))
+    }
+
     // ---- registry, health, metrics ----
 
     fn health(&mut self, now: Option<f64>) -> String {
@@ -421,6 +445,11 @@ fn rejection_message(name: &str, code: f64, retry_after_ms: f64) -> String {
 }
 
 #[pyfunction]
+fn rate_limit_message(name: &str, retry_after_ms: f64) -> String {
+    CoreEngine::ratelimit_refusal_message(name, retry_after_ms)
+}
+
+#[pyfunction]
 fn preset_policy(name: &str, python: bool) -> Option<String> {
     CoreEngine::preset_policy(name, python)
 }
@@ -476,6 +505,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(give_up_codes, m)?)?;
     m.add_function(wrap_pyfunction!(defaults_json, m)?)?;
     m.add_function(wrap_pyfunction!(rejection_message, m)?)?;
+    m.add_function(wrap_pyfunction!(rate_limit_message, m)?)?;
     m.add_function(wrap_pyfunction!(preset_policy, m)?)?;
     m.add_function(wrap_pyfunction!(preset_circuit, m)?)?;
     m.add_function(wrap_pyfunction!(preset_retry, m)?)?;

@@ -208,6 +208,34 @@ def run_budget(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[A
     return out
 
 
+def run_ratelimit(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[Any]:
+    try:
+        h = e.rate_limit_create(options(v.get("config")), v.get("unit") == "s")
+    except (TypeError, ValueError) as exc:
+        return [error_json(exc) for _ in steps]
+    tickets: Dict[str, float] = {}
+    out: List[Any] = []
+    for s in steps:
+        at = num(s, "at")
+        if s["op"] == "acquire":
+            wait, ticket = e.rate_limit_acquire(h, at)
+            if wait == 0:
+                out.append({"start": True})
+            elif wait > 0:
+                tickets[s["id"]] = ticket
+                out.append({"waitMs": n(wait)})
+            else:
+                out.append({"rejected": "RATE_LIMITED", "retryAfterMs": n(-wait)})
+        elif s["op"] == "cancel":
+            out.append({"refunded": e.rate_limit_cancel(h, tickets.get(s["id"], math.nan))})
+        elif s["op"] == "stats":
+            out.append({"stats": json.loads(e.rate_limit_stats(h, at))})
+        else:
+            raise AssertionError(f"unknown ratelimit op {s['op']}")
+    e.rate_limit_drop(h)
+    return out
+
+
 def run_bulkhead(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[Any]:
     try:
         h = e.bulkhead_create(options(v.get("config")), v.get("unit") == "s")
@@ -353,6 +381,8 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
         return run_retry(e, v, steps)
     if machine == "budget":
         return run_budget(e, v, steps)
+    if machine == "ratelimit":
+        return run_ratelimit(e, v, steps)
     if machine == "bulkhead":
         return run_bulkhead(e, v, steps)
     if machine == "options":

@@ -287,6 +287,32 @@ impl Engine {
         self.inner.budget_tokens(handle, at(now))
     }
 
+    #[wasm_bindgen(js_name = rateLimitCreate)]
+    pub fn rate_limit_create(&mut self, options_json: &str, seconds: bool) -> Result<u32, JsValue> {
+        checked(self.inner.ratelimit_create(options_json, seconds))
+    }
+
+    #[wasm_bindgen(js_name = rateLimitDrop)]
+    pub fn rate_limit_drop(&mut self, handle: u32) -> bool {
+        self.inner.ratelimit_drop(handle)
+    }
+
+    #[wasm_bindgen(js_name = rateLimitAcquire)]
+    pub fn rate_limit_acquire(&mut self, handle: u32, now: Option<f64>) -> Vec<f64> {
+        let (wait, ticket) = self.inner.ratelimit_acquire(handle, at(now));
+        vec![wait, ticket]
+    }
+
+    #[wasm_bindgen(js_name = rateLimitCancel)]
+    pub fn rate_limit_cancel(&mut self, handle: u32, ticket: f64) -> bool {
+        self.inner.ratelimit_cancel(handle, ticket)
+    }
+
+    #[wasm_bindgen(js_name = rateLimitStats)]
+    pub fn rate_limit_stats(&mut self, handle: u32, now: Option<f64>) -> Result<String, JsValue> {
+        checked(self.inner.ratelimit_stats(handle, at(now)))
+    }
+
     pub fn health(&mut self, now: Option<f64>) -> String {
         self.inner.health(at(now))
     }
@@ -365,6 +391,11 @@ pub fn preapproved_permit() -> f64 {
 #[wasm_bindgen(js_name = unconditionalAdmits)]
 pub fn unconditional_admits() -> Vec<u8> {
     CoreEngine::unconditional_admits().into_iter().map(u8::from).collect()
+}
+
+#[wasm_bindgen(js_name = rateLimitMessage)]
+pub fn rate_limit_message(name: &str, retry_after_ms: f64) -> String {
+    CoreEngine::ratelimit_refusal_message(name, retry_after_ms)
 }
 
 #[wasm_bindgen(js_name = rejectionMessage)]

@@ -47,6 +47,9 @@ pub const BUDGET_MIN_RETRIES_PER_SECOND: f64 = 1.0;
 /// Most tokens a retry budget holds (also its starting balance).
 pub const BUDGET_MAX_TOKENS: f64 = 10.0;
 
+/// The period a rate limiter's `limit` counts over when `per` is not given.
+pub const RATE_LIMIT_PER_MS: f64 = 1_000.0;
+
 /// Largest number of probes or bulkhead slots one machine tracks (permit slots are 20 bits).
 pub const MAX_SLOTS: u32 = (1 << 20) - 2;
 

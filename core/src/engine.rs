@@ -22,6 +22,7 @@
 use crate::backoff::{Backoff, BackoffConfig};
 use crate::breaker::{BreakerSnapshot, CallOutcome, CircuitBreaker, CircuitState, Permit};
 use crate::budget::{BudgetConfig, RetryBudget};
+use crate::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
 use crate::json::Json;
@@ -109,6 +110,7 @@ pub struct Engine {
     calls: NamedTable<RetryCall>,
     budgets: NamedTable<RetryBudget>,
     backoffs: NamedTable<BackoffSequence>,
+    limiters: NamedTable<RateLimiter>,
 }
 
 impl Engine {
@@ -503,6 +505,49 @@ impl Engine {
         self.budgets.get_mut(h).map_or(f64::NAN, |b| b.tokens(now))
     }
 
+    // ---- rate limiters ----------------------------------------------------------------------
+
+    pub fn ratelimit_create(&mut self, options_json: &str, seconds: bool) -> Result<Handle> {
+        let config = RateLimitConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        Ok(self.limiters.insert(None, RateLimiter::new(config)?))
+    }
+
+    pub fn ratelimit_drop(&mut self, h: Handle) -> bool {
+        self.limiters.remove(h)
+    }
+
+    /// `(wait, ticket)`: start after `wait` ms (0: now) and give the place back with `ticket`
+    /// (NaN when there is nothing to give back); a refusal is a negative `wait`, minus the ms
+    /// until a place is free. NaN for an unknown handle.
+    pub fn ratelimit_acquire(&mut self, h: Handle, now: f64) -> (f64, f64) {
+        match self.limiters.get_mut(h).map(|l| l.try_acquire(now)) {
+            Some(RateAdmission::Now) => (0.0, f64::NAN),
+            Some(RateAdmission::After { wait_ms, ticket }) => (wait_ms, ticket),
+            Some(RateAdmission::Refused { retry_after_ms }) => (-retry_after_ms, f64::NAN),
+            None => (f64::NAN, f64::NAN),
+        }
+    }
+
+    /// The message of a refusal by the named limiter (`RATE_LIMITED`).
+    pub fn ratelimit_refusal_message(name: &str, retry_after_ms: f64) -> String {
+        crate::ratelimit::refusal_message(name, retry_after_ms)
+    }
+
+    /// A waiting caller gave up; answers whether its place came back.
+    pub fn ratelimit_cancel(&mut self, h: Handle, ticket: f64) -> bool {
+        self.limiters.get_mut(h).is_some_and(|l| l.cancel(ticket))
+    }
+
+    /// `{limit, per, burst, maxWait, admitted, waited, refused, cancelled, available}` (ms).
+    pub fn ratelimit_stats(&mut self, h: Handle, now: f64) -> Result<String> {
+        let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
+        let mut out = l.config().to_json();
+        if let (Json::Obj(o), Json::Obj(stats)) = (&mut out, l.stats(now).to_json()) {
+            o.extend(stats);
+        }
+        Ok(out.to_string())
+    }
+
     // ---- registry, health, metrics --------------------------------------------------------
 
     pub fn health(&mut self, now: f64) -> String {
@@ -586,10 +631,11 @@ impl Engine {
             "retry" => RetryConfig::from_options(&o, unit).map(|_| ()),
             "bulkhead" => BulkheadConfig::from_options(&o, unit).map(|_| ()),
             "budget" => BudgetConfig::from_options(&o, unit).map(|_| ()),
+            "rateLimit" => RateLimitConfig::from_options(&o, unit).map(|_| ()),
             "timeout" => TimeoutConfig::from_options(&o, unit).map(|_| ()),
             "policy" => PolicyConfig::from_options(&o, unit).map(|_| ()),
             "call" => crate::options::check_call_arguments(&o, unit),
-            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, timeout, policy or call")),
+            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, rateLimit, timeout, policy or call")),
         }
     }
 
@@ -948,5 +994,26 @@ mod tests {
         let scenario = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenario.json")).unwrap();
         let report = Engine::simulate(&scenario).unwrap();
         assert!(matches!(field(&report, "policies"), Json::Arr(ref p) if !p.is_empty()), "{report}");
+    }
+
+    #[test]
+    fn rate_limiters_through_the_flat_api() {
+        let mut e = Engine::new();
+        let h = e.ratelimit_create(r#"{"limit":2,"per":1,"maxWait":0.6}"#, true).unwrap();
+        assert_eq!(e.ratelimit_acquire(h, 0.0).0, 0.0);
+        assert!(e.ratelimit_acquire(h, 0.0).1.is_nan(), "nothing to give back");
+        let (wait, ticket) = e.ratelimit_acquire(h, 0.0);
+        assert_eq!((wait, ticket), (500.0, 1500.0));
+        assert_eq!(e.ratelimit_acquire(h, 0.0).0, -1000.0, "refused: a place is free in 1000 ms");
+        assert!(e.ratelimit_cancel(h, ticket));
+        assert!(!e.ratelimit_cancel(h, ticket));
+        assert_eq!(e.ratelimit_stats(h, 0.0).unwrap(), r#"{"limit":2,"per":1000.0,"burst":2,"maxWait":600.0,"admitted":2,"waited":1,"refused":1,"cancelled":2,"available":0}"#);
+        assert!(e.ratelimit_drop(h));
+        assert!(!e.ratelimit_drop(h));
+        assert!(e.ratelimit_acquire(h, 0.0).0.is_nan());
+        assert!(!e.ratelimit_cancel(h, ticket));
+        assert_eq!(e.ratelimit_stats(h, 0.0).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(e.ratelimit_create(r#"{"limit":0}"#, false).unwrap_err().option.as_deref(), Some("limit"));
+        assert_eq!(Engine::ratelimit_refusal_message("api", 1000.0), "Rate limiter 'api' is at its limit; try again in 1 seconds");
     }
 }

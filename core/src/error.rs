@@ -29,6 +29,8 @@ pub enum ErrorCode {
     InvalidSnapshot,
     /// A name was looked up in a registry that does not hold it.
     NotFound,
+    /// A rate limiter refused the call: no place free within its `maxWait`.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -44,6 +46,7 @@ impl ErrorCode {
         ErrorCode::InvalidPermit,
         ErrorCode::InvalidSnapshot,
         ErrorCode::NotFound,
+        ErrorCode::RateLimited,
     ];
 
     /// The upper-case spelling used on `error.code` in every language.
@@ -59,6 +62,7 @@ impl ErrorCode {
             ErrorCode::InvalidPermit => "INVALID_PERMIT",
             ErrorCode::InvalidSnapshot => "INVALID_SNAPSHOT",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::RateLimited => "RATE_LIMITED",
         }
     }
 

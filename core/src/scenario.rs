@@ -244,6 +244,25 @@ mod tests {
     }
 
     #[test]
+    fn a_layer_without_retry_calls_once_and_windows_are_pairs() {
+        let doc = r#"{"stagger":false,"backend":{"outages":[[5,10],{"from":20,"to":30}]},"policies":{"plain":{},"retrying":{"retry":{"maxAttempts":4}}}}"#;
+        let s = read_scenarios(doc).unwrap();
+        assert_eq!((s[0].1.layers[0].retry.max_attempts, s[1].1.layers[0].retry.max_attempts), (1, 4));
+        assert_eq!(s[0].1.backend.outages, vec![(5.0, 10.0), (20.0, 30.0)]);
+        assert!(!s[0].1.stagger);
+        assert!(read_scenarios(r#"{"backend":{},"policies":{"p":{}}}"#).unwrap()[0].1.stagger, "staggered unless told");
+        let e = read_scenarios(r#"{"backend":{"outages":[[5,10,15]]},"policies":{}}"#).unwrap_err();
+        assert_eq!(e.option.as_deref(), Some("backend.outages[0]"));
+    }
+
+    #[test]
+    fn numbers_at_their_limits_are_taken() {
+        assert_eq!(whole(&Json::parse(r#"{"n":4294967295}"#).unwrap(), "", "n", 0).unwrap(), u32::MAX);
+        assert_eq!(rate(&Json::parse(r#"{"r":1}"#).unwrap(), "", "r").unwrap(), 1.0);
+        assert_eq!(rate(&Json::parse(r#"{"r":0}"#).unwrap(), "", "r").unwrap(), 0.0);
+    }
+
+    #[test]
     fn bad_fields_are_named() {
         for (doc, option, needle) in [
             (r#"{"clients":-3,"backend":{},"policies":{}}"#, "clients", "got -3"),
@@ -254,6 +273,8 @@ mod tests {
             (r#"{"backend":{},"policies":{"p":{"layers":0}}}"#, "policies.\"p\".layers", "1 to 16, got 0"),
             (r#"{"backend":{},"policies":{"p":{"bulkhead":{"maxConcurrent":0}}}}"#, "maxConcurrent", "policy \"p\": invalid option maxConcurrent"),
             (r#"{"backend":{}}"#, "policies", "an object of named policies"),
+            (r#"{"clients":4294967296,"backend":{},"policies":{}}"#, "clients", "a whole number, got 4294967296"),
+            (r#"{"backend":{"errorRate":1.0000001},"policies":{}}"#, "backend.errorRate", "got 1.0000001"),
             (r#"[1]"#, "scenario", "a JSON object"),
             (r#"{"#, "scenario", "not JSON"),
         ] {

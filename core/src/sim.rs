@@ -159,7 +159,9 @@ impl Ord for Queued {
 
 struct Call {
     layer: usize,
-    parent: Option<usize>,
+    /// The call one layer up and its attempt that made this call: a child of an attempt that
+    /// was abandoned (timed out) must not end the attempt running now.
+    parent: Option<(usize, u32)>,
     retry: RetryState,
     started_at: f64,
     attempt: u32,
@@ -296,6 +298,7 @@ impl Sim<'_> {
     }
 
     fn new_call(&mut self, layer: usize, parent: Option<usize>) -> usize {
+        let parent = parent.map(|p| (p, self.calls[p].attempt));
         let retry = RetryState::start(&self.layers[layer].policy.retry, self.now);
         self.calls.push(Call { layer, parent, retry, started_at: self.now, attempt: 0, attempt_started: self.now, permit: None, slot: None, pending: false });
         self.calls.len() - 1
@@ -469,8 +472,7 @@ impl Sim<'_> {
             }
         }
         match self.calls[call].parent {
-            Some(parent) => {
-                let attempt = self.calls[parent].attempt;
+            Some((parent, attempt)) => {
                 self.handle(Event::AttemptDone { call: parent, attempt, ok });
             }
             None => {
@@ -699,5 +701,84 @@ mod tests {
         assert!(plain.amplification > 1.8, "{}", plain.amplification);
         assert!(budgeted.amplification < 1.25, "{}", budgeted.amplification);
         assert!(budgeted.budget_refusals > 0);
+    }
+
+    fn one_layer(attempts: u32, timeout: Option<f64>) -> LayerPolicy {
+        LayerPolicy { retry: retry(attempts, 0.0, Jitter::None), budget: None, breaker: None, bulkhead: None, attempt_timeout_ms: timeout }
+    }
+
+    fn healthy(latency_ms: f64) -> BackendModel {
+        BackendModel { latency_ms, latency_jitter_ms: 0.0, error_rate: 0.0, outages: vec![], faults: vec![], capacity: None }
+    }
+
+    #[test]
+    fn outage_and_fault_windows_end_where_they_say() {
+        // Two requests, at 0 (inside the window) and at 100 (its end: outside).
+        let fault = Fault { start_ms: 0.0, end_ms: 100.0, error_rate: 1.0, extra_latency_ms: 0.0 };
+        for backend in [BackendModel { outages: vec![(0.0, 100.0)], ..healthy(10.0) }, BackendModel { faults: vec![fault], ..healthy(10.0) }] {
+            let mut s = scenario(vec![one_layer(1, None)], 1, backend);
+            (s.requests_per_client, s.request_interval_ms) = (2, 100.0);
+            let out = simulate(&s).unwrap().summary;
+            assert_eq!((out.requests, out.succeeded, out.backend_calls), (2, 1, 2));
+        }
+    }
+
+    #[test]
+    fn a_timeout_at_the_answers_instant_wins_and_late_answers_are_ignored() {
+        // Timeout = latency: the timeout wins (scheduled first), every attempt fails.
+        let out = simulate(&scenario(vec![one_layer(2, Some(10.0))], 1, healthy(10.0))).unwrap().summary;
+        assert_eq!((out.succeeded, out.backend_calls), (0, 2));
+        // Timeout before the answer: the request ends at the timeout, and the first attempt's
+        // late success (arriving while the second attempt runs) does not end the second.
+        let out = simulate(&scenario(vec![one_layer(2, Some(6.0))], 1, healthy(10.0))).unwrap().summary;
+        assert_eq!((out.succeeded, out.backend_calls, out.p50_latency_ms, out.ended_at_ms), (0, 2, 12.0, 16.0));
+        // The same one layer up: the outer attempt times out while the inner call runs on.
+        let out = simulate(&scenario(vec![one_layer(2, Some(6.0)), one_layer(1, None)], 1, healthy(10.0))).unwrap().summary;
+        assert_eq!((out.succeeded, out.backend_calls, out.p50_latency_ms), (0, 2, 12.0));
+    }
+
+    #[test]
+    fn slow_calls_are_timed_from_their_own_start() {
+        use crate::options::options_from_json;
+        let breaker = BreakerConfig::from_options(
+            &options_from_json(&crate::json::Json::parse(r#"{"failureThreshold":100,"slowCallDurationThreshold":8,"slowCallRateThreshold":0.5,"volumeThreshold":2,"resetTimeout":60000}"#).unwrap()),
+            crate::options::TimeUnit::Millis,
+        )
+        .unwrap();
+        let layer = LayerPolicy { breaker: Some(breaker), ..one_layer(1, None) };
+        let run = |latency| {
+            let mut s = scenario(vec![layer.clone()], 1, healthy(latency));
+            (s.requests_per_client, s.request_interval_ms) = (6, 1000.0);
+            simulate(&s).unwrap().summary
+        };
+        // Calls starting at 0, 1000, 2000…: 10 ms is slow (the breaker opens after two), 5 ms is not.
+        assert_eq!((run(10.0).breaker_rejections, run(5.0).breaker_rejections), (4, 0));
+    }
+
+    #[test]
+    fn recovery_is_counted_from_the_end_of_the_outage() {
+        let backend = BackendModel { outages: vec![(0.0, 1000.0)], ..healthy(10.0) };
+        let mut s = scenario(vec![one_layer(1, None)], 10, backend);
+        (s.requests_per_client, s.request_interval_ms) = (20, 100.0);
+        let out = simulate(&s).unwrap().summary;
+        assert_eq!((out.recovery_ms, out.requests, out.succeeded), (Some(0.0), 200, 100));
+        assert_eq!((out.amplification, out.success_rate), (1.0, 0.5));
+        let out = simulate(&scenario(vec![one_layer(3, None)], 2, down_backend())).unwrap().summary;
+        assert_eq!((out.requests, out.backend_calls, out.amplification), (2, 6, 3.0));
+    }
+
+    #[test]
+    fn no_requests_no_calls_and_staggered_clients_spread_over_the_interval() {
+        let mut s = scenario(vec![one_layer(1, None)], 3, healthy(1.0));
+        s.requests_per_client = 0;
+        let out = simulate(&s).unwrap();
+        assert_eq!((out.summary.requests, out.summary.amplification, out.summary.success_rate, out.series.len()), (0, 0.0, 0.0, 0));
+        let mut s = scenario(vec![one_layer(1, None)], 4, healthy(1.0));
+        (s.stagger, s.bucket_ms) = (true, 250.0);
+        let out = simulate(&s).unwrap();
+        assert_eq!(out.series.iter().map(|b| b.offered).collect::<Vec<_>>(), vec![1, 1, 1, 1]);
+        // A bucket width of 0 (only possible in Rust: files take at least 1 ms) means a second.
+        s.bucket_ms = 0.0;
+        assert_eq!(simulate(&s).unwrap().series.iter().map(|b| b.offered).collect::<Vec<_>>(), vec![4]);
     }
 }

@@ -21,6 +21,7 @@ use seawall_core::metrics::render_prometheus;
 use seawall_core::json::Json;
 use seawall_core::options::{options_from_json, OptionReader, Options, TimeUnit};
 use seawall_core::presets::{self, PolicyConfig, Style};
+use seawall_core::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use seawall_core::registry::Registry;
 use seawall_core::retry::{retry_option_specs, FailureClass, RetryConfig, RetryDecision, RetryState};
 use seawall_core::timeout::{Deadline, TimeoutConfig};
@@ -289,6 +290,37 @@ fn run_retry(v: &Value, steps: &[Value], rng: &mut SeededRng) -> Vec<Value> {
         .collect()
 }
 
+fn run_ratelimit(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let mut l = match RateLimitConfig::from_options(&opts_of(&v["config"]), unit_of(v)).and_then(RateLimiter::new) {
+        Ok(l) => l,
+        Err(e) => return vec![error_json(&e); steps.len()],
+    };
+    let mut tickets: HashMap<String, f64> = HashMap::new();
+    steps
+        .iter()
+        .map(|s| {
+            let at = num(s, "at");
+            match text(s, "op") {
+                "acquire" => match l.try_acquire(at) {
+                    RateAdmission::Now => json!({ "start": true }),
+                    RateAdmission::After { wait_ms, ticket } => {
+                        tickets.insert(text(s, "id").to_string(), ticket);
+                        json!({ "waitMs": n(wait_ms) })
+                    }
+                    RateAdmission::Refused { retry_after_ms } => json!({ "rejected": "RATE_LIMITED", "retryAfterMs": n(retry_after_ms) }),
+                },
+                "cancel" => json!({ "refunded": l.cancel(tickets.get(text(s, "id")).copied().unwrap_or(f64::NAN)) }),
+                "stats" => {
+                    let mut out = sj(l.config().to_json());
+                    out.as_object_mut().unwrap().extend(sj(l.stats(at).to_json()).as_object().unwrap().clone());
+                    json!({ "stats": out })
+                }
+                other => panic!("unknown ratelimit op {other}"),
+            }
+        })
+        .collect()
+}
+
 fn run_budget(v: &Value, steps: &[Value]) -> Vec<Value> {
     let cfg = match BudgetConfig::from_options(&opts_of(&v["config"]), unit_of(v)) {
         Ok(c) => c,
@@ -395,6 +427,7 @@ fn parse_options(kind: &str, opts: &Options, unit: TimeUnit) -> Result<(), Seawa
         "retry" => RetryConfig::from_options(opts, unit).map(|_| ()),
         "bulkhead" => BulkheadConfig::from_options(opts, unit).map(|_| ()),
         "budget" => BudgetConfig::from_options(opts, unit).map(|_| ()),
+        "rateLimit" => RateLimitConfig::from_options(opts, unit).map(|_| ()),
         "timeout" => TimeoutConfig::from_options(opts, unit).map(|_| ()),
         "policy" => PolicyConfig::from_options(opts, unit).map(|_| ()),
         "call" => seawall_core::options::check_call_arguments(opts, unit),
@@ -563,6 +596,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "backoff" => run_backoff(v, &steps, &mut rng),
         "retry" => run_retry(v, &steps, &mut rng),
         "budget" => run_budget(v, &steps),
+        "ratelimit" => run_ratelimit(v, &steps),
         "bulkhead" => run_bulkhead(v, &steps),
         "options" => run_options(&steps),
         "registry" => run_registry(&steps),

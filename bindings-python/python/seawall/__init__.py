@@ -12,6 +12,7 @@ from ._errors import (
     CircuitBreakerError,
     CircuitOpenError,
     ErrorCodes,
+    RateLimitError,
     RetryBudgetExhaustedError,
     SeawallError,
     TimeoutError,
@@ -26,6 +27,7 @@ from ._retry import (
     retry,
     retry_with_backoff,
 )
+from ._ratelimit import RateLimiter, rate_limiter
 from ._timeout import with_timeout
 from ._simulate import simulate
 
@@ -46,6 +48,8 @@ __all__ = [
     "CircuitOpenError",
     "ErrorCodes",
     "HTTPStatusFailure",
+    "RateLimitError",
+    "RateLimiter",
     "ResiliencePolicies",
     "ResilientClient",
     "RetryBudget",
@@ -64,6 +68,7 @@ __all__ = [
     "openai_circuit",
     "parse_retry_after",
     "prometheus_metrics",
+    "rate_limiter",
     "retry",
     "retry_with_backoff",
     "set_testing",

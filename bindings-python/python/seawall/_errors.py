@@ -17,11 +17,12 @@ class ErrorCodes:
     INVALID_PERMIT = "INVALID_PERMIT"
     INVALID_SNAPSHOT = "INVALID_SNAPSHOT"
     NOT_FOUND = "NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"
 
     ALL = (
         CIRCUIT_OPEN, BULKHEAD_QUEUE_FULL, BULKHEAD_QUEUE_TIMEOUT, TIMEOUT,
         RETRY_BUDGET_EXHAUSTED, RETRIES_EXHAUSTED, INVALID_OPTION, INVALID_PERMIT,
-        INVALID_SNAPSHOT, NOT_FOUND,
+        INVALID_SNAPSHOT, NOT_FOUND, RATE_LIMITED,
     )
 
 
@@ -54,6 +55,15 @@ class BulkheadRejectedError(SeawallError):
 
     def __init__(self, message: str, code: str, name: str = "") -> None:
         super().__init__(message, code)
+        self.name = name
+
+
+class RateLimitError(SeawallError):
+    """A rate limiter refused the call. ``retry_after``: seconds until a place is free."""
+
+    def __init__(self, message: str, retry_after: float, name: str = "") -> None:
+        super().__init__(message, ErrorCodes.RATE_LIMITED)
+        self.retry_after = retry_after
         self.name = name
 
 

@@ -1,0 +1,105 @@
+/**
+ * The rate limiter: at most `limit` calls per `per` ms, in bursts of at most `burst`, for one
+ * process (Resilience4j's RateLimiter, Polly's rate limiter). The core decides who starts, who
+ * waits and for how long, and who is refused; this class sleeps the waiters and hands a waiting
+ * caller's place back when it aborts.
+ */
+import { backend, type Backend } from './backend.js';
+import { clock, nowArg } from './clock.js';
+import { native, RateLimitError } from './errors.js';
+import { badCall, optionsJson } from './options.js';
+
+export interface RateLimiterOptions {
+  name?: string;
+  /** Calls per period (required). Aliases: `limitForPeriod`, `permitLimit`, `maxCalls`. */
+  limit: number;
+  /** The period, ms (default 1000). Aliases: `period`, `limitRefreshPeriod`, `interval`. */
+  per?: number;
+  /** Calls that may start at once after a quiet spell (default `limit`). */
+  burst?: number;
+  /** How long a call may wait for its place, ms (default 0: refuse at once). Alias: `timeoutDuration`. */
+  maxWait?: number;
+}
+
+export interface RateLimiterStats {
+  name: string;
+  limit: number;
+  per: number;
+  burst: number;
+  maxWait: number;
+  /** Calls that started at once. */
+  admitted: number;
+  /** Calls that waited for their place. */
+  waited: number;
+  refused: number;
+  /** Waiting callers that gave up. */
+  cancelled: number;
+  /** Calls that could start now without waiting. */
+  available: number;
+}
+
+const finalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.rateLimitDrop(h));
+let anonymousCount = 0;
+
+export class RateLimiter {
+  readonly name: string;
+  readonly #b: Backend;
+  readonly #h: number;
+
+  constructor(name: string, options: RateLimiterOptions);
+  constructor(options: RateLimiterOptions);
+  constructor(a: string | RateLimiterOptions, b?: RateLimiterOptions) {
+    const options = (typeof a === 'string' ? { ...b, name: a } : a) as RateLimiterOptions | undefined;
+    this.#b = backend();
+    // The core checks every option, the name included (a missing object reads as no limit).
+    this.#h = native(() => this.#b.rateLimitCreate(optionsJson(options ?? {}), false));
+    this.name = typeof options?.name === 'string' ? options.name : `rate-limiter-${++anonymousCount}`;
+    finalizer.register(this, { b: this.#b, h: this.#h });
+  }
+
+  /**
+   * Runs `fn` when the limit allows: now, or after waiting up to `maxWait` for its place.
+   * Rejects with `RateLimitError` (code `RATE_LIMITED`, `retryAfter` in ms) when the wait would
+   * be longer; with `signal`'s reason if the caller aborts while waiting (its place goes back).
+   */
+  execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    const bad = badCall(fn, signal);
+    if (bad !== undefined) return Promise.reject(bad);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const [wait, ticket] = this.#b.rateLimitAcquire(this.#h, nowArg()) as [number, number];
+    if (wait === 0) return run(fn, signal);
+    if (wait < 0) return Promise.reject(this.#refusal(-wait));
+    return clock()
+      .sleep(wait, signal)
+      .then(
+        () => run(fn, signal),
+        (reason: unknown) => {
+          this.#b.rateLimitCancel(this.#h, ticket);
+          throw reason;
+        },
+      );
+  }
+
+  #refusal(retryAfterMs: number): RateLimitError {
+    return new RateLimitError(this.#b.rateLimitMessage(this.name, retryAfterMs), retryAfterMs, this.name);
+  }
+
+  getStats(): RateLimiterStats {
+    return { name: this.name, ...(JSON.parse(native(() => this.#b.rateLimitStats(this.#h, nowArg()))) as Omit<RateLimiterStats, 'name'>) };
+  }
+}
+
+function run<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    return Promise.resolve(fn(signal));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** `rateLimiter('openai', { limit: 500, per: 60_000 })`: a limiter. */
+export function rateLimiter(name: string, options: RateLimiterOptions): RateLimiter;
+export function rateLimiter(options: RateLimiterOptions): RateLimiter;
+export function rateLimiter(a: string | RateLimiterOptions, b?: RateLimiterOptions): RateLimiter {
+  return typeof a === 'string' ? new RateLimiter(a, b as RateLimiterOptions) : new RateLimiter(a);
+}

@@ -1,0 +1,85 @@
+"""The rate limiter: at most ``limit`` calls per ``per`` seconds, in bursts of at most ``burst``,
+for one process (Resilience4j's RateLimiter, Polly's rate limiter). The core decides who starts,
+who waits and for how long, and who is refused; this class sleeps the waiters (tasks or threads)
+and hands a waiting caller's place back when it is cancelled."""
+from __future__ import annotations
+
+import inspect
+import json
+import weakref
+from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar
+
+from . import _clock, _native
+from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
+from ._errors import RateLimitError
+from ._wrap import guard
+
+T = TypeVar("T")
+_anonymous = 0
+
+
+class RateLimiter:
+    """``RateLimiter("openai", limit=500, per=60)``: at most 500 calls a minute. ``max_wait``
+    (seconds, default 0) is how long a call may wait for its place before it is refused."""
+
+    def __init__(self, name: Optional[str] = None, *, limit: Optional[int] = None, per: Optional[float] = None,
+                 burst: Optional[int] = None, max_wait: Optional[float] = None, **aliases: Any) -> None:
+        global _anonymous
+        opts = dict(name=name, limit=limit, per=per, burst=burst, max_wait=max_wait, **aliases)
+        self._h: int = engine.rate_limit_create(options_json(opts), True)
+        if name is None:
+            _anonymous += 1
+        self.name: str = name if name is not None else f"rate-limiter-{_anonymous}"
+        weakref.finalize(self, engine.rate_limit_drop, self._h)
+
+    def _acquire(self) -> tuple[float, float]:
+        """(seconds to wait, ticket); raises RateLimitError when refused."""
+        wait, ticket = engine.rate_limit_acquire(self._h, None)
+        if wait < 0:
+            raise RateLimitError(_native.rate_limit_message(self.name, -wait), -wait / 1000.0, self.name)
+        return wait / 1000.0, ticket
+
+    async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        if not callable(fn):
+            raise argument_error(fn=fn)
+        wait, ticket = self._acquire()
+        if wait > 0:
+            try:
+                await _clock.sleep(wait)
+            except BaseException:
+                engine.rate_limit_cancel(self._h, ticket)
+                raise
+        # A plain function's value is taken as its result, as `execute` does in Node.
+        result = fn(*args, **kwargs)
+        return (await result) if inspect.isawaitable(result) else result  # type: ignore[no-any-return]
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if not callable(fn):
+            raise argument_error(fn=fn)
+        if inspect.iscoroutinefunction(fn):
+            raise coroutine_function_error(fn)
+        wait, ticket = self._acquire()
+        if wait > 0:
+            try:
+                _clock.sleep_sync(wait)
+            except BaseException:
+                engine.rate_limit_cancel(self._h, ticket)
+                raise
+        return fn(*args, **kwargs)
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``@limiter``: limits a sync or async function."""
+        return guard(fn, self.call, self.call_async)
+
+    def stats(self) -> Dict[str, Any]:
+        """Counters (``admitted``, ``waited``, ``refused``, ``cancelled``, ``available``) and the
+        limits, durations in seconds."""
+        s = json.loads(engine.rate_limit_stats(self._h, None))
+        for k in ("per", "maxWait"):
+            s[k] = s[k] / 1000.0
+        return {"name": self.name, **{snake(k): v for k, v in s.items()}}
+
+
+def rate_limiter(name: Optional[str] = None, **options: Any) -> RateLimiter:
+    """``rate_limiter("openai", limit=500, per=60)``: a limiter, usable as a decorator."""
+    return RateLimiter(name, **options)

@@ -1,0 +1,308 @@
+//! A rate limiter: at most `limit` calls per `per` milliseconds, in bursts of at most `burst`
+//! (GCRA, the generic cell rate algorithm: a token bucket kept as one number, the theoretical
+//! arrival time of the next call). Resilience4j's and Polly's rate limiters, for one process;
+//! the fleet shares the same rule through one Redis script.
+//!
+//! The guarantee: over any stretch of time `t`, at most `burst + t × limit / per` calls start.
+//! A call that would have to wait up to `maxWait` reserves its place and is told how long to
+//! wait (the shell sleeps, then runs it); one that would wait longer is refused with the time
+//! until a place is free. A waiting caller that gives up hands its place back when no later
+//! call has reserved one since (otherwise the place is lost: never more calls than allowed).
+//!
+//! Driver call order: `try_acquire(now)`; on `After`, sleep `wait_ms`, and call
+//! `cancel(ticket)` if the caller gives up before then; `stats(now)` whenever.
+
+use crate::clock::Latest;
+use crate::error::{fmt_num, Result, SeawallError};
+use crate::json::Json;
+use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+
+/// Largest `limit` and `burst`: beyond this the spacing between calls is below float precision.
+pub const MAX_RATE_LIMIT: u32 = 1_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitConfig {
+    pub limit: u32,
+    pub per_ms: f64,
+    pub burst: u32,
+    pub max_wait_ms: f64,
+}
+
+pub const RATE_LIMIT_OPTIONS: &[OptionSpec] = &[
+    spec("limit", &["limitForPeriod", "permitLimit", "maxCalls"]),
+    spec("per", &["period", "limitRefreshPeriod", "interval"]),
+    spec("burst", &["maxBurst"]),
+    spec("maxWait", &["timeoutDuration", "maxQueueWait"]),
+    spec("name", &[]),
+];
+
+impl RateLimitConfig {
+    /// Reads `{ limit, per, burst, maxWait, name }`; `limit` is required, `per` defaults to one
+    /// second, `burst` to `limit`, `maxWait` to 0 (refuse at once).
+    pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
+        let r = OptionReader::new(opts, RATE_LIMIT_OPTIONS, "a rate limiter", unit)?;
+        r.text("name")?;
+        let expected = format!("a whole number from 1 to {MAX_RATE_LIMIT}");
+        let limit = r.count("limit", 1, MAX_RATE_LIMIT)?.ok_or_else(|| SeawallError::wrong_type("limit", "undefined", &expected))?;
+        let cfg = RateLimitConfig {
+            limit,
+            per_ms: r.duration("per", false)?.unwrap_or(crate::defaults::RATE_LIMIT_PER_MS),
+            burst: r.count("burst", 1, MAX_RATE_LIMIT)?.unwrap_or(limit),
+            max_wait_ms: r.duration("maxWait", true)?.unwrap_or(0.0),
+        };
+        cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
+        Ok(cfg)
+    }
+
+    pub fn check(&self, sp: &Spelling) -> Result<()> {
+        for (name, n) in [("limit", self.limit), ("burst", self.burst)] {
+            if !(1..=MAX_RATE_LIMIT).contains(&n) {
+                return Err(SeawallError::out_of_range(&sp.name(name), fmt_num(n as f64), &format!("a whole number from 1 to {MAX_RATE_LIMIT}")));
+            }
+        }
+        if !(self.per_ms.is_finite() && self.per_ms > 0.0) {
+            return Err(SeawallError::out_of_range(&sp.name("per"), sp.duration(self.per_ms), "a finite duration > 0"));
+        }
+        if !(self.max_wait_ms.is_finite() && self.max_wait_ms >= 0.0) {
+            return Err(SeawallError::out_of_range(&sp.name("maxWait"), sp.duration(self.max_wait_ms), "a finite duration ≥ 0"));
+        }
+        Ok(())
+    }
+
+    /// The time between two calls at the full rate.
+    pub fn spacing_ms(&self) -> f64 {
+        self.per_ms / self.limit as f64
+    }
+
+    pub fn to_json(&self) -> Json {
+        Json::obj([
+            ("limit", Json::from(self.limit)),
+            ("per", Json::Num(self.per_ms)),
+            ("burst", Json::from(self.burst)),
+            ("maxWait", Json::Num(self.max_wait_ms)),
+        ])
+    }
+}
+
+/// What a call may do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateAdmission {
+    /// Start now.
+    Now,
+    /// A place is reserved: start after `wait_ms`; `ticket` gives it back (`cancel`).
+    After { wait_ms: f64, ticket: f64 },
+    /// Refused: a place is free again in `retry_after_ms`.
+    Refused { retry_after_ms: f64 },
+}
+
+/// The user-facing message of a refusal: says when a place is free, in seconds (to the ms, so
+/// that fast limits do not read "0 seconds"), as the breaker's refusal does.
+pub fn refusal_message(name: &str, retry_after_ms: f64) -> String {
+    let who = if name.is_empty() { String::new() } else { format!(" '{name}'") };
+    let secs = (retry_after_ms.max(0.0).ceil() / 1000.0).max(0.001);
+    format!("Rate limiter{who} is at its limit; try again in {} seconds", fmt_num(secs))
+}
+
+/// Counters since the limiter was made.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RateLimitStats {
+    pub admitted: u64,
+    pub waited: u64,
+    pub refused: u64,
+    pub cancelled: u64,
+    /// Calls that could start now without waiting.
+    pub available: u32,
+}
+
+impl RateLimitStats {
+    pub fn to_json(&self) -> Json {
+        Json::obj([
+            ("admitted", Json::from(self.admitted)),
+            ("waited", Json::from(self.waited)),
+            ("refused", Json::from(self.refused)),
+            ("cancelled", Json::from(self.cancelled)),
+            ("available", Json::from(self.available)),
+        ])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimiter {
+    config: RateLimitConfig,
+    spacing_ms: f64,
+    /// How far ahead of `now` the next call's arrival may be and still start at once.
+    tolerance_ms: f64,
+    /// The theoretical arrival time of the next call (−∞ before the first).
+    tat: f64,
+    clock: Latest,
+    stats: RateLimitStats,
+}
+
+impl RateLimiter {
+    pub fn new(config: RateLimitConfig) -> Result<Self> {
+        config.check(&Spelling::canonical())?;
+        let spacing_ms = config.spacing_ms();
+        Ok(RateLimiter {
+            config,
+            spacing_ms,
+            tolerance_ms: (config.burst - 1) as f64 * spacing_ms,
+            tat: f64::NEG_INFINITY,
+            clock: Latest::start(),
+            stats: RateLimitStats::default(),
+        })
+    }
+
+    pub fn config(&self) -> &RateLimitConfig {
+        &self.config
+    }
+
+    /// Admits, reserves or refuses one call at `now`.
+    pub fn try_acquire(&mut self, now: f64) -> RateAdmission {
+        let now = self.clock.tick(now);
+        let tat = self.tat.max(now);
+        let wait = (tat - self.tolerance_ms - now).max(0.0);
+        if wait > self.config.max_wait_ms {
+            self.stats.refused += 1;
+            return RateAdmission::Refused { retry_after_ms: wait };
+        }
+        self.tat = tat + self.spacing_ms;
+        if wait == 0.0 {
+            self.stats.admitted += 1;
+            RateAdmission::Now
+        } else {
+            self.stats.waited += 1;
+            RateAdmission::After { wait_ms: wait, ticket: self.tat }
+        }
+    }
+
+    /// A waiting caller gave up: its place comes back if no call reserved one after it.
+    /// Answers whether it did.
+    pub fn cancel(&mut self, ticket: f64) -> bool {
+        self.stats.cancelled += 1;
+        if ticket == self.tat {
+            self.tat -= self.spacing_ms;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Calls that could start at `now` without waiting (at most `burst`).
+    pub fn available(&mut self, now: f64) -> u32 {
+        let now = self.clock.tick(now);
+        let ahead = (self.tat - now).max(0.0);
+        let free = ((self.tolerance_ms - ahead) / self.spacing_ms).floor() + 1.0;
+        free.clamp(0.0, self.config.burst as f64) as u32
+    }
+
+    pub fn stats(&mut self, now: f64) -> RateLimitStats {
+        RateLimitStats { available: self.available(now), ..self.stats }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::OptionValue;
+
+    fn limiter(limit: u32, per_ms: f64, burst: u32, max_wait_ms: f64) -> RateLimiter {
+        RateLimiter::new(RateLimitConfig { limit, per_ms, burst, max_wait_ms }).unwrap()
+    }
+
+    #[test]
+    fn a_burst_then_one_call_per_spacing() {
+        let mut r = limiter(4, 1000.0, 4, 0.0);
+        for _ in 0..4 {
+            assert_eq!(r.try_acquire(0.0), RateAdmission::Now);
+        }
+        assert_eq!(r.try_acquire(0.0), RateAdmission::Refused { retry_after_ms: 250.0 });
+        assert_eq!(r.try_acquire(100.0), RateAdmission::Refused { retry_after_ms: 150.0 });
+        assert_eq!(r.available(249.0), 0);
+        assert_eq!(r.try_acquire(250.0), RateAdmission::Now);
+        assert_eq!(r.available(250.0), 0);
+        assert_eq!(r.available(1250.0), 4, "a full second later the whole burst is back");
+        assert_eq!(r.available(1e9), 4, "never more than the burst");
+        let s = r.stats(1250.0);
+        assert_eq!((s.admitted, s.waited, s.refused, s.cancelled), (5, 0, 2, 0));
+    }
+
+    #[test]
+    fn never_more_than_burst_plus_rate_over_any_stretch() {
+        // Callers arriving every 7 ms against 10 per second, burst 3: count starts per window.
+        let mut r = limiter(10, 1000.0, 3, 0.0);
+        let mut starts = Vec::new();
+        for i in 0..2000 {
+            let t = i as f64 * 7.0;
+            if r.try_acquire(t) == RateAdmission::Now {
+                starts.push(t);
+            }
+        }
+        for (i, &a) in starts.iter().enumerate() {
+            for stretch in [0.0, 99.0, 100.0, 500.0, 1000.0] {
+                let n = starts[i..].iter().take_while(|&&b| b <= a + stretch).count();
+                assert!(n as f64 <= 3.0 + stretch * 10.0 / 1000.0, "{n} calls in {stretch} ms from {a}");
+            }
+        }
+        assert_eq!(starts.len(), 142, "14 s at 10 per second after a burst of 3 (the first counts in both)");
+    }
+
+    #[test]
+    fn waiting_reserves_a_place_and_giving_up_returns_the_latest() {
+        let mut r = limiter(2, 1000.0, 1, 1200.0);
+        assert_eq!(r.try_acquire(0.0), RateAdmission::Now);
+        let RateAdmission::After { wait_ms: 500.0, ticket: a } = r.try_acquire(0.0) else { panic!() };
+        let RateAdmission::After { wait_ms: 1000.0, ticket: b } = r.try_acquire(0.0) else { panic!() };
+        assert_eq!(r.try_acquire(0.0), RateAdmission::Refused { retry_after_ms: 1500.0 }, "would wait past maxWait");
+        assert!(!r.cancel(a), "a later call has reserved since: the place is lost");
+        assert!(r.cancel(b));
+        assert!(!r.cancel(b), "only once");
+        assert_eq!(r.try_acquire(0.0), RateAdmission::After { wait_ms: 1000.0, ticket: b }, "b's place again");
+        let s = r.stats(0.0);
+        assert_eq!((s.admitted, s.waited, s.refused, s.cancelled, s.available), (1, 3, 1, 3, 0));
+    }
+
+    #[test]
+    fn bad_clock_readings_count_as_the_latest() {
+        let mut r = limiter(1, 1000.0, 1, 0.0);
+        assert_eq!(r.try_acquire(5000.0), RateAdmission::Now);
+        for t in [f64::NAN, f64::INFINITY, -1.0, 4000.0] {
+            assert_eq!(r.try_acquire(t), RateAdmission::Refused { retry_after_ms: 1000.0 }, "{t}");
+        }
+    }
+
+    #[test]
+    fn options_name_what_is_wrong() {
+        let o = |pairs: &[(&str, OptionValue)]| -> Options { pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() };
+        let n = OptionValue::Number;
+        let c = RateLimitConfig::from_options(&o(&[("limit", n(500.0)), ("per", n(60.0))]), TimeUnit::Seconds).unwrap();
+        assert_eq!(c, RateLimitConfig { limit: 500, per_ms: 60_000.0, burst: 500, max_wait_ms: 0.0 });
+        assert_eq!(c.spacing_ms(), 120.0);
+        let c = RateLimitConfig::from_options(&o(&[("limitForPeriod", n(10.0)), ("limitRefreshPeriod", n(500.0)), ("timeoutDuration", n(25.0)), ("max_burst", n(2.0))]), TimeUnit::Millis).unwrap();
+        assert_eq!(c, RateLimitConfig { limit: 10, per_ms: 500.0, burst: 2, max_wait_ms: 25.0 });
+        for (given, option, message) in [
+            (o(&[]), "limit", "invalid option limit: expected a whole number from 1 to 1000000000, got undefined"),
+            (o(&[("limit", n(0.0))]), "limit", "invalid option limit: expected a whole number from 1 to 1000000000, got 0"),
+            (o(&[("limit", n(2.5))]), "limit", "invalid option limit: expected a whole number from 1 to 1000000000, got 2.5"),
+            (o(&[("limit", n(5.0)), ("per", n(0.0))]), "per", "invalid option per: expected a finite number of milliseconds > 0, got 0"),
+            (o(&[("limit", n(5.0)), ("burst", n(0.0))]), "burst", "invalid option burst: expected a whole number from 1 to 1000000000, got 0"),
+            (o(&[("limit", n(5.0)), ("maxWait", n(-1.0))]), "maxWait", "invalid option maxWait: expected a finite number of milliseconds ≥ 0, got -1"),
+            (o(&[("limit", n(5.0)), ("rate", n(1.0))]), "rate", "unknown option rate for a rate limiter"),
+        ] {
+            let e = RateLimitConfig::from_options(&given, TimeUnit::Millis).unwrap_err();
+            assert_eq!((e.option.as_deref(), e.message.as_str()), (Some(option), message));
+        }
+        let bad = RateLimitConfig { limit: 1, per_ms: f64::INFINITY, burst: 1, max_wait_ms: 0.0 };
+        assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("per"));
+        let bad = RateLimitConfig { limit: 1, per_ms: 1.0, burst: 1, max_wait_ms: f64::NAN };
+        assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("maxWait"));
+        let bad = RateLimitConfig { limit: MAX_RATE_LIMIT + 1, per_ms: 1.0, burst: 1, max_wait_ms: 0.0 };
+        assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("limit"));
+    }
+
+    #[test]
+    fn refusals_say_when_to_come_back() {
+        assert_eq!(refusal_message("openai", 120.0), "Rate limiter 'openai' is at its limit; try again in 0.12 seconds");
+        assert_eq!(refusal_message("", 0.2), "Rate limiter is at its limit; try again in 0.001 seconds");
+        assert_eq!(refusal_message("x", 2500.5), "Rate limiter 'x' is at its limit; try again in 2.501 seconds");
+    }
+}
