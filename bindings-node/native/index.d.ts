@@ -29,6 +29,10 @@ export declare function breakerDrop(handle: number): boolean
 
 export declare function breakerEvents(handle: number): string
 
+export declare function breakerFleetReport(handle: number, now?: number | undefined | null): string
+
+export declare function breakerFleetSync(handle: number, reportsJson: string, now?: number | undefined | null): string
+
 /** Answers `[handle, created ? 1 : 0]`. */
 export declare function breakerGetOrCreate(name: string, optionsJson: string, seconds: boolean): Array<number>
 
@@ -44,6 +48,8 @@ export declare function breakerName(handle: number): string | null
 export declare function breakerNames(): Array<string>
 
 export declare function breakerNextTimeout(handle: number): number
+
+export declare function breakerProbeLease(handle: number, now?: number | undefined | null): number
 
 export declare function breakerRecordSuccesses(handle: number, count: number, now?: number | undefined | null): number
 

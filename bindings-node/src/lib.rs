@@ -243,6 +243,21 @@ pub fn breaker_state(handle: u32, now: Option<f64>) -> Result<u32> {
 }
 
 #[napi]
+pub fn breaker_fleet_report(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.breaker_fleet_report(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn breaker_fleet_sync(handle: u32, reports_json: String, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.breaker_fleet_sync(handle, &reports_json, now_or_native(now))))
+}
+
+#[napi]
+pub fn breaker_probe_lease(handle: u32, now: Option<f64>) -> f64 {
+    with_engine(|e| e.breaker_probe_lease(handle, now_or_native(now)))
+}
+
+#[napi]
 pub fn breaker_command(handle: u32, command: String, now: Option<f64>) -> Result<u32> {
     checked(with_engine(|e| e.breaker_command(handle, &command, now_or_native(now)))).map(u32::from)
 }

@@ -96,7 +96,21 @@ export function makeRunner(b) {
         case 'isolate':
         case 'reset':
         case 'disable':
+        case 'fleetOpened':
+        case 'fleetClosed':
+        case 'fleetLease':
+        case 'fleetAlone':
+        case 'fleetShared':
           b.breakerCommand(h, s.op, at);
+          break;
+        case 'fleetReport':
+          out.report = JSON.parse(b.breakerFleetReport(h, at));
+          break;
+        case 'fleetSync':
+          out.tally = JSON.parse(b.breakerFleetSync(h, JSON.stringify(s.reports), at));
+          break;
+        case 'probeLease':
+          out.leaseMs = optN(b.breakerProbeLease(h, at));
           break;
         case 'nextTimeout':
           out.nextTimeout = optN(b.breakerNextTimeout(h));

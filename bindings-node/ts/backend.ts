@@ -46,6 +46,11 @@ export interface Backend {
   breakerState(handle: number, now: Now): number;
   breakerCurrentState(handle: number): number;
   breakerCommand(handle: number, command: string, now: Now): number;
+  /** The fleet's sync: this replica's report, the replicas' reports in (the tally out), and
+   * the probe lease to take (its ms) or NaN. */
+  breakerFleetReport(handle: number, now: Now): string;
+  breakerFleetSync(handle: number, reportsJson: string, now: Now): string;
+  breakerProbeLease(handle: number, now: Now): number;
   breakerRetryAfter(handle: number, now: Now): number;
   breakerNextTimeout(handle: number): number;
   rejectionMessage(name: string, code: number, retryAfterMs: number): string;

@@ -11,7 +11,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { CircuitBreakerError, type CircuitState, native, STATE_BY_CODE } from './errors.js';
-import { badCall, optionsJson } from './options.js';
+import { badCall, fleetUnavailableError, optionsJson } from './options.js';
 import { runWithTimeout } from './timeout.js';
 
 export interface CircuitBreakerOptions {
@@ -243,6 +243,7 @@ export class CircuitBreaker {
     // The name goes into the options too, so the core checks it (a non-string is an option error,
     // never a value handed to the backend as a string).
     const name = this.#registeredName;
+    if ((this.#options as Record<string, unknown>).fleet != null) throw fleetUnavailableError();
     const json = optionsJson(name === undefined ? this.#options : { ...this.#options, name });
     this.#hh = native(() => this.#bb.breakerCreate(json, false, typeof name === 'string' ? name : null));
     const config = JSON.parse(native(() => this.#bb.breakerConfig(this.#hh))) as Record<string, unknown>;

@@ -15,6 +15,8 @@ export class Engine {
     breakerCurrentState(handle: number): number;
     breakerDrop(handle: number): boolean;
     breakerEvents(handle: number): string;
+    breakerFleetReport(handle: number, now?: number | null): string;
+    breakerFleetSync(handle: number, reports_json: string, now?: number | null): string;
     breakerGetOrCreate(name: string, options_json: string, seconds: boolean): Uint32Array;
     breakerHealth(now?: number | null): string;
     breakerInertSuccessStates(handle: number): Uint8Array;
@@ -22,6 +24,7 @@ export class Engine {
     breakerName(handle: number): string | undefined;
     breakerNames(): string[];
     breakerNextTimeout(handle: number): number;
+    breakerProbeLease(handle: number, now?: number | null): number;
     breakerRecordSuccesses(handle: number, count: number, now?: number | null): number;
     breakerRecord(handle: number, permit: number, outcome: number, now: number | null | undefined, started_at: number): number;
     breakerRestore(handle: number, snapshot_json: string, now?: number | null): void;
@@ -119,6 +122,8 @@ export interface InitOutput {
     readonly engine_breakerCurrentState: (a: number, b: number) => number;
     readonly engine_breakerDrop: (a: number, b: number) => number;
     readonly engine_breakerEvents: (a: number, b: number) => [number, number];
+    readonly engine_breakerFleetReport: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly engine_breakerFleetSync: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
     readonly engine_breakerGetOrCreate: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
     readonly engine_breakerHealth: (a: number, b: number, c: number) => [number, number];
     readonly engine_breakerInertSuccessStates: (a: number, b: number) => [number, number];
@@ -126,6 +131,7 @@ export interface InitOutput {
     readonly engine_breakerName: (a: number, b: number) => [number, number];
     readonly engine_breakerNames: (a: number) => [number, number];
     readonly engine_breakerNextTimeout: (a: number, b: number) => number;
+    readonly engine_breakerProbeLease: (a: number, b: number, c: number, d: number) => number;
     readonly engine_breakerRecord: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => number;
     readonly engine_breakerRecordSuccesses: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly engine_breakerRestore: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];

@@ -15,6 +15,8 @@ export const engine_breakerCreate: (a: number, b: number, c: number, d: number, 
 export const engine_breakerCurrentState: (a: number, b: number) => number;
 export const engine_breakerDrop: (a: number, b: number) => number;
 export const engine_breakerEvents: (a: number, b: number) => [number, number];
+export const engine_breakerFleetReport: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+export const engine_breakerFleetSync: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
 export const engine_breakerGetOrCreate: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
 export const engine_breakerHealth: (a: number, b: number, c: number) => [number, number];
 export const engine_breakerInertSuccessStates: (a: number, b: number) => [number, number];
@@ -22,6 +24,7 @@ export const engine_breakerLookup: (a: number, b: number, c: number) => number;
 export const engine_breakerName: (a: number, b: number) => [number, number];
 export const engine_breakerNames: (a: number) => [number, number];
 export const engine_breakerNextTimeout: (a: number, b: number) => number;
+export const engine_breakerProbeLease: (a: number, b: number, c: number, d: number) => number;
 export const engine_breakerRecord: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => number;
 export const engine_breakerRecordSuccesses: (a: number, b: number, c: number, d: number, e: number) => number;
 export const engine_breakerRestore: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];

@@ -200,6 +200,21 @@ impl Engine {
         checked(self.inner.breaker_command(handle, command, now))
     }
 
+    fn breaker_fleet_report(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.breaker_fleet_report(handle, now))
+    }
+
+    fn breaker_fleet_sync(&mut self, handle: u32, reports_json: &str, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.breaker_fleet_sync(handle, reports_json, now))
+    }
+
+    fn breaker_probe_lease(&mut self, handle: u32, now: Option<f64>) -> f64 {
+        let now = self.at(now);
+        self.inner.breaker_probe_lease(handle, now)
+    }
+
     fn breaker_retry_after(&mut self, handle: u32, now: Option<f64>) -> f64 {
         let now = self.at(now);
         self.inner.breaker_retry_after(handle, now)

@@ -109,8 +109,14 @@ def run_breaker(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[
             e.breaker_state(h, at)
         elif op == "stats":
             out["stats"] = json.loads(e.breaker_stats(h, at))
-        elif op in ("open", "forceOpen", "isolate", "reset", "disable"):
+        elif op in ("open", "forceOpen", "isolate", "reset", "disable", "fleetOpened", "fleetClosed", "fleetLease", "fleetAlone", "fleetShared"):
             e.breaker_command(h, op, at)
+        elif op == "fleetReport":
+            out["report"] = json.loads(e.breaker_fleet_report(h, at))
+        elif op == "fleetSync":
+            out["tally"] = json.loads(e.breaker_fleet_sync(h, json.dumps(s["reports"]), at))
+        elif op == "probeLease":
+            out["leaseMs"] = opt_n(e.breaker_probe_lease(h, at))
         elif op == "nextTimeout":
             out["nextTimeout"] = opt_n(e.breaker_next_timeout(h))
         elif op == "remaining":

@@ -136,6 +136,21 @@ impl Engine {
         checked(self.inner.breaker_command(handle, command, at(now)))
     }
 
+    #[wasm_bindgen(js_name = breakerFleetReport)]
+    pub fn breaker_fleet_report(&mut self, handle: u32, now: Option<f64>) -> Result<String, JsValue> {
+        checked(self.inner.breaker_fleet_report(handle, at(now)))
+    }
+
+    #[wasm_bindgen(js_name = breakerFleetSync)]
+    pub fn breaker_fleet_sync(&mut self, handle: u32, reports_json: &str, now: Option<f64>) -> Result<String, JsValue> {
+        checked(self.inner.breaker_fleet_sync(handle, reports_json, at(now)))
+    }
+
+    #[wasm_bindgen(js_name = breakerProbeLease)]
+    pub fn breaker_probe_lease(&mut self, handle: u32, now: Option<f64>) -> f64 {
+        self.inner.breaker_probe_lease(handle, at(now))
+    }
+
     #[wasm_bindgen(js_name = breakerRetryAfter)]
     pub fn breaker_retry_after(&mut self, handle: u32, now: Option<f64>) -> f64 {
         self.inner.breaker_retry_after(handle, at(now))

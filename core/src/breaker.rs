@@ -33,7 +33,8 @@ use crate::backoff::pow_capped;
 use crate::clock::Latest;
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::fleet::{FleetConfig, FleetTally, ReplicaReport};
+use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 use crate::permit::SlotTable;
 use crate::window::{Counts, Window, WindowConfig};
 
@@ -103,6 +104,14 @@ pub enum TransitionReason {
     ManualReset,
     Disabled,
     Restored,
+    /// The fleet's failures crossed a threshold on at least `minReplicas` replicas.
+    FleetQuorum,
+    /// Another replica opened the fleet's breaker.
+    FleetOpened,
+    /// This replica holds the fleet's probe lease: its probes speak for the fleet.
+    ProbeLeaseGranted,
+    /// The fleet's probe succeeded (on another replica): the fleet closes together.
+    FleetClosed,
 }
 
 impl TransitionReason {
@@ -120,6 +129,10 @@ impl TransitionReason {
             TransitionReason::ManualReset => "MANUAL_RESET",
             TransitionReason::Disabled => "DISABLED",
             TransitionReason::Restored => "RESTORED",
+            TransitionReason::FleetQuorum => "FLEET_QUORUM",
+            TransitionReason::FleetOpened => "FLEET_OPENED",
+            TransitionReason::ProbeLeaseGranted => "PROBE_LEASE_GRANTED",
+            TransitionReason::FleetClosed => "FLEET_CLOSED",
         }
     }
 }
@@ -153,6 +166,8 @@ pub struct BreakerConfig {
     pub max_reset_timeout_ms: f64,
     /// Per-call timeout the shells apply (seed 003 `timeout`, seed 004 `requestTimeout`).
     pub call_timeout_ms: Option<f64>,
+    /// Shared with the other replicas (see `fleet.rs`); `None` decides alone.
+    pub fleet: Option<FleetConfig>,
 }
 
 impl Default for BreakerConfig {
@@ -170,6 +185,7 @@ impl Default for BreakerConfig {
             reset_backoff_multiplier: defaults::RESET_BACKOFF_MULTIPLIER,
             max_reset_timeout_ms: defaults::MAX_RESET_TIMEOUT_MS,
             call_timeout_ms: None,
+            fleet: None,
         }
     }
 }
@@ -189,6 +205,7 @@ pub const BREAKER_OPTIONS: &[OptionSpec] = &[
     spec("resetBackoffMultiplier", &["openBackoffMultiplier"]),
     spec("maxResetTimeout", &["maxOpenTimeout"]),
     spec("timeout", &["requestTimeout", "callTimeout"]),
+    spec("fleet", &[]),
     // Kept by the shells.
     spec("name", &[]),
     spec("onStateChange", &[]),
@@ -258,6 +275,10 @@ impl BreakerConfig {
                 .duration("maxResetTimeout", false)?
                 .unwrap_or(d.max_reset_timeout_ms.max(reset_timeout_ms)),
             call_timeout_ms: r.duration("timeout", false)?,
+            fleet: match r.map("fleet")? {
+                Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_options(opts, r.unit()))?),
+                None => None,
+            },
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
@@ -337,6 +358,10 @@ impl BreakerConfig {
         if let Some(t) = self.call_timeout_ms {
             positive("timeout", t)?;
         }
+        if let Some(f) = &self.fleet {
+            let fleet_names = |c: &'static str| format!("{}.{}", sp.name("fleet"), c);
+            f.check(&Spelling::new(&fleet_names, sp.unit()))?;
+        }
         Ok(())
     }
 }
@@ -411,6 +436,11 @@ enum Input {
     ForceOpen,
     Reset,
     Disable,
+    /// The fleet's rule says open (the reason is the rule's).
+    FleetTrip(TransitionReason),
+    FleetOpened,
+    LeaseGranted,
+    FleetClosed,
 }
 
 /// Counters since creation (or the last `reset`).
@@ -598,6 +628,12 @@ pub struct CircuitBreaker {
     totals: Totals,
     events: VecDeque<StateChange>,
     dropped_events: u64,
+    /// Open because of the fleet: the next probe needs the fleet's lease.
+    fleet_open: bool,
+    /// The shared store answers (fleet mode only): while it does not, the breaker decides alone.
+    fleet_shared: bool,
+    /// When the breaker last closed: fleet reports made before then are of the last outage.
+    fleet_closed_at: f64,
 }
 
 impl CircuitBreaker {
@@ -622,6 +658,9 @@ impl CircuitBreaker {
             totals: Totals::default(),
             events: VecDeque::with_capacity(EVENT_QUEUE_LIMIT),
             dropped_events: 0,
+            fleet_open: false,
+            fleet_shared: true,
+            fleet_closed_at: f64::NEG_INFINITY,
         })
     }
 
@@ -655,6 +694,8 @@ impl CircuitBreaker {
         use CircuitState::*;
         use TransitionReason as R;
         match (self.state, input) {
+            // Opened by the fleet, the probe waits for the fleet's lease (one prober per cooldown).
+            (Open, Input::TimerElapsed) if self.awaits_lease() => None,
             (Open, Input::TimerElapsed) => Some((HalfOpen, R::ResetTimeoutElapsed)),
             (Closed | HalfOpen | ForcedOpen | Disabled, Input::TimerElapsed) => None,
 
@@ -674,6 +715,17 @@ impl CircuitBreaker {
             (Open | HalfOpen | ForcedOpen | Disabled, Input::Reset) => Some((Closed, R::ManualReset)),
             (Disabled, Input::Disable) => None,
             (Closed | Open | HalfOpen | ForcedOpen, Input::Disable) => Some((Disabled, R::Disabled)),
+
+            (Closed, Input::FleetTrip(reason)) => Some((Open, reason)),
+            (Open | HalfOpen | ForcedOpen | Disabled, Input::FleetTrip(_)) => None,
+            (Closed, Input::FleetOpened) => Some((Open, R::FleetOpened)),
+            (Open | HalfOpen | ForcedOpen | Disabled, Input::FleetOpened) => None,
+            (Open, Input::LeaseGranted) if self.awaits_lease() && self.now.get() >= self.open_until => {
+                Some((HalfOpen, R::ProbeLeaseGranted))
+            }
+            (Closed | Open | HalfOpen | ForcedOpen | Disabled, Input::LeaseGranted) => None,
+            (Open, Input::FleetClosed) if self.fleet_open => Some((Closed, R::FleetClosed)),
+            (Closed | Open | HalfOpen | ForcedOpen | Disabled, Input::FleetClosed) => None,
         }
     }
 
@@ -698,8 +750,16 @@ impl CircuitBreaker {
                 self.consecutive_failures = 0;
                 self.open_count = 0;
                 self.opened_at = None;
+                self.fleet_open = false;
+                self.fleet_closed_at = at;
             }
             CircuitState::Open => {
+                // Opened by the fleet, or reopened by a fleet probe that failed: the fleet's.
+                self.fleet_open = match reason {
+                    TransitionReason::FleetQuorum | TransitionReason::FleetOpened => true,
+                    TransitionReason::ProbeFailed | TransitionReason::ProbeSlow => self.fleet_open,
+                    _ => false,
+                };
                 self.open_count = match reason {
                     TransitionReason::ProbeFailed | TransitionReason::ProbeSlow => self.open_count.saturating_add(1),
                     _ => 1,
@@ -711,6 +771,7 @@ impl CircuitBreaker {
             CircuitState::ForcedOpen => {
                 self.opened_at = Some(at);
                 self.window.clear();
+                self.fleet_open = false;
             }
             CircuitState::HalfOpen | CircuitState::Disabled => {}
         }
@@ -734,8 +795,10 @@ impl CircuitBreaker {
 
     // ---- inputs ---------------------------------------------------------------------------
 
+    /// When an open breaker lets a probe through: the timer to arm. `None` while a breaker the
+    /// fleet opened waits for the fleet's lease (the sync drives it, not a timer).
     pub fn poll_timeout(&self) -> Option<f64> {
-        (self.state == CircuitState::Open).then_some(self.open_until)
+        (self.state == CircuitState::Open && !self.awaits_lease()).then_some(self.open_until)
     }
 
     pub fn handle_timeout(&mut self, now: f64) {
@@ -755,9 +818,7 @@ impl CircuitBreaker {
                 Some(token) => Ok(Permit(token + 1)),
                 None => Err(Rejection { state: CircuitState::HalfOpen, retry_after_ms: None }),
             },
-            CircuitState::Open => {
-                Err(Rejection { state: CircuitState::Open, retry_after_ms: Some((self.open_until - now).max(0.0)) })
-            }
+            CircuitState::Open => Err(Rejection { state: CircuitState::Open, retry_after_ms: Some(self.open_left(now)) }),
             CircuitState::ForcedOpen => Err(Rejection { state: CircuitState::ForcedOpen, retry_after_ms: None }),
         };
         match granted {
@@ -900,6 +961,83 @@ impl CircuitBreaker {
         None
     }
 
+    // ---- the fleet (rules in fleet.rs) ------------------------------------------------------
+
+    /// Opened by the fleet and the store answers: the probe waits for the fleet's lease.
+    fn awaits_lease(&self) -> bool {
+        self.fleet_open && self.fleet_shared && self.config.fleet.is_some()
+    }
+
+    /// This replica's report for the fleet: its window's counts and its run of failures.
+    pub fn fleet_report(&mut self, now: f64) -> ReplicaReport {
+        let now = self.tick(now);
+        let w = self.window.totals(now);
+        ReplicaReport { calls: w.calls, failures: w.failures, slow: w.slow, consecutive_failures: self.consecutive_failures, age_ms: 0.0 }
+    }
+
+    /// The replicas' reports read at a sync (this one's included). A closed breaker opens when
+    /// the fleet's rule says so; reports made before this breaker last closed are left out (they
+    /// describe the outage it has just seen end). Answers the tally the rule looked at.
+    pub fn handle_fleet_reports(&mut self, now: f64, reports: &[ReplicaReport]) -> FleetTally {
+        let now = self.tick(now);
+        let Some(fleet) = self.config.fleet else { return FleetTally::default() };
+        let since = self.fleet_closed_at;
+        let fresh: Vec<ReplicaReport> = reports.iter().copied().filter(|r| now - r.age_ms >= since).collect();
+        let tally = FleetTally::of(&fleet, &fresh);
+        if self.fleet_shared {
+            if let Some(reason) = crate::fleet::judge(&self.config, &fleet, &tally) {
+                self.step(now, Input::FleetTrip(reason));
+            }
+        }
+        tally
+    }
+
+    /// Another replica opened the fleet's breaker (its announcement, or the store's state).
+    pub fn handle_fleet_opened(&mut self, now: f64) {
+        let now = self.tick(now);
+        if self.config.fleet.is_some() && self.fleet_shared {
+            self.step(now, Input::FleetOpened);
+        }
+    }
+
+    /// Whether this replica should try to take the fleet's probe lease now: the fleet opened it,
+    /// its open period is over, and the store answers.
+    pub fn wants_probe_lease(&mut self, now: f64) -> bool {
+        let now = self.tick(now);
+        self.state == CircuitState::Open && self.awaits_lease() && now >= self.open_until
+    }
+
+    /// How long to take the probe lease for: one open period. A holder whose probe fails keeps
+    /// it until it expires, so the fleet sends one probe per cooldown whoever holds it; a
+    /// holder whose probes succeed gives it back as the fleet closes.
+    pub fn probe_lease_ms(&self) -> f64 {
+        self.open_duration()
+    }
+
+    /// This replica took the lease: it goes half-open and probes for the fleet.
+    pub fn handle_probe_lease(&mut self, now: f64) {
+        let now = self.tick(now);
+        self.step(now, Input::LeaseGranted);
+    }
+
+    /// The fleet's probe succeeded elsewhere: a breaker the fleet opened closes too.
+    pub fn handle_fleet_closed(&mut self, now: f64) {
+        let now = self.tick(now);
+        self.step(now, Input::FleetClosed);
+    }
+
+    /// Whether the shared store answers. While it does not, the breaker decides alone (an open
+    /// period that ends lets a probe through here); when it answers again, it rejoins.
+    pub fn set_fleet_shared(&mut self, now: f64, shared: bool) {
+        self.fleet_shared = shared;
+        self.handle_timeout(now);
+    }
+
+    /// `(opened by the fleet, store answering)`.
+    pub fn fleet_status(&self) -> (bool, bool) {
+        (self.fleet_open, self.fleet_shared)
+    }
+
     // ---- mutators -------------------------------------------------------------------------
 
     /// Opens the breaker now, for the normal open period (seed 004's `open()`).
@@ -946,10 +1084,19 @@ impl CircuitBreaker {
     }
 
     /// How long an open breaker stays open from `now`; 0 when not open, `None` when forced open.
+    /// Time left open. Past its open period a breaker waiting for the fleet's lease answers one
+    /// sync interval (when the lease may next be taken), never "now", which would invite a spin.
+    fn open_left(&self, now: f64) -> f64 {
+        match self.config.fleet {
+            Some(f) if self.awaits_lease() && now >= self.open_until => f.sync_interval_ms,
+            _ => (self.open_until - now).max(0.0),
+        }
+    }
+
     pub fn remaining_open_ms(&mut self, now: f64) -> Option<f64> {
         let now = self.tick(now);
         match self.state {
-            CircuitState::Open => Some((self.open_until - now).max(0.0)),
+            CircuitState::Open => Some(self.open_left(now)),
             CircuitState::ForcedOpen => None,
             _ => Some(0.0),
         }
@@ -1406,5 +1553,113 @@ mod tests {
         let r = Rejection { state: CircuitState::Open, retry_after_ms: Some(1500.0) };
         assert_eq!(r.message("openai"), "Circuit breaker 'openai' is open; try again in 2 seconds");
         assert!(Rejection { state: CircuitState::HalfOpen, retry_after_ms: None }.message("").starts_with("Circuit breaker is half-open"));
+    }
+
+    fn fleet_breaker() -> CircuitBreaker {
+        let config = BreakerConfig { failure_threshold: Some(5), reset_timeout_ms: 1000.0, half_open_max_calls: 1, fleet: Some(FleetConfig::default()), ..BreakerConfig::default() };
+        CircuitBreaker::new(config).unwrap()
+    }
+
+    fn reports(n: usize, consecutive: u32, age_ms: f64) -> Vec<ReplicaReport> {
+        vec![ReplicaReport { calls: consecutive, failures: consecutive, slow: 0, consecutive_failures: consecutive, age_ms }; n]
+    }
+
+    fn reasons(b: &mut CircuitBreaker) -> Vec<(CircuitState, &'static str)> {
+        std::iter::from_fn(|| b.poll_event()).map(|e| (e.to, e.reason.as_str())).collect()
+    }
+
+    #[test]
+    fn the_fleet_opens_together_and_probes_once_under_the_lease() {
+        let mut b = fleet_breaker();
+        assert_eq!(b.handle_fleet_reports(0.0, &reports(4, 1, 0.0)).consecutive_failures, 4);
+        assert_eq!(b.state(), CircuitState::Closed, "4 failures in a row fleet-wide: below 5");
+        let t = b.handle_fleet_reports(10.0, &reports(5, 1, 0.0));
+        assert_eq!((t.replicas, t.failing, b.state()), (5, 5, CircuitState::Open));
+        assert_eq!(b.fleet_status(), (true, true));
+        assert_eq!(b.poll_timeout(), None, "the sync drives the probe, not a timer");
+        assert!(!b.wants_probe_lease(500.0));
+        b.handle_probe_lease(500.0);
+        assert_eq!(b.state_at(2000.0), CircuitState::Open, "the open period is over, but the probe needs the lease");
+        assert!(matches!(b.try_acquire(2000.0), Err(Rejection { state: CircuitState::Open, .. })));
+        assert!(b.wants_probe_lease(2000.0));
+        b.handle_probe_lease(2000.0);
+        assert_eq!(b.state(), CircuitState::HalfOpen);
+        // The lease holder's failed probe reopens the fleet's breaker: the next probe needs the lease again.
+        let p = b.try_acquire(2000.0).unwrap();
+        b.record_failure(2001.0, p, 1.0).unwrap();
+        assert_eq!((b.state(), b.fleet_status().0, b.state_at(5000.0)), (CircuitState::Open, true, CircuitState::Open));
+        b.handle_probe_lease(5000.0);
+        let p = b.try_acquire(5000.0).unwrap();
+        b.record_success(5001.0, p, 1.0).unwrap();
+        assert_eq!((b.state(), b.fleet_status().0), (CircuitState::Closed, false));
+        assert_eq!(
+            reasons(&mut b),
+            [(CircuitState::Open, "FLEET_QUORUM"), (CircuitState::HalfOpen, "PROBE_LEASE_GRANTED"), (CircuitState::Open, "PROBE_FAILED"), (CircuitState::HalfOpen, "PROBE_LEASE_GRANTED"), (CircuitState::Closed, "PROBES_SUCCEEDED")]
+        );
+        // Reports made before the breaker closed describe the outage that ended: left out.
+        assert_eq!(b.handle_fleet_reports(5100.0, &reports(5, 1, 200.0)).replicas, 0);
+        assert_eq!(b.handle_fleet_reports(5100.0, &reports(5, 1, 99.0)).replicas, 5);
+        assert_eq!(b.state(), CircuitState::Open);
+    }
+
+    #[test]
+    fn other_replicas_follow_the_fleet_and_a_lost_store_means_deciding_alone() {
+        let mut b = fleet_breaker();
+        b.handle_fleet_closed(0.0);
+        assert_eq!(b.state(), CircuitState::Closed, "closing a closed breaker changes nothing");
+        b.handle_fleet_opened(0.0);
+        assert_eq!((b.state(), b.state_at(1500.0)), (CircuitState::Open, CircuitState::Open));
+        b.handle_fleet_closed(1600.0);
+        assert_eq!(b.state(), CircuitState::Closed);
+        // The store stops answering: fleet news is ignored, and an open period ends in a local probe.
+        b.handle_fleet_opened(1700.0);
+        assert_eq!(b.state(), CircuitState::Open);
+        b.set_fleet_shared(1800.0, false);
+        b.handle_fleet_opened(1800.0);
+        assert_eq!(b.handle_fleet_reports(1800.0, &reports(10, 5, 0.0)).replicas, 10);
+        assert_eq!(b.poll_timeout(), Some(2700.0));
+        assert_eq!(b.state_at(2700.0), CircuitState::HalfOpen);
+        let p = b.try_acquire(2700.0).unwrap();
+        b.record_success(2701.0, p, 1.0).unwrap();
+        assert_eq!(b.state(), CircuitState::Closed);
+        b.handle_fleet_opened(2800.0);
+        assert_eq!(b.state(), CircuitState::Closed, "still alone");
+        b.set_fleet_shared(2900.0, true);
+        // A breaker its own failures opened probes by itself, fleet or not (one sick replica).
+        for t in 0..5 {
+            let p = b.try_acquire(3000.0 + t as f64).unwrap();
+            b.record_failure(3000.0 + t as f64, p, 1.0).unwrap();
+        }
+        assert_eq!((b.state(), b.fleet_status().0, b.poll_timeout()), (CircuitState::Open, false, Some(4004.0)));
+        assert!(!b.wants_probe_lease(4004.0));
+        assert_eq!(b.state_at(4004.0), CircuitState::HalfOpen);
+        b.handle_fleet_closed(4005.0);
+        assert_eq!(b.state(), CircuitState::HalfOpen, "the fleet did not open it");
+        assert_eq!(
+            reasons(&mut b).into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+            ["FLEET_OPENED", "FLEET_CLOSED", "FLEET_OPENED", "RESET_TIMEOUT_ELAPSED", "PROBES_SUCCEEDED", "CONSECUTIVE_FAILURES", "RESET_TIMEOUT_ELAPSED"]
+        );
+        let r = b.fleet_report(4005.0);
+        assert_eq!((r.calls, r.consecutive_failures), (0, 5));
+    }
+
+    #[test]
+    fn fleet_options_are_read_and_named_under_fleet() {
+        let opts = |json: &str| crate::options::options_from_json(&Json::parse(json).unwrap());
+        let c = BreakerConfig::from_options(&opts(r#"{"fleet":{"redis":"<object>","minReplicas":3,"syncInterval":100}}"#), TimeUnit::Millis).unwrap();
+        assert_eq!(c.fleet, Some(FleetConfig { quorum: crate::fleet::Quorum::Replicas(3), sync_interval_ms: 100.0, stale_after_ms: 400.0 }));
+        assert_eq!(BreakerConfig::from_options(&opts(r#"{"fleet":null}"#), TimeUnit::Millis).unwrap().fleet, None);
+        let e = BreakerConfig::from_options(&opts(r#"{"fleet":{"min_replicas":0}}"#), TimeUnit::Seconds).unwrap_err();
+        assert_eq!((e.option.as_deref(), e.value.as_deref()), (Some("fleet.min_replicas"), Some("0")));
+        assert!(e.message.starts_with("invalid option fleet.min_replicas:"), "{}", e.message);
+        let e = BreakerConfig::from_options(&opts(r#"{"fleet":5}"#), TimeUnit::Millis).unwrap_err();
+        assert_eq!(e.option.as_deref(), Some("fleet"));
+        let bad = BreakerConfig { fleet: Some(FleetConfig { sync_interval_ms: -1.0, ..FleetConfig::default() }), ..BreakerConfig::default() };
+        assert_eq!(CircuitBreaker::new(bad).unwrap_err().option.as_deref(), Some("fleet.syncInterval"));
+        // Without a fleet the fleet's inputs change nothing.
+        let mut alone = CircuitBreaker::new(BreakerConfig::default()).unwrap();
+        alone.handle_fleet_opened(0.0);
+        assert_eq!(alone.handle_fleet_reports(0.0, &reports(50, 5, 0.0)), FleetTally::default());
+        assert_eq!(alone.state(), CircuitState::Closed);
     }
 }

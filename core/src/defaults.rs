@@ -50,6 +50,14 @@ pub const BUDGET_MAX_TOKENS: f64 = 10.0;
 /// The period a rate limiter's `limit` counts over when `per` is not given.
 pub const RATE_LIMIT_PER_MS: f64 = 1_000.0;
 
+/// Replicas that must see failures before a fleet's breaker opens (one sick replica alone never
+/// opens the others').
+pub const FLEET_MIN_REPLICAS: u32 = 2;
+/// How often each replica of a fleet syncs with the shared store.
+pub const FLEET_SYNC_INTERVAL_MS: f64 = 250.0;
+/// Sync intervals after which a replica's report counts as gone.
+pub const FLEET_STALE_SYNCS: f64 = 4.0;
+
 /// Largest number of probes or bulkhead slots one machine tracks (permit slots are 20 bits).
 pub const MAX_SLOTS: u32 = (1 << 20) - 2;
 

@@ -22,6 +22,7 @@
 use crate::backoff::{Backoff, BackoffConfig};
 use crate::breaker::{BreakerSnapshot, CallOutcome, CircuitBreaker, CircuitState, Permit};
 use crate::budget::{BudgetConfig, RetryBudget};
+use crate::fleet::ReplicaReport;
 use crate::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
@@ -253,7 +254,10 @@ impl Engine {
         Ok(self.breaker(h)?.state_at(now).code())
     }
 
-    /// `open`, `forceOpen` (`isolate`), `reset` or `disable`; answers the new state code.
+    /// `open`, `forceOpen` (`isolate`), `reset` or `disable`; and what a fleet's sync learns:
+    /// `fleetOpened`, `fleetClosed`, `fleetLease` (this replica took the probe lease),
+    /// `fleetAlone` (the store stopped answering), `fleetShared` (it answers again). Answers the
+    /// new state code.
     pub fn breaker_command(&mut self, h: Handle, command: &str, now: f64) -> Result<u8> {
         let b = self.breaker(h)?;
         match command {
@@ -261,9 +265,45 @@ impl Engine {
             "forceOpen" | "isolate" => b.force_open(now),
             "reset" => b.reset(now),
             "disable" => b.disable(now),
-            other => return Err(SeawallError::out_of_range("command", crate::error::quote(other), "open, forceOpen, isolate, reset or disable")),
+            "fleetOpened" => b.handle_fleet_opened(now),
+            "fleetClosed" => b.handle_fleet_closed(now),
+            "fleetLease" => b.handle_probe_lease(now),
+            "fleetAlone" => b.set_fleet_shared(now, false),
+            "fleetShared" => b.set_fleet_shared(now, true),
+            other => {
+                let expected = "open, forceOpen, isolate, reset, disable, fleetOpened, fleetClosed, fleetLease, fleetAlone or fleetShared";
+                return Err(SeawallError::out_of_range("command", crate::error::quote(other), expected));
+            }
         }
         Ok(b.state().code())
+    }
+
+    /// This replica's report for the fleet's store: `{calls, failures, slow, consecutiveFailures, ageMs}`.
+    pub fn breaker_fleet_report(&mut self, h: Handle, now: f64) -> Result<String> {
+        Ok(self.breaker(h)?.fleet_report(now).to_json().to_string())
+    }
+
+    /// Hands the replicas' reports (a JSON array of reports) to the breaker; answers the fleet's
+    /// tally as the rule saw it. A report that does not read is an `INVALID_OPTION` naming it.
+    pub fn breaker_fleet_sync(&mut self, h: Handle, reports_json: &str, now: f64) -> Result<String> {
+        let v = Json::parse(reports_json).map_err(|e| SeawallError::wrong_type("reports", e.to_string(), "a JSON array of reports"))?;
+        let Json::Arr(items) = &v else { return Err(SeawallError::wrong_type("reports", v.to_string(), "a JSON array of reports")) };
+        let mut reports = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let expected = "{calls, failures, slow, consecutiveFailures, ageMs} of whole numbers and an age ≥ 0";
+            reports.push(ReplicaReport::from_json(item).ok_or_else(|| SeawallError::wrong_type(&format!("reports[{i}]"), item.to_string(), expected))?);
+        }
+        Ok(self.breaker(h)?.handle_fleet_reports(now, &reports).to_json().to_string())
+    }
+
+    /// The probe lease to take now (its length in ms), or NaN when this replica does not want it.
+    pub fn breaker_probe_lease(&mut self, h: Handle, now: f64) -> f64 {
+        let Some(b) = self.registry.breaker(h) else { return f64::NAN };
+        if b.wants_probe_lease(now) {
+            b.probe_lease_ms()
+        } else {
+            f64::NAN
+        }
     }
 
     /// The user-facing message of a rejection (seed 002: it starts with "Circuit breaker" and
@@ -309,6 +349,7 @@ impl Engine {
             ("resetBackoffMultiplier", Json::Num(c.reset_backoff_multiplier)),
             ("maxResetTimeout", Json::Num(c.max_reset_timeout_ms)),
             ("timeout", Json::from(c.call_timeout_ms)),
+            ("fleet", c.fleet.map_or(Json::Null, |f| f.to_json())),
         ])
         .to_string())
     }

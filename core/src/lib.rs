@@ -73,6 +73,8 @@ pub mod bulkhead;
 pub mod defaults;
 pub mod engine;
 pub mod error;
+pub mod fleet;
+pub mod fleet_sim;
 pub mod json;
 pub mod metrics;
 pub mod options;

@@ -91,6 +91,10 @@ impl<'a> Spelling<'a> {
     pub fn unit_word(&self) -> &'static str {
         self.unit.word()
     }
+
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
 }
 
 /// How a value is quoted in messages: as JavaScript would print it.
@@ -121,6 +125,18 @@ fn normalize(key: &str) -> String {
     // ASCII folding is enough: every option name is ASCII, and a name that is not can only
     // match none (full Unicode lowercasing would bring its tables into the wasm build).
     key.chars().filter(|c| *c != '_' && *c != '-').map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// Prefixes a nested option error with its parent (`retry.maxAttempts`, `fleet.minReplicas`).
+pub(crate) fn nested<T>(parent: &str, r: Result<T>) -> Result<T> {
+    r.map_err(|mut e| {
+        if let Some(opt) = &e.option {
+            let full = format!("{parent}.{opt}");
+            e.message = e.message.replacen(opt.as_str(), &full, 1);
+            e.option = Some(full);
+        }
+        e
+    })
 }
 
 /// Options matched against a config's specs, ready for typed reads.

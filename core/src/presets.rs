@@ -8,7 +8,7 @@
 use crate::breaker::BreakerConfig;
 use crate::bulkhead::BulkheadConfig;
 use crate::error::{Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, OptionValue, Options, TimeUnit};
+use crate::options::{nested, spec, OptionReader, OptionSpec, OptionValue, Options, TimeUnit};
 use crate::retry::RetryConfig;
 use crate::timeout::TimeoutConfig;
 
@@ -223,18 +223,6 @@ pub const POLICY_OPTIONS: &[OptionSpec] = &[
     spec("fallback", &[]),
     spec("name", &[]),
 ];
-
-/// Prefixes a nested option error with its parent (`retry.maxAttempts`).
-fn nested<T>(parent: &str, r: Result<T>) -> Result<T> {
-    r.map_err(|mut e| {
-        if let Some(opt) = &e.option {
-            let full = format!("{parent}.{opt}");
-            e.message = e.message.replacen(opt.as_str(), &full, 1);
-            e.option = Some(full);
-        }
-        e
-    })
-}
 
 impl PolicyConfig {
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {

@@ -17,6 +17,7 @@ use seawall_core::backoff::{Backoff, BackoffConfig};
 use seawall_core::breaker::{BreakerSnapshot, CircuitBreaker, Permit};
 use seawall_core::budget::{BudgetConfig, RetryBudget};
 use seawall_core::bulkhead::{Admission, Bulkhead, BulkheadPermit};
+use seawall_core::fleet::ReplicaReport;
 use seawall_core::metrics::render_prometheus;
 use seawall_core::json::Json;
 use seawall_core::options::{options_from_json, OptionReader, Options, TimeUnit};
@@ -181,6 +182,22 @@ fn run_breaker(v: &Value, steps: &[Value]) -> Vec<Value> {
             "forceOpen" | "isolate" => b.force_open(at),
             "reset" => b.reset(at),
             "disable" => b.disable(at),
+            "fleetOpened" => b.handle_fleet_opened(at),
+            "fleetClosed" => b.handle_fleet_closed(at),
+            "fleetLease" => b.handle_probe_lease(at),
+            "fleetAlone" => b.set_fleet_shared(at, false),
+            "fleetShared" => b.set_fleet_shared(at, true),
+            "fleetReport" => {
+                out.insert("report".into(), sj(b.fleet_report(at).to_json()));
+            }
+            "fleetSync" => {
+                let reports: Vec<ReplicaReport> = s["reports"].as_array().unwrap().iter().map(|r| ReplicaReport::from_json(&core_json(r)).unwrap()).collect();
+                out.insert("tally".into(), sj(b.handle_fleet_reports(at, &reports).to_json()));
+            }
+            "probeLease" => {
+                let lease = b.wants_probe_lease(at).then(|| b.probe_lease_ms());
+                out.insert("leaseMs".into(), opt_n(lease));
+            }
             "nextTimeout" => {
                 out.insert("nextTimeout".into(), opt_n(b.poll_timeout()));
             }

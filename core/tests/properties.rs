@@ -79,6 +79,7 @@ fn breaker_config() -> impl Strategy<Value = BreakerConfig> {
                 reset_backoff_multiplier: mult,
                 max_reset_timeout_ms: reset * 4.0,
                 call_timeout_ms: None,
+                fleet: None,
             };
             CircuitBreaker::new(c.clone()).ok().map(|_| c)
         })

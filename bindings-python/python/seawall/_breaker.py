@@ -18,7 +18,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import _native
-from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
+from ._engine import STATES, argument_error, coroutine_function_error, engine, fleet_unavailable_error, options_json, snake
 from ._errors import CircuitBreakerError
 from ._wrap import guard
 
@@ -138,6 +138,8 @@ class CircuitBreaker:
             reset_backoff_multiplier=reset_backoff_multiplier, max_reset_timeout=max_reset_timeout,
             timeout=timeout, is_failure=is_failure, on_state_change=on_state_change, **aliases,
         )
+        if aliases.get("fleet") is not None:
+            raise fleet_unavailable_error()
         self._h: int = engine.breaker_create(options_json(options), True, name)
         if name is None:
             _anonymous += 1

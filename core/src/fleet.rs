@@ -1,0 +1,281 @@
+//! Fleet rules: when the replicas of a service, each with its own breaker, act as one.
+//!
+//! Nothing here waits for a network. Each replica keeps deciding locally; a background sync
+//! (the shell's, every `syncInterval`) sends its window's counts to a shared store and reads
+//! back every replica's report. Those reports are the input here, and the rule is the
+//! breaker's own thresholds applied to the fleet's sums, with a quorum: the fleet opens only when
+//! at least `minReplicas` replicas (a count, or a fraction of the replicas reporting) see
+//! failures. One replica whose own network is broken opens only its own breaker (its local
+//! rules still apply), never everybody's (Polly #287's objection to shared state).
+//!
+//! The breaker's side of it (open by the fleet, one probe for the whole fleet per cooldown under
+//! a lease, close together) lives with the breaker's other transitions, in `breaker.rs`.
+//!
+//! Driver call order, per sync: read the reports; `tally(reports)`; hand the tally to the
+//! breaker (`CircuitBreaker::handle_fleet_tally`); ask it whether it wants the probe lease.
+
+use crate::breaker::{BreakerConfig, TransitionReason};
+use crate::error::{fmt_num, Result, SeawallError};
+use crate::json::Json;
+use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+
+/// How many replicas must see failures before the fleet opens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Quorum {
+    /// At least this many replicas.
+    Replicas(u32),
+    /// At least this fraction of the replicas reporting (rounded up, at least one).
+    Fraction(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FleetConfig {
+    pub quorum: Quorum,
+    /// How often each replica syncs with the shared store.
+    pub sync_interval_ms: f64,
+    /// A report older than this is left out (its replica is gone or cut off).
+    pub stale_after_ms: f64,
+}
+
+pub const FLEET_OPTIONS: &[OptionSpec] = &[
+    spec("minReplicas", &["quorum"]),
+    spec("syncInterval", &[]),
+    spec("staleAfter", &[]),
+    // Kept by the shells: the client of the shared store and the key prefix.
+    spec("redis", &["client"]),
+    spec("keyPrefix", &[]),
+];
+
+/// Largest replica count a quorum may ask for.
+const MAX_REPLICAS: u32 = 100_000;
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            quorum: Quorum::Replicas(crate::defaults::FLEET_MIN_REPLICAS),
+            sync_interval_ms: crate::defaults::FLEET_SYNC_INTERVAL_MS,
+            stale_after_ms: crate::defaults::FLEET_SYNC_INTERVAL_MS * crate::defaults::FLEET_STALE_SYNCS,
+        }
+    }
+}
+
+impl FleetConfig {
+    /// Reads `{ minReplicas, syncInterval, staleAfter, redis, keyPrefix }`: `minReplicas` is a
+    /// whole number ≥ 1 or a fraction in (0, 1); `staleAfter` defaults to 4 sync intervals.
+    pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
+        let r = OptionReader::new(opts, FLEET_OPTIONS, "a fleet", unit)?;
+        r.opaque("redis", "a Redis client")?;
+        r.text("keyPrefix")?;
+        let quorum_expected = format!("a whole number from 1 to {MAX_REPLICAS} or a fraction greater than 0 and less than 1");
+        let quorum = match r.number_in("minReplicas", &quorum_expected, |x| (x > 0.0 && x < 1.0) || (x >= 1.0 && x <= MAX_REPLICAS as f64 && x.fract() == 0.0))? {
+            None => FleetConfig::default().quorum,
+            Some(x) if x < 1.0 => Quorum::Fraction(x),
+            Some(x) => Quorum::Replicas(x as u32),
+        };
+        let sync_interval_ms = r.duration("syncInterval", false)?.unwrap_or(crate::defaults::FLEET_SYNC_INTERVAL_MS);
+        let cfg = FleetConfig {
+            quorum,
+            sync_interval_ms,
+            stale_after_ms: r.duration("staleAfter", false)?.unwrap_or(sync_interval_ms * crate::defaults::FLEET_STALE_SYNCS),
+        };
+        cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
+        Ok(cfg)
+    }
+
+    pub fn check(&self, sp: &Spelling) -> Result<()> {
+        match self.quorum {
+            Quorum::Replicas(n) if (1..=MAX_REPLICAS).contains(&n) => {}
+            Quorum::Fraction(f) if f > 0.0 && f < 1.0 => {}
+            Quorum::Replicas(n) => return Err(SeawallError::out_of_range(&sp.name("minReplicas"), fmt_num(n as f64), "a whole number ≥ 1")),
+            Quorum::Fraction(f) => return Err(SeawallError::out_of_range(&sp.name("minReplicas"), fmt_num(f), "a fraction in (0, 1)")),
+        }
+        for (name, ms) in [("syncInterval", self.sync_interval_ms), ("staleAfter", self.stale_after_ms)] {
+            if !(ms.is_finite() && ms > 0.0) {
+                return Err(SeawallError::out_of_range(&sp.name(name), sp.duration(ms), "a finite duration > 0"));
+            }
+        }
+        if self.stale_after_ms < self.sync_interval_ms {
+            return Err(SeawallError::out_of_range(
+                &sp.name("staleAfter"),
+                sp.duration(self.stale_after_ms),
+                &format!("a duration ≥ {} ({})", sp.name("syncInterval"), sp.duration(self.sync_interval_ms)),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replicas that must see failures, out of `replicas` reporting.
+    pub fn needed(&self, replicas: u32) -> u32 {
+        match self.quorum {
+            Quorum::Replicas(n) => n,
+            Quorum::Fraction(f) => ((f * replicas as f64).ceil() as u32).max(1),
+        }
+    }
+
+    pub fn to_json(&self) -> Json {
+        let quorum = match self.quorum {
+            Quorum::Replicas(n) => Json::from(n),
+            Quorum::Fraction(f) => Json::Num(f),
+        };
+        Json::obj([("minReplicas", quorum), ("syncInterval", Json::Num(self.sync_interval_ms)), ("staleAfter", Json::Num(self.stale_after_ms))])
+    }
+}
+
+/// One replica's report as the shared store hands it back: its window's counts, its run of
+/// consecutive failures, and how old the report is.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ReplicaReport {
+    pub calls: u32,
+    pub failures: u32,
+    pub slow: u32,
+    pub consecutive_failures: u32,
+    pub age_ms: f64,
+}
+
+impl ReplicaReport {
+    pub fn to_json(&self) -> Json {
+        Json::obj([
+            ("calls", Json::from(self.calls)),
+            ("failures", Json::from(self.failures)),
+            ("slow", Json::from(self.slow)),
+            ("consecutiveFailures", Json::from(self.consecutive_failures)),
+            ("ageMs", Json::Num(self.age_ms)),
+        ])
+    }
+
+    /// `{calls, failures, slow, consecutiveFailures, ageMs}`; `None` unless every count is a
+    /// whole number that fits and the age a number ≥ 0.
+    pub fn from_json(v: &Json) -> Option<ReplicaReport> {
+        let n = |k| v.get(k).and_then(Json::as_f64).filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x <= u32::MAX as f64).map(|x| x as u32);
+        Some(ReplicaReport {
+            calls: n("calls")?,
+            failures: n("failures")?,
+            slow: n("slow")?,
+            consecutive_failures: n("consecutiveFailures")?,
+            age_ms: v.get("ageMs").and_then(Json::as_f64).filter(|x| *x >= 0.0)?,
+        })
+    }
+}
+
+/// The fleet's sums over the fresh reports.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FleetTally {
+    /// Replicas whose report is fresh.
+    pub replicas: u32,
+    /// Of those, the ones that see failures (in their window or in a run).
+    pub failing: u32,
+    pub calls: u64,
+    pub failures: u64,
+    pub slow: u64,
+    pub consecutive_failures: u64,
+}
+
+impl FleetTally {
+    pub fn of(config: &FleetConfig, reports: &[ReplicaReport]) -> FleetTally {
+        let mut t = FleetTally::default();
+        for r in reports.iter().filter(|r| r.age_ms <= config.stale_after_ms) {
+            t.replicas += 1;
+            t.failing += u32::from(r.failures > 0 || r.consecutive_failures > 0);
+            t.calls += u64::from(r.calls);
+            t.failures += u64::from(r.failures);
+            t.slow += u64::from(r.slow);
+            t.consecutive_failures += u64::from(r.consecutive_failures);
+        }
+        t
+    }
+
+    pub fn to_json(&self) -> Json {
+        Json::obj([
+            ("replicas", Json::from(self.replicas)),
+            ("failing", Json::from(self.failing)),
+            ("calls", Json::from(self.calls)),
+            ("failures", Json::from(self.failures)),
+            ("slow", Json::from(self.slow)),
+            ("consecutiveFailures", Json::from(self.consecutive_failures)),
+        ])
+    }
+}
+
+/// Whether the fleet must open: the breaker's thresholds over the fleet's sums, and the quorum.
+/// Answers the reason (`FLEET_QUORUM`) or `None`.
+pub fn judge(breaker: &BreakerConfig, fleet: &FleetConfig, t: &FleetTally) -> Option<TransitionReason> {
+    if t.replicas == 0 || t.failing < fleet.needed(t.replicas) {
+        return None;
+    }
+    let consecutive = breaker.failure_threshold.is_some_and(|n| t.consecutive_failures >= u64::from(n));
+    let volume = t.calls >= u64::from(breaker.volume_threshold);
+    // The same comparison as the local rule's, so a fleet of one decides as one replica does.
+    let rate = |count: u64, threshold: Option<f64>| threshold.is_some_and(|r| volume && t.calls > 0 && count as f64 / t.calls as f64 >= r);
+    (consecutive || rate(t.failures, breaker.failure_rate_threshold) || rate(t.slow, breaker.slow_call_rate_threshold))
+        .then_some(TransitionReason::FleetQuorum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::OptionValue;
+
+    fn report(calls: u32, failures: u32, consecutive: u32) -> ReplicaReport {
+        ReplicaReport { calls, failures, slow: 0, consecutive_failures: consecutive, age_ms: 0.0 }
+    }
+
+    #[test]
+    fn the_fleet_opens_on_its_sums_only_with_a_quorum() {
+        let breaker = BreakerConfig { failure_threshold: Some(5), ..BreakerConfig::default() };
+        let fleet = FleetConfig::default();
+        // Five replicas with one failure each: five in a row fleet-wide, five replicas failing.
+        let spread = vec![report(1, 1, 1); 5];
+        assert_eq!(judge(&breaker, &fleet, &FleetTally::of(&fleet, &spread)), Some(TransitionReason::FleetQuorum));
+        // One sick replica with 50 failures among 99 healthy ones: below the quorum of 2.
+        let mut one_sick = vec![report(10, 0, 0); 99];
+        one_sick.push(report(50, 50, 50));
+        let t = FleetTally::of(&fleet, &one_sick);
+        assert_eq!((t.replicas, t.failing, t.consecutive_failures), (100, 1, 50));
+        assert_eq!(judge(&breaker, &fleet, &t), None);
+        // Four failures in a row fleet-wide: below the threshold.
+        assert_eq!(judge(&breaker, &fleet, &FleetTally::of(&fleet, &[report(1, 1, 1); 4])), None);
+        // Stale reports count for nothing.
+        let stale = vec![ReplicaReport { age_ms: 1001.0, ..report(1, 1, 1) }; 10];
+        assert_eq!(FleetTally::of(&fleet, &stale), FleetTally::default());
+        assert_eq!(judge(&breaker, &fleet, &FleetTally::default()), None);
+    }
+
+    #[test]
+    fn rates_need_volume_and_fractions_round_up() {
+        let breaker = BreakerConfig { failure_threshold: None, failure_rate_threshold: Some(0.5), volume_threshold: 20, ..BreakerConfig::default() };
+        let fleet = FleetConfig { quorum: Quorum::Fraction(0.3), ..FleetConfig::default() };
+        assert_eq!((fleet.needed(10), fleet.needed(11), fleet.needed(1), fleet.needed(0)), (3, 4, 1, 1));
+        let t = |reports: &[ReplicaReport]| judge(&breaker, &fleet, &FleetTally::of(&fleet, reports));
+        assert_eq!(t(&[report(5, 5, 5), report(5, 5, 5), report(5, 0, 0)]), None, "15 calls: below the volume");
+        assert_eq!(t(&[report(8, 5, 0), report(8, 5, 0), report(4, 0, 0)]), Some(TransitionReason::FleetQuorum), "10 of 20, 2 of 3 failing");
+        assert_eq!(t(&[report(8, 4, 0), report(8, 5, 0), report(4, 0, 0)]), None, "9 of 20");
+        let slow = BreakerConfig { failure_threshold: None, slow_call_duration_ms: Some(100.0), slow_call_rate_threshold: Some(0.5), volume_threshold: 2, ..BreakerConfig::default() };
+        let slow_reports = [ReplicaReport { slow: 2, ..report(2, 0, 1) }, ReplicaReport { slow: 1, ..report(2, 1, 0) }];
+        assert_eq!(judge(&slow, &fleet, &FleetTally::of(&fleet, &slow_reports)), Some(TransitionReason::FleetQuorum));
+    }
+
+    #[test]
+    fn options_and_reports_are_checked() {
+        let o = |pairs: &[(&str, OptionValue)]| -> Options { pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() };
+        let n = OptionValue::Number;
+        let c = FleetConfig::from_options(&o(&[("min_replicas", n(0.25)), ("sync_interval", n(0.5)), ("redis", OptionValue::Opaque)]), TimeUnit::Seconds).unwrap();
+        assert_eq!(c, FleetConfig { quorum: Quorum::Fraction(0.25), sync_interval_ms: 500.0, stale_after_ms: 2000.0 });
+        assert_eq!(c.to_json().to_string(), r#"{"minReplicas":0.25,"syncInterval":500.0,"staleAfter":2000.0}"#);
+        assert_eq!(FleetConfig::from_options(&o(&[("minReplicas", n(3.0))]), TimeUnit::Millis).unwrap().quorum, Quorum::Replicas(3));
+        for (given, option) in [
+            (o(&[("minReplicas", n(0.0))]), "minReplicas"),
+            (o(&[("minReplicas", n(1.5))]), "minReplicas"),
+            (o(&[("minReplicas", n(100_001.0))]), "minReplicas"),
+            (o(&[("syncInterval", n(0.0))]), "syncInterval"),
+            (o(&[("syncInterval", n(100.0)), ("staleAfter", n(50.0))]), "staleAfter"),
+            (o(&[("redis", n(1.0))]), "redis"),
+            (o(&[("replicas", n(1.0))]), "replicas"),
+        ] {
+            assert_eq!(FleetConfig::from_options(&given, TimeUnit::Millis).unwrap_err().option.as_deref(), Some(option), "{given:?}");
+        }
+        let read = |t: &str| ReplicaReport::from_json(&Json::parse(t).unwrap());
+        assert_eq!(read(r#"{"calls":3,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":12.5}"#), Some(ReplicaReport { calls: 3, failures: 1, slow: 0, consecutive_failures: 1, age_ms: 12.5 }));
+        assert_eq!(read(r#"{"calls":3,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":-1}"#), None);
+        assert_eq!(read(r#"{"calls":3.5,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":0}"#), None);
+    }
+}

@@ -1,0 +1,255 @@
+//! A fleet of replicas in simulated time: each with its own breaker, alone or sharing a fleet
+//! (`fleet.rs`) through a modelled store that every replica syncs with on its own schedule.
+//! It answers what issue 12 asks: how many failed calls reach a dead backend before every
+//! replica stops calling it, how many probes each cooldown sends, and whether one replica with
+//! a broken network opens the others.
+//!
+//! The store is what the Redis scripts keep: each replica's last report and when it wrote it,
+//! the fleet's last "opened" and "closed" announcements, and the probe lease (holder and expiry:
+//! a holder whose probe fails keeps it for the cooldown; one whose probes succeed gives it back).
+//! A sync writes the replica's report, reads everybody's, hands them to the breaker, takes up
+//! announcements it has not seen, and takes the lease when the breaker wants it. Announcements
+//! are read at the next sync (the real shells also push them; this is the slower bound).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState, TransitionReason};
+use crate::error::Result;
+use crate::fleet::{FleetConfig, ReplicaReport};
+use crate::rng::SeededRng;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetScenario {
+    pub seed: u64,
+    pub replicas: u32,
+    /// Calls each replica makes per second, evenly spaced (each replica starts at a random phase).
+    pub calls_per_second: f64,
+    pub duration_ms: f64,
+    /// The backend fails every call from this time on (`None`: it stays healthy).
+    pub backend_down_from_ms: Option<f64>,
+    /// Replicas whose own network is broken: their calls fail without reaching the backend.
+    pub sick_replicas: u32,
+    pub breaker: BreakerConfig,
+    /// `None`: every replica decides alone.
+    pub fleet: Option<FleetConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FleetOutcome {
+    /// Calls that reached the backend and failed before every healthy replica had stopped.
+    pub failed_before_all_stopped: u64,
+    /// When the last healthy replica stopped calling (opened); `None` if some never did.
+    pub all_stopped_at_ms: Option<f64>,
+    pub backend_calls: u64,
+    /// Probe calls (calls admitted while half-open) in all.
+    pub probes: u64,
+    /// Whole open periods between all stopping and the end: probes per cooldown = probes ÷ this.
+    pub cooldowns: u64,
+    /// Healthy replicas whose breaker opened at some point.
+    pub healthy_opened: u32,
+    /// Replicas with a broken network whose breaker opened.
+    pub sick_opened: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Event {
+    Call { replica: usize },
+    Sync { replica: usize },
+}
+
+#[derive(Debug, PartialEq)]
+struct Queued {
+    at: f64,
+    seq: u64,
+    event: Event,
+}
+
+impl Eq for Queued {}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // Earliest first, then in the order scheduled.
+        o.at.total_cmp(&self.at).then(o.seq.cmp(&self.seq))
+    }
+}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+struct Replica {
+    breaker: CircuitBreaker,
+    sick: bool,
+    /// The latest announcements this replica has taken up.
+    seen_opened: f64,
+    seen_closed: f64,
+    opened_ever: bool,
+}
+
+/// The shared store.
+#[derive(Default)]
+struct Store {
+    reports: Vec<Option<(f64, ReplicaReport)>>,
+    opened: f64,
+    closed: f64,
+    lease: Option<(usize, f64)>,
+}
+
+pub fn simulate_fleet(s: &FleetScenario) -> Result<FleetOutcome> {
+    let mut breaker = s.breaker.clone();
+    breaker.fleet = s.fleet;
+    let mut rng = SeededRng::new(s.seed);
+    let mut replicas = Vec::with_capacity(s.replicas as usize);
+    for i in 0..s.replicas {
+        replicas.push(Replica {
+            breaker: CircuitBreaker::new(breaker.clone())?,
+            sick: i < s.sick_replicas,
+            seen_opened: f64::NEG_INFINITY,
+            seen_closed: f64::NEG_INFINITY,
+            opened_ever: false,
+        });
+    }
+    let mut store = Store { reports: vec![None; replicas.len()], opened: f64::NEG_INFINITY, closed: f64::NEG_INFINITY, lease: None };
+    let mut queue = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut push = |queue: &mut BinaryHeap<Queued>, at: f64, event: Event| {
+        seq += 1;
+        queue.push(Queued { at, seq, event });
+    };
+    let spacing = 1000.0 / s.calls_per_second;
+    for r in 0..replicas.len() {
+        push(&mut queue, rng.uniform(0.0, spacing), Event::Call { replica: r });
+        if let Some(f) = s.fleet {
+            push(&mut queue, rng.uniform(0.0, f.sync_interval_ms), Event::Sync { replica: r });
+        }
+    }
+    let mut out = FleetOutcome::default();
+    let healthy = replicas.iter().filter(|r| !r.sick).count();
+    let mut stopped = vec![false; replicas.len()];
+    let mut stopped_count = 0;
+    while let Some(Queued { at: now, event, .. }) = queue.pop() {
+        if now > s.duration_ms {
+            break;
+        }
+        match event {
+            Event::Call { replica } => {
+                push(&mut queue, now + spacing, Event::Call { replica });
+                let r = &mut replicas[replica];
+                let Ok(permit) = r.breaker.try_acquire(now) else { continue };
+                out.probes += u64::from(permit.is_probe());
+                let down = s.backend_down_from_ms.is_some_and(|t| now >= t);
+                let failed = r.sick || down;
+                if !r.sick {
+                    out.backend_calls += 1;
+                    if failed && out.all_stopped_at_ms.is_none() {
+                        out.failed_before_all_stopped += 1;
+                    }
+                }
+                let _ = if failed { r.breaker.record_failure(now, permit, 1.0) } else { r.breaker.record_success(now, permit, 1.0) };
+            }
+            Event::Sync { replica } => {
+                push(&mut queue, now + s.fleet.map_or(f64::INFINITY, |f| f.sync_interval_ms), Event::Sync { replica });
+                let report = replicas[replica].breaker.fleet_report(now);
+                store.reports[replica] = Some((now, report));
+                let reports: Vec<ReplicaReport> =
+                    store.reports.iter().flatten().map(|(at, rep)| ReplicaReport { age_ms: now - at, ..*rep }).collect();
+                let r = &mut replicas[replica];
+                r.breaker.handle_fleet_reports(now, &reports);
+                if store.opened > r.seen_opened {
+                    r.seen_opened = store.opened;
+                    r.breaker.handle_fleet_opened(now);
+                }
+                if store.closed > r.seen_closed {
+                    r.seen_closed = store.closed;
+                    r.breaker.handle_fleet_closed(now);
+                }
+                if store.lease.is_some_and(|(_, until)| until <= now) {
+                    store.lease = None;
+                }
+                if store.lease.is_none() && r.breaker.wants_probe_lease(now) {
+                    store.lease = Some((replica, now + r.breaker.probe_lease_ms()));
+                    r.breaker.handle_probe_lease(now);
+                }
+            }
+        }
+        // What the replica's breaker did is announced to the fleet at once (the shells push it).
+        for (i, r) in replicas.iter_mut().enumerate() {
+            while let Some(change) = r.breaker.poll_event() {
+                match (change.to, change.reason) {
+                    (CircuitState::Open, TransitionReason::FleetQuorum) => {
+                        store.opened = now;
+                        r.seen_opened = now;
+                    }
+                    (CircuitState::Closed, TransitionReason::ProbesSucceeded) if store.lease.is_some_and(|(h, _)| h == i) => {
+                        store.lease = None;
+                        store.closed = now;
+                        r.seen_closed = now;
+                    }
+                    _ => {}
+                }
+                if change.to == CircuitState::Open {
+                    r.opened_ever = true;
+                    if !r.sick && !stopped[i] {
+                        stopped[i] = true;
+                        stopped_count += 1;
+                        if stopped_count == healthy {
+                            out.all_stopped_at_ms = Some(now);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.healthy_opened = replicas.iter().filter(|r| !r.sick && r.opened_ever).count() as u32;
+    out.sick_opened = replicas.iter().filter(|r| r.sick && r.opened_ever).count() as u32;
+    if let Some(t) = out.all_stopped_at_ms {
+        out.cooldowns = ((s.duration_ms - t) / s.breaker.reset_timeout_ms).floor().max(0.0) as u64;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(fleet: Option<FleetConfig>) -> FleetScenario {
+        FleetScenario {
+            seed: 1,
+            replicas: 100,
+            calls_per_second: 1.0,
+            duration_ms: 120_000.0,
+            backend_down_from_ms: Some(10_000.0),
+            sick_replicas: 0,
+            breaker: BreakerConfig { failure_threshold: Some(5), reset_timeout_ms: 10_000.0, half_open_max_calls: 1, ..BreakerConfig::default() },
+            fleet,
+        }
+    }
+
+    #[test]
+    fn a_fleet_stops_calling_a_dead_backend_ten_times_sooner_and_probes_once_per_cooldown() {
+        let alone = simulate_fleet(&scenario(None)).unwrap();
+        let fleet = simulate_fleet(&scenario(Some(FleetConfig::default()))).unwrap();
+        // Alone: five failures per replica before each stops, then each probes every cooldown.
+        assert_eq!(alone.failed_before_all_stopped, 500);
+        assert!(alone.probes >= 100 * alone.cooldowns, "{alone:?}");
+        // Together: the fleet's five, plus what arrives within one sync interval.
+        assert!(fleet.failed_before_all_stopped <= 50, "{fleet:?}");
+        assert!(fleet.failed_before_all_stopped >= 5, "{fleet:?}");
+        assert!(fleet.cooldowns >= 8 && fleet.probes <= fleet.cooldowns + 1, "{fleet:?}");
+        assert_eq!(fleet.healthy_opened, 100);
+    }
+
+    #[test]
+    fn one_replica_with_a_broken_network_opens_only_its_own_breaker() {
+        let mut s = scenario(Some(FleetConfig::default()));
+        (s.backend_down_from_ms, s.sick_replicas, s.replicas) = (None, 1, 101);
+        let out = simulate_fleet(&s).unwrap();
+        assert_eq!((out.sick_opened, out.healthy_opened, out.all_stopped_at_ms), (1, 0, None));
+        // Two sick replicas are a quorum of two: the fleet opens (a fraction guards big fleets).
+        s.sick_replicas = 2;
+        assert_eq!(simulate_fleet(&s).unwrap().healthy_opened, 99);
+        s.fleet = Some(FleetConfig { quorum: crate::fleet::Quorum::Fraction(0.1), ..FleetConfig::default() });
+        assert_eq!(simulate_fleet(&s).unwrap().healthy_opened, 0);
+    }
+}
