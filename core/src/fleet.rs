@@ -146,12 +146,11 @@ impl ReplicaReport {
     /// `{calls, failures, slow, consecutiveFailures, ageMs}`; `None` unless every count is a
     /// whole number that fits and the age a number ≥ 0.
     pub fn from_json(v: &Json) -> Option<ReplicaReport> {
-        let n = |k| v.get(k).and_then(Json::as_f64).filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x <= u32::MAX as f64).map(|x| x as u32);
         Some(ReplicaReport {
-            calls: n("calls")?,
-            failures: n("failures")?,
-            slow: n("slow")?,
-            consecutive_failures: n("consecutiveFailures")?,
+            calls: v.u32_at("calls")?,
+            failures: v.u32_at("failures")?,
+            slow: v.u32_at("slow")?,
+            consecutive_failures: v.u32_at("consecutiveFailures")?,
             age_ms: v.get("ageMs").and_then(Json::as_f64).filter(|x| *x >= 0.0)?,
         })
     }

@@ -71,6 +71,11 @@ impl Json {
         }
     }
 
+    /// The whole number ≥ 0 that fits a `u32` at `key` (saved counts), or `None`.
+    pub fn u32_at(&self, key: &str) -> Option<u32> {
+        self.get(key).and_then(Json::as_f64).filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x <= u32::MAX as f64).map(|x| x as u32)
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::Str(s) => Some(s),

@@ -22,8 +22,7 @@ impl Counts {
 
     /// `None` unless `{calls, failures, slow}` are whole numbers that fit.
     pub fn from_json(v: &Json) -> Option<Counts> {
-        let n = |k| v.get(k).and_then(Json::as_f64).filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x <= u32::MAX as f64).map(|x| x as u32);
-        Some(Counts { calls: n("calls")?, failures: n("failures")?, slow: n("slow")? })
+        Some(Counts { calls: v.u32_at("calls")?, failures: v.u32_at("failures")?, slow: v.u32_at("slow")? })
     }
 
     fn add(&mut self, o: Counts) {
