@@ -20,7 +20,7 @@ PY := $(PY_VENV)/bin/python
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser
-.PHONY: test demo test-demo tour setup-rust test-sim test-core test-fuzz fuzz mutants soak check-wasm bench bench-core bench-node lint node-deps build-node test-node node22
+.PHONY: test demo test-demo tour setup-rust test-sim test-core test-fuzz fuzz mutants soak check-wasm bench bench-core bench-node lint node-deps build-node test-node node22 redis
 
 LOGS := target/test-logs
 HOST := $(shell rustc -vV | sed -n 's/^host: //p')
@@ -122,7 +122,12 @@ node22:
 	@$(NODE22) --version
 
 # Needs the Rust runner's traces (test-core) to compare against.
-test-node: build-node test-core node22
+# Debian's redis-server for the fleet tests (each test starts its own on a free 127.0.0.1 port).
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@redis-server --version
+
+test-node: build-node test-core node22 redis
 	@mkdir -p $(LOGS)
 	cd $(NODE_DIR) && node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20.log
 	cd $(NODE_DIR) && ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22.log

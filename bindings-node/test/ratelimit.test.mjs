@@ -57,11 +57,6 @@ test('a caller that aborts while waiting gives its place back, and errors of fn 
   }
 });
 
-test('a breaker refuses fleet mode until the store sync ships, instead of staying alone silently', async () => {
-  const { CircuitBreaker } = await import('seawall');
-  assert.throws(() => new CircuitBreaker({ failureThreshold: 2, fleet: { minReplicas: 2 } }), (e) => e instanceof TypeError && e.code === 'INVALID_OPTION' && e.option === 'fleet');
-});
-
 test('bad options and arguments are typed errors naming the option and value', () => {
   const cases = [
     [{}, TypeError, 'limit', 'undefined'],

@@ -11,7 +11,8 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { CircuitBreakerError, type CircuitState, native, STATE_BY_CODE } from './errors.js';
-import { badCall, fleetUnavailableError, optionsJson } from './options.js';
+import { argumentError, badCall, optionsJson } from './options.js';
+import { FleetSync, type FleetOptions, type FleetStatus } from './fleet.js';
 import { runWithTimeout } from './timeout.js';
 
 export interface CircuitBreakerOptions {
@@ -46,6 +47,11 @@ export interface CircuitBreakerOptions {
   onHalfOpen?: () => void;
   /** Which errors count as failures (default: all). Others pass through uncounted. */
   isFailure?: (error: unknown) => boolean;
+  /**
+   * Act as one with the other replicas of this breaker (same name) through Redis: `{ redis, minReplicas,
+   * syncInterval, staleAfter, keyPrefix }` (see `FleetOptions`). Needs a name.
+   */
+  fleet?: FleetOptions;
 }
 
 export interface StateChangeEvent {
@@ -90,6 +96,8 @@ export interface CircuitBreakerStats extends CoreStats {
   lastFailure: number | null;
   nextAttemptTime: number;
   options: Record<string, unknown>;
+  /** Fleet mode only: whether Redis answers, and the replicas it reported at the last sync. */
+  fleet?: FleetStatus;
 }
 
 /** Seed 002's metrics shape (plus the full stats). */
@@ -208,6 +216,7 @@ export class CircuitBreaker {
     this.#settle(preapproved, Number.NaN, true, e);
   };
   #config: Record<string, unknown> | undefined;
+  #fleet: FleetSync | undefined;
   /** The last refusal message and what it was worded for. */
   #message: string | undefined;
   #messageCode = 0;
@@ -243,7 +252,6 @@ export class CircuitBreaker {
     // The name goes into the options too, so the core checks it (a non-string is an option error,
     // never a value handed to the backend as a string).
     const name = this.#registeredName;
-    if ((this.#options as Record<string, unknown>).fleet != null) throw fleetUnavailableError();
     const json = optionsJson(name === undefined ? this.#options : { ...this.#options, name });
     this.#hh = native(() => this.#bb.breakerCreate(json, false, typeof name === 'string' ? name : null));
     const config = JSON.parse(native(() => this.#bb.breakerConfig(this.#hh))) as Record<string, unknown>;
@@ -254,6 +262,7 @@ export class CircuitBreaker {
     this.#admits = admits();
     this.#inert = this.#bb.breakerInertSuccessStates(this.#hh);
     finalizer.register(this, { b: this.#bb, h: this.#hh });
+    if (this.#options.fleet != null) this.#joinFleet(this.#options.fleet, config.fleet as { syncInterval: number; staleAfter: number });
     return this.#hh;
   }
 
@@ -512,12 +521,48 @@ export class CircuitBreaker {
       lastFailure: wall(s.lastFailureAt),
       nextAttemptTime: wall(s.nextAttemptAt) ?? 0,
       options: this.config(),
+      ...(this.#fleet === undefined ? {} : { fleet: { ...this.#fleet.status } }),
     };
   }
 
   getMetrics(): CircuitBreakerMetrics {
     const s = this.getStats();
     return { ...s, currentState: s.state };
+  }
+
+  #joinFleet(options: FleetOptions, config: { syncInterval: number; staleAfter: number }): void {
+    // Replicas find each other by name: an anonymous breaker has nobody to share with.
+    if (this.#registeredName === undefined) throw argumentError({ name: undefined });
+    const h = this.#hh;
+    const b = this.#bb;
+    const sync = new FleetSync(this.#registeredName, config, options, {
+      report: () => {
+        this.flush();
+        return b.breakerFleetReport(h, nowArg());
+      },
+      sync: (reports) => {
+        this.flush();
+        native(() => b.breakerFleetSync(h, reports, nowArg()));
+        this.#state = b.breakerCurrentState(h);
+        this.#drain();
+      },
+      probeLease: () => b.breakerProbeLease(h, nowArg()),
+      command: (c) => this.#command(c),
+    });
+    this.#fleet = sync;
+    this.#events.on('stateChange', (e) => sync.onStateChange(e.currentState, e.reason));
+  }
+
+  /** Fleet mode: syncs with the other replicas now (the background sync does it every `syncInterval`). */
+  syncFleet(): Promise<void> {
+    return this.#fleet?.syncNow() ?? Promise.resolve();
+  }
+
+  /** Fleet mode: stops syncing with the other replicas (this breaker then decides alone). */
+  leaveFleet(): void {
+    if (this.#fleet === undefined) return;
+    this.#fleet.stop();
+    this.#command('fleetAlone');
   }
 
   #command(command: string): void {

@@ -1,6 +1,7 @@
 /** The shell, written once against `Backend`; entry points install a backend and re-export it. */
 export { backendInfo, backendName } from './backend.js';
 export { CircuitBreaker, circuitBreakerRegistry, createCircuitBreaker, withCircuitBreaker } from './breaker.js';
+export type { FleetOptions, FleetStatus, RedisLike } from './fleet.js';
 export type { BreakerEvents, CallEvent, CircuitBreakerMetrics, CircuitBreakerOptions, CircuitBreakerStats, RejectEvent, StateChangeEvent } from './breaker.js';
 export { Bulkhead, bulkheadRegistry, createBulkhead } from './bulkhead.js';
 export type { BulkheadEvents, BulkheadMetrics, BulkheadOptions } from './bulkhead.js';

@@ -32,16 +32,6 @@ const isSignal = (v: unknown): boolean => typeof AbortSignal !== 'undefined' && 
  * language. Only on error paths: callers test the argument themselves first. A host object of
  * the wrong class is shown to the core as a plain object ("got an object").
  */
-export function fleetUnavailableError(): TypeError {
-  // The core decides fleet rules (vectors cover them), but this release has no store sync yet:
-  // a breaker that took the option and stayed alone would mislead.
-  return Object.assign(new TypeError('invalid option fleet: fleet mode needs the shared-store sync, which this release does not include yet'), {
-    code: 'INVALID_OPTION',
-    option: 'fleet',
-    value: 'an object',
-  });
-}
-
 export function argumentError(args: Record<string, unknown>): Error {
   const shown: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args)) {

@@ -1649,7 +1649,7 @@ mod tests {
         let c = BreakerConfig::from_options(&opts(r#"{"fleet":{"redis":"<object>","minReplicas":3,"syncInterval":100}}"#), TimeUnit::Millis).unwrap();
         assert_eq!(c.fleet, Some(FleetConfig { quorum: crate::fleet::Quorum::Replicas(3), sync_interval_ms: 100.0, stale_after_ms: 400.0 }));
         assert_eq!(BreakerConfig::from_options(&opts(r#"{"fleet":null}"#), TimeUnit::Millis).unwrap().fleet, None);
-        let e = BreakerConfig::from_options(&opts(r#"{"fleet":{"min_replicas":0}}"#), TimeUnit::Seconds).unwrap_err();
+        let e = BreakerConfig::from_options(&opts(r#"{"fleet":{"min_replicas":0,"redis":"<object>"}}"#), TimeUnit::Seconds).unwrap_err();
         assert_eq!((e.option.as_deref(), e.value.as_deref()), (Some("fleet.min_replicas"), Some("0")));
         assert!(e.message.starts_with("invalid option fleet.min_replicas:"), "{}", e.message);
         let e = BreakerConfig::from_options(&opts(r#"{"fleet":5}"#), TimeUnit::Millis).unwrap_err();

@@ -64,7 +64,10 @@ impl FleetConfig {
     /// whole number ≥ 1 or a fraction in (0, 1); `staleAfter` defaults to 4 sync intervals.
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
         let r = OptionReader::new(opts, FLEET_OPTIONS, "a fleet", unit)?;
-        r.opaque("redis", "a Redis client")?;
+        // A fleet without its store would silently decide alone.
+        if !r.opaque("redis", "a Redis client")? {
+            return Err(SeawallError::wrong_type("redis", "undefined", "a Redis client"));
+        }
         r.text("keyPrefix")?;
         let quorum_expected = format!("a whole number from 1 to {MAX_REPLICAS} or a fraction greater than 0 and less than 1");
         let quorum = match r.number_in("minReplicas", &quorum_expected, |x| (x > 0.0 && x < 1.0) || (x >= 1.0 && x <= MAX_REPLICAS as f64 && x.fract() == 0.0))? {
@@ -260,13 +263,15 @@ mod tests {
         let c = FleetConfig::from_options(&o(&[("min_replicas", n(0.25)), ("sync_interval", n(0.5)), ("redis", OptionValue::Opaque)]), TimeUnit::Seconds).unwrap();
         assert_eq!(c, FleetConfig { quorum: Quorum::Fraction(0.25), sync_interval_ms: 500.0, stale_after_ms: 2000.0 });
         assert_eq!(c.to_json().to_string(), r#"{"minReplicas":0.25,"syncInterval":500.0,"staleAfter":2000.0}"#);
-        assert_eq!(FleetConfig::from_options(&o(&[("minReplicas", n(3.0))]), TimeUnit::Millis).unwrap().quorum, Quorum::Replicas(3));
+        let redis = ("redis", OptionValue::Opaque);
+        assert_eq!(FleetConfig::from_options(&o(&[("minReplicas", n(3.0)), redis.clone()]), TimeUnit::Millis).unwrap().quorum, Quorum::Replicas(3));
+        assert_eq!(FleetConfig::from_options(&o(&[("minReplicas", n(3.0))]), TimeUnit::Millis).unwrap_err().option.as_deref(), Some("redis"));
         for (given, option) in [
-            (o(&[("minReplicas", n(0.0))]), "minReplicas"),
-            (o(&[("minReplicas", n(1.5))]), "minReplicas"),
-            (o(&[("minReplicas", n(100_001.0))]), "minReplicas"),
-            (o(&[("syncInterval", n(0.0))]), "syncInterval"),
-            (o(&[("syncInterval", n(100.0)), ("staleAfter", n(50.0))]), "staleAfter"),
+            (o(&[("minReplicas", n(0.0)), redis.clone()]), "minReplicas"),
+            (o(&[("minReplicas", n(1.5)), redis.clone()]), "minReplicas"),
+            (o(&[("minReplicas", n(100_001.0)), redis.clone()]), "minReplicas"),
+            (o(&[("syncInterval", n(0.0)), redis.clone()]), "syncInterval"),
+            (o(&[("syncInterval", n(100.0)), ("staleAfter", n(50.0)), redis.clone()]), "staleAfter"),
             (o(&[("redis", n(1.0))]), "redis"),
             (o(&[("replicas", n(1.0))]), "replicas"),
         ] {

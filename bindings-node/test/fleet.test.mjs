@@ -1,0 +1,143 @@
+// Fleet mode against a real redis-server on 127.0.0.1 (started here, stopped by its pid): several
+// breakers of one name act as one. Syncs are run by hand on a virtual clock, so nothing here
+// waits on the wall clock for a decision; Redis itself answers in real time.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createRequire } from 'node:module';
+
+import { CircuitBreaker, CircuitBreakerError, useRealClock, useVirtualClock } from 'seawall';
+import { startRedis } from './fixtures/redis-server.mjs';
+
+const require = createRequire(import.meta.url);
+const Redis = require('ioredis');
+
+let server;
+const clients = [];
+before(async () => {
+  server = await startRedis();
+});
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await server?.stop();
+});
+
+// As we recommend: no offline queue (a sync that cannot be sent fails at once instead of piling
+// up while Redis is down), and quick reconnects.
+async function client(port = server.port) {
+  const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 50 });
+  c.on('error', () => {});
+  clients.push(c);
+  await new Promise((resolve) => c.once('ready', resolve));
+  return c;
+}
+
+let fleetCount = 0;
+/** `n` replicas of one breaker (one name, one Redis client each, as separate processes would). */
+async function replicas(n, options = {}) {
+  const name = `fleet-${process.pid}-${++fleetCount}`;
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    out.push(new CircuitBreaker(name, { failureThreshold: 3, resetTimeout: 1000, halfOpenMaxCalls: 1, ...options, fleet: { redis: await client(), minReplicas: 2, syncInterval: 100, ...options.fleet } }));
+  }
+  return out;
+}
+
+const fail = (b) => b.execute(async () => { throw new Error('down'); }).catch((e) => e);
+const ok = (b) => b.execute(async () => 'ok');
+const syncAll = async (bs) => { for (const b of bs) await b.syncFleet(); };
+
+test('failures spread over two replicas open all three together; one probe for the fleet; it closes together', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const [a, b, c] = await replicas(3);
+    await fail(a);
+    await fail(a);
+    await fail(b);
+    assert.deepEqual([a.state, b.state, c.state], ['CLOSED', 'CLOSED', 'CLOSED'], 'below the local threshold everywhere');
+    await syncAll([a, b, c]);
+    await syncAll([a, b, c]);
+    assert.deepEqual([a.state, b.state, c.state], ['OPEN', 'OPEN', 'OPEN'], 'three failures in a row fleet-wide, on two replicas');
+    assert.ok((await ok(c).catch((e) => e)) instanceof CircuitBreakerError, 'c never failed, and refuses');
+    assert.equal(c.getStats().fleet.mode, 'shared');
+    assert.equal(c.getStats().fleet.replicas, 3);
+    await clock.advance(1000);
+    await syncAll([a, b, c]);
+    const states = [a.state, b.state, c.state];
+    assert.equal(states.filter((s) => s === 'HALF_OPEN').length, 1, `one lease holder: ${states}`);
+    await syncAll([a, b, c]);
+    assert.equal([a.state, b.state, c.state].filter((s) => s === 'HALF_OPEN').length, 1, 'still one');
+    const prober = [a, b, c].find((x) => x.state === 'HALF_OPEN');
+    assert.equal(await ok(prober), 'ok');
+    assert.equal(prober.state, 'CLOSED');
+    // The prober's "closed" mark goes out on its own connection: another replica may sync just
+    // before it lands, and learns it at its next sync.
+    await syncAll([a, b, c]);
+    await syncAll([a, b, c]);
+    assert.deepEqual([a.state, b.state, c.state], ['CLOSED', 'CLOSED', 'CLOSED'], 'the fleet closes on the probe');
+    for (const x of [a, b, c]) x.leaveFleet();
+  } finally {
+    useRealClock();
+  }
+});
+
+test('one replica with a broken network opens only its own breaker', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const [sick, ...healthy] = await replicas(4);
+    for (let i = 0; i < 10; i++) await fail(sick);
+    for (const h of healthy) await ok(h);
+    await syncAll([sick, ...healthy]);
+    await syncAll([sick, ...healthy]);
+    assert.equal(sick.state, 'OPEN');
+    assert.deepEqual(healthy.map((h) => h.state), ['CLOSED', 'CLOSED', 'CLOSED']);
+    await clock.advance(1000);
+    assert.equal(sick.state, 'HALF_OPEN', 'its own breaker probes by itself, without the lease');
+    for (const x of [sick, ...healthy]) x.leaveFleet();
+  } finally {
+    useRealClock();
+  }
+});
+
+test('Redis down: calls keep flowing and decisions are local; Redis back: the fleet again', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  const own = await startRedis();
+  try {
+    const name = `fleet-down-${process.pid}`;
+    const a = new CircuitBreaker(name, { failureThreshold: 2, resetTimeout: 1000, fleet: { redis: await client(own.port), syncInterval: 100 } });
+    const b = new CircuitBreaker(name, { failureThreshold: 2, resetTimeout: 1000, fleet: { redis: await client(own.port), syncInterval: 100 } });
+    await syncAll([a, b]);
+    assert.equal(a.getStats().fleet.mode, 'shared');
+    await own.stop();
+    const pending = a.syncFleet();
+    await clock.advance(100); // the sync's deadline, if the client has not failed already
+    await pending;
+    assert.equal(a.getStats().fleet.mode, 'local');
+    assert.equal(a.getStats().fleet.fresh, false);
+    assert.equal(await ok(a), 'ok', 'a call never waits for Redis');
+    await fail(a);
+    await fail(a);
+    assert.equal(a.state, 'OPEN');
+    await clock.advance(1000);
+    assert.equal(a.state, 'HALF_OPEN', 'alone, the open period ends in a local probe');
+    const again = await startRedis(own.port);
+    own.stop = again.stop;
+    let mode = 'local';
+    for (let i = 0; i < 100 && mode !== 'shared'; i++) {
+      await a.syncFleet();
+      mode = a.getStats().fleet.mode;
+      if (mode !== 'shared') await new Promise((r) => setTimeout(r, 20)); // the client reconnecting
+    }
+    assert.equal(mode, 'shared', 'rejoined after Redis came back');
+    for (const x of [a, b]) x.leaveFleet();
+  } finally {
+    useRealClock();
+    await own.stop();
+  }
+});
+
+test('fleet options are checked by the core, and a fleet needs a name', async () => {
+  const redis = await client();
+  assert.throws(() => new CircuitBreaker('x', { fleet: { minReplicas: 2 } }), (e) => e instanceof TypeError && e.option === 'fleet.redis');
+  assert.throws(() => new CircuitBreaker('x', { fleet: { redis, minReplicas: 0 } }), (e) => e instanceof RangeError && e.option === 'fleet.minReplicas' && e.value === '0');
+  assert.throws(() => new CircuitBreaker({ fleet: { redis } }), (e) => e instanceof TypeError && e.option === 'name');
+});
