@@ -1662,4 +1662,26 @@ mod tests {
         assert_eq!(alone.handle_fleet_reports(0.0, &reports(50, 5, 0.0)), FleetTally::default());
         assert_eq!(alone.state(), CircuitState::Closed);
     }
+
+    #[test]
+    fn a_slow_call_rate_below_its_threshold_keeps_the_breaker_closed() {
+        let config = BreakerConfig {
+            failure_threshold: None,
+            slow_call_duration_ms: Some(100.0),
+            slow_call_rate_threshold: Some(0.5),
+            volume_threshold: 4,
+            ..BreakerConfig::default()
+        };
+        let mut b = CircuitBreaker::new(config).unwrap();
+        for (t, duration) in [(0.0, 500.0), (1.0, 10.0), (2.0, 10.0), (3.0, 10.0)] {
+            let p = b.try_acquire(t).unwrap();
+            b.record_success(t, p, duration).unwrap();
+        }
+        assert_eq!(b.state(), CircuitState::Closed, "one slow call in four: 25% < 50%");
+        let p = b.try_acquire(4.0).unwrap();
+        b.record_success(4.0, p, 500.0).unwrap();
+        let p = b.try_acquire(5.0).unwrap();
+        b.record_success(5.0, p, 500.0).unwrap();
+        assert_eq!(b.state(), CircuitState::Open, "three in six: 50%");
+    }
 }
