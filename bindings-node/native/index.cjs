@@ -878,6 +878,7 @@ module.exports.clearRegistry = nativeBinding.clearRegistry
 module.exports.deadline = nativeBinding.deadline
 module.exports.defaultsJson = nativeBinding.defaultsJson
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.fleetStore = nativeBinding.fleetStore
 module.exports.giveUpCodes = nativeBinding.giveUpCodes
 module.exports.giveUpReasons = nativeBinding.giveUpReasons
 module.exports.health = nativeBinding.health

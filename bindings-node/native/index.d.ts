@@ -99,6 +99,8 @@ export declare function defaultsJson(): string
 
 export declare function errorCodes(): Array<string>
 
+export declare function fleetStore(prefix: string, name: string): string
+
 export declare function giveUpCodes(): Array<string>
 
 export declare function giveUpReasons(): Array<string>

@@ -449,6 +449,11 @@ pub fn rate_limit_stats(handle: u32, now: Option<f64>) -> Result<String> {
 }
 
 #[napi]
+pub fn fleet_store(prefix: String, name: String) -> String {
+    Engine::fleet_store(&prefix, &name)
+}
+
+#[napi]
 pub fn rate_limit_message(name: String, retry_after_ms: f64) -> String {
     Engine::ratelimit_refusal_message(&name, retry_after_ms)
 }

@@ -18,7 +18,7 @@ type WasmEngine = Record<string, (...args: never[]) => unknown> & { outPtr(): nu
 
 const STATELESS = [
   'errorCodes', 'stateNames', 'giveUpReasons', 'giveUpCodes', 'defaultsJson', 'preapprovedPermit',
-  'unconditionalAdmits', 'rejectionMessage', 'rateLimitMessage', 'presetPolicy', 'presetCircuit', 'presetRetry',
+  'unconditionalAdmits', 'rejectionMessage', 'rateLimitMessage', 'fleetStore', 'presetPolicy', 'presetCircuit', 'presetRetry',
   'validate', 'deadline', 'retryAfter', 'rngFloats',
 ] as const;
 

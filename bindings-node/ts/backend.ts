@@ -95,6 +95,8 @@ export interface Backend {
   rateLimitCancel(handle: number, ticket: number): boolean;
   rateLimitStats(handle: number, now: Now): string;
   rateLimitMessage(name: string, retryAfterMs: number): string;
+  /** A fleet's Redis keys and scripts: `{keys: {reports, marks, lease}, scripts: {sync, mark, release}}`. */
+  fleetStore(prefix: string, name: string): string;
 
   // registry, health, metrics
   health(now: Now): string;

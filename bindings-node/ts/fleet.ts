@@ -9,6 +9,7 @@
  * one Redis Cluster slot; every key has a TTL, and the probe lease is `SET NX PX`: a replica that
  * dies leaves nothing that blocks the others.
  */
+import { backend } from './backend.js';
 import { clock, realClock } from './clock.js';
 
 /** The parts of an ioredis client the sync uses. */
@@ -49,42 +50,10 @@ export interface FleetStatus {
   failedSyncs: number;
 }
 
-// KEYS[1] reports (hash: replica → "time|report"), KEYS[2] marks (hash: opened/closed → time).
-// ARGV: replica id, its report (JSON), stale-after ms, TTL ms. Answers [now, reports, marks] with
-// each report's age in ms on Redis's clock, and prunes reports older than stale-after.
-const SYNC_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[1], ARGV[1], now .. '|' .. ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-local all = redis.call('HGETALL', KEYS[1])
-local reports = {}
-for i = 1, #all, 2 do
-  local sep = string.find(all[i + 1], '|', 1, true)
-  local at = tonumber(string.sub(all[i + 1], 1, sep - 1))
-  if now - at > tonumber(ARGV[3]) then
-    redis.call('HDEL', KEYS[1], all[i])
-  else
-    reports[#reports + 1] = tostring(now - at) .. '|' .. string.sub(all[i + 1], sep + 1)
-  end
-end
-return {now, reports, redis.call('HGETALL', KEYS[2])}
-`;
-
-// Sets a fleet mark (opened/closed) to Redis's time: KEYS[1] marks, ARGV mark name, TTL ms.
-const MARK_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[1], ARGV[1], now)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return now
-`;
-
-// Gives the lease back only if this replica holds it: KEYS[1] lease, ARGV replica id.
-const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
+interface FleetStore {
+  keys: { reports: string; marks: string; lease: string };
+  scripts: { sync: string; mark: string; release: string };
+}
 
 let replicaCount = 0;
 
@@ -106,7 +75,8 @@ export class FleetSync {
   readonly #redis: RedisLike;
   readonly #interval: number;
   readonly #staleAfter: number;
-  readonly #keys: { reports: string; marks: string; lease: string };
+  readonly #keys: FleetStore['keys'];
+  readonly #scripts: FleetStore['scripts'];
   readonly #id: string;
   #seenOpened = -Infinity;
   #seenClosed = -Infinity;
@@ -121,9 +91,12 @@ export class FleetSync {
     this.#port = port;
     this.#redis = options.redis;
     this.#interval = config.syncInterval;
-    this.#staleAfter = config.staleAfter;
-    const base = `${options.keyPrefix ?? 'seawall'}:{${name}}`;
-    this.#keys = { reports: `${base}:reports`, marks: `${base}:marks`, lease: `${base}:lease` };
+    // Whole milliseconds: Redis's PEXPIRE takes integers.
+    this.#staleAfter = Math.ceil(config.staleAfter);
+    // Keys and scripts are the core's, the same from Python: a mixed fleet shares one breaker.
+    const store = JSON.parse(backend().fleetStore(options.keyPrefix ?? 'seawall', name)) as FleetStore;
+    this.#keys = store.keys;
+    this.#scripts = store.scripts;
     this.#id = `${(globalThis as { process?: { pid?: number } }).process?.pid ?? 0}-${++replicaCount}-${Math.random().toString(36).slice(2, 10)}`;
     this.#schedule(0);
   }
@@ -153,7 +126,7 @@ export class FleetSync {
     if (this.#stopped) return;
     try {
       const reply = await this.#deadline(
-        this.#redis.eval(SYNC_SCRIPT, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter, this.#staleAfter * 2),
+        this.#redis.eval(this.#scripts.sync, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter, this.#staleAfter * 2),
       );
       const [, rows, marks] = reply as [number, string[], string[]];
       const reports = rows.map((row) => {
@@ -202,13 +175,13 @@ export class FleetSync {
     if (to === 'CLOSED' && this.#holdsLease) {
       this.#holdsLease = false;
       this.#mark('closed');
-      void this.#redis.eval(RELEASE_SCRIPT, 1, this.#keys.lease, this.#id).catch(() => {});
+      void this.#redis.eval(this.#scripts.release, 1, this.#keys.lease, this.#id).catch(() => {});
     }
   }
 
   #mark(name: 'opened' | 'closed'): void {
     void this.#redis
-      .eval(MARK_SCRIPT, 1, this.#keys.marks, name, this.#staleAfter * 2)
+      .eval(this.#scripts.mark, 1, this.#keys.marks, name, this.#staleAfter * 2)
       .then((at) => {
         // Our own mark is not news to us.
         if (name === 'opened') this.#seenOpened = Math.max(this.#seenOpened, Number(at));

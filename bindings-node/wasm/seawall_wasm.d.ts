@@ -78,6 +78,8 @@ export function defaultsJson(): string;
 
 export function errorCodes(): string[];
 
+export function fleetStore(prefix: string, name: string): string;
+
 export function giveUpCodes(): string[];
 
 export function giveUpReasons(): string[];
@@ -175,6 +177,7 @@ export interface InitOutput {
     readonly engine_retryPolicyInfo: (a: number, b: number) => [number, number, number, number];
     readonly engine_retryStart: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly errorCodes: () => [number, number];
+    readonly fleetStore: (a: number, b: number, c: number, d: number) => [number, number];
     readonly giveUpCodes: () => [number, number];
     readonly giveUpReasons: () => [number, number];
     readonly preapprovedPermit: () => number;

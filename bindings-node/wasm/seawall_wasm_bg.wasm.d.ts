@@ -68,6 +68,7 @@ export const engine_retryPolicyDrop: (a: number, b: number) => number;
 export const engine_retryPolicyInfo: (a: number, b: number) => [number, number, number, number];
 export const engine_retryStart: (a: number, b: number, c: number, d: number) => [number, number, number];
 export const errorCodes: () => [number, number];
+export const fleetStore: (a: number, b: number, c: number, d: number) => [number, number];
 export const giveUpCodes: () => [number, number];
 export const giveUpReasons: () => [number, number];
 export const preapprovedPermit: () => number;

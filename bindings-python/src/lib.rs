@@ -460,6 +460,11 @@ fn rejection_message(name: &str, code: f64, retry_after_ms: f64) -> String {
 }
 
 #[pyfunction]
+fn fleet_store(prefix: &str, name: &str) -> String {
+    CoreEngine::fleet_store(prefix, name)
+}
+
+#[pyfunction]
 fn rate_limit_message(name: &str, retry_after_ms: f64) -> String {
     CoreEngine::ratelimit_refusal_message(name, retry_after_ms)
 }
@@ -521,6 +526,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(defaults_json, m)?)?;
     m.add_function(wrap_pyfunction!(rejection_message, m)?)?;
     m.add_function(wrap_pyfunction!(rate_limit_message, m)?)?;
+    m.add_function(wrap_pyfunction!(fleet_store, m)?)?;
     m.add_function(wrap_pyfunction!(preset_policy, m)?)?;
     m.add_function(wrap_pyfunction!(preset_circuit, m)?)?;
     m.add_function(wrap_pyfunction!(preset_retry, m)?)?;

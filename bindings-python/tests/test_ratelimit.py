@@ -79,14 +79,6 @@ async def stamp_async() -> None:
     return None
 
 
-def test_a_breaker_refuses_fleet_mode_until_the_store_sync_ships() -> None:
-    from seawall import CircuitBreaker
-
-    with pytest.raises(TypeError) as e:
-        CircuitBreaker(failure_threshold=2, fleet={"min_replicas": 2})
-    assert (e.value.code, e.value.option) == ("INVALID_OPTION", "fleet")  # type: ignore[attr-defined]
-
-
 @pytest.mark.parametrize(
     "options, error, option, value",
     [

@@ -408,6 +408,11 @@ pub fn unconditional_admits() -> Vec<u8> {
     CoreEngine::unconditional_admits().into_iter().map(u8::from).collect()
 }
 
+#[wasm_bindgen(js_name = fleetStore)]
+pub fn fleet_store(prefix: &str, name: &str) -> String {
+    CoreEngine::fleet_store(prefix, name)
+}
+
 #[wasm_bindgen(js_name = rateLimitMessage)]
 pub fn rate_limit_message(name: &str, retry_after_ms: f64) -> String {
     CoreEngine::ratelimit_refusal_message(name, retry_after_ms)

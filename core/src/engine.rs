@@ -569,6 +569,11 @@ impl Engine {
         }
     }
 
+    /// The fleet's keys and Redis scripts for the breaker `name` (see `fleet::store_json`).
+    pub fn fleet_store(prefix: &str, name: &str) -> String {
+        crate::fleet::store_json(prefix, name)
+    }
+
     /// The message of a refusal by the named limiter (`RATE_LIMITED`).
     pub fn ratelimit_refusal_message(name: &str, retry_after_ms: f64) -> String {
         crate::ratelimit::refusal_message(name, retry_after_ms)

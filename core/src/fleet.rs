@@ -212,6 +212,57 @@ pub fn judge(breaker: &BreakerConfig, fleet: &FleetConfig, t: &FleetTally) -> Op
         .then_some(TransitionReason::FleetQuorum)
 }
 
+// ---- the shared store's side (Redis), the same for every shell ----------------------------
+
+/// One sync: KEYS reports (hash: replica → "time|report"), marks (hash: opened/closed → time);
+/// ARGV replica id, its report (JSON), stale-after ms, TTL ms. Writes the report on Redis's
+/// clock, prunes reports older than stale-after, answers `[now, ["age|report", …], marks]`.
+const SYNC_SCRIPT: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], now .. '|' .. ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local all = redis.call('HGETALL', KEYS[1])
+local reports = {}
+for i = 1, #all, 2 do
+  local sep = string.find(all[i + 1], '|', 1, true)
+  local at = tonumber(string.sub(all[i + 1], 1, sep - 1))
+  if now - at > tonumber(ARGV[3]) then
+    redis.call('HDEL', KEYS[1], all[i])
+  else
+    reports[#reports + 1] = tostring(now - at) .. '|' .. string.sub(all[i + 1], sep + 1)
+  end
+end
+return {now, reports, redis.call('HGETALL', KEYS[2])}
+"#;
+
+/// Sets a fleet mark (`opened`/`closed`) to Redis's time: KEYS marks; ARGV mark, TTL ms.
+const MARK_SCRIPT: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], now)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return now
+"#;
+
+/// Gives the probe lease back only if this replica holds it: KEYS lease; ARGV replica id.
+const RELEASE_SCRIPT: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
+/// The keys of one breaker's fleet and the scripts every shell runs on them, as JSON
+/// `{"keys": {"reports", "marks", "lease"}, "scripts": {"sync", "mark", "release"}}`. The name
+/// is the key's hash tag, so one breaker's keys live on one Redis Cluster slot.
+pub fn store_json(prefix: &str, name: &str) -> String {
+    let key = |part: &str| Json::from(format!("{prefix}:{{{name}}}:{part}"));
+    Json::obj([
+        ("keys", Json::obj([("reports", key("reports")), ("marks", key("marks")), ("lease", key("lease"))])),
+        ("scripts", Json::obj([("sync", Json::from(SYNC_SCRIPT)), ("mark", Json::from(MARK_SCRIPT)), ("release", Json::from(RELEASE_SCRIPT))])),
+    ])
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +332,15 @@ mod tests {
         assert_eq!(read(r#"{"calls":3,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":12.5}"#), Some(ReplicaReport { calls: 3, failures: 1, slow: 0, consecutive_failures: 1, age_ms: 12.5 }));
         assert_eq!(read(r#"{"calls":3,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":-1}"#), None);
         assert_eq!(read(r#"{"calls":3.5,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":0}"#), None);
+    }
+
+    #[test]
+    fn the_store_is_described_once_for_every_shell() {
+        let v = Json::parse(&store_json("seawall", "openai")).unwrap();
+        let keys = v.get("keys").unwrap();
+        assert_eq!(keys.get("reports").and_then(Json::as_str), Some("seawall:{openai}:reports"));
+        assert_eq!(keys.get("lease").and_then(Json::as_str), Some("seawall:{openai}:lease"));
+        let sync = v.get("scripts").and_then(|s| s.get("sync")).and_then(Json::as_str).unwrap();
+        assert!(sync.contains("redis.call('TIME')") && sync.contains("HDEL"));
     }
 }

@@ -7,6 +7,7 @@ from ._breaker import CircuitBreaker, circuit_breaker_registry, with_circuit_bre
 from ._bulkhead import Bulkhead
 from ._client import HTTPStatusFailure, ResilientClient, SyncResilientClient
 from ._clock import VirtualClock, set_testing, virtual_clock
+from ._fleet import Fleet
 from ._errors import (
     BulkheadRejectedError,
     CircuitBreakerError,
@@ -47,6 +48,7 @@ __all__ = [
     "CircuitBreakerError",
     "CircuitOpenError",
     "ErrorCodes",
+    "Fleet",
     "HTTPStatusFailure",
     "RateLimitError",
     "RateLimiter",

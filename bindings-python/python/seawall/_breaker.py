@@ -18,7 +18,8 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import _native
-from ._engine import STATES, argument_error, coroutine_function_error, engine, fleet_unavailable_error, options_json, snake
+from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
+from ._fleet import Fleet, FleetPort, FleetSync
 from ._errors import CircuitBreakerError
 from ._wrap import guard
 
@@ -121,6 +122,7 @@ class CircuitBreaker:
         timeout: Optional[float] = None,
         is_failure: Optional[Callable[[BaseException], bool]] = None,
         on_state_change: Optional[StateListener] = None,
+        fleet: Optional[Any] = None,
         **aliases: Any,
     ) -> None:
         global _anonymous
@@ -136,10 +138,10 @@ class CircuitBreaker:
             slow_call_duration_threshold=slow_call_duration_threshold,
             slow_call_rate_threshold=slow_call_rate_threshold,
             reset_backoff_multiplier=reset_backoff_multiplier, max_reset_timeout=max_reset_timeout,
-            timeout=timeout, is_failure=is_failure, on_state_change=on_state_change, **aliases,
+            timeout=timeout, is_failure=is_failure, on_state_change=on_state_change,
+            fleet=fleet.options() if isinstance(fleet, Fleet) else fleet, **aliases,
         )
-        if aliases.get("fleet") is not None:
-            raise fleet_unavailable_error()
+        self._fleet: Optional[FleetSync] = None
         self._h: int = engine.breaker_create(options_json(options), True, name)
         if name is None:
             _anonymous += 1
@@ -172,6 +174,47 @@ class CircuitBreaker:
             # the method below remains for breakers with a timeout, which Python must run, and
             # for subclasses that override it.
             self.call = _native.BreakerCall(engine, self._h, self, self._tally).call  # type: ignore[method-assign]
+        if fleet is not None:
+            self._join_fleet(fleet)
+
+    # ---- the fleet (rules in the core: core/src/fleet.rs) -------------------------------------
+
+    def _join_fleet(self, fleet: Any) -> None:
+        # Replicas find each other by name: an anonymous breaker has nobody to share with.
+        if self._registered_name is None:
+            raise argument_error(name=None)
+        h = self._h
+
+        def report() -> str:
+            self._flush()
+            return engine.breaker_fleet_report(h, None)
+
+        def sync(reports: str) -> None:
+            self._flush()
+            engine.breaker_fleet_sync(h, reports, None)
+            self._learn(engine.breaker_current_state(h))
+            self._drain()
+
+        port = FleetPort(report, sync, lambda: engine.breaker_probe_lease(h, None), self._command)
+        # The core has checked the options; a plain dict of them works like a Fleet.
+        if isinstance(fleet, Fleet):
+            redis, prefix = fleet.redis, fleet.key_prefix
+        else:
+            given = {snake(k): v for k, v in fleet.items()}
+            redis, prefix = given["redis"], given.get("key_prefix")
+        self._fleet = FleetSync(self._registered_name, self.config["fleet"], redis, prefix, port)
+
+    def sync_fleet(self) -> None:
+        """Fleet mode: syncs with the other replicas now (a background thread does it every
+        ``sync_interval``)."""
+        if self._fleet is not None:
+            self._fleet.sync_now()
+
+    def leave_fleet(self) -> None:
+        """Fleet mode: stops syncing (this breaker then decides alone)."""
+        if self._fleet is not None:
+            self._fleet.stop()
+            self._command("fleetAlone")
 
     # ---- hot path ----------------------------------------------------------------------------
 
@@ -382,6 +425,8 @@ class CircuitBreaker:
             if self._registered_name is not None and _registered.get(self._registered_name) is self:
                 for listener in list(_registry_listeners):
                     _notify(listener, self.name, e["from"], e["to"])
+            if self._fleet is not None:
+                self._fleet.on_state_change(e["to"], e["reason"])
 
     def add_listener(self, listener: StateListener) -> Callable[[], None]:
         """Calls ``listener(previous_state, new_state)`` on every change; answers an unsubscribe."""
@@ -418,6 +463,8 @@ class CircuitBreaker:
             out[key] = value
         out["failure_count"] = out["consecutive_failures"]
         out["success_count"] = out["consecutive_successes"]
+        if self._fleet is not None:
+            out["fleet"] = dict(self._fleet.status)
         return out
 
     def _command(self, command: str) -> None:

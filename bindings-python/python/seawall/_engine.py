@@ -60,15 +60,6 @@ def argument_error(**arguments: Any) -> BaseException:
     return TypeError(f"invalid arguments: {arguments!r}")  # the caller and the core disagree
 
 
-def fleet_unavailable_error() -> TypeError:
-    """`fleet=` given to a breaker: the core decides fleet rules (vectors cover them), but this
-    release has no store sync yet, and a breaker that took the option and stayed alone would
-    mislead."""
-    err = TypeError("invalid option fleet: fleet mode needs the shared-store sync, which this release does not include yet")
-    err.code, err.option, err.value = "INVALID_OPTION", "fleet", "an object"  # type: ignore[attr-defined]
-    return err
-
-
 def coroutine_function_error(fn: Any) -> TypeError:
     """A coroutine function (or its coroutine) given where a plain one is called (``call``): the
     coroutine would never run, and the caller would get a coroutine object as the result."""

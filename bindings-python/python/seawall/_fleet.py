@@ -1,0 +1,157 @@
+"""A breaker's fleet sync: every ``sync_interval`` one Redis round trip (one Lua script) writes
+this replica's report and reads every replica's, with the fleet's "opened"/"closed" marks; the
+core decides what they mean. Keys and scripts are the core's (``_native.fleet_store``), the same
+as Node's, so a mixed fleet of Node and Python services shares one breaker.
+
+The sync runs in a daemon thread with a synchronous ``redis.Redis`` client, so it never touches
+an application's event loop and works for sync and asyncio code alike. Nothing on the call path
+waits for Redis: a sync that fails or takes longer than one interval leaves the breaker deciding
+alone until Redis answers again."""
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import random
+import threading
+from typing import Any, Callable, Dict, List, Optional
+
+from . import _native
+
+
+class Fleet:
+    """``CircuitBreaker("openai", fleet=Fleet(redis.Redis(...), min_replicas=2))``: act as one
+    with the other replicas of the breaker of that name. ``min_replicas``: replicas that must see
+    failures before the fleet opens, a count or a fraction (default 2); ``sync_interval`` and
+    ``stale_after`` in seconds (default 0.25 and 4 intervals). The client must be a synchronous
+    ``redis.Redis`` (the sync runs in its own thread); redis-py is an optional dependency."""
+
+    def __init__(self, redis: Any, *, min_replicas: Optional[float] = None, sync_interval: Optional[float] = None,
+                 stale_after: Optional[float] = None, key_prefix: Optional[str] = None) -> None:
+        self.redis = redis
+        self.min_replicas = min_replicas
+        self.sync_interval = sync_interval
+        self.stale_after = stale_after
+        self.key_prefix = key_prefix
+
+    def options(self) -> Dict[str, Any]:
+        """As the core reads them (the client is a host object: only its presence is checked)."""
+        return {"redis": self.redis, "min_replicas": self.min_replicas, "sync_interval": self.sync_interval,
+                "stale_after": self.stale_after, "key_prefix": self.key_prefix}
+
+
+def asyncio_client_error(redis: Any) -> TypeError:
+    err = TypeError("invalid option fleet.redis: expected a synchronous redis.Redis client (the sync runs in its own "
+                    f"thread, away from any event loop), got {type(redis).__module__}.{type(redis).__qualname__}")
+    err.code, err.option, err.value = "INVALID_OPTION", "fleet.redis", "an asyncio client"  # type: ignore[attr-defined]
+    return err
+
+
+class FleetPort:
+    """What the breaker lets its sync do: every decision goes through the core."""
+
+    def __init__(self, report: Callable[[], str], sync: Callable[[str], None], probe_lease: Callable[[], float],
+                 command: Callable[[str], None]) -> None:
+        self.report, self.sync, self.probe_lease, self.command = report, sync, probe_lease, command
+
+
+class FleetSync:
+    def __init__(self, name: str, config: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: FleetPort) -> None:
+        if inspect.iscoroutinefunction(getattr(redis, "execute_command", None)):
+            raise asyncio_client_error(redis)
+        store = json.loads(_native.fleet_store(key_prefix or "seawall", name))
+        self._keys: Dict[str, str] = store["keys"]
+        self._scripts: Dict[str, str] = store["scripts"]
+        self._redis = redis
+        self._port = port
+        self._interval_s: float = config["syncInterval"] / 1000.0
+        # Whole milliseconds: Redis's PEXPIRE takes integers.
+        self._stale_after_ms = int(-(-config["staleAfter"] // 1))
+        self._id = f"{os.getpid()}-{threading.get_ident()}-{random.getrandbits(32):08x}"
+        self._seen_opened = float("-inf")
+        self._seen_closed = float("-inf")
+        self._holds_lease = False
+        self._lock = threading.Lock()  # syncs never overlap
+        self._stop = threading.Event()
+        # Announcements made on a call's path are sent from the sync's thread: a call never waits for Redis.
+        self._wake = threading.Event()
+        self._pending: List[str] = []
+        self.status: Dict[str, Any] = {"mode": "shared", "replicas": 0, "fresh": False, "syncs": 0, "failed_syncs": 0}
+        self._thread = threading.Thread(target=self._run, name=f"seawall-fleet-{name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval_s)
+            self._wake.clear()
+            self.sync_now()
+
+    def sync_now(self) -> None:
+        """One sync now (the thread runs one every interval; tests may call it). Never raises:
+        Redis failing never fails a call."""
+        with self._lock:
+            if self._stop.is_set():
+                return
+            try:
+                self._sync()
+            except Exception:  # noqa: BLE001 - any Redis failure means deciding alone
+                self.status["fresh"] = False
+                self.status["failed_syncs"] += 1
+                if self.status["mode"] == "shared":
+                    self._port.command("fleetAlone")
+                self.status["mode"] = "local"
+
+    def _sync(self) -> None:
+        k = self._keys
+        while self._pending:
+            self._announce(self._pending.pop(0))
+        reply = self._redis.eval(self._scripts["sync"], 2, k["reports"], k["marks"], self._id, self._port.report(),
+                                 self._stale_after_ms, self._stale_after_ms * 2)
+        _, rows, marks = reply
+        reports: List[Dict[str, Any]] = []
+        for row in rows:
+            text = row.decode() if isinstance(row, bytes) else row
+            age, _, report = text.partition("|")
+            reports.append({**json.loads(report), "ageMs": float(age)})
+        if self.status["mode"] == "local":
+            self._port.command("fleetShared")
+        self.status.update(mode="shared", fresh=True, replicas=len(reports), syncs=self.status["syncs"] + 1)
+        self._port.sync(json.dumps(reports))
+        mark = {(m.decode() if isinstance(m, bytes) else m): float(v) for m, v in zip(marks[::2], marks[1::2])}
+        if mark.get("opened", float("-inf")) > self._seen_opened:
+            self._seen_opened = mark["opened"]
+            self._port.command("fleetOpened")
+        if mark.get("closed", float("-inf")) > self._seen_closed:
+            self._seen_closed = mark["closed"]
+            self._port.command("fleetClosed")
+        lease = self._port.probe_lease()
+        if lease == lease:  # not NaN: this replica wants the lease
+            if self._redis.set(k["lease"], self._id, px=max(1, int(-(-lease // 1))), nx=True):
+                self._holds_lease = True
+                self._port.command("fleetLease")
+
+    def on_state_change(self, to: str, reason: str) -> None:
+        """The breaker changed state: what the fleet must learn goes out at once, from the sync's
+        thread (a probe's success closes the breaker on the call's path)."""
+        if to == "OPEN" and reason == "FLEET_QUORUM":
+            self._pending.append("opened")
+        if to == "CLOSED" and self._holds_lease:
+            self._holds_lease = False
+            self._pending.append("closed")
+        if self._pending:
+            self._wake.set()
+
+    def _announce(self, name: str) -> None:
+        self._mark(name)
+        if name == "closed":
+            self._redis.eval(self._scripts["release"], 1, self._keys["lease"], self._id)
+
+    def _mark(self, name: str) -> None:
+        at = float(self._redis.eval(self._scripts["mark"], 1, self._keys["marks"], name, self._stale_after_ms * 2))
+        if name == "opened":
+            self._seen_opened = max(self._seen_opened, at)
+        else:
+            self._seen_closed = max(self._seen_closed, at)

@@ -1,0 +1,197 @@
+"""Fleet mode against a real redis-server on 127.0.0.1 (started here, stopped by its pid):
+several breakers of one name act as one, also with a Node replica in the same fleet. Syncs are
+run by hand on a virtual clock, so nothing waits on the wall clock for a decision (the
+background thread's interval is long enough never to fire during a test)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from typing import Any, Iterator, List
+
+import pytest
+
+from seawall import CircuitBreaker, CircuitBreakerError, Fleet, virtual_clock
+
+redis = pytest.importorskip("redis")
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="make redis installs redis-server")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    def __init__(self, port: int = 0) -> None:
+        self.port = port or free_port()
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=0.5)
+        for _ in range(200):
+            try:
+                if client.ping():
+                    break
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.025)
+        client.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def server() -> Iterator[RedisServer]:
+    s = RedisServer()
+    yield s
+    s.stop()
+
+
+_count = 0
+
+
+def replicas(server: RedisServer, n: int, **options: Any) -> List[CircuitBreaker]:
+    global _count
+    _count += 1
+    name = f"py-fleet-{os.getpid()}-{_count}"
+    return [CircuitBreaker(name, failure_threshold=3, recovery_timeout=1.0, half_open_max_calls=1,
+                           fleet=Fleet(redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=0.5),
+                                       min_replicas=2, sync_interval=60.0), **options)
+            for _ in range(n)]
+
+
+def fail(b: CircuitBreaker) -> None:
+    def boom() -> None:
+        raise ConnectionError("down")
+
+    try:
+        b.call(boom)
+    except (ConnectionError, CircuitBreakerError):
+        pass
+
+
+def sync_all(bs: List[CircuitBreaker]) -> None:
+    for b in bs:
+        b.sync_fleet()
+
+
+def test_failures_on_two_replicas_open_all_together_one_probe_and_close_together(server: RedisServer) -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        a, b, c = replicas(server, 3)
+        fail(a), fail(a), fail(b)
+        assert [x.state for x in (a, b, c)] == ["CLOSED"] * 3
+        sync_all([a, b, c])
+        sync_all([a, b, c])
+        assert [x.state for x in (a, b, c)] == ["OPEN"] * 3
+        with pytest.raises(CircuitBreakerError):
+            c.call(lambda: "never ran")
+        assert c.stats["fleet"]["mode"] == "shared" and c.stats["fleet"]["replicas"] == 3
+        clock.advance(1.0)
+        sync_all([a, b, c])
+        sync_all([a, b, c])
+        assert [x.state for x in (a, b, c)].count("HALF_OPEN") == 1, "one lease holder"
+        prober = next(x for x in (a, b, c) if x.state == "HALF_OPEN")
+        assert prober.call(lambda: "ok") == "ok"
+        for _ in range(3):
+            sync_all([a, b, c])
+        assert [x.state for x in (a, b, c)] == ["CLOSED"] * 3
+        for x in (a, b, c):
+            x.leave_fleet()
+
+
+def test_one_replica_with_a_broken_network_opens_only_its_own_breaker(server: RedisServer) -> None:
+    with virtual_clock(auto_advance=False):
+        sick, *healthy = replicas(server, 4)
+        for _ in range(10):
+            fail(sick)
+        for h in healthy:
+            h.call(lambda: "ok")
+        sync_all([sick, *healthy])
+        sync_all([sick, *healthy])
+        assert sick.state == "OPEN"
+        assert [h.state for h in healthy] == ["CLOSED"] * 3
+        for x in (sick, *healthy):
+            x.leave_fleet()
+
+
+def test_redis_down_means_deciding_alone_and_back_means_the_fleet(server: RedisServer) -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        (a,) = replicas(server, 1)
+        a.sync_fleet()
+        assert a.stats["fleet"]["mode"] == "shared"
+        server.stop()
+        a.sync_fleet()
+        assert (a.stats["fleet"]["mode"], a.stats["fleet"]["fresh"]) == ("local", False)
+        assert a.call(lambda: "ok") == "ok", "a call never waits for Redis"
+        fail(a), fail(a), fail(a)
+        assert a.state == "OPEN"
+        clock.advance(1.0)
+        assert a.state == "HALF_OPEN", "alone, the open period ends in a local probe"
+        again = RedisServer(server.port)
+        server.proc = again.proc
+        a.sync_fleet()
+        assert a.stats["fleet"]["mode"] == "shared", "rejoined"
+        a.leave_fleet()
+
+
+def test_fleet_options_are_checked_by_the_core(server: RedisServer) -> None:
+    client = redis.Redis(host="127.0.0.1", port=server.port)
+    with pytest.raises(ValueError) as e:
+        CircuitBreaker("x", fleet=Fleet(client, min_replicas=0))
+    assert (e.value.option, e.value.value) == ("fleet.min_replicas", "0")  # type: ignore[attr-defined]
+    with pytest.raises(TypeError) as t:
+        CircuitBreaker(fleet=Fleet(client))
+    assert t.value.option == "name"  # type: ignore[attr-defined]
+    with pytest.raises(TypeError) as t:
+        CircuitBreaker("y", fleet=Fleet(redis.asyncio.Redis(host="127.0.0.1", port=server.port)))
+    assert t.value.option == "fleet.redis"  # type: ignore[attr-defined]
+    b = CircuitBreaker("z", fleet={"redis": client, "min_replicas": 0.5, "sync_interval": 60})
+    assert b.config["fleet"]["minReplicas"] == 0.5
+    b.leave_fleet()
+
+
+NODE_REPLICA = r"""
+const { CircuitBreaker } = await import(process.env.SEAWALL_ENTRY);
+const { createRequire } = await import('node:module');
+const Redis = createRequire(process.env.SEAWALL_PKG)('ioredis');
+const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.PORT), maxRetriesPerRequest: 0, enableOfflineQueue: false });
+await new Promise((r) => redis.once('ready', r));
+const b = new CircuitBreaker(process.env.NAME, { failureThreshold: 3, resetTimeout: 60000, fleet: { redis, minReplicas: 2, syncInterval: 60000 } });
+for (let i = 0; i < 2; i++) await b.execute(async () => { throw new Error('down'); }).catch(() => {});
+await b.syncFleet();
+console.log(JSON.stringify({ state: b.state }));
+await b.syncFleet();
+console.log(JSON.stringify({ state: b.state }));
+b.leaveFleet();
+redis.disconnect();
+"""
+
+
+def test_a_node_replica_and_python_replicas_share_one_breaker(server: RedisServer) -> None:
+    """The same keys and scripts from both languages: two failures in a Node process and one in
+    Python are the fleet's three."""
+    node = shutil.which("node")
+    pkg = os.path.join(os.path.dirname(__file__), "..", "..", "bindings-node")
+    entry = os.path.join(pkg, "dist", "esm", "entry.node.js")
+    if node is None or not os.path.exists(os.path.join(pkg, "node_modules", "ioredis")):
+        pytest.skip("make test builds the Node package first")
+    (py,) = replicas(server, 1)
+    name = py.name
+    fail(py)
+    py.sync_fleet()
+    env = {**os.environ, "PORT": str(server.port), "NAME": name, "SEAWALL_ENTRY": "file://" + os.path.abspath(entry),
+           "SEAWALL_PKG": os.path.abspath(os.path.join(pkg, "package.json"))}
+    out = subprocess.run([node, "--input-type=module", "-e", NODE_REPLICA], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    states = [json.loads(line)["state"] for line in out.stdout.splitlines()]
+    assert states[-1] == "OPEN", f"the Node replica saw the fleet's failures: {states}"
+    py.sync_fleet()
+    assert py.state == "OPEN"
+    py.leave_fleet()
