@@ -150,7 +150,7 @@ build-python: setup-rust zig
 	cd $(PY_DIR) && $(CROSS) ../$(PY_VENV)/bin/maturin build --release --zig --target $(HOST) --compatibility manylinux2014 --out ../target/wheels
 	$(PY) -m pip install -q --force-reinstall --no-deps target/wheels/seawall-*-abi3-*.whl
 
-test-python: build-python test-core
+test-python: build-python test-core redis build-node
 	@mkdir -p $(LOGS)
 	cd $(PY_DIR) && ../$(PY) -m pytest tests 2>&1 | tee ../$(LOGS)/python.log
 	cd target && ../$(PY) -m mypy.stubtest seawall._native
