@@ -207,7 +207,8 @@ pub fn judge(breaker: &BreakerConfig, fleet: &FleetConfig, t: &FleetTally) -> Op
     let consecutive = breaker.failure_threshold.is_some_and(|n| t.consecutive_failures >= u64::from(n));
     let volume = t.calls >= u64::from(breaker.volume_threshold);
     // The same comparison as the local rule's, so a fleet of one decides as one replica does.
-    let rate = |count: u64, threshold: Option<f64>| threshold.is_some_and(|r| volume && t.calls > 0 && count as f64 / t.calls as f64 >= r);
+    // (`volume` implies calls > 0: a breaker's volume threshold is at least 1.)
+    let rate = |count: u64, threshold: Option<f64>| threshold.is_some_and(|r| volume && count as f64 / t.calls as f64 >= r);
     (consecutive || rate(t.failures, breaker.failure_rate_threshold) || rate(t.slow, breaker.slow_call_rate_threshold))
         .then_some(TransitionReason::FleetQuorum)
 }
@@ -342,5 +343,28 @@ mod tests {
         assert_eq!(keys.get("lease").and_then(Json::as_str), Some("seawall:{openai}:lease"));
         let sync = v.get("scripts").and_then(|s| s.get("sync")).and_then(Json::as_str).unwrap();
         assert!(sync.contains("redis.call('TIME')") && sync.contains("HDEL"));
+    }
+
+    #[test]
+    fn checks_hold_at_their_bounds_for_configs_built_in_code() {
+        let ok = |c: FleetConfig| c.check(&Spelling::canonical()).map_err(|e| e.option.unwrap_or_default());
+        let d = FleetConfig::default();
+        assert_eq!(ok(FleetConfig { stale_after_ms: d.sync_interval_ms, ..d }), Ok(()), "stale after one interval is allowed");
+        assert_eq!(ok(FleetConfig { quorum: Quorum::Fraction(0.99), ..d }), Ok(()));
+        for q in [Quorum::Fraction(0.0), Quorum::Fraction(1.0), Quorum::Fraction(f64::NAN), Quorum::Replicas(0), Quorum::Replicas(MAX_REPLICAS + 1)] {
+            assert_eq!(ok(FleetConfig { quorum: q, ..d }), Err("minReplicas".into()), "{q:?}");
+        }
+        assert_eq!(ok(FleetConfig { sync_interval_ms: 0.0, ..d }), Err("syncInterval".into()));
+        assert_eq!(ok(FleetConfig { stale_after_ms: 0.0, ..d }), Err("staleAfter".into()));
+        // One is a count of one replica, not the whole fleet as a fraction.
+        let one = FleetConfig::from_options(&vec![("minReplicas".into(), OptionValue::Number(1.0)), ("redis".into(), OptionValue::Opaque)], TimeUnit::Millis).unwrap();
+        assert_eq!(one.quorum, Quorum::Replicas(1));
+    }
+
+    #[test]
+    fn a_replica_fails_with_failures_in_its_window_or_in_a_run() {
+        let fleet = FleetConfig::default();
+        let t = FleetTally::of(&fleet, &[report(5, 2, 0), report(5, 0, 1), report(5, 0, 0)]);
+        assert_eq!((t.replicas, t.failing, t.failures, t.consecutive_failures), (3, 2, 2, 1));
     }
 }

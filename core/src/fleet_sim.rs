@@ -238,6 +238,10 @@ mod tests {
         assert!(fleet.failed_before_all_stopped >= 5, "{fleet:?}");
         assert!(fleet.cooldowns >= 8 && fleet.probes <= fleet.cooldowns + 1, "{fleet:?}");
         assert_eq!(fleet.healthy_opened, 100);
+        // Every replica calls ten times before the outage; afterwards only the failures before
+        // all stopped and the probes reach the backend.
+        assert_eq!(fleet.backend_calls, 1000 + fleet.failed_before_all_stopped + fleet.probes, "{fleet:?}");
+        assert_eq!(alone.backend_calls, 1000 + alone.failed_before_all_stopped + alone.probes, "{alone:?}");
     }
 
     #[test]

@@ -291,6 +291,8 @@ mod tests {
             let e = RateLimitConfig::from_options(&given, TimeUnit::Millis).unwrap_err();
             assert_eq!((e.option.as_deref(), e.message.as_str()), (Some(option), message));
         }
+        let bad = RateLimitConfig { limit: 1, per_ms: 0.0, burst: 1, max_wait_ms: 0.0 };
+        assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("per"));
         let bad = RateLimitConfig { limit: 1, per_ms: f64::INFINITY, burst: 1, max_wait_ms: 0.0 };
         assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("per"));
         let bad = RateLimitConfig { limit: 1, per_ms: 1.0, burst: 1, max_wait_ms: f64::NAN };
