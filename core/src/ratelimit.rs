@@ -220,6 +220,7 @@ mod tests {
         assert_eq!(r.available(249.0), 0);
         assert_eq!(r.try_acquire(250.0), RateAdmission::Now);
         assert_eq!(r.available(250.0), 0);
+        assert_eq!(r.available(750.0), 2, "places come back one per 250 ms");
         assert_eq!(r.available(1250.0), 4, "a full second later the whole burst is back");
         assert_eq!(r.available(1e9), 4, "never more than the burst");
         let s = r.stats(1250.0);
