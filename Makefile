@@ -180,11 +180,11 @@ bench-browser: build-node chromium
 	node bench/browser/run.mjs
 
 # The Python peers (pinned) go into the build venv only for the benchmark.
-bench-python: build-python
+bench-python: build-python redis
 	$(PY) -m pip install -q tenacity==9.2.1 pybreaker==1.4.1 purgatory==3.0.1 aiobreaker==1.2.0 stamina==26.1.0
 	$(PY) bench/python/overhead.py
 
-bench-node: build-node
+bench-node: build-node redis
 	node bench/node/overhead.mjs
 
 bench-core:

@@ -129,10 +129,31 @@ const bare = await measure(() => work());
   });
 }
 
+// 5. Fleet mode (issue 12: the call path with fleet mode on ≤ 1.2× off): the same breaker with a
+// Redis sync every 250 ms in the background, against a real redis-server started here. Both
+// loops yield to the event loop every 10,000 calls, so the sync's timers really run.
+let fleet;
+{
+  const { startRedis } = await import('../../bindings-node/test/fixtures/redis-server.mjs');
+  const server = await startRedis();
+  const Redis = require('ioredis');
+  const redis = new Redis({ host: '127.0.0.1', port: server.port, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  await new Promise((r) => redis.once('ready', r));
+  const off = new seawall.CircuitBreaker('bench-fleet-off', { failureThreshold: 5 });
+  const on = new seawall.CircuitBreaker('bench-fleet-on', { failureThreshold: 5, fleet: { redis } });
+  let k = 0;
+  const yielding = (f) => () => (++k % 10_000 === 0 ? new Promise((r) => setImmediate(r)).then(f) : f());
+  const t = await compare({ off: yielding(() => off.execute(work)), on: yielding(() => on.execute(work)) });
+  fleet = { off: t.off, on: t.on, syncs: on.getStats().fleet.syncs, mode: on.getStats().fleet.mode };
+  on.leaveFleet();
+  redis.disconnect();
+  await server.stop();
+}
+
 const fmt = (x) => (Number.isNaN(x) ? '—' : x.toFixed(0));
 const ratio = (a, b) => (Number.isNaN(b) ? '—' : (a / b).toFixed(2) + '×');
 if (process.argv.includes('--json')) {
-  console.log(JSON.stringify({ node: process.version, bare, rows }, null, 2));
+  console.log(JSON.stringify({ node: process.version, bare, rows, fleet }, null, 2));
 } else {
   console.log(`Node ${process.version}; bare await ${bare.toFixed(1)} ns; ns of overhead per call (median of ${ROUNDS} rounds)`);
   console.log('| scenario | seawall | cockatiel | opossum | seawall ÷ cockatiel | seawall ÷ opossum |');
@@ -141,4 +162,5 @@ if (process.argv.includes('--json')) {
     console.log(`| ${r.scenario} | ${fmt(r.seawall)} | ${fmt(r.cockatiel)} | ${fmt(r.opossum)} | ${ratio(r.seawall, r.cockatiel)} | ${ratio(r.seawall, r.opossum)} |`);
   }
   for (const r of rows) if (r.note) console.log(`- ${r.scenario}: ${r.note}`);
+  console.log(`- fleet mode (breaker, ${fleet.syncs} Redis syncs in the background, ${fleet.mode}): ${fmt(fleet.on)} ns on vs ${fmt(fleet.off)} ns off: ${ratio(fleet.on, fleet.off)}`);
 }

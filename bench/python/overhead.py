@@ -131,6 +131,9 @@ async def main() -> None:
                  await measure_async(lambda: seawall.retry_with_backoff(work, max_attempts=3, base_delay=0.5, max_delay=4.0), n) - bare_n,
                  {"tenacity": await measure_async(t_work, n) - bare_n, "stamina": await measure_async(st_work, n) - bare_n}))
 
+    # Fleet mode (issue 12: the call path with fleet mode on ≤ 1.2× off): the same breaker with
+    # its Redis sync every 250 ms in a background thread, against a real redis-server started here.
+    fleet_line = fleet_overhead(bare)
     print(f"CPython {sys.version.split()[0]}; bare await {bare:.0f} ns, bare call {bare_sync:.0f} ns; ns of overhead per call (median of {ROUNDS} rounds)")
     print("| scenario | Seawall | peers | Seawall ÷ best peer |")
     print("|---|---:|---|---:|")
@@ -138,6 +141,45 @@ async def main() -> None:
         best = min(peers.values())
         peers_text = ", ".join(f"{k} {v:.0f}" for k, v in peers.items())
         print(f"| {name} | {ours:.0f} | {peers_text} | {ours / best:.2f}× |")
+    print(fleet_line)
+
+
+def fleet_overhead(_bare: float) -> str:
+    import os
+    import signal
+    import socket
+    import subprocess
+
+    import redis
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.25)
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.025)
+        off = seawall.CircuitBreaker("bench-fleet-off", failure_threshold=5)
+        on = seawall.CircuitBreaker("bench-fleet-on", failure_threshold=5, fleet=seawall.Fleet(client))
+        bare_sync = measure_sync(work_sync)
+        runs = {"off": [], "on": []}
+        for _ in range(3):  # interleaved: the machine's drift falls on both alike
+            runs["off"].append(measure_sync(lambda: off.call(work_sync)) - bare_sync)
+            runs["on"].append(measure_sync(lambda: on.call(work_sync)) - bare_sync)
+        o, f = statistics.median(runs["off"]), statistics.median(runs["on"])
+        st = on.stats["fleet"]
+        on.leave_fleet()
+        return (f"- fleet mode (sync breaker, {st['syncs']} Redis syncs in the background, {st['mode']}): "
+                f"{f:.0f} ns on vs {o:.0f} ns off: {f / o:.2f}×")
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
 
 
 asyncio.run(main())
