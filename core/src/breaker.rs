@@ -1631,6 +1631,8 @@ mod tests {
             b.record_failure(3000.0 + t as f64, p, 1.0).unwrap();
         }
         assert_eq!((b.state(), b.fleet_status().0, b.poll_timeout()), (CircuitState::Open, false, Some(4004.0)));
+        b.handle_fleet_closed(3500.0);
+        assert_eq!(b.state(), CircuitState::Open, "the fleet closing does not close what it did not open");
         assert!(!b.wants_probe_lease(4004.0));
         assert_eq!(b.state_at(4004.0), CircuitState::HalfOpen);
         b.handle_fleet_closed(4005.0);
