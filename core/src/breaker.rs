@@ -1577,6 +1577,7 @@ mod tests {
         assert_eq!((t.replicas, t.failing, b.state()), (5, 5, CircuitState::Open));
         assert_eq!(b.fleet_status(), (true, true));
         assert_eq!(b.poll_timeout(), None, "the sync drives the probe, not a timer");
+        assert_eq!(b.remaining_open_ms(500.0), Some(510.0), "within its open period: the time left");
         assert!(!b.wants_probe_lease(500.0));
         b.handle_probe_lease(500.0);
         assert_eq!(b.state_at(2000.0), CircuitState::Open, "the open period is over, but the probe needs the lease");

@@ -1062,4 +1062,33 @@ mod tests {
         assert_eq!(e.ratelimit_create(r#"{"limit":0}"#, false).unwrap_err().option.as_deref(), Some("limit"));
         assert_eq!(Engine::ratelimit_refusal_message("api", 1000.0), "Rate limiter 'api' is at its limit; try again in 1 seconds");
     }
+
+    #[test]
+    fn fleets_through_the_flat_api() {
+        let mut e = Engine::new();
+        let h = e.breaker_create(r#"{"failureThreshold":2,"resetTimeout":1000,"halfOpenMaxCalls":1,"fleet":{"redis":"<object>","syncInterval":100}}"#, false, Some("api")).unwrap();
+        assert_eq!(e.breaker_fleet_report(h, 0.0).unwrap(), r#"{"calls":0,"failures":0,"slow":0,"consecutiveFailures":0,"ageMs":0.0}"#);
+        let report = r#"{"calls":1,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":5}"#;
+        let tally = e.breaker_fleet_sync(h, &format!("[{report},{report}]"), 10.0).unwrap();
+        assert_eq!(tally, r#"{"replicas":2,"failing":2,"calls":2,"failures":2,"slow":0,"consecutiveFailures":2}"#);
+        assert_eq!(e.breaker_current_state(h), CircuitState::Open.code());
+        assert!(e.breaker_probe_lease(h, 500.0).is_nan(), "open period not over");
+        assert_eq!(e.breaker_probe_lease(h, 1010.0), 1000.0);
+        assert_eq!(e.breaker_command(h, "fleetLease", 1010.0).unwrap(), CircuitState::HalfOpen.code());
+        assert_eq!(e.breaker_command(h, "fleetAlone", 1011.0).unwrap(), CircuitState::HalfOpen.code());
+        assert_eq!(e.breaker_command(h, "fleetShared", 1012.0).unwrap(), CircuitState::HalfOpen.code());
+        assert_eq!(e.breaker_command(h, "reset", 1013.0).unwrap(), CircuitState::Closed.code());
+        assert_eq!(e.breaker_command(h, "fleetOpened", 1014.0).unwrap(), CircuitState::Open.code());
+        assert_eq!(e.breaker_command(h, "fleetClosed", 1015.0).unwrap(), CircuitState::Closed.code());
+        let err = e.breaker_command(h, "fleetJoin", 0.0).unwrap_err();
+        assert!(err.message.contains("fleetShared"), "{}", err.message);
+        for (bad, option) in [("{", "reports"), ("{}", "reports"), (r#"[{"calls":1}]"#, "reports[0]"), (r#"[{"calls":1,"failures":0,"slow":0,"consecutiveFailures":0,"ageMs":-1}]"#, "reports[0]")] {
+            assert_eq!(e.breaker_fleet_sync(h, bad, 0.0).unwrap_err().option.as_deref(), Some(option), "{bad}");
+        }
+        assert!(e.breaker_probe_lease(999, 0.0).is_nan());
+        assert_eq!(e.breaker_fleet_report(999, 0.0).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(e.breaker_fleet_sync(999, "[]", 0.0).unwrap_err().code, ErrorCode::NotFound);
+        let store = Engine::fleet_store("app", "api");
+        assert!(store.starts_with(r#"{"keys":{"reports":"app:{api}:reports","marks":"app:{api}:marks","lease":"app:{api}:lease"},"scripts":{"sync":""#), "{store}");
+    }
 }
