@@ -146,25 +146,15 @@ async def main() -> None:
 
 def fleet_overhead(_bare: float) -> str:
     import os
-    import signal
-    import socket
-    import subprocess
 
     import redis
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings-python", "tests"))
+    from redis_server import RedisServer
+
+    server = RedisServer()
     try:
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.25)
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.025)
+        client = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=0.25)
         off = seawall.CircuitBreaker("bench-fleet-off", failure_threshold=5)
         on = seawall.CircuitBreaker("bench-fleet-on", failure_threshold=5, fleet=seawall.Fleet(client))
         bare_sync = measure_sync(work_sync)
@@ -178,8 +168,7 @@ def fleet_overhead(_bare: float) -> str:
         return (f"- fleet mode (sync breaker, {st['syncs']} Redis syncs in the background, {st['mode']}): "
                 f"{f:.0f} ns on vs {o:.0f} ns off: {f / o:.2f}×")
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
+        server.stop()
 
 
 asyncio.run(main())

@@ -7,10 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from typing import Any, Iterator, List
 
 import pytest
@@ -23,31 +20,7 @@ if not os.environ.get("CI"):
     pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="make redis installs redis-server")
 import redis  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RedisServer:
-    def __init__(self, port: int = 0) -> None:
-        self.port = port or free_port()
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=0.5)
-        for _ in range(200):
-            try:
-                if client.ping():
-                    break
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.025)
-        client.close()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=10)
+from redis_server import RedisServer  # noqa: E402
 
 
 @pytest.fixture
