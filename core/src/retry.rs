@@ -344,6 +344,11 @@ mod tests {
         let e = RetryConfig::from_options(&o(&[("maxAttempts", 4.0), ("max_retries", 1.0)]), TimeUnit::Millis).unwrap_err();
         assert_eq!(e.message, "invalid option max_retries: expected 3 (maxAttempts 4 means 3 retries), got 1");
         assert_eq!(RetryConfig::from_options(&o(&[]), TimeUnit::Millis).unwrap().max_attempts, defaults::MAX_ATTEMPTS);
+        // Retries are bounded so that attempts (retries + 1) stay within their own limit.
+        let most = (MAX_ATTEMPTS_LIMIT - 1) as f64;
+        assert_eq!(RetryConfig::from_options(&o(&[("maxRetries", most)]), TimeUnit::Millis).unwrap().max_attempts, MAX_ATTEMPTS_LIMIT);
+        let e = RetryConfig::from_options(&o(&[("maxRetries", most + 1.0)]), TimeUnit::Millis).unwrap_err();
+        assert_eq!(e.message, "invalid option maxRetries: expected a whole number from 0 to 999999, got 1000000");
     }
 
     #[test]
