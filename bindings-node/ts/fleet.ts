@@ -128,6 +128,8 @@ export class FleetSync {
       const reply = await this.#deadline(
         this.#redis.eval(this.#scripts.sync, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter, this.#staleAfter * 2),
       );
+      // Left the fleet while Redis answered: the answer changes nothing any more.
+      if (this.#stopped) return;
       const [, rows, marks] = reply as [number, string[], string[]];
       const reports = rows.map((row) => {
         const sep = row.indexOf('|');

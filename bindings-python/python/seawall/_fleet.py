@@ -110,6 +110,8 @@ class FleetSync:
             self._announce(self._pending.pop(0))
         reply = self._redis.eval(self._scripts["sync"], 2, k["reports"], k["marks"], self._id, self._port.report(),
                                  self._stale_after_ms, self._stale_after_ms * 2)
+        if self._stop.is_set():
+            return  # left the fleet while Redis answered: the answer changes nothing any more
         _, rows, marks = reply
         reports: List[Dict[str, Any]] = []
         for row in rows:
