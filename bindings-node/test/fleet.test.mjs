@@ -60,6 +60,9 @@ test('failures spread over two replicas open all three together; one probe for t
     assert.ok((await ok(c).catch((e) => e)) instanceof CircuitBreakerError, 'c never failed, and refuses');
     assert.equal(c.getStats().fleet.mode, 'shared');
     assert.equal(c.getStats().fleet.replicas, 3);
+    const { resilienceManager, prometheusMetrics } = await import('seawall');
+    assert.deepEqual(resilienceManager.getHealthStatus().circuitBreakers.fleet?.[c.name], { mode: 'shared', replicas: 3, fresh: true });
+    assert.match(prometheusMetrics(), new RegExp(`circuit_breaker_fleet_replicas\\{name="${c.name}"\\} 3`));
     await clock.advance(1000);
     await syncAll([a, b, c]);
     const states = [a.state, b.state, c.state];

@@ -54,7 +54,14 @@ export const ResiliencePolicies = {
 
 export interface HealthStatus {
   summary: { healthy: boolean; issues: string[] };
-  circuitBreakers: { total: number; healthy: number; unhealthy: number; byState: Record<string, number> };
+  circuitBreakers: {
+    total: number;
+    healthy: number;
+    unhealthy: number;
+    byState: Record<string, number>;
+    /** Fleet breakers by name (absent without fleets). */
+    fleet?: Record<string, { mode: 'shared' | 'local'; replicas: number; fresh: boolean }>;
+  };
   bulkheads: Array<{ name: string; state: { active: number; queued: number; available: number; [k: string]: number }; utilization: number }>;
 }
 

@@ -69,6 +69,10 @@ def test_failures_on_two_replicas_open_all_together_one_probe_and_close_together
         with pytest.raises(CircuitBreakerError):
             c.call(lambda: "never ran")
         assert c.stats["fleet"]["mode"] == "shared" and c.stats["fleet"]["replicas"] == 3
+        from seawall import get_health_status, prometheus_metrics
+
+        assert get_health_status()["circuit_breakers"]["fleet"][c.name] == {"mode": "shared", "replicas": 3, "fresh": True}
+        assert f'circuit_breaker_fleet_replicas{{name="{c.name}"}} 3' in prometheus_metrics()
         clock.advance(1.0)
         sync_all([a, b, c])
         sync_all([a, b, c])

@@ -33,7 +33,7 @@ use crate::backoff::pow_capped;
 use crate::clock::Latest;
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::fleet::{FleetConfig, FleetTally, ReplicaReport};
+use crate::fleet::{FleetConfig, FleetHealth, FleetTally, ReplicaReport};
 use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 use crate::permit::SlotTable;
 use crate::window::{Counts, Window, WindowConfig};
@@ -634,6 +634,9 @@ pub struct CircuitBreaker {
     fleet_shared: bool,
     /// When the breaker last closed: fleet reports made before then are of the last outage.
     fleet_closed_at: f64,
+    /// The last sync: when, and how many replicas reported.
+    fleet_synced_at: f64,
+    fleet_replicas: u32,
 }
 
 impl CircuitBreaker {
@@ -661,6 +664,8 @@ impl CircuitBreaker {
             fleet_open: false,
             fleet_shared: true,
             fleet_closed_at: f64::NEG_INFINITY,
+            fleet_synced_at: f64::NEG_INFINITY,
+            fleet_replicas: 0,
         })
     }
 
@@ -984,6 +989,7 @@ impl CircuitBreaker {
         let since = self.fleet_closed_at;
         let fresh: Vec<ReplicaReport> = reports.iter().copied().filter(|r| now - r.age_ms >= since).collect();
         let tally = FleetTally::of(&fleet, &fresh);
+        (self.fleet_synced_at, self.fleet_replicas) = (now, tally.replicas);
         if self.fleet_shared {
             if let Some(reason) = crate::fleet::judge(&self.config, &fleet, &tally) {
                 self.step(now, Input::FleetTrip(reason));
@@ -1031,6 +1037,19 @@ impl CircuitBreaker {
     pub fn set_fleet_shared(&mut self, now: f64, shared: bool) {
         self.fleet_shared = shared;
         self.handle_timeout(now);
+    }
+
+    /// For health and metrics; `None` without a fleet.
+    pub fn fleet_health(&mut self, now: f64) -> Option<FleetHealth> {
+        let now = self.tick(now);
+        let fleet = self.config.fleet?;
+        let fresh = self.fleet_shared && now - self.fleet_synced_at <= fleet.stale_after_ms;
+        Some(FleetHealth { shared: self.fleet_shared, replicas: self.fleet_replicas, fresh })
+    }
+
+    /// `(store answering, replicas at the last sync)` for metrics; `None` without a fleet.
+    pub fn fleet_gauges(&self) -> Option<(bool, u32)> {
+        self.config.fleet.map(|_| (self.fleet_shared, self.fleet_replicas))
     }
 
     /// `(opened by the fleet, store answering)`.

@@ -198,6 +198,26 @@ impl FleetTally {
     }
 }
 
+/// A fleet breaker as health and metrics show it: whether its store answers (`shared`, or
+/// `local` while it decides alone), the replicas reporting at its last sync, and whether that
+/// sync is recent (within `staleAfter`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FleetHealth {
+    pub shared: bool,
+    pub replicas: u32,
+    pub fresh: bool,
+}
+
+impl FleetHealth {
+    pub fn to_json(&self) -> Json {
+        Json::obj([
+            ("mode", Json::from(if self.shared { "shared" } else { "local" })),
+            ("replicas", Json::from(self.replicas)),
+            ("fresh", Json::Bool(self.fresh)),
+        ])
+    }
+}
+
 /// Whether the fleet must open: the breaker's thresholds over the fleet's sums, and the quorum.
 /// Answers the reason (`FLEET_QUORUM`) or `None`.
 pub fn judge(breaker: &BreakerConfig, fleet: &FleetConfig, t: &FleetTally) -> Option<TransitionReason> {

@@ -18,6 +18,8 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
     ("bulkhead_executions_total", "counter", "Calls offered to a bulkhead, by what happened (active: ran at once, queued, rejected)."),
     ("bulkhead_active_calls", "gauge", "Calls running in a bulkhead now."),
     ("bulkhead_queued_calls", "gauge", "Calls waiting in a bulkhead's queue now."),
+    ("circuit_breaker_fleet_replicas", "gauge", "Replicas that reported at a fleet breaker's last sync."),
+    ("circuit_breaker_fleet_shared", "gauge", "1 while a fleet breaker's store answers, 0 while it decides alone."),
 ];
 
 /// Escapes a label value: backslash, double quote and newline.
@@ -84,6 +86,18 @@ pub fn render_prometheus(registry: &Registry) -> String {
     header(&mut out, 7);
     for (name, b) in registry.bulkheads() {
         let _ = writeln!(out, "bulkhead_queued_calls{{name=\"{}\"}} {}", escape(name), b.queued());
+    }
+    header(&mut out, 8);
+    for (name, b) in registry.breakers() {
+        if let Some((_, replicas)) = b.fleet_gauges() {
+            let _ = writeln!(out, "circuit_breaker_fleet_replicas{{name=\"{}\"}} {replicas}", escape(name));
+        }
+    }
+    header(&mut out, 9);
+    for (name, b) in registry.breakers() {
+        if let Some((shared, _)) = b.fleet_gauges() {
+            let _ = writeln!(out, "circuit_breaker_fleet_shared{{name=\"{}\"}} {}", escape(name), u8::from(shared));
+        }
     }
     out
 }

@@ -151,9 +151,9 @@ impl<T> NamedTable<T> {
         self.names.iter().filter_map(|(n, h)| Some((n, &self.entries[*h as usize].as_ref()?.value)))
     }
 
-    /// Named entries, mutably.
-    pub fn named_values_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.entries.iter_mut().flatten().filter(|e| e.name.is_some()).map(|e| &mut e.value)
+    /// Named entries with their names, mutably (in handle order).
+    pub fn named_values_mut(&mut self) -> impl Iterator<Item = (&str, &mut T)> {
+        self.entries.iter_mut().flatten().filter_map(|e| Some((e.name.as_deref()?, &mut e.value)))
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -185,6 +185,8 @@ pub struct BreakerHealth {
     pub healthy: u32,
     pub unhealthy: u32,
     pub by_state: NameMap<u32>,
+    /// Fleet breakers by name (none without fleets).
+    pub fleet: NameMap<crate::fleet::FleetHealth>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -211,7 +213,12 @@ pub struct Health {
 impl BreakerHealth {
     pub fn to_json(&self) -> Json {
         let by_state = Json::obj(self.by_state.iter().map(|(k, v)| (k, Json::from(*v))));
-        Json::obj([("total", Json::from(self.total)), ("healthy", Json::from(self.healthy)), ("unhealthy", Json::from(self.unhealthy)), ("byState", by_state)])
+        let mut pairs = vec![("total", Json::from(self.total)), ("healthy", Json::from(self.healthy)), ("unhealthy", Json::from(self.unhealthy)), ("byState", by_state)];
+        // Only with fleets: a report without them reads as it always has.
+        if self.fleet.iter().next().is_some() {
+            pairs.push(("fleet", Json::obj(self.fleet.iter().map(|(k, f)| (k, f.to_json())))));
+        }
+        Json::obj(pairs)
     }
 }
 
@@ -286,7 +293,7 @@ impl Registry {
 
     /// Closes every breaker (seed 003/004 `resetAll`).
     pub fn reset_all(&mut self, now: f64) {
-        for b in self.breakers.named_values_mut() {
+        for (_, b) in self.breakers.named_values_mut() {
             b.reset(now);
         }
     }
@@ -347,7 +354,10 @@ impl Registry {
         for s in CircuitState::ALL {
             h.by_state.insert(s.as_str(), 0);
         }
-        for b in self.breakers.named_values_mut() {
+        for (name, b) in self.breakers.named_values_mut() {
+            if let Some(f) = b.fleet_health(now) {
+                h.fleet.insert(name, f);
+            }
             let s = b.state_at(now);
             h.total += 1;
             if let Some(n) = h.by_state.get_mut(s.as_str()) {
@@ -465,5 +475,25 @@ mod tests {
         let health = r.health(1.0);
         assert_eq!((health.summary.healthy, health.summary.issues.len()), (true, 0));
         assert_eq!(health.bulkheads.iter().map(|b| b.utilization).collect::<Vec<_>>(), vec![1.0, 0.5]);
+    }
+
+    #[test]
+    fn fleet_breakers_show_their_store_in_health_and_metrics() {
+        let mut r = Registry::new();
+        let fleet = BreakerConfig { fleet: Some(crate::fleet::FleetConfig::default()), ..BreakerConfig::default() };
+        r.breaker_get_or_create("api", || Ok(fleet.clone())).unwrap();
+        r.breaker_get_or_create("alone", || Ok(BreakerConfig::default())).unwrap();
+        let report = crate::fleet::ReplicaReport { calls: 1, failures: 0, slow: 0, consecutive_failures: 0, age_ms: 0.0 };
+        r.breaker_named("api").unwrap().handle_fleet_reports(100.0, &[report; 3]);
+        let h = r.breaker_health(200.0).to_json().to_string();
+        assert!(h.ends_with(r#""fleet":{"api":{"mode":"shared","replicas":3,"fresh":true}}}"#), "{h}");
+        assert!(r.breaker_health(1101.0).to_json().to_string().contains(r#""fresh":false"#), "older than staleAfter");
+        r.breaker_named("api").unwrap().set_fleet_shared(1200.0, false);
+        let text = crate::metrics::render_prometheus(&r);
+        assert!(text.contains("circuit_breaker_fleet_replicas{name=\"api\"} 3\n") && text.contains("circuit_breaker_fleet_shared{name=\"api\"} 0\n"), "{text}");
+        assert!(!text.contains("fleet_replicas{name=\"alone\"}"));
+        let mut plain = Registry::new();
+        plain.breaker_get_or_create("alone", || Ok(BreakerConfig::default())).unwrap();
+        assert!(!plain.breaker_health(0.0).to_json().to_string().contains("fleet"), "reports without fleets read as before");
     }
 }

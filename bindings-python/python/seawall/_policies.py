@@ -16,9 +16,12 @@ def get_health_status() -> Dict[str, Any]:
     flush_all()
     h = json.loads(engine.health(None))
     cb = h["circuitBreakers"]
+    breakers = {"total": cb["total"], "healthy": cb["healthy"], "unhealthy": cb["unhealthy"], "by_state": cb["byState"]}
+    if "fleet" in cb:  # fleet breakers by name: {"mode", "replicas", "fresh"}
+        breakers["fleet"] = cb["fleet"]
     return {
         "summary": h["summary"],
-        "circuit_breakers": {"total": cb["total"], "healthy": cb["healthy"], "unhealthy": cb["unhealthy"], "by_state": cb["byState"]},
+        "circuit_breakers": breakers,
         "bulkheads": [{snake(k): ({snake(f): n for f, n in v.items()} if isinstance(v, dict) else v) for k, v in b.items()} for b in h["bulkheads"]],
     }
 
