@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(parse("Thu, 29 Feb 1900 00:00:00 GMT", NOW), None);
         assert_eq!(http_date("Tue, 29 Feb 2000 00:00:00 GMT", NOW), Some(951_782_400_000.0));
         // The year of each day, at the edges of years, leap days and centuries.
-        for (y, m, d) in [(1970, 1, 1), (1969, 12, 31), (2000, 2, 29), (2000, 3, 1), (2000, 12, 31), (1900, 3, 1), (2100, 2, 28), (2400, 12, 31), (1600, 1, 1), (2026, 12, 1)] {
+        for (y, m, d) in [(1970, 1, 1), (1969, 12, 31), (2000, 2, 29), (2000, 3, 1), (2000, 12, 31), (1900, 3, 1), (2100, 2, 28), (2400, 12, 31), (1600, 1, 1), (2026, 12, 1), (2100, 3, 1), (2250, 7, 4), (2399, 12, 31)] {
             assert_eq!(civil_year(days_from_civil(y, m, d)), y, "{y}-{m}-{d}");
             assert_eq!(civil_year(days_from_civil(y, m, d) - 1), if (m, d) == (1, 1) { y - 1 } else { y }, "the day before {y}-{m}-{d}");
         }
