@@ -732,6 +732,9 @@ mod tests {
         // late success (arriving while the second attempt runs) does not end the second.
         let out = simulate(&scenario(vec![one_layer(2, Some(6.0))], 1, healthy(10.0))).unwrap().summary;
         assert_eq!((out.succeeded, out.backend_calls, out.p50_latency_ms, out.ended_at_ms), (0, 2, 12.0, 16.0));
+        // An outer attempt that succeeded in time: its timeout, firing later, changes nothing.
+        let out = simulate(&scenario(vec![one_layer(2, Some(50.0)), one_layer(1, None)], 1, healthy(10.0))).unwrap().summary;
+        assert_eq!((out.succeeded, out.backend_calls, out.p50_latency_ms), (1, 1, 10.0));
         // The same one layer up: the outer attempt times out while the inner call runs on.
         let out = simulate(&scenario(vec![one_layer(2, Some(6.0)), one_layer(1, None)], 1, healthy(10.0))).unwrap().summary;
         assert_eq!((out.succeeded, out.backend_calls, out.p50_latency_ms), (0, 2, 12.0));
