@@ -973,11 +973,15 @@ impl CircuitBreaker {
         self.fleet_open && self.fleet_shared && self.config.fleet.is_some()
     }
 
-    /// This replica's report for the fleet: its window's counts and its run of failures.
+    /// This replica's report for the fleet: its window's counts and its run of failures. Only
+    /// a closed breaker has any to report: the failures before it opened have been acted on (the
+    /// window is cleared on opening), and counting them again would reopen the fleet as soon as
+    /// its probe closed it.
     pub fn fleet_report(&mut self, now: f64) -> ReplicaReport {
         let now = self.tick(now);
         let w = self.window.totals(now);
-        ReplicaReport { calls: w.calls, failures: w.failures, slow: w.slow, consecutive_failures: self.consecutive_failures, age_ms: 0.0 }
+        let run = if self.state == CircuitState::Closed { self.consecutive_failures } else { 0 };
+        ReplicaReport { calls: w.calls, failures: w.failures, slow: w.slow, consecutive_failures: run, age_ms: 0.0 }
     }
 
     /// The replicas' reports read at a sync (this one's included). A closed breaker opens when
@@ -1662,7 +1666,7 @@ mod tests {
             ["FLEET_OPENED", "FLEET_CLOSED", "FLEET_OPENED", "RESET_TIMEOUT_ELAPSED", "PROBES_SUCCEEDED", "CONSECUTIVE_FAILURES", "RESET_TIMEOUT_ELAPSED"]
         );
         let r = b.fleet_report(4005.0);
-        assert_eq!((r.calls, r.consecutive_failures), (0, 5));
+        assert_eq!((r.calls, r.consecutive_failures), (0, 0), "not closed: nothing to report");
     }
 
     #[test]
