@@ -759,6 +759,32 @@ mod tests {
     }
 
     #[test]
+    fn events_due_at_the_same_time_are_handled_in_the_order_they_were_scheduled() {
+        let s = scenario(vec![one_layer(1, None)], 1, healthy(1.0));
+        let mut sim = Sim { s: &s, layers: Vec::new(), rng: SeededRng::new(1), queue: BinaryHeap::new(), seq: 0, calls: Vec::new(), in_flight: 0, series: Vec::new(), bucket_latencies: Vec::new(), track: None, now: 0.0 };
+        for call in [3, 1, 2] {
+            sim.push(5.0, Event::StartAttempt { call });
+        }
+        sim.push(4.0, Event::StartAttempt { call: 9 });
+        let order: Vec<Event> = std::iter::from_fn(|| sim.queue.pop().map(|q| q.event)).collect();
+        let calls: Vec<usize> = order.iter().map(|e| match e { Event::StartAttempt { call } => *call, _ => unreachable!() }).collect();
+        assert_eq!(calls, [9, 3, 1, 2]);
+    }
+
+    #[test]
+    fn recovery_needs_nine_in_ten_calls_to_succeed() {
+        // Half the calls fail after the outage too: never recovered; 5% failing: at once.
+        let run = |error_rate| {
+            let backend = BackendModel { outages: vec![(0.0, 1000.0)], error_rate, ..healthy(10.0) };
+            let mut s = scenario(vec![one_layer(1, None)], 50, backend);
+            (s.requests_per_client, s.request_interval_ms, s.bucket_ms) = (20, 100.0, 500.0);
+            simulate(&s).unwrap().summary.recovery_ms
+        };
+        assert_eq!(run(0.5), None);
+        assert_eq!(run(0.02), Some(0.0));
+    }
+
+    #[test]
     fn recovery_is_counted_from_the_end_of_the_outage() {
         let backend = BackendModel { outages: vec![(0.0, 1000.0)], ..healthy(10.0) };
         let mut s = scenario(vec![one_layer(1, None)], 10, backend);
