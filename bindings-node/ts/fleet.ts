@@ -91,8 +91,7 @@ export class FleetSync {
     this.#port = port;
     this.#redis = options.redis;
     this.#interval = config.syncInterval;
-    // Whole milliseconds: Redis's PEXPIRE takes integers.
-    this.#staleAfter = Math.ceil(config.staleAfter);
+    this.#staleAfter = config.staleAfter;
     // Keys and scripts are the core's, the same from Python: a mixed fleet shares one breaker.
     const store = JSON.parse(backend().fleetStore(options.keyPrefix ?? 'seawall', name)) as FleetStore;
     this.#keys = store.keys;
@@ -126,7 +125,7 @@ export class FleetSync {
     if (this.#stopped) return;
     try {
       const reply = await this.#deadline(
-        this.#redis.eval(this.#scripts.sync, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter, this.#staleAfter * 2),
+        this.#redis.eval(this.#scripts.sync, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter),
       );
       // Left the fleet while Redis answered: the answer changes nothing any more.
       if (this.#stopped) return;
@@ -155,7 +154,7 @@ export class FleetSync {
       }
       const lease = this.#port.probeLease();
       if (!Number.isNaN(lease)) {
-        const taken = await this.#deadline(this.#redis.set(this.#keys.lease, this.#id, 'PX', Math.max(1, Math.ceil(lease)), 'NX'));
+        const taken = await this.#deadline(this.#redis.set(this.#keys.lease, this.#id, 'PX', lease, 'NX'));
         if (taken === 'OK') {
           this.#holdsLease = true;
           this.#port.command('fleetLease');
@@ -183,7 +182,7 @@ export class FleetSync {
 
   #mark(name: 'opened' | 'closed'): void {
     void this.#redis
-      .eval(this.#scripts.mark, 1, this.#keys.marks, name, this.#staleAfter * 2)
+      .eval(this.#scripts.mark, 1, this.#keys.marks, name, this.#staleAfter)
       .then((at) => {
         // Our own mark is not news to us.
         if (name === 'opened') this.#seenOpened = Math.max(this.#seenOpened, Number(at));

@@ -1021,7 +1021,8 @@ impl CircuitBreaker {
     /// it until it expires, so the fleet sends one probe per cooldown whoever holds it; a
     /// holder whose probes succeed gives it back as the fleet closes.
     pub fn probe_lease_ms(&self) -> f64 {
-        self.open_duration()
+        // Whole milliseconds, at least one: what Redis's `SET … PX` takes, from every shell.
+        self.open_duration().ceil().max(1.0)
     }
 
     /// This replica took the lease: it goes half-open and probes for the fleet.

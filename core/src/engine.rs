@@ -1088,6 +1088,13 @@ mod tests {
         assert!(e.breaker_probe_lease(999, 0.0).is_nan());
         assert_eq!(e.breaker_fleet_report(999, 0.0).unwrap_err().code, ErrorCode::NotFound);
         assert_eq!(e.breaker_fleet_sync(999, "[]", 0.0).unwrap_err().code, ErrorCode::NotFound);
+        // A lease is whole milliseconds, at least one (Redis's `PX`), whatever the open period.
+        let f = e.breaker_create(r#"{"failureThreshold":1,"resetTimeout":0.25,"fleet":{"redis":"<object>"}}"#, false, Some("fine")).unwrap();
+        e.breaker_fleet_sync(f, &format!("[{report},{report}]"), 0.0).unwrap();
+        assert_eq!(e.breaker_probe_lease(f, 1.0), 1.0);
+        let g = e.breaker_create(r#"{"failureThreshold":1,"resetTimeout":1000.5,"fleet":{"redis":"<object>"}}"#, false, Some("odd")).unwrap();
+        e.breaker_fleet_sync(g, &format!("[{report},{report}]"), 0.0).unwrap();
+        assert_eq!(e.breaker_probe_lease(g, 2000.0), 1001.0);
         let store = Engine::fleet_store("app", "api");
         assert!(store.starts_with(r#"{"keys":{"reports":"app:{api}:reports","marks":"app:{api}:marks","lease":"app:{api}:lease"},"scripts":{"sync":""#), "{store}");
     }

@@ -236,13 +236,15 @@ pub fn judge(breaker: &BreakerConfig, fleet: &FleetConfig, t: &FleetTally) -> Op
 // ---- the shared store's side (Redis), the same for every shell ----------------------------
 
 /// One sync: KEYS reports (hash: replica → "time|report"), marks (hash: opened/closed → time);
-/// ARGV replica id, its report (JSON), stale-after ms, TTL ms. Writes the report on Redis's
-/// clock, prunes reports older than stale-after, answers `[now, ["age|report", …], marks]`.
+/// ARGV replica id, its report (JSON), stale-after ms (any number: the scripts round, so no
+/// shell does). Writes the report on Redis's clock, prunes reports older than stale-after, keeps
+/// the keys for two stale-after periods (whole ms, as PEXPIRE wants), answers
+/// `[now, ["age|report", …], marks]`.
 const SYNC_SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], now .. '|' .. ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3]) * 2))
 local all = redis.call('HGETALL', KEYS[1])
 local reports = {}
 for i = 1, #all, 2 do
@@ -257,12 +259,13 @@ end
 return {now, reports, redis.call('HGETALL', KEYS[2])}
 "#;
 
-/// Sets a fleet mark (`opened`/`closed`) to Redis's time: KEYS marks; ARGV mark, TTL ms.
+/// Sets a fleet mark (`opened`/`closed`) to Redis's time: KEYS marks; ARGV mark, stale-after
+/// ms (the keys live two of those, as in a sync).
 const MARK_SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], now)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 2))
 return now
 "#;
 

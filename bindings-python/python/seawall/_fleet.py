@@ -65,8 +65,7 @@ class FleetSync:
         self._redis = redis
         self._port = port
         self._interval_s: float = config["syncInterval"] / 1000.0
-        # Whole milliseconds: Redis's PEXPIRE takes integers.
-        self._stale_after_ms = int(-(-config["staleAfter"] // 1))
+        self._stale_after_ms: float = config["staleAfter"]
         self._id = f"{os.getpid()}-{threading.get_ident()}-{random.getrandbits(32):08x}"
         self._seen_opened = float("-inf")
         self._seen_closed = float("-inf")
@@ -109,7 +108,7 @@ class FleetSync:
         while self._pending:
             self._announce(self._pending.pop(0))
         reply = self._redis.eval(self._scripts["sync"], 2, k["reports"], k["marks"], self._id, self._port.report(),
-                                 self._stale_after_ms, self._stale_after_ms * 2)
+                                 self._stale_after_ms)
         if self._stop.is_set():
             return  # left the fleet while Redis answered: the answer changes nothing any more
         _, rows, marks = reply
@@ -131,7 +130,7 @@ class FleetSync:
             self._port.command("fleetClosed")
         lease = self._port.probe_lease()
         if lease == lease:  # not NaN: this replica wants the lease
-            if self._redis.set(k["lease"], self._id, px=max(1, int(-(-lease // 1))), nx=True):
+            if self._redis.set(k["lease"], self._id, px=int(lease), nx=True):
                 self._holds_lease = True
                 self._port.command("fleetLease")
 
@@ -152,7 +151,7 @@ class FleetSync:
             self._redis.eval(self._scripts["release"], 1, self._keys["lease"], self._id)
 
     def _mark(self, name: str) -> None:
-        at = float(self._redis.eval(self._scripts["mark"], 1, self._keys["marks"], name, self._stale_after_ms * 2))
+        at = float(self._redis.eval(self._scripts["mark"], 1, self._keys["marks"], name, self._stale_after_ms))
         if name == "opened":
             self._seen_opened = max(self._seen_opened, at)
         else:
