@@ -195,6 +195,8 @@ export class CircuitBreaker {
   /** Whether calls must be timed: slow-call rules, or `call` listeners. */
   #timed = false;
   #slowRule = false;
+  /** The `isFailure` predicate, read once when the breaker is made (as every option is). */
+  #isFailure: ((error: unknown) => boolean) | undefined;
   /** Per state code: may successes be counted here and handed over later (the core says)? */
   #inert: boolean[] = [];
   /** Successes counted since the last hand-over. */
@@ -259,6 +261,7 @@ export class CircuitBreaker {
     this.#timeoutMs = typeof config.timeout === 'number' ? config.timeout : undefined;
     this.#slowRule = typeof config.slowCallDurationThreshold === 'number';
     this.#timed = this.#slowRule || this.#events.has('call');
+    this.#isFailure = this.#options.isFailure;
     this.#admits = admits();
     this.#inert = this.#bb.breakerInertSuccessStates(this.#hh);
     finalizer.register(this, { b: this.#bb, h: this.#hh });
@@ -325,7 +328,7 @@ export class CircuitBreaker {
     if (permit === preapproved && !this.#timed && signal === undefined) {
       // With no predicate nothing here can throw: watch the caller's own promise from the side
       // and hand it back as it is (one promise fewer per call).
-      if (result instanceof Promise && this.#options.isFailure === undefined) {
+      if (result instanceof Promise && this.#isFailure === undefined) {
         result.then(this.#preapprovedOk, this.#preapprovedQuiet);
         return result;
       }
@@ -411,11 +414,11 @@ export class CircuitBreaker {
     const b = this.#b;
     let outcome = failed ? 1 : 0;
     let predicateError: { error: unknown } | undefined;
-    if (!ignore && failed && this.#options.isFailure !== undefined) {
+    if (!ignore && failed && this.#isFailure !== undefined) {
       // A predicate that throws cannot classify the call: it counts neither way (its permit,
       // maybe a half-open probe's, still comes back) and its error goes to the caller.
       try {
-        if (!this.#options.isFailure(error)) outcome = 2;
+        if (!this.#isFailure.call(this.#options, error)) outcome = 2;
       } catch (e) {
         outcome = 2;
         predicateError = { error: e };
