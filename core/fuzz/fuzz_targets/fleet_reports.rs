@@ -1,0 +1,52 @@
+//! What a fleet sync reads back from Redis (the other replicas' reports, written by any version
+//! of any shell, so outside input): never a panic; an error names `reports` or the report at
+//! fault; an accepted answer gives a tally that is JSON and counts no more replicas than were
+//! sent, and the breaker goes on working through syncs, leases and announcements.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use seawall_core::{json::Json, Engine, ErrorKind};
+
+const OPTIONS: [&str; 3] = [
+    r#"{"failureThreshold":3,"resetTimeout":100,"fleet":{"redis":"<object>"}}"#,
+    r#"{"failureRateThreshold":0.5,"volumeThreshold":4,"windowSize":8,"halfOpenMaxCalls":2,"fleet":{"redis":"<object>","minReplicas":0.3}}"#,
+    r#"{"slowCallDurationThreshold":5,"slowCallRateThreshold":0.5,"volumeThreshold":2,"resetTimeout":50,"fleet":{"redis":"<object>","minReplicas":1,"syncInterval":10}}"#,
+];
+
+const COMMANDS: [&str; 5] = ["fleetLease", "fleetOpened", "fleetClosed", "fleetAlone", "fleetShared"];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let mut e = Engine::new();
+    let h = e.breaker_create(OPTIONS[usize::from(selector) % OPTIONS.len()], false, Some("fuzz")).expect("breaker");
+    let mut now = f64::from(selector);
+    for round in 0..3u8 {
+        match e.breaker_fleet_sync(h, text, now) {
+            Ok(tally) => {
+                let tally = Json::parse(&tally).expect("a tally is JSON");
+                let replicas = tally.get("replicas").and_then(Json::as_f64).expect("replicas");
+                let sent = match Json::parse(text) {
+                    Ok(Json::Arr(items)) => items.len() as f64,
+                    other => panic!("accepted reports that are not a list: {other:?} from {text:?}"),
+                };
+                assert!(replicas <= sent, "{replicas} replicas from {sent} reports");
+            }
+            Err(err) => {
+                assert!(matches!(err.kind, ErrorKind::Type | ErrorKind::Range), "{err:?}");
+                assert!(err.option.as_deref().is_some_and(|o| o.starts_with("reports")), "{err:?}");
+            }
+        }
+        let command = COMMANDS[usize::from(selector.wrapping_add(round)) % COMMANDS.len()];
+        let state = e.breaker_command(h, command, now).expect("a fleet command");
+        assert!(state < 8, "state {state}");
+        let lease = e.breaker_probe_lease(h, now);
+        assert!(lease.is_nan() || (lease >= 1.0 && lease.fract() == 0.0), "lease {lease}");
+        let (permit, _, _) = e.breaker_acquire(h, now);
+        if permit >= 0.0 {
+            assert!(e.breaker_record(h, permit, u32::from(round % 2 == 0), now + 1.0, now) >= 0.0);
+        }
+        Json::parse(&e.breaker_fleet_report(h, now).expect("report")).expect("a report is JSON");
+        now += 60.0;
+    }
+    Json::parse(&e.health(now)).expect("health is JSON");
+});
