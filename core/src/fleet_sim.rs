@@ -247,7 +247,8 @@ mod tests {
     #[test]
     fn one_replica_with_a_broken_network_opens_only_its_own_breaker() {
         let mut s = scenario(Some(FleetConfig::default()));
-        (s.backend_down_from_ms, s.sick_replicas, s.replicas) = (None, 1, 101);
+        // The sick replicas fail their first five calls within 5 s: 30 s shows what follows.
+        (s.backend_down_from_ms, s.sick_replicas, s.replicas, s.duration_ms) = (None, 1, 101, 30_000.0);
         let out = simulate_fleet(&s).unwrap();
         assert_eq!((out.sick_opened, out.healthy_opened, out.all_stopped_at_ms), (1, 0, None));
         // Two sick replicas are a quorum of two: the fleet opens (a fraction guards big fleets).
