@@ -139,6 +139,12 @@ export declare function rateLimitCreate(optionsJson: string, seconds: boolean): 
 
 export declare function rateLimitDrop(handle: number): boolean
 
+export declare function rateLimitFleetAlone(handle: number): void
+
+export declare function rateLimitFleetReport(handle: number, now?: number | undefined | null): string
+
+export declare function rateLimitFleetSync(handle: number, granted: number, reportsJson: string, now?: number | undefined | null): void
+
 export declare function rateLimitMessage(name: string, retryAfterMs: number): string
 
 export declare function rateLimitStats(handle: number, now?: number | undefined | null): string

@@ -449,6 +449,21 @@ pub fn rate_limit_stats(handle: u32, now: Option<f64>) -> Result<String> {
 }
 
 #[napi]
+pub fn rate_limit_fleet_report(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.ratelimit_fleet_report(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn rate_limit_fleet_sync(handle: u32, granted: f64, reports_json: String, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.ratelimit_fleet_sync(handle, granted, &reports_json, now_or_native(now))))
+}
+
+#[napi]
+pub fn rate_limit_fleet_alone(handle: u32) -> Result<()> {
+    checked(with_engine(|e| e.ratelimit_fleet_alone(handle)))
+}
+
+#[napi]
 pub fn fleet_store(prefix: String, name: String) -> String {
     Engine::fleet_store(&prefix, &name)
 }

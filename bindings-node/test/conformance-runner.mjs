@@ -250,6 +250,14 @@ export function makeRunner(b) {
           return { refunded: b.rateLimitCancel(h, tickets.get(s.id) ?? Number.NaN) };
         case 'stats':
           return { stats: JSON.parse(b.rateLimitStats(h, at)) };
+        case 'fleetReport':
+          return { report: JSON.parse(b.rateLimitFleetReport(h, at)) };
+        case 'fleetSync':
+          b.rateLimitFleetSync(h, s.granted, JSON.stringify(s.reports), at);
+          return { share: n(JSON.parse(b.rateLimitStats(h, at)).fleet.share) };
+        case 'fleetAlone':
+          b.rateLimitFleetAlone(h);
+          return { share: n(JSON.parse(b.rateLimitStats(h, at)).fleet.share) };
         default:
           throw new Error(`unknown ratelimit op ${s.op}`);
       }

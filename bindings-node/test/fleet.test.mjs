@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 
-import { CircuitBreaker, CircuitBreakerError, useRealClock, useVirtualClock } from 'seawall';
+import { CircuitBreaker, CircuitBreakerError, RateLimiter, RateLimitError, useRealClock, useVirtualClock } from 'seawall';
 import { startRedis } from './fixtures/redis-server.mjs';
 
 const require = createRequire(import.meta.url);
@@ -143,4 +143,81 @@ test('fleet options are checked by the core, and a fleet needs a name', async ()
   assert.throws(() => new CircuitBreaker('x', { fleet: { minReplicas: 2 } }), (e) => e instanceof TypeError && e.option === 'fleet.redis');
   assert.throws(() => new CircuitBreaker('x', { fleet: { redis, minReplicas: 0 } }), (e) => e instanceof RangeError && e.option === 'fleet.minReplicas' && e.value === '0');
   assert.throws(() => new CircuitBreaker({ fleet: { redis } }), (e) => e instanceof TypeError && e.option === 'name');
+});
+
+// ---- rate limits shared by the fleet ------------------------------------------------------------
+
+/** `n` replicas of one rate limiter: 30 per second fleet-wide, bursts of 3. */
+async function limiters(n, port = server.port) {
+  const name = `quota-${process.pid}-${++fleetCount}`;
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(new RateLimiter(name, { limit: 30, burst: 3, fleet: { redis: await client(port), syncInterval: 100 } }));
+  return out;
+}
+const shares = (ls) => ls.map((l) => Math.round(l.getStats().fleet.share * 1e6) / 1e6);
+const rounds = async (ls, n = 3) => { for (let i = 0; i < n; i++) for (const l of ls) await l.syncFleet(); };
+const attempt = (l) => l.execute(() => true).catch((e) => { if (!(e instanceof RateLimitError)) throw e; return false; });
+
+test('rate limiter replicas share one limit and never exceed it together', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const ls = await limiters(3);
+    await rounds(ls);
+    assert.deepEqual(shares(ls), [10, 10, 10], 'an even part each while nobody calls');
+    assert.deepEqual(ls.map((l) => l.getStats().fleet.replicas), [3, 3, 3]);
+    // Every replica calls every 10 ms for 2 s, syncing every 250 ms: at most
+    // max(burst, replicas) + 2 s × 30 per second start, and the limit is used.
+    let started = 0;
+    for (let step = 0; step < 200; step++) {
+      if (step % 25 === 0) for (const l of ls) await l.syncFleet();
+      for (const l of ls) started += (await attempt(l)) ? 1 : 0;
+      await clock.advance(10);
+    }
+    assert.ok(started >= 55 && started <= 63, `${started} started`);
+    for (const l of ls) l.leaveFleet();
+  } finally {
+    useRealClock();
+  }
+});
+
+test('a busy limiter replica takes what idle ones leave; Redis lost: an equal part; FLUSHALL and a restart recover', async () => {
+  const own = await startRedis();
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const [busy, ...idle] = await limiters(3, own.port);
+    await rounds([busy, ...idle]);
+    for (let i = 0; i < 5; i++) {
+      for (let k = 0; k < 20; k++) await attempt(busy);
+      await clock.advance(250);
+      for (const l of [busy, ...idle]) await l.syncFleet();
+    }
+    assert.deepEqual(shares([busy, ...idle]), [30, 0, 0], 'the idle ones want nothing and gave theirs back');
+    assert.equal(await attempt(idle[0]), false, 'no share: refused until the syncs give it one');
+    await (await client(own.port)).flushall();
+    await rounds([busy, ...idle]);
+    assert.ok(shares([busy, ...idle]).reduce((a, b) => a + b) <= 30, 'FLUSHALL: the shares are taken again, within the limit');
+    await own.stop();
+    await busy.syncFleet();
+    const fleet = busy.getStats().fleet;
+    assert.deepEqual([fleet.mode, fleet.share, fleet.failedSyncs > 0], ['local', 10, true], 'limit ÷ the replicas last seen');
+    assert.equal(await attempt(busy), true, 'a call never waits for Redis');
+    const again = await startRedis(own.port);
+    own.stop = again.stop;
+    for (let i = 0; i < 40 && busy.getStats().fleet.mode !== 'shared'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await rounds([busy, ...idle], 1);
+    }
+    assert.deepEqual([busy, ...idle].map((l) => l.getStats().fleet.mode), ['shared', 'shared', 'shared'], 'rejoined');
+    for (const l of [busy, ...idle]) l.leaveFleet();
+  } finally {
+    useRealClock();
+    await own.stop();
+  }
+});
+
+test('rate limiter fleet options are checked by the core', async () => {
+  const redis = await client();
+  assert.throws(() => new RateLimiter({ limit: 5, fleet: { redis } }), (e) => e.option === 'name');
+  assert.throws(() => new RateLimiter('q', { limit: 5, fleet: { redis, minReplicas: 2 } }), (e) => e.option === 'fleet.minReplicas');
+  assert.throws(() => new RateLimiter('q', { limit: 5, fleet: { redis, syncInterval: 0 } }), (e) => e.option === 'fleet.syncInterval' && e.value === '0');
 });

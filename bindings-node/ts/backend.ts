@@ -94,8 +94,12 @@ export interface Backend {
   rateLimitAcquire(handle: number, now: Now): number[];
   rateLimitCancel(handle: number, ticket: number): boolean;
   rateLimitStats(handle: number, now: Now): string;
+  /** Fleet mode: this replica's `{demand, want}`; the store's grant and the others' reports; the store lost. */
+  rateLimitFleetReport(handle: number, now: Now): string;
+  rateLimitFleetSync(handle: number, granted: number, reportsJson: string, now: Now): void;
+  rateLimitFleetAlone(handle: number): void;
   rateLimitMessage(name: string, retryAfterMs: number): string;
-  /** A fleet's Redis keys and scripts: `{keys: {reports, marks, lease}, scripts: {sync, mark, release}}`. */
+  /** A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`. */
   fleetStore(prefix: string, name: string): string;
 
   // registry, health, metrics

@@ -1,7 +1,8 @@
 /**
- * A breaker's fleet sync: every `syncInterval` one Redis round trip (one Lua script) writes this
+ * Fleet syncs. A breaker's: every `syncInterval` one Redis round trip (one Lua script) writes this
  * replica's report and reads every replica's, with the fleet's "opened"/"closed" marks; the core
- * decides what they mean (`core/src/fleet.rs`). Nothing on the call path waits for Redis: calls
+ * decides what they mean (`core/src/fleet.rs`). A rate limiter's: one script per interval reports
+ * this replica's demand and takes its share of the limit (`core/src/fleet_quota.rs`). Nothing on the call path waits for Redis: calls
  * are decided locally, and a sync that fails or takes longer than one interval leaves the
  * breaker deciding alone until Redis answers again.
  *
@@ -51,8 +52,17 @@ export interface FleetStatus {
 }
 
 interface FleetStore {
-  keys: { reports: string; marks: string; lease: string };
-  scripts: { sync: string; mark: string; release: string };
+  keys: { reports: string; marks: string; lease: string; quota: string };
+  scripts: { sync: string; mark: string; release: string; quota: string };
+}
+
+/** The core's keys and scripts for a policy's name: the same from Python, so a mixed fleet shares them. */
+function fleetStore(options: { keyPrefix?: string }, name: string): FleetStore {
+  return JSON.parse(backend().fleetStore(options.keyPrefix ?? 'seawall', name)) as FleetStore;
+}
+
+function replicaId(): string {
+  return `${(globalThis as { process?: { pid?: number } }).process?.pid ?? 0}-${++replicaCount}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 let replicaCount = 0;
@@ -70,70 +80,116 @@ function backgroundTimer(ms: number, fn: () => void): () => void {
   return c === realClock ? unrefTimer(ms, fn) : c.setTimer(ms, fn);
 }
 
+/**
+ * A sync's rounds: one at once, then one every `interval` on the clock in use; never two at once
+ * (a round waits for the one before). A round must not throw: Redis failing never fails a call.
+ */
+class Rounds {
+  readonly #interval: number;
+  readonly #round: () => Promise<void>;
+  #cancel: (() => void) | undefined;
+  #current: Promise<void> = Promise.resolve();
+  stopped = false;
+
+  constructor(interval: number, round: () => Promise<void>) {
+    this.#interval = interval;
+    this.#round = round;
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    if (this.stopped) return;
+    this.#cancel?.();
+    this.#cancel = backgroundTimer(ms, () => void this.now());
+  }
+
+  /** One round, after the one in progress if any. */
+  now(): Promise<void> {
+    this.#current = this.#current.then(async () => {
+      if (this.stopped) return;
+      try {
+        await this.#round();
+      } finally {
+        this.#schedule(this.#interval);
+      }
+    });
+    return this.#current;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.#cancel?.();
+  }
+
+  /**
+   * A Redis answer within one interval, or a failure (a slow Redis must not hold the fleet).
+   * Real time even under a virtual clock: it bounds a real round trip.
+   */
+  deadline<T>(p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const cancel = unrefTimer(this.#interval, () => reject(new Error('fleet sync deadline')));
+      p.then(
+        (v) => {
+          cancel();
+          resolve(v);
+        },
+        (e: unknown) => {
+          cancel();
+          reject(e);
+        },
+      );
+    });
+  }
+}
+
+/** The store's rows (`"age|report"`) as reports with their age. */
+function reportsOf(rows: string[]): object[] {
+  return rows.map((row) => {
+    const sep = row.indexOf('|');
+    return { ...(JSON.parse(row.slice(sep + 1)) as object), ageMs: Number(row.slice(0, sep)) };
+  });
+}
+
 export class FleetSync {
   readonly #port: FleetPort;
   readonly #redis: RedisLike;
-  readonly #interval: number;
   readonly #staleAfter: number;
   readonly #keys: FleetStore['keys'];
   readonly #scripts: FleetStore['scripts'];
-  readonly #id: string;
+  readonly #id = replicaId();
+  readonly #rounds: Rounds;
   #seenOpened = -Infinity;
   #seenClosed = -Infinity;
   #holdsLease = false;
-  #cancel: (() => void) | undefined;
-  /** The sync in progress (syncs never overlap: one waits for the one before). */
-  #current: Promise<void> = Promise.resolve();
-  #stopped = false;
   readonly status: FleetStatus = { mode: 'shared', replicas: 0, fresh: false, syncs: 0, failedSyncs: 0 };
 
   constructor(name: string, config: { syncInterval: number; staleAfter: number }, options: FleetOptions, port: FleetPort) {
     this.#port = port;
     this.#redis = options.redis;
-    this.#interval = config.syncInterval;
     this.#staleAfter = config.staleAfter;
-    // Keys and scripts are the core's, the same from Python: a mixed fleet shares one breaker.
-    const store = JSON.parse(backend().fleetStore(options.keyPrefix ?? 'seawall', name)) as FleetStore;
-    this.#keys = store.keys;
-    this.#scripts = store.scripts;
-    this.#id = `${(globalThis as { process?: { pid?: number } }).process?.pid ?? 0}-${++replicaCount}-${Math.random().toString(36).slice(2, 10)}`;
-    this.#schedule(0);
+    ({ keys: this.#keys, scripts: this.#scripts } = fleetStore(options, name));
+    this.#rounds = new Rounds(config.syncInterval, () => this.#sync());
   }
 
   /** Stops syncing (the breaker keeps deciding alone). */
   stop(): void {
-    this.#stopped = true;
-    this.#cancel?.();
+    this.#rounds.stop();
   }
 
-  #schedule(ms: number): void {
-    if (this.#stopped) return;
-    this.#cancel?.();
-    this.#cancel = backgroundTimer(ms, () => void this.syncNow());
-  }
-
-  /**
-   * One sync, after the one in progress if any (the timer calls it; tests may too). Never
-   * throws: Redis failing never fails a call.
-   */
+  /** One sync, after the one in progress if any (the timer calls it; tests may too). */
   syncNow(): Promise<void> {
-    this.#current = this.#current.then(() => this.#sync());
-    return this.#current;
+    return this.#rounds.now();
   }
 
   async #sync(): Promise<void> {
-    if (this.#stopped) return;
     try {
-      const reply = await this.#deadline(
+      const reply = await this.#rounds.deadline(
         this.#redis.eval(this.#scripts.sync, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter),
       );
       // Left the fleet while Redis answered: the answer changes nothing any more.
-      if (this.#stopped) return;
+      if (this.#rounds.stopped) return;
       const [, rows, marks] = reply as [number, string[], string[]];
-      const reports = rows.map((row) => {
-        const sep = row.indexOf('|');
-        return { ...(JSON.parse(row.slice(sep + 1)) as object), ageMs: Number(row.slice(0, sep)) };
-      });
+      const reports = reportsOf(rows);
       if (this.status.mode === 'local') this.#port.command('fleetShared');
       this.status.mode = 'shared';
       this.status.fresh = true;
@@ -154,7 +210,7 @@ export class FleetSync {
       }
       const lease = this.#port.probeLease();
       if (!Number.isNaN(lease)) {
-        const taken = await this.#deadline(this.#redis.set(this.#keys.lease, this.#id, 'PX', lease, 'NX'));
+        const taken = await this.#rounds.deadline(this.#redis.set(this.#keys.lease, this.#id, 'PX', lease, 'NX'));
         if (taken === 'OK') {
           this.#holdsLease = true;
           this.#port.command('fleetLease');
@@ -165,8 +221,6 @@ export class FleetSync {
       this.status.failedSyncs++;
       if (this.status.mode === 'shared') this.#port.command('fleetAlone');
       this.status.mode = 'local';
-    } finally {
-      this.#schedule(this.#interval);
     }
   }
 
@@ -190,24 +244,65 @@ export class FleetSync {
       })
       .catch(() => {});
   }
+}
 
-  /**
-   * A Redis answer within one sync interval, or a failure (a slow Redis must not hold the fleet).
-   * Real time even under a virtual clock: it bounds a real round trip.
-   */
-  #deadline<T>(p: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const cancel = unrefTimer(this.#interval, () => reject(new Error('fleet sync deadline')));
-      p.then(
-        (v) => {
-          cancel();
-          resolve(v);
-        },
-        (e: unknown) => {
-          cancel();
-          reject(e);
-        },
-      );
-    });
+/** What a rate limiter lets its sync do: all of it goes through the core. */
+export interface QuotaPort {
+  report(): string;
+  sync(granted: number, reportsJson: string): void;
+  alone(): void;
+}
+
+export interface QuotaStatus {
+  syncs: number;
+  failedSyncs: number;
+}
+
+/**
+ * A rate limiter's fleet sync: one script per interval reports this replica's demand, takes its
+ * share (never more than the other replicas' fresh shares leave of the limit) and reads the
+ * others' demands; a failed or late sync runs the limiter at an equal part of the limit.
+ */
+export class QuotaSync {
+  readonly #port: QuotaPort;
+  readonly #redis: RedisLike;
+  readonly #limit: number;
+  readonly #staleAfter: number;
+  readonly #key: string;
+  readonly #script: string;
+  readonly #id = replicaId();
+  readonly #rounds: Rounds;
+  readonly status: QuotaStatus = { syncs: 0, failedSyncs: 0 };
+
+  constructor(name: string, config: { limit: number; fleet: { syncInterval: number; staleAfter: number } }, options: FleetOptions, port: QuotaPort) {
+    this.#port = port;
+    this.#redis = options.redis;
+    this.#limit = config.limit;
+    this.#staleAfter = config.fleet.staleAfter;
+    const store = fleetStore(options, name);
+    this.#key = store.keys.quota;
+    this.#script = store.scripts.quota;
+    this.#rounds = new Rounds(config.fleet.syncInterval, () => this.#sync());
+  }
+
+  stop(): void {
+    this.#rounds.stop();
+  }
+
+  syncNow(): Promise<void> {
+    return this.#rounds.now();
+  }
+
+  async #sync(): Promise<void> {
+    try {
+      const reply = await this.#rounds.deadline(this.#redis.eval(this.#script, 1, this.#key, this.#id, this.#port.report(), this.#limit, this.#staleAfter));
+      if (this.#rounds.stopped) return;
+      const [granted, rows] = reply as [string, string[]];
+      this.status.syncs++;
+      this.#port.sync(Number(granted), JSON.stringify(reportsOf(rows)));
+    } catch {
+      this.status.failedSyncs++;
+      this.#port.alone();
+    }
   }
 }

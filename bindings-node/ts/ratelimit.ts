@@ -1,12 +1,14 @@
 /**
- * The rate limiter: at most `limit` calls per `per` ms, in bursts of at most `burst`, for one
- * process (Resilience4j's RateLimiter, Polly's rate limiter). The core decides who starts, who
- * waits and for how long, and who is refused; this class sleeps the waiters and hands a waiting
- * caller's place back when it aborts.
+ * The rate limiter: at most `limit` calls per `per` ms, in bursts of at most `burst`
+ * (Resilience4j's RateLimiter, Polly's rate limiter), for one process or, with `fleet`, for every
+ * replica together (each runs at its share of the limit, taken from Redis in the background). The
+ * core decides who starts, who waits and for how long, and who is refused; this class sleeps the
+ * waiters and hands a waiting caller's place back when it aborts.
  */
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RateLimitError } from './errors.js';
+import { QuotaSync, type FleetOptions, type QuotaStatus } from './fleet.js';
 import { badCall, optionsJson } from './options.js';
 
 export interface RateLimiterOptions {
@@ -19,6 +21,11 @@ export interface RateLimiterOptions {
   burst?: number;
   /** How long a call may wait for its place, ms (default 0: refuse at once). Alias: `timeoutDuration`. */
   maxWait?: number;
+  /**
+   * One limit for every replica with this name, through Redis (`{ redis, syncInterval?,
+   * staleAfter?, keyPrefix? }`): each runs at its share, never waiting for Redis on a call.
+   */
+  fleet?: Omit<FleetOptions, 'minReplicas'>;
 }
 
 export interface RateLimiterStats {
@@ -36,6 +43,9 @@ export interface RateLimiterStats {
   cancelled: number;
   /** Calls that could start now without waiting. */
   available: number;
+  /** Fleet mode: `shared` while Redis answers (`local`: an equal part of the limit), the replicas
+   * at the last sync, whether it is recent, this replica's share (calls per `per`), and sync counts. */
+  fleet?: { syncInterval: number; staleAfter: number; mode: 'shared' | 'local'; replicas: number; fresh: boolean; share: number } & QuotaStatus;
 }
 
 const finalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.rateLimitDrop(h));
@@ -45,6 +55,7 @@ export class RateLimiter {
   readonly name: string;
   readonly #b: Backend;
   readonly #h: number;
+  #fleet: QuotaSync | undefined;
 
   constructor(name: string, options: RateLimiterOptions);
   constructor(options: RateLimiterOptions);
@@ -55,6 +66,31 @@ export class RateLimiter {
     this.#h = native(() => this.#b.rateLimitCreate(optionsJson(options ?? {}), false));
     this.name = typeof options?.name === 'string' ? options.name : `rate-limiter-${++anonymousCount}`;
     finalizer.register(this, { b: this.#b, h: this.#h });
+    if (options?.fleet != null) this.#joinFleet(options.fleet);
+  }
+
+  #joinFleet(options: FleetOptions): void {
+    const b = this.#b;
+    const h = this.#h;
+    // The core has checked the options (a fleet needs a name): its config has the times in ms.
+    const stats = JSON.parse(native(() => b.rateLimitStats(h, nowArg()))) as { limit: number; fleet: { syncInterval: number; staleAfter: number } };
+    this.#fleet = new QuotaSync(this.name, stats, options, {
+      report: () => b.rateLimitFleetReport(h, nowArg()),
+      sync: (granted, reports) => native(() => b.rateLimitFleetSync(h, granted, reports, nowArg())),
+      alone: () => b.rateLimitFleetAlone(h),
+    });
+  }
+
+  /** Fleet mode: syncs with the other replicas now (the background sync does it every `syncInterval`). */
+  syncFleet(): Promise<void> {
+    return this.#fleet?.syncNow() ?? Promise.resolve();
+  }
+
+  /** Fleet mode: stops syncing (this limiter then runs at an equal part of the limit). */
+  leaveFleet(): void {
+    if (this.#fleet === undefined) return;
+    this.#fleet.stop();
+    this.#b.rateLimitFleetAlone(this.#h);
   }
 
   /**
@@ -85,7 +121,9 @@ export class RateLimiter {
   }
 
   getStats(): RateLimiterStats {
-    return { name: this.name, ...(JSON.parse(native(() => this.#b.rateLimitStats(this.#h, nowArg()))) as Omit<RateLimiterStats, 'name'>) };
+    const stats = { name: this.name, ...(JSON.parse(native(() => this.#b.rateLimitStats(this.#h, nowArg()))) as Omit<RateLimiterStats, 'name'>) };
+    if (stats.fleet !== undefined && this.#fleet !== undefined) Object.assign(stats.fleet, this.#fleet.status);
+    return stats;
   }
 }
 

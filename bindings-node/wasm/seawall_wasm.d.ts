@@ -59,6 +59,9 @@ export class Engine {
     rateLimitCancel(handle: number, ticket: number): boolean;
     rateLimitCreate(options_json: string, seconds: boolean): number;
     rateLimitDrop(handle: number): boolean;
+    rateLimitFleetAlone(handle: number): void;
+    rateLimitFleetReport(handle: number, now?: number | null): string;
+    rateLimitFleetSync(handle: number, granted: number, reports_json: string, now?: number | null): void;
     rateLimitStats(handle: number, now?: number | null): string;
     recordRetryAttempt(name: string): void;
     recordTimeout(name: string): void;
@@ -165,6 +168,9 @@ export interface InitOutput {
     readonly engine_rateLimitCancel: (a: number, b: number, c: number) => number;
     readonly engine_rateLimitCreate: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly engine_rateLimitDrop: (a: number, b: number) => number;
+    readonly engine_rateLimitFleetAlone: (a: number, b: number) => [number, number];
+    readonly engine_rateLimitFleetReport: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly engine_rateLimitFleetSync: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
     readonly engine_rateLimitStats: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_recordRetryAttempt: (a: number, b: number, c: number) => void;
     readonly engine_recordTimeout: (a: number, b: number, c: number) => void;

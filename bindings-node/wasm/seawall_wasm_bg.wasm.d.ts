@@ -56,6 +56,9 @@ export const engine_rateLimitAcquire: (a: number, b: number, c: number, d: numbe
 export const engine_rateLimitCancel: (a: number, b: number, c: number) => number;
 export const engine_rateLimitCreate: (a: number, b: number, c: number, d: number) => [number, number, number];
 export const engine_rateLimitDrop: (a: number, b: number) => number;
+export const engine_rateLimitFleetAlone: (a: number, b: number) => [number, number];
+export const engine_rateLimitFleetReport: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+export const engine_rateLimitFleetSync: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
 export const engine_rateLimitStats: (a: number, b: number, c: number, d: number) => [number, number, number, number];
 export const engine_recordRetryAttempt: (a: number, b: number, c: number) => void;
 export const engine_recordTimeout: (a: number, b: number, c: number) => void;

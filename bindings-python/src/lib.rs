@@ -389,6 +389,20 @@ impl Engine {
         checked(self.inner.ratelimit_stats(handle, now))
     }
 
+    fn rate_limit_fleet_report(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.ratelimit_fleet_report(handle, now))
+    }
+
+    fn rate_limit_fleet_sync(&mut self, handle: u32, granted: f64, reports_json: &str, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.ratelimit_fleet_sync(handle, granted, reports_json, now))
+    }
+
+    fn rate_limit_fleet_alone(&mut self, handle: u32) -> PyResult<()> {
+        checked(self.inner.ratelimit_fleet_alone(handle))
+    }
+
     // ---- registry, health, metrics ----
 
     fn health(&mut self, now: Option<f64>) -> String {

@@ -236,6 +236,14 @@ def run_ratelimit(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> Lis
             out.append({"refunded": e.rate_limit_cancel(h, tickets.get(s["id"], math.nan))})
         elif s["op"] == "stats":
             out.append({"stats": json.loads(e.rate_limit_stats(h, at))})
+        elif s["op"] == "fleetReport":
+            out.append({"report": json.loads(e.rate_limit_fleet_report(h, at))})
+        elif s["op"] in ("fleetSync", "fleetAlone"):
+            if s["op"] == "fleetSync":
+                e.rate_limit_fleet_sync(h, s["granted"], json.dumps(s["reports"]), at)
+            else:
+                e.rate_limit_fleet_alone(h)
+            out.append({"share": n(json.loads(e.rate_limit_stats(h, at))["fleet"]["share"])})
         else:
             raise AssertionError(f"unknown ratelimit op {s['op']}")
     e.rate_limit_drop(h)

@@ -12,7 +12,7 @@ from typing import Any, Iterator, List
 
 import pytest
 
-from seawall import CircuitBreaker, CircuitBreakerError, Fleet, virtual_clock
+from seawall import CircuitBreaker, CircuitBreakerError, Fleet, RateLimiter, RateLimitError, virtual_clock
 
 # `make test` installs both; only a bare `pytest` elsewhere may lack them (never in CI).
 if not os.environ.get("CI"):
@@ -176,3 +176,149 @@ def test_a_node_replica_and_python_replicas_share_one_breaker(server: RedisServe
     py.sync_fleet()
     assert py.state == "OPEN"
     py.leave_fleet()
+
+
+# ---- rate limits shared by the fleet ------------------------------------------------------------
+
+
+def limiters(server: RedisServer, n: int, **options: Any) -> List[RateLimiter]:
+    global _count
+    _count += 1
+    name = f"py-quota-{os.getpid()}-{_count}"
+    return [RateLimiter(name, limit=30, per=1.0, burst=3,
+                        fleet=Fleet(redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=0.5), sync_interval=60.0),
+                        **options)
+            for _ in range(n)]
+
+
+def shares(ls: List[RateLimiter]) -> List[float]:
+    return [round(x.stats()["fleet"]["share"], 6) for x in ls]
+
+
+def sync_rounds(ls: List[RateLimiter], rounds: int = 3) -> None:
+    for _ in range(rounds):
+        for x in ls:
+            x.sync_fleet()
+
+
+def attempt(x: RateLimiter) -> bool:
+    try:
+        x.call(lambda: None)
+        return True
+    except RateLimitError:
+        return False
+
+
+def test_replicas_share_one_limit_and_never_exceed_it_together(server: RedisServer) -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        ls = limiters(server, 3)
+        sync_rounds(ls)
+        assert shares(ls) == [10.0, 10.0, 10.0], "an even part each while nobody calls"
+        assert [x.stats()["fleet"]["replicas"] for x in ls] == [3, 3, 3]
+        # Every replica calls as fast as it can for 2 s (every 10 ms), syncing every 250 ms.
+        started = 0
+        for step in range(200):
+            if step % 25 == 0:
+                for x in ls:
+                    x.sync_fleet()
+            started += sum(attempt(x) for x in ls)
+            clock.advance(0.01)
+        # At most max(burst, replicas) + 2 s × 30 per second, and the limit is used.
+        assert 55 <= started <= 3 + 60, started
+        for x in ls:
+            x.leave_fleet()
+
+
+def test_a_busy_replica_takes_what_idle_ones_leave(server: RedisServer) -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        busy, *idle = limiters(server, 3)
+        sync_rounds([busy, *idle])
+        for _ in range(5):
+            for _ in range(20):
+                attempt(busy)
+            clock.advance(0.25)
+            for x in (busy, *idle):
+                x.sync_fleet()
+        assert shares([busy, *idle]) == [30.0, 0.0, 0.0], "the idle ones want nothing and gave theirs back"
+        # An idle replica that starts calling is refused until the syncs give it its part: with
+        # both calling more than the limit, an even split of it (the third wants nothing).
+        assert not attempt(idle[0])
+        for _ in range(4):
+            for _ in range(20):
+                attempt(busy), attempt(idle[0])
+            clock.advance(0.25)
+            for x in (busy, *idle):
+                x.sync_fleet()
+        assert shares([busy, *idle]) == [15.0, 15.0, 0.0]
+        for x in (busy, *idle):
+            x.leave_fleet()
+
+
+def test_redis_lost_means_an_equal_part_and_flushall_or_a_restart_recovers(server: RedisServer) -> None:
+    with virtual_clock(auto_advance=False):
+        ls = limiters(server, 3)
+        sync_rounds(ls)
+        redis.Redis(host="127.0.0.1", port=server.port).flushall()
+        sync_rounds(ls)
+        assert shares(ls) == [10.0, 10.0, 10.0], "FLUSHALL: the shares are taken again"
+        server.stop()
+        ls[0].sync_fleet()
+        fleet = ls[0].stats()["fleet"]
+        # (The background thread's first round may fail here too.)
+        assert (fleet["mode"], fleet["share"], fleet["failed_syncs"] >= 1) == ("local", 10.0, True), "limit ÷ the replicas last seen"
+        assert attempt(ls[0]), "a call never waits for Redis"
+        again = RedisServer(server.port)
+        server.proc = again.proc
+        sync_rounds(ls)
+        assert [x.stats()["fleet"]["mode"] for x in ls] == ["shared"] * 3
+        assert sum(shares(ls)) <= 30.0
+        for x in ls:
+            x.leave_fleet()
+
+
+def test_rate_limit_fleet_options_are_checked_by_the_core(server: RedisServer) -> None:
+    client = redis.Redis(host="127.0.0.1", port=server.port)
+    with pytest.raises(TypeError) as t:
+        RateLimiter(limit=5, fleet=Fleet(client))
+    assert t.value.option == "name"  # type: ignore[attr-defined]
+    with pytest.raises(TypeError) as t:
+        RateLimiter("q", limit=5, fleet=Fleet(client, min_replicas=2))
+    assert t.value.option == "fleet.min_replicas", "a quorum is a breaker's"  # type: ignore[attr-defined]
+    with pytest.raises(ValueError) as e:
+        RateLimiter("q", limit=5, fleet=Fleet(client, sync_interval=0))
+    assert (e.value.option, e.value.value) == ("fleet.sync_interval", "0")  # type: ignore[attr-defined]
+
+
+NODE_QUOTA_REPLICA = r"""
+const { RateLimiter } = await import(process.env.SEAWALL_ENTRY);
+const { createRequire } = await import('node:module');
+const Redis = createRequire(process.env.SEAWALL_PKG)('ioredis');
+const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.PORT), maxRetriesPerRequest: 0, enableOfflineQueue: false });
+await new Promise((r) => redis.once('ready', r));
+const l = new RateLimiter(process.env.NAME, { limit: 30, burst: 3, fleet: { redis, syncInterval: 60000 } });
+for (let i = 0; i < 3; i++) await l.syncFleet();
+console.log(JSON.stringify(l.getStats().fleet));
+l.leaveFleet();
+redis.disconnect();
+"""
+
+
+def test_a_node_replica_and_python_replicas_share_one_limit(server: RedisServer) -> None:
+    node = shutil.which("node")
+    pkg = os.path.join(os.path.dirname(__file__), "..", "..", "bindings-node")
+    entry = os.path.join(pkg, "dist", "esm", "entry.node.js")
+    if not os.environ.get("CI") and (node is None or not os.path.exists(os.path.join(pkg, "node_modules", "ioredis"))):
+        pytest.skip("make test builds the Node package first")
+    assert node is not None
+    ls = limiters(server, 2)
+    sync_rounds(ls)
+    env = {**os.environ, "PORT": str(server.port), "NAME": ls[0].name, "SEAWALL_ENTRY": "file://" + os.path.abspath(entry),
+           "SEAWALL_PKG": os.path.abspath(os.path.join(pkg, "package.json"))}
+    out = subprocess.run([node, "--input-type=module", "-e", NODE_QUOTA_REPLICA], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    fleet = json.loads(out.stdout.splitlines()[-1])
+    assert (fleet["mode"], fleet["replicas"]) == ("shared", 3), fleet
+    sync_rounds(ls)
+    assert sum(shares(ls)) + fleet["share"] <= 30.0 + 1e-9
+    for x in ls:
+        x.leave_fleet()

@@ -328,6 +328,21 @@ impl Engine {
         checked(self.inner.ratelimit_stats(handle, at(now)))
     }
 
+    #[wasm_bindgen(js_name = rateLimitFleetReport)]
+    pub fn rate_limit_fleet_report(&mut self, handle: u32, now: Option<f64>) -> Result<String, JsValue> {
+        checked(self.inner.ratelimit_fleet_report(handle, at(now)))
+    }
+
+    #[wasm_bindgen(js_name = rateLimitFleetSync)]
+    pub fn rate_limit_fleet_sync(&mut self, handle: u32, granted: f64, reports_json: &str, now: Option<f64>) -> Result<(), JsValue> {
+        checked(self.inner.ratelimit_fleet_sync(handle, granted, reports_json, at(now)))
+    }
+
+    #[wasm_bindgen(js_name = rateLimitFleetAlone)]
+    pub fn rate_limit_fleet_alone(&mut self, handle: u32) -> Result<(), JsValue> {
+        checked(self.inner.ratelimit_fleet_alone(handle))
+    }
+
     pub fn health(&mut self, now: Option<f64>) -> String {
         self.inner.health(at(now))
     }

@@ -23,6 +23,7 @@ use crate::backoff::{Backoff, BackoffConfig};
 use crate::breaker::{BreakerSnapshot, CallOutcome, CircuitBreaker, CircuitState, Permit};
 use crate::budget::{BudgetConfig, RetryBudget};
 use crate::fleet::ReplicaReport;
+use crate::fleet_quota::QuotaReport;
 use crate::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
@@ -101,6 +102,11 @@ struct RetryCall {
 
 fn missing(what: &str, h: Handle) -> SeawallError {
     SeawallError::not_found(what, &h.to_string())
+}
+
+/// A fleet call on a rate limiter made without `fleet`.
+fn no_fleet() -> SeawallError {
+    SeawallError::wrong_type("fleet", "undefined", "a fleet (this rate limiter was made without one)")
 }
 
 /// Everything one host thread (a JS realm, a Python interpreter) works with.
@@ -584,14 +590,35 @@ impl Engine {
         self.limiters.get_mut(h).is_some_and(|l| l.cancel(ticket))
     }
 
-    /// `{limit, per, burst, maxWait, admitted, waited, refused, cancelled, available}` (ms).
+    /// See `RateLimiter::stats_json`.
     pub fn ratelimit_stats(&mut self, h: Handle, now: f64) -> Result<String> {
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
-        let mut out = l.config().to_json();
-        if let (Json::Obj(o), Json::Obj(stats)) = (&mut out, l.stats(now).to_json()) {
-            o.extend(stats);
-        }
-        Ok(out.to_string())
+        Ok(l.stats_json(now).to_string())
+    }
+
+    /// What this replica tells the fleet's store at a sync (`{demand, want}`, see
+    /// `fleet_quota.rs`); an error for a limiter without a fleet.
+    pub fn ratelimit_fleet_report(&mut self, h: Handle, now: f64) -> Result<String> {
+        let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
+        l.fleet_report(now).map(|j| j.to_string()).ok_or_else(no_fleet)
+    }
+
+    /// The store's answer: the share it granted (calls per `per`) and the other replicas'
+    /// reports (`[{demand, ageMs}, …]`).
+    pub fn ratelimit_fleet_sync(&mut self, h: Handle, granted: f64, reports_json: &str, now: f64) -> Result<()> {
+        let reports = QuotaReport::list_from_json(reports_json)?;
+        let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
+        l.has_fleet().then_some(()).ok_or_else(no_fleet)?;
+        l.fleet_sync(now, granted, &reports);
+        Ok(())
+    }
+
+    /// The store did not answer in time: the limiter runs at an equal part of the limit.
+    pub fn ratelimit_fleet_alone(&mut self, h: Handle) -> Result<()> {
+        let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
+        l.has_fleet().then_some(()).ok_or_else(no_fleet)?;
+        l.fleet_alone();
+        Ok(())
     }
 
     // ---- registry, health, metrics --------------------------------------------------------
@@ -1064,6 +1091,40 @@ mod tests {
     }
 
     #[test]
+    fn fleet_rate_limits_through_the_flat_api() {
+        let mut e = Engine::new();
+        let h = e.ratelimit_create(r#"{"name":"api","limit":100,"burst":10,"fleet":{"redis":"<object>","syncInterval":100}}"#, false).unwrap();
+        assert_eq!(e.ratelimit_acquire(h, 0.0).0, -100.0, "no share before the first sync");
+        assert_eq!(e.ratelimit_fleet_report(h, 50.0).unwrap(), r#"{"demand":20.0,"want":100.0}"#);
+        e.ratelimit_fleet_sync(h, 25.0, r#"[{"demand":300,"want":75,"ageMs":3}]"#, 60.0).unwrap();
+        assert_eq!(e.ratelimit_acquire(h, 60.0).0, 0.0);
+        let stats = e.ratelimit_stats(h, 60.0).unwrap();
+        assert_eq!(stats, r#"{"limit":100,"per":1000.0,"burst":10,"maxWait":0.0,"fleet":{"syncInterval":100.0,"staleAfter":400.0,"mode":"shared","replicas":2,"fresh":true,"share":25.0},"admitted":1,"waited":0,"refused":1,"cancelled":0,"available":1}"#);
+        e.ratelimit_fleet_alone(h).unwrap();
+        assert!(e.ratelimit_stats(h, 60.0).unwrap().contains(r#""mode":"local","replicas":2,"fresh":false,"share":50.0}"#));
+        for (bad, option) in [("{", "reports"), (r#"[{"demand":1}]"#, "reports[0]")] {
+            assert_eq!(e.ratelimit_fleet_sync(h, 1.0, bad, 0.0).unwrap_err().option.as_deref(), Some(option));
+        }
+        let alone = e.ratelimit_create(r#"{"name":"solo","limit":1}"#, false).unwrap();
+        for err in [e.ratelimit_fleet_report(alone, 0.0).unwrap_err(), e.ratelimit_fleet_sync(alone, 1.0, "[]", 0.0).unwrap_err(), e.ratelimit_fleet_alone(alone).unwrap_err()] {
+            assert_eq!(err.option.as_deref(), Some("fleet"));
+        }
+        assert_eq!(e.ratelimit_fleet_report(999, 0.0).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(e.ratelimit_fleet_alone(999).unwrap_err().code, ErrorCode::NotFound);
+        // Options: a name is needed (the key in the store), a quorum is a breaker's, times are checked.
+        for (options, option, message) in [
+            (r#"{"limit":1,"fleet":{"redis":"<object>"}}"#, "name", "invalid option name: expected a name for a rate limiter with a fleet (its key in the shared store), got undefined"),
+            (r#"{"name":"a","limit":1,"fleet":{}}"#, "fleet.redis", "invalid option fleet.redis: expected a Redis client, got undefined"),
+            (r#"{"name":"a","limit":1,"fleet":{"redis":"<object>","minReplicas":2}}"#, "fleet.minReplicas", "unknown option fleet.minReplicas for a rate limiter's fleet"),
+            (r#"{"name":"a","limit":1,"fleet":{"redis":"<object>","syncInterval":0}}"#, "fleet.syncInterval", "invalid option fleet.syncInterval: expected a finite number of milliseconds > 0, got 0"),
+        ] {
+            let err = e.ratelimit_create(options, false).unwrap_err();
+            assert_eq!((err.option.as_deref(), err.message.as_str()), (Some(option), message));
+            assert_eq!(Engine::validate("rateLimit", options, false).unwrap_err(), err);
+        }
+    }
+
+    #[test]
     fn fleets_through_the_flat_api() {
         let mut e = Engine::new();
         let h = e.breaker_create(r#"{"failureThreshold":2,"resetTimeout":1000,"halfOpenMaxCalls":1,"fleet":{"redis":"<object>","syncInterval":100}}"#, false, Some("api")).unwrap();
@@ -1088,6 +1149,10 @@ mod tests {
         assert!(e.breaker_probe_lease(999, 0.0).is_nan());
         assert_eq!(e.breaker_fleet_report(999, 0.0).unwrap_err().code, ErrorCode::NotFound);
         assert_eq!(e.breaker_fleet_sync(999, "[]", 0.0).unwrap_err().code, ErrorCode::NotFound);
+        // A sync is fresh for stale-after (400 ms here) from when it was made.
+        let fresh = |e: &mut Engine, now: f64| Json::parse(&e.health(now)).unwrap().get("circuitBreakers").and_then(|c| c.get("fleet")).and_then(|f| f.get("api")).and_then(|a| a.get("fresh")).cloned();
+        e.breaker_fleet_sync(h, "[]", 5000.0).unwrap();
+        assert_eq!((fresh(&mut e, 5400.0), fresh(&mut e, 5401.0)), (Some(Json::Bool(true)), Some(Json::Bool(false))));
         // A lease is whole milliseconds, at least one (Redis's `PX`), whatever the open period.
         let f = e.breaker_create(r#"{"failureThreshold":1,"resetTimeout":0.25,"fleet":{"redis":"<object>"}}"#, false, Some("fine")).unwrap();
         e.breaker_fleet_sync(f, &format!("[{report},{report}]"), 0.0).unwrap();
@@ -1096,6 +1161,6 @@ mod tests {
         e.breaker_fleet_sync(g, &format!("[{report},{report}]"), 0.0).unwrap();
         assert_eq!(e.breaker_probe_lease(g, 2000.0), 1001.0);
         let store = Engine::fleet_store("app", "api");
-        assert!(store.starts_with(r#"{"keys":{"reports":"app:{api}:reports","marks":"app:{api}:marks","lease":"app:{api}:lease"},"scripts":{"sync":""#), "{store}");
+        assert!(store.starts_with(r#"{"keys":{"reports":"app:{api}:reports","marks":"app:{api}:marks","lease":"app:{api}:lease","quota":"app:{api}:quota"},"scripts":{"sync":""#), "{store}");
     }
 }

@@ -46,6 +46,10 @@ pub const FLEET_OPTIONS: &[OptionSpec] = &[
     spec("keyPrefix", &[]),
 ];
 
+/// A rate limiter's fleet: the same options but the quorum (a shared limit needs no agreement:
+/// the store hands out shares of it, see `fleet_quota.rs`).
+pub const FLEET_QUOTA_OPTIONS: &[OptionSpec] = &[spec("syncInterval", &[]), spec("staleAfter", &[]), spec("redis", &["client"]), spec("keyPrefix", &[])];
+
 /// Largest replica count a quorum may ask for.
 const MAX_REPLICAS: u32 = 100_000;
 
@@ -63,7 +67,16 @@ impl FleetConfig {
     /// Reads `{ minReplicas, syncInterval, staleAfter, redis, keyPrefix }`: `minReplicas` is a
     /// whole number ≥ 1 or a fraction in (0, 1); `staleAfter` defaults to 4 sync intervals.
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let r = OptionReader::new(opts, FLEET_OPTIONS, "a fleet", unit)?;
+        Self::read(opts, unit, FLEET_OPTIONS, "a fleet")
+    }
+
+    /// Reads a rate limiter's `{ syncInterval, staleAfter, redis, keyPrefix }`.
+    pub fn from_quota_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
+        Self::read(opts, unit, FLEET_QUOTA_OPTIONS, "a rate limiter's fleet")
+    }
+
+    fn read(opts: &Options, unit: TimeUnit, specs: &[OptionSpec], context: &str) -> Result<Self> {
+        let r = OptionReader::new(opts, specs, context, unit)?;
         // A fleet without its store would silently decide alone.
         if !r.opaque("redis", "a Redis client")? {
             return Err(SeawallError::wrong_type("redis", "undefined", "a Redis client"));
@@ -275,14 +288,23 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 "#;
 
-/// The keys of one breaker's fleet and the scripts every shell runs on them, as JSON
-/// `{"keys": {"reports", "marks", "lease"}, "scripts": {"sync", "mark", "release"}}`. The name
+/// The keys of one breaker's or rate limiter's fleet and the scripts every shell runs on them,
+/// as JSON `{"keys": {"reports", "marks", "lease", "quota"}, "scripts": {"sync", "mark",
+/// "release", "quota"}}` (a limiter uses `quota`, a breaker the others). The name
 /// is the key's hash tag, so one breaker's keys live on one Redis Cluster slot.
 pub fn store_json(prefix: &str, name: &str) -> String {
     let key = |part: &str| Json::from(format!("{prefix}:{{{name}}}:{part}"));
     Json::obj([
-        ("keys", Json::obj([("reports", key("reports")), ("marks", key("marks")), ("lease", key("lease"))])),
-        ("scripts", Json::obj([("sync", Json::from(SYNC_SCRIPT)), ("mark", Json::from(MARK_SCRIPT)), ("release", Json::from(RELEASE_SCRIPT))])),
+        ("keys", Json::obj([("reports", key("reports")), ("marks", key("marks")), ("lease", key("lease")), ("quota", key("quota"))])),
+        (
+            "scripts",
+            Json::obj([
+                ("sync", Json::from(SYNC_SCRIPT)),
+                ("mark", Json::from(MARK_SCRIPT)),
+                ("release", Json::from(RELEASE_SCRIPT)),
+                ("quota", Json::from(crate::fleet_quota::QUOTA_SCRIPT)),
+            ]),
+        ),
     ])
     .to_string()
 }

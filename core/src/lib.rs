@@ -74,6 +74,7 @@ pub mod defaults;
 pub mod engine;
 pub mod error;
 pub mod fleet;
+pub mod fleet_quota;
 pub mod fleet_sim;
 pub mod json;
 pub mod metrics;

@@ -1,7 +1,7 @@
 //! A rate limiter: at most `limit` calls per `per` milliseconds, in bursts of at most `burst`
 //! (GCRA, the generic cell rate algorithm: a token bucket kept as one number, the theoretical
 //! arrival time of the next call). Resilience4j's and Polly's rate limiters, for one process;
-//! the fleet shares the same rule through one Redis script.
+//! with a `fleet`, each replica runs this at its share of the limit (`fleet_quota.rs`).
 //!
 //! The guarantee: over any stretch of time `t`, at most `burst + t × limit / per` calls start.
 //! A call that would have to wait up to `maxWait` reserves its place and is told how long to
@@ -14,8 +14,10 @@
 
 use crate::clock::Latest;
 use crate::error::{fmt_num, Result, SeawallError};
+use crate::fleet::{FleetConfig, FleetHealth};
+use crate::fleet_quota::{FleetQuota, QuotaReport};
 use crate::json::Json;
-use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 
 /// Largest `limit` and `burst`: beyond this the spacing between calls is below float precision.
 pub const MAX_RATE_LIMIT: u32 = 1_000_000_000;
@@ -26,6 +28,8 @@ pub struct RateLimitConfig {
     pub per_ms: f64,
     pub burst: u32,
     pub max_wait_ms: f64,
+    /// Shared with the other replicas (see `fleet_quota.rs`); `None`: this process alone.
+    pub fleet: Option<FleetConfig>,
 }
 
 pub const RATE_LIMIT_OPTIONS: &[OptionSpec] = &[
@@ -34,6 +38,7 @@ pub const RATE_LIMIT_OPTIONS: &[OptionSpec] = &[
     spec("burst", &["maxBurst"]),
     spec("maxWait", &["timeoutDuration", "maxQueueWait"]),
     spec("name", &[]),
+    spec("fleet", &[]),
 ];
 
 impl RateLimitConfig {
@@ -41,7 +46,7 @@ impl RateLimitConfig {
     /// second, `burst` to `limit`, `maxWait` to 0 (refuse at once).
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
         let r = OptionReader::new(opts, RATE_LIMIT_OPTIONS, "a rate limiter", unit)?;
-        r.text("name")?;
+        let named = r.text("name")?.is_some_and(|n| !n.is_empty());
         let expected = format!("a whole number from 1 to {MAX_RATE_LIMIT}");
         let limit = r.count("limit", 1, MAX_RATE_LIMIT)?.ok_or_else(|| SeawallError::wrong_type("limit", "undefined", &expected))?;
         let cfg = RateLimitConfig {
@@ -49,8 +54,16 @@ impl RateLimitConfig {
             per_ms: r.duration("per", false)?.unwrap_or(crate::defaults::RATE_LIMIT_PER_MS),
             burst: r.count("burst", 1, MAX_RATE_LIMIT)?.unwrap_or(limit),
             max_wait_ms: r.duration("maxWait", true)?.unwrap_or(0.0),
+            fleet: match r.map("fleet")? {
+                Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_quota_options(opts, r.unit()))?),
+                None => None,
+            },
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
+        if cfg.fleet.is_some() && !named {
+            // The name is the limiter's key in the shared store: replicas share a limit by name.
+            return Err(SeawallError::wrong_type("name", "undefined", "a name for a rate limiter with a fleet (its key in the shared store)"));
+        }
         Ok(cfg)
     }
 
@@ -66,6 +79,10 @@ impl RateLimitConfig {
         if !(self.max_wait_ms.is_finite() && self.max_wait_ms >= 0.0) {
             return Err(SeawallError::out_of_range(&sp.name("maxWait"), sp.duration(self.max_wait_ms), "a finite duration ≥ 0"));
         }
+        if let Some(f) = &self.fleet {
+            let fleet_names = |c: &'static str| format!("{}.{}", sp.name("fleet"), c);
+            f.check(&Spelling::new(&fleet_names, sp.unit()))?;
+        }
         Ok(())
     }
 
@@ -75,12 +92,16 @@ impl RateLimitConfig {
     }
 
     pub fn to_json(&self) -> Json {
-        Json::obj([
+        let mut out = Json::obj([
             ("limit", Json::from(self.limit)),
             ("per", Json::Num(self.per_ms)),
             ("burst", Json::from(self.burst)),
             ("maxWait", Json::Num(self.max_wait_ms)),
-        ])
+        ]);
+        if let (Json::Obj(o), Some(f)) = (&mut out, &self.fleet) {
+            o.push(("fleet".into(), Json::obj([("syncInterval", Json::Num(f.sync_interval_ms)), ("staleAfter", Json::Num(f.stale_after_ms))])));
+        }
+        out
     }
 }
 
@@ -129,27 +150,51 @@ impl RateLimitStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimiter {
     config: RateLimitConfig,
+    /// The rate this replica runs at (calls per `per`): the limit, or its fleet share.
+    rate: f64,
+    /// Its burst (the burst, or its part of it, at least one call).
+    burst: f64,
     spacing_ms: f64,
     /// How far ahead of `now` the next call's arrival may be and still start at once.
     tolerance_ms: f64,
     /// The theoretical arrival time of the next call (−∞ before the first).
     tat: f64,
+    /// What the last reservation added to `tat` (a cancel takes back exactly that, even if the
+    /// fleet share changed since).
+    last_step: f64,
     clock: Latest,
     stats: RateLimitStats,
+    fleet: Option<FleetQuota>,
 }
 
 impl RateLimiter {
     pub fn new(config: RateLimitConfig) -> Result<Self> {
         config.check(&Spelling::canonical())?;
-        let spacing_ms = config.spacing_ms();
-        Ok(RateLimiter {
+        let mut limiter = RateLimiter {
             config,
-            spacing_ms,
-            tolerance_ms: (config.burst - 1) as f64 * spacing_ms,
+            rate: 0.0,
+            burst: 0.0,
+            spacing_ms: 0.0,
+            tolerance_ms: 0.0,
             tat: f64::NEG_INFINITY,
+            last_step: 0.0,
             clock: Latest::start(),
             stats: RateLimitStats::default(),
-        })
+            fleet: config.fleet.map(|f| FleetQuota::new(f, 0.0)),
+        };
+        let rate = limiter.fleet.as_ref().map_or(config.limit as f64, |q| q.share(config.limit as f64));
+        limiter.set_rate(rate);
+        Ok(limiter)
+    }
+
+    /// Runs at `rate` calls per `per` from now on (a fleet share changed); the next call's
+    /// theoretical arrival time stays, so nothing reserved is lost.
+    fn set_rate(&mut self, rate: f64) {
+        let limit = self.config.limit as f64;
+        self.rate = rate;
+        self.burst = if rate == limit { self.config.burst as f64 } else { (self.config.burst as f64 * rate / limit).max(1.0) };
+        self.spacing_ms = self.config.per_ms / rate;
+        self.tolerance_ms = (self.burst - 1.0) * self.spacing_ms;
     }
 
     pub fn config(&self) -> &RateLimitConfig {
@@ -159,6 +204,14 @@ impl RateLimiter {
     /// Admits, reserves or refuses one call at `now`.
     pub fn try_acquire(&mut self, now: f64) -> RateAdmission {
         let now = self.clock.tick(now);
+        if let Some(q) = &mut self.fleet {
+            q.arrived();
+            if self.rate == 0.0 {
+                // No share at all: the next sync may bring one.
+                self.stats.refused += 1;
+                return RateAdmission::Refused { retry_after_ms: q.config.sync_interval_ms };
+            }
+        }
         let tat = self.tat.max(now);
         let wait = (tat - self.tolerance_ms - now).max(0.0);
         if wait > self.config.max_wait_ms {
@@ -166,6 +219,7 @@ impl RateLimiter {
             return RateAdmission::Refused { retry_after_ms: wait };
         }
         self.tat = tat + self.spacing_ms;
+        self.last_step = self.spacing_ms;
         if wait == 0.0 {
             self.stats.admitted += 1;
             RateAdmission::Now
@@ -180,7 +234,7 @@ impl RateLimiter {
     pub fn cancel(&mut self, ticket: f64) -> bool {
         self.stats.cancelled += 1;
         if ticket == self.tat {
-            self.tat -= self.spacing_ms;
+            self.tat -= self.last_step;
             true
         } else {
             false
@@ -191,12 +245,75 @@ impl RateLimiter {
     pub fn available(&mut self, now: f64) -> u32 {
         let now = self.clock.tick(now);
         let ahead = (self.tat - now).max(0.0);
+        if self.rate == 0.0 {
+            return 0;
+        }
         let free = ((self.tolerance_ms - ahead) / self.spacing_ms).floor() + 1.0;
-        free.clamp(0.0, self.config.burst as f64) as u32
+        free.clamp(0.0, self.burst.floor()) as u32
+    }
+
+    // ---- the fleet (rules in fleet_quota.rs) -----------------------------------------------
+
+    pub fn has_fleet(&self) -> bool {
+        self.fleet.is_some()
+    }
+
+    /// What this replica tells the store at a sync (`{demand, want}`); `None` without a fleet.
+    pub fn fleet_report(&mut self, now: f64) -> Option<Json> {
+        let now = self.clock.tick(now);
+        let (limit, per) = (self.config.limit as f64, self.config.per_ms);
+        self.fleet.as_mut().map(|q| q.report(now, limit, per))
+    }
+
+    /// The store answered: the share it granted and the other replicas' reports.
+    pub fn fleet_sync(&mut self, now: f64, granted: f64, reports: &[QuotaReport]) {
+        let now = self.clock.tick(now);
+        let limit = self.config.limit as f64;
+        if let Some(q) = &mut self.fleet {
+            q.sync(now, granted.min(limit), reports);
+            let share = q.share(limit);
+            self.set_rate(share);
+        }
+    }
+
+    /// The store did not answer in time: an equal part of the limit until it does.
+    pub fn fleet_alone(&mut self) {
+        let limit = self.config.limit as f64;
+        if let Some(q) = &mut self.fleet {
+            q.alone();
+            let share = q.share(limit);
+            self.set_rate(share);
+        }
+    }
+
+    /// `(health, share)` for stats; `None` without a fleet.
+    pub fn fleet_health(&mut self, now: f64) -> Option<(FleetHealth, f64)> {
+        let now = self.clock.tick(now);
+        let rate = self.rate;
+        self.fleet.as_ref().map(|q| (q.health(now), rate))
     }
 
     pub fn stats(&mut self, now: f64) -> RateLimitStats {
         RateLimitStats { available: self.available(now), ..self.stats }
+    }
+
+    /// `{limit, per, burst, maxWait, admitted, waited, refused, cancelled, available}` (ms), and
+    /// with a fleet `fleet: {syncInterval, staleAfter, mode, replicas, fresh, share}` (the share
+    /// in calls per `per`): the config, then the counters, then how the fleet stands.
+    pub fn stats_json(&mut self, now: f64) -> Json {
+        let mut out = self.config.to_json();
+        let stats = self.stats(now).to_json();
+        let live = self.fleet_health(now);
+        if let (Json::Obj(o), Json::Obj(counters)) = (&mut out, stats) {
+            o.extend(counters);
+            if let (Some((_, Json::Obj(fleet))), Some((health, share))) = (o.iter_mut().find(|(k, _)| k == "fleet"), live) {
+                if let Json::Obj(h) = health.to_json() {
+                    fleet.extend(h);
+                }
+                fleet.push(("share".into(), Json::Num(share)));
+            }
+        }
+        out
     }
 }
 
@@ -206,7 +323,7 @@ mod tests {
     use crate::options::OptionValue;
 
     fn limiter(limit: u32, per_ms: f64, burst: u32, max_wait_ms: f64) -> RateLimiter {
-        RateLimiter::new(RateLimitConfig { limit, per_ms, burst, max_wait_ms }).unwrap()
+        RateLimiter::new(RateLimitConfig { limit, per_ms, burst, max_wait_ms, fleet: None }).unwrap()
     }
 
     #[test]
@@ -276,10 +393,10 @@ mod tests {
         let o = |pairs: &[(&str, OptionValue)]| -> Options { pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() };
         let n = OptionValue::Number;
         let c = RateLimitConfig::from_options(&o(&[("limit", n(500.0)), ("per", n(60.0))]), TimeUnit::Seconds).unwrap();
-        assert_eq!(c, RateLimitConfig { limit: 500, per_ms: 60_000.0, burst: 500, max_wait_ms: 0.0 });
+        assert_eq!(c, RateLimitConfig { limit: 500, per_ms: 60_000.0, burst: 500, max_wait_ms: 0.0, fleet: None });
         assert_eq!(c.spacing_ms(), 120.0);
         let c = RateLimitConfig::from_options(&o(&[("limitForPeriod", n(10.0)), ("limitRefreshPeriod", n(500.0)), ("timeoutDuration", n(25.0)), ("max_burst", n(2.0))]), TimeUnit::Millis).unwrap();
-        assert_eq!(c, RateLimitConfig { limit: 10, per_ms: 500.0, burst: 2, max_wait_ms: 25.0 });
+        assert_eq!(c, RateLimitConfig { limit: 10, per_ms: 500.0, burst: 2, max_wait_ms: 25.0, fleet: None });
         for (given, option, message) in [
             (o(&[]), "limit", "invalid option limit: expected a whole number from 1 to 1000000000, got undefined"),
             (o(&[("limit", n(0.0))]), "limit", "invalid option limit: expected a whole number from 1 to 1000000000, got 0"),
@@ -292,14 +409,120 @@ mod tests {
             let e = RateLimitConfig::from_options(&given, TimeUnit::Millis).unwrap_err();
             assert_eq!((e.option.as_deref(), e.message.as_str()), (Some(option), message));
         }
-        let bad = RateLimitConfig { limit: 1, per_ms: 0.0, burst: 1, max_wait_ms: 0.0 };
+        let bad = RateLimitConfig { limit: 1, per_ms: 0.0, burst: 1, max_wait_ms: 0.0, fleet: None };
         assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("per"));
-        let bad = RateLimitConfig { limit: 1, per_ms: f64::INFINITY, burst: 1, max_wait_ms: 0.0 };
+        let bad = RateLimitConfig { limit: 1, per_ms: f64::INFINITY, burst: 1, max_wait_ms: 0.0, fleet: None };
         assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("per"));
-        let bad = RateLimitConfig { limit: 1, per_ms: 1.0, burst: 1, max_wait_ms: f64::NAN };
+        let bad = RateLimitConfig { limit: 1, per_ms: 1.0, burst: 1, max_wait_ms: f64::NAN, fleet: None };
         assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("maxWait"));
-        let bad = RateLimitConfig { limit: MAX_RATE_LIMIT + 1, per_ms: 1.0, burst: 1, max_wait_ms: 0.0 };
+        let bad = RateLimitConfig { limit: MAX_RATE_LIMIT + 1, per_ms: 1.0, burst: 1, max_wait_ms: 0.0, fleet: None };
         assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("limit"));
+    }
+
+    fn fleet_limiter(limit: u32, burst: u32) -> RateLimiter {
+        RateLimiter::new(RateLimitConfig { limit, per_ms: 1000.0, burst, max_wait_ms: 0.0, fleet: Some(FleetConfig::default()) }).unwrap()
+    }
+
+    /// The store's side of a quota sync, as its script does it (`fleet_quota::QUOTA_SCRIPT`).
+    struct Store {
+        limit: f64,
+        rows: Vec<(f64, f64, f64)>, // (written at, grant, demand) per replica
+    }
+
+    impl Store {
+        fn sync(&mut self, i: usize, r: &mut RateLimiter, now: f64) {
+            let report = r.fleet_report(now).unwrap();
+            let num = |k: &str| report.get(k).and_then(Json::as_f64).unwrap();
+            let others: Vec<usize> = (0..self.rows.len()).filter(|&j| j != i && now - self.rows[j].0 <= 1000.0).collect();
+            let taken: f64 = others.iter().map(|&j| self.rows[j].1).sum();
+            let grant = num("want").min(self.limit - taken).max(0.0);
+            self.rows[i] = (now, grant, num("demand"));
+            let reports: Vec<QuotaReport> = others.iter().map(|&j| QuotaReport { demand: self.rows[j].2, age_ms: now - self.rows[j].0 }).collect();
+            r.fleet_sync(now, grant, &reports);
+        }
+    }
+
+    #[test]
+    fn a_fleet_share_sets_the_rate_and_the_store_lost_an_equal_part() {
+        let mut r = fleet_limiter(100, 20);
+        assert_eq!(r.available(0.0), 0, "no share before the store's first answer");
+        assert_eq!(r.try_acquire(0.0), RateAdmission::Refused { retry_after_ms: 250.0 });
+        r.fleet_sync(0.0, 10.0, &[QuotaReport { demand: 300.0, age_ms: 0.0 }]);
+        // 10 per second: one every 100 ms, a burst of 2 (its part of 20).
+        assert_eq!(r.available(0.0), 2);
+        assert_eq!((r.try_acquire(0.0), r.try_acquire(0.0)), (RateAdmission::Now, RateAdmission::Now));
+        assert_eq!(r.try_acquire(0.0), RateAdmission::Refused { retry_after_ms: 100.0 });
+        r.fleet_sync(10.0, 0.0, &[]);
+        assert_eq!(r.try_acquire(500.0), RateAdmission::Refused { retry_after_ms: 250.0 }, "no share: until the next sync");
+        assert_eq!(r.available(500.0), 0);
+        r.fleet_sync(600.0, 1e9, &[QuotaReport { demand: 1.0, age_ms: 0.0 }]);
+        assert_eq!(r.fleet_health(600.0).unwrap().1, 100.0, "never more than the limit");
+        r.fleet_alone();
+        let (health, share) = r.fleet_health(600.0).unwrap();
+        assert_eq!((health.shared, health.replicas, share), (false, 2, 50.0));
+        assert_eq!(r.available(10_000.0), 10);
+        let s = r.stats(10_000.0);
+        assert_eq!((s.admitted, s.refused), (2, 3));
+        assert!(limiter(1, 1000.0, 1, 0.0).fleet_report(0.0).is_none());
+        assert!(limiter(1, 1000.0, 1, 0.0).fleet_health(0.0).is_none());
+    }
+
+    #[test]
+    fn a_cancel_takes_back_what_its_reservation_added_even_after_a_share_change() {
+        let mut r = RateLimiter::new(RateLimitConfig { limit: 10, per_ms: 1000.0, burst: 1, max_wait_ms: 10_000.0, fleet: Some(FleetConfig::default()) }).unwrap();
+        r.fleet_sync(0.0, 10.0, &[]);
+        assert_eq!(r.try_acquire(0.0), RateAdmission::Now);
+        let RateAdmission::After { wait_ms: 100.0, ticket } = r.try_acquire(0.0) else { panic!() };
+        r.fleet_sync(0.0, 1.0, &[]);
+        assert!(r.cancel(ticket));
+        // Back to one call at 0 (spacing then 100 ms); the next at 1 per second waits 100 ms.
+        assert_eq!(r.try_acquire(0.0), RateAdmission::After { wait_ms: 100.0, ticket: 1100.0 });
+    }
+
+    #[test]
+    fn replicas_sharing_a_limit_never_start_more_than_it_over_any_second() {
+        // Four replicas, 100 per second fleet-wide, burst 10; demands of 200, 60, 20 and 0 per
+        // second, the last joining at 5 s with 300; each syncs every 250 ms, at its own phase.
+        let (limit, burst) = (100u32, 10u32);
+        let mut store = Store { limit: f64::from(limit), rows: vec![(f64::NEG_INFINITY, 0.0, 0.0); 4] };
+        let mut replicas: Vec<RateLimiter> = (0..4).map(|_| fleet_limiter(limit, burst)).collect();
+        let gaps = [5.0, 1000.0 / 60.0, 50.0, 1000.0 / 300.0];
+        let mut next = [0.0, 3.0, 7.0, 5000.0];
+        let mut next_sync = [0.0, 60.0, 120.0, 5000.0];
+        let mut starts: Vec<(f64, usize)> = Vec::new();
+        let end = 20_000.0;
+        for step in 0..2_000_000 {
+            // The earliest event: a sync (first at equal times) or an arrival.
+            let (t_sync, i_sync) = next_sync.iter().enumerate().map(|(i, t)| (*t, i)).fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
+            let (t_call, i_call) = next.iter().enumerate().map(|(i, t)| (*t, i)).fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
+            if t_sync.min(t_call) > end {
+                break;
+            }
+            assert!(step < 1_999_999, "bounded");
+            if t_sync <= t_call {
+                store.sync(i_sync, &mut replicas[i_sync], t_sync);
+                next_sync[i_sync] += 250.0;
+            } else {
+                if replicas[i_call].try_acquire(t_call) == RateAdmission::Now {
+                    starts.push((t_call, i_call));
+                }
+                next[i_call] += gaps[i_call];
+            }
+        }
+        // Over any second: at most max(burst, replicas) + the limit.
+        for (k, &(a, _)) in starts.iter().enumerate() {
+            let n = starts[k..].iter().take_while(|(b, _)| *b < a + 1000.0).count();
+            assert!(n <= 10 + 100, "{n} starts in the second from {a}");
+        }
+        // The limit is used (the demand exceeds it), and shared max-min fairly once settled:
+        // from 10 s, the 20 per second are met and 200, 60 and 300 split the other 80 evenly.
+        let rate = |i: usize| starts.iter().filter(|(t, j)| *j == i && *t >= 10_000.0).count() as f64 / 10.0;
+        let total: f64 = (0..4).map(rate).sum();
+        assert!(total > 97.0, "{total} per second");
+        assert!((rate(2) - 20.0).abs() <= 1.0, "{}", rate(2));
+        for i in [0, 1, 3] {
+            assert!((rate(i) - 80.0 / 3.0).abs() <= 1.5, "replica {i}: {}", rate(i));
+        }
     }
 
     #[test]

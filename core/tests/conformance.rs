@@ -22,6 +22,7 @@ use seawall_core::metrics::render_prometheus;
 use seawall_core::json::Json;
 use seawall_core::options::{options_from_json, OptionReader, Options, TimeUnit};
 use seawall_core::presets::{self, PolicyConfig, Style};
+use seawall_core::fleet_quota::QuotaReport;
 use seawall_core::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use seawall_core::registry::Registry;
 use seawall_core::retry::{retry_option_specs, FailureClass, RetryConfig, RetryDecision, RetryState};
@@ -327,10 +328,16 @@ fn run_ratelimit(v: &Value, steps: &[Value]) -> Vec<Value> {
                     RateAdmission::Refused { retry_after_ms } => json!({ "rejected": "RATE_LIMITED", "retryAfterMs": n(retry_after_ms) }),
                 },
                 "cancel" => json!({ "refunded": l.cancel(tickets.get(text(s, "id")).copied().unwrap_or(f64::NAN)) }),
-                "stats" => {
-                    let mut out = sj(l.config().to_json());
-                    out.as_object_mut().unwrap().extend(sj(l.stats(at).to_json()).as_object().unwrap().clone());
-                    json!({ "stats": out })
+                "stats" => json!({ "stats": sj(l.stats_json(at)) }),
+                "fleetReport" => json!({ "report": sj(l.fleet_report(at).expect("a fleet limiter")) }),
+                "fleetSync" => {
+                    let reports = QuotaReport::list_from_json(&s["reports"].to_string()).expect("reports");
+                    l.fleet_sync(at, num(s, "granted"), &reports);
+                    json!({ "share": n(l.fleet_health(at).expect("a fleet limiter").1) })
+                }
+                "fleetAlone" => {
+                    l.fleet_alone();
+                    json!({ "share": n(l.fleet_health(at).expect("a fleet limiter").1) })
                 }
                 other => panic!("unknown ratelimit op {other}"),
             }

@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVa
 
 from . import _native
 from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
-from ._fleet import Fleet, FleetPort, FleetSync
+from ._fleet import Fleet, FleetPort, FleetSync, client_and_prefix
 from ._errors import CircuitBreakerError
 from ._wrap import guard
 
@@ -197,11 +197,7 @@ class CircuitBreaker:
 
         port = FleetPort(report, sync, lambda: engine.breaker_probe_lease(h, None), self._command)
         # The core has checked the options; a plain dict of them works like a Fleet.
-        if isinstance(fleet, Fleet):
-            redis, prefix = fleet.redis, fleet.key_prefix
-        else:
-            given = {snake(k): v for k, v in fleet.items()}
-            redis, prefix = given["redis"], given.get("key_prefix")
+        redis, prefix = client_and_prefix(fleet)
         self._fleet = FleetSync(self._registered_name, self.config["fleet"], redis, prefix, port)
 
     def sync_fleet(self) -> None:

@@ -1,6 +1,7 @@
-"""A breaker's fleet sync: every ``sync_interval`` one Redis round trip (one Lua script) writes
+"""Fleet syncs. A breaker's: every ``sync_interval`` one Redis round trip (one Lua script) writes
 this replica's report and reads every replica's, with the fleet's "opened"/"closed" marks; the
-core decides what they mean. Keys and scripts are the core's (``_native.fleet_store``), the same
+core decides what they mean. A rate limiter's: one script per interval reports this replica's
+demand and takes its share of the limit (core/src/fleet_quota.rs). Keys and scripts are the core's (``_native.fleet_store``), the same
 as Node's, so a mixed fleet of Node and Python services shares one breaker.
 
 The sync runs in a daemon thread with a synchronous ``redis.Redis`` client, so it never touches
@@ -17,6 +18,7 @@ import threading
 from typing import Any, Callable, Dict, List, Optional
 
 from . import _native
+from ._engine import snake
 
 
 class Fleet:
@@ -35,9 +37,83 @@ class Fleet:
         self.key_prefix = key_prefix
 
     def options(self) -> Dict[str, Any]:
-        """As the core reads them (the client is a host object: only its presence is checked)."""
-        return {"redis": self.redis, "min_replicas": self.min_replicas, "sync_interval": self.sync_interval,
-                "stale_after": self.stale_after, "key_prefix": self.key_prefix}
+        """As the core reads them (the client is a host object: only its presence is checked);
+        what was not given is left out (a rate limiter's fleet takes no ``min_replicas``)."""
+        given = {"redis": self.redis, "min_replicas": self.min_replicas, "sync_interval": self.sync_interval,
+                 "stale_after": self.stale_after, "key_prefix": self.key_prefix}
+        return {k: v for k, v in given.items() if v is not None}
+
+
+def client_and_prefix(fleet: Any) -> "tuple[Any, Optional[str]]":
+    """The Redis client and key prefix of a ``Fleet`` or of a plain dict of its options (the core
+    has checked them)."""
+    if isinstance(fleet, Fleet):
+        return fleet.redis, fleet.key_prefix
+    given = {snake(k): v for k, v in fleet.items()}
+    return given["redis"], given.get("key_prefix")
+
+
+def _store(redis: Any, key_prefix: Optional[str], name: str) -> Dict[str, Dict[str, str]]:
+    """The core's keys and scripts for a policy's name, the same as Node's."""
+    if inspect.iscoroutinefunction(getattr(redis, "execute_command", None)):
+        raise asyncio_client_error(redis)
+    return json.loads(_native.fleet_store(key_prefix or "seawall", name))  # type: ignore[no-any-return]
+
+
+def _replica_id() -> str:
+    return f"{os.getpid()}-{threading.get_ident()}-{random.getrandbits(32):08x}"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _reports(rows: List[Any]) -> List[Dict[str, Any]]:
+    """The store's rows (``"age|report"``) as reports with their age."""
+    reports: List[Dict[str, Any]] = []
+    for row in rows:
+        age, _, report = _text(row).partition("|")
+        reports.append({**json.loads(report), "ageMs": float(age)})
+    return reports
+
+
+class _Rounds:
+    """A sync's rounds in a daemon thread: one every interval (or when woken), the first at once if
+    ``at_once``; never two at once. A round must not raise: Redis failing never fails a call."""
+
+    def __init__(self, name: str, interval_s: float, round_: Callable[[], None], at_once: bool) -> None:
+        self._at_once = at_once
+        self._interval_s = interval_s
+        self._round = round_
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"seawall-fleet-{name}", daemon=True)
+        self._thread.start()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        if self._at_once:
+            self.now()
+        while not self._stop.is_set():
+            self._wake.wait(self._interval_s)
+            self._wake.clear()
+            self.now()
+
+    def now(self) -> None:
+        with self._lock:
+            if not self._stop.is_set():
+                self._round()
 
 
 def asyncio_client_error(redis: Any) -> TypeError:
@@ -57,51 +133,39 @@ class FleetPort:
 
 class FleetSync:
     def __init__(self, name: str, config: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: FleetPort) -> None:
-        if inspect.iscoroutinefunction(getattr(redis, "execute_command", None)):
-            raise asyncio_client_error(redis)
-        store = json.loads(_native.fleet_store(key_prefix or "seawall", name))
+        store = _store(redis, key_prefix, name)
         self._keys: Dict[str, str] = store["keys"]
         self._scripts: Dict[str, str] = store["scripts"]
         self._redis = redis
         self._port = port
-        self._interval_s: float = config["syncInterval"] / 1000.0
         self._stale_after_ms: float = config["staleAfter"]
-        self._id = f"{os.getpid()}-{threading.get_ident()}-{random.getrandbits(32):08x}"
+        self._id = _replica_id()
         self._seen_opened = float("-inf")
         self._seen_closed = float("-inf")
         self._holds_lease = False
-        self._lock = threading.Lock()  # syncs never overlap
-        self._stop = threading.Event()
         # Announcements made on a call's path are sent from the sync's thread: a call never waits for Redis.
-        self._wake = threading.Event()
         self._pending: List[str] = []
         self.status: Dict[str, Any] = {"mode": "shared", "replicas": 0, "fresh": False, "syncs": 0, "failed_syncs": 0}
-        self._thread = threading.Thread(target=self._run, name=f"seawall-fleet-{name}", daemon=True)
-        self._thread.start()
+        # A breaker decides alone until its first sync: that can wait one interval.
+        self._rounds = _Rounds(name, config["syncInterval"] / 1000.0, self._round, at_once=False)
 
     def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._interval_s)
-            self._wake.clear()
-            self.sync_now()
+        self._rounds.stop()
 
     def sync_now(self) -> None:
         """One sync now (the thread runs one every interval; tests may call it). Never raises:
         Redis failing never fails a call."""
-        with self._lock:
-            if self._stop.is_set():
-                return
-            try:
-                self._sync()
-            except Exception:  # noqa: BLE001 - any Redis failure means deciding alone
-                self.status["fresh"] = False
-                self.status["failed_syncs"] += 1
-                if self.status["mode"] == "shared":
-                    self._port.command("fleetAlone")
-                self.status["mode"] = "local"
+        self._rounds.now()
+
+    def _round(self) -> None:
+        try:
+            self._sync()
+        except Exception:  # noqa: BLE001 - any Redis failure means deciding alone
+            self.status["fresh"] = False
+            self.status["failed_syncs"] += 1
+            if self.status["mode"] == "shared":
+                self._port.command("fleetAlone")
+            self.status["mode"] = "local"
 
     def _sync(self) -> None:
         k = self._keys
@@ -109,19 +173,15 @@ class FleetSync:
             self._announce(self._pending.pop(0))
         reply = self._redis.eval(self._scripts["sync"], 2, k["reports"], k["marks"], self._id, self._port.report(),
                                  self._stale_after_ms)
-        if self._stop.is_set():
+        if self._rounds.stopped:
             return  # left the fleet while Redis answered: the answer changes nothing any more
         _, rows, marks = reply
-        reports: List[Dict[str, Any]] = []
-        for row in rows:
-            text = row.decode() if isinstance(row, bytes) else row
-            age, _, report = text.partition("|")
-            reports.append({**json.loads(report), "ageMs": float(age)})
+        reports = _reports(rows)
         if self.status["mode"] == "local":
             self._port.command("fleetShared")
         self.status.update(mode="shared", fresh=True, replicas=len(reports), syncs=self.status["syncs"] + 1)
         self._port.sync(json.dumps(reports))
-        mark = {(m.decode() if isinstance(m, bytes) else m): float(v) for m, v in zip(marks[::2], marks[1::2])}
+        mark = {_text(m): float(v) for m, v in zip(marks[::2], marks[1::2])}
         if mark.get("opened", float("-inf")) > self._seen_opened:
             self._seen_opened = mark["opened"]
             self._port.command("fleetOpened")
@@ -143,7 +203,7 @@ class FleetSync:
             self._holds_lease = False
             self._pending.append("closed")
         if self._pending:
-            self._wake.set()
+            self._rounds.wake()
 
     def _announce(self, name: str) -> None:
         self._mark(name)
@@ -156,3 +216,47 @@ class FleetSync:
             self._seen_opened = max(self._seen_opened, at)
         else:
             self._seen_closed = max(self._seen_closed, at)
+
+
+class QuotaPort:
+    """What a rate limiter lets its sync do: every decision goes through the core."""
+
+    def __init__(self, report: Callable[[], str], sync: Callable[[float, str], None], alone: Callable[[], None]) -> None:
+        self.report, self.sync, self.alone = report, sync, alone
+
+
+class QuotaSync:
+    """A rate limiter's fleet sync: one script per interval reports this replica's demand, takes
+    its share (never more than the other replicas' fresh shares leave of the limit) and reads the
+    others' demands; a failed sync runs the limiter at an equal part of the limit."""
+
+    def __init__(self, name: str, config: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: QuotaPort) -> None:
+        store = _store(redis, key_prefix, name)
+        self._key: str = store["keys"]["quota"]
+        self._script: str = store["scripts"]["quota"]
+        self._redis = redis
+        self._port = port
+        self._limit: int = config["limit"]
+        self._stale_after_ms: float = config["fleet"]["staleAfter"]
+        self._id = _replica_id()
+        self.status: Dict[str, Any] = {"syncs": 0, "failed_syncs": 0}
+        # A limiter has no share until the store's first answer: ask at once.
+        self._rounds = _Rounds(name, config["fleet"]["syncInterval"] / 1000.0, self._round, at_once=True)
+
+    def stop(self) -> None:
+        self._rounds.stop()
+
+    def sync_now(self) -> None:
+        self._rounds.now()
+
+    def _round(self) -> None:
+        try:
+            granted, rows = self._redis.eval(self._script, 1, self._key, self._id, self._port.report(), self._limit,
+                                             self._stale_after_ms)
+            if self._rounds.stopped:
+                return
+            self.status["syncs"] += 1
+            self._port.sync(float(_text(granted)), json.dumps(_reports(rows)))
+        except Exception:  # noqa: BLE001 - any Redis failure means an equal part of the limit
+            self.status["failed_syncs"] += 1
+            self._port.alone()

@@ -1,5 +1,6 @@
-"""The rate limiter: at most ``limit`` calls per ``per`` seconds, in bursts of at most ``burst``,
-for one process (Resilience4j's RateLimiter, Polly's rate limiter). The core decides who starts,
+"""The rate limiter: at most ``limit`` calls per ``per`` seconds, in bursts of at most ``burst``
+(Resilience4j's RateLimiter, Polly's rate limiter), for one process or, with ``fleet``, for every
+replica together (each runs at its share of the limit, taken from Redis in a background thread). The core decides who starts,
 who waits and for how long, and who is refused; this class sleeps the waiters (tasks or threads)
 and hands a waiting caller's place back when it is cancelled."""
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar
 from . import _clock, _native
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import RateLimitError
+from ._fleet import Fleet, QuotaPort, QuotaSync, client_and_prefix
 from ._wrap import guard
 
 T = TypeVar("T")
@@ -20,17 +22,45 @@ _anonymous = 0
 
 class RateLimiter:
     """``RateLimiter("openai", limit=500, per=60)``: at most 500 calls a minute. ``max_wait``
-    (seconds, default 0) is how long a call may wait for its place before it is refused."""
+    (seconds, default 0) is how long a call may wait for its place before it is refused.
+    ``fleet=Fleet(redis.Redis(...))``: one limit for every replica with this name."""
 
     def __init__(self, name: Optional[str] = None, *, limit: Optional[int] = None, per: Optional[float] = None,
-                 burst: Optional[int] = None, max_wait: Optional[float] = None, **aliases: Any) -> None:
+                 burst: Optional[int] = None, max_wait: Optional[float] = None, fleet: Optional[Any] = None,
+                 **aliases: Any) -> None:
         global _anonymous
-        opts = dict(name=name, limit=limit, per=per, burst=burst, max_wait=max_wait, **aliases)
+        opts = dict(name=name, limit=limit, per=per, burst=burst, max_wait=max_wait,
+                    fleet=fleet.options() if isinstance(fleet, Fleet) else fleet, **aliases)
         self._h: int = engine.rate_limit_create(options_json(opts), True)
         if name is None:
             _anonymous += 1
         self.name: str = name if name is not None else f"rate-limiter-{_anonymous}"
         weakref.finalize(self, engine.rate_limit_drop, self._h)
+        self._fleet: Optional[QuotaSync] = None
+        if fleet is not None:
+            self._join_fleet(fleet)
+
+    def _join_fleet(self, fleet: Any) -> None:
+        h = self._h
+        # The core has checked the options (a fleet needs a name); its stats have the times in ms.
+        config = json.loads(engine.rate_limit_stats(h, None))
+        port = QuotaPort(lambda: engine.rate_limit_fleet_report(h, None),
+                         lambda granted, reports: engine.rate_limit_fleet_sync(h, granted, reports, None),
+                         lambda: engine.rate_limit_fleet_alone(h))
+        redis, prefix = client_and_prefix(fleet)
+        self._fleet = QuotaSync(self.name, config, redis, prefix, port)
+
+    def sync_fleet(self) -> None:
+        """Fleet mode: syncs with the other replicas now (a background thread does it every
+        ``sync_interval``)."""
+        if self._fleet is not None:
+            self._fleet.sync_now()
+
+    def leave_fleet(self) -> None:
+        """Fleet mode: stops syncing (this limiter then runs at an equal part of the limit)."""
+        if self._fleet is not None:
+            self._fleet.stop()
+            engine.rate_limit_fleet_alone(self._h)
 
     def _acquire(self) -> tuple[float, float]:
         """(seconds to wait, ticket); raises RateLimitError when refused."""
@@ -77,6 +107,11 @@ class RateLimiter:
         s = json.loads(engine.rate_limit_stats(self._h, None))
         for k in ("per", "maxWait"):
             s[k] = s[k] / 1000.0
+        if "fleet" in s:
+            f = s["fleet"]
+            s["fleet"] = {"sync_interval": f["syncInterval"] / 1000.0, "stale_after": f["staleAfter"] / 1000.0,
+                          **{k: f[k] for k in ("mode", "replicas", "fresh", "share")},
+                          **(self._fleet.status if self._fleet is not None else {})}
         return {"name": self.name, **{snake(k): v for k, v in s.items()}}
 
 
