@@ -137,6 +137,22 @@ def test_fleet_options_are_checked_by_the_core(server: RedisServer) -> None:
     b.leave_fleet()
 
 
+def run_node_replica(script: str, server: RedisServer, name: str) -> List[Any]:
+    """Runs `script` as a Node replica of the policy `name` (seawall's Node build and ioredis,
+    Redis on `server`); answers the JSON lines it printed."""
+    node = shutil.which("node")
+    pkg = os.path.join(os.path.dirname(__file__), "..", "..", "bindings-node")
+    entry = os.path.join(pkg, "dist", "esm", "entry.node.js")
+    if not os.environ.get("CI") and (node is None or not os.path.exists(os.path.join(pkg, "node_modules", "ioredis"))):
+        pytest.skip("make test builds the Node package first")
+    assert node is not None
+    env = {**os.environ, "PORT": str(server.port), "NAME": name, "SEAWALL_ENTRY": "file://" + os.path.abspath(entry),
+           "SEAWALL_PKG": os.path.abspath(os.path.join(pkg, "package.json"))}
+    out = subprocess.run([node, "--input-type=module", "-e", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
 NODE_REPLICA = r"""
 const { CircuitBreaker } = await import(process.env.SEAWALL_ENTRY);
 const { createRequire } = await import('node:module');
@@ -157,21 +173,10 @@ redis.disconnect();
 def test_a_node_replica_and_python_replicas_share_one_breaker(server: RedisServer) -> None:
     """The same keys and scripts from both languages: two failures in a Node process and one in
     Python are the fleet's three."""
-    node = shutil.which("node")
-    pkg = os.path.join(os.path.dirname(__file__), "..", "..", "bindings-node")
-    entry = os.path.join(pkg, "dist", "esm", "entry.node.js")
-    if not os.environ.get("CI") and (node is None or not os.path.exists(os.path.join(pkg, "node_modules", "ioredis"))):
-        pytest.skip("make test builds the Node package first")
-    assert node is not None
     (py,) = replicas(server, 1)
-    name = py.name
     fail(py)
     py.sync_fleet()
-    env = {**os.environ, "PORT": str(server.port), "NAME": name, "SEAWALL_ENTRY": "file://" + os.path.abspath(entry),
-           "SEAWALL_PKG": os.path.abspath(os.path.join(pkg, "package.json"))}
-    out = subprocess.run([node, "--input-type=module", "-e", NODE_REPLICA], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    states = [json.loads(line)["state"] for line in out.stdout.splitlines()]
+    states = [line["state"] for line in run_node_replica(NODE_REPLICA, server, py.name)]
     assert states[-1] == "OPEN", f"the Node replica saw the fleet's failures: {states}"
     py.sync_fleet()
     assert py.state == "OPEN"
@@ -304,19 +309,9 @@ redis.disconnect();
 
 
 def test_a_node_replica_and_python_replicas_share_one_limit(server: RedisServer) -> None:
-    node = shutil.which("node")
-    pkg = os.path.join(os.path.dirname(__file__), "..", "..", "bindings-node")
-    entry = os.path.join(pkg, "dist", "esm", "entry.node.js")
-    if not os.environ.get("CI") and (node is None or not os.path.exists(os.path.join(pkg, "node_modules", "ioredis"))):
-        pytest.skip("make test builds the Node package first")
-    assert node is not None
     ls = limiters(server, 2)
     sync_rounds(ls)
-    env = {**os.environ, "PORT": str(server.port), "NAME": ls[0].name, "SEAWALL_ENTRY": "file://" + os.path.abspath(entry),
-           "SEAWALL_PKG": os.path.abspath(os.path.join(pkg, "package.json"))}
-    out = subprocess.run([node, "--input-type=module", "-e", NODE_QUOTA_REPLICA], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    fleet = json.loads(out.stdout.splitlines()[-1])
+    fleet = run_node_replica(NODE_QUOTA_REPLICA, server, ls[0].name)[-1]
     assert (fleet["mode"], fleet["replicas"]) == ("shared", 3), fleet
     sync_rounds(ls)
     assert sum(shares(ls)) + fleet["share"] <= 30.0 + 1e-9
