@@ -70,6 +70,14 @@ let fleet;
   const t = await compare({ off: yielding(() => off.execute(work)), on: yielding(() => on.execute(work)) });
   fleet = { off: t.off, on: t.on, syncs: on.getStats().fleet.syncs, mode: on.getStats().fleet.mode };
   on.leaveFleet();
+  // The same for a rate limiter (a limit no call reaches: the cost of the share, not refusals).
+  const quotaOff = new seawall.RateLimiter('bench-quota-off', { limit: 1e9 });
+  const quotaOn = new seawall.RateLimiter('bench-quota-on', { limit: 1e9, fleet: { redis } });
+  await quotaOn.syncFleet();
+  const q = await compare({ off: yielding(() => quotaOff.execute(work)), on: yielding(() => quotaOn.execute(work)) });
+  const qs = quotaOn.getStats();
+  fleet.quota = { off: q.off, on: q.on, syncs: qs.fleet.syncs, mode: qs.fleet.mode, refused: qs.refused };
+  quotaOn.leaveFleet();
   redis.disconnect();
   await server.stop();
 }
@@ -176,4 +184,6 @@ if (process.argv.includes('--json')) {
   const breakerRow = rows.find((r) => r.scenario === 'breaker');
   console.log(`- the floor of any guard that sees how a call ends (forward it, watch its promise): ${fmt(breakerFloor)} ns, ${ratio(breakerFloor, breakerRow.cockatiel)} cockatiel; the breaker is ${ratio(breakerRow.seawall, breakerFloor)} that floor`);
   console.log(`- fleet mode (breaker, ${fleet.syncs} Redis syncs in the background, ${fleet.mode}): ${fmt(fleet.on)} ns on vs ${fmt(fleet.off)} ns off: ${ratio(fleet.on, fleet.off)}`);
+  const fq = fleet.quota;
+  console.log(`- fleet mode (rate limiter, ${fq.syncs} Redis syncs in the background, ${fq.mode}, ${fq.refused} refused): ${fmt(fq.on)} ns on vs ${fmt(fq.off)} ns off: ${ratio(fq.on, fq.off)}`);
 }

@@ -8,6 +8,7 @@ import statistics
 import sys
 import time
 import warnings
+from typing import Dict, List
 
 warnings.filterwarnings("ignore")
 
@@ -165,8 +166,21 @@ def fleet_overhead(_bare: float) -> str:
         o, f = statistics.median(runs["off"]), statistics.median(runs["on"])
         st = on.stats["fleet"]
         on.leave_fleet()
+        # The same for a rate limiter (a limit no call reaches: the cost of the share, not refusals).
+        quota_off = seawall.RateLimiter("bench-quota-off", limit=10**9)
+        quota_on = seawall.RateLimiter("bench-quota-on", limit=10**9, fleet=seawall.Fleet(client))
+        quota_on.sync_fleet()
+        quota: Dict[str, List[float]] = {"off": [], "on": []}
+        for _ in range(3):
+            quota["off"].append(measure_sync(lambda: quota_off.call(work_sync)) - bare_sync)
+            quota["on"].append(measure_sync(lambda: quota_on.call(work_sync)) - bare_sync)
+        qo, qf = statistics.median(quota["off"]), statistics.median(quota["on"])
+        qs = quota_on.stats()
+        quota_on.leave_fleet()
         return (f"- fleet mode (sync breaker, {st['syncs']} Redis syncs in the background, {st['mode']}): "
-                f"{f:.0f} ns on vs {o:.0f} ns off: {f / o:.2f}×")
+                f"{f:.0f} ns on vs {o:.0f} ns off: {f / o:.2f}×\n"
+                f"- fleet mode (rate limiter, {qs['fleet']['syncs']} Redis syncs in the background, "
+                f"{qs['fleet']['mode']}, {qs['refused']} refused): {qf:.0f} ns on vs {qo:.0f} ns off: {qf / qo:.2f}×")
     finally:
         server.stop()
 

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 
 import { CircuitBreaker, CircuitBreakerError, RateLimiter, RateLimitError, useRealClock, useVirtualClock } from 'seawall';
-import { startRedis } from './fixtures/redis-server.mjs';
+import { stallingProxy, startRedis } from './fixtures/redis-server.mjs';
 
 const require = createRequire(import.meta.url);
 const Redis = require('ioredis');
@@ -135,6 +135,32 @@ test('Redis down: calls keep flowing and decisions are local; Redis back: the fl
   } finally {
     useRealClock();
     await own.stop();
+  }
+});
+
+test('Redis made slow (a stalling proxy): calls never wait for it, the breaker decides alone, then rejoins', async () => {
+  const proxy = await stallingProxy(server.port);
+  try {
+    const b = new CircuitBreaker(`fleet-slow-${process.pid}`, { failureThreshold: 3, fleet: { redis: await client(proxy.port), syncInterval: 100 } });
+    await b.syncFleet();
+    assert.equal(b.getStats().fleet.mode, 'shared');
+    proxy.stall();
+    let synced = false;
+    const pending = b.syncFleet().then(() => (synced = true));
+    for (let i = 0; i < 100; i++) assert.equal(await ok(b), 'ok');
+    assert.equal(synced, false, 'a hundred calls ran while the sync waited for Redis');
+    await pending; // its deadline (one interval) passed
+    assert.deepEqual([b.getStats().fleet.mode, b.getStats().fleet.fresh], ['local', false]);
+    proxy.flow();
+    let mode = 'local';
+    for (let i = 0; i < 50 && mode !== 'shared'; i++) {
+      await b.syncFleet();
+      mode = b.getStats().fleet.mode;
+    }
+    assert.equal(mode, 'shared', 'rejoined once Redis answered in time again');
+    b.leaveFleet();
+  } finally {
+    await proxy.close();
   }
 });
 
