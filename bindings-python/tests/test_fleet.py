@@ -20,7 +20,7 @@ if not os.environ.get("CI"):
     pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="make redis installs redis-server")
 import redis  # noqa: E402
 
-from redis_server import RedisServer  # noqa: E402
+from redis_server import RedisServer, StallingProxy  # noqa: E402
 
 
 @pytest.fixture
@@ -119,6 +119,37 @@ def test_redis_down_means_deciding_alone_and_back_means_the_fleet(server: RedisS
         a.sync_fleet()
         assert a.stats["fleet"]["mode"] == "shared", "rejoined"
         a.leave_fleet()
+
+
+def test_redis_made_slow_never_slows_a_call_and_the_breaker_decides_alone_then_rejoins(server: RedisServer) -> None:
+    """A stalling proxy holds Redis's answers: the sync thread waits (up to the client's
+    socket_timeout), calls do not."""
+    import threading
+
+    proxy = StallingProxy(server.port)
+    try:
+        client = redis.Redis(host="127.0.0.1", port=proxy.port, socket_timeout=0.25)
+        b = CircuitBreaker(f"py-fleet-slow-{os.getpid()}", failure_threshold=3,
+                           fleet=Fleet(client, sync_interval=60.0))
+        b.sync_fleet()
+        assert b.stats["fleet"]["mode"] == "shared"
+        proxy.stall()
+        sync = threading.Thread(target=b.sync_fleet)
+        sync.start()
+        for _ in range(100):
+            assert b.call(lambda: "ok") == "ok"
+        assert sync.is_alive(), "a hundred calls ran while the sync waited for Redis"
+        sync.join(timeout=10)
+        assert (b.stats["fleet"]["mode"], b.stats["fleet"]["fresh"]) == ("local", False)
+        proxy.flow()
+        for _ in range(50):
+            b.sync_fleet()
+            if b.stats["fleet"]["mode"] == "shared":
+                break
+        assert b.stats["fleet"]["mode"] == "shared", "rejoined once Redis answered again"
+        b.leave_fleet()
+    finally:
+        proxy.close()
 
 
 def test_fleet_options_are_checked_by_the_core(server: RedisServer) -> None:
