@@ -160,16 +160,19 @@ test-python: build-python test-core redis build-node
 # 1. The policy simulator: three policies through an outage and a brownout (table on stdout,
 #    chart in target/demo/simulation.svg). 2. A flaky server on 127.0.0.1 and the same client
 # policy from Node and Python at once, timelines as they happen. 3. Both replay it on a virtual
-# clock; the traces must be byte-identical (target/demo/replay-*.txt).
-demo: build-node build-python
+# clock; the traces must be byte-identical (target/demo/replay-*.txt). 4. A fleet: 2 Node and 2
+# Python processes share one breaker through a real redis-server; a dependency dies and the
+# server's log shows how many failed calls reached it before all stopped, and the probes.
+demo: build-node build-python redis
 	@echo "== 1. Simulated: what each policy does to a backend through an outage and a brownout =="
 	$(CARGO) run -q --release -p seawall-sim -- examples/scenario.json --out target/demo
 	node examples/demo/run.mjs $(abspath $(PY)) target/demo
+	node examples/fleet/run.mjs $(abspath $(PY))
 
 # The demo as a test: replays byte-identical through Node and Python, and the live run.
-test-demo: build-node build-python
+test-demo: build-node build-python redis
 	@mkdir -p $(LOGS)
-	SEAWALL_PYTHON=$(abspath $(PY)) node --test examples/demo/ 2>&1 | tee $(LOGS)/demo.log
+	SEAWALL_PYTHON=$(abspath $(PY)) node --test examples/demo/ examples/fleet/ 2>&1 | tee $(LOGS)/demo.log
 
 # The core's API in one file, on a virtual clock.
 tour:

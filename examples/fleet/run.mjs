@@ -1,0 +1,93 @@
+// `make demo`, step 4: a fleet. Two Node and two Python processes call one dependency twice a
+// second each, through a breaker named 'demo-dependency' shared through a real redis-server
+// (quorum 2, syncs every 250 ms). The dependency (a server on 127.0.0.1 that logs every request)
+// dies at 2 s. From the server's log: the failed calls that reached it before every replica
+// stopped (alone it would be 5 per replica), how long after the quorum's failures that took, and
+// the probes per cooldown (alone: one per replica). Every child has a deadline; Redis is stopped
+// by its pid.
+//   node examples/fleet/run.mjs PYTHON
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { startRedis } from '../../bindings-node/test/fixtures/redis-server.mjs';
+import { BREAKER, END_MS, FLEET, HEALTHY_UNTIL_MS } from './settings.mjs';
+
+const [python = 'python3'] = process.argv.slice(2);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const CHILD_DEADLINE_MS = 60_000;
+
+function runChild(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_DEADLINE_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+const redis = await startRedis();
+// The replicas need a moment to start (Python imports): time 0 is a bit ahead.
+const t0 = Date.now() + 2500;
+const log = [];
+const server = createServer((req, res) => {
+  const atMs = Date.now() - t0;
+  const status = atMs < HEALTHY_UNTIL_MS ? 200 : 503;
+  log.push({ atMs, replica: req.headers['x-replica'], status });
+  res.writeHead(status, { 'content-type': 'text/plain' });
+  res.end(status === 200 ? 'ok' : 'down');
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${server.address().port}/`;
+console.log(`\n== 4. A fleet: 2 Node + 2 Python replicas share one breaker through Redis (127.0.0.1:${redis.port}) ==`);
+console.log(`   breaker: opens after ${BREAKER.failureThreshold} failures in a row fleet-wide on at least ${FLEET.minReplicas} replicas, ${BREAKER.resetTimeout} ms open; syncs every ${FLEET.syncInterval} ms`);
+console.log(`   each replica calls twice a second; the dependency (${url}) dies at ${HEALTHY_UNTIL_MS / 1000} s; the run ends at ${END_MS / 1000} s`);
+const args = (id) => [id, url, String(redis.port), String(t0), String(END_MS)];
+let results;
+try {
+  results = await Promise.all([
+    runChild(process.execPath, [`${here}replica.mjs`, ...args('node-1')]),
+    runChild(process.execPath, [`${here}replica.mjs`, ...args('node-2')]),
+    runChild(python, [`${here}replica.py`, ...args('python-1')]),
+    runChild(python, [`${here}replica.py`, ...args('python-2')]),
+  ]);
+} finally {
+  server.close();
+  await redis.stop();
+}
+const replicas = [];
+for (const r of results) {
+  if (r.code !== 0) {
+    console.error(`a replica failed (exit ${r.code}):\n${r.err}`);
+    process.exitCode = 1;
+    continue;
+  }
+  replicas.push(JSON.parse(r.out.trim().split('\n').at(-1)));
+}
+if (process.exitCode !== 1) {
+  const failed = log.filter((e) => e.status === 503);
+  // The quorum: the threshold's failures in a row, from at least minReplicas replicas.
+  let quorumAt;
+  for (let i = BREAKER.failureThreshold - 1; i < failed.length && quorumAt === undefined; i++) {
+    const run = failed.slice(0, i + 1);
+    if (new Set(run.map((e) => e.replica)).size >= FLEET.minReplicas) quorumAt = failed[i].atMs;
+  }
+  const stoppedAt = Math.max(...replicas.map((r) => r.opened[0]?.atMs ?? Infinity));
+  const before = failed.filter((e) => e.atMs <= stoppedAt).length;
+  const after = failed.filter((e) => e.atMs > stoppedAt);
+  const cooldowns = Math.floor((END_MS - stoppedAt) / BREAKER.resetTimeout);
+  for (const r of replicas) {
+    console.log(`   [${r.id.padEnd(8)}] opened at ${(r.opened[0]?.atMs / 1000).toFixed(3)} s after ${r.opened[0]?.ownFailures} failures of its own; ${r.ownFailures} failures in all`);
+  }
+  console.log(`   the server saw ${failed.length} failed calls: ${before} before every replica stopped (alone: ${BREAKER.failureThreshold} per replica, ${BREAKER.failureThreshold * replicas.length}), ` +
+    `${after.length} probes in ${cooldowns} cooldowns (alone: one per replica per cooldown)`);
+  console.log(`   quorum's failures at ${(quorumAt / 1000).toFixed(3)} s; every replica stopped ${(stoppedAt - quorumAt).toFixed(0)} ms later (one sync interval: ${FLEET.syncInterval} ms)`);
+  const byFleet = replicas.filter((r) => r.opened[0] !== undefined && r.opened[0].ownFailures < BREAKER.failureThreshold).length;
+  console.log(`   opened by the fleet (fewer than ${BREAKER.failureThreshold} failures of their own): ${byFleet} of ${replicas.length}`);
+  console.log(`FLEET ${JSON.stringify({ failedBeforeStopped: before, probes: after.length, cooldowns, quorumAtMs: quorumAt, stoppedAtMs: stoppedAt, openedByFleet: byFleet, replicas: replicas.length })}`);
+}
