@@ -7,3 +7,4 @@ export const FLEET = s.fleet;
 export const CALL_EVERY_MS = s.callEveryMs;
 export const HEALTHY_UNTIL_MS = s.healthyUntilMs;
 export const END_MS = s.endMs;
+export const QUOTA = s.quota;
