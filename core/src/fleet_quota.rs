@@ -219,7 +219,7 @@ mod tests {
         }
         // 5 calls in 250 ms: 20 per second; alone, it wants everything.
         assert_eq!(q.report(250.0, 100.0, 1000.0).to_string(), r#"{"demand":20.0,"want":100.0}"#);
-        let others = [QuotaReport { demand: 90.0, age_ms: 10.0 }, QuotaReport { demand: 5.0, age_ms: 999.0 }, QuotaReport { demand: 7.0, age_ms: 1001.0 }];
+        let others = [QuotaReport { demand: 90.0, age_ms: 10.0 }, QuotaReport { demand: 5.0, age_ms: 1000.0 }, QuotaReport { demand: 7.0, age_ms: 1001.0 }];
         q.sync(260.0, 60.0, &others);
         assert_eq!((q.share(100.0), q.health(260.0)), (60.0, FleetHealth { shared: true, replicas: 3, fresh: true }));
         // No arrivals since: the last demand, halved every stale-after period (1000 ms).
