@@ -26,8 +26,10 @@ pub struct FleetScenario {
     /// Calls each replica makes per second, evenly spaced (each replica starts at a random phase).
     pub calls_per_second: f64,
     pub duration_ms: f64,
-    /// The backend fails every call from this time on (`None`: it stays healthy).
+    /// The backend fails every call from this time on (`None`: it stays healthy)…
     pub backend_down_from_ms: Option<f64>,
+    /// …until this time (`None`: it stays down).
+    pub backend_up_from_ms: Option<f64>,
     /// Replicas whose own network is broken: their calls fail without reaching the backend.
     pub sick_replicas: u32,
     pub breaker: BreakerConfig,
@@ -50,6 +52,12 @@ pub struct FleetOutcome {
     pub healthy_opened: u32,
     /// Replicas with a broken network whose breaker opened.
     pub sick_opened: u32,
+    /// After the backend healed: when the last healthy replica closed again (`None`: some never
+    /// did, or it never healed), and when the first did.
+    pub all_closed_at_ms: Option<f64>,
+    pub first_closed_at_ms: Option<f64>,
+    /// Healthy replicas that opened again after closing once the backend had healed.
+    pub reopened_after_healing: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,6 +93,8 @@ struct Replica {
     seen_opened: f64,
     seen_closed: f64,
     opened_ever: bool,
+    /// Closed again after the backend healed.
+    closed_after_healing: bool,
 }
 
 /// The shared store.
@@ -108,6 +118,7 @@ pub fn simulate_fleet(s: &FleetScenario) -> Result<FleetOutcome> {
             seen_opened: f64::NEG_INFINITY,
             seen_closed: f64::NEG_INFINITY,
             opened_ever: false,
+            closed_after_healing: false,
         });
     }
     let mut store = Store { reports: vec![None; replicas.len()], opened: f64::NEG_INFINITY, closed: f64::NEG_INFINITY, lease: None };
@@ -128,6 +139,7 @@ pub fn simulate_fleet(s: &FleetScenario) -> Result<FleetOutcome> {
     let healthy = replicas.iter().filter(|r| !r.sick).count();
     let mut stopped = vec![false; replicas.len()];
     let mut stopped_count = 0;
+    let mut closed_count = 0;
     while let Some(Queued { at: now, event, .. }) = queue.pop() {
         if now > s.duration_ms {
             break;
@@ -138,7 +150,7 @@ pub fn simulate_fleet(s: &FleetScenario) -> Result<FleetOutcome> {
                 let r = &mut replicas[replica];
                 let Ok(permit) = r.breaker.try_acquire(now) else { continue };
                 out.probes += u64::from(permit.is_probe());
-                let down = s.backend_down_from_ms.is_some_and(|t| now >= t);
+                let down = s.backend_down_from_ms.is_some_and(|t| now >= t) && !s.backend_up_from_ms.is_some_and(|t| now >= t);
                 let failed = r.sick || down;
                 if !r.sick {
                     out.backend_calls += 1;
@@ -188,6 +200,18 @@ pub fn simulate_fleet(s: &FleetScenario) -> Result<FleetOutcome> {
                     }
                     _ => {}
                 }
+                let healed = s.backend_up_from_ms.is_some_and(|t| now >= t);
+                if healed && !r.sick && change.to == CircuitState::Closed && !r.closed_after_healing {
+                    r.closed_after_healing = true;
+                    out.first_closed_at_ms.get_or_insert(now);
+                    closed_count += 1;
+                    if closed_count == healthy {
+                        out.all_closed_at_ms = Some(now);
+                    }
+                }
+                if healed && !r.sick && change.to == CircuitState::Open && r.closed_after_healing {
+                    out.reopened_after_healing += 1;
+                }
                 if change.to == CircuitState::Open {
                     r.opened_ever = true;
                     if !r.sick && !stopped[i] {
@@ -220,6 +244,7 @@ mod tests {
             calls_per_second: 1.0,
             duration_ms: 120_000.0,
             backend_down_from_ms: Some(10_000.0),
+            backend_up_from_ms: None,
             sick_replicas: 0,
             breaker: BreakerConfig { failure_threshold: Some(5), reset_timeout_ms: 10_000.0, half_open_max_calls: 1, ..BreakerConfig::default() },
             fleet,
@@ -245,6 +270,31 @@ mod tests {
     }
 
     #[test]
+    fn healed_the_fleet_closes_together_on_one_probe_and_stays_closed() {
+        // Down from 10 s to 40 s, 2 calls a second each: alone, each replica closes on its own
+        // probe at the end of its own cooldown; as a fleet, the lease holder's probe closes it
+        // and the others follow within one sync interval (250 ms), and nobody reopens on the
+        // outage's old reports.
+        let run = |fleet: Option<FleetConfig>| {
+            let mut s = scenario(fleet);
+            (s.backend_up_from_ms, s.calls_per_second, s.duration_ms) = (Some(40_000.0), 2.0, 80_000.0);
+            simulate_fleet(&s).unwrap()
+        };
+        let fleet = run(Some(FleetConfig::default()));
+        let (first, last) = (fleet.first_closed_at_ms.unwrap(), fleet.all_closed_at_ms.unwrap());
+        assert!(first >= 40_000.0 && last - first <= 250.0, "{fleet:?}");
+        assert_eq!(fleet.reopened_after_healing, 0, "{fleet:?}");
+        let alone = run(None);
+        // Two calls a second: each replica's fifth failure within 2.5 s of the outage.
+        assert!(alone.failed_before_all_stopped == 500 && alone.all_stopped_at_ms.is_some_and(|t| t < 12_500.0), "{alone:?}");
+        let (first, last) = (alone.first_closed_at_ms.unwrap(), alone.all_closed_at_ms.unwrap());
+        assert!(first >= 40_000.0 && last - first > 250.0, "alone, each on its own schedule: {alone:?}");
+        assert_eq!(alone.reopened_after_healing, 0);
+        // Never healing, never closed.
+        assert_eq!(simulate_fleet(&scenario(Some(FleetConfig::default()))).unwrap().all_closed_at_ms, None);
+    }
+
+    #[test]
     fn one_replica_with_a_broken_network_opens_only_its_own_breaker() {
         let mut s = scenario(Some(FleetConfig::default()));
         // The sick replicas fail their first five calls within 5 s: 30 s shows what follows.
@@ -253,8 +303,14 @@ mod tests {
         assert_eq!((out.sick_opened, out.healthy_opened, out.all_stopped_at_ms), (1, 0, None));
         // Two sick replicas are a quorum of two: the fleet opens (a fraction guards big fleets).
         s.sick_replicas = 2;
-        assert_eq!(simulate_fleet(&s).unwrap().healthy_opened, 99);
+        let two = simulate_fleet(&s).unwrap();
+        assert_eq!((two.healthy_opened, two.sick_opened), (99, 2));
         s.fleet = Some(FleetConfig { quorum: crate::fleet::Quorum::Fraction(0.1), ..FleetConfig::default() });
         assert_eq!(simulate_fleet(&s).unwrap().healthy_opened, 0);
+        // One healthy and one sick replica: the healthy one never stopped (the sick one's
+        // breaker is not the healthy ones' stopping).
+        (s.replicas, s.sick_replicas, s.fleet) = (2, 1, Some(FleetConfig::default()));
+        let pair = simulate_fleet(&s).unwrap();
+        assert_eq!((pair.sick_opened, pair.healthy_opened, pair.all_stopped_at_ms), (1, 0, None));
     }
 }
