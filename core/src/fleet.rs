@@ -374,6 +374,9 @@ mod tests {
         ] {
             assert_eq!(FleetConfig::from_options(&given, TimeUnit::Millis).unwrap_err().option.as_deref(), Some(option), "{given:?}");
         }
+        // A quorum of 0 is neither a count nor a fraction: the reader says what both may be.
+        let zero = FleetConfig::from_options(&o(&[("minReplicas", n(0.0)), redis.clone()]), TimeUnit::Millis).unwrap_err();
+        assert_eq!(zero.message, "invalid option minReplicas: expected a whole number from 1 to 100000 or a fraction greater than 0 and less than 1, got 0");
         let read = |t: &str| ReplicaReport::from_json(&Json::parse(t).unwrap());
         assert_eq!(read(r#"{"calls":3,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":12.5}"#), Some(ReplicaReport { calls: 3, failures: 1, slow: 0, consecutive_failures: 1, age_ms: 12.5 }));
         assert_eq!(read(r#"{"calls":3,"failures":1,"slow":0,"consecutiveFailures":1,"ageMs":-1}"#), None);
