@@ -94,6 +94,10 @@ class Rounds {
   constructor(interval: number, round: () => Promise<void>) {
     this.#interval = interval;
     this.#round = round;
+  }
+
+  /** The first round at once (on the clock in use), the next ones every interval. */
+  start(): void {
     this.#schedule(0);
   }
 
@@ -142,6 +146,28 @@ class Rounds {
   }
 }
 
+/** What every sync offers: one round now, and stopping. Its rounds run `round`; a subclass
+ * calls `rounds.start()` once its own fields are set. */
+abstract class Sync {
+  protected readonly rounds: Rounds;
+
+  constructor(interval: number) {
+    this.rounds = new Rounds(interval, () => this.round());
+  }
+
+  protected abstract round(): Promise<void>;
+
+  /** Stops syncing (the policy goes on alone). */
+  stop(): void {
+    this.rounds.stop();
+  }
+
+  /** One sync, after the one in progress if any (the timer calls it; tests may too). */
+  syncNow(): Promise<void> {
+    return this.rounds.now();
+  }
+}
+
 /** The store's rows (`"age|report"`) as reports with their age. */
 function reportsOf(rows: string[]): object[] {
   return rows.map((row) => {
@@ -150,44 +176,34 @@ function reportsOf(rows: string[]): object[] {
   });
 }
 
-export class FleetSync {
+export class FleetSync extends Sync {
   readonly #port: FleetPort;
   readonly #redis: RedisLike;
   readonly #staleAfter: number;
   readonly #keys: FleetStore['keys'];
   readonly #scripts: FleetStore['scripts'];
   readonly #id = replicaId();
-  readonly #rounds: Rounds;
   #seenOpened = -Infinity;
   #seenClosed = -Infinity;
   #holdsLease = false;
   readonly status: FleetStatus = { mode: 'shared', replicas: 0, fresh: false, syncs: 0, failedSyncs: 0 };
 
   constructor(name: string, config: { syncInterval: number; staleAfter: number }, options: FleetOptions, port: FleetPort) {
+    super(config.syncInterval);
     this.#port = port;
     this.#redis = options.redis;
     this.#staleAfter = config.staleAfter;
     ({ keys: this.#keys, scripts: this.#scripts } = fleetStore(options, name));
-    this.#rounds = new Rounds(config.syncInterval, () => this.#sync());
+    this.rounds.start();
   }
 
-  /** Stops syncing (the breaker keeps deciding alone). */
-  stop(): void {
-    this.#rounds.stop();
-  }
-
-  /** One sync, after the one in progress if any (the timer calls it; tests may too). */
-  syncNow(): Promise<void> {
-    return this.#rounds.now();
-  }
-
-  async #sync(): Promise<void> {
+  protected async round(): Promise<void> {
     try {
-      const reply = await this.#rounds.deadline(
+      const reply = await this.rounds.deadline(
         this.#redis.eval(this.#scripts.sync, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter),
       );
       // Left the fleet while Redis answered: the answer changes nothing any more.
-      if (this.#rounds.stopped) return;
+      if (this.rounds.stopped) return;
       const [, rows, marks] = reply as [number, string[], string[]];
       const reports = reportsOf(rows);
       if (this.status.mode === 'local') this.#port.command('fleetShared');
@@ -210,7 +226,7 @@ export class FleetSync {
       }
       const lease = this.#port.probeLease();
       if (!Number.isNaN(lease)) {
-        const taken = await this.#rounds.deadline(this.#redis.set(this.#keys.lease, this.#id, 'PX', lease, 'NX'));
+        const taken = await this.rounds.deadline(this.#redis.set(this.#keys.lease, this.#id, 'PX', lease, 'NX'));
         if (taken === 'OK') {
           this.#holdsLease = true;
           this.#port.command('fleetLease');
@@ -263,7 +279,7 @@ export interface QuotaStatus {
  * share (never more than the other replicas' fresh shares leave of the limit) and reads the
  * others' demands; a failed or late sync runs the limiter at an equal part of the limit.
  */
-export class QuotaSync {
+export class QuotaSync extends Sync {
   readonly #port: QuotaPort;
   readonly #redis: RedisLike;
   readonly #limit: number;
@@ -271,10 +287,10 @@ export class QuotaSync {
   readonly #key: string;
   readonly #script: string;
   readonly #id = replicaId();
-  readonly #rounds: Rounds;
   readonly status: QuotaStatus = { syncs: 0, failedSyncs: 0 };
 
   constructor(name: string, config: { limit: number; fleet: { syncInterval: number; staleAfter: number } }, options: FleetOptions, port: QuotaPort) {
+    super(config.fleet.syncInterval);
     this.#port = port;
     this.#redis = options.redis;
     this.#limit = config.limit;
@@ -282,21 +298,13 @@ export class QuotaSync {
     const store = fleetStore(options, name);
     this.#key = store.keys.quota;
     this.#script = store.scripts.quota;
-    this.#rounds = new Rounds(config.fleet.syncInterval, () => this.#sync());
+    this.rounds.start();
   }
 
-  stop(): void {
-    this.#rounds.stop();
-  }
-
-  syncNow(): Promise<void> {
-    return this.#rounds.now();
-  }
-
-  async #sync(): Promise<void> {
+  protected async round(): Promise<void> {
     try {
-      const reply = await this.#rounds.deadline(this.#redis.eval(this.#script, 1, this.#key, this.#id, this.#port.report(), this.#limit, this.#staleAfter));
-      if (this.#rounds.stopped) return;
+      const reply = await this.rounds.deadline(this.#redis.eval(this.#script, 1, this.#key, this.#id, this.#port.report(), this.#limit, this.#staleAfter));
+      if (this.rounds.stopped) return;
       const [granted, rows] = reply as [string, string[]];
       this.status.syncs++;
       this.#port.sync(Number(granted), JSON.stringify(reportsOf(rows)));

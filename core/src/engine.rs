@@ -292,13 +292,8 @@ impl Engine {
     /// Hands the replicas' reports (a JSON array of reports) to the breaker; answers the fleet's
     /// tally as the rule saw it. A report that does not read is an `INVALID_OPTION` naming it.
     pub fn breaker_fleet_sync(&mut self, h: Handle, reports_json: &str, now: f64) -> Result<String> {
-        let v = Json::parse(reports_json).map_err(|e| SeawallError::wrong_type("reports", e.to_string(), "a JSON array of reports"))?;
-        let Json::Arr(items) = &v else { return Err(SeawallError::wrong_type("reports", v.to_string(), "a JSON array of reports")) };
-        let mut reports = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let expected = "{calls, failures, slow, consecutiveFailures, ageMs} of whole numbers and an age ≥ 0";
-            reports.push(ReplicaReport::from_json(item).ok_or_else(|| SeawallError::wrong_type(&format!("reports[{i}]"), item.to_string(), expected))?);
-        }
+        let expected = "{calls, failures, slow, consecutiveFailures, ageMs} of whole numbers and an age ≥ 0";
+        let reports = crate::fleet::reports_from_json(reports_json, expected, ReplicaReport::from_json)?;
         Ok(self.breaker(h)?.handle_fleet_reports(now, &reports).to_json().to_string())
     }
 

@@ -172,6 +172,14 @@ impl ReplicaReport {
     }
 }
 
+/// The store's answer: a JSON array of reports, each read by `read`; an error names `reports`
+/// or the report at fault, and says what a report is (`expected`).
+pub fn reports_from_json<T>(text: &str, expected: &str, read: impl Fn(&Json) -> Option<T>) -> Result<Vec<T>> {
+    let v = Json::parse(text).map_err(|e| SeawallError::wrong_type("reports", e.to_string(), "a JSON array of reports"))?;
+    let Json::Arr(items) = &v else { return Err(SeawallError::wrong_type("reports", v.to_string(), "a JSON array of reports")) };
+    items.iter().enumerate().map(|(i, item)| read(item).ok_or_else(|| SeawallError::wrong_type(&format!("reports[{i}]"), item.to_string(), expected))).collect()
+}
+
 /// The fleet's sums over the fresh reports.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct FleetTally {

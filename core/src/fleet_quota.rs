@@ -23,8 +23,8 @@
 //! run the store's script, hand its grant and the others' reports to `sync(now, …)`; a failed
 //! sync calls `alone()`.
 
-use crate::error::{Result, SeawallError};
-use crate::fleet::{FleetConfig, FleetHealth};
+use crate::error::Result;
+use crate::fleet::{reports_from_json, FleetConfig, FleetHealth};
 use crate::json::Json;
 
 /// Another replica's report as the store hands it back.
@@ -43,16 +43,9 @@ impl QuotaReport {
         Some(QuotaReport { demand: num("demand")?, age_ms: num("ageMs")? })
     }
 
-    /// Reads the store's answer: a JSON array of reports; errors name `reports` or the report.
+    /// Reads the store's answer (see `fleet::reports_from_json`).
     pub fn list_from_json(text: &str) -> Result<Vec<QuotaReport>> {
-        let v = Json::parse(text).map_err(|e| SeawallError::wrong_type("reports", e.to_string(), "a JSON array of reports"))?;
-        let Json::Arr(items) = &v else { return Err(SeawallError::wrong_type("reports", v.to_string(), "a JSON array of reports")) };
-        let mut reports = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let expected = "{demand, ageMs} of finite numbers ≥ 0";
-            reports.push(QuotaReport::from_json(item).ok_or_else(|| SeawallError::wrong_type(&format!("reports[{i}]"), item.to_string(), expected))?);
-        }
-        Ok(reports)
+        reports_from_json(text, "{demand, ageMs} of finite numbers ≥ 0", QuotaReport::from_json)
     }
 }
 

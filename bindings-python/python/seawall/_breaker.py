@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVa
 
 from . import _native
 from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
-from ._fleet import Fleet, FleetPort, FleetSync, client_and_prefix
+from ._fleet import Fleet, FleetMember, FleetPort, FleetSync, client_and_prefix
 from ._errors import CircuitBreakerError
 from ._wrap import guard
 
@@ -96,7 +96,7 @@ _registry_listeners: List[Callable[[str, str, str], None]] = []
 _anonymous = 0
 
 
-class CircuitBreaker:
+class CircuitBreaker(FleetMember):
     """A circuit breaker. Durations are seconds. Seed 001's options, plus rates and slow calls::
 
         CircuitBreaker(name="openai", failure_threshold=5, recovery_timeout=60.0, half_open_max_calls=3)
@@ -200,17 +200,9 @@ class CircuitBreaker:
         redis, prefix = client_and_prefix(fleet)
         self._fleet = FleetSync(self._registered_name, self.config["fleet"], redis, prefix, port)
 
-    def sync_fleet(self) -> None:
-        """Fleet mode: syncs with the other replicas now (a background thread does it every
-        ``sync_interval``)."""
-        if self._fleet is not None:
-            self._fleet.sync_now()
-
-    def leave_fleet(self) -> None:
-        """Fleet mode: stops syncing (this breaker then decides alone)."""
-        if self._fleet is not None:
-            self._fleet.stop()
-            self._command("fleetAlone")
+    def _go_alone(self) -> None:
+        # Left the fleet: this breaker decides alone.
+        self._command("fleetAlone")
 
     # ---- hot path ----------------------------------------------------------------------------
 

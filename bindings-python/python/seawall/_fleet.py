@@ -218,6 +218,28 @@ class FleetSync:
             self._seen_closed = max(self._seen_closed, at)
 
 
+class FleetMember:
+    """``sync_fleet`` and ``leave_fleet`` for a policy whose ``_fleet`` is a sync (or None);
+    ``_go_alone`` says what leaving means for it."""
+
+    _fleet: Any
+
+    def sync_fleet(self) -> None:
+        """Fleet mode: syncs with the other replicas now (a background thread does it every
+        ``sync_interval``)."""
+        if self._fleet is not None:
+            self._fleet.sync_now()
+
+    def leave_fleet(self) -> None:
+        """Fleet mode: stops syncing; the policy then goes on alone."""
+        if self._fleet is not None:
+            self._fleet.stop()
+            self._go_alone()
+
+    def _go_alone(self) -> None:
+        raise NotImplementedError
+
+
 class QuotaPort:
     """What a rate limiter lets its sync do: every decision goes through the core."""
 

@@ -13,14 +13,14 @@ from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar
 from . import _clock, _native
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import RateLimitError
-from ._fleet import Fleet, QuotaPort, QuotaSync, client_and_prefix
+from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix
 from ._wrap import guard
 
 T = TypeVar("T")
 _anonymous = 0
 
 
-class RateLimiter:
+class RateLimiter(FleetMember):
     """``RateLimiter("openai", limit=500, per=60)``: at most 500 calls a minute. ``max_wait``
     (seconds, default 0) is how long a call may wait for its place before it is refused.
     ``fleet=Fleet(redis.Redis(...))``: one limit for every replica with this name."""
@@ -50,17 +50,9 @@ class RateLimiter:
         redis, prefix = client_and_prefix(fleet)
         self._fleet = QuotaSync(self.name, config, redis, prefix, port)
 
-    def sync_fleet(self) -> None:
-        """Fleet mode: syncs with the other replicas now (a background thread does it every
-        ``sync_interval``)."""
-        if self._fleet is not None:
-            self._fleet.sync_now()
-
-    def leave_fleet(self) -> None:
-        """Fleet mode: stops syncing (this limiter then runs at an equal part of the limit)."""
-        if self._fleet is not None:
-            self._fleet.stop()
-            engine.rate_limit_fleet_alone(self._h)
+    def _go_alone(self) -> None:
+        # Left the fleet: an equal part of the limit.
+        engine.rate_limit_fleet_alone(self._h)
 
     def _acquire(self) -> tuple[float, float]:
         """(seconds to wait, ticket); raises RateLimitError when refused."""
