@@ -26,7 +26,9 @@ class Fleet:
     with the other replicas of the breaker of that name. ``min_replicas``: replicas that must see
     failures before the fleet opens, a count or a fraction (default 2); ``sync_interval`` and
     ``stale_after`` in seconds (default 0.25 and 4 intervals). The client must be a synchronous
-    ``redis.Redis`` (the sync runs in its own thread); redis-py is an optional dependency."""
+    ``redis.Redis`` (the sync runs in its own thread); redis-py is an optional dependency.
+    ``RateLimiter("openai", limit=500, per=60, fleet=Fleet(redis.Redis(...)))``: one limit for
+    every replica of that limiter (``min_replicas`` is a breaker's and is refused there)."""
 
     def __init__(self, redis: Any, *, min_replicas: Optional[float] = None, sync_interval: Optional[float] = None,
                  stale_after: Optional[float] = None, key_prefix: Optional[str] = None) -> None:
