@@ -413,8 +413,10 @@ mod tests {
         assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("per"));
         let bad = RateLimitConfig { limit: 1, per_ms: f64::INFINITY, burst: 1, max_wait_ms: 0.0, fleet: None };
         assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("per"));
-        let bad = RateLimitConfig { limit: 1, per_ms: 1.0, burst: 1, max_wait_ms: f64::NAN, fleet: None };
-        assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("maxWait"));
+        for wait in [f64::NAN, -1.0, f64::INFINITY] {
+            let bad = RateLimitConfig { limit: 1, per_ms: 1.0, burst: 1, max_wait_ms: wait, fleet: None };
+            assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("maxWait"), "{wait}");
+        }
         let bad = RateLimitConfig { limit: MAX_RATE_LIMIT + 1, per_ms: 1.0, burst: 1, max_wait_ms: 0.0, fleet: None };
         assert_eq!(RateLimiter::new(bad).unwrap_err().option.as_deref(), Some("limit"));
     }
