@@ -782,6 +782,12 @@ mod tests {
         };
         assert_eq!(run(0.5), None);
         assert_eq!(run(0.02), Some(0.0));
+        // A bucket with no calls is not a recovery: one client calling every 700 ms, the outage
+        // ending at 1000 ms: the first call after it, at 1400 ms, is the recovery.
+        let backend = BackendModel { outages: vec![(0.0, 1000.0)], ..healthy(10.0) };
+        let mut s = scenario(vec![one_layer(1, None)], 1, backend);
+        (s.requests_per_client, s.request_interval_ms) = (4, 700.0);
+        assert_eq!(simulate(&s).unwrap().summary.recovery_ms, Some(400.0));
     }
 
     #[test]
