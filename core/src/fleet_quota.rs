@@ -53,19 +53,31 @@ impl QuotaReport {
 /// per `per`): demands below an equal part are met, the rest is split evenly among the replicas
 /// that want more, and what is left when every demand is met is split evenly among all.
 pub fn fair_share(limit: f64, mine: f64, others: &[f64]) -> f64 {
-    let mut demands: Vec<f64> = others.iter().copied().chain(std::iter::once(mine)).collect();
-    demands.sort_by(f64::total_cmp);
-    let n = demands.len() as f64;
-    let mut left = limit;
-    for (i, &d) in demands.iter().enumerate() {
-        let equal = left / (n - i as f64);
-        if d > equal {
-            // Everyone from here on wants more than an equal part of what is left: they get it.
-            return if mine > equal { equal } else { mine };
-        }
-        left -= d;
+    let n = (others.len() + 1) as f64;
+    let total = mine + others.iter().sum::<f64>();
+    if total <= limit {
+        return mine + (limit - total) / n;
     }
-    mine + left / n
+    // Water-filling without sorting (no sort code in the wasm build): the level is what is left
+    // after the demands below it, split among the others; it only rises, at most once per
+    // replica, until no demand crosses it.
+    let mut level = limit / n;
+    for _ in 0..=others.len() {
+        let (mut below, mut above) = (0.0, 0.0);
+        for &d in others.iter().chain(std::iter::once(&mine)) {
+            if d < level {
+                below += d;
+            } else {
+                above += 1.0;
+            }
+        }
+        let next = (limit - below) / above;
+        if next == level {
+            break;
+        }
+        level = next;
+    }
+    mine.min(level)
 }
 
 /// A rate limiter's side of its fleet.
@@ -117,7 +129,8 @@ impl FleetQuota {
         // one time) counts as one sync interval, so a demand is never infinite.
         let since = if now > self.since { now - self.since } else { 0.0 };
         let measured = self.arrivals as f64 * per_ms / if since > 0.0 { since } else { self.config.sync_interval_ms };
-        let held = self.demand * 0.5f64.powf(since / self.config.stale_after_ms);
+        // libm, not the platform's pow: the same bits in wasm and natively.
+        let held = self.demand * libm::pow(0.5, since / self.config.stale_after_ms);
         let demand = measured.max(held);
         self.demand = demand;
         self.arrivals = 0;
