@@ -1048,8 +1048,7 @@ impl CircuitBreaker {
     pub fn fleet_health(&mut self, now: f64) -> Option<FleetHealth> {
         let now = self.tick(now);
         let fleet = self.config.fleet?;
-        let fresh = self.fleet_shared && now - self.fleet_synced_at <= fleet.stale_after_ms;
-        Some(FleetHealth { shared: self.fleet_shared, replicas: self.fleet_replicas, fresh })
+        Some(FleetHealth::at(now, self.fleet_shared, self.fleet_replicas, self.fleet_synced_at, fleet.stale_after_ms))
     }
 
     /// `(store answering, replicas at the last sync)` for metrics; `None` without a fleet.

@@ -230,6 +230,12 @@ pub struct FleetHealth {
 }
 
 impl FleetHealth {
+    /// As it stands at `now`, for a store that answers (`shared`) or not, the replicas seen at
+    /// the last sync (made at `synced_at`), fresh for `stale_after_ms` after it.
+    pub fn at(now: f64, shared: bool, replicas: u32, synced_at: f64, stale_after_ms: f64) -> FleetHealth {
+        FleetHealth { shared, replicas, fresh: shared && now - synced_at <= stale_after_ms }
+    }
+
     pub fn to_json(&self) -> Json {
         Json::obj([
             ("mode", Json::from(if self.shared { "shared" } else { "local" })),

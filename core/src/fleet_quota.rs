@@ -155,7 +155,7 @@ impl FleetQuota {
     }
 
     pub fn health(&self, now: f64) -> FleetHealth {
-        FleetHealth { shared: self.shared, replicas: self.replicas, fresh: self.shared && now - self.synced_at <= self.config.stale_after_ms }
+        FleetHealth::at(now, self.shared, self.replicas, self.synced_at, self.config.stale_after_ms)
     }
 }
 
