@@ -8,7 +8,7 @@ import statistics
 import sys
 import time
 import warnings
-from typing import Dict, List
+from typing import Callable, Dict, List, Tuple
 
 warnings.filterwarnings("ignore")
 
@@ -159,22 +159,23 @@ def fleet_overhead(_bare: float) -> str:
         off = seawall.CircuitBreaker("bench-fleet-off", failure_threshold=5)
         on = seawall.CircuitBreaker("bench-fleet-on", failure_threshold=5, fleet=seawall.Fleet(client))
         bare_sync = measure_sync(work_sync)
-        runs = {"off": [], "on": []}
-        for _ in range(3):  # interleaved: the machine's drift falls on both alike
-            runs["off"].append(measure_sync(lambda: off.call(work_sync)) - bare_sync)
-            runs["on"].append(measure_sync(lambda: on.call(work_sync)) - bare_sync)
-        o, f = statistics.median(runs["off"]), statistics.median(runs["on"])
+
+        def off_on(off_call: Callable[[], object], on_call: Callable[[], object]) -> Tuple[float, float]:
+            """Median overhead of each, in three interleaved rounds (the machine's drift falls on both alike)."""
+            runs: Dict[str, List[float]] = {"off": [], "on": []}
+            for _ in range(3):
+                runs["off"].append(measure_sync(off_call) - bare_sync)
+                runs["on"].append(measure_sync(on_call) - bare_sync)
+            return statistics.median(runs["off"]), statistics.median(runs["on"])
+
+        o, f = off_on(lambda: off.call(work_sync), lambda: on.call(work_sync))
         st = on.stats["fleet"]
         on.leave_fleet()
         # The same for a rate limiter (a limit no call reaches: the cost of the share, not refusals).
         quota_off = seawall.RateLimiter("bench-quota-off", limit=10**9)
         quota_on = seawall.RateLimiter("bench-quota-on", limit=10**9, fleet=seawall.Fleet(client))
         quota_on.sync_fleet()
-        quota: Dict[str, List[float]] = {"off": [], "on": []}
-        for _ in range(3):
-            quota["off"].append(measure_sync(lambda: quota_off.call(work_sync)) - bare_sync)
-            quota["on"].append(measure_sync(lambda: quota_on.call(work_sync)) - bare_sync)
-        qo, qf = statistics.median(quota["off"]), statistics.median(quota["on"])
+        qo, qf = off_on(lambda: quota_off.call(work_sync), lambda: quota_on.call(work_sync))
         qs = quota_on.stats()
         quota_on.leave_fleet()
         return (f"- fleet mode (sync breaker, {st['syncs']} Redis syncs in the background, {st['mode']}): "
