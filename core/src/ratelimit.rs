@@ -249,7 +249,9 @@ impl RateLimiter {
             return 0;
         }
         let free = ((self.tolerance_ms - ahead) / self.spacing_ms).floor() + 1.0;
-        free.clamp(0.0, self.burst.floor()) as u32
+        // Not `f64::clamp`: its NaN/order assert formats floats, which pulls ~20 KB of float
+        // printing into the wasm build (`make build-wasm` checks).
+        free.max(0.0).min(self.burst.floor()) as u32
     }
 
     // ---- the fleet (rules in fleet_quota.rs) -----------------------------------------------
