@@ -67,7 +67,15 @@ export declare function budgetCreate(optionsJson: string, seconds: boolean, now?
 
 export declare function budgetDrop(handle: number): boolean
 
+export declare function budgetFleetAlone(handle: number, now?: number | undefined | null): void
+
+export declare function budgetFleetReport(handle: number, now?: number | undefined | null): string
+
+export declare function budgetFleetSync(handle: number, granted: number, reportsJson: string, now?: number | undefined | null): void
+
 export declare function budgetRecordSuccess(handle: number, now?: number | undefined | null): void
+
+export declare function budgetStats(handle: number, now?: number | undefined | null): string
 
 export declare function budgetTokens(handle: number, now?: number | undefined | null): number
 

@@ -423,6 +423,26 @@ pub fn budget_tokens(handle: u32, now: Option<f64>) -> f64 {
 }
 
 #[napi]
+pub fn budget_stats(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.budget_stats(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn budget_fleet_report(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.budget_fleet_report(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn budget_fleet_sync(handle: u32, granted: f64, reports_json: String, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.budget_fleet_sync(handle, granted, &reports_json, now_or_native(now))))
+}
+
+#[napi]
+pub fn budget_fleet_alone(handle: u32, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.budget_fleet_alone(handle, now_or_native(now))))
+}
+
+#[napi]
 pub fn rate_limit_create(options_json: String, seconds: bool) -> Result<u32> {
     checked(with_engine(|e| e.ratelimit_create(&options_json, seconds)))
 }

@@ -218,9 +218,26 @@ export function makeRunner(b) {
         const granted = b.budgetTryWithdraw(h, at);
         return { granted, tokens: n(b.budgetTokens(h, at)) };
       }
-      if (s.op === 'success') b.budgetRecordSuccess(h, at);
-      else if (s.op !== 'tokens') throw new Error(`unknown budget op ${s.op}`);
-      return { tokens: n(b.budgetTokens(h, at)) };
+      switch (s.op) {
+        case 'success':
+          b.budgetRecordSuccess(h, at);
+          return { tokens: n(b.budgetTokens(h, at)) };
+        case 'tokens':
+          return { tokens: n(b.budgetTokens(h, at)) };
+        case 'stats':
+          return { stats: JSON.parse(b.budgetStats(h, at)) };
+        case 'fleetReport':
+          return { report: JSON.parse(b.budgetFleetReport(h, at)) };
+        case 'fleetSync':
+        case 'fleetAlone': {
+          if (s.op === 'fleetSync') b.budgetFleetSync(h, s.granted, JSON.stringify(s.reports), at);
+          else b.budgetFleetAlone(h, at);
+          const stats = JSON.parse(b.budgetStats(h, at));
+          return { share: n(stats.fleet.share), cap: n(stats.fleet.cap), tokens: n(stats.tokens) };
+        }
+        default:
+          throw new Error(`unknown budget op ${s.op}`);
+      }
     });
     b.budgetDrop(h);
     return outputs;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 
-import { CircuitBreaker, CircuitBreakerError, RateLimiter, RateLimitError, useRealClock, useVirtualClock } from 'seawall';
+import { CircuitBreaker, CircuitBreakerError, RateLimiter, RateLimitError, RetryBudget, useRealClock, useVirtualClock, withBackoff } from 'seawall';
 import { stallingProxy, startRedis } from './fixtures/redis-server.mjs';
 
 const require = createRequire(import.meta.url);
@@ -246,4 +246,72 @@ test('rate limiter fleet options are checked by the core', async () => {
   assert.throws(() => new RateLimiter({ limit: 5, fleet: { redis } }), (e) => e.option === 'name');
   assert.throws(() => new RateLimiter('q', { limit: 5, fleet: { redis, minReplicas: 2 } }), (e) => e.option === 'fleet.minReplicas');
   assert.throws(() => new RateLimiter('q', { limit: 5, fleet: { redis, syncInterval: 0 } }), (e) => e.option === 'fleet.syncInterval' && e.value === '0');
+});
+
+// ---- retry budgets shared by the fleet ----------------------------------------------------------
+
+/** `n` replicas of one retry budget: 6 retries per second and 12 tokens fleet-wide, no deposits. */
+async function budgets(n, port = server.port) {
+  const name = `budget-${process.pid}-${++fleetCount}`;
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(new RetryBudget({ name, ratio: 0, minRetriesPerSecond: 6, maxTokens: 12, fleet: { redis: await client(port), syncInterval: 100 } }));
+  return out;
+}
+
+test('retry budget replicas share one budget: an outage costs the fleet one budget of retries, not one each', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const bs = await budgets(3);
+    await rounds(bs);
+    assert.deepEqual(shares(bs), [2, 2, 2], 'an even part of the trickle each');
+    assert.deepEqual(bs.map((b) => b.getStats().fleet.cap), [4, 4, 4], 'and the same part of the tokens');
+    assert.ok(bs.reduce((sum, b) => sum + b.tokens, 0) <= 12);
+    // Every replica makes a call every 10 ms for 2 s against a dead dependency, each allowed one
+    // retry by its policy; the budgets decide. Lone budgets of this size would allow 3 × (12 + 12).
+    let calls = 0;
+    let firsts = 0;
+    const down = async () => {
+      calls++;
+      throw new Error('down');
+    };
+    for (let step = 0; step < 200; step++) {
+      if (step % 25 === 0) for (const b of bs) await b.syncFleet();
+      const pending = bs.map((budget) => {
+        firsts++;
+        return withBackoff(down, { maxAttempts: 2, baseDelay: 1, jitter: false, budget }).catch((e) => e);
+      });
+      await clock.advance(10);
+      await Promise.all(pending);
+    }
+    const retries = calls - firsts;
+    assert.equal(retries, bs.reduce((sum, b) => sum + b.getStats().withdrawn, 0));
+    // At most what the parts held (12, plus one token each) and 2 s of the shared 6 per second.
+    assert.ok(retries >= 12 && retries <= 12 + 3 + 2 * 6, `${retries} retries`);
+    for (const b of bs) b.leaveFleet();
+  } finally {
+    useRealClock();
+  }
+});
+
+test('a fleet budget with Redis lost runs on an equal part; its options are checked by the core', async () => {
+  const own = await startRedis();
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const bs = await budgets(2, own.port);
+    await rounds(bs);
+    assert.deepEqual(shares(bs), [3, 3]);
+    await own.stop();
+    await bs[0].syncFleet();
+    const { fleet } = bs[0].getStats();
+    assert.deepEqual([fleet.mode, fleet.share, fleet.cap, fleet.failedSyncs > 0], ['local', 3, 6, true], 'the budget ÷ the replicas last seen');
+    for (const b of bs) b.leaveFleet();
+  } finally {
+    useRealClock();
+    await own.stop();
+  }
+  const redis = await client();
+  assert.throws(() => new RetryBudget({ fleet: { redis } }), (e) => e.option === 'name');
+  assert.throws(() => new RetryBudget({ name: 'b', minRetriesPerSecond: 0, fleet: { redis } }), (e) => e.option === 'minRetriesPerSecond' && e.value === '0');
+  assert.throws(() => new RetryBudget({ name: 'b', fleet: { redis, minReplicas: 2 } }), (e) => e.option === 'fleet.minReplicas');
+  assert.throws(() => new RetryBudget({ name: 'b', fleet: {} }), (e) => e.option === 'fleet.redis');
 });

@@ -86,6 +86,10 @@ export interface Backend {
   budgetRecordSuccess(handle: number, now: Now): void;
   budgetTryWithdraw(handle: number, now: Now): boolean;
   budgetTokens(handle: number, now: Now): number;
+  budgetStats(handle: number, now: Now): string;
+  budgetFleetReport(handle: number, now: Now): string;
+  budgetFleetSync(handle: number, granted: number, reportsJson: string, now: Now): void;
+  budgetFleetAlone(handle: number, now: Now): void;
 
   // rate limiters: acquire answers [wait ms (0: now; negative: refused, minus the ms until a
   // place is free), ticket to give a reserved place back (NaN: none)]

@@ -1,8 +1,9 @@
 /**
  * Fleet syncs. A breaker's: every `syncInterval` one Redis round trip (one Lua script) writes this
  * replica's report and reads every replica's, with the fleet's "opened"/"closed" marks; the core
- * decides what they mean (`core/src/fleet.rs`). A rate limiter's: one script per interval reports
- * this replica's demand and takes its share of the limit (`core/src/fleet_quota.rs`). Nothing on the call path waits for Redis: calls
+ * decides what they mean (`core/src/fleet.rs`). A rate limiter's or a retry budget's: one script
+ * per interval reports this replica's demand and takes its share of the limit or of the budget's
+ * trickle (`core/src/fleet_quota.rs`). Nothing on the call path waits for Redis: calls
  * are decided locally, and a sync that fails or takes longer than one interval leaves the
  * breaker deciding alone until Redis answers again.
  *
@@ -52,7 +53,7 @@ export interface FleetStatus {
 }
 
 interface FleetStore {
-  keys: { reports: string; marks: string; lease: string; quota: string };
+  keys: { reports: string; marks: string; lease: string; quota: string; budget: string };
   scripts: { sync: string; mark: string; release: string; quota: string };
 }
 
@@ -262,7 +263,7 @@ export class FleetSync extends Sync {
   }
 }
 
-/** What a rate limiter lets its sync do: all of it goes through the core. */
+/** What a rate limiter or retry budget lets its sync do: all of it goes through the core. */
 export interface QuotaPort {
   report(): string;
   sync(granted: number, reportsJson: string): void;
@@ -275,9 +276,10 @@ export interface QuotaStatus {
 }
 
 /**
- * A rate limiter's fleet sync: one script per interval reports this replica's demand, takes its
- * share (never more than the other replicas' fresh shares leave of the limit) and reads the
- * others' demands; a failed or late sync runs the limiter at an equal part of the limit.
+ * A shared quota's fleet sync (a rate limiter's limit, a retry budget's trickle): one script per
+ * interval reports this replica's demand, takes its share (never more than the other replicas'
+ * fresh shares leave of the whole) and reads the others' demands; a failed or late sync runs the
+ * policy on an equal part.
  */
 export class QuotaSync extends Sync {
   readonly #port: QuotaPort;
@@ -289,14 +291,15 @@ export class QuotaSync extends Sync {
   readonly #id = replicaId();
   readonly status: QuotaStatus = { syncs: 0, failedSyncs: 0 };
 
-  constructor(name: string, config: { limit: number; fleet: { syncInterval: number; staleAfter: number } }, options: FleetOptions, port: QuotaPort) {
-    super(config.fleet.syncInterval);
+  /** `key`: the store's key for this kind of quota; `limit`: the whole that the replicas share. */
+  constructor(name: string, key: 'quota' | 'budget', limit: number, config: { syncInterval: number; staleAfter: number }, options: FleetOptions, port: QuotaPort) {
+    super(config.syncInterval);
     this.#port = port;
     this.#redis = options.redis;
-    this.#limit = config.limit;
-    this.#staleAfter = config.fleet.staleAfter;
+    this.#limit = limit;
+    this.#staleAfter = config.staleAfter;
     const store = fleetStore(options, name);
-    this.#key = store.keys.quota;
+    this.#key = store.keys[key];
     this.#script = store.scripts.quota;
     this.rounds.start();
   }

@@ -28,7 +28,7 @@ export type { HealthStatus, ResiliencePolicy } from './manager.js';
 export { defaults, prometheusMetrics } from './metrics.js';
 export { dataServiceCircuit, openaiCircuit, stripeCircuit } from './presets.js';
 export { executeWithRetry, parseRetryAfter, RetryBudget, RetryPolicies, RetryPolicy, withBackoff } from './retry.js';
-export type { RetryBudgetOptions, RetryOptions, RetryPredicate } from './retry.js';
+export type { RetryBudgetOptions, RetryBudgetStats, RetryOptions, RetryPredicate } from './retry.js';
 export { TimeoutManager, timeoutManager, withTimeout } from './timeout.js';
 export type { TimeoutOptions } from './timeout.js';
 export { simulate } from './simulate.js';

@@ -74,7 +74,7 @@ export class RateLimiter {
     const h = this.#h;
     // The core has checked the options (a fleet needs a name): its config has the times in ms.
     const stats = JSON.parse(native(() => b.rateLimitStats(h, nowArg()))) as { limit: number; fleet: { syncInterval: number; staleAfter: number } };
-    this.#fleet = new QuotaSync(this.name, stats, options, {
+    this.#fleet = new QuotaSync(this.name, 'quota', stats.limit, stats.fleet, options, {
       report: () => b.rateLimitFleetReport(h, nowArg()),
       sync: (granted, reports) => native(() => b.rateLimitFleetSync(h, granted, reports, nowArg())),
       alone: () => b.rateLimitFleetAlone(h),

@@ -6,6 +6,7 @@
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { CircuitBreakerError, native, RetryBudgetExhaustedError, SeawallError } from './errors.js';
+import { QuotaSync, type FleetOptions, type QuotaStatus } from './fleet.js';
 import { argumentError, badCall, isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
@@ -63,27 +64,87 @@ const policyFinalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b
 const budgetFinalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.budgetDrop(h));
 
 export interface RetryBudgetOptions {
+  /** The budget's name (required with `fleet`: its key in Redis). */
+  name?: string;
   /** Tokens a success deposits (default 0.2: one retry per five successes). */
   ratio?: number;
   /** Tokens earned per second with no traffic (default 1). */
   minRetriesPerSecond?: number;
   /** Most tokens held, and the starting balance (default 10). */
   maxTokens?: number;
+  /**
+   * One budget for every replica with this name, through Redis (`{ redis, syncInterval?,
+   * staleAfter?, keyPrefix? }`): the replicas share `minRetriesPerSecond` and `maxTokens`, each
+   * holding its part; a retry never waits for Redis.
+   */
+  fleet?: Omit<FleetOptions, 'minReplicas'>;
+}
+
+export interface RetryBudgetStats {
+  name: string | undefined;
+  ratio: number;
+  minRetriesPerSecond: number;
+  maxTokens: number;
+  tokens: number;
+  /** Retries the budget allowed. */
+  withdrawn: number;
+  /** Retries it refused. */
+  refused: number;
+  /** Fleet mode: `shared` while Redis answers (`local`: an equal part per replica last seen), the
+   * replicas at the last sync, whether it is recent, this replica's part (`share` tokens per
+   * second, at most `cap` tokens held), and sync counts. */
+  fleet?: { syncInterval: number; staleAfter: number; mode: 'shared' | 'local'; replicas: number; fresh: boolean; share: number; cap: number } & QuotaStatus;
 }
 
 /** A token bucket shared by many calls: retries withdraw, successes deposit. */
 export class RetryBudget {
   readonly #b: Backend;
+  readonly name: string | undefined;
   /** @internal */
   readonly handle: number;
+  #fleet: QuotaSync | undefined;
   constructor(options: RetryBudgetOptions = {}) {
     this.#b = backend();
+    // The core checks every option (a fleet needs a name and a trickle to share).
     this.handle = native(() => this.#b.budgetCreate(optionsJson(options), false, clock().now()));
     budgetFinalizer.register(this, { b: this.#b, h: this.handle });
+    this.name = typeof options?.name === 'string' ? options.name : undefined;
+    if (options?.fleet != null) this.#joinFleet(options.fleet);
   }
+
+  #joinFleet(options: FleetOptions): void {
+    const b = this.#b;
+    const h = this.handle;
+    const stats = JSON.parse(native(() => b.budgetStats(h, nowArg()))) as { minRetriesPerSecond: number; fleet: { syncInterval: number; staleAfter: number } };
+    this.#fleet = new QuotaSync(this.name as string, 'budget', stats.minRetriesPerSecond, stats.fleet, options, {
+      report: () => b.budgetFleetReport(h, nowArg()),
+      sync: (granted, reports) => native(() => b.budgetFleetSync(h, granted, reports, nowArg())),
+      alone: () => b.budgetFleetAlone(h, nowArg()),
+    });
+  }
+
   get tokens(): number {
     return this.#b.budgetTokens(this.handle, clock().now());
   }
+
+  /** Fleet mode: syncs with the other replicas now (the background sync does it every `syncInterval`). */
+  syncFleet(): Promise<void> {
+    return this.#fleet?.syncNow() ?? Promise.resolve();
+  }
+
+  /** Fleet mode: stops syncing (this budget then runs on an equal part per replica last seen). */
+  leaveFleet(): void {
+    if (this.#fleet === undefined) return;
+    this.#fleet.stop();
+    this.#b.budgetFleetAlone(this.handle, nowArg());
+  }
+
+  getStats(): RetryBudgetStats {
+    const stats = { name: this.name, ...(JSON.parse(native(() => this.#b.budgetStats(this.handle, nowArg()))) as Omit<RetryBudgetStats, 'name'>) };
+    if (stats.fleet !== undefined && this.#fleet !== undefined) Object.assign(stats.fleet, this.#fleet.status);
+    return stats;
+  }
+
   /** @internal */
   recordSuccess(): void {
     this.#b.budgetRecordSuccess(this.handle, clock().now());

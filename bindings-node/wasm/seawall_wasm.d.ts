@@ -34,7 +34,11 @@ export class Engine {
     breakerStats(handle: number, now?: number | null): string;
     budgetCreate(options_json: string, seconds: boolean, now?: number | null): number;
     budgetDrop(handle: number): boolean;
+    budgetFleetAlone(handle: number, now?: number | null): void;
+    budgetFleetReport(handle: number, now?: number | null): string;
+    budgetFleetSync(handle: number, granted: number, reports_json: string, now?: number | null): void;
     budgetRecordSuccess(handle: number, now?: number | null): void;
+    budgetStats(handle: number, now?: number | null): string;
     budgetTokens(handle: number, now?: number | null): number;
     budgetTryWithdraw(handle: number, now?: number | null): boolean;
     bulkheadAcquire(handle: number, now?: number | null): number;
@@ -146,7 +150,11 @@ export interface InitOutput {
     readonly engine_breakerStats: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_budgetCreate: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number];
     readonly engine_budgetDrop: (a: number, b: number) => number;
+    readonly engine_budgetFleetAlone: (a: number, b: number, c: number, d: number) => [number, number];
+    readonly engine_budgetFleetReport: (a: number, b: number, c: number, d: number) => [number, number, number, number];
+    readonly engine_budgetFleetSync: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
     readonly engine_budgetRecordSuccess: (a: number, b: number, c: number, d: number) => void;
+    readonly engine_budgetStats: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly engine_budgetTokens: (a: number, b: number, c: number, d: number) => number;
     readonly engine_budgetTryWithdraw: (a: number, b: number, c: number, d: number) => number;
     readonly engine_bulkheadAcquire: (a: number, b: number, c: number, d: number) => number;

@@ -365,6 +365,26 @@ impl Engine {
         self.inner.budget_tokens(handle, now)
     }
 
+    fn budget_stats(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.budget_stats(handle, now))
+    }
+
+    fn budget_fleet_report(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.budget_fleet_report(handle, now))
+    }
+
+    fn budget_fleet_sync(&mut self, handle: u32, granted: f64, reports_json: &str, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.budget_fleet_sync(handle, granted, reports_json, now))
+    }
+
+    fn budget_fleet_alone(&mut self, handle: u32, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.budget_fleet_alone(handle, now))
+    }
+
     // ---- rate limiters ----
 
     fn rate_limit_create(&mut self, options_json: &str, seconds: bool) -> PyResult<u32> {

@@ -208,8 +208,24 @@ def run_budget(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[A
             granted = e.budget_try_withdraw(h, at)
             out.append({"granted": granted, "tokens": n(e.budget_tokens(h, at))})
             continue
+        if s["op"] == "stats":
+            out.append({"stats": json.loads(e.budget_stats(h, at))})
+            continue
+        if s["op"] == "fleetReport":
+            out.append({"report": json.loads(e.budget_fleet_report(h, at))})
+            continue
+        if s["op"] in ("fleetSync", "fleetAlone"):
+            if s["op"] == "fleetSync":
+                e.budget_fleet_sync(h, s["granted"], json.dumps(s["reports"]), at)
+            else:
+                e.budget_fleet_alone(h, at)
+            stats = json.loads(e.budget_stats(h, at))
+            out.append({"share": n(stats["fleet"]["share"]), "cap": n(stats["fleet"]["cap"]), "tokens": n(stats["tokens"])})
+            continue
         if s["op"] == "success":
             e.budget_record_success(h, at)
+        elif s["op"] != "tokens":
+            raise AssertionError(s["op"])
         out.append({"tokens": n(e.budget_tokens(h, at))})
     return out
 

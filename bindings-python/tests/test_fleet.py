@@ -12,7 +12,7 @@ from typing import Any, Iterator, List
 
 import pytest
 
-from seawall import CircuitBreaker, CircuitBreakerError, Fleet, RateLimiter, RateLimitError, virtual_clock
+from seawall import CircuitBreaker, CircuitBreakerError, Fleet, RateLimiter, RateLimitError, RetryBudget, RetryPolicy, virtual_clock
 
 # `make test` installs both; only a bare `pytest` elsewhere may lack them (never in CI).
 if not os.environ.get("CI"):
@@ -348,3 +348,73 @@ def test_a_node_replica_and_python_replicas_share_one_limit(server: RedisServer)
     assert sum(shares(ls)) + fleet["share"] <= 30.0 + 1e-9
     for x in ls:
         x.leave_fleet()
+
+
+# ---- retry budgets shared by the fleet ----------------------------------------------------------
+
+
+def budgets(server: RedisServer, n: int) -> List[RetryBudget]:
+    """``n`` replicas of one retry budget: 6 retries per second and 12 tokens fleet-wide, no deposits."""
+    global _count
+    _count += 1
+    name = f"py-budget-{os.getpid()}-{_count}"
+    return [RetryBudget(name=name, ratio=0, min_retries_per_second=6, max_tokens=12,
+                        fleet=Fleet(redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=0.5), sync_interval=60.0))
+            for _ in range(n)]
+
+
+def test_replicas_share_one_retry_budget_an_outage_costs_one_budget_not_one_each(server: RedisServer) -> None:
+    # Auto-advance: a retry's backoff sleep moves the virtual clock (1 ms each).
+    with virtual_clock() as clock:
+        bs = budgets(server, 3)
+        # The first syncs run as each replica is made, in their own threads: a few rounds settle them.
+        sync_rounds(bs, 4)  # type: ignore[arg-type]
+        assert shares(bs) == [2.0, 2.0, 2.0], "an even part of the trickle each"  # type: ignore[arg-type]
+        assert [b.stats()["fleet"]["cap"] for b in bs] == [4.0, 4.0, 4.0], "and the same part of the tokens"
+        assert sum(b.tokens for b in bs) <= 12
+        calls = firsts = 0
+
+        def down() -> None:
+            nonlocal calls
+            calls += 1
+            raise ConnectionError("down")
+
+        # Every replica makes a call every 10 ms for 2 s against a dead dependency, each allowed
+        # one retry by its policy; the budgets decide. Lone budgets would allow 3 × (12 + 12).
+        policies = [RetryPolicy(max_attempts=2, base_delay=0.001, jitter=False, budget=b) for b in bs]
+        for step in range(200):
+            if step % 25 == 0:
+                for b in bs:
+                    b.sync_fleet()
+            for p in policies:
+                firsts += 1
+                with pytest.raises(Exception):
+                    p.call(down)
+            clock.advance(0.01)
+        retries = calls - firsts
+        assert retries == sum(b.stats()["withdrawn"] for b in bs)
+        # At most what the parts held (12, plus one token each) and ~2 s of the shared 6 per second.
+        assert 12 <= retries <= 12 + 3 + 2 * 6 + 1, retries
+        for b in bs:
+            b.leave_fleet()
+
+
+def test_a_fleet_budget_with_redis_lost_runs_on_an_equal_part_and_its_options_are_checked(server: RedisServer) -> None:
+    with virtual_clock(auto_advance=False):
+        bs = budgets(server, 2)
+        sync_rounds(bs, 4)  # type: ignore[arg-type]
+        assert shares(bs) == [3.0, 3.0]  # type: ignore[arg-type]
+        server.stop()
+        bs[0].sync_fleet()
+        fleet = bs[0].stats()["fleet"]
+        assert (fleet["mode"], fleet["share"], fleet["cap"], fleet["failed_syncs"] > 0) == ("local", 3.0, 6.0, True)
+        assert fleet["sync_interval"] == 60.0
+        for b in bs:
+            b.leave_fleet()
+    client = redis.Redis(host="127.0.0.1", port=1)
+    for kwargs, option in [({"fleet": Fleet(client)}, "name"),
+                           ({"name": "b", "min_retries_per_second": 0, "fleet": Fleet(client)}, "min_retries_per_second"),
+                           ({"name": "b", "fleet": Fleet(client, min_replicas=2)}, "fleet.min_replicas")]:
+        with pytest.raises((TypeError, ValueError)) as info:
+            RetryBudget(**kwargs)
+        assert info.value.option == option, (kwargs, info.value)  # type: ignore[attr-defined]

@@ -302,6 +302,26 @@ impl Engine {
         self.inner.budget_tokens(handle, at(now))
     }
 
+    #[wasm_bindgen(js_name = budgetStats)]
+    pub fn budget_stats(&mut self, handle: u32, now: Option<f64>) -> Result<String, JsValue> {
+        checked(self.inner.budget_stats(handle, at(now)))
+    }
+
+    #[wasm_bindgen(js_name = budgetFleetReport)]
+    pub fn budget_fleet_report(&mut self, handle: u32, now: Option<f64>) -> Result<String, JsValue> {
+        checked(self.inner.budget_fleet_report(handle, at(now)))
+    }
+
+    #[wasm_bindgen(js_name = budgetFleetSync)]
+    pub fn budget_fleet_sync(&mut self, handle: u32, granted: f64, reports_json: &str, now: Option<f64>) -> Result<(), JsValue> {
+        checked(self.inner.budget_fleet_sync(handle, granted, reports_json, at(now)))
+    }
+
+    #[wasm_bindgen(js_name = budgetFleetAlone)]
+    pub fn budget_fleet_alone(&mut self, handle: u32, now: Option<f64>) -> Result<(), JsValue> {
+        checked(self.inner.budget_fleet_alone(handle, at(now)))
+    }
+
     #[wasm_bindgen(js_name = rateLimitCreate)]
     pub fn rate_limit_create(&mut self, options_json: &str, seconds: bool) -> Result<u32, JsValue> {
         checked(self.inner.ratelimit_create(options_json, seconds))

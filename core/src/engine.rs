@@ -104,9 +104,9 @@ fn missing(what: &str, h: Handle) -> SeawallError {
     SeawallError::not_found(what, &h.to_string())
 }
 
-/// A fleet call on a rate limiter made without `fleet`.
-fn no_fleet() -> SeawallError {
-    SeawallError::wrong_type("fleet", "undefined", "a fleet (this rate limiter was made without one)")
+/// A fleet call on a rate limiter or retry budget (`what`) made without `fleet`.
+fn no_fleet(what: &str) -> SeawallError {
+    SeawallError::wrong_type("fleet", "undefined", &format!("a fleet (this {what} was made without one)"))
 }
 
 /// Everything one host thread (a JS realm, a Python interpreter) works with.
@@ -547,6 +547,38 @@ impl Engine {
         self.budgets.get_mut(h).map_or(f64::NAN, |b| b.tokens(now))
     }
 
+    /// `{ratio, minRetriesPerSecond, maxTokens, tokens, withdrawn, refused, fleet?}` (see
+    /// `RetryBudget::stats_json`).
+    pub fn budget_stats(&mut self, h: Handle, now: f64) -> Result<String> {
+        let b = self.budgets.get_mut(h).ok_or_else(|| missing("retry budget", h))?;
+        Ok(b.stats_json(now).to_string())
+    }
+
+    /// What this replica tells the fleet's store at a sync (`{demand, want}` in retries per
+    /// second, see `budget.rs`); an error for a budget without a fleet.
+    pub fn budget_fleet_report(&mut self, h: Handle, now: f64) -> Result<String> {
+        let b = self.budgets.get_mut(h).ok_or_else(|| missing("retry budget", h))?;
+        b.fleet_report(now).map(|j| j.to_string()).ok_or_else(|| no_fleet("retry budget"))
+    }
+
+    /// The store's answer: the part of the trickle it granted (tokens per second) and the other
+    /// replicas' reports (`[{demand, ageMs}, …]`).
+    pub fn budget_fleet_sync(&mut self, h: Handle, granted: f64, reports_json: &str, now: f64) -> Result<()> {
+        let reports = QuotaReport::list_from_json(reports_json)?;
+        let b = self.budgets.get_mut(h).ok_or_else(|| missing("retry budget", h))?;
+        b.has_fleet().then_some(()).ok_or_else(|| no_fleet("retry budget"))?;
+        b.fleet_sync(now, granted, &reports);
+        Ok(())
+    }
+
+    /// The store did not answer in time: the budget runs on an equal part per replica last seen.
+    pub fn budget_fleet_alone(&mut self, h: Handle, now: f64) -> Result<()> {
+        let b = self.budgets.get_mut(h).ok_or_else(|| missing("retry budget", h))?;
+        b.has_fleet().then_some(()).ok_or_else(|| no_fleet("retry budget"))?;
+        b.fleet_alone(now);
+        Ok(())
+    }
+
     // ---- rate limiters ----------------------------------------------------------------------
 
     pub fn ratelimit_create(&mut self, options_json: &str, seconds: bool) -> Result<Handle> {
@@ -595,7 +627,7 @@ impl Engine {
     /// `fleet_quota.rs`); an error for a limiter without a fleet.
     pub fn ratelimit_fleet_report(&mut self, h: Handle, now: f64) -> Result<String> {
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
-        l.fleet_report(now).map(|j| j.to_string()).ok_or_else(no_fleet)
+        l.fleet_report(now).map(|j| j.to_string()).ok_or_else(|| no_fleet("rate limiter"))
     }
 
     /// The store's answer: the share it granted (calls per `per`) and the other replicas'
@@ -603,7 +635,7 @@ impl Engine {
     pub fn ratelimit_fleet_sync(&mut self, h: Handle, granted: f64, reports_json: &str, now: f64) -> Result<()> {
         let reports = QuotaReport::list_from_json(reports_json)?;
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
-        l.has_fleet().then_some(()).ok_or_else(no_fleet)?;
+        l.has_fleet().then_some(()).ok_or_else(|| no_fleet("rate limiter"))?;
         l.fleet_sync(now, granted, &reports);
         Ok(())
     }
@@ -611,7 +643,7 @@ impl Engine {
     /// The store did not answer in time: the limiter runs at an equal part of the limit.
     pub fn ratelimit_fleet_alone(&mut self, h: Handle) -> Result<()> {
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
-        l.has_fleet().then_some(()).ok_or_else(no_fleet)?;
+        l.has_fleet().then_some(()).ok_or_else(|| no_fleet("rate limiter"))?;
         l.fleet_alone();
         Ok(())
     }
@@ -1014,6 +1046,26 @@ mod tests {
     }
 
     #[test]
+    fn fleet_budgets_through_the_flat_api() {
+        let mut e = Engine::new();
+        let h = e.budget_create(r#"{"name":"api","minRetriesPerSecond":10,"maxTokens":20,"fleet":{"redis":"<object>","syncInterval":100}}"#, false, 0.0).unwrap();
+        assert!(!e.budget_try_withdraw(h, 0.0), "empty before the store's first answer");
+        assert_eq!(e.budget_fleet_report(h, 100.0).unwrap(), r#"{"demand":10.0,"want":10.0}"#);
+        e.budget_fleet_sync(h, 5.0, r#"[{"demand":30,"want":5,"ageMs":3}]"#, 100.0).unwrap();
+        assert_eq!(e.budget_tokens(h, 100.0), 10.0);
+        e.budget_fleet_alone(h, 100.0).unwrap();
+        let stats = e.budget_stats(h, 100.0).unwrap();
+        assert!(stats.contains(r#""mode":"local","replicas":2,"fresh":false,"share":5.0,"cap":10.0"#), "{stats}");
+        assert_eq!(e.budget_fleet_sync(h, 1.0, "[{}]", 100.0).unwrap_err().option.as_deref(), Some("reports[0]"));
+        let lone = e.budget_create("{}", false, 0.0).unwrap();
+        for err in [e.budget_fleet_report(lone, 0.0).unwrap_err(), e.budget_fleet_sync(lone, 1.0, "[]", 0.0).unwrap_err(), e.budget_fleet_alone(lone, 0.0).unwrap_err()] {
+            assert_eq!(err.message, "invalid option fleet: expected a fleet (this retry budget was made without one), got undefined");
+        }
+        assert!(e.budget_drop(h));
+        assert!(e.budget_stats(h, 0.0).is_err() && e.budget_fleet_alone(h, 0.0).is_err() && e.budget_fleet_report(h, 0.0).is_err());
+    }
+
+    #[test]
     fn budgets_through_the_flat_api() {
         let mut e = Engine::new();
         let b = e.budget_create(r#"{"maxTokens":5,"minRetriesPerSecond":0,"ratio":0.5}"#, false, 0.0).unwrap();
@@ -1156,6 +1208,6 @@ mod tests {
         e.breaker_fleet_sync(g, &format!("[{report},{report}]"), 0.0).unwrap();
         assert_eq!(e.breaker_probe_lease(g, 2000.0), 1001.0);
         let store = Engine::fleet_store("app", "api");
-        assert!(store.starts_with(r#"{"keys":{"reports":"app:{api}:reports","marks":"app:{api}:marks","lease":"app:{api}:lease","quota":"app:{api}:quota"},"scripts":{"sync":""#), "{store}");
+        assert!(store.starts_with(r#"{"keys":{"reports":"app:{api}:reports","marks":"app:{api}:marks","lease":"app:{api}:lease","quota":"app:{api}:quota","budget":"app:{api}:budget"},"scripts":{"sync":""#), "{store}");
     }
 }

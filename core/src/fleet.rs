@@ -70,9 +70,10 @@ impl FleetConfig {
         Self::read(opts, unit, FLEET_OPTIONS, "a fleet")
     }
 
-    /// Reads a rate limiter's `{ syncInterval, staleAfter, redis, keyPrefix }`.
-    pub fn from_quota_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        Self::read(opts, unit, FLEET_QUOTA_OPTIONS, "a rate limiter's fleet")
+    /// Reads a shared quota's `{ syncInterval, staleAfter, redis, keyPrefix }` (a rate limiter's
+    /// or a retry budget's fleet: `context` names it in errors).
+    pub fn from_quota_options(opts: &Options, unit: TimeUnit, context: &str) -> Result<Self> {
+        Self::read(opts, unit, FLEET_QUOTA_OPTIONS, context)
     }
 
     fn read(opts: &Options, unit: TimeUnit, specs: &[OptionSpec], context: &str) -> Result<Self> {
@@ -302,14 +303,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 "#;
 
-/// The keys of one breaker's or rate limiter's fleet and the scripts every shell runs on them,
-/// as JSON `{"keys": {"reports", "marks", "lease", "quota"}, "scripts": {"sync", "mark",
-/// "release", "quota"}}` (a limiter uses `quota`, a breaker the others). The name
-/// is the key's hash tag, so one breaker's keys live on one Redis Cluster slot.
+/// The keys of one policy's fleet (a breaker's, rate limiter's or retry budget's) and the scripts every shell runs on them,
+/// as JSON `{"keys": {"reports", "marks", "lease", "quota", "budget"}, "scripts": {"sync", "mark",
+/// "release", "quota"}}` (a limiter uses the `quota` key and script, a retry budget the `budget`
+/// key with the `quota` script, a breaker the others). The name is the key's hash tag, so one
+/// policy's keys live on one Redis Cluster slot.
 pub fn store_json(prefix: &str, name: &str) -> String {
     let key = |part: &str| Json::from(format!("{prefix}:{{{name}}}:{part}"));
     Json::obj([
-        ("keys", Json::obj([("reports", key("reports")), ("marks", key("marks")), ("lease", key("lease")), ("quota", key("quota"))])),
+        ("keys", Json::obj([("reports", key("reports")), ("marks", key("marks")), ("lease", key("lease")), ("quota", key("quota")), ("budget", key("budget"))])),
         (
             "scripts",
             Json::obj([

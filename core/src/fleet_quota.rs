@@ -190,6 +190,35 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(stale * 2))
 return {tostring(grant), reports}
 "#;
 
+/// The store's side of a quota sync, as its script does it (`QUOTA_SCRIPT`), for simulated
+/// fleets in tests; reports are stale after a second.
+#[cfg(test)]
+pub(crate) mod model {
+    use super::QuotaReport;
+    use crate::json::Json;
+
+    pub struct Store {
+        limit: f64,
+        rows: Vec<(f64, f64, f64)>, // (written at, grant, demand) per replica
+    }
+
+    impl Store {
+        pub fn new(limit: f64, replicas: usize) -> Store {
+            Store { limit, rows: vec![(f64::NEG_INFINITY, 0.0, 0.0); replicas] }
+        }
+
+        /// Replica `i` reports at `now`: its grant and the other replicas' fresh reports.
+        pub fn answer(&mut self, i: usize, report: &Json, now: f64) -> (f64, Vec<QuotaReport>) {
+            let num = |k: &str| report.get(k).and_then(Json::as_f64).unwrap();
+            let others: Vec<usize> = (0..self.rows.len()).filter(|&j| j != i && now - self.rows[j].0 <= 1000.0).collect();
+            let taken: f64 = others.iter().map(|&j| self.rows[j].1).sum();
+            let grant = num("want").min(self.limit - taken).max(0.0);
+            self.rows[i] = (now, grant, num("demand"));
+            (grant, others.iter().map(|&j| QuotaReport { demand: self.rows[j].2, age_ms: now - self.rows[j].0 }).collect())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

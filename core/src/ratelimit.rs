@@ -55,7 +55,7 @@ impl RateLimitConfig {
             burst: r.count("burst", 1, MAX_RATE_LIMIT)?.unwrap_or(limit),
             max_wait_ms: r.duration("maxWait", true)?.unwrap_or(0.0),
             fleet: match r.map("fleet")? {
-                Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_quota_options(opts, r.unit()))?),
+                Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_quota_options(opts, r.unit(), "a rate limiter's fleet"))?),
                 None => None,
             },
         };
@@ -323,6 +323,7 @@ impl RateLimiter {
 mod tests {
     use super::*;
     use crate::options::OptionValue;
+    use crate::fleet_quota::model::Store;
 
     fn limiter(limit: u32, per_ms: f64, burst: u32, max_wait_ms: f64) -> RateLimiter {
         RateLimiter::new(RateLimitConfig { limit, per_ms, burst, max_wait_ms, fleet: None }).unwrap()
@@ -427,25 +428,6 @@ mod tests {
         RateLimiter::new(RateLimitConfig { limit, per_ms: 1000.0, burst, max_wait_ms: 0.0, fleet: Some(FleetConfig::default()) }).unwrap()
     }
 
-    /// The store's side of a quota sync, as its script does it (`fleet_quota::QUOTA_SCRIPT`).
-    struct Store {
-        limit: f64,
-        rows: Vec<(f64, f64, f64)>, // (written at, grant, demand) per replica
-    }
-
-    impl Store {
-        fn sync(&mut self, i: usize, r: &mut RateLimiter, now: f64) {
-            let report = r.fleet_report(now).unwrap();
-            let num = |k: &str| report.get(k).and_then(Json::as_f64).unwrap();
-            let others: Vec<usize> = (0..self.rows.len()).filter(|&j| j != i && now - self.rows[j].0 <= 1000.0).collect();
-            let taken: f64 = others.iter().map(|&j| self.rows[j].1).sum();
-            let grant = num("want").min(self.limit - taken).max(0.0);
-            self.rows[i] = (now, grant, num("demand"));
-            let reports: Vec<QuotaReport> = others.iter().map(|&j| QuotaReport { demand: self.rows[j].2, age_ms: now - self.rows[j].0 }).collect();
-            r.fleet_sync(now, grant, &reports);
-        }
-    }
-
     #[test]
     fn a_fleet_share_sets_the_rate_and_the_store_lost_an_equal_part() {
         let mut r = fleet_limiter(100, 20);
@@ -488,7 +470,7 @@ mod tests {
         // Four replicas, 100 per second fleet-wide, burst 10; demands of 200, 60, 20 and 0 per
         // second, the last joining at 5 s with 300; each syncs every 250 ms, at its own phase.
         let (limit, burst) = (100u32, 10u32);
-        let mut store = Store { limit: f64::from(limit), rows: vec![(f64::NEG_INFINITY, 0.0, 0.0); 4] };
+        let mut store = Store::new(f64::from(limit), 4);
         let mut replicas: Vec<RateLimiter> = (0..4).map(|_| fleet_limiter(limit, burst)).collect();
         let gaps = [5.0, 1000.0 / 60.0, 50.0, 1000.0 / 300.0];
         let mut next = [0.0, 3.0, 7.0, 5000.0];
@@ -504,7 +486,8 @@ mod tests {
             }
             assert!(step < 1_999_999, "bounded");
             if t_sync <= t_call {
-                store.sync(i_sync, &mut replicas[i_sync], t_sync);
+                let (grant, reports) = store.answer(i_sync, &replicas[i_sync].fleet_report(t_sync).unwrap(), t_sync);
+                replicas[i_sync].fleet_sync(t_sync, grant, &reports);
                 next_sync[i_sync] += 250.0;
             } else {
                 if replicas[i_call].try_acquire(t_call) == RateAdmission::Now {

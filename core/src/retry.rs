@@ -308,7 +308,7 @@ mod tests {
     fn budget_refusal_takes_no_attempt() {
         let cfg = plain(10);
         let mut rng = SeededRng::new(0);
-        let mut budget = RetryBudget::new(BudgetConfig { ratio: 0.1, min_retries_per_second: 0.0, max_tokens: 1.0 }, 0.0);
+        let mut budget = RetryBudget::new(BudgetConfig { ratio: 0.1, min_retries_per_second: 0.0, max_tokens: 1.0, fleet: None }, 0.0);
         let mut s = RetryState::start(&cfg, 0.0);
         assert!(matches!(s.on_failure(&cfg, 0.0, FailureClass::Retryable, &mut rng, Some(&mut budget)), RetryDecision::Retry { attempt: 2, .. }));
         assert_eq!(s.on_failure(&cfg, 0.0, FailureClass::Retryable, &mut rng, Some(&mut budget)), RetryDecision::GiveUp { reason: GiveUpReason::BudgetExhausted, attempts: 2 });

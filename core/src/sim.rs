@@ -576,7 +576,7 @@ mod tests {
 
     #[test]
     fn a_20_percent_budget_per_layer_keeps_amplification_under_1_2_to_the_5th() {
-        let budget = BudgetConfig { ratio: 0.2, min_retries_per_second: 0.0, max_tokens: 10.0 };
+        let budget = BudgetConfig { ratio: 0.2, min_retries_per_second: 0.0, max_tokens: 10.0, fleet: None };
         let layer = LayerPolicy { retry: retry(3, 0.0, Jitter::None), budget: Some(budget), breaker: None, bulkhead: None, attempt_timeout_ms: None };
         let mut s = scenario(vec![layer; 5], 1000, down_backend());
         s.stagger = true;
@@ -696,7 +696,7 @@ mod tests {
             simulate(&s).unwrap().summary
         };
         let plain = run(None);
-        let budgeted = run(Some(BudgetConfig { ratio: 0.1, min_retries_per_second: 0.0, max_tokens: 10.0 }));
+        let budgeted = run(Some(BudgetConfig { ratio: 0.1, min_retries_per_second: 0.0, max_tokens: 10.0, fleet: None }));
         assert_eq!(plain.breaker_rejections, 0);
         assert!(plain.amplification > 1.8, "{}", plain.amplification);
         assert!(budgeted.amplification < 1.25, "{}", budgeted.amplification);

@@ -365,6 +365,19 @@ fn run_budget(v: &Value, steps: &[Value]) -> Vec<Value> {
                     json!({ "tokens": n(b.tokens(at)) })
                 }
                 "tokens" => json!({ "tokens": n(b.tokens(at)) }),
+                "stats" => json!({ "stats": sj(b.stats_json(at)) }),
+                "fleetReport" => json!({ "report": sj(b.fleet_report(at).expect("a fleet budget")) }),
+                "fleetSync" | "fleetAlone" => {
+                    if text(s, "op") == "fleetSync" {
+                        let reports = QuotaReport::list_from_json(&s["reports"].to_string()).expect("reports");
+                        b.fleet_sync(at, num(s, "granted"), &reports);
+                    } else {
+                        b.fleet_alone(at);
+                    }
+                    let stats = sj(b.stats_json(at));
+                    let f = |v: &Value| n(v.as_f64().expect("a number"));
+                    json!({ "share": f(&stats["fleet"]["share"]), "cap": f(&stats["fleet"]["cap"]), "tokens": f(&stats["tokens"]) })
+                }
                 other => panic!("unknown budget op {other}"),
             }
         })

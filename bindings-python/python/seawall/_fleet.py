@@ -242,30 +242,41 @@ class FleetMember:
         raise NotImplementedError
 
 
+def quota_stats(fleet: Dict[str, Any], sync: Optional["QuotaSync"]) -> Dict[str, Any]:
+    """A shared quota's ``fleet`` stats as Python spells them: times in seconds, snake_case, and
+    the sync's counts."""
+    out = {"sync_interval": fleet["syncInterval"] / 1000.0, "stale_after": fleet["staleAfter"] / 1000.0}
+    out.update({snake(k): v for k, v in fleet.items() if k not in ("syncInterval", "staleAfter")})
+    return {**out, **(sync.status if sync is not None else {})}
+
+
 class QuotaPort:
-    """What a rate limiter lets its sync do: every decision goes through the core."""
+    """What a rate limiter or retry budget lets its sync do: every decision goes through the core."""
 
     def __init__(self, report: Callable[[], str], sync: Callable[[float, str], None], alone: Callable[[], None]) -> None:
         self.report, self.sync, self.alone = report, sync, alone
 
 
 class QuotaSync:
-    """A rate limiter's fleet sync: one script per interval reports this replica's demand, takes
-    its share (never more than the other replicas' fresh shares leave of the limit) and reads the
-    others' demands; a failed sync runs the limiter at an equal part of the limit."""
+    """A shared quota's fleet sync (a rate limiter's limit, a retry budget's trickle): one script
+    per interval reports this replica's demand, takes its share (never more than the other
+    replicas' fresh shares leave of the whole) and reads the others' demands; a failed sync runs
+    the policy on an equal part. ``key``: the store's key for this kind of quota; ``limit``: the
+    whole that the replicas share; ``fleet``: the core's fleet config (times in ms)."""
 
-    def __init__(self, name: str, config: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: QuotaPort) -> None:
+    def __init__(self, name: str, key: str, limit: float, fleet: Dict[str, Any], redis: Any, key_prefix: Optional[str],
+                 port: QuotaPort) -> None:
         store = _store(redis, key_prefix, name)
-        self._key: str = store["keys"]["quota"]
+        self._key: str = store["keys"][key]
         self._script: str = store["scripts"]["quota"]
         self._redis = redis
         self._port = port
-        self._limit: int = config["limit"]
-        self._stale_after_ms: float = config["fleet"]["staleAfter"]
+        self._limit = limit
+        self._stale_after_ms: float = fleet["staleAfter"]
         self._id = _replica_id()
         self.status: Dict[str, Any] = {"syncs": 0, "failed_syncs": 0}
-        # A limiter has no share until the store's first answer: ask at once.
-        self._rounds = _Rounds(name, config["fleet"]["syncInterval"] / 1000.0, self._round, at_once=True)
+        # No share until the store's first answer: ask at once.
+        self._rounds = _Rounds(name, fleet["syncInterval"] / 1000.0, self._round, at_once=True)
 
     def stop(self) -> None:
         self._rounds.stop()

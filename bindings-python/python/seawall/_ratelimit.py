@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar
 from . import _clock, _native
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import RateLimitError
-from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix
+from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
 from ._wrap import guard
 
 T = TypeVar("T")
@@ -48,7 +48,7 @@ class RateLimiter(FleetMember):
                          lambda granted, reports: engine.rate_limit_fleet_sync(h, granted, reports, None),
                          lambda: engine.rate_limit_fleet_alone(h))
         redis, prefix = client_and_prefix(fleet)
-        self._fleet = QuotaSync(self.name, config, redis, prefix, port)
+        self._fleet = QuotaSync(self.name, "quota", config["limit"], config["fleet"], redis, prefix, port)
 
     def _go_alone(self) -> None:
         # Left the fleet: an equal part of the limit.
@@ -100,10 +100,7 @@ class RateLimiter(FleetMember):
         for k in ("per", "maxWait"):
             s[k] = s[k] / 1000.0
         if "fleet" in s:
-            f = s["fleet"]
-            s["fleet"] = {"sync_interval": f["syncInterval"] / 1000.0, "stale_after": f["staleAfter"] / 1000.0,
-                          **{k: f[k] for k in ("mode", "replicas", "fresh", "share")},
-                          **(self._fleet.status if self._fleet is not None else {})}
+            s["fleet"] = quota_stats(s["fleet"], self._fleet)
         return {"name": self.name, **{snake(k): v for k, v in s.items()}}
 
 

@@ -13,8 +13,9 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, 
 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
-from ._engine import GIVE_UP_REASONS, argument_error, coroutine_function_error, engine, options_json
+from ._engine import GIVE_UP_REASONS, argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import CircuitBreakerError, RetryBudgetExhaustedError
+from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
 from ._wrap import guard
 
 NAN = math.nan
@@ -25,18 +26,50 @@ def _random_seed() -> float:
     return float(int.from_bytes(os.urandom(7), "little") >> 3)  # 53 bits: exact as a float
 
 
-class RetryBudget:
-    """A token bucket shared by many calls: retries withdraw, successes deposit."""
+class RetryBudget(FleetMember):
+    """A token bucket shared by many calls: retries withdraw, successes deposit.
+    ``fleet=Fleet(redis.Redis(...))`` (with a ``name``): one budget for every replica of that
+    name; the replicas share ``min_retries_per_second`` and ``max_tokens``, each holding its part,
+    and a retry never waits for Redis."""
 
     def __init__(self, *, ratio: Optional[float] = None, min_retries_per_second: Optional[float] = None,
-                 max_tokens: Optional[float] = None) -> None:
-        opts = {"ratio": ratio, "min_retries_per_second": min_retries_per_second, "max_tokens": max_tokens}
+                 max_tokens: Optional[float] = None, name: Optional[str] = None, fleet: Optional[Any] = None,
+                 **aliases: Any) -> None:
+        opts = {"ratio": ratio, "min_retries_per_second": min_retries_per_second, "max_tokens": max_tokens,
+                "name": name, "fleet": fleet.options() if isinstance(fleet, Fleet) else fleet, **aliases}
+        # The core checks every option (a fleet needs a name and a trickle to share).
         self.handle = engine.budget_create(options_json(opts), True, None)
         weakref.finalize(self, engine.budget_drop, self.handle)
+        self.name: Optional[str] = name
+        self._fleet: Optional[QuotaSync] = None
+        if fleet is not None:
+            self._join_fleet(fleet)
+
+    def _join_fleet(self, fleet: Any) -> None:
+        h = self.handle
+        config = json.loads(engine.budget_stats(h, None))
+        port = QuotaPort(lambda: engine.budget_fleet_report(h, None),
+                         lambda granted, reports: engine.budget_fleet_sync(h, granted, reports, None),
+                         lambda: engine.budget_fleet_alone(h, None))
+        redis, prefix = client_and_prefix(fleet)
+        self._fleet = QuotaSync(str(self.name), "budget", config["minRetriesPerSecond"], config["fleet"], redis, prefix, port)
+
+    def _go_alone(self) -> None:
+        # Left the fleet: an equal part per replica last seen.
+        engine.budget_fleet_alone(self.handle, None)
 
     @property
     def tokens(self) -> float:
         return float(engine.budget_tokens(self.handle, None))
+
+    def stats(self) -> Dict[str, Any]:
+        """``tokens``, ``withdrawn`` and ``refused`` retries and the settings; with a fleet, ``fleet``:
+        ``mode``, ``replicas``, ``fresh``, this replica's ``share`` (tokens per second) and ``cap``
+        (most tokens held), the sync counts; times in seconds."""
+        s = json.loads(engine.budget_stats(self.handle, None))
+        if "fleet" in s:
+            s["fleet"] = quota_stats(s["fleet"], self._fleet)
+        return {"name": self.name, **{snake(k): v for k, v in s.items()}}
 
     def _record_success(self) -> None:
         engine.budget_record_success(self.handle, None)
