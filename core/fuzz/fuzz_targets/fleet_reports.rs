@@ -1,8 +1,9 @@
 //! What a fleet sync reads back from Redis (the other replicas' reports, written by any version
-//! of any shell, so outside input), for a breaker and for a rate limiter: never a panic; an error
-//! names `reports` or the report at fault; an accepted answer gives a tally that is JSON and
-//! counts no more replicas than were sent, and the breaker goes on working through syncs, leases
-//! and announcements; a limiter's share stays within 0 and its limit, whatever it was granted.
+//! of any shell, so outside input), for a breaker, a rate limiter and a retry budget: never a
+//! panic; an error names `reports` or the report at fault; an accepted answer gives a tally that
+//! is JSON and counts no more replicas than were sent, and the breaker goes on working through
+//! syncs, leases and announcements; a limiter's share stays within 0 and its limit, and a
+//! budget's part within its trickle and tokens, whatever they were granted.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use seawall_core::{json::Json, Engine, ErrorKind};
@@ -67,6 +68,27 @@ fuzz_target!(|data: &[u8]| {
         let stats = Json::parse(&e.ratelimit_stats(l, now).expect("stats")).expect("stats are JSON");
         let share = stats.get("fleet").and_then(|f| f.get("share")).and_then(Json::as_f64).expect("share");
         assert!((0.0..=50.0).contains(&share), "share {share}");
+        now += 7.0;
+    }
+
+    // A retry budget's fleet reads the same reports: its part stays within the whole budget.
+    let b = e.budget_create(r#"{"name":"fuzz","minRetriesPerSecond":4,"maxTokens":8,"fleet":{"redis":"<object>","syncInterval":10}}"#, false, now).expect("budget");
+    for round in 0..3u8 {
+        let granted = grants[usize::from(selector.wrapping_add(round)) % grants.len()];
+        e.budget_try_withdraw(b, now);
+        Json::parse(&e.budget_fleet_report(b, now).expect("report")).expect("a report is JSON");
+        match e.budget_fleet_sync(b, granted, text, now) {
+            Ok(()) => {}
+            Err(err) => assert!(err.option.as_deref().is_some_and(|o| o.starts_with("reports")), "{err:?}"),
+        }
+        if round == 2 {
+            e.budget_fleet_alone(b, now).expect("alone");
+        }
+        let stats = Json::parse(&e.budget_stats(b, now).expect("stats")).expect("stats are JSON");
+        let part = |k: &str| stats.get("fleet").and_then(|f| f.get(k)).and_then(Json::as_f64).expect("a part");
+        assert!((0.0..=4.0).contains(&part("share")) && (1.0..=8.0).contains(&part("cap")), "{stats}");
+        let tokens = stats.get("tokens").and_then(Json::as_f64).expect("tokens");
+        assert!((0.0..=part("cap")).contains(&tokens), "{stats}");
         now += 7.0;
     }
 });
