@@ -4,45 +4,17 @@
 // as it happens; then both clients replay the script on a virtual clock and the two traces are
 // compared byte for byte. Every child has a deadline; the server closes when they are done.
 //   node examples/demo/run.mjs PYTHON OUT_DIR
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runChild } from '../child.mjs';
 import { phaseAt, scenario, stamp } from './script.mjs';
 
 const [python = 'python3', outDir = 'target/demo'] = process.argv.slice(2);
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CHILD_DEADLINE_MS = 60_000;
 mkdirSync(outDir, { recursive: true });
-
-/** Runs a child to its end (killed at the deadline); streams its lines under `label` if asked. */
-function runChild(label, command, args, { stream }) {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let partial = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      out += chunk;
-      if (!stream) return;
-      partial += chunk;
-      const lines = partial.split('\n');
-      partial = lines.pop();
-      for (const line of lines) console.log(`  ${label} ${line}`);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (err += chunk));
-    const timer = setTimeout(() => {
-      err += `\n(killed after ${CHILD_DEADLINE_MS} ms)`;
-      child.kill('SIGKILL');
-    }, CHILD_DEADLINE_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
 
 function check(label, result) {
   if (result.code !== 0) {
@@ -80,8 +52,8 @@ console.log(`   script: ${scenario.phases.map((ph) => `${ph.label} (${ph.status}
 console.log(`   policy: ${p.maxRetries} retries, full-jitter backoff ${p.baseDelayMs}..${p.maxDelayMs} ms (seed ${p.seed}), breaker opens after ${p.breaker.failureThreshold} failures for ${p.breaker.resetTimeoutMs} ms, ${p.attemptTimeoutMs} ms per attempt`);
 console.log(`   one request a second, ${scenario.requests} requests per client\n`);
 const [nodeLive, pyLive] = await Promise.all([
-  runChild('[node  ]', process.execPath, [join(here, 'client.mjs'), '--live', url, String(t0)], { stream: true }),
-  runChild('[python]', python, [join(here, 'client.py'), '--live', url, String(t0)], { stream: true }),
+  runChild(process.execPath, [join(here, 'client.mjs'), '--live', url, String(t0)], { label: '[node  ]' }),
+  runChild(python, [join(here, 'client.py'), '--live', url, String(t0)], { label: '[python]' }),
 ]);
 server.close();
 phaseTimers.forEach(clearTimeout);
@@ -96,8 +68,8 @@ console.log(`   requests the server saw, both clients together: ${[...served].ma
 // ---- replay -------------------------------------------------------------------------------------
 console.log('\n== 3. Replay: the same script on a virtual clock, through the Node and the Python binding ==');
 const [nodeReplay, pyReplay] = await Promise.all([
-  runChild('[node  ]', process.execPath, [join(here, 'client.mjs'), '--replay'], { stream: false }),
-  runChild('[python]', python, [join(here, 'client.py'), '--replay'], { stream: false }),
+  runChild(process.execPath, [join(here, 'client.mjs'), '--replay']),
+  runChild(python, [join(here, 'client.py'), '--replay']),
 ]);
 if (check('Node replay', nodeReplay) && check('Python replay', pyReplay)) {
   writeFileSync(join(outDir, 'replay-node.txt'), nodeReplay.out);

@@ -7,30 +7,14 @@
 // ('demo-quota', 40 a second) while each tries 50 a second: the server counts what reached it.
 // Every child has a deadline; Redis is stopped by its pid.
 //   node examples/fleet/run.mjs PYTHON
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '../../bindings-node/test/fixtures/redis-server.mjs';
+import { runChild } from '../child.mjs';
 import { BREAKER, END_MS, FLEET, HEALTHY_UNTIL_MS, QUOTA } from './settings.mjs';
 
 const [python = 'python3'] = process.argv.slice(2);
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CHILD_DEADLINE_MS = 60_000;
-
-function runChild(command, args) {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
-    child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_DEADLINE_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
 
 const redis = await startRedis();
 // Each stage has its time 0, a bit ahead of now (the replicas need a moment to start: Python
