@@ -70,6 +70,7 @@ pub mod breaker;
 pub mod budget;
 mod clock;
 pub mod bulkhead;
+mod decimal;
 pub mod defaults;
 pub mod engine;
 pub mod error;

@@ -24,7 +24,7 @@ const LONG_DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "fri
 pub fn parse(value: &str, now_epoch_ms: f64) -> Option<f64> {
     let v = value.trim_matches(|c: char| c.is_ascii_whitespace());
     if is_decimal(v) {
-        let ms = v.parse::<f64>().ok()? * 1000.0;
+        let ms = crate::decimal::parse(v)? * 1000.0;
         return ms.is_finite().then_some(ms);
     }
     let at = http_date(v, now_epoch_ms)?;
