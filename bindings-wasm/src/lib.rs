@@ -22,7 +22,9 @@ fn at(now: Option<f64>) -> f64 {
 }
 
 fn to_js(e: SeawallError) -> JsValue {
-    js_sys::Error::new(&format!("SEAWALL:{}", e.to_json())).into()
+    // wasm-bindgen's own Error binding: js-sys (the whole JS standard library's bindings) is
+    // not needed for one constructor.
+    JsError::new(&format!("SEAWALL:{}", e.to_json())).into()
 }
 
 fn checked<T>(r: seawall_core::Result<T>) -> Result<T, JsValue> {
