@@ -100,8 +100,10 @@ wasm-bindgen-cli:
 # The wasm backend (browsers, and `seawall/wasm` in Node), glue generated for the web target.
 build-wasm: setup-rust wasm-bindgen-cli node-deps
 	$(CARGO) build -p seawall-wasm --target $(WASM_TARGET) --profile wasm
-	@# Core's own float printing (flt2dec, ~20 KB) must stay out: numbers print through ryu.
-	@! grep -q flt2dec target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in core's float printing (flt2dec, ~20 KB): a float formatted with {:?} or {}, or an f64 assert such as f64::clamp's; print numbers with error::fmt_num"; exit 1; }
+	@# The standard library's float printing (flt2dec, ~26 KB) and parsing (dec2flt, ~16 KB) must
+	@# stay out: numbers print through ryu (error::fmt_num) and parse through decimal::parse.
+	@! grep -q flt2dec target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in core's float printing (flt2dec, ~26 KB): a float formatted with {:?} or {}, or an f64 assert such as f64::clamp's; print numbers with error::fmt_num"; exit 1; }
+	@! grep -q dec2flt target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in core's float parsing (dec2flt, ~16 KB): a str::parse::<f64>; parse numbers with decimal::parse"; exit 1; }
 	wasm-bindgen --target web --out-dir $(NODE_DIR)/wasm --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm
 	# The glue ships minified by us (bundlers that copy it, like Vite, leave it as it is).
 	cd $(NODE_DIR) && npx esbuild wasm/seawall_wasm.js --minify --format=esm --outfile=wasm/seawall_wasm.js --allow-overwrite --log-level=warning
