@@ -28,7 +28,8 @@ class Fleet:
     ``stale_after`` in seconds (default 0.25 and 4 intervals). The client must be a synchronous
     ``redis.Redis`` (the sync runs in its own thread); redis-py is an optional dependency.
     ``RateLimiter("openai", limit=500, per=60, fleet=Fleet(redis.Redis(...)))``: one limit for
-    every replica of that limiter (``min_replicas`` is a breaker's and is refused there)."""
+    every replica of that limiter; ``RetryBudget(name="openai", fleet=Fleet(redis.Redis(...)))``:
+    one retry budget (``min_replicas`` is a breaker's and is refused there)."""
 
     def __init__(self, redis: Any, *, min_replicas: Optional[float] = None, sync_interval: Optional[float] = None,
                  stale_after: Optional[float] = None, key_prefix: Optional[str] = None) -> None:
