@@ -152,6 +152,37 @@ def test_redis_made_slow_never_slows_a_call_and_the_breaker_decides_alone_then_r
         proxy.close()
 
 
+def test_a_stalled_redis_without_a_socket_timeout_means_deciding_alone_after_one_interval(server: RedisServer) -> None:
+    """No socket_timeout on the client: the sync's own deadline (one interval, real time, as it
+    bounds a real round trip) puts the breaker alone; the stalled answer, when it comes, is
+    dropped, and the next rounds rejoin. The waits below are bounded polls, not timings."""
+    import time
+
+    proxy = StallingProxy(server.port)
+    try:
+        b = CircuitBreaker(f"py-fleet-stalled-{os.getpid()}", failure_threshold=3,
+                           fleet=Fleet(redis.Redis(host="127.0.0.1", port=proxy.port), sync_interval=0.2))
+        b.sync_fleet()
+        assert b.stats["fleet"]["mode"] == "shared"
+        proxy.stall()
+        for _ in range(200):
+            if b.stats["fleet"]["mode"] == "local":
+                break
+            assert b.call(lambda: "ok") == "ok", "calls never wait for Redis"
+            time.sleep(0.025)
+        assert (b.stats["fleet"]["mode"], b.stats["fleet"]["fresh"]) == ("local", False)
+        assert b.stats["fleet"]["failed_syncs"] == 1, "the stalled round counted once, by its deadline"
+        proxy.flow()
+        for _ in range(200):
+            if b.stats["fleet"]["mode"] == "shared":
+                break
+            time.sleep(0.025)
+        assert b.stats["fleet"]["mode"] == "shared", "rejoined once Redis answered again"
+        b.leave_fleet()
+    finally:
+        proxy.close()
+
+
 def test_fleet_options_are_checked_by_the_core(server: RedisServer) -> None:
     client = redis.Redis(host="127.0.0.1", port=server.port)
     with pytest.raises(ValueError) as e:

@@ -82,16 +82,30 @@ def _reports(rows: List[Any]) -> List[Dict[str, Any]]:
 
 class _Rounds:
     """A sync's rounds in a daemon thread: one every interval (or when woken), the first at once if
-    ``at_once``; never two at once. A round must not raise: Redis failing never fails a call."""
+    ``at_once``; never two at once. A round must not raise: Redis failing never fails a call.
 
-    def __init__(self, name: str, interval_s: float, round_: Callable[[], None], at_once: bool) -> None:
+    Each round has a deadline of one interval (real time, as it bounds a real round trip): a
+    Redis that does not answer by then (stalled, or a client without ``socket_timeout``) counts
+    as failed at once (``on_late``), and its answer, if it comes later, is dropped. The round
+    asks ``answered()`` when its answer comes, or fails: only the first of the two outcomes
+    counts."""
+
+    def __init__(self, name: str, interval_s: float, round_: Callable[[], None], at_once: bool,
+                 on_late: Callable[[], None]) -> None:
         self._at_once = at_once
         self._interval_s = interval_s
         self._round = round_
+        self._on_late = on_late
         self._lock = threading.Lock()
+        self._outcome = threading.Lock()
+        self._late = False
+        self._answered = False
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"seawall-fleet-{name}", daemon=True)
+
+    def start(self) -> None:
+        """Starts the thread (once the owner holds this object: its rounds refer to it)."""
         self._thread.start()
 
     @property
@@ -115,8 +129,34 @@ class _Rounds:
 
     def now(self) -> None:
         with self._lock:
-            if not self._stop.is_set():
+            if self._stop.is_set():
+                return
+            with self._outcome:
+                self._late = self._answered = False
+            deadline = threading.Timer(self._interval_s, self._deadline)
+            deadline.daemon = True
+            deadline.start()
+            try:
                 self._round()
+            finally:
+                deadline.cancel()
+
+    def _deadline(self) -> None:
+        with self._outcome:
+            if self._answered:
+                return
+            self._late = True
+        if not self._stop.is_set():
+            self._on_late()
+
+    def answered(self) -> bool:
+        """The round's outcome (an answer or a failure) is in: True if it is the first (then the
+        round applies it), False if the deadline came first (then it must be dropped)."""
+        with self._outcome:
+            if self._late:
+                return False
+            self._answered = True
+            return True
 
 
 def asyncio_client_error(redis: Any) -> TypeError:
@@ -150,7 +190,8 @@ class FleetSync:
         self._pending: List[str] = []
         self.status: Dict[str, Any] = {"mode": "shared", "replicas": 0, "fresh": False, "syncs": 0, "failed_syncs": 0}
         # A breaker decides alone until its first sync: that can wait one interval.
-        self._rounds = _Rounds(name, config["syncInterval"] / 1000.0, self._round, at_once=False)
+        self._rounds = _Rounds(name, config["syncInterval"] / 1000.0, self._round, at_once=False, on_late=self._failed)
+        self._rounds.start()
 
     def stop(self) -> None:
         self._rounds.stop()
@@ -164,11 +205,16 @@ class FleetSync:
         try:
             self._sync()
         except Exception:  # noqa: BLE001 - any Redis failure means deciding alone
-            self.status["fresh"] = False
-            self.status["failed_syncs"] += 1
-            if self.status["mode"] == "shared":
-                self._port.command("fleetAlone")
-            self.status["mode"] = "local"
+            if self._rounds.answered():
+                self._failed()
+
+    def _failed(self) -> None:
+        """A sync failed or ran past its deadline: the breaker decides alone until one succeeds."""
+        self.status["fresh"] = False
+        self.status["failed_syncs"] += 1
+        if self.status["mode"] == "shared":
+            self._port.command("fleetAlone")
+        self.status["mode"] = "local"
 
     def _sync(self) -> None:
         k = self._keys
@@ -176,8 +222,8 @@ class FleetSync:
             self._announce(self._pending.pop(0))
         reply = self._redis.eval(self._scripts["sync"], 2, k["reports"], k["marks"], self._id, self._port.report(),
                                  self._stale_after_ms)
-        if self._rounds.stopped:
-            return  # left the fleet while Redis answered: the answer changes nothing any more
+        if self._rounds.stopped or not self._rounds.answered():
+            return  # left the fleet while Redis answered, or the answer came too late: it changes nothing
         _, rows, marks = reply
         reports = _reports(rows)
         if self.status["mode"] == "local":
@@ -277,7 +323,8 @@ class QuotaSync:
         self._id = _replica_id()
         self.status: Dict[str, Any] = {"syncs": 0, "failed_syncs": 0}
         # No share until the store's first answer: ask at once.
-        self._rounds = _Rounds(name, fleet["syncInterval"] / 1000.0, self._round, at_once=True)
+        self._rounds = _Rounds(name, fleet["syncInterval"] / 1000.0, self._round, at_once=True, on_late=self._failed)
+        self._rounds.start()
 
     def stop(self) -> None:
         self._rounds.stop()
@@ -289,10 +336,15 @@ class QuotaSync:
         try:
             granted, rows = self._redis.eval(self._script, 1, self._key, self._id, self._port.report(), self._limit,
                                              self._stale_after_ms)
-            if self._rounds.stopped:
+            if self._rounds.stopped or not self._rounds.answered():
                 return
             self.status["syncs"] += 1
             self._port.sync(float(_text(granted)), json.dumps(_reports(rows)))
-        except Exception:  # noqa: BLE001 - any Redis failure means an equal part of the limit
-            self.status["failed_syncs"] += 1
-            self._port.alone()
+        except Exception:  # noqa: BLE001 - any Redis failure means an equal part
+            if self._rounds.answered():
+                self._failed()
+
+    def _failed(self) -> None:
+        """A sync failed or ran past its deadline: an equal part until one succeeds."""
+        self.status["failed_syncs"] += 1
+        self._port.alone()
