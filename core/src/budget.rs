@@ -271,7 +271,7 @@ impl RetryBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet_quota::model::Store;
+    use crate::fleet_quota::model::{run_four, Store};
 
     #[test]
     fn exhausts_then_refills_by_successes_and_time() {
@@ -394,29 +394,21 @@ mod tests {
         let (trickle, max_tokens, n) = (10.0, 20.0, 4usize);
         let mut store = Store::new(trickle, n);
         let mut replicas: Vec<RetryBudget> = (0..n).map(|_| fleet_budget(trickle, max_tokens)).collect();
-        let gaps = [20.0, 50.0, 500.0, 10.0];
-        let mut next = [0.0, 3.0, 7.0, 5000.0];
-        let mut next_sync = [0.0, 60.0, 120.0, 5000.0];
         let mut retries: Vec<(f64, usize)> = Vec::new();
-        let end = 20_000.0;
-        for step in 0..1_000_000 {
-            let earliest = |ts: &[f64; 4]| ts.iter().enumerate().map(|(i, t)| (*t, i)).fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
-            let ((t_sync, i_sync), (t_call, i_call)) = (earliest(&next_sync), earliest(&next));
-            if t_sync.min(t_call) > end {
-                break;
-            }
-            assert!(step < 999_999, "bounded");
-            if t_sync <= t_call {
-                let (grant, reports) = store.answer(i_sync, &replicas[i_sync].fleet_report(t_sync).unwrap(), t_sync);
-                replicas[i_sync].fleet_sync(t_sync, grant, &reports);
-                next_sync[i_sync] += 250.0;
-            } else {
-                if replicas[i_call].try_withdraw(t_call) {
-                    retries.push((t_call, i_call));
+        run_four(
+            [0.0, 60.0, 120.0, 5000.0],
+            [0.0, 3.0, 7.0, 5000.0],
+            [20.0, 50.0, 500.0, 10.0],
+            20_000.0,
+            |i, t, is_sync| {
+                if is_sync {
+                    let (grant, reports) = store.answer(i, &replicas[i].fleet_report(t).unwrap(), t);
+                    replicas[i].fleet_sync(t, grant, &reports);
+                } else if replicas[i].try_withdraw(t) {
+                    retries.push((t, i));
                 }
-                next[i_call] += gaps[i_call];
-            }
-        }
+            },
+        );
         // The bound: what the parts hold (at most the tokens, plus one per replica) and the trickle.
         let bound = |secs: f64| max_tokens + n as f64 + secs * trickle;
         assert!(retries.len() as f64 <= bound(20.0), "{} retries in 20 s", retries.len());

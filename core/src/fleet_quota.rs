@@ -217,6 +217,28 @@ pub(crate) mod model {
             (grant, others.iter().map(|&j| QuotaReport { demand: self.rows[j].2, age_ms: now - self.rows[j].0 }).collect())
         }
     }
+
+    /// Four replicas through `end` ms: replica `i` syncs every 250 ms from `first_sync[i]` and
+    /// calls every `gaps[i]` ms from `first_call[i]`, in time order (a sync first at equal
+    /// times); `event(i, t, is_sync)`.
+    pub fn run_four(first_sync: [f64; 4], first_call: [f64; 4], gaps: [f64; 4], end: f64, mut event: impl FnMut(usize, f64, bool)) {
+        let (mut next_sync, mut next_call) = (first_sync, first_call);
+        let earliest = |ts: &[f64; 4]| ts.iter().enumerate().map(|(i, t)| (*t, i)).fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
+        for step in 0..10_000_000 {
+            let ((t_sync, i_sync), (t_call, i_call)) = (earliest(&next_sync), earliest(&next_call));
+            if t_sync.min(t_call) > end {
+                return;
+            }
+            assert!(step < 9_999_999, "bounded");
+            if t_sync <= t_call {
+                event(i_sync, t_sync, true);
+                next_sync[i_sync] += 250.0;
+            } else {
+                event(i_call, t_call, false);
+                next_call[i_call] += gaps[i_call];
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -323,7 +323,7 @@ impl RateLimiter {
 mod tests {
     use super::*;
     use crate::options::OptionValue;
-    use crate::fleet_quota::model::Store;
+    use crate::fleet_quota::model::{run_four, Store};
 
     fn limiter(limit: u32, per_ms: f64, burst: u32, max_wait_ms: f64) -> RateLimiter {
         RateLimiter::new(RateLimitConfig { limit, per_ms, burst, max_wait_ms, fleet: None }).unwrap()
@@ -472,30 +472,21 @@ mod tests {
         let (limit, burst) = (100u32, 10u32);
         let mut store = Store::new(f64::from(limit), 4);
         let mut replicas: Vec<RateLimiter> = (0..4).map(|_| fleet_limiter(limit, burst)).collect();
-        let gaps = [5.0, 1000.0 / 60.0, 50.0, 1000.0 / 300.0];
-        let mut next = [0.0, 3.0, 7.0, 5000.0];
-        let mut next_sync = [0.0, 60.0, 120.0, 5000.0];
         let mut starts: Vec<(f64, usize)> = Vec::new();
-        let end = 20_000.0;
-        for step in 0..2_000_000 {
-            // The earliest event: a sync (first at equal times) or an arrival.
-            let (t_sync, i_sync) = next_sync.iter().enumerate().map(|(i, t)| (*t, i)).fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
-            let (t_call, i_call) = next.iter().enumerate().map(|(i, t)| (*t, i)).fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
-            if t_sync.min(t_call) > end {
-                break;
-            }
-            assert!(step < 1_999_999, "bounded");
-            if t_sync <= t_call {
-                let (grant, reports) = store.answer(i_sync, &replicas[i_sync].fleet_report(t_sync).unwrap(), t_sync);
-                replicas[i_sync].fleet_sync(t_sync, grant, &reports);
-                next_sync[i_sync] += 250.0;
-            } else {
-                if replicas[i_call].try_acquire(t_call) == RateAdmission::Now {
-                    starts.push((t_call, i_call));
+        run_four(
+            [0.0, 60.0, 120.0, 5000.0],
+            [0.0, 3.0, 7.0, 5000.0],
+            [5.0, 1000.0 / 60.0, 50.0, 1000.0 / 300.0],
+            20_000.0,
+            |i, t, is_sync| {
+                if is_sync {
+                    let (grant, reports) = store.answer(i, &replicas[i].fleet_report(t).unwrap(), t);
+                    replicas[i].fleet_sync(t, grant, &reports);
+                } else if replicas[i].try_acquire(t) == RateAdmission::Now {
+                    starts.push((t, i));
                 }
-                next[i_call] += gaps[i_call];
-            }
-        }
+            },
+        );
         // Over any second: at most max(burst, replicas) + the limit.
         for (k, &(a, _)) in starts.iter().enumerate() {
             let n = starts[k..].iter().take_while(|(b, _)| *b < a + 1000.0).count();
