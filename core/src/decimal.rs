@@ -14,33 +14,29 @@ pub fn parse(text: &str) -> Option<f64> {
     let b = text.as_bytes();
     let negative = b.first() == Some(&b'-');
     let mut i = usize::from(negative);
-    // The significant digits (no leading zeros) and the power of ten that scales them.
+    // The significant digits and the power of ten that scales them.
     let mut digits: Vec<u8> = Vec::new();
     let mut exp10: i64 = 0;
-    let (mut whole, mut fraction) = (0, 0);
-    while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
-        if !digits.is_empty() || *d != b'0' {
+    // Leading zeros are not significant.
+    let significant = |d: u8, digits: &mut Vec<u8>| {
+        if !digits.is_empty() || d != b'0' {
             digits.push(d - b'0');
         }
-        whole += 1;
-        i += 1;
+    };
+    let end = digit_run(b, i);
+    if end == i {
+        return None;
     }
+    b[i..end].iter().for_each(|&d| significant(d, &mut digits));
+    i = end;
     if b.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            if !digits.is_empty() || *d != b'0' {
-                digits.push(d - b'0');
-            }
-            exp10 -= 1;
-            fraction += 1;
-            i += 1;
-        }
-        if fraction == 0 {
+        let end = digit_run(b, i + 1);
+        if end == i + 1 {
             return None;
         }
-    }
-    if whole == 0 {
-        return None;
+        b[i + 1..end].iter().for_each(|&d| significant(d, &mut digits));
+        exp10 -= (end - i - 1) as i64;
+        i = end;
     }
     if let Some(b'e' | b'E') = b.get(i) {
         i += 1;
@@ -48,17 +44,14 @@ pub fn parse(text: &str) -> Option<f64> {
         if let Some(b'+' | b'-') = b.get(i) {
             i += 1;
         }
-        let (mut e, mut n) = (0i64, 0);
-        while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            // Saturates far beyond any f64's range: the value is then an infinity or a zero.
-            e = (e * 10 + i64::from(d - b'0')).min(1 << 40);
-            n += 1;
-            i += 1;
-        }
-        if n == 0 {
+        let end = digit_run(b, i);
+        if end == i {
             return None;
         }
+        // Saturates far beyond any f64's range: the value is then an infinity or a zero.
+        let e = b[i..end].iter().fold(0i64, |e, &d| (e * 10 + i64::from(d - b'0')).min(1 << 40));
         exp10 += if minus { -e } else { e };
+        i = end;
     }
     if i != b.len() {
         return None;
@@ -69,6 +62,11 @@ pub fn parse(text: &str) -> Option<f64> {
     }
     let magnitude = value(&digits, exp10);
     Some(if negative { -magnitude } else { magnitude })
+}
+
+/// The end of the run of ASCII digits from `i` (`i` itself when there is none).
+fn digit_run(b: &[u8], i: usize) -> usize {
+    i + b.get(i..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count())
 }
 
 /// `digits × 10^exp10` (digits without leading or trailing zeros) to the nearest `f64`.
