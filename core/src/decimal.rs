@@ -206,7 +206,7 @@ impl Big {
                 self.0.push(carry);
             }
         }
-        if limbs > 0 && !self.0.is_empty() {
+        if !self.0.is_empty() {
             self.0.splice(0..0, core::iter::repeat_n(0, limbs));
         }
     }
@@ -317,6 +317,10 @@ mod tests {
                 same(&format!("{x:.60e}"));
                 same(&format!("{x:.800e}"));
             }
+        }
+        // Just below a power of two, rounding up into the next binade (the quotient's carry).
+        for text in ["9007199254740991.9", "1.99999999999999999999", "0.999999999999999999999999", "3.99999999999999999999e100", "1.9999999999999999999e-300"] {
+            same(text);
         }
         same("9007199254740993.0000000000000000000000000000000000000000000000000000001");
         same("9007199254740992.9999999999999999999999999999999999999999999999999999999");
