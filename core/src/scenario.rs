@@ -130,7 +130,10 @@ pub fn read_scenarios(text: &str) -> Result<Vec<(String, Scenario)>> {
         stagger: !matches!(doc.get("stagger"), Some(Json::Bool(false))),
         layers: Vec::new(),
         backend,
-        bucket_ms: num(&doc, "", "bucketMs", 1000.0)?.max(1.0),
+        bucket_ms: match num(&doc, "", "bucketMs", 1000.0)? {
+            ms if ms >= 1.0 => ms,
+            ms => return Err(SeawallError::out_of_range("bucketMs", fmt_num(ms), "a number ≥ 1 (ms)")),
+        },
     };
     let mut out = Vec::with_capacity(policies.len());
     for (name, p) in policies {
@@ -275,6 +278,7 @@ mod tests {
             (r#"{"backend":{}}"#, "policies", "an object of named policies"),
             (r#"{"clients":4294967296,"backend":{},"policies":{}}"#, "clients", "a whole number, got 4294967296"),
             (r#"{"backend":{"errorRate":1.0000001},"policies":{}}"#, "backend.errorRate", "got 1.0000001"),
+            (r#"{"bucketMs":0.5,"backend":{},"policies":{}}"#, "bucketMs", "a number ≥ 1 (ms), got 0.5"),
             (r#"[1]"#, "scenario", "a JSON object"),
             (r#"{"#, "scenario", "not JSON"),
         ] {
@@ -282,5 +286,17 @@ mod tests {
             assert_eq!(e.option.as_deref(), Some(option), "{doc}: {}", e.message);
             assert!(e.message.contains(needle), "{doc}: {} should contain {needle}", e.message);
         }
+    }
+
+    #[test]
+    fn a_run_far_longer_than_its_buckets_is_refused_before_it_takes_the_memory() {
+        // Found by fuzzing: a latency of 4e124 ms tried to allocate a bucket for every second of it.
+        let doc = r#"{"clients":1,"requestsPerClient":2,"backend":{"latencyMs":4e124},"policies":{"p":{"timeout":1000}}}"#;
+        let e = simulate_file(doc).unwrap_err();
+        assert_eq!(e.option.as_deref(), Some("bucketMs"), "{}", e.message);
+        assert!(e.message.contains("at most 100000 buckets (an event falls at 4e+124 ms), got 1000"), "{}", e.message);
+        // Within the limit it runs: the same latency over buckets wide enough.
+        let wide = r#"{"clients":1,"requestsPerClient":2,"bucketMs":1e121,"backend":{"latencyMs":4e124},"policies":{"p":{"timeout":1000}}}"#;
+        assert!(simulate_file(wide).is_ok());
     }
 }

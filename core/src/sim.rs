@@ -23,6 +23,7 @@ use crate::budget::{BudgetConfig, RetryBudget};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadConfig, BulkheadPermit, Ticket};
 use crate::retry::{FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
 use crate::rng::SeededRng;
+use crate::error::{fmt_num, SeawallError};
 
 /// One service layer's policy stack.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,11 +217,21 @@ pub fn simulate(s: &Scenario) -> crate::Result<Outcome> {
         }
     }
     while let Some(q) = sim.queue.pop() {
+        // The series has a bucket for every stretch of the run: a run far longer than its
+        // buckets are wide (a latency of 1e100 ms, buckets of 1 ms over days) is refused before
+        // it takes the memory.
+        if sim.index_at(q.at) >= MAX_BUCKETS {
+            let expected = format!("a bucket width that covers the run in at most {MAX_BUCKETS} buckets (an event falls at {} ms)", fmt_num(q.at));
+            return Err(SeawallError::out_of_range("bucketMs", fmt_num(sim.width()), &expected));
+        }
         sim.now = q.at;
         sim.handle(q.event);
     }
     Ok(sim.finish())
 }
+
+/// Most buckets in a run's series.
+pub const MAX_BUCKETS: usize = 100_000;
 
 struct Sim<'a> {
     s: &'a Scenario,

@@ -1,5 +1,6 @@
-//! Scenario files (the simulator's input, from users): never a panic; an accepted file with a
-//! small load simulates and answers JSON.
+//! Scenario files (the simulator's input, from users): never a panic and never memory without
+//! bound; an accepted file with a small load simulates and answers JSON, or is refused for a run
+//! far longer than its buckets are wide (naming bucketMs).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use seawall_core::{json::Json, scenario, ErrorKind};
@@ -12,8 +13,11 @@ fuzz_target!(|data: &[u8]| {
             // Keep each run short: the load is what the user asks for, not what we check here.
             let small = list.iter().all(|(_, s)| u64::from(s.clients) * u64::from(s.requests_per_client) <= 200 && s.layers.len() <= 3);
             if small {
-                let out = scenario::simulate_file(text).expect("an accepted scenario simulates");
-                Json::parse(&out).expect("the report is JSON");
+                // A run far longer than its buckets are wide is refused, naming bucketMs.
+                match scenario::simulate_file(text) {
+                    Ok(out) => drop(Json::parse(&out).expect("the report is JSON")),
+                    Err(e) => assert_eq!(e.option.as_deref(), Some("bucketMs"), "{e:?}"),
+                }
             }
         }
     }
