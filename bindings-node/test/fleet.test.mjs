@@ -110,6 +110,8 @@ test('Redis down: calls keep flowing and decisions are local; Redis back: the fl
     const b = new CircuitBreaker(name, { failureThreshold: 2, resetTimeout: 1000, fleet: { redis: await client(own.port), syncInterval: 100 } });
     await syncAll([a, b]);
     assert.equal(a.getStats().fleet.mode, 'shared');
+    const events = [];
+    a.on('fleet', (e) => events.push(`${e.name === name ? 'a' : '?'}:${e.mode}`));
     await own.stop();
     const pending = a.syncFleet();
     await clock.advance(100); // the sync's deadline, if the client has not failed already
@@ -131,6 +133,7 @@ test('Redis down: calls keep flowing and decisions are local; Redis back: the fl
       if (mode !== 'shared') await new Promise((r) => setTimeout(r, 20)); // the client reconnecting
     }
     assert.equal(mode, 'shared', 'rejoined after Redis came back');
+    assert.deepEqual(events, ['a:local', 'a:shared'], "an event when Redis is lost and one when it is back");
     for (const x of [a, b]) x.leaveFleet();
   } finally {
     useRealClock();

@@ -76,6 +76,12 @@ export interface RejectEvent {
   retryAfter: number | undefined;
 }
 
+/** Fleet mode: the breaker lost Redis and decides alone (`local`), or has it back (`shared`). */
+export interface FleetEvent {
+  name: string;
+  mode: 'local' | 'shared';
+}
+
 export interface BreakerEvents extends Record<string, unknown> {
   stateChange: StateChangeEvent;
   open: StateChangeEvent;
@@ -83,6 +89,7 @@ export interface BreakerEvents extends Record<string, unknown> {
   halfOpen: StateChangeEvent;
   call: CallEvent;
   reject: RejectEvent;
+  fleet: FleetEvent;
 }
 
 /** `getStats()`: the core's counters plus seed 004's and seed 002's field names. */
@@ -550,7 +557,10 @@ export class CircuitBreaker {
         this.#drain();
       },
       probeLease: () => b.breakerProbeLease(h, nowArg()),
-      command: (c) => this.#command(c),
+      command: (c) => {
+        this.#command(c);
+        if (c === 'fleetAlone' || c === 'fleetShared') this.#events.emit('fleet', { name: this.name, mode: c === 'fleetAlone' ? 'local' : 'shared' });
+      },
     });
     this.#fleet = sync;
     this.#events.on('stateChange', (e) => sync.onStateChange(e.currentState, e.reason));

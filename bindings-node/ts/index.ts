@@ -2,7 +2,7 @@
 export { backendInfo, backendName } from './backend.js';
 export { CircuitBreaker, circuitBreakerRegistry, createCircuitBreaker, withCircuitBreaker } from './breaker.js';
 export type { FleetOptions, FleetStatus, RedisLike } from './fleet.js';
-export type { BreakerEvents, CallEvent, CircuitBreakerMetrics, CircuitBreakerOptions, CircuitBreakerStats, RejectEvent, StateChangeEvent } from './breaker.js';
+export type { BreakerEvents, CallEvent, CircuitBreakerMetrics, CircuitBreakerOptions, CircuitBreakerStats, FleetEvent, RejectEvent, StateChangeEvent } from './breaker.js';
 export { Bulkhead, bulkheadRegistry, createBulkhead } from './bulkhead.js';
 export type { BulkheadEvents, BulkheadMetrics, BulkheadOptions } from './bulkhead.js';
 export { installClock, realClock, useRealClock, useVirtualClock, VirtualClock, withVirtualClock } from './clock.js';

@@ -106,6 +106,8 @@ def test_redis_down_means_deciding_alone_and_back_means_the_fleet(server: RedisS
         (a,) = replicas(server, 1)
         a.sync_fleet()
         assert a.stats["fleet"]["mode"] == "shared"
+        events: List[str] = []
+        a.add_fleet_listener(lambda name, mode: events.append(f"{'a' if name == a.name else '?'}:{mode}"))
         server.stop()
         a.sync_fleet()
         assert (a.stats["fleet"]["mode"], a.stats["fleet"]["fresh"]) == ("local", False)
@@ -118,6 +120,7 @@ def test_redis_down_means_deciding_alone_and_back_means_the_fleet(server: RedisS
         server.proc = again.proc
         a.sync_fleet()
         assert a.stats["fleet"]["mode"] == "shared", "rejoined"
+        assert events == ["a:local", "a:shared"], "an event when Redis is lost and one when it is back"
         a.leave_fleet()
 
 

@@ -149,6 +149,7 @@ class CircuitBreaker(FleetMember):
         self._registered_name = name
         self._is_failure = is_failure
         self._listeners: List[StateListener] = [on_state_change] if on_state_change else []
+        self._fleet_listeners: List[Callable[[str, str], None]] = []
         self.config: Dict[str, Any] = json.loads(engine.breaker_config(self._h))
         self._timeout_s: Optional[float] = self.config["timeout"] / 1000.0 if self.config["timeout"] is not None else None
         self._timed = self.config["slowCallDurationThreshold"] is not None
@@ -195,7 +196,13 @@ class CircuitBreaker(FleetMember):
             self._learn(engine.breaker_current_state(h))
             self._drain()
 
-        port = FleetPort(report, sync, lambda: engine.breaker_probe_lease(h, None), self._command)
+        def command(c: str) -> None:
+            self._command(c)
+            if c in ("fleetAlone", "fleetShared"):
+                for listener in list(self._fleet_listeners):
+                    _notify(listener, self.name, "local" if c == "fleetAlone" else "shared")
+
+        port = FleetPort(report, sync, lambda: engine.breaker_probe_lease(h, None), command)
         # The core has checked the options; a plain dict of them works like a Fleet.
         redis, prefix = client_and_prefix(fleet)
         self._fleet = FleetSync(self._registered_name, self.config["fleet"], redis, prefix, port)
@@ -420,6 +427,13 @@ class CircuitBreaker(FleetMember):
         """Calls ``listener(previous_state, new_state)`` on every change; answers an unsubscribe."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def add_fleet_listener(self, listener: Callable[[str, str], None]) -> Callable[[], None]:
+        """Fleet mode: calls ``listener(name, mode)`` when the breaker loses Redis and decides
+        alone (``"local"``) and when it has it back (``"shared"``), from the sync's thread;
+        answers an unsubscribe."""
+        self._fleet_listeners.append(listener)
+        return lambda: self._fleet_listeners.remove(listener) if listener in self._fleet_listeners else None
 
     @property
     def state(self) -> str:
