@@ -299,4 +299,16 @@ mod tests {
         let wide = r#"{"clients":1,"requestsPerClient":2,"bucketMs":1e121,"backend":{"latencyMs":4e124},"policies":{"p":{"timeout":1000}}}"#;
         assert!(simulate_file(wide).is_ok());
     }
+
+    #[test]
+    fn buckets_of_any_width_end_the_run() {
+        // Found by fuzzing: with 11.2 ms buckets, `3 × 11.2 / 11.2` rounds below 3 and the
+        // breaker's open time was added to one bucket edge for ever.
+        let doc = r#"{"clients":2,"requestsPerClient":20,"requestIntervalMs":250,"bucketMs":11.2,"backend":{"outages":[[1000,4000]]},"policies":{"p":{"circuitBreaker":{"failureThreshold":3,"resetTimeout":500},"timeout":1000}}}"#;
+        let out = Json::parse(&simulate_file(doc).unwrap()).unwrap();
+        let Some(Json::Arr(policies)) = out.get("policies") else { panic!("no policies") };
+        let Some(Json::Arr(series)) = policies[0].get("series") else { panic!("no series") };
+        let open: f64 = series.iter().filter_map(|b| b.get("breakerOpenMs").and_then(Json::as_f64)).sum();
+        assert!(open > 1000.0 && open < 3500.0, "{open} ms open");
+    }
 }

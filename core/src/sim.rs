@@ -264,8 +264,12 @@ impl Sim<'_> {
     }
 
     fn bucket_at(&mut self, at: f64) -> &mut Bucket {
+        self.bucket_i(self.index_at(at))
+    }
+
+    /// Bucket `i` (made, with those before it, when the run first reaches it).
+    fn bucket_i(&mut self, i: usize) -> &mut Bucket {
         let width = self.width();
-        let i = self.index_at(at);
         while self.series.len() <= i {
             let start_ms = self.series.len() as f64 * width;
             self.series.push(Bucket { start_ms, ..Bucket::default() });
@@ -284,13 +288,15 @@ impl Sim<'_> {
             CircuitState::HalfOpen => |b| &mut b.breaker_half_open_ms,
             CircuitState::Closed | CircuitState::Disabled => return,
         };
+        // Bucket by bucket by index: stepping a time by the width loops for ever where
+        // `k × width / width` rounds below `k` (widths such as 11.2 ms).
         let width = self.width();
-        let mut t = from;
-        while t < to {
-            let end = ((t / width).floor() + 1.0) * width;
-            let slice = end.min(to) - t;
-            *field(self.bucket_at(t)) += slice;
-            t = end;
+        for i in self.index_at(from)..=self.index_at(to) {
+            let (start, end) = (i as f64 * width, (i + 1) as f64 * width);
+            let slice = end.min(to) - start.max(from);
+            if slice > 0.0 {
+                *field(self.bucket_i(i)) += slice;
+            }
         }
     }
 
@@ -514,7 +520,7 @@ impl Sim<'_> {
                 continue;
             }
             l.sort_by(f64::total_cmp);
-            let b = self.bucket_at(i as f64 * self.width());
+            let b = self.bucket_i(i);
             b.p50_latency_ms = percentile(&l, 0.5);
             b.p99_latency_ms = percentile(&l, 0.99);
         }
