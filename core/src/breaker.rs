@@ -359,8 +359,7 @@ impl BreakerConfig {
             positive("timeout", t)?;
         }
         if let Some(f) = &self.fleet {
-            let fleet_names = |c: &'static str| format!("{}.{}", sp.name("fleet"), c);
-            f.check(&Spelling::new(&fleet_names, sp.unit()))?;
+            f.check_under(sp)?;
         }
         Ok(())
     }

@@ -101,8 +101,7 @@ impl BudgetConfig {
                     "a finite number > 0 for a retry budget with a fleet (the replicas share its trickle)",
                 ));
             }
-            let fleet_names = |c: &'static str| format!("{}.{}", sp.name("fleet"), c);
-            f.check(&Spelling::new(&fleet_names, sp.unit()))?;
+            f.check_under(sp)?;
         }
         Ok(())
     }
@@ -114,7 +113,7 @@ impl BudgetConfig {
             ("maxTokens", Json::Num(self.max_tokens)),
         ]);
         if let (Json::Obj(o), Some(f)) = (&mut out, &self.fleet) {
-            o.push(("fleet".into(), Json::obj([("syncInterval", Json::Num(f.sync_interval_ms)), ("staleAfter", Json::Num(f.stale_after_ms))])));
+            o.push(("fleet".into(), f.times_json()));
         }
         out
     }

@@ -99,6 +99,17 @@ impl FleetConfig {
         Ok(cfg)
     }
 
+    /// `check`, for a fleet read under its policy's `fleet` option (errors name `fleet.…`).
+    pub fn check_under(&self, policy: &Spelling) -> Result<()> {
+        let names = |c: &'static str| format!("{}.{}", policy.name("fleet"), c);
+        self.check(&Spelling::new(&names, policy.unit()))
+    }
+
+    /// `{syncInterval, staleAfter}` (ms), as a quota's config shows its fleet.
+    pub fn times_json(&self) -> Json {
+        Json::obj([("syncInterval", Json::Num(self.sync_interval_ms)), ("staleAfter", Json::Num(self.stale_after_ms))])
+    }
+
     pub fn check(&self, sp: &Spelling) -> Result<()> {
         match self.quorum {
             Quorum::Replicas(n) if (1..=MAX_REPLICAS).contains(&n) => {}

@@ -80,8 +80,7 @@ impl RateLimitConfig {
             return Err(SeawallError::out_of_range(&sp.name("maxWait"), sp.duration(self.max_wait_ms), "a finite duration ≥ 0"));
         }
         if let Some(f) = &self.fleet {
-            let fleet_names = |c: &'static str| format!("{}.{}", sp.name("fleet"), c);
-            f.check(&Spelling::new(&fleet_names, sp.unit()))?;
+            f.check_under(sp)?;
         }
         Ok(())
     }
@@ -99,7 +98,7 @@ impl RateLimitConfig {
             ("maxWait", Json::Num(self.max_wait_ms)),
         ]);
         if let (Json::Obj(o), Some(f)) = (&mut out, &self.fleet) {
-            o.push(("fleet".into(), Json::obj([("syncInterval", Json::Num(f.sync_interval_ms)), ("staleAfter", Json::Num(f.stale_after_ms))])));
+            o.push(("fleet".into(), f.times_json()));
         }
         out
     }
