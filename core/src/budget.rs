@@ -139,7 +139,6 @@ pub struct RetryBudget {
 }
 
 impl RetryBudget {
-    /// A full bucket at time `now`.
     /// A full bucket at time `now`; with a fleet, an empty one until its first part.
     pub fn new(config: BudgetConfig, now: f64) -> Self {
         let mut last = Latest::start();
@@ -199,10 +198,6 @@ impl RetryBudget {
 
     // ---- the fleet (shares decided in fleet_quota.rs) --------------------------------------
 
-    pub fn has_fleet(&self) -> bool {
-        self.fleet.is_some()
-    }
-
     /// What this replica tells the store at a sync (`{demand, want}`, in retries per second);
     /// `None` without a fleet.
     pub fn fleet_report(&mut self, now: f64) -> Option<Json> {
@@ -211,28 +206,25 @@ impl RetryBudget {
         self.fleet.as_mut().map(|q| q.report(now, trickle, 1000.0))
     }
 
-    /// The store answered: the part of the trickle it granted and the other replicas' reports.
-    pub fn fleet_sync(&mut self, now: f64, granted: f64, reports: &[QuotaReport]) {
+    /// The store answered: the part of the trickle it granted and the other replicas' reports;
+    /// `false` without a fleet.
+    pub fn fleet_sync(&mut self, now: f64, granted: f64, reports: &[QuotaReport]) -> bool {
         // What was earned so far was earned at the part in force until now.
         self.refill(now);
-        let now = self.last.get();
-        let trickle = self.config.min_retries_per_second;
-        if let Some(q) = &mut self.fleet {
-            q.sync(now, granted.min(trickle), reports);
-            let share = q.share(trickle);
-            self.set_share(share);
-        }
+        let (now, trickle) = (self.last.get(), self.config.min_retries_per_second);
+        let Some(share) = self.fleet.as_mut().map(|q| q.sync(now, granted, reports, trickle)) else { return false };
+        self.set_share(share);
+        true
     }
 
-    /// The store did not answer in time: an equal part per replica last seen until it does.
-    pub fn fleet_alone(&mut self, now: f64) {
+    /// The store did not answer in time: an equal part per replica last seen until it does;
+    /// `false` without a fleet.
+    pub fn fleet_alone(&mut self, now: f64) -> bool {
         self.refill(now);
         let trickle = self.config.min_retries_per_second;
-        if let Some(q) = &mut self.fleet {
-            q.alone();
-            let share = q.share(trickle);
-            self.set_share(share);
-        }
+        let Some(share) = self.fleet.as_mut().map(|q| q.alone(trickle)) else { return false };
+        self.set_share(share);
+        true
     }
 
     /// Runs at `share` tokens per second with the same part of `max_tokens` (at least one).
@@ -249,14 +241,10 @@ impl RetryBudget {
     pub fn stats_json(&mut self, now: f64) -> Json {
         self.refill(now);
         let mut out = self.config.to_json();
-        let health = self.fleet.as_ref().map(|q| q.health(self.last.get()));
+        if let Some(q) = &self.fleet {
+            q.add_state(self.last.get(), &mut out, &[("share", self.rate), ("cap", self.cap)]);
+        }
         if let Json::Obj(o) = &mut out {
-            if let (Some((_, Json::Obj(fleet))), Some(h)) = (o.iter_mut().find(|(k, _)| k == "fleet"), health) {
-                if let Json::Obj(parts) = h.to_json() {
-                    fleet.extend(parts);
-                }
-                fleet.extend([("share".into(), Json::Num(self.rate)), ("cap".into(), Json::Num(self.cap))]);
-            }
             o.extend([
                 ("tokens".into(), Json::Num(self.tokens)),
                 ("withdrawn".into(), Json::from(self.withdrawn)),

@@ -566,17 +566,13 @@ impl Engine {
     pub fn budget_fleet_sync(&mut self, h: Handle, granted: f64, reports_json: &str, now: f64) -> Result<()> {
         let reports = QuotaReport::list_from_json(reports_json)?;
         let b = self.budgets.get_mut(h).ok_or_else(|| missing("retry budget", h))?;
-        b.has_fleet().then_some(()).ok_or_else(|| no_fleet("retry budget"))?;
-        b.fleet_sync(now, granted, &reports);
-        Ok(())
+        b.fleet_sync(now, granted, &reports).then_some(()).ok_or_else(|| no_fleet("retry budget"))
     }
 
     /// The store did not answer in time: the budget runs on an equal part per replica last seen.
     pub fn budget_fleet_alone(&mut self, h: Handle, now: f64) -> Result<()> {
         let b = self.budgets.get_mut(h).ok_or_else(|| missing("retry budget", h))?;
-        b.has_fleet().then_some(()).ok_or_else(|| no_fleet("retry budget"))?;
-        b.fleet_alone(now);
-        Ok(())
+        b.fleet_alone(now).then_some(()).ok_or_else(|| no_fleet("retry budget"))
     }
 
     // ---- rate limiters ----------------------------------------------------------------------
@@ -635,17 +631,13 @@ impl Engine {
     pub fn ratelimit_fleet_sync(&mut self, h: Handle, granted: f64, reports_json: &str, now: f64) -> Result<()> {
         let reports = QuotaReport::list_from_json(reports_json)?;
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
-        l.has_fleet().then_some(()).ok_or_else(|| no_fleet("rate limiter"))?;
-        l.fleet_sync(now, granted, &reports);
-        Ok(())
+        l.fleet_sync(now, granted, &reports).then_some(()).ok_or_else(|| no_fleet("rate limiter"))
     }
 
     /// The store did not answer in time: the limiter runs at an equal part of the limit.
     pub fn ratelimit_fleet_alone(&mut self, h: Handle) -> Result<()> {
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
-        l.has_fleet().then_some(()).ok_or_else(|| no_fleet("rate limiter"))?;
-        l.fleet_alone();
-        Ok(())
+        l.fleet_alone().then_some(()).ok_or_else(|| no_fleet("rate limiter"))
     }
 
     // ---- registry, health, metrics --------------------------------------------------------

@@ -80,7 +80,7 @@ pub fn fair_share(limit: f64, mine: f64, others: &[f64]) -> f64 {
     mine.min(level)
 }
 
-/// A rate limiter's side of its fleet.
+/// A shared quota's side of its fleet: a rate limiter's (a limit) or a retry budget's (a trickle).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FleetQuota {
     pub config: FleetConfig,
@@ -139,23 +139,37 @@ impl FleetQuota {
         Json::obj([("demand", Json::Num(demand)), ("want", Json::Num(want))])
     }
 
-    /// The store answered: the share granted (never above what was asked for, never below 0) and
-    /// the other replicas' reports (stale ones left out).
-    pub fn sync(&mut self, now: f64, granted: f64, reports: &[QuotaReport]) {
+    /// The store answered: the share granted of `whole` (a garbled or negative grant is none, and
+    /// none is ever above the whole) and the other replicas' reports (stale ones left out).
+    /// Answers the share to run at.
+    pub fn sync(&mut self, now: f64, granted: f64, reports: &[QuotaReport], whole: f64) -> f64 {
         self.shared = true;
         self.synced_at = now;
-        self.granted = if granted.is_finite() && granted > 0.0 { granted } else { 0.0 };
+        self.granted = if granted.is_finite() && granted > 0.0 { granted.min(whole) } else { 0.0 };
         self.others = reports.iter().filter(|r| r.age_ms <= self.config.stale_after_ms).map(|r| r.demand).collect();
         self.replicas = self.others.len() as u32 + 1;
+        self.share(whole)
     }
 
-    /// The store did not answer in time: run at `limit ÷ replicas` until it does.
-    pub fn alone(&mut self) {
+    /// The store did not answer in time: run at `whole ÷ replicas` until it does (answered).
+    pub fn alone(&mut self, whole: f64) -> f64 {
         self.shared = false;
+        self.share(whole)
     }
 
     pub fn health(&self, now: f64) -> FleetHealth {
         FleetHealth::at(now, self.shared, self.replicas, self.synced_at, self.config.stale_after_ms)
+    }
+
+    /// Adds how the fleet stands at `now` and this replica's `parts` to the `fleet` object of a
+    /// policy's config JSON (its stats).
+    pub fn add_state(&self, now: f64, config: &mut Json, parts: &[(&str, f64)]) {
+        let Json::Obj(o) = config else { return };
+        let Some((_, Json::Obj(fleet))) = o.iter_mut().find(|(k, _)| k == "fleet") else { return };
+        if let Json::Obj(h) = self.health(now).to_json() {
+            fleet.extend(h);
+        }
+        fleet.extend(parts.iter().map(|(k, v)| ((*k).into(), Json::Num(*v))));
     }
 }
 
@@ -277,7 +291,7 @@ mod tests {
         // 5 calls in 250 ms: 20 per second; alone, it wants everything.
         assert_eq!(q.report(250.0, 100.0, 1000.0).to_string(), r#"{"demand":20.0,"want":100.0}"#);
         let others = [QuotaReport { demand: 90.0, age_ms: 10.0 }, QuotaReport { demand: 5.0, age_ms: 1000.0 }, QuotaReport { demand: 7.0, age_ms: 1001.0 }];
-        q.sync(260.0, 60.0, &others);
+        q.sync(260.0, 60.0, &others, 100.0);
         assert_eq!((q.share(100.0), q.health(260.0)), (60.0, FleetHealth { shared: true, replicas: 3, fresh: true }));
         // No arrivals since: the last demand, halved every stale-after period (1000 ms).
         let report = q.report(250.0 + 1000.0, 100.0, 1000.0);
@@ -287,13 +301,11 @@ mod tests {
         assert_eq!((report.get("demand").and_then(Json::as_f64), report.get("want").and_then(Json::as_f64)), (Some(0.625), Some(0.625 + 4.375 / 3.0)));
         assert!(q.health(1260.0).fresh && !q.health(1261.0).fresh, "fresh for stale-after");
         assert_eq!(q.health(1260.0).replicas, 3);
-        q.alone();
-        assert_eq!(q.share(99.0), 33.0);
+        assert_eq!(q.alone(99.0), 33.0);
         assert_eq!(q.health(300.0), FleetHealth { shared: false, replicas: 3, fresh: false });
         // A refused or garbled grant is nothing.
         for g in [-1.0, f64::NAN, f64::INFINITY] {
-            q.sync(2000.0, g, &[]);
-            assert_eq!(q.share(100.0), 0.0, "{g}");
+            assert_eq!(q.sync(2000.0, g, &[], 100.0), 0.0, "{g}");
         }
         // Two reports at one time: measured over one sync interval, and nothing decays.
         let mut q = FleetQuota::new(FleetConfig::default(), 0.0);

@@ -255,10 +255,6 @@ impl RateLimiter {
 
     // ---- the fleet (rules in fleet_quota.rs) -----------------------------------------------
 
-    pub fn has_fleet(&self) -> bool {
-        self.fleet.is_some()
-    }
-
     /// What this replica tells the store at a sync (`{demand, want}`); `None` without a fleet.
     pub fn fleet_report(&mut self, now: f64) -> Option<Json> {
         let now = self.clock.tick(now);
@@ -266,28 +262,26 @@ impl RateLimiter {
         self.fleet.as_mut().map(|q| q.report(now, limit, per))
     }
 
-    /// The store answered: the share it granted and the other replicas' reports.
-    pub fn fleet_sync(&mut self, now: f64, granted: f64, reports: &[QuotaReport]) {
+    /// The store answered: the share it granted and the other replicas' reports; `false`
+    /// without a fleet.
+    pub fn fleet_sync(&mut self, now: f64, granted: f64, reports: &[QuotaReport]) -> bool {
         let now = self.clock.tick(now);
         let limit = self.config.limit as f64;
-        if let Some(q) = &mut self.fleet {
-            q.sync(now, granted.min(limit), reports);
-            let share = q.share(limit);
-            self.set_rate(share);
-        }
+        let Some(share) = self.fleet.as_mut().map(|q| q.sync(now, granted, reports, limit)) else { return false };
+        self.set_rate(share);
+        true
     }
 
-    /// The store did not answer in time: an equal part of the limit until it does.
-    pub fn fleet_alone(&mut self) {
+    /// The store did not answer in time: an equal part of the limit until it does; `false`
+    /// without a fleet.
+    pub fn fleet_alone(&mut self) -> bool {
         let limit = self.config.limit as f64;
-        if let Some(q) = &mut self.fleet {
-            q.alone();
-            let share = q.share(limit);
-            self.set_rate(share);
-        }
+        let Some(share) = self.fleet.as_mut().map(|q| q.alone(limit)) else { return false };
+        self.set_rate(share);
+        true
     }
 
-    /// `(health, share)` for stats; `None` without a fleet.
+    /// `(health, share)`; `None` without a fleet.
     pub fn fleet_health(&mut self, now: f64) -> Option<(FleetHealth, f64)> {
         let now = self.clock.tick(now);
         let rate = self.rate;
@@ -304,15 +298,12 @@ impl RateLimiter {
     pub fn stats_json(&mut self, now: f64) -> Json {
         let mut out = self.config.to_json();
         let stats = self.stats(now).to_json();
-        let live = self.fleet_health(now);
         if let (Json::Obj(o), Json::Obj(counters)) = (&mut out, stats) {
             o.extend(counters);
-            if let (Some((_, Json::Obj(fleet))), Some((health, share))) = (o.iter_mut().find(|(k, _)| k == "fleet"), live) {
-                if let Json::Obj(h) = health.to_json() {
-                    fleet.extend(h);
-                }
-                fleet.push(("share".into(), Json::Num(share)));
-            }
+        }
+        let now = self.clock.get();
+        if let Some(q) = &self.fleet {
+            q.add_state(now, &mut out, &[("share", self.rate)]);
         }
         out
     }
@@ -442,6 +433,9 @@ mod tests {
         assert_eq!(r.available(500.0), 0);
         r.fleet_sync(600.0, 1e9, &[QuotaReport { demand: 1.0, age_ms: 0.0 }]);
         assert_eq!(r.fleet_health(600.0).unwrap().1, 100.0, "never more than the limit");
+        r.fleet_sync(600.0, f64::NAN, &[]);
+        assert_eq!(r.fleet_health(600.0).unwrap().1, 0.0, "a garbled grant is none, not the whole limit");
+        r.fleet_sync(600.0, 1e9, &[QuotaReport { demand: 1.0, age_ms: 0.0 }]);
         r.fleet_alone();
         let (health, share) = r.fleet_health(600.0).unwrap();
         assert_eq!((health.shared, health.replicas, share), (false, 2, 50.0));

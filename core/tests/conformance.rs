@@ -332,11 +332,11 @@ fn run_ratelimit(v: &Value, steps: &[Value]) -> Vec<Value> {
                 "fleetReport" => json!({ "report": sj(l.fleet_report(at).expect("a fleet limiter")) }),
                 "fleetSync" => {
                     let reports = QuotaReport::list_from_json(&s["reports"].to_string()).expect("reports");
-                    l.fleet_sync(at, num(s, "granted"), &reports);
+                    assert!(l.fleet_sync(at, num(s, "granted"), &reports), "a fleet limiter");
                     json!({ "share": n(l.fleet_health(at).expect("a fleet limiter").1) })
                 }
                 "fleetAlone" => {
-                    l.fleet_alone();
+                    assert!(l.fleet_alone(), "a fleet limiter");
                     json!({ "share": n(l.fleet_health(at).expect("a fleet limiter").1) })
                 }
                 other => panic!("unknown ratelimit op {other}"),
@@ -370,9 +370,9 @@ fn run_budget(v: &Value, steps: &[Value]) -> Vec<Value> {
                 "fleetSync" | "fleetAlone" => {
                     if text(s, "op") == "fleetSync" {
                         let reports = QuotaReport::list_from_json(&s["reports"].to_string()).expect("reports");
-                        b.fleet_sync(at, num(s, "granted"), &reports);
+                        assert!(b.fleet_sync(at, num(s, "granted"), &reports), "a fleet budget");
                     } else {
-                        b.fleet_alone(at);
+                        assert!(b.fleet_alone(at), "a fleet budget");
                     }
                     let stats = sj(b.stats_json(at));
                     let f = |v: &Value| n(v.as_f64().expect("a number"));
