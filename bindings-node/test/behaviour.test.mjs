@@ -75,6 +75,28 @@ test('breaker permits come back on throw, rejection, timeout and ignored outcome
   assert.deepEqual([s.inFlight, s.failedCalls, s.ignoredCalls, s.successfulCalls], [0, 3, 1, 1]);
 });
 
+test('the common call (closed, no timeout, no predicate, no signal) counts every way it can end', async () => {
+  useRealClock();
+  const cb = new CircuitBreaker({ failureThreshold: 3 });
+  assert.equal(await cb.execute(() => 'plain value'), 'plain value');
+  assert.equal(await cb.execute(() => ({ then: (ok) => ok('thenable') })), 'thenable');
+  const p = Promise.resolve('own promise');
+  assert.equal(cb.execute(() => p), p, 'a promise is handed back as it is');
+  await p;
+  await assert.rejects(cb.execute(() => { throw new Error('sync'); }), /sync/);
+  // A listener added later makes calls timed: the next calls report themselves.
+  const calls = [];
+  const off = cb.on('call', (e) => calls.push(e.success));
+  await assert.rejects(cb.execute(async () => { throw new Error('async'); }), /async/);
+  off();
+  await assert.rejects(cb.execute(() => Promise.reject(new Error('third'))), /third/);
+  assert.deepEqual(calls, [false]);
+  assert.equal(cb.getState(), 'OPEN');
+  const s = cb.getStats();
+  assert.deepEqual([s.successfulCalls, s.failedCalls, s.inFlight], [3, 3, 0]);
+  await assert.rejects(cb.execute(async () => 'refused'), CircuitBreakerError);
+});
+
 test('a half-open probe that throws synchronously gives its slot back', async () => {
   const clock = useVirtualClock({ autoAdvance: false });
   try {

@@ -198,7 +198,20 @@ export class CircuitBreaker {
   readonly #registeredName: string | undefined;
   #admits: boolean[] = [];
   /** The last state code the core reported: every state change reaches us as an answer. */
-  #state = 0;
+  #stateCode = 0;
+  get #state(): number {
+    return this.#stateCode;
+  }
+  set #state(code: number) {
+    this.#stateCode = code;
+    this.#refresh();
+  }
+  /** What the common call needs to know, as two flags kept up to date on every change of the
+   * state, the listeners or the options (one read each instead of five): may a call without a
+   * signal run without asking the core and be handed back as it is (`#fast`), and may its
+   * success just be counted (`#countOnly`)? */
+  #fast = false;
+  #countOnly = false;
   /** Whether calls must be timed: slow-call rules, or `call` listeners. */
   #timed = false;
   #slowRule = false;
@@ -213,7 +226,7 @@ export class CircuitBreaker {
   readonly #preapprovedOk = <T>(v: T): T => {
     // A success that can change nothing but counters: count it, hand it over with the next
     // input (in order), so the common call crosses into the core not at all.
-    if (this.#inert[this.#state] === true) this.#pending++;
+    if (this.#countOnly) this.#pending++;
     else this.#settle(preapproved, Number.NaN, false, undefined);
     return v;
   };
@@ -271,9 +284,17 @@ export class CircuitBreaker {
     this.#isFailure = this.#options.isFailure;
     this.#admits = admits();
     this.#inert = this.#bb.breakerInertSuccessStates(this.#hh);
+    this.#refresh();
     finalizer.register(this, { b: this.#bb, h: this.#hh });
     if (this.#options.fleet != null) this.#joinFleet(this.#options.fleet, config.fleet as { syncInterval: number; staleAfter: number });
     return this.#hh;
+  }
+
+  #refresh(): void {
+    const s = this.#stateCode;
+    this.#countOnly = this.#inert[s] === true;
+    this.#fast =
+      this.#hh >= 0 && this.#admits[s] === true && !this.#timed && this.#timeoutMs === undefined && this.#isFailure === undefined;
   }
 
   get #h(): number {
@@ -301,6 +322,32 @@ export class CircuitBreaker {
    * success nor as a failure (the caller going away says nothing about the dependency).
    */
   execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    if (this.#fast && signal === undefined && typeof fn === 'function') {
+      // The common call (see #fast): admitted without asking, its own promise handed back and
+      // watched from the side (nothing here can throw).
+      let result: T | PromiseLike<T>;
+      try {
+        result = fn(signal);
+      } catch (e) {
+        try {
+          this.#settle(preapproved, Number.NaN, true, e);
+        } catch (listenerError) {
+          return Promise.reject(listenerError);
+        }
+        return Promise.reject(e);
+      }
+      if (result instanceof Promise) {
+        result.then(this.#preapprovedOk, this.#preapprovedQuiet);
+        return result;
+      }
+      return Promise.resolve(result).then(this.#preapprovedOk, this.#preapprovedErr);
+    }
+    return this.#executeGuarded(fn, signal);
+  }
+
+  /** Every other call: checked arguments, the core asked when the state needs it, timed when
+   * a rule or a listener needs it. (Apart so that `execute` stays small enough to inline.) */
+  #executeGuarded<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     const bad = badCall(fn, signal);
     if (bad !== undefined) return Promise.reject(bad);
     if (this.#hh < 0) this.#init();
@@ -488,6 +535,7 @@ export class CircuitBreaker {
   on<K extends keyof BreakerEvents>(event: K, listener: (e: BreakerEvents[K]) => void): () => void {
     const off = this.#events.on(event, listener);
     this.#timed = this.#slowRule || this.#events.has('call');
+    this.#refresh();
     void off;
     return () => this.off(event, listener);
   }
@@ -495,6 +543,7 @@ export class CircuitBreaker {
   off<K extends keyof BreakerEvents>(event: K, listener: (e: BreakerEvents[K]) => void): void {
     this.#events.off(event, listener);
     this.#timed = this.#slowRule || this.#events.has('call');
+    this.#refresh();
   }
 
   /** The state now: `CLOSED`, `OPEN`, `HALF_OPEN`, `FORCED_OPEN` or `DISABLED`. */
