@@ -1,63 +1,203 @@
 /**
  * The wasm backend: the wasm-bindgen module (built with `--target web`) adapted to `Backend`.
- * Only presentation lives here: the engine's `out` numbers are read through a view on wasm
- * memory, and numeric vectors become arrays. (Given no time, the wasm engine reads
- * `performance.now()` itself, as the native ones read the host clock.)
+ * Only presentation lives here. The module's surface is narrow for size (every export costs a
+ * wrapper in the module and a function in the glue): the per-call operations are exports of
+ * their own, answering numbers (second answers in `out`, read through a view on wasm memory);
+ * every other operation is `engine.call(name, s1, s2)` with its numbers written to `args` (a
+ * second view), and the table below says how each one's arguments and answer are laid out.
+ * (Given no time, the wasm engine reads `performance.now()` itself for the per-call operations,
+ * and this adapter does the same for the others, as the native ones read the host clock.)
  */
 import type { Backend } from './backend.js';
 
-/** The parts of the generated glue the adapter uses (checked against the generated .d.ts by test/backend-types.ts). */
+/** The parts of the generated glue the adapter uses (checked against the generated .d.ts by test/types/backend-types.ts). */
 export interface WasmGlue {
   default(input?: unknown): Promise<{ memory: WebAssembly.Memory }>;
   initSync(input: { module: BufferSource | WebAssembly.Module }): { memory: WebAssembly.Memory };
   Engine: new () => WasmEngine;
-  [fn: string]: unknown;
 }
 
-type WasmEngine = Record<string, (...args: never[]) => unknown> & { outPtr(): number };
+export interface WasmEngine {
+  outPtr(): number;
+  argsPtr(): number;
+  call(op: string, s1: string, s2: string): string;
+  breakerAcquire(handle: number, now?: number): number;
+  breakerRecord(handle: number, permit: number, outcome: number, now: number | undefined, startedAt: number): number;
+  bulkheadAcquire(handle: number, now?: number): number;
+  bulkheadRelease(handle: number, permit: number, now?: number): number;
+  retryStart(policy: number, now?: number): number;
+  retryEnd(call: number): boolean;
+  rateLimitAcquire(handle: number, now?: number): number;
+  budgetRecordSuccess(handle: number, now?: number): void;
+}
 
-const STATELESS = [
-  'errorCodes', 'stateNames', 'giveUpReasons', 'giveUpCodes', 'defaultsJson', 'preapprovedPermit',
-  'unconditionalAdmits', 'rejectionMessage', 'rateLimitMessage', 'fleetStore', 'presetPolicy', 'presetCircuit', 'presetRetry',
-  'validate', 'deadline', 'retryAfter', 'rngFloats',
-] as const;
+/**
+ * Each operation through `call`: its parameters, then `:` and its answer.
+ * Parameters: `n` a number, `t` a time (undefined: the clock), `b` a boolean, `s` a string,
+ * `o` a string or null (its presence is a number too), `j` a string list (sent as JSON).
+ * Numbers go to `args` in order, strings to `s1`, `s2` in order.
+ * Answers: `n` out[0], `b` out[0] as a boolean, `s` the text, `o` the text or null (out[0] says),
+ * `v` nothing, `f` numbers (the text, comma-separated), `B` booleans (the same), `l` strings (JSON).
+ */
+type Direct = 'kind' | 'out' | 'now' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'retryEnd' | 'rateLimitAcquire' | 'budgetRecordSuccess';
+// Every other `Backend` method has a row (a missing or extra one is a compile error); `simulate`
+// has none: the browser build leaves the simulator out.
+const CALLS: Record<Exclude<keyof Backend, Direct | 'simulate'>, string> = {
+  breakerCreate: 'sbo:n',
+  breakerGetOrCreate: 'ssb:f',
+  breakerLookup: 's:n',
+  breakerName: 'n:o',
+  breakerDrop: 'n:b',
+  breakerEvents: 'n:s',
+  breakerInertSuccessStates: 'n:B',
+  breakerRecordSuccesses: 'nnt:n',
+  breakerState: 'nt:n',
+  breakerCurrentState: 'n:n',
+  breakerCommand: 'nst:n',
+  breakerFleetReport: 'nt:s',
+  breakerFleetSync: 'nst:s',
+  breakerProbeLease: 'nt:n',
+  breakerRetryAfter: 'nt:n',
+  breakerNextTimeout: 'n:n',
+  rejectionMessage: 'snn:s',
+  breakerStats: 'nt:s',
+  breakerConfig: 'n:s',
+  breakerSnapshot: 'nt:s',
+  breakerRestore: 'nst:v',
+  bulkheadCreate: 'sbo:n',
+  bulkheadGetOrCreate: 'ssb:f',
+  bulkheadLookup: 's:n',
+  bulkheadDrop: 'n:b',
+  bulkheadCancel: 'nn:b',
+  bulkheadNextTimeout: 'n:n',
+  bulkheadExpire: 'nt:f',
+  bulkheadMetrics: 'n:s',
+  retryPolicyCreate: 'sbn:n',
+  retryPolicyDrop: 'n:b',
+  retryPolicyInfo: 'n:s',
+  retryIsRetryable: 'nj:b',
+  retryStart: 'nt:n',
+  retryOnFailure: 'ntnnn:f',
+  backoffCreate: 'sbn:n',
+  backoffNext: 'nn:n',
+  backoffRestart: 'n:v',
+  backoffDrop: 'n:b',
+  budgetCreate: 'sbt:n',
+  budgetDrop: 'n:b',
+  budgetTryWithdraw: 'nt:b',
+  budgetTokens: 'nt:n',
+  budgetStats: 'nt:s',
+  budgetFleetReport: 'nt:s',
+  budgetFleetSync: 'nnst:v',
+  budgetFleetAlone: 'nt:v',
+  rateLimitCreate: 'sb:n',
+  rateLimitDrop: 'n:b',
+  rateLimitCancel: 'nn:b',
+  rateLimitStats: 'nt:s',
+  rateLimitFleetReport: 'nt:s',
+  rateLimitFleetSync: 'nnst:v',
+  rateLimitFleetAlone: 'n:v',
+  rateLimitMessage: 'sn:s',
+  fleetStore: 'ss:s',
+  health: 't:s',
+  breakerHealth: 't:s',
+  breakerNames: ':l',
+  resetAll: 't:v',
+  clearRegistry: ':v',
+  recordRetryAttempt: 's:v',
+  recordTimeout: 's:v',
+  prometheus: ':s',
+  errorCodes: ':l',
+  stateNames: ':l',
+  giveUpReasons: ':l',
+  giveUpCodes: ':l',
+  defaultsJson: ':s',
+  preapprovedPermit: ':n',
+  unconditionalAdmits: ':B',
+  presetPolicy: 'sb:o',
+  presetCircuit: 'sb:o',
+  presetRetry: 'snnnb:o',
+  validate: 'ssb:v',
+  deadline: 'nnn:n',
+  retryAfter: 'sn:n',
+  rngFloats: 'nn:f',
+};
 
 const clockNow = (): number => performance.now();
 
 /** Builds the backend over an initialised glue module. */
 export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend {
   const engine = new glue.Engine();
-  const ptr = engine.outPtr();
-  let view = new Float64Array(memory.buffer, ptr, 4);
-  // The view goes stale when wasm memory grows; `out` is re-read through this getter.
-  const out = (): Float64Array => {
-    if (view.buffer !== memory.buffer) view = new Float64Array(memory.buffer, ptr, 4);
-    return view;
+  // The views go stale when wasm memory grows; they are re-made on first use after that.
+  const view = (ptr: number, n: number) => {
+    let v = new Float64Array(memory.buffer, ptr, n);
+    return (): Float64Array => (v.buffer === memory.buffer ? v : (v = new Float64Array(memory.buffer, ptr, n)));
   };
-  const e = engine as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const out = view(engine.outPtr(), 4);
+  const args = view(engine.argsPtr(), 8);
+  const numbers = (text: string): number[] => (text === '' ? [] : text.split(',').map(Number));
   const b: Record<string, unknown> = {
     kind: 'wasm',
     get out() {
       return out();
     },
     now: clockNow,
-    breakerInertSuccessStates: (h: number) => Array.from(e.breakerInertSuccessStates!(h) as Uint8Array, Boolean),
-    unconditionalAdmits: () => Array.from((glue.unconditionalAdmits as () => Uint8Array)(), Boolean),
+    breakerAcquire: engine.breakerAcquire.bind(engine),
+    breakerRecord: engine.breakerRecord.bind(engine),
+    bulkheadAcquire: engine.bulkheadAcquire.bind(engine),
+    bulkheadRelease: engine.bulkheadRelease.bind(engine),
+    budgetRecordSuccess: engine.budgetRecordSuccess.bind(engine),
+    retryEnd: engine.retryEnd.bind(engine),
+    rateLimitAcquire: (handle: number, now?: number) => {
+      const wait = engine.rateLimitAcquire(handle, now);
+      return [wait, out()[1]];
+    },
   };
-  // wasm-bindgen answers numeric vectors as typed arrays; the interface (like napi) uses arrays.
-  const plain = (v: unknown): unknown => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v);
-  for (const name of STATELESS) {
-    if (name in b) continue;
-    const fn = glue[name] as (...a: unknown[]) => unknown;
-    b[name] = (...args: unknown[]) => plain(fn(...args));
+  for (const [name, spec] of Object.entries(CALLS)) {
+    const [params, answer] = spec.split(':') as [string, string];
+    const fn = (...values: unknown[]): unknown => {
+      const a = args();
+      const strings = ['', ''];
+      let n = 0;
+      let s = 0;
+      for (let i = 0; i < params.length; i++) {
+        const p = params[i];
+        const v = values[i];
+        if (p === 's') strings[s++] = v as string;
+        else if (p === 'j') strings[s++] = JSON.stringify(v);
+        else if (p === 'o') {
+          a[n++] = v == null ? 0 : 1;
+          strings[s++] = v == null ? '' : (v as string);
+        } else a[n++] = p === 't' && v === undefined ? clockNow() : Number(v);
+      }
+      const text = engine.call(name, strings[0]!, strings[1]!);
+      switch (answer) {
+        case 'n':
+          return out()[0];
+        case 'b':
+          return out()[0] !== 0;
+        case 'o':
+          return out()[0] !== 0 ? text : null;
+        case 'f':
+          return numbers(text);
+        case 'B':
+          return numbers(text).map(Boolean);
+        case 'l':
+          return JSON.parse(text) as string[];
+        case 'v':
+          return undefined;
+        default:
+          return text;
+      }
+    };
+    b[name] = fn;
   }
-  // Every other method is the engine's; the hot paths answer plain numbers and go straight through.
-  const hot = new Set(['breakerAcquire', 'breakerRecord', 'bulkheadAcquire', 'bulkheadRelease']);
-  const proto = Object.getPrototypeOf(engine) as object;
-  for (const name of Object.getOwnPropertyNames(proto)) {
-    if (name === 'constructor' || name in b || typeof e[name] !== 'function') continue;
-    const fn = e[name]!.bind(engine);
-    b[name] = hot.has(name) ? fn : (...args: unknown[]) => plain(fn(...args));
-  }
+  // A retry starts per call: its own export, and a refused start (-1: a bad handle) is asked
+  // again through `call`, which raises the core's error.
+  const startChecked = b.retryStart as (policy: number, now?: number) => number;
+  b.retryStart = (policy: number, now?: number) => {
+    const id = engine.retryStart(policy, now);
+    return id >= 0 ? id : startChecked(policy, now);
+  };
   return b as unknown as Backend;
 }
