@@ -50,7 +50,14 @@ pub struct Engine {
 
 /// A number list as text (`1,NaN,2.5`): JavaScript's `Number` reads every element back exactly.
 fn nums(v: &[f64]) -> String {
-    v.iter().map(|&x| fmt_num(x)).collect::<Vec<_>>().join(",")
+    let mut text = String::new();
+    for (i, &x) in v.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&fmt_num(x));
+    }
+    text
 }
 
 fn texts<T: Into<Json>>(v: Vec<T>) -> String {
