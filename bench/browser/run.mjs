@@ -20,6 +20,9 @@ const cockatielJs = bundled.outputFiles[0].contents;
 // .wasm are fetched beside it).
 const shell = await build({ entryPoints: [join(pkg, 'dist', 'esm', 'entry.browser.js')], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, metafile: true, logLevel: 'error' });
 const glueBundled = Object.keys(shell.metafile.inputs).some((f) => f.endsWith('wasm/seawall_wasm.js'));
+// Issue 11's minimal app: the four names it imports, the rest left to the bundler's tree-shaking.
+const app = await build({ stdin: { contents: "export { CircuitBreaker, withBackoff, resilientFetch, createBulkhead } from './dist/esm/entry.browser.js';", resolveDir: pkg }, bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, logLevel: 'error' });
+const appJs = app.outputFiles[0].contents;
 const shellJs = shell.outputFiles[0].contents;
 
 const site = await serve((url, _req, res) => {
@@ -55,6 +58,7 @@ try {
   // shell (the glue's own size is shown, not added again, unless the bundle left it out).
   const total = gz(wasm) + gz(shellJs) + (glueBundled ? 0 : gz(glue));
   console.log(`size: wasm ${wasm.length} B (${gz(wasm)} B gz), shell ${shellJs.length} B minified (${gz(shellJs)} B gz, ${glueBundled ? 'glue included' : 'glue not included'}; the glue alone ${gz(glue)} B gz): ${total} B gz in all; cockatiel bundle ${cockatielJs.length} B (${gz(cockatielJs)} B gz)`);
+  console.log(`size of an app importing { CircuitBreaker, withBackoff, resilientFetch, createBulkhead }: shell with glue ${appJs.length} B minified (${gz(appJs)} B gz): ${gz(wasm) + gz(appJs)} B gz with the wasm`);
 } finally {
   await browser.close();
   site.server.close();
