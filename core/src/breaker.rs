@@ -504,8 +504,8 @@ impl Totals {
         // A loop, not zip/map: the adapters cost ~1 KB of the wasm build.
         let values = self.values();
         let mut pairs = Vec::with_capacity(Self::FIELDS.len());
-        for i in 0..Self::FIELDS.len() {
-            pairs.push((Self::FIELDS[i], Json::Uint(values[i])));
+        for (i, field) in Self::FIELDS.iter().enumerate() {
+            pairs.push((*field, Json::Uint(values[i])));
         }
         pairs
     }
