@@ -304,6 +304,12 @@ export class QuotaSync extends Sync {
     this.rounds.start();
   }
 
+  /** Stops syncing for good: the quota then decides alone (an equal part of the whole). */
+  leave(): void {
+    this.stop();
+    this.#port.alone();
+  }
+
   protected async round(): Promise<void> {
     try {
       const reply = await this.rounds.deadline(this.#redis.eval(this.#script, 1, this.#key, this.#id, this.#port.report(), this.#limit, this.#staleAfter));

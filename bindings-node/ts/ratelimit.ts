@@ -88,9 +88,7 @@ export class RateLimiter {
 
   /** Fleet mode: stops syncing (this limiter then runs at an equal part of the limit). */
   leaveFleet(): void {
-    if (this.#fleet === undefined) return;
-    this.#fleet.stop();
-    this.#b.rateLimitFleetAlone(this.#h);
+    this.#fleet?.leave();
   }
 
   /**

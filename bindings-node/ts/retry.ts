@@ -134,9 +134,7 @@ export class RetryBudget {
 
   /** Fleet mode: stops syncing (this budget then runs on an equal part per replica last seen). */
   leaveFleet(): void {
-    if (this.#fleet === undefined) return;
-    this.#fleet.stop();
-    this.#b.budgetFleetAlone(this.handle, nowArg());
+    this.#fleet?.leave();
   }
 
   getStats(): RetryBudgetStats {
