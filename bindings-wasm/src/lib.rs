@@ -270,3 +270,11 @@ impl Default for Engine {
         Self::new()
     }
 }
+
+/// talc (binned free lists with coalescing, growing wasm memory as needed) in place of std's
+/// dlmalloc: 6.6 KB raw and 2.7 KB gzipped less. Measured: the hot paths unchanged in the
+/// Chromium page; cold operations that allocate much (make a breaker, read its stats, make and
+/// drop a retry policy) 5–18% slower in Node; 300,000 soak calls on the wasm backend +2.7 MB RSS.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
