@@ -15,6 +15,7 @@ import json
 import os
 import random
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 from . import _native
@@ -88,7 +89,8 @@ class _Rounds:
     Redis that does not answer by then (stalled, or a client without ``socket_timeout``) counts
     as failed at once (``on_late``), and its answer, if it comes later, is dropped. The round
     asks ``answered()`` when its answer comes, or fails: only the first of the two outcomes
-    counts."""
+    counts. One watchdog thread per sync keeps the deadlines (a timer thread per round would
+    start a thread every interval)."""
 
     def __init__(self, name: str, interval_s: float, round_: Callable[[], None], at_once: bool,
                  on_late: Callable[[], None]) -> None:
@@ -97,15 +99,19 @@ class _Rounds:
         self._round = round_
         self._on_late = on_late
         self._lock = threading.Lock()
-        self._outcome = threading.Lock()
+        # Guards the round's outcome and its deadline; the watchdog waits on it.
+        self._outcome = threading.Condition(threading.Lock())
         self._late = False
         self._answered = False
+        self._due: Optional[float] = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"seawall-fleet-{name}", daemon=True)
+        self._watchdog = threading.Thread(target=self._watch, name=f"seawall-fleet-{name}-deadline", daemon=True)
 
     def start(self) -> None:
-        """Starts the thread (once the owner holds this object: its rounds refer to it)."""
+        """Starts the threads (once the owner holds this object: its rounds refer to it)."""
+        self._watchdog.start()
         self._thread.start()
 
     @property
@@ -115,6 +121,8 @@ class _Rounds:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        with self._outcome:
+            self._outcome.notify()
 
     def wake(self) -> None:
         self._wake.set()
@@ -133,21 +141,32 @@ class _Rounds:
                 return
             with self._outcome:
                 self._late = self._answered = False
-            deadline = threading.Timer(self._interval_s, self._deadline)
-            deadline.daemon = True
-            deadline.start()
+                self._due = time.monotonic() + self._interval_s
+                self._outcome.notify()
             try:
                 self._round()
             finally:
-                deadline.cancel()
+                with self._outcome:
+                    self._due = None
 
-    def _deadline(self) -> None:
-        with self._outcome:
-            if self._answered:
-                return
-            self._late = True
-        if not self._stop.is_set():
-            self._on_late()
+    def _watch(self) -> None:
+        while True:
+            with self._outcome:
+                while True:
+                    if self._stop.is_set():
+                        return
+                    if self._due is not None:
+                        left = self._due - time.monotonic()
+                        if left <= 0:
+                            break
+                    # Every wait is bounded: a lost notify costs at most one interval.
+                    self._outcome.wait(self._interval_s if self._due is None else left)
+                self._due = None
+                if self._answered:
+                    continue
+                self._late = True
+            if not self._stop.is_set():
+                self._on_late()
 
     def answered(self) -> bool:
         """The round's outcome (an answer or a failure) is in: True if it is the first (then the
