@@ -280,7 +280,6 @@ export class CircuitBreaker {
     this.#config = config;
     this.#timeoutMs = typeof config.timeout === 'number' ? config.timeout : undefined;
     this.#slowRule = typeof config.slowCallDurationThreshold === 'number';
-    this.#timed = this.#slowRule || this.#events.has('call');
     this.#isFailure = this.#options.isFailure;
     this.#admits = admits();
     this.#inert = this.#bb.breakerInertSuccessStates(this.#hh);
@@ -290,7 +289,9 @@ export class CircuitBreaker {
     return this.#hh;
   }
 
+  /** Re-derives what the hot paths read from the state, the listeners and the options. */
   #refresh(): void {
+    this.#timed = this.#slowRule || this.#events.has('call');
     const s = this.#stateCode;
     this.#countOnly = this.#inert[s] === true;
     this.#fast =
@@ -534,7 +535,6 @@ export class CircuitBreaker {
 
   on<K extends keyof BreakerEvents>(event: K, listener: (e: BreakerEvents[K]) => void): () => void {
     const off = this.#events.on(event, listener);
-    this.#timed = this.#slowRule || this.#events.has('call');
     this.#refresh();
     void off;
     return () => this.off(event, listener);
@@ -542,7 +542,6 @@ export class CircuitBreaker {
 
   off<K extends keyof BreakerEvents>(event: K, listener: (e: BreakerEvents[K]) => void): void {
     this.#events.off(event, listener);
-    this.#timed = this.#slowRule || this.#events.has('call');
     this.#refresh();
   }
 
