@@ -155,7 +155,7 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
   };
   for (const [name, spec] of Object.entries(CALLS)) {
     const [params, answer] = spec.split(':') as [string, string];
-    const fn = (...values: unknown[]): unknown => {
+    b[name] = (...values: unknown[]): unknown => {
       const a = args();
       const strings = ['', ''];
       let n = 0;
@@ -190,7 +190,6 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
           return text;
       }
     };
-    b[name] = fn;
   }
   // A retry starts per call: its own export, and a refused start (-1: a bad handle) is asked
   // again through `call`, which raises the core's error.

@@ -60,6 +60,16 @@ fn nums(v: &[f64]) -> String {
     text
 }
 
+/// Booleans as a number list (`1,0,…`).
+fn flags(v: Vec<bool>) -> String {
+    nums(&v.into_iter().map(|b| b as u8 as f64).collect::<Vec<_>>())
+}
+
+/// An optional text: (1, the text) or (0, "").
+fn optional(text: Option<String>) -> (f64, String) {
+    (text.is_some() as u8 as f64, text.unwrap_or_default())
+}
+
 fn texts<T: Into<Json>>(v: Vec<T>) -> String {
     Json::from(v).to_string()
 }
@@ -158,14 +168,10 @@ impl Engine {
                 text = nums(&[handle as f64, created as u8 as f64]);
             }
             "breakerLookup" => number = e.breaker_lookup(s1).map_or(-1.0, f64::from),
-            "breakerName" => {
-                let name = e.breaker_name(h(0));
-                number = name.is_some() as u8 as f64;
-                text = name.unwrap_or_default();
-            }
+            "breakerName" => (number, text) = optional(e.breaker_name(h(0))),
             "breakerDrop" => number = e.breaker_drop(h(0)) as u8 as f64,
             "breakerEvents" => text = e.breaker_events(h(0)),
-            "breakerInertSuccessStates" => text = nums(&e.breaker_inert_success_states(h(0)).into_iter().map(|b| b as u8 as f64).collect::<Vec<_>>()),
+            "breakerInertSuccessStates" => text = flags(e.breaker_inert_success_states(h(0))),
             "breakerRecordSuccesses" => number = e.breaker_record_successes(h(0), h(1), a[2]),
             "breakerState" => number = checked(e.breaker_state(h(0), a[1]))? as f64,
             "breakerCurrentState" => number = e.breaker_current_state(h(0)) as f64,
@@ -242,16 +248,10 @@ impl Engine {
             "giveUpCodes" => text = texts(CoreEngine::give_up_codes()),
             "defaultsJson" => text = CoreEngine::defaults_json(),
             "preapprovedPermit" => number = CoreEngine::PREAPPROVED_PERMIT,
-            "unconditionalAdmits" => text = nums(&CoreEngine::unconditional_admits().into_iter().map(|b| b as u8 as f64).collect::<Vec<_>>()),
-            "presetPolicy" | "presetCircuit" | "presetRetry" => {
-                let preset = match op {
-                    "presetPolicy" => CoreEngine::preset_policy(s1, flag(0)),
-                    "presetCircuit" => CoreEngine::preset_circuit(s1, flag(0)),
-                    _ => CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3)),
-                };
-                number = preset.is_some() as u8 as f64;
-                text = preset.unwrap_or_default();
-            }
+            "unconditionalAdmits" => text = flags(CoreEngine::unconditional_admits()),
+            "presetPolicy" => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+            "presetCircuit" => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+            "presetRetry" => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
             "validate" => checked(CoreEngine::validate(s1, s2, flag(0)))?,
             "deadline" => number = CoreEngine::deadline(a[0], a[1], a[2]),
             "retryAfter" => number = CoreEngine::retry_after(s1, a[0]),
