@@ -5,7 +5,7 @@
 // Error.stackTraceLimit says, which made both libraries' refusals cost 2-3 µs more.
 import { gzipSync } from 'node:zlib';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,8 +17,6 @@ const require = createRequire(join(pkg, 'package.json'));
 const { build } = require('esbuild');
 const { serve, CHROMIUM_ARGS } = await import(join(pkg, 'test', 'browser', 'serve.mjs'));
 
-const assets = join(pkg, '..', 'target', 'bench-assets');
-mkdirSync(assets, { recursive: true });
 const bundled = await build({ stdin: { contents: "export * from 'cockatiel';", resolveDir: pkg }, bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, logLevel: 'error' });
 const cockatielJs = bundled.outputFiles[0].contents;
 // The shell as a page would ship it: the browser entry bundled and minified (the glue and the
