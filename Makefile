@@ -104,6 +104,7 @@ build-wasm: setup-rust wasm-bindgen-cli node-deps
 	@# stay out: numbers print through ryu (error::fmt_num) and parse through decimal::parse.
 	@! grep -q flt2dec target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in core's float printing (flt2dec, ~26 KB): a float formatted with {:?} or {}, or an f64 assert such as f64::clamp's; print numbers with error::fmt_num"; exit 1; }
 	@! grep -q dec2flt target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in core's float parsing (dec2flt, ~16 KB): a str::parse::<f64>; parse numbers with decimal::parse"; exit 1; }
+	@! grep -q slice_error_fail target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in str's slicing panic (its Debug printing and Unicode tables, ~4 KB gzipped): a &text[a..b] on a str; use text.get(a..b)"; exit 1; }
 	wasm-bindgen --target web --out-dir $(NODE_DIR)/wasm --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm
 	# The glue ships minified by us (bundlers that copy it, like Vite, leave it as it is).
 	cd $(NODE_DIR) && npx esbuild wasm/seawall_wasm.js --minify --format=esm --outfile=wasm/seawall_wasm.js --allow-overwrite --log-level=warning

@@ -238,18 +238,18 @@ pub fn fmt_num(x: f64) -> String {
         out.push_str(digits);
         out.extend(std::iter::repeat_n('0', (n - k) as usize));
     } else if 0 < n && n <= 21 {
-        out.push_str(&digits[..n as usize]);
+        out.push_str(digits.get(..n as usize).unwrap_or_default());
         out.push('.');
-        out.push_str(&digits[n as usize..]);
+        out.push_str(digits.get(n as usize..).unwrap_or_default());
     } else if -6 < n && n <= 0 {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', (-n) as usize));
         out.push_str(digits);
     } else {
-        out.push_str(&digits[..1]);
+        out.push_str(digits.get(..1).unwrap_or_default());
         if k > 1 {
             out.push('.');
-            out.push_str(&digits[1..]);
+            out.push_str(digits.get(1..).unwrap_or_default());
         }
         out.push('e');
         out.push(if n > 0 { '+' } else { '-' });

@@ -147,14 +147,16 @@ fn write_str(out: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
             0..=0x1f => None,
             _ => continue,
         };
-        out.write_str(&s[start..i])?;
+        // `get`, not `[..]`: both ends sit on ASCII bytes, and indexing would link str's panic
+        // message (its Debug printing and Unicode tables, ~4 KB of the wasm build).
+        out.write_str(s.get(start..i).unwrap_or_default())?;
         match esc {
             Some(e) => out.write_str(e)?,
             None => write!(out, "\\u{:04x}", b)?,
         }
         start = i + 1;
     }
-    out.write_str(&s[start..])?;
+    out.write_str(s.get(start..).unwrap_or_default())?;
     out.write_char('"')
 }
 

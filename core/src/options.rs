@@ -134,9 +134,9 @@ fn replace_first(text: &str, from: &str, to: &str) -> String {
     match at {
         Some(i) if !from.is_empty() => {
             let mut out = String::with_capacity(text.len() + to.len());
-            out.push_str(&text[..i]);
+            out.push_str(text.get(..i).unwrap_or_default());
             out.push_str(to);
-            out.push_str(&text[i + from.len()..]);
+            out.push_str(text.get(i + from.len()..).unwrap_or_default());
             out
         }
         _ => text.to_string(),
