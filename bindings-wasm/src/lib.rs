@@ -12,7 +12,7 @@
 //! (`undefined`) reads the host's clock, here `performance.now()` (the adapter does the same for
 //! the others); any number, NaN included, goes to the core as it is.
 
-use seawall_core::error::fmt_num;
+use seawall_core::error::{fmt_num, quote};
 use seawall_core::json::Json;
 use seawall_core::{Engine as CoreEngine, SeawallError};
 use wasm_bindgen::prelude::*;
@@ -62,7 +62,14 @@ fn nums(v: &[f64]) -> String {
 
 /// Booleans as a number list (`1,0,…`).
 fn flags(v: Vec<bool>) -> String {
-    nums(&v.into_iter().map(|b| b as u8 as f64).collect::<Vec<_>>())
+    let mut text = String::new();
+    for (i, b) in v.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push(if b { '1' } else { '0' });
+    }
+    text
 }
 
 /// An optional text: (1, the text) or (0, "").
@@ -70,8 +77,17 @@ fn optional(text: Option<String>) -> (f64, String) {
     (text.is_some() as u8 as f64, text.unwrap_or_default())
 }
 
-fn texts<T: Into<Json>>(v: Vec<T>) -> String {
-    Json::from(v).to_string()
+/// Strings as a JSON array.
+fn texts<S: AsRef<str>>(v: &[S]) -> String {
+    let mut text = String::from("[");
+    for (i, s) in v.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&quote(s.as_ref()));
+    }
+    text.push(']');
+    text
 }
 
 #[wasm_bindgen]
@@ -202,10 +218,15 @@ impl Engine {
             "retryPolicyInfo" => text = checked(e.retry_policy_info(h(0)))?,
             "retryIsRetryable" => {
                 let ids = Json::parse(s1).ok();
-                let ids: Vec<&str> = match &ids {
-                    Some(Json::Arr(items)) => items.iter().filter_map(Json::as_str).collect(),
-                    _ => Vec::new(),
-                };
+                let mut names = Vec::new();
+                if let Some(Json::Arr(items)) = &ids {
+                    for item in items {
+                        if let Some(id) = item.as_str() {
+                            names.push(id);
+                        }
+                    }
+                }
+                let ids = names;
                 number = e.retry_is_retryable(h(0), &ids) as u8 as f64;
             }
             "retryStart" => number = checked(e.retry_start(h(0), a[1]))? as f64,
@@ -236,16 +257,16 @@ impl Engine {
             "fleetStore" => text = CoreEngine::fleet_store(s1, s2),
             "health" => text = e.health(a[0]),
             "breakerHealth" => text = e.breaker_health(a[0]),
-            "breakerNames" => text = texts(e.breaker_names()),
+            "breakerNames" => text = texts(&e.breaker_names()),
             "resetAll" => e.reset_all(a[0]),
             "clearRegistry" => e.clear_registry(),
             "recordRetryAttempt" => e.record_retry_attempt(s1),
             "recordTimeout" => e.record_timeout(s1),
             "prometheus" => text = e.prometheus(),
-            "errorCodes" => text = texts(CoreEngine::error_codes()),
-            "stateNames" => text = texts(CoreEngine::state_names()),
-            "giveUpReasons" => text = texts(CoreEngine::give_up_reasons()),
-            "giveUpCodes" => text = texts(CoreEngine::give_up_codes()),
+            "errorCodes" => text = texts(&CoreEngine::error_codes()),
+            "stateNames" => text = texts(&CoreEngine::state_names()),
+            "giveUpReasons" => text = texts(&CoreEngine::give_up_reasons()),
+            "giveUpCodes" => text = texts(&CoreEngine::give_up_codes()),
             "defaultsJson" => text = CoreEngine::defaults_json(),
             "preapprovedPermit" => number = CoreEngine::PREAPPROVED_PERMIT,
             "unconditionalAdmits" => text = flags(CoreEngine::unconditional_admits()),

@@ -568,7 +568,10 @@ fn snapshot_opt(v: &Json, key: &str) -> Result<Option<f64>> {
 
 impl BreakerSnapshot {
     pub fn to_json(&self) -> Json {
-        let window = self.window.iter().map(|c| c.to_json()).collect();
+        let mut window = Vec::new();
+        for c in &self.window {
+            window.push(c.to_json());
+        }
         Json::obj([
             ("version", Json::from(self.version)),
             ("state", Json::from(self.state.as_str())),
@@ -593,7 +596,13 @@ impl BreakerSnapshot {
         let state = v.get("state").and_then(Json::as_str).and_then(CircuitState::parse).ok_or_else(|| bad("unknown state"))?;
         let totals = Totals::from_json(v.get("totals").ok_or_else(|| bad("no totals"))?)?;
         let window = match v.get("window") {
-            Some(Json::Arr(items)) => items.iter().map(Counts::from_json).collect::<Option<Vec<_>>>().ok_or_else(|| bad("window entries must be {calls, failures, slow}"))?,
+            Some(Json::Arr(items)) => {
+                let mut window = Vec::new();
+                for item in items {
+                    window.push(Counts::from_json(item).ok_or_else(|| bad("window entries must be {calls, failures, slow}"))?);
+                }
+                window
+            }
             _ => return Err(bad("no window")),
         };
         Ok(BreakerSnapshot {

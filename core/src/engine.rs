@@ -132,20 +132,36 @@ impl Engine {
     // ---- constants ------------------------------------------------------------------------
 
     pub fn error_codes() -> Vec<&'static str> {
-        ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
+        let mut v = Vec::new();
+        for c in ErrorCode::ALL {
+            v.push(c.as_str());
+        }
+        v
     }
 
     pub fn state_names() -> Vec<&'static str> {
-        CircuitState::ALL.iter().map(|s| s.as_str()).collect()
+        let mut v = Vec::new();
+        for s in CircuitState::ALL {
+            v.push(s.as_str());
+        }
+        v
     }
 
     pub fn give_up_reasons() -> Vec<&'static str> {
-        GIVE_UP_REASONS.iter().map(|r| r.as_str()).collect()
+        let mut v = Vec::new();
+        for r in GIVE_UP_REASONS {
+            v.push(r.as_str());
+        }
+        v
     }
 
     /// The error code of each give-up reason, in the same order.
     pub fn give_up_codes() -> Vec<&'static str> {
-        GIVE_UP_REASONS.iter().map(|r| r.code().as_str()).collect()
+        let mut v = Vec::new();
+        for r in GIVE_UP_REASONS {
+            v.push(r.code().as_str());
+        }
+        v
     }
 
     /// The raw permit of a call admitted without asking (see `Permit::PREAPPROVED`).
@@ -153,7 +169,11 @@ impl Engine {
 
     /// Per state code: may a shell admit a call without asking (`admits_unconditionally`)?
     pub fn unconditional_admits() -> Vec<bool> {
-        CircuitState::ALL.iter().map(|s| s.admits_unconditionally()).collect()
+        let mut v = Vec::new();
+        for s in CircuitState::ALL {
+            v.push(s.admits_unconditionally());
+        }
+        v
     }
 
     /// The defaults table as JSON (canonical names, milliseconds).
@@ -222,10 +242,12 @@ impl Engine {
     /// Per state code: may the shell count successes itself in that state (see
     /// `CircuitBreaker::success_is_inert_in`)? Fixed for a breaker's life.
     pub fn breaker_inert_success_states(&mut self, h: Handle) -> Vec<bool> {
-        match self.registry.breaker(h) {
-            Some(b) => CircuitState::ALL.iter().map(|s| b.success_is_inert_in(*s)).collect(),
-            None => vec![false; CircuitState::ALL.len()],
+        let b = self.registry.breaker(h);
+        let mut v = Vec::new();
+        for s in CircuitState::ALL {
+            v.push(b.as_ref().is_some_and(|b| b.success_is_inert_in(s)));
         }
+        v
     }
 
     /// Hands over successes the shell counted; answers as `breaker_record`.
@@ -243,9 +265,10 @@ impl Engine {
     /// State changes since the last call, as a JSON array of `{from, to, at, reason}`.
     pub fn breaker_events(&mut self, h: Handle) -> String {
         let Some(b) = self.registry.breaker(h) else { return "[]".into() };
-        let events = std::iter::from_fn(|| b.poll_event())
-            .map(|e| Json::obj([("from", Json::from(e.from.as_str())), ("to", Json::from(e.to.as_str())), ("at", Json::Num(e.at)), ("reason", Json::from(e.reason.as_str()))]))
-            .collect();
+        let mut events = Vec::new();
+        while let Some(e) = b.poll_event() {
+            events.push(Json::obj([("from", Json::from(e.from.as_str())), ("to", Json::from(e.to.as_str())), ("at", Json::Num(e.at)), ("reason", Json::from(e.reason.as_str()))]));
+        }
         Json::Arr(events).to_string()
     }
 
@@ -426,7 +449,11 @@ impl Engine {
     pub fn bulkhead_expire(&mut self, h: Handle, now: f64) -> Vec<f64> {
         let Some(b) = self.registry.bulkhead(h) else { return Vec::new() };
         b.handle_timeout(now);
-        std::iter::from_fn(|| b.poll_expired()).map(|t| t as f64).collect()
+        let mut tickets = Vec::new();
+        while let Some(t) = b.poll_expired() {
+            tickets.push(t as f64);
+        }
+        tickets
     }
 
     pub fn bulkhead_metrics(&mut self, h: Handle) -> Result<String> {
@@ -751,7 +778,11 @@ impl Engine {
     /// `count` draws from a generator seeded with `seed` (conformance vectors).
     pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
         let mut rng = SeededRng::new(if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 });
-        (0..count.min(1 << 20)).map(|_| rng.next_f64()).collect()
+        let mut v = Vec::new();
+        for _ in 0..count.min(1 << 20) {
+            v.push(rng.next_f64());
+        }
+        v
     }
 }
 

@@ -146,7 +146,12 @@ impl FleetQuota {
         self.shared = true;
         self.synced_at = now;
         self.granted = if granted.is_finite() && granted > 0.0 { granted.min(whole) } else { 0.0 };
-        self.others = reports.iter().filter(|r| r.age_ms <= self.config.stale_after_ms).map(|r| r.demand).collect();
+        self.others.clear();
+        for r in reports {
+            if r.age_ms <= self.config.stale_after_ms {
+                self.others.push(r.demand);
+            }
+        }
         self.replicas = self.others.len() as u32 + 1;
         self.share(whole)
     }

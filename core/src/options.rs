@@ -124,7 +124,13 @@ pub const fn spec(canonical: &'static str, aliases: &'static [&'static str]) -> 
 fn normalize(key: &str) -> String {
     // ASCII folding is enough: every option name is ASCII, and a name that is not can only
     // match none (full Unicode lowercasing would bring its tables into the wasm build).
-    key.chars().filter(|c| *c != '_' && *c != '-').map(|c| c.to_ascii_lowercase()).collect()
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        if c != '_' && c != '-' {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 /// `text` with the first `from` replaced by `to`. (`str::replacen` brings the two-way
@@ -396,8 +402,20 @@ pub fn from_json(v: &Json) -> OptionValue {
         Json::Str(s) if s == "Infinity" => OptionValue::Number(f64::INFINITY),
         Json::Str(s) if s == "-Infinity" => OptionValue::Number(f64::NEG_INFINITY),
         Json::Str(s) => OptionValue::Str(s.clone()),
-        Json::Arr(items) => OptionValue::List(items.iter().map(from_json).collect()),
-        Json::Obj(m) => OptionValue::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+        Json::Arr(items) => {
+            let mut list = Vec::new();
+            for item in items {
+                list.push(from_json(item));
+            }
+            OptionValue::List(list)
+        }
+        Json::Obj(m) => {
+            let mut map = Vec::new();
+            for (k, v) in m {
+                map.push((k.clone(), from_json(v)));
+            }
+            OptionValue::Map(map)
+        }
     }
 }
 
@@ -417,8 +435,20 @@ pub fn to_json(v: &OptionValue) -> Json {
         OptionValue::Number(x) if x.is_finite() => Json::Num(*x),
         OptionValue::Number(x) => Json::Str(fmt_num(*x)),
         OptionValue::Str(s) => Json::Str(s.clone()),
-        OptionValue::List(items) => Json::Arr(items.iter().map(to_json).collect()),
-        OptionValue::Map(m) => Json::Obj(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        OptionValue::List(items) => {
+            let mut list = Vec::new();
+            for item in items {
+                list.push(to_json(item));
+            }
+            Json::Arr(list)
+        }
+        OptionValue::Map(m) => {
+            let mut map = Vec::new();
+            for (k, v) in m {
+                map.push((k.clone(), to_json(v)));
+            }
+            Json::Obj(map)
+        }
         OptionValue::Callback => Json::Str("<function>".into()),
         OptionValue::Opaque => Json::Str("<object>".into()),
     }

@@ -29,7 +29,13 @@ impl SlotTable {
             generation: vec![0; size as usize].into_boxed_slice(),
             taken: vec![false; size as usize].into_boxed_slice(),
             // Reversed so slot 0 is handed out first (readable traces).
-            free: (0..size).rev().collect(),
+            free: {
+                let mut free = Vec::new();
+                for slot in (0..size).rev() {
+                    free.push(slot);
+                }
+                free
+            },
         }
     }
 

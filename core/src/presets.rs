@@ -71,7 +71,10 @@ impl Builder {
         self
     }
     fn list(mut self, k: &str, v: &[&str]) -> Self {
-        let items = v.iter().map(|s| OptionValue::Str(s.to_string())).collect();
+        let mut items = Vec::new();
+        for s in v {
+            items.push(OptionValue::Str(s.to_string()));
+        }
         self.out.push((self.style.key(k), OptionValue::List(items)));
         self
     }

@@ -15,12 +15,6 @@ use crate::error::{Result, SeawallError};
 
 pub type Handle = u32;
 
-#[derive(Debug, Clone)]
-struct Entry<T> {
-    name: Option<String>,
-    value: T,
-}
-
 /// Values by name, in name order, over a sorted vector: a process has a handful of names, and
 /// `BTreeMap`'s code was 20 KB of the wasm build.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,17 +69,75 @@ impl<V> NameMap<V> {
     }
 }
 
-/// Values by handle, some of them also by name: one table per kind of machine.
-#[derive(Debug, Clone)]
-pub struct NamedTable<T> {
-    entries: Vec<Option<Entry<T>>>,
+/// Which handles are in use and what they are named: the part of a [`NamedTable`] that does
+/// not depend on its values, kept apart so that the wasm build holds one copy of it, not one per
+/// kind of machine.
+#[derive(Debug, Clone, Default)]
+struct Handles {
+    /// Per handle: in use, and under which name.
+    used: Vec<Option<Option<String>>>,
     names: NameMap<Handle>,
     free: Vec<Handle>,
 }
 
+impl Handles {
+    /// A handle for a new value, under `name` if given (a name in use moves to it; the old
+    /// handle stays, unnamed).
+    fn take(&mut self, name: Option<&str>) -> Handle {
+        let entry = Some(name.map(str::to_string));
+        let h = match self.free.pop() {
+            Some(h) => {
+                self.used[h as usize] = entry;
+                h
+            }
+            None => {
+                self.used.push(entry);
+                (self.used.len() - 1) as Handle
+            }
+        };
+        if let Some(name) = name {
+            if let Some(old) = self.names.insert(name, h) {
+                if let Some(Some(n)) = self.used.get_mut(old as usize) {
+                    *n = None;
+                }
+            }
+        }
+        h
+    }
+
+    fn name_of(&self, h: Handle) -> Option<&str> {
+        self.used.get(h as usize)?.as_ref()?.as_deref()
+    }
+
+    /// Frees a handle; `false` if it was not in use.
+    fn give_back(&mut self, h: Handle) -> bool {
+        let Some(slot) = self.used.get_mut(h as usize) else { return false };
+        let Some(name) = slot.take() else { return false };
+        if let Some(name) = name {
+            self.names.remove(&name);
+        }
+        self.free.push(h);
+        true
+    }
+
+    fn clear(&mut self) {
+        for n in self.used.iter_mut().flatten() {
+            *n = None;
+        }
+        self.names.clear();
+    }
+}
+
+/// Values by handle, some of them also by name: one table per kind of machine.
+#[derive(Debug, Clone)]
+pub struct NamedTable<T> {
+    values: Vec<Option<T>>,
+    handles: Handles,
+}
+
 impl<T> Default for NamedTable<T> {
     fn default() -> Self {
-        NamedTable { entries: Vec::new(), names: NameMap::default(), free: Vec::new() }
+        NamedTable { values: Vec::new(), handles: Handles::default() }
     }
 }
 
@@ -93,23 +145,10 @@ impl<T> NamedTable<T> {
     /// Stores `value`, under `name` if given. A name already in use moves to the new value;
     /// the old value keeps its handle, unnamed.
     pub fn insert(&mut self, name: Option<&str>, value: T) -> Handle {
-        let entry = Entry { name: name.map(str::to_string), value };
-        let h = match self.free.pop() {
-            Some(h) => {
-                self.entries[h as usize] = Some(entry);
-                h
-            }
-            None => {
-                self.entries.push(Some(entry));
-                (self.entries.len() - 1) as Handle
-            }
-        };
-        if let Some(name) = name {
-            if let Some(old) = self.names.insert(name, h) {
-                if let Some(e) = self.entries[old as usize].as_mut() {
-                    e.name = None;
-                }
-            }
+        let h = self.handles.take(name);
+        match self.values.get_mut(h as usize) {
+            Some(slot) => *slot = Some(value),
+            None => self.values.push(Some(value)),
         }
         h
     }
@@ -117,55 +156,56 @@ impl<T> NamedTable<T> {
     /// The entry named `name`, made by `make()` if absent (`make` is not called otherwise).
     /// Answers the handle and whether it was created.
     pub fn get_or_create(&mut self, name: &str, make: impl FnOnce() -> Result<T>) -> Result<(Handle, bool)> {
-        if let Some(h) = self.names.get(name) {
-            return Ok((*h, false));
+        if let Some(h) = self.handle(name) {
+            return Ok((h, false));
         }
         Ok((self.insert(Some(name), make()?), true))
     }
 
     pub fn handle(&self, name: &str) -> Option<Handle> {
-        self.names.get(name).copied()
+        self.handles.names.get(name).copied()
     }
 
     pub fn get_mut(&mut self, h: Handle) -> Option<&mut T> {
-        self.entries.get_mut(h as usize)?.as_mut().map(|e| &mut e.value)
+        self.values.get_mut(h as usize)?.as_mut()
     }
 
     pub fn name_of(&self, h: Handle) -> Option<&str> {
-        self.entries.get(h as usize)?.as_ref()?.name.as_deref()
+        self.handles.name_of(h)
     }
 
     /// Frees a handle for reuse; `false` if it held nothing.
     pub fn remove(&mut self, h: Handle) -> bool {
-        let Some(slot) = self.entries.get_mut(h as usize) else { return false };
-        let Some(entry) = slot.take() else { return false };
-        if let Some(name) = entry.name {
-            self.names.remove(&name);
+        match self.values.get_mut(h as usize) {
+            Some(slot) if slot.is_some() => {
+                *slot = None;
+                self.handles.give_back(h)
+            }
+            _ => false,
         }
-        self.free.push(h);
-        true
     }
 
     /// Named entries in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
-        self.names.iter().filter_map(|(n, h)| Some((n, &self.entries[*h as usize].as_ref()?.value)))
+        self.handles.names.iter().filter_map(|(n, h)| Some((n, self.values[*h as usize].as_ref()?)))
     }
 
     /// Named entries with their names, mutably (in handle order).
     pub fn named_values_mut(&mut self) -> impl Iterator<Item = (&str, &mut T)> {
-        self.entries.iter_mut().flatten().filter_map(|e| Some((e.name.as_deref()?, &mut e.value)))
+        self.values.iter_mut().zip(&self.handles.used).filter_map(|(v, n)| Some((n.as_ref()?.as_deref()?, v.as_mut()?)))
     }
 
     pub fn names(&self) -> Vec<String> {
-        self.names.keys().map(str::to_string).collect()
+        let mut v = Vec::new();
+        for k in self.handles.names.keys() {
+            v.push(k.to_string());
+        }
+        v
     }
 
     /// Forgets every name. Handles stay valid (the values are unregistered, not destroyed).
     pub fn clear(&mut self) {
-        for e in self.entries.iter_mut().flatten() {
-            e.name = None;
-        }
-        self.names.clear();
+        self.handles.clear();
     }
 }
 
@@ -225,11 +265,14 @@ impl BreakerHealth {
 impl Health {
     /// `{summary: {healthy, issues}, circuitBreakers, bulkheads: [{name, state, utilization}]}`.
     pub fn to_json(&self) -> Json {
-        let bulkheads = self.bulkheads.iter().map(|b| Json::obj([("name", Json::from(b.name.as_str())), ("state", b.state.to_json()), ("utilization", Json::from(b.utilization))]));
+        let mut bulkheads = Vec::new();
+        for b in &self.bulkheads {
+            bulkheads.push(Json::obj([("name", Json::from(b.name.as_str())), ("state", b.state.to_json()), ("utilization", Json::from(b.utilization))]));
+        }
         Json::obj([
             ("summary", Json::obj([("healthy", Json::from(self.summary.healthy)), ("issues", Json::from(self.summary.issues.clone()))])),
             ("circuitBreakers", self.circuit_breakers.to_json()),
-            ("bulkheads", Json::Arr(bulkheads.collect())),
+            ("bulkheads", Json::Arr(bulkheads)),
         ])
     }
 }

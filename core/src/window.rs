@@ -109,12 +109,20 @@ impl Window {
             Window::Time(w) => {
                 w.rotate(now);
                 let n = w.buckets.len() as i64;
-                (0..n).map(|i| w.buckets[(w.head + 1 + i).rem_euclid(n) as usize]).collect()
+                let mut v = Vec::new();
+                for i in 0..n {
+                    v.push(w.buckets[(w.head + 1 + i).rem_euclid(n) as usize]);
+                }
+                v
             }
             Window::Count(w) => {
                 let n = w.ring.len();
                 let start = if w.len < n { 0 } else { w.pos };
-                (0..w.len).map(|i| w.ring[(start + i) % n]).collect()
+                let mut v = Vec::new();
+                for i in 0..w.len {
+                    v.push(w.ring[(start + i) % n]);
+                }
+                v
             }
         }
     }
