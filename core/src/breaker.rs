@@ -572,7 +572,7 @@ impl BreakerSnapshot {
         for c in &self.window {
             window.push(c.to_json());
         }
-        Json::obj([
+        Json::obj(vec![
             ("version", Json::from(self.version)),
             ("state", Json::from(self.state.as_str())),
             ("openRemainingMs", Json::from(self.open_remaining_ms)),

@@ -107,7 +107,7 @@ impl BudgetConfig {
     }
 
     pub fn to_json(&self) -> Json {
-        let mut out = Json::obj([
+        let mut out = Json::obj(vec![
             ("ratio", Json::Num(self.ratio)),
             ("minRetriesPerSecond", Json::Num(self.min_retries_per_second)),
             ("maxTokens", Json::Num(self.max_tokens)),

@@ -144,7 +144,7 @@ pub struct BulkheadMetrics {
 
 impl BulkheadMetrics {
     pub fn to_json(&self) -> Json {
-        Json::obj([
+        Json::obj(vec![
             ("active", Json::from(self.active)),
             ("queued", Json::from(self.queued)),
             ("available", Json::from(self.available)),

@@ -50,7 +50,7 @@ pub const GIVE_UP_REASONS: [GiveUpReason; 5] = [
 impl SeawallError {
     /// The error as JSON text, the form every binding passes to its shell.
     pub fn to_json(&self) -> String {
-        Json::obj([
+        Json::obj(vec![
             ("code", Json::from(self.code.as_str())),
             ("kind", Json::from(self.kind.as_str())),
             ("option", Json::from(self.option.clone())),
@@ -178,7 +178,11 @@ impl Engine {
 
     /// The defaults table as JSON (canonical names, milliseconds).
     pub fn defaults_json() -> String {
-        Json::obj(defaults::TABLE.iter().map(|(k, v)| (*k, Json::Num(*v)))).to_string()
+        let mut pairs = Vec::new();
+        for (k, v) in defaults::TABLE {
+            pairs.push((*k, Json::Num(*v)));
+        }
+        Json::obj(pairs).to_string()
     }
 
     // ---- breakers -------------------------------------------------------------------------
@@ -267,7 +271,7 @@ impl Engine {
         let Some(b) = self.registry.breaker(h) else { return "[]".into() };
         let mut events = Vec::new();
         while let Some(e) = b.poll_event() {
-            events.push(Json::obj([("from", Json::from(e.from.as_str())), ("to", Json::from(e.to.as_str())), ("at", Json::Num(e.at)), ("reason", Json::from(e.reason.as_str()))]));
+            events.push(Json::obj(vec![("from", Json::from(e.from.as_str())), ("to", Json::from(e.to.as_str())), ("at", Json::Num(e.at)), ("reason", Json::from(e.reason.as_str()))]));
         }
         Json::Arr(events).to_string()
     }
@@ -358,7 +362,7 @@ impl Engine {
             WindowConfig::Time { duration_ms, buckets } => (Json::Num(duration_ms), Json::from(buckets), Json::Null),
             WindowConfig::Count { size } => (Json::Null, Json::Null, Json::from(size)),
         };
-        Ok(Json::obj([
+        Ok(Json::obj(vec![
             ("failureThreshold", Json::from(c.failure_threshold)),
             ("failureRateThreshold", Json::from(c.failure_rate_threshold)),
             ("volumeThreshold", Json::from(c.volume_threshold)),
@@ -477,7 +481,7 @@ impl Engine {
     /// identifiers (null when every failure is retryable).
     pub fn retry_policy_info(&mut self, h: Handle) -> Result<String> {
         let p = self.policies.get_mut(h).ok_or_else(|| missing("retry policy", h))?;
-        Ok(Json::obj([
+        Ok(Json::obj(vec![
             ("maxAttempts", Json::from(p.config.max_attempts)),
             ("maxElapsed", Json::from(p.config.max_elapsed_ms)),
             ("maxRetryAfter", Json::Num(p.config.max_retry_after_ms)),

@@ -107,7 +107,7 @@ impl FleetConfig {
 
     /// `{syncInterval, staleAfter}` (ms), as a quota's config shows its fleet.
     pub fn times_json(&self) -> Json {
-        Json::obj([("syncInterval", Json::Num(self.sync_interval_ms)), ("staleAfter", Json::Num(self.stale_after_ms))])
+        Json::obj(vec![("syncInterval", Json::Num(self.sync_interval_ms)), ("staleAfter", Json::Num(self.stale_after_ms))])
     }
 
     pub fn check(&self, sp: &Spelling) -> Result<()> {
@@ -145,7 +145,7 @@ impl FleetConfig {
             Quorum::Replicas(n) => Json::from(n),
             Quorum::Fraction(f) => Json::Num(f),
         };
-        Json::obj([("minReplicas", quorum), ("syncInterval", Json::Num(self.sync_interval_ms)), ("staleAfter", Json::Num(self.stale_after_ms))])
+        Json::obj(vec![("minReplicas", quorum), ("syncInterval", Json::Num(self.sync_interval_ms)), ("staleAfter", Json::Num(self.stale_after_ms))])
     }
 }
 
@@ -162,7 +162,7 @@ pub struct ReplicaReport {
 
 impl ReplicaReport {
     pub fn to_json(&self) -> Json {
-        Json::obj([
+        Json::obj(vec![
             ("calls", Json::from(self.calls)),
             ("failures", Json::from(self.failures)),
             ("slow", Json::from(self.slow)),
@@ -229,7 +229,7 @@ impl FleetTally {
     }
 
     pub fn to_json(&self) -> Json {
-        Json::obj([
+        Json::obj(vec![
             ("replicas", Json::from(self.replicas)),
             ("failing", Json::from(self.failing)),
             ("calls", Json::from(self.calls)),
@@ -258,7 +258,7 @@ impl FleetHealth {
     }
 
     pub fn to_json(&self) -> Json {
-        Json::obj([
+        Json::obj(vec![
             ("mode", Json::from(if self.shared { "shared" } else { "local" })),
             ("replicas", Json::from(self.replicas)),
             ("fresh", Json::Bool(self.fresh)),
@@ -330,11 +330,11 @@ return 0
 /// policy's keys live on one Redis Cluster slot.
 pub fn store_json(prefix: &str, name: &str) -> String {
     let key = |part: &str| Json::from(format!("{prefix}:{{{name}}}:{part}"));
-    Json::obj([
-        ("keys", Json::obj([("reports", key("reports")), ("marks", key("marks")), ("lease", key("lease")), ("quota", key("quota")), ("budget", key("budget"))])),
+    Json::obj(vec![
+        ("keys", Json::obj(vec![("reports", key("reports")), ("marks", key("marks")), ("lease", key("lease")), ("quota", key("quota")), ("budget", key("budget"))])),
         (
             "scripts",
-            Json::obj([
+            Json::obj(vec![
                 ("sync", Json::from(SYNC_SCRIPT)),
                 ("mark", Json::from(MARK_SCRIPT)),
                 ("release", Json::from(RELEASE_SCRIPT)),

@@ -136,7 +136,7 @@ impl FleetQuota {
         self.arrivals = 0;
         self.since = now;
         let want = fair_share(limit, demand, &self.others);
-        Json::obj([("demand", Json::Num(demand)), ("want", Json::Num(want))])
+        Json::obj(vec![("demand", Json::Num(demand)), ("want", Json::Num(want))])
     }
 
     /// The store answered: the share granted of `whole` (a garbled or negative grant is none, and

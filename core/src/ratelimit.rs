@@ -91,7 +91,7 @@ impl RateLimitConfig {
     }
 
     pub fn to_json(&self) -> Json {
-        let mut out = Json::obj([
+        let mut out = Json::obj(vec![
             ("limit", Json::from(self.limit)),
             ("per", Json::Num(self.per_ms)),
             ("burst", Json::from(self.burst)),
@@ -136,7 +136,7 @@ pub struct RateLimitStats {
 
 impl RateLimitStats {
     pub fn to_json(&self) -> Json {
-        Json::obj([
+        Json::obj(vec![
             ("admitted", Json::from(self.admitted)),
             ("waited", Json::from(self.waited)),
             ("refused", Json::from(self.refused)),

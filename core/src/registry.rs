@@ -252,11 +252,19 @@ pub struct Health {
 
 impl BreakerHealth {
     pub fn to_json(&self) -> Json {
-        let by_state = Json::obj(self.by_state.iter().map(|(k, v)| (k, Json::from(*v))));
+        let mut by_state = Vec::new();
+        for (k, v) in self.by_state.iter() {
+            by_state.push((k, Json::from(*v)));
+        }
+        let by_state = Json::obj(by_state);
         let mut pairs = vec![("total", Json::from(self.total)), ("healthy", Json::from(self.healthy)), ("unhealthy", Json::from(self.unhealthy)), ("byState", by_state)];
         // Only with fleets: a report without them reads as it always has.
         if self.fleet.iter().next().is_some() {
-            pairs.push(("fleet", Json::obj(self.fleet.iter().map(|(k, f)| (k, f.to_json())))));
+            let mut fleet = Vec::new();
+            for (k, f) in self.fleet.iter() {
+                fleet.push((k, f.to_json()));
+            }
+            pairs.push(("fleet", Json::obj(fleet)));
         }
         Json::obj(pairs)
     }
@@ -267,10 +275,10 @@ impl Health {
     pub fn to_json(&self) -> Json {
         let mut bulkheads = Vec::new();
         for b in &self.bulkheads {
-            bulkheads.push(Json::obj([("name", Json::from(b.name.as_str())), ("state", b.state.to_json()), ("utilization", Json::from(b.utilization))]));
+            bulkheads.push(Json::obj(vec![("name", Json::from(b.name.as_str())), ("state", b.state.to_json()), ("utilization", Json::from(b.utilization))]));
         }
-        Json::obj([
-            ("summary", Json::obj([("healthy", Json::from(self.summary.healthy)), ("issues", Json::from(self.summary.issues.clone()))])),
+        Json::obj(vec![
+            ("summary", Json::obj(vec![("healthy", Json::from(self.summary.healthy)), ("issues", Json::from(self.summary.issues.clone()))])),
             ("circuitBreakers", self.circuit_breakers.to_json()),
             ("bulkheads", Json::Arr(bulkheads)),
         ])

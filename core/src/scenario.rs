@@ -154,7 +154,7 @@ pub fn read_scenarios(text: &str) -> Result<Vec<(String, Scenario)>> {
 
 impl Bucket {
     pub fn to_json(&self) -> Json {
-        Json::obj([
+        Json::obj(vec![
             ("startMs", Json::Num(self.start_ms)),
             ("offered", Json::from(self.offered)),
             ("backendCalls", Json::from(self.backend_calls)),
@@ -175,7 +175,7 @@ impl Bucket {
 impl Summary {
     pub fn to_json(&self) -> Json {
         let s = self;
-        Json::obj([
+        Json::obj(vec![
             ("requests", Json::from(s.requests)),
             ("backendCalls", Json::from(s.backend_calls)),
             ("amplification", Json::Num(s.amplification)),
@@ -197,7 +197,7 @@ impl Summary {
 impl Outcome {
     /// `{summary: {…}, series: [{startMs, offered, backendCalls, …}]}`.
     pub fn to_json(&self) -> Json {
-        Json::obj([("summary", self.summary.to_json()), ("series", self.series_json())])
+        Json::obj(vec![("summary", self.summary.to_json()), ("series", self.series_json())])
     }
 
     fn series_json(&self) -> Json {
@@ -210,9 +210,9 @@ pub fn simulate_file(text: &str) -> Result<String> {
     let mut results = Vec::new();
     for (name, s) in read_scenarios(text)? {
         let o = crate::sim::simulate(&s)?;
-        results.push(Json::obj([("name", Json::Str(name)), ("summary", o.summary.to_json()), ("series", o.series_json())]));
+        results.push(Json::obj(vec![("name", Json::Str(name)), ("summary", o.summary.to_json()), ("series", o.series_json())]));
     }
-    Ok(Json::obj([("policies", Json::Arr(results))]).to_string())
+    Ok(Json::obj(vec![("policies", Json::Arr(results))]).to_string())
 }
 
 #[cfg(test)]

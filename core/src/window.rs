@@ -17,7 +17,7 @@ pub struct Counts {
 
 impl Counts {
     pub fn to_json(&self) -> Json {
-        Json::obj([("calls", Json::from(self.calls)), ("failures", Json::from(self.failures)), ("slow", Json::from(self.slow))])
+        Json::obj(vec![("calls", Json::from(self.calls)), ("failures", Json::from(self.failures)), ("slow", Json::from(self.slow))])
     }
 
     /// `None` unless `{calls, failures, slow}` are whole numbers that fit.
