@@ -3,8 +3,9 @@
  * Only presentation lives here. The module's surface is narrow for size (every export costs a
  * wrapper in the module and a function in the glue): the per-call operations are exports of
  * their own, answering numbers (second answers in `out`, read through a view on wasm memory);
- * every other operation is `engine.call(name, s1, s2)` with its numbers written to `args` (a
- * second view), and the table below says how each one's arguments and answer are laid out.
+ * every other operation is `engine.call(row, s1, s2)` with its numbers written to `args` (a
+ * second view), and the table below says how each one's arguments and answer are laid out
+ * (an operation's number is its row: keep the order in step with `Engine::call`).
  * (Given no time, the wasm engine reads `performance.now()` itself for the per-call operations,
  * and this adapter does the same for the others, as the native ones read the host clock.)
  */
@@ -20,7 +21,7 @@ export interface WasmGlue {
 export interface WasmEngine {
   outPtr(): number;
   argsPtr(): number;
-  call(op: string, s1: string, s2: string): string;
+  call(op: number, s1: string, s2: string): string;
   breakerAcquire(handle: number, now?: number): number;
   breakerRecord(handle: number, permit: number, outcome: number, now: number | undefined, startedAt: number): number;
   bulkheadAcquire(handle: number, now?: number): number;
@@ -32,7 +33,7 @@ export interface WasmEngine {
 }
 
 /**
- * Each operation through `call`: its parameters, then `:` and its answer.
+ * Each operation through `call`, in the order of `Engine::call`'s rows: its parameters, then `:` and its answer.
  * Parameters: `n` a number, `t` a time (undefined: the clock), `b` a boolean, `s` a string,
  * `o` a string or null (its presence is a number too), `j` a string list (sent as JSON).
  * Numbers go to `args` in order, strings to `s1`, `s2` in order.
@@ -153,7 +154,7 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
       return [wait, out()[1]];
     },
   };
-  for (const [name, spec] of Object.entries(CALLS)) {
+  for (const [row, [name, spec]] of Object.entries(CALLS).entries()) {
     const [params, answer] = spec.split(':') as [string, string];
     b[name] = (...values: unknown[]): unknown => {
       const a = args();
@@ -170,7 +171,7 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
           strings[s++] = v == null ? '' : (v as string);
         } else a[n++] = p === 't' && v === undefined ? clockNow() : Number(v);
       }
-      const text = engine.call(name, strings[0]!, strings[1]!);
+      const text = engine.call(row, strings[0]!, strings[1]!);
       switch (answer) {
         case 'n':
           return out()[0];

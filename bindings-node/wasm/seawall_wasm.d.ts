@@ -14,11 +14,14 @@ export class Engine {
     bulkheadAcquire(handle: number, now?: number | null): number;
     bulkheadRelease(handle: number, permit: number, now?: number | null): number;
     /**
-     * Every other operation, by name (the names and argument orders of the `Backend`
-     * interface): numbers from `args`, strings `s1` then `s2`. Answers text, and numbers or
-     * booleans (0/1) in `out[0]`; an optional text sets `out[0]` to 1 when present.
+     * Every other operation, by its row in the adapter's `CALLS` table (numbers, not names: a
+     * match on 78 names was 2.5 KB of this module), with the argument orders of the `Backend`
+     * interface: numbers from `args`, strings `s1` then `s2`. Answers text, and numbers or
+     * booleans (0/1) in `out[0]`; an optional text sets `out[0]` to 1 when present. The rows'
+     * order is checked by `test/backends.test.mjs` (every operation against the napi backend)
+     * and by the vectors in Chromium.
      */
-    call(op: string, s1: string, s2: string): string;
+    call(op: number, s1: string, s2: string): string;
     constructor();
     /**
      * Address of the four `out` numbers in wasm memory (stable for the engine's life).
@@ -47,7 +50,7 @@ export interface InitOutput {
     readonly engine_budgetRecordSuccess: (a: number, b: number, c: number, d: number) => void;
     readonly engine_bulkheadAcquire: (a: number, b: number, c: number, d: number) => number;
     readonly engine_bulkheadRelease: (a: number, b: number, c: number, d: number, e: number) => number;
-    readonly engine_call: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number, number];
+    readonly engine_call: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
     readonly engine_new: () => number;
     readonly engine_outPtr: (a: number) => number;
     readonly engine_rateLimitAcquire: (a: number, b: number, c: number, d: number) => number;

@@ -8,7 +8,7 @@ export const engine_breakerRecord: (a: number, b: number, c: number, d: number, 
 export const engine_budgetRecordSuccess: (a: number, b: number, c: number, d: number) => void;
 export const engine_bulkheadAcquire: (a: number, b: number, c: number, d: number) => number;
 export const engine_bulkheadRelease: (a: number, b: number, c: number, d: number, e: number) => number;
-export const engine_call: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number, number, number];
+export const engine_call: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number, number, number];
 export const engine_new: () => number;
 export const engine_outPtr: (a: number) => number;
 export const engine_rateLimitAcquire: (a: number, b: number, c: number, d: number) => number;
