@@ -431,7 +431,7 @@ mod tests {
 
     #[test]
     fn checks_hold_at_their_bounds_for_configs_built_in_code() {
-        let ok = |c: FleetConfig| c.check(&Spelling::canonical()).map_err(|e| e.option.unwrap_or_default());
+        let ok = |c: FleetConfig| c.check(&Spelling::canonical()).map_err(|e| e.option.clone().unwrap_or_default());
         let d = FleetConfig::default();
         assert_eq!(ok(FleetConfig { stale_after_ms: d.sync_interval_ms, ..d }), Ok(()), "stale after one interval is allowed");
         assert_eq!(ok(FleetConfig { quorum: Quorum::Fraction(0.99), ..d }), Ok(()));

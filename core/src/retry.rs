@@ -353,7 +353,7 @@ mod tests {
 
     #[test]
     fn the_config_check_refuses_what_options_cannot_say() {
-        let ok = |c: &RetryConfig| c.check(&Spelling::canonical()).map_err(|e| e.option.unwrap_or_default());
+        let ok = |c: &RetryConfig| c.check(&Spelling::canonical()).map_err(|e| e.option.clone().unwrap_or_default());
         let with = |f: &dyn Fn(&mut RetryConfig)| {
             let mut c = plain(3);
             f(&mut c);

@@ -107,7 +107,7 @@ mod tests {
     fn a_missing_timeout_names_the_callers_unit() {
         for (unit, word) in [(TimeUnit::Millis, "milliseconds"), (TimeUnit::Seconds, "seconds")] {
             let e = TimeoutConfig::from_options(&vec![("onTimeout".into(), OptionValue::Callback)], unit).unwrap_err();
-            assert_eq!((e.option.as_deref(), e.message), (Some("timeout"), format!("invalid option timeout: expected a finite number of {word} > 0, got undefined")));
+            assert_eq!((e.option.as_deref(), e.message.clone()), (Some("timeout"), format!("invalid option timeout: expected a finite number of {word} > 0, got undefined")));
         }
         let no_fallback = vec![("timeout".into(), OptionValue::Number(5.0)), ("fallback".into(), OptionValue::Null)];
         assert!(!TimeoutConfig::from_options(&no_fallback, TimeUnit::Millis).unwrap().has_fallback);
@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(check_timeout("ms", 5.0).unwrap(), 5.0);
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             let e = check_timeout("timeoutMs", bad).unwrap_err();
-            assert_eq!((e.option.as_deref(), e.value), (Some("timeoutMs"), Some(fmt_num(bad))), "{bad}");
+            assert_eq!((e.option.as_deref(), e.value.clone()), (Some("timeoutMs"), Some(fmt_num(bad))), "{bad}");
         }
     }
 }

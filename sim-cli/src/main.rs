@@ -43,7 +43,7 @@ fn err(msg: String) -> BoxError {
 fn run(args: &Args) -> Result<(), BoxError> {
     let text = fs::read_to_string(&args.scenario).map_err(|e| err(format!("{}: {e}", args.scenario.display())))?;
     // The core reads the file (the same reader as `simulate` in every binding).
-    let scenarios = read_scenarios(&text).map_err(|e| err(e.message))?;
+    let scenarios = read_scenarios(&text).map_err(|e| err(e.message.clone()))?;
     let bar = ProgressBar::new(scenarios.len() as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
     let mut results: Vec<(String, Outcome)> = Vec::new();
