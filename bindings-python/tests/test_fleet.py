@@ -266,6 +266,17 @@ def shares(ls: List[RateLimiter]) -> List[float]:
 
 
 def sync_rounds(ls: List[RateLimiter], rounds: int = 3) -> None:
+    """``rounds`` syncs of every replica in turn, once each replica's own first round (run at
+    once, in its thread, as it is made) is done: interleaved with ours, that round could leave
+    three rounds short of settling (a replica holding 15 of 30 when another takes its part)."""
+    import threading
+
+    for x in ls:
+        status = x._fleet.status  # type: ignore[attr-defined]
+        for _ in range(1000):  # a bounded poll (at most ~5 s), not a timing
+            if status["syncs"] + status["failed_syncs"] >= 1:
+                break
+            threading.Event().wait(0.005)
     for _ in range(rounds):
         for x in ls:
             x.sync_fleet()
