@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from typing import Any, Iterator, List
 
 import pytest
@@ -127,7 +128,6 @@ def test_redis_down_means_deciding_alone_and_back_means_the_fleet(server: RedisS
 def test_redis_made_slow_never_slows_a_call_and_the_breaker_decides_alone_then_rejoins(server: RedisServer) -> None:
     """A stalling proxy holds Redis's answers: the sync thread waits (up to the client's
     socket_timeout), calls do not."""
-    import threading
 
     proxy = StallingProxy(server.port)
     try:
@@ -269,12 +269,10 @@ def sync_rounds(ls: List[RateLimiter], rounds: int = 3) -> None:
     """``rounds`` syncs of every replica in turn, once each replica's own first round (run at
     once, in its thread, as it is made) is done: interleaved with ours, that round could leave
     three rounds short of settling (a replica holding 15 of 30 when another takes its part)."""
-    import threading
-
     for x in ls:
-        status = x._fleet.status  # type: ignore[attr-defined]
         for _ in range(1000):  # a bounded poll (at most ~5 s), not a timing
-            if status["syncs"] + status["failed_syncs"] >= 1:
+            fleet = x.stats()["fleet"]
+            if fleet["syncs"] + fleet["failed_syncs"] >= 1:
                 break
             threading.Event().wait(0.005)
     for _ in range(rounds):

@@ -8,9 +8,10 @@
 //! Every other operation goes through one export, [`Engine::call`]: its number, its numbers in
 //! `args` (eight f64 beside `out`, `argsPtr()`), up to two strings; it answers a string and/or
 //! `out[0]`. The JS adapter (`backend-wasm.ts`) holds the table of how each operation's
-//! arguments and answer are laid out; an operation's number is its row in that table. Like the native bindings, a hot call given no time
-//! (`undefined`) reads the host's clock, here `performance.now()` (the adapter does the same for
-//! the others); any number, NaN included, goes to the core as it is.
+//! arguments and answer are laid out; an operation's number is its row in that table. Like the
+//! native bindings, a hot call given no time (`undefined`) reads the host's clock, here
+//! `performance.now()` (the adapter does the same for the others); any number, NaN included,
+//! goes to the core as it is.
 
 use seawall_core::error::{fmt_num, quote};
 use seawall_core::json::Json;
@@ -220,16 +221,15 @@ impl Engine {
             30 /* retryPolicyDrop */ => number = e.retry_policy_drop(h(0)) as u8 as f64,
             31 /* retryPolicyInfo */ => text = checked(e.retry_policy_info(h(0)))?,
             32 /* retryIsRetryable */ => {
-                let ids = Json::parse(s1).ok();
-                let mut names = Vec::new();
-                if let Some(Json::Arr(items)) = &ids {
+                let parsed = Json::parse(s1).ok();
+                let mut ids = Vec::new();
+                if let Some(Json::Arr(items)) = &parsed {
                     for item in items {
                         if let Some(id) = item.as_str() {
-                            names.push(id);
+                            ids.push(id);
                         }
                     }
                 }
-                let ids = names;
                 number = e.retry_is_retryable(h(0), &ids) as u8 as f64;
             }
             33 /* retryStart */ => number = checked(e.retry_start(h(0), a[1]))? as f64,
