@@ -280,13 +280,9 @@ impl<'a> OptionReader<'a> {
         self.number_in(canonical, "a fraction greater than 0 and at most 1", |x| x > 0.0 && x <= 1.0)
     }
 
-    /// A number accepted by `ok`; `expected` says what that means.
-    pub fn number_in(
-        &self,
-        canonical: &str,
-        expected: &str,
-        ok: impl Fn(f64) -> bool,
-    ) -> Result<Option<f64>> {
+    /// A number accepted by `ok`; `expected` says what that means. (`ok` is a plain `fn`, not a
+    /// generic closure: one copy of this reader in the wasm build instead of one per caller.)
+    pub fn number_in(&self, canonical: &str, expected: &str, ok: fn(f64) -> bool) -> Result<Option<f64>> {
         match self.number_of(canonical, expected)? {
             None => Ok(None),
             Some((k, x)) if x.is_finite() && ok(x) => {
