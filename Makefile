@@ -19,7 +19,7 @@ PY := $(PY_VENV)/bin/python
 .PHONY: py-env build-python test-python bench-python bench-browser
 WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: wasm-bindgen-cli build-wasm chromium test-browser
+.PHONY: wasm-bindgen-cli build-wasm chromium test-browser wasm-floors
 .PHONY: test demo test-demo tour setup-rust test-sim test-core test-fuzz fuzz mutants soak check-wasm bench bench-core bench-node lint node-deps build-node test-node node22 redis
 
 LOGS := target/test-logs
@@ -185,8 +185,16 @@ tour:
 
 bench: bench-core bench-node bench-python bench-browser
 
-bench-browser: build-node chromium
+bench-browser: build-node chromium wasm-floors
 	node bench/browser/run.mjs
+
+# Floors under the page's wasm, printed by bench-browser: the core's machines built without any
+# binding, with the browser's allocator (core/wasm-probe; all of it, and issue 11's minimal app).
+wasm-floors: setup-rust
+	$(CARGO) build -p seawall-core-wasm-probe --target $(WASM_TARGET) --profile wasm --features talc
+	@mkdir -p target/wasm-floors && cp target/$(WASM_TARGET)/wasm/seawall_core_wasm_probe.wasm target/wasm-floors/core.wasm
+	$(CARGO) build -p seawall-core-wasm-probe --target $(WASM_TARGET) --profile wasm --features talc,minimal
+	@cp target/$(WASM_TARGET)/wasm/seawall_core_wasm_probe.wasm target/wasm-floors/minimal.wasm
 
 # The Python peers (pinned) go into the build venv only for the benchmark.
 bench-python: build-python redis

@@ -28,6 +28,25 @@ const app = await build({ stdin: { contents: "export { CircuitBreaker, withBacko
 const appJs = app.outputFiles[0].contents;
 const shellJs = shell.outputFiles[0].contents;
 
+/** A wasm module without its custom sections (names, producers, target features). */
+function stripped(bytes) {
+  const kept = [bytes.subarray(0, 8)];
+  let i = 8;
+  while (i < bytes.length) {
+    const start = i;
+    const id = bytes[i++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[i++];
+      size += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    i += size;
+    if (id !== 0) kept.push(bytes.subarray(start, i));
+  }
+  return Buffer.concat(kept);
+}
+
 let settle;
 const posted = new Promise((resolve) => (settle = resolve));
 const site = await serve((url, req, res) => {
@@ -71,6 +90,12 @@ try {
   const total = gz(wasm) + gz(shellJs) + (glueBundled ? 0 : gz(glue));
   console.log(`size: wasm ${wasm.length} B (${gz(wasm)} B gz), shell ${shellJs.length} B minified (${gz(shellJs)} B gz, ${glueBundled ? 'glue included' : 'glue not included'}; the glue alone ${gz(glue)} B gz): ${total} B gz in all; cockatiel bundle ${cockatielJs.length} B (${gz(cockatielJs)} B gz)`);
   console.log(`size of an app importing { CircuitBreaker, withBackoff, resilientFetch, createBulkhead }: shell with glue ${appJs.length} B minified (${gz(appJs)} B gz): ${gz(wasm) + gz(appJs)} B gz with the wasm`);
+  // The floors (make wasm-floors): the core's machines alone, no binding, no engine API, the
+  // browser's allocator, custom sections dropped as the shipped module has them dropped.
+  const floor = (name) => stripped(readFileSync(join(here, '..', '..', 'target', 'wasm-floors', `${name}.wasm`)));
+  const core = floor('core');
+  const minimal = floor('minimal');
+  console.log(`floors: the core alone (breaker, retry, bulkhead, registry, presets, Prometheus text; no rate limiter, fleet, engine API or binding) ${core.length} B (${gz(core)} B gz); what the minimal app needs of it alone (a breaker, a retry policy, a bulkhead, each from JSON options, with their stats) ${minimal.length} B (${gz(minimal)} B gz), ${gz(minimal) + gz(appJs)} B gz with that app's shell`);
 } finally {
   clearTimeout(timer);
   const exited = new Promise((resolve) => chromium.once('exit', resolve));
