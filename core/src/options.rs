@@ -451,11 +451,27 @@ pub fn to_json(v: &OptionValue) -> Json {
 }
 
 /// The arguments of a call besides its options — the function, the caller's signal, the options
-/// argument itself, a name, a breaker given to `resilientFetch`, a virtual clock's step — for the
-/// shells' error paths: they test the hot path themselves (`typeof fn`) and ask here for the
-/// error, so that a wrong argument reads the same in every language.
-pub const CALL_ARGUMENTS: &[OptionSpec] =
-    &[spec("fn", &[]), spec("signal", &[]), spec("options", &[]), spec("name", &[]), spec("circuit", &[]), spec("advance", &[])];
+/// argument itself, a name, a breaker given to `resilientFetch`, a virtual clock's step, the
+/// numbers given to a retry preset (`RetryPolicies.fixed(attempts, delay)`,
+/// `.exponential(attempts, initial, max)`) — for the shells' error paths: they test the hot path
+/// themselves (`typeof fn`) and ask here for the error, so that a wrong argument reads the same
+/// in every language.
+pub const CALL_ARGUMENTS: &[OptionSpec] = &[
+    spec("fn", &[]),
+    spec("signal", &[]),
+    spec("options", &[]),
+    spec("name", &[]),
+    spec("circuit", &[]),
+    spec("advance", &[]),
+    spec("attempts", &[]),
+    spec("delay", &[]),
+    spec("initial", &[]),
+    spec("max", &[]),
+];
+
+/// A retry preset's numbers: finite when given (their ranges are the options' own, checked on
+/// the options the preset makes).
+const PRESET_ARGUMENTS: [&str; 4] = ["attempts", "delay", "initial", "max"];
 
 /// Checks call arguments (see [`CALL_ARGUMENTS`]); none at all means `fn` was not given.
 pub fn check_call_arguments(opts: &Options, unit: TimeUnit) -> Result<()> {
@@ -477,6 +493,9 @@ pub fn check_call_arguments(opts: &Options, unit: TimeUnit) -> Result<()> {
         Some((k, v)) => return Err(SeawallError::wrong_type(k, describe(v), "an object of options")),
     }
     r.duration("advance", true)?;
+    for name in PRESET_ARGUMENTS {
+        r.number_in(name, "a finite number", f64::is_finite)?;
+    }
     Ok(())
 }
 
