@@ -10,6 +10,7 @@ import {
   createCircuitBreaker,
   resilienceManager,
   RetryBudget,
+  RetryPolicies,
   RetryPolicy,
   timeoutManager,
   withBackoff,
@@ -62,6 +63,17 @@ const cases = [
   ['budget ratio negative', () => new RetryBudget({ ratio: -0.1 }), RangeError, 'ratio', '-0.1'],
   ['budget maxTokens below 1', () => new RetryBudget({ maxTokens: 0.5 }), RangeError, 'maxTokens', '0.5'],
   ['timeoutManager timeout 0', () => timeoutManager.register('bad', { timeout: 0 }), RangeError, 'timeout', '0'],
+  // The options argument itself, and the numbers given to a retry preset (named as the preset's
+  // parameters; their ranges are the options' own, checked when the preset is made).
+  ['breaker options a string', () => new CircuitBreaker('bad-opts', 'fast'), TypeError, 'options', '"fast"'],
+  ['registry options a number', () => createCircuitBreaker('bad-opts-2', 5), TypeError, 'options', '5'],
+  ['fixed preset attempts a string', () => RetryPolicies.fixed('3'), TypeError, 'attempts', '"3"'],
+  ['fixed preset delay true', () => RetryPolicies.fixed(3, true), TypeError, 'delay', 'true'],
+  ['exponential preset initial a string', () => RetryPolicies.exponential(3, 'a'), TypeError, 'initial', '"a"'],
+  ['exponential preset attempts NaN', () => RetryPolicies.exponential(Number.NaN), RangeError, 'attempts', 'NaN'],
+  ['exponential preset max Infinity', () => RetryPolicies.exponential(3, 100, Number.POSITIVE_INFINITY), RangeError, 'max', 'Infinity'],
+  ['exponential preset attempts negative', () => RetryPolicies.exponential(-3), RangeError, 'maxAttempts', '-3'],
+  ['fixed preset delay negative', () => RetryPolicies.fixed(3, -5), RangeError, 'baseDelay', '-5'],
 ];
 
 test(`${cases.length} invalid options (at least 30) each raise a typed error naming the option`, () => {
@@ -81,9 +93,18 @@ for (const [description, thunk, ErrorClass, option, value] of cases) {
   });
 }
 
+test('a bad preset fails every time, a good one still works after it, and null means "not given"', () => {
+  for (let i = 0; i < 3; i++) assert.throws(() => RetryPolicies.exponential(3, 'a'), (e) => e.option === 'initial');
+  assert.deepEqual(RetryPolicies.exponential(5, 100, 30000), { maxAttempts: 5, backoff: 'exponential', baseDelay: 100, maxDelay: 30000, backoffMultiplier: 2, jitter: true });
+  assert.deepEqual(RetryPolicies.fixed(2, null), RetryPolicies.fixed(2));
+  assert.deepEqual(RetryPolicies.exponential(null, null, null), RetryPolicies.exponential());
+});
+
 test('async entry points reject (not throw) with the same errors', async () => {
   await assert.rejects(withBackoff(async () => 1, { maxAttempts: -1 }), RangeError);
   await assert.rejects(withTimeout(async () => 1, -5), (e) => e instanceof RangeError && e.option === 'timeout');
-  await assert.rejects(withTimeout(async () => 1, 'soon'), TypeError);
+  // Anything but an options object is the timeout, checked and named by the core like a number.
+  await assert.rejects(withTimeout(async () => 1, 'soon'), (e) => e instanceof TypeError && e.option === 'timeout' && e.value === '"soon"');
+  await assert.rejects(withTimeout(async () => 1, null), (e) => e instanceof TypeError && e.option === 'timeout');
   await assert.rejects(resilienceManager.execute('bad-policy', async () => 1, { retry: { maxAttempts: 0 } }), (e) => e instanceof RangeError && e.option === 'retry.maxAttempts');
 });

@@ -173,6 +173,7 @@ function admits(): boolean[] {
 }
 
 function parseArgs(a?: string | CircuitBreakerOptions, b?: CircuitBreakerOptions): [string | undefined, CircuitBreakerOptions] {
+  if (b !== undefined && b !== null && (typeof b !== 'object' || Array.isArray(b))) throw argumentError({ options: b });
   if (typeof a === 'string') return [a, b ?? {}];
   if (a === undefined || a === null) return [b?.name, b ?? {}];
   if (typeof a === 'object') return [a.name, a];

@@ -492,17 +492,31 @@ interface Preset {
   arrays: string[];
 }
 const presets = new Map<string, Preset>();
-let last: { kind: string; a: number; b: number; c: number; preset: Preset } | undefined;
+let last: { kind: string; a: unknown; b: unknown; c: unknown; preset: Preset } | undefined;
 
-function preset(kind: string, a = Number.NaN, b = Number.NaN, c = Number.NaN): RetryOptions {
+/** A preset's number as the core takes it: NaN for "not given" (undefined or null). */
+function given(x: unknown): number {
+  return x === undefined || x === null ? Number.NaN : (x as number);
+}
+
+function preset(kind: string, args: readonly string[], a?: unknown, b?: unknown, c?: unknown): RetryOptions {
   let p: Preset;
   if (last !== undefined && last.kind === kind && Object.is(last.a, a) && Object.is(last.b, b) && Object.is(last.c, c)) {
     p = last.preset;
   } else {
-    const key = `${kind}:${a}:${b}:${c}`;
+    // A number that is not one, or not finite, is named by the core; its range is checked with
+    // the options it makes (so `exponential(-3)` fails here, not on the first call).
+    const values = [a, b, c];
+    for (let i = 0; i < args.length; i++) {
+      const v = values[i];
+      if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isFinite(v))) throw argumentError({ [args[i] as string]: v });
+    }
+    const key = `${kind}:${String(a)}:${String(b)}:${String(c)}`;
     let found = presets.get(key);
     if (found === undefined) {
-      const options = JSON.parse(backend().presetRetry(kind, a, b, c, false) ?? '{}') as RetryOptions;
+      const text = backend().presetRetry(kind, given(a), given(b), given(c), false) ?? '{}';
+      native(() => backend().validate('retry', text, false));
+      const options = JSON.parse(text) as RetryOptions;
       found = { options, arrays: Object.keys(options).filter((k) => Array.isArray((options as Record<string, unknown>)[k])) };
       if (presets.size >= MAX_COMPILED) presets.delete(presets.keys().next().value as string);
       presets.set(key, found);
@@ -516,14 +530,17 @@ function preset(kind: string, a = Number.NaN, b = Number.NaN, c = Number.NaN): R
   return copy as RetryOptions;
 }
 
+const FIXED_ARGS = ['attempts', 'delay'] as const;
+const EXPONENTIAL_ARGS = ['attempts', 'initial', 'max'] as const;
+
 /** Seed 003's retry presets, as plain options you can spread and edit. */
 export const RetryPolicies = {
   /** `n` attempts with a constant `delay` ms. */
-  fixed: (attempts = 3, delay = 1000): RetryOptions => preset('fixed', attempts, delay),
+  fixed: (attempts = 3, delay = 1000): RetryOptions => preset('fixed', FIXED_ARGS, attempts, delay),
   /** `n` attempts, `initial` ms doubling to `max` ms, with jitter. */
-  exponential: (attempts?: number, initial?: number, max?: number): RetryOptions => preset('exponential', attempts, initial, max),
+  exponential: (attempts?: number, initial?: number, max?: number): RetryOptions => preset('exponential', EXPONENTIAL_ARGS, attempts, initial, max),
   /** Retries throttling (429/503) honouring Retry-After. */
-  apiRateLimit: (): RetryOptions => preset('apiRateLimit'),
+  apiRateLimit: (): RetryOptions => preset('apiRateLimit', []),
   /** Retries network errors (ECONNRESET, ETIMEDOUT, …). */
-  network: (): RetryOptions => preset('network'),
+  network: (): RetryOptions => preset('network', []),
 };

@@ -90,14 +90,10 @@ export async function withTimeout<T, F = T>(
   msOrOptions: number | TimeoutOptions<F>,
 ): Promise<T | F> {
   if (typeof fn !== 'function') throw argumentError({ fn });
-  const options: TimeoutOptions<F> = typeof msOrOptions === 'number' ? { timeout: msOrOptions } : msOrOptions;
-  if (typeof msOrOptions !== 'number' && (msOrOptions === null || typeof msOrOptions !== 'object')) {
-    throw Object.assign(new TypeError(`invalid option timeout: expected a number of milliseconds or { timeout }, got ${String(msOrOptions)}`), {
-      code: 'INVALID_OPTION',
-      option: 'timeout',
-      value: String(msOrOptions),
-    });
-  }
+  // Anything but an options object is the timeout itself, for the core to check and name.
+  const options = (
+    msOrOptions !== null && typeof msOrOptions === 'object' && !Array.isArray(msOrOptions) ? msOrOptions : { timeout: msOrOptions }
+  ) as TimeoutOptions<F>;
   checkTimeout(options);
   try {
     return await runWithTimeout(fn, options.timeout, undefined, options.name);
