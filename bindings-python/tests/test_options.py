@@ -7,7 +7,7 @@ from typing import Any, Callable, List, Tuple, Type
 import pytest
 
 import seawall
-from seawall import Bulkhead, CircuitBreaker, ResilientClient, RetryBudget, RetryPolicy
+from seawall import Bulkhead, CircuitBreaker, ResilientClient, RetryBudget, RetryPolicies, RetryPolicy
 
 CASES: List[Tuple[str, Callable[[], Any], Type[BaseException], str, Any]] = [
     ("failure_threshold 0", lambda: CircuitBreaker(failure_threshold=0), ValueError, "failure_threshold", "0"),
@@ -50,7 +50,26 @@ CASES: List[Tuple[str, Callable[[], Any], Type[BaseException], str, Any]] = [
     ("client max_retries negative", lambda: ResilientClient("http://x", max_retries=-1), ValueError, "max_retries", "-1"),
     ("client breaker wrong type", lambda: ResilientClient("http://x", circuit_breaker=object()), TypeError, "circuit_breaker", None),  # type: ignore[arg-type]
     ("backoff attempt negative", lambda: seawall.exponential_backoff_with_jitter(-1), ValueError, "attempt", "-1"),
+    # A retry preset's numbers, named as its parameters; their ranges are the options' own,
+    # checked when the preset is made.
+    ("fixed preset attempts str", lambda: RetryPolicies.fixed("3"), TypeError, "attempts", '"3"'),  # type: ignore[arg-type]
+    ("exponential preset attempts bool", lambda: RetryPolicies.exponential(True), TypeError, "attempts", "true"),
+    ("exponential preset initial str", lambda: RetryPolicies.exponential(3, "a"), TypeError, "initial", '"a"'),  # type: ignore[arg-type]
+    ("exponential preset max inf", lambda: RetryPolicies.exponential(3, 0.1, float("inf")), ValueError, "max", "Infinity"),
+    ("exponential preset attempts negative", lambda: RetryPolicies.exponential(-3), ValueError, "max_attempts", "-3"),
+    ("fixed preset delay negative", lambda: RetryPolicies.fixed(3, -1.0), ValueError, "base_delay", "-1"),
 ]
+
+
+def test_a_bad_preset_fails_every_time_and_none_means_not_given() -> None:
+    for _ in range(3):
+        with pytest.raises(TypeError):
+            RetryPolicies.exponential(3, "a")  # type: ignore[arg-type]
+    assert RetryPolicies.exponential(None, None, None) == RetryPolicies.exponential()
+    p = RetryPolicies.exponential(5, 0.1, 30)
+    assert (p["max_attempts"], p["base_delay"], p["max_delay"]) == (5, 0.1, 30)
+    p["max_attempts"] = 2  # each caller gets its own copy
+    assert RetryPolicies.exponential(5, 0.1, 30)["max_attempts"] == 5
 
 
 def test_at_least_30_cases() -> None:

@@ -331,21 +331,42 @@ def exponential_backoff_with_jitter(attempt: int, base_delay: float = 0.5, max_d
     return float(engine.backoff_next(h, attempt + 1)) / 1000.0
 
 
+_presets: Dict[Tuple[str, float, float, float], str] = {}
+
+
+def _preset_number(name: str, x: Any) -> float:
+    """A preset's number as the core takes it (NaN: not given); a wrong one is named by the core."""
+    if x is None:
+        return NAN
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise argument_error(**{name: x})
+    return float(x)
+
+
 class RetryPolicies:
     """Seed 003's retry presets as keyword dicts for ``RetryPolicy(**...)`` / ``retry_with_backoff``."""
 
     @staticmethod
     def _preset(kind: str, a: float = NAN, b: float = NAN, c: float = NAN) -> Dict[str, Any]:
-        return json.loads(_native.preset_retry(kind, a, b, c, True) or "{}")  # type: ignore[no-any-return]
+        key = (kind, a, b, c)
+        text = _presets.get(key)
+        if text is None:
+            text = _native.preset_retry(kind, a, b, c, True) or "{}"
+            # Ranges are the options' own: `exponential(-3)` fails here, not on the first call.
+            _native.validate("retry", text, True)
+            if len(_presets) >= 64:
+                del _presets[next(iter(_presets))]
+            _presets[key] = text
+        return json.loads(text)  # type: ignore[no-any-return]
 
     @staticmethod
     def fixed(attempts: int = 3, delay: float = 1.0) -> Dict[str, Any]:
-        return RetryPolicies._preset("fixed", attempts, delay)
+        return RetryPolicies._preset("fixed", _preset_number("attempts", attempts), _preset_number("delay", delay))
 
     @staticmethod
     def exponential(attempts: Optional[int] = None, initial: Optional[float] = None, max: Optional[float] = None) -> Dict[str, Any]:  # noqa: A002
-        f = lambda x: NAN if x is None else float(x)  # noqa: E731
-        return RetryPolicies._preset("exponential", f(attempts), f(initial), f(max))
+        n = _preset_number
+        return RetryPolicies._preset("exponential", n("attempts", attempts), n("initial", initial), n("max", max))
 
     @staticmethod
     def api_rate_limit() -> Dict[str, Any]:
