@@ -50,6 +50,8 @@ CASES: List[Tuple[str, Callable[[], Any], Type[BaseException], str, Any]] = [
     ("client max_retries negative", lambda: ResilientClient("http://x", max_retries=-1), ValueError, "max_retries", "-1"),
     ("client breaker wrong type", lambda: ResilientClient("http://x", circuit_breaker=object()), TypeError, "circuit_breaker", None),  # type: ignore[arg-type]
     ("backoff attempt negative", lambda: seawall.exponential_backoff_with_jitter(-1), ValueError, "attempt", "-1"),
+    ("backoff base_delay str", lambda: seawall.exponential_backoff_with_jitter(1, base_delay="x"), TypeError, "base_delay", '"x"'),  # type: ignore[arg-type]
+    ("backoff jitter_factor bool", lambda: seawall.exponential_backoff_with_jitter(1, jitter_factor=True), TypeError, "jitter_factor", "true"),
     # A retry preset's numbers, named as its parameters; their ranges are the options' own,
     # checked when the preset is made.
     ("fixed preset attempts str", lambda: RetryPolicies.fixed("3"), TypeError, "attempts", '"3"'),  # type: ignore[arg-type]
@@ -94,3 +96,13 @@ async def test_with_timeout_rejects_bad_seconds() -> None:
     with pytest.raises(ValueError) as e:
         await seawall.with_timeout(f, -1.0)
     assert e.value.option == "timeout"  # type: ignore[attr-defined]
+
+
+def test_backoff_schedules_are_bounded_and_still_right() -> None:
+    from seawall import _retry
+
+    for i in range(200):  # distinct schedules: the cache keeps at most 64, freeing the rest
+        d = seawall.exponential_backoff_with_jitter(0, base_delay=0.01 * (i + 1), jitter_factor=0)
+        assert d == pytest.approx(0.01 * (i + 1))
+    assert len(_retry._schedules) <= 64
+    assert seawall.exponential_backoff_with_jitter(3, base_delay=0.5, jitter_factor=0) == pytest.approx(4.0)

@@ -7,6 +7,7 @@ import inspect
 import json
 import math
 import os
+import threading
 import time
 import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, Union
@@ -312,7 +313,8 @@ def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return lambda fn: guard(fn, policy.call, policy.call_async)
 
 
-_schedules: Dict[Tuple[float, float, float], int] = {}
+_schedules: Dict[Tuple[Any, Any, Any], int] = {}
+_schedules_lock = threading.Lock()
 
 
 def exponential_backoff_with_jitter(attempt: int, base_delay: float = 0.5, max_delay: float = 4.0, jitter_factor: float = 0.1) -> float:
@@ -322,13 +324,23 @@ def exponential_backoff_with_jitter(attempt: int, base_delay: float = 0.5, max_d
         err = ValueError(f"invalid option attempt: expected a whole number ≥ 0, got {attempt!r}")
         err.code, err.option, err.value = "INVALID_OPTION", "attempt", repr(attempt)  # type: ignore[attr-defined]
         raise err
-    key = (float(base_delay), float(max_delay), float(jitter_factor))
-    h = _schedules.get(key)
-    if h is None:
-        opts = {"base_delay": base_delay, "max_delay": max_delay, "jitter": "proportional", "jitter_factor": jitter_factor}
-        h = engine.backoff_create(options_json(opts), True, _random_seed())
-        _schedules[key] = h
-    return float(engine.backoff_next(h, attempt + 1)) / 1000.0
+    numbers = (base_delay, max_delay, jitter_factor)
+    # Only numbers are cached by value: anything else goes to the core, which names it.
+    key = numbers if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers) else None
+    with _schedules_lock:  # a schedule is never dropped while another thread reads it
+        h = None if key is None else _schedules.get(key)
+        if h is None:
+            opts = {"base_delay": base_delay, "max_delay": max_delay, "jitter": "proportional", "jitter_factor": jitter_factor}
+            h = engine.backoff_create(options_json(opts), True, _random_seed())
+            if key is None:
+                try:
+                    return float(engine.backoff_next(h, attempt + 1)) / 1000.0
+                finally:
+                    engine.backoff_drop(h)
+            if len(_schedules) >= 64:  # bounded: the oldest schedule goes, its handle freed
+                engine.backoff_drop(_schedules.pop(next(iter(_schedules))))
+            _schedules[key] = h
+        return float(engine.backoff_next(h, attempt + 1)) / 1000.0
 
 
 _presets: Dict[Tuple[str, float, float, float], str] = {}
