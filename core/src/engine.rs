@@ -29,7 +29,7 @@ use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
 use crate::json::Json;
 use crate::metrics::render_prometheus;
-use crate::options::{options_from_json, OptionReader, Options, TimeUnit};
+use crate::options::{describe, from_json, options_from_json, OptionReader, Options, TimeUnit};
 use crate::presets::{self, PolicyConfig, Style};
 use crate::registry::{Handle, NamedTable, Registry};
 use crate::retry::{retry_option_specs, FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
@@ -66,7 +66,8 @@ pub fn parse_options(json_text: &str) -> Result<Options> {
     match Json::parse(json_text) {
         Ok(v @ Json::Obj(_)) => Ok(options_from_json(&v)),
         Ok(Json::Null) => Ok(Vec::new()),
-        _ => Err(SeawallError::wrong_type("options", "a non-object", "an object of options")),
+        Ok(v) => Err(SeawallError::wrong_type("options", describe(&from_json(&v)), "an object of options")),
+        Err(_) => Err(SeawallError::wrong_type("options", "text that is not JSON", "an object of options")),
     }
 }
 

@@ -16,17 +16,18 @@ use serde_json::{json, Map, Value};
 use seawall_core::backoff::{Backoff, BackoffConfig};
 use seawall_core::breaker::{BreakerSnapshot, CircuitBreaker, Permit};
 use seawall_core::budget::{BudgetConfig, RetryBudget};
+use seawall_core::engine::Engine;
 use seawall_core::bulkhead::{Admission, Bulkhead, BulkheadPermit};
 use seawall_core::fleet::ReplicaReport;
 use seawall_core::metrics::render_prometheus;
 use seawall_core::json::Json;
 use seawall_core::options::{options_from_json, OptionReader, Options, TimeUnit};
-use seawall_core::presets::{self, PolicyConfig, Style};
+use seawall_core::presets::{self, Style};
 use seawall_core::fleet_quota::QuotaReport;
 use seawall_core::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use seawall_core::registry::Registry;
 use seawall_core::retry::{retry_option_specs, FailureClass, RetryConfig, RetryDecision, RetryState};
-use seawall_core::timeout::{Deadline, TimeoutConfig};
+use seawall_core::timeout::Deadline;
 use seawall_core::{BreakerConfig, BulkheadConfig, SeawallError, SeededRng};
 
 /// The core's JSON as serde_json's (the runner works in serde_json).
@@ -458,26 +459,13 @@ fn run_bulkhead(v: &Value, steps: &[Value]) -> Vec<Value> {
     outputs
 }
 
-fn parse_options(kind: &str, opts: &Options, unit: TimeUnit) -> Result<(), SeawallError> {
-    match kind {
-        "breaker" => BreakerConfig::from_options(opts, unit).map(|_| ()),
-        "retry" => RetryConfig::from_options(opts, unit).map(|_| ()),
-        "bulkhead" => BulkheadConfig::from_options(opts, unit).map(|_| ()),
-        "budget" => BudgetConfig::from_options(opts, unit).map(|_| ()),
-        "rateLimit" => RateLimitConfig::from_options(opts, unit).map(|_| ()),
-        "timeout" => TimeoutConfig::from_options(opts, unit).map(|_| ()),
-        "policy" => PolicyConfig::from_options(opts, unit).map(|_| ()),
-        "call" => seawall_core::options::check_call_arguments(opts, unit),
-        other => panic!("unknown options kind {other}"),
-    }
-}
-
 fn run_options(steps: &[Value]) -> Vec<Value> {
     steps
         .iter()
         .map(|s| {
-            let opts = opts_of(&s["config"]);
-            match parse_options(text(s, "kind"), &opts, unit_of(s)) {
+            // The config as JSON text, through the engine's own check: what every binding calls.
+            let config = s["config"].to_string();
+            match Engine::validate(text(s, "kind"), &config, unit_of(s) == TimeUnit::Seconds) {
                 Ok(()) => json!({ "ok": true }),
                 Err(e) => error_json(&e),
             }
