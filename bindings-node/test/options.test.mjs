@@ -9,10 +9,13 @@ import {
   createBulkhead,
   createCircuitBreaker,
   resilienceManager,
+  RateLimiter,
+  resilientFetch,
   RetryBudget,
   RetryPolicies,
   RetryPolicy,
   timeoutManager,
+  VirtualClock,
   withBackoff,
   withTimeout,
 } from 'seawall';
@@ -74,6 +77,15 @@ const cases = [
   ['exponential preset max Infinity', () => RetryPolicies.exponential(3, 100, Number.POSITIVE_INFINITY), RangeError, 'max', 'Infinity'],
   ['exponential preset attempts negative', () => RetryPolicies.exponential(-3), RangeError, 'maxAttempts', '-3'],
   ['fixed preset delay negative', () => RetryPolicies.fixed(3, -5), RangeError, 'baseDelay', '-5'],
+  ['retry policy options a string', () => new RetryPolicy('fast'), TypeError, 'options', '"fast"'],
+  ['bulkhead options a list', () => new Bulkhead([1]), TypeError, 'options', 'a list'],
+  ['rate limiter options a string', () => new RateLimiter('rl-bad', 'fast'), TypeError, 'options', '"fast"'],
+  ['budget options a number', () => new RetryBudget(5), TypeError, 'options', '5'],
+  ['timeoutManager options a string', () => timeoutManager.register('bad-t', 'soon'), TypeError, 'options', '"soon"'],
+  ['virtual clock options a string', () => new VirtualClock('now'), TypeError, 'options', '"now"'],
+  ['virtual clock start a string', () => new VirtualClock({ start: 'x' }), TypeError, 'start', '"x"'],
+  ['virtual clock start NaN', () => new VirtualClock({ start: Number.NaN }), RangeError, 'start', 'NaN'],
+  ['virtual clock autoAdvance a string', () => new VirtualClock({ autoAdvance: 'yes' }), TypeError, 'autoAdvance', '"yes"'],
 ];
 
 test(`${cases.length} invalid options (at least 30) each raise a typed error naming the option`, () => {
@@ -106,5 +118,11 @@ test('async entry points reject (not throw) with the same errors', async () => {
   // Anything but an options object is the timeout, checked and named by the core like a number.
   await assert.rejects(withTimeout(async () => 1, 'soon'), (e) => e instanceof TypeError && e.option === 'timeout' && e.value === '"soon"');
   await assert.rejects(withTimeout(async () => 1, null), (e) => e instanceof TypeError && e.option === 'timeout');
+  const isOptions = (e) => e instanceof TypeError && e.option === 'options' && e.value === '"fast"';
+  await assert.rejects(resilientFetch('http://127.0.0.1:9/', {}, undefined, 'fast'), isOptions);
+  await assert.rejects(resilienceManager.execute('bad-policy-arg', async () => 1, 'fast'), isOptions);
+  // null is "no options", as undefined is.
+  assert.equal(await new RetryPolicy(null).execute(async () => 7), 7);
+  assert.equal(await resilienceManager.execute('null-policy', async () => 8, null), 8);
   await assert.rejects(resilienceManager.execute('bad-policy', async () => 1, { retry: { maxAttempts: 0 } }), (e) => e instanceof RangeError && e.option === 'retry.maxAttempts');
 });

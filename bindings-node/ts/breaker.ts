@@ -11,7 +11,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { CircuitBreakerError, type CircuitState, native, STATE_BY_CODE } from './errors.js';
-import { argumentError, badCall, optionsJson } from './options.js';
+import { argumentError, badCall, checkOptionsArg, optionsJson } from './options.js';
 import { FleetSync, type FleetOptions, type FleetStatus } from './fleet.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -173,7 +173,7 @@ function admits(): boolean[] {
 }
 
 function parseArgs(a?: string | CircuitBreakerOptions, b?: CircuitBreakerOptions): [string | undefined, CircuitBreakerOptions] {
-  if (b !== undefined && b !== null && (typeof b !== 'object' || Array.isArray(b))) throw argumentError({ options: b });
+  checkOptionsArg(b);
   if (typeof a === 'string') return [a, b ?? {}];
   if (a === undefined || a === null) return [b?.name, b ?? {}];
   if (typeof a === 'object') return [a.name, a];

@@ -7,7 +7,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { BulkheadRejectedError, native } from './errors.js';
-import { badCall, optionsJson } from './options.js';
+import { badCall, checkOptionsArg, optionsJson } from './options.js';
 
 export interface BulkheadOptions {
   name?: string;
@@ -63,6 +63,8 @@ export class Bulkhead {
   #timerAt = Number.NaN;
 
   constructor(options: BulkheadOptions = {}) {
+    checkOptionsArg(options);
+    options ??= {};
     this.#b = backend();
     this.#options = options;
     const { name } = options;

@@ -4,7 +4,7 @@
  * `set_testing`, Polly's FakeTimeProvider).
  */
 import { backend } from './backend.js';
-import { argumentError } from './options.js';
+import { argumentError, checkOptionsArg } from './options.js';
 
 /** A clock the shell reads and sleeps on. Times are monotonic milliseconds. */
 export interface Clock {
@@ -81,8 +81,12 @@ export class VirtualClock implements Clock {
   readonly autoAdvance: boolean;
 
   constructor(options: VirtualClockOptions = {}) {
-    this.#now = options.start ?? 0;
-    this.autoAdvance = options.autoAdvance ?? true;
+    checkOptionsArg(options);
+    const { start = 0, autoAdvance = true } = options ?? {};
+    if (typeof start !== 'number' || !Number.isFinite(start)) throw argumentError({ start });
+    if (typeof autoAdvance !== 'boolean') throw argumentError({ autoAdvance });
+    this.#now = start;
+    this.autoAdvance = autoAdvance;
   }
 
   now(): number {

@@ -12,7 +12,7 @@
  *   `init.signal` aborts; an abort also cuts a backoff sleep short.
  */
 import { CircuitBreaker } from './breaker.js';
-import { argumentError } from './options.js';
+import { argumentError, checkOptionsArg } from './options.js';
 import { isIdempotent, policyFor, retryAfterOf, type RetryOptions, statusOf } from './retry.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -107,6 +107,8 @@ export async function resilientFetch(
   backoffOptions: ResilientFetchOptions = {},
 ): Promise<Response> {
   if (circuit !== undefined && circuit !== null && !(circuit instanceof CircuitBreaker)) throw argumentError({ circuit });
+  checkOptionsArg(backoffOptions);
+  backoffOptions ??= {};
   const method = init.method ?? (input instanceof Request ? input.method : 'GET');
   const unsafe = !isIdempotent(method) && backoffOptions.retryNonIdempotent !== true;
   const { timeout, ...retry } = backoffOptions;

@@ -14,7 +14,7 @@ import { CircuitBreaker, circuitBreakerRegistry, type CircuitBreakerOptions, flu
 import { Bulkhead, type BulkheadOptions } from './bulkhead.js';
 import { nowArg } from './clock.js';
 import { native } from './errors.js';
-import { argumentError, optionsJson } from './options.js';
+import { argumentError, checkOptionsArg, optionsJson } from './options.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -88,6 +88,8 @@ export class ResilienceManager {
   async execute<T, F = T>(name: string, fn: (signal?: AbortSignal) => T | PromiseLike<T>, policy: ResiliencePolicy<F> = {}): Promise<T | F> {
     if (typeof name !== 'string') throw argumentError({ name });
     if (typeof fn !== 'function') throw argumentError({ fn });
+    checkOptionsArg(policy);
+    policy ??= {};
     const parts = this.#partsFor(name, policy as ResiliencePolicy);
     const attempt = (): Promise<T> => {
       const timed = (signal?: AbortSignal): Promise<T> =>

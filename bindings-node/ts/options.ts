@@ -48,6 +48,14 @@ export function argumentError(args: Record<string, unknown>): Error {
   return new TypeError(`invalid arguments: ${optionsJson(shown)}`);
 }
 
+/**
+ * The options argument checked: an object, or nothing (undefined, null). Anything else — a
+ * string, a number, a list — is the core's error naming `options`, never spread into `{ 0: … }`.
+ */
+export function checkOptionsArg(options: unknown): void {
+  if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) throw argumentError({ options });
+}
+
 /** A call's function and the caller's signal checked (one `typeof` when they are right). */
 export function badCall(fn: unknown, signal?: unknown): Error | undefined {
   if (typeof fn !== 'function') return argumentError({ fn });

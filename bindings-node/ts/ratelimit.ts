@@ -9,7 +9,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RateLimitError } from './errors.js';
 import { QuotaSync, type FleetOptions, type QuotaStatus } from './fleet.js';
-import { badCall, optionsJson } from './options.js';
+import { badCall, checkOptionsArg, optionsJson } from './options.js';
 
 export interface RateLimiterOptions {
   name?: string;
@@ -60,6 +60,7 @@ export class RateLimiter {
   constructor(name: string, options: RateLimiterOptions);
   constructor(options: RateLimiterOptions);
   constructor(a: string | RateLimiterOptions, b?: RateLimiterOptions) {
+    checkOptionsArg(typeof a === 'string' ? b : a);
     const options = (typeof a === 'string' ? { ...b, name: a } : a) as RateLimiterOptions | undefined;
     this.#b = backend();
     // The core checks every option, the name included (a missing object reads as no limit).

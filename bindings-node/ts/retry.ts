@@ -7,7 +7,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { CircuitBreakerError, native, RetryBudgetExhaustedError, SeawallError } from './errors.js';
 import { QuotaSync, type FleetOptions, type QuotaStatus } from './fleet.js';
-import { argumentError, badCall, isPlainObject, optionsJson } from './options.js';
+import { argumentError, badCall, checkOptionsArg, isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
 
@@ -104,6 +104,7 @@ export class RetryBudget {
   readonly handle: number;
   #fleet: QuotaSync | undefined;
   constructor(options: RetryBudgetOptions = {}) {
+    checkOptionsArg(options);
     this.#b = backend();
     // The core checks every option (a fleet needs a name and a trickle to share).
     this.handle = native(() => this.#b.budgetCreate(optionsJson(options), false, clock().now()));
@@ -233,6 +234,8 @@ export class RetryPolicy {
   readonly #timesStart: boolean;
 
   constructor(options: RetryOptions = {}) {
+    checkOptionsArg(options);
+    options ??= {};
     this.#b = backend();
     this.options = options;
     const { seed, ...rest } = options;
@@ -471,7 +474,7 @@ export function withBackoff<T>(fn: (attempt: number, signal?: AbortSignal) => T 
   try {
     if (options instanceof RetryPolicy) return options.execute(fn);
     if (typeof fn !== 'function') throw argumentError({ fn });
-    if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) throw argumentError({ options });
+    checkOptionsArg(options);
     const o = options ?? {};
     return policyFor(o).run(fn, o, o.signal, predicateOf(o));
   } catch (e) {
