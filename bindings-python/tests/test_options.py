@@ -60,6 +60,9 @@ CASES: List[Tuple[str, Callable[[], Any], Type[BaseException], str, Any]] = [
     ("exponential preset max inf", lambda: RetryPolicies.exponential(3, 0.1, float("inf")), ValueError, "max", "Infinity"),
     ("exponential preset attempts negative", lambda: RetryPolicies.exponential(-3), ValueError, "max_attempts", "-3"),
     ("fixed preset delay negative", lambda: RetryPolicies.fixed(3, -1.0), ValueError, "base_delay", "-1"),
+    ("virtual clock start str", lambda: seawall.VirtualClock("now"), TypeError, "start", '"now"'),  # type: ignore[arg-type]
+    ("virtual clock start nan", lambda: seawall.VirtualClock(float("nan")), ValueError, "start", "NaN"),
+    ("virtual clock auto_advance str", lambda: seawall.VirtualClock(auto_advance="yes"), TypeError, "auto_advance", '"yes"'),  # type: ignore[arg-type]
 ]
 
 

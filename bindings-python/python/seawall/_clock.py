@@ -28,6 +28,10 @@ class VirtualClock:
     default), whenever code sleeps on it. Times are seconds."""
 
     def __init__(self, start: float = 0.0, auto_advance: bool = True) -> None:
+        if isinstance(start, bool) or not isinstance(start, (int, float)) or not math.isfinite(start):
+            raise argument_error(start=start)
+        if not isinstance(auto_advance, bool):
+            raise argument_error(auto_advance=auto_advance)
         self.__now = float(start)
         self.auto_advance = auto_advance
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
