@@ -451,8 +451,8 @@ pub fn to_json(v: &OptionValue) -> Json {
 }
 
 /// The arguments of a call besides its options — the function, the caller's signal, the options
-/// argument itself, a name, a breaker given to `resilientFetch`, a virtual clock's step, start
-/// and auto-advance, the numbers given to a retry preset (`RetryPolicies.fixed(attempts, delay)`,
+/// argument itself, a name, a breaker given to `resilientFetch`, an event listener, a virtual
+/// clock's step, start and auto-advance, the numbers given to a retry preset (`RetryPolicies.fixed(attempts, delay)`,
 /// `.exponential(attempts, initial, max)`) — for the shells' error paths: they test the hot path
 /// themselves (`typeof fn`) and ask here for the error, so that a wrong argument reads the same
 /// in every language.
@@ -469,6 +469,7 @@ pub const CALL_ARGUMENTS: &[OptionSpec] = &[
     spec("max", &[]),
     spec("start", &[]),
     spec("autoAdvance", &[]),
+    spec("listener", &[]),
 ];
 
 /// A retry preset's numbers: finite when given (their ranges are the options' own, checked on
@@ -497,6 +498,9 @@ pub fn check_call_arguments(opts: &Options, unit: TimeUnit) -> Result<()> {
     r.duration("advance", true)?;
     for name in PRESET_ARGUMENTS {
         r.number_in(name, "a finite number", f64::is_finite)?;
+    }
+    if let Some((k, v)) = r.get("listener").filter(|(_, v)| !matches!(v, OptionValue::Callback)) {
+        return Err(SeawallError::wrong_type(k, describe(v), "a function"));
     }
     r.number_in("start", "a finite number", f64::is_finite)?;
     r.boolean("autoAdvance")?;
