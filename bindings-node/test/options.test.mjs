@@ -16,8 +16,12 @@ import {
   RetryPolicy,
   timeoutManager,
   VirtualClock,
+  WithCircuitBreaker,
+  WithResilience,
+  WithTimeout,
   withBackoff,
   withTimeout,
+  withVirtualClock,
 } from 'seawall';
 
 const cases = [
@@ -86,6 +90,14 @@ const cases = [
   ['virtual clock start a string', () => new VirtualClock({ start: 'x' }), TypeError, 'start', '"x"'],
   ['virtual clock start NaN', () => new VirtualClock({ start: Number.NaN }), RangeError, 'start', 'NaN'],
   ['virtual clock autoAdvance a string', () => new VirtualClock({ autoAdvance: 'yes' }), TypeError, 'autoAdvance', '"yes"'],
+  // A listener that is not a function is refused when given, not when its event fires.
+  ['event listener a string', () => new CircuitBreaker().on('open', 'alert'), TypeError, 'listener', '"alert"'],
+  ['listener missing', () => new Bulkhead().on('rejected'), TypeError, 'listener', 'null'],
+  // Decorators check their arguments when applied (as the class is defined).
+  ['WithTimeout a string', () => WithTimeout('soon'), TypeError, 'timeout', '"soon"'],
+  ['WithTimeout zero', () => WithTimeout(0), RangeError, 'timeout', '0'],
+  ['WithResilience name a number', () => WithResilience(5), TypeError, 'name', '5'],
+  ['WithCircuitBreaker options a string', () => WithCircuitBreaker('deco', 'fast'), TypeError, 'options', '"fast"'],
 ];
 
 test(`${cases.length} invalid options (at least 30) each raise a typed error naming the option`, () => {
@@ -121,6 +133,7 @@ test('async entry points reject (not throw) with the same errors', async () => {
   const isOptions = (e) => e instanceof TypeError && e.option === 'options' && e.value === '"fast"';
   await assert.rejects(resilientFetch('http://127.0.0.1:9/', {}, undefined, 'fast'), isOptions);
   await assert.rejects(resilienceManager.execute('bad-policy-arg', async () => 1, 'fast'), isOptions);
+  await assert.rejects(withVirtualClock('not a function'), (e) => e instanceof TypeError && e.option === 'fn');
   // null is "no options", as undefined is.
   assert.equal(await new RetryPolicy(null).execute(async () => 7), 7);
   assert.equal(await resilienceManager.execute('null-policy', async () => 8, null), 8);

@@ -194,6 +194,7 @@ export function useRealClock(): void {
 
 /** Runs `fn` with a virtual clock installed, restoring the previous clock afterwards. */
 export async function withVirtualClock<T>(fn: (clock: VirtualClock) => Promise<T> | T, options?: VirtualClockOptions): Promise<T> {
+  if (typeof fn !== 'function') throw argumentError({ fn });
   const previous = installed;
   const c = new VirtualClock(options);
   installed = c;

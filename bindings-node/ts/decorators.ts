@@ -5,7 +5,8 @@
 import { withCircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
 import { resilienceManager, type ResiliencePolicy } from './manager.js';
 import { RetryPolicy, withBackoff, type RetryOptions } from './retry.js';
-import { withTimeout } from './timeout.js';
+import { argumentError, checkOptionsArg } from './options.js';
+import { timeoutOptions, withTimeout } from './timeout.js';
 
 type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
 type Wrap = (original: AnyMethod, self: unknown, args: unknown[]) => Promise<unknown>;
@@ -33,11 +34,18 @@ function methodDecorator(wrap: Wrap): MethodDecorator {
   };
 }
 
+// Each decorator checks its arguments when applied, so a wrong one fails as the class is
+// defined rather than on every call of the method.
+
 export function WithResilience<F = unknown>(name: string, policy: ResiliencePolicy<F> = {}): MethodDecorator {
+  if (typeof name !== 'string') throw argumentError({ name });
+  checkOptionsArg(policy);
   return methodDecorator((original, self, args) => resilienceManager.execute(name, () => original.apply(self, args), policy));
 }
 
 export function WithCircuitBreaker(name: string, options?: CircuitBreakerOptions): MethodDecorator {
+  if (typeof name !== 'string') throw argumentError({ name });
+  checkOptionsArg(options);
   return methodDecorator((original, self, args) => withCircuitBreaker(name, () => original.apply(self, args), options));
 }
 
@@ -47,5 +55,6 @@ export function WithRetry(options: RetryOptions | RetryPolicy = {}): MethodDecor
 }
 
 export function WithTimeout(ms: number): MethodDecorator {
+  timeoutOptions(ms);
   return methodDecorator((original, self, args) => withTimeout(() => original.apply(self, args), ms));
 }

@@ -1,10 +1,14 @@
 /** A tiny typed event emitter: `on` answers an unsubscribe function (cockatiel's disposables). */
+import { argumentError } from './options.js';
+
 export type Listener<T> = (event: T) => void;
 
 export class Emitter<Events extends Record<string, unknown>> {
   #listeners = new Map<keyof Events, Set<Listener<never>>>();
 
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
+    // Refused here: called when the event fires, it would throw as an uncaught error.
+    if (typeof listener !== 'function') throw argumentError({ listener });
     let set = this.#listeners.get(event);
     if (set === undefined) {
       set = new Set();
@@ -12,14 +16,6 @@ export class Emitter<Events extends Record<string, unknown>> {
     }
     set.add(listener as Listener<never>);
     return () => this.off(event, listener);
-  }
-
-  once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
-    const off = this.on(event, (e) => {
-      off();
-      listener(e);
-    });
-    return off;
   }
 
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {

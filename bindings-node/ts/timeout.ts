@@ -82,6 +82,16 @@ function checkTimeout(options: TimeoutOptions<unknown>): void {
   native(() => backend().validate('timeout', optionsJson(options), false));
 }
 
+/** `5000` or `{ timeout, fallback, onTimeout }`, checked by the core; anything but an options
+ * object is the timeout itself, for the core to check and name. */
+export function timeoutOptions<F>(msOrOptions: number | TimeoutOptions<F>): TimeoutOptions<F> {
+  const options = (
+    msOrOptions !== null && typeof msOrOptions === 'object' && !Array.isArray(msOrOptions) ? msOrOptions : { timeout: msOrOptions }
+  ) as TimeoutOptions<F>;
+  checkTimeout(options);
+  return options;
+}
+
 /**
  * `withTimeout(fn, 5000)` or `withTimeout(fn, { timeout, fallback, onTimeout })` (seed 003).
  */
@@ -90,11 +100,7 @@ export async function withTimeout<T, F = T>(
   msOrOptions: number | TimeoutOptions<F>,
 ): Promise<T | F> {
   if (typeof fn !== 'function') throw argumentError({ fn });
-  // Anything but an options object is the timeout itself, for the core to check and name.
-  const options = (
-    msOrOptions !== null && typeof msOrOptions === 'object' && !Array.isArray(msOrOptions) ? msOrOptions : { timeout: msOrOptions }
-  ) as TimeoutOptions<F>;
-  checkTimeout(options);
+  const options = timeoutOptions(msOrOptions);
   try {
     return await runWithTimeout(fn, options.timeout, undefined, options.name);
   } catch (e) {
