@@ -137,5 +137,6 @@ test('async entry points reject (not throw) with the same errors', async () => {
   // null is "no options", as undefined is.
   assert.equal(await new RetryPolicy(null).execute(async () => 7), 7);
   assert.equal(await resilienceManager.execute('null-policy', async () => 8, null), 8);
+  assert.equal(new VirtualClock({ start: null }).now(), 0);
   await assert.rejects(resilienceManager.execute('bad-policy', async () => 1, { retry: { maxAttempts: 0 } }), (e) => e instanceof RangeError && e.option === 'retry.maxAttempts');
 });

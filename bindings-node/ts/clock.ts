@@ -4,7 +4,7 @@
  * `set_testing`, Polly's FakeTimeProvider).
  */
 import { backend } from './backend.js';
-import { argumentError, checkOptionsArg } from './options.js';
+import { argumentError, checkFiniteArg, checkOptionsArg } from './options.js';
 
 /** A clock the shell reads and sleeps on. Times are monotonic milliseconds. */
 export interface Clock {
@@ -83,9 +83,9 @@ export class VirtualClock implements Clock {
   constructor(options: VirtualClockOptions = {}) {
     checkOptionsArg(options);
     const { start = 0, autoAdvance = true } = options ?? {};
-    if (typeof start !== 'number' || !Number.isFinite(start)) throw argumentError({ start });
+    checkFiniteArg('start', start);
     if (typeof autoAdvance !== 'boolean') throw argumentError({ autoAdvance });
-    this.#now = start;
+    this.#now = start ?? 0;
     this.autoAdvance = autoAdvance;
   }
 

@@ -56,6 +56,11 @@ export function checkOptionsArg(options: unknown): void {
   if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) throw argumentError({ options });
 }
 
+/** A number argument that must be finite when given (undefined and null are "not given"). */
+export function checkFiniteArg(name: string, v: unknown): void {
+  if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isFinite(v))) throw argumentError({ [name]: v });
+}
+
 /** A call's function and the caller's signal checked (one `typeof` when they are right). */
 export function badCall(fn: unknown, signal?: unknown): Error | undefined {
   if (typeof fn !== 'function') return argumentError({ fn });

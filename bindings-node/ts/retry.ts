@@ -7,7 +7,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { CircuitBreakerError, native, RetryBudgetExhaustedError, SeawallError } from './errors.js';
 import { QuotaSync, type FleetOptions, type QuotaStatus } from './fleet.js';
-import { argumentError, badCall, checkOptionsArg, isPlainObject, optionsJson } from './options.js';
+import { argumentError, badCall, checkFiniteArg, checkOptionsArg, isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
 
@@ -510,10 +510,7 @@ function preset(kind: string, args: readonly string[], a?: unknown, b?: unknown,
     // A number that is not one, or not finite, is named by the core; its range is checked with
     // the options it makes (so `exponential(-3)` fails here, not on the first call).
     const values = [a, b, c];
-    for (let i = 0; i < args.length; i++) {
-      const v = values[i];
-      if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isFinite(v))) throw argumentError({ [args[i] as string]: v });
-    }
+    for (let i = 0; i < args.length; i++) checkFiniteArg(args[i] as string, values[i]);
     const key = `${kind}:${String(a)}:${String(b)}:${String(c)}`;
     let found = presets.get(key);
     if (found === undefined) {

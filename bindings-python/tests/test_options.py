@@ -71,6 +71,7 @@ def test_a_bad_preset_fails_every_time_and_none_means_not_given() -> None:
         with pytest.raises(TypeError):
             RetryPolicies.exponential(3, "a")  # type: ignore[arg-type]
     assert RetryPolicies.exponential(None, None, None) == RetryPolicies.exponential()
+    assert seawall.VirtualClock(None).now() == 0.0  # None is "not given" here too
     p = RetryPolicies.exponential(5, 0.1, 30)
     assert (p["max_attempts"], p["base_delay"], p["max_delay"]) == (5, 0.1, 30)
     p["max_attempts"] = 2  # each caller gets its own copy

@@ -11,7 +11,7 @@ import math
 import time
 from typing import Callable, Iterator, Optional
 
-from ._engine import argument_error, engine
+from ._engine import argument_error, engine, finite_number
 
 
 def _step(seconds: float) -> float:
@@ -28,11 +28,12 @@ class VirtualClock:
     default), whenever code sleeps on it. Times are seconds."""
 
     def __init__(self, start: float = 0.0, auto_advance: bool = True) -> None:
-        if isinstance(start, bool) or not isinstance(start, (int, float)) or not math.isfinite(start):
-            raise argument_error(start=start)
+        start = finite_number("start", start)
+        if math.isnan(start):  # None: the default
+            start = 0.0
         if not isinstance(auto_advance, bool):
             raise argument_error(auto_advance=auto_advance)
-        self.__now = float(start)
+        self.__now = start
         self.auto_advance = auto_advance
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()

@@ -60,6 +60,16 @@ def argument_error(**arguments: Any) -> BaseException:
     return TypeError(f"invalid arguments: {arguments!r}")  # the caller and the core disagree
 
 
+def finite_number(name: str, x: Any) -> float:
+    """A number argument as a float, NaN when not given (None); anything else — a bool, a string,
+    a non-finite float — is the core's error naming ``name``."""
+    if x is None:
+        return math.nan
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise argument_error(**{name: x})
+    return float(x)
+
+
 def coroutine_function_error(fn: Any) -> TypeError:
     """A coroutine function (or its coroutine) given where a plain one is called (``call``): the
     coroutine would never run, and the caller would get a coroutine object as the result."""

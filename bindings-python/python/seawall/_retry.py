@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, 
 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
-from ._engine import GIVE_UP_REASONS, argument_error, coroutine_function_error, engine, options_json, snake
+from ._engine import GIVE_UP_REASONS, argument_error, coroutine_function_error, engine, finite_number, options_json, snake
 from ._errors import CircuitBreakerError, RetryBudgetExhaustedError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
 from ._wrap import guard
@@ -346,15 +346,6 @@ def exponential_backoff_with_jitter(attempt: int, base_delay: float = 0.5, max_d
 _presets: Dict[Tuple[str, float, float, float], str] = {}
 
 
-def _preset_number(name: str, x: Any) -> float:
-    """A preset's number as the core takes it (NaN: not given); a wrong one is named by the core."""
-    if x is None:
-        return NAN
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-        raise argument_error(**{name: x})
-    return float(x)
-
-
 class RetryPolicies:
     """Seed 003's retry presets as keyword dicts for ``RetryPolicy(**...)`` / ``retry_with_backoff``."""
 
@@ -373,11 +364,11 @@ class RetryPolicies:
 
     @staticmethod
     def fixed(attempts: int = 3, delay: float = 1.0) -> Dict[str, Any]:
-        return RetryPolicies._preset("fixed", _preset_number("attempts", attempts), _preset_number("delay", delay))
+        return RetryPolicies._preset("fixed", finite_number("attempts", attempts), finite_number("delay", delay))
 
     @staticmethod
     def exponential(attempts: Optional[int] = None, initial: Optional[float] = None, max: Optional[float] = None) -> Dict[str, Any]:  # noqa: A002
-        n = _preset_number
+        n = finite_number
         return RetryPolicies._preset("exponential", n("attempts", attempts), n("initial", initial), n("max", max))
 
     @staticmethod
