@@ -452,10 +452,10 @@ pub fn to_json(v: &OptionValue) -> Json {
 
 /// The arguments of a call besides its options — the function, the caller's signal, the options
 /// argument itself, a name, a breaker given to `resilientFetch`, an event listener, a virtual
-/// clock's step, start and auto-advance, the numbers given to a retry preset (`RetryPolicies.fixed(attempts, delay)`,
-/// `.exponential(attempts, initial, max)`) — for the shells' error paths: they test the hot path
-/// themselves (`typeof fn`) and ask here for the error, so that a wrong argument reads the same
-/// in every language.
+/// clock's step, start and auto-advance, the numbers given to a retry preset
+/// (`RetryPolicies.fixed(attempts, delay)`, `.exponential(attempts, initial, max)`) — for the
+/// shells' error paths: they test the hot path themselves (`typeof fn`) and ask here for the
+/// error, so that a wrong argument reads the same in every language.
 pub const CALL_ARGUMENTS: &[OptionSpec] = &[
     spec("fn", &[]),
     spec("signal", &[]),
@@ -472,9 +472,9 @@ pub const CALL_ARGUMENTS: &[OptionSpec] = &[
     spec("listener", &[]),
 ];
 
-/// A retry preset's numbers: finite when given (their ranges are the options' own, checked on
-/// the options the preset makes).
-const PRESET_ARGUMENTS: [&str; 4] = ["attempts", "delay", "initial", "max"];
+/// Numbers that must be finite when given: a retry preset's (their ranges are the options' own,
+/// checked on the options the preset makes) and a virtual clock's start.
+const FINITE_ARGUMENTS: [&str; 5] = ["attempts", "delay", "initial", "max", "start"];
 
 /// Checks call arguments (see [`CALL_ARGUMENTS`]); none at all means `fn` was not given.
 pub fn check_call_arguments(opts: &Options, unit: TimeUnit) -> Result<()> {
@@ -496,13 +496,12 @@ pub fn check_call_arguments(opts: &Options, unit: TimeUnit) -> Result<()> {
         Some((k, v)) => return Err(SeawallError::wrong_type(k, describe(v), "an object of options")),
     }
     r.duration("advance", true)?;
-    for name in PRESET_ARGUMENTS {
+    for name in FINITE_ARGUMENTS {
         r.number_in(name, "a finite number", f64::is_finite)?;
     }
     if let Some((k, v)) = r.get("listener").filter(|(_, v)| !matches!(v, OptionValue::Callback)) {
         return Err(SeawallError::wrong_type(k, describe(v), "a function"));
     }
-    r.number_in("start", "a finite number", f64::is_finite)?;
     r.boolean("autoAdvance")?;
     Ok(())
 }

@@ -60,12 +60,17 @@ def argument_error(**arguments: Any) -> BaseException:
     return TypeError(f"invalid arguments: {arguments!r}")  # the caller and the core disagree
 
 
+def is_number(x: Any) -> bool:
+    """An int or a float, not a bool (which Python counts as an int)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def finite_number(name: str, x: Any) -> float:
     """A number argument as a float, NaN when not given (None); anything else — a bool, a string,
     a non-finite float — is the core's error naming ``name``."""
     if x is None:
         return math.nan
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+    if not is_number(x) or not math.isfinite(x):
         raise argument_error(**{name: x})
     return float(x)
 

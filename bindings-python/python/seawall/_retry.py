@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, 
 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
-from ._engine import GIVE_UP_REASONS, argument_error, coroutine_function_error, engine, finite_number, options_json, snake
+from ._engine import GIVE_UP_REASONS, argument_error, coroutine_function_error, engine, finite_number, is_number, options_json, snake
 from ._errors import CircuitBreakerError, RetryBudgetExhaustedError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
 from ._wrap import guard
@@ -326,21 +326,21 @@ def exponential_backoff_with_jitter(attempt: int, base_delay: float = 0.5, max_d
         raise err
     numbers = (base_delay, max_delay, jitter_factor)
     # Only numbers are cached by value: anything else goes to the core, which names it.
-    key = numbers if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers) else None
+    key = numbers if all(is_number(x) for x in numbers) else None
     with _schedules_lock:  # a schedule is never dropped while another thread reads it
         h = None if key is None else _schedules.get(key)
         if h is None:
             opts = {"base_delay": base_delay, "max_delay": max_delay, "jitter": "proportional", "jitter_factor": jitter_factor}
             h = engine.backoff_create(options_json(opts), True, _random_seed())
-            if key is None:
-                try:
-                    return float(engine.backoff_next(h, attempt + 1)) / 1000.0
-                finally:
-                    engine.backoff_drop(h)
-            if len(_schedules) >= 64:  # bounded: the oldest schedule goes, its handle freed
-                engine.backoff_drop(_schedules.pop(next(iter(_schedules))))
-            _schedules[key] = h
-        return float(engine.backoff_next(h, attempt + 1)) / 1000.0
+            if key is not None:
+                if len(_schedules) >= 64:  # bounded: the oldest schedule goes, its handle freed
+                    engine.backoff_drop(_schedules.pop(next(iter(_schedules))))
+                _schedules[key] = h
+        try:
+            return float(engine.backoff_next(h, attempt + 1)) / 1000.0
+        finally:
+            if key is None:  # an uncached schedule (an odd number type) is freed at once
+                engine.backoff_drop(h)
 
 
 _presets: Dict[Tuple[str, float, float, float], str] = {}
