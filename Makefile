@@ -42,7 +42,7 @@ setup-rust:
 # Unit tests, properties (proptest), the no-allocation check and the conformance vectors.
 test-core:
 	@mkdir -p $(LOGS)
-	$(CARGO) test -p seawall-core 2>&1 | tee $(LOGS)/core.log
+	$(CARGO) test -p seawall-core -p seawall-bindings-shared 2>&1 | tee $(LOGS)/core.log
 
 # Fuzzing seawall-core's parsers of outside input (libFuzzer, on stable; scripts/fuzz.sh).
 # make test: 4 s a target (under 30 s in all, 15 s on 2 cores), after replaying the committed corpus (the crashes
@@ -147,7 +147,7 @@ test-node: build-node test-core node22 redis
 # A venv with the Python build and test tools, pinned.
 py-env:
 	@test -x $(PY) || python3 -m venv $(PY_VENV)
-	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 ziglang==0.17.1
+	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 ziglang==0.17.1 fastapi==0.163.2 uvicorn==0.54.0
 
 # The abi3 wheel as it is released for this machine (manylinux2014: glibc ≥ 2.17, linked with
 # zig), installed into the venv as a user would install it.

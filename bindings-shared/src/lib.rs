@@ -3,19 +3,17 @@
 //! passes no time (`undefined` / `None`). Any number given, NaN included, goes to the core as it
 //! is. The wasm binding has no clock of its own: its shell passes `performance.now()`.
 
-use std::cell::Cell;
+use std::sync::OnceLock;
 
 /// Monotonic milliseconds from the kernel's coarse clock (a few ns to read; its resolution is
-/// the scheduler tick, 1–4 ms), counted from this thread's first reading.
+/// the scheduler tick, 1–4 ms), counted from the process's first reading. One origin for every
+/// thread: an engine and its breakers serve many threads (Python's thread pools, a fleet's sync
+/// thread), and a breaker keeps the latest time it has seen, so a thread whose clock started
+/// later would read as the past and its open periods would last too long.
 pub fn monotonic_ms() -> f64 {
-    thread_local! { static ORIGIN: Cell<f64> = const { Cell::new(f64::NAN) }; }
+    static ORIGIN: OnceLock<f64> = OnceLock::new();
     let t = raw_clock_ms();
-    ORIGIN.with(|o| {
-        if o.get().is_nan() {
-            o.set(t);
-        }
-        t - o.get()
-    })
+    t - *ORIGIN.get_or_init(|| t)
 }
 
 /// `now`, or the host clock when the shell gave no time (its "read it for me").
@@ -42,8 +40,8 @@ fn raw_clock_ms() -> f64 {
 
 #[cfg(not(target_os = "linux"))]
 fn raw_clock_ms() -> f64 {
-    thread_local! { static START: std::time::Instant = std::time::Instant::now(); }
-    START.with(|s| s.elapsed().as_secs_f64() * 1000.0)
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]
@@ -57,5 +55,16 @@ mod tests {
         assert!(b >= a && a >= 0.0);
         assert_eq!(now_or_host(Some(5.0)), 5.0);
         assert!(now_or_host(Some(f64::NAN)).is_nan(), "a NaN the shell passes is the core's to judge");
+    }
+
+    #[test]
+    fn every_thread_reads_one_clock() {
+        let before = monotonic_ms();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        // A thread that starts later reads the same clock, not one of its own from 0.
+        let other = std::thread::spawn(monotonic_ms).join().unwrap();
+        let after = monotonic_ms();
+        assert!(other >= before + 20.0, "a later thread read {other} ms, the first {before} ms");
+        assert!(other <= after, "{other} > {after}");
     }
 }
