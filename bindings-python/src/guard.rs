@@ -2,7 +2,7 @@
 //! shell's `CircuitBreaker.call` would make with two engine calls and a Python frame, here made
 //! from Rust. It still only converts: the engine decides, and every case that is not the plain
 //! one (a probe, a refusal, a failure, waiting events) goes back to the Python breaker's own
-//! methods (`_admitted_specially`, `_exit`, `_drain`, `_refuse_coroutine`). It holds that
+//! methods (`_admitted_specially`, `_exit`, `_drain`, `_refuse_awaitable`, `_settle`). It holds that
 //! breaker strongly (a weak reference failed `CircuitBreaker().call(fn)`: the temporary breaker
 //! went away during its own call) and takes part in the cyclic GC, which frees the pair.
 //!
@@ -17,7 +17,7 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::{Engine, Tally};
@@ -81,14 +81,30 @@ impl BreakerCall {
         visit.call(&self.tally)
     }
 
-    /// `fn(*args, **kwargs)` through the breaker.
+    /// `fn(*args, **kwargs)` through the breaker; a function that answers an awaitable is refused.
     #[pyo3(signature = (func, /, *args, **kwargs))]
     fn call(&self, py: Python<'_>, func: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+        self.guarded(py, func, args, kwargs, false)
+    }
+
+    /// As `call`, but an awaitable answer is awaited under the permit: answers the breaker's
+    /// `_settle` coroutine for it (decorated plain functions, `retry_with_backoff`).
+    #[pyo3(signature = (func, /, *args, **kwargs))]
+    fn call_either(&self, py: Python<'_>, func: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+        self.guarded(py, func, args, kwargs, true)
+    }
+}
+
+impl BreakerCall {
+    fn guarded(&self, py: Python<'_>, func: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>, either: bool) -> PyResult<Py<PyAny>> {
         let (permit, started) = self.enter(py)?;
         match func.call(args, kwargs) {
-            // A coroutine function called synchronously: nothing ran; the breaker says so.
-            Ok(v) if v.get_type().is(coroutine_type(py)?) => {
-                let error = self.owner(py)?.call_method1("_refuse_coroutine", (permit, started, v))?;
+            // An awaitable: awaited under the permit, or (sync-only `call`) refused: nothing ran.
+            Ok(v) if is_awaitable(py, &v)? => {
+                if either {
+                    return Ok(self.owner(py)?.call_method1("_settle", (permit, started, v))?.unbind());
+                }
+                let error = self.owner(py)?.call_method1("_refuse_awaitable", (permit, started, func, v))?;
                 Err(PyErr::from_value(error))
             }
             Ok(v) => {
@@ -111,6 +127,22 @@ impl BreakerCall {
 fn coroutine_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     static COROUTINE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     COROUTINE.import(py, "types", "CoroutineType")
+}
+
+/// A coroutine, or anything whose type has `__await__` (a future, a task); the common plain
+/// results are answered without looking the attribute up.
+fn is_awaitable(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let t = v.get_type();
+    if t.is(coroutine_type(py)?) {
+        return Ok(true);
+    }
+    if v.is_none() || v.is_exact_instance_of::<PyInt>() || v.is_exact_instance_of::<PyString>() || v.is_exact_instance_of::<PyFloat>()
+        || v.is_exact_instance_of::<PyDict>() || v.is_exact_instance_of::<PyList>() || v.is_exact_instance_of::<PyTuple>()
+        || v.is_exact_instance_of::<PyBool>() || v.is_exact_instance_of::<PyBytes>()
+    {
+        return Ok(false);
+    }
+    t.hasattr(intern!(py, "__await__"))
 }
 
 /// A decorated function: `call(fn, *args, **kwargs)` of its guard (a breaker, retry policy or

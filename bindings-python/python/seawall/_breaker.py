@@ -13,7 +13,6 @@ import inspect
 import json
 import logging
 import math
-import types
 import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
@@ -21,7 +20,7 @@ from . import _native
 from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
 from ._fleet import Fleet, FleetMember, FleetPort, FleetSync, client_and_prefix
 from ._errors import CircuitBreakerError
-from ._wrap import guard
+from ._wrap import COROUTINE, NEVER_AWAITABLE, discard, guard, is_awaitable
 
 T = TypeVar("T")
 NAN = math.nan
@@ -34,13 +33,12 @@ _last_now = engine.last_now
 StateListener = Callable[[str, str], None]
 
 
-_COROUTINE = types.CoroutineType
 
 
 async def _result_of(fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
     """``fn``'s result, awaited if it is awaitable (a plain function's value as it is)."""
     result = fn(*args, **kwargs)
-    return (await result) if inspect.isawaitable(result) else result
+    return (await result) if is_awaitable(result) else result
 
 
 def _notify(listener: Callable[..., None], *args: str) -> None:
@@ -56,6 +54,30 @@ def _notify(listener: Callable[..., None], *args: str) -> None:
             asyncio.get_running_loop().call_exception_handler({"message": message, "exception": exc})
         except RuntimeError:
             logging.getLogger("seawall").error(message, exc_info=exc)
+
+
+def _takes_reason(listener: Callable[..., None], given: int) -> bool:
+    """Whether a listener takes one positional argument more than the ``given`` ones: the
+    transition's reason (``CONSECUTIVE_FAILURES``, ``RESET_TIMEOUT_ELAPSED``, ``FLEET_QUORUM`` …, as Node's
+    ``stateChange`` events carry it). Listeners written for the states alone keep working."""
+    try:
+        params = inspect.signature(listener).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (some builtins): the states alone
+        return False
+    positional = 0
+    for p in params:
+        if p.kind == p.VAR_POSITIONAL:
+            return True
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional += 1
+    return positional > given
+
+
+def _notify_change(listener: Callable[..., None], reason: str, *states: str) -> None:
+    if _takes_reason(listener, len(states)):
+        _notify(listener, *states, reason)
+    else:
+        _notify(listener, *states)
 
 
 def _outcome_of(exc: BaseException, is_failure: Optional[Callable[[BaseException], bool]]) -> int:
@@ -174,7 +196,9 @@ class CircuitBreaker(FleetMember):
             # Sync calls acquire, call and record in one crossing (bindings-python/src/guard.rs);
             # the method below remains for breakers with a timeout, which Python must run, and
             # for subclasses that override it.
-            self.call = _native.BreakerCall(engine, self._h, self, self._tally).call  # type: ignore[method-assign]
+            native = _native.BreakerCall(engine, self._h, self, self._tally)
+            self.call = native.call  # type: ignore[method-assign]
+            self._call_either = native.call_either  # type: ignore[method-assign]
         if fleet is not None:
             self._join_fleet(fleet)
 
@@ -266,8 +290,8 @@ class CircuitBreaker(FleetMember):
                 raise self._refuse_argument(p, started, fn) from None
             self._exit(p, started, exc)
             raise
-        if type(result) is _COROUTINE:
-            raise self._refuse_coroutine(p, started, result)
+        if type(result) is COROUTINE or (type(result) not in NEVER_AWAITABLE and is_awaitable(result)):
+            raise self._refuse_awaitable(p, started, fn, result)
         if _record_success(h, p, started) >= 8.0:
             self._drain()
         return result
@@ -278,7 +302,7 @@ class CircuitBreaker(FleetMember):
             try:
                 # A plain function's value is taken as its result, as `execute` does in Node.
                 result = fn(*args, **kwargs)
-                if type(result) is _COROUTINE or inspect.isawaitable(result):
+                if type(result) is COROUTINE or is_awaitable(result):
                     result = await result
             except BaseException as exc:
                 if not callable(fn):
@@ -299,7 +323,7 @@ class CircuitBreaker(FleetMember):
         try:
             if self._timeout_s is None:
                 result = fn(*args, **kwargs)
-                if type(result) is _COROUTINE or inspect.isawaitable(result):
+                if type(result) is COROUTINE or is_awaitable(result):
                     result = await result
             else:
                 result = await self._run_with_timeout(fn, args, kwargs)
@@ -309,6 +333,38 @@ class CircuitBreaker(FleetMember):
             self._exit(p, started, exc)
             raise
         self._learn(_record_success(h, p, started))
+        return result
+
+    def _call_either(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``call`` for a plain function that may answer an awaitable (decorators,
+        ``retry_with_backoff``): a plain result as ``call`` answers it; for an awaitable, a
+        coroutine that awaits it holding the permit (with the breaker's ``timeout``) and records
+        how it went. Natively in ``BreakerCall.call_either`` where ``call`` is native."""
+        permit, started = self._enter()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            if not callable(fn):
+                raise self._refuse_argument(permit, started, fn) from None
+            self._exit(permit, started, exc)
+            raise
+        if is_awaitable(result):
+            return self._settle(permit, started, result)
+        self._report(permit, started, 0)
+        return result
+
+    async def _settle(self, permit: float, started: float, awaitable: Awaitable[T]) -> T:
+        """Awaits what a guarded call answered, under its permit, and records how it went."""
+        try:
+            if self._timeout_s is None:
+                result = await awaitable
+            else:
+                from ._timeout import run_with_timeout
+                result = await run_with_timeout(lambda: awaitable, self._timeout_s)
+        except BaseException as exc:
+            self._exit(permit, started, exc)
+            raise
+        self._report(permit, started, 0)
         return result
 
     async def _run_with_timeout(self, fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
@@ -322,12 +378,12 @@ class CircuitBreaker(FleetMember):
         self._report(permit, started, 2)
         return argument_error(fn=fn)
 
-    def _refuse_coroutine(self, permit: float, started: float, coroutine: Any) -> BaseException:
-        """``call`` got a coroutine function: the coroutine is closed unrun and the call counts
-        neither way; answers the error to raise."""
-        coroutine.close()
+    def _refuse_awaitable(self, permit: float, started: float, fn: Any, awaitable: Any) -> BaseException:
+        """``call`` got a function that answers an awaitable: a coroutine is closed unrun and the
+        call counts neither way; answers the error to raise."""
+        discard(awaitable)
         self._report(permit, started, 2)
-        return coroutine_function_error(coroutine)
+        return coroutine_function_error(fn)
 
     def _admitted_specially(self, p: float) -> None:
         """A probe or a rejection: drain the state change it may have caused; raise if refused."""
@@ -361,7 +417,7 @@ class CircuitBreaker(FleetMember):
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@breaker``: guards a sync or async function (and binds as a method does). The
         wrapper is native and calls the hot path itself, so it adds no Python frame."""
-        return guard(fn, self.call, self.call_async)
+        return guard(fn, self._call_either, self.call_async)
 
     def __enter__(self) -> "CircuitBreaker":
         self._permits.set(self._permits.get() + (self._enter(),))
@@ -416,15 +472,17 @@ class CircuitBreaker(FleetMember):
         for e in json.loads(engine.breaker_events(self._h)):
             self._fast = self._fast_by_answer[STATES.index(e["to"])]
             for listener in list(self._listeners):
-                _notify(listener, e["from"], e["to"])
+                _notify_change(listener, e["reason"], e["from"], e["to"])
             if self._registered_name is not None and _registered.get(self._registered_name) is self:
                 for listener in list(_registry_listeners):
-                    _notify(listener, self.name, e["from"], e["to"])
+                    _notify_change(listener, e["reason"], self.name, e["from"], e["to"])
             if self._fleet is not None:
                 self._fleet.on_state_change(e["to"], e["reason"])
 
     def add_listener(self, listener: StateListener) -> Callable[[], None]:
-        """Calls ``listener(previous_state, new_state)`` on every change; answers an unsubscribe."""
+        """Calls ``listener(previous_state, new_state)`` on every change, or
+        ``listener(previous_state, new_state, reason)`` where it takes a third argument; answers
+        an unsubscribe."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
@@ -544,7 +602,8 @@ class _Registry:
         _registered.clear()
 
     def add_listener(self, listener: Callable[[str, str, str], None]) -> Callable[[], None]:
-        """``listener(name, previous_state, new_state)`` for every registered breaker."""
+        """``listener(name, previous_state, new_state)`` for every registered breaker (with a
+        fourth argument, the transition's reason)."""
         _registry_listeners.append(listener)
         return lambda: _registry_listeners.remove(listener) if listener in _registry_listeners else None
 

@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
 from . import _clock
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import BulkheadRejectedError
-from ._wrap import guard
+from ._wrap import discard, guard, is_awaitable
 
 T = TypeVar("T")
 
@@ -170,14 +170,26 @@ class Bulkhead:
         try:
             # A plain function's value is taken as its result, as `execute` does in Node.
             result = fn(*args, **kwargs)
-            return (await result) if inspect.isawaitable(result) else result
+            return (await result) if is_awaitable(result) else result
         finally:
             self._release(permit)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Runs a sync ``fn`` in a slot (waiting in the queue if it is full); a function that
+        answers an awaitable is refused (use ``call_async``)."""
+        return self._call(fn, args, kwargs, False)  # type: ignore[no-any-return]
+
+    def _call_either(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call`` for a plain function that may answer an awaitable (decorators): for one, a
+        coroutine that awaits it in the slot, which is released when it settles."""
+        return self._call(fn, args, kwargs, True)
+
+    def _call(self, fn: Callable[..., Any], args: Any, kwargs: Any, either: bool) -> Any:
         if not callable(fn):
             raise argument_error(fn=fn)
         if inspect.iscoroutinefunction(fn):
+            if either:
+                return self.call_async(fn, *args, **kwargs)
             raise coroutine_function_error(fn)
         admitted = self._admit(_ThreadWaiter)
         if isinstance(admitted, float):
@@ -191,7 +203,22 @@ class Bulkhead:
                 raise self._queue_rejection(waiter)
             permit = handed
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+        except BaseException:
+            self._release(permit)
+            raise
+        if is_awaitable(result):
+            if either:
+                return self._settle(permit, result)
+            discard(result)
+            self._release(permit)
+            raise coroutine_function_error(fn)
+        self._release(permit)
+        return result
+
+    async def _settle(self, permit: float, awaitable: Awaitable[T]) -> T:
+        try:
+            return await awaitable
         finally:
             self._release(permit)
 
@@ -201,4 +228,4 @@ class Bulkhead:
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@bulkhead``: bounds a sync or async function."""
-        return guard(fn, self.call, self.call_async)
+        return guard(fn, self._call_either, self.call_async)

@@ -6,6 +6,7 @@ infinities become strings so that they are rejected by name instead of vanishing
 """
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from typing import Any, Mapping
@@ -75,10 +76,17 @@ def finite_number(name: str, x: Any) -> float:
     return float(x)
 
 
+class AwaitableResultError(TypeError):
+    """A sync-only entry (``call``) was given a function that answers an awaitable: it would
+    never run inside the guard. Never retried: the same call fails the same way."""
+
+
 def coroutine_function_error(fn: Any) -> TypeError:
-    """A coroutine function (or its coroutine) given where a plain one is called (``call``): the
-    coroutine would never run, and the caller would get a coroutine object as the result."""
+    """A coroutine function, or a function that answered an awaitable, given where a plain one
+    is called (``call``): the coroutine would never run inside the guard, and the caller would
+    get a coroutine object as the result."""
     name = getattr(fn, "__qualname__", None) or repr(fn)
-    err = TypeError(f"invalid option fn: expected a function that returns its result, got the coroutine function {name}; use call_async")
-    err.code, err.option, err.value = "INVALID_OPTION", "fn", "a coroutine function"  # type: ignore[attr-defined]
+    err = AwaitableResultError(f"invalid option fn: expected a function that returns its result, got {name}, which answers an awaitable; use call_async")
+    kind = "a coroutine function" if inspect.iscoroutinefunction(fn) else "a function that answers an awaitable"
+    err.code, err.option, err.value = "INVALID_OPTION", "fn", kind  # type: ignore[attr-defined]
     return err

@@ -237,8 +237,10 @@ class FleetSync:
 
     def _sync(self) -> None:
         k = self._keys
+        # A mark leaves the queue only once Redis has it: a failed send is sent again next round.
         while self._pending:
-            self._announce(self._pending.pop(0))
+            self._announce(self._pending[0])
+            self._pending.pop(0)
         reply = self._redis.eval(self._scripts["sync"], 2, k["reports"], k["marks"], self._id, self._port.report(),
                                  self._stale_after_ms)
         if self._rounds.stopped or not self._rounds.answered():

@@ -14,7 +14,7 @@ from . import _clock, _native
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import RateLimitError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
-from ._wrap import guard
+from ._wrap import discard, guard, is_awaitable
 
 T = TypeVar("T")
 _anonymous = 0
@@ -73,12 +73,24 @@ class RateLimiter(FleetMember):
                 raise
         # A plain function's value is taken as its result, as `execute` does in Node.
         result = fn(*args, **kwargs)
-        return (await result) if inspect.isawaitable(result) else result  # type: ignore[no-any-return]
+        return (await result) if is_awaitable(result) else result  # type: ignore[no-any-return]
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Runs a sync ``fn`` once admitted (sleeping first if it must wait); a function that
+        answers an awaitable is refused (use ``call_async``)."""
+        return self._call(fn, args, kwargs, False)  # type: ignore[no-any-return]
+
+    def _call_either(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call`` for a plain function that may answer an awaitable (decorators): an awaitable
+        is the admitted call itself and is answered as it is."""
+        return self._call(fn, args, kwargs, True)
+
+    def _call(self, fn: Callable[..., Any], args: Any, kwargs: Any, either: bool) -> Any:
         if not callable(fn):
             raise argument_error(fn=fn)
         if inspect.iscoroutinefunction(fn):
+            if either:
+                return self.call_async(fn, *args, **kwargs)
             raise coroutine_function_error(fn)
         wait, ticket = self._acquire()
         if wait > 0:
@@ -87,11 +99,15 @@ class RateLimiter(FleetMember):
             except BaseException:
                 engine.rate_limit_cancel(self._h, ticket)
                 raise
-        return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
+        if not either and is_awaitable(result):
+            discard(result)
+            raise coroutine_function_error(fn)
+        return result
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@limiter``: limits a sync or async function."""
-        return guard(fn, self.call, self.call_async)
+        return guard(fn, self._call_either, self.call_async)
 
     def stats(self) -> Dict[str, Any]:
         """Counters (``admitted``, ``waited``, ``refused``, ``cancelled``, ``available``) and the

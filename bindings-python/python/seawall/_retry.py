@@ -14,10 +14,10 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, 
 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
-from ._engine import GIVE_UP_REASONS, argument_error, coroutine_function_error, engine, finite_number, is_number, options_json, snake
+from ._engine import GIVE_UP_REASONS, AwaitableResultError, argument_error, coroutine_function_error, engine, finite_number, is_number, options_json, snake
 from ._errors import CircuitBreakerError, RetryBudgetExhaustedError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
-from ._wrap import guard
+from ._wrap import COROUTINE, discard, guard, is_awaitable
 
 NAN = math.nan
 ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
@@ -180,48 +180,82 @@ class RetryPolicy:
             self._on_retry(attempt - 1, exc, value / 1000.0)
         return value / 1000.0
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises)."""
+    def _start(self, fn: Any) -> list:
+        """A call's state: [retry handle once the first failure made one, the start time]. A
+        deadline counts from the call's start; without one the engine's clock at the first
+        failure will do (and the success path reads no clock)."""
         if not callable(fn):
             raise argument_error(fn=fn)
+        return [-1, engine.now() if self._times_start else None]
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises). A
+        function that answers an awaitable is refused (use ``call_async``)."""
+        return self._call(fn, args, kwargs, False)
+
+    def _call_either(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call`` for a plain function that may answer an awaitable (``retry_with_backoff``,
+        decorators): the attempt that answers one turns the call async, and what is answered is
+        a coroutine that awaits it as that attempt and retries as ``call_async`` does."""
+        return self._call(fn, args, kwargs, True)
+
+    def _call(self, fn: Callable[..., Any], args: Any, kwargs: Any, either: bool) -> Any:
         if inspect.iscoroutinefunction(fn):
+            if either:
+                return self.call_async(fn, *args, **kwargs)
             raise coroutine_function_error(fn)
-        # A deadline counts from the call's start; without one the engine's clock at the first
-        # failure will do (and the success path reads no clock).
-        state: list = [-1, engine.now() if self._times_start else None]
+        state = self._start(fn)
+        breaker = self._breaker
         try:
             while True:
                 try:
-                    result = self._breaker.call(fn, *args, **kwargs) if self._breaker is not None else fn(*args, **kwargs)
+                    if breaker is None:
+                        result = fn(*args, **kwargs)
+                    else:
+                        result = breaker._call_either(fn, *args, **kwargs) if either else breaker.call(fn, *args, **kwargs)
+                    if is_awaitable(result):
+                        if not either:
+                            discard(result)
+                            raise coroutine_function_error(fn)
+                        attempts = self._attempts_async(fn, args, kwargs, state, result)
+                        state = None  # the coroutine owns it now
+                        return attempts
                     if self._budget is not None:
                         self._budget._record_success()
                     return result
+                except AwaitableResultError:
+                    raise
                 except Exception as exc:  # noqa: BLE001 - classified by the policy
                     _clock.sleep_sync(self._decide(state, exc))
         finally:
-            if state[0] >= 0:
+            if state is not None and state[0] >= 0:
                 engine.retry_end(state[0])
 
-    async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
-        """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises)."""
-        if not callable(fn):
-            raise argument_error(fn=fn)
-        # A deadline counts from the call's start; without one the engine's clock at the first
-        # failure will do (and the success path reads no clock).
-        state: list = [-1, engine.now() if self._times_start else None]
+    def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises); a plain
+        function's value is taken as its result."""
+        return self._attempts_async(fn, args, kwargs, self._start(fn), None)
+
+    async def _attempts_async(self, fn: Callable[..., Any], args: Any, kwargs: Any, state: list, pending: Any) -> Any:
+        """The attempts of an async call; ``pending``: the current attempt's awaitable, already
+        made by a sync attempt that answered it."""
+        breaker = self._breaker
         try:
             while True:
                 try:
-                    if self._breaker is not None:
-                        result = await self._breaker.call_async(fn, *args, **kwargs)
+                    if pending is not None:
+                        result = await pending
+                    elif breaker is not None:
+                        result = await breaker.call_async(fn, *args, **kwargs)
                     else:
                         result = fn(*args, **kwargs)
-                        if inspect.isawaitable(result):
+                        if type(result) is COROUTINE or is_awaitable(result):
                             result = await result
                     if self._budget is not None:
                         self._budget._record_success()
                     return result
                 except Exception as exc:  # noqa: BLE001 - classified by the policy
+                    pending = None
                     await _clock.sleep(self._decide(state, exc))
         finally:
             if state[0] >= 0:
@@ -283,11 +317,12 @@ def _policy_for(options: Dict[str, Any]) -> RetryPolicy:
 _CO_COROUTINE = inspect.CO_COROUTINE
 
 
-def _is_async(fn: Callable[..., Any], guarded: bool) -> bool:
+def _is_async(fn: Callable[..., Any]) -> bool:
+    """A coroutine function, or an object whose ``__call__`` is one."""
     code = getattr(fn, "__code__", None)
     if code is not None and code.co_flags & _CO_COROUTINE:
         return True
-    return inspect.iscoroutinefunction(fn) or (not guarded and _returns_awaitable(fn))
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
 
 def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
@@ -297,20 +332,17 @@ def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
     jitter. For an async ``fn``, answers an awaitable; for a sync one, the result."""
     policy = _policy_for(options)
     code = getattr(fn, "__code__", None)
-    if (code is not None and code.co_flags & _CO_COROUTINE) or _is_async(fn, policy._breaker is not None):
+    if (code is not None and code.co_flags & _CO_COROUTINE) or _is_async(fn):
         return policy.call_async(fn)
-    return policy.call(fn)
-
-
-def _returns_awaitable(fn: Callable[..., Any]) -> bool:
-    target = getattr(fn, "__call__", None)
-    return inspect.iscoroutinefunction(target)
+    # A plain callable may still answer an awaitable (`lambda: client.get(url)`): then the
+    # answer is a coroutine that retries it.
+    return policy._call_either(fn)
 
 
 def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@retry(max_attempts=5, base_delay=0.1)`` on a sync or async function."""
     policy = _policy_for(options)
-    return lambda fn: guard(fn, policy.call, policy.call_async)
+    return lambda fn: guard(fn, policy._call_either, policy.call_async)
 
 
 _schedules: Dict[Tuple[Any, Any, Any], int] = {}

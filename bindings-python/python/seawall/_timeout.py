@@ -8,14 +8,19 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 from . import _clock, _native
 from ._engine import argument_error, engine, options_json
 from ._errors import TimeoutError
+from ._wrap import is_awaitable
 
 T = TypeVar("T")
 
 
 async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, name: Optional[str] = None) -> T:
-    """Awaits ``make()``; cancels it and raises ``TimeoutError`` after ``seconds``."""
+    """Awaits ``make()``; cancels it and raises ``TimeoutError`` after ``seconds``. A plain
+    function's value is taken as its result (it has run to the end already)."""
     started = _clock.now()
-    task = asyncio.ensure_future(make())
+    made = make()
+    if not is_awaitable(made):
+        return made  # type: ignore[return-value]
+    task = asyncio.ensure_future(made)
     clock = _clock.virtual()
     if clock is None:
         try:
@@ -64,4 +69,4 @@ async def with_timeout(
         if fallback is None:
             raise
         result = fallback()
-        return await result if asyncio.iscoroutine(result) else result
+        return await result if is_awaitable(result) else result
