@@ -83,6 +83,46 @@ test('failures spread over two replicas open all three together; one probe for t
   }
 });
 
+test("a \"closed\" mark that Redis failed to take is sent at the next round", async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  const own = await startRedis();
+  try {
+    const name = `fleet-mark-${process.pid}`;
+    const redis = [await client(own.port), await client(own.port), await client(own.port)];
+    const all = redis.map((r) => new CircuitBreaker(name, { failureThreshold: 3, resetTimeout: 1000, halfOpenMaxCalls: 1, fleet: { redis: r, minReplicas: 2, syncInterval: 60_000 } }));
+    const [a, b] = all;
+    for (const x of [a, a, b]) await fail(x); // below the local threshold, a quorum fleet-wide
+    await syncAll(all);
+    await syncAll(all);
+    assert.deepEqual(all.map((x) => x.state), ['OPEN', 'OPEN', 'OPEN']);
+    await clock.advance(1000);
+    await syncAll(all);
+    const prober = all.find((x) => x.state === 'HALF_OPEN');
+    const others = all.filter((x) => x !== prober);
+    await own.stop();
+    assert.equal(await ok(prober), 'ok', 'the probe succeeds while Redis is down');
+    assert.equal(prober.state, 'CLOSED');
+    // Syncs run by hand only (a long interval): a background round while Redis is down would
+    // leave the others deciding alone, and alone their open period has ended.
+    await prober.syncFleet();
+    assert.equal(prober.getStats().fleet.mode, 'local', 'the mark could not go out');
+    const again = await startRedis(own.port);
+    own.stop = again.stop;
+    for (let i = 0; i < 100 && prober.getStats().fleet.mode !== 'shared'; i++) {
+      await prober.syncFleet();
+      if (prober.getStats().fleet.mode !== 'shared') await new Promise((r) => setTimeout(r, 20)); // the client reconnecting
+    }
+    // The others' clients reconnect before they sync (a failed sync would leave them alone too).
+    await Promise.all(redis.map((r) => (r.status === 'ready' ? undefined : new Promise((resolve) => r.once('ready', resolve)))));
+    await syncAll(others);
+    assert.deepEqual(others.map((x) => x.state), ['CLOSED', 'CLOSED'], 'the mark reached the fleet once Redis was back');
+    for (const x of all) x.leaveFleet();
+  } finally {
+    useRealClock();
+    await own.stop();
+  }
+});
+
 test('one replica with a broken network opens only its own breaker', async () => {
   const clock = useVirtualClock({ autoAdvance: false });
   try {

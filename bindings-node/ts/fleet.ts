@@ -187,6 +187,9 @@ export class FleetSync extends Sync {
   #seenOpened = -Infinity;
   #seenClosed = -Infinity;
   #holdsLease = false;
+  /** Marks not yet in Redis, oldest first; one leaves only once Redis has it. */
+  readonly #unsent: Array<'opened' | 'closed'> = [];
+  #sending = false;
   readonly status: FleetStatus = { mode: 'shared', replicas: 0, fresh: false, syncs: 0, failedSyncs: 0 };
 
   constructor(name: string, config: { syncInterval: number; staleAfter: number }, options: FleetOptions, port: FleetPort) {
@@ -200,6 +203,7 @@ export class FleetSync extends Sync {
 
   protected async round(): Promise<void> {
     try {
+      await this.rounds.deadline(this.#sendMarks());
       const reply = await this.rounds.deadline(
         this.#redis.eval(this.#scripts.sync, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter),
       );
@@ -243,23 +247,32 @@ export class FleetSync extends Sync {
 
   /** The breaker changed state: announce what the fleet must learn at once. */
   onStateChange(to: string, reason: string): void {
-    if (to === 'OPEN' && reason === 'FLEET_QUORUM') this.#mark('opened');
+    if (to === 'OPEN' && reason === 'FLEET_QUORUM') this.#unsent.push('opened');
     if (to === 'CLOSED' && this.#holdsLease) {
       this.#holdsLease = false;
-      this.#mark('closed');
-      void this.#redis.eval(this.#scripts.release, 1, this.#keys.lease, this.#id).catch(() => {});
+      this.#unsent.push('closed');
     }
+    // A send that fails leaves the mark queued: the next round sends it first.
+    if (this.#unsent.length > 0) this.#sendMarks().catch(() => {});
   }
 
-  #mark(name: 'opened' | 'closed'): void {
-    void this.#redis
-      .eval(this.#scripts.mark, 1, this.#keys.marks, name, this.#staleAfter)
-      .then((at) => {
+  /** Sends the queued marks in order (one sender at a time); rejects on the first failure. */
+  async #sendMarks(): Promise<void> {
+    if (this.#sending) return;
+    this.#sending = true;
+    try {
+      while (this.#unsent.length > 0) {
+        const name = this.#unsent[0];
+        const at = Number(await this.#redis.eval(this.#scripts.mark, 1, this.#keys.marks, name, this.#staleAfter));
+        if (name === 'closed') await this.#redis.eval(this.#scripts.release, 1, this.#keys.lease, this.#id);
         // Our own mark is not news to us.
-        if (name === 'opened') this.#seenOpened = Math.max(this.#seenOpened, Number(at));
-        else this.#seenClosed = Math.max(this.#seenClosed, Number(at));
-      })
-      .catch(() => {});
+        if (name === 'opened') this.#seenOpened = Math.max(this.#seenOpened, at);
+        else this.#seenClosed = Math.max(this.#seenClosed, at);
+        this.#unsent.shift();
+      }
+    } finally {
+      this.#sending = false;
+    }
   }
 }
 

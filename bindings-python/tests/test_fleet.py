@@ -87,6 +87,34 @@ def test_failures_on_two_replicas_open_all_together_one_probe_and_close_together
             x.leave_fleet()
 
 
+def test_a_closed_mark_that_redis_failed_to_take_is_sent_at_the_next_round(server: RedisServer) -> None:
+    """The probe holder closes on the call's path; its "closed" mark must reach the fleet even
+    when Redis is down at that moment: it stays queued until a round delivers it."""
+    with virtual_clock(auto_advance=False) as clock:
+        a, b, c = replicas(server, 3)
+        fail(a), fail(a), fail(b), fail(b)
+        sync_all([a, b, c])
+        sync_all([a, b, c])
+        assert [x.state for x in (a, b, c)] == ["OPEN"] * 3
+        clock.advance(1.0)
+        sync_all([a, b, c])
+        sync_all([a, b, c])
+        prober = next(x for x in (a, b, c) if x.state == "HALF_OPEN")
+        others = [x for x in (a, b, c) if x is not prober]
+        server.stop()
+        assert prober.call(lambda: "ok") == "ok"
+        assert prober.state == "CLOSED"
+        prober.sync_fleet()  # Redis is down: the mark cannot go out
+        assert prober.stats["fleet"]["mode"] == "local"
+        again = RedisServer(server.port)
+        server.proc = again.proc
+        prober.sync_fleet()
+        sync_all(others)
+        assert [x.state for x in others] == ["CLOSED", "CLOSED"], "the mark was sent once Redis was back"
+        for x in (a, b, c):
+            x.leave_fleet()
+
+
 def test_one_replica_with_a_broken_network_opens_only_its_own_breaker(server: RedisServer) -> None:
     with virtual_clock(auto_advance=False):
         sick, *healthy = replicas(server, 4)
