@@ -42,7 +42,7 @@ impl BreakerCall {
             let mut e = self.engine.bind(py).try_borrow_mut()?;
             let tally = self.tally.get();
             let flushed = if tally.pending() > 0 { e.breaker_flush(self.handle, tally) } else { -1.0 };
-            (flushed, e.breaker_acquire_now(self.handle), e.last_now)
+            (flushed, e.breaker_acquire_now(self.handle), crate::last_now())
         };
         if flushed >= 0.0 {
             self.owner(py)?.call_method1("_learn", (flushed,))?;

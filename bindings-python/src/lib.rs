@@ -10,6 +10,7 @@
 
 mod guard;
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyo3::create_exception;
@@ -73,16 +74,25 @@ impl Tally {
 #[pyclass(module = "seawall._native")]
 pub struct Engine {
     inner: CoreEngine,
-    /// The time the last hot-path call used (so the shell can time calls without a clock read).
-    last_now: f64,
     /// Set while the shell's virtual clock is installed: "no time given" then means this.
     manual_now: Option<f64>,
+}
+
+thread_local! {
+    /// The time this thread's last engine call used, so the shell can time a call without a
+    /// clock read. Per thread: the engine serves every thread, and between a call and the
+    /// shell's reading of it another thread may run and make calls of its own.
+    static LAST_NOW: Cell<f64> = const { Cell::new(0.0) };
+}
+
+pub(crate) fn last_now() -> f64 {
+    LAST_NOW.with(Cell::get)
 }
 
 impl Engine {
     fn at(&mut self, now: Option<f64>) -> f64 {
         let t = now_or_host(now.or(self.manual_now));
-        self.last_now = t;
+        LAST_NOW.with(|c| c.set(t));
         t
     }
 }
@@ -91,7 +101,7 @@ impl Engine {
 impl Engine {
     #[new]
     fn new() -> Self {
-        Engine { inner: CoreEngine::new(), last_now: 0.0, manual_now: None }
+        Engine { inner: CoreEngine::new(), manual_now: None }
     }
 
     /// The shell's virtual clock (ms), or None for the host clock: what "no time" means.
@@ -105,8 +115,10 @@ impl Engine {
         self.at(None)
     }
 
-    fn last_now(&self) -> f64 {
-        self.last_now
+    /// The time this thread's last engine call used, ms.
+    #[pyo3(name = "last_now")]
+    fn last_now_py(&self) -> f64 {
+        last_now()
     }
 
     // ---- breakers ----

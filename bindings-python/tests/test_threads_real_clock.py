@@ -222,3 +222,16 @@ def test_a_fleet_breakers_open_period_is_recovery_timeout_while_syncing_and_afte
         assert 0.5 - EARLY <= period <= 0.5 + LATE, f"open for {period:.3f} s after leave_fleet(), recovery_timeout=0.5"
     finally:
         cb.leave_fleet()
+
+
+def test_the_time_a_call_used_is_read_back_per_thread() -> None:
+    """A breaker times its call from the time its acquire used (``last_now``). Another thread's
+    engine calls in between (the GIL may switch between the two) must not change what this
+    thread reads back."""
+    from seawall._engine import engine
+
+    cb = CircuitBreaker(failure_threshold=5)
+    engine.breaker_acquire(cb._h, 1000.0)
+    in_new_thread(lambda: engine.breaker_state(cb._h, 5000.0))
+    assert engine.last_now() == 1000.0
+    assert in_new_thread(engine.last_now) == 0.0, "a new thread has made no call yet"
