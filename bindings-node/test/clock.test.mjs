@@ -1,0 +1,34 @@
+// The host clock as programs run it: worker threads each have an engine of their own, but every
+// thread reads one clock (one origin per process). A clock counted from each thread's first
+// reading put a worker started later behind the main thread by the time between the two.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+
+import { backendName, realClock } from 'seawall';
+
+// The wasm backend reads performance.now(), whose origin is each worker's own; each worker also
+// has an engine of its own there, so no time crosses between threads.
+const skip = backendName() === 'napi' ? false : 'the napi host clock only';
+
+test('a worker thread started later reads the same clock as the main thread', { skip }, async () => {
+  const before = realClock.now();
+  // Let the main thread's clock run before the worker starts (bounded, and not a timing check:
+  // only the order of two readings of one clock is asserted).
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const worker = new Worker(
+    `import('seawall').then(({ realClock }) => require('node:worker_threads').parentPort.postMessage(realClock.now()));`,
+    { eval: true },
+  );
+  try {
+    const inWorker = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const after = realClock.now();
+    assert.ok(inWorker >= before + 80, `the worker read ${inWorker} ms, the main thread ${before} ms before it started`);
+    assert.ok(inWorker <= after, `${inWorker} > ${after}`);
+  } finally {
+    await worker.terminate();
+  }
+});
