@@ -283,13 +283,7 @@ class CircuitBreaker(FleetMember):
         if p != 0.0:
             self._admitted_specially(p)
         started = _last_now() if self._timed else NAN
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:
-            if not callable(fn):
-                raise self._refuse_argument(p, started, fn) from None
-            self._exit(p, started, exc)
-            raise
+        result = self._invoke(p, started, fn, args, kwargs)
         if type(result) is COROUTINE or (type(result) not in NEVER_AWAITABLE and is_awaitable(result)):
             raise self._refuse_awaitable(p, started, fn, result)
         if _record_success(h, p, started) >= 8.0:
@@ -341,17 +335,22 @@ class CircuitBreaker(FleetMember):
         coroutine that awaits it holding the permit (with the breaker's ``timeout``) and records
         how it went. Natively in ``BreakerCall.call_either`` where ``call`` is native."""
         permit, started = self._enter()
+        result = self._invoke(permit, started, fn, args, kwargs)
+        if is_awaitable(result):
+            return self._settle(permit, started, result)
+        self._report(permit, started, 0)
+        return result
+
+    def _invoke(self, permit: float, started: float, fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        """``fn(*args, **kwargs)`` under a permit; an exception is recorded (a non-callable
+        ``fn`` counts neither way, and raises the core's error for it)."""
         try:
-            result = fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         except BaseException as exc:
             if not callable(fn):
                 raise self._refuse_argument(permit, started, fn) from None
             self._exit(permit, started, exc)
             raise
-        if is_awaitable(result):
-            return self._settle(permit, started, result)
-        self._report(permit, started, 0)
-        return result
 
     async def _settle(self, permit: float, started: float, awaitable: Awaitable[T]) -> T:
         """Awaits what a guarded call answered, under its permit, and records how it went."""
