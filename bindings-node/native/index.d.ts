@@ -29,18 +29,20 @@ export declare function breakerDrop(handle: number): boolean
 
 export declare function breakerEvents(handle: number): string
 
+/** The fleet's sync: this replica's report. */
 export declare function breakerFleetReport(handle: number, now?: number | undefined | null): string
 
+/** The fleet's sync: the replicas' reports in, the tally out. */
 export declare function breakerFleetSync(handle: number, reportsJson: string, now?: number | undefined | null): string
 
-/** Answers `[handle, created ? 1 : 0]`. */
 export declare function breakerGetOrCreate(name: string, optionsJson: string, seconds: boolean): Array<number>
 
 export declare function breakerHealth(now?: number | undefined | null): string
 
+/** Per state code: may the shell count successes itself in that state? */
 export declare function breakerInertSuccessStates(handle: number): Array<boolean>
 
-/** The handle of the registered breaker `name`, or -1. */
+/** The handle of the registered breaker `name`. */
 export declare function breakerLookup(name: string): number
 
 export declare function breakerName(handle: number): string | null
@@ -49,6 +51,7 @@ export declare function breakerNames(): Array<string>
 
 export declare function breakerNextTimeout(handle: number): number
 
+/** The fleet's sync: the probe lease to take (its ms), or NaN. */
 export declare function breakerProbeLease(handle: number, now?: number | undefined | null): number
 
 export declare function breakerRecordSuccesses(handle: number, count: number, now?: number | undefined | null): number
@@ -89,10 +92,9 @@ export declare function bulkheadDrop(handle: number): boolean
 
 export declare function bulkheadExpire(handle: number, now?: number | undefined | null): Array<number>
 
-/** Answers `[handle, created ? 1 : 0]`. */
 export declare function bulkheadGetOrCreate(name: string, optionsJson: string, seconds: boolean): Array<number>
 
-/** The handle of the registered bulkhead `name`, or -1. */
+/** The handle of the registered bulkhead `name`. */
 export declare function bulkheadLookup(name: string): number
 
 export declare function bulkheadMetrics(handle: number): string
@@ -107,6 +109,7 @@ export declare function defaultsJson(): string
 
 export declare function errorCodes(): Array<string>
 
+/** A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`. */
 export declare function fleetStore(prefix: string, name: string): string
 
 export declare function giveUpCodes(): Array<string>
@@ -139,6 +142,10 @@ export declare function presetRetry(kind: string, a: number, b: number, c: numbe
 
 export declare function prometheus(): string
 
+/**
+ * `[wait ms (0: now; negative: refused, minus the ms until a place is free), ticket to give
+ * a reserved place back (NaN: none)]`.
+ */
 export declare function rateLimitAcquire(handle: number, now?: number | undefined | null): Array<number>
 
 export declare function rateLimitCancel(handle: number, ticket: number): boolean
@@ -147,10 +154,13 @@ export declare function rateLimitCreate(optionsJson: string, seconds: boolean): 
 
 export declare function rateLimitDrop(handle: number): boolean
 
+/** Fleet mode: the store is lost. */
 export declare function rateLimitFleetAlone(handle: number): void
 
+/** Fleet mode: this replica's `{demand, want}`. */
 export declare function rateLimitFleetReport(handle: number, now?: number | undefined | null): string
 
+/** Fleet mode: the store's grant and the others' reports. */
 export declare function rateLimitFleetSync(handle: number, granted: number, reportsJson: string, now?: number | undefined | null): void
 
 export declare function rateLimitMessage(name: string, retryAfterMs: number): string
@@ -165,13 +175,14 @@ export declare function rejectionMessage(name: string, code: number, retryAfterM
 
 export declare function resetAll(now?: number | undefined | null): void
 
+/** A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable. */
 export declare function retryAfter(value: string, nowEpochMs: number): number
 
 export declare function retryEnd(call: number): boolean
 
 export declare function retryIsRetryable(handle: number, ids: Array<string>): boolean
 
-/** Answers `[value, attempt, fromServer ? 1 : 0]`: see the engine's encoding. */
+/** A failed attempt: the next step, see the engine's encoding. */
 export declare function retryOnFailure(call: number, now: number | undefined | null, failureClass: number, retryAfterMs: number, budget: number): Array<number>
 
 export declare function retryPolicyCreate(optionsJson: string, seconds: boolean, seed: number): number
@@ -184,6 +195,10 @@ export declare function retryStart(policy: number, now?: number | undefined | nu
 
 export declare function rngFloats(seed: number, count: number): Array<number>
 
+/**
+ * The simulator over a scenario (JSON text); answers JSON text. Absent from the browser
+ * (wasm) build, which leaves the simulator out for size; Python's releases the GIL.
+ */
 export declare function simulate(scenarioJson: string): string
 
 export declare function stateNames(): Array<string>

@@ -10,6 +10,7 @@
  * and this adapter does the same for the others, as the native ones read the host clock.)
  */
 import type { Backend } from './backend.js';
+import { CALLS } from './ops.js';
 
 /** The parts of the generated glue the adapter uses (checked against the generated .d.ts by test/types/backend-types.ts). */
 export interface WasmGlue {
@@ -33,7 +34,9 @@ export interface WasmEngine {
 }
 
 /**
- * Each operation through `call`, in the order of `Engine::call`'s rows: its parameters, then `:` and its answer.
+ * How each operation through `call` lays out its arguments and answer (`CALLS`, generated with
+ * the module's dispatch from one declaration; an operation's row is its place in the table):
+ * its parameters, then `:` and its answer.
  * Parameters: `n` a number, `t` a time (undefined: the clock), `b` a boolean, `s` a string,
  * `o` a string or null (its presence is a number too), `j` a string list (sent as JSON).
  * Numbers go to `args` in order, strings to `s1`, `s2` in order.
@@ -41,88 +44,9 @@ export interface WasmEngine {
  * `v` nothing, `f` numbers (the text, comma-separated), `B` booleans (the same), `l` strings (JSON).
  */
 type Direct = 'kind' | 'out' | 'now' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'retryEnd' | 'rateLimitAcquire' | 'budgetRecordSuccess';
-// Every other `Backend` method has a row (a missing or extra one is a compile error); `simulate`
+// Every other `Backend` method has a row (a missing one is a compile error here); `simulate`
 // has none: the browser build leaves the simulator out.
-const CALLS: Record<Exclude<keyof Backend, Direct | 'simulate'>, string> = {
-  breakerCreate: 'sbo:n',
-  breakerGetOrCreate: 'ssb:f',
-  breakerLookup: 's:n',
-  breakerName: 'n:o',
-  breakerDrop: 'n:b',
-  breakerEvents: 'n:s',
-  breakerInertSuccessStates: 'n:B',
-  breakerRecordSuccesses: 'nnt:n',
-  breakerState: 'nt:n',
-  breakerCurrentState: 'n:n',
-  breakerCommand: 'nst:n',
-  breakerFleetReport: 'nt:s',
-  breakerFleetSync: 'nst:s',
-  breakerProbeLease: 'nt:n',
-  breakerRetryAfter: 'nt:n',
-  breakerNextTimeout: 'n:n',
-  rejectionMessage: 'snn:s',
-  breakerStats: 'nt:s',
-  breakerConfig: 'n:s',
-  breakerSnapshot: 'nt:s',
-  breakerRestore: 'nst:v',
-  bulkheadCreate: 'sbo:n',
-  bulkheadGetOrCreate: 'ssb:f',
-  bulkheadLookup: 's:n',
-  bulkheadDrop: 'n:b',
-  bulkheadCancel: 'nn:b',
-  bulkheadNextTimeout: 'n:n',
-  bulkheadExpire: 'nt:f',
-  bulkheadMetrics: 'n:s',
-  retryPolicyCreate: 'sbn:n',
-  retryPolicyDrop: 'n:b',
-  retryPolicyInfo: 'n:s',
-  retryIsRetryable: 'nj:b',
-  retryStart: 'nt:n',
-  retryOnFailure: 'ntnnn:f',
-  backoffCreate: 'sbn:n',
-  backoffNext: 'nn:n',
-  backoffRestart: 'n:v',
-  backoffDrop: 'n:b',
-  budgetCreate: 'sbt:n',
-  budgetDrop: 'n:b',
-  budgetTryWithdraw: 'nt:b',
-  budgetTokens: 'nt:n',
-  budgetStats: 'nt:s',
-  budgetFleetReport: 'nt:s',
-  budgetFleetSync: 'nnst:v',
-  budgetFleetAlone: 'nt:v',
-  rateLimitCreate: 'sb:n',
-  rateLimitDrop: 'n:b',
-  rateLimitCancel: 'nn:b',
-  rateLimitStats: 'nt:s',
-  rateLimitFleetReport: 'nt:s',
-  rateLimitFleetSync: 'nnst:v',
-  rateLimitFleetAlone: 'n:v',
-  rateLimitMessage: 'sn:s',
-  fleetStore: 'ss:s',
-  health: 't:s',
-  breakerHealth: 't:s',
-  breakerNames: ':l',
-  resetAll: 't:v',
-  clearRegistry: ':v',
-  recordRetryAttempt: 's:v',
-  recordTimeout: 's:v',
-  prometheus: ':s',
-  errorCodes: ':l',
-  stateNames: ':l',
-  giveUpReasons: ':l',
-  giveUpCodes: ':l',
-  defaultsJson: ':s',
-  preapprovedPermit: ':n',
-  unconditionalAdmits: ':B',
-  presetPolicy: 'sb:o',
-  presetCircuit: 'sb:o',
-  presetRetry: 'snnnb:o',
-  validate: 'ssb:v',
-  deadline: 'nnn:n',
-  retryAfter: 'sn:n',
-  rngFloats: 'nn:f',
-};
+const ROWS: Record<Exclude<keyof Backend, Direct | 'simulate'>, string> = CALLS;
 
 const clockNow = (): number => performance.now();
 
@@ -154,7 +78,7 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
       return [wait, out()[1]];
     },
   };
-  for (const [row, [name, spec]] of Object.entries(CALLS).entries()) {
+  for (const [row, [name, spec]] of Object.entries(ROWS).entries()) {
     const [params, answer] = spec.split(':') as [string, string];
     b[name] = (...values: unknown[]): unknown => {
       const a = args();

@@ -17,9 +17,9 @@ export class Engine {
      * Every other operation, by its row in the adapter's `CALLS` table (numbers, not names: a
      * match on 78 names was 2.5 KB of this module), with the argument orders of the `Backend`
      * interface: numbers from `args`, strings `s1` then `s2`. Answers text, and numbers or
-     * booleans (0/1) in `out[0]`; an optional text sets `out[0]` to 1 when present. The rows'
-     * order is checked by `test/backends.test.mjs` (every operation against the napi backend)
-     * and by the vectors in Chromium.
+     * booleans (0/1) in `out[0]`; an optional text sets `out[0]` to 1 when present. The rows and
+     * the table are generated from one declaration (`ops.rs`, `ts/ops.ts`); every operation is
+     * checked against the napi backend by `test/backends.test.mjs`, and by the vectors in Chromium.
      */
     call(op: number, s1: string, s2: string): string;
     constructor();

@@ -1,7 +1,10 @@
-//! Host services the native bindings share. The core has no clock (it is sans-I/O); the napi
+//! What the bindings share: the boundary's declaration ([`boundary`]), from which each binding's
+//! cold operations are generated, and host services of the native bindings. The core has no clock (it is sans-I/O); the napi
 //! and pyo3 bindings read one here, inside the same crossing as a hot-path call, when the shell
 //! passes no time (`undefined` / `None`). Any number given, NaN included, goes to the core as it
 //! is. The wasm binding has no clock of its own: its shell passes `performance.now()`.
+
+pub mod boundary;
 
 use std::sync::OnceLock;
 

@@ -18,6 +18,9 @@ use seawall_core::json::Json;
 use seawall_core::{Engine as CoreEngine, SeawallError};
 use wasm_bindgen::prelude::*;
 
+/// The operations reached through `call`, generated from the boundary's declaration (`bindings-shared`).
+mod ops;
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
@@ -76,6 +79,19 @@ fn flags(v: Vec<bool>) -> String {
 /// An optional text: (1, the text) or (0, "").
 fn optional(text: Option<String>) -> (f64, String) {
     (text.is_some() as u8 as f64, text.unwrap_or_default())
+}
+
+/// The strings of a parsed JSON array (what is not a string is left out), borrowed from it.
+fn ids(parsed: &Option<Json>) -> Vec<&str> {
+    let mut ids = Vec::new();
+    if let Some(Json::Arr(items)) = parsed {
+        for item in items {
+            if let Some(id) = item.as_str() {
+                ids.push(id);
+            }
+        }
+    }
+    ids
 }
 
 /// Strings as a JSON array.
@@ -157,7 +173,7 @@ impl Engine {
     /// [wait, ticket] in `out`; answers the wait.
     #[wasm_bindgen(js_name = rateLimitAcquire)]
     pub fn rate_limit_acquire(&mut self, handle: u32, now: Option<f64>) -> f64 {
-        let (wait, ticket) = self.inner.ratelimit_acquire(handle, at(now));
+        let (wait, ticket) = self.inner.rate_limit_acquire(handle, at(now));
         self.out[0] = wait;
         self.out[1] = ticket;
         wait
@@ -171,119 +187,11 @@ impl Engine {
     /// Every other operation, by its row in the adapter's `CALLS` table (numbers, not names: a
     /// match on 78 names was 2.5 KB of this module), with the argument orders of the `Backend`
     /// interface: numbers from `args`, strings `s1` then `s2`. Answers text, and numbers or
-    /// booleans (0/1) in `out[0]`; an optional text sets `out[0]` to 1 when present. The rows'
-    /// order is checked by `test/backends.test.mjs` (every operation against the napi backend)
-    /// and by the vectors in Chromium.
+    /// booleans (0/1) in `out[0]`; an optional text sets `out[0]` to 1 when present. The rows and
+    /// the table are generated from one declaration (`ops.rs`, `ts/ops.ts`); every operation is
+    /// checked against the napi backend by `test/backends.test.mjs`, and by the vectors in Chromium.
     pub fn call(&mut self, op: u32, s1: &str, s2: &str) -> Result<String, JsValue> {
-        let a = *self.args;
-        let h = |i: usize| a[i] as u32;
-        let flag = |i: usize| a[i] != 0.0;
-        let e = &mut self.inner;
-        let mut number = f64::NAN;
-        let mut text = String::new();
-        match op {
-            0 /* breakerCreate */ => number = checked(e.breaker_create(s1, flag(0), flag(1).then_some(s2)))? as f64,
-            1 /* breakerGetOrCreate */ => {
-                let (handle, created) = checked(e.breaker_get_or_create(s1, s2, flag(0)))?;
-                text = nums(&[handle as f64, created as u8 as f64]);
-            }
-            2 /* breakerLookup */ => number = e.breaker_lookup(s1).map_or(-1.0, f64::from),
-            3 /* breakerName */ => (number, text) = optional(e.breaker_name(h(0))),
-            4 /* breakerDrop */ => number = e.breaker_drop(h(0)) as u8 as f64,
-            5 /* breakerEvents */ => text = e.breaker_events(h(0)),
-            6 /* breakerInertSuccessStates */ => text = flags(e.breaker_inert_success_states(h(0))),
-            7 /* breakerRecordSuccesses */ => number = e.breaker_record_successes(h(0), h(1), a[2]),
-            8 /* breakerState */ => number = checked(e.breaker_state(h(0), a[1]))? as f64,
-            9 /* breakerCurrentState */ => number = e.breaker_current_state(h(0)) as f64,
-            10 /* breakerCommand */ => number = checked(e.breaker_command(h(0), s1, a[1]))? as f64,
-            11 /* breakerFleetReport */ => text = checked(e.breaker_fleet_report(h(0), a[1]))?,
-            12 /* breakerFleetSync */ => text = checked(e.breaker_fleet_sync(h(0), s1, a[1]))?,
-            13 /* breakerProbeLease */ => number = e.breaker_probe_lease(h(0), a[1]),
-            14 /* breakerRetryAfter */ => number = e.breaker_retry_after(h(0), a[1]),
-            15 /* breakerNextTimeout */ => number = e.breaker_next_timeout(h(0)),
-            16 /* rejectionMessage */ => text = CoreEngine::rejection_message(s1, a[0], a[1]),
-            17 /* breakerStats */ => text = checked(e.breaker_stats(h(0), a[1]))?,
-            18 /* breakerConfig */ => text = checked(e.breaker_config(h(0)))?,
-            19 /* breakerSnapshot */ => text = checked(e.breaker_snapshot(h(0), a[1]))?,
-            20 /* breakerRestore */ => checked(e.breaker_restore(h(0), s1, a[1]))?,
-            21 /* bulkheadCreate */ => number = checked(e.bulkhead_create(s1, flag(0), flag(1).then_some(s2)))? as f64,
-            22 /* bulkheadGetOrCreate */ => {
-                let (handle, created) = checked(e.bulkhead_get_or_create(s1, s2, flag(0)))?;
-                text = nums(&[handle as f64, created as u8 as f64]);
-            }
-            23 /* bulkheadLookup */ => number = e.bulkhead_lookup(s1).map_or(-1.0, f64::from),
-            24 /* bulkheadDrop */ => number = e.bulkhead_drop(h(0)) as u8 as f64,
-            25 /* bulkheadCancel */ => number = e.bulkhead_cancel(h(0), a[1]) as u8 as f64,
-            26 /* bulkheadNextTimeout */ => number = e.bulkhead_next_timeout(h(0)),
-            27 /* bulkheadExpire */ => text = nums(&e.bulkhead_expire(h(0), a[1])),
-            28 /* bulkheadMetrics */ => text = checked(e.bulkhead_metrics(h(0)))?,
-            29 /* retryPolicyCreate */ => number = checked(e.retry_policy_create(s1, flag(0), a[1]))? as f64,
-            30 /* retryPolicyDrop */ => number = e.retry_policy_drop(h(0)) as u8 as f64,
-            31 /* retryPolicyInfo */ => text = checked(e.retry_policy_info(h(0)))?,
-            32 /* retryIsRetryable */ => {
-                let parsed = Json::parse(s1).ok();
-                let mut ids = Vec::new();
-                if let Some(Json::Arr(items)) = &parsed {
-                    for item in items {
-                        if let Some(id) = item.as_str() {
-                            ids.push(id);
-                        }
-                    }
-                }
-                number = e.retry_is_retryable(h(0), &ids) as u8 as f64;
-            }
-            33 /* retryStart */ => number = checked(e.retry_start(h(0), a[1]))? as f64,
-            34 /* retryOnFailure */ => {
-                let (v, attempt, stop) = checked(e.retry_on_failure(h(0), a[1], h(2), a[3], a[4]))?;
-                text = nums(&[v, attempt as f64, stop as u8 as f64]);
-            }
-            35 /* backoffCreate */ => number = checked(e.backoff_create(s1, flag(0), a[1]))? as f64,
-            36 /* backoffNext */ => number = e.backoff_next(h(0), h(1)),
-            37 /* backoffRestart */ => e.backoff_restart(h(0)),
-            38 /* backoffDrop */ => number = e.backoff_drop(h(0)) as u8 as f64,
-            39 /* budgetCreate */ => number = checked(e.budget_create(s1, flag(0), a[1]))? as f64,
-            40 /* budgetDrop */ => number = e.budget_drop(h(0)) as u8 as f64,
-            41 /* budgetTryWithdraw */ => number = e.budget_try_withdraw(h(0), a[1]) as u8 as f64,
-            42 /* budgetTokens */ => number = e.budget_tokens(h(0), a[1]),
-            43 /* budgetStats */ => text = checked(e.budget_stats(h(0), a[1]))?,
-            44 /* budgetFleetReport */ => text = checked(e.budget_fleet_report(h(0), a[1]))?,
-            45 /* budgetFleetSync */ => checked(e.budget_fleet_sync(h(0), a[1], s1, a[2]))?,
-            46 /* budgetFleetAlone */ => checked(e.budget_fleet_alone(h(0), a[1]))?,
-            47 /* rateLimitCreate */ => number = checked(e.ratelimit_create(s1, flag(0)))? as f64,
-            48 /* rateLimitDrop */ => number = e.ratelimit_drop(h(0)) as u8 as f64,
-            49 /* rateLimitCancel */ => number = e.ratelimit_cancel(h(0), a[1]) as u8 as f64,
-            50 /* rateLimitStats */ => text = checked(e.ratelimit_stats(h(0), a[1]))?,
-            51 /* rateLimitFleetReport */ => text = checked(e.ratelimit_fleet_report(h(0), a[1]))?,
-            52 /* rateLimitFleetSync */ => checked(e.ratelimit_fleet_sync(h(0), a[1], s1, a[2]))?,
-            53 /* rateLimitFleetAlone */ => checked(e.ratelimit_fleet_alone(h(0)))?,
-            54 /* rateLimitMessage */ => text = CoreEngine::ratelimit_refusal_message(s1, a[0]),
-            55 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
-            56 /* health */ => text = e.health(a[0]),
-            57 /* breakerHealth */ => text = e.breaker_health(a[0]),
-            58 /* breakerNames */ => text = texts(&e.breaker_names()),
-            59 /* resetAll */ => e.reset_all(a[0]),
-            60 /* clearRegistry */ => e.clear_registry(),
-            61 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
-            62 /* recordTimeout */ => e.record_timeout(s1),
-            63 /* prometheus */ => text = e.prometheus(),
-            64 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
-            65 /* stateNames */ => text = texts(&CoreEngine::state_names()),
-            66 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
-            67 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
-            68 /* defaultsJson */ => text = CoreEngine::defaults_json(),
-            69 /* preapprovedPermit */ => number = CoreEngine::PREAPPROVED_PERMIT,
-            70 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
-            71 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
-            72 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
-            73 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
-            74 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
-            75 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-            76 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-            77 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
-            // The simulator is left out (it would add ~16 KB gzipped to every page): Node, Python
-            // and `seawall-sim` run it.
-            _ => return Err(JsError::new(&format!("seawall: the wasm engine has no operation {op}")).into()),
-        }
+        let (number, text) = ops::dispatch(&mut self.inner, op, *self.args, s1, s2)?;
         self.out[0] = number;
         Ok(text)
     }

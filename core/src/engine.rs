@@ -168,6 +168,11 @@ impl Engine {
     /// The raw permit of a call admitted without asking (see `Permit::PREAPPROVED`).
     pub const PREAPPROVED_PERMIT: f64 = (1u64 << 52) as f64;
 
+    /// [`Self::PREAPPROVED_PERMIT`], for the bindings that read it through a call.
+    pub fn preapproved_permit() -> f64 {
+        Self::PREAPPROVED_PERMIT
+    }
+
     /// Per state code: may a shell admit a call without asking (`admits_unconditionally`)?
     pub fn unconditional_admits() -> Vec<bool> {
         let mut v = Vec::new();
@@ -609,19 +614,19 @@ impl Engine {
 
     // ---- rate limiters ----------------------------------------------------------------------
 
-    pub fn ratelimit_create(&mut self, options_json: &str, seconds: bool) -> Result<Handle> {
+    pub fn rate_limit_create(&mut self, options_json: &str, seconds: bool) -> Result<Handle> {
         let config = RateLimitConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
         Ok(self.limiters.insert(None, RateLimiter::new(config)?))
     }
 
-    pub fn ratelimit_drop(&mut self, h: Handle) -> bool {
+    pub fn rate_limit_drop(&mut self, h: Handle) -> bool {
         self.limiters.remove(h)
     }
 
     /// `(wait, ticket)`: start after `wait` ms (0: now) and give the place back with `ticket`
     /// (NaN when there is nothing to give back); a refusal is a negative `wait`, minus the ms
     /// until a place is free. NaN for an unknown handle.
-    pub fn ratelimit_acquire(&mut self, h: Handle, now: f64) -> (f64, f64) {
+    pub fn rate_limit_acquire(&mut self, h: Handle, now: f64) -> (f64, f64) {
         match self.limiters.get_mut(h).map(|l| l.try_acquire(now)) {
             Some(RateAdmission::Now) => (0.0, f64::NAN),
             Some(RateAdmission::After { wait_ms, ticket }) => (wait_ms, ticket),
@@ -636,38 +641,38 @@ impl Engine {
     }
 
     /// The message of a refusal by the named limiter (`RATE_LIMITED`).
-    pub fn ratelimit_refusal_message(name: &str, retry_after_ms: f64) -> String {
+    pub fn rate_limit_message(name: &str, retry_after_ms: f64) -> String {
         crate::ratelimit::refusal_message(name, retry_after_ms)
     }
 
     /// A waiting caller gave up; answers whether its place came back.
-    pub fn ratelimit_cancel(&mut self, h: Handle, ticket: f64) -> bool {
+    pub fn rate_limit_cancel(&mut self, h: Handle, ticket: f64) -> bool {
         self.limiters.get_mut(h).is_some_and(|l| l.cancel(ticket))
     }
 
     /// See `RateLimiter::stats_json`.
-    pub fn ratelimit_stats(&mut self, h: Handle, now: f64) -> Result<String> {
+    pub fn rate_limit_stats(&mut self, h: Handle, now: f64) -> Result<String> {
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
         Ok(l.stats_json(now).to_string())
     }
 
     /// What this replica tells the fleet's store at a sync (`{demand, want}`, see
     /// `fleet_quota.rs`); an error for a limiter without a fleet.
-    pub fn ratelimit_fleet_report(&mut self, h: Handle, now: f64) -> Result<String> {
+    pub fn rate_limit_fleet_report(&mut self, h: Handle, now: f64) -> Result<String> {
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
         l.fleet_report(now).map(|j| j.to_string()).ok_or_else(|| no_fleet("rate limiter"))
     }
 
     /// The store's answer: the share it granted (calls per `per`) and the other replicas'
     /// reports (`[{demand, ageMs}, …]`).
-    pub fn ratelimit_fleet_sync(&mut self, h: Handle, granted: f64, reports_json: &str, now: f64) -> Result<()> {
+    pub fn rate_limit_fleet_sync(&mut self, h: Handle, granted: f64, reports_json: &str, now: f64) -> Result<()> {
         let reports = QuotaReport::list_from_json(reports_json)?;
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
         l.fleet_sync(now, granted, &reports).then_some(()).ok_or_else(|| no_fleet("rate limiter"))
     }
 
     /// The store did not answer in time: the limiter runs at an equal part of the limit.
-    pub fn ratelimit_fleet_alone(&mut self, h: Handle) -> Result<()> {
+    pub fn rate_limit_fleet_alone(&mut self, h: Handle) -> Result<()> {
         let l = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?;
         l.fleet_alone().then_some(()).ok_or_else(|| no_fleet("rate limiter"))
     }
@@ -1147,45 +1152,45 @@ mod tests {
     #[test]
     fn rate_limiters_through_the_flat_api() {
         let mut e = Engine::new();
-        let h = e.ratelimit_create(r#"{"limit":2,"per":1,"maxWait":0.6}"#, true).unwrap();
-        assert_eq!(e.ratelimit_acquire(h, 0.0).0, 0.0);
-        assert!(e.ratelimit_acquire(h, 0.0).1.is_nan(), "nothing to give back");
-        let (wait, ticket) = e.ratelimit_acquire(h, 0.0);
+        let h = e.rate_limit_create(r#"{"limit":2,"per":1,"maxWait":0.6}"#, true).unwrap();
+        assert_eq!(e.rate_limit_acquire(h, 0.0).0, 0.0);
+        assert!(e.rate_limit_acquire(h, 0.0).1.is_nan(), "nothing to give back");
+        let (wait, ticket) = e.rate_limit_acquire(h, 0.0);
         assert_eq!((wait, ticket), (500.0, 1500.0));
-        assert_eq!(e.ratelimit_acquire(h, 0.0).0, -1000.0, "refused: a place is free in 1000 ms");
-        assert!(e.ratelimit_cancel(h, ticket));
-        assert!(!e.ratelimit_cancel(h, ticket));
-        assert_eq!(e.ratelimit_stats(h, 0.0).unwrap(), r#"{"limit":2,"per":1000.0,"burst":2,"maxWait":600.0,"admitted":2,"waited":1,"refused":1,"cancelled":2,"available":0}"#);
-        assert!(e.ratelimit_drop(h));
-        assert!(!e.ratelimit_drop(h));
-        assert!(e.ratelimit_acquire(h, 0.0).0.is_nan());
-        assert!(!e.ratelimit_cancel(h, ticket));
-        assert_eq!(e.ratelimit_stats(h, 0.0).unwrap_err().code, ErrorCode::NotFound);
-        assert_eq!(e.ratelimit_create(r#"{"limit":0}"#, false).unwrap_err().option.as_deref(), Some("limit"));
-        assert_eq!(Engine::ratelimit_refusal_message("api", 1000.0), "Rate limiter 'api' is at its limit; try again in 1 seconds");
+        assert_eq!(e.rate_limit_acquire(h, 0.0).0, -1000.0, "refused: a place is free in 1000 ms");
+        assert!(e.rate_limit_cancel(h, ticket));
+        assert!(!e.rate_limit_cancel(h, ticket));
+        assert_eq!(e.rate_limit_stats(h, 0.0).unwrap(), r#"{"limit":2,"per":1000.0,"burst":2,"maxWait":600.0,"admitted":2,"waited":1,"refused":1,"cancelled":2,"available":0}"#);
+        assert!(e.rate_limit_drop(h));
+        assert!(!e.rate_limit_drop(h));
+        assert!(e.rate_limit_acquire(h, 0.0).0.is_nan());
+        assert!(!e.rate_limit_cancel(h, ticket));
+        assert_eq!(e.rate_limit_stats(h, 0.0).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(e.rate_limit_create(r#"{"limit":0}"#, false).unwrap_err().option.as_deref(), Some("limit"));
+        assert_eq!(Engine::rate_limit_message("api", 1000.0), "Rate limiter 'api' is at its limit; try again in 1 seconds");
     }
 
     #[test]
     fn fleet_rate_limits_through_the_flat_api() {
         let mut e = Engine::new();
-        let h = e.ratelimit_create(r#"{"name":"api","limit":100,"burst":10,"fleet":{"redis":"<object>","syncInterval":100}}"#, false).unwrap();
-        assert_eq!(e.ratelimit_acquire(h, 0.0).0, -100.0, "no share before the first sync");
-        assert_eq!(e.ratelimit_fleet_report(h, 50.0).unwrap(), r#"{"demand":20.0,"want":100.0}"#);
-        e.ratelimit_fleet_sync(h, 25.0, r#"[{"demand":300,"want":75,"ageMs":3}]"#, 60.0).unwrap();
-        assert_eq!(e.ratelimit_acquire(h, 60.0).0, 0.0);
-        let stats = e.ratelimit_stats(h, 60.0).unwrap();
+        let h = e.rate_limit_create(r#"{"name":"api","limit":100,"burst":10,"fleet":{"redis":"<object>","syncInterval":100}}"#, false).unwrap();
+        assert_eq!(e.rate_limit_acquire(h, 0.0).0, -100.0, "no share before the first sync");
+        assert_eq!(e.rate_limit_fleet_report(h, 50.0).unwrap(), r#"{"demand":20.0,"want":100.0}"#);
+        e.rate_limit_fleet_sync(h, 25.0, r#"[{"demand":300,"want":75,"ageMs":3}]"#, 60.0).unwrap();
+        assert_eq!(e.rate_limit_acquire(h, 60.0).0, 0.0);
+        let stats = e.rate_limit_stats(h, 60.0).unwrap();
         assert_eq!(stats, r#"{"limit":100,"per":1000.0,"burst":10,"maxWait":0.0,"fleet":{"syncInterval":100.0,"staleAfter":400.0,"mode":"shared","replicas":2,"fresh":true,"share":25.0},"admitted":1,"waited":0,"refused":1,"cancelled":0,"available":1}"#);
-        e.ratelimit_fleet_alone(h).unwrap();
-        assert!(e.ratelimit_stats(h, 60.0).unwrap().contains(r#""mode":"local","replicas":2,"fresh":false,"share":50.0}"#));
+        e.rate_limit_fleet_alone(h).unwrap();
+        assert!(e.rate_limit_stats(h, 60.0).unwrap().contains(r#""mode":"local","replicas":2,"fresh":false,"share":50.0}"#));
         for (bad, option) in [("{", "reports"), (r#"[{"demand":1}]"#, "reports[0]")] {
-            assert_eq!(e.ratelimit_fleet_sync(h, 1.0, bad, 0.0).unwrap_err().option.as_deref(), Some(option));
+            assert_eq!(e.rate_limit_fleet_sync(h, 1.0, bad, 0.0).unwrap_err().option.as_deref(), Some(option));
         }
-        let alone = e.ratelimit_create(r#"{"name":"solo","limit":1}"#, false).unwrap();
-        for err in [e.ratelimit_fleet_report(alone, 0.0).unwrap_err(), e.ratelimit_fleet_sync(alone, 1.0, "[]", 0.0).unwrap_err(), e.ratelimit_fleet_alone(alone).unwrap_err()] {
+        let alone = e.rate_limit_create(r#"{"name":"solo","limit":1}"#, false).unwrap();
+        for err in [e.rate_limit_fleet_report(alone, 0.0).unwrap_err(), e.rate_limit_fleet_sync(alone, 1.0, "[]", 0.0).unwrap_err(), e.rate_limit_fleet_alone(alone).unwrap_err()] {
             assert_eq!(err.option.as_deref(), Some("fleet"));
         }
-        assert_eq!(e.ratelimit_fleet_report(999, 0.0).unwrap_err().code, ErrorCode::NotFound);
-        assert_eq!(e.ratelimit_fleet_alone(999).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(e.rate_limit_fleet_report(999, 0.0).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(e.rate_limit_fleet_alone(999).unwrap_err().code, ErrorCode::NotFound);
         // Options: a name is needed (the key in the store), a quorum is a breaker's, times are checked.
         for (options, option, message) in [
             (r#"{"limit":1,"fleet":{"redis":"<object>"}}"#, "name", "invalid option name: expected a name for a rate limiter with a fleet (its key in the shared store), got undefined"),
@@ -1193,7 +1198,7 @@ mod tests {
             (r#"{"name":"a","limit":1,"fleet":{"redis":"<object>","minReplicas":2}}"#, "fleet.minReplicas", "unknown option fleet.minReplicas for a rate limiter's fleet"),
             (r#"{"name":"a","limit":1,"fleet":{"redis":"<object>","syncInterval":0}}"#, "fleet.syncInterval", "invalid option fleet.syncInterval: expected a finite number of milliseconds > 0, got 0"),
         ] {
-            let err = e.ratelimit_create(options, false).unwrap_err();
+            let err = e.rate_limit_create(options, false).unwrap_err();
             assert_eq!((err.option.as_deref(), err.message.as_str()), (Some(option), message));
             assert_eq!(Engine::validate("rateLimit", options, false).unwrap_err(), err);
         }

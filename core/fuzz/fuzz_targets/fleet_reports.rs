@@ -52,20 +52,20 @@ fuzz_target!(|data: &[u8]| {
     }
     Json::parse(&e.health(now)).expect("health is JSON");
 
-    let l = e.ratelimit_create(r#"{"name":"fuzz","limit":50,"burst":5,"fleet":{"redis":"<object>","syncInterval":10}}"#, false).expect("limiter");
+    let l = e.rate_limit_create(r#"{"name":"fuzz","limit":50,"burst":5,"fleet":{"redis":"<object>","syncInterval":10}}"#, false).expect("limiter");
     let grants = [0.0, 1.0, 25.5, 50.0, 1e300, -3.0, f64::NAN, f64::INFINITY];
     for round in 0..3u8 {
         let granted = grants[usize::from(selector.wrapping_add(round)) % grants.len()];
-        let _ = e.ratelimit_acquire(l, now);
-        Json::parse(&e.ratelimit_fleet_report(l, now).expect("report")).expect("a report is JSON");
-        match e.ratelimit_fleet_sync(l, granted, text, now) {
+        let _ = e.rate_limit_acquire(l, now);
+        Json::parse(&e.rate_limit_fleet_report(l, now).expect("report")).expect("a report is JSON");
+        match e.rate_limit_fleet_sync(l, granted, text, now) {
             Ok(()) => {}
             Err(err) => assert!(err.option.as_deref().is_some_and(|o| o.starts_with("reports")), "{err:?}"),
         }
         if round == 2 {
-            e.ratelimit_fleet_alone(l).expect("alone");
+            e.rate_limit_fleet_alone(l).expect("alone");
         }
-        let stats = Json::parse(&e.ratelimit_stats(l, now).expect("stats")).expect("stats are JSON");
+        let stats = Json::parse(&e.rate_limit_stats(l, now).expect("stats")).expect("stats are JSON");
         let share = stats.get("fleet").and_then(|f| f.get("share")).and_then(Json::as_f64).expect("share");
         assert!((0.0..=50.0).contains(&share), "share {share}");
         now += 7.0;

@@ -51,17 +51,17 @@ fuzz_target!(|data: &[u8]| {
             engine.budget_try_withdraw(h, 2.0);
             assert!(!engine.budget_tokens(h, 3.0).is_nan());
         }),
-        "rateLimit" => engine.ratelimit_create(text, seconds).map(|h| {
+        "rateLimit" => engine.rate_limit_create(text, seconds).map(|h| {
             // Every answer is a start (0), a wait with a ticket (> 0) or a refusal (< 0), in finite ms.
             for i in 0..4 {
-                let (wait, ticket) = engine.ratelimit_acquire(h, f64::from(i));
+                let (wait, ticket) = engine.rate_limit_acquire(h, f64::from(i));
                 assert!(wait.is_finite(), "rate limiter answered a wait of {wait} for {text:?}");
                 assert_eq!(wait > 0.0, !ticket.is_nan(), "a wait has a ticket, nothing else has: {wait} {ticket} for {text:?}");
                 if i == 3 && wait > 0.0 {
-                    engine.ratelimit_cancel(h, ticket);
+                    engine.rate_limit_cancel(h, ticket);
                 }
             }
-            seawall_core::json::Json::parse(&engine.ratelimit_stats(h, 5.0).expect("stats")).expect("stats are JSON");
+            seawall_core::json::Json::parse(&engine.rate_limit_stats(h, 5.0).expect("stats")).expect("stats are JSON");
         }),
         _ => checked.clone(),
     };

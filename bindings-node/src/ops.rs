@@ -1,0 +1,439 @@
+//! The cold operations of the napi backend. Generated from bindings-shared/src/boundary.rs by its tests (SEAWALL_BLESS=1 cargo test -p seawall-bindings-shared); do not edit.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use seawall_bindings_shared::now_or_host as now_or_native;
+use seawall_core::Engine as CoreEngine;
+
+use crate::{checked, with_engine};
+
+#[napi]
+pub fn breaker_create(options_json: String, seconds: bool, name: Option<String>) -> Result<u32> {
+    checked(with_engine(|e| e.breaker_create(&options_json, seconds, name.as_deref())))
+}
+
+#[napi]
+pub fn breaker_get_or_create(name: String, options_json: String, seconds: bool) -> Result<Vec<u32>> {
+    checked(with_engine(|e| e.breaker_get_or_create(&name, &options_json, seconds))).map(|v| vec![v.0, u32::from(v.1)])
+}
+
+/// The handle of the registered breaker `name`.
+#[napi]
+pub fn breaker_lookup(name: String) -> i64 {
+    let v = with_engine(|e| e.breaker_lookup(&name));
+    v.map_or(-1, i64::from)
+}
+
+#[napi]
+pub fn breaker_name(handle: u32) -> Option<String> {
+    with_engine(|e| e.breaker_name(handle))
+}
+
+#[napi]
+pub fn breaker_drop(handle: u32) -> bool {
+    with_engine(|e| e.breaker_drop(handle))
+}
+
+#[napi]
+pub fn breaker_events(handle: u32) -> String {
+    with_engine(|e| e.breaker_events(handle))
+}
+
+/// Per state code: may the shell count successes itself in that state?
+#[napi]
+pub fn breaker_inert_success_states(handle: u32) -> Vec<bool> {
+    with_engine(|e| e.breaker_inert_success_states(handle))
+}
+
+#[napi]
+pub fn breaker_record_successes(handle: u32, count: u32, now: Option<f64>) -> f64 {
+    with_engine(|e| e.breaker_record_successes(handle, count, now_or_native(now)))
+}
+
+#[napi]
+pub fn breaker_state(handle: u32, now: Option<f64>) -> Result<u32> {
+    checked(with_engine(|e| e.breaker_state(handle, now_or_native(now)))).map(u32::from)
+}
+
+#[napi]
+pub fn breaker_current_state(handle: u32) -> u32 {
+    let v = with_engine(|e| e.breaker_current_state(handle));
+    u32::from(v)
+}
+
+#[napi]
+pub fn breaker_command(handle: u32, command: String, now: Option<f64>) -> Result<u32> {
+    checked(with_engine(|e| e.breaker_command(handle, &command, now_or_native(now)))).map(u32::from)
+}
+
+/// The fleet's sync: this replica's report.
+#[napi]
+pub fn breaker_fleet_report(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.breaker_fleet_report(handle, now_or_native(now))))
+}
+
+/// The fleet's sync: the replicas' reports in, the tally out.
+#[napi]
+pub fn breaker_fleet_sync(handle: u32, reports_json: String, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.breaker_fleet_sync(handle, &reports_json, now_or_native(now))))
+}
+
+/// The fleet's sync: the probe lease to take (its ms), or NaN.
+#[napi]
+pub fn breaker_probe_lease(handle: u32, now: Option<f64>) -> f64 {
+    with_engine(|e| e.breaker_probe_lease(handle, now_or_native(now)))
+}
+
+#[napi]
+pub fn breaker_retry_after(handle: u32, now: Option<f64>) -> f64 {
+    with_engine(|e| e.breaker_retry_after(handle, now_or_native(now)))
+}
+
+#[napi]
+pub fn breaker_next_timeout(handle: u32) -> f64 {
+    with_engine(|e| e.breaker_next_timeout(handle))
+}
+
+#[napi]
+pub fn rejection_message(name: String, code: f64, retry_after_ms: f64) -> String {
+    CoreEngine::rejection_message(&name, code, retry_after_ms)
+}
+
+#[napi]
+pub fn breaker_stats(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.breaker_stats(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn breaker_config(handle: u32) -> Result<String> {
+    checked(with_engine(|e| e.breaker_config(handle)))
+}
+
+#[napi]
+pub fn breaker_snapshot(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.breaker_snapshot(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn breaker_restore(handle: u32, snapshot_json: String, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.breaker_restore(handle, &snapshot_json, now_or_native(now))))
+}
+
+#[napi]
+pub fn bulkhead_create(options_json: String, seconds: bool, name: Option<String>) -> Result<u32> {
+    checked(with_engine(|e| e.bulkhead_create(&options_json, seconds, name.as_deref())))
+}
+
+#[napi]
+pub fn bulkhead_get_or_create(name: String, options_json: String, seconds: bool) -> Result<Vec<u32>> {
+    checked(with_engine(|e| e.bulkhead_get_or_create(&name, &options_json, seconds))).map(|v| vec![v.0, u32::from(v.1)])
+}
+
+/// The handle of the registered bulkhead `name`.
+#[napi]
+pub fn bulkhead_lookup(name: String) -> i64 {
+    let v = with_engine(|e| e.bulkhead_lookup(&name));
+    v.map_or(-1, i64::from)
+}
+
+#[napi]
+pub fn bulkhead_drop(handle: u32) -> bool {
+    with_engine(|e| e.bulkhead_drop(handle))
+}
+
+#[napi]
+pub fn bulkhead_cancel(handle: u32, ticket: f64) -> bool {
+    with_engine(|e| e.bulkhead_cancel(handle, ticket))
+}
+
+#[napi]
+pub fn bulkhead_next_timeout(handle: u32) -> f64 {
+    with_engine(|e| e.bulkhead_next_timeout(handle))
+}
+
+#[napi]
+pub fn bulkhead_expire(handle: u32, now: Option<f64>) -> Vec<f64> {
+    with_engine(|e| e.bulkhead_expire(handle, now_or_native(now)))
+}
+
+#[napi]
+pub fn bulkhead_metrics(handle: u32) -> Result<String> {
+    checked(with_engine(|e| e.bulkhead_metrics(handle)))
+}
+
+#[napi]
+pub fn retry_policy_create(options_json: String, seconds: bool, seed: f64) -> Result<u32> {
+    checked(with_engine(|e| e.retry_policy_create(&options_json, seconds, seed)))
+}
+
+#[napi]
+pub fn retry_policy_drop(handle: u32) -> bool {
+    with_engine(|e| e.retry_policy_drop(handle))
+}
+
+#[napi]
+pub fn retry_policy_info(handle: u32) -> Result<String> {
+    checked(with_engine(|e| e.retry_policy_info(handle)))
+}
+
+#[napi]
+pub fn retry_is_retryable(handle: u32, ids: Vec<String>) -> bool {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    with_engine(|e| e.retry_is_retryable(handle, &ids))
+}
+
+#[napi]
+pub fn retry_start(policy: u32, now: Option<f64>) -> Result<u32> {
+    checked(with_engine(|e| e.retry_start(policy, now_or_native(now))))
+}
+
+/// A failed attempt: the next step, see the engine's encoding.
+#[napi]
+pub fn retry_on_failure(call: u32, now: Option<f64>, failure_class: u32, retry_after_ms: f64, budget: f64) -> Result<Vec<f64>> {
+    checked(with_engine(|e| e.retry_on_failure(call, now_or_native(now), failure_class, retry_after_ms, budget))).map(|v| vec![v.0, f64::from(v.1), f64::from(u8::from(v.2))])
+}
+
+#[napi]
+pub fn retry_end(call: u32) -> bool {
+    with_engine(|e| e.retry_end(call))
+}
+
+#[napi]
+pub fn backoff_create(options_json: String, seconds: bool, seed: f64) -> Result<u32> {
+    checked(with_engine(|e| e.backoff_create(&options_json, seconds, seed)))
+}
+
+#[napi]
+pub fn backoff_next(handle: u32, retry: u32) -> f64 {
+    with_engine(|e| e.backoff_next(handle, retry))
+}
+
+#[napi]
+pub fn backoff_restart(handle: u32) {
+    with_engine(|e| e.backoff_restart(handle))
+}
+
+#[napi]
+pub fn backoff_drop(handle: u32) -> bool {
+    with_engine(|e| e.backoff_drop(handle))
+}
+
+#[napi]
+pub fn budget_create(options_json: String, seconds: bool, now: Option<f64>) -> Result<u32> {
+    checked(with_engine(|e| e.budget_create(&options_json, seconds, now_or_native(now))))
+}
+
+#[napi]
+pub fn budget_drop(handle: u32) -> bool {
+    with_engine(|e| e.budget_drop(handle))
+}
+
+#[napi]
+pub fn budget_record_success(handle: u32, now: Option<f64>) {
+    with_engine(|e| e.budget_record_success(handle, now_or_native(now)))
+}
+
+#[napi]
+pub fn budget_try_withdraw(handle: u32, now: Option<f64>) -> bool {
+    with_engine(|e| e.budget_try_withdraw(handle, now_or_native(now)))
+}
+
+#[napi]
+pub fn budget_tokens(handle: u32, now: Option<f64>) -> f64 {
+    with_engine(|e| e.budget_tokens(handle, now_or_native(now)))
+}
+
+#[napi]
+pub fn budget_stats(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.budget_stats(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn budget_fleet_report(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.budget_fleet_report(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn budget_fleet_sync(handle: u32, granted: f64, reports_json: String, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.budget_fleet_sync(handle, granted, &reports_json, now_or_native(now))))
+}
+
+#[napi]
+pub fn budget_fleet_alone(handle: u32, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.budget_fleet_alone(handle, now_or_native(now))))
+}
+
+#[napi]
+pub fn rate_limit_create(options_json: String, seconds: bool) -> Result<u32> {
+    checked(with_engine(|e| e.rate_limit_create(&options_json, seconds)))
+}
+
+#[napi]
+pub fn rate_limit_drop(handle: u32) -> bool {
+    with_engine(|e| e.rate_limit_drop(handle))
+}
+
+/// `[wait ms (0: now; negative: refused, minus the ms until a place is free), ticket to give
+/// a reserved place back (NaN: none)]`.
+#[napi]
+pub fn rate_limit_acquire(handle: u32, now: Option<f64>) -> Vec<f64> {
+    let v = with_engine(|e| e.rate_limit_acquire(handle, now_or_native(now)));
+    vec![v.0, v.1]
+}
+
+#[napi]
+pub fn rate_limit_cancel(handle: u32, ticket: f64) -> bool {
+    with_engine(|e| e.rate_limit_cancel(handle, ticket))
+}
+
+#[napi]
+pub fn rate_limit_stats(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.rate_limit_stats(handle, now_or_native(now))))
+}
+
+/// Fleet mode: this replica's `{demand, want}`.
+#[napi]
+pub fn rate_limit_fleet_report(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.rate_limit_fleet_report(handle, now_or_native(now))))
+}
+
+/// Fleet mode: the store's grant and the others' reports.
+#[napi]
+pub fn rate_limit_fleet_sync(handle: u32, granted: f64, reports_json: String, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.rate_limit_fleet_sync(handle, granted, &reports_json, now_or_native(now))))
+}
+
+/// Fleet mode: the store is lost.
+#[napi]
+pub fn rate_limit_fleet_alone(handle: u32) -> Result<()> {
+    checked(with_engine(|e| e.rate_limit_fleet_alone(handle)))
+}
+
+#[napi]
+pub fn rate_limit_message(name: String, retry_after_ms: f64) -> String {
+    CoreEngine::rate_limit_message(&name, retry_after_ms)
+}
+
+/// A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`.
+#[napi]
+pub fn fleet_store(prefix: String, name: String) -> String {
+    CoreEngine::fleet_store(&prefix, &name)
+}
+
+#[napi]
+pub fn health(now: Option<f64>) -> String {
+    with_engine(|e| e.health(now_or_native(now)))
+}
+
+#[napi]
+pub fn breaker_health(now: Option<f64>) -> String {
+    with_engine(|e| e.breaker_health(now_or_native(now)))
+}
+
+#[napi]
+pub fn breaker_names() -> Vec<String> {
+    with_engine(|e| e.breaker_names())
+}
+
+#[napi]
+pub fn reset_all(now: Option<f64>) {
+    with_engine(|e| e.reset_all(now_or_native(now)))
+}
+
+#[napi]
+pub fn clear_registry() {
+    with_engine(|e| e.clear_registry())
+}
+
+#[napi]
+pub fn record_retry_attempt(name: String) {
+    with_engine(|e| e.record_retry_attempt(&name))
+}
+
+#[napi]
+pub fn record_timeout(name: String) {
+    with_engine(|e| e.record_timeout(&name))
+}
+
+#[napi]
+pub fn prometheus() -> String {
+    with_engine(|e| e.prometheus())
+}
+
+#[napi]
+pub fn error_codes() -> Vec<&'static str> {
+    CoreEngine::error_codes()
+}
+
+#[napi]
+pub fn state_names() -> Vec<&'static str> {
+    CoreEngine::state_names()
+}
+
+#[napi]
+pub fn give_up_reasons() -> Vec<&'static str> {
+    CoreEngine::give_up_reasons()
+}
+
+#[napi]
+pub fn give_up_codes() -> Vec<&'static str> {
+    CoreEngine::give_up_codes()
+}
+
+#[napi]
+pub fn defaults_json() -> String {
+    CoreEngine::defaults_json()
+}
+
+#[napi]
+pub fn preapproved_permit() -> f64 {
+    CoreEngine::preapproved_permit()
+}
+
+#[napi]
+pub fn unconditional_admits() -> Vec<bool> {
+    CoreEngine::unconditional_admits()
+}
+
+#[napi]
+pub fn preset_policy(name: String, python: bool) -> Option<String> {
+    CoreEngine::preset_policy(&name, python)
+}
+
+#[napi]
+pub fn preset_circuit(name: String, python: bool) -> Option<String> {
+    CoreEngine::preset_circuit(&name, python)
+}
+
+#[napi]
+pub fn preset_retry(kind: String, a: f64, b: f64, c: f64, python: bool) -> Option<String> {
+    CoreEngine::preset_retry(&kind, a, b, c, python)
+}
+
+#[napi]
+pub fn validate(kind: String, options_json: String, seconds: bool) -> Result<()> {
+    checked(CoreEngine::validate(&kind, &options_json, seconds))
+}
+
+#[napi]
+pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
+    CoreEngine::deadline(now, timeout_ms, outer)
+}
+
+/// A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable.
+#[napi]
+pub fn retry_after(value: String, now_epoch_ms: f64) -> f64 {
+    CoreEngine::retry_after(&value, now_epoch_ms)
+}
+
+#[napi]
+pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
+    CoreEngine::rng_floats(seed, count)
+}
+
+/// The simulator over a scenario (JSON text); answers JSON text. Absent from the browser
+/// (wasm) build, which leaves the simulator out for size; Python's releases the GIL.
+#[napi]
+pub fn simulate(scenario_json: String) -> Result<String> {
+    checked(CoreEngine::simulate(&scenario_json))
+}

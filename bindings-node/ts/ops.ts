@@ -1,0 +1,193 @@
+// Generated from bindings-shared/src/boundary.rs by its tests (SEAWALL_BLESS=1 cargo test -p seawall-bindings-shared); do not edit.
+import type { Now } from './backend.js';
+
+/** The cold operations every backend implements, one to one with `seawall_core::Engine`. */
+export interface EngineOps {
+  breakerCreate(optionsJson: string, seconds: boolean, name?: string | null): number;
+  breakerGetOrCreate(name: string, optionsJson: string, seconds: boolean): number[];
+  /** The handle of the registered breaker `name`. */
+  breakerLookup(name: string): number;
+  breakerName(handle: number): string | null | undefined;
+  breakerDrop(handle: number): boolean;
+  breakerEvents(handle: number): string;
+  /** Per state code: may the shell count successes itself in that state? */
+  breakerInertSuccessStates(handle: number): boolean[];
+  breakerRecordSuccesses(handle: number, count: number, now: Now): number;
+  breakerState(handle: number, now: Now): number;
+  breakerCurrentState(handle: number): number;
+  breakerCommand(handle: number, command: string, now: Now): number;
+  /** The fleet's sync: this replica's report. */
+  breakerFleetReport(handle: number, now: Now): string;
+  /** The fleet's sync: the replicas' reports in, the tally out. */
+  breakerFleetSync(handle: number, reportsJson: string, now: Now): string;
+  /** The fleet's sync: the probe lease to take (its ms), or NaN. */
+  breakerProbeLease(handle: number, now: Now): number;
+  breakerRetryAfter(handle: number, now: Now): number;
+  breakerNextTimeout(handle: number): number;
+  rejectionMessage(name: string, code: number, retryAfterMs: number): string;
+  breakerStats(handle: number, now: Now): string;
+  breakerConfig(handle: number): string;
+  breakerSnapshot(handle: number, now: Now): string;
+  breakerRestore(handle: number, snapshotJson: string, now: Now): void;
+  bulkheadCreate(optionsJson: string, seconds: boolean, name?: string | null): number;
+  bulkheadGetOrCreate(name: string, optionsJson: string, seconds: boolean): number[];
+  /** The handle of the registered bulkhead `name`. */
+  bulkheadLookup(name: string): number;
+  bulkheadDrop(handle: number): boolean;
+  bulkheadCancel(handle: number, ticket: number): boolean;
+  bulkheadNextTimeout(handle: number): number;
+  bulkheadExpire(handle: number, now: Now): number[];
+  bulkheadMetrics(handle: number): string;
+  retryPolicyCreate(optionsJson: string, seconds: boolean, seed: number): number;
+  retryPolicyDrop(handle: number): boolean;
+  retryPolicyInfo(handle: number): string;
+  retryIsRetryable(handle: number, ids: string[]): boolean;
+  retryStart(policy: number, now: Now): number;
+  /** A failed attempt: the next step, see the engine's encoding. */
+  retryOnFailure(call: number, now: Now, failureClass: number, retryAfterMs: number, budget: number): number[];
+  retryEnd(call: number): boolean;
+  backoffCreate(optionsJson: string, seconds: boolean, seed: number): number;
+  backoffNext(handle: number, retry: number): number;
+  backoffRestart(handle: number): void;
+  backoffDrop(handle: number): boolean;
+  budgetCreate(optionsJson: string, seconds: boolean, now: Now): number;
+  budgetDrop(handle: number): boolean;
+  budgetRecordSuccess(handle: number, now: Now): void;
+  budgetTryWithdraw(handle: number, now: Now): boolean;
+  budgetTokens(handle: number, now: Now): number;
+  budgetStats(handle: number, now: Now): string;
+  budgetFleetReport(handle: number, now: Now): string;
+  budgetFleetSync(handle: number, granted: number, reportsJson: string, now: Now): void;
+  budgetFleetAlone(handle: number, now: Now): void;
+  rateLimitCreate(optionsJson: string, seconds: boolean): number;
+  rateLimitDrop(handle: number): boolean;
+  /**
+   * `[wait ms (0: now; negative: refused, minus the ms until a place is free), ticket to give
+   * a reserved place back (NaN: none)]`.
+   */
+  rateLimitAcquire(handle: number, now: Now): number[];
+  rateLimitCancel(handle: number, ticket: number): boolean;
+  rateLimitStats(handle: number, now: Now): string;
+  /** Fleet mode: this replica's `{demand, want}`. */
+  rateLimitFleetReport(handle: number, now: Now): string;
+  /** Fleet mode: the store's grant and the others' reports. */
+  rateLimitFleetSync(handle: number, granted: number, reportsJson: string, now: Now): void;
+  /** Fleet mode: the store is lost. */
+  rateLimitFleetAlone(handle: number): void;
+  rateLimitMessage(name: string, retryAfterMs: number): string;
+  /** A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`. */
+  fleetStore(prefix: string, name: string): string;
+  health(now: Now): string;
+  breakerHealth(now: Now): string;
+  breakerNames(): string[];
+  resetAll(now: Now): void;
+  clearRegistry(): void;
+  recordRetryAttempt(name: string): void;
+  recordTimeout(name: string): void;
+  prometheus(): string;
+  errorCodes(): string[];
+  stateNames(): string[];
+  giveUpReasons(): string[];
+  giveUpCodes(): string[];
+  defaultsJson(): string;
+  preapprovedPermit(): number;
+  unconditionalAdmits(): boolean[];
+  presetPolicy(name: string, python: boolean): string | null | undefined;
+  presetCircuit(name: string, python: boolean): string | null | undefined;
+  presetRetry(kind: string, a: number, b: number, c: number, python: boolean): string | null | undefined;
+  validate(kind: string, optionsJson: string, seconds: boolean): void;
+  deadline(now: number, timeoutMs: number, outer: number): number;
+  /** A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable. */
+  retryAfter(value: string, nowEpochMs: number): number;
+  rngFloats(seed: number, count: number): number[];
+  /**
+   * The simulator over a scenario (JSON text); answers JSON text. Absent from the browser
+   * (wasm) build, which leaves the simulator out for size; Python's releases the GIL.
+   */
+  simulate?(scenarioJson: string): string;
+}
+
+/**
+ * The wasm adapter's layout of each operation reached through the module's `call` export, in
+ * row order: its parameters, then `:` and its answer (see backend-wasm.ts).
+ */
+export const CALLS = {
+  breakerCreate: 'sbo:n',
+  breakerGetOrCreate: 'ssb:f',
+  breakerLookup: 's:n',
+  breakerName: 'n:o',
+  breakerDrop: 'n:b',
+  breakerEvents: 'n:s',
+  breakerInertSuccessStates: 'n:B',
+  breakerRecordSuccesses: 'nnt:n',
+  breakerState: 'nt:n',
+  breakerCurrentState: 'n:n',
+  breakerCommand: 'nst:n',
+  breakerFleetReport: 'nt:s',
+  breakerFleetSync: 'nst:s',
+  breakerProbeLease: 'nt:n',
+  breakerRetryAfter: 'nt:n',
+  breakerNextTimeout: 'n:n',
+  rejectionMessage: 'snn:s',
+  breakerStats: 'nt:s',
+  breakerConfig: 'n:s',
+  breakerSnapshot: 'nt:s',
+  breakerRestore: 'nst:v',
+  bulkheadCreate: 'sbo:n',
+  bulkheadGetOrCreate: 'ssb:f',
+  bulkheadLookup: 's:n',
+  bulkheadDrop: 'n:b',
+  bulkheadCancel: 'nn:b',
+  bulkheadNextTimeout: 'n:n',
+  bulkheadExpire: 'nt:f',
+  bulkheadMetrics: 'n:s',
+  retryPolicyCreate: 'sbn:n',
+  retryPolicyDrop: 'n:b',
+  retryPolicyInfo: 'n:s',
+  retryIsRetryable: 'nj:b',
+  retryStart: 'nt:n',
+  retryOnFailure: 'ntnnn:f',
+  backoffCreate: 'sbn:n',
+  backoffNext: 'nn:n',
+  backoffRestart: 'n:v',
+  backoffDrop: 'n:b',
+  budgetCreate: 'sbt:n',
+  budgetDrop: 'n:b',
+  budgetTryWithdraw: 'nt:b',
+  budgetTokens: 'nt:n',
+  budgetStats: 'nt:s',
+  budgetFleetReport: 'nt:s',
+  budgetFleetSync: 'nnst:v',
+  budgetFleetAlone: 'nt:v',
+  rateLimitCreate: 'sb:n',
+  rateLimitDrop: 'n:b',
+  rateLimitCancel: 'nn:b',
+  rateLimitStats: 'nt:s',
+  rateLimitFleetReport: 'nt:s',
+  rateLimitFleetSync: 'nnst:v',
+  rateLimitFleetAlone: 'n:v',
+  rateLimitMessage: 'sn:s',
+  fleetStore: 'ss:s',
+  health: 't:s',
+  breakerHealth: 't:s',
+  breakerNames: ':l',
+  resetAll: 't:v',
+  clearRegistry: ':v',
+  recordRetryAttempt: 's:v',
+  recordTimeout: 's:v',
+  prometheus: ':s',
+  errorCodes: ':l',
+  stateNames: ':l',
+  giveUpReasons: ':l',
+  giveUpCodes: ':l',
+  defaultsJson: ':s',
+  preapprovedPermit: ':n',
+  unconditionalAdmits: ':B',
+  presetPolicy: 'sb:o',
+  presetCircuit: 'sb:o',
+  presetRetry: 'snnnb:o',
+  validate: 'ssb:v',
+  deadline: 'nnn:n',
+  retryAfter: 'sn:n',
+  rngFloats: 'nn:f',
+} as const;

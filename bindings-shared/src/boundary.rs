@@ -1,0 +1,612 @@
+//! The boundary, declared once: every cold `seawall_core::Engine` operation that a binding
+//! exposes, with its parameters and answer by kind. The napi functions, the pyo3 methods and
+//! functions, the wasm dispatch, the TypeScript `Backend` methods with the wasm adapter's
+//! `CALLS` table, and the `.pyi` stubs are generated from [`OPS`] (`render`); the generated files
+//! are committed, and `tests/boundary.rs` fails when one is stale (`SEAWALL_BLESS=1` writes them).
+//!
+//! Each binding converts a kind its own way (a lookup that finds nothing is -1 in JavaScript and
+//! `None` in Python; a pair is an array in JavaScript and a tuple in Python); no operation is
+//! written by hand in more than one place. The hot paths (a breaker's acquire and record, a
+//! bulkhead's acquire and release, each binding's clock) are written per binding, where each
+//! crossing's cost is tuned, and are not in this table.
+
+/// A parameter's kind.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Param {
+    Str,
+    /// A text or nothing (`null` / `None`).
+    OptStr,
+    Bool,
+    F64,
+    /// A handle or a count.
+    U32,
+    /// A time in ms; none given means "read the host clock" (the binding reads it in the same call).
+    Now,
+    /// A list of texts.
+    Strs,
+}
+
+/// An answer's kind.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Answer {
+    Unit,
+    F64,
+    U32,
+    /// A breaker state's code (u8 in the core).
+    State,
+    Bool,
+    Str,
+    OptStr,
+    /// A registered handle, or none: -1 in JavaScript, `None` in Python.
+    OptHandle,
+    /// `(handle, created)`.
+    HandleCreated,
+    F64s,
+    Bools,
+    Strs,
+    /// The core's constant names (`&'static str`).
+    Names,
+    /// `(value, attempt, from server)`: a retry's next step, see the engine's encoding.
+    RetryStep,
+    /// `(wait ms, ticket)`: a rate limiter's admission.
+    WaitTicket,
+}
+
+/// One operation.
+#[derive(Debug)]
+pub struct Op {
+    pub name: &'static str,
+    /// An engine method (`true`) or a function of the core without an engine.
+    pub method: bool,
+    pub params: &'static [(&'static str, Param)],
+    pub answer: Answer,
+    /// Answers the core's `Result` (its error crosses as the binding's typed error).
+    pub fallible: bool,
+    /// Where it is exposed: `napi`, `python`, and in the wasm module either `wasm` (through its
+    /// one `call` export; the row is its place among these) or `direct` (an export of its own,
+    /// written in the wasm binding). An operation in neither is absent from the browser build.
+    pub targets: &'static [&'static str],
+    pub doc: &'static str,
+}
+
+impl Op {
+    pub fn napi(&self) -> bool {
+        self.targets.contains(&"napi")
+    }
+
+    pub fn python(&self) -> bool {
+        self.targets.contains(&"python")
+    }
+
+    pub fn wasm(&self) -> bool {
+        self.targets.contains(&"wasm")
+    }
+
+    /// In every backend of the TypeScript shell (through `call` or an export of its own).
+    pub fn everywhere_in_js(&self) -> bool {
+        self.napi() && (self.wasm() || self.targets.contains(&"direct"))
+    }
+}
+
+macro_rules! ops {
+    ($( $(#[doc = $doc:literal])* [$($target:ident)*] $recv:ident $name:ident ( $($p:ident : $t:ident),* ) -> $res:ident $ret:ident ; )*) => {
+        /// Every cold operation, in the wasm rows' order.
+        pub const OPS: &[Op] = &[ $( Op {
+            name: stringify!($name),
+            method: ops!(@recv $recv),
+            params: &[$((stringify!($p), Param::$t)),*],
+            answer: Answer::$ret,
+            fallible: ops!(@res $res),
+            targets: &[$(stringify!($target)),*],
+            doc: concat!($($doc, "\n"),*),
+        } ),* ];
+    };
+    (@recv method) => { true };
+    (@recv free) => { false };
+    (@res plain) => { false };
+    (@res fallible) => { true };
+}
+
+ops! {
+    // breakers
+    [napi python wasm] method breaker_create(options_json: Str, seconds: Bool, name: OptStr) -> fallible U32;
+    [napi python wasm] method breaker_get_or_create(name: Str, options_json: Str, seconds: Bool) -> fallible HandleCreated;
+    /// The handle of the registered breaker `name`.
+    [napi python wasm] method breaker_lookup(name: Str) -> plain OptHandle;
+    [napi python wasm] method breaker_name(handle: U32) -> plain OptStr;
+    [napi python wasm] method breaker_drop(handle: U32) -> plain Bool;
+    [napi python wasm] method breaker_events(handle: U32) -> plain Str;
+    /// Per state code: may the shell count successes itself in that state?
+    [napi python wasm] method breaker_inert_success_states(handle: U32) -> plain Bools;
+    [napi wasm] method breaker_record_successes(handle: U32, count: U32, now: Now) -> plain F64;
+    [python] method breaker_has_events(handle: U32) -> plain Bool;
+    [napi python wasm] method breaker_state(handle: U32, now: Now) -> fallible State;
+    [napi python wasm] method breaker_current_state(handle: U32) -> plain State;
+    [napi python wasm] method breaker_command(handle: U32, command: Str, now: Now) -> fallible State;
+    /// The fleet's sync: this replica's report.
+    [napi python wasm] method breaker_fleet_report(handle: U32, now: Now) -> fallible Str;
+    /// The fleet's sync: the replicas' reports in, the tally out.
+    [napi python wasm] method breaker_fleet_sync(handle: U32, reports_json: Str, now: Now) -> fallible Str;
+    /// The fleet's sync: the probe lease to take (its ms), or NaN.
+    [napi python wasm] method breaker_probe_lease(handle: U32, now: Now) -> plain F64;
+    [napi python wasm] method breaker_retry_after(handle: U32, now: Now) -> plain F64;
+    [napi python wasm] method breaker_next_timeout(handle: U32) -> plain F64;
+    [napi python wasm] free rejection_message(name: Str, code: F64, retry_after_ms: F64) -> plain Str;
+    [napi python wasm] method breaker_stats(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm] method breaker_config(handle: U32) -> fallible Str;
+    [napi python wasm] method breaker_snapshot(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm] method breaker_restore(handle: U32, snapshot_json: Str, now: Now) -> fallible Unit;
+
+    // bulkheads
+    [napi python wasm] method bulkhead_create(options_json: Str, seconds: Bool, name: OptStr) -> fallible U32;
+    [napi python wasm] method bulkhead_get_or_create(name: Str, options_json: Str, seconds: Bool) -> fallible HandleCreated;
+    /// The handle of the registered bulkhead `name`.
+    [napi python wasm] method bulkhead_lookup(name: Str) -> plain OptHandle;
+    [napi python wasm] method bulkhead_drop(handle: U32) -> plain Bool;
+    [napi python wasm] method bulkhead_cancel(handle: U32, ticket: F64) -> plain Bool;
+    [napi python wasm] method bulkhead_next_timeout(handle: U32) -> plain F64;
+    [napi python wasm] method bulkhead_expire(handle: U32, now: Now) -> plain F64s;
+    [napi python wasm] method bulkhead_metrics(handle: U32) -> fallible Str;
+
+    // retries and budgets
+    [napi python wasm] method retry_policy_create(options_json: Str, seconds: Bool, seed: F64) -> fallible U32;
+    [napi python wasm] method retry_policy_drop(handle: U32) -> plain Bool;
+    [napi python wasm] method retry_policy_info(handle: U32) -> fallible Str;
+    [napi python wasm] method retry_is_retryable(handle: U32, ids: Strs) -> plain Bool;
+    [napi python wasm] method retry_start(policy: U32, now: Now) -> fallible U32;
+    /// A failed attempt: the next step, see the engine's encoding.
+    [napi python wasm] method retry_on_failure(call: U32, now: Now, failure_class: U32, retry_after_ms: F64, budget: F64) -> fallible RetryStep;
+    [napi python direct] method retry_end(call: U32) -> plain Bool;
+    [napi python wasm] method backoff_create(options_json: Str, seconds: Bool, seed: F64) -> fallible U32;
+    [napi python wasm] method backoff_next(handle: U32, retry: U32) -> plain F64;
+    [napi python wasm] method backoff_restart(handle: U32) -> plain Unit;
+    [napi python wasm] method backoff_drop(handle: U32) -> plain Bool;
+    [napi python wasm] method budget_create(options_json: Str, seconds: Bool, now: Now) -> fallible U32;
+    [napi python wasm] method budget_drop(handle: U32) -> plain Bool;
+    [napi python direct] method budget_record_success(handle: U32, now: Now) -> plain Unit;
+    [napi python wasm] method budget_try_withdraw(handle: U32, now: Now) -> plain Bool;
+    [napi python wasm] method budget_tokens(handle: U32, now: Now) -> plain F64;
+    [napi python wasm] method budget_stats(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm] method budget_fleet_report(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm] method budget_fleet_sync(handle: U32, granted: F64, reports_json: Str, now: Now) -> fallible Unit;
+    [napi python wasm] method budget_fleet_alone(handle: U32, now: Now) -> fallible Unit;
+
+    // rate limiters
+    [napi python wasm] method rate_limit_create(options_json: Str, seconds: Bool) -> fallible U32;
+    [napi python wasm] method rate_limit_drop(handle: U32) -> plain Bool;
+    /// `[wait ms (0: now; negative: refused, minus the ms until a place is free), ticket to give
+    /// a reserved place back (NaN: none)]`.
+    [napi python direct] method rate_limit_acquire(handle: U32, now: Now) -> plain WaitTicket;
+    [napi python wasm] method rate_limit_cancel(handle: U32, ticket: F64) -> plain Bool;
+    [napi python wasm] method rate_limit_stats(handle: U32, now: Now) -> fallible Str;
+    /// Fleet mode: this replica's `{demand, want}`.
+    [napi python wasm] method rate_limit_fleet_report(handle: U32, now: Now) -> fallible Str;
+    /// Fleet mode: the store's grant and the others' reports.
+    [napi python wasm] method rate_limit_fleet_sync(handle: U32, granted: F64, reports_json: Str, now: Now) -> fallible Unit;
+    /// Fleet mode: the store is lost.
+    [napi python wasm] method rate_limit_fleet_alone(handle: U32) -> fallible Unit;
+    [napi python wasm] free rate_limit_message(name: Str, retry_after_ms: F64) -> plain Str;
+    /// A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`.
+    [napi python wasm] free fleet_store(prefix: Str, name: Str) -> plain Str;
+
+    // registry, health, metrics
+    [napi python wasm] method health(now: Now) -> plain Str;
+    [napi python wasm] method breaker_health(now: Now) -> plain Str;
+    [napi python wasm] method breaker_names() -> plain Strs;
+    [napi python wasm] method reset_all(now: Now) -> plain Unit;
+    [napi python wasm] method clear_registry() -> plain Unit;
+    [napi python wasm] method record_retry_attempt(name: Str) -> plain Unit;
+    [napi python wasm] method record_timeout(name: Str) -> plain Unit;
+    [napi python wasm] method prometheus() -> plain Str;
+
+    // constants
+    [napi python wasm] free error_codes() -> plain Names;
+    [napi python wasm] free state_names() -> plain Names;
+    [napi python wasm] free give_up_reasons() -> plain Names;
+    [napi python wasm] free give_up_codes() -> plain Names;
+    [napi python wasm] free defaults_json() -> plain Str;
+    [napi wasm] free preapproved_permit() -> plain F64;
+    [napi wasm] free unconditional_admits() -> plain Bools;
+
+    // presets, validation, misc
+    [napi python wasm] free preset_policy(name: Str, python: Bool) -> plain OptStr;
+    [napi python wasm] free preset_circuit(name: Str, python: Bool) -> plain OptStr;
+    [napi python wasm] free preset_retry(kind: Str, a: F64, b: F64, c: F64, python: Bool) -> plain OptStr;
+    [napi python wasm] free validate(kind: Str, options_json: Str, seconds: Bool) -> fallible Unit;
+    [napi python wasm] free deadline(now: F64, timeout_ms: F64, outer: F64) -> plain F64;
+    /// A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable.
+    [napi python wasm] free retry_after(value: Str, now_epoch_ms: F64) -> plain F64;
+    [napi python wasm] free rng_floats(seed: F64, count: U32) -> plain F64s;
+    /// The simulator over a scenario (JSON text); answers JSON text. Absent from the browser
+    /// (wasm) build, which leaves the simulator out for size; Python's releases the GIL.
+    [napi] free simulate(scenario_json: Str) -> fallible Str;
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+const HEADER: &str = "Generated from bindings-shared/src/boundary.rs by its tests (SEAWALL_BLESS=1 cargo test -p seawall-bindings-shared); do not edit.";
+
+fn camel(name: &str) -> String {
+    let mut out = String::new();
+    let mut up = false;
+    for c in name.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.push(c.to_ascii_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Doc comment lines (each as written after `///`, its first space dropped) behind `marker`.
+fn doc_lines(doc: &str, indent: &str, marker: &str) -> String {
+    doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).map(|l| format!("{indent}{marker}{}{l}\n", if l.is_empty() { "" } else { " " })).collect()
+}
+
+/// A Rust value of an answer kind converted for napi: (its type, the expression over `v`).
+fn napi_answer(a: Answer) -> (&'static str, &'static str) {
+    match a {
+        Answer::Unit => ("()", "v"),
+        Answer::F64 => ("f64", "v"),
+        Answer::U32 => ("u32", "v"),
+        Answer::State => ("u32", "u32::from(v)"),
+        Answer::Bool => ("bool", "v"),
+        Answer::Str => ("String", "v"),
+        Answer::OptStr => ("Option<String>", "v"),
+        Answer::OptHandle => ("i64", "v.map_or(-1, i64::from)"),
+        Answer::HandleCreated => ("Vec<u32>", "vec![v.0, u32::from(v.1)]"),
+        Answer::F64s => ("Vec<f64>", "v"),
+        Answer::Bools => ("Vec<bool>", "v"),
+        Answer::Strs => ("Vec<String>", "v"),
+        Answer::Names => ("Vec<&'static str>", "v"),
+        Answer::RetryStep => ("Vec<f64>", "vec![v.0, f64::from(v.1), f64::from(u8::from(v.2))]"),
+        Answer::WaitTicket => ("Vec<f64>", "vec![v.0, v.1]"),
+    }
+}
+
+fn python_answer(a: Answer) -> &'static str {
+    match a {
+        Answer::Unit => "()",
+        Answer::F64 => "f64",
+        Answer::U32 => "u32",
+        Answer::State => "u8",
+        Answer::Bool => "bool",
+        Answer::Str => "String",
+        Answer::OptStr => "Option<String>",
+        Answer::OptHandle => "Option<u32>",
+        Answer::HandleCreated => "(u32, bool)",
+        Answer::F64s => "Vec<f64>",
+        Answer::Bools => "Vec<bool>",
+        Answer::Strs => "Vec<String>",
+        Answer::Names => "Vec<&'static str>",
+        Answer::RetryStep => "(f64, u32, bool)",
+        Answer::WaitTicket => "(f64, f64)",
+    }
+}
+
+/// The call of the core, given the arguments' expressions.
+fn core_call(op: &Op, receiver: &str, args: &[String]) -> String {
+    let args = args.join(", ");
+    if op.method {
+        format!("{receiver}.{}({args})", op.name)
+    } else {
+        format!("CoreEngine::{}({args})", op.name)
+    }
+}
+
+/// Wraps a call: `checked` for a fallible one, then the answer's conversion (over `v`).
+fn converted(op: &Op, call: String, conversion: &str) -> String {
+    match (op.fallible, conversion) {
+        (false, "v") => call,
+        (false, c) => format!("let v = {call};\n    {c}"),
+        (true, "v") => format!("checked({call})"),
+        // A conversion that is a function of `v` alone is passed as that function.
+        (true, c) => match c.strip_suffix("(v)") {
+            Some(f) if !f.contains(['(', ' ']) => format!("checked({call}).map({f})"),
+            _ => format!("checked({call}).map(|v| {c})"),
+        },
+    }
+}
+
+/// `bindings-node/src/ops.rs`: a `#[napi]` function per operation.
+pub fn napi() -> String {
+    let mut out = format!("//! The cold operations of the napi backend. {HEADER}\n\nuse napi::bindgen_prelude::*;\nuse napi_derive::napi;\nuse seawall_bindings_shared::now_or_host as now_or_native;\nuse seawall_core::Engine as CoreEngine;\n\nuse crate::{{checked, with_engine}};\n");
+    for op in OPS.iter().filter(|o| o.napi()) {
+        let mut params = Vec::new();
+        let mut args = Vec::new();
+        let mut prelude = String::new();
+        for &(p, kind) in op.params {
+            let (ty, arg) = match kind {
+                Param::Str => ("String", format!("&{p}")),
+                Param::OptStr => ("Option<String>", format!("{p}.as_deref()")),
+                Param::Bool => ("bool", p.to_string()),
+                Param::F64 => ("f64", p.to_string()),
+                Param::U32 => ("u32", p.to_string()),
+                Param::Now => ("Option<f64>", format!("now_or_native({p})")),
+                Param::Strs => {
+                    prelude.push_str(&format!("    let {p}: Vec<&str> = {p}.iter().map(String::as_str).collect();\n"));
+                    ("Vec<String>", format!("&{p}"))
+                }
+            };
+            params.push(format!("{p}: {ty}"));
+            args.push(arg);
+        }
+        let (ty, conversion) = napi_answer(op.answer);
+        let call = core_call(op, "e", &args);
+        let call = if op.method { format!("with_engine(|e| {call})") } else { call };
+        let ret = match (op.fallible, ty) {
+            (true, t) => format!(" -> Result<{t}>"),
+            (false, "()") => String::new(),
+            (false, t) => format!(" -> {t}"),
+        };
+        out.push('\n');
+        out.push_str(&doc_lines(op.doc, "", "///"));
+        out.push_str(&format!("#[napi]\npub fn {}({}){ret} {{\n{prelude}    {}\n}}\n", op.name, params.join(", "), converted(op, call, conversion)));
+    }
+    out
+}
+
+/// `bindings-python/src/ops.rs`: the engine's methods (one more `#[pymethods]` block) and the
+/// module's functions, with `register` to add the functions.
+pub fn python() -> String {
+    let mut methods = String::new();
+    let mut functions = String::new();
+    let mut register = String::new();
+    for op in OPS.iter().filter(|o| o.python()) {
+        let mut params = Vec::new();
+        let mut names = Vec::new();
+        let mut args = Vec::new();
+        let mut prelude = String::new();
+        for &(p, kind) in op.params {
+            let (ty, arg) = match kind {
+                Param::Str => ("&str", p.to_string()),
+                Param::OptStr => ("Option<&str>", p.to_string()),
+                Param::Bool => ("bool", p.to_string()),
+                Param::F64 => ("f64", p.to_string()),
+                Param::U32 => ("u32", p.to_string()),
+                Param::Now => {
+                    prelude.push_str(&format!("        let {p} = self.at({p});\n"));
+                    ("Option<f64>", p.to_string())
+                }
+                Param::Strs => {
+                    prelude.push_str(&format!("        let {p}: Vec<&str> = {p}.iter().map(String::as_str).collect();\n"));
+                    ("Vec<String>", format!("&{p}"))
+                }
+            };
+            params.push(format!("{p}: {ty}"));
+            names.push(if kind == Param::OptStr && op.params.last().map(|l| l.0) == Some(p) { format!("{p}=None") } else { p.to_string() });
+            args.push(arg);
+        }
+        let ty = python_answer(op.answer);
+        let body = if op.fallible { format!("checked({})", core_call(op, "self.inner", &args)) } else { core_call(op, "self.inner", &args) };
+        let ret = match (op.fallible, ty) {
+            (true, t) => format!(" -> PyResult<{t}>"),
+            (false, "()") => String::new(),
+            (false, t) => format!(" -> {t}"),
+        };
+        let signature = if names.last().is_some_and(|n| n.ends_with("=None")) { format!("    #[pyo3(signature = ({}))]\n", names.join(", ")) } else { String::new() };
+        let docs = doc_lines(op.doc, "    ", "///");
+        if op.method {
+            let recv = if params.is_empty() { "&mut self".to_string() } else { format!("&mut self, {}", params.join(", ")) };
+            methods.push_str(&format!("\n{docs}{signature}    fn {}({recv}){ret} {{\n{prelude}        {body}\n    }}\n", op.name));
+        } else {
+            let docs = doc_lines(op.doc, "", "///");
+            let signature = signature.trim_start();
+            let prelude = prelude.replace("        ", "    ");
+            functions.push_str(&format!("\n{docs}#[pyfunction]\n{signature}pub fn {}({}){ret} {{\n{prelude}    {body}\n}}\n", op.name, params.join(", ")));
+            register.push_str(&format!("    m.add_function(wrap_pyfunction!({}, m)?)?;\n", op.name));
+        }
+    }
+    format!(
+        "//! The cold operations of the pyo3 backend. {HEADER}\n\nuse pyo3::prelude::*;\nuse seawall_core::Engine as CoreEngine;\n\nuse crate::{{checked, Engine}};\n\n#[pymethods]\nimpl Engine {{{methods}}}\n{functions}\n/// Adds the module's functions.\npub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {{\n{register}    Ok(())\n}}\n"
+    )
+}
+
+/// `bindings-wasm/src/ops.rs`: `call`'s dispatch, an operation by its row.
+pub fn wasm() -> String {
+    let mut arms = String::new();
+    for (row, op) in OPS.iter().filter(|o| o.wasm()).enumerate() {
+        let mut n = 0;
+        let mut s = 0;
+        let mut args = Vec::new();
+        let mut prelude = String::new();
+        let next_str = |s: &mut usize| {
+            *s += 1;
+            if *s == 1 { "s1" } else { "s2" }
+        };
+        for &(p, kind) in op.params {
+            let arg = match kind {
+                Param::Str => next_str(&mut s).to_string(),
+                Param::OptStr => {
+                    n += 1;
+                    format!("flag({}).then_some({})", n - 1, next_str(&mut s))
+                }
+                Param::Bool => {
+                    n += 1;
+                    format!("flag({})", n - 1)
+                }
+                Param::U32 => {
+                    n += 1;
+                    format!("h({})", n - 1)
+                }
+                Param::F64 | Param::Now => {
+                    n += 1;
+                    format!("a[{}]", n - 1)
+                }
+                Param::Strs => {
+                    let from = next_str(&mut s);
+                    prelude.push_str(&format!("let parsed = seawall_core::json::Json::parse({from}).ok(); let {p} = ids(&parsed); "));
+                    format!("&{p}")
+                }
+            };
+            args.push(arg);
+        }
+        let call = core_call(op, "e", &args);
+        let call = if op.fallible { format!("checked({call})?") } else { call };
+        let answer = match op.answer {
+            Answer::Unit => call,
+            Answer::F64 => format!("number = {call}"),
+            Answer::U32 | Answer::State => format!("number = f64::from({call})"),
+            Answer::Bool => format!("number = f64::from(u8::from({call}))"),
+            Answer::Str => format!("text = {call}"),
+            Answer::OptStr => format!("(number, text) = optional({call})"),
+            Answer::OptHandle => format!("number = {call}.map_or(-1.0, f64::from)"),
+            Answer::HandleCreated => format!("{{ let (h, created) = {call}; text = nums(&[f64::from(h), f64::from(u8::from(created))]) }}"),
+            Answer::F64s => format!("text = nums(&{call})"),
+            Answer::Bools => format!("text = flags({call})"),
+            Answer::Strs | Answer::Names => format!("text = texts(&{call})"),
+            Answer::RetryStep => format!("{{ let (v, attempt, server) = {call}; text = nums(&[v, f64::from(attempt), f64::from(u8::from(server))]) }}"),
+            Answer::WaitTicket => unreachable!("rate_limit_acquire is a direct export"),
+        };
+        let body = if prelude.is_empty() { answer } else { format!("{{ {prelude}{answer} }}") };
+        arms.push_str(&format!("        {row} /* {} */ => {body},\n", camel(op.name)));
+    }
+    format!(
+        "//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). {HEADER}\n\nuse seawall_core::Engine as CoreEngine;\nuse wasm_bindgen::JsValue;\n\nuse crate::{{checked, flags, ids, nums, optional, texts}};\n\n/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN\n/// if none) and its text answer.\npub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {{\n    let h = |i: usize| a[i] as u32;\n    let flag = |i: usize| a[i] != 0.0;\n    let mut number = f64::NAN;\n    let mut text = String::new();\n    match op {{\n{arms}        _ => return Err(wasm_bindgen::JsError::new(\"seawall: the wasm engine has no such operation\").into()),\n    }}\n    Ok((number, text))\n}}\n"
+    )
+}
+
+fn ts_param(kind: Param) -> &'static str {
+    match kind {
+        Param::Str => "string",
+        Param::OptStr => "string | null",
+        Param::Bool => "boolean",
+        Param::F64 | Param::U32 => "number",
+        Param::Now => "Now",
+        Param::Strs => "string[]",
+    }
+}
+
+fn ts_answer(a: Answer) -> &'static str {
+    match a {
+        Answer::Unit => "void",
+        Answer::F64 | Answer::U32 | Answer::State | Answer::OptHandle => "number",
+        Answer::Bool => "boolean",
+        Answer::Str => "string",
+        Answer::OptStr => "string | null | undefined",
+        Answer::HandleCreated | Answer::F64s | Answer::RetryStep | Answer::WaitTicket => "number[]",
+        Answer::Bools => "boolean[]",
+        Answer::Strs | Answer::Names => "string[]",
+    }
+}
+
+/// The wasm adapter's layout of an operation: its parameters, `:`, its answer.
+fn calls_spec(op: &Op) -> String {
+    let mut spec: String = op.params.iter().map(|&(_, k)| match k {
+        Param::Str => 's',
+        Param::OptStr => 'o',
+        Param::Bool => 'b',
+        Param::F64 | Param::U32 => 'n',
+        Param::Now => 't',
+        Param::Strs => 'j',
+    }).collect();
+    spec.push(':');
+    spec.push(match op.answer {
+        Answer::Unit => 'v',
+        Answer::F64 | Answer::U32 | Answer::State | Answer::OptHandle => 'n',
+        Answer::Bool => 'b',
+        Answer::Str => 's',
+        Answer::OptStr => 'o',
+        Answer::HandleCreated | Answer::F64s | Answer::RetryStep | Answer::WaitTicket => 'f',
+        Answer::Bools => 'B',
+        Answer::Strs | Answer::Names => 'l',
+    });
+    spec
+}
+
+/// `bindings-node/ts/ops.ts`: the cold operations of `Backend`, and the wasm adapter's `CALLS`.
+pub fn typescript() -> String {
+    let mut methods = String::new();
+    let mut rows = String::new();
+    for op in OPS.iter().filter(|o| o.napi()) {
+        let last = op.params.len().saturating_sub(1);
+        let params: Vec<String> = op.params.iter().enumerate().map(|(i, &(p, k))| {
+            let optional = i == last && k == Param::OptStr;
+            format!("{}{}: {}", camel(p), if optional { "?" } else { "" }, ts_param(k))
+        }).collect();
+        let docs = match op.doc.lines().count() {
+            0 => String::new(),
+            1 => format!("  /** {} */\n", op.doc.trim()),
+            _ => format!("  /**\n{}   */\n", doc_lines(op.doc, "   ", "*")),
+        };
+        let optional = if op.everywhere_in_js() { "" } else { "?" };
+        methods.push_str(&format!("{docs}  {}{optional}({}): {};\n", camel(op.name), params.join(", "), ts_answer(op.answer)));
+    }
+    for op in OPS.iter().filter(|o| o.wasm()) {
+        rows.push_str(&format!("  {}: '{}',\n", camel(op.name), calls_spec(op)));
+    }
+    format!(
+        "// {HEADER}\nimport type {{ Now }} from './backend.js';\n\n/** The cold operations every backend implements, one to one with `seawall_core::Engine`. */\nexport interface EngineOps {{\n{methods}}}\n\n/**\n * The wasm adapter's layout of each operation reached through the module's `call` export, in\n * row order: its parameters, then `:` and its answer (see backend-wasm.ts).\n */\nexport const CALLS = {{\n{rows}}} as const;\n"
+    )
+}
+
+fn pyi_param(kind: Param) -> &'static str {
+    match kind {
+        Param::Str => "str",
+        Param::OptStr => "Optional[str]",
+        Param::Bool => "bool",
+        Param::F64 => "float",
+        Param::U32 => "int",
+        Param::Now => "Optional[float]",
+        Param::Strs => "list[str]",
+    }
+}
+
+fn pyi_answer(a: Answer) -> &'static str {
+    match a {
+        Answer::Unit => "None",
+        Answer::F64 => "float",
+        Answer::U32 | Answer::State => "int",
+        Answer::Bool => "bool",
+        Answer::Str => "str",
+        Answer::OptStr => "Optional[str]",
+        Answer::OptHandle => "Optional[int]",
+        Answer::HandleCreated => "tuple[int, bool]",
+        Answer::F64s => "list[float]",
+        Answer::Bools => "list[bool]",
+        Answer::Strs | Answer::Names => "list[str]",
+        Answer::RetryStep => "tuple[float, int, bool]",
+        Answer::WaitTicket => "tuple[float, float]",
+    }
+}
+
+/// The `.pyi`'s generated regions: the module functions' names for `__all__`, the engine's
+/// methods, the module's functions.
+pub fn pyi() -> [(&'static str, String); 3] {
+    let mut names = String::new();
+    let mut methods = String::new();
+    let mut functions = String::new();
+    for op in OPS.iter().filter(|o| o.python()) {
+        let last = op.params.len().saturating_sub(1);
+        let params: Vec<String> = op.params.iter().enumerate().map(|(i, &(p, k))| {
+            let default = if i == last && k == Param::OptStr { " = None" } else { "" };
+            format!("{p}: {}{default}", pyi_param(k))
+        }).collect();
+        if op.method {
+            let all = std::iter::once("self".to_string()).chain(params).collect::<Vec<_>>().join(", ");
+            methods.push_str(&format!("    def {}({all}) -> {}: ...\n", op.name, pyi_answer(op.answer)));
+        } else {
+            names.push_str(&format!("    \"{}\",\n", op.name));
+            functions.push_str(&format!("def {}({}) -> {}: ...\n", op.name, params.join(", "), pyi_answer(op.answer)));
+        }
+    }
+    [("names", names), ("engine methods", methods), ("functions", functions)]
+}
+
+/// `text` with each generated region (between `# <generated: NAME>` and `# </generated>`)
+/// replaced by `regions`; None if a region's markers are missing.
+pub fn fill_regions(text: &str, regions: &[(&str, String)]) -> Option<String> {
+    let mut out = text.to_string();
+    for (name, body) in regions {
+        let open = format!("# <generated: {name}>\n");
+        let start = out.find(&open)? + open.len();
+        let end = start + out.get(start..)?.find("# </generated>")?;
+        let indent_end = out.get(..end)?.rfind('\n').map_or(end, |i| i + 1);
+        out.replace_range(start..indent_end, body);
+    }
+    Some(out)
+}

@@ -1,0 +1,97 @@
+//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). Generated from bindings-shared/src/boundary.rs by its tests (SEAWALL_BLESS=1 cargo test -p seawall-bindings-shared); do not edit.
+
+use seawall_core::Engine as CoreEngine;
+use wasm_bindgen::JsValue;
+
+use crate::{checked, flags, ids, nums, optional, texts};
+
+/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN
+/// if none) and its text answer.
+pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {
+    let h = |i: usize| a[i] as u32;
+    let flag = |i: usize| a[i] != 0.0;
+    let mut number = f64::NAN;
+    let mut text = String::new();
+    match op {
+        0 /* breakerCreate */ => number = f64::from(checked(e.breaker_create(s1, flag(0), flag(1).then_some(s2)))?),
+        1 /* breakerGetOrCreate */ => { let (h, created) = checked(e.breaker_get_or_create(s1, s2, flag(0)))?; text = nums(&[f64::from(h), f64::from(u8::from(created))]) },
+        2 /* breakerLookup */ => number = e.breaker_lookup(s1).map_or(-1.0, f64::from),
+        3 /* breakerName */ => (number, text) = optional(e.breaker_name(h(0))),
+        4 /* breakerDrop */ => number = f64::from(u8::from(e.breaker_drop(h(0)))),
+        5 /* breakerEvents */ => text = e.breaker_events(h(0)),
+        6 /* breakerInertSuccessStates */ => text = flags(e.breaker_inert_success_states(h(0))),
+        7 /* breakerRecordSuccesses */ => number = e.breaker_record_successes(h(0), h(1), a[2]),
+        8 /* breakerState */ => number = f64::from(checked(e.breaker_state(h(0), a[1]))?),
+        9 /* breakerCurrentState */ => number = f64::from(e.breaker_current_state(h(0))),
+        10 /* breakerCommand */ => number = f64::from(checked(e.breaker_command(h(0), s1, a[1]))?),
+        11 /* breakerFleetReport */ => text = checked(e.breaker_fleet_report(h(0), a[1]))?,
+        12 /* breakerFleetSync */ => text = checked(e.breaker_fleet_sync(h(0), s1, a[1]))?,
+        13 /* breakerProbeLease */ => number = e.breaker_probe_lease(h(0), a[1]),
+        14 /* breakerRetryAfter */ => number = e.breaker_retry_after(h(0), a[1]),
+        15 /* breakerNextTimeout */ => number = e.breaker_next_timeout(h(0)),
+        16 /* rejectionMessage */ => text = CoreEngine::rejection_message(s1, a[0], a[1]),
+        17 /* breakerStats */ => text = checked(e.breaker_stats(h(0), a[1]))?,
+        18 /* breakerConfig */ => text = checked(e.breaker_config(h(0)))?,
+        19 /* breakerSnapshot */ => text = checked(e.breaker_snapshot(h(0), a[1]))?,
+        20 /* breakerRestore */ => checked(e.breaker_restore(h(0), s1, a[1]))?,
+        21 /* bulkheadCreate */ => number = f64::from(checked(e.bulkhead_create(s1, flag(0), flag(1).then_some(s2)))?),
+        22 /* bulkheadGetOrCreate */ => { let (h, created) = checked(e.bulkhead_get_or_create(s1, s2, flag(0)))?; text = nums(&[f64::from(h), f64::from(u8::from(created))]) },
+        23 /* bulkheadLookup */ => number = e.bulkhead_lookup(s1).map_or(-1.0, f64::from),
+        24 /* bulkheadDrop */ => number = f64::from(u8::from(e.bulkhead_drop(h(0)))),
+        25 /* bulkheadCancel */ => number = f64::from(u8::from(e.bulkhead_cancel(h(0), a[1]))),
+        26 /* bulkheadNextTimeout */ => number = e.bulkhead_next_timeout(h(0)),
+        27 /* bulkheadExpire */ => text = nums(&e.bulkhead_expire(h(0), a[1])),
+        28 /* bulkheadMetrics */ => text = checked(e.bulkhead_metrics(h(0)))?,
+        29 /* retryPolicyCreate */ => number = f64::from(checked(e.retry_policy_create(s1, flag(0), a[1]))?),
+        30 /* retryPolicyDrop */ => number = f64::from(u8::from(e.retry_policy_drop(h(0)))),
+        31 /* retryPolicyInfo */ => text = checked(e.retry_policy_info(h(0)))?,
+        32 /* retryIsRetryable */ => { let parsed = seawall_core::json::Json::parse(s1).ok(); let ids = ids(&parsed); number = f64::from(u8::from(e.retry_is_retryable(h(0), &ids))) },
+        33 /* retryStart */ => number = f64::from(checked(e.retry_start(h(0), a[1]))?),
+        34 /* retryOnFailure */ => { let (v, attempt, server) = checked(e.retry_on_failure(h(0), a[1], h(2), a[3], a[4]))?; text = nums(&[v, f64::from(attempt), f64::from(u8::from(server))]) },
+        35 /* backoffCreate */ => number = f64::from(checked(e.backoff_create(s1, flag(0), a[1]))?),
+        36 /* backoffNext */ => number = e.backoff_next(h(0), h(1)),
+        37 /* backoffRestart */ => e.backoff_restart(h(0)),
+        38 /* backoffDrop */ => number = f64::from(u8::from(e.backoff_drop(h(0)))),
+        39 /* budgetCreate */ => number = f64::from(checked(e.budget_create(s1, flag(0), a[1]))?),
+        40 /* budgetDrop */ => number = f64::from(u8::from(e.budget_drop(h(0)))),
+        41 /* budgetTryWithdraw */ => number = f64::from(u8::from(e.budget_try_withdraw(h(0), a[1]))),
+        42 /* budgetTokens */ => number = e.budget_tokens(h(0), a[1]),
+        43 /* budgetStats */ => text = checked(e.budget_stats(h(0), a[1]))?,
+        44 /* budgetFleetReport */ => text = checked(e.budget_fleet_report(h(0), a[1]))?,
+        45 /* budgetFleetSync */ => checked(e.budget_fleet_sync(h(0), a[1], s1, a[2]))?,
+        46 /* budgetFleetAlone */ => checked(e.budget_fleet_alone(h(0), a[1]))?,
+        47 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        48 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        49 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        50 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        51 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        52 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        53 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        54 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
+        55 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
+        56 /* health */ => text = e.health(a[0]),
+        57 /* breakerHealth */ => text = e.breaker_health(a[0]),
+        58 /* breakerNames */ => text = texts(&e.breaker_names()),
+        59 /* resetAll */ => e.reset_all(a[0]),
+        60 /* clearRegistry */ => e.clear_registry(),
+        61 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
+        62 /* recordTimeout */ => e.record_timeout(s1),
+        63 /* prometheus */ => text = e.prometheus(),
+        64 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
+        65 /* stateNames */ => text = texts(&CoreEngine::state_names()),
+        66 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
+        67 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
+        68 /* defaultsJson */ => text = CoreEngine::defaults_json(),
+        69 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
+        70 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        71 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        72 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        73 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        74 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
+        75 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
+        76 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        77 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
+    }
+    Ok((number, text))
+}
