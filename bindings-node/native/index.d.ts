@@ -101,7 +101,16 @@ export declare function bulkheadMetrics(handle: number): string
 
 export declare function bulkheadNextTimeout(handle: number): number
 
+/**
+ * What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
+ * outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+ */
+export declare function classifyOutcome(outcomeJson: string, nowEpochMs: number): string
+
 export declare function clearRegistry(): void
+
+/** How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored. */
+export declare function countStatus(status: number): number
 
 export declare function deadline(now: number, timeoutMs: number, outer: number): number
 

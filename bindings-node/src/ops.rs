@@ -420,6 +420,19 @@ pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
     CoreEngine::deadline(now, timeout_ms, outer)
 }
 
+/// What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
+/// outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+#[napi]
+pub fn classify_outcome(outcome_json: String, now_epoch_ms: f64) -> Result<String> {
+    checked(CoreEngine::classify_outcome(&outcome_json, now_epoch_ms))
+}
+
+/// How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored.
+#[napi]
+pub fn count_status(status: f64) -> u32 {
+    CoreEngine::count_status(status)
+}
+
 /// A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable.
 #[napi]
 pub fn retry_after(value: String, now_epoch_ms: f64) -> f64 {

@@ -188,6 +188,11 @@ function script(b) {
   call('retryAfter', '120', 0);
   call('retryAfter', 'Wed, 21 Oct 2015 07:28:00 GMT', 1445412400000);
   call('retryAfter', 'soon', 0);
+  call('classifyOutcome', JSON.stringify({ status: 503, method: 'POST', headers: { 'retry-after-ms': '40' } }), 0);
+  call('classifyOutcome', JSON.stringify({ error: true, codes: ['ECONNREFUSED'], method: 'POST' }), 0);
+  call('classifyOutcome', '{"status":"x"}', 0);
+  call('countStatus', 429);
+  call('countStatus', 404);
   call('rngFloats', 42, 3);
   // The script's objects were made (a typo in its options would make later calls trivial).
   for (const [what, handle] of Object.entries({ h, anon, f, bh, policy, c, bo, budget, fleetBudget, rl, frl })) assert.equal(typeof handle, 'number', what);

@@ -483,6 +483,16 @@ export function makeRunner(b) {
           const ms = b.retryAfter(s.value, num(s, 'now'));
           return { retryAfterMs: Number.isNaN(ms) ? null : n(ms) };
         });
+      case 'outcome':
+        return steps.map((s) => {
+          if (s.op === 'count') return { count: b.countStatus(num(s, 'status')) };
+          const outcome = typeof s.outcome === 'string' ? s.outcome : JSON.stringify(s.outcome);
+          try {
+            return { verdict: JSON.parse(b.classifyOutcome(outcome, num(s, 'now'))) };
+          } catch (e) {
+            return errorJson(e);
+          }
+        });
       default:
         throw new Error(`unknown machine ${v.machine}`);
     }

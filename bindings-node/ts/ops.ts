@@ -97,6 +97,13 @@ export interface EngineOps {
   presetRetry(kind: string, a: number, b: number, c: number, python: boolean): string | null | undefined;
   validate(kind: string, optionsJson: string, seconds: boolean): void;
   deadline(now: number, timeoutMs: number, outer: number): number;
+  /**
+   * What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
+   * outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+   */
+  classifyOutcome(outcomeJson: string, nowEpochMs: number): string;
+  /** How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored. */
+  countStatus(status: number): number;
   /** A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable. */
   retryAfter(value: string, nowEpochMs: number): number;
   rngFloats(seed: number, count: number): number[];
@@ -188,6 +195,8 @@ export const CALLS = {
   presetRetry: 'snnnb:o',
   validate: 'ssb:v',
   deadline: 'nnn:n',
+  classifyOutcome: 'sn:s',
+  countStatus: 'n:n',
   retryAfter: 'sn:n',
   rngFloats: 'nn:f',
 } as const;

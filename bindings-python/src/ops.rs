@@ -372,6 +372,19 @@ pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
     CoreEngine::deadline(now, timeout_ms, outer)
 }
 
+/// What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
+/// outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+#[pyfunction]
+pub fn classify_outcome(outcome_json: &str, now_epoch_ms: f64) -> PyResult<String> {
+    checked(CoreEngine::classify_outcome(outcome_json, now_epoch_ms))
+}
+
+/// How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored.
+#[pyfunction]
+pub fn count_status(status: f64) -> u32 {
+    CoreEngine::count_status(status)
+}
+
 /// A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable.
 #[pyfunction]
 pub fn retry_after(value: &str, now_epoch_ms: f64) -> f64 {
@@ -398,6 +411,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(preset_retry, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(deadline, m)?)?;
+    m.add_function(wrap_pyfunction!(classify_outcome, m)?)?;
+    m.add_function(wrap_pyfunction!(count_status, m)?)?;
     m.add_function(wrap_pyfunction!(retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(rng_floats, m)?)?;
     Ok(())

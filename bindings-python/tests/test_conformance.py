@@ -450,6 +450,18 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
             ms = _native.retry_after(s["value"], num(s, "now"))
             res.append({"retryAfterMs": None if math.isnan(ms) else n(ms)})
         return res
+    if machine == "outcome":
+        res = []
+        for s in steps:
+            if s["op"] == "count":
+                res.append({"count": _native.count_status(num(s, "status"))})
+                continue
+            outcome = s["outcome"] if isinstance(s["outcome"], str) else json.dumps(s["outcome"])
+            try:
+                res.append({"verdict": json.loads(_native.classify_outcome(outcome, num(s, "now")))})
+            except (TypeError, ValueError) as e:
+                res.append(error_json(e))
+        return res
     raise AssertionError(machine)
 
 

@@ -214,6 +214,11 @@ ops! {
     [napi python wasm] free preset_retry(kind: Str, a: F64, b: F64, c: F64, python: Bool) -> plain OptStr;
     [napi python wasm] free validate(kind: Str, options_json: Str, seconds: Bool) -> fallible Unit;
     [napi python wasm] free deadline(now: F64, timeout_ms: F64, outer: F64) -> plain F64;
+    /// What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
+    /// outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+    [napi python wasm] free classify_outcome(outcome_json: Str, now_epoch_ms: F64) -> fallible Str;
+    /// How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored.
+    [napi python wasm] free count_status(status: F64) -> plain U32;
     /// A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable.
     [napi python wasm] free retry_after(value: Str, now_epoch_ms: F64) -> plain F64;
     [napi python wasm] free rng_floats(seed: F64, count: U32) -> plain F64s;

@@ -89,8 +89,10 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         73 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
         74 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
         75 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-        76 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        77 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        76 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
+        77 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        78 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        79 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

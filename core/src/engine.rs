@@ -168,6 +168,21 @@ impl Engine {
     /// The raw permit of a call admitted without asking (see `Permit::PREAPPROVED`).
     pub const PREAPPROVED_PERMIT: f64 = (1u64 << 52) as f64;
 
+    /// What an attempt's outcome means for retries and breakers ([`crate::outcome`]): the
+    /// outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+    pub fn classify_outcome(outcome_json: &str, now_epoch_ms: f64) -> Result<String> {
+        crate::outcome::classify_json(outcome_json, now_epoch_ms)
+    }
+
+    /// How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored.
+    pub fn count_status(status: f64) -> u32 {
+        match crate::outcome::count_status(status) {
+            crate::outcome::Count::Success => 0,
+            crate::outcome::Count::Failure => 1,
+            crate::outcome::Count::Ignore => 2,
+        }
+    }
+
     /// [`Self::PREAPPROVED_PERMIT`], for the bindings that read it through a call.
     pub fn preapproved_permit() -> f64 {
         Self::PREAPPROVED_PERMIT

@@ -80,6 +80,7 @@ pub mod fleet_sim;
 pub mod json;
 pub mod metrics;
 pub mod options;
+pub mod outcome;
 pub mod permit;
 pub mod presets;
 pub mod ratelimit;

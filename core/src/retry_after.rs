@@ -32,6 +32,16 @@ pub fn parse(value: &str, now_epoch_ms: f64) -> Option<f64> {
 }
 
 /// `digits` or `digits.digits`.
+/// A `retry-after-ms` header (a decimal number of milliseconds, as OpenAI's and Anthropic's
+/// servers send it); `None` when unreadable.
+pub fn parse_ms(value: &str) -> Option<f64> {
+    let v = value.trim_matches(|c: char| c.is_ascii_whitespace());
+    if !is_decimal(v) {
+        return None;
+    }
+    crate::decimal::parse(v).filter(|ms| ms.is_finite())
+}
+
 fn is_decimal(v: &str) -> bool {
     let (int, frac) = v.split_once('.').unwrap_or((v, "1"));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());

@@ -612,6 +612,28 @@ fn run_retry_after(steps: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// `classify`: an outcome (JSON object, or raw text to show what is refused) through the
+/// engine's entry every binding calls; `count`: how a breaker counts a status.
+fn run_outcome(steps: &[Value]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|s| match text(s, "op") {
+            "classify" => {
+                let outcome = match &s["outcome"] {
+                    Value::String(raw) => raw.clone(),
+                    other => other.to_string(),
+                };
+                match seawall_core::Engine::classify_outcome(&outcome, num(s, "now")) {
+                    Ok(verdict) => json!({ "verdict": serde_json::from_str::<Value>(&verdict).unwrap() }),
+                    Err(e) => error_json(&e),
+                }
+            }
+            "count" => json!({ "count": seawall_core::Engine::count_status(num(s, "status")) }),
+            other => panic!("unknown outcome op {other}"),
+        })
+        .collect()
+}
+
 /// Runs one vector: one output per step.
 fn run_vector(v: &Value) -> Vec<Value> {
     let steps = v["steps"].as_array().cloned().unwrap_or_default();
@@ -629,6 +651,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "rng" => run_rng(v, &steps),
         "deadline" => run_deadline(&steps),
         "retryAfter" => run_retry_after(&steps),
+        "outcome" => run_outcome(&steps),
         other => panic!("unknown machine {other:?}"),
     }
 }
