@@ -348,3 +348,29 @@ test('the preset circuits join the registry and health when first used, not on i
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), [[[], 0], [['stripe'], 1]]);
 });
+
+test('withBackoff asks the core about an error: 4xx statuses are not retried, 5xx and 429 are, retry-after-ms first', async () => {
+  const clock = useVirtualClock();
+  try {
+    const failing = (status, headers) => {
+      let calls = 0;
+      const fn = async () => {
+        calls++;
+        throw Object.assign(new Error(`HTTP ${status}`), { status, headers });
+      };
+      return { fn, calls: () => calls };
+    };
+    const notFound = failing(404);
+    await assert.rejects(withBackoff(notFound.fn, { maxAttempts: 3 }), /HTTP 404/);
+    assert.equal(notFound.calls(), 1, 'a 404 is the request, not the dependency');
+    const down = failing(502);
+    await assert.rejects(withBackoff(down.fn, { maxAttempts: 3 }), /HTTP 502/);
+    assert.equal(down.calls(), 3);
+    const limited = failing(429, { 'retry-after-ms': '75', 'retry-after': '9' });
+    const delays = [];
+    await assert.rejects(withBackoff(limited.fn, { maxAttempts: 2, onRetry: (_a, _e, d) => delays.push(d) }), /HTTP 429/);
+    assert.deepEqual(delays, [75]);
+  } finally {
+    useRealClock();
+  }
+});

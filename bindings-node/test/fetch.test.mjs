@@ -220,3 +220,33 @@ test("the caller's own abort is neither a success nor a failure of the breaker (
   assert.equal(s.inFlight, 0);
   assert.equal(hits.get('/gone'), 5, 'an aborted request is not retried');
 });
+
+// The core's outcome rules (core/src/outcome.rs) as resilientFetch meets them.
+
+test('retry-after-ms is honoured before Retry-After (the delay the policy chose)', async () => {
+  scripts.set('/ms', [{ status: 429, headers: { 'retry-after-ms': '40', 'retry-after': '30' } }]);
+  const delays = [];
+  const res = await resilientFetch(`${base}/ms`, {}, undefined, { ...fast, maxAttempts: 2, onRetry: (_a, _e, delay) => delays.push(delay) });
+  assert.equal(res.status, 200);
+  assert.deepEqual(delays, [40]);
+});
+
+test("the server's x-should-retry: false stops at once, true retries even a POST", async () => {
+  scripts.set('/no', [{ status: 503, headers: { 'x-should-retry': 'false' } }]);
+  const no = await resilientFetch(`${base}/no`, {}, undefined, { ...fast, maxAttempts: 3 });
+  assert.equal(no.status, 503);
+  assert.equal(hits.get('/no'), 1);
+  scripts.set('/yes', [{ status: 500, headers: { 'x-should-retry': 'true' } }]);
+  const yes = await resilientFetch(`${base}/yes`, { method: 'POST', body: 'x' }, undefined, { ...fast, maxAttempts: 3 });
+  assert.equal(yes.status, 200);
+  assert.equal(hits.get('/yes'), 2);
+});
+
+test('408 is retried, and a breaker does not count it', async () => {
+  const cb = new CircuitBreaker({ failureThreshold: 1 });
+  scripts.set('/408', [408]);
+  const res = await resilientFetch(`${base}/408`, {}, cb, { ...fast, maxAttempts: 2 });
+  assert.equal(res.status, 200);
+  assert.equal(hits.get('/408'), 2);
+  assert.equal(cb.getState(), 'CLOSED');
+});

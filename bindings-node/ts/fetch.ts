@@ -1,9 +1,12 @@
 /**
  * `resilientFetch` (seed 000): fetch through a breaker with retries and a per-attempt timeout.
+ * Which responses and errors count as failures and which are retried is the core's rule
+ * (core/src/outcome.rs), the same for every shell and HTTP integration:
  *
- * - 5xx and 429 responses, network errors and timeouts count as breaker failures and are
- *   retried, honouring Retry-After (capped by `maxRetryAfter`); when retries run out the last
- *   response is returned (as fetch does), or the last network error thrown.
+ * - 5xx and 429 responses, network errors and timeouts count as breaker failures; 5xx, 408, 425
+ *   and 429 responses, network errors and timeouts are retried, honouring `retry-after-ms`, then
+ *   Retry-After (capped by `maxRetryAfter`), and the server's `x-should-retry`; when retries run
+ *   out the last response is returned (as fetch does), or the last network error thrown.
  * - Other 4xx responses are returned at once: not retried, not counted.
  * - POST, PATCH and other non-idempotent requests are retried only when the server cannot have
  *   acted on them (connection refused, unknown host, 429, 503 with Retry-After), unless
@@ -13,7 +16,8 @@
  */
 import { CircuitBreaker } from './breaker.js';
 import { argumentError, checkOptionsArg } from './options.js';
-import { isIdempotent, policyFor, retryAfterOf, type RetryOptions, statusOf } from './retry.js';
+import { backend } from './backend.js';
+import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOptions, statusOf } from './retry.js';
 import { runWithTimeout } from './timeout.js';
 
 export interface ResilientFetchOptions extends RetryOptions {
@@ -33,22 +37,14 @@ export class HttpStatusError extends Error {
     this.name = 'HttpStatusError';
     this.status = response.status;
     this.response = response;
-    const ra = retryAfterOf({ headers: response.headers });
-    this.retryAfter = ra;
+    // The server's delay as the core reads it (retry-after-ms, then Retry-After).
+    this.retryAfter = classifyOutcome(errorFacts({ response })).retryAfterMs ?? undefined;
   }
 }
 
-function isFailureStatus(status: number): boolean {
-  return status >= 500 || status === 429;
-}
-
-/** Errors after which the request surely never reached the server. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-
-function causeCode(e: unknown): string | undefined {
-  const c = (e as { cause?: { code?: unknown }; code?: unknown } | null)?.cause?.code ?? (e as { code?: unknown } | null)?.code;
-  return typeof c === 'string' ? c : undefined;
-}
+/** How a breaker counts a response, by the core's rule. */
+const COUNTS = ['success', 'failure', 'ignore'] as const;
+const countOf = (status: number): (typeof COUNTS)[number] => COUNTS[backend().countStatus(status)] ?? 'failure';
 
 /** The controller behind each linked signal, alive as long as the signal is (a WeakMap). */
 const controllerOf = new WeakMap<AbortSignal, AbortController>();
@@ -109,18 +105,17 @@ export async function resilientFetch(
   if (circuit !== undefined && circuit !== null && !(circuit instanceof CircuitBreaker)) throw argumentError({ circuit });
   checkOptionsArg(backoffOptions);
   backoffOptions ??= {};
-  const method = init.method ?? (input instanceof Request ? input.method : 'GET');
-  const unsafe = !isIdempotent(method) && backoffOptions.retryNonIdempotent !== true;
+  // What the core's classification needs to know of the request besides each attempt's outcome.
+  const request: OutcomeFacts = {
+    method: init.method ?? (input instanceof Request ? input.method : 'GET'),
+    retryNonIdempotent: backoffOptions.retryNonIdempotent === true,
+  };
   const { timeout, ...retry } = backoffOptions;
   const userFilter = retry.retryableErrors ?? retry.retryOn;
-  const retryable = (error: unknown, attempt: number): boolean => {
-    if (typeof userFilter === 'function' && !userFilter(error, attempt)) return false;
-    if (error instanceof HttpStatusError) {
-      if (!unsafe) return true;
-      return error.status === 429 || (error.status === 503 && error.retryAfter !== undefined);
-    }
-    if ((error as { name?: string } | null)?.name === 'AbortError' && init.signal?.aborted) return false;
-    return !unsafe || NOT_SENT.has(causeCode(error) ?? '');
+  const filter = typeof userFilter === 'function' ? userFilter : undefined;
+  const retried = (response: Response): boolean => {
+    const { decision } = classifyOutcome({ ...errorFacts({ response }), ...request });
+    return decision === 'retry' || decision === 'rateLimited';
   };
   // Compiled once for equal options (a list of retryable errors is checked by the core too).
   const policy = policyFor(retry);
@@ -133,9 +128,12 @@ export async function resilientFetch(
       attemptTimeout !== undefined ? runWithTimeout((s) => call(s, signal), attemptTimeout, init.signal ?? undefined) : call(signal);
     const response =
       circuit !== undefined
-        ? await circuit.executeClassified(run, (r) => (isFailureStatus(r.status) ? 'failure' : r.status >= 400 ? 'ignore' : 'success'), init.signal ?? undefined)
+        ? await circuit.executeClassified(run, (r) => countOf(r.status), init.signal ?? undefined)
         : await run();
-    if (isFailureStatus(response.status)) throw new HttpStatusError(response);
+    // A response the core would retry goes to the retry loop as an error (it answers the last one
+    // when it gives up): a failure, or a status the breaker ignores but the core retries (408).
+    const count = countOf(response.status);
+    if (count === 'failure' || (count === 'ignore' && retried(response))) throw new HttpStatusError(response);
     return response;
   };
 
@@ -151,7 +149,8 @@ export async function resilientFetch(
       },
       retry,
       init.signal ?? undefined,
-      retryable,
+      filter,
+      request,
     );
   } catch (e) {
     // Out of retries on an HTTP failure: answer the last response, as fetch would.

@@ -5,7 +5,7 @@
  */
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
-import { CircuitBreakerError, native, RetryBudgetExhaustedError, SeawallError } from './errors.js';
+import { native, RetryBudgetExhaustedError } from './errors.js';
 import { QuotaSync, type FleetOptions, type QuotaStatus } from './fleet.js';
 import { argumentError, badCall, checkFiniteArg, checkOptionsArg, isPlainObject, optionsJson } from './options.js';
 
@@ -150,13 +150,6 @@ export class RetryBudget {
   }
 }
 
-/** HTTP methods that may be retried after the request reached the server. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-export function isIdempotent(method: string | undefined): boolean {
-  return IDEMPOTENT.has((method ?? 'GET').toUpperCase());
-}
-
 /**
  * A Retry-After header (delay-seconds, or an HTTP date in any of RFC 9110's three forms) as
  * milliseconds from now; undefined when absent or unreadable. Read by the core, so Node, the
@@ -206,12 +199,69 @@ export function statusOf(error: unknown): number | undefined {
   return undefined;
 }
 
-/** The server's requested delay, ms: `error.retryAfter` (ms) or a Retry-After header. */
-export function retryAfterOf(error: unknown): number | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
+/** The headers the core reads of a failed attempt's response (lower-case names). */
+const SERVER_HEADERS = ['retry-after', 'retry-after-ms', 'x-should-retry'] as const;
+
+/**
+ * What the shell can tell of an outcome, for the core's classification (core/src/outcome.rs):
+ * for an error, its status, the server's headers, the delay it carries, and its codes (its own,
+ * its cause's, `NETWORK` for undici's "fetch failed", its name); a response's status and headers.
+ */
+export interface OutcomeFacts {
+  error?: boolean;
+  status?: number;
+  codes?: string[];
+  method?: string;
+  retryNonIdempotent?: boolean;
+  headers?: Record<string, string>;
+  retryAfterMs?: number;
+  filter?: boolean;
+  cancelled?: boolean;
+}
+
+function headersOf(...sources: unknown[]): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const name of SERVER_HEADERS) {
+    for (const h of sources) {
+      const v = headerOf(h, name);
+      if (v !== undefined) {
+        (out ??= {})[name] = v;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The facts of a failed attempt's error. */
+export function errorFacts(error: unknown): OutcomeFacts {
+  const facts: OutcomeFacts = { error: true };
+  if (error === null || typeof error !== 'object') return facts;
   const e = error as ErrorLike;
-  if (typeof e.retryAfter === 'number') return e.retryAfter;
-  return parseRetryAfter(headerOf(e.headers, 'retry-after') ?? headerOf(e.response?.headers, 'retry-after'));
+  const status = statusOf(error);
+  if (status !== undefined) facts.status = status;
+  const headers = headersOf(e.headers, e.response?.headers);
+  if (headers !== undefined) facts.headers = headers;
+  if (typeof e.retryAfter === 'number') facts.retryAfterMs = e.retryAfter;
+  const cause = e.cause as ErrorLike | undefined;
+  const codes: string[] = [];
+  for (const c of [e.code, cause?.code]) if (typeof c === 'string') codes.push(c);
+  // undici's network failures: a TypeError "fetch failed" whose cause says what broke.
+  if (error instanceof TypeError && e.cause !== undefined && (error as Error).message === 'fetch failed') codes.push('NETWORK');
+  if (typeof e.name === 'string') codes.push(e.name);
+  if (codes.length > 0) facts.codes = codes;
+  return facts;
+}
+
+/** The core's verdict on an outcome. */
+export interface Verdict {
+  decision: 'success' | 'retry' | 'rateLimited' | 'giveUp' | 'notCounted';
+  retryAfterMs: number | null;
+  count: 'success' | 'failure' | 'ignore';
+}
+
+export function classifyOutcome(facts: OutcomeFacts): Verdict {
+  return JSON.parse(backend().classifyOutcome(JSON.stringify(facts), Date.now())) as Verdict;
 }
 
 /** The failure filter a call was given, when it is a function (a list is compiled by the core). */
@@ -245,15 +295,20 @@ export class RetryPolicy {
     this.#timesStart = (JSON.parse(this.#b.retryPolicyInfo(this.#h)) as { maxElapsed: number | null }).maxElapsed !== null;
   }
 
-  /** 0 retryable, 1 not, 2 rate-limited. */
-  #classify(error: unknown, attempt: number, predicate: RetryPredicate | undefined): number {
-    if (error instanceof CircuitBreakerError) return 1; // fail fast: an open breaker is not hammered
-    if (error instanceof SeawallError && error.code === 'INVALID_OPTION') return 1;
-    if (predicate !== undefined && !predicate(error, attempt)) return 1;
-    if (this.#hasList && !this.#b.retryIsRetryable(this.#h, errorIds(error))) return 1;
-    const status = statusOf(error);
-    if (status === 429 || (status === 503 && retryAfterOf(error) !== undefined)) return 2;
-    return 0;
+  /**
+   * The core's verdict on a failed attempt, as the retry machine takes it: [0 retryable, 1 not,
+   * 2 rate-limited; the server's delay, ms, or NaN]. `request`: what an HTTP integration knows
+   * of the request (its method, whether the caller cancelled).
+   */
+  #classify(error: unknown, attempt: number, predicate: RetryPredicate | undefined, request: OutcomeFacts | undefined): [number, number] {
+    const facts = { ...errorFacts(error), ...request };
+    // The user's filters: a function, and a list of error ids the core matches.
+    if (predicate !== undefined || this.#hasList) {
+      facts.filter = (predicate === undefined || predicate(error, attempt)) && (!this.#hasList || this.#b.retryIsRetryable(this.#h, errorIds(error)));
+    }
+    const v = classifyOutcome(facts);
+    const cls = v.decision === 'retry' ? 0 : v.decision === 'rateLimited' ? 2 : 1;
+    return [cls, v.retryAfterMs ?? Number.NaN];
   }
 
   /** Calls `fn` (with the attempt number and the abort signal) until it succeeds or the policy gives up. */
@@ -272,8 +327,9 @@ export class RetryPolicy {
     o: RetryOptions,
     signal: AbortSignal | undefined,
     predicate: RetryPredicate | undefined,
+    request?: OutcomeFacts,
   ): Promise<T> {
-    if (signal !== undefined || this.#timesStart) return this.#attempts(fn, o, signal, predicate, NO_FAILURE);
+    if (signal !== undefined || this.#timesStart) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
     // The common call (no signal, no deadline): the first attempt settles without an async
     // frame of ours (~60 ns of the seeds' per-call forms); a failure goes on in `#attempts`.
     let first: Promise<T>;
@@ -284,7 +340,7 @@ export class RetryPolicy {
     }
     const budget = o.budget;
     const succeeded = budget === undefined ? undefined : (v: T) => (budget.recordSuccess(), v);
-    return first.then(succeeded, (error: unknown) => this.#attempts(fn, o, undefined, predicate, error));
+    return first.then(succeeded, (error: unknown) => this.#attempts(fn, o, undefined, predicate, error, request));
   }
 
   /** The attempts from the first, or after the first failed with `failed`. */
@@ -294,6 +350,7 @@ export class RetryPolicy {
     signal: AbortSignal | undefined,
     predicate: RetryPredicate | undefined,
     failed: unknown,
+    request: OutcomeFacts | undefined,
   ): Promise<T> {
     const b = this.#b;
     const startedAt = this.#timesStart ? clock().now() : Number.NaN;
@@ -314,9 +371,8 @@ export class RetryPolicy {
           return v;
         } catch (error) {
           if (signal?.aborted) throw error;
-          const cls = this.#classify(error, attempt, predicate);
+          const [cls, retryAfter] = this.#classify(error, attempt, predicate, request);
           if (call < 0) call = native(() => b.retryStart(this.#h, Number.isNaN(startedAt) ? clock().now() : startedAt));
-          const retryAfter = cls === 2 ? (retryAfterOf(error) ?? Number.NaN) : Number.NaN;
           const [value, next] = native(() => b.retryOnFailure(call, nowArg(), cls, retryAfter, o.budget?.handle ?? -1)) as [number, number, number];
           if (value < 0) {
             const reason = GIVE_UP[-value - 1] ?? 'ATTEMPTS_EXHAUSTED';

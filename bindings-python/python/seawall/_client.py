@@ -1,10 +1,15 @@
 """``ResilientClient`` (seed 001): httpx with a breaker, retries and a timeout per attempt.
 
+Which responses and errors count as failures and which are retried is the core's rule
+(core/src/outcome.rs), the same as Node's:
+
 - Each attempt has ``timeout`` seconds in all (async client; the sync one has httpx's per-read
   timeouts only).
-- 5xx and 429 responses, transport errors and timeouts count as breaker failures and are
-  retried, honouring Retry-After (capped by ``max_retry_after``); when retries run out the last
-  response is returned (httpx does not raise on status), or the last transport error raised.
+- 5xx and 429 responses, transport errors and timeouts count as breaker failures; 5xx, 408, 425
+  and 429 responses, transport errors and timeouts are retried, honouring ``retry-after-ms``,
+  then Retry-After (capped by ``max_retry_after``), and the server's ``x-should-retry``; when
+  retries run out the last response is returned (httpx does not raise on status), or the last
+  transport error raised.
 - Other 4xx responses are returned at once: not retried, not counted.
 - POST, PATCH and other non-idempotent requests are retried only when the server cannot have
   acted on them (connection failures, 429, 503 with Retry-After), unless
@@ -12,16 +17,13 @@
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Dict, Optional
 
 from . import _native
 from ._breaker import CircuitBreaker
 from ._engine import options_json
-from ._errors import TimeoutError
-from ._retry import RetryPolicy, parse_retry_after
+from ._retry import RetryPolicy, classify_outcome, server_headers
 from ._timeout import run_with_timeout
-
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
 def _httpx() -> Any:
@@ -33,32 +35,26 @@ def _httpx() -> Any:
 
 
 class HTTPStatusFailure(Exception):
-    """A 5xx or 429 response, raised inside the retry loop so that it is retried."""
+    """A response the core would retry (a 5xx, 429, 408 …), raised inside the retry loop so that
+    it is retried. ``retry_after``: the server's delay in seconds (``retry-after-ms``, then
+    Retry-After), None when it gave none."""
 
     def __init__(self, response: Any) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
         self.status_code = response.status_code
-        self.retry_after = parse_retry_after(response.headers.get("retry-after"))
+        delay = classify_outcome({"error": True, "status": response.status_code, **_server_headers(response)})["retryAfterMs"]
+        self.retry_after = None if delay is None else delay / 1000.0
 
 
-def _classify(response: Any) -> int:
-    status = response.status_code
-    if status >= 500 or status == 429:
-        return 1
-    return 2 if status >= 400 else 0
+def _server_headers(response: Any) -> Dict[str, Any]:
+    headers = server_headers(response.headers)
+    return {"headers": headers} if headers else {}
 
 
-def _retryable(unsafe: bool) -> Callable[[BaseException], bool]:
-    """Which failures may be retried; ``unsafe``: the request may have changed server state."""
-    def retryable(exc: BaseException) -> bool:
-        httpx = _httpx()
-        if isinstance(exc, HTTPStatusFailure):
-            return not unsafe or exc.status_code == 429 or (exc.status_code == 503 and exc.retry_after is not None)
-        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-            return True  # the request never reached the server
-        return isinstance(exc, (httpx.TransportError, TimeoutError)) and not unsafe
-    return retryable
+def _count(response: Any) -> int:
+    """How a breaker counts the response, by the core's rule: 0 success, 1 failure, 2 ignored."""
+    return int(_native.count_status(float(response.status_code)))
 
 
 class _Base:
@@ -71,15 +67,26 @@ class _Base:
         _native.validate("timeout", options_json({"timeout": timeout}), True)
         self.circuit_breaker = circuit_breaker
         self.retry_non_idempotent = retry_non_idempotent
-        # Checked now (the core names a bad option); one policy for the requests that may be
-        # retried after reaching the server, one for those that may not.
-        options = dict(max_retries=max_retries, **retry_options)
-        self._policies = (RetryPolicy(retry_if=_retryable(False), **options), RetryPolicy(retry_if=_retryable(True), **options))
+        # Checked now (the core names a bad option).
+        self._retry = RetryPolicy(max_retries=max_retries, **retry_options)
         self.timeout = timeout
         self.base_url = base_url
 
-    def _policy(self, method: str) -> RetryPolicy:
-        return self._policies[method.upper() not in IDEMPOTENT and not self.retry_non_idempotent]
+    def _request(self, method: str) -> Dict[str, Any]:
+        """What the core's classification needs to know of a request besides each attempt's outcome."""
+        return {"method": method, "retryNonIdempotent": self.retry_non_idempotent}
+
+    def _raise_if_retried(self, response: Any, request: Dict[str, Any]) -> Any:
+        """A response the core would retry goes to the retry loop as an error (it answers the last
+        one when it gives up): a failure, or a status a breaker ignores but the core retries (408)."""
+        count = _count(response)
+        if count == 1:
+            raise HTTPStatusFailure(response)
+        if count == 2:
+            verdict = classify_outcome({"error": True, "status": response.status_code, **_server_headers(response), **request})
+            if verdict["decision"] in ("retry", "rateLimited"):
+                raise HTTPStatusFailure(response)
+        return response
 
 
 class ResilientClient(_Base):
@@ -92,7 +99,7 @@ class ResilientClient(_Base):
         self._client = client if client is not None else _httpx().AsyncClient(base_url=base_url, timeout=timeout)
 
     async def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        policy = self._policy(method)
+        request = self._request(method)
         breaker = self.circuit_breaker
 
         async def attempt() -> Any:
@@ -100,13 +107,11 @@ class ResilientClient(_Base):
                 # httpx's timeouts bound each read, so a server dripping a byte at a time holds
                 # a request for ever: the attempt as a whole has `timeout` too.
                 return await run_with_timeout(lambda: self._client.request(method, url, **kwargs), self.timeout)
-            response = await (breaker._call_async_classified(send, _classify) if breaker is not None else send())
-            if _classify(response) == 1:
-                raise HTTPStatusFailure(response)
-            return response
+            response = await (breaker._call_async_classified(send, _count) if breaker is not None else send())
+            return self._raise_if_retried(response, request)
 
         try:
-            return await policy.call_async(attempt)
+            return await self._retry._attempts_async(attempt, (), {}, self._retry._start(attempt, request), None)
         except HTTPStatusFailure as exc:
             return exc.response
 
@@ -144,19 +149,17 @@ class SyncResilientClient(_Base):
         self._client = client if client is not None else _httpx().Client(base_url=base_url, timeout=timeout)
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        policy = self._policy(method)
+        request = self._request(method)
         breaker = self.circuit_breaker
 
         def attempt() -> Any:
             def send() -> Any:
                 return self._client.request(method, url, **kwargs)
-            response = breaker._call_classified(send, _classify) if breaker is not None else send()
-            if _classify(response) == 1:
-                raise HTTPStatusFailure(response)
-            return response
+            response = breaker._call_classified(send, _count) if breaker is not None else send()
+            return self._raise_if_retried(response, request)
 
         try:
-            return policy.call(attempt)
+            return self._retry._call(attempt, (), {}, False, request)
         except HTTPStatusFailure as exc:
             return exc.response
 

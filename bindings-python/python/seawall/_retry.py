@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
 from ._engine import GIVE_UP_REASONS, AwaitableResultError, argument_error, coroutine_function_error, engine, finite_number, is_number, options_json, snake
-from ._errors import CircuitBreakerError, RetryBudgetExhaustedError
+from ._errors import RetryBudgetExhaustedError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
 from ._wrap import COROUTINE, discard, guard, is_awaitable
 
@@ -86,17 +86,58 @@ def parse_retry_after(value: Optional[str], now_epoch: Optional[float] = None) -
     return None if math.isnan(ms) else ms / 1000.0
 
 
-def _status_and_retry_after(exc: BaseException) -> Tuple[Optional[int], Optional[float]]:
+_SERVER_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
+
+
+def _type_name(t: type) -> str:
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def server_headers(*sources: Any) -> Dict[str, str]:
+    """The headers the core reads of a response (``retry-after``, ``retry-after-ms``,
+    ``x-should-retry``), each from the first of ``sources`` (mappings with ``get``) that has it."""
+    out: Dict[str, str] = {}
+    for source in sources:
+        getter = getattr(source, "get", None)
+        if getter is None:
+            continue
+        for name in _SERVER_HEADERS:
+            value = getter(name)
+            if isinstance(value, str):
+                out.setdefault(name, value)
+    return out
+
+
+def error_facts(exc: BaseException) -> Dict[str, Any]:
+    """What the shell can tell of a failed attempt, for the core's classification
+    (core/src/outcome.rs): its status, the server's headers, the delay it carries, and its codes
+    (its own ``code``, then its type's and its bases' qualified names, most specific first)."""
+    facts: Dict[str, Any] = {"error": True}
     response = getattr(exc, "response", None)
     status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
     if status is None and response is not None:
         status = getattr(response, "status_code", None)
+    if is_number(status):
+        facts["status"] = status
+    headers = server_headers(getattr(exc, "headers", None), getattr(response, "headers", None))
+    if headers:
+        facts["headers"] = headers
     retry_after = getattr(exc, "retry_after", None)
-    if retry_after is None and response is not None:
-        headers = getattr(response, "headers", None)
-        if headers is not None:
-            retry_after = parse_retry_after(headers.get("retry-after"))
-    return (status if isinstance(status, int) else None), (float(retry_after) if isinstance(retry_after, (int, float)) else None)
+    if is_number(retry_after):
+        facts["retryAfterMs"] = float(retry_after) * 1000.0
+    code = getattr(exc, "code", None)
+    codes = [code] if isinstance(code, str) else []
+    codes += [_type_name(t) for t in type(exc).__mro__ if t not in (BaseException, Exception, object)]
+    facts["codes"] = codes
+    return facts
+
+
+def classify_outcome(facts: Dict[str, Any]) -> Dict[str, Any]:
+    """The core's verdict on an outcome: ``decision``, ``retryAfterMs``, ``count``."""
+    return json.loads(_native.classify_outcome(json.dumps(facts), time.time() * 1000.0))  # type: ignore[no-any-return]
+
+
+_CLASSES = {"retry": 0, "rateLimited": 2}
 
 
 class RetryPolicy:
@@ -147,26 +188,24 @@ class RetryPolicy:
         self._budget = budget
         self._name = name
 
-    def _classify(self, exc: BaseException) -> int:
-        """0 retryable, 1 not, 2 rate-limited."""
-        if isinstance(exc, CircuitBreakerError) or not isinstance(exc, self._retry_on):
-            return 1
-        if self._retry_if is not None and not self._retry_if(exc):
-            return 1
-        status, retry_after = _status_and_retry_after(exc)
-        if status == 429 or (status == 503 and retry_after is not None):
-            return 2
-        return 0
+    def _classify(self, exc: BaseException, request: Optional[Dict[str, Any]]) -> Tuple[int, float]:
+        """The core's verdict on a failed attempt, as the retry machine takes it: (0 retryable,
+        1 not, 2 rate-limited; the server's delay, ms, or NaN). ``request``: what an HTTP client
+        knows of the request (its method)."""
+        facts = error_facts(exc)
+        if request is not None:
+            facts.update(request)
+        # The user's filters: the exception types to retry, and a predicate.
+        facts["filter"] = isinstance(exc, self._retry_on) and (self._retry_if is None or bool(self._retry_if(exc)))
+        verdict = classify_outcome(facts)
+        delay = verdict["retryAfterMs"]
+        return _CLASSES.get(verdict["decision"], 1), (NAN if delay is None else float(delay))
 
     def _decide(self, state: list, exc: BaseException) -> float:
         """Delay in seconds before the next attempt; raises when the policy gives up."""
-        cls = self._classify(exc)
+        cls, retry_after = self._classify(exc, state[2])
         if state[0] < 0:
             state[0] = engine.retry_start(self._h, state[1])
-        retry_after = NAN
-        if cls == 2:
-            ra = _status_and_retry_after(exc)[1]
-            retry_after = NAN if ra is None else ra * 1000.0
         budget = float(self._budget.handle) if self._budget is not None else -1.0
         value, attempt, _server = engine.retry_on_failure(state[0], None, cls, retry_after, budget)
         if value < 0:
@@ -180,13 +219,13 @@ class RetryPolicy:
             self._on_retry(attempt - 1, exc, value / 1000.0)
         return value / 1000.0
 
-    def _start(self, fn: Any) -> list:
-        """A call's state: [retry handle once the first failure made one, the start time]. A
-        deadline counts from the call's start; without one the engine's clock at the first
-        failure will do (and the success path reads no clock)."""
+    def _start(self, fn: Any, request: Optional[Dict[str, Any]] = None) -> list:
+        """A call's state: [retry handle once the first failure made one, the start time, what an
+        HTTP client knows of the request]. A deadline counts from the call's start; without one
+        the engine's clock at the first failure will do (and the success path reads no clock)."""
         if not callable(fn):
             raise argument_error(fn=fn)
-        return [-1, engine.now() if self._times_start else None]
+        return [-1, engine.now() if self._times_start else None, request]
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises). A
@@ -199,12 +238,12 @@ class RetryPolicy:
         a coroutine that awaits it as that attempt and retries as ``call_async`` does."""
         return self._call(fn, args, kwargs, True)
 
-    def _call(self, fn: Callable[..., Any], args: Any, kwargs: Any, either: bool) -> Any:
+    def _call(self, fn: Callable[..., Any], args: Any, kwargs: Any, either: bool, request: Optional[Dict[str, Any]] = None) -> Any:
         if inspect.iscoroutinefunction(fn):
             if either:
                 return self.call_async(fn, *args, **kwargs)
             raise coroutine_function_error(fn)
-        state = self._start(fn)
+        state = self._start(fn, request)
         breaker = self._breaker
         try:
             while True:
