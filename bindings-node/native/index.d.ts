@@ -66,6 +66,33 @@ export declare function breakerState(handle: number, now?: number | undefined | 
 
 export declare function breakerStats(handle: number, now?: number | undefined | null): string
 
+/** The round failed (an error, or no answer by its deadline). */
+export declare function breakerSyncFailed(handle: number, now?: number | undefined | null): void
+
+/**
+ * A fleet breaker's sync with its store (core/src/fleet_sync.rs): starts it, as the replica
+ * `replica`, on the keys under `prefix`.
+ */
+export declare function breakerSyncJoin(handle: number, prefix: string, replica: string): void
+
+/** Stops it (the breaker then decides alone); whether one ran. */
+export declare function breakerSyncLeave(handle: number): boolean
+
+/**
+ * The next command of the round (JSON: `{"eval", "keys", "args"}` or `{"set", "value", "px"}`),
+ * or "" when the round is over.
+ */
+export declare function breakerSyncNext(handle: number, now?: number | undefined | null): string
+
+/** Redis's reply to the last command, as JSON. */
+export declare function breakerSyncReply(handle: number, replyJson: string, now?: number | undefined | null): void
+
+/** `{"mode": "shared"|"local", "replicas", "fresh", "syncs", "failedSyncs"}`. */
+export declare function breakerSyncStatus(handle: number): string
+
+/** Whether the breaker has news for the fleet: a round should run now. */
+export declare function breakerSyncWanted(handle: number): boolean
+
 export declare function budgetCreate(optionsJson: string, seconds: boolean, now?: number | undefined | null): number
 
 export declare function budgetDrop(handle: number): boolean

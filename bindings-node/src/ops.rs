@@ -84,6 +84,50 @@ pub fn breaker_probe_lease(handle: u32, now: Option<f64>) -> f64 {
     with_engine(|e| e.breaker_probe_lease(handle, now_or_native(now)))
 }
 
+/// A fleet breaker's sync with its store (core/src/fleet_sync.rs): starts it, as the replica
+/// `replica`, on the keys under `prefix`.
+#[napi]
+pub fn breaker_sync_join(handle: u32, prefix: String, replica: String) -> Result<()> {
+    checked(with_engine(|e| e.breaker_sync_join(handle, &prefix, &replica)))
+}
+
+/// Stops it (the breaker then decides alone); whether one ran.
+#[napi]
+pub fn breaker_sync_leave(handle: u32) -> bool {
+    with_engine(|e| e.breaker_sync_leave(handle))
+}
+
+/// The next command of the round (JSON: `{"eval", "keys", "args"}` or `{"set", "value", "px"}`),
+/// or "" when the round is over.
+#[napi]
+pub fn breaker_sync_next(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.breaker_sync_next(handle, now_or_native(now))))
+}
+
+/// Redis's reply to the last command, as JSON.
+#[napi]
+pub fn breaker_sync_reply(handle: u32, reply_json: String, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.breaker_sync_reply(handle, &reply_json, now_or_native(now))))
+}
+
+/// The round failed (an error, or no answer by its deadline).
+#[napi]
+pub fn breaker_sync_failed(handle: u32, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.breaker_sync_failed(handle, now_or_native(now))))
+}
+
+/// Whether the breaker has news for the fleet: a round should run now.
+#[napi]
+pub fn breaker_sync_wanted(handle: u32) -> bool {
+    with_engine(|e| e.breaker_sync_wanted(handle))
+}
+
+/// `{"mode": "shared"|"local", "replicas", "fresh", "syncs", "failedSyncs"}`.
+#[napi]
+pub fn breaker_sync_status(handle: u32) -> Result<String> {
+    checked(with_engine(|e| e.breaker_sync_status(handle)))
+}
+
 #[napi]
 pub fn breaker_retry_after(handle: u32, now: Option<f64>) -> f64 {
     with_engine(|e| e.breaker_retry_after(handle, now_or_native(now)))

@@ -86,6 +86,24 @@ function script(b) {
   const report = call('breakerFleetReport', f, 100);
   call('breakerFleetSync', f, JSON.stringify([`1|${report}`]), 100);
   call('breakerFleetSync', f, 'not json', 100);
+  // The fleet's sync driver: a whole round against scripted replies, and its misuses.
+  call('breakerSyncNext', f, 100);
+  call('breakerSyncJoin', h, 'seawall', 'r1');
+  call('breakerSyncJoin', f, 'seawall', 'r1');
+  call('breakerSyncWanted', f);
+  call('breakerSyncNext', f, 100);
+  call('breakerSyncReply', f, JSON.stringify([100, ['0|{"calls":1,"failures":1,"slow":0,"consecutiveFailures":1}'], ['opened', '90']]), 100);
+  call('breakerSyncNext', f, 100);
+  call('breakerSyncReply', f, '"not a sync reply"', 101);
+  call('breakerSyncStatus', f);
+  call('breakerSyncNext', f, 1200);
+  call('breakerSyncFailed', f, 1200);
+  call('breakerSyncStatus', f);
+  call('breakerSyncNext', f, 1300);
+  call('breakerSyncReply', f, 'not json', 1300);
+  call('breakerSyncLeave', f);
+  call('breakerSyncLeave', f);
+  call('breakerSyncStatus', f);
   call('breakerDrop', anon);
   call('breakerDrop', anon);
 

@@ -594,25 +594,31 @@ export class CircuitBreaker {
     if (this.#registeredName === undefined) throw argumentError({ name: undefined });
     const h = this.#hh;
     const b = this.#bb;
+    // The sync driver's inputs may change the breaker's state (the fleet opened or closed it, the
+    // lease made it half-open, Redis lost or back): each is followed by what the breaker learns.
+    const status = (): FleetStatus => JSON.parse(b.breakerSyncStatus(h)) as FleetStatus;
+    const learning = (input: () => void): void => {
+      this.flush();
+      const before = status().mode;
+      native(input);
+      this.#state = b.breakerCurrentState(h);
+      this.#drain();
+      const after = status().mode;
+      if (after !== before) this.#events.emit('fleet', { name: this.name, mode: after });
+    };
     const sync = new FleetSync(this.#registeredName, config, options, {
-      report: () => {
+      join: (prefix, replica) => native(() => b.breakerSyncJoin(h, prefix, replica)),
+      next: () => {
         this.flush();
-        return b.breakerFleetReport(h, nowArg());
+        return native(() => b.breakerSyncNext(h, nowArg()));
       },
-      sync: (reports) => {
-        this.flush();
-        native(() => b.breakerFleetSync(h, reports, nowArg()));
-        this.#state = b.breakerCurrentState(h);
-        this.#drain();
-      },
-      probeLease: () => b.breakerProbeLease(h, nowArg()),
-      command: (c) => {
-        this.#command(c);
-        if (c === 'fleetAlone' || c === 'fleetShared') this.#events.emit('fleet', { name: this.name, mode: c === 'fleetAlone' ? 'local' : 'shared' });
-      },
+      reply: (json) => learning(() => b.breakerSyncReply(h, json, nowArg())),
+      failed: () => learning(() => b.breakerSyncFailed(h, nowArg())),
+      wanted: () => b.breakerSyncWanted(h),
+      status,
     });
     this.#fleet = sync;
-    this.#events.on('stateChange', (e) => sync.onStateChange(e.currentState, e.reason));
+    this.#events.on('stateChange', () => sync.onStateChange());
   }
 
   /** Fleet mode: syncs with the other replicas now (the background sync does it every `syncInterval`). */
@@ -624,6 +630,7 @@ export class CircuitBreaker {
   leaveFleet(): void {
     if (this.#fleet === undefined) return;
     this.#fleet.stop();
+    this.#bb.breakerSyncLeave(this.#hh);
     this.#command('fleetAlone');
   }
 

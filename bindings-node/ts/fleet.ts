@@ -33,12 +33,15 @@ export interface FleetOptions {
   keyPrefix?: string;
 }
 
-/** What the breaker lets its sync do: all of it goes through the core. */
+/** What the breaker lets its sync do: every decision is the core's sync driver's. */
 export interface FleetPort {
-  report(): string;
-  sync(reportsJson: string): void;
-  probeLease(): number;
-  command(command: 'fleetOpened' | 'fleetClosed' | 'fleetLease' | 'fleetAlone' | 'fleetShared'): void;
+  join(prefix: string, replica: string): void;
+  /** The next command (JSON), or "" when the round is over. */
+  next(): string;
+  reply(json: string): void;
+  failed(): void;
+  wanted(): boolean;
+  status(): FleetStatus;
 }
 
 export interface FleetStatus {
@@ -177,102 +180,66 @@ function reportsOf(rows: string[]): object[] {
   });
 }
 
+/** A command of the core's sync driver (core/src/fleet_sync.rs). */
+type SyncCommand = { eval: 'sync' | 'mark' | 'release'; keys: string[]; args: (string | number)[] } | { set: string; value: string; px: number };
+
+/**
+ * A fleet breaker's sync: the core's driver says which command to send next and what each reply
+ * means (the marks this replica has for the fleet, the sync, the probe lease); this sends them,
+ * each within one interval, and reports a failure or a late answer as the round's failure.
+ */
 export class FleetSync extends Sync {
   readonly #port: FleetPort;
   readonly #redis: RedisLike;
-  readonly #staleAfter: number;
-  readonly #keys: FleetStore['keys'];
   readonly #scripts: FleetStore['scripts'];
-  readonly #id = replicaId();
-  #seenOpened = -Infinity;
-  #seenClosed = -Infinity;
-  #holdsLease = false;
-  /** Marks not yet in Redis, oldest first; one leaves only once Redis has it. */
-  readonly #unsent: Array<'opened' | 'closed'> = [];
-  #sending = false;
-  readonly status: FleetStatus = { mode: 'shared', replicas: 0, fresh: false, syncs: 0, failedSyncs: 0 };
 
-  constructor(name: string, config: { syncInterval: number; staleAfter: number }, options: FleetOptions, port: FleetPort) {
+  constructor(name: string, config: { syncInterval: number }, options: FleetOptions, port: FleetPort) {
     super(config.syncInterval);
     this.#port = port;
     this.#redis = options.redis;
-    this.#staleAfter = config.staleAfter;
-    ({ keys: this.#keys, scripts: this.#scripts } = fleetStore(options, name));
+    this.#scripts = fleetStore(options, name).scripts;
+    port.join(options.keyPrefix ?? 'seawall', replicaId());
     this.rounds.start();
   }
 
+  /** The last status, kept when the sync stops (the driver is gone then). */
+  #final: FleetStatus | undefined;
+
+  get status(): FleetStatus {
+    return this.#final ?? this.#port.status();
+  }
+
+  override stop(): void {
+    this.#final ??= this.#port.status();
+    super.stop();
+  }
+
   protected async round(): Promise<void> {
+    const port = this.#port;
     try {
-      await this.rounds.deadline(this.#sendMarks());
-      const reply = await this.rounds.deadline(
-        this.#redis.eval(this.#scripts.sync, 2, this.#keys.reports, this.#keys.marks, this.#id, this.#port.report(), this.#staleAfter),
-      );
-      // Left the fleet while Redis answered: the answer changes nothing any more.
-      if (this.rounds.stopped) return;
-      const [, rows, marks] = reply as [number, string[], string[]];
-      const reports = reportsOf(rows);
-      if (this.status.mode === 'local') this.#port.command('fleetShared');
-      this.status.mode = 'shared';
-      this.status.fresh = true;
-      this.status.replicas = reports.length;
-      this.status.syncs++;
-      this.#port.sync(JSON.stringify(reports));
-      const mark = (name: string): number => {
-        const i = marks.indexOf(name);
-        return i >= 0 ? Number(marks[i + 1]) : -Infinity;
-      };
-      if (mark('opened') > this.#seenOpened) {
-        this.#seenOpened = mark('opened');
-        this.#port.command('fleetOpened');
-      }
-      if (mark('closed') > this.#seenClosed) {
-        this.#seenClosed = mark('closed');
-        this.#port.command('fleetClosed');
-      }
-      const lease = this.#port.probeLease();
-      if (!Number.isNaN(lease)) {
-        const taken = await this.rounds.deadline(this.#redis.set(this.#keys.lease, this.#id, 'PX', lease, 'NX'));
-        if (taken === 'OK') {
-          this.#holdsLease = true;
-          this.#port.command('fleetLease');
-        }
+      // A round is a few commands (the marks, the sync, the lease); bounded all the same.
+      for (let i = 0; i < 16; i++) {
+        const next = port.next();
+        if (next === '') return;
+        const command = JSON.parse(next) as SyncCommand;
+        const reply = await this.rounds.deadline(this.#send(command));
+        // Left the fleet while Redis answered: the answer changes nothing any more.
+        if (this.rounds.stopped) return;
+        port.reply(JSON.stringify(reply ?? null));
       }
     } catch {
-      this.status.fresh = false;
-      this.status.failedSyncs++;
-      if (this.status.mode === 'shared') this.#port.command('fleetAlone');
-      this.status.mode = 'local';
+      if (!this.rounds.stopped) port.failed();
     }
   }
 
-  /** The breaker changed state: announce what the fleet must learn at once. */
-  onStateChange(to: string, reason: string): void {
-    if (to === 'OPEN' && reason === 'FLEET_QUORUM') this.#unsent.push('opened');
-    if (to === 'CLOSED' && this.#holdsLease) {
-      this.#holdsLease = false;
-      this.#unsent.push('closed');
-    }
-    // A send that fails leaves the mark queued: the next round sends it first.
-    if (this.#unsent.length > 0) this.#sendMarks().catch(() => {});
+  #send(c: SyncCommand): Promise<unknown> {
+    if ('set' in c) return this.#redis.set(c.set, c.value, 'PX', c.px, 'NX');
+    return this.#redis.eval(this.#scripts[c.eval], c.keys.length, ...c.keys, ...c.args);
   }
 
-  /** Sends the queued marks in order (one sender at a time); rejects on the first failure. */
-  async #sendMarks(): Promise<void> {
-    if (this.#sending) return;
-    this.#sending = true;
-    try {
-      while (this.#unsent.length > 0) {
-        const name = this.#unsent[0];
-        const at = Number(await this.#redis.eval(this.#scripts.mark, 1, this.#keys.marks, name, this.#staleAfter));
-        if (name === 'closed') await this.#redis.eval(this.#scripts.release, 1, this.#keys.lease, this.#id);
-        // Our own mark is not news to us.
-        if (name === 'opened') this.#seenOpened = Math.max(this.#seenOpened, at);
-        else this.#seenClosed = Math.max(this.#seenClosed, at);
-        this.#unsent.shift();
-      }
-    } finally {
-      this.#sending = false;
-    }
+  /** The breaker changed state: when it has news for the fleet, a round goes now. */
+  onStateChange(): void {
+    if (this.#port.wanted()) void this.syncNow();
   }
 }
 

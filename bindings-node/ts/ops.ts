@@ -22,6 +22,26 @@ export interface EngineOps {
   breakerFleetSync(handle: number, reportsJson: string, now: Now): string;
   /** The fleet's sync: the probe lease to take (its ms), or NaN. */
   breakerProbeLease(handle: number, now: Now): number;
+  /**
+   * A fleet breaker's sync with its store (core/src/fleet_sync.rs): starts it, as the replica
+   * `replica`, on the keys under `prefix`.
+   */
+  breakerSyncJoin(handle: number, prefix: string, replica: string): void;
+  /** Stops it (the breaker then decides alone); whether one ran. */
+  breakerSyncLeave(handle: number): boolean;
+  /**
+   * The next command of the round (JSON: `{"eval", "keys", "args"}` or `{"set", "value", "px"}`),
+   * or "" when the round is over.
+   */
+  breakerSyncNext(handle: number, now: Now): string;
+  /** Redis's reply to the last command, as JSON. */
+  breakerSyncReply(handle: number, replyJson: string, now: Now): void;
+  /** The round failed (an error, or no answer by its deadline). */
+  breakerSyncFailed(handle: number, now: Now): void;
+  /** Whether the breaker has news for the fleet: a round should run now. */
+  breakerSyncWanted(handle: number): boolean;
+  /** `{"mode": "shared"|"local", "replicas", "fresh", "syncs", "failedSyncs"}`. */
+  breakerSyncStatus(handle: number): string;
   breakerRetryAfter(handle: number, now: Now): number;
   breakerNextTimeout(handle: number): number;
   rejectionMessage(name: string, code: number, retryAfterMs: number): string;
@@ -133,6 +153,13 @@ export const CALLS = {
   breakerFleetReport: 'nt:s',
   breakerFleetSync: 'nst:s',
   breakerProbeLease: 'nt:n',
+  breakerSyncJoin: 'nss:v',
+  breakerSyncLeave: 'n:b',
+  breakerSyncNext: 'nt:s',
+  breakerSyncReply: 'nst:v',
+  breakerSyncFailed: 'nt:v',
+  breakerSyncWanted: 'n:b',
+  breakerSyncStatus: 'n:s',
   breakerRetryAfter: 'nt:n',
   breakerNextTimeout: 'n:n',
   rejectionMessage: 'snn:s',

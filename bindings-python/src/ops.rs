@@ -74,6 +74,46 @@ impl Engine {
         self.inner.breaker_probe_lease(handle, now)
     }
 
+    /// A fleet breaker's sync with its store (core/src/fleet_sync.rs): starts it, as the replica
+    /// `replica`, on the keys under `prefix`.
+    fn breaker_sync_join(&mut self, handle: u32, prefix: &str, replica: &str) -> PyResult<()> {
+        checked(self.inner.breaker_sync_join(handle, prefix, replica))
+    }
+
+    /// Stops it (the breaker then decides alone); whether one ran.
+    fn breaker_sync_leave(&mut self, handle: u32) -> bool {
+        self.inner.breaker_sync_leave(handle)
+    }
+
+    /// The next command of the round (JSON: `{"eval", "keys", "args"}` or `{"set", "value", "px"}`),
+    /// or "" when the round is over.
+    fn breaker_sync_next(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.breaker_sync_next(handle, now))
+    }
+
+    /// Redis's reply to the last command, as JSON.
+    fn breaker_sync_reply(&mut self, handle: u32, reply_json: &str, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.breaker_sync_reply(handle, reply_json, now))
+    }
+
+    /// The round failed (an error, or no answer by its deadline).
+    fn breaker_sync_failed(&mut self, handle: u32, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.breaker_sync_failed(handle, now))
+    }
+
+    /// Whether the breaker has news for the fleet: a round should run now.
+    fn breaker_sync_wanted(&mut self, handle: u32) -> bool {
+        self.inner.breaker_sync_wanted(handle)
+    }
+
+    /// `{"mode": "shared"|"local", "replicas", "fresh", "syncs", "failedSyncs"}`.
+    fn breaker_sync_status(&mut self, handle: u32) -> PyResult<String> {
+        checked(self.inner.breaker_sync_status(handle))
+    }
+
     fn breaker_retry_after(&mut self, handle: u32, now: Option<f64>) -> f64 {
         let now = self.at(now);
         self.inner.breaker_retry_after(handle, now)

@@ -129,6 +129,22 @@ ops! {
     [napi python wasm] method breaker_fleet_sync(handle: U32, reports_json: Str, now: Now) -> fallible Str;
     /// The fleet's sync: the probe lease to take (its ms), or NaN.
     [napi python wasm] method breaker_probe_lease(handle: U32, now: Now) -> plain F64;
+    /// A fleet breaker's sync with its store (core/src/fleet_sync.rs): starts it, as the replica
+    /// `replica`, on the keys under `prefix`.
+    [napi python wasm] method breaker_sync_join(handle: U32, prefix: Str, replica: Str) -> fallible Unit;
+    /// Stops it (the breaker then decides alone); whether one ran.
+    [napi python wasm] method breaker_sync_leave(handle: U32) -> plain Bool;
+    /// The next command of the round (JSON: `{"eval", "keys", "args"}` or `{"set", "value", "px"}`),
+    /// or "" when the round is over.
+    [napi python wasm] method breaker_sync_next(handle: U32, now: Now) -> fallible Str;
+    /// Redis's reply to the last command, as JSON.
+    [napi python wasm] method breaker_sync_reply(handle: U32, reply_json: Str, now: Now) -> fallible Unit;
+    /// The round failed (an error, or no answer by its deadline).
+    [napi python wasm] method breaker_sync_failed(handle: U32, now: Now) -> fallible Unit;
+    /// Whether the breaker has news for the fleet: a round should run now.
+    [napi python wasm] method breaker_sync_wanted(handle: U32) -> plain Bool;
+    /// `{"mode": "shared"|"local", "replicas", "fresh", "syncs", "failedSyncs"}`.
+    [napi python wasm] method breaker_sync_status(handle: U32) -> fallible Str;
     [napi python wasm] method breaker_retry_after(handle: U32, now: Now) -> plain F64;
     [napi python wasm] method breaker_next_timeout(handle: U32) -> plain F64;
     [napi python wasm] free rejection_message(name: Str, code: F64, retry_after_ms: F64) -> plain Str;

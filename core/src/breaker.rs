@@ -33,7 +33,7 @@ use crate::backoff::pow_capped;
 use crate::clock::Latest;
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::fleet::{FleetConfig, FleetHealth, FleetTally, ReplicaReport};
+use crate::fleet::{FleetConfig, FleetHealth, FleetMark, FleetTally, ReplicaReport};
 use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 use crate::permit::SlotTable;
 use crate::window::{Counts, Window, WindowConfig};
@@ -651,6 +651,10 @@ pub struct CircuitBreaker {
     /// The last sync: when, and how many replicas reported.
     fleet_synced_at: f64,
     fleet_replicas: u32,
+    /// Until when this replica holds the fleet's probe lease (as it took it).
+    fleet_lease_until: f64,
+    /// What the fleet must learn of this breaker's changes, oldest first (see `take_fleet_marks`).
+    fleet_marks: Vec<FleetMark>,
 }
 
 impl CircuitBreaker {
@@ -680,6 +684,8 @@ impl CircuitBreaker {
             fleet_closed_at: f64::NEG_INFINITY,
             fleet_synced_at: f64::NEG_INFINITY,
             fleet_replicas: 0,
+            fleet_lease_until: f64::NEG_INFINITY,
+            fleet_marks: Vec::new(),
         })
     }
 
@@ -771,6 +777,13 @@ impl CircuitBreaker {
                 self.opened_at = None;
                 self.fleet_open = false;
                 self.fleet_closed_at = at;
+                // The fleet's probe (this replica held the lease) succeeded: the fleet closes
+                // with it. Closing for any other reason (a reset, a local probe) is this
+                // replica's own affair.
+                if reason == TransitionReason::ProbesSucceeded && at < self.fleet_lease_until {
+                    self.fleet_lease_until = f64::NEG_INFINITY;
+                    self.mark_for_fleet(FleetMark::Closed);
+                }
             }
             CircuitState::Open => {
                 // Opened by the fleet, or reopened by a fleet probe that failed: the fleet's.
@@ -779,6 +792,10 @@ impl CircuitBreaker {
                     TransitionReason::ProbeFailed | TransitionReason::ProbeSlow => self.fleet_open,
                     _ => false,
                 };
+                // This replica's view of the fleet's reports opened it: the others must know.
+                if reason == TransitionReason::FleetQuorum {
+                    self.mark_for_fleet(FleetMark::Opened);
+                }
                 self.open_count = match reason {
                     TransitionReason::ProbeFailed | TransitionReason::ProbeSlow => self.open_count.saturating_add(1),
                     _ => 1,
@@ -1042,7 +1059,21 @@ impl CircuitBreaker {
     /// This replica took the lease: it goes half-open and probes for the fleet.
     pub fn handle_probe_lease(&mut self, now: f64) {
         let now = self.tick(now);
+        self.fleet_lease_until = now + self.probe_lease_ms();
         self.step(now, Input::LeaseGranted);
+    }
+
+    /// A mark for the fleet's store; one of each kind waits at most (a newer one replaces it).
+    fn mark_for_fleet(&mut self, mark: FleetMark) {
+        if self.config.fleet.is_some() {
+            self.fleet_marks.retain(|m| *m != mark);
+            self.fleet_marks.push(mark);
+        }
+    }
+
+    /// The marks the fleet must learn (the fleet's sync sends them), oldest first; taken out.
+    pub fn take_fleet_marks(&mut self) -> Vec<FleetMark> {
+        std::mem::take(&mut self.fleet_marks)
     }
 
     /// The fleet's probe succeeded elsewhere: a breaker the fleet opened closes too.

@@ -27,6 +27,7 @@ use crate::fleet_quota::QuotaReport;
 use crate::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
+use crate::fleet_sync::BreakerSync;
 use crate::json::Json;
 use crate::metrics::render_prometheus;
 use crate::options::{describe, from_json, options_from_json, OptionReader, Options, TimeUnit};
@@ -119,6 +120,8 @@ pub struct Engine {
     budgets: NamedTable<RetryBudget>,
     backoffs: NamedTable<BackoffSequence>,
     limiters: NamedTable<RateLimiter>,
+    /// Fleet breakers' syncs with their store, by breaker handle (few: a linear search).
+    syncs: Vec<(Handle, BreakerSync)>,
 }
 
 impl Engine {
@@ -234,7 +237,65 @@ impl Engine {
     }
 
     pub fn breaker_drop(&mut self, h: Handle) -> bool {
+        self.syncs.retain(|(s, _)| *s != h);
         self.registry.breaker_remove(h)
+    }
+
+    // ---- a fleet breaker's sync with its store (fleet_sync.rs: the shell sends, the core decides)
+
+    /// Starts the fleet breaker `h`'s sync, as the replica `replica`, on the keys under `prefix`.
+    pub fn breaker_sync_join(&mut self, h: Handle, prefix: &str, replica: &str) -> Result<()> {
+        let name = self.breaker_name(h).ok_or_else(|| SeawallError::wrong_type("name", "undefined", "a name (replicas find each other by name)"))?;
+        let fleet = self.breaker(h)?.config().fleet.ok_or_else(|| no_fleet("circuit breaker"))?;
+        self.syncs.retain(|(s, _)| *s != h);
+        self.syncs.push((h, BreakerSync::new(prefix, &name, replica, fleet.stale_after_ms)));
+        Ok(())
+    }
+
+    /// Stops the sync (the breaker then decides alone); answers whether one ran.
+    pub fn breaker_sync_leave(&mut self, h: Handle) -> bool {
+        let before = self.syncs.len();
+        self.syncs.retain(|(s, _)| *s != h);
+        before != self.syncs.len()
+    }
+
+    fn sync_of(&mut self, h: Handle) -> Result<(&mut BreakerSync, &mut CircuitBreaker)> {
+        let sync = self.syncs.iter_mut().find(|(s, _)| *s == h).map(|(_, s)| s).ok_or_else(|| missing("fleet sync", h))?;
+        let breaker = self.registry.breaker(h).ok_or_else(|| missing("circuit breaker", h))?;
+        Ok((sync, breaker))
+    }
+
+    /// The next command of the sync's round as JSON (`{"eval": script, "keys", "args"}` or
+    /// `{"set": key, "value", "px"}`), or "" when the round is over (the next call starts one).
+    pub fn breaker_sync_next(&mut self, h: Handle, now: f64) -> Result<String> {
+        let (sync, breaker) = self.sync_of(h)?;
+        Ok(sync.next_command(breaker, now).map_or(String::new(), |c| c.to_json().to_string()))
+    }
+
+    /// The reply to the last command, as JSON (Redis's answer: numbers, texts, arrays; the
+    /// lease's `true`/`false`).
+    pub fn breaker_sync_reply(&mut self, h: Handle, reply_json: &str, now: f64) -> Result<()> {
+        let reply = Json::parse(reply_json).map_err(|e| SeawallError::wrong_type("reply", e.to_string(), "a reply in JSON"))?;
+        let (sync, breaker) = self.sync_of(h)?;
+        let reply = sync.read_reply(&reply)?;
+        sync.handle_reply(breaker, reply, now)
+    }
+
+    /// The round failed (an error, or no answer by its deadline).
+    pub fn breaker_sync_failed(&mut self, h: Handle, now: f64) -> Result<()> {
+        let (sync, breaker) = self.sync_of(h)?;
+        sync.handle_failure(breaker, now);
+        Ok(())
+    }
+
+    /// Whether the breaker has news for the fleet: a round should run now.
+    pub fn breaker_sync_wanted(&mut self, h: Handle) -> bool {
+        self.sync_of(h).is_ok_and(|(sync, breaker)| sync.marks_waiting(breaker))
+    }
+
+    /// `{"mode": "shared"|"local", "replicas", "fresh", "syncs", "failedSyncs"}`.
+    pub fn breaker_sync_status(&mut self, h: Handle) -> Result<String> {
+        Ok(self.sync_of(h)?.0.status.to_json().to_string())
     }
 
     /// Hot path: see the module docs for the encoding. An unknown handle answers as forced open.

@@ -283,6 +283,24 @@ pub fn judge(breaker: &BreakerConfig, fleet: &FleetConfig, t: &FleetTally) -> Op
 
 // ---- the shared store's side (Redis), the same for every shell ----------------------------
 
+/// What a replica announces to the fleet's store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FleetMark {
+    /// Its view of the fleet's reports opened its breaker (the others follow).
+    Opened,
+    /// The fleet's probe, which it made holding the lease, succeeded (the others close too).
+    Closed,
+}
+
+impl FleetMark {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FleetMark::Opened => "opened",
+            FleetMark::Closed => "closed",
+        }
+    }
+}
+
 /// One sync: KEYS reports (hash: replica → "time|report"), marks (hash: opened/closed → time);
 /// ARGV replica id, its report (JSON), stale-after ms (any number: the scripts round, so no
 /// shell does). Writes the report on Redis's clock, prunes reports older than stale-after, keeps

@@ -4,19 +4,20 @@
 //! replica stops calling it, how many probes each cooldown sends, and whether one replica with
 //! a broken network opens the others.
 //!
-//! The store is what the Redis scripts keep: each replica's last report and when it wrote it,
-//! the fleet's last "opened" and "closed" announcements, and the probe lease (holder and expiry:
-//! a holder whose probe fails keeps it for the cooldown; one whose probes succeed gives it back).
-//! A sync writes the replica's report, reads everybody's, hands them to the breaker, takes up
-//! announcements it has not seen, and takes the lease when the breaker wants it. Announcements
-//! are read at the next sync (the real shells also push them; this is the slower bound).
+//! Each replica syncs through the same driver as the shells (`fleet_sync.rs`), against a
+//! modelled store that answers its commands as the Redis scripts do: each replica's last report
+//! and when it wrote it, the fleet's last "opened" and "closed" marks, and the probe lease
+//! (holder and expiry: a holder whose probe fails keeps it for the cooldown; one whose probes
+//! succeed gives it back). A replica with news for the fleet syncs at once, as the shells do.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState, TransitionReason};
+use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState};
 use crate::error::Result;
 use crate::fleet::{FleetConfig, ReplicaReport};
+use crate::fleet_sync::{report_of, BreakerSync, Command, Reply};
+use crate::json::Json;
 use crate::rng::SeededRng;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,21 +88,73 @@ impl PartialOrd for Queued {
 struct Replica {
     breaker: CircuitBreaker,
     sick: bool,
-    /// The latest announcements this replica has taken up.
-    seen_opened: f64,
-    seen_closed: f64,
+    /// Its sync with the store (`None`: it decides alone).
+    sync: Option<BreakerSync>,
     opened_ever: bool,
     /// Closed again after the backend healed.
     closed_after_healing: bool,
 }
 
-/// The shared store.
+/// What the Redis scripts keep, answering the sync driver's commands as they do.
 #[derive(Default)]
 struct Store {
-    reports: Vec<Option<(f64, ReplicaReport)>>,
-    opened: f64,
-    closed: f64,
-    lease: Option<(usize, f64)>,
+    /// (replica, written at, its report)
+    reports: Vec<(String, f64, ReplicaReport)>,
+    opened: Option<f64>,
+    closed: Option<f64>,
+    lease: Option<(String, f64)>,
+}
+
+impl Store {
+    fn execute(&mut self, command: &Command, now: f64) -> Reply {
+        let text = |args: &[Json], i: usize| args.get(i).and_then(|a| a.as_str()).unwrap_or("").to_string();
+        match command {
+            Command::Eval { script: "mark", args, .. } => {
+                if text(args, 0) == "opened" {
+                    self.opened = Some(now);
+                } else {
+                    self.closed = Some(now);
+                }
+                Reply::Marked(now)
+            }
+            Command::Eval { script: "sync", args, .. } => {
+                let id = text(args, 0);
+                let report = Json::parse(&text(args, 1)).ok().as_ref().and_then(report_of).unwrap_or_default();
+                let stale = args.get(2).and_then(Json::as_f64).unwrap_or(f64::INFINITY);
+                self.reports.retain(|(r, at, _)| *r != id && now - at <= stale);
+                self.reports.push((id, now, report));
+                let reports = self.reports.iter().map(|(_, at, r)| ReplicaReport { age_ms: now - at, ..*r }).collect();
+                Reply::Synced { reports, opened: self.opened, closed: self.closed }
+            }
+            Command::Eval { args, .. } => {
+                // "release": the lease goes back only from its holder.
+                if self.lease.as_ref().is_some_and(|(holder, _)| *holder == text(args, 0)) {
+                    self.lease = None;
+                }
+                Reply::Released
+            }
+            Command::SetIfAbsent { value, px, .. } => {
+                if self.lease.as_ref().is_some_and(|(_, until)| *until <= now) {
+                    self.lease = None;
+                }
+                let free = self.lease.is_none();
+                if free {
+                    self.lease = Some((value.clone(), now + px));
+                }
+                Reply::Leased(free)
+            }
+        }
+    }
+}
+
+/// One round of a replica's sync (a few commands at most: the marks, the sync, the lease).
+fn sync_round(sync: &mut BreakerSync, breaker: &mut CircuitBreaker, store: &mut Store, now: f64) -> Result<()> {
+    for _ in 0..8 {
+        let Some(command) = sync.next_command(breaker, now) else { return Ok(()) };
+        let reply = store.execute(&command, now);
+        sync.handle_reply(breaker, reply, now)?;
+    }
+    Ok(())
 }
 
 pub fn simulate_fleet(s: &FleetScenario) -> Result<FleetOutcome> {
@@ -113,13 +166,12 @@ pub fn simulate_fleet(s: &FleetScenario) -> Result<FleetOutcome> {
         replicas.push(Replica {
             breaker: CircuitBreaker::new(breaker.clone())?,
             sick: i < s.sick_replicas,
-            seen_opened: f64::NEG_INFINITY,
-            seen_closed: f64::NEG_INFINITY,
+            sync: s.fleet.map(|f| BreakerSync::new("sim", "fleet", &format!("replica-{i}"), f.stale_after_ms)),
             opened_ever: false,
             closed_after_healing: false,
         });
     }
-    let mut store = Store { reports: vec![None; replicas.len()], opened: f64::NEG_INFINITY, closed: f64::NEG_INFINITY, lease: None };
+    let mut store = Store::default();
     let mut queue = BinaryHeap::new();
     let mut seq = 0u64;
     let mut push = |queue: &mut BinaryHeap<Queued>, at: f64, event: Event| {
@@ -160,44 +212,22 @@ pub fn simulate_fleet(s: &FleetScenario) -> Result<FleetOutcome> {
             }
             Event::Sync { replica } => {
                 push(&mut queue, now + s.fleet.map_or(f64::INFINITY, |f| f.sync_interval_ms), Event::Sync { replica });
-                let report = replicas[replica].breaker.fleet_report(now);
-                store.reports[replica] = Some((now, report));
-                let reports: Vec<ReplicaReport> =
-                    store.reports.iter().flatten().map(|(at, rep)| ReplicaReport { age_ms: now - at, ..*rep }).collect();
                 let r = &mut replicas[replica];
-                r.breaker.handle_fleet_reports(now, &reports);
-                if store.opened > r.seen_opened {
-                    r.seen_opened = store.opened;
-                    r.breaker.handle_fleet_opened(now);
-                }
-                if store.closed > r.seen_closed {
-                    r.seen_closed = store.closed;
-                    r.breaker.handle_fleet_closed(now);
-                }
-                if store.lease.is_some_and(|(_, until)| until <= now) {
-                    store.lease = None;
-                }
-                if store.lease.is_none() && r.breaker.wants_probe_lease(now) {
-                    store.lease = Some((replica, now + r.breaker.probe_lease_ms()));
-                    r.breaker.handle_probe_lease(now);
+                if let Some(sync) = &mut r.sync {
+                    sync_round(sync, &mut r.breaker, &mut store, now)?;
                 }
             }
         }
-        // What the replica's breaker did is announced to the fleet at once (the shells push it).
+        // A replica with news for the fleet syncs at once (as the shells wake their sync).
+        for r in replicas.iter_mut() {
+            if let Some(sync) = &mut r.sync {
+                if sync.marks_waiting(&mut r.breaker) {
+                    sync_round(sync, &mut r.breaker, &mut store, now)?;
+                }
+            }
+        }
         for (i, r) in replicas.iter_mut().enumerate() {
             while let Some(change) = r.breaker.poll_event() {
-                match (change.to, change.reason) {
-                    (CircuitState::Open, TransitionReason::FleetQuorum) => {
-                        store.opened = now;
-                        r.seen_opened = now;
-                    }
-                    (CircuitState::Closed, TransitionReason::ProbesSucceeded) if store.lease.is_some_and(|(h, _)| h == i) => {
-                        store.lease = None;
-                        store.closed = now;
-                        r.seen_closed = now;
-                    }
-                    _ => {}
-                }
                 let healed = s.backend_up_from_ms.is_some_and(|t| now >= t);
                 if healed && !r.sick && change.to == CircuitState::Closed && !r.closed_after_healing {
                     r.closed_after_healing = true;

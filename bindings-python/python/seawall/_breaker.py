@@ -210,29 +210,41 @@ class CircuitBreaker(FleetMember):
             raise argument_error(name=None)
         h = self._h
 
-        def report() -> str:
-            self._flush()
-            return engine.breaker_fleet_report(h, None)
+        def status() -> Dict[str, Any]:
+            return json.loads(engine.breaker_sync_status(h))  # type: ignore[no-any-return]
 
-        def sync(reports: str) -> None:
+        def learning(step: Callable[[], None]) -> None:
+            """A driver input may change the breaker's state (the fleet opened or closed it, the
+            lease made it half-open, Redis lost or back): the breaker learns what it did."""
             self._flush()
-            engine.breaker_fleet_sync(h, reports, None)
+            before = status()["mode"]
+            step()
             self._learn(engine.breaker_current_state(h))
             self._drain()
-
-        def command(c: str) -> None:
-            self._command(c)
-            if c in ("fleetAlone", "fleetShared"):
+            after = status()["mode"]
+            if after != before:
                 for listener in list(self._fleet_listeners):
-                    _notify(listener, self.name, "local" if c == "fleetAlone" else "shared")
+                    _notify(listener, self.name, after)
 
-        port = FleetPort(report, sync, lambda: engine.breaker_probe_lease(h, None), command)
+        def next_command() -> str:
+            self._flush()
+            return str(engine.breaker_sync_next(h, None))
+
+        port = FleetPort(
+            join=lambda prefix, replica: engine.breaker_sync_join(h, prefix, replica),
+            next_command=next_command,
+            reply=lambda text: learning(lambda: engine.breaker_sync_reply(h, text, None)),
+            failed=lambda: learning(lambda: engine.breaker_sync_failed(h, None)),
+            wanted=lambda: bool(engine.breaker_sync_wanted(h)),
+            status=status,
+        )
         # The core has checked the options; a plain dict of them works like a Fleet.
         redis, prefix = client_and_prefix(fleet)
         self._fleet = FleetSync(self._registered_name, self.config["fleet"], redis, prefix, port)
 
     def _go_alone(self) -> None:
         # Left the fleet: this breaker decides alone.
+        engine.breaker_sync_leave(self._h)
         self._command("fleetAlone")
 
     # ---- hot path ----------------------------------------------------------------------------
@@ -476,7 +488,7 @@ class CircuitBreaker(FleetMember):
                 for listener in list(_registry_listeners):
                     _notify_change(listener, e["reason"], self.name, e["from"], e["to"])
             if self._fleet is not None:
-                self._fleet.on_state_change(e["to"], e["reason"])
+                self._fleet.on_state_change()
 
     def add_listener(self, listener: StateListener) -> Callable[[], None]:
         """Calls ``listener(previous_state, new_state)`` on every change, or

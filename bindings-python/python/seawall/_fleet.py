@@ -168,6 +168,12 @@ class _Rounds:
             if not self._stop.is_set():
                 self._on_late()
 
+    @property
+    def late(self) -> bool:
+        """The round's deadline has come (its answers are dropped)."""
+        with self._outcome:
+            return self._late
+
     def answered(self) -> bool:
         """The round's outcome (an answer or a failure) is in: True if it is the first (then the
         round applies it), False if the deadline came first (then it must be dropped)."""
@@ -186,33 +192,47 @@ def asyncio_client_error(redis: Any) -> TypeError:
 
 
 class FleetPort:
-    """What the breaker lets its sync do: every decision goes through the core."""
+    """What the breaker lets its sync do: every decision is the core's sync driver's
+    (core/src/fleet_sync.rs)."""
 
-    def __init__(self, report: Callable[[], str], sync: Callable[[str], None], probe_lease: Callable[[], float],
-                 command: Callable[[str], None]) -> None:
-        self.report, self.sync, self.probe_lease, self.command = report, sync, probe_lease, command
+    def __init__(self, join: Callable[[str, str], None], next_command: Callable[[], str], reply: Callable[[str], None],
+                 failed: Callable[[], None], wanted: Callable[[], bool], status: Callable[[], Dict[str, Any]]) -> None:
+        self.join, self.next_command, self.reply, self.failed, self.wanted, self.status = join, next_command, reply, failed, wanted, status
+
+
+def _plain(reply: Any) -> Any:
+    """Redis's reply as JSON can carry it (redis-py answers bytes unless told to decode)."""
+    if isinstance(reply, bytes):
+        return reply.decode()
+    if isinstance(reply, (list, tuple)):
+        return [_plain(r) for r in reply]
+    return reply
 
 
 class FleetSync:
+    """A fleet breaker's sync: the core's driver says which command to send next and what each
+    reply means (the marks this replica has for the fleet, the sync, the probe lease); this sends
+    them from the sync's thread. A round that fails or outlives its deadline is reported as failed."""
+
     def __init__(self, name: str, config: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: FleetPort) -> None:
-        store = _store(redis, key_prefix, name)
-        self._keys: Dict[str, str] = store["keys"]
-        self._scripts: Dict[str, str] = store["scripts"]
+        self._scripts: Dict[str, str] = _store(redis, key_prefix, name)["scripts"]
         self._redis = redis
         self._port = port
-        self._stale_after_ms: float = config["staleAfter"]
-        self._id = _replica_id()
-        self._seen_opened = float("-inf")
-        self._seen_closed = float("-inf")
-        self._holds_lease = False
-        # Announcements made on a call's path are sent from the sync's thread: a call never waits for Redis.
-        self._pending: List[str] = []
-        self.status: Dict[str, Any] = {"mode": "shared", "replicas": 0, "fresh": False, "syncs": 0, "failed_syncs": 0}
+        self._final: Optional[Dict[str, Any]] = None
+        port.join(key_prefix or "seawall", _replica_id())
         # A breaker decides alone until its first sync: that can wait one interval.
-        self._rounds = _Rounds(name, config["syncInterval"] / 1000.0, self._round, at_once=False, on_late=self._failed)
+        self._rounds = _Rounds(name, config["syncInterval"] / 1000.0, self._round, at_once=False, on_late=port.failed)
         self._rounds.start()
 
+    @property
+    def status(self) -> Dict[str, Any]:
+        """``mode``, ``replicas``, ``fresh``, ``syncs``, ``failed_syncs`` (the last, once stopped)."""
+        s = self._final if self._final is not None else self._port.status()
+        return {snake(k): v for k, v in s.items()}
+
     def stop(self) -> None:
+        if self._final is None:
+            self._final = self._port.status()
         self._rounds.stop()
 
     def sync_now(self) -> None:
@@ -220,72 +240,33 @@ class FleetSync:
         Redis failing never fails a call."""
         self._rounds.now()
 
+    def _send(self, c: Dict[str, Any]) -> Any:
+        if "set" in c:
+            return self._redis.set(c["set"], c["value"], px=int(c["px"]), nx=True)
+        return self._redis.eval(self._scripts[c["eval"]], len(c["keys"]), *c["keys"], *c["args"])
+
     def _round(self) -> None:
+        port = self._port
         try:
-            self._sync()
+            # A round is a few commands (the marks, the sync, the lease); bounded all the same.
+            for _ in range(16):
+                command = port.next_command()
+                if not command:
+                    break
+                reply = self._send(json.loads(command))
+                if self._rounds.stopped or self._rounds.late:
+                    return  # left the fleet, or the deadline came first: the answer changes nothing
+                port.reply(json.dumps(_plain(reply)))
+            self._rounds.answered()
         except Exception:  # noqa: BLE001 - any Redis failure means deciding alone
-            if self._rounds.answered():
-                self._failed()
+            if not self._rounds.stopped and self._rounds.answered():
+                port.failed()
 
-    def _failed(self) -> None:
-        """A sync failed or ran past its deadline: the breaker decides alone until one succeeds."""
-        self.status["fresh"] = False
-        self.status["failed_syncs"] += 1
-        if self.status["mode"] == "shared":
-            self._port.command("fleetAlone")
-        self.status["mode"] = "local"
-
-    def _sync(self) -> None:
-        k = self._keys
-        # A mark leaves the queue only once Redis has it: a failed send is sent again next round.
-        while self._pending:
-            self._announce(self._pending[0])
-            self._pending.pop(0)
-        reply = self._redis.eval(self._scripts["sync"], 2, k["reports"], k["marks"], self._id, self._port.report(),
-                                 self._stale_after_ms)
-        if self._rounds.stopped or not self._rounds.answered():
-            return  # left the fleet while Redis answered, or the answer came too late: it changes nothing
-        _, rows, marks = reply
-        reports = _reports(rows)
-        if self.status["mode"] == "local":
-            self._port.command("fleetShared")
-        self.status.update(mode="shared", fresh=True, replicas=len(reports), syncs=self.status["syncs"] + 1)
-        self._port.sync(json.dumps(reports))
-        mark = {_text(m): float(v) for m, v in zip(marks[::2], marks[1::2])}
-        if mark.get("opened", float("-inf")) > self._seen_opened:
-            self._seen_opened = mark["opened"]
-            self._port.command("fleetOpened")
-        if mark.get("closed", float("-inf")) > self._seen_closed:
-            self._seen_closed = mark["closed"]
-            self._port.command("fleetClosed")
-        lease = self._port.probe_lease()
-        if lease == lease:  # not NaN: this replica wants the lease
-            if self._redis.set(k["lease"], self._id, px=int(lease), nx=True):
-                self._holds_lease = True
-                self._port.command("fleetLease")
-
-    def on_state_change(self, to: str, reason: str) -> None:
-        """The breaker changed state: what the fleet must learn goes out at once, from the sync's
-        thread (a probe's success closes the breaker on the call's path)."""
-        if to == "OPEN" and reason == "FLEET_QUORUM":
-            self._pending.append("opened")
-        if to == "CLOSED" and self._holds_lease:
-            self._holds_lease = False
-            self._pending.append("closed")
-        if self._pending:
+    def on_state_change(self) -> None:
+        """The breaker changed state: when it has news for the fleet, a round goes now, from the
+        sync's thread (a probe's success closes the breaker on the call's path)."""
+        if self._port.wanted():
             self._rounds.wake()
-
-    def _announce(self, name: str) -> None:
-        self._mark(name)
-        if name == "closed":
-            self._redis.eval(self._scripts["release"], 1, self._keys["lease"], self._id)
-
-    def _mark(self, name: str) -> None:
-        at = float(self._redis.eval(self._scripts["mark"], 1, self._keys["marks"], name, self._stale_after_ms))
-        if name == "opened":
-            self._seen_opened = max(self._seen_opened, at)
-        else:
-            self._seen_closed = max(self._seen_closed, at)
 
 
 class FleetMember:

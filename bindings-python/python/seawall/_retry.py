@@ -124,7 +124,7 @@ def error_facts(exc: BaseException) -> Dict[str, Any]:
         facts["headers"] = headers
     retry_after = getattr(exc, "retry_after", None)
     if is_number(retry_after):
-        facts["retryAfterMs"] = float(retry_after) * 1000.0
+        facts["retryAfterMs"] = float(retry_after) * 1000.0  # type: ignore[arg-type]
     code = getattr(exc, "code", None)
     codes = [code] if isinstance(code, str) else []
     codes += [_type_name(t) for t in type(exc).__mro__ if t not in (BaseException, Exception, object)]
@@ -257,7 +257,7 @@ class RetryPolicy:
                             discard(result)
                             raise coroutine_function_error(fn)
                         attempts = self._attempts_async(fn, args, kwargs, state, result)
-                        state = None  # the coroutine owns it now
+                        state = None  # type: ignore[assignment]  # the coroutine owns it now
                         return attempts
                     if self._budget is not None:
                         self._budget._record_success()

@@ -1,0 +1,294 @@
+//! A fleet breaker's sync with the fleet's store, sans I/O: which Redis command to send next,
+//! and what each reply means. Every shell and the fleet simulator run this one driver; they only
+//! send the commands (and bound each round by a deadline).
+//!
+//! A round, in order: the marks this breaker has for the fleet (`opened` / `closed`, each with
+//! the lease's release after `closed`), then one sync (write this replica's report, read
+//! everybody's and the fleet's marks), then, when the breaker wants it, taking the probe lease.
+//! A mark leaves the queue only once the store has it: a round that fails sends it again first.
+//!
+//! Call order: [`BreakerSync::next_command`] (it starts a round when none is under way; `None`:
+//! the round is over); send the command and hand its reply to [`BreakerSync::handle_reply`], or
+//! the round's failure (an error, or no answer within its deadline) to
+//! [`BreakerSync::handle_failure`]; repeat. [`BreakerSync::marks_waiting`] says whether a round
+//! should run before its interval (the breaker has news for the fleet).
+
+use std::collections::VecDeque;
+
+use crate::breaker::CircuitBreaker;
+use crate::error::{quote, Result, SeawallError};
+use crate::fleet::{FleetMark, ReplicaReport};
+use crate::json::Json;
+
+/// One command for the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// `EVAL` of the fleet's script `script` (see `fleet::store_json`) on `keys` with `args`.
+    Eval { script: &'static str, keys: Vec<String>, args: Vec<Json> },
+    /// `SET key value PX px NX`: answers whether it was set.
+    SetIfAbsent { key: String, value: String, px: f64 },
+}
+
+impl Command {
+    /// `{"eval": script, "keys": [...], "args": [...]}` or `{"set": key, "value", "px"}`.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Command::Eval { script, keys, args } => Json::obj(vec![
+                ("eval", Json::from(*script)),
+                ("keys", Json::Arr(keys.iter().map(|k| Json::from(k.as_str())).collect())),
+                ("args", Json::Arr(args.clone())),
+            ]),
+            Command::SetIfAbsent { key, value, px } => {
+                Json::obj(vec![("set", Json::from(key.as_str())), ("value", Json::from(value.as_str())), ("px", Json::Num(*px))])
+            }
+        }
+    }
+}
+
+/// The store's answer to a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// A mark's time on the store's clock.
+    Marked(f64),
+    /// The lease release was done (whether this replica still held it).
+    Released,
+    /// The sync: the fresh reports (with their ages) and the fleet's marks with their times.
+    Synced { reports: Vec<ReplicaReport>, opened: Option<f64>, closed: Option<f64> },
+    /// Whether the lease was taken.
+    Leased(bool),
+}
+
+/// Where a round stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    /// No command out: the next is the first waiting mark, else the sync (a new round starts here).
+    Marks,
+    AwaitMark,
+    /// The `closed` mark is in: its lease release comes next.
+    Release,
+    AwaitRelease,
+    AwaitSync,
+    /// The sync is in: the lease, if the breaker wants it.
+    Lease,
+    AwaitLease,
+    /// Over: the next call ends the round.
+    Done,
+}
+
+/// What the shells and metrics read of a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SyncStatus {
+    /// The store answered the last round (false: the breaker decides alone).
+    pub shared: bool,
+    pub replicas: u32,
+    /// The last round succeeded.
+    pub fresh: bool,
+    pub syncs: u64,
+    pub failed_syncs: u64,
+}
+
+impl SyncStatus {
+    pub fn to_json(&self) -> Json {
+        Json::obj(vec![
+            ("mode", Json::from(if self.shared { "shared" } else { "local" })),
+            ("replicas", Json::from(self.replicas)),
+            ("fresh", Json::from(self.fresh)),
+            ("syncs", Json::Uint(self.syncs)),
+            ("failedSyncs", Json::Uint(self.failed_syncs)),
+        ])
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BreakerSync {
+    replica: String,
+    reports_key: String,
+    marks_key: String,
+    lease_key: String,
+    stale_after_ms: f64,
+    seen_opened: f64,
+    seen_closed: f64,
+    unsent: VecDeque<FleetMark>,
+    step: Step,
+    pub status: SyncStatus,
+}
+
+impl BreakerSync {
+    /// The sync of the fleet breaker `name` under the key prefix `prefix`, for the replica `replica`.
+    pub fn new(prefix: &str, name: &str, replica: &str, stale_after_ms: f64) -> BreakerSync {
+        let key = |part: &str| format!("{prefix}:{{{name}}}:{part}");
+        BreakerSync {
+            replica: replica.to_string(),
+            reports_key: key("reports"),
+            marks_key: key("marks"),
+            lease_key: key("lease"),
+            stale_after_ms,
+            seen_opened: f64::NEG_INFINITY,
+            seen_closed: f64::NEG_INFINITY,
+            unsent: VecDeque::new(),
+            step: Step::Marks,
+            // Shared until the store proves otherwise: a breaker decides alone once a round failed.
+            status: SyncStatus { shared: true, ..SyncStatus::default() },
+        }
+    }
+
+    fn collect_marks(&mut self, breaker: &mut CircuitBreaker) {
+        for m in breaker.take_fleet_marks() {
+            self.unsent.retain(|u| *u != m);
+            self.unsent.push_back(m);
+        }
+    }
+
+    /// Whether the breaker has news for the fleet (a round should run now).
+    pub fn marks_waiting(&mut self, breaker: &mut CircuitBreaker) -> bool {
+        self.collect_marks(breaker);
+        !self.unsent.is_empty()
+    }
+
+    fn mark_command(&self, mark: FleetMark) -> Command {
+        Command::Eval { script: "mark", keys: vec![self.marks_key.clone()], args: vec![Json::from(mark.as_str()), Json::Num(self.stale_after_ms)] }
+    }
+
+    fn sync_command(&self, breaker: &mut CircuitBreaker, now: f64) -> Command {
+        let report = breaker.fleet_report(now).to_json().to_string();
+        Command::Eval {
+            script: "sync",
+            keys: vec![self.reports_key.clone(), self.marks_key.clone()],
+            args: vec![Json::from(self.replica.as_str()), Json::Str(report), Json::Num(self.stale_after_ms)],
+        }
+    }
+
+    /// The next command of the round (starting one if none is under way); `None`: it is over.
+    pub fn next_command(&mut self, breaker: &mut CircuitBreaker, now: f64) -> Option<Command> {
+        match self.step {
+            Step::Marks => {
+                self.collect_marks(breaker);
+                if let Some(&mark) = self.unsent.front() {
+                    self.step = Step::AwaitMark;
+                    return Some(self.mark_command(mark));
+                }
+                self.step = Step::AwaitSync;
+                Some(self.sync_command(breaker, now))
+            }
+            Step::Release => {
+                self.step = Step::AwaitRelease;
+                Some(Command::Eval { script: "release", keys: vec![self.lease_key.clone()], args: vec![Json::from(self.replica.as_str())] })
+            }
+            Step::Lease if breaker.wants_probe_lease(now) => {
+                self.step = Step::AwaitLease;
+                Some(Command::SetIfAbsent { key: self.lease_key.clone(), value: self.replica.clone(), px: breaker.probe_lease_ms() })
+            }
+            Step::Lease | Step::Done => {
+                self.step = Step::Marks;
+                None
+            }
+            // A command is out and its reply has not come: nothing more to send.
+            Step::AwaitMark | Step::AwaitRelease | Step::AwaitSync | Step::AwaitLease => None,
+        }
+    }
+
+    /// Reads the store's answer to the last command from its wire form (Redis's answer as JSON:
+    /// a mark's time, a release's count, the sync's `[now, ["age|report", …], [mark, time, …]]`,
+    /// the lease's `true`/`"OK"` or `false`/`null`).
+    pub fn read_reply(&self, reply: &Json) -> Result<Reply> {
+        // (the driver itself takes typed replies: the simulator's store answers without JSON)
+        let bad = |what: &str| SeawallError::wrong_type("reply", quote(&reply.to_string()), what);
+        Ok(match self.step {
+            Step::AwaitMark => Reply::Marked(number(reply).ok_or_else(|| bad("the mark's time"))?),
+            Step::AwaitRelease => Reply::Released,
+            Step::AwaitSync => {
+                let (rows, marks) = match reply {
+                    Json::Arr(parts) if parts.len() == 3 => (&parts[1], &parts[2]),
+                    _ => return Err(bad("[now, reports, marks]")),
+                };
+                let mut reports = Vec::new();
+                if let Json::Arr(rows) = rows {
+                    for row in rows {
+                        let (age, report) = row.as_str().and_then(|r| r.split_once('|')).ok_or_else(|| bad("\"age|report\" rows"))?;
+                        let json = Json::parse(report).map_err(|_| bad("reports in JSON"))?;
+                        let age_ms = crate::decimal::parse(age).filter(|a| *a >= 0.0).ok_or_else(|| bad("an age"))?;
+                        let mut report = report_of(&json).ok_or_else(|| bad("a report"))?;
+                        report.age_ms = age_ms;
+                        reports.push(report);
+                    }
+                }
+                let mark_at = |name: &str| -> Option<f64> {
+                    let Json::Arr(items) = marks else { return None };
+                    items.chunks(2).find(|p| p[0].as_str() == Some(name)).and_then(|p| p.get(1)).and_then(number)
+                };
+                Reply::Synced { reports, opened: mark_at("opened"), closed: mark_at("closed") }
+            }
+            Step::AwaitLease => Reply::Leased(matches!(reply, Json::Bool(true)) || reply.as_str() == Some("OK")),
+            Step::Marks | Step::Release | Step::Lease | Step::Done => return Err(bad("no reply: no command is out")),
+        })
+    }
+
+    /// The store's answer to the last command.
+    pub fn handle_reply(&mut self, breaker: &mut CircuitBreaker, reply: Reply, now: f64) -> Result<()> {
+        match (self.step, reply) {
+            (Step::AwaitMark, Reply::Marked(at)) => {
+                // Our own mark is not news to us.
+                if self.unsent.front() == Some(&FleetMark::Closed) {
+                    self.seen_closed = self.seen_closed.max(at);
+                    self.step = Step::Release; // the mark leaves the queue once the lease is back
+                } else {
+                    self.seen_opened = self.seen_opened.max(at);
+                    self.unsent.pop_front();
+                    self.step = Step::Marks;
+                }
+            }
+            (Step::AwaitRelease, Reply::Released) => {
+                self.unsent.pop_front();
+                self.step = Step::Marks;
+            }
+            (Step::AwaitSync, Reply::Synced { reports, opened, closed }) => {
+                if !self.status.shared {
+                    breaker.set_fleet_shared(now, true);
+                }
+                self.status = SyncStatus { shared: true, fresh: true, replicas: reports.len() as u32, syncs: self.status.syncs + 1, ..self.status };
+                breaker.handle_fleet_reports(now, &reports);
+                let opened = opened.unwrap_or(f64::NEG_INFINITY);
+                if opened > self.seen_opened {
+                    self.seen_opened = opened;
+                    breaker.handle_fleet_opened(now);
+                }
+                let closed = closed.unwrap_or(f64::NEG_INFINITY);
+                if closed > self.seen_closed {
+                    self.seen_closed = closed;
+                    breaker.handle_fleet_closed(now);
+                }
+                self.step = Step::Lease;
+            }
+            (Step::AwaitLease, Reply::Leased(taken)) => {
+                if taken {
+                    breaker.handle_probe_lease(now);
+                }
+                self.step = Step::Done;
+            }
+            _ => return Err(SeawallError::wrong_type("reply", "the answer to another command", "the answer to the command out")),
+        }
+        Ok(())
+    }
+
+    /// The round failed (an error, or no answer within its deadline): the breaker decides alone
+    /// until one succeeds; the marks not yet in wait for the next round.
+    pub fn handle_failure(&mut self, breaker: &mut CircuitBreaker, now: f64) {
+        self.step = Step::Marks;
+        self.status.fresh = false;
+        self.status.failed_syncs += 1;
+        if self.status.shared {
+            self.status.shared = false;
+            breaker.set_fleet_shared(now, false);
+        }
+    }
+}
+
+/// A report without its age (the store's row carries the age apart).
+pub fn report_of(v: &Json) -> Option<ReplicaReport> {
+    Some(ReplicaReport { calls: v.u32_at("calls")?, failures: v.u32_at("failures")?, slow: v.u32_at("slow")?, consecutive_failures: v.u32_at("consecutiveFailures")?, age_ms: 0.0 })
+}
+
+/// A number, or a number's text (Redis answers integers; a client may hand them as text).
+fn number(v: &Json) -> Option<f64> {
+    v.as_f64().or_else(|| v.as_str().and_then(crate::decimal::parse))
+}
