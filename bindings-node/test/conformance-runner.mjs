@@ -483,6 +483,44 @@ export function makeRunner(b) {
           const ms = b.retryAfter(s.value, num(s, 'now'));
           return { retryAfterMs: Number.isNaN(ms) ? null : n(ms) };
         });
+      case 'fleetSync': {
+        const h = b.breakerCreate(JSON.stringify(v.config), false, v.breakerName);
+        b.breakerSyncJoin(h, v.prefix, v.replica);
+        const state = () => ({ state: STATES[b.breakerCurrentState(h)] });
+        return steps.map((s) => {
+          const at = s.at ?? 0;
+          try {
+            switch (s.op) {
+              case 'next': {
+                const c = b.breakerSyncNext(h, at);
+                return { command: c === '' ? null : JSON.parse(c) };
+              }
+              case 'reply':
+                b.breakerSyncReply(h, JSON.stringify(s.reply), at);
+                return state();
+              case 'failed':
+                b.breakerSyncFailed(h, at);
+                return state();
+              case 'status':
+                return { status: JSON.parse(b.breakerSyncStatus(h)) };
+              case 'wanted':
+                return { wanted: b.breakerSyncWanted(h) };
+              case 'command':
+                b.breakerCommand(h, s.command, at);
+                return state();
+              case 'call': {
+                const permit = b.breakerAcquire(h, at);
+                if (permit >= 0) b.breakerRecord(h, permit, s.outcome === 'success' ? 0 : 1, at, at);
+                return { admitted: permit >= 0, ...state() };
+              }
+              default:
+                throw new Error(`unknown fleetSync op ${s.op}`);
+            }
+          } catch (e) {
+            return errorJson(e);
+          }
+        });
+      }
       case 'outcome':
         return steps.map((s) => {
           if (s.op === 'count') return { count: b.countStatus(num(s, 'status')) };

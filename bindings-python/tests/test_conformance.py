@@ -450,6 +450,41 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
             ms = _native.retry_after(s["value"], num(s, "now"))
             res.append({"retryAfterMs": None if math.isnan(ms) else n(ms)})
         return res
+    if machine == "fleetSync":
+        e = _native.Engine()
+        h = e.breaker_create(json.dumps(v["config"]), False, v["breakerName"])
+        e.breaker_sync_join(h, v["prefix"], v["replica"])
+        res = []
+        for s in steps:
+            at = float(s.get("at", 0))
+            op = s["op"]
+            try:
+                if op == "next":
+                    c = e.breaker_sync_next(h, at)
+                    res.append({"command": json.loads(c) if c else None})
+                elif op == "reply":
+                    e.breaker_sync_reply(h, json.dumps(s["reply"]), at)
+                    res.append({"state": STATES[e.breaker_current_state(h)]})
+                elif op == "failed":
+                    e.breaker_sync_failed(h, at)
+                    res.append({"state": STATES[e.breaker_current_state(h)]})
+                elif op == "status":
+                    res.append({"status": json.loads(e.breaker_sync_status(h))})
+                elif op == "wanted":
+                    res.append({"wanted": e.breaker_sync_wanted(h)})
+                elif op == "command":
+                    e.breaker_command(h, s["command"], at)
+                    res.append({"state": STATES[e.breaker_current_state(h)]})
+                elif op == "call":
+                    permit = e.breaker_acquire(h, at)
+                    if permit >= 0:
+                        e.breaker_record(h, permit, 0 if s["outcome"] == "success" else 1, at, at)
+                    res.append({"admitted": permit >= 0, "state": STATES[e.breaker_current_state(h)]})
+                else:
+                    raise AssertionError(op)
+            except (TypeError, ValueError, _native.NativeError) as err:
+                res.append(error_json(err))
+        return res
     if machine == "outcome":
         res = []
         for s in steps:

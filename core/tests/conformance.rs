@@ -634,6 +634,40 @@ fn run_outcome(steps: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// A fleet breaker's sync driver, through the engine's entries every binding calls: `next`
+/// (the command, or null when the round is over), `reply` (Redis's reply as JSON), `failed`,
+/// `status`, `wanted`, and the breaker's own `call` (`outcome`) and `command` (`reset` …).
+fn run_fleet_sync(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let mut e = Engine::new();
+    let state = |e: &mut Engine, h| json!(seawall_core::breaker::CircuitState::from_code(e.breaker_current_state(h)).map_or("?", |s| s.as_str()));
+    let h = e.breaker_create(&v["config"].to_string(), false, Some(text(v, "breakerName"))).unwrap();
+    e.breaker_sync_join(h, text(v, "prefix"), text(v, "replica")).unwrap();
+    steps
+        .iter()
+        .map(|s| {
+            let at = s.get("at").and_then(Value::as_f64).unwrap_or(0.0);
+            let result = match text(s, "op") {
+                "next" => e.breaker_sync_next(h, at).map(|c| json!({ "command": if c.is_empty() { Value::Null } else { serde_json::from_str(&c).unwrap() } })),
+                "reply" => e.breaker_sync_reply(h, &s["reply"].to_string(), at).map(|()| json!({ "state": state(&mut e, h) })),
+                "failed" => e.breaker_sync_failed(h, at).map(|()| json!({ "state": state(&mut e, h) })),
+                "status" => e.breaker_sync_status(h).map(|t| json!({ "status": serde_json::from_str::<Value>(&t).unwrap() })),
+                "wanted" => Ok(json!({ "wanted": e.breaker_sync_wanted(h) })),
+                "command" => e.breaker_command(h, text(s, "command"), at).map(|_| json!({ "state": state(&mut e, h) })),
+                "call" => {
+                    let (permit, _, _) = e.breaker_acquire(h, at);
+                    if permit >= 0.0 {
+                        let outcome = if text(s, "outcome") == "success" { 0 } else { 1 };
+                        e.breaker_record(h, permit, outcome, at, at);
+                    }
+                    Ok(json!({ "admitted": permit >= 0.0, "state": state(&mut e, h) }))
+                }
+                other => panic!("unknown fleetSync op {other}"),
+            };
+            result.unwrap_or_else(|err| error_json(&err))
+        })
+        .collect()
+}
+
 /// Runs one vector: one output per step.
 fn run_vector(v: &Value) -> Vec<Value> {
     let steps = v["steps"].as_array().cloned().unwrap_or_default();
@@ -652,6 +686,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "deadline" => run_deadline(&steps),
         "retryAfter" => run_retry_after(&steps),
         "outcome" => run_outcome(&steps),
+        "fleetSync" => run_fleet_sync(v, &steps),
         other => panic!("unknown machine {other:?}"),
     }
 }
