@@ -10,9 +10,7 @@
 //! to the coroutine) was measured no faster than the Python coroutine (≈ 360 ns overhead
 //! either way on CPython 3.11): the `call_async`, `__await__` and `__next__` crossings and the
 //! awaitable's allocation cost what the Python frame did, and it is not a real coroutine.
-//!
-//! `Guarded` is what the decorators return: it calls `call(fn, *args, **kwargs)` of its guard,
-//! binds as a method does (`__get__`), and carries `__dict__` for `functools.update_wrapper`.
+
 
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -143,47 +141,4 @@ fn is_awaitable(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<bool> {
         return Ok(false);
     }
     t.hasattr(intern!(py, "__await__"))
-}
-
-/// A decorated function: `call(fn, *args, **kwargs)` of its guard (a breaker, retry policy or
-/// bulkhead), bound like a method when read from an instance.
-#[pyclass(module = "seawall._native", dict, frozen)]
-pub struct Guarded {
-    call: Py<PyAny>,
-    func: Py<PyAny>,
-}
-
-#[pymethods]
-impl Guarded {
-    #[new]
-    fn new(call: Py<PyAny>, func: Py<PyAny>) -> Self {
-        Guarded { call, func }
-    }
-
-    #[pyo3(signature = (*args, **kwargs))]
-    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
-        let mut all = Vec::with_capacity(args.len() + 1);
-        all.push(self.func.bind(py).clone());
-        all.extend(args.iter());
-        Ok(self.call.bind(py).call(PyTuple::new(py, all)?, kwargs)?.unbind())
-    }
-
-    /// Reading it from an instance binds the function to it, keeping the wrapper's attributes.
-    fn __get__(slf: &Bound<'_, Self>, obj: Option<&Bound<'_, PyAny>>, owner: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(slf.clone().into_any().unbind()) };
-        let this = slf.get();
-        let func = this.func.bind(py);
-        // Bound only as the function itself would be: a callable that is not a descriptor
-        // stays unbound (as Python leaves it).
-        let Ok(get) = func.getattr(intern!(py, "__get__")) else { return Ok(slf.clone().into_any().unbind()) };
-        let bound_fn = get.call1((obj, owner))?;
-        let bound = Bound::new(py, Guarded { call: this.call.clone_ref(py), func: bound_fn.unbind() })?;
-        // The same metadata (`__wrapped__`, `__name__`, `__code__` …) on the bound form: it
-        // shares the wrapper's attribute dict (as a bound method reads its function's), which
-        // costs nothing per access where a copy cost ~0.3 µs.
-        let dict = intern!(py, "__dict__");
-        bound.setattr(dict, slf.getattr(dict)?)?;
-        Ok(bound.into_any().unbind())
-    }
 }

@@ -193,7 +193,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<Tally>()?;
     m.add_class::<guard::BreakerCall>()?;
-    m.add_class::<guard::Guarded>()?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     ops::register(m)?;

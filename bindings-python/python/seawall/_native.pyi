@@ -6,7 +6,6 @@ from typing_extensions import final
 __all__ = [
     "BreakerCall",
     "Engine",
-    "Guarded",
     "NativeError",
     "PREAPPROVED_PERMIT",
     "Tally",
@@ -47,12 +46,6 @@ class BreakerCall:
     def __new__(cls, engine: Engine, handle: int, owner: Any, tally: Tally) -> BreakerCall: ...
     def call(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
     def call_either(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
-
-@final
-class Guarded:
-    def __new__(cls, call: Callable[..., Any], func: Callable[..., Any]) -> Guarded: ...
-    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
-    def __get__(self, instance: Any, owner: Any = None, /) -> Any: ...
 
 @final
 class Engine:

@@ -275,6 +275,11 @@ class RetryPolicy:
         function's value is taken as its result."""
         return self._attempts_async(fn, args, kwargs, self._start(fn), None)
 
+    async def _call_async_decorated(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        """``call_async`` as a coroutine function, for decorators (``inspect`` sees what a
+        decorated ``async def`` is through it)."""
+        return await self._attempts_async(fn, args, kwargs, self._start(fn), None)
+
     async def _attempts_async(self, fn: Callable[..., Any], args: Any, kwargs: Any, state: list, pending: Any) -> Any:
         """The attempts of an async call; ``pending``: the current attempt's awaitable, already
         made by a sync attempt that answered it."""
@@ -381,7 +386,7 @@ def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
 def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@retry(max_attempts=5, base_delay=0.1)`` on a sync or async function."""
     policy = _policy_for(options)
-    return lambda fn: guard(fn, policy._call_either, policy.call_async)
+    return lambda fn: guard(fn, policy._call_either, policy._call_async_decorated)
 
 
 _schedules: Dict[Tuple[Any, Any, Any], int] = {}
