@@ -13,6 +13,7 @@ import { Emitter } from './emitter.js';
 import { CircuitBreakerError, type CircuitState, native, STATE_BY_CODE } from './errors.js';
 import { argumentError, badCall, checkOptionsArg, optionsJson } from './options.js';
 import { FleetSync, type FleetOptions, type FleetStatus } from './fleet.js';
+import { EVENTS_WAITING } from './ops.js';
 import { runWithTimeout } from './timeout.js';
 
 export interface CircuitBreakerOptions {
@@ -413,8 +414,8 @@ export class CircuitBreaker {
     const n = this.#pending;
     this.#pending = 0;
     const r = this.#b.breakerRecordSuccesses(this.#h, n, nowArg());
-    if (r >= 0) this.#state = r & 7;
-    if (r >= 8) this.#drain();
+    if (r >= 0) this.#state = r >= EVENTS_WAITING ? r - EVENTS_WAITING : r;
+    if (r >= EVENTS_WAITING) this.#drain();
   }
 
   /** Asks the core; answers the permit or the negative rejection code. */
@@ -483,14 +484,14 @@ export class CircuitBreaker {
     if (ignore) outcome = 2;
     // -1 (permit not outstanding) cannot happen: each permit is settled exactly once here.
     const r = b.breakerRecord(this.#h, permit, outcome, nowArg(), startedAt);
-    if (r >= 0) this.#state = r & 7;
+    if (r >= 0) this.#state = r >= EVENTS_WAITING ? r - EVENTS_WAITING : r;
     // The call's own event first, then the state change it caused.
     if (this.#timed && this.#events.has('call')) {
       const e: CallEvent = { name: this.name, success: !failed, duration: b.out[3] - startedAt };
       if (failed) e.error = error;
       this.#events.emit('call', e);
     }
-    if (r >= 8) this.#drain();
+    if (r >= EVENTS_WAITING) this.#drain();
     if (predicateError !== undefined) throw predicateError.error;
   }
 

@@ -1,6 +1,9 @@
 // Generated from bindings-shared/src/boundary.rs by its tests (SEAWALL_BLESS=1 cargo test -p seawall-bindings-shared); do not edit.
 import type { Now } from './backend.js';
 
+/** Added to a breaker's state answer when state changes wait: the state is the answer less this, when the answer is at least this. */
+export const EVENTS_WAITING = 8;
+
 /** The cold operations every backend implements, one to one with `seawall_core::Engine`. */
 export interface EngineOps {
   breakerCreate(optionsJson: string, seconds: boolean, name?: string | null): number;

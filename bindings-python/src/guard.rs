@@ -53,7 +53,7 @@ impl BreakerCall {
 
     fn succeed(&self, py: Python<'_>, permit: f64, started: f64) -> PyResult<()> {
         let r = self.engine.bind(py).try_borrow_mut()?.breaker_record_success(self.handle, permit, started);
-        if r >= 8.0 {
+        if r >= seawall_core::Engine::EVENTS_WAITING {
             self.owner(py)?.call_method0("_drain")?;
         }
         Ok(())

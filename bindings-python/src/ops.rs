@@ -455,5 +455,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_status, m)?)?;
     m.add_function(wrap_pyfunction!(retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(rng_floats, m)?)?;
+    m.add("EVENTS_WAITING", 8.0)?;
     Ok(())
 }

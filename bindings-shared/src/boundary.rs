@@ -243,6 +243,14 @@ ops! {
     [napi] free simulate(scenario_json: Str) -> fallible Str;
 }
 
+/// Constants of the core's answers that the shells read (TypeScript constants, Python module
+/// attributes): name, doc, value.
+pub const CONSTANTS: &[(&str, &str, f64)] = &[(
+    "EVENTS_WAITING",
+    "Added to a breaker's state answer when state changes wait: the state is the answer less this, when the answer is at least this.",
+    seawall_core::Engine::EVENTS_WAITING,
+)];
+
 // ---- rendering -------------------------------------------------------------------------------
 
 const HEADER: &str = "Generated from bindings-shared/src/boundary.rs by its tests (SEAWALL_BLESS=1 cargo test -p seawall-bindings-shared); do not edit.";
@@ -422,6 +430,9 @@ pub fn python() -> String {
             register.push_str(&format!("    m.add_function(wrap_pyfunction!({}, m)?)?;\n", op.name));
         }
     }
+    for (name, _, value) in CONSTANTS {
+        register.push_str(&format!("    m.add(\"{name}\", {value:?})?;\n"));
+    }
     format!(
         "//! The cold operations of the pyo3 backend. {HEADER}\n\nuse pyo3::prelude::*;\nuse seawall_core::Engine as CoreEngine;\n\nuse crate::{{checked, Engine}};\n\n#[pymethods]\nimpl Engine {{{methods}}}\n{functions}\n/// Adds the module's functions.\npub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {{\n{register}    Ok(())\n}}\n"
     )
@@ -560,8 +571,9 @@ pub fn typescript() -> String {
     for op in OPS.iter().filter(|o| o.wasm()) {
         rows.push_str(&format!("  {}: '{}',\n", camel(op.name), calls_spec(op)));
     }
+    let constants: String = CONSTANTS.iter().map(|(name, doc, value)| format!("/** {doc} */\nexport const {name} = {};\n\n", seawall_core::error::fmt_num(*value))).collect();
     format!(
-        "// {HEADER}\nimport type {{ Now }} from './backend.js';\n\n/** The cold operations every backend implements, one to one with `seawall_core::Engine`. */\nexport interface EngineOps {{\n{methods}}}\n\n/**\n * The wasm adapter's layout of each operation reached through the module's `call` export, in\n * row order: its parameters, then `:` and its answer (see backend-wasm.ts).\n */\nexport const CALLS = {{\n{rows}}} as const;\n"
+        "// {HEADER}\nimport type {{ Now }} from './backend.js';\n\n{constants}/** The cold operations every backend implements, one to one with `seawall_core::Engine`. */\nexport interface EngineOps {{\n{methods}}}\n\n/**\n * The wasm adapter's layout of each operation reached through the module's `call` export, in\n * row order: its parameters, then `:` and its answer (see backend-wasm.ts).\n */\nexport const CALLS = {{\n{rows}}} as const;\n"
     )
 }
 
@@ -614,6 +626,10 @@ pub fn pyi() -> [(&'static str, String); 3] {
             names.push_str(&format!("    \"{}\",\n", op.name));
             functions.push_str(&format!("def {}({}) -> {}: ...\n", op.name, params.join(", "), pyi_answer(op.answer)));
         }
+    }
+    for (name, _, _) in CONSTANTS {
+        names.push_str(&format!("    \"{name}\",\n"));
+        functions.push_str(&format!("{name}: float\n"));
     }
     [("names", names), ("engine methods", methods), ("functions", functions)]
 }

@@ -8,8 +8,8 @@
 //! Encodings (stable, shared by every binding):
 //! - **breaker acquire** → (`f64`, retry-after, events waiting): a permit (`≥ 0`), or
 //!   `-(1 + state code)` when rejected; the retry-after is NaN when unknown.
-//! - **breaker record** → `f64`: the state code, plus 8 when state changes wait in
-//!   `breaker_events`; `-1` when the permit was not outstanding. The call's duration is
+//! - **breaker record** → `f64`: the state code, plus [`Engine::EVENTS_WAITING`] when state
+//!   changes wait in `breaker_events`; `-1` when the permit was not outstanding. The call's duration is
 //!   `now − started_at` (the acquire time), computed here once for every binding.
 //! - **bulkhead acquire** → (kind, value): `(0, permit)` run, `(1, ticket)` queued,
 //!   `(2, 0 | 1)` rejected, `BULKHEAD_QUEUE_FULL` (0: it has no queue; 1: the queue is full).
@@ -102,6 +102,11 @@ struct RetryCall {
     state: RetryState,
 }
 
+/// A breaker's state answer: its state's code, plus [`Engine::EVENTS_WAITING`] when events wait.
+fn state_answer(b: &mut CircuitBreaker) -> f64 {
+    f64::from(b.state().code()) + if b.has_events() { Engine::EVENTS_WAITING } else { 0.0 }
+}
+
 fn missing(what: &str, h: Handle) -> SeawallError {
     SeawallError::not_found(what, &h.to_string())
 }
@@ -185,6 +190,10 @@ impl Engine {
             crate::outcome::Count::Ignore => 2,
         }
     }
+
+    /// Added to a state answer (`breaker_record`) when state changes wait in `breaker_events`:
+    /// the state is the answer less this, when the answer is at least this.
+    pub const EVENTS_WAITING: f64 = 8.0;
 
     /// [`Self::PREAPPROVED_PERMIT`], for the bindings that read it through a call.
     pub fn preapproved_permit() -> f64 {
@@ -320,7 +329,7 @@ impl Engine {
         };
         let permit = if (0.0..=Self::PREAPPROVED_PERMIT).contains(&permit) { Permit::from_raw(permit as u64) } else { Permit::from_raw(u64::MAX) };
         match b.record(now, permit, outcome, duration_ms) {
-            Ok(()) => b.state().code() as f64 + if b.has_events() { 8.0 } else { 0.0 },
+            Ok(()) => state_answer(b),
             Err(_) => -1.0,
         }
     }
@@ -340,7 +349,7 @@ impl Engine {
     pub fn breaker_record_successes(&mut self, h: Handle, count: u32, now: f64) -> f64 {
         let Some(b) = self.registry.breaker(h) else { return -1.0 };
         b.record_successes(now, count);
-        b.state().code() as f64 + if b.has_events() { 8.0 } else { 0.0 }
+        state_answer(b)
     }
 
     /// Whether state changes wait to be drained with `breaker_events`.

@@ -23,6 +23,7 @@ from ._errors import CircuitBreakerError
 from ._wrap import COROUTINE, NEVER_AWAITABLE, discard, guard, is_awaitable
 
 T = TypeVar("T")
+EVENTS_WAITING = _native.EVENTS_WAITING
 NAN = math.nan
 
 _record = engine.breaker_record
@@ -180,12 +181,12 @@ class CircuitBreaker(FleetMember):
         # a consecutive-failure rule), a call is admitted without asking and its success is
         # counted here, then handed over before the breaker's next input: no crossing on the
         # common call. `_fast` follows the state the core last reported; indexed by an answer
-        # (state code, + 8 when events wait).
+        # (state code, + EVENTS_WAITING when events wait).
         self._tally = _native.Tally()
         # What `async with` awaits on entry (made on first use: it refers back to the breaker).
         self._entered: Optional["asyncio.Future[CircuitBreaker]"] = None
         fast = [inert and self._timeout_s is None for inert in engine.breaker_inert_success_states(self._h)]
-        fast += [False] * (8 - len(fast))
+        fast += [False] * (int(EVENTS_WAITING) - len(fast))
         self._fast_by_answer: Tuple[bool, ...] = tuple(fast * 2)
         self._batches = any(fast)
         self._fast = self._fast_by_answer[0]
@@ -253,7 +254,7 @@ class CircuitBreaker(FleetMember):
         """An engine answer (state code, + 8 when events wait): follow the state, drain events."""
         if answer >= 0:
             self._fast = self._fast_by_answer[int(answer)]
-            if answer >= 8:
+            if answer >= EVENTS_WAITING:
                 self._drain()
 
     def _flush(self) -> None:
@@ -298,7 +299,7 @@ class CircuitBreaker(FleetMember):
         result = self._invoke(p, started, fn, args, kwargs)
         if type(result) is COROUTINE or (type(result) not in NEVER_AWAITABLE and is_awaitable(result)):
             raise self._refuse_awaitable(p, started, fn, result)
-        if _record_success(h, p, started) >= 8.0:
+        if _record_success(h, p, started) >= EVENTS_WAITING:
             self._drain()
         return result
 

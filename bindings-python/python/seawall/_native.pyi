@@ -28,6 +28,7 @@ __all__ = [
     "count_status",
     "retry_after",
     "rng_floats",
+    "EVENTS_WAITING",
     # </generated>
 ]
 
@@ -153,4 +154,5 @@ def classify_outcome(outcome_json: str, now_epoch_ms: float) -> str: ...
 def count_status(status: float) -> int: ...
 def retry_after(value: str, now_epoch_ms: float) -> float: ...
 def rng_floats(seed: float, count: int) -> list[float]: ...
+EVENTS_WAITING: float
 # </generated>
