@@ -194,7 +194,7 @@ bench-browser: build-node chromium wasm-floors
 	node bench/browser/run.mjs
 
 # Floors under the page's wasm, printed by bench-browser: the core's machines built without any
-# binding, with the browser's allocator (core/wasm-probe; all of it, and issue 11's minimal app).
+# binding, with the browser's allocator (core/wasm-probe; all of it, and only what a page guarding fetch needs).
 wasm-floors: setup-rust
 	$(CARGO) build -p seawall-core-wasm-probe --target $(WASM_TARGET) --profile wasm --features talc
 	@mkdir -p target/wasm-floors && cp target/$(WASM_TARGET)/wasm/seawall_core_wasm_probe.wasm target/wasm-floors/core.wasm
@@ -222,7 +222,7 @@ lint:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python -p seawall-wasm -p seawall-sim --all-targets -- -D warnings
 
-# ---- platforms (issue 9) ----------------------------------------------------------------------
+# ---- platforms ----------------------------------------------------------------------
 
 .PHONY: zig cargo-zigbuild cross-targets arm64-userland test-arm64 dist-tools dist test-platforms
 

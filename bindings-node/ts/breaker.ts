@@ -93,14 +93,14 @@ export interface BreakerEvents extends Record<string, unknown> {
   fleet: FleetEvent;
 }
 
-/** `getStats()`: the core's counters plus seed 004's and seed 002's field names. */
+/** `getStats()`: the core's counters plus the field names other breakers use. */
 export interface CircuitBreakerStats extends CoreStats {
   name: string;
-  /** Seed 004: consecutive failures. */
+  /** Consecutive failures (another name for `consecutiveFailures`). */
   failureCount: number;
-  /** Seed 004: consecutive successes. */
+  /** Consecutive successes (another name for `consecutiveSuccesses`). */
   successCount: number;
-  /** Wall-clock (epoch ms) versions, for dashboards: seed 002 `lastFailure`, seed 004 `nextAttemptTime` (0 when closed). */
+  /** Wall-clock (epoch ms) versions, for dashboards: `lastFailure`, `nextAttemptTime` (0 when closed). */
   lastFailure: number | null;
   nextAttemptTime: number;
   options: Record<string, unknown>;
@@ -108,7 +108,7 @@ export interface CircuitBreakerStats extends CoreStats {
   fleet?: FleetStatus;
 }
 
-/** Seed 002's metrics shape (plus the full stats). */
+/** The metrics shape of `getMetrics()` (the full stats plus `currentState`). */
 export interface CircuitBreakerMetrics extends CircuitBreakerStats {
   currentState: CircuitState;
 }
@@ -646,7 +646,7 @@ export class CircuitBreaker {
     this.#command('reset');
   }
 
-  /** Opens it now for the normal open period (seed 004). */
+  /** Opens it now for the normal open period. */
   open(): void {
     this.#command('open');
   }
@@ -667,7 +667,7 @@ export class CircuitBreaker {
     this.#command('disable');
   }
 
-  /** Saved state (seed 002 persistent metrics): pass it to `restore` after a restart. */
+  /** Saved state (metrics that persist): pass it to `restore` after a restart. */
   toJSON(): Record<string, unknown> {
     this.flush();
     return JSON.parse(native(() => this.#b.breakerSnapshot(this.#h, nowArg()))) as Record<string, unknown>;
@@ -686,7 +686,7 @@ export function createCircuitBreaker(name: string, options: CircuitBreakerOption
   return circuitBreakerRegistry.getOrCreate(name, options);
 }
 
-/** Registered breakers by name, with health, stats and state-change events (seeds 003, 004). */
+/** Registered breakers by name, with health, stats and state-change events. */
 export const circuitBreakerRegistry = {
   get(name: string): CircuitBreaker | undefined {
     return registered.get(name);
@@ -740,8 +740,7 @@ export const circuitBreakerRegistry = {
 };
 
 /**
- * Runs `fn` through the registered breaker `name`, creating it with `options` on first use
- * (seed 004).
+ * Runs `fn` through the registered breaker `name`, creating it with `options` on first use.
  */
 export function withCircuitBreaker<T>(name: string, fn: (signal?: AbortSignal) => T | PromiseLike<T>, options?: CircuitBreakerOptions): Promise<T> {
   let breaker: CircuitBreaker;

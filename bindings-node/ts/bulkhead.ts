@@ -15,7 +15,7 @@ export interface BulkheadOptions {
   maxConcurrent?: number;
   /** Calls waiting for a slot (default 0). */
   maxQueueSize?: number;
-  /** How long a call may wait in the queue, ms. Alias: `timeout` (seed 003). */
+  /** How long a call may wait in the queue, ms. Alias: `timeout`. */
   queueTimeout?: number;
   timeout?: number;
   onReject?: (reason: string) => void;
@@ -84,7 +84,7 @@ export class Bulkhead {
     const value = b.out[1];
     if (kind === 0) return this.#run(fn, value, signal);
     if (kind === 1) return this.#wait(value, signal).then((permit) => this.#run(fn, permit, signal));
-    // One code with or without a queue (seed 003); the message tells which.
+    // One code with or without a queue (what callers check); the message tells which.
     const reason = value === 0 ? `all ${this.#limits()} slots are busy` : `all slots are busy and the queue is full`;
     return Promise.reject(this.#reject(reason, 'BULKHEAD_QUEUE_FULL'));
   }
@@ -197,7 +197,7 @@ export class Bulkhead {
     return { name: this.name, ...(JSON.parse(native(() => this.#b.bulkheadMetrics(this.#h))) as Omit<BulkheadMetrics, 'name'>) };
   }
 
-  /** Seed 003 health shape: `{ active, queued, available }`. */
+  /** The health shape: `{ active, queued, available }`. */
   get state(): { active: number; queued: number; available: number } {
     const m = this.getMetrics();
     return { active: m.active, queued: m.queued, available: m.available };
@@ -212,7 +212,7 @@ export class Bulkhead {
   }
 }
 
-/** `createBulkhead('api-calls', 10, 50)`: 10 at once, 50 queued (seed 003). */
+/** `createBulkhead('api-calls', 10, 50)`: 10 at once, 50 queued. */
 export function createBulkhead(name: string, maxConcurrent?: number, maxQueueSize?: number, options: Omit<BulkheadOptions, 'name' | 'maxConcurrent' | 'maxQueueSize'> = {}): Bulkhead {
   const o: BulkheadOptions = { ...options, name };
   if (maxConcurrent !== undefined) o.maxConcurrent = maxConcurrent;

@@ -1,5 +1,5 @@
 /**
- * Method decorators (seed 003) that work both as TypeScript's legacy `experimentalDecorators`
+ * Method decorators that work both as TypeScript's legacy `experimentalDecorators`
  * (target, key, descriptor) and as standard decorators (method, context).
  */
 import { withCircuitBreaker, type CircuitBreakerOptions } from './breaker.js';

@@ -19,7 +19,7 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** States a breaker can be in (seeds 002–004 spell them in capitals). */
+/** States a breaker can be in (in capitals, as callers compare them). */
 export const CircuitState = {
   CLOSED: 'CLOSED',
   OPEN: 'OPEN',
@@ -62,7 +62,7 @@ export class CircuitBreakerError extends SeawallError {
     this.retryAfter = retryAfter;
     this.breakerName = breakerName;
   }
-  /** Seed 002's spelling of the time left, in ms. */
+  /** The time left, in ms (another name for `retryAfter`). */
   get remainingTimeout(): number | undefined {
     return this.retryAfter;
   }

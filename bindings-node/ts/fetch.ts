@@ -1,5 +1,5 @@
 /**
- * `resilientFetch` (seed 000): fetch through a breaker with retries and a per-attempt timeout.
+ * `resilientFetch`: fetch through a breaker with retries and a per-attempt timeout.
  * Which responses and errors count as failures and which are retried is the core's rule
  * (core/src/outcome.rs), the same for every shell and HTTP integration:
  *

@@ -1,5 +1,5 @@
 /**
- * Combined policies (seed 003): `resilienceManager.execute(name, fn, policy)` and the
+ * Combined policies: `resilienceManager.execute(name, fn, policy)` and the
  * `ResiliencePolicies` presets. The order in which parts wrap a call, outermost first:
  *
  *   fallback → bulkhead → retry → circuit breaker → timeout → your function
@@ -38,7 +38,7 @@ function preset(name: string): ResiliencePolicy {
   return JSON.parse(backend().presetPolicy(name, false) ?? '{}') as ResiliencePolicy;
 }
 
-/** Seed 003's presets, as plain objects you can spread and extend (`{ ...api(), fallback }`). */
+/** Policy presets (api, ai, database, external, critical), as plain objects you can spread and extend (`{ ...api(), fallback }`). */
 export const ResiliencePolicies = {
   /** Breaker 5 failures / 1 min; exponential retry, 3 attempts; 30 s timeout; bulkhead 50 + 100. */
   api: (): ResiliencePolicy => preset('api'),
@@ -106,7 +106,7 @@ export class ResilienceManager {
     }
   }
 
-  /** Seed 003's health report. */
+  /** The health report: breakers by state, bulkheads' slots, and a summary. */
   getHealthStatus(): HealthStatus {
     flushAllBreakers();
     const h = JSON.parse(backend().health(nowArg())) as HealthStatus;

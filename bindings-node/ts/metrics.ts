@@ -1,5 +1,5 @@
 /** Prometheus text (exposition format 0.0.4) of every registered breaker and bulkhead, with
- * retry and timeout counters, under seed 003's metric names. */
+ * retry and timeout counters, under the metric names dashboards already use. */
 import { backend } from './backend.js';
 import { flushAllBreakers } from './breaker.js';
 

@@ -1,4 +1,4 @@
-/** The named circuits of seeds 000/001: openai (3 failures, 60 s), stripe (3, 30 s), dataService (5, 15 s). */
+/** The ready-made named circuits: openai (3 failures, 60 s), stripe (3, 30 s), dataService (5, 15 s). */
 import { backend } from './backend.js';
 import { CircuitBreaker, type CircuitBreakerOptions, DEFERRED } from './breaker.js';
 

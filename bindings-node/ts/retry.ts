@@ -523,7 +523,7 @@ export function policyFor(options: RetryOptions | undefined): RetryPolicy {
 }
 
 /**
- * Calls `fn` until it succeeds, backing off between attempts (seed 000). `maxRetries: 3` makes up
+ * Calls `fn` until it succeeds, backing off between attempts. `maxRetries: 3` makes up
  * to four calls. Rejects with the last error when the policy gives up.
  */
 export function withBackoff<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, options?: RetryOptions | RetryPolicy): Promise<T> {
@@ -538,12 +538,12 @@ export function withBackoff<T>(fn: (attempt: number, signal?: AbortSignal) => T 
   }
 }
 
-/** Seed 003's name for `withBackoff`. */
+/** `withBackoff` by the name resilience managers give it. */
 export function executeWithRetry<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, config?: RetryOptions | RetryPolicy): Promise<T> {
   return withBackoff(fn, config);
 }
 
-/** Presets read from the core once per arguments (seed 003 calls them inline, per call); the
+/** Presets read from the core once per arguments (callers write them inline, per call); the
  * last one asked for is found without building a key. */
 interface Preset {
   options: RetryOptions;
@@ -589,7 +589,7 @@ function preset(kind: string, args: readonly string[], a?: unknown, b?: unknown,
 const FIXED_ARGS = ['attempts', 'delay'] as const;
 const EXPONENTIAL_ARGS = ['attempts', 'initial', 'max'] as const;
 
-/** Seed 003's retry presets, as plain options you can spread and edit. */
+/** Retry presets (fixed, exponential, apiRateLimit, network), as plain options you can spread and edit. */
 export const RetryPolicies = {
   /** `n` attempts with a constant `delay` ms. */
   fixed: (attempts = 3, delay = 1000): RetryOptions => preset('fixed', FIXED_ARGS, attempts, delay),

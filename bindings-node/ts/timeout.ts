@@ -93,7 +93,7 @@ export function timeoutOptions<F>(msOrOptions: number | TimeoutOptions<F>): Time
 }
 
 /**
- * `withTimeout(fn, 5000)` or `withTimeout(fn, { timeout, fallback, onTimeout })` (seed 003).
+ * `withTimeout(fn, 5000)` or `withTimeout(fn, { timeout, fallback, onTimeout })`.
  */
 export async function withTimeout<T, F = T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
@@ -111,7 +111,7 @@ export async function withTimeout<T, F = T>(
   }
 }
 
-/** Named timeout settings (seed 003 `timeoutManager`). */
+/** Named timeout settings (`timeoutManager`). */
 export class TimeoutManager {
   #configs = new Map<string, TimeoutOptions<unknown>>();
 

@@ -36,9 +36,9 @@ pub enum Jitter {
     Full,
     /// `d/2 + U(0, d/2)` (AWS "equal jitter").
     Equal,
-    /// `d · (1 + U(−f, f))` (seed 001's ±10%).
+    /// `d · (1 + U(−f, f))` (±10% by default).
     Proportional { factor: f64 },
-    /// `d + U(0, max)` (seed 002's `+ Math.random() * 1000`).
+    /// `d + U(0, max)` (the common hand-written `+ Math.random() * 1000`).
     Additive { max_ms: f64 },
 }
 

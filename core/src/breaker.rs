@@ -161,10 +161,10 @@ pub struct BreakerConfig {
     pub success_threshold: u32,
     pub half_open_max_calls: u32,
     pub reset_timeout_ms: f64,
-    /// Each failed probe multiplies the next open period by this (seed 002's backoff).
+    /// Each failed probe multiplies the next open period by this (an open period that backs off).
     pub reset_backoff_multiplier: f64,
     pub max_reset_timeout_ms: f64,
-    /// Per-call timeout the shells apply (seed 003 `timeout`, seed 004 `requestTimeout`).
+    /// Per-call timeout the shells apply (`timeout`, also spelt `requestTimeout`).
     pub call_timeout_ms: Option<f64>,
     /// Shared with the other replicas (see `fleet.rs`); `None` decides alone.
     pub fleet: Option<FleetConfig>,
@@ -398,7 +398,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    /// The user-facing message (seed 002): starts with "Circuit breaker" and says when to retry.
+    /// The user-facing message: starts with "Circuit breaker" and says when to retry.
     pub fn message(&self, name: &str) -> String {
         let who = if name.is_empty() { String::new() } else { format!(" '{name}'") };
         match (self.state, self.retry_after_ms) {
@@ -477,7 +477,7 @@ pub struct BreakerStats {
     pub dropped_events: u64,
 }
 
-/// Saved breaker state (seed 002's persistent metrics). Times are stored as ages relative to
+/// Saved breaker state (metrics that persist across restarts). Times are stored as ages relative to
 /// the moment of saving, because monotonic clocks do not survive a restart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BreakerSnapshot {
@@ -1108,7 +1108,7 @@ impl CircuitBreaker {
 
     // ---- mutators -------------------------------------------------------------------------
 
-    /// Opens the breaker now, for the normal open period (seed 004's `open()`).
+    /// Opens the breaker now, for the normal open period (`open()`).
     pub fn open(&mut self, now: f64) {
         let now = self.tick(now);
         self.step(now, Input::Open);

@@ -45,7 +45,7 @@ impl Default for BulkheadConfig {
 pub const BULKHEAD_OPTIONS: &[OptionSpec] = &[
     spec("maxConcurrent", &["maxConcurrentCalls", "limit", "maxParallelization"]),
     spec("maxQueueSize", &["maxQueue", "queueSize", "maxQueuingActions"]),
-    // Seed 003 calls the queue timeout `timeout` inside a bulkhead's options.
+    // `timeout` inside a bulkhead's options is its queue timeout (a spelling users write).
     spec("queueTimeout", &["timeout", "maxWait", "maxWaitDuration"]),
     spec("name", &[]),
     spec("onReject", &[]),
@@ -109,7 +109,7 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    /// One code for both (seed 003 checks only `BULKHEAD_QUEUE_FULL`); the reason tells them apart.
+    /// One code for both (callers check only `BULKHEAD_QUEUE_FULL`); the reason tells them apart.
     pub fn code(self) -> ErrorCode {
         match self {
             RejectReason::Full | RejectReason::QueueFull => ErrorCode::BulkheadQueueFull,

@@ -1,7 +1,7 @@
 //! Every default Seawall uses, defined once. Bindings read these (through their generated
 //! `DEFAULTS` export) instead of repeating numbers; docs render the table from here.
 //!
-//! Seed 001's table is the baseline. Durations are milliseconds.
+//! Durations are milliseconds.
 
 /// Total calls a retrying operation may make (the first call plus two retries).
 pub const MAX_ATTEMPTS: u32 = 3;

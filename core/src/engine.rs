@@ -425,7 +425,7 @@ impl Engine {
         }
     }
 
-    /// The user-facing message of a rejection (seed 002: it starts with "Circuit breaker" and
+    /// The user-facing message of a rejection (it starts with "Circuit breaker", for callers that match on it, and
     /// says when to try again), from what `breaker_acquire` answered.
     pub fn rejection_message(name: &str, code: f64, retry_after_ms: f64) -> String {
         let state = CircuitState::from_code((-code - 1.0).max(0.0) as u8).unwrap_or(CircuitState::Open);

@@ -11,7 +11,7 @@ pub enum ErrorCode {
     /// The breaker refused the call (open, forced open, or half-open with every probe taken).
     CircuitOpen,
     /// The bulkhead refused the call: every slot busy and its queue full (or it has no queue:
-    /// seed 003 documents this one code for a full bulkhead, whatever its queue size).
+    /// one code for a full bulkhead, whatever its queue size).
     BulkheadQueueFull,
     /// A queued call waited longer than the bulkhead's queue timeout.
     BulkheadQueueTimeout,

@@ -1,6 +1,6 @@
 //! A fleet of replicas in simulated time: each with its own breaker, alone or sharing a fleet
 //! (`fleet.rs`) through a modelled store that every replica syncs with on its own schedule.
-//! It answers what issue 12 asks: how many failed calls reach a dead backend before every
+//! It answers how many failed calls reach a dead backend before every
 //! replica stops calling it, how many probes each cooldown sends, and whether one replica with
 //! a broken network opens the others.
 //!

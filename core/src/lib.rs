@@ -45,7 +45,7 @@
 //! ```
 //!
 //! ## Defaults
-//! Defined once in [`defaults`]; bindings read them from there. Seed 001's table is the baseline.
+//! Defined once in [`defaults`]; bindings read them from there.
 //!
 //! | option | default | meaning |
 //! |---|---|---|

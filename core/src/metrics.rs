@@ -1,4 +1,5 @@
-//! Metrics under seed 003's names, rendered in the Prometheus text exposition format (0.0.4).
+//! Metrics under the names dashboards already use (`circuit_breaker_state`, …), rendered in the
+//! Prometheus text exposition format (0.0.4).
 //!
 //! Counters are read from the registry at scrape time (breaker and bulkhead totals are kept by
 //! the machines themselves), so the hot path pays nothing for metrics.

@@ -154,7 +154,7 @@ fn bulkhead(style: Style, concurrent: f64, queue: f64) -> Options {
 /// The names of `ResiliencePolicies`.
 pub const POLICY_NAMES: &[&str] = &["api", "ai", "database", "external", "critical"];
 
-/// `ResiliencePolicies.<name>()` from seed 003; `None` for an unknown name.
+/// `ResiliencePolicies.<name>()` (api, ai, database, external, critical); `None` for an unknown name.
 pub fn policy(style: Style, name: &str) -> Option<Options> {
     let b = Builder::new(style);
     let p = match name {
@@ -190,7 +190,7 @@ pub fn policy(style: Style, name: &str) -> Option<Options> {
     Some(p.done())
 }
 
-/// The named circuits of seeds 000 and 001: (name, failure threshold, reset timeout ms).
+/// The ready-made named circuits (openai, stripe, dataService): (name, failure threshold, reset timeout ms).
 pub const NAMED_CIRCUITS: &[(&str, u32, f64)] =
     &[("openai", 3, 60_000.0), ("stripe", 3, 30_000.0), ("dataService", 5, 15_000.0)];
 

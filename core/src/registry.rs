@@ -1,5 +1,5 @@
 //! Named breakers and bulkheads, looked up by name or by a numeric handle, with a health
-//! summary (seed 003 `getHealthStatus`) and the counters that metrics are rendered from.
+//! summary (`getHealthStatus`) and the counters that metrics are rendered from.
 //!
 //! Handles are small integers, so a binding can keep a number per breaker and reach it in O(1)
 //! without a name lookup on the hot path. A handle stays valid until `remove` (bindings call it
@@ -218,7 +218,7 @@ pub struct Registry {
     timeouts: NameMap<u64>,
 }
 
-/// Breaker counts by state (seed 003's `byState`, and `healthy`/`unhealthy` of the registry).
+/// Breaker counts by state (the health report's `byState`, and the registry's `healthy`/`unhealthy`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BreakerHealth {
     pub total: u32,
@@ -342,7 +342,7 @@ impl Registry {
         self.breakers.names()
     }
 
-    /// Closes every breaker (seed 003/004 `resetAll`).
+    /// Closes every breaker (`resetAll`).
     pub fn reset_all(&mut self, now: f64) {
         for (_, b) in self.breakers.named_values_mut() {
             b.reset(now);
@@ -371,7 +371,7 @@ impl Registry {
         self.bulkheads.remove(h)
     }
 
-    /// Forgets every name and counter (seed 004 `clear`, between tests); breakers and bulkheads
+    /// Forgets every name and counter (`clear`, between tests); breakers and bulkheads
     /// already handed out keep working, unregistered.
     pub fn clear(&mut self) {
         self.breakers.clear();

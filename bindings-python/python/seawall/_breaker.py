@@ -120,7 +120,7 @@ _anonymous = 0
 
 
 class CircuitBreaker(FleetMember):
-    """A circuit breaker. Durations are seconds. Seed 001's options, plus rates and slow calls::
+    """A circuit breaker. Durations are seconds. Counts, rates and slow calls::
 
         CircuitBreaker(name="openai", failure_threshold=5, recovery_timeout=60.0, half_open_max_calls=3)
     """
@@ -576,7 +576,7 @@ class CircuitBreaker(FleetMember):
 
 
 def with_circuit_breaker(breaker: CircuitBreaker) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``@with_circuit_breaker(cb)`` on a sync or async function (seed 001)."""
+    """``@with_circuit_breaker(cb)`` on a sync or async function."""
     if not isinstance(breaker, CircuitBreaker):
         err = TypeError(f"invalid option circuit_breaker: expected a CircuitBreaker, got {breaker!r}")
         err.code, err.option, err.value = "INVALID_OPTION", "circuit_breaker", repr(breaker)  # type: ignore[attr-defined]

@@ -73,7 +73,7 @@ class Bulkhead:
         self._on_reject = on_reject
         self._lock = threading.Lock()
         self._waiters: Dict[float, Waiter] = {}
-        # Seed 003 spells the queue timeout `timeout` too; the core has checked whichever was given.
+        # The queue timeout is also spelt `timeout`; the core has checked whichever was given.
         self._queue_timeout: Optional[float] = queue_timeout if queue_timeout is not None else aliases.get("timeout")
         if name is not None:
             _registered[name] = self
@@ -95,7 +95,7 @@ class Bulkhead:
                 w.ticket = value  # type: ignore[union-attr]
                 return w
         if value == 0:
-            raise self._reject("every slot is busy", "BULKHEAD_QUEUE_FULL")  # one code with or without a queue (seed 003)
+            raise self._reject("every slot is busy", "BULKHEAD_QUEUE_FULL")  # one code with or without a queue (what callers check)
         raise self._reject("every slot is busy and the queue is full", "BULKHEAD_QUEUE_FULL")
 
     def _release(self, permit: float) -> None:

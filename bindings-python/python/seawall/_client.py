@@ -1,4 +1,4 @@
-"""``ResilientClient`` (seed 001): httpx with a breaker, retries and a timeout per attempt.
+"""``ResilientClient``: httpx with a breaker, retries and a timeout per attempt.
 
 Which responses and errors count as failures and which are retried is the core's rule
 (core/src/outcome.rs), the same as Node's:

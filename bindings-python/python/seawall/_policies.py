@@ -1,5 +1,5 @@
-"""Health, metrics and presets: seed 003's ``ResiliencePolicies`` and health report, the
-Prometheus export, and the named circuits of seeds 000/001."""
+"""Health, metrics and presets: ``ResiliencePolicies`` and the health report, the Prometheus
+export, and the ready-made named circuits."""
 from __future__ import annotations
 
 import json
@@ -28,7 +28,7 @@ def get_health_status() -> Dict[str, Any]:
 
 def prometheus_metrics() -> str:
     """Every registered breaker and bulkhead, and the retry and timeout counters, in the
-    Prometheus text format under seed 003's names."""
+    Prometheus text format under the names dashboards already use."""
     flush_all()
     return str(engine.prometheus())
 
@@ -43,7 +43,7 @@ def _policy(name: str) -> Dict[str, Any]:
 
 
 class ResiliencePolicies:
-    """Seed 003's presets in Python spelling (seconds)."""
+    """Policy presets (api, ai, database, external, critical) in Python spelling (seconds)."""
 
     api = staticmethod(lambda: _policy("api"))
     ai = staticmethod(lambda: _policy("ai"))
@@ -52,7 +52,7 @@ class ResiliencePolicies:
     critical = staticmethod(lambda: _policy("critical"))
 
 
-# The named circuits of seeds 000/001, made (and registered) when first asked for
+# The ready-made named circuits, made (and registered) when first asked for
 # (`seawall.openai_circuit`, `from seawall import stripe_circuit`): importing the package
 # registers nothing, so health and metrics list only the breakers an app made or used.
 _PRESET_CIRCUITS = {"openai_circuit": ("openai", "openai"), "stripe_circuit": ("stripe", "stripe"),

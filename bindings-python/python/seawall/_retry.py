@@ -370,7 +370,7 @@ def _is_async(fn: Callable[..., Any]) -> bool:
 
 
 def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
-    """Retries ``fn`` with exponential backoff and jitter (seed 001). Keyword options as for
+    """Retries ``fn`` with exponential backoff and jitter. Keyword options as for
     ``RetryPolicy`` (``max_attempts``, ``base_delay``, ``max_delay``, ``jitter``, ``retry_on``,
     ``circuit_breaker``, ``on_retry``, …). Defaults: 3 attempts, 0.5 s doubling to 4 s, ±10%
     jitter. For an async ``fn``, answers an awaitable; for a sync one, the result."""
@@ -395,7 +395,7 @@ _schedules_lock = threading.Lock()
 
 def exponential_backoff_with_jitter(attempt: int, base_delay: float = 0.5, max_delay: float = 4.0, jitter_factor: float = 0.1) -> float:
     """The delay in seconds before retry ``attempt`` (0 for the first retry): ``base · 2^attempt``
-    capped at ``max_delay``, moved by up to ±``jitter_factor`` (seed 001)."""
+    capped at ``max_delay``, moved by up to ±``jitter_factor``."""
     if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 0:
         err = ValueError(f"invalid option attempt: expected a whole number ≥ 0, got {attempt!r}")
         err.code, err.option, err.value = "INVALID_OPTION", "attempt", repr(attempt)  # type: ignore[attr-defined]
@@ -423,7 +423,8 @@ _presets: Dict[Tuple[str, float, float, float], str] = {}
 
 
 class RetryPolicies:
-    """Seed 003's retry presets as keyword dicts for ``RetryPolicy(**...)`` / ``retry_with_backoff``."""
+    """Retry presets (fixed, exponential, api_rate_limit, network) as keyword dicts for
+    ``RetryPolicy(**...)`` / ``retry_with_backoff``."""
 
     @staticmethod
     def _preset(kind: str, a: float = NAN, b: float = NAN, c: float = NAN) -> Dict[str, Any]:

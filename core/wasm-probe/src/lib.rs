@@ -2,7 +2,7 @@
 //! links what the bindings use, and nothing of any binding. `make check-wasm` reads its import
 //! section (the default build: every machine here). `make bench-browser` weighs two builds with
 //! the browser's allocator (feature `talc`): this default one, and with feature `minimal` only
-//! what issue 11's minimal app needs (a breaker, a retry policy and a bulkhead, each made from
+//! what a page guarding fetch needs (a breaker, a retry policy and a bulkhead, each made from
 //! options as JSON text, with their stats): floors under the page's wasm.
 
 #[cfg(all(feature = "talc", target_family = "wasm"))]
@@ -97,7 +97,7 @@ mod full {
     }
 }
 
-/// Only what issue 11's minimal app needs of the core.
+/// Only what a page guarding fetch needs of the core.
 #[cfg(feature = "minimal")]
 mod minimal {
     use seawall_core::engine::parse_options;
