@@ -9,7 +9,7 @@
 //! rules still apply), never everybody's (Polly #287's objection to shared state).
 //!
 //! The breaker's side of it (open by the fleet, one probe for the whole fleet per cooldown under
-//! a lease, close together) lives with the breaker's other transitions, in `breaker.rs`.
+//! a lease, close together) lives with the breaker's other transitions, in `breaker/mod.rs`.
 //!
 //! Driver call order, per sync: read the reports; `tally(reports)`; hand the tally to the
 //! breaker (`CircuitBreaker::handle_fleet_tally`); ask it whether it wants the probe lease.

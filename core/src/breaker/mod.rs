@@ -24,19 +24,26 @@
 //! - **Mutators**: `open`, `force_open` (`isolate`), `reset`, `disable`, `restore`.
 //!
 //! No allocation after construction on the acquire/record path.
+//!
+//! Beside the machine: its configuration (`config.rs`: options read and checked once) and what
+//! it reports (`report.rs`: counters, stats, the saved state a restarted process restores).
 
 use std::collections::VecDeque;
 
-use crate::json::Json;
+mod config;
+mod report;
+
+pub use config::{BreakerConfig, BREAKER_OPTIONS};
+pub use report::{BreakerSnapshot, BreakerStats, Totals};
+
 
 use crate::backoff::pow_capped;
 use crate::clock::Latest;
-use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::fleet::{FleetConfig, FleetHealth, FleetMark, FleetTally, ReplicaReport};
-use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::fleet::{FleetHealth, FleetMark, FleetTally, ReplicaReport};
+use crate::options::{Options, Spelling, TimeUnit};
 use crate::permit::SlotTable;
-use crate::window::{Counts, Window, WindowConfig};
+use crate::window::Window;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CircuitState {
@@ -146,225 +153,6 @@ pub struct StateChange {
     pub reason: TransitionReason,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct BreakerConfig {
-    /// Consecutive failures that trip a closed breaker; `None` turns the rule off.
-    pub failure_threshold: Option<u32>,
-    /// Failure fraction over the window that trips it (once `volume_threshold` calls are in).
-    pub failure_rate_threshold: Option<f64>,
-    /// A call longer than this is slow.
-    pub slow_call_duration_ms: Option<f64>,
-    /// Slow fraction over the window that trips it.
-    pub slow_call_rate_threshold: Option<f64>,
-    pub volume_threshold: u32,
-    pub window: WindowConfig,
-    pub success_threshold: u32,
-    pub half_open_max_calls: u32,
-    pub reset_timeout_ms: f64,
-    /// Each failed probe multiplies the next open period by this (an open period that backs off).
-    pub reset_backoff_multiplier: f64,
-    pub max_reset_timeout_ms: f64,
-    /// Per-call timeout the shells apply (`timeout`, also spelt `requestTimeout`).
-    pub call_timeout_ms: Option<f64>,
-    /// Shared with the other replicas (see `fleet.rs`); `None` decides alone.
-    pub fleet: Option<FleetConfig>,
-}
-
-impl Default for BreakerConfig {
-    fn default() -> Self {
-        BreakerConfig {
-            failure_threshold: Some(defaults::FAILURE_THRESHOLD),
-            failure_rate_threshold: None,
-            slow_call_duration_ms: None,
-            slow_call_rate_threshold: None,
-            volume_threshold: defaults::VOLUME_THRESHOLD,
-            window: WindowConfig::Time { duration_ms: defaults::WINDOW_DURATION_MS, buckets: defaults::WINDOW_BUCKETS },
-            success_threshold: defaults::SUCCESS_THRESHOLD,
-            half_open_max_calls: defaults::HALF_OPEN_MAX_CALLS,
-            reset_timeout_ms: defaults::RESET_TIMEOUT_MS,
-            reset_backoff_multiplier: defaults::RESET_BACKOFF_MULTIPLIER,
-            max_reset_timeout_ms: defaults::MAX_RESET_TIMEOUT_MS,
-            call_timeout_ms: None,
-            fleet: None,
-        }
-    }
-}
-
-pub const BREAKER_OPTIONS: &[OptionSpec] = &[
-    spec("failureThreshold", &["consecutiveFailures", "maxFailures"]),
-    spec("failureRateThreshold", &["errorRateThreshold"]),
-    spec("volumeThreshold", &["minimumThroughput", "minimumNumberOfCalls", "minimumRequests"]),
-    spec("windowDuration", &["samplingDuration", "slidingWindowDuration"]),
-    spec("windowBuckets", &["rollingCountBuckets"]),
-    spec("windowSize", &["slidingWindowSize"]),
-    spec("slowCallDurationThreshold", &[]),
-    spec("slowCallRateThreshold", &[]),
-    spec("successThreshold", &[]),
-    spec("halfOpenMaxCalls", &["halfOpenRequests", "permittedCallsInHalfOpenState"]),
-    spec("resetTimeout", &["recoveryTimeout", "halfOpenAfter", "openTimeout", "waitDurationInOpenState"]),
-    spec("resetBackoffMultiplier", &["openBackoffMultiplier"]),
-    spec("maxResetTimeout", &["maxOpenTimeout"]),
-    spec("timeout", &["requestTimeout", "callTimeout"]),
-    spec("fleet", &[]),
-    // Kept by the shells.
-    spec("name", &[]),
-    spec("onStateChange", &[]),
-    spec("onOpen", &[]),
-    spec("onClose", &[]),
-    spec("onHalfOpen", &[]),
-    spec("isFailure", &["shouldCount", "errorFilter"]),
-];
-
-const MAX_COUNT: u32 = 1_000_000;
-
-impl BreakerConfig {
-    /// Reads breaker options. If a rate threshold is given and `failureThreshold` is not, the
-    /// consecutive-failure rule is off (rates alone decide); `failureThreshold: null` turns it
-    /// off explicitly.
-    pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let r = OptionReader::new(opts, BREAKER_OPTIONS, "a circuit breaker", unit)?;
-        Self::from_reader(&r)
-    }
-
-    pub(crate) fn from_reader(r: &OptionReader<'_>) -> Result<Self> {
-        let d = BreakerConfig::default();
-        let failure_rate_threshold = r.ratio("failureRateThreshold")?;
-        let slow_call_rate_threshold = r.ratio("slowCallRateThreshold")?;
-        let failure_threshold = match r.count("failureThreshold", 1, MAX_COUNT)? {
-            Some(n) => Some(n),
-            None if r.is_null("failureThreshold") => None,
-            None if failure_rate_threshold.is_some() || slow_call_rate_threshold.is_some() => None,
-            None => d.failure_threshold,
-        };
-        let duration = r.duration("windowDuration", false)?;
-        let buckets = r.count("windowBuckets", 1, 1000)?;
-        let size = r.count("windowSize", 1, MAX_COUNT)?;
-        let window = match (size, duration, buckets) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                return Err(SeawallError::wrong_type(
-                    r.spelling("windowSize"),
-                    fmt_num(size.unwrap_or(0) as f64),
-                    "either windowSize (count window) or windowDuration/windowBuckets (time window), not both",
-                ))
-            }
-            (Some(size), None, None) => WindowConfig::Count { size },
-            (None, duration, buckets) => WindowConfig::Time {
-                duration_ms: duration.unwrap_or(defaults::WINDOW_DURATION_MS),
-                buckets: buckets.unwrap_or(defaults::WINDOW_BUCKETS),
-            },
-        };
-        for cb in ["onStateChange", "onOpen", "onClose", "onHalfOpen", "isFailure"] {
-            r.callback(cb)?;
-        }
-        r.text("name")?;
-        let reset_timeout_ms = r.duration("resetTimeout", false)?.unwrap_or(d.reset_timeout_ms);
-        let cfg = BreakerConfig {
-            failure_threshold,
-            failure_rate_threshold,
-            slow_call_duration_ms: r.duration("slowCallDurationThreshold", false)?,
-            slow_call_rate_threshold,
-            volume_threshold: r.count("volumeThreshold", 1, MAX_COUNT)?.unwrap_or(d.volume_threshold),
-            window,
-            success_threshold: r.count("successThreshold", 1, MAX_COUNT)?.unwrap_or(d.success_threshold),
-            half_open_max_calls: r.count("halfOpenMaxCalls", 1, defaults::MAX_SLOTS)?.unwrap_or(d.half_open_max_calls),
-            reset_timeout_ms,
-            reset_backoff_multiplier: r
-                .number_in("resetBackoffMultiplier", "a number ≥ 1", |x| x >= 1.0)?
-                .unwrap_or(d.reset_backoff_multiplier),
-            max_reset_timeout_ms: r
-                .duration("maxResetTimeout", false)?
-                .unwrap_or(d.max_reset_timeout_ms.max(reset_timeout_ms)),
-            call_timeout_ms: r.duration("timeout", false)?,
-            fleet: match r.map("fleet")? {
-                Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_options(opts, r.unit()))?),
-                None => None,
-            },
-        };
-        cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
-        Ok(cfg)
-    }
-
-    /// Checks values and their relations, naming options and durations as the caller gave them.
-    pub fn check(&self, sp: &Spelling) -> Result<()> {
-        let count = |opt: &'static str, v: u32, min: u32, max: u32| {
-            if v < min || v > max {
-                Err(SeawallError::out_of_range(&sp.name(opt), fmt_num(v as f64), &format!("a whole number from {min} to {max}")))
-            } else {
-                Ok(())
-            }
-        };
-        let positive = |opt: &'static str, ms: f64| {
-            if ms.is_finite() && ms > 0.0 {
-                Ok(())
-            } else {
-                Err(SeawallError::out_of_range(&sp.name(opt), sp.duration(ms), "a finite duration > 0"))
-            }
-        };
-        let ratio = |opt: &'static str, v: f64| {
-            if v > 0.0 && v <= 1.0 {
-                Ok(())
-            } else {
-                Err(SeawallError::out_of_range(&sp.name(opt), fmt_num(v), "a fraction greater than 0 and at most 1"))
-            }
-        };
-        if let Some(n) = self.failure_threshold {
-            count("failureThreshold", n, 1, MAX_COUNT)?;
-        }
-        if let Some(x) = self.failure_rate_threshold {
-            ratio("failureRateThreshold", x)?;
-        }
-        if let Some(x) = self.slow_call_rate_threshold {
-            ratio("slowCallRateThreshold", x)?;
-            if self.slow_call_duration_ms.is_none() {
-                return Err(SeawallError::wrong_type(
-                    &sp.name("slowCallRateThreshold"),
-                    fmt_num(x),
-                    "slowCallDurationThreshold to be set as well (which calls are slow?)",
-                ));
-            }
-        }
-        if let Some(x) = self.slow_call_duration_ms {
-            positive("slowCallDurationThreshold", x)?;
-        }
-        if self.failure_threshold.is_none() && self.failure_rate_threshold.is_none() && self.slow_call_rate_threshold.is_none() {
-            return Err(SeawallError::wrong_type(
-                &sp.name("failureThreshold"),
-                "null",
-                "at least one way to trip: failureThreshold, failureRateThreshold or slowCallRateThreshold",
-            ));
-        }
-        count("volumeThreshold", self.volume_threshold, 1, MAX_COUNT)?;
-        match self.window {
-            WindowConfig::Time { duration_ms, buckets } => {
-                positive("windowDuration", duration_ms)?;
-                count("windowBuckets", buckets, 1, 1000)?;
-            }
-            WindowConfig::Count { size } => count("windowSize", size, 1, MAX_COUNT)?,
-        }
-        count("successThreshold", self.success_threshold, 1, MAX_COUNT)?;
-        count("halfOpenMaxCalls", self.half_open_max_calls, 1, defaults::MAX_SLOTS)?;
-        positive("resetTimeout", self.reset_timeout_ms)?;
-        if !(self.reset_backoff_multiplier.is_finite() && self.reset_backoff_multiplier >= 1.0) {
-            return Err(SeawallError::out_of_range(&sp.name("resetBackoffMultiplier"), fmt_num(self.reset_backoff_multiplier), "a number ≥ 1"));
-        }
-        positive("maxResetTimeout", self.max_reset_timeout_ms)?;
-        if self.max_reset_timeout_ms < self.reset_timeout_ms {
-            return Err(SeawallError::out_of_range(
-                &sp.name("maxResetTimeout"),
-                sp.duration(self.max_reset_timeout_ms),
-                &format!("a duration ≥ {} ({})", sp.name("resetTimeout"), sp.duration(self.reset_timeout_ms)),
-            ));
-        }
-        if let Some(t) = self.call_timeout_ms {
-            positive("timeout", t)?;
-        }
-        if let Some(f) = &self.fleet {
-            f.check_under(sp)?;
-        }
-        Ok(())
-    }
-}
-
 /// Leave to make one call. `raw()` crosses FFI as a number (0 for an ordinary call, probe
 /// tokens from 1, [`Permit::PREAPPROVED`] for a call admitted without asking), exact in a JS
 /// double.
@@ -440,184 +228,6 @@ enum Input {
     FleetOpened,
     LeaseGranted,
     FleetClosed,
-}
-
-/// Counters since creation (or the last `reset`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Totals {
-    pub total_calls: u64,
-    pub successful_calls: u64,
-    pub failed_calls: u64,
-    pub rejected_calls: u64,
-    pub ignored_calls: u64,
-    pub slow_calls: u64,
-    pub state_changes: u64,
-}
-
-/// A read-only snapshot for `getStats()` / metrics.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BreakerStats {
-    pub state: CircuitState,
-    pub totals: Totals,
-    pub consecutive_failures: u32,
-    pub consecutive_successes: u32,
-    pub last_failure_at: Option<f64>,
-    pub last_success_at: Option<f64>,
-    pub opened_at: Option<f64>,
-    /// When an open breaker will let a probe through.
-    pub next_attempt_at: Option<f64>,
-    pub open_count: u32,
-    pub in_flight: u32,
-    pub half_open_in_flight: u32,
-    pub window_calls: u32,
-    pub window_failures: u32,
-    pub window_slow_calls: u32,
-    pub failure_rate: f64,
-    pub slow_call_rate: f64,
-    pub dropped_events: u64,
-}
-
-/// Saved breaker state (metrics that persist across restarts). Times are stored as ages relative to
-/// the moment of saving, because monotonic clocks do not survive a restart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BreakerSnapshot {
-    pub version: u32,
-    pub state: CircuitState,
-    pub open_remaining_ms: Option<f64>,
-    pub open_count: u32,
-    pub consecutive_failures: u32,
-    pub consecutive_successes: u32,
-    pub totals: Totals,
-    pub last_failure_age_ms: Option<f64>,
-    pub last_success_age_ms: Option<f64>,
-    pub window: Vec<Counts>,
-}
-
-impl Totals {
-    const FIELDS: [&'static str; 7] = ["totalCalls", "successfulCalls", "failedCalls", "rejectedCalls", "ignoredCalls", "slowCalls", "stateChanges"];
-
-    fn values(&self) -> [u64; 7] {
-        [self.total_calls, self.successful_calls, self.failed_calls, self.rejected_calls, self.ignored_calls, self.slow_calls, self.state_changes]
-    }
-
-    fn pairs(&self) -> Vec<(&'static str, Json)> {
-        // A loop, not zip/map: the adapters cost ~1 KB of the wasm build.
-        let values = self.values();
-        let mut pairs = Vec::with_capacity(Self::FIELDS.len());
-        for (i, field) in Self::FIELDS.iter().enumerate() {
-            pairs.push((*field, Json::Uint(values[i])));
-        }
-        pairs
-    }
-
-    fn from_json(v: &Json) -> Result<Totals> {
-        let n = |k| snapshot_uint(v, k, u64::MAX);
-        Ok(Totals {
-            total_calls: n("totalCalls")?,
-            successful_calls: n("successfulCalls")?,
-            failed_calls: n("failedCalls")?,
-            rejected_calls: n("rejectedCalls")?,
-            ignored_calls: n("ignoredCalls")?,
-            slow_calls: n("slowCalls")?,
-            state_changes: n("stateChanges")?,
-        })
-    }
-}
-
-impl BreakerStats {
-    /// `{state, totalCalls, …, droppedEvents}` (the totals inline), as `getStats()` shows it.
-    pub fn to_json(&self) -> Json {
-        let mut pairs = vec![("state", Json::from(self.state.as_str()))];
-        pairs.extend(self.totals.pairs());
-        pairs.extend([
-            ("consecutiveFailures", Json::from(self.consecutive_failures)),
-            ("consecutiveSuccesses", Json::from(self.consecutive_successes)),
-            ("lastFailureAt", Json::from(self.last_failure_at)),
-            ("lastSuccessAt", Json::from(self.last_success_at)),
-            ("openedAt", Json::from(self.opened_at)),
-            ("nextAttemptAt", Json::from(self.next_attempt_at)),
-            ("openCount", Json::from(self.open_count)),
-            ("inFlight", Json::from(self.in_flight)),
-            ("halfOpenInFlight", Json::from(self.half_open_in_flight)),
-            ("windowCalls", Json::from(self.window_calls)),
-            ("windowFailures", Json::from(self.window_failures)),
-            ("windowSlowCalls", Json::from(self.window_slow_calls)),
-            ("failureRate", Json::from(self.failure_rate)),
-            ("slowCallRate", Json::from(self.slow_call_rate)),
-            ("droppedEvents", Json::from(self.dropped_events)),
-        ]);
-        Json::obj(pairs)
-    }
-}
-
-/// A whole number no larger than `max` at `key` of a saved state.
-fn snapshot_uint(v: &Json, key: &str, max: u64) -> Result<u64> {
-    match v.get(key).and_then(Json::as_f64) {
-        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= max as f64 => Ok(x as u64),
-        _ => Err(SeawallError::invalid_snapshot(&format!("not a saved breaker state ({key} must be a whole number)"))),
-    }
-}
-
-/// A number or null (absent counts as null) at `key` of a saved state.
-fn snapshot_opt(v: &Json, key: &str) -> Result<Option<f64>> {
-    match v.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(x) => x.as_f64().map(Some).ok_or_else(|| SeawallError::invalid_snapshot(&format!("not a saved breaker state ({key} must be a number or null)"))),
-    }
-}
-
-impl BreakerSnapshot {
-    pub fn to_json(&self) -> Json {
-        let mut window = Vec::new();
-        for c in &self.window {
-            window.push(c.to_json());
-        }
-        Json::obj(vec![
-            ("version", Json::from(self.version)),
-            ("state", Json::from(self.state.as_str())),
-            ("openRemainingMs", Json::from(self.open_remaining_ms)),
-            ("openCount", Json::from(self.open_count)),
-            ("consecutiveFailures", Json::from(self.consecutive_failures)),
-            ("consecutiveSuccesses", Json::from(self.consecutive_successes)),
-            ("totals", Json::obj(self.totals.pairs())),
-            ("lastFailureAgeMs", Json::from(self.last_failure_age_ms)),
-            ("lastSuccessAgeMs", Json::from(self.last_success_age_ms)),
-            ("window", Json::Arr(window)),
-        ])
-    }
-
-    /// Reads what `to_json` wrote; anything else is `INVALID_SNAPSHOT`, never a panic.
-    pub fn from_json(v: &Json) -> Result<BreakerSnapshot> {
-        let bad = |what: &str| SeawallError::invalid_snapshot(&format!("not a saved breaker state ({what})"));
-        if !matches!(v, Json::Obj(_)) {
-            return Err(bad("not an object"));
-        }
-        let u32_at = |k| snapshot_uint(v, k, u32::MAX as u64).map(|n| n as u32);
-        let state = v.get("state").and_then(Json::as_str).and_then(CircuitState::parse).ok_or_else(|| bad("unknown state"))?;
-        let totals = Totals::from_json(v.get("totals").ok_or_else(|| bad("no totals"))?)?;
-        let window = match v.get("window") {
-            Some(Json::Arr(items)) => {
-                let mut window = Vec::new();
-                for item in items {
-                    window.push(Counts::from_json(item).ok_or_else(|| bad("window entries must be {calls, failures, slow}"))?);
-                }
-                window
-            }
-            _ => return Err(bad("no window")),
-        };
-        Ok(BreakerSnapshot {
-            version: u32_at("version")?,
-            state,
-            open_remaining_ms: snapshot_opt(v, "openRemainingMs")?,
-            open_count: u32_at("openCount")?,
-            consecutive_failures: u32_at("consecutiveFailures")?,
-            consecutive_successes: u32_at("consecutiveSuccesses")?,
-            totals,
-            last_failure_age_ms: snapshot_opt(v, "lastFailureAgeMs")?,
-            last_success_age_ms: snapshot_opt(v, "lastSuccessAgeMs")?,
-            window,
-        })
-    }
 }
 
 const EVENT_QUEUE_LIMIT: usize = 64;
@@ -1267,6 +877,10 @@ impl CircuitBreaker {
 
 #[cfg(test)]
 mod tests {
+    use super::config::MAX_COUNT;
+    use crate::fleet::FleetConfig;
+    use crate::json::Json;
+    use crate::window::WindowConfig;
     use super::*;
 
     /// `check` on configs built in code (options are refused earlier, by the reader): each bound
