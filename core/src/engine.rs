@@ -30,7 +30,10 @@ use crate::error::{ErrorCode, Result, SeawallError};
 use crate::fleet_sync::BreakerSync;
 use crate::json::Json;
 use crate::metrics::render_prometheus;
-use crate::options::{describe, from_json, options_from_json, OptionReader, Options, TimeUnit};
+use crate::options::{OptionReader, Options, TimeUnit};
+
+/// Options as every binding passes them (JSON text), read as the engine reads them.
+pub use crate::options::parse_options;
 use crate::presets::{self, PolicyConfig, Style};
 use crate::registry::{Handle, NamedTable, Registry};
 use crate::retry::{retry_option_specs, FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
@@ -47,30 +50,6 @@ pub const GIVE_UP_REASONS: [GiveUpReason; 5] = [
     GiveUpReason::BudgetExhausted,
     GiveUpReason::RetryAfterTooLong,
 ];
-
-impl SeawallError {
-    /// The error as JSON text, the form every binding passes to its shell.
-    pub fn to_json(&self) -> String {
-        Json::obj(vec![
-            ("code", Json::from(self.code.as_str())),
-            ("kind", Json::from(self.kind.as_str())),
-            ("option", Json::from(self.option.clone())),
-            ("value", Json::from(self.value.clone())),
-            ("message", Json::from(self.message.clone())),
-        ])
-        .to_string()
-    }
-}
-
-/// Parses options given as JSON text (an object).
-pub fn parse_options(json_text: &str) -> Result<Options> {
-    match Json::parse(json_text) {
-        Ok(v @ Json::Obj(_)) => Ok(options_from_json(&v)),
-        Ok(Json::Null) => Ok(Vec::new()),
-        Ok(v) => Err(SeawallError::wrong_type("options", describe(&from_json(&v)), "an object of options")),
-        Err(_) => Err(SeawallError::wrong_type("options", "text that is not JSON", "an object of options")),
-    }
-}
 
 fn unit_of(seconds: bool) -> TimeUnit {
     if seconds {

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::json::Json;
+
 /// Stable error codes, identical in every language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorCode {
@@ -323,6 +325,20 @@ pub fn fmt_num(x: f64) -> String {
         out.push_str(&(n - 1).unsigned_abs().to_string());
     }
     out
+}
+
+impl SeawallError {
+    /// The error as JSON text, the form every binding passes to its shell.
+    pub fn to_json(&self) -> String {
+        Json::obj(vec![
+            ("code", Json::from(self.code.as_str())),
+            ("kind", Json::from(self.kind.as_str())),
+            ("option", Json::from(self.option.clone())),
+            ("value", Json::from(self.value.clone())),
+            ("message", Json::from(self.message.clone())),
+        ])
+        .to_string()
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,16 @@
 use crate::error::{fmt_num, quote, Result, SeawallError};
 use crate::json::Json;
 
+/// Parses options given as JSON text (an object).
+pub fn parse_options(json_text: &str) -> Result<Options> {
+    match Json::parse(json_text) {
+        Ok(v @ Json::Obj(_)) => Ok(options_from_json(&v)),
+        Ok(Json::Null) => Ok(Vec::new()),
+        Ok(v) => Err(SeawallError::wrong_type("options", describe(&from_json(&v)), "an object of options")),
+        Err(_) => Err(SeawallError::wrong_type("options", "text that is not JSON", "an object of options")),
+    }
+}
+
 /// One option value as a shell sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OptionValue {
