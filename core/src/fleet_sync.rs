@@ -13,8 +13,6 @@
 //! [`BreakerSync::handle_failure`]; repeat. [`BreakerSync::marks_waiting`] says whether a round
 //! should run before its interval (the breaker has news for the fleet).
 
-use std::collections::VecDeque;
-
 use crate::breaker::CircuitBreaker;
 use crate::error::{quote, Result, SeawallError};
 use crate::fleet::{FleetMark, ReplicaReport};
@@ -108,7 +106,8 @@ pub struct BreakerSync {
     stale_after_ms: f64,
     seen_opened: f64,
     seen_closed: f64,
-    unsent: VecDeque<FleetMark>,
+    /// Marks not yet in the store, oldest first (one of each kind at most).
+    unsent: Vec<FleetMark>,
     step: Step,
     pub status: SyncStatus,
 }
@@ -125,7 +124,7 @@ impl BreakerSync {
             stale_after_ms,
             seen_opened: f64::NEG_INFINITY,
             seen_closed: f64::NEG_INFINITY,
-            unsent: VecDeque::new(),
+            unsent: Vec::new(),
             step: Step::Marks,
             // Shared until the store proves otherwise: a breaker decides alone once a round failed.
             status: SyncStatus { shared: true, ..SyncStatus::default() },
@@ -135,7 +134,7 @@ impl BreakerSync {
     fn collect_marks(&mut self, breaker: &mut CircuitBreaker) {
         for m in breaker.take_fleet_marks() {
             self.unsent.retain(|u| *u != m);
-            self.unsent.push_back(m);
+            self.unsent.push(m);
         }
     }
 
@@ -163,7 +162,7 @@ impl BreakerSync {
         match self.step {
             Step::Marks => {
                 self.collect_marks(breaker);
-                if let Some(&mark) = self.unsent.front() {
+                if let Some(&mark) = self.unsent.first() {
                     self.step = Step::AwaitMark;
                     return Some(self.mark_command(mark));
                 }
@@ -228,17 +227,17 @@ impl BreakerSync {
         match (self.step, reply) {
             (Step::AwaitMark, Reply::Marked(at)) => {
                 // Our own mark is not news to us.
-                if self.unsent.front() == Some(&FleetMark::Closed) {
+                if self.unsent.first() == Some(&FleetMark::Closed) {
                     self.seen_closed = self.seen_closed.max(at);
                     self.step = Step::Release; // the mark leaves the queue once the lease is back
                 } else {
                     self.seen_opened = self.seen_opened.max(at);
-                    self.unsent.pop_front();
+                    self.unsent.remove(0);
                     self.step = Step::Marks;
                 }
             }
             (Step::AwaitRelease, Reply::Released) => {
-                self.unsent.pop_front();
+                self.unsent.remove(0);
                 self.step = Step::Marks;
             }
             (Step::AwaitSync, Reply::Synced { reports, opened, closed }) => {
