@@ -76,7 +76,7 @@ mutants:
 # The policy simulator's CLI (seawall-sim): scenario parsing, table, chart.
 test-sim:
 	@mkdir -p $(LOGS)
-	$(CARGO) test -p seawall-sim 2>&1 | tee $(LOGS)/sim.log
+	$(CARGO) test -p seawall-simulator -p seawall-sim 2>&1 | tee $(LOGS)/sim.log
 
 # The core must build for wasm32 and import nothing from its host.
 check-wasm: setup-rust
@@ -211,6 +211,7 @@ bench-node: build-node redis
 
 bench-core:
 	$(CARGO) bench -p seawall-core --bench hot_path
+	$(CARGO) bench -p seawall-simulator --bench throughput
 
 # 1,000,000 mixed calls in each language; exits non-zero if anything is held or RSS grew > 10 MB.
 SOAK_CALLS ?= 1000000
@@ -220,7 +221,7 @@ soak: build-node build-python
 
 lint:
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python -p seawall-wasm -p seawall-sim --all-targets -- -D warnings
+	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python -p seawall-wasm -p seawall-simulator -p seawall-sim --all-targets -- -D warnings
 
 # ---- platforms ----------------------------------------------------------------------
 

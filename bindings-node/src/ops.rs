@@ -492,5 +492,5 @@ pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
 /// (wasm) build, which leaves the simulator out for size; Python's releases the GIL.
 #[napi]
 pub fn simulate(scenario_json: String) -> Result<String> {
-    checked(CoreEngine::simulate(&scenario_json))
+    checked(seawall_simulator::simulate(&scenario_json))
 }

@@ -185,7 +185,7 @@ impl Engine {
 #[pyfunction]
 fn simulate(py: Python<'_>, scenario_json: &str) -> PyResult<String> {
     let text = scenario_json.to_string();
-    checked(py.detach(move || CoreEngine::simulate(&text)))
+    checked(py.detach(move || seawall_simulator::simulate(&text)))
 }
 
 #[pymodule]

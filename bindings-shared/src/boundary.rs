@@ -58,6 +58,8 @@ pub struct Op {
     pub name: &'static str,
     /// An engine method (`true`) or a function of the core without an engine.
     pub method: bool,
+    /// A function of the simulator's crate (on top of the core), not of the core.
+    pub simulator: bool,
     pub params: &'static [(&'static str, Param)],
     pub answer: Answer,
     /// Answers the core's `Result` (its error crosses as the binding's typed error).
@@ -94,6 +96,7 @@ macro_rules! ops {
         pub const OPS: &[Op] = &[ $( Op {
             name: stringify!($name),
             method: ops!(@recv $recv),
+            simulator: ops!(@simulator $recv),
             params: &[$((stringify!($p), Param::$t)),*],
             answer: Answer::$ret,
             fallible: ops!(@res $res),
@@ -103,6 +106,9 @@ macro_rules! ops {
     };
     (@recv method) => { true };
     (@recv free) => { false };
+    (@recv simulator) => { false };
+    (@simulator simulator) => { true };
+    (@simulator $other:ident) => { false };
     (@res plain) => { false };
     (@res fallible) => { true };
 }
@@ -240,7 +246,7 @@ ops! {
     [napi python wasm] free rng_floats(seed: F64, count: U32) -> plain F64s;
     /// The simulator over a scenario (JSON text); answers JSON text. Absent from the browser
     /// (wasm) build, which leaves the simulator out for size; Python's releases the GIL.
-    [napi] free simulate(scenario_json: Str) -> fallible Str;
+    [napi] simulator simulate(scenario_json: Str) -> fallible Str;
 }
 
 /// Constants of the core's answers that the shells read (TypeScript constants, Python module
@@ -322,6 +328,8 @@ fn core_call(op: &Op, receiver: &str, args: &[String]) -> String {
     let args = args.join(", ");
     if op.method {
         format!("{receiver}.{}({args})", op.name)
+    } else if op.simulator {
+        format!("seawall_simulator::{}({args})", op.name)
     } else {
         format!("CoreEngine::{}({args})", op.name)
     }

@@ -843,12 +843,6 @@ impl Engine {
         crate::retry_after::parse(value, now_epoch_ms).unwrap_or(f64::NAN)
     }
 
-    /// Runs a scenario file (`crate::scenario`'s format) through the simulator, every policy
-    /// of it: `{"policies": [{"name", "summary", "series"}]}`.
-    pub fn simulate(scenario_json: &str) -> Result<String> {
-        crate::scenario::simulate_file(scenario_json)
-    }
-
     /// `count` draws from a generator seeded with `seed` (conformance vectors).
     pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
         let mut rng = SeededRng::new(if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 });
@@ -1203,14 +1197,11 @@ mod tests {
     }
 
     #[test]
-    fn deadlines_retry_after_and_simulation() {
+    fn deadlines_and_retry_after() {
         assert_eq!(Engine::deadline(10.0, 5.0, 12.0), 12.0, "the outer deadline comes first");
         assert_eq!(Engine::deadline(10.0, 5.0, 20.0), 15.0);
         assert_eq!(Engine::retry_after("120", 0.0), 120_000.0);
         assert!(Engine::retry_after("soon", 0.0).is_nan());
-        let scenario = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenario.json")).unwrap();
-        let report = Engine::simulate(&scenario).unwrap();
-        assert!(matches!(field(&report, "policies"), Json::Arr(ref p) if !p.is_empty()), "{report}");
     }
 
     #[test]

@@ -76,7 +76,6 @@ pub mod engine;
 pub mod error;
 pub mod fleet;
 pub mod fleet_quota;
-pub mod fleet_sim;
 pub mod fleet_sync;
 pub mod json;
 pub mod metrics;
@@ -89,8 +88,6 @@ pub mod registry;
 pub mod retry;
 pub mod retry_after;
 pub mod rng;
-pub mod scenario;
-pub mod sim;
 pub mod timeout;
 pub mod window;
 

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
-use seawall_core::scenario::read_scenarios;
-use seawall_core::sim::{simulate, Outcome};
+use seawall_simulator::scenario::read_scenarios;
+use seawall_simulator::sim::{simulate, Outcome};
 
 #[derive(Parser)]
 #[command(version, about = "What a retry/breaker/budget policy does to a struggling backend, simulated on a virtual clock")]
@@ -95,8 +95,8 @@ fn chart(path: &PathBuf, results: &[(String, Outcome)], bucket_ms: f64) -> Resul
     let panels = root.split_evenly((5, 1));
     let per_second = 1000.0 / bucket_ms;
     let end_s = results.iter().map(|(_, o)| o.series.len() as f64 * bucket_ms / 1000.0).fold(1.0, f64::max);
-    type Pick = Box<dyn Fn(&seawall_core::sim::Bucket) -> f64>;
-    let rate = |f: fn(&seawall_core::sim::Bucket) -> u64| -> Pick { Box::new(move |b| f(b) as f64 * per_second) };
+    type Pick = Box<dyn Fn(&seawall_simulator::sim::Bucket) -> f64>;
+    let rate = |f: fn(&seawall_simulator::sim::Bucket) -> u64| -> Pick { Box::new(move |b| f(b) as f64 * per_second) };
     let views: [(&str, Pick); 5] = [
         ("backend calls per second (load)", rate(|b| b.backend_calls)),
         ("successful requests per second", rate(|b| b.succeeded)),

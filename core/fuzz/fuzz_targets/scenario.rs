@@ -3,7 +3,8 @@
 //! far longer than its buckets are wide (naming bucketMs).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use seawall_core::{json::Json, scenario, ErrorKind};
+use seawall_core::{json::Json, ErrorKind};
+use seawall_simulator::scenario;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

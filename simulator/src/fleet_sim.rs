@@ -13,12 +13,12 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState};
-use crate::error::Result;
-use crate::fleet::{FleetConfig, ReplicaReport};
-use crate::fleet_sync::{report_of, BreakerSync, Command, Reply};
-use crate::json::Json;
-use crate::rng::SeededRng;
+use seawall_core::breaker::{BreakerConfig, CircuitBreaker, CircuitState};
+use seawall_core::error::Result;
+use seawall_core::fleet::{FleetConfig, ReplicaReport};
+use seawall_core::fleet_sync::{report_of, BreakerSync, Command, Reply};
+use seawall_core::json::Json;
+use seawall_core::rng::SeededRng;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FleetScenario {
@@ -327,7 +327,7 @@ mod tests {
         s.sick_replicas = 2;
         let two = simulate_fleet(&s).unwrap();
         assert_eq!((two.healthy_opened, two.sick_opened), (99, 2));
-        s.fleet = Some(FleetConfig { quorum: crate::fleet::Quorum::Fraction(0.1), ..FleetConfig::default() });
+        s.fleet = Some(FleetConfig { quorum: seawall_core::fleet::Quorum::Fraction(0.1), ..FleetConfig::default() });
         assert_eq!(simulate_fleet(&s).unwrap().healthy_opened, 0);
         // One healthy and one sick replica: the healthy one never stopped (the sick one's
         // breaker is not the healthy ones' stopping).

@@ -14,15 +14,15 @@
 //! ```
 //! Durations are milliseconds; the policy objects take the libraries' own options.
 
-use crate::error::{fmt_num, quote, Result, SeawallError};
-use crate::json::Json;
-use crate::options::{from_json, options_from_json, TimeUnit};
+use seawall_core::error::{fmt_num, quote, Result, SeawallError};
+use seawall_core::json::Json;
+use seawall_core::options::{from_json, options_from_json, TimeUnit};
 use crate::sim::{BackendModel, Bucket, Fault, LayerPolicy, Outcome, Scenario, Summary};
-use crate::{BreakerConfig, BudgetConfig, BulkheadConfig, RetryConfig};
+use seawall_core::{BreakerConfig, BudgetConfig, BulkheadConfig, RetryConfig};
 
 /// A value as error messages show it (the options' way: `5`, `"x"`, `a list`).
 fn describe(v: &Json) -> String {
-    crate::options::describe(&from_json(v))
+    seawall_core::options::describe(&from_json(v))
 }
 
 /// A finite, non-negative number at `key` of `v` (`path` names it in errors), or `default`.

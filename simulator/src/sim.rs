@@ -18,12 +18,12 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState, Permit};
-use crate::budget::{BudgetConfig, RetryBudget};
-use crate::bulkhead::{Admission, Bulkhead, BulkheadConfig, BulkheadPermit, Ticket};
-use crate::retry::{FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
-use crate::rng::SeededRng;
-use crate::error::{fmt_num, SeawallError};
+use seawall_core::breaker::{BreakerConfig, CircuitBreaker, CircuitState, Permit};
+use seawall_core::budget::{BudgetConfig, RetryBudget};
+use seawall_core::bulkhead::{Admission, Bulkhead, BulkheadConfig, BulkheadPermit, Ticket};
+use seawall_core::retry::{FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
+use seawall_core::rng::SeededRng;
+use seawall_core::error::{fmt_num, SeawallError};
 
 /// One service layer's policy stack.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,7 +189,7 @@ struct StateTrack {
 }
 
 /// Runs a scenario to the end (every request answered).
-pub fn simulate(s: &Scenario) -> crate::Result<Outcome> {
+pub fn simulate(s: &Scenario) -> seawall_core::Result<Outcome> {
     let mut layers = Vec::with_capacity(s.layers.len());
     for p in &s.layers {
         layers.push(Layer {
@@ -564,7 +564,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backoff::{BackoffConfig, BackoffKind, Jitter};
+    use seawall_core::backoff::{BackoffConfig, BackoffKind, Jitter};
 
     fn retry(attempts: u32, base_ms: f64, jitter: Jitter) -> RetryConfig {
         RetryConfig {
@@ -759,10 +759,10 @@ mod tests {
 
     #[test]
     fn slow_calls_are_timed_from_their_own_start() {
-        use crate::options::options_from_json;
+        use seawall_core::options::options_from_json;
         let breaker = BreakerConfig::from_options(
-            &options_from_json(&crate::json::Json::parse(r#"{"failureThreshold":100,"slowCallDurationThreshold":8,"slowCallRateThreshold":0.5,"volumeThreshold":2,"resetTimeout":60000}"#).unwrap()),
-            crate::options::TimeUnit::Millis,
+            &options_from_json(&seawall_core::json::Json::parse(r#"{"failureThreshold":100,"slowCallDurationThreshold":8,"slowCallRateThreshold":0.5,"volumeThreshold":2,"resetTimeout":60000}"#).unwrap()),
+            seawall_core::options::TimeUnit::Millis,
         )
         .unwrap();
         let layer = LayerPolicy { breaker: Some(breaker), ..one_layer(1, None) };
