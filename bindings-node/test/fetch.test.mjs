@@ -9,40 +9,20 @@ import { runInNewContext } from 'node:vm';
 import { after, before, test } from 'node:test';
 
 import { CircuitBreaker, CircuitBreakerError, parseRetryAfter, resilientFetch, TimeoutError } from 'seawall';
+import { startScriptedServer } from './fixtures/scripted-server.mjs';
 
 let server;
 let base;
-/** Per path: a script of responses (status, or 'hang'), consumed in order; then 200. */
-const scripts = new Map();
-const hits = new Map();
+/** Per path: a script of responses, consumed in order; then 200 (fixtures/scripted-server.mjs). */
+let scripts;
+let hits;
 
 before(async () => {
-  server = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    const next = scripts.get(path)?.shift();
-    if (next === 'hang') return; // never answers; the client's timeout must end it
-    if (next === 'stream') {
-      // Headers and a first part, then the body never ends.
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      return res.write('part');
-    }
-    if (typeof next === 'object') {
-      res.writeHead(next.status, next.headers ?? {});
-      return res.end(`status ${next.status}`);
-    }
-    const status = next ?? 200;
-    res.writeHead(status, { 'content-type': 'text/plain' });
-    res.end(`status ${status}`);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
+  server = await startScriptedServer();
+  ({ base, scripts, hits } = server);
 });
 
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+after(() => server.stop());
 
 const fast = { baseDelay: 10, maxDelay: 50 };
 

@@ -6,12 +6,12 @@
 // SEAWALL_BLESS=1 a vector without `expect` gets this runner's trace, for review.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { CircuitBreaker, resilientFetch, useRealClock, useVirtualClock, withBackoff } from 'seawall';
+import { startScriptedServer } from './fixtures/scripted-server.mjs';
 
 const DIR = fileURLToPath(new URL('../../tests/shell-vectors/', import.meta.url));
 const BLESS = process.env.SEAWALL_BLESS === '1';
@@ -78,40 +78,26 @@ async function runBreaker(v, clock, trace) {
 
 // The scripted server for `fetch` vectors: each path answers its vector's responses in order.
 let server;
-let base;
-const scripts = new Map();
-const hits = new Map();
 before(async () => {
-  server = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    const next = scripts.get(path)?.shift() ?? { status: 200 };
-    res.writeHead(next.status, next.headers ?? {});
-    res.end(`status ${next.status}`);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
+  server = await startScriptedServer();
 });
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+after(() => server.stop());
 
 async function runFetch(v, clock, trace) {
   const path = `/${v.name}`;
-  scripts.set(path, structuredClone(v.responses));
-  hits.set(path, 0);
+  server.scripts.set(path, structuredClone(v.responses));
+  server.hits.set(path, 0);
   const cb = v.breaker ? new CircuitBreaker(v.breaker) : undefined;
   const options = { ...v.options, onRetry: (attempt, _e, delay) => trace.push({ at: ms(clock.now()), retry: { attempt, delayMs: ms(delay) } }) };
   const init = v.method === undefined ? {} : { method: v.method, body: v.method === 'GET' || v.method === 'HEAD' ? undefined : 'x' };
   try {
-    const res = await resilientFetch(`${base}${path}`, init, cb, options);
+    const res = await resilientFetch(`${server.base}${path}`, init, cb, options);
     await res.text();
     trace.push({ at: ms(clock.now()), status: res.status });
   } catch (e) {
     trace.push({ at: ms(clock.now()), raised: raised(e) });
   }
-  trace.push({ hits: hits.get(path), ...(cb ? { state: cb.getState() } : {}) });
+  trace.push({ hits: server.hits.get(path), ...(cb ? { state: cb.getState() } : {}) });
 }
 
 const RUNNERS = { retry: runRetry, breaker: runBreaker, fetch: runFetch };

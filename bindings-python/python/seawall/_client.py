@@ -22,7 +22,7 @@ from typing import Any, Dict, Optional
 from . import _native
 from ._breaker import CircuitBreaker
 from ._engine import options_json
-from ._retry import RetryPolicy, classify_outcome, server_headers
+from ._retry import RetryPolicy, _Resumed, classify_outcome, server_headers
 from ._timeout import run_with_timeout
 
 
@@ -111,7 +111,7 @@ class ResilientClient(_Base):
             return self._raise_if_retried(response, request)
 
         try:
-            return await self._retry._attempts_async(attempt, (), {}, self._retry._start(attempt, request), None)
+            return await self._retry.call_async(_Resumed(attempt, self._retry._start(attempt, request)))  # type: ignore[arg-type]
         except HTTPStatusFailure as exc:
             return exc.response
 

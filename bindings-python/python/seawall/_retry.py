@@ -256,7 +256,7 @@ class RetryPolicy:
                         if not either:
                             discard(result)
                             raise coroutine_function_error(fn)
-                        attempts = self._attempts_async(fn, args, kwargs, state, result)
+                        attempts = self.call_async(_Resumed(fn, state, result), *args, **kwargs)  # type: ignore[arg-type]
                         state = None  # type: ignore[assignment]  # the coroutine owns it now
                         return attempts
                     if self._budget is not None:
@@ -270,19 +270,16 @@ class RetryPolicy:
             if state is not None and state[0] >= 0:
                 engine.retry_end(state[0])
 
-    def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Awaitable[Any]:
+    async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises); a plain
         function's value is taken as its result."""
-        return self._attempts_async(fn, args, kwargs, self._start(fn), None)
-
-    async def _call_async_decorated(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
-        """``call_async`` as a coroutine function, for decorators (``inspect`` sees what a
-        decorated ``async def`` is through it)."""
-        return await self._attempts_async(fn, args, kwargs, self._start(fn), None)
-
-    async def _attempts_async(self, fn: Callable[..., Any], args: Any, kwargs: Any, state: list, pending: Any) -> Any:
-        """The attempts of an async call; ``pending``: the current attempt's awaitable, already
-        made by a sync attempt that answered it."""
+        if type(fn) is _Resumed:
+            # A call that began elsewhere: its state, and the attempt already under way.
+            state, pending, fn = fn.state, fn.pending, fn.fn
+        else:
+            if not callable(fn):
+                raise argument_error(fn=fn)
+            state, pending = [-1, engine.now() if self._times_start else None, None], None
         breaker = self._breaker
         try:
             while True:
@@ -304,6 +301,17 @@ class RetryPolicy:
         finally:
             if state[0] >= 0:
                 engine.retry_end(state[0])
+
+
+class _Resumed:
+    """A call that ``call_async`` goes on with: ``fn``, the call's state (``RetryPolicy._start``:
+    a sync attempt's, or an HTTP client's with its request), and the awaitable of an attempt
+    already made (None: none)."""
+
+    __slots__ = ("fn", "state", "pending")
+
+    def __init__(self, fn: Callable[..., Any], state: list, pending: Any = None) -> None:
+        self.fn, self.state, self.pending = fn, state, pending
 
 
 # Policies compiled from keyword options, by content: ``retry_with_backoff(fn, max_attempts=3)``
@@ -386,7 +394,7 @@ def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
 def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@retry(max_attempts=5, base_delay=0.1)`` on a sync or async function."""
     policy = _policy_for(options)
-    return lambda fn: guard(fn, policy._call_either, policy._call_async_decorated)
+    return lambda fn: guard(fn, policy._call_either, policy.call_async)
 
 
 _schedules: Dict[Tuple[Any, Any, Any], int] = {}
