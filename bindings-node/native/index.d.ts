@@ -178,6 +178,27 @@ export declare function presetRetry(kind: string, a: number, b: number, c: numbe
 
 export declare function prometheus(): string
 
+/** The round failed (an error, or no answer by its deadline). */
+export declare function quotaSyncFailed(kind: string, handle: number, now?: number | undefined | null): void
+
+/**
+ * A rate limiter's or retry budget's (`kind`: `rateLimit`, `budget`) quota sync with its
+ * store (core/src/fleet_sync.rs): starts it; `store` is `{"prefix", "name", "replica"}`.
+ */
+export declare function quotaSyncJoin(kind: string, handle: number, store: string): void
+
+/** Stops it: the policy then runs on an equal part, as when the store is lost. */
+export declare function quotaSyncLeave(kind: string, handle: number, now?: number | undefined | null): void
+
+/** The round's command (JSON: `{"eval": "quota", "keys", "args"}`), or "" when it is over. */
+export declare function quotaSyncNext(kind: string, handle: number, now?: number | undefined | null): string
+
+/** Redis's reply to the round's command, as JSON. */
+export declare function quotaSyncReply(kind: string, handle: number, replyJson: string, now?: number | undefined | null): void
+
+/** `{"syncs", "failedSyncs"}`. */
+export declare function quotaSyncStatus(kind: string, handle: number): string
+
 /**
  * `[wait ms (0: now; negative: refused, minus the ms until a place is free), ticket to give
  * a reserved place back (NaN: none)]`.

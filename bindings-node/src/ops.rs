@@ -353,6 +353,43 @@ pub fn rate_limit_fleet_alone(handle: u32) -> Result<()> {
     checked(with_engine(|e| e.rate_limit_fleet_alone(handle)))
 }
 
+/// A rate limiter's or retry budget's (`kind`: `rateLimit`, `budget`) quota sync with its
+/// store (core/src/fleet_sync.rs): starts it; `store` is `{"prefix", "name", "replica"}`.
+#[napi]
+pub fn quota_sync_join(kind: String, handle: u32, store: String) -> Result<()> {
+    checked(with_engine(|e| e.quota_sync_join(&kind, handle, &store)))
+}
+
+/// Stops it: the policy then runs on an equal part, as when the store is lost.
+#[napi]
+pub fn quota_sync_leave(kind: String, handle: u32, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.quota_sync_leave(&kind, handle, now_or_native(now))))
+}
+
+/// The round's command (JSON: `{"eval": "quota", "keys", "args"}`), or "" when it is over.
+#[napi]
+pub fn quota_sync_next(kind: String, handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.quota_sync_next(&kind, handle, now_or_native(now))))
+}
+
+/// Redis's reply to the round's command, as JSON.
+#[napi]
+pub fn quota_sync_reply(kind: String, handle: u32, reply_json: String, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.quota_sync_reply(&kind, handle, &reply_json, now_or_native(now))))
+}
+
+/// The round failed (an error, or no answer by its deadline).
+#[napi]
+pub fn quota_sync_failed(kind: String, handle: u32, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.quota_sync_failed(&kind, handle, now_or_native(now))))
+}
+
+/// `{"syncs", "failedSyncs"}`.
+#[napi]
+pub fn quota_sync_status(kind: String, handle: u32) -> Result<String> {
+    checked(with_engine(|e| e.quota_sync_status(&kind, handle)))
+}
+
 #[napi]
 pub fn rate_limit_message(name: String, retry_after_ms: f64) -> String {
     CoreEngine::rate_limit_message(&name, retry_after_ms)

@@ -179,6 +179,24 @@ function script(b) {
   call('rateLimitFleetSync', frl, 4, '[]', 10);
   call('rateLimitStats', frl, 11);
   call('rateLimitFleetAlone', frl);
+  // The quota sync driver: a round against a scripted reply, its misuses, and leaving.
+  const store = JSON.stringify({ prefix: 'seawall', name: 'diff-rl', replica: 'r1' });
+  call('quotaSyncJoin', 'rateLimit', rl, store);
+  call('quotaSyncJoin', 'nothing', frl, store);
+  call('quotaSyncJoin', 'rateLimit', frl, '{"prefix":"seawall"}');
+  call('quotaSyncJoin', 'rateLimit', frl, store);
+  call('quotaSyncJoin', 'budget', fleetBudget, JSON.stringify({ prefix: 'seawall', name: 'diff-budget', replica: 'r1' }));
+  call('quotaSyncNext', 'rateLimit', frl, 20);
+  call('quotaSyncReply', 'rateLimit', frl, JSON.stringify(['4', ['0|{"demand":3}']]), 20);
+  call('quotaSyncNext', 'rateLimit', frl, 20);
+  call('quotaSyncReply', 'rateLimit', frl, '[1]', 20);
+  call('quotaSyncNext', 'budget', fleetBudget, 20);
+  call('quotaSyncFailed', 'budget', fleetBudget, 21);
+  call('quotaSyncStatus', 'budget', fleetBudget);
+  call('quotaSyncStatus', 'rateLimit', frl);
+  call('rateLimitStats', frl, 22);
+  call('quotaSyncLeave', 'rateLimit', frl, 23);
+  call('quotaSyncStatus', 'rateLimit', frl);
   call('rateLimitMessage', 'svc', 1500);
   call('rateLimitDrop', rl);
   call('fleetStore', 'seawall', 'diff "a"');

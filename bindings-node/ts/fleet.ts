@@ -12,7 +12,8 @@
  * dies leaves nothing that blocks the others.
  */
 import { backend } from './backend.js';
-import { clock, realClock } from './clock.js';
+import { clock, nowArg, realClock } from './clock.js';
+import { native } from './errors.js';
 
 /** The parts of an ioredis client the sync uses. */
 export interface RedisLike {
@@ -34,12 +35,8 @@ export interface FleetOptions {
 }
 
 /** What the breaker lets its sync do: every decision is the core's sync driver's. */
-export interface FleetPort {
+export interface FleetPort extends DriverPort {
   join(prefix: string, replica: string): void;
-  /** The next command (JSON), or "" when the round is over. */
-  next(): string;
-  reply(json: string): void;
-  failed(): void;
   wanted(): boolean;
   status(): FleetStatus;
 }
@@ -172,32 +169,60 @@ abstract class Sync {
   }
 }
 
-/** The store's rows (`"age|report"`) as reports with their age. */
-function reportsOf(rows: string[]): object[] {
-  return rows.map((row) => {
-    const sep = row.indexOf('|');
-    return { ...(JSON.parse(row.slice(sep + 1)) as object), ageMs: Number(row.slice(0, sep)) };
-  });
+/** A command of the core's sync drivers (core/src/fleet_sync.rs). */
+type SyncCommand = { eval: 'sync' | 'mark' | 'release' | 'quota'; keys: string[]; args: (string | number)[] } | { set: string; value: string; px: number };
+
+/** What a sync lets its driver do: every decision is the core's. */
+interface DriverPort {
+  /** The next command (JSON), or "" when the round is over. */
+  next(): string;
+  reply(json: string): void;
+  failed(): void;
 }
 
-/** A command of the core's sync driver (core/src/fleet_sync.rs). */
-type SyncCommand = { eval: 'sync' | 'mark' | 'release'; keys: string[]; args: (string | number)[] } | { set: string; value: string; px: number };
-
 /**
- * A fleet breaker's sync: the core's driver says which command to send next and what each reply
- * means (the marks this replica has for the fleet, the sync, the probe lease); this sends them,
- * each within one interval, and reports a failure or a late answer as the round's failure.
+ * A sync run by one of the core's drivers: each round, the commands it says (each answered
+ * within one interval), their replies handed back; a failure or a late answer fails the round.
  */
-export class FleetSync extends Sync {
-  readonly #port: FleetPort;
+abstract class DriverSync extends Sync {
+  readonly #driver: DriverPort;
   readonly #redis: RedisLike;
   readonly #scripts: FleetStore['scripts'];
 
-  constructor(name: string, config: { syncInterval: number }, options: FleetOptions, port: FleetPort) {
-    super(config.syncInterval);
-    this.#port = port;
+  constructor(interval: number, name: string, options: FleetOptions, driver: DriverPort) {
+    super(interval);
+    this.#driver = driver;
     this.#redis = options.redis;
     this.#scripts = fleetStore(options, name).scripts;
+  }
+
+  protected async round(): Promise<void> {
+    const driver = this.#driver;
+    try {
+      // A round is a few commands at most (the marks, the sync, the lease); bounded all the same.
+      for (let i = 0; i < 16; i++) {
+        const next = driver.next();
+        if (next === '') return;
+        const c = JSON.parse(next) as SyncCommand;
+        const sent = 'set' in c ? this.#redis.set(c.set, c.value, 'PX', c.px, 'NX') : this.#redis.eval(this.#scripts[c.eval], c.keys.length, ...c.keys, ...c.args);
+        const reply = await this.rounds.deadline(sent);
+        // Left the fleet while Redis answered: the answer changes nothing any more.
+        if (this.rounds.stopped) return;
+        driver.reply(JSON.stringify(reply ?? null));
+      }
+    } catch {
+      if (!this.rounds.stopped) driver.failed();
+    }
+  }
+}
+
+/** A fleet breaker's sync (the core's `BreakerSync` decides). */
+export class FleetSync extends DriverSync {
+  readonly #port: FleetPort;
+
+  constructor(name: string, config: { syncInterval: number }, options: FleetOptions, port: FleetPort) {
+    super(config.syncInterval, name, options, port);
+    this.#port = port;
     port.join(options.keyPrefix ?? 'seawall', replicaId());
     this.rounds.start();
   }
@@ -214,40 +239,31 @@ export class FleetSync extends Sync {
     super.stop();
   }
 
-  protected async round(): Promise<void> {
-    const port = this.#port;
-    try {
-      // A round is a few commands (the marks, the sync, the lease); bounded all the same.
-      for (let i = 0; i < 16; i++) {
-        const next = port.next();
-        if (next === '') return;
-        const command = JSON.parse(next) as SyncCommand;
-        const reply = await this.rounds.deadline(this.#send(command));
-        // Left the fleet while Redis answered: the answer changes nothing any more.
-        if (this.rounds.stopped) return;
-        port.reply(JSON.stringify(reply ?? null));
-      }
-    } catch {
-      if (!this.rounds.stopped) port.failed();
-    }
-  }
-
-  #send(c: SyncCommand): Promise<unknown> {
-    if ('set' in c) return this.#redis.set(c.set, c.value, 'PX', c.px, 'NX');
-    return this.#redis.eval(this.#scripts[c.eval], c.keys.length, ...c.keys, ...c.args);
-  }
-
   /** The breaker changed state: when it has news for the fleet, a round goes now. */
   onStateChange(): void {
     if (this.#port.wanted()) void this.syncNow();
   }
 }
 
-/** What a rate limiter or retry budget lets its sync do: all of it goes through the core. */
-export interface QuotaPort {
-  report(): string;
-  sync(granted: number, reportsJson: string): void;
-  alone(): void;
+/** The port of the rate limiter's or retry budget's (`kind`) quota `h` to the core's driver. */
+export function quotaPort(kind: 'rateLimit' | 'budget', h: number): QuotaPort {
+  const b = backend();
+  return {
+    join: (store) => native(() => b.quotaSyncJoin(kind, h, store)),
+    next: () => native(() => b.quotaSyncNext(kind, h, nowArg())),
+    reply: (json) => native(() => b.quotaSyncReply(kind, h, json, nowArg())),
+    failed: () => native(() => b.quotaSyncFailed(kind, h, nowArg())),
+    leave: () => native(() => b.quotaSyncLeave(kind, h, nowArg())),
+    status: () => JSON.parse(native(() => b.quotaSyncStatus(kind, h))) as QuotaStatus,
+  };
+}
+
+/** What a rate limiter or retry budget lets its sync do: every decision is the core's
+ * quota sync driver's. */
+export interface QuotaPort extends DriverPort {
+  join(store: string): void;
+  leave(): void;
+  status(): QuotaStatus;
 }
 
 export interface QuotaStatus {
@@ -259,47 +275,27 @@ export interface QuotaStatus {
  * A shared quota's fleet sync (a rate limiter's limit, a retry budget's trickle): one script per
  * interval reports this replica's demand, takes its share (never more than the other replicas'
  * fresh shares leave of the whole) and reads the others' demands; a failed or late sync runs the
- * policy on an equal part.
+ * policy on an equal part. The core's `QuotaSync` says what to send and what the answer means.
  */
-export class QuotaSync extends Sync {
+export class QuotaSync extends DriverSync {
   readonly #port: QuotaPort;
-  readonly #redis: RedisLike;
-  readonly #limit: number;
-  readonly #staleAfter: number;
-  readonly #key: string;
-  readonly #script: string;
-  readonly #id = replicaId();
-  readonly status: QuotaStatus = { syncs: 0, failedSyncs: 0 };
+  #final: QuotaStatus | undefined;
 
-  /** `key`: the store's key for this kind of quota; `limit`: the whole that the replicas share. */
-  constructor(name: string, key: 'quota' | 'budget', limit: number, config: { syncInterval: number; staleAfter: number }, options: FleetOptions, port: QuotaPort) {
-    super(config.syncInterval);
+  constructor(name: string, config: { syncInterval: number }, options: FleetOptions, port: QuotaPort) {
+    super(config.syncInterval, name, options, port);
     this.#port = port;
-    this.#redis = options.redis;
-    this.#limit = limit;
-    this.#staleAfter = config.staleAfter;
-    const store = fleetStore(options, name);
-    this.#key = store.keys[key];
-    this.#script = store.scripts.quota;
+    port.join(JSON.stringify({ prefix: options.keyPrefix ?? 'seawall', name, replica: replicaId() }));
     this.rounds.start();
+  }
+
+  get status(): QuotaStatus {
+    return this.#final ?? this.#port.status();
   }
 
   /** Stops syncing for good: the quota then decides alone (an equal part of the whole). */
   leave(): void {
+    this.#final ??= this.#port.status();
     this.stop();
-    this.#port.alone();
-  }
-
-  protected async round(): Promise<void> {
-    try {
-      const reply = await this.rounds.deadline(this.#redis.eval(this.#script, 1, this.#key, this.#id, this.#port.report(), this.#limit, this.#staleAfter));
-      if (this.rounds.stopped) return;
-      const [granted, rows] = reply as [string, string[]];
-      this.status.syncs++;
-      this.#port.sync(Number(granted), JSON.stringify(reportsOf(rows)));
-    } catch {
-      this.status.failedSyncs++;
-      this.#port.alone();
-    }
+    this.#port.leave();
   }
 }

@@ -97,6 +97,21 @@ export interface EngineOps {
   rateLimitFleetSync(handle: number, granted: number, reportsJson: string, now: Now): void;
   /** Fleet mode: the store is lost. */
   rateLimitFleetAlone(handle: number): void;
+  /**
+   * A rate limiter's or retry budget's (`kind`: `rateLimit`, `budget`) quota sync with its
+   * store (core/src/fleet_sync.rs): starts it; `store` is `{"prefix", "name", "replica"}`.
+   */
+  quotaSyncJoin(kind: string, handle: number, store: string): void;
+  /** Stops it: the policy then runs on an equal part, as when the store is lost. */
+  quotaSyncLeave(kind: string, handle: number, now: Now): void;
+  /** The round's command (JSON: `{"eval": "quota", "keys", "args"}`), or "" when it is over. */
+  quotaSyncNext(kind: string, handle: number, now: Now): string;
+  /** Redis's reply to the round's command, as JSON. */
+  quotaSyncReply(kind: string, handle: number, replyJson: string, now: Now): void;
+  /** The round failed (an error, or no answer by its deadline). */
+  quotaSyncFailed(kind: string, handle: number, now: Now): void;
+  /** `{"syncs", "failedSyncs"}`. */
+  quotaSyncStatus(kind: string, handle: number): string;
   rateLimitMessage(name: string, retryAfterMs: number): string;
   /** A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`. */
   fleetStore(prefix: string, name: string): string;
@@ -203,6 +218,12 @@ export const CALLS = {
   rateLimitFleetReport: 'nt:s',
   rateLimitFleetSync: 'nnst:v',
   rateLimitFleetAlone: 'n:v',
+  quotaSyncJoin: 'sns:v',
+  quotaSyncLeave: 'snt:v',
+  quotaSyncNext: 'snt:s',
+  quotaSyncReply: 'snst:v',
+  quotaSyncFailed: 'snt:v',
+  quotaSyncStatus: 'sn:s',
   rateLimitMessage: 'sn:s',
   fleetStore: 'ss:s',
   health: 't:s',

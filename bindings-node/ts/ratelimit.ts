@@ -8,7 +8,7 @@
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RateLimitError } from './errors.js';
-import { QuotaSync, type FleetOptions, type QuotaStatus } from './fleet.js';
+import { QuotaSync, quotaPort, type FleetOptions, type QuotaStatus } from './fleet.js';
 import { badCall, checkOptionsArg, optionsJson } from './options.js';
 
 export interface RateLimiterOptions {
@@ -74,12 +74,8 @@ export class RateLimiter {
     const b = this.#b;
     const h = this.#h;
     // The core has checked the options (a fleet needs a name): its config has the times in ms.
-    const stats = JSON.parse(native(() => b.rateLimitStats(h, nowArg()))) as { limit: number; fleet: { syncInterval: number; staleAfter: number } };
-    this.#fleet = new QuotaSync(this.name, 'quota', stats.limit, stats.fleet, options, {
-      report: () => b.rateLimitFleetReport(h, nowArg()),
-      sync: (granted, reports) => native(() => b.rateLimitFleetSync(h, granted, reports, nowArg())),
-      alone: () => b.rateLimitFleetAlone(h),
-    });
+    const stats = JSON.parse(native(() => b.rateLimitStats(h, nowArg()))) as { fleet: { syncInterval: number } };
+    this.#fleet = new QuotaSync(this.name, stats.fleet, options, quotaPort('rateLimit', h));
   }
 
   /** Fleet mode: syncs with the other replicas now (the background sync does it every `syncInterval`). */

@@ -6,7 +6,7 @@
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RetryBudgetExhaustedError } from './errors.js';
-import { QuotaSync, type FleetOptions, type QuotaStatus } from './fleet.js';
+import { QuotaSync, quotaPort, type FleetOptions, type QuotaStatus } from './fleet.js';
 import { argumentError, badCall, checkFiniteArg, checkOptionsArg, isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
@@ -116,12 +116,8 @@ export class RetryBudget {
   #joinFleet(options: FleetOptions): void {
     const b = this.#b;
     const h = this.handle;
-    const stats = JSON.parse(native(() => b.budgetStats(h, nowArg()))) as { minRetriesPerSecond: number; fleet: { syncInterval: number; staleAfter: number } };
-    this.#fleet = new QuotaSync(this.name as string, 'budget', stats.minRetriesPerSecond, stats.fleet, options, {
-      report: () => b.budgetFleetReport(h, nowArg()),
-      sync: (granted, reports) => native(() => b.budgetFleetSync(h, granted, reports, nowArg())),
-      alone: () => b.budgetFleetAlone(h, nowArg()),
-    });
+    const stats = JSON.parse(native(() => b.budgetStats(h, nowArg()))) as { fleet: { syncInterval: number } };
+    this.#fleet = new QuotaSync(this.name as string, stats.fleet, options, quotaPort('budget', h));
   }
 
   get tokens(): number {

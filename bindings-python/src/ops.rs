@@ -310,6 +310,41 @@ impl Engine {
         checked(self.inner.rate_limit_fleet_alone(handle))
     }
 
+    /// A rate limiter's or retry budget's (`kind`: `rateLimit`, `budget`) quota sync with its
+    /// store (core/src/fleet_sync.rs): starts it; `store` is `{"prefix", "name", "replica"}`.
+    fn quota_sync_join(&mut self, kind: &str, handle: u32, store: &str) -> PyResult<()> {
+        checked(self.inner.quota_sync_join(kind, handle, store))
+    }
+
+    /// Stops it: the policy then runs on an equal part, as when the store is lost.
+    fn quota_sync_leave(&mut self, kind: &str, handle: u32, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.quota_sync_leave(kind, handle, now))
+    }
+
+    /// The round's command (JSON: `{"eval": "quota", "keys", "args"}`), or "" when it is over.
+    fn quota_sync_next(&mut self, kind: &str, handle: u32, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.quota_sync_next(kind, handle, now))
+    }
+
+    /// Redis's reply to the round's command, as JSON.
+    fn quota_sync_reply(&mut self, kind: &str, handle: u32, reply_json: &str, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.quota_sync_reply(kind, handle, reply_json, now))
+    }
+
+    /// The round failed (an error, or no answer by its deadline).
+    fn quota_sync_failed(&mut self, kind: &str, handle: u32, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.quota_sync_failed(kind, handle, now))
+    }
+
+    /// `{"syncs", "failedSyncs"}`.
+    fn quota_sync_status(&mut self, kind: &str, handle: u32) -> PyResult<String> {
+        checked(self.inner.quota_sync_status(kind, handle))
+    }
+
     fn health(&mut self, now: Option<f64>) -> String {
         let now = self.at(now);
         self.inner.health(now)

@@ -207,6 +207,19 @@ ops! {
     [napi python wasm] method rate_limit_fleet_sync(handle: U32, granted: F64, reports_json: Str, now: Now) -> fallible Unit;
     /// Fleet mode: the store is lost.
     [napi python wasm] method rate_limit_fleet_alone(handle: U32) -> fallible Unit;
+    /// A rate limiter's or retry budget's (`kind`: `rateLimit`, `budget`) quota sync with its
+    /// store (core/src/fleet_sync.rs): starts it; `store` is `{"prefix", "name", "replica"}`.
+    [napi python wasm] method quota_sync_join(kind: Str, handle: U32, store: Str) -> fallible Unit;
+    /// Stops it: the policy then runs on an equal part, as when the store is lost.
+    [napi python wasm] method quota_sync_leave(kind: Str, handle: U32, now: Now) -> fallible Unit;
+    /// The round's command (JSON: `{"eval": "quota", "keys", "args"}`), or "" when it is over.
+    [napi python wasm] method quota_sync_next(kind: Str, handle: U32, now: Now) -> fallible Str;
+    /// Redis's reply to the round's command, as JSON.
+    [napi python wasm] method quota_sync_reply(kind: Str, handle: U32, reply_json: Str, now: Now) -> fallible Unit;
+    /// The round failed (an error, or no answer by its deadline).
+    [napi python wasm] method quota_sync_failed(kind: Str, handle: U32, now: Now) -> fallible Unit;
+    /// `{"syncs", "failedSyncs"}`.
+    [napi python wasm] method quota_sync_status(kind: Str, handle: U32) -> fallible Str;
     [napi python wasm] free rate_limit_message(name: Str, retry_after_ms: F64) -> plain Str;
     /// A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`.
     [napi python wasm] free fleet_store(prefix: Str, name: Str) -> plain Str;

@@ -27,7 +27,7 @@ use crate::fleet_quota::QuotaReport;
 use crate::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
-use crate::fleet_sync::BreakerSync;
+use crate::fleet_sync::{BreakerSync, QuotaSync};
 use crate::json::Json;
 use crate::metrics::render_prometheus;
 use crate::options::{OptionReader, Options, TimeUnit};
@@ -106,6 +106,25 @@ pub struct Engine {
     limiters: NamedTable<RateLimiter>,
     /// Fleet breakers' syncs with their store, by breaker handle (few: a linear search).
     syncs: Vec<(Handle, BreakerSync)>,
+    /// Shared quotas' syncs: (a rate limiter's or a retry budget's, its handle, the sync).
+    quota_syncs: Vec<(QuotaOwner, Handle, QuotaSync)>,
+}
+
+/// Whose quota a [`QuotaSync`] shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuotaOwner {
+    RateLimit,
+    Budget,
+}
+
+impl QuotaOwner {
+    fn parse(kind: &str) -> Result<QuotaOwner> {
+        match kind {
+            "rateLimit" => Ok(QuotaOwner::RateLimit),
+            "budget" => Ok(QuotaOwner::Budget),
+            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "rateLimit or budget")),
+        }
+    }
 }
 
 impl Engine {
@@ -284,6 +303,83 @@ impl Engine {
     /// `{"mode": "shared"|"local", "replicas", "fresh", "syncs", "failedSyncs"}`.
     pub fn breaker_sync_status(&mut self, h: Handle) -> Result<String> {
         Ok(self.sync_of(h)?.0.status.to_json().to_string())
+    }
+
+    // ---- a shared quota's sync (rate limiters, retry budgets): the shell sends, the core decides
+
+    /// Starts the sync of the rate limiter's or retry budget's (`kind`: `rateLimit`, `budget`)
+    /// quota, where `store` is `{"prefix", "name", "replica"}`.
+    pub fn quota_sync_join(&mut self, kind: &str, h: Handle, store: &str) -> Result<()> {
+        let owner = QuotaOwner::parse(kind)?;
+        let j = Json::parse(store).map_err(|e| SeawallError::wrong_type("store", e.to_string(), "{prefix, name, replica}"))?;
+        let text = |k: &str| j.get(k).and_then(Json::as_str).ok_or_else(|| SeawallError::wrong_type(k, "undefined", "a string"));
+        let (prefix, name, replica) = (text("prefix")?, text("name")?, text("replica")?);
+        let (part, limit, fleet) = match owner {
+            QuotaOwner::RateLimit => {
+                let c = self.limiters.get_mut(h).ok_or_else(|| missing("rate limiter", h))?.config();
+                ("quota", f64::from(c.limit), c.fleet.ok_or_else(|| no_fleet("rate limiter"))?)
+            }
+            QuotaOwner::Budget => {
+                let c = self.budgets.get_mut(h).ok_or_else(|| missing("retry budget", h))?.config();
+                ("budget", c.min_retries_per_second, c.fleet.ok_or_else(|| no_fleet("retry budget"))?)
+            }
+        };
+        let sync = QuotaSync::new(prefix, name, part, replica, limit, fleet.stale_after_ms);
+        self.quota_syncs.retain(|(o, s, _)| !(*o == owner && *s == h));
+        self.quota_syncs.push((owner, h, sync));
+        Ok(())
+    }
+
+    /// Stops it: the policy then runs on an equal part, as when the store is lost.
+    pub fn quota_sync_leave(&mut self, kind: &str, h: Handle, now: f64) -> Result<()> {
+        let owner = QuotaOwner::parse(kind)?;
+        self.quota_syncs.retain(|(o, s, _)| !(*o == owner && *s == h));
+        match owner {
+            QuotaOwner::RateLimit => self.rate_limit_fleet_alone(h),
+            QuotaOwner::Budget => self.budget_fleet_alone(h, now),
+        }
+    }
+
+    fn quota_sync_of(&mut self, kind: &str, h: Handle) -> Result<(QuotaOwner, &mut QuotaSync)> {
+        let owner = QuotaOwner::parse(kind)?;
+        let sync = self.quota_syncs.iter_mut().find(|(o, s, _)| *o == owner && *s == h).map(|(_, _, s)| s).ok_or_else(|| missing("fleet sync", h))?;
+        Ok((owner, sync))
+    }
+
+    /// The round's command as JSON (`{"eval": "quota", "keys", "args"}`), or "" when it is over.
+    pub fn quota_sync_next(&mut self, kind: &str, h: Handle, now: f64) -> Result<String> {
+        let report = match QuotaOwner::parse(kind)? {
+            QuotaOwner::RateLimit => self.rate_limit_fleet_report(h, now)?,
+            QuotaOwner::Budget => self.budget_fleet_report(h, now)?,
+        };
+        let (_, sync) = self.quota_sync_of(kind, h)?;
+        Ok(sync.next_command(report).map_or(String::new(), |c| c.to_json().to_string()))
+    }
+
+    /// Redis's reply to the round's command, as JSON.
+    pub fn quota_sync_reply(&mut self, kind: &str, h: Handle, reply_json: &str, now: f64) -> Result<()> {
+        let reply = Json::parse(reply_json).map_err(|e| SeawallError::wrong_type("reply", e.to_string(), "a reply in JSON"))?;
+        let (owner, sync) = self.quota_sync_of(kind, h)?;
+        let (granted, reports) = sync.read_reply(&reply)?;
+        match owner {
+            QuotaOwner::RateLimit => self.rate_limit_fleet_sync(h, granted, &reports, now),
+            QuotaOwner::Budget => self.budget_fleet_sync(h, granted, &reports, now),
+        }
+    }
+
+    /// The round failed (an error, or no answer by its deadline): an equal part until one succeeds.
+    pub fn quota_sync_failed(&mut self, kind: &str, h: Handle, now: f64) -> Result<()> {
+        let (owner, sync) = self.quota_sync_of(kind, h)?;
+        sync.handle_failure();
+        match owner {
+            QuotaOwner::RateLimit => self.rate_limit_fleet_alone(h),
+            QuotaOwner::Budget => self.budget_fleet_alone(h, now),
+        }
+    }
+
+    /// `{"syncs", "failedSyncs"}`.
+    pub fn quota_sync_status(&mut self, kind: &str, h: Handle) -> Result<String> {
+        Ok(self.quota_sync_of(kind, h)?.1.status_json().to_string())
     }
 
     /// Hot path: see the module docs for the encoding. An unknown handle answers as forced open.
@@ -631,6 +727,7 @@ impl Engine {
     }
 
     pub fn budget_drop(&mut self, h: Handle) -> bool {
+        self.quota_syncs.retain(|(o, s, _)| !(*o == QuotaOwner::Budget && *s == h));
         self.budgets.remove(h)
     }
 
@@ -684,6 +781,7 @@ impl Engine {
     }
 
     pub fn rate_limit_drop(&mut self, h: Handle) -> bool {
+        self.quota_syncs.retain(|(o, s, _)| !(*o == QuotaOwner::RateLimit && *s == h));
         self.limiters.remove(h)
     }
 

@@ -291,3 +291,115 @@ pub fn report_of(v: &Json) -> Option<ReplicaReport> {
 fn number(v: &Json) -> Option<f64> {
     v.as_f64().or_else(|| v.as_str().and_then(crate::decimal::parse))
 }
+
+/// A shared quota's sync (a rate limiter's limit, a retry budget's trickle), sans I/O: one
+/// command a round — this replica's demand in, its share and the others' demands out
+/// (`fleet_quota.rs` decides what they mean). Call order as [`BreakerSync`]'s: `next_command`
+/// (with this replica's report; `None`: the round is over), then `read_reply` and the policy's
+/// sync, or `handle_failure`.
+#[derive(Debug, Clone)]
+pub struct QuotaSync {
+    replica: String,
+    key: String,
+    limit: f64,
+    stale_after_ms: f64,
+    awaiting: bool,
+    done: bool,
+    pub syncs: u64,
+    pub failed_syncs: u64,
+}
+
+impl QuotaSync {
+    /// The sync of the policy `name`'s quota key `part` (`quota` for a limiter, `budget` for a
+    /// retry budget) under `prefix`, sharing `limit` among the replicas.
+    pub fn new(prefix: &str, name: &str, part: &str, replica: &str, limit: f64, stale_after_ms: f64) -> QuotaSync {
+        QuotaSync {
+            replica: replica.to_string(),
+            key: format!("{prefix}:{{{name}}}:{part}"),
+            limit,
+            stale_after_ms,
+            awaiting: false,
+            done: false,
+            syncs: 0,
+            failed_syncs: 0,
+        }
+    }
+
+    /// The round's command (this replica's report in it); `None` once it was answered.
+    pub fn next_command(&mut self, report: String) -> Option<Command> {
+        if self.done || self.awaiting {
+            // Answered (or out and unanswered): the round is over; the next call starts one.
+            self.done = false;
+            self.awaiting = false;
+            return None;
+        }
+        self.awaiting = true;
+        Some(Command::Eval {
+            script: "quota",
+            keys: vec![self.key.clone()],
+            args: vec![Json::from(self.replica.as_str()), Json::Str(report), Json::Num(self.limit), Json::Num(self.stale_after_ms)],
+        })
+    }
+
+    /// The store's answer `[granted, ["age|report", …]]`: the share granted and the others'
+    /// reports as the policy's sync reads them (`[{…, "ageMs"}, …]` in JSON).
+    pub fn read_reply(&mut self, reply: &Json) -> Result<(f64, String)> {
+        let bad = |what: &str| SeawallError::wrong_type("reply", quote(&reply.to_string()), what);
+        if !self.awaiting {
+            return Err(bad("no reply: no command is out"));
+        }
+        let (granted, rows) = match reply {
+            Json::Arr(parts) if parts.len() == 2 => (number(&parts[0]).ok_or_else(|| bad("a granted share"))?, &parts[1]),
+            _ => return Err(bad("[granted, reports]")),
+        };
+        let mut reports = Vec::new();
+        if let Json::Arr(rows) = rows {
+            for row in rows {
+                let (age, report) = row.as_str().and_then(|r| r.split_once('|')).ok_or_else(|| bad("\"age|report\" rows"))?;
+                let mut json = Json::parse(report).map_err(|_| bad("reports in JSON"))?;
+                let age_ms = crate::decimal::parse(age).ok_or_else(|| bad("an age"))?;
+                if let Json::Obj(fields) = &mut json {
+                    fields.push(("ageMs".to_string(), Json::Num(age_ms)));
+                }
+                reports.push(json);
+            }
+        }
+        self.awaiting = false;
+        self.done = true;
+        self.syncs += 1;
+        Ok((granted, Json::Arr(reports).to_string()))
+    }
+
+    /// The round failed (an error, or no answer by its deadline): the policy runs on an equal
+    /// part until one succeeds.
+    pub fn handle_failure(&mut self) {
+        self.awaiting = false;
+        self.done = false;
+        self.failed_syncs += 1;
+    }
+
+    /// `{"syncs", "failedSyncs"}`.
+    pub fn status_json(&self) -> Json {
+        Json::obj(vec![("syncs", Json::Uint(self.syncs)), ("failedSyncs", Json::Uint(self.failed_syncs))])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quota_round_is_one_command_and_its_reply() {
+        let mut q = QuotaSync::new("seawall", "api", "quota", "r1", 10.0, 1000.0);
+        let c = q.next_command("{\"demand\":3}".to_string()).unwrap();
+        assert_eq!(c.to_json().to_string(), r#"{"eval":"quota","keys":["seawall:{api}:quota"],"args":["r1","{\"demand\":3}",10.0,1000.0]}"#);
+        let (granted, reports) = q.read_reply(&Json::parse(r#"["4",["5|{\"demand\":2}"]]"#).unwrap()).unwrap();
+        assert_eq!((granted, reports.as_str()), (4.0, r#"[{"demand":2.0,"ageMs":5.0}]"#));
+        assert!(q.next_command(String::new()).is_none(), "answered: the round is over");
+        assert!(q.next_command(String::new()).is_some(), "the next call starts one");
+        assert!(q.read_reply(&Json::parse("[1]").unwrap()).is_err());
+        q.handle_failure();
+        assert!(q.read_reply(&Json::parse(r#"["1",[]]"#).unwrap()).is_err(), "no command out after a failure");
+        assert_eq!(q.status_json().to_string(), r#"{"syncs":1,"failedSyncs":1}"#);
+    }
+}

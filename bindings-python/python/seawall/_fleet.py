@@ -19,7 +19,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from . import _native
-from ._engine import snake
+from ._engine import engine, snake
 
 
 class Fleet:
@@ -66,19 +66,6 @@ def _store(redis: Any, key_prefix: Optional[str], name: str) -> Dict[str, Dict[s
 
 def _replica_id() -> str:
     return f"{os.getpid()}-{threading.get_ident()}-{random.getrandbits(32):08x}"
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _reports(rows: List[Any]) -> List[Dict[str, Any]]:
-    """The store's rows (``"age|report"``) as reports with their age."""
-    reports: List[Dict[str, Any]] = []
-    for row in rows:
-        age, _, report = _text(row).partition("|")
-        reports.append({**json.loads(report), "ageMs": float(age)})
-    return reports
 
 
 class _Rounds:
@@ -209,24 +196,22 @@ def _plain(reply: Any) -> Any:
     return reply
 
 
-class FleetSync:
-    """A fleet breaker's sync: the core's driver says which command to send next and what each
-    reply means (the marks this replica has for the fleet, the sync, the probe lease); this sends
-    them from the sync's thread. A round that fails or outlives its deadline is reported as failed."""
+class _DriverSync:
+    """A sync run by one of the core's drivers (core/src/fleet_sync.rs), from a thread of its
+    own: each round, the commands the driver says and their replies handed back; a round that
+    fails or outlives its deadline is reported as failed. ``port``: ``next_command``, ``reply``,
+    ``failed`` and ``status`` through the core."""
 
-    def __init__(self, name: str, config: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: FleetPort) -> None:
+    def __init__(self, name: str, interval_s: float, redis: Any, key_prefix: Optional[str], port: Any, at_once: bool) -> None:
         self._scripts: Dict[str, str] = _store(redis, key_prefix, name)["scripts"]
         self._redis = redis
         self._port = port
         self._final: Optional[Dict[str, Any]] = None
-        port.join(key_prefix or "seawall", _replica_id())
-        # A breaker decides alone until its first sync: that can wait one interval.
-        self._rounds = _Rounds(name, config["syncInterval"] / 1000.0, self._round, at_once=False, on_late=port.failed)
-        self._rounds.start()
+        self._rounds = _Rounds(name, interval_s, self._round, at_once=at_once, on_late=port.failed)
 
     @property
     def status(self) -> Dict[str, Any]:
-        """``mode``, ``replicas``, ``fresh``, ``syncs``, ``failed_syncs`` (the last, once stopped)."""
+        """The sync's counts (the last, once stopped), snake_case."""
         s = self._final if self._final is not None else self._port.status()
         return {snake(k): v for k, v in s.items()}
 
@@ -258,9 +243,20 @@ class FleetSync:
                     return  # left the fleet, or the deadline came first: the answer changes nothing
                 port.reply(json.dumps(_plain(reply)))
             self._rounds.answered()
-        except Exception:  # noqa: BLE001 - any Redis failure means deciding alone
+        except Exception:  # noqa: BLE001 - any Redis failure: the policy decides alone
             if not self._rounds.stopped and self._rounds.answered():
                 port.failed()
+
+
+class FleetSync(_DriverSync):
+    """A fleet breaker's sync: the core's ``BreakerSync`` says what to send (the marks this
+    replica has for the fleet, the sync, the probe lease) and what each reply means."""
+
+    def __init__(self, name: str, config: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: FleetPort) -> None:
+        super().__init__(name, config["syncInterval"] / 1000.0, redis, key_prefix, port, at_once=False)
+        port.join(key_prefix or "seawall", _replica_id())
+        # A breaker decides alone until its first sync: that can wait one interval.
+        self._rounds.start()
 
     def on_state_change(self) -> None:
         """The breaker changed state: when it has news for the fleet, a round goes now, from the
@@ -300,53 +296,40 @@ def quota_stats(fleet: Dict[str, Any], sync: Optional["QuotaSync"]) -> Dict[str,
 
 
 class QuotaPort:
-    """What a rate limiter or retry budget lets its sync do: every decision goes through the core."""
+    """The port of a rate limiter's or retry budget's (``kind``: ``rateLimit``, ``budget``) quota
+    to the core's quota sync driver: every decision is the core's."""
 
-    def __init__(self, report: Callable[[], str], sync: Callable[[float, str], None], alone: Callable[[], None]) -> None:
-        self.report, self.sync, self.alone = report, sync, alone
+    def __init__(self, kind: str, handle: int) -> None:
+        self.kind, self.handle = kind, handle
+
+    def join(self, store: str) -> None:
+        engine.quota_sync_join(self.kind, self.handle, store)
+
+    def next_command(self) -> str:
+        return str(engine.quota_sync_next(self.kind, self.handle, None))
+
+    def reply(self, text: str) -> None:
+        engine.quota_sync_reply(self.kind, self.handle, text, None)
+
+    def failed(self) -> None:
+        engine.quota_sync_failed(self.kind, self.handle, None)
+
+    def leave(self) -> None:
+        engine.quota_sync_leave(self.kind, self.handle, None)
+
+    def status(self) -> Dict[str, Any]:
+        return json.loads(engine.quota_sync_status(self.kind, self.handle))  # type: ignore[no-any-return]
 
 
-class QuotaSync:
+class QuotaSync(_DriverSync):
     """A shared quota's fleet sync (a rate limiter's limit, a retry budget's trickle): one script
     per interval reports this replica's demand, takes its share (never more than the other
     replicas' fresh shares leave of the whole) and reads the others' demands; a failed sync runs
-    the policy on an equal part. ``key``: the store's key for this kind of quota; ``limit``: the
-    whole that the replicas share; ``fleet``: the core's fleet config (times in ms)."""
+    the policy on an equal part. The core's ``QuotaSync`` says what to send and what the answer
+    means; ``fleet``: the core's fleet config (times in ms)."""
 
-    def __init__(self, name: str, key: str, limit: float, fleet: Dict[str, Any], redis: Any, key_prefix: Optional[str],
-                 port: QuotaPort) -> None:
-        store = _store(redis, key_prefix, name)
-        self._key: str = store["keys"][key]
-        self._script: str = store["scripts"]["quota"]
-        self._redis = redis
-        self._port = port
-        self._limit = limit
-        self._stale_after_ms: float = fleet["staleAfter"]
-        self._id = _replica_id()
-        self.status: Dict[str, Any] = {"syncs": 0, "failed_syncs": 0}
+    def __init__(self, name: str, fleet: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: QuotaPort) -> None:
+        super().__init__(name, fleet["syncInterval"] / 1000.0, redis, key_prefix, port, at_once=True)
+        port.join(json.dumps({"prefix": key_prefix or "seawall", "name": name, "replica": _replica_id()}))
         # No share until the store's first answer: ask at once.
-        self._rounds = _Rounds(name, fleet["syncInterval"] / 1000.0, self._round, at_once=True, on_late=self._failed)
         self._rounds.start()
-
-    def stop(self) -> None:
-        self._rounds.stop()
-
-    def sync_now(self) -> None:
-        self._rounds.now()
-
-    def _round(self) -> None:
-        try:
-            granted, rows = self._redis.eval(self._script, 1, self._key, self._id, self._port.report(), self._limit,
-                                             self._stale_after_ms)
-            if self._rounds.stopped or not self._rounds.answered():
-                return
-            self.status["syncs"] += 1
-            self._port.sync(float(_text(granted)), json.dumps(_reports(rows)))
-        except Exception:  # noqa: BLE001 - any Redis failure means an equal part
-            if self._rounds.answered():
-                self._failed()
-
-    def _failed(self) -> None:
-        """A sync failed or ran past its deadline: an equal part until one succeeds."""
-        self.status["failed_syncs"] += 1
-        self._port.alone()

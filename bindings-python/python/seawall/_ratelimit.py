@@ -44,15 +44,12 @@ class RateLimiter(FleetMember):
         h = self._h
         # The core has checked the options (a fleet needs a name); its stats have the times in ms.
         config = json.loads(engine.rate_limit_stats(h, None))
-        port = QuotaPort(lambda: engine.rate_limit_fleet_report(h, None),
-                         lambda granted, reports: engine.rate_limit_fleet_sync(h, granted, reports, None),
-                         lambda: engine.rate_limit_fleet_alone(h))
         redis, prefix = client_and_prefix(fleet)
-        self._fleet = QuotaSync(self.name, "quota", config["limit"], config["fleet"], redis, prefix, port)
+        self._fleet = QuotaSync(self.name, config["fleet"], redis, prefix, QuotaPort("rateLimit", h))
 
     def _go_alone(self) -> None:
         # Left the fleet: an equal part of the limit.
-        engine.rate_limit_fleet_alone(self._h)
+        engine.quota_sync_leave("rateLimit", self._h, None)
 
     def _acquire(self) -> tuple[float, float]:
         """(seconds to wait, ticket); raises RateLimitError when refused."""

@@ -49,15 +49,12 @@ class RetryBudget(FleetMember):
     def _join_fleet(self, fleet: Any) -> None:
         h = self.handle
         config = json.loads(engine.budget_stats(h, None))
-        port = QuotaPort(lambda: engine.budget_fleet_report(h, None),
-                         lambda granted, reports: engine.budget_fleet_sync(h, granted, reports, None),
-                         lambda: engine.budget_fleet_alone(h, None))
         redis, prefix = client_and_prefix(fleet)
-        self._fleet = QuotaSync(str(self.name), "budget", config["minRetriesPerSecond"], config["fleet"], redis, prefix, port)
+        self._fleet = QuotaSync(str(self.name), config["fleet"], redis, prefix, QuotaPort("budget", h))
 
     def _go_alone(self) -> None:
         # Left the fleet: an equal part per replica last seen.
-        engine.budget_fleet_alone(self.handle, None)
+        engine.quota_sync_leave("budget", self.handle, None)
 
     @property
     def tokens(self) -> float:
