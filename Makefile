@@ -111,6 +111,13 @@ build-wasm: setup-rust wasm-bindgen-cli node-deps
 	@! grep -q dec2flt target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in core's float parsing (dec2flt, ~16 KB): a str::parse::<f64>; parse numbers with decimal::parse"; exit 1; }
 	@! grep -q slice_error_fail target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in str's slicing panic (its Debug printing and Unicode tables, ~4 KB gzipped): a &text[a..b] on a str; use text.get(a..b)"; exit 1; }
 	wasm-bindgen --target web --out-dir $(NODE_DIR)/wasm --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm
+	@mkdir -p target/wasm-fleet && cp $(NODE_DIR)/wasm/seawall_wasm.js target/wasm-fleet/browser-glue.js
+	@# Node's wasm fallback loads the same module with the fleet's sync drivers (a browser never
+	@# reaches Redis), under the same glue: the two builds' glue must be the same.
+	$(CARGO) build -p seawall-wasm --target $(WASM_TARGET) --profile wasm --features fleet
+	wasm-bindgen --target web --out-dir target/wasm-fleet --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm
+	@cmp -s target/wasm-fleet/seawall_wasm.js target/wasm-fleet/browser-glue.js || { echo "the fleet build's wasm glue differs from the browser build's"; exit 1; }
+	cp target/wasm-fleet/seawall_wasm_bg.wasm $(NODE_DIR)/wasm/seawall_wasm_fleet_bg.wasm
 	# The glue ships minified by us (bundlers that copy it, like Vite, leave it as it is).
 	cd $(NODE_DIR) && npx esbuild wasm/seawall_wasm.js --minify --format=esm --outfile=wasm/seawall_wasm.js --allow-overwrite --log-level=warning
 	@git diff --quiet -- $(NODE_DIR)/wasm || { git diff --stat -- $(NODE_DIR)/wasm; echo "generated wasm types changed: commit $(NODE_DIR)/wasm/*.d.ts"; exit 1; }

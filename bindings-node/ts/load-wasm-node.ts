@@ -2,6 +2,8 @@
  * The wasm backend in Node, loaded synchronously from the files beside the package (no fetch):
  * what `seawall` falls back to where no native addon loads, what `seawall/wasm` installs, and
  * what the wasm conformance runner drives. Synchronous so that `require('seawall')` can use it.
+ * It loads the module built with the fleet's sync drivers (the browser's leaves them out), under
+ * the same glue: `make build-wasm` checks that the two builds' glue is the same.
  */
 import { readFileSync } from 'node:fs';
 
@@ -13,7 +15,7 @@ import { wasmBackend, type WasmGlue } from './backend-wasm.js';
 
 export function loadWasmNode(): Backend {
   const glue = glueModule as WasmGlue;
-  const { memory } = glue.initSync({ module: readFileSync(new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url)) });
+  const { memory } = glue.initSync({ module: readFileSync(new URL('../../wasm/seawall_wasm_fleet_bg.wasm', import.meta.url)) });
   return wasmBackend(glue, memory);
 }
 

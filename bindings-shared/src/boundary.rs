@@ -66,7 +66,8 @@ pub struct Op {
     pub fallible: bool,
     /// Where it is exposed: `napi`, `python`, and in the wasm module either `wasm` (through its
     /// one `call` export; the row is its place among these) or `direct` (an export of its own,
-    /// written in the wasm binding). An operation in neither is absent from the browser build.
+    /// written in the wasm binding). An operation in neither is absent from the browser build;
+    /// `fleet` keeps a `wasm` one out of the browser's module (only Node's has it).
     pub targets: &'static [&'static str],
     pub doc: &'static str,
 }
@@ -137,20 +138,20 @@ ops! {
     [napi python wasm] method breaker_probe_lease(handle: U32, now: Now) -> plain F64;
     /// A fleet breaker's sync with its store (core/src/fleet_sync.rs): starts it, as the replica
     /// `replica`, on the keys under `prefix`.
-    [napi python wasm] method breaker_sync_join(handle: U32, prefix: Str, replica: Str) -> fallible Unit;
+    [napi python wasm fleet] method breaker_sync_join(handle: U32, prefix: Str, replica: Str) -> fallible Unit;
     /// Stops it (the breaker then decides alone); whether one ran.
-    [napi python wasm] method breaker_sync_leave(handle: U32) -> plain Bool;
+    [napi python wasm fleet] method breaker_sync_leave(handle: U32) -> plain Bool;
     /// The next command of the round (JSON: `{"eval", "keys", "args"}` or `{"set", "value", "px"}`),
     /// or "" when the round is over.
-    [napi python wasm] method breaker_sync_next(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm fleet] method breaker_sync_next(handle: U32, now: Now) -> fallible Str;
     /// Redis's reply to the last command, as JSON.
-    [napi python wasm] method breaker_sync_reply(handle: U32, reply_json: Str, now: Now) -> fallible Unit;
+    [napi python wasm fleet] method breaker_sync_reply(handle: U32, reply_json: Str, now: Now) -> fallible Unit;
     /// The round failed (an error, or no answer by its deadline).
-    [napi python wasm] method breaker_sync_failed(handle: U32, now: Now) -> fallible Unit;
+    [napi python wasm fleet] method breaker_sync_failed(handle: U32, now: Now) -> fallible Unit;
     /// Whether the breaker has news for the fleet: a round should run now.
-    [napi python wasm] method breaker_sync_wanted(handle: U32) -> plain Bool;
+    [napi python wasm fleet] method breaker_sync_wanted(handle: U32) -> plain Bool;
     /// `{"mode": "shared"|"local", "replicas", "fresh", "syncs", "failedSyncs"}`.
-    [napi python wasm] method breaker_sync_status(handle: U32) -> fallible Str;
+    [napi python wasm fleet] method breaker_sync_status(handle: U32) -> fallible Str;
     [napi python wasm] method breaker_retry_after(handle: U32, now: Now) -> plain F64;
     [napi python wasm] method breaker_next_timeout(handle: U32) -> plain F64;
     [napi python wasm] free rejection_message(name: Str, code: F64, retry_after_ms: F64) -> plain Str;
@@ -209,17 +210,17 @@ ops! {
     [napi python wasm] method rate_limit_fleet_alone(handle: U32) -> fallible Unit;
     /// A rate limiter's or retry budget's (`kind`: `rateLimit`, `budget`) quota sync with its
     /// store (core/src/fleet_sync.rs): starts it; `store` is `{"prefix", "name", "replica"}`.
-    [napi python wasm] method quota_sync_join(kind: Str, handle: U32, store: Str) -> fallible Unit;
+    [napi python wasm fleet] method quota_sync_join(kind: Str, handle: U32, store: Str) -> fallible Unit;
     /// Stops it: the policy then runs on an equal part, as when the store is lost.
-    [napi python wasm] method quota_sync_leave(kind: Str, handle: U32, now: Now) -> fallible Unit;
+    [napi python wasm fleet] method quota_sync_leave(kind: Str, handle: U32, now: Now) -> fallible Unit;
     /// The round's command (JSON: `{"eval": "quota", "keys", "args"}`), or "" when it is over.
-    [napi python wasm] method quota_sync_next(kind: Str, handle: U32, now: Now) -> fallible Str;
+    [napi python wasm fleet] method quota_sync_next(kind: Str, handle: U32, now: Now) -> fallible Str;
     /// Redis's reply to the round's command, as JSON.
-    [napi python wasm] method quota_sync_reply(kind: Str, handle: U32, reply_json: Str, now: Now) -> fallible Unit;
+    [napi python wasm fleet] method quota_sync_reply(kind: Str, handle: U32, reply_json: Str, now: Now) -> fallible Unit;
     /// The round failed (an error, or no answer by its deadline).
-    [napi python wasm] method quota_sync_failed(kind: Str, handle: U32, now: Now) -> fallible Unit;
+    [napi python wasm fleet] method quota_sync_failed(kind: Str, handle: U32, now: Now) -> fallible Unit;
     /// `{"syncs", "failedSyncs"}`.
-    [napi python wasm] method quota_sync_status(kind: Str, handle: U32) -> fallible Str;
+    [napi python wasm fleet] method quota_sync_status(kind: Str, handle: U32) -> fallible Str;
     [napi python wasm] free rate_limit_message(name: Str, retry_after_ms: F64) -> plain Str;
     /// A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`.
     [napi python wasm] free fleet_store(prefix: Str, name: Str) -> plain Str;
@@ -516,7 +517,10 @@ pub fn wasm() -> String {
             Answer::WaitTicket => unreachable!("rate_limit_acquire is a direct export"),
         };
         let body = if prelude.is_empty() { answer } else { format!("{{ {prelude}{answer} }}") };
-        arms.push_str(&format!("        {row} /* {} */ => {body},\n", camel(op.name)));
+        // The fleet's sync drivers: only in the module Node's wasm fallback loads (browsers
+        // never reach Redis); the browser's answers "no such operation".
+        let gate = if op.targets.contains(&"fleet") { "        #[cfg(feature = \"fleet\")]\n" } else { "" };
+        arms.push_str(&format!("{gate}        {row} /* {} */ => {body},\n", camel(op.name)));
     }
     format!(
         "//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). {HEADER}\n\nuse seawall_core::Engine as CoreEngine;\nuse wasm_bindgen::JsValue;\n\nuse crate::{{checked, flags, ids, nums, optional, texts}};\n\n/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN\n/// if none) and its text answer.\npub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {{\n    let h = |i: usize| a[i] as u32;\n    let flag = |i: usize| a[i] != 0.0;\n    let mut number = f64::NAN;\n    let mut text = String::new();\n    match op {{\n{arms}        _ => return Err(wasm_bindgen::JsError::new(\"seawall: the wasm engine has no such operation\").into()),\n    }}\n    Ok((number, text))\n}}\n"

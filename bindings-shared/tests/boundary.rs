@@ -42,7 +42,7 @@ fn every_operation_is_exposed_somewhere_and_named_once() {
         assert!(names.insert(op.name), "{} is declared twice", op.name);
         assert!(op.napi() || op.python(), "{} is exposed nowhere", op.name);
         for t in op.targets {
-            assert!(["napi", "python", "wasm", "direct"].contains(t), "{}: unknown target {t}", op.name);
+            assert!(["napi", "python", "wasm", "direct", "fleet"].contains(t), "{}: unknown target {t}", op.name);
         }
         assert!(!(op.wasm() && op.targets.contains(&"direct")), "{}: through call or direct, not both", op.name);
     }

@@ -27,12 +27,19 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         11 /* breakerFleetReport */ => text = checked(e.breaker_fleet_report(h(0), a[1]))?,
         12 /* breakerFleetSync */ => text = checked(e.breaker_fleet_sync(h(0), s1, a[1]))?,
         13 /* breakerProbeLease */ => number = e.breaker_probe_lease(h(0), a[1]),
+        #[cfg(feature = "fleet")]
         14 /* breakerSyncJoin */ => checked(e.breaker_sync_join(h(0), s1, s2))?,
+        #[cfg(feature = "fleet")]
         15 /* breakerSyncLeave */ => number = f64::from(u8::from(e.breaker_sync_leave(h(0)))),
+        #[cfg(feature = "fleet")]
         16 /* breakerSyncNext */ => text = checked(e.breaker_sync_next(h(0), a[1]))?,
+        #[cfg(feature = "fleet")]
         17 /* breakerSyncReply */ => checked(e.breaker_sync_reply(h(0), s1, a[1]))?,
+        #[cfg(feature = "fleet")]
         18 /* breakerSyncFailed */ => checked(e.breaker_sync_failed(h(0), a[1]))?,
+        #[cfg(feature = "fleet")]
         19 /* breakerSyncWanted */ => number = f64::from(u8::from(e.breaker_sync_wanted(h(0)))),
+        #[cfg(feature = "fleet")]
         20 /* breakerSyncStatus */ => text = checked(e.breaker_sync_status(h(0)))?,
         21 /* breakerRetryAfter */ => number = e.breaker_retry_after(h(0), a[1]),
         22 /* breakerNextTimeout */ => number = e.breaker_next_timeout(h(0)),
@@ -74,11 +81,17 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         58 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
         59 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
         60 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        #[cfg(feature = "fleet")]
         61 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
+        #[cfg(feature = "fleet")]
         62 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
+        #[cfg(feature = "fleet")]
         63 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
+        #[cfg(feature = "fleet")]
         64 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
+        #[cfg(feature = "fleet")]
         65 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
+        #[cfg(feature = "fleet")]
         66 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
         67 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
         68 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
