@@ -521,6 +521,39 @@ export function makeRunner(b) {
           }
         });
       }
+      case 'quotaSync': {
+        const kind = v.kind;
+        const h = kind === 'budget' ? b.budgetCreate(JSON.stringify(v.config), false, 0) : b.rateLimitCreate(JSON.stringify(v.config), false);
+        b.quotaSyncJoin(kind, h, JSON.stringify({ prefix: v.prefix, name: v.policyName, replica: v.replica }));
+        return steps.map((s) => {
+          const at = s.at ?? 0;
+          try {
+            switch (s.op) {
+              case 'next': {
+                const c = b.quotaSyncNext(kind, h, at);
+                return { command: c === '' ? null : JSON.parse(c) };
+              }
+              case 'reply':
+                b.quotaSyncReply(kind, h, JSON.stringify(s.reply), at);
+                return {};
+              case 'failed':
+                b.quotaSyncFailed(kind, h, at);
+                return {};
+              case 'status':
+                return { status: JSON.parse(b.quotaSyncStatus(kind, h)) };
+              case 'leave':
+                b.quotaSyncLeave(kind, h, at);
+                return {};
+              case 'stats':
+                return { stats: JSON.parse(kind === 'budget' ? b.budgetStats(h, at) : b.rateLimitStats(h, at)).fleet };
+              default:
+                throw new Error(`unknown quotaSync op ${s.op}`);
+            }
+          } catch (e) {
+            return errorJson(e);
+          }
+        });
+      }
       case 'outcome':
         return steps.map((s) => {
           if (s.op === 'count') return { count: b.countStatus(num(s, 'status')) };

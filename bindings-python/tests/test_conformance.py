@@ -485,6 +485,38 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
             except (TypeError, ValueError, _native.NativeError) as err:
                 res.append(error_json(err))
         return res
+    if machine == "quotaSync":
+        e = _native.Engine()
+        kind = v["kind"]
+        h = e.budget_create(json.dumps(v["config"]), False, 0.0) if kind == "budget" else e.rate_limit_create(json.dumps(v["config"]), False)
+        e.quota_sync_join(kind, h, json.dumps({"prefix": v["prefix"], "name": v["policyName"], "replica": v["replica"]}))
+        res = []
+        for s in steps:
+            at = float(s.get("at", 0))
+            op = s["op"]
+            try:
+                if op == "next":
+                    c = e.quota_sync_next(kind, h, at)
+                    res.append({"command": json.loads(c) if c else None})
+                elif op == "reply":
+                    e.quota_sync_reply(kind, h, json.dumps(s["reply"]), at)
+                    res.append({})
+                elif op == "failed":
+                    e.quota_sync_failed(kind, h, at)
+                    res.append({})
+                elif op == "status":
+                    res.append({"status": json.loads(e.quota_sync_status(kind, h))})
+                elif op == "leave":
+                    e.quota_sync_leave(kind, h, at)
+                    res.append({})
+                elif op == "stats":
+                    stats = e.budget_stats(h, at) if kind == "budget" else e.rate_limit_stats(h, at)
+                    res.append({"stats": json.loads(stats)["fleet"]})
+                else:
+                    raise AssertionError(op)
+            except (TypeError, ValueError, _native.NativeError) as err:
+                res.append(error_json(err))
+        return res
     if machine == "outcome":
         res = []
         for s in steps:

@@ -668,6 +668,32 @@ fn run_fleet_sync(v: &Value, steps: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// A rate limiter's or retry budget's quota sync driver, through the engine's entries every
+/// binding calls: `next`, `reply`, `failed`, `status`, `leave`, and the policy's `stats`.
+fn run_quota_sync(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let mut e = Engine::new();
+    let kind = text(v, "kind");
+    let h = if kind == "budget" { e.budget_create(&v["config"].to_string(), false, 0.0) } else { e.rate_limit_create(&v["config"].to_string(), false) }.unwrap();
+    let store = json!({ "prefix": text(v, "prefix"), "name": text(v, "policyName"), "replica": text(v, "replica") }).to_string();
+    e.quota_sync_join(kind, h, &store).unwrap();
+    steps
+        .iter()
+        .map(|s| {
+            let at = s.get("at").and_then(Value::as_f64).unwrap_or(0.0);
+            let result = match text(s, "op") {
+                "next" => e.quota_sync_next(kind, h, at).map(|c| json!({ "command": if c.is_empty() { Value::Null } else { serde_json::from_str(&c).unwrap() } })),
+                "reply" => e.quota_sync_reply(kind, h, &s["reply"].to_string(), at).map(|()| json!({})),
+                "failed" => e.quota_sync_failed(kind, h, at).map(|()| json!({})),
+                "status" => e.quota_sync_status(kind, h).map(|t| json!({ "status": serde_json::from_str::<Value>(&t).unwrap() })),
+                "leave" => e.quota_sync_leave(kind, h, at).map(|()| json!({})),
+                "stats" => if kind == "budget" { e.budget_stats(h, at) } else { e.rate_limit_stats(h, at) }.map(|t| json!({ "stats": serde_json::from_str::<Value>(&t).unwrap()["fleet"].clone() })),
+                other => panic!("unknown quotaSync op {other}"),
+            };
+            result.unwrap_or_else(|err| error_json(&err))
+        })
+        .collect()
+}
+
 /// Runs one vector: one output per step.
 fn run_vector(v: &Value) -> Vec<Value> {
     let steps = v["steps"].as_array().cloned().unwrap_or_default();
@@ -687,6 +713,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "retryAfter" => run_retry_after(&steps),
         "outcome" => run_outcome(&steps),
         "fleetSync" => run_fleet_sync(v, &steps),
+        "quotaSync" => run_quota_sync(v, &steps),
         other => panic!("unknown machine {other:?}"),
     }
 }
