@@ -10,7 +10,7 @@
 
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::options::{OptionReader, Spelling};
+use crate::options::{OptionReader, Spelling, AT_LEAST_ONE, FRACTION};
 use crate::rng::SeededRng;
 
 /// The shape of the schedule before jitter.
@@ -96,7 +96,7 @@ impl BackoffConfig {
     pub fn from_reader(r: &OptionReader<'_>) -> Result<Self> {
         let d = BackoffConfig::default();
         let base_ms = r.duration("baseDelay", true)?.unwrap_or(d.base_ms);
-        let multiplier = r.number_in("backoffMultiplier", "a number ≥ 1", |x| x >= 1.0)?;
+        let multiplier = r.bounded("backoffMultiplier", AT_LEAST_ONE)?;
         let step = r.duration("backoffStep", true)?;
         let kind_word = r.word("backoff", BACKOFF_WORDS)?;
         let kind = match kind_word {
@@ -122,7 +122,7 @@ impl BackoffConfig {
             _ => d.max_ms,
         };
         let max_ms = r.duration("maxDelay", true)?.unwrap_or(max_default);
-        let factor = r.number_in("jitterFactor", "a fraction from 0 to 1", |x| (0.0..=1.0).contains(&x))?;
+        let factor = r.bounded("jitterFactor", FRACTION)?;
         let jitter_max = r.duration("jitterMax", true)?;
         let decorrelated = matches!(kind, BackoffKind::DecorrelatedAws | BackoffKind::DecorrelatedPolly);
         let jitter = match r.get("jitter") {
@@ -145,7 +145,7 @@ impl BackoffConfig {
                 Some("proportional") => {
                     Jitter::Proportional { factor: factor.unwrap_or(defaults::JITTER_FACTOR) }
                 }
-                Some("additive") => Jitter::Additive { max_ms: jitter_max.unwrap_or(1000.0) },
+                Some("additive") => Jitter::Additive { max_ms: jitter_max.unwrap_or(defaults::JITTER_MAX_MS) },
                 _ => Jitter::None,
             },
         };
@@ -174,9 +174,7 @@ impl BackoffConfig {
             BackoffKind::Linear { step_ms } if !finite_nonneg(step_ms) => {
                 return Err(SeawallError::out_of_range(&sp.name("backoffStep"), sp.duration(step_ms), "a finite delay ≥ 0"));
             }
-            BackoffKind::Exponential { multiplier } if !(multiplier.is_finite() && multiplier >= 1.0) => {
-                return Err(SeawallError::out_of_range(&sp.name("backoffMultiplier"), fmt_num(multiplier), "a number ≥ 1"));
-            }
+            BackoffKind::Exponential { multiplier } => AT_LEAST_ONE.check(&sp.name("backoffMultiplier"), multiplier)?,
             BackoffKind::DecorrelatedAws | BackoffKind::DecorrelatedPolly if self.jitter != Jitter::None => {
                 return Err(SeawallError::wrong_type(
                     &sp.name("jitter"),
@@ -187,9 +185,7 @@ impl BackoffConfig {
             _ => {}
         }
         match self.jitter {
-            Jitter::Proportional { factor } if !(0.0..=1.0).contains(&factor) => {
-                Err(SeawallError::out_of_range(&sp.name("jitterFactor"), fmt_num(factor), "a fraction from 0 to 1"))
-            }
+            Jitter::Proportional { factor } => FRACTION.check(&sp.name("jitterFactor"), factor),
             Jitter::Additive { max_ms } if !finite_nonneg(max_ms) => {
                 Err(SeawallError::out_of_range(&sp.name("jitterMax"), sp.duration(max_ms), "a finite delay ≥ 0"))
             }

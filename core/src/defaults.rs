@@ -13,6 +13,8 @@ pub const MAX_DELAY_MS: f64 = 4_000.0;
 pub const BACKOFF_MULTIPLIER: f64 = 2.0;
 /// Proportional jitter: each delay moves by up to ±10%.
 pub const JITTER_FACTOR: f64 = 0.1;
+/// Additive jitter (`jitter: "additive"` without `jitterMax`): up to a second added to each delay.
+pub const JITTER_MAX_MS: f64 = 1_000.0;
 /// Longest server-requested delay (Retry-After) a retry will honour before giving up.
 pub const MAX_RETRY_AFTER_MS: f64 = 60_000.0;
 
@@ -68,6 +70,7 @@ pub const TABLE: &[(&str, f64)] = &[
     ("maxDelay", MAX_DELAY_MS),
     ("backoffMultiplier", BACKOFF_MULTIPLIER),
     ("jitterFactor", JITTER_FACTOR),
+    ("jitterMax", JITTER_MAX_MS),
     ("maxRetryAfter", MAX_RETRY_AFTER_MS),
     ("failureThreshold", FAILURE_THRESHOLD as f64),
     ("resetTimeout", RESET_TIMEOUT_MS),

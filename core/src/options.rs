@@ -127,6 +127,30 @@ pub struct OptionSpec {
     pub aliases: &'static [&'static str],
 }
 
+/// A bound on a number option, stated once: what a message says it must be, and the test. Read
+/// (`OptionReader::bounded`) and checked after construction (`Bound::check`) alike.
+#[derive(Clone, Copy)]
+pub struct Bound {
+    pub expected: &'static str,
+    pub holds: fn(f64) -> bool,
+}
+
+impl Bound {
+    /// `x` within the bound, or the option's error naming it (`name`: as the caller spelled it).
+    pub fn check(self, name: &str, x: f64) -> Result<()> {
+        if x.is_finite() && (self.holds)(x) {
+            Ok(())
+        } else {
+            Err(SeawallError::out_of_range(name, fmt_num(x), self.expected))
+        }
+    }
+}
+
+/// Growth factors: a backoff's or an open period's multiplier.
+pub const AT_LEAST_ONE: Bound = Bound { expected: "a number ≥ 1", holds: |x| x >= 1.0 };
+/// A share of something, 0 and 1 included.
+pub const FRACTION: Bound = Bound { expected: "a fraction from 0 to 1", holds: |x| (0.0..=1.0).contains(&x) };
+
 pub const fn spec(canonical: &'static str, aliases: &'static [&'static str]) -> OptionSpec {
     OptionSpec { canonical, aliases }
 }
@@ -292,6 +316,11 @@ impl<'a> OptionReader<'a> {
 
     /// A number accepted by `ok`; `expected` says what that means. (`ok` is a plain `fn`, not a
     /// generic closure: one copy of this reader in the wasm build instead of one per caller.)
+    /// A number within `bound`, read the way every option's [`Bound`] is checked.
+    pub fn bounded(&self, canonical: &str, bound: Bound) -> Result<Option<f64>> {
+        self.number_in(canonical, bound.expected, bound.holds)
+    }
+
     pub fn number_in(&self, canonical: &str, expected: &str, ok: fn(f64) -> bool) -> Result<Option<f64>> {
         match self.number_of(canonical, expected)? {
             None => Ok(None),

@@ -4,7 +4,7 @@
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::FleetConfig;
-use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE};
 use crate::window::WindowConfig;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +130,7 @@ impl BreakerConfig {
             half_open_max_calls: r.count("halfOpenMaxCalls", 1, defaults::MAX_SLOTS)?.unwrap_or(d.half_open_max_calls),
             reset_timeout_ms,
             reset_backoff_multiplier: r
-                .number_in("resetBackoffMultiplier", "a number ≥ 1", |x| x >= 1.0)?
+                .bounded("resetBackoffMultiplier", AT_LEAST_ONE)?
                 .unwrap_or(d.reset_backoff_multiplier),
             max_reset_timeout_ms: r
                 .duration("maxResetTimeout", false)?
@@ -205,9 +205,7 @@ impl BreakerConfig {
         count("successThreshold", self.success_threshold, 1, MAX_COUNT)?;
         count("halfOpenMaxCalls", self.half_open_max_calls, 1, defaults::MAX_SLOTS)?;
         positive("resetTimeout", self.reset_timeout_ms)?;
-        if !(self.reset_backoff_multiplier.is_finite() && self.reset_backoff_multiplier >= 1.0) {
-            return Err(SeawallError::out_of_range(&sp.name("resetBackoffMultiplier"), fmt_num(self.reset_backoff_multiplier), "a number ≥ 1"));
-        }
+        AT_LEAST_ONE.check(&sp.name("resetBackoffMultiplier"), self.reset_backoff_multiplier)?;
         positive("maxResetTimeout", self.max_reset_timeout_ms)?;
         if self.max_reset_timeout_ms < self.reset_timeout_ms {
             return Err(SeawallError::out_of_range(
