@@ -28,7 +28,12 @@ use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::FleetConfig;
 use crate::fleet_quota::{FleetQuota, QuotaReport};
 use crate::json::Json;
-use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::options::{nested, spec, Bound, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+
+/// The bounds of a budget's numbers, read and checked from these rows alike.
+const RATIO: Bound = Bound { expected: "a number from 0 to 1000", holds: |x| (0.0..=1000.0).contains(&x) };
+const TRICKLE: Bound = Bound { expected: "a finite number ≥ 0", holds: |x| x >= 0.0 };
+const TOKENS: Bound = Bound { expected: "a finite number ≥ 1", holds: |x| x >= 1.0 };
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BudgetConfig {
@@ -64,11 +69,11 @@ impl BudgetConfig {
         let named = r.text("name")?.is_some_and(|n| !n.is_empty());
         let d = BudgetConfig::default();
         let cfg = BudgetConfig {
-            ratio: r.number_in("ratio", "a number from 0 to 1000", |x| (0.0..=1000.0).contains(&x))?.unwrap_or(d.ratio),
+            ratio: r.bounded("ratio", RATIO)?.unwrap_or(d.ratio),
             min_retries_per_second: r
-                .number_in("minRetriesPerSecond", "a finite number ≥ 0", |x| x >= 0.0)?
+                .bounded("minRetriesPerSecond", TRICKLE)?
                 .unwrap_or(d.min_retries_per_second),
-            max_tokens: r.number_in("maxTokens", "a finite number ≥ 1", |x| x >= 1.0)?.unwrap_or(d.max_tokens),
+            max_tokens: r.bounded("maxTokens", TOKENS)?.unwrap_or(d.max_tokens),
             fleet: match r.map("fleet")? {
                 Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_quota_options(opts, r.unit(), "a retry budget's fleet"))?),
                 None => None,
@@ -83,15 +88,9 @@ impl BudgetConfig {
     }
 
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        if !(self.ratio.is_finite() && (0.0..=1000.0).contains(&self.ratio)) {
-            return Err(SeawallError::out_of_range(&sp.name("ratio"), fmt_num(self.ratio), "a number from 0 to 1000"));
-        }
-        if !(self.min_retries_per_second.is_finite() && self.min_retries_per_second >= 0.0) {
-            return Err(SeawallError::out_of_range(&sp.name("minRetriesPerSecond"), fmt_num(self.min_retries_per_second), "a finite number ≥ 0"));
-        }
-        if !(self.max_tokens.is_finite() && self.max_tokens >= 1.0) {
-            return Err(SeawallError::out_of_range(&sp.name("maxTokens"), fmt_num(self.max_tokens), "a finite number ≥ 1"));
-        }
+        RATIO.check(&sp.name("ratio"), self.ratio)?;
+        TRICKLE.check(&sp.name("minRetriesPerSecond"), self.min_retries_per_second)?;
+        TOKENS.check(&sp.name("maxTokens"), self.max_tokens)?;
         if let Some(f) = &self.fleet {
             if self.min_retries_per_second == 0.0 {
                 // The replicas' parts of the budget are parts of its trickle: none, nothing to share.

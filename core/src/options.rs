@@ -148,6 +148,8 @@ impl Bound {
 
 /// Growth factors: a backoff's or an open period's multiplier.
 pub const AT_LEAST_ONE: Bound = Bound { expected: "a number ≥ 1", holds: |x| x >= 1.0 };
+/// A rate threshold: a fraction in (0, 1].
+pub const RATE: Bound = Bound { expected: "a fraction greater than 0 and at most 1", holds: |x| x > 0.0 && x <= 1.0 };
 /// A share of something, 0 and 1 included.
 pub const FRACTION: Bound = Bound { expected: "a fraction from 0 to 1", holds: |x| (0.0..=1.0).contains(&x) };
 
@@ -309,9 +311,9 @@ impl<'a> OptionReader<'a> {
         }
     }
 
-    /// A fraction in (0, 1].
+    /// A fraction in (0, 1] ([`RATE`]).
     pub fn ratio(&self, canonical: &str) -> Result<Option<f64>> {
-        self.number_in(canonical, "a fraction greater than 0 and at most 1", |x| x > 0.0 && x <= 1.0)
+        self.bounded(canonical, RATE)
     }
 
     /// A number accepted by `ok`; `expected` says what that means. (`ok` is a plain `fn`, not a

@@ -4,7 +4,7 @@
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::FleetConfig;
-use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE};
+use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE, RATE};
 use crate::window::WindowConfig;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -161,13 +161,7 @@ impl BreakerConfig {
                 Err(SeawallError::out_of_range(&sp.name(opt), sp.duration(ms), "a finite duration > 0"))
             }
         };
-        let ratio = |opt: &'static str, v: f64| {
-            if v > 0.0 && v <= 1.0 {
-                Ok(())
-            } else {
-                Err(SeawallError::out_of_range(&sp.name(opt), fmt_num(v), "a fraction greater than 0 and at most 1"))
-            }
-        };
+        let ratio = |opt: &'static str, v: f64| RATE.check(&sp.name(opt), v);
         if let Some(n) = self.failure_threshold {
             count("failureThreshold", n, 1, MAX_COUNT)?;
         }
