@@ -146,6 +146,25 @@ impl Bound {
     }
 }
 
+/// The range of a whole-number option, stated once: read (`OptionReader::counted`) and checked
+/// after construction (`Counted::check`) alike.
+#[derive(Clone, Copy)]
+pub struct Counted {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Counted {
+    pub fn check(self, name: &str, v: u32) -> Result<()> {
+        if v < self.min || v > self.max {
+            let expected = format!("a whole number from {} to {}", self.min, self.max);
+            Err(SeawallError::out_of_range(name, fmt_num(f64::from(v)), &expected))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Growth factors: a backoff's or an open period's multiplier.
 pub const AT_LEAST_ONE: Bound = Bound { expected: "a number ≥ 1", holds: |x| x >= 1.0 };
 /// A rate threshold: a fraction in (0, 1].
@@ -280,6 +299,11 @@ impl<'a> OptionReader<'a> {
     }
 
     /// A whole number in `[min, max]`.
+    /// A whole number within `range`, read the way its [`Counted`] checks it.
+    pub fn counted(&self, canonical: &str, range: Counted) -> Result<Option<u32>> {
+        self.count(canonical, range.min, range.max)
+    }
+
     pub fn count(&self, canonical: &str, min: u32, max: u32) -> Result<Option<u32>> {
         let expected = format!("a whole number from {min} to {max}");
         match self.number_of(canonical, &expected)? {

@@ -4,7 +4,7 @@
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::FleetConfig;
-use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE, RATE};
+use crate::options::{nested, spec, Counted, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE, RATE};
 use crate::window::WindowConfig;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +77,10 @@ pub const BREAKER_OPTIONS: &[OptionSpec] = &[
 ];
 
 pub(super) const MAX_COUNT: u32 = 1_000_000;
+/// The ranges of the breaker's whole-number options, each read and checked from this row.
+const CALLS: Counted = Counted { min: 1, max: MAX_COUNT };
+const BUCKETS: Counted = Counted { min: 1, max: 1000 };
+const PROBES: Counted = Counted { min: 1, max: defaults::MAX_SLOTS };
 
 impl BreakerConfig {
     /// Reads breaker options. If a rate threshold is given and `failureThreshold` is not, the
@@ -91,15 +95,15 @@ impl BreakerConfig {
         let d = BreakerConfig::default();
         let failure_rate_threshold = r.ratio("failureRateThreshold")?;
         let slow_call_rate_threshold = r.ratio("slowCallRateThreshold")?;
-        let failure_threshold = match r.count("failureThreshold", 1, MAX_COUNT)? {
+        let failure_threshold = match r.counted("failureThreshold", CALLS)? {
             Some(n) => Some(n),
             None if r.is_null("failureThreshold") => None,
             None if failure_rate_threshold.is_some() || slow_call_rate_threshold.is_some() => None,
             None => d.failure_threshold,
         };
         let duration = r.duration("windowDuration", false)?;
-        let buckets = r.count("windowBuckets", 1, 1000)?;
-        let size = r.count("windowSize", 1, MAX_COUNT)?;
+        let buckets = r.counted("windowBuckets", BUCKETS)?;
+        let size = r.counted("windowSize", CALLS)?;
         let window = match (size, duration, buckets) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                 return Err(SeawallError::wrong_type(
@@ -124,10 +128,10 @@ impl BreakerConfig {
             failure_rate_threshold,
             slow_call_duration_ms: r.duration("slowCallDurationThreshold", false)?,
             slow_call_rate_threshold,
-            volume_threshold: r.count("volumeThreshold", 1, MAX_COUNT)?.unwrap_or(d.volume_threshold),
+            volume_threshold: r.counted("volumeThreshold", CALLS)?.unwrap_or(d.volume_threshold),
             window,
-            success_threshold: r.count("successThreshold", 1, MAX_COUNT)?.unwrap_or(d.success_threshold),
-            half_open_max_calls: r.count("halfOpenMaxCalls", 1, defaults::MAX_SLOTS)?.unwrap_or(d.half_open_max_calls),
+            success_threshold: r.counted("successThreshold", CALLS)?.unwrap_or(d.success_threshold),
+            half_open_max_calls: r.counted("halfOpenMaxCalls", PROBES)?.unwrap_or(d.half_open_max_calls),
             reset_timeout_ms,
             reset_backoff_multiplier: r
                 .bounded("resetBackoffMultiplier", AT_LEAST_ONE)?
@@ -147,13 +151,7 @@ impl BreakerConfig {
 
     /// Checks values and their relations, naming options and durations as the caller gave them.
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        let count = |opt: &'static str, v: u32, min: u32, max: u32| {
-            if v < min || v > max {
-                Err(SeawallError::out_of_range(&sp.name(opt), fmt_num(v as f64), &format!("a whole number from {min} to {max}")))
-            } else {
-                Ok(())
-            }
-        };
+        let count = |opt: &'static str, v: u32, range: Counted| range.check(&sp.name(opt), v);
         let positive = |opt: &'static str, ms: f64| {
             if ms.is_finite() && ms > 0.0 {
                 Ok(())
@@ -163,7 +161,7 @@ impl BreakerConfig {
         };
         let ratio = |opt: &'static str, v: f64| RATE.check(&sp.name(opt), v);
         if let Some(n) = self.failure_threshold {
-            count("failureThreshold", n, 1, MAX_COUNT)?;
+            count("failureThreshold", n, CALLS)?;
         }
         if let Some(x) = self.failure_rate_threshold {
             ratio("failureRateThreshold", x)?;
@@ -188,16 +186,16 @@ impl BreakerConfig {
                 "at least one way to trip: failureThreshold, failureRateThreshold or slowCallRateThreshold",
             ));
         }
-        count("volumeThreshold", self.volume_threshold, 1, MAX_COUNT)?;
+        count("volumeThreshold", self.volume_threshold, CALLS)?;
         match self.window {
             WindowConfig::Time { duration_ms, buckets } => {
                 positive("windowDuration", duration_ms)?;
-                count("windowBuckets", buckets, 1, 1000)?;
+                count("windowBuckets", buckets, BUCKETS)?;
             }
-            WindowConfig::Count { size } => count("windowSize", size, 1, MAX_COUNT)?,
+            WindowConfig::Count { size } => count("windowSize", size, CALLS)?,
         }
-        count("successThreshold", self.success_threshold, 1, MAX_COUNT)?;
-        count("halfOpenMaxCalls", self.half_open_max_calls, 1, defaults::MAX_SLOTS)?;
+        count("successThreshold", self.success_threshold, CALLS)?;
+        count("halfOpenMaxCalls", self.half_open_max_calls, PROBES)?;
         positive("resetTimeout", self.reset_timeout_ms)?;
         AT_LEAST_ONE.check(&sp.name("resetBackoffMultiplier"), self.reset_backoff_multiplier)?;
         positive("maxResetTimeout", self.max_reset_timeout_ms)?;
