@@ -201,15 +201,9 @@ impl BreakerSync {
                     _ => return Err(bad("[now, reports, marks]")),
                 };
                 let mut reports = Vec::new();
-                if let Json::Arr(rows) = rows {
-                    for row in rows {
-                        let (age, report) = row.as_str().and_then(|r| r.split_once('|')).ok_or_else(|| bad("\"age|report\" rows"))?;
-                        let json = Json::parse(report).map_err(|_| bad("reports in JSON"))?;
-                        let age_ms = crate::decimal::parse(age).filter(|a| *a >= 0.0).ok_or_else(|| bad("an age"))?;
-                        let mut report = report_of(&json).ok_or_else(|| bad("a report"))?;
-                        report.age_ms = age_ms;
-                        reports.push(report);
-                    }
+                for (age_ms, json) in store_rows(rows, &bad)? {
+                    let age_ms = Some(age_ms).filter(|a| *a >= 0.0).ok_or_else(|| bad("an age"))?;
+                    reports.push(ReplicaReport { age_ms, ..report_of(&json).ok_or_else(|| bad("a report"))? });
                 }
                 let mark_at = |name: &str| -> Option<f64> {
                     let Json::Arr(items) = marks else { return None };
@@ -280,6 +274,20 @@ impl BreakerSync {
             breaker.set_fleet_shared(now, false);
         }
     }
+}
+
+/// The store's rows (`"age|report"`, as the sync and quota scripts answer them): each report's
+/// age and its JSON; `bad` words the error for what does not read.
+fn store_rows(rows: &Json, bad: &dyn Fn(&str) -> SeawallError) -> Result<Vec<(f64, Json)>> {
+    let mut out = Vec::new();
+    if let Json::Arr(rows) = rows {
+        for row in rows {
+            let (age, report) = row.as_str().and_then(|r| r.split_once('|')).ok_or_else(|| bad("\"age|report\" rows"))?;
+            let json = Json::parse(report).map_err(|_| bad("reports in JSON"))?;
+            out.push((crate::decimal::parse(age).ok_or_else(|| bad("an age"))?, json));
+        }
+    }
+    Ok(out)
 }
 
 /// A report without its age (the store's row carries the age apart).
@@ -353,16 +361,11 @@ impl QuotaSync {
             _ => return Err(bad("[granted, reports]")),
         };
         let mut reports = Vec::new();
-        if let Json::Arr(rows) = rows {
-            for row in rows {
-                let (age, report) = row.as_str().and_then(|r| r.split_once('|')).ok_or_else(|| bad("\"age|report\" rows"))?;
-                let mut json = Json::parse(report).map_err(|_| bad("reports in JSON"))?;
-                let age_ms = crate::decimal::parse(age).ok_or_else(|| bad("an age"))?;
-                if let Json::Obj(fields) = &mut json {
-                    fields.push(("ageMs".to_string(), Json::Num(age_ms)));
-                }
-                reports.push(json);
+        for (age_ms, mut json) in store_rows(rows, &bad)? {
+            if let Json::Obj(fields) = &mut json {
+                fields.push(("ageMs".to_string(), Json::Num(age_ms)));
             }
+            reports.push(json);
         }
         self.awaiting = false;
         self.done = true;
