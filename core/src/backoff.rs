@@ -10,7 +10,7 @@
 
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::options::{OptionReader, Spelling, AT_LEAST_ONE, FRACTION};
+use crate::options::{check_value, spec, Kind, OptionReader, OptionSpec, Spelling, AT_LEAST_ONE, FRACTION};
 use crate::rng::SeededRng;
 
 /// The shape of the schedule before jitter.
@@ -74,16 +74,18 @@ impl Default for BackoffConfig {
     }
 }
 
-/// The option names a backoff reads; retry configs include them.
-pub const BACKOFF_OPTIONS: &[crate::options::OptionSpec] = &[
-    crate::options::spec("backoff", &["backoffKind", "strategy"]),
-    crate::options::spec("baseDelay", &["initialDelay", "delay", "minDelay"]),
-    crate::options::spec("maxDelay", &["maxBackoff"]),
-    crate::options::spec("backoffMultiplier", &["multiplier", "factor", "exponentialBase"]),
-    crate::options::spec("backoffStep", &["step", "increment"]),
-    crate::options::spec("jitter", &[]),
-    crate::options::spec("jitterFactor", &[]),
-    crate::options::spec("jitterMax", &["maxJitter"]),
+const DELAY: Kind = Kind::Duration { zero: true };
+
+/// The options a backoff reads; retry configs include them.
+pub const BACKOFF_OPTIONS: &[OptionSpec] = &[
+    spec("backoff", &["backoffKind", "strategy"], Kind::Words(BACKOFF_WORDS)),
+    spec("baseDelay", &["initialDelay", "delay", "minDelay"], DELAY).or(defaults::BASE_DELAY_MS),
+    spec("maxDelay", &["maxBackoff"], DELAY).or(defaults::MAX_DELAY_MS),
+    spec("backoffMultiplier", &["multiplier", "factor", "exponentialBase"], Kind::Number(AT_LEAST_ONE)).or(defaults::BACKOFF_MULTIPLIER),
+    spec("backoffStep", &["step", "increment"], DELAY),
+    spec("jitter", &[], Kind::Switch(JITTER_WORDS)),
+    spec("jitterFactor", &[], Kind::Number(FRACTION)).or(defaults::JITTER_FACTOR),
+    spec("jitterMax", &["maxJitter"], DELAY).or(defaults::JITTER_MAX_MS),
 ];
 
 pub const BACKOFF_WORDS: &[&str] =
@@ -95,10 +97,10 @@ impl BackoffConfig {
     /// jitter (proportional, ±`jitterFactor`), `false` means none.
     pub fn from_reader(r: &OptionReader<'_>) -> Result<Self> {
         let d = BackoffConfig::default();
-        let base_ms = r.duration("baseDelay", true)?.unwrap_or(d.base_ms);
-        let multiplier = r.bounded("backoffMultiplier", AT_LEAST_ONE)?;
-        let step = r.duration("backoffStep", true)?;
-        let kind_word = r.word("backoff", BACKOFF_WORDS)?;
+        let base_ms = r.duration("baseDelay").unwrap_or(d.base_ms);
+        let multiplier = r.number("backoffMultiplier");
+        let step = r.duration("backoffStep");
+        let kind_word = r.word("backoff");
         let kind = match kind_word {
             Some("constant") => BackoffKind::Constant,
             Some("linear") => BackoffKind::Linear { step_ms: step.unwrap_or(base_ms) },
@@ -121,9 +123,9 @@ impl BackoffConfig {
             BackoffKind::Constant => d.max_ms.max(base_ms),
             _ => d.max_ms,
         };
-        let max_ms = r.duration("maxDelay", true)?.unwrap_or(max_default);
-        let factor = r.bounded("jitterFactor", FRACTION)?;
-        let jitter_max = r.duration("jitterMax", true)?;
+        let max_ms = r.duration("maxDelay").unwrap_or(max_default);
+        let factor = r.number("jitterFactor");
+        let jitter_max = r.duration("jitterMax");
         let decorrelated = matches!(kind, BackoffKind::DecorrelatedAws | BackoffKind::DecorrelatedPolly);
         let jitter = match r.get("jitter") {
             None | Some((_, crate::options::OptionValue::Null)) => {
@@ -139,7 +141,7 @@ impl BackoffConfig {
             Some((_, crate::options::OptionValue::Bool(true))) => {
                 Jitter::Proportional { factor: factor.unwrap_or(defaults::JITTER_FACTOR) }
             }
-            Some(_) => match r.word("jitter", JITTER_WORDS)? {
+            Some(_) => match r.word("jitter") {
                 Some("full") => Jitter::Full,
                 Some("equal") => Jitter::Equal,
                 Some("proportional") => {
@@ -156,13 +158,9 @@ impl BackoffConfig {
 
     /// Checks values and their relations, naming options and durations as the caller gave them.
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        let finite_nonneg = |x: f64| x.is_finite() && x >= 0.0;
-        if !finite_nonneg(self.base_ms) {
-            return Err(SeawallError::out_of_range(&sp.name("baseDelay"), sp.duration(self.base_ms), "a finite delay ≥ 0"));
-        }
-        if !finite_nonneg(self.max_ms) {
-            return Err(SeawallError::out_of_range(&sp.name("maxDelay"), sp.duration(self.max_ms), "a finite delay ≥ 0"));
-        }
+        let value = |opt: &'static str, x: f64| check_value(BACKOFF_OPTIONS, opt, sp, x);
+        value("baseDelay", self.base_ms)?;
+        value("maxDelay", self.max_ms)?;
         if self.max_ms < self.base_ms {
             return Err(SeawallError::out_of_range(
                 &sp.name("maxDelay"),
@@ -171,10 +169,8 @@ impl BackoffConfig {
             ));
         }
         match self.kind {
-            BackoffKind::Linear { step_ms } if !finite_nonneg(step_ms) => {
-                return Err(SeawallError::out_of_range(&sp.name("backoffStep"), sp.duration(step_ms), "a finite delay ≥ 0"));
-            }
-            BackoffKind::Exponential { multiplier } => AT_LEAST_ONE.check(&sp.name("backoffMultiplier"), multiplier)?,
+            BackoffKind::Linear { step_ms } => value("backoffStep", step_ms)?,
+            BackoffKind::Exponential { multiplier } => value("backoffMultiplier", multiplier)?,
             BackoffKind::DecorrelatedAws | BackoffKind::DecorrelatedPolly if self.jitter != Jitter::None => {
                 return Err(SeawallError::wrong_type(
                     &sp.name("jitter"),
@@ -185,10 +181,8 @@ impl BackoffConfig {
             _ => {}
         }
         match self.jitter {
-            Jitter::Proportional { factor } => FRACTION.check(&sp.name("jitterFactor"), factor),
-            Jitter::Additive { max_ms } if !finite_nonneg(max_ms) => {
-                Err(SeawallError::out_of_range(&sp.name("jitterMax"), sp.duration(max_ms), "a finite delay ≥ 0"))
-            }
+            Jitter::Proportional { factor } => value("jitterFactor", factor),
+            Jitter::Additive { max_ms } => value("jitterMax", max_ms),
             _ => Ok(()),
         }
     }

@@ -28,7 +28,7 @@ use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::FleetConfig;
 use crate::fleet_quota::{FleetQuota, QuotaReport};
 use crate::json::Json;
-use crate::options::{nested, spec, Bound, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::options::{check_value, nested, spec, Bound, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 
 /// The bounds of a budget's numbers, read and checked from these rows alike.
 const RATIO: Bound = Bound { expected: "a number from 0 to 1000", holds: |x| (0.0..=1000.0).contains(&x) };
@@ -56,25 +56,23 @@ impl Default for BudgetConfig {
 }
 
 pub const BUDGET_OPTIONS: &[OptionSpec] = &[
-    spec("ratio", &["budgetRatio", "percentCanRetry", "tokenRatio"]),
-    spec("minRetriesPerSecond", &["minRetriesPerSec"]),
-    spec("maxTokens", &["capacity"]),
-    spec("name", &[]),
-    spec("fleet", &[]),
+    spec("ratio", &["budgetRatio", "percentCanRetry", "tokenRatio"], Kind::Number(RATIO)).or(defaults::BUDGET_RATIO),
+    spec("minRetriesPerSecond", &["minRetriesPerSec"], Kind::Number(TRICKLE)).or(defaults::BUDGET_MIN_RETRIES_PER_SECOND),
+    spec("maxTokens", &["capacity"], Kind::Number(TOKENS)).or(defaults::BUDGET_MAX_TOKENS),
+    spec("name", &[], Kind::Text),
+    spec("fleet", &[], Kind::Map),
 ];
 
 impl BudgetConfig {
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let r = OptionReader::new(opts, BUDGET_OPTIONS, "a retry budget", unit)?;
-        let named = r.text("name")?.is_some_and(|n| !n.is_empty());
+        let r = OptionReader::new(opts, &[BUDGET_OPTIONS], "a retry budget", unit)?;
+        let named = r.word("name").is_some_and(|n| !n.is_empty());
         let d = BudgetConfig::default();
         let cfg = BudgetConfig {
-            ratio: r.bounded("ratio", RATIO)?.unwrap_or(d.ratio),
-            min_retries_per_second: r
-                .bounded("minRetriesPerSecond", TRICKLE)?
-                .unwrap_or(d.min_retries_per_second),
-            max_tokens: r.bounded("maxTokens", TOKENS)?.unwrap_or(d.max_tokens),
-            fleet: match r.map("fleet")? {
+            ratio: r.number("ratio").unwrap_or(d.ratio),
+            min_retries_per_second: r.number("minRetriesPerSecond").unwrap_or(d.min_retries_per_second),
+            max_tokens: r.number("maxTokens").unwrap_or(d.max_tokens),
+            fleet: match r.map("fleet") {
                 Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_quota_options(opts, r.unit(), "a retry budget's fleet"))?),
                 None => None,
             },
@@ -88,9 +86,9 @@ impl BudgetConfig {
     }
 
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        RATIO.check(&sp.name("ratio"), self.ratio)?;
-        TRICKLE.check(&sp.name("minRetriesPerSecond"), self.min_retries_per_second)?;
-        TOKENS.check(&sp.name("maxTokens"), self.max_tokens)?;
+        for (opt, x) in [("ratio", self.ratio), ("minRetriesPerSecond", self.min_retries_per_second), ("maxTokens", self.max_tokens)] {
+            check_value(BUDGET_OPTIONS, opt, sp, x)?;
+        }
         if let Some(f) = &self.fleet {
             if self.min_retries_per_second == 0.0 {
                 // The replicas' parts of the budget are parts of its trickle: none, nothing to share.

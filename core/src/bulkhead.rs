@@ -21,8 +21,8 @@ use crate::json::Json;
 
 use crate::clock::Latest;
 use crate::defaults;
-use crate::error::{fmt_num, ErrorCode, Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::error::{ErrorCode, Result};
+use crate::options::{check_value, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 use crate::permit::{SlotTable, SlotToken};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,12 +43,14 @@ impl Default for BulkheadConfig {
 }
 
 pub const BULKHEAD_OPTIONS: &[OptionSpec] = &[
-    spec("maxConcurrent", &["maxConcurrentCalls", "limit", "maxParallelization"]),
-    spec("maxQueueSize", &["maxQueue", "queueSize", "maxQueuingActions"]),
+    spec("maxConcurrent", &["maxConcurrentCalls", "limit", "maxParallelization"], Kind::Count(Counted { min: 1, max: defaults::MAX_SLOTS }))
+        .or(defaults::BULKHEAD_MAX_CONCURRENT as f64),
+    spec("maxQueueSize", &["maxQueue", "queueSize", "maxQueuingActions"], Kind::Count(Counted { min: 0, max: MAX_QUEUE_LIMIT }))
+        .or(defaults::BULKHEAD_MAX_QUEUE as f64),
     // `timeout` inside a bulkhead's options is its queue timeout (a spelling users write).
-    spec("queueTimeout", &["timeout", "maxWait", "maxWaitDuration"]),
-    spec("name", &[]),
-    spec("onReject", &[]),
+    spec("queueTimeout", &["timeout", "maxWait", "maxWaitDuration"], Kind::Duration { zero: false }),
+    spec("name", &[], Kind::Text),
+    spec("onReject", &[], Kind::Callback),
 ];
 
 /// Queue places a bulkhead may have.
@@ -56,40 +58,25 @@ pub const MAX_QUEUE_LIMIT: u32 = 10_000_000;
 
 impl BulkheadConfig {
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let r = OptionReader::new(opts, BULKHEAD_OPTIONS, "a bulkhead", unit)?;
-        r.text("name")?;
-        r.callback("onReject")?;
+        let r = OptionReader::new(opts, &[BULKHEAD_OPTIONS], "a bulkhead", unit)?;
         let d = BulkheadConfig::default();
         let cfg = BulkheadConfig {
-            max_concurrent: r.count("maxConcurrent", 1, defaults::MAX_SLOTS)?.unwrap_or(d.max_concurrent),
-            max_queue: r.count("maxQueueSize", 0, MAX_QUEUE_LIMIT)?.unwrap_or(d.max_queue),
-            queue_timeout_ms: r.duration("queueTimeout", false)?,
+            max_concurrent: r.count("maxConcurrent").unwrap_or(d.max_concurrent),
+            max_queue: r.count("maxQueueSize").unwrap_or(d.max_queue),
+            queue_timeout_ms: r.duration("queueTimeout"),
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
     }
 
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        if self.max_concurrent == 0 || self.max_concurrent > defaults::MAX_SLOTS {
-            return Err(SeawallError::out_of_range(
-                &sp.name("maxConcurrent"),
-                fmt_num(self.max_concurrent as f64),
-                &format!("a whole number from 1 to {}", defaults::MAX_SLOTS),
-            ));
+        let value = |opt: &'static str, x: f64| check_value(BULKHEAD_OPTIONS, opt, sp, x);
+        value("maxConcurrent", f64::from(self.max_concurrent))?;
+        value("maxQueueSize", f64::from(self.max_queue))?;
+        match self.queue_timeout_ms {
+            Some(t) => value("queueTimeout", t),
+            None => Ok(()),
         }
-        if self.max_queue > MAX_QUEUE_LIMIT {
-            return Err(SeawallError::out_of_range(
-                &sp.name("maxQueueSize"),
-                fmt_num(self.max_queue as f64),
-                &format!("a whole number from 0 to {MAX_QUEUE_LIMIT}"),
-            ));
-        }
-        if let Some(t) = self.queue_timeout_ms {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(SeawallError::out_of_range(&sp.name("queueTimeout"), sp.duration(t), "a finite duration > 0"));
-            }
-        }
-        Ok(())
     }
 }
 

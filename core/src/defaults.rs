@@ -1,5 +1,6 @@
-//! Every default Seawall uses, defined once. Bindings read these (through their generated
-//! `DEFAULTS` export) instead of repeating numbers; docs render the table from here.
+//! Every default Seawall uses, defined once. The options' rows (`OptionSpec::or`) carry them and
+//! [`table`] reads them from there for `defaults()` and the README's check; machines built in
+//! code fall back on the same constants.
 //!
 //! Durations are milliseconds.
 
@@ -51,6 +52,8 @@ pub const BUDGET_MAX_TOKENS: f64 = 10.0;
 
 /// The period a rate limiter's `limit` counts over when `per` is not given.
 pub const RATE_LIMIT_PER_MS: f64 = 1_000.0;
+/// How long a call may wait for a rate limiter's place (0: refused at once when none is free).
+pub const RATE_LIMIT_MAX_WAIT_MS: f64 = 0.0;
 
 /// Replicas that must see failures before a fleet's breaker opens (one sick replica alone never
 /// opens the others').
@@ -63,27 +66,70 @@ pub const FLEET_STALE_SYNCS: f64 = 4.0;
 /// Largest number of probes or bulkhead slots one machine tracks (permit slots are 20 bits).
 pub const MAX_SLOTS: u32 = (1 << 20) - 2;
 
-/// The defaults as (canonical option name, value) pairs, for bindings and docs.
-pub const TABLE: &[(&str, f64)] = &[
-    ("maxAttempts", MAX_ATTEMPTS as f64),
-    ("baseDelay", BASE_DELAY_MS),
-    ("maxDelay", MAX_DELAY_MS),
-    ("backoffMultiplier", BACKOFF_MULTIPLIER),
-    ("jitterFactor", JITTER_FACTOR),
-    ("jitterMax", JITTER_MAX_MS),
-    ("maxRetryAfter", MAX_RETRY_AFTER_MS),
-    ("failureThreshold", FAILURE_THRESHOLD as f64),
-    ("resetTimeout", RESET_TIMEOUT_MS),
-    ("halfOpenMaxCalls", HALF_OPEN_MAX_CALLS as f64),
-    ("successThreshold", SUCCESS_THRESHOLD as f64),
-    ("volumeThreshold", VOLUME_THRESHOLD as f64),
-    ("windowDuration", WINDOW_DURATION_MS),
-    ("windowBuckets", WINDOW_BUCKETS as f64),
-    ("resetBackoffMultiplier", RESET_BACKOFF_MULTIPLIER),
-    ("maxResetTimeout", MAX_RESET_TIMEOUT_MS),
-    ("maxConcurrent", BULKHEAD_MAX_CONCURRENT as f64),
-    ("maxQueueSize", BULKHEAD_MAX_QUEUE as f64),
-    ("budgetRatio", BUDGET_RATIO),
-    ("minRetriesPerSecond", BUDGET_MIN_RETRIES_PER_SECOND),
-    ("maxTokens", BUDGET_MAX_TOKENS),
-];
+/// Every option that has a default, as (canonical name, value) pairs, for bindings and docs:
+/// read from the options' own rows, the ones their configs read and check.
+pub fn table() -> Vec<(&'static str, f64)> {
+    use crate::{breaker, budget, bulkhead, fleet, ratelimit, retry};
+    let others: [&[crate::options::OptionSpec]; 5] =
+        [breaker::BREAKER_OPTIONS, bulkhead::BULKHEAD_OPTIONS, budget::BUDGET_OPTIONS, ratelimit::RATE_LIMIT_OPTIONS, fleet::FLEET_OPTIONS];
+    let mut out = Vec::new();
+    for spec in retry::RETRY_OPTIONS.iter().chain(others.iter()).flat_map(|t| t.iter()) {
+        if let Some(v) = spec.default {
+            out.push((spec.canonical, v));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::options::{OptionSpec, OptionValue, Options, TimeUnit};
+    use crate::{breaker, budget, bulkhead, fleet, ratelimit, retry};
+
+    /// Each table with the options it needs besides (a limit, a store) and its config, read.
+    type Reads = fn(&Options, TimeUnit) -> String;
+
+    fn with(base: &[(&str, OptionValue)], extra: &Options) -> Options {
+        let mut o: Options = base.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        o.extend(extra.iter().cloned());
+        o
+    }
+
+    /// A row's default is what its config reads when the option is not given: giving the
+    /// default explicitly changes nothing, in either unit.
+    #[test]
+    fn every_rows_default_is_what_its_config_falls_back_on() {
+        let tables: [(&[OptionSpec], Reads); 7] = [
+            (retry::RETRY_OPTIONS[0], |o, u| format!("{:?}", retry::RetryConfig::from_options(o, u))),
+            (retry::RETRY_OPTIONS[1], |o, u| format!("{:?}", retry::RetryConfig::from_options(o, u))),
+            (breaker::BREAKER_OPTIONS, |o, u| format!("{:?}", breaker::BreakerConfig::from_options(o, u))),
+            (bulkhead::BULKHEAD_OPTIONS, |o, u| format!("{:?}", bulkhead::BulkheadConfig::from_options(o, u))),
+            (budget::BUDGET_OPTIONS, |o, u| format!("{:?}", budget::BudgetConfig::from_options(o, u))),
+            (ratelimit::RATE_LIMIT_OPTIONS, |o, u| format!("{:?}", ratelimit::RateLimitConfig::from_options(&with(&[("limit", OptionValue::Number(5.0))], o), u))),
+            (fleet::FLEET_OPTIONS, |o, u| format!("{:?}", fleet::FleetConfig::from_options(&with(&[("redis", OptionValue::Opaque)], o), u))),
+        ];
+        let mut seen = 0;
+        for (table, read) in tables {
+            for spec in table {
+                let Some(d) = spec.default else { continue };
+                for unit in [TimeUnit::Millis, TimeUnit::Seconds] {
+                    let given = match (spec.kind, unit) {
+                        (crate::options::Kind::Duration { .. }, TimeUnit::Seconds) => d / 1000.0,
+                        _ => d,
+                    };
+                    // Additive jitter's size is its default only where additive jitter is asked
+                    // for (given alone, `jitterMax` asks for it).
+                    let context = match spec.canonical {
+                        "jitterMax" => vec![("jitter".to_string(), OptionValue::Str("additive".into()))],
+                        _ => Vec::new(),
+                    };
+                    let explicit = read(&with(&[(spec.canonical, OptionValue::Number(given))], &context), unit);
+                    assert!(explicit.starts_with("Ok("), "{}: {explicit}", spec.canonical);
+                    assert_eq!(explicit, read(&context, unit), "{}", spec.canonical);
+                }
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, super::table().len(), "every default in the table is a row's");
+    }
+}

@@ -36,7 +36,7 @@ use crate::options::{OptionReader, Options, TimeUnit};
 pub use crate::options::parse_options;
 use crate::presets::{self, PolicyConfig, Style};
 use crate::registry::{Handle, NamedTable, Registry};
-use crate::retry::{retry_option_specs, FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
+use crate::retry::{RETRY_OPTIONS, FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
 use crate::rng::SeededRng;
 use crate::timeout::{Deadline, TimeoutConfig};
 use crate::window::WindowConfig;
@@ -210,8 +210,8 @@ impl Engine {
     /// The defaults table as JSON (canonical names, milliseconds).
     pub fn defaults_json() -> String {
         let mut pairs = Vec::new();
-        for (k, v) in defaults::TABLE {
-            pairs.push((*k, Json::Num(*v)));
+        for (k, v) in defaults::table() {
+            pairs.push((k, Json::Num(v)));
         }
         Json::obj(pairs).to_string()
     }
@@ -696,8 +696,7 @@ impl Engine {
     /// A backoff schedule from retry options, with its own generator.
     pub fn backoff_create(&mut self, options_json: &str, seconds: bool, seed: f64) -> Result<Handle> {
         let opts = parse_options(options_json)?;
-        let specs = retry_option_specs();
-        let r = OptionReader::new(&opts, &specs, "a retry policy", unit_of(seconds))?;
+        let r = OptionReader::new(&opts, RETRY_OPTIONS, "a retry policy", unit_of(seconds))?;
         let config = BackoffConfig::from_reader(&r)?;
         let seed = if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 };
         Ok(self.backoffs.insert(None, BackoffSequence { config, backoff: Backoff::new(config), rng: SeededRng::new(seed) }))

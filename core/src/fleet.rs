@@ -15,9 +15,10 @@
 //! breaker (`CircuitBreaker::handle_fleet_tally`); ask it whether it wants the probe lease.
 
 use crate::breaker::{BreakerConfig, TransitionReason};
-use crate::error::{fmt_num, Result, SeawallError};
+use crate::error::{Result, SeawallError};
 use crate::json::Json;
-use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::defaults;
+use crate::options::{check_value, spec, Bound, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 
 /// How many replicas must see failures before the fleet opens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,21 +38,26 @@ pub struct FleetConfig {
     pub stale_after_ms: f64,
 }
 
-pub const FLEET_OPTIONS: &[OptionSpec] = &[
-    spec("minReplicas", &["quorum"]),
-    spec("syncInterval", &[]),
-    spec("staleAfter", &[]),
-    // Kept by the shells: the client of the shared store and the key prefix.
-    spec("redis", &["client"]),
-    spec("keyPrefix", &[]),
-];
+/// Largest replica count a quorum may ask for.
+const MAX_REPLICAS: u32 = 100_000;
+/// A quorum: replicas, or a share of those reporting.
+const QUORUM: Bound = Bound {
+    expected: "a whole number from 1 to 100000 or a fraction greater than 0 and less than 1",
+    holds: |x| (x > 0.0 && x < 1.0) || (x >= 1.0 && x <= MAX_REPLICAS as f64 && x.fract() == 0.0),
+};
+
+pub const FLEET_OPTIONS: &[OptionSpec] = &[spec("minReplicas", &["quorum"], Kind::Number(QUORUM)).or(defaults::FLEET_MIN_REPLICAS as f64), SYNC_INTERVAL, STALE_AFTER, REDIS, KEY_PREFIX];
 
 /// A rate limiter's fleet: the same options but the quorum (a shared limit needs no agreement:
 /// the store hands out shares of it, see `fleet_quota.rs`).
-pub const FLEET_QUOTA_OPTIONS: &[OptionSpec] = &[spec("syncInterval", &[]), spec("staleAfter", &[]), spec("redis", &["client"]), spec("keyPrefix", &[])];
+pub const FLEET_QUOTA_OPTIONS: &[OptionSpec] = &[SYNC_INTERVAL, STALE_AFTER, REDIS, KEY_PREFIX];
 
-/// Largest replica count a quorum may ask for.
-const MAX_REPLICAS: u32 = 100_000;
+const SYNC_INTERVAL: OptionSpec = spec("syncInterval", &[], Kind::Duration { zero: false }).or(defaults::FLEET_SYNC_INTERVAL_MS);
+/// Four sync intervals unless given.
+const STALE_AFTER: OptionSpec = spec("staleAfter", &[], Kind::Duration { zero: false });
+// Kept by the shells: the client of the shared store and the key prefix.
+const REDIS: OptionSpec = spec("redis", &["client"], Kind::Host("a Redis client"));
+const KEY_PREFIX: OptionSpec = spec("keyPrefix", &[], Kind::Text);
 
 impl Default for FleetConfig {
     fn default() -> Self {
@@ -76,24 +82,22 @@ impl FleetConfig {
         Self::read(opts, unit, FLEET_QUOTA_OPTIONS, context)
     }
 
-    fn read(opts: &Options, unit: TimeUnit, specs: &[OptionSpec], context: &str) -> Result<Self> {
-        let r = OptionReader::new(opts, specs, context, unit)?;
+    fn read(opts: &Options, unit: TimeUnit, specs: &'static [OptionSpec], context: &str) -> Result<Self> {
+        let r = OptionReader::new(opts, &[specs], context, unit)?;
         // A fleet without its store would silently decide alone.
-        if !r.opaque("redis", "a Redis client")? {
+        if !r.given("redis") {
             return Err(SeawallError::wrong_type("redis", "undefined", "a Redis client"));
         }
-        r.text("keyPrefix")?;
-        let quorum_expected = format!("a whole number from 1 to {MAX_REPLICAS} or a fraction greater than 0 and less than 1");
-        let quorum = match r.number_in("minReplicas", &quorum_expected, |x| (x > 0.0 && x < 1.0) || (x >= 1.0 && x <= MAX_REPLICAS as f64 && x.fract() == 0.0))? {
+        let quorum = match r.number("minReplicas") {
             None => FleetConfig::default().quorum,
             Some(x) if x < 1.0 => Quorum::Fraction(x),
             Some(x) => Quorum::Replicas(x as u32),
         };
-        let sync_interval_ms = r.duration("syncInterval", false)?.unwrap_or(crate::defaults::FLEET_SYNC_INTERVAL_MS);
+        let sync_interval_ms = r.duration("syncInterval").unwrap_or(defaults::FLEET_SYNC_INTERVAL_MS);
         let cfg = FleetConfig {
             quorum,
             sync_interval_ms,
-            stale_after_ms: r.duration("staleAfter", false)?.unwrap_or(sync_interval_ms * crate::defaults::FLEET_STALE_SYNCS),
+            stale_after_ms: r.duration("staleAfter").unwrap_or(sync_interval_ms * defaults::FLEET_STALE_SYNCS),
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
@@ -111,16 +115,15 @@ impl FleetConfig {
     }
 
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        match self.quorum {
-            Quorum::Replicas(n) if (1..=MAX_REPLICAS).contains(&n) => {}
-            Quorum::Fraction(f) if f > 0.0 && f < 1.0 => {}
-            Quorum::Replicas(n) => return Err(SeawallError::out_of_range(&sp.name("minReplicas"), fmt_num(n as f64), "a whole number ≥ 1")),
-            Quorum::Fraction(f) => return Err(SeawallError::out_of_range(&sp.name("minReplicas"), fmt_num(f), "a fraction in (0, 1)")),
-        }
+        let quorum = match self.quorum {
+            Quorum::Replicas(n) => f64::from(n),
+            // A fraction ≥ 1 would read back as a count: it is out of range here.
+            Quorum::Fraction(f) if f >= 1.0 => f64::NAN,
+            Quorum::Fraction(f) => f,
+        };
+        check_value(FLEET_OPTIONS, "minReplicas", sp, quorum)?;
         for (name, ms) in [("syncInterval", self.sync_interval_ms), ("staleAfter", self.stale_after_ms)] {
-            if !(ms.is_finite() && ms > 0.0) {
-                return Err(SeawallError::out_of_range(&sp.name(name), sp.duration(ms), "a finite duration > 0"));
-            }
+            check_value(FLEET_OPTIONS, name, sp, ms)?;
         }
         if self.stale_after_ms < self.sync_interval_ms {
             return Err(SeawallError::out_of_range(

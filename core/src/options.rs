@@ -121,33 +121,14 @@ pub fn describe(v: &OptionValue) -> String {
     }
 }
 
-/// One option a config understands: its canonical name and the other spellings it accepts.
-pub struct OptionSpec {
-    pub canonical: &'static str,
-    pub aliases: &'static [&'static str],
-}
-
-/// A bound on a number option, stated once: what a message says it must be, and the test. Read
-/// (`OptionReader::bounded`) and checked after construction (`Bound::check`) alike.
+/// A bound on a number option: what a message says it must be, and the test.
 #[derive(Clone, Copy)]
 pub struct Bound {
     pub expected: &'static str,
     pub holds: fn(f64) -> bool,
 }
 
-impl Bound {
-    /// `x` within the bound, or the option's error naming it (`name`: as the caller spelled it).
-    pub fn check(self, name: &str, x: f64) -> Result<()> {
-        if x.is_finite() && (self.holds)(x) {
-            Ok(())
-        } else {
-            Err(SeawallError::out_of_range(name, fmt_num(x), self.expected))
-        }
-    }
-}
-
-/// The range of a whole-number option, stated once: read (`OptionReader::counted`) and checked
-/// after construction (`Counted::check`) alike.
+/// The range of a whole-number option.
 #[derive(Clone, Copy)]
 pub struct Counted {
     pub min: u32,
@@ -155,13 +136,8 @@ pub struct Counted {
 }
 
 impl Counted {
-    pub fn check(self, name: &str, v: u32) -> Result<()> {
-        if v < self.min || v > self.max {
-            let expected = format!("a whole number from {} to {}", self.min, self.max);
-            Err(SeawallError::out_of_range(name, fmt_num(f64::from(v)), &expected))
-        } else {
-            Ok(())
-        }
+    fn expected(self) -> String {
+        format!("a whole number from {} to {}", self.min, self.max)
     }
 }
 
@@ -172,8 +148,119 @@ pub const RATE: Bound = Bound { expected: "a fraction greater than 0 and at most
 /// A share of something, 0 and 1 included.
 pub const FRACTION: Bound = Bound { expected: "a fraction from 0 to 1", holds: |x| (0.0..=1.0).contains(&x) };
 
-pub const fn spec(canonical: &'static str, aliases: &'static [&'static str]) -> OptionSpec {
-    OptionSpec { canonical, aliases }
+/// What an option takes: how it is read, checked and described in messages. Every given
+/// option is checked against its kind when the options are matched ([`OptionReader::new`]), and
+/// a config built in code against the same row ([`check_value`]).
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// A whole number within the range.
+    Count(Counted),
+    /// A finite duration in the caller's unit, held in milliseconds; zero only if `zero`.
+    Duration { zero: bool },
+    /// A number within the bound.
+    Number(Bound),
+    Bool,
+    /// One of the words.
+    Words(&'static [&'static str]),
+    /// `true`, `false` or one of the words.
+    Switch(&'static [&'static str]),
+    /// Free text (a name, a key prefix).
+    Text,
+    /// A function the shell keeps.
+    Callback,
+    /// A host object the shell keeps (a signal, a client, a shared budget); what messages call it.
+    Host(&'static str),
+    /// A list of strings, or a predicate the shell keeps.
+    StringsOrCallback,
+    /// A nested options object.
+    Map,
+    /// A part of a combined policy: its options, or `false` to leave it out.
+    Part,
+    /// Several shapes, each read and checked by the config's own code.
+    Custom,
+}
+
+/// One option a config understands: its canonical name, the other spellings it accepts, what it
+/// takes and, where it has one, its default (in milliseconds for durations).
+pub struct OptionSpec {
+    pub canonical: &'static str,
+    pub aliases: &'static [&'static str],
+    pub kind: Kind,
+    pub default: Option<f64>,
+}
+
+impl OptionSpec {
+    /// The row with its default.
+    pub const fn or(self, default: f64) -> OptionSpec {
+        OptionSpec { canonical: self.canonical, aliases: self.aliases, kind: self.kind, default: Some(default) }
+    }
+
+    /// What a message says the option must be.
+    fn expected(&self, unit: TimeUnit) -> String {
+        match self.kind {
+            Kind::Count(range) => range.expected(),
+            Kind::Duration { zero } => format!("a finite number of {} {}", unit.word(), if zero { "≥ 0" } else { "> 0" }),
+            Kind::Number(bound) => bound.expected.to_string(),
+            Kind::Bool => "true or false".into(),
+            Kind::Words(words) | Kind::Switch(words) => format!("one of {}", list(words)),
+            Kind::Text => "a string".into(),
+            Kind::Callback => "a function".into(),
+            Kind::Host(what) => what.into(),
+            Kind::StringsOrCallback => "a list of strings or a function".into(),
+            Kind::Map | Kind::Part => "an object".into(),
+            Kind::Custom => String::new(),
+        }
+    }
+
+    /// `v` (given as `key`) checked against the kind; `null` is always accepted (it means "not
+    /// given", or "off" where the config says so).
+    fn accept(&self, key: &str, v: &OptionValue, unit: TimeUnit) -> Result<()> {
+        let fits = match (self.kind, v) {
+            (_, OptionValue::Null) | (Kind::Custom, _) => return Ok(()),
+            (Kind::Count(range), OptionValue::Number(x)) => Some(x.is_finite() && *x == x.trunc() && *x >= f64::from(range.min) && *x <= f64::from(range.max)),
+            (Kind::Duration { zero }, OptionValue::Number(x)) => Some(x.is_finite() && if zero { *x >= 0.0 } else { *x > 0.0 }),
+            (Kind::Number(bound), OptionValue::Number(x)) => Some(x.is_finite() && (bound.holds)(*x)),
+            (Kind::Words(words) | Kind::Switch(words), OptionValue::Str(s)) => Some(words.contains(&s.as_str())),
+            (Kind::Bool | Kind::Switch(_), OptionValue::Bool(_)) => return Ok(()),
+            (Kind::Text, OptionValue::Str(_)) => return Ok(()),
+            (Kind::Callback, OptionValue::Callback) => return Ok(()),
+            (Kind::Host(_) | Kind::StringsOrCallback, OptionValue::Opaque | OptionValue::Callback) => return Ok(()),
+            (Kind::StringsOrCallback, OptionValue::List(items)) => {
+                match items.iter().find(|i| !matches!(i, OptionValue::Str(_) | OptionValue::Number(_))) {
+                    Some(other) => return Err(SeawallError::wrong_type(key, describe(other), &self.expected(unit))),
+                    None => return Ok(()),
+                }
+            }
+            (Kind::Map | Kind::Part, OptionValue::Map(_)) | (Kind::Part, OptionValue::Bool(false)) => return Ok(()),
+            _ => None,
+        };
+        match fits {
+            Some(true) => Ok(()),
+            Some(false) => Err(SeawallError::out_of_range(key, describe(v), &self.expected(unit))),
+            None => Err(SeawallError::wrong_type(key, describe(v), &self.expected(unit))),
+        }
+    }
+}
+
+/// The row of `canonical` in `specs`. Every canonical name a config reads is in its table (a
+/// test of each config reads them all), so a miss can only be a misspelt name in code.
+fn row<'s>(specs: &'s [OptionSpec], canonical: &str) -> Option<&'s OptionSpec> {
+    specs.iter().find(|s| s.canonical == canonical)
+}
+
+/// A value of a config built in code (`x`, milliseconds for durations) checked against its row,
+/// with the message a caller giving it as an option would get.
+pub fn check_value(specs: &[OptionSpec], canonical: &'static str, sp: &Spelling, x: f64) -> Result<()> {
+    let Some(spec) = row(specs, canonical) else { return Ok(()) };
+    let given = match spec.kind {
+        Kind::Duration { .. } => sp.unit.of_ms(x),
+        _ => x,
+    };
+    spec.accept(&sp.name(canonical), &OptionValue::Number(given), sp.unit)
+}
+
+pub const fn spec(canonical: &'static str, aliases: &'static [&'static str], kind: Kind) -> OptionSpec {
+    OptionSpec { canonical, aliases, kind, default: None }
 }
 
 fn normalize(key: &str) -> String {
@@ -228,28 +315,25 @@ pub(crate) fn nested<T>(parent: &str, r: Result<T>) -> Result<T> {
     })
 }
 
-/// Options matched against a config's specs, ready for typed reads.
+/// Options matched against a config's table and checked against their kinds, ready for reads.
 pub struct OptionReader<'a> {
     unit: TimeUnit,
-    found: Vec<(&'static str, &'a str, &'a OptionValue)>,
+    found: Vec<(&'static OptionSpec, &'a str, &'a OptionValue)>,
 }
 
 impl<'a> OptionReader<'a> {
-    /// Matches every given option to a spec. Unknown names and conflicting spellings fail here.
-    pub fn new(
-        opts: &'a Options,
-        specs: &[OptionSpec],
-        context: &str,
-        unit: TimeUnit,
-    ) -> Result<Self> {
-        let mut found: Vec<(&'static str, &'a str, &'a OptionValue)> = Vec::new();
+    /// Matches every given option to a row of `tables` and checks its value against the row's
+    /// kind, in the order given. Unknown names, conflicting spellings and wrong values fail here.
+    pub fn new(opts: &'a Options, tables: &[&'static [OptionSpec]], context: &str, unit: TimeUnit) -> Result<Self> {
+        let mut found: Vec<(&'static OptionSpec, &'a str, &'a OptionValue)> = Vec::new();
         for (key, value) in opts {
             let k = normalize(key);
-            let spec = specs
+            let spec = tables
                 .iter()
+                .flat_map(|t| t.iter())
                 .find(|s| normalize(s.canonical) == k || s.aliases.iter().any(|a| normalize(a) == k))
                 .ok_or_else(|| SeawallError::unknown_option(key, context))?;
-            if let Some((_, first, earlier)) = found.iter().find(|(c, _, _)| *c == spec.canonical) {
+            if let Some((_, first, earlier)) = found.iter().find(|(s, _, _)| s.canonical == spec.canonical) {
                 if *earlier != value {
                     return Err(SeawallError::wrong_type(
                         key,
@@ -262,7 +346,8 @@ impl<'a> OptionReader<'a> {
                 }
                 continue;
             }
-            found.push((spec.canonical, key.as_str(), value));
+            spec.accept(key, value, unit)?;
+            found.push((spec, key.as_str(), value));
         }
         Ok(OptionReader { unit, found })
     }
@@ -273,7 +358,7 @@ impl<'a> OptionReader<'a> {
 
     /// The option under its canonical name, with the caller's spelling; `None` when absent.
     pub fn get(&self, canonical: &str) -> Option<(&'a str, &'a OptionValue)> {
-        self.found.iter().find(|(c, _, _)| *c == canonical).map(|(_, k, v)| (*k, *v))
+        self.found.iter().find(|(s, _, _)| s.canonical == canonical).map(|(_, k, v)| (*k, *v))
     }
 
     /// The caller's spelling of an option, or the canonical name when it was not given.
@@ -281,161 +366,82 @@ impl<'a> OptionReader<'a> {
         self.get(canonical).map(|(k, _)| k).unwrap_or(canonical)
     }
 
-    /// Present and not null.
-    fn value(&self, canonical: &str) -> Option<(&'a str, &'a OptionValue)> {
-        self.get(canonical).filter(|(_, v)| !matches!(v, OptionValue::Null))
+    /// The value, present and not null (already checked against its kind).
+    fn value(&self, canonical: &str) -> Option<&'a OptionValue> {
+        self.get(canonical).map(|(_, v)| v).filter(|v| !matches!(v, OptionValue::Null))
     }
 
     pub fn is_null(&self, canonical: &str) -> bool {
         matches!(self.get(canonical), Some((_, OptionValue::Null)))
     }
 
-    fn number_of(&self, canonical: &str, expected: &str) -> Result<Option<(&'a str, f64)>> {
+    /// A number option as given (a count, a bounded number; a duration in the caller's unit).
+    fn number_given(&self, canonical: &str) -> Option<f64> {
         match self.value(canonical) {
-            None => Ok(None),
-            Some((k, OptionValue::Number(x))) => Ok(Some((k, *x))),
-            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), expected)),
+            Some(OptionValue::Number(x)) => Some(*x),
+            _ => None,
         }
     }
 
-    /// A whole number in `[min, max]`.
-    /// A whole number within `range`, read the way its [`Counted`] checks it.
-    pub fn counted(&self, canonical: &str, range: Counted) -> Result<Option<u32>> {
-        self.count(canonical, range.min, range.max)
+    /// A whole-number option.
+    pub fn count(&self, canonical: &str) -> Option<u32> {
+        self.number_given(canonical).map(|x| x as u32)
     }
 
-    pub fn count(&self, canonical: &str, min: u32, max: u32) -> Result<Option<u32>> {
-        let expected = format!("a whole number from {min} to {max}");
-        match self.number_of(canonical, &expected)? {
-            None => Ok(None),
-            Some((k, x)) => {
-                if x.is_finite() && x == x.trunc() && x >= min as f64 && x <= max as f64 {
-                    Ok(Some(x as u32))
-                } else {
-                    Err(SeawallError::out_of_range(k, fmt_num(x), &expected))
-                }
-            }
-        }
+    /// A duration option, in milliseconds.
+    pub fn duration(&self, canonical: &str) -> Option<f64> {
+        self.number_given(canonical).map(|x| self.unit.to_ms(x))
     }
 
-    /// A finite duration in the reader's unit, returned in milliseconds; zero only if allowed.
-    pub fn duration(&self, canonical: &str, allow_zero: bool) -> Result<Option<f64>> {
-        let bound = if allow_zero { "≥ 0" } else { "> 0" };
-        let expected = format!("a finite number of {} {bound}", self.unit.word());
-        match self.number_of(canonical, &expected)? {
-            None => Ok(None),
-            Some((k, x)) => {
-                let ok = x.is_finite() && if allow_zero { x >= 0.0 } else { x > 0.0 };
-                if ok {
-                    Ok(Some(self.unit.to_ms(x)))
-                } else {
-                    Err(SeawallError::out_of_range(k, fmt_num(x), &expected))
-                }
-            }
-        }
+    /// A number option within its bound.
+    pub fn number(&self, canonical: &str) -> Option<f64> {
+        self.number_given(canonical)
     }
 
-    /// A fraction in (0, 1] ([`RATE`]).
-    pub fn ratio(&self, canonical: &str) -> Result<Option<f64>> {
-        self.bounded(canonical, RATE)
-    }
-
-    /// A number accepted by `ok`; `expected` says what that means. (`ok` is a plain `fn`, not a
-    /// generic closure: one copy of this reader in the wasm build instead of one per caller.)
-    /// A number within `bound`, read the way every option's [`Bound`] is checked.
-    pub fn bounded(&self, canonical: &str, bound: Bound) -> Result<Option<f64>> {
-        self.number_in(canonical, bound.expected, bound.holds)
-    }
-
-    pub fn number_in(&self, canonical: &str, expected: &str, ok: fn(f64) -> bool) -> Result<Option<f64>> {
-        match self.number_of(canonical, expected)? {
-            None => Ok(None),
-            Some((k, x)) if x.is_finite() && ok(x) => {
-                let _ = k;
-                Ok(Some(x))
-            }
-            Some((k, x)) => Err(SeawallError::out_of_range(k, fmt_num(x), expected)),
-        }
-    }
-
-    pub fn boolean(&self, canonical: &str) -> Result<Option<bool>> {
+    pub fn boolean(&self, canonical: &str) -> Option<bool> {
         match self.value(canonical) {
-            None => Ok(None),
-            Some((_, OptionValue::Bool(b))) => Ok(Some(*b)),
-            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), "true or false")),
+            Some(OptionValue::Bool(b)) => Some(*b),
+            _ => None,
         }
     }
 
-    /// One of a fixed set of words.
-    pub fn word(&self, canonical: &str, words: &[&str]) -> Result<Option<&'a str>> {
-        let expected = format!("one of {}", list(words));
+    /// A word option (or a switch's word), or a text option.
+    pub fn word(&self, canonical: &str) -> Option<&'a str> {
         match self.value(canonical) {
-            None => Ok(None),
-            Some((_, OptionValue::Str(s))) if words.contains(&s.as_str()) => Ok(Some(s.as_str())),
-            Some((k, v @ OptionValue::Str(_))) => {
-                Err(SeawallError::out_of_range(k, describe(v), &expected))
-            }
-            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), &expected)),
+            Some(OptionValue::Str(s)) => Some(s.as_str()),
+            _ => None,
         }
     }
 
-    /// Free text (a name).
-    pub fn text(&self, canonical: &str) -> Result<Option<&'a str>> {
+    /// A function or host object the shell keeps: given or not.
+    pub fn given(&self, canonical: &str) -> bool {
+        self.value(canonical).is_some()
+    }
+
+    /// A list of strings (numbers in it as they print), or a predicate the shell keeps.
+    pub fn strings_or_callback(&self, canonical: &str) -> Option<StringsOrCallback> {
         match self.value(canonical) {
-            None => Ok(None),
-            Some((_, OptionValue::Str(s))) => Ok(Some(s.as_str())),
-            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), "a string")),
+            Some(OptionValue::List(items)) => Some(StringsOrCallback::Strings(
+                items
+                    .iter()
+                    .map(|i| match i {
+                        OptionValue::Number(x) => fmt_num(*x),
+                        OptionValue::Str(s) => s.clone(),
+                        other => describe(other),
+                    })
+                    .collect(),
+            )),
+            Some(_) => Some(StringsOrCallback::Callback),
+            None => None,
         }
     }
 
-    /// A function kept by the shell: only its presence and type are checked.
-    pub fn callback(&self, canonical: &str) -> Result<bool> {
+    /// A nested options object (`circuitBreaker: { … }` inside a policy); `None` for a part
+    /// left out with `false`.
+    pub fn map(&self, canonical: &str) -> Option<&'a Options> {
         match self.value(canonical) {
-            None => Ok(false),
-            Some((_, OptionValue::Callback)) => Ok(true),
-            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), "a function")),
-        }
-    }
-
-    /// A host object kept by the shell (a signal, exception classes, a shared budget).
-    pub fn opaque(&self, canonical: &str, expected: &str) -> Result<bool> {
-        match self.value(canonical) {
-            None => Ok(false),
-            Some((_, OptionValue::Opaque | OptionValue::Callback)) => Ok(true),
-            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), expected)),
-        }
-    }
-
-    /// A list of strings, or a predicate the shell keeps (`Err` for anything else).
-    pub fn strings_or_callback(&self, canonical: &str) -> Result<Option<StringsOrCallback>> {
-        let expected = "a list of strings or a function";
-        match self.value(canonical) {
-            None => Ok(None),
-            Some((_, OptionValue::Callback)) => Ok(Some(StringsOrCallback::Callback)),
-            Some((k, OptionValue::List(items))) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        OptionValue::Str(s) => out.push(s.clone()),
-                        OptionValue::Number(x) => out.push(fmt_num(*x)),
-                        other => {
-                            return Err(SeawallError::wrong_type(k, describe(other), expected))
-                        }
-                    }
-                }
-                Ok(Some(StringsOrCallback::Strings(out)))
-            }
-            Some((_, OptionValue::Opaque)) => Ok(Some(StringsOrCallback::Callback)),
-            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), expected)),
-        }
-    }
-
-    /// A nested options object (`circuitBreaker: { … }` inside a policy).
-    pub fn map(&self, canonical: &str) -> Result<Option<&'a Options>> {
-        match self.value(canonical) {
-            None => Ok(None),
-            Some((_, OptionValue::Map(m))) => Ok(Some(m)),
-            Some((k, v)) => Err(SeawallError::wrong_type(k, describe(v), "an object")),
+            Some(OptionValue::Map(m)) => Some(m),
+            _ => None,
         }
     }
 }
@@ -522,52 +528,42 @@ pub fn to_json(v: &OptionValue) -> Json {
 /// shells' error paths: they test the hot path themselves (`typeof fn`) and ask here for the
 /// error, so that a wrong argument reads the same in every language.
 pub const CALL_ARGUMENTS: &[OptionSpec] = &[
-    spec("fn", &[]),
-    spec("signal", &[]),
-    spec("options", &[]),
-    spec("name", &[]),
-    spec("circuit", &[]),
-    spec("advance", &[]),
-    spec("attempts", &[]),
-    spec("delay", &[]),
-    spec("initial", &[]),
-    spec("max", &[]),
-    spec("start", &[]),
-    spec("autoAdvance", &[]),
-    spec("listener", &[]),
+    spec("fn", &[], Kind::Custom),
+    spec("signal", &[], Kind::Host("an AbortSignal")),
+    spec("options", &[], Kind::Custom),
+    spec("name", &[], Kind::Custom),
+    spec("circuit", &[], Kind::Host("a CircuitBreaker")),
+    spec("advance", &[], Kind::Duration { zero: true }),
+    spec("attempts", &[], Kind::Number(FINITE)),
+    spec("delay", &[], Kind::Number(FINITE)),
+    spec("initial", &[], Kind::Number(FINITE)),
+    spec("max", &[], Kind::Number(FINITE)),
+    spec("start", &[], Kind::Number(FINITE)),
+    spec("autoAdvance", &[], Kind::Bool),
+    spec("listener", &[], Kind::Custom),
 ];
 
 /// Numbers that must be finite when given: a retry preset's (their ranges are the options' own,
 /// checked on the options the preset makes) and a virtual clock's start.
-const FINITE_ARGUMENTS: [&str; 5] = ["attempts", "delay", "initial", "max", "start"];
+const FINITE: Bound = Bound { expected: "a finite number", holds: |_| true };
 
 /// Checks call arguments (see [`CALL_ARGUMENTS`]); none at all means `fn` was not given.
 pub fn check_call_arguments(opts: &Options, unit: TimeUnit) -> Result<()> {
-    let r = OptionReader::new(opts, CALL_ARGUMENTS, "a call", unit)?;
-    match r.get("fn") {
-        Some((_, OptionValue::Callback)) => {}
-        Some((k, v)) => return Err(SeawallError::wrong_type(k, describe(v), "a function")),
-        None if opts.is_empty() => return Err(SeawallError::wrong_type("fn", "undefined", "a function")),
-        None => {}
+    if opts.is_empty() {
+        return Err(SeawallError::wrong_type("fn", "undefined", "a function"));
     }
-    r.opaque("signal", "an AbortSignal")?;
-    r.opaque("circuit", "a CircuitBreaker")?;
-    // Not `text`: a missing name reads null here and is wrong (an operation needs one).
-    if let Some((k, v)) = r.get("name").filter(|(_, v)| !matches!(v, OptionValue::Str(_))) {
-        return Err(SeawallError::wrong_type(k, describe(v), "a string"));
+    let r = OptionReader::new(opts, &[CALL_ARGUMENTS], "a call", unit)?;
+    // Null is wrong for these: a call needs its function, an operation its name and listener.
+    for (canonical, fits, expected) in [
+        ("fn", (|v| matches!(v, OptionValue::Callback)) as fn(&OptionValue) -> bool, "a function"),
+        ("name", |v| matches!(v, OptionValue::Str(_)), "a string"),
+        ("options", |v| matches!(v, OptionValue::Null | OptionValue::Map(_) | OptionValue::Opaque), "an object of options"),
+        ("listener", |v| matches!(v, OptionValue::Callback), "a function"),
+    ] {
+        if let Some((k, v)) = r.get(canonical).filter(|(_, v)| !fits(v)) {
+            return Err(SeawallError::wrong_type(k, describe(v), expected));
+        }
     }
-    match r.get("options") {
-        None | Some((_, OptionValue::Null | OptionValue::Map(_) | OptionValue::Opaque)) => {}
-        Some((k, v)) => return Err(SeawallError::wrong_type(k, describe(v), "an object of options")),
-    }
-    r.duration("advance", true)?;
-    for name in FINITE_ARGUMENTS {
-        r.number_in(name, "a finite number", f64::is_finite)?;
-    }
-    if let Some((k, v)) = r.get("listener").filter(|(_, v)| !matches!(v, OptionValue::Callback)) {
-        return Err(SeawallError::wrong_type(k, describe(v), "a function"));
-    }
-    r.boolean("autoAdvance")?;
     Ok(())
 }
 
@@ -577,31 +573,86 @@ mod tests {
     use crate::error::{ErrorCode, ErrorKind};
 
     const SPECS: &[OptionSpec] = &[
-        spec("resetTimeout", &["recoveryTimeout"]),
-        spec("failureThreshold", &[]),
-        spec("onOpen", &[]),
+        spec("resetTimeout", &["recoveryTimeout"], Kind::Duration { zero: false }),
+        spec("failureThreshold", &[], Kind::Count(Counted { min: 1, max: 10 })),
+        spec("onOpen", &[], Kind::Callback),
+        spec("rate", &[], Kind::Number(RATE)),
+        spec("mode", &[], Kind::Words(&["local", "shared", "fresh"])),
+        spec("delay", &[], Kind::Duration { zero: true }),
+        spec("enabled", &[], Kind::Bool),
     ];
 
     fn opts(pairs: &[(&str, OptionValue)]) -> Options {
         pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
     }
 
+    fn read(pairs: &[(&str, OptionValue)], unit: TimeUnit) -> Result<Vec<String>> {
+        let o = opts(pairs);
+        let r = OptionReader::new(&o, &[SPECS], "a test", unit)?;
+        Ok(vec![
+            format!("{:?}", r.duration("resetTimeout")),
+            format!("{:?}", r.count("failureThreshold")),
+            format!("{:?}", r.number("rate")),
+            format!("{:?}", r.word("mode")),
+            format!("{:?}", r.boolean("enabled")),
+            format!("{}", r.given("onOpen")),
+            r.spelling("resetTimeout").to_string(),
+        ])
+    }
+
     #[test]
     fn spellings_and_aliases_match() {
-        let o = opts(&[("recovery_timeout", OptionValue::Number(2.5)), ("FAILURE_THRESHOLD", OptionValue::Number(3.0))]);
-        let r = OptionReader::new(&o, SPECS, "test", TimeUnit::Seconds).unwrap();
-        assert_eq!(r.duration("resetTimeout", false).unwrap(), Some(2500.0));
-        assert_eq!(r.count("failureThreshold", 1, 10).unwrap(), Some(3));
-        assert_eq!(r.spelling("resetTimeout"), "recovery_timeout");
+        let got = read(&[("recovery_timeout", OptionValue::Number(2.5)), ("FAILURE_THRESHOLD", OptionValue::Number(3.0))], TimeUnit::Seconds).unwrap();
+        assert_eq!(got, ["Some(2500.0)", "Some(3)", "None", "None", "None", "false", "recovery_timeout"]);
+        let got = read(&[("rate", OptionValue::Number(0.5)), ("mode", OptionValue::Str("fresh".into())), ("enabled", OptionValue::Bool(false)), ("onOpen", OptionValue::Callback)], TimeUnit::Millis).unwrap();
+        assert_eq!(got, ["None", "None", "Some(0.5)", "Some(\"fresh\")", "Some(false)", "true", "resetTimeout"]);
+        // Null reads as not given, whatever the kind.
+        let got = read(&[("resetTimeout", OptionValue::Null), ("onOpen", OptionValue::Null)], TimeUnit::Millis).unwrap();
+        assert_eq!(got[0], "None");
+        assert_eq!(got[5], "false");
+    }
+
+    #[test]
+    fn each_kind_checks_and_describes_its_values() {
+        let fails = |key: &str, v: OptionValue, unit: TimeUnit| read(&[(key, v)], unit).unwrap_err();
+        for (key, v, unit, kind, message) in [
+            ("mode", OptionValue::Str("loud".into()), TimeUnit::Millis, ErrorKind::Range, "invalid option mode: expected one of local, shared, fresh, got \"loud\""),
+            ("mode", OptionValue::Number(1.0), TimeUnit::Millis, ErrorKind::Type, "invalid option mode: expected one of local, shared, fresh, got 1"),
+            ("failureThreshold", OptionValue::Str("5".into()), TimeUnit::Millis, ErrorKind::Type, "invalid option failureThreshold: expected a whole number from 1 to 10, got \"5\""),
+            ("failureThreshold", OptionValue::Number(2.5), TimeUnit::Millis, ErrorKind::Range, "invalid option failureThreshold: expected a whole number from 1 to 10, got 2.5"),
+            ("failureThreshold", OptionValue::Number(11.0), TimeUnit::Millis, ErrorKind::Range, "invalid option failureThreshold: expected a whole number from 1 to 10, got 11"),
+            ("onOpen", OptionValue::Number(1.0), TimeUnit::Millis, ErrorKind::Type, "invalid option onOpen: expected a function, got 1"),
+            ("resetTimeout", OptionValue::Number(0.0), TimeUnit::Seconds, ErrorKind::Range, "invalid option resetTimeout: expected a finite number of seconds > 0, got 0"),
+            ("delay", OptionValue::Number(-1.0), TimeUnit::Millis, ErrorKind::Range, "invalid option delay: expected a finite number of milliseconds ≥ 0, got -1"),
+            ("enabled", OptionValue::Number(1.0), TimeUnit::Millis, ErrorKind::Type, "invalid option enabled: expected true or false, got 1"),
+        ] {
+            let e = fails(key, v, unit);
+            assert_eq!((e.kind, e.option.as_deref(), e.message.as_str()), (kind, Some(key), message));
+        }
+        for bad in [0.0, -0.5, 1.0000001, f64::NAN, f64::INFINITY] {
+            let e = fails("rate", OptionValue::Number(bad), TimeUnit::Millis);
+            assert_eq!((e.kind, e.value.as_deref()), (ErrorKind::Range, Some(fmt_num(bad).as_str())), "{bad}");
+            assert_eq!(e.message, format!("invalid option rate: expected a fraction greater than 0 and at most 1, got {}", fmt_num(bad)));
+        }
+        // Values are checked in the order given: the first wrong one is reported.
+        let e = read(&[("enabled", OptionValue::Number(1.0)), ("mode", OptionValue::Number(1.0))], TimeUnit::Millis).unwrap_err();
+        assert_eq!(e.option.as_deref(), Some("enabled"));
+    }
+
+    #[test]
+    fn a_config_built_in_code_is_checked_against_the_same_row() {
+        let seconds = |c: &'static str| format!("<{c}>");
+        let sp = Spelling::new(&seconds, TimeUnit::Seconds);
+        assert!(check_value(SPECS, "resetTimeout", &sp, 2500.0).is_ok());
+        let e = check_value(SPECS, "resetTimeout", &sp, -500.0).unwrap_err();
+        assert_eq!(e.message, "invalid option <resetTimeout>: expected a finite number of seconds > 0, got -0.5");
+        let e = check_value(SPECS, "failureThreshold", &Spelling::canonical(), 0.0).unwrap_err();
+        assert_eq!(e.message, "invalid option failureThreshold: expected a whole number from 1 to 10, got 0");
+        assert!(check_value(SPECS, "rate", &Spelling::canonical(), 1.0).is_ok());
     }
 
     #[test]
     fn word_lists_and_nested_names_read_as_before() {
-        const WORDS: &[OptionSpec] = &[spec("mode", &[])];
-        let o = opts(&[("mode", OptionValue::Str("loud".into()))]);
-        let r = OptionReader::new(&o, WORDS, "test", TimeUnit::Millis).unwrap();
-        let e = r.word("mode", &["local", "shared", "fresh"]).unwrap_err();
-        assert!(e.message.contains("expected one of local, shared, fresh, got"), "{}", e.message);
         assert_eq!(list(&[]), "");
         assert_eq!(list(&["a"]), "a");
         // The parent goes before the first mention of the option only.
@@ -616,32 +667,24 @@ mod tests {
     #[test]
     fn conflicting_aliases_fail_and_equal_ones_pass() {
         let o = opts(&[("resetTimeout", OptionValue::Number(1.0)), ("recoveryTimeout", OptionValue::Number(2.0))]);
-        let e = OptionReader::new(&o, SPECS, "test", TimeUnit::Millis).err().unwrap();
+        let e = OptionReader::new(&o, &[SPECS], "test", TimeUnit::Millis).err().unwrap();
         assert_eq!(e.code, ErrorCode::InvalidOption);
         assert_eq!(e.option.as_deref(), Some("recoveryTimeout"));
         let o = opts(&[("resetTimeout", OptionValue::Number(1.0)), ("recoveryTimeout", OptionValue::Number(1.0))]);
-        assert!(OptionReader::new(&o, SPECS, "test", TimeUnit::Millis).is_ok());
+        assert!(OptionReader::new(&o, &[SPECS], "test", TimeUnit::Millis).is_ok());
     }
 
     #[test]
-    fn unknown_and_mistyped_options_fail_with_kind() {
+    fn unknown_options_fail_with_kind() {
         let o = opts(&[("failureTreshold", OptionValue::Number(1.0))]);
-        let e = OptionReader::new(&o, SPECS, "a circuit breaker", TimeUnit::Millis).err().unwrap();
+        let e = OptionReader::new(&o, &[SPECS], "a circuit breaker", TimeUnit::Millis).err().unwrap();
         assert_eq!((e.kind, e.option.as_deref()), (ErrorKind::Type, Some("failureTreshold")));
         // Found by fuzzing (core/fuzz, options): an empty key read "unknown option  for …".
         for (key, shown) in [("", "\"\""), ("max retries", "\"max retries\""), ("a\nb", "\"a\\nb\"")] {
             let o = opts(&[(key, OptionValue::Number(1.0))]);
-            let e = OptionReader::new(&o, SPECS, "a retry policy", TimeUnit::Millis).err().unwrap();
+            let e = OptionReader::new(&o, &[SPECS], "a retry policy", TimeUnit::Millis).err().unwrap();
             assert_eq!((e.option.as_deref(), e.message.as_str()), (Some(key), format!("unknown option {shown} for a retry policy").as_str()));
         }
-        let o = opts(&[("failureThreshold", OptionValue::Str("5".into())), ("onOpen", OptionValue::Number(1.0))]);
-        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
-        assert_eq!(r.count("failureThreshold", 1, 9).unwrap_err().kind, ErrorKind::Type);
-        assert_eq!(r.callback("onOpen").unwrap_err().kind, ErrorKind::Type);
-        let o = opts(&[("failureThreshold", OptionValue::Number(2.5))]);
-        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
-        let e = r.count("failureThreshold", 1, 9).unwrap_err();
-        assert_eq!((e.kind, e.value.as_deref()), (ErrorKind::Range, Some("2.5")));
     }
 
     #[test]
@@ -651,48 +694,6 @@ mod tests {
         assert_eq!((s.name("resetTimeout"), s.duration(2500.0), s.unit_word()), ("<resetTimeout>".into(), "2.5".into(), "seconds"));
         let c = Spelling::canonical();
         assert_eq!((c.name("resetTimeout"), c.duration(2500.0), c.unit_word()), ("resetTimeout".into(), "2500".into(), "milliseconds"));
-        for (unit, allow_zero, given, message) in [
-            (TimeUnit::Seconds, false, 0.0, "invalid option resetTimeout: expected a finite number of seconds > 0, got 0"),
-            (TimeUnit::Millis, true, -1.0, "invalid option resetTimeout: expected a finite number of milliseconds ≥ 0, got -1"),
-        ] {
-            let o = opts(&[("resetTimeout", OptionValue::Number(given))]);
-            let r = OptionReader::new(&o, SPECS, "x", unit).unwrap();
-            assert_eq!(r.unit(), unit);
-            assert_eq!(r.duration("resetTimeout", allow_zero).unwrap_err().message, message);
-        }
-    }
-
-    #[test]
-    fn ratios_numbers_and_booleans_keep_their_bounds() {
-        let read = |v: OptionValue| opts(&[("failureThreshold", v)]);
-        let ratio = |x: f64| {
-            let o = read(OptionValue::Number(x));
-            OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap().ratio("failureThreshold")
-        };
-        assert_eq!(ratio(1.0).unwrap(), Some(1.0));
-        assert_eq!(ratio(0.25).unwrap(), Some(0.25));
-        for bad in [0.0, -0.5, 1.0000001, f64::NAN, f64::INFINITY] {
-            let e = ratio(bad).unwrap_err();
-            assert_eq!((e.kind, e.value.as_deref()), (ErrorKind::Range, Some(fmt_num(bad).as_str())), "{bad}");
-            assert_eq!(e.message, format!("invalid option failureThreshold: expected a fraction greater than 0 and at most 1, got {}", fmt_num(bad)));
-        }
-        // A predicate that takes every positive number still never gets an infinity.
-        let o = read(OptionValue::Number(f64::INFINITY));
-        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
-        assert_eq!(r.number_in("failureThreshold", "positive", |x| x > 0.0).unwrap_err().kind, ErrorKind::Range);
-        let o = read(OptionValue::Number(3.0));
-        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
-        assert_eq!(r.number_in("failureThreshold", "positive", |x| x > 0.0).unwrap(), Some(3.0));
-        assert_eq!(r.number_in("onOpen", "positive", |x| x > 0.0).unwrap(), None);
-        for b in [true, false] {
-            let o = read(OptionValue::Bool(b));
-            assert_eq!(OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap().boolean("failureThreshold").unwrap(), Some(b));
-        }
-        let o = read(OptionValue::Number(1.0));
-        let r = OptionReader::new(&o, SPECS, "x", TimeUnit::Millis).unwrap();
-        assert_eq!(r.boolean("onOpen").unwrap(), None);
-        let e = r.boolean("failureThreshold").unwrap_err();
-        assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Type, "invalid option failureThreshold: expected true or false, got 1"));
     }
 
     #[test]

@@ -7,8 +7,8 @@
 
 use crate::breaker::BreakerConfig;
 use crate::bulkhead::BulkheadConfig;
-use crate::error::{Result, SeawallError};
-use crate::options::{nested, spec, OptionReader, OptionSpec, OptionValue, Options, TimeUnit};
+use crate::error::Result;
+use crate::options::{nested, spec, Kind, OptionReader, OptionSpec, OptionValue, Options, TimeUnit};
 use crate::retry::RetryConfig;
 use crate::timeout::TimeoutConfig;
 
@@ -219,47 +219,38 @@ pub struct PolicyConfig {
 }
 
 pub const POLICY_OPTIONS: &[OptionSpec] = &[
-    spec("circuitBreaker", &["breaker", "circuit"]),
-    spec("retry", &[]),
-    spec("timeout", &[]),
-    spec("bulkhead", &[]),
-    spec("fallback", &[]),
-    spec("name", &[]),
+    spec("circuitBreaker", &["breaker", "circuit"], Kind::Part),
+    spec("retry", &[], Kind::Part),
+    // A duration, a timeout's options, or `false`.
+    spec("timeout", &[], Kind::Custom),
+    spec("bulkhead", &[], Kind::Part),
+    spec("fallback", &[], Kind::Host("a function")),
+    spec("name", &[], Kind::Text),
 ];
 
 impl PolicyConfig {
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let r = OptionReader::new(opts, POLICY_OPTIONS, "a resilience policy", unit)?;
-        r.text("name")?;
-        let sub = |key: &'static str| -> Result<Option<&Options>> {
-            // `false` switches a part off (e.g. `circuitBreaker: false` on a preset).
-            if let Some((_, OptionValue::Bool(false))) = r.get(key) {
-                return Ok(None);
-            }
-            r.map(key)
-        };
-        let circuit_breaker = match sub("circuitBreaker")? {
+        let r = OptionReader::new(opts, &[POLICY_OPTIONS], "a resilience policy", unit)?;
+        // `false` switches a part off (e.g. `circuitBreaker: false` on a preset): no map.
+        let circuit_breaker = match r.map("circuitBreaker") {
             Some(m) => Some(nested(r.spelling("circuitBreaker"), BreakerConfig::from_options(m, unit))?),
             None => None,
         };
-        let retry = match sub("retry")? {
+        let retry = match r.map("retry") {
             Some(m) => Some(nested(r.spelling("retry"), RetryConfig::from_options(m, unit))?),
             None => None,
         };
-        let bulkhead = match sub("bulkhead")? {
+        let bulkhead = match r.map("bulkhead") {
             Some(m) => Some(nested(r.spelling("bulkhead"), BulkheadConfig::from_options(m, unit))?),
             None => None,
         };
         let timeout_ms = match r.get("timeout") {
             None | Some((_, OptionValue::Null | OptionValue::Bool(false))) => None,
             Some((_, OptionValue::Map(m))) => Some(nested(r.spelling("timeout"), TimeoutConfig::from_options(m, unit))?.timeout_ms),
-            Some(_) => r.duration("timeout", false)?,
+            // A bare duration: read as a timeout's own option, under the caller's spelling.
+            Some((k, v)) => Some(TimeoutConfig::from_options(&vec![(k.to_string(), v.clone())], unit)?.timeout_ms),
         };
-        let has_fallback = match r.get("fallback") {
-            None | Some((_, OptionValue::Null)) => false,
-            Some((_, OptionValue::Callback | OptionValue::Opaque)) => true,
-            Some((k, v)) => return Err(SeawallError::wrong_type(k, crate::options::describe(v), "a function")),
-        };
+        let has_fallback = r.given("fallback");
         Ok(PolicyConfig { circuit_breaker, retry, timeout_ms, bulkhead, has_fallback })
     }
 }

@@ -17,7 +17,9 @@ use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::{FleetConfig, FleetHealth};
 use crate::fleet_quota::{FleetQuota, QuotaReport};
 use crate::json::Json;
-use crate::options::{nested, spec, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::options::{check_value, nested, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+
+const CALLS: Kind = Kind::Count(Counted { min: 1, max: MAX_RATE_LIMIT });
 
 /// Largest `limit` and `burst`: beyond this the spacing between calls is below float precision.
 pub const MAX_RATE_LIMIT: u32 = 1_000_000_000;
@@ -33,28 +35,28 @@ pub struct RateLimitConfig {
 }
 
 pub const RATE_LIMIT_OPTIONS: &[OptionSpec] = &[
-    spec("limit", &["limitForPeriod", "permitLimit", "maxCalls"]),
-    spec("per", &["period", "limitRefreshPeriod", "interval"]),
-    spec("burst", &["maxBurst"]),
-    spec("maxWait", &["timeoutDuration", "maxQueueWait"]),
-    spec("name", &[]),
-    spec("fleet", &[]),
+    spec("limit", &["limitForPeriod", "permitLimit", "maxCalls"], CALLS),
+    spec("per", &["period", "limitRefreshPeriod", "interval"], Kind::Duration { zero: false }).or(crate::defaults::RATE_LIMIT_PER_MS),
+    spec("burst", &["maxBurst"], CALLS),
+    spec("maxWait", &["timeoutDuration", "maxQueueWait"], Kind::Duration { zero: true }).or(crate::defaults::RATE_LIMIT_MAX_WAIT_MS),
+    spec("name", &[], Kind::Text),
+    spec("fleet", &[], Kind::Map),
 ];
 
 impl RateLimitConfig {
     /// Reads `{ limit, per, burst, maxWait, name }`; `limit` is required, `per` defaults to one
     /// second, `burst` to `limit`, `maxWait` to 0 (refuse at once).
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let r = OptionReader::new(opts, RATE_LIMIT_OPTIONS, "a rate limiter", unit)?;
-        let named = r.text("name")?.is_some_and(|n| !n.is_empty());
+        let r = OptionReader::new(opts, &[RATE_LIMIT_OPTIONS], "a rate limiter", unit)?;
+        let named = r.word("name").is_some_and(|n| !n.is_empty());
         let expected = format!("a whole number from 1 to {MAX_RATE_LIMIT}");
-        let limit = r.count("limit", 1, MAX_RATE_LIMIT)?.ok_or_else(|| SeawallError::wrong_type("limit", "undefined", &expected))?;
+        let limit = r.count("limit").ok_or_else(|| SeawallError::wrong_type("limit", "undefined", &expected))?;
         let cfg = RateLimitConfig {
             limit,
-            per_ms: r.duration("per", false)?.unwrap_or(crate::defaults::RATE_LIMIT_PER_MS),
-            burst: r.count("burst", 1, MAX_RATE_LIMIT)?.unwrap_or(limit),
-            max_wait_ms: r.duration("maxWait", true)?.unwrap_or(0.0),
-            fleet: match r.map("fleet")? {
+            per_ms: r.duration("per").unwrap_or(crate::defaults::RATE_LIMIT_PER_MS),
+            burst: r.count("burst").unwrap_or(limit),
+            max_wait_ms: r.duration("maxWait").unwrap_or(crate::defaults::RATE_LIMIT_MAX_WAIT_MS),
+            fleet: match r.map("fleet") {
                 Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_quota_options(opts, r.unit(), "a rate limiter's fleet"))?),
                 None => None,
             },
@@ -68,16 +70,9 @@ impl RateLimitConfig {
     }
 
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        for (name, n) in [("limit", self.limit), ("burst", self.burst)] {
-            if !(1..=MAX_RATE_LIMIT).contains(&n) {
-                return Err(SeawallError::out_of_range(&sp.name(name), fmt_num(n as f64), &format!("a whole number from 1 to {MAX_RATE_LIMIT}")));
-            }
-        }
-        if !(self.per_ms.is_finite() && self.per_ms > 0.0) {
-            return Err(SeawallError::out_of_range(&sp.name("per"), sp.duration(self.per_ms), "a finite duration > 0"));
-        }
-        if !(self.max_wait_ms.is_finite() && self.max_wait_ms >= 0.0) {
-            return Err(SeawallError::out_of_range(&sp.name("maxWait"), sp.duration(self.max_wait_ms), "a finite duration ≥ 0"));
+        let values = [("limit", f64::from(self.limit)), ("burst", f64::from(self.burst)), ("per", self.per_ms), ("maxWait", self.max_wait_ms)];
+        for (opt, x) in values {
+            check_value(RATE_LIMIT_OPTIONS, opt, sp, x)?;
         }
         if let Some(f) = &self.fleet {
             f.check_under(sp)?;

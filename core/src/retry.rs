@@ -16,7 +16,7 @@ use crate::backoff::{Backoff, BackoffConfig, BACKOFF_OPTIONS};
 use crate::budget::RetryBudget;
 use crate::defaults;
 use crate::error::{fmt_num, ErrorCode, Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, Options, Spelling, StringsOrCallback, TimeUnit};
+use crate::options::{check_value, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, StringsOrCallback, TimeUnit};
 use crate::rng::SeededRng;
 
 /// The most attempts a policy may allow.
@@ -49,42 +49,35 @@ impl Default for RetryConfig {
 }
 
 const OWN_OPTIONS: &[OptionSpec] = &[
-    spec("maxAttempts", &["attempts", "stopAfterAttempt"]),
-    spec("maxRetries", &["retries"]),
-    spec("maxElapsed", &["maxElapsedTime", "totalTimeout", "maxDuration", "deadline"]),
-    spec("maxRetryAfter", &["maxServerDelay", "retryAfterCap"]),
-    spec("retryableErrors", &["retryOn", "retryIf", "retryableStatuses"]),
+    spec("maxAttempts", &["attempts", "stopAfterAttempt"], Kind::Count(Counted { min: 1, max: MAX_ATTEMPTS_LIMIT })).or(defaults::MAX_ATTEMPTS as f64),
+    spec("maxRetries", &["retries"], Kind::Count(Counted { min: 0, max: MAX_ATTEMPTS_LIMIT - 1 })),
+    spec("maxElapsed", &["maxElapsedTime", "totalTimeout", "maxDuration", "deadline"], Kind::Duration { zero: false }),
+    spec("maxRetryAfter", &["maxServerDelay", "retryAfterCap"], Kind::Duration { zero: true }).or(defaults::MAX_RETRY_AFTER_MS),
+    spec("retryableErrors", &["retryOn", "retryIf", "retryableStatuses"], Kind::StringsOrCallback),
     // Kept by the shells; checked here so that a typo or a wrong type is caught once.
-    spec("onRetry", &[]),
-    spec("onGiveUp", &[]),
-    spec("signal", &[]),
-    spec("budget", &["retryBudget"]),
-    spec("circuitBreaker", &["circuit", "breaker"]),
-    spec("name", &[]),
-    spec("retryNonIdempotent", &["retryUnsafeMethods"]),
+    spec("onRetry", &[], Kind::Callback),
+    spec("onGiveUp", &[], Kind::Callback),
+    spec("signal", &[], Kind::Host("an AbortSignal")),
+    spec("budget", &["retryBudget"], Kind::Host("a RetryBudget")),
+    spec("circuitBreaker", &["circuit", "breaker"], Kind::Host("a CircuitBreaker")),
+    spec("name", &[], Kind::Text),
+    spec("retryNonIdempotent", &["retryUnsafeMethods"], Kind::Bool),
 ];
 
-/// Every option name a retry policy understands.
-pub fn retry_option_specs() -> Vec<OptionSpec> {
-    OWN_OPTIONS
-        .iter()
-        .chain(BACKOFF_OPTIONS)
-        .map(|s| OptionSpec { canonical: s.canonical, aliases: s.aliases })
-        .collect()
-}
+/// Every option a retry policy understands: its own and its backoff's.
+pub const RETRY_OPTIONS: &[&[OptionSpec]] = &[OWN_OPTIONS, BACKOFF_OPTIONS];
 
 impl RetryConfig {
     /// Reads a retry policy from options. `maxAttempts` counts calls; `maxRetries` counts
     /// retries (`maxAttempts = maxRetries + 1`); giving both requires them to agree.
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let specs = retry_option_specs();
-        let r = OptionReader::new(opts, &specs, "a retry policy", unit)?;
+        let r = OptionReader::new(opts, RETRY_OPTIONS, "a retry policy", unit)?;
         Self::from_reader(&r)
     }
 
     pub(crate) fn from_reader(r: &OptionReader<'_>) -> Result<Self> {
-        let attempts = r.count("maxAttempts", 1, MAX_ATTEMPTS_LIMIT)?;
-        let retries = r.count("maxRetries", 0, MAX_ATTEMPTS_LIMIT - 1)?;
+        let attempts = r.count("maxAttempts");
+        let retries = r.count("maxRetries");
         let max_attempts = match (attempts, retries) {
             (Some(a), Some(n)) if a != n + 1 => {
                 return Err(SeawallError::out_of_range(
@@ -97,23 +90,15 @@ impl RetryConfig {
             (None, Some(n)) => n + 1,
             (None, None) => defaults::MAX_ATTEMPTS,
         };
-        let retryable = match r.strings_or_callback("retryableErrors")? {
+        let retryable = match r.strings_or_callback("retryableErrors") {
             Some(StringsOrCallback::Strings(list)) => Some(list),
             _ => None,
         };
-        for cb in ["onRetry", "onGiveUp"] {
-            r.callback(cb)?;
-        }
-        r.opaque("signal", "an AbortSignal")?;
-        r.opaque("budget", "a RetryBudget")?;
-        r.opaque("circuitBreaker", "a CircuitBreaker")?;
-        r.text("name")?;
-        r.boolean("retryNonIdempotent")?;
         let cfg = RetryConfig {
             max_attempts,
             backoff: BackoffConfig::from_reader(r)?,
-            max_elapsed_ms: r.duration("maxElapsed", false)?,
-            max_retry_after_ms: r.duration("maxRetryAfter", true)?.unwrap_or(defaults::MAX_RETRY_AFTER_MS),
+            max_elapsed_ms: r.duration("maxElapsed"),
+            max_retry_after_ms: r.duration("maxRetryAfter").unwrap_or(defaults::MAX_RETRY_AFTER_MS),
             retryable,
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
@@ -121,21 +106,12 @@ impl RetryConfig {
     }
 
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        if self.max_attempts == 0 || self.max_attempts > MAX_ATTEMPTS_LIMIT {
-            return Err(SeawallError::out_of_range(
-                &sp.name("maxAttempts"),
-                fmt_num(self.max_attempts as f64),
-                &format!("a whole number from 1 to {MAX_ATTEMPTS_LIMIT}"),
-            ));
-        }
+        let value = |opt: &'static str, x: f64| check_value(OWN_OPTIONS, opt, sp, x);
+        value("maxAttempts", f64::from(self.max_attempts))?;
         if let Some(e) = self.max_elapsed_ms {
-            if !(e.is_finite() && e > 0.0) {
-                return Err(SeawallError::out_of_range(&sp.name("maxElapsed"), sp.duration(e), "a finite duration > 0"));
-            }
+            value("maxElapsed", e)?;
         }
-        if !(self.max_retry_after_ms.is_finite() && self.max_retry_after_ms >= 0.0) {
-            return Err(SeawallError::out_of_range(&sp.name("maxRetryAfter"), sp.duration(self.max_retry_after_ms), "a finite duration ≥ 0"));
-        }
+        value("maxRetryAfter", self.max_retry_after_ms)?;
         self.backoff.check(sp)
     }
 

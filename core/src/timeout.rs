@@ -6,7 +6,7 @@
 //! `TIMEOUT` (reporting `elapsed`) and tell the breaker it failed.
 
 use crate::error::{fmt_num, Result, SeawallError};
-use crate::options::{spec, OptionReader, OptionSpec, OptionValue, Options, TimeUnit};
+use crate::options::{spec, Kind, OptionReader, OptionSpec, OptionValue, Options, TimeUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeoutConfig {
@@ -16,19 +16,18 @@ pub struct TimeoutConfig {
 }
 
 pub const TIMEOUT_OPTIONS: &[OptionSpec] = &[
-    spec("timeout", &["duration", "ms", "timeoutMs"]),
-    spec("fallback", &[]),
-    spec("onTimeout", &[]),
-    spec("name", &[]),
+    spec("timeout", &["duration", "ms", "timeoutMs"], Kind::Duration { zero: false }),
+    // Any value: what a timed-out call answers instead.
+    spec("fallback", &[], Kind::Custom),
+    spec("onTimeout", &[], Kind::Callback),
+    spec("name", &[], Kind::Text),
 ];
 
 impl TimeoutConfig {
     /// Reads `{ timeout, fallback, onTimeout }`.
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let r = OptionReader::new(opts, TIMEOUT_OPTIONS, "a timeout", unit)?;
-        r.callback("onTimeout")?;
-        r.text("name")?;
-        let timeout_ms = r.duration("timeout", false)?.ok_or_else(|| {
+        let r = OptionReader::new(opts, &[TIMEOUT_OPTIONS], "a timeout", unit)?;
+        let timeout_ms = r.duration("timeout").ok_or_else(|| {
             SeawallError::wrong_type("timeout", "undefined", &format!("a finite number of {} > 0", unit.word()))
         })?;
         Ok(TimeoutConfig { timeout_ms, has_fallback: r.get("fallback").is_some_and(|(_, v)| *v != OptionValue::Null) })

@@ -26,7 +26,7 @@ use seawall_core::presets::{self, Style};
 use seawall_core::fleet_quota::QuotaReport;
 use seawall_core::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use seawall_core::registry::Registry;
-use seawall_core::retry::{retry_option_specs, FailureClass, RetryConfig, RetryDecision, RetryState};
+use seawall_core::retry::{RETRY_OPTIONS, FailureClass, RetryConfig, RetryDecision, RetryState};
 use seawall_core::timeout::Deadline;
 use seawall_core::{BreakerConfig, BulkheadConfig, SeawallError, SeededRng};
 
@@ -230,8 +230,7 @@ fn run_breaker(v: &Value, steps: &[Value]) -> Vec<Value> {
 
 fn backoff_config(v: &Value) -> Result<BackoffConfig, SeawallError> {
     let opts = opts_of(&v["config"]);
-    let specs = retry_option_specs();
-    let r = OptionReader::new(&opts, &specs, "a retry policy", unit_of(v))?;
+    let r = OptionReader::new(&opts, RETRY_OPTIONS, "a retry policy", unit_of(v))?;
     BackoffConfig::from_reader(&r)
 }
 

@@ -4,7 +4,7 @@
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::FleetConfig;
-use crate::options::{nested, spec, Counted, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE, RATE};
+use crate::options::{check_value, nested, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE, RATE};
 use crate::window::WindowConfig;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,59 +51,60 @@ impl Default for BreakerConfig {
     }
 }
 
-pub const BREAKER_OPTIONS: &[OptionSpec] = &[
-    spec("failureThreshold", &["consecutiveFailures", "maxFailures"]),
-    spec("failureRateThreshold", &["errorRateThreshold"]),
-    spec("volumeThreshold", &["minimumThroughput", "minimumNumberOfCalls", "minimumRequests"]),
-    spec("windowDuration", &["samplingDuration", "slidingWindowDuration"]),
-    spec("windowBuckets", &["rollingCountBuckets"]),
-    spec("windowSize", &["slidingWindowSize"]),
-    spec("slowCallDurationThreshold", &[]),
-    spec("slowCallRateThreshold", &[]),
-    spec("successThreshold", &[]),
-    spec("halfOpenMaxCalls", &["halfOpenRequests", "permittedCallsInHalfOpenState"]),
-    spec("resetTimeout", &["recoveryTimeout", "halfOpenAfter", "openTimeout", "waitDurationInOpenState"]),
-    spec("resetBackoffMultiplier", &["openBackoffMultiplier"]),
-    spec("maxResetTimeout", &["maxOpenTimeout"]),
-    spec("timeout", &["requestTimeout", "callTimeout"]),
-    spec("fleet", &[]),
-    // Kept by the shells.
-    spec("name", &[]),
-    spec("onStateChange", &[]),
-    spec("onOpen", &[]),
-    spec("onClose", &[]),
-    spec("onHalfOpen", &[]),
-    spec("isFailure", &["shouldCount", "errorFilter"]),
-];
-
 pub(super) const MAX_COUNT: u32 = 1_000_000;
-/// The ranges of the breaker's whole-number options, each read and checked from this row.
-const CALLS: Counted = Counted { min: 1, max: MAX_COUNT };
-const BUCKETS: Counted = Counted { min: 1, max: 1000 };
-const PROBES: Counted = Counted { min: 1, max: defaults::MAX_SLOTS };
+/// The ranges of the breaker's whole-number options.
+const CALLS: Kind = Kind::Count(Counted { min: 1, max: MAX_COUNT });
+const BUCKETS: Kind = Kind::Count(Counted { min: 1, max: 1000 });
+const PROBES: Kind = Kind::Count(Counted { min: 1, max: defaults::MAX_SLOTS });
+const POSITIVE: Kind = Kind::Duration { zero: false };
+
+pub const BREAKER_OPTIONS: &[OptionSpec] = &[
+    spec("failureThreshold", &["consecutiveFailures", "maxFailures"], CALLS).or(defaults::FAILURE_THRESHOLD as f64),
+    spec("failureRateThreshold", &["errorRateThreshold"], Kind::Number(RATE)),
+    spec("volumeThreshold", &["minimumThroughput", "minimumNumberOfCalls", "minimumRequests"], CALLS).or(defaults::VOLUME_THRESHOLD as f64),
+    spec("windowDuration", &["samplingDuration", "slidingWindowDuration"], POSITIVE).or(defaults::WINDOW_DURATION_MS),
+    spec("windowBuckets", &["rollingCountBuckets"], BUCKETS).or(defaults::WINDOW_BUCKETS as f64),
+    spec("windowSize", &["slidingWindowSize"], CALLS),
+    spec("slowCallDurationThreshold", &[], POSITIVE),
+    spec("slowCallRateThreshold", &[], Kind::Number(RATE)),
+    spec("successThreshold", &[], CALLS).or(defaults::SUCCESS_THRESHOLD as f64),
+    spec("halfOpenMaxCalls", &["halfOpenRequests", "permittedCallsInHalfOpenState"], PROBES).or(defaults::HALF_OPEN_MAX_CALLS as f64),
+    spec("resetTimeout", &["recoveryTimeout", "halfOpenAfter", "openTimeout", "waitDurationInOpenState"], POSITIVE).or(defaults::RESET_TIMEOUT_MS),
+    spec("resetBackoffMultiplier", &["openBackoffMultiplier"], Kind::Number(AT_LEAST_ONE)).or(defaults::RESET_BACKOFF_MULTIPLIER),
+    spec("maxResetTimeout", &["maxOpenTimeout"], POSITIVE).or(defaults::MAX_RESET_TIMEOUT_MS),
+    spec("timeout", &["requestTimeout", "callTimeout"], POSITIVE),
+    spec("fleet", &[], Kind::Map),
+    // Kept by the shells.
+    spec("name", &[], Kind::Text),
+    spec("onStateChange", &[], Kind::Callback),
+    spec("onOpen", &[], Kind::Callback),
+    spec("onClose", &[], Kind::Callback),
+    spec("onHalfOpen", &[], Kind::Callback),
+    spec("isFailure", &["shouldCount", "errorFilter"], Kind::Callback),
+];
 
 impl BreakerConfig {
     /// Reads breaker options. If a rate threshold is given and `failureThreshold` is not, the
     /// consecutive-failure rule is off (rates alone decide); `failureThreshold: null` turns it
     /// off explicitly.
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        let r = OptionReader::new(opts, BREAKER_OPTIONS, "a circuit breaker", unit)?;
+        let r = OptionReader::new(opts, &[BREAKER_OPTIONS], "a circuit breaker", unit)?;
         Self::from_reader(&r)
     }
 
     pub(crate) fn from_reader(r: &OptionReader<'_>) -> Result<Self> {
         let d = BreakerConfig::default();
-        let failure_rate_threshold = r.ratio("failureRateThreshold")?;
-        let slow_call_rate_threshold = r.ratio("slowCallRateThreshold")?;
-        let failure_threshold = match r.counted("failureThreshold", CALLS)? {
+        let failure_rate_threshold = r.number("failureRateThreshold");
+        let slow_call_rate_threshold = r.number("slowCallRateThreshold");
+        let failure_threshold = match r.count("failureThreshold") {
             Some(n) => Some(n),
             None if r.is_null("failureThreshold") => None,
             None if failure_rate_threshold.is_some() || slow_call_rate_threshold.is_some() => None,
             None => d.failure_threshold,
         };
-        let duration = r.duration("windowDuration", false)?;
-        let buckets = r.counted("windowBuckets", BUCKETS)?;
-        let size = r.counted("windowSize", CALLS)?;
+        let duration = r.duration("windowDuration");
+        let buckets = r.count("windowBuckets");
+        let size = r.count("windowSize");
         let window = match (size, duration, buckets) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                 return Err(SeawallError::wrong_type(
@@ -118,29 +119,21 @@ impl BreakerConfig {
                 buckets: buckets.unwrap_or(defaults::WINDOW_BUCKETS),
             },
         };
-        for cb in ["onStateChange", "onOpen", "onClose", "onHalfOpen", "isFailure"] {
-            r.callback(cb)?;
-        }
-        r.text("name")?;
-        let reset_timeout_ms = r.duration("resetTimeout", false)?.unwrap_or(d.reset_timeout_ms);
+        let reset_timeout_ms = r.duration("resetTimeout").unwrap_or(d.reset_timeout_ms);
         let cfg = BreakerConfig {
             failure_threshold,
             failure_rate_threshold,
-            slow_call_duration_ms: r.duration("slowCallDurationThreshold", false)?,
+            slow_call_duration_ms: r.duration("slowCallDurationThreshold"),
             slow_call_rate_threshold,
-            volume_threshold: r.counted("volumeThreshold", CALLS)?.unwrap_or(d.volume_threshold),
+            volume_threshold: r.count("volumeThreshold").unwrap_or(d.volume_threshold),
             window,
-            success_threshold: r.counted("successThreshold", CALLS)?.unwrap_or(d.success_threshold),
-            half_open_max_calls: r.counted("halfOpenMaxCalls", PROBES)?.unwrap_or(d.half_open_max_calls),
+            success_threshold: r.count("successThreshold").unwrap_or(d.success_threshold),
+            half_open_max_calls: r.count("halfOpenMaxCalls").unwrap_or(d.half_open_max_calls),
             reset_timeout_ms,
-            reset_backoff_multiplier: r
-                .bounded("resetBackoffMultiplier", AT_LEAST_ONE)?
-                .unwrap_or(d.reset_backoff_multiplier),
-            max_reset_timeout_ms: r
-                .duration("maxResetTimeout", false)?
-                .unwrap_or(d.max_reset_timeout_ms.max(reset_timeout_ms)),
-            call_timeout_ms: r.duration("timeout", false)?,
-            fleet: match r.map("fleet")? {
+            reset_backoff_multiplier: r.number("resetBackoffMultiplier").unwrap_or(d.reset_backoff_multiplier),
+            max_reset_timeout_ms: r.duration("maxResetTimeout").unwrap_or(d.max_reset_timeout_ms.max(reset_timeout_ms)),
+            call_timeout_ms: r.duration("timeout"),
+            fleet: match r.map("fleet") {
                 Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_options(opts, r.unit()))?),
                 None => None,
             },
@@ -151,23 +144,16 @@ impl BreakerConfig {
 
     /// Checks values and their relations, naming options and durations as the caller gave them.
     pub fn check(&self, sp: &Spelling) -> Result<()> {
-        let count = |opt: &'static str, v: u32, range: Counted| range.check(&sp.name(opt), v);
-        let positive = |opt: &'static str, ms: f64| {
-            if ms.is_finite() && ms > 0.0 {
-                Ok(())
-            } else {
-                Err(SeawallError::out_of_range(&sp.name(opt), sp.duration(ms), "a finite duration > 0"))
-            }
-        };
-        let ratio = |opt: &'static str, v: f64| RATE.check(&sp.name(opt), v);
+        let value = |opt: &'static str, x: f64| check_value(BREAKER_OPTIONS, opt, sp, x);
+        let count = |opt: &'static str, n: u32| value(opt, f64::from(n));
         if let Some(n) = self.failure_threshold {
-            count("failureThreshold", n, CALLS)?;
+            count("failureThreshold", n)?;
         }
         if let Some(x) = self.failure_rate_threshold {
-            ratio("failureRateThreshold", x)?;
+            value("failureRateThreshold", x)?;
         }
         if let Some(x) = self.slow_call_rate_threshold {
-            ratio("slowCallRateThreshold", x)?;
+            value("slowCallRateThreshold", x)?;
             if self.slow_call_duration_ms.is_none() {
                 return Err(SeawallError::wrong_type(
                     &sp.name("slowCallRateThreshold"),
@@ -177,7 +163,7 @@ impl BreakerConfig {
             }
         }
         if let Some(x) = self.slow_call_duration_ms {
-            positive("slowCallDurationThreshold", x)?;
+            value("slowCallDurationThreshold", x)?;
         }
         if self.failure_threshold.is_none() && self.failure_rate_threshold.is_none() && self.slow_call_rate_threshold.is_none() {
             return Err(SeawallError::wrong_type(
@@ -186,19 +172,19 @@ impl BreakerConfig {
                 "at least one way to trip: failureThreshold, failureRateThreshold or slowCallRateThreshold",
             ));
         }
-        count("volumeThreshold", self.volume_threshold, CALLS)?;
+        count("volumeThreshold", self.volume_threshold)?;
         match self.window {
             WindowConfig::Time { duration_ms, buckets } => {
-                positive("windowDuration", duration_ms)?;
-                count("windowBuckets", buckets, BUCKETS)?;
+                value("windowDuration", duration_ms)?;
+                count("windowBuckets", buckets)?;
             }
-            WindowConfig::Count { size } => count("windowSize", size, CALLS)?,
+            WindowConfig::Count { size } => count("windowSize", size)?,
         }
-        count("successThreshold", self.success_threshold, CALLS)?;
-        count("halfOpenMaxCalls", self.half_open_max_calls, PROBES)?;
-        positive("resetTimeout", self.reset_timeout_ms)?;
-        AT_LEAST_ONE.check(&sp.name("resetBackoffMultiplier"), self.reset_backoff_multiplier)?;
-        positive("maxResetTimeout", self.max_reset_timeout_ms)?;
+        count("successThreshold", self.success_threshold)?;
+        count("halfOpenMaxCalls", self.half_open_max_calls)?;
+        value("resetTimeout", self.reset_timeout_ms)?;
+        value("resetBackoffMultiplier", self.reset_backoff_multiplier)?;
+        value("maxResetTimeout", self.max_reset_timeout_ms)?;
         if self.max_reset_timeout_ms < self.reset_timeout_ms {
             return Err(SeawallError::out_of_range(
                 &sp.name("maxResetTimeout"),
@@ -207,7 +193,7 @@ impl BreakerConfig {
             ));
         }
         if let Some(t) = self.call_timeout_ms {
-            positive("timeout", t)?;
+            value("timeout", t)?;
         }
         if let Some(f) = &self.fleet {
             f.check_under(sp)?;
