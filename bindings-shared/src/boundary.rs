@@ -67,7 +67,8 @@ pub struct Op {
     /// Where it is exposed: `napi`, `python`, and in the wasm module either `wasm` (through its
     /// one `call` export; the row is its place among these) or `direct` (an export of its own,
     /// written in the wasm binding). An operation in neither is absent from the browser build;
-    /// `fleet` keeps a `wasm` one out of the browser's module (only Node's has it).
+    /// `full` keeps a `wasm` one out of the browser's lean module (in `seawall/full`'s and
+    /// Node's), `fleet` out of both browser modules (only Node's has it).
     pub targets: &'static [&'static str],
     pub doc: &'static str,
 }
@@ -131,11 +132,11 @@ ops! {
     [napi python wasm] method breaker_current_state(handle: U32) -> plain State;
     [napi python wasm] method breaker_command(handle: U32, command: Str, now: Now) -> fallible State;
     /// The fleet's sync: this replica's report.
-    [napi python wasm] method breaker_fleet_report(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm full] method breaker_fleet_report(handle: U32, now: Now) -> fallible Str;
     /// The fleet's sync: the replicas' reports in, the tally out.
-    [napi python wasm] method breaker_fleet_sync(handle: U32, reports_json: Str, now: Now) -> fallible Str;
+    [napi python wasm full] method breaker_fleet_sync(handle: U32, reports_json: Str, now: Now) -> fallible Str;
     /// The fleet's sync: the probe lease to take (its ms), or NaN.
-    [napi python wasm] method breaker_probe_lease(handle: U32, now: Now) -> plain F64;
+    [napi python wasm full] method breaker_probe_lease(handle: U32, now: Now) -> plain F64;
     /// A fleet breaker's sync with its store (core/src/fleet_sync.rs): starts it, as the replica
     /// `replica`, on the keys under `prefix`.
     [napi python wasm fleet] method breaker_sync_join(handle: U32, prefix: Str, replica: Str) -> fallible Unit;
@@ -184,30 +185,30 @@ ops! {
     [napi python wasm] method backoff_next(handle: U32, retry: U32) -> plain F64;
     [napi python wasm] method backoff_restart(handle: U32) -> plain Unit;
     [napi python wasm] method backoff_drop(handle: U32) -> plain Bool;
-    [napi python wasm] method budget_create(options_json: Str, seconds: Bool, now: Now) -> fallible U32;
-    [napi python wasm] method budget_drop(handle: U32) -> plain Bool;
+    [napi python wasm full] method budget_create(options_json: Str, seconds: Bool, now: Now) -> fallible U32;
+    [napi python wasm full] method budget_drop(handle: U32) -> plain Bool;
     [napi python direct] method budget_record_success(handle: U32, now: Now) -> plain Unit;
-    [napi python wasm] method budget_try_withdraw(handle: U32, now: Now) -> plain Bool;
-    [napi python wasm] method budget_tokens(handle: U32, now: Now) -> plain F64;
-    [napi python wasm] method budget_stats(handle: U32, now: Now) -> fallible Str;
-    [napi python wasm] method budget_fleet_report(handle: U32, now: Now) -> fallible Str;
-    [napi python wasm] method budget_fleet_sync(handle: U32, granted: F64, reports_json: Str, now: Now) -> fallible Unit;
-    [napi python wasm] method budget_fleet_alone(handle: U32, now: Now) -> fallible Unit;
+    [napi python wasm full] method budget_try_withdraw(handle: U32, now: Now) -> plain Bool;
+    [napi python wasm full] method budget_tokens(handle: U32, now: Now) -> plain F64;
+    [napi python wasm full] method budget_stats(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm full] method budget_fleet_report(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm full] method budget_fleet_sync(handle: U32, granted: F64, reports_json: Str, now: Now) -> fallible Unit;
+    [napi python wasm full] method budget_fleet_alone(handle: U32, now: Now) -> fallible Unit;
 
     // rate limiters
-    [napi python wasm] method rate_limit_create(options_json: Str, seconds: Bool) -> fallible U32;
-    [napi python wasm] method rate_limit_drop(handle: U32) -> plain Bool;
+    [napi python wasm full] method rate_limit_create(options_json: Str, seconds: Bool) -> fallible U32;
+    [napi python wasm full] method rate_limit_drop(handle: U32) -> plain Bool;
     /// `[wait ms (0: now; negative: refused, minus the ms until a place is free), ticket to give
     /// a reserved place back (NaN: none)]`.
     [napi python direct] method rate_limit_acquire(handle: U32, now: Now) -> plain WaitTicket;
-    [napi python wasm] method rate_limit_cancel(handle: U32, ticket: F64) -> plain Bool;
-    [napi python wasm] method rate_limit_stats(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm full] method rate_limit_cancel(handle: U32, ticket: F64) -> plain Bool;
+    [napi python wasm full] method rate_limit_stats(handle: U32, now: Now) -> fallible Str;
     /// Fleet mode: this replica's `{demand, want}`.
-    [napi python wasm] method rate_limit_fleet_report(handle: U32, now: Now) -> fallible Str;
+    [napi python wasm full] method rate_limit_fleet_report(handle: U32, now: Now) -> fallible Str;
     /// Fleet mode: the store's grant and the others' reports.
-    [napi python wasm] method rate_limit_fleet_sync(handle: U32, granted: F64, reports_json: Str, now: Now) -> fallible Unit;
+    [napi python wasm full] method rate_limit_fleet_sync(handle: U32, granted: F64, reports_json: Str, now: Now) -> fallible Unit;
     /// Fleet mode: the store is lost.
-    [napi python wasm] method rate_limit_fleet_alone(handle: U32) -> fallible Unit;
+    [napi python wasm full] method rate_limit_fleet_alone(handle: U32) -> fallible Unit;
     /// A rate limiter's or retry budget's (`kind`: `rateLimit`, `budget`) quota sync with its
     /// store (core/src/fleet_sync.rs): starts it; `store` is `{"prefix", "name", "replica"}`.
     [napi python wasm fleet] method quota_sync_join(kind: Str, handle: U32, store: Str) -> fallible Unit;
@@ -221,19 +222,19 @@ ops! {
     [napi python wasm fleet] method quota_sync_failed(kind: Str, handle: U32, now: Now) -> fallible Unit;
     /// `{"syncs", "failedSyncs"}`.
     [napi python wasm fleet] method quota_sync_status(kind: Str, handle: U32) -> fallible Str;
-    [napi python wasm] free rate_limit_message(name: Str, retry_after_ms: F64) -> plain Str;
+    [napi python wasm full] free rate_limit_message(name: Str, retry_after_ms: F64) -> plain Str;
     /// A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`.
-    [napi python wasm] free fleet_store(prefix: Str, name: Str) -> plain Str;
+    [napi python wasm full] free fleet_store(prefix: Str, name: Str) -> plain Str;
 
     // registry, health, metrics
-    [napi python wasm] method health(now: Now) -> plain Str;
-    [napi python wasm] method breaker_health(now: Now) -> plain Str;
+    [napi python wasm full] method health(now: Now) -> plain Str;
+    [napi python wasm full] method breaker_health(now: Now) -> plain Str;
     [napi python wasm] method breaker_names() -> plain Strs;
     [napi python wasm] method reset_all(now: Now) -> plain Unit;
     [napi python wasm] method clear_registry() -> plain Unit;
     [napi python wasm] method record_retry_attempt(name: Str) -> plain Unit;
     [napi python wasm] method record_timeout(name: Str) -> plain Unit;
-    [napi python wasm] method prometheus() -> plain Str;
+    [napi python wasm full] method prometheus() -> plain Str;
 
     // constants
     [napi python wasm] free error_codes() -> plain Names;
@@ -245,9 +246,9 @@ ops! {
     [napi wasm] free unconditional_admits() -> plain Bools;
 
     // presets, validation, misc
-    [napi python wasm] free preset_policy(name: Str, python: Bool) -> plain OptStr;
+    [napi python wasm full] free preset_policy(name: Str, python: Bool) -> plain OptStr;
     [napi python wasm] free preset_circuit(name: Str, python: Bool) -> plain OptStr;
-    [napi python wasm] free preset_retry(kind: Str, a: F64, b: F64, c: F64, python: Bool) -> plain OptStr;
+    [napi python wasm full] free preset_retry(kind: Str, a: F64, b: F64, c: F64, python: Bool) -> plain OptStr;
     [napi python wasm] free validate(kind: Str, options_json: Str, seconds: Bool) -> fallible Unit;
     [napi python wasm] free deadline(now: F64, timeout_ms: F64, outer: F64) -> plain F64;
     /// What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
@@ -518,12 +519,20 @@ pub fn wasm() -> String {
         };
         let body = if prelude.is_empty() { answer } else { format!("{{ {prelude}{answer} }}") };
         // The fleet's sync drivers: only in the module Node's wasm fallback loads (browsers
-        // never reach Redis); the browser's answers "no such operation".
-        let gate = if op.targets.contains(&"fleet") { "        #[cfg(feature = \"fleet\")]\n" } else { "" };
-        arms.push_str(&format!("{gate}        {row} /* {} */ => {body},\n", camel(op.name)));
+        // never reach Redis); the browsers' answer "no such operation". The `full` parts: left
+        // out of the lean module, which names the entry that has them.
+        let name = camel(op.name);
+        if op.targets.contains(&"fleet") {
+            arms.push_str(&format!("        #[cfg(feature = \"fleet\")]\n        {row} /* {name} */ => {body},\n"));
+        } else if op.targets.contains(&"full") {
+            arms.push_str(&format!("        #[cfg(feature = \"full\")]\n        {row} /* {name} */ => {body},\n"));
+            arms.push_str(&format!("        #[cfg(not(feature = \"full\"))]\n        {row} => return Err(not_in_module(\"{name}\")),\n"));
+        } else {
+            arms.push_str(&format!("        {row} /* {name} */ => {body},\n"));
+        }
     }
     format!(
-        "//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). {HEADER}\n\nuse seawall_core::Engine as CoreEngine;\nuse wasm_bindgen::JsValue;\n\nuse crate::{{checked, flags, ids, nums, optional, texts}};\n\n/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN\n/// if none) and its text answer.\npub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {{\n    let h = |i: usize| a[i] as u32;\n    let flag = |i: usize| a[i] != 0.0;\n    let mut number = f64::NAN;\n    let mut text = String::new();\n    match op {{\n{arms}        _ => return Err(wasm_bindgen::JsError::new(\"seawall: the wasm engine has no such operation\").into()),\n    }}\n    Ok((number, text))\n}}\n"
+        "//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). {HEADER}\n\nuse seawall_core::Engine as CoreEngine;\nuse wasm_bindgen::JsValue;\n\nuse crate::{{checked, flags, ids, nums, optional, texts}};\n#[cfg(not(feature = \"full\"))]\nuse crate::not_in_module;\n\n/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN\n/// if none) and its text answer.\npub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {{\n    let h = |i: usize| a[i] as u32;\n    let flag = |i: usize| a[i] != 0.0;\n    let mut number = f64::NAN;\n    let mut text = String::new();\n    match op {{\n{arms}        _ => return Err(wasm_bindgen::JsError::new(\"seawall: the wasm engine has no such operation\").into()),\n    }}\n    Ok((number, text))\n}}\n"
     )
 }
 

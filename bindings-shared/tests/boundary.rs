@@ -42,8 +42,9 @@ fn every_operation_is_exposed_somewhere_and_named_once() {
         assert!(names.insert(op.name), "{} is declared twice", op.name);
         assert!(op.napi() || op.python(), "{} is exposed nowhere", op.name);
         for t in op.targets {
-            assert!(["napi", "python", "wasm", "direct", "fleet"].contains(t), "{}: unknown target {t}", op.name);
+            assert!(["napi", "python", "wasm", "direct", "fleet", "full"].contains(t), "{}: unknown target {t}", op.name);
         }
         assert!(!(op.wasm() && op.targets.contains(&"direct")), "{}: through call or direct, not both", op.name);
+        assert!(!(op.targets.contains(&"fleet") && op.targets.contains(&"full")), "{}: fleet or full, not both", op.name);
     }
 }

@@ -38,6 +38,13 @@ fn to_js(e: SeawallError) -> JsValue {
     JsError::new(&format!("SEAWALL:{}", e.to_json())).into()
 }
 
+/// An operation of the parts the lean module leaves out (`ops`), named with what it serves.
+#[cfg(not(feature = "full"))]
+fn not_in_module(operation: &str) -> JsValue {
+    let what = format!("{operation} (of rate limiters, retry budgets, health, Prometheus text, presets)");
+    to_js(SeawallError::not_in_module(&what, seawall_core::error::IN_FULL))
+}
+
 fn checked<T>(r: seawall_core::Result<T>) -> Result<T, JsValue> {
     r.map_err(to_js)
 }
@@ -173,6 +180,13 @@ impl Engine {
     /// [wait, ticket] in `out`; answers the wait.
     #[wasm_bindgen(js_name = rateLimitAcquire)]
     pub fn rate_limit_acquire(&mut self, handle: u32, now: Option<f64>) -> f64 {
+        // The lean module has no rate limiter to acquire from (creating one failed already).
+        #[cfg(not(feature = "full"))]
+        let (wait, ticket) = {
+            let _ = (handle, now);
+            (f64::NAN, f64::NAN)
+        };
+        #[cfg(feature = "full")]
         let (wait, ticket) = self.inner.rate_limit_acquire(handle, at(now));
         self.out[0] = wait;
         self.out[1] = ticket;
@@ -181,7 +195,10 @@ impl Engine {
 
     #[wasm_bindgen(js_name = budgetRecordSuccess)]
     pub fn budget_record_success(&mut self, handle: u32, now: Option<f64>) {
-        self.inner.budget_record_success(handle, at(now))
+        #[cfg(feature = "full")]
+        self.inner.budget_record_success(handle, at(now));
+        #[cfg(not(feature = "full"))]
+        let _ = (handle, now);
     }
 
     /// Every other operation, by its row in the adapter's `CALLS` table (numbers, not names: a

@@ -4,6 +4,8 @@ use seawall_core::Engine as CoreEngine;
 use wasm_bindgen::JsValue;
 
 use crate::{checked, flags, ids, nums, optional, texts};
+#[cfg(not(feature = "full"))]
+use crate::not_in_module;
 
 /// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN
 /// if none) and its text answer.
@@ -24,9 +26,18 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         8 /* breakerState */ => number = f64::from(checked(e.breaker_state(h(0), a[1]))?),
         9 /* breakerCurrentState */ => number = f64::from(e.breaker_current_state(h(0))),
         10 /* breakerCommand */ => number = f64::from(checked(e.breaker_command(h(0), s1, a[1]))?),
+        #[cfg(feature = "full")]
         11 /* breakerFleetReport */ => text = checked(e.breaker_fleet_report(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        11 => return Err(not_in_module("breakerFleetReport")),
+        #[cfg(feature = "full")]
         12 /* breakerFleetSync */ => text = checked(e.breaker_fleet_sync(h(0), s1, a[1]))?,
+        #[cfg(not(feature = "full"))]
+        12 => return Err(not_in_module("breakerFleetSync")),
+        #[cfg(feature = "full")]
         13 /* breakerProbeLease */ => number = e.breaker_probe_lease(h(0), a[1]),
+        #[cfg(not(feature = "full"))]
+        13 => return Err(not_in_module("breakerProbeLease")),
         #[cfg(feature = "fleet")]
         14 /* breakerSyncJoin */ => checked(e.breaker_sync_join(h(0), s1, s2))?,
         #[cfg(feature = "fleet")]
@@ -66,21 +77,66 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         43 /* backoffNext */ => number = e.backoff_next(h(0), h(1)),
         44 /* backoffRestart */ => e.backoff_restart(h(0)),
         45 /* backoffDrop */ => number = f64::from(u8::from(e.backoff_drop(h(0)))),
+        #[cfg(feature = "full")]
         46 /* budgetCreate */ => number = f64::from(checked(e.budget_create(s1, flag(0), a[1]))?),
+        #[cfg(not(feature = "full"))]
+        46 => return Err(not_in_module("budgetCreate")),
+        #[cfg(feature = "full")]
         47 /* budgetDrop */ => number = f64::from(u8::from(e.budget_drop(h(0)))),
+        #[cfg(not(feature = "full"))]
+        47 => return Err(not_in_module("budgetDrop")),
+        #[cfg(feature = "full")]
         48 /* budgetTryWithdraw */ => number = f64::from(u8::from(e.budget_try_withdraw(h(0), a[1]))),
+        #[cfg(not(feature = "full"))]
+        48 => return Err(not_in_module("budgetTryWithdraw")),
+        #[cfg(feature = "full")]
         49 /* budgetTokens */ => number = e.budget_tokens(h(0), a[1]),
+        #[cfg(not(feature = "full"))]
+        49 => return Err(not_in_module("budgetTokens")),
+        #[cfg(feature = "full")]
         50 /* budgetStats */ => text = checked(e.budget_stats(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        50 => return Err(not_in_module("budgetStats")),
+        #[cfg(feature = "full")]
         51 /* budgetFleetReport */ => text = checked(e.budget_fleet_report(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        51 => return Err(not_in_module("budgetFleetReport")),
+        #[cfg(feature = "full")]
         52 /* budgetFleetSync */ => checked(e.budget_fleet_sync(h(0), a[1], s1, a[2]))?,
+        #[cfg(not(feature = "full"))]
+        52 => return Err(not_in_module("budgetFleetSync")),
+        #[cfg(feature = "full")]
         53 /* budgetFleetAlone */ => checked(e.budget_fleet_alone(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        53 => return Err(not_in_module("budgetFleetAlone")),
+        #[cfg(feature = "full")]
         54 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        #[cfg(not(feature = "full"))]
+        54 => return Err(not_in_module("rateLimitCreate")),
+        #[cfg(feature = "full")]
         55 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        #[cfg(not(feature = "full"))]
+        55 => return Err(not_in_module("rateLimitDrop")),
+        #[cfg(feature = "full")]
         56 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        #[cfg(not(feature = "full"))]
+        56 => return Err(not_in_module("rateLimitCancel")),
+        #[cfg(feature = "full")]
         57 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        57 => return Err(not_in_module("rateLimitStats")),
+        #[cfg(feature = "full")]
         58 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        58 => return Err(not_in_module("rateLimitFleetReport")),
+        #[cfg(feature = "full")]
         59 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        #[cfg(not(feature = "full"))]
+        59 => return Err(not_in_module("rateLimitFleetSync")),
+        #[cfg(feature = "full")]
         60 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        #[cfg(not(feature = "full"))]
+        60 => return Err(not_in_module("rateLimitFleetAlone")),
         #[cfg(feature = "fleet")]
         61 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
         #[cfg(feature = "fleet")]
@@ -93,16 +149,31 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         65 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
         66 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
+        #[cfg(feature = "full")]
         67 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
+        #[cfg(not(feature = "full"))]
+        67 => return Err(not_in_module("rateLimitMessage")),
+        #[cfg(feature = "full")]
         68 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
+        #[cfg(not(feature = "full"))]
+        68 => return Err(not_in_module("fleetStore")),
+        #[cfg(feature = "full")]
         69 /* health */ => text = e.health(a[0]),
+        #[cfg(not(feature = "full"))]
+        69 => return Err(not_in_module("health")),
+        #[cfg(feature = "full")]
         70 /* breakerHealth */ => text = e.breaker_health(a[0]),
+        #[cfg(not(feature = "full"))]
+        70 => return Err(not_in_module("breakerHealth")),
         71 /* breakerNames */ => text = texts(&e.breaker_names()),
         72 /* resetAll */ => e.reset_all(a[0]),
         73 /* clearRegistry */ => e.clear_registry(),
         74 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
         75 /* recordTimeout */ => e.record_timeout(s1),
+        #[cfg(feature = "full")]
         76 /* prometheus */ => text = e.prometheus(),
+        #[cfg(not(feature = "full"))]
+        76 => return Err(not_in_module("prometheus")),
         77 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
         78 /* stateNames */ => text = texts(&CoreEngine::state_names()),
         79 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
@@ -110,9 +181,15 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         81 /* defaultsJson */ => text = CoreEngine::defaults_json(),
         82 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
         83 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        #[cfg(feature = "full")]
         84 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        #[cfg(not(feature = "full"))]
+        84 => return Err(not_in_module("presetPolicy")),
         85 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        #[cfg(feature = "full")]
         86 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        #[cfg(not(feature = "full"))]
+        86 => return Err(not_in_module("presetRetry")),
         87 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
         88 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
         89 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,

@@ -28,7 +28,7 @@ use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::FleetConfig;
 use crate::fleet_quota::{FleetQuota, QuotaReport};
 use crate::json::Json;
-use crate::options::{check_value, nested, spec, Bound, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::options::{check_value, spec, Bound, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 
 /// The bounds of a budget's numbers, read and checked from these rows alike.
 const RATIO: Bound = Bound { expected: "a number from 0 to 1000", holds: |x| (0.0..=1000.0).contains(&x) };
@@ -72,10 +72,7 @@ impl BudgetConfig {
             ratio: r.number("ratio").unwrap_or(d.ratio),
             min_retries_per_second: r.number("minRetriesPerSecond").unwrap_or(d.min_retries_per_second),
             max_tokens: r.number("maxTokens").unwrap_or(d.max_tokens),
-            fleet: match r.map("fleet") {
-                Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_quota_options(opts, r.unit(), "a retry budget's fleet"))?),
-                None => None,
-            },
+            fleet: crate::fleet::fleet_option(&r, "a retry budget's fleet", |o| FleetConfig::from_quota_options(o, r.unit(), "a retry budget's fleet"))?,
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         if cfg.fleet.is_some() && !named {

@@ -34,7 +34,7 @@ use crate::options::{OptionReader, Options, TimeUnit};
 
 /// Options as every binding passes them (JSON text), read as the engine reads them.
 pub use crate::options::parse_options;
-use crate::presets::{self, PolicyConfig, Style};
+use crate::presets::{self, Style};
 use crate::registry::{Handle, NamedTable, Registry};
 use crate::retry::{RETRY_OPTIONS, FailureClass, GiveUpReason, RetryConfig, RetryDecision, RetryState};
 use crate::rng::SeededRng;
@@ -920,10 +920,22 @@ impl Engine {
             "breaker" => BreakerConfig::from_options(&o, unit).map(|_| ()),
             "retry" => RetryConfig::from_options(&o, unit).map(|_| ()),
             "bulkhead" => BulkheadConfig::from_options(&o, unit).map(|_| ()),
+            #[cfg(feature = "full")]
             "budget" => BudgetConfig::from_options(&o, unit).map(|_| ()),
+            #[cfg(feature = "full")]
             "rateLimit" => RateLimitConfig::from_options(&o, unit).map(|_| ()),
             "timeout" => TimeoutConfig::from_options(&o, unit).map(|_| ()),
-            "policy" => PolicyConfig::from_options(&o, unit).map(|_| ()),
+            #[cfg(feature = "full")]
+            "policy" => presets::PolicyConfig::from_options(&o, unit).map(|_| ()),
+            #[cfg(not(feature = "full"))]
+            "budget" | "rateLimit" | "policy" => Err(SeawallError::not_in_module(
+                match kind {
+                    "budget" => "a retry budget",
+                    "rateLimit" => "a rate limiter",
+                    _ => "a combined policy",
+                },
+                crate::error::IN_FULL,
+            )),
             "call" => crate::options::check_call_arguments(&o, unit),
             other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, rateLimit, timeout, policy or call")),
         }

@@ -33,6 +33,9 @@ pub enum ErrorCode {
     NotFound,
     /// A rate limiter refused the call: no place free within its `maxWait`.
     RateLimited,
+    /// The part asked for is not in this build (the browser's lean module): the message names
+    /// the entry that has it.
+    NotInModule,
 }
 
 impl ErrorCode {
@@ -49,6 +52,7 @@ impl ErrorCode {
         ErrorCode::InvalidSnapshot,
         ErrorCode::NotFound,
         ErrorCode::RateLimited,
+        ErrorCode::NotInModule,
     ];
 
     /// The upper-case spelling used on `error.code` in every language.
@@ -65,6 +69,7 @@ impl ErrorCode {
             ErrorCode::InvalidSnapshot => "INVALID_SNAPSHOT",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::NotInModule => "NOT_IN_MODULE",
         }
     }
 
@@ -83,6 +88,9 @@ impl fmt::Display for ErrorCode {
         f.write_str(self.as_str())
     }
 }
+
+/// Where the parts the browser's lean module leaves out are.
+pub const IN_FULL: &str = "the browser's main entry is lean, import from 'seawall/full' instead";
 
 /// Which built-in exception a shell raises for an error.
 ///
@@ -181,6 +189,18 @@ impl SeawallError {
             kind: ErrorKind::Type,
             message: format!("unknown option {shown} for {context}"),
             option: Some(option.to_string()),
+            value: None,
+        }
+        .into()
+    }
+
+    /// `what` is left out of this build (a browser's module); `instead` says where it is.
+    pub fn not_in_module(what: &str, instead: &str) -> Self {
+        ErrorDetails {
+            code: ErrorCode::NotInModule,
+            kind: ErrorKind::Type,
+            message: format!("{what} is not in this build of seawall: {instead}"),
+            option: None,
             value: None,
         }
         .into()

@@ -59,6 +59,24 @@ const STALE_AFTER: OptionSpec = spec("staleAfter", &[], Kind::Duration { zero: f
 const REDIS: OptionSpec = spec("redis", &["client"], Kind::Host("a Redis client"));
 const KEY_PREFIX: OptionSpec = spec("keyPrefix", &[], Kind::Text);
 
+/// A policy's `fleet` option, read by `read` (errors named `fleet.…`); where this build has no
+/// fleets (a browser's module: a browser never reaches the shared store), a typed refusal.
+pub(crate) fn fleet_option(r: &OptionReader<'_>, what: &str, read: impl FnOnce(&Options) -> Result<FleetConfig>) -> Result<Option<FleetConfig>> {
+    match r.map("fleet") {
+        None => Ok(None),
+        #[cfg(feature = "fleet")]
+        Some(opts) => {
+            let _ = what;
+            crate::options::nested(r.spelling("fleet"), read(opts)).map(Some)
+        }
+        #[cfg(not(feature = "fleet"))]
+        Some(_) => {
+            let _ = read;
+            Err(SeawallError::not_in_module(what, "fleets sync through a shared store from Node and Python (import 'seawall' there)"))
+        }
+    }
+}
+
 impl Default for FleetConfig {
     fn default() -> Self {
         FleetConfig {

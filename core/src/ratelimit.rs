@@ -17,7 +17,7 @@ use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::{FleetConfig, FleetHealth};
 use crate::fleet_quota::{FleetQuota, QuotaReport};
 use crate::json::Json;
-use crate::options::{check_value, nested, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+use crate::options::{check_value, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
 
 const CALLS: Kind = Kind::Count(Counted { min: 1, max: MAX_RATE_LIMIT });
 
@@ -56,10 +56,7 @@ impl RateLimitConfig {
             per_ms: r.duration("per").unwrap_or(crate::defaults::RATE_LIMIT_PER_MS),
             burst: r.count("burst").unwrap_or(limit),
             max_wait_ms: r.duration("maxWait").unwrap_or(crate::defaults::RATE_LIMIT_MAX_WAIT_MS),
-            fleet: match r.map("fleet") {
-                Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_quota_options(opts, r.unit(), "a rate limiter's fleet"))?),
-                None => None,
-            },
+            fleet: crate::fleet::fleet_option(&r, "a rate limiter's fleet", |o| FleetConfig::from_quota_options(o, r.unit(), "a rate limiter's fleet"))?,
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         if cfg.fleet.is_some() && !named {

@@ -4,7 +4,7 @@
 use crate::defaults;
 use crate::error::{fmt_num, Result, SeawallError};
 use crate::fleet::FleetConfig;
-use crate::options::{check_value, nested, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE, RATE};
+use crate::options::{check_value, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit, AT_LEAST_ONE, RATE};
 use crate::window::WindowConfig;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -133,10 +133,7 @@ impl BreakerConfig {
             reset_backoff_multiplier: r.number("resetBackoffMultiplier").unwrap_or(d.reset_backoff_multiplier),
             max_reset_timeout_ms: r.duration("maxResetTimeout").unwrap_or(d.max_reset_timeout_ms.max(reset_timeout_ms)),
             call_timeout_ms: r.duration("timeout"),
-            fleet: match r.map("fleet") {
-                Some(opts) => Some(nested(r.spelling("fleet"), FleetConfig::from_options(opts, r.unit()))?),
-                None => None,
-            },
+            fleet: crate::fleet::fleet_option(r, "a breaker's fleet", |o| FleetConfig::from_options(o, r.unit()))?,
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
