@@ -103,6 +103,10 @@ wasm-bindgen-cli:
 	@wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' || $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 
 # The wasm backend (browsers, and `seawall/wasm` in Node), glue generated for the web target.
+# Three builds of one crate under one glue: the browser's lean module (`seawall`: breakers,
+# retries and backoff, bulkheads, timeouts, fetch's classification), `seawall/full`'s (also rate
+# limiters, retry budgets, health, Prometheus text, presets) and Node's fallback (also the
+# fleet's sync drivers: a browser never reaches Redis). The glue of the three must be the same.
 build-wasm: setup-rust wasm-bindgen-cli node-deps
 	$(CARGO) build -p seawall-wasm --target $(WASM_TARGET) --profile wasm
 	@# The standard library's float printing (flt2dec, ~26 KB) and parsing (dec2flt, ~16 KB) must
@@ -111,17 +115,17 @@ build-wasm: setup-rust wasm-bindgen-cli node-deps
 	@! grep -q dec2flt target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in core's float parsing (dec2flt, ~16 KB): a str::parse::<f64>; parse numbers with decimal::parse"; exit 1; }
 	@! grep -q slice_error_fail target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the wasm build pulls in str's slicing panic (its Debug printing and Unicode tables, ~4 KB gzipped): a &text[a..b] on a str; use text.get(a..b)"; exit 1; }
 	wasm-bindgen --target web --out-dir $(NODE_DIR)/wasm --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm
-	@mkdir -p target/wasm-fleet && cp $(NODE_DIR)/wasm/seawall_wasm.js target/wasm-fleet/browser-glue.js
-	@# Node's wasm fallback loads the same module with the fleet's sync drivers (a browser never
-	@# reaches Redis), under the same glue: the two builds' glue must be the same.
-	$(CARGO) build -p seawall-wasm --target $(WASM_TARGET) --profile wasm --features fleet
-	wasm-bindgen --target web --out-dir target/wasm-fleet --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm
-	@cmp -s target/wasm-fleet/seawall_wasm.js target/wasm-fleet/browser-glue.js || { echo "the fleet build's wasm glue differs from the browser build's"; exit 1; }
-	cp target/wasm-fleet/seawall_wasm_bg.wasm $(NODE_DIR)/wasm/seawall_wasm_fleet_bg.wasm
+	@mkdir -p target/wasm-variants && cp $(NODE_DIR)/wasm/seawall_wasm.js target/wasm-variants/lean-glue.js
+	@for variant in full fleet; do \
+	  $(CARGO) build -p seawall-wasm --target $(WASM_TARGET) --profile wasm --features $$variant && \
+	  wasm-bindgen --target web --out-dir target/wasm-variants/$$variant --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm && \
+	  { cmp -s target/wasm-variants/$$variant/seawall_wasm.js target/wasm-variants/lean-glue.js || { echo "the $$variant build's wasm glue differs from the lean build's"; exit 1; }; } && \
+	  cp target/wasm-variants/$$variant/seawall_wasm_bg.wasm $(NODE_DIR)/wasm/seawall_wasm_$${variant}_bg.wasm || exit 1; \
+	done
 	# The glue ships minified by us (bundlers that copy it, like Vite, leave it as it is).
 	cd $(NODE_DIR) && npx esbuild wasm/seawall_wasm.js --minify --format=esm --outfile=wasm/seawall_wasm.js --allow-overwrite --log-level=warning
 	@git diff --quiet -- $(NODE_DIR)/wasm || { git diff --stat -- $(NODE_DIR)/wasm; echo "generated wasm types changed: commit $(NODE_DIR)/wasm/*.d.ts"; exit 1; }
-	@echo "wasm size: $$(wc -c < $(NODE_DIR)/wasm/seawall_wasm_bg.wasm) B raw, $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm_bg.wasm | wc -c) B gzipped (+ glue $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm.js | wc -c) B)"
+	@echo "wasm size: lean $$(wc -c < $(NODE_DIR)/wasm/seawall_wasm_bg.wasm) B raw, $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm_bg.wasm | wc -c) B gzipped; full $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm_full_bg.wasm | wc -c) B gzipped (+ glue $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm.js | wc -c) B)"
 
 # Debian's Chromium for the browser tests (never a browser download).
 chromium:
@@ -150,6 +154,8 @@ test-node: build-node test-core node22 redis
 	cd $(NODE_DIR) && node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20.log
 	cd $(NODE_DIR) && ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22.log
 	cd $(NODE_DIR) && SEAWALL_BACKEND_MODULE=$$PWD/dist/esm/load-wasm-node.js SEAWALL_RUNNER=node-wasm node --test test/conformance.test.mjs 2>&1 | tee ../$(LOGS)/node-wasm.log
+	# The browser's lean module in Node: every vector but those reaching a part it leaves out.
+	cd $(NODE_DIR) && SEAWALL_LEAN=1 SEAWALL_BACKEND_MODULE=$$PWD/test/lean-backend.mjs SEAWALL_RUNNER=node-wasm-lean node --test test/conformance.test.mjs 2>&1 | tee ../$(LOGS)/node-wasm-lean.log
 	# The same suites where no addon loads (a platform without a prebuilt one): `seawall` falls
 	# back to wasm by itself. The napi loader is pointed at a file that does not exist.
 	cd $(NODE_DIR) && $(NO_ADDON) node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20-wasm-fallback.log

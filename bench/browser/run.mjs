@@ -5,7 +5,7 @@
 // Error.stackTraceLimit says, which made both libraries' refusals cost 2-3 µs more.
 import { gzipSync } from 'node:zlib';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -23,10 +23,32 @@ const cockatielJs = bundled.outputFiles[0].contents;
 // .wasm are fetched beside it).
 const shell = await build({ entryPoints: [join(pkg, 'dist', 'esm', 'entry.browser.js')], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, metafile: true, logLevel: 'error' });
 const glueBundled = Object.keys(shell.metafile.inputs).some((f) => f.endsWith('wasm/seawall_wasm.js'));
+// `seawall/full` as a page would ship it, with its module.
+const fullShell = await build({ entryPoints: [join(pkg, 'dist', 'esm', 'entry.full.js')], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, logLevel: 'error' });
+const fullShellJs = fullShell.outputFiles[0].contents;
 // Issue 11's minimal app: the four names it imports, the rest left to the bundler's tree-shaking.
 const app = await build({ stdin: { contents: "export { CircuitBreaker, withBackoff, resilientFetch, createBulkhead } from './dist/esm/entry.browser.js';", resolveDir: pkg }, bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, logLevel: 'error' });
 const appJs = app.outputFiles[0].contents;
 const shellJs = shell.outputFiles[0].contents;
+
+/** The 4-API app built by Vite for production, as a page loads it: each emitted file with its
+ * gzipped size (the JavaScript and the wasm module it fetches). */
+async function viteApp() {
+  const dir = mkdtempSync(join(tmpdir(), 'seawall-bench-vite-'));
+  try {
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(pkg, join(dir, 'node_modules', 'seawall'), 'dir');
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/main.js"></script>');
+    writeFileSync(join(dir, 'main.js'), "import { CircuitBreaker, withBackoff, resilientFetch, createBulkhead } from 'seawall';\nwindow.app = { CircuitBreaker, withBackoff, resilientFetch, createBulkhead };\n");
+    const { build: viteBuild } = await import(join(pkg, 'node_modules', 'vite', 'dist', 'node', 'index.js'));
+    const out = await viteBuild({ root: dir, logLevel: 'silent', configFile: false, build: { write: false } });
+    const files = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output).filter((f) => /\.(js|wasm)$/.test(f.fileName));
+    return files.map((f) => ({ name: f.fileName.replace(/-[\w-]{8}\./, '.'), bytes: Buffer.from(f.type === 'chunk' ? f.code : f.source) }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const viteFiles = await viteApp();
 
 /** A wasm module without its custom sections (names, producers, target features). */
 function stripped(bytes) {
@@ -79,6 +101,7 @@ try {
   if (result.error !== undefined) throw new Error(`page error: ${result.error}`);
   const { bare, rows, userAgent } = result;
   const wasm = readFileSync(join(pkg, 'wasm', 'seawall_wasm_bg.wasm'));
+  const fullWasm = readFileSync(join(pkg, 'wasm', 'seawall_wasm_full_bg.wasm'));
   const glue = readFileSync(join(pkg, 'wasm', 'seawall_wasm.js'));
   console.log(`${userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'}; bare await ${bare.toFixed(1)} ns; ns of overhead per call`);
   console.log('| scenario | Seawall (wasm) | cockatiel | Seawall ÷ cockatiel |');
@@ -88,8 +111,11 @@ try {
   // The shell imports the glue statically, so its bundle holds it: the page is the wasm plus the
   // shell (the glue's own size is shown, not added again, unless the bundle left it out).
   const total = gz(wasm) + gz(shellJs) + (glueBundled ? 0 : gz(glue));
-  console.log(`size: wasm ${wasm.length} B (${gz(wasm)} B gz), shell ${shellJs.length} B minified (${gz(shellJs)} B gz, ${glueBundled ? 'glue included' : 'glue not included'}; the glue alone ${gz(glue)} B gz): ${total} B gz in all; cockatiel bundle ${cockatielJs.length} B (${gz(cockatielJs)} B gz)`);
+  console.log(`size (the main entry, its lean module): wasm ${wasm.length} B (${gz(wasm)} B gz), shell ${shellJs.length} B minified (${gz(shellJs)} B gz, ${glueBundled ? 'glue included' : 'glue not included'}; the glue alone ${gz(glue)} B gz): ${total} B gz in all; cockatiel bundle ${cockatielJs.length} B (${gz(cockatielJs)} B gz)`);
   console.log(`size of an app importing { CircuitBreaker, withBackoff, resilientFetch, createBulkhead }: shell with glue ${appJs.length} B minified (${gz(appJs)} B gz): ${gz(wasm) + gz(appJs)} B gz with the wasm`);
+  const vite = viteFiles.map((f) => ({ ...f, gz: gz(f.bytes) }));
+  console.log(`size of that app built by Vite for production (what the page loads): ${vite.reduce((t, f) => t + f.gz, 0)} B gz in all — ${vite.map((f) => `${f.name} ${f.bytes.length} B (${f.gz} B gz)`).join(', ')}`);
+  console.log(`size of seawall/full's page: wasm ${fullWasm.length} B (${gz(fullWasm)} B gz), shell with glue ${fullShellJs.length} B minified (${gz(fullShellJs)} B gz): ${gz(fullWasm) + gz(fullShellJs)} B gz in all`);
   // The floors (make wasm-floors): the core's machines alone, no binding, no engine API, the
   // browser's allocator, custom sections dropped as the shipped module has them dropped.
   const floor = (name) => stripped(readFileSync(join(here, '..', '..', 'target', 'wasm-floors', `${name}.wasm`)));

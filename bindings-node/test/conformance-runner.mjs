@@ -2,6 +2,53 @@
 // browser page (wasm in Chromium): the same code drives every backend.
 // Format of the vectors: tests/vectors/README.md.
 
+/** Whether a vector's outputs (or the error it threw) reached a part the module lacks: the lean
+ * browser module answers NOT_IN_MODULE for rate limiters, budgets, presets, health and fleets. */
+export function reachesMissingPart(outputsOrError) {
+  if (outputsOrError instanceof Error) return outputsOrError.message.includes('"code":"NOT_IN_MODULE"');
+  return JSON.stringify(outputsOrError).includes('"NOT_IN_MODULE"');
+}
+
+/** The vectors a browser's module cannot run whole, each for the part it reaches (its error
+ * NOT_IN_MODULE): no browser module has fleets (a page never reaches the shared store), and the
+ * lean one leaves out rate limiters, retry budgets, combined policies, presets' retry policies
+ * and health. Any other vector must run there, byte-identical with the other runners. */
+const IN_NO_BROWSER = {
+  breaker_fleet_followers_and_lost_store: 'fleet tally',
+  breaker_fleet_quorum_and_lease: 'fleet tally',
+  budget_fleet_shares: 'fleet',
+  fleet_sync_failed_round_keeps_its_marks: 'fleet',
+  fleet_sync_misuse_and_bad_replies: 'fleet',
+  fleet_sync_reset_or_local_probe_announces_nothing: 'fleet',
+  fleet_sync_round_quorum_lease_and_close: 'fleet',
+  options_fleet: 'fleet options',
+  quota_sync_budget_rounds: 'fleet',
+  quota_sync_rate_limit_rounds: 'fleet',
+  ratelimit_fleet_shares: 'fleet',
+};
+export const LEFT_OUT = {
+  full: IN_NO_BROWSER,
+  lean: {
+    ...IN_NO_BROWSER,
+    budget_exhaust_and_refill_over_time: 'retry budget',
+    budget_success_deposits_capped: 'retry budget',
+    options_bulkhead_budget_timeout_policy_invalid: 'retry budget and policy options',
+    options_rate_limit: 'rate limiter options',
+    options_seed_examples_parse: 'rate limiter and policy options',
+    presets_named_circuits_and_retry_policies: 'presets',
+    presets_resilience_policies: 'presets',
+    ratelimit_burst_then_spacing: 'rate limiter',
+    ratelimit_seconds_and_aliases: 'rate limiter',
+    ratelimit_wait_and_cancel: 'rate limiter',
+    registry_full_health_report: 'health',
+    registry_get_or_create_and_health: 'health',
+    registry_prometheus_text: 'Prometheus text',
+    registry_reset_all_and_clear: 'health',
+    retry_budget_exhausted: 'retry budget',
+    retry_budget_refilled_by_successes: 'retry budget',
+  },
+};
+
 export function makeRunner(b) {
   const PREAPPROVED = b.preapprovedPermit();
   const STATES = b.stateNames();

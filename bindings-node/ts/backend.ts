@@ -59,9 +59,15 @@ export function backendName(): 'napi' | 'wasm' {
   return backend().kind;
 }
 
-/** Installs the backend (done once by each entry point). */
-export function installBackend(b: Backend): void {
+let installedIsWhole = false;
+
+/** Installs the backend (done once by each entry point). `whole`: the engine has every part (the
+ * addon, `seawall/full`'s and Node's wasm); a page that loads both browser entries (an app
+ * `seawall`, a library `seawall/full`) keeps the whole one, whichever arrives last. */
+export function installBackend(b: Backend, whole = true): void {
+  if (!whole && installedIsWhole) return;
   installed = b;
+  installedIsWhole = whole;
 }
 
 export function backend(): Backend {

@@ -12,7 +12,8 @@ import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { CircuitBreakerError, type CircuitState, native, STATE_BY_CODE } from './errors.js';
 import { argumentError, badCall, checkOptionsArg, optionsJson } from './options.js';
-import { FleetSync, type FleetOptions, type FleetStatus } from './fleet.js';
+import type { FleetOptions, FleetStatus, FleetSync } from './fleet.js';
+import { fleetDrivers } from './fleet-install.js';
 import { EVENTS_WAITING } from './ops.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -607,7 +608,7 @@ export class CircuitBreaker {
       const after = status().mode;
       if (after !== before) this.#events.emit('fleet', { name: this.name, mode: after });
     };
-    const sync = new FleetSync(this.#registeredName, config, options, {
+    const sync = fleetDrivers().breaker(this.#registeredName, config, options, {
       join: (prefix, replica) => native(() => b.breakerSyncJoin(h, prefix, replica)),
       next: () => {
         this.flush();

@@ -1,5 +1,8 @@
 /**
- * `seawall` in browsers: the wasm backend under the shared shell. The module's URL is written as
+ * `seawall` in browsers: the lean wasm module (breakers, retries and backoff, bulkheads,
+ * timeouts, `resilientFetch`'s classification) under the shared shell; rate limiters, retry
+ * budgets, health, Prometheus text and the policy manager are in `seawall/full`, and the lean
+ * module refuses them with a `TypeError` (code `NOT_IN_MODULE`) that says so. The module's URL is written as
  * `new URL(…, import.meta.url)`, which Vite, webpack 5 and Parcel emit as an asset by themselves;
  * with esbuild or Rollup, import `seawall/inline` (or serve the file there: the error says so).
  */

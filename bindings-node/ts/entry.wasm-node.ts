@@ -1,7 +1,10 @@
 /** `seawall/wasm` in Node: the wasm backend instead of the napi addon (same shell, same API). */
 import { installBackend } from './backend.js';
+import { FLEET_DRIVERS } from './fleet.js';
+import { installFleetDrivers } from './fleet-install.js';
 import { loadWasmNode } from './load-wasm-node.js';
 
 installBackend(loadWasmNode());
+installFleetDrivers(FLEET_DRIVERS);
 
 export * from './index.js';

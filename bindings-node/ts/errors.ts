@@ -15,6 +15,8 @@ export const ErrorCodes = {
   INVALID_SNAPSHOT: 'INVALID_SNAPSHOT',
   NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A part the browser's lean module leaves out (a `TypeError`): import from `seawall/full`. */
+  NOT_IN_MODULE: 'NOT_IN_MODULE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -14,6 +14,7 @@
 import { backend } from './backend.js';
 import { clock, nowArg, realClock } from './clock.js';
 import { native } from './errors.js';
+import type { FleetDrivers } from './fleet-install.js';
 
 /** The parts of an ioredis client the sync uses. */
 export interface RedisLike {
@@ -299,3 +300,9 @@ export class QuotaSync extends DriverSync {
     this.#port.leave();
   }
 }
+
+/** The drivers the Node entries install (fleet-install.ts). */
+export const FLEET_DRIVERS: FleetDrivers = {
+  breaker: (name, config, options, port) => new FleetSync(name, config, options, port),
+  quota: (kind, name, config, options, handle) => new QuotaSync(name, config, options, quotaPort(kind, handle)),
+};

@@ -8,18 +8,20 @@ import * as glueModule from '../../wasm/seawall_wasm.js';
 import { installBackend } from './backend.js';
 import { wasmBackend, type WasmGlue } from './backend-wasm.js';
 
-export async function installWasmBackend(source: BufferSource | Response): Promise<void> {
+/** `whole`: the module has every part (`seawall/full`'s), not only the lean one's. */
+export async function installWasmBackend(source: BufferSource | Response, whole = false): Promise<void> {
   const glue = glueModule as WasmGlue;
   const { memory } = await glue.default({ module_or_path: source });
-  installBackend(wasmBackend(glue, memory));
+  installBackend(wasmBackend(glue, memory), whole);
 }
 
 /** Fetches the module beside the package's script; a failure names the URL and the fix. */
 export async function fetchWasm(url: URL): Promise<Response> {
+  const file = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
   const fix =
     'Your bundler did not emit it beside your script (esbuild and Rollup leave `new URL(…, import.meta.url)` alone): ' +
-    "import from 'seawall/inline' instead (the module embedded in the JavaScript: no file to serve), " +
-    'or copy node_modules/seawall/wasm/seawall_wasm_bg.wasm to that URL.';
+    (file === 'seawall_wasm_bg.wasm' ? "import from 'seawall/inline' instead (the module embedded in the JavaScript: no file to serve), or " : '') +
+    `copy node_modules/seawall/wasm/${file} to that URL.`;
   let response: Response;
   try {
     response = await fetch(url);

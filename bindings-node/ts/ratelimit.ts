@@ -8,7 +8,8 @@
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RateLimitError } from './errors.js';
-import { QuotaSync, quotaPort, type FleetOptions, type QuotaStatus } from './fleet.js';
+import type { FleetOptions, QuotaStatus, QuotaSync } from './fleet.js';
+import { fleetDrivers } from './fleet-install.js';
 import { badCall, checkOptionsArg, optionsJson } from './options.js';
 
 export interface RateLimiterOptions {
@@ -75,7 +76,7 @@ export class RateLimiter {
     const h = this.#h;
     // The core has checked the options (a fleet needs a name): its config has the times in ms.
     const stats = JSON.parse(native(() => b.rateLimitStats(h, nowArg()))) as { fleet: { syncInterval: number } };
-    this.#fleet = new QuotaSync(this.name, stats.fleet, options, quotaPort('rateLimit', h));
+    this.#fleet = fleetDrivers().quota('rateLimit', this.name, stats.fleet, options, h);
   }
 
   /** Fleet mode: syncs with the other replicas now (the background sync does it every `syncInterval`). */

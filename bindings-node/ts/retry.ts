@@ -6,7 +6,8 @@
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RetryBudgetExhaustedError } from './errors.js';
-import { QuotaSync, quotaPort, type FleetOptions, type QuotaStatus } from './fleet.js';
+import type { FleetOptions, QuotaStatus, QuotaSync } from './fleet.js';
+import { fleetDrivers } from './fleet-install.js';
 import { argumentError, badCall, checkFiniteArg, checkOptionsArg, isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
@@ -117,7 +118,7 @@ export class RetryBudget {
     const b = this.#b;
     const h = this.handle;
     const stats = JSON.parse(native(() => b.budgetStats(h, nowArg()))) as { fleet: { syncInterval: number } };
-    this.#fleet = new QuotaSync(this.name as string, stats.fleet, options, quotaPort('budget', h));
+    this.#fleet = fleetDrivers().quota('budget', this.name as string, stats.fleet, options, h);
   }
 
   get tokens(): number {

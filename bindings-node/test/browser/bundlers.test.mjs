@@ -226,3 +226,57 @@ sw.register('/sw.js', { type: 'module' }).then(async () => {
   assert.deepEqual(result, expected);
   assert.equal(early, 'seawall/init: call `await init()` before the first policy');
 });
+
+/** The package's modules a bundle holds (paths under dist/esm or wasm), sorted. */
+const ours = (ids) => [...new Set(ids.map((id) => /(?:dist\/esm|wasm)\/[^/?]+$/.exec(id.replaceAll('\\', '/'))?.[0]).filter(Boolean))].sort();
+/** What the lean entry must never bring into a page: the fleet, rate limits, budgets' syncs,
+ * health and Prometheus text, the presets' manager and the simulator. */
+const NEVER_IN_A_LEAN_PAGE = ['dist/esm/fleet.js', 'dist/esm/ratelimit.js', 'dist/esm/metrics.js', 'dist/esm/manager.js', 'dist/esm/simulate.js', 'dist/esm/presets.js'];
+
+test('the lean entry tree-shakes: the 4-API app built by Vite and by esbuild holds none of the fleet, rate-limit, Prometheus or simulator code', async () => {
+  const dir = project('lean-modules', 'seawall');
+  writeFileSync(join(dir, 'index.html'), html('/src/main.js'));
+  const { build } = await import(join(pkg, 'node_modules', 'vite', 'dist', 'node', 'index.js'));
+  const out = await build({ root: dir, logLevel: 'silent', configFile: false, build: { write: false } });
+  const chunks = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output).filter((o) => o.type === 'chunk');
+  const viteModules = ours(chunks.flatMap((c) => Object.keys(c.modules)));
+  const esbuild = await import(join(pkg, 'node_modules', 'esbuild', 'lib', 'main.js'));
+  const r = await esbuild.build({ entryPoints: [join(dir, 'src', 'main.js')], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, metafile: true, logLevel: 'error', absWorkingDir: dir, external: ['*.wasm'] });
+  const emitted = Object.values(r.metafile.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([f]) => f));
+  const esbuildModules = ours(emitted.map((f) => join(dir, f)));
+  for (const [bundler, modules] of [['Vite', viteModules], ['esbuild', esbuildModules]]) {
+    assert.ok(modules.includes('dist/esm/breaker.js') && modules.includes('dist/esm/fetch.js'), `${bundler}: ${modules.join(', ')}`);
+    assert.deepEqual(modules.filter((m) => NEVER_IN_A_LEAN_PAGE.includes(m)), [], `${bundler} bundled ${modules.join(', ')}`);
+  }
+  // The same modules from both (resolved from the `browser` condition: the lean entry).
+  assert.deepEqual(viteModules.filter((m) => m.startsWith('dist/')), esbuildModules.filter((m) => m.startsWith('dist/')));
+  assert.ok(viteModules.includes('dist/esm/entry.browser.js'));
+});
+
+test('`seawall/full` through Vite: a page with a rate limiter and Prometheus text; the lean entry refuses them with a typed error naming it', async () => {
+  const full = project('vite-full', 'seawall/full');
+  writeFileSync(join(full, 'src', 'main.js'), `import { CircuitBreaker, RateLimiter, prometheusMetrics, backendName } from 'seawall/full';
+new CircuitBreaker('api');
+const limiter = new RateLimiter('api', { limit: 1 });
+await limiter.execute(async () => 1);
+let refused = '';
+await limiter.execute(async () => 2).catch((e) => { refused = e.code; });
+window.__result = { backend: backendName(), refused, prometheus: prometheusMetrics().includes('circuit_breaker_calls_total{name="api"') };
+`);
+  writeFileSync(join(full, 'index.html'), html('/src/main.js'));
+  sh(bin('vite'), ['build', '--logLevel', 'warn'], full);
+  assert.deepEqual(await run(join(full, 'dist')), { backend: 'wasm', refused: 'RATE_LIMITED', prometheus: true });
+  const lean = project('vite-lean-refuses', 'seawall');
+  writeFileSync(join(lean, 'src', 'main.js'), `import { RateLimiter, CircuitBreaker } from 'seawall';
+const refusal = (f) => { try { f(); return 'accepted'; } catch (e) { return { name: e.name, code: e.code, names: /'seawall\\/full'|from Node/.test(e.message) }; } };
+window.__result = {
+  limiter: refusal(() => new RateLimiter('api', { limit: 1 })),
+  fleet: refusal(() => new CircuitBreaker('shared', { fleet: { redis: { eval() {}, set() {} } } })),
+  breaker: new CircuitBreaker('plain', { failureThreshold: 2 }).getState(),
+};
+`);
+  writeFileSync(join(lean, 'index.html'), html('/src/main.js'));
+  sh(bin('vite'), ['build', '--logLevel', 'warn'], lean);
+  const refused = { name: 'TypeError', code: 'NOT_IN_MODULE', names: true };
+  assert.deepEqual(await run(join(lean, 'dist')), { limiter: refused, fleet: refused, breaker: 'CLOSED' });
+});

@@ -1,0 +1,11 @@
+/**
+ * `seawall/full` in browsers: the shell over the whole engine — what the main entry's lean module
+ * has (breakers, retries and backoff, bulkheads, timeouts, `resilientFetch`) and rate limiters,
+ * retry budgets, registries' health, Prometheus text and the presets. In Node, `seawall/full` is
+ * `seawall` (the addon, or its wasm fallback, has everything).
+ */
+import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
+
+await installWasmBackend(await fetchWasm(new URL('../../wasm/seawall_wasm_full_bg.wasm', import.meta.url)), true);
+
+export * from './index.js';
