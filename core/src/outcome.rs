@@ -10,8 +10,9 @@
 //! 3. The user's filter saying no means no.
 //! 4. A response (or an error carrying a status): 2xx and 3xx are successes. A breaker counts 5xx
 //!    and 429 as failures and ignores the other 4xx. Retried: 5xx, 408, 425 and 429; other 4xx
-//!    are the request's fault and are not. 429, and 503 with a delay, are rate-limited: the wait
-//!    is the server's (`retry-after-ms`, then `Retry-After`, then the delay the error carries).
+//!    are the request's fault and are not. A retried response that names a delay is retried at
+//!    the server's pace (rate-limited: `retry-after-ms`, then `Retry-After`, then the delay the
+//!    error carries; as the providers' own SDKs do), and so is a 429 without one.
 //!    `x-should-retry: true` / `false` from the server overrides the status either way (any
 //!    other value is ignored).
 //! 5. An error: one that proves the request never left (connection refused, unknown host, a
@@ -36,6 +37,8 @@ const NEVER_SENT: &[&str] = &[
     "UND_ERR_CONNECT_TIMEOUT",
     "httpx.ConnectError",
     "httpx.ConnectTimeout",
+    "httpx2.ConnectError",
+    "httpx2.ConnectTimeout",
     "aiohttp.ClientConnectorError",
     "requests.exceptions.ConnectionError",
 ];
@@ -51,6 +54,8 @@ const IN_FLIGHT: &[&str] = &[
     "UND_ERR_SOCKET",
     "httpx.TransportError",
     "httpx.TimeoutException",
+    "httpx2.TransportError",
+    "httpx2.TimeoutException",
     "aiohttp.ClientError",
     "asyncio.TimeoutError",
     "TimeoutError",
@@ -163,13 +168,15 @@ pub fn classify(o: &Outcome<'_>, now_epoch_ms: f64) -> Verdict {
             return verdict(Decision::Success, count);
         }
         let delay = server_delay(o, now_epoch_ms);
+        // Refused: the server cannot have acted on it (a non-idempotent request may go again).
         let refused = status == 429.0 || (status == 503.0 && !delay.is_nan());
         let transient = status >= 500.0 || [408.0, 425.0, 429.0].contains(&status);
         let retry = match should_retry {
             Some(said) => said,
             None => transient && (safe || refused),
         };
-        let decision = match (retry, refused) {
+        let paced = status == 429.0 || !delay.is_nan();
+        let decision = match (retry, paced) {
             (false, _) => Decision::GiveUp,
             (true, true) => Decision::RateLimited,
             (true, false) => Decision::Retry,
