@@ -6,6 +6,7 @@ from __future__ import annotations
 from ._breaker import CircuitBreaker, circuit_breaker_registry, with_circuit_breaker
 from ._bulkhead import Bulkhead
 from ._client import HTTPStatusFailure, ResilientClient, SyncResilientClient
+from ._transport import ResilientTransport
 from ._clock import VirtualClock, set_testing, virtual_clock
 from ._fleet import Fleet
 from ._errors import (
@@ -54,6 +55,7 @@ __all__ = [
     "RateLimiter",
     "ResiliencePolicies",
     "ResilientClient",
+    "ResilientTransport",
     "RetryBudget",
     "RetryBudgetExhaustedError",
     "RetryPolicies",

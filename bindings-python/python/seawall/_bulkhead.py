@@ -137,6 +137,16 @@ class Bulkhead:
     async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         if not callable(fn):
             raise argument_error(fn=fn)
+        permit = await self._slot_async()
+        try:
+            # A plain function's value is taken as its result, as `execute` does in Node.
+            result = fn(*args, **kwargs)
+            return (await result) if is_awaitable(result) else result
+        finally:
+            self._release(permit)
+
+    async def _slot_async(self) -> float:
+        """A slot (waiting in the queue if every slot is busy), for the caller to ``_release``."""
         admitted = self._admit(lambda: _TaskWaiter(asyncio.get_running_loop()))
         if isinstance(admitted, float):
             permit = admitted
@@ -167,12 +177,7 @@ class Bulkhead:
             if handed is None:
                 raise self._queue_rejection(waiter) from None
             permit = handed
-        try:
-            # A plain function's value is taken as its result, as `execute` does in Node.
-            result = fn(*args, **kwargs)
-            return (await result) if is_awaitable(result) else result
-        finally:
-            self._release(permit)
+        return permit
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs a sync ``fn`` in a slot (waiting in the queue if it is full); a function that
@@ -191,17 +196,7 @@ class Bulkhead:
             if either:
                 return self.call_async(fn, *args, **kwargs)
             raise coroutine_function_error(fn)
-        admitted = self._admit(_ThreadWaiter)
-        if isinstance(admitted, float):
-            permit = admitted
-        else:
-            waiter = admitted
-            assert isinstance(waiter, _ThreadWaiter)
-            waiter.event.wait(self._queue_timeout)
-            handed = self._give_up(waiter)
-            if handed is None:
-                raise self._queue_rejection(waiter)
-            permit = handed
+        permit = self._slot()
         try:
             result = fn(*args, **kwargs)
         except BaseException:
@@ -215,6 +210,19 @@ class Bulkhead:
             raise coroutine_function_error(fn)
         self._release(permit)
         return result
+
+    def _slot(self) -> float:
+        """A slot for a thread (blocking in the queue if every slot is busy), to ``_release``."""
+        admitted = self._admit(_ThreadWaiter)
+        if isinstance(admitted, float):
+            return admitted
+        waiter = admitted
+        assert isinstance(waiter, _ThreadWaiter)
+        waiter.event.wait(self._queue_timeout)
+        handed = self._give_up(waiter)
+        if handed is None:
+            raise self._queue_rejection(waiter)
+        return handed
 
     async def _settle(self, permit: float, awaitable: Awaitable[T]) -> T:
         try:

@@ -1,29 +1,17 @@
-"""``ResilientClient``: httpx with a breaker, retries and a timeout per attempt.
-
-Which responses and errors count as failures and which are retried is the core's rule
-(core/src/outcome.rs), the same as Node's:
-
-- Each attempt has ``timeout`` seconds in all (async client; the sync one has httpx's per-read
-  timeouts only).
-- 5xx and 429 responses, transport errors and timeouts count as breaker failures; 5xx, 408, 425
-  and 429 responses, transport errors and timeouts are retried, honouring ``retry-after-ms``,
-  then Retry-After (capped by ``max_retry_after``), and the server's ``x-should-retry``; when
-  retries run out the last response is returned (httpx does not raise on status), or the last
-  transport error raised.
-- Other 4xx responses are returned at once: not retried, not counted.
-- POST, PATCH and other non-idempotent requests are retried only when the server cannot have
-  acted on them (connection failures, 429, 503 with Retry-After), unless
-  ``retry_non_idempotent=True``.
+"""``ResilientClient`` / ``SyncResilientClient``: an httpx client whose transport is a
+``ResilientTransport`` (a breaker, retries and a timeout per attempt; see ``_transport.py`` for
+what fails and what is retried: the core decides). Each request's body is read inside its attempt,
+so ``timeout`` bounds the whole response, and when the retries run out the last response is
+answered (httpx does not raise on status).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
-from . import _native
 from ._breaker import CircuitBreaker
-from ._engine import options_json
-from ._retry import RetryPolicy, _Resumed, classify_outcome, server_headers
-from ._timeout import run_with_timeout
+from ._transport import READ_BODY, HTTPStatusFailure, ResilientTransport
+
+__all__ = ["HTTPStatusFailure", "ResilientClient", "SyncResilientClient"]
 
 
 def _httpx() -> Any:
@@ -34,59 +22,27 @@ def _httpx() -> Any:
     return httpx
 
 
-class HTTPStatusFailure(Exception):
-    """A response the core would retry (a 5xx, 429, 408 …), raised inside the retry loop so that
-    it is retried. ``retry_after``: the server's delay in seconds (``retry-after-ms``, then
-    Retry-After), None when it gave none."""
-
-    def __init__(self, response: Any) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-        self.status_code = response.status_code
-        delay = classify_outcome({"error": True, "status": response.status_code, **_server_headers(response)})["retryAfterMs"]
-        self.retry_after = None if delay is None else delay / 1000.0
-
-
-def _server_headers(response: Any) -> Dict[str, Any]:
-    headers = server_headers(response.headers)
-    return {"headers": headers} if headers else {}
-
-
-def _count(response: Any) -> int:
-    """How a breaker counts the response, by the core's rule: 0 success, 1 failure, 2 ignored."""
-    return int(_native.count_status(float(response.status_code)))
-
-
 class _Base:
     def __init__(self, base_url: str, circuit_breaker: Optional[CircuitBreaker], timeout: float, max_retries: int,
-                 retry_non_idempotent: bool, retry_options: dict) -> None:
-        if circuit_breaker is not None and not isinstance(circuit_breaker, CircuitBreaker):
-            err = TypeError(f"invalid option circuit_breaker: expected a CircuitBreaker, got {circuit_breaker!r}")
-            err.code, err.option, err.value = "INVALID_OPTION", "circuit_breaker", repr(circuit_breaker)  # type: ignore[attr-defined]
-            raise err
-        _native.validate("timeout", options_json({"timeout": timeout}), True)
+                 retry_non_idempotent: bool, client: Any, sync: bool, retry_options: dict) -> None:
+        self.transport = ResilientTransport(circuit_breaker=circuit_breaker, timeout=timeout, max_retries=max_retries,
+                                            retry_non_idempotent=retry_non_idempotent, **retry_options)
+        if client is None:
+            httpx = _httpx()
+            client = (httpx.Client if sync else httpx.AsyncClient)(base_url=base_url, timeout=timeout, transport=self.transport)
+        else:
+            # A client of the caller's (httpx or httpx2): its own transport goes behind the policies.
+            self.transport._transport, client._transport = client._transport, self.transport
+        self._client = client
         self.circuit_breaker = circuit_breaker
-        self.retry_non_idempotent = retry_non_idempotent
-        # Checked now (the core names a bad option).
-        self._retry = RetryPolicy(max_retries=max_retries, **retry_options)
         self.timeout = timeout
         self.base_url = base_url
+        self.retry_non_idempotent = retry_non_idempotent
 
-    def _request(self, method: str) -> Dict[str, Any]:
-        """What the core's classification needs to know of a request besides each attempt's outcome."""
-        return {"method": method, "retryNonIdempotent": self.retry_non_idempotent}
-
-    def _raise_if_retried(self, response: Any, request: Dict[str, Any]) -> Any:
-        """A response the core would retry goes to the retry loop as an error (it answers the last
-        one when it gives up): a failure, or a status a breaker ignores but the core retries (408)."""
-        count = _count(response)
-        if count == 1:
-            raise HTTPStatusFailure(response)
-        if count == 2:
-            verdict = classify_outcome({"error": True, "status": response.status_code, **_server_headers(response), **request})
-            if verdict["decision"] in ("retry", "rateLimited"):
-                raise HTTPStatusFailure(response)
-        return response
+    @staticmethod
+    def _reading(kwargs: Any) -> Any:
+        kwargs["extensions"] = {**(kwargs.get("extensions") or {}), READ_BODY: True}
+        return kwargs
 
 
 class ResilientClient(_Base):
@@ -95,25 +51,10 @@ class ResilientClient(_Base):
 
     def __init__(self, base_url: str = "", *, circuit_breaker: Optional[CircuitBreaker] = None, timeout: float = 10.0,
                  max_retries: int = 3, retry_non_idempotent: bool = False, client: Any = None, **retry_options: Any) -> None:
-        super().__init__(base_url, circuit_breaker, timeout, max_retries, retry_non_idempotent, retry_options)
-        self._client = client if client is not None else _httpx().AsyncClient(base_url=base_url, timeout=timeout)
+        super().__init__(base_url, circuit_breaker, timeout, max_retries, retry_non_idempotent, client, False, retry_options)
 
     async def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        request = self._request(method)
-        breaker = self.circuit_breaker
-
-        async def attempt() -> Any:
-            async def send() -> Any:
-                # httpx's timeouts bound each read, so a server dripping a byte at a time holds
-                # a request for ever: the attempt as a whole has `timeout` too.
-                return await run_with_timeout(lambda: self._client.request(method, url, **kwargs), self.timeout)
-            response = await (breaker._call_async_classified(send, _count) if breaker is not None else send())
-            return self._raise_if_retried(response, request)
-
-        try:
-            return await self._retry.call_async(_Resumed(attempt, self._retry._start(attempt, request)))  # type: ignore[arg-type]
-        except HTTPStatusFailure as exc:
-            return exc.response
+        return await self._client.request(method, url, **self._reading(kwargs))
 
     async def get(self, url: str, **kwargs: Any) -> Any:
         return await self.request("GET", url, **kwargs)
@@ -145,23 +86,10 @@ class SyncResilientClient(_Base):
 
     def __init__(self, base_url: str = "", *, circuit_breaker: Optional[CircuitBreaker] = None, timeout: float = 10.0,
                  max_retries: int = 3, retry_non_idempotent: bool = False, client: Any = None, **retry_options: Any) -> None:
-        super().__init__(base_url, circuit_breaker, timeout, max_retries, retry_non_idempotent, retry_options)
-        self._client = client if client is not None else _httpx().Client(base_url=base_url, timeout=timeout)
+        super().__init__(base_url, circuit_breaker, timeout, max_retries, retry_non_idempotent, client, True, retry_options)
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        request = self._request(method)
-        breaker = self.circuit_breaker
-
-        def attempt() -> Any:
-            def send() -> Any:
-                return self._client.request(method, url, **kwargs)
-            response = breaker._call_classified(send, _count) if breaker is not None else send()
-            return self._raise_if_retried(response, request)
-
-        try:
-            return self._retry._call(attempt, (), {}, False, request)
-        except HTTPStatusFailure as exc:
-            return exc.response
+        return self._client.request(method, url, **self._reading(kwargs))
 
     def get(self, url: str, **kwargs: Any) -> Any:
         return self.request("GET", url, **kwargs)

@@ -58,9 +58,9 @@ class RateLimiter(FleetMember):
             raise RateLimitError(_native.rate_limit_message(self.name, -wait), -wait / 1000.0, self.name)
         return wait / 1000.0, ticket
 
-    async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        if not callable(fn):
-            raise argument_error(fn=fn)
+    async def _place_async(self) -> None:
+        """Waits for a place (giving it back if the wait is cancelled); raises RateLimitError
+        when refused."""
         wait, ticket = self._acquire()
         if wait > 0:
             try:
@@ -68,6 +68,21 @@ class RateLimiter(FleetMember):
             except BaseException:
                 engine.rate_limit_cancel(self._h, ticket)
                 raise
+
+    def _place(self) -> None:
+        """``_place_async`` for a thread."""
+        wait, ticket = self._acquire()
+        if wait > 0:
+            try:
+                _clock.sleep_sync(wait)
+            except BaseException:
+                engine.rate_limit_cancel(self._h, ticket)
+                raise
+
+    async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        if not callable(fn):
+            raise argument_error(fn=fn)
+        await self._place_async()
         # A plain function's value is taken as its result, as `execute` does in Node.
         result = fn(*args, **kwargs)
         return (await result) if is_awaitable(result) else result  # type: ignore[no-any-return]
@@ -89,13 +104,7 @@ class RateLimiter(FleetMember):
             if either:
                 return self.call_async(fn, *args, **kwargs)
             raise coroutine_function_error(fn)
-        wait, ticket = self._acquire()
-        if wait > 0:
-            try:
-                _clock.sleep_sync(wait)
-            except BaseException:
-                engine.rate_limit_cancel(self._h, ticket)
-                raise
+        self._place()
         result = fn(*args, **kwargs)
         if not either and is_awaitable(result):
             discard(result)
