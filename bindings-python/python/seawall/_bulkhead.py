@@ -137,7 +137,9 @@ class Bulkhead:
     async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         if not callable(fn):
             raise argument_error(fn=fn)
-        permit = await self._slot_async()
+        admitted = self._admit(lambda: _TaskWaiter(asyncio.get_running_loop()))
+        # A free slot costs no extra coroutine; only a queued call awaits its turn.
+        permit = admitted if type(admitted) is float else await self._queued(admitted)
         try:
             # A plain function's value is taken as its result, as `execute` does in Node.
             result = fn(*args, **kwargs)
@@ -148,36 +150,35 @@ class Bulkhead:
     async def _slot_async(self) -> float:
         """A slot (waiting in the queue if every slot is busy), for the caller to ``_release``."""
         admitted = self._admit(lambda: _TaskWaiter(asyncio.get_running_loop()))
-        if isinstance(admitted, float):
-            permit = admitted
-        else:
-            waiter = admitted
-            assert isinstance(waiter, _TaskWaiter)
-            try:
-                if self._queue_timeout is not None:
-                    clock = _clock.virtual()
-                    if clock is None:
-                        await asyncio.wait_for(asyncio.shield(waiter.future), self._queue_timeout)
-                    else:
-                        cancel = clock.call_later(self._queue_timeout, lambda: self._time_out(waiter))  # type: ignore[attr-defined]
-                        try:
-                            await waiter.future
-                        finally:
-                            cancel()
+        return admitted if type(admitted) is float else await self._queued(admitted)
+
+    async def _queued(self, waiter: Any) -> float:
+        """Waits in the queue for a slot; rejected when the queue timeout passes first."""
+        assert isinstance(waiter, _TaskWaiter)
+        try:
+            if self._queue_timeout is not None:
+                clock = _clock.virtual()
+                if clock is None:
+                    await asyncio.wait_for(asyncio.shield(waiter.future), self._queue_timeout)
                 else:
-                    await waiter.future
-            except asyncio.TimeoutError:
-                pass  # the slot may have been handed over just in time: decided below
-            except BaseException:
-                handed = self._give_up(waiter)
-                if handed is not None:
-                    self._release(handed)
-                raise
+                    cancel = clock.call_later(self._queue_timeout, lambda: self._time_out(waiter))  # type: ignore[attr-defined]
+                    try:
+                        await waiter.future
+                    finally:
+                        cancel()
+            else:
+                await waiter.future
+        except asyncio.TimeoutError:
+            pass  # the slot may have been handed over just in time: decided below
+        except BaseException:
             handed = self._give_up(waiter)
-            if handed is None:
-                raise self._queue_rejection(waiter) from None
-            permit = handed
-        return permit
+            if handed is not None:
+                self._release(handed)
+            raise
+        handed = self._give_up(waiter)
+        if handed is None:
+            raise self._queue_rejection(waiter) from None
+        return handed
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs a sync ``fn`` in a slot (waiting in the queue if it is full); a function that
@@ -196,7 +197,8 @@ class Bulkhead:
             if either:
                 return self.call_async(fn, *args, **kwargs)
             raise coroutine_function_error(fn)
-        permit = self._slot()
+        admitted = self._admit(_ThreadWaiter)
+        permit = admitted if type(admitted) is float else self._queued_sync(admitted)
         try:
             result = fn(*args, **kwargs)
         except BaseException:
@@ -214,9 +216,10 @@ class Bulkhead:
     def _slot(self) -> float:
         """A slot for a thread (blocking in the queue if every slot is busy), to ``_release``."""
         admitted = self._admit(_ThreadWaiter)
-        if isinstance(admitted, float):
-            return admitted
-        waiter = admitted
+        return admitted if type(admitted) is float else self._queued_sync(admitted)
+
+    def _queued_sync(self, waiter: Any) -> float:
+        """``_queued`` for a thread: blocks in the queue for a slot."""
         assert isinstance(waiter, _ThreadWaiter)
         waiter.event.wait(self._queue_timeout)
         handed = self._give_up(waiter)

@@ -59,15 +59,18 @@ class RateLimiter(FleetMember):
         return wait / 1000.0, ticket
 
     async def _place_async(self) -> None:
-        """Waits for a place (giving it back if the wait is cancelled); raises RateLimitError
-        when refused."""
+        """Waits for a place; raises RateLimitError when refused."""
         wait, ticket = self._acquire()
         if wait > 0:
-            try:
-                await _clock.sleep(wait)
-            except BaseException:
-                engine.rate_limit_cancel(self._h, ticket)
-                raise
+            await self._wait(wait, ticket)
+
+    async def _wait(self, wait: float, ticket: float) -> None:
+        """Sleeps until the reserved place comes, giving it back if the sleep is cancelled."""
+        try:
+            await _clock.sleep(wait)
+        except BaseException:
+            engine.rate_limit_cancel(self._h, ticket)
+            raise
 
     def _place(self) -> None:
         """``_place_async`` for a thread."""
@@ -82,7 +85,10 @@ class RateLimiter(FleetMember):
     async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         if not callable(fn):
             raise argument_error(fn=fn)
-        await self._place_async()
+        # A free place costs no extra coroutine; only a wait awaits.
+        wait, ticket = self._acquire()
+        if wait > 0:
+            await self._wait(wait, ticket)
         # A plain function's value is taken as its result, as `execute` does in Node.
         result = fn(*args, **kwargs)
         return (await result) if is_awaitable(result) else result  # type: ignore[no-any-return]
