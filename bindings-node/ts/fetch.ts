@@ -25,6 +25,22 @@ export interface ResilientFetchOptions extends RetryOptions {
   timeout?: number;
 }
 
+/** A policy that runs a call in its own terms (a `Bulkhead`'s slot, a `RateLimiter`'s place). */
+export interface CallGuard {
+  execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T>;
+}
+
+/** `createResilientFetch`'s options: the policies, the retry options and the `fetch` below. */
+export interface ResilientFetchConfig extends ResilientFetchOptions {
+  circuitBreaker?: CircuitBreaker;
+  /** Each attempt takes a slot until its response's headers arrive. */
+  bulkhead?: CallGuard;
+  /** Each attempt takes a place first. */
+  rateLimiter?: CallGuard;
+  /** The `fetch` each attempt calls (default: the global one, as it is at the call). */
+  fetch?: typeof fetch;
+}
+
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
 
 /** A response the breaker counted as a failure, thrown so that the retry loop sees it. */
@@ -86,25 +102,60 @@ function linkSignals(signals: Array<AbortSignal | undefined>): { signal: AbortSi
 }
 
 /** `fetch` under the signals linked: unlinked at once when it fails. */
-async function fetchLinked(input: string | URL | Request, init: RequestInit, signals: Array<AbortSignal | undefined>): Promise<Response> {
+async function fetchLinked(
+  fetchImpl: typeof fetch | undefined,
+  input: string | URL | Request,
+  init: RequestInit,
+  signals: Array<AbortSignal | undefined>,
+): Promise<Response> {
   const { signal, unlink } = linkSignals(signals);
   try {
-    return await fetch(input, { ...init, signal: signal ?? null });
+    return await (fetchImpl ?? fetch)(input, { ...init, signal: signal ?? null });
   } catch (e) {
     unlink();
     throw e;
   }
 }
 
-export async function resilientFetch(
+export function resilientFetch(
   input: string | URL | Request,
   init: RequestInit = {},
   circuit?: CircuitBreaker,
   backoffOptions: ResilientFetchOptions = {},
 ): Promise<Response> {
-  if (circuit !== undefined && circuit !== null && !(circuit instanceof CircuitBreaker)) throw argumentError({ circuit });
-  checkOptionsArg(backoffOptions);
-  backoffOptions ??= {};
+  if (circuit !== undefined && circuit !== null && !(circuit instanceof CircuitBreaker)) return Promise.reject(argumentError({ circuit }));
+  try {
+    checkOptionsArg(backoffOptions);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return guardedFetch(input, init ?? {}, circuit ?? undefined, backoffOptions ?? {}, {});
+}
+
+/**
+ * A `fetch` for any SDK's `fetch` option (openai, @anthropic-ai/sdk, ky …): the same signature,
+ * `Request` objects and `init.signal` taken, the `Response` answered untouched. Per request,
+ * retries outermost; per attempt the rate limiter's place, the bulkhead's slot, the breaker and
+ * the timeout. A body given as a stream cannot be sent again: such a request runs once.
+ * Turn the SDK's own retries off (`maxRetries: 0`) so that one policy decides.
+ */
+export function createResilientFetch(config: ResilientFetchConfig = {}): typeof fetch {
+  checkOptionsArg(config);
+  const { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, ...options } = config ?? {};
+  if (circuitBreaker !== undefined && !(circuitBreaker instanceof CircuitBreaker)) throw argumentError({ circuit: circuitBreaker });
+  // Checked now: a bad option is named when the fetch is made, not at its first request.
+  policyFor((({ timeout: _t, ...retry }) => retry)(options));
+  const guards = { bulkhead, rateLimiter, fetchImpl };
+  return ((input: string | URL | Request, init?: RequestInit) => guardedFetch(input, init ?? {}, circuitBreaker, options, guards)) as typeof fetch;
+}
+
+async function guardedFetch(
+  input: string | URL | Request,
+  init: RequestInit,
+  circuit: CircuitBreaker | undefined,
+  backoffOptions: ResilientFetchOptions,
+  guards: { bulkhead?: CallGuard; rateLimiter?: CallGuard; fetchImpl?: typeof fetch },
+): Promise<Response> {
   // What the core's classification needs to know of the request besides each attempt's outcome.
   const request: OutcomeFacts = {
     method: init.method ?? (input instanceof Request ? input.method : 'GET'),
@@ -122,14 +173,22 @@ export async function resilientFetch(
   const breakerTimeout = circuit?.config().timeout;
   const attemptTimeout = timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS);
 
+  // A Request is sent as a copy each attempt (its body is read once); a body given as a stream
+  // cannot be copied, so that request runs once.
+  const template = input instanceof Request ? input : undefined;
+  const replayable = !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream);
+  const callerSignal = init.signal ?? template?.signal ?? undefined;
+  const { bulkhead, rateLimiter, fetchImpl } = guards;
   const once = async (): Promise<Response> => {
-    const call = (...signals: Array<AbortSignal | undefined>) => fetchLinked(input, init, [...signals, init.signal ?? undefined]);
+    const target = template !== undefined ? template.clone() : input;
+    const call = (...signals: Array<AbortSignal | undefined>) => fetchLinked(fetchImpl, target, init, [...signals, callerSignal]);
     const run = (signal?: AbortSignal): Promise<Response> =>
-      attemptTimeout !== undefined ? runWithTimeout((s) => call(s, signal), attemptTimeout, init.signal ?? undefined) : call(signal);
-    const response =
-      circuit !== undefined
-        ? await circuit.executeClassified(run, (r) => countOf(r.status), init.signal ?? undefined)
-        : await run();
+      attemptTimeout !== undefined ? runWithTimeout((s) => call(s, signal), attemptTimeout, callerSignal) : call(signal);
+    // The caller's signal reaches every layer (and each attempt's fetch through `call`).
+    const guarded = (): Promise<Response> =>
+      circuit !== undefined ? circuit.executeClassified(run, (r) => countOf(r.status), callerSignal) : run();
+    const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, callerSignal) : guarded;
+    const response = await (rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), callerSignal) : slotted());
     // A response the core would retry goes to the retry loop as an error (it answers the last one
     // when it gives up): a failure, or a status the breaker ignores but the core retries (408).
     const count = countOf(response.status);
@@ -138,6 +197,14 @@ export async function resilientFetch(
   };
 
   let last: Response | undefined;
+  if (!replayable) {
+    try {
+      return await once();
+    } catch (e) {
+      if (e instanceof HttpStatusError) return e.response;
+      throw e;
+    }
+  }
   try {
     return await policy.run(
       async () => {
@@ -148,7 +215,7 @@ export async function resilientFetch(
         });
       },
       retry,
-      init.signal ?? undefined,
+      callerSignal,
       filter,
       request,
     );

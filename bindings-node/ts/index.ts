@@ -19,8 +19,8 @@ export {
   TimeoutError,
 } from './errors.js';
 export type { ErrorCode, OptionErrorFields } from './errors.js';
-export { HttpStatusError, resilientFetch } from './fetch.js';
-export type { ResilientFetchOptions } from './fetch.js';
+export { createResilientFetch, HttpStatusError, resilientFetch } from './fetch.js';
+export type { CallGuard, ResilientFetchConfig, ResilientFetchOptions } from './fetch.js';
 export { RateLimiter, rateLimiter } from './ratelimit.js';
 export type { RateLimiterOptions, RateLimiterStats } from './ratelimit.js';
 export { ResilienceManager, ResiliencePolicies, resilienceManager } from './manager.js';

@@ -1,0 +1,88 @@
+// createResilientFetch inside the SDKs people use: openai 6 and @anthropic-ai/sdk 1 given it as
+// their `fetch`, against a 127.0.0.1 server answering as the providers do; and fetch's own
+// contract (Request objects, streamed bodies, the caller's signal).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { Bulkhead, CircuitBreaker, CircuitBreakerError, createResilientFetch, RateLimiter } from 'seawall';
+import { startProviderServer } from './fixtures/provider-server.mjs';
+
+const CHAT = '/v1/chat/completions';
+const MESSAGES = '/v1/messages';
+const ASK = { model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] };
+const ASK_CLAUDE = { model: 'claude-test', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] };
+
+let server;
+before(async () => {
+  server = await startProviderServer();
+});
+after(() => server.stop());
+
+// The SDK's own retries off: the policies decide.
+const openai = (fetch) => new OpenAI({ baseURL: `${server.base}/v1`, apiKey: 'test', maxRetries: 0, fetch });
+
+test('openai: a 429 with retry-after-ms is retried after the server’s 50 ms, not its Retry-After second', async () => {
+  server.script(CHAT, { status: 429, headers: { 'retry-after-ms': '50', 'retry-after': '1' } }, 'ok');
+  const waits = [];
+  const client = openai(createResilientFetch({ maxAttempts: 3, baseDelay: 1000, onRetry: (_a, _e, delay) => waits.push(delay) }));
+  const completion = await client.chat.completions.create(ASK);
+  assert.equal(completion.choices[0].message.content, 'hello');
+  assert.deepEqual([server.hits.get(CHAT), waits], [2, [50]]);
+});
+
+test('openai: 503s open the breaker, and later calls fail fast without reaching the server', async () => {
+  server.script(CHAT, 503, 503, 'ok');
+  const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeout: 30_000 });
+  const client = openai(createResilientFetch({ circuitBreaker: breaker, maxAttempts: 1 }));
+  for (let i = 0; i < 2; i++) await assert.rejects(client.chat.completions.create(ASK), OpenAI.InternalServerError);
+  // openai wraps what its fetch throws in APIConnectionError, the breaker's refusal as its cause.
+  const refused = await client.chat.completions.create(ASK).catch((e) => e);
+  assert.ok(refused instanceof OpenAI.APIConnectionError, String(refused));
+  assert.ok(refused.cause instanceof CircuitBreakerError, String(refused.cause));
+  assert.deepEqual([server.hits.get(CHAT), breaker.getState()], [2, 'OPEN']);
+});
+
+test('openai: a streamed completion through a bulkhead and a rate limiter', async () => {
+  server.script(CHAT, 'stream');
+  const bulkhead = new Bulkhead({ maxConcurrent: 2 });
+  const limiter = new RateLimiter({ limit: 100, per: 1000, maxWait: 1000 });
+  const client = openai(createResilientFetch({ bulkhead, rateLimiter: limiter }));
+  const stream = await client.chat.completions.create({ ...ASK, stream: true });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  assert.equal(text, 'hello');
+  assert.deepEqual([bulkhead.getMetrics().active, limiter.getStats().admitted], [0, 1]);
+});
+
+test('anthropic: an overloaded 529 the server says to retry waits its retry-after-ms', async () => {
+  server.script(MESSAGES, { status: 529, headers: { 'retry-after-ms': '20', 'x-should-retry': 'true' } }, 'ok');
+  const waits = [];
+  const breaker = new CircuitBreaker({ failureThreshold: 3 });
+  const client = new Anthropic({
+    baseURL: server.base,
+    apiKey: 'test',
+    maxRetries: 0,
+    fetch: createResilientFetch({ circuitBreaker: breaker, maxAttempts: 3, onRetry: (_a, _e, delay) => waits.push(delay) }),
+  });
+  const message = await client.messages.create(ASK_CLAUDE);
+  assert.equal(message.content[0].text, 'hello');
+  assert.deepEqual([server.hits.get(MESSAGES), waits, breaker.getStats().failedCalls], [2, [20], 1]);
+});
+
+test('fetch’s contract: a Request is sent anew each attempt, a streamed body once, and the caller’s signal ends it', async () => {
+  const fetch = createResilientFetch({ baseDelay: 1, retryNonIdempotent: true });
+  server.script(CHAT, 502, 'ok');
+  const res = await fetch(new Request(`${server.base}${CHAT}`, { method: 'POST', body: JSON.stringify(ASK), headers: { 'content-type': 'application/json' } }));
+  assert.deepEqual([res.status, server.hits.get(CHAT)], [200, 2]);
+  server.script(CHAT, 502, 'ok');
+  const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{}')), c.close()) });
+  const once = await fetch(`${server.base}${CHAT}`, { method: 'POST', body, duplex: 'half' });
+  assert.deepEqual([once.status, server.hits.get(CHAT)], [502, 1]);
+  const controller = new AbortController();
+  controller.abort(new Error('caller left'));
+  await assert.rejects(fetch(`${server.base}${CHAT}`, { method: 'POST', signal: controller.signal }), /caller left|abort/i);
+  // Options are checked when the fetch is made.
+  assert.throws(() => createResilientFetch({ maxAttempts: 0 }), (e) => e instanceof RangeError && e.code === 'INVALID_OPTION');
+});
