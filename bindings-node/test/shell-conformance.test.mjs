@@ -46,6 +46,7 @@ async function runRetry(v, clock, trace) {
   let i = 0;
   const options = { ...v.options, onRetry: (attempt, _e, delay) => trace.push({ at: ms(clock.now()), retry: { attempt, delayMs: ms(delay) } }) };
   if (v.filter) options.retryOn = (e) => v.filter.codes.includes(e.code);
+  if (v.rejectResults) options.retryOnResult = (result) => v.rejectResults.includes(result);
   try {
     const result = await withBackoff(async (attempt) => {
       trace.push({ at: ms(clock.now()), attempt });

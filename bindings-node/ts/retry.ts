@@ -36,6 +36,12 @@ export interface RetryOptions {
   /** Which failures to retry: error codes, names or HTTP statuses, or a predicate. */
   retryableErrors?: ReadonlyArray<string | number> | RetryPredicate;
   retryOn?: ReadonlyArray<string | number> | RetryPredicate;
+  /**
+   * A returned value it answers `true` for is a failure, retried as one (cockatiel's
+   * `handleWhenResult`, tenacity's `retry_if_result`); when the retries run out, the last such
+   * value is answered. Aliases: `retryIfResult`, `handleResult`.
+   */
+  retryOnResult?(result: unknown): boolean;
   /** Called before each retry: (retry number, error, delay ms). */
   onRetry?(attempt: number, error: unknown, delay: number): void;
   /** Called when retrying stops: (error, attempts, reason). */
@@ -299,8 +305,9 @@ export class RetryPolicy {
    */
   #classify(error: unknown, attempt: number, predicate: RetryPredicate | undefined, request: OutcomeFacts | undefined): [number, number] {
     const facts = { ...errorFacts(error), ...request };
-    // The user's filters: a function, and a list of error ids the core matches.
-    if (predicate !== undefined || this.#hasList) {
+    // The user's filters: a function, and a list of error ids the core matches (a rejected
+    // result was judged by its own predicate).
+    if ((predicate !== undefined || this.#hasList) && !(error instanceof RejectedResult)) {
       facts.filter = (predicate === undefined || predicate(error, attempt)) && (!this.#hasList || this.#b.retryIsRetryable(this.#h, errorIds(error)));
     }
     const v = classifyOutcome(facts);
@@ -326,6 +333,19 @@ export class RetryPolicy {
     predicate: RetryPredicate | undefined,
     request?: OutcomeFacts,
   ): Promise<T> {
+    const rejects = o.retryOnResult;
+    if (typeof rejects === 'function') {
+      // A rejected value goes to the retry loop as a failure; the last one is the answer.
+      const judged = async (attempt: number, s?: AbortSignal): Promise<T> => {
+        const value = await fn(attempt, s);
+        if (rejects(value)) throw new RejectedResult(value);
+        return value;
+      };
+      return this.#attempts(judged, o, signal, predicate, NO_FAILURE, request).catch((e: unknown) => {
+        if (e instanceof RejectedResult) return e.result as T;
+        throw e;
+      });
+    }
     if (signal !== undefined || this.#timesStart) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
     // The common call (no signal, no deadline): the first attempt settles without an async
     // frame of ours (~60 ns of the seeds' per-call forms); a failure goes on in `#attempts`.
@@ -386,6 +406,15 @@ export class RetryPolicy {
     } finally {
       if (call >= 0) b.retryEnd(call);
     }
+  }
+}
+
+/** A value `retryOnResult` rejected, carried through the retry loop as its failure. */
+class RejectedResult extends Error {
+  readonly code = 'RESULT_REJECTED';
+  constructor(readonly result: unknown) {
+    super('the result was rejected by retryOnResult');
+    this.name = 'RejectedResult';
   }
 }
 

@@ -80,6 +80,9 @@ async def run_retry(v: Dict[str, Any], clock: Any, trace: List[Dict[str, Any]]) 
     if v.get("filter"):
         codes = v["filter"]["codes"]
         options["retry_if"] = lambda e: getattr(e, "code", None) in codes
+    if v.get("rejectResults"):
+        rejected = v["rejectResults"]
+        options["retry_if_result"] = lambda result: result in rejected
     try:
         result = await retry_with_backoff(fn, **options)
         trace.append({"at": ms(clock.now()), "result": result})

@@ -7,7 +7,9 @@
 //! 1. The caller's own cancellation is not counted and not retried.
 //! 2. An open breaker (`CIRCUIT_OPEN`) and a wrong argument (`INVALID_OPTION`) are not retried:
 //!    the same call fails the same way; the breaker does not count them (the call never ran).
-//! 3. The user's filter saying no means no.
+//! 3. A result the user's result predicate rejected (`RESULT_REJECTED`) is a failure and is
+//!    retried: the user asked for it, whatever the call. Otherwise the user's filter saying no
+//!    means no.
 //! 4. A response (or an error carrying a status): 2xx and 3xx are successes. A breaker counts 5xx
 //!    and 429 as failures and ignores the other 4xx. Retried: 5xx, 408, 425 and 429; other 4xx
 //!    are the request's fault and are not. A retried response that names a delay is retried at
@@ -148,6 +150,9 @@ pub fn classify(o: &Outcome<'_>, now_epoch_ms: f64) -> Verdict {
     }
     if o.error && has(&o.codes, &["CIRCUIT_OPEN", "INVALID_OPTION"]) {
         return verdict(Decision::GiveUp, Count::Ignore);
+    }
+    if o.error && has(&o.codes, &["RESULT_REJECTED"]) {
+        return verdict(Decision::Retry, Count::Failure);
     }
     let count = match o.status {
         Some(s) => count_status(s),

@@ -137,8 +137,21 @@ def classify_outcome(facts: Dict[str, Any]) -> Dict[str, Any]:
 _CLASSES = {"retry": 0, "rateLimited": 2}
 
 
+class RejectedResult(Exception):
+    """A value ``retry_if_result`` rejected, carried through the retry loop as its failure; when
+    the retries run out, the value is answered."""
+
+    code = "RESULT_REJECTED"
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("the result was rejected by retry_if_result")
+        self.result = result
+
+
 class RetryPolicy:
-    """Retry options checked once by the core; ``call`` / ``call_async`` as often as needed."""
+    """Retry options checked once by the core; ``call`` / ``call_async`` as often as needed.
+    ``retry_if_result``: a returned value it answers true for is a failure, retried as one (the
+    last such value is answered when the retries run out)."""
 
     def __init__(
         self,
@@ -149,6 +162,7 @@ class RetryPolicy:
         jitter: Union[bool, str, None] = None,
         retry_on: Optional[ExceptionTypes] = None,
         retry_if: Optional[Callable[[BaseException], bool]] = None,
+        retry_if_result: Optional[Callable[[Any], bool]] = None,
         circuit_breaker: Optional[CircuitBreaker] = None,
         on_retry: Optional[Callable[[int, BaseException, float], None]] = None,
         budget: Optional[RetryBudget] = None,
@@ -157,7 +171,7 @@ class RetryPolicy:
         **options: Any,
     ) -> None:
         opts: Dict[str, Any] = dict(max_attempts=max_attempts, base_delay=base_delay, max_delay=max_delay, jitter=jitter,
-                                    retry_on=retry_on, on_retry=on_retry, budget=budget, name=name,
+                                    retry_on=retry_on, on_retry=on_retry, budget=budget, name=name, retry_if_result=retry_if_result,
                                     circuit_breaker=circuit_breaker, **options)
         if retry_if is not None and not callable(retry_if):
             err = TypeError(f"invalid option retry_if: expected a function, got {retry_if!r}")
@@ -180,6 +194,7 @@ class RetryPolicy:
         self._times_start = info["maxElapsed"] is not None
         self._retry_on: Tuple[Type[BaseException], ...] = retry_on if isinstance(retry_on, tuple) else ((retry_on,) if retry_on else (Exception,))
         self._retry_if = retry_if
+        self._rejects = retry_if_result
         self._breaker = circuit_breaker
         self._on_retry = on_retry
         self._budget = budget
@@ -192,8 +207,10 @@ class RetryPolicy:
         facts = error_facts(exc)
         if request is not None:
             facts.update(request)
-        # The user's filters: the exception types to retry, and a predicate.
-        facts["filter"] = isinstance(exc, self._retry_on) and (self._retry_if is None or bool(self._retry_if(exc)))
+        # The user's filters: the exception types to retry, and a predicate (a rejected result
+        # was judged by its own).
+        if type(exc) is not RejectedResult:
+            facts["filter"] = isinstance(exc, self._retry_on) and (self._retry_if is None or bool(self._retry_if(exc)))
         verdict = classify_outcome(facts)
         delay = verdict["retryAfterMs"]
         return _CLASSES.get(verdict["decision"], 1), (NAN if delay is None else float(delay))
@@ -256,6 +273,8 @@ class RetryPolicy:
                         attempts = self.call_async(_Resumed(fn, state, result), *args, **kwargs)  # type: ignore[arg-type]
                         state = None  # type: ignore[assignment]  # the coroutine owns it now
                         return attempts
+                    if self._rejects is not None and self._rejects(result):
+                        raise RejectedResult(result)
                     if self._budget is not None:
                         self._budget._record_success()
                     return result
@@ -263,6 +282,8 @@ class RetryPolicy:
                     raise
                 except Exception as exc:  # noqa: BLE001 - classified by the policy
                     _clock.sleep_sync(self._decide(state, exc))
+        except RejectedResult as last:
+            return last.result
         finally:
             if state is not None and state[0] >= 0:
                 engine.retry_end(state[0])
@@ -289,12 +310,16 @@ class RetryPolicy:
                         result = fn(*args, **kwargs)
                         if type(result) is COROUTINE or is_awaitable(result):
                             result = await result
+                    if self._rejects is not None and self._rejects(result):
+                        raise RejectedResult(result)
                     if self._budget is not None:
                         self._budget._record_success()
                     return result
                 except Exception as exc:  # noqa: BLE001 - classified by the policy
                     pending = None
                     await _clock.sleep(self._decide(state, exc))
+        except RejectedResult as last:
+            return last.result
         finally:
             if state[0] >= 0:
                 engine.retry_end(state[0])
