@@ -218,9 +218,11 @@ wasm-floors: setup-rust
 bench-python: build-python redis
 	$(PY) -m pip install -q tenacity==9.2.1 pybreaker==1.4.1 purgatory==3.0.1 aiobreaker==1.2.0 stamina==26.1.0
 	$(PY) bench/python/overhead.py
+	$(PY) bench/python/transport.py
 
 bench-node: build-node redis
 	node bench/node/overhead.mjs
+	node bench/node/fetch.mjs
 
 bench-core:
 	$(CARGO) bench -p seawall-core --bench hot_path

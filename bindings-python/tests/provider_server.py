@@ -55,6 +55,9 @@ class ProviderServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as separate writes: without this, a kept-alive connection
+            # waits on the client's delayed ACK (40 ms) for each response.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -180,3 +180,24 @@ async def test_a_storm_of_cancelled_calls_and_abandoned_streams_gives_every_slot
     assert min(outcomes["ok"], outcomes["cancelled"], outcomes["abandoned"]) > 1000 and outcomes["failed"] <= 100, outcomes
     m = bulkhead.metrics()
     assert (m["active"], m["queued"], breaker.stats["in_flight"], breaker.state) == (0, 0, 0, "CLOSED")
+
+
+def test_a_response_left_open_at_exit_gives_its_slot_back_without_a_panic(tmp_path: Any) -> None:
+    # As programs end: a response never closed, still referenced when the interpreter exits.
+    import subprocess
+    import sys
+    script = tmp_path / "left_open.py"
+    script.write_text(
+        "import httpx2\n"
+        "from seawall import Bulkhead, CircuitBreaker, ResilientTransport\n"
+        "class Inner:\n"
+        "    def handle_request(self, request):\n"
+        "        return httpx2.Response(200, content=b'{}')\n"
+        "bulkhead = Bulkhead(max_concurrent=1)\n"
+        "transport = ResilientTransport(Inner(), circuit_breaker=CircuitBreaker(failure_threshold=5), bulkhead=bulkhead)\n"
+        "kept = transport.handle_request(httpx2.Request('GET', 'http://127.0.0.1/'))\n"
+        "print(bulkhead.metrics()['active'])\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "1"), done.stderr
+    assert "panicked" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
