@@ -201,3 +201,42 @@ def test_a_response_left_open_at_exit_gives_its_slot_back_without_a_panic(tmp_pa
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout.strip()) == (0, "1"), done.stderr
     assert "panicked" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+async def test_aiohttp_middleware_retries_by_the_core_and_opens_the_breaker(provider: ProviderServer) -> None:
+    import aiohttp
+
+    from seawall import ResilientMiddleware
+    provider.script(CHAT, {"status": 429, "headers": {"retry-after-ms": "30"}}, "ok", 503, 503, "ok")
+    waits: List[float] = []
+    breaker = CircuitBreaker(failure_threshold=2)
+    with virtual_clock():
+        middleware = ResilientMiddleware(circuit_breaker=breaker, max_retries=1, on_retry=lambda _a, _e, d: waits.append(d))
+        async with aiohttp.ClientSession(middlewares=(middleware,)) as session:
+            async with session.post(f"{provider.url}{CHAT}", json=ASK) as r:
+                first = (r.status, (await r.json())["choices"][0]["message"]["content"])
+            # A POST answered 503 without a delay is not retried: two calls, two failures, open.
+            for _ in range(2):
+                async with session.post(f"{provider.url}{CHAT}", json=ASK) as r:
+                    assert r.status == 503
+            with pytest.raises(CircuitBreakerError):
+                await session.post(f"{provider.url}{CHAT}", json=ASK)
+            state = breaker.state
+    assert first == (200, "hello") and waits == [0.03]
+    assert (provider.hits[CHAT], state) == (4, "OPEN")
+
+
+def test_requests_adapter_retries_by_the_core(provider: ProviderServer) -> None:
+    import requests
+
+    from seawall import ResilientAdapter
+    provider.script(CHAT, {"status": 503, "headers": {"retry-after": "0"}}, "ok")
+    bulkhead = Bulkhead(max_concurrent=1)
+    with virtual_clock(), requests.Session() as session:
+        session.mount("http://", ResilientAdapter(bulkhead=bulkhead, max_retries=2, base_delay=0.01))
+        r = session.post(f"{provider.url}{CHAT}", json=ASK, timeout=5)
+        # A generator's body cannot be sent again: once, the 502 answered.
+        provider.script(CHAT, 502, "ok")
+        once = session.post(f"{provider.url}{CHAT}", data=(b for b in [b"{}"]), timeout=5)
+    assert (r.status_code, r.json()["choices"][0]["message"]["content"]) == (200, "hello")
+    assert (once.status_code, provider.hits[CHAT], bulkhead.metrics()["active"]) == (502, 1, 0)

@@ -3,9 +3,12 @@ budgets, decided by one Rust engine (``seawall._native``) that behaves the same 
 and the browser. Durations are seconds."""
 from __future__ import annotations
 
+from typing import Any
+
 from ._breaker import CircuitBreaker, circuit_breaker_registry, with_circuit_breaker
 from ._bulkhead import Bulkhead
 from ._client import HTTPStatusFailure, ResilientClient, SyncResilientClient
+from ._aiohttp import ResilientMiddleware
 from ._transport import ResilientTransport
 from ._clock import VirtualClock, set_testing, virtual_clock
 from ._fleet import Fleet
@@ -36,10 +39,15 @@ from ._simulate import simulate
 timeout = with_timeout
 
 
-def __getattr__(name: str) -> CircuitBreaker:
-    """``openai_circuit``, ``stripe_circuit``, ``dataservice_circuit``: made on first use."""
+def __getattr__(name: str) -> Any:
+    """``openai_circuit``, ``stripe_circuit``, ``dataservice_circuit``: made on first use; and
+    ``ResilientAdapter``, which needs requests (an optional dependency), imported when asked for."""
     if name in _PRESET_CIRCUITS:
         return preset_circuit(name)
+    if name == "ResilientAdapter":
+        from ._requests import ResilientAdapter
+
+        return ResilientAdapter
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
@@ -55,6 +63,7 @@ __all__ = [
     "RateLimiter",
     "ResiliencePolicies",
     "ResilientClient",
+    "ResilientMiddleware",
     "ResilientTransport",
     "RetryBudget",
     "RetryBudgetExhaustedError",
@@ -83,3 +92,4 @@ __all__ = [
     "with_circuit_breaker",
     "with_timeout",
 ]
+

@@ -1,0 +1,250 @@
+"""The policy stack every HTTP integration runs a request through (httpx / httpx2 transports,
+aiohttp middleware, requests' adapter): retries outermost, then per attempt a rate limiter's
+place, a bulkhead's slot, a breaker's permit and a timeout. Which responses and errors fail and
+which are retried is the core's rule (core/src/outcome.rs); a client library is described by an
+``Exchange`` (how to read a response's status and headers, close it, and hold it until its body
+settles), and nothing here knows which library it is.
+
+- A response the core retries (a 5xx, 429, 408 …) is closed before the next attempt; when the
+  retries run out, the last one is answered as it came.
+- An answered response keeps its slot and the breaker's verdict until its body settles, where
+  the library lets the body be watched (``Exchange.hold``); elsewhere they are given back when the
+  headers arrive.
+- A request whose body cannot be sent again runs once, and an error it ends with says why it was
+  not retried.
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from . import _native
+from ._breaker import CircuitBreaker
+from ._bulkhead import Bulkhead
+from ._engine import options_json
+from ._ratelimit import RateLimiter
+from ._retry import RetryPolicy, _Resumed, classify_outcome, error_facts, server_headers
+from ._timeout import run_with_timeout
+
+NOT_REPLAYED = "seawall: not retried: the request's body was streamed and cannot be sent again"
+
+# What a held response's body does when it ends: None (read to the end or closed) or its error.
+Settle = Callable[[Optional[BaseException]], None]
+
+
+class Exchange:
+    """How one client library's responses are read and let go. ``status`` and ``headers`` read a
+    response; ``close`` (sync) or ``aclose`` (async) lets one go; ``hold(response, settle)``, when
+    the library allows it, answers the response with ``settle`` called once its body settles
+    (None: the verdict is given when the headers arrive)."""
+
+    def __init__(self, status: Callable[[Any], int], headers: Callable[[Any], Any], close: Optional[Callable[[Any], None]] = None,
+                 aclose: Optional[Callable[[Any], Awaitable[None]]] = None,
+                 hold: Optional[Callable[[Any, Settle], Any]] = None) -> None:
+        self.status, self.headers, self.close, self.aclose, self.hold = status, headers, close, aclose, hold
+
+
+class HTTPStatusFailure(Exception):
+    """A response the core would retry (a 5xx, 429, 408 …), raised inside the retry loop so that
+    it is retried. ``retry_after``: the server's delay in seconds (``retry-after-ms``, then
+    Retry-After), None when it gave none."""
+
+    def __init__(self, response: Any, status: int, headers: Dict[str, Any]) -> None:
+        super().__init__(f"HTTP {status}")
+        self.response = response
+        self.status_code = status
+        delay = classify_outcome({"error": True, "status": status, **headers})["retryAfterMs"]
+        self.retry_after = None if delay is None else delay / 1000.0
+
+
+def _checked(value: Any, option: str, kind: type, what: str) -> Any:
+    """``value`` if it is None or a ``kind``, else the option error naming it."""
+    if value is not None and not isinstance(value, kind):
+        err = TypeError(f"invalid option {option}: expected {what}, got {value!r}")
+        err.code, err.option, err.value = "INVALID_OPTION", option, repr(value)  # type: ignore[attr-defined]
+        raise err
+    return value
+
+
+def _count(status: int) -> int:
+    """How a breaker counts a response, by the core's rule: 0 success, 1 failure, 2 ignored."""
+    return int(_native.count_status(float(status)))
+
+
+class HttpPolicies:
+    """The policies of one HTTP integration. ``timeout``: seconds per async attempt (None:
+    none); retry options as ``RetryPolicy`` takes them (``max_retries=3``, backoff,
+    ``retry_non_idempotent``, ``budget`` …)."""
+
+    def __init__(self, *, circuit_breaker: Optional[CircuitBreaker] = None, bulkhead: Optional[Bulkhead] = None,
+                 rate_limiter: Optional[RateLimiter] = None, timeout: Optional[float] = None, max_retries: int = 3,
+                 retry_non_idempotent: bool = False, **retry_options: Any) -> None:
+        self.circuit_breaker = _checked(circuit_breaker, "circuit_breaker", CircuitBreaker, "a CircuitBreaker")
+        self.bulkhead = _checked(bulkhead, "bulkhead", Bulkhead, "a Bulkhead")
+        self.rate_limiter = _checked(rate_limiter, "rate_limiter", RateLimiter, "a RateLimiter")
+        if timeout is not None:
+            _native.validate("timeout", options_json({"timeout": timeout}), True)
+        self.timeout = timeout
+        self.retry_non_idempotent = retry_non_idempotent
+        # Checked now: the core names a bad option.
+        self._retry = RetryPolicy(max_retries=max_retries, **retry_options)
+
+    # ---- one attempt's parts ---------------------------------------------------------------------
+
+    def _facts(self, method: str) -> Dict[str, Any]:
+        """What the core's classification needs of the request besides each attempt's outcome."""
+        return {"method": method, "retryNonIdempotent": self.retry_non_idempotent}
+
+    def _release(self, slot: Optional[float], permit: Any, outcome: Any) -> None:
+        """Gives the slot back and reports the breaker's verdict: ``outcome`` a count (0, 1, 2)
+        or the exception the attempt ended with."""
+        try:
+            breaker = self.circuit_breaker
+            if breaker is not None:
+                if isinstance(outcome, BaseException):
+                    breaker._exit(permit[0], permit[1], outcome)
+                else:
+                    breaker._report(permit[0], permit[1], outcome)
+        finally:
+            if slot is not None:
+                self.bulkhead._release(slot)  # type: ignore[union-attr]
+
+    def _permit(self, slot: Optional[float]) -> Any:
+        """The breaker's permit for an attempt holding ``slot`` (given back if refused)."""
+        try:
+            return self.circuit_breaker._enter() if self.circuit_breaker is not None else None
+        except BaseException:
+            if slot is not None:
+                self.bulkhead._release(slot)  # type: ignore[union-attr]
+            raise
+
+    def _settle(self, response: Any, x: Exchange, slot: Optional[float], permit: Any, facts: Dict[str, Any],
+                failed: list, read: bool) -> Any:
+        """An attempt's response: raised to the retry loop when the core retries it (kept in
+        ``failed`` to be let go before the next attempt), else answered, its slot and verdict held
+        until its body settles where the exchange can hold it (at once when it was read)."""
+        status = x.status(response)
+        count = _count(status)
+        headers = server_headers(x.headers(response))
+        given = {"headers": headers} if headers else {}
+        retried = count == 1 or (count == 2 and classify_outcome({"error": True, "status": status, **given, **facts})["decision"] in ("retry", "rateLimited"))
+        if retried:
+            self._release(slot, permit, count)
+            failed.append(response)
+            raise HTTPStatusFailure(response, status, given)
+        if read or x.hold is None or (slot is None and permit is None):
+            self._release(slot, permit, count)
+            return response
+
+        def settle(exc: Optional[BaseException]) -> None:
+            # A body that fails while being read is a failure; one closed early is the caller's
+            # choice, counted as the response's status says.
+            self._release(slot, permit, exc if exc is not None else count)
+
+        return x.hold(response, _Once(settle))
+
+    def _note(self, exc: BaseException, facts: Dict[str, Any]) -> None:
+        """An error a request that cannot be sent again ended with: if the core would have retried
+        it, it says why it was not."""
+        if isinstance(exc, Exception) and not isinstance(exc, HTTPStatusFailure):
+            if classify_outcome({**error_facts(exc), **facts})["decision"] in ("retry", "rateLimited"):
+                exc.add_note(NOT_REPLAYED)
+
+    # ---- a request ----------------------------------------------------------------------------------
+
+    async def send_async(self, method: str, send: Callable[[], Awaitable[Any]], x: Exchange, replayable: bool = True,
+                         read: Optional[Callable[[Any], Awaitable[Any]]] = None) -> Any:
+        """Sends a request through the policies: ``send()`` makes one attempt; ``read(response)``,
+        if given, reads its body inside the attempt."""
+        facts = self._facts(method)
+        failed: list = []
+
+        async def whole() -> Any:
+            response = await send()
+            if read is not None:
+                try:
+                    await read(response)
+                except BaseException:
+                    await x.aclose(response)  # type: ignore[misc]
+                    raise
+            return response
+
+        async def attempt() -> Any:
+            # The previous attempt's response is let go before the next one is sent.
+            while failed:
+                await x.aclose(failed.pop())  # type: ignore[misc]
+            if self.rate_limiter is not None:
+                await self.rate_limiter._place_async()
+            slot = await self.bulkhead._slot_async() if self.bulkhead is not None else None
+            permit = self._permit(slot)
+            try:
+                response = await (whole() if self.timeout is None else run_with_timeout(whole, self.timeout))
+            except BaseException as exc:
+                self._release(slot, permit, exc)
+                raise
+            return self._settle(response, x, slot, permit, facts, failed, read is not None)
+
+        try:
+            if replayable:
+                return await self._retry.call_async(_Resumed(attempt, self._retry._start(attempt, facts)))  # type: ignore[arg-type]
+            try:
+                return await attempt()
+            except BaseException as exc:
+                self._note(exc, facts)
+                raise
+        except HTTPStatusFailure as exc:
+            # The retries ran out on a response: it is the answer, open as it came.
+            failed.clear()
+            return exc.response
+
+    def send(self, method: str, send: Callable[[], Any], x: Exchange, replayable: bool = True,
+             read: Optional[Callable[[Any], Any]] = None) -> Any:
+        """``send_async`` for a thread (no per-attempt timeout of ours: the client's own apply)."""
+        facts = self._facts(method)
+        failed: list = []
+
+        def attempt() -> Any:
+            while failed:
+                x.close(failed.pop())  # type: ignore[misc]
+            if self.rate_limiter is not None:
+                self.rate_limiter._place()
+            slot = self.bulkhead._slot() if self.bulkhead is not None else None
+            permit = self._permit(slot)
+            try:
+                response = send()
+                if read is not None:
+                    try:
+                        read(response)
+                    except BaseException:
+                        x.close(response)  # type: ignore[misc]
+                        raise
+            except BaseException as exc:
+                self._release(slot, permit, exc)
+                raise
+            return self._settle(response, x, slot, permit, facts, failed, read is not None)
+
+        try:
+            if replayable:
+                return self._retry._call(attempt, (), {}, False, facts)
+            try:
+                return attempt()
+            except BaseException as exc:
+                self._note(exc, facts)
+                raise
+        except HTTPStatusFailure as exc:
+            failed.clear()
+            return exc.response
+
+
+class _Once:
+    """``settle``, called at most once: a body that ends, fails or is closed, or is collected
+    unclosed, gives its slot and verdict back once."""
+
+    __slots__ = ("_done", "__weakref__")
+
+    def __init__(self, done: Settle) -> None:
+        self._done: Optional[Settle] = done
+
+    def __call__(self, exc: Optional[BaseException] = None) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            done(exc)
