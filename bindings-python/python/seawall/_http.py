@@ -147,7 +147,9 @@ class HttpPolicies:
         it, it says why it was not."""
         if isinstance(exc, Exception) and not isinstance(exc, HTTPStatusFailure):
             if classify_outcome({**error_facts(exc), **facts})["decision"] in ("retry", "rateLimited"):
-                exc.add_note(NOT_REPLAYED)
+                # Python 3.10 has no add_note; its tracebacks do not print notes, the attribute stays.
+                notes = getattr(exc, "__notes__", None)
+                exc.__notes__ = [*(notes or []), NOT_REPLAYED]
 
     # ---- a request ----------------------------------------------------------------------------------
 
