@@ -43,18 +43,23 @@ export interface ResilientFetchConfig extends ResilientFetchOptions {
 
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
 
-/** A response the breaker counted as a failure, thrown so that the retry loop sees it. */
-export class HttpStatusError extends Error {
+/** A response the core retries, thrown so that the retry loop sees it (a `Response` from
+ * fetch; an axios response from the axios adapter). */
+export class HttpStatusError<R = Response> extends Error {
   readonly status: number;
-  readonly response: Response;
+  readonly response: R;
+  /** The response's headers (a `Headers`, or the client library's own). */
+  readonly headers: unknown;
   readonly retryAfter: number | undefined;
-  constructor(response: Response) {
-    super(`HTTP ${response.status} ${response.statusText}`.trim());
+  constructor(response: R, status: number = (response as { status: number }).status, headers: unknown = (response as { headers?: unknown }).headers) {
+    const text = (response as { statusText?: unknown }).statusText;
+    super(`HTTP ${status} ${typeof text === 'string' ? text : ''}`.trim());
     this.name = 'HttpStatusError';
-    this.status = response.status;
+    this.status = status;
     this.response = response;
+    this.headers = headers;
     // The server's delay as the core reads it (retry-after-ms, then Retry-After).
-    this.retryAfter = classifyOutcome(errorFacts({ response })).retryAfterMs ?? undefined;
+    this.retryAfter = classifyOutcome(errorFacts({ status, headers })).retryAfterMs ?? undefined;
   }
 }
 
@@ -74,7 +79,7 @@ const unlinkWhenCollected = new FinalizationRegistry<() => void>((unlink) => unl
  * hold it weakly and leave when it is collected, or at once through `unlink` when the request
  * failed (nothing streams).
  */
-function linkSignals(signals: Array<AbortSignal | undefined>): { signal: AbortSignal | undefined; unlink: () => void } {
+export function linkSignals(signals: Array<AbortSignal | undefined>): { signal: AbortSignal | undefined; unlink: () => void } {
   const list = [...new Set(signals.filter((s): s is AbortSignal => s !== undefined))];
   if (list.length <= 1) return { signal: list[0], unlink: () => {} };
   const c = new AbortController();
@@ -140,77 +145,126 @@ export function resilientFetch(
  * Turn the SDK's own retries off (`maxRetries: 0`) so that one policy decides.
  */
 export function createResilientFetch(config: ResilientFetchConfig = {}): typeof fetch {
+  const { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, options } = checkedConfig(config);
+  const guards = { bulkhead, rateLimiter, fetchImpl };
+  return ((input: string | URL | Request, init?: RequestInit) => guardedFetch(input, init ?? {}, circuitBreaker, options, guards)) as typeof fetch;
+}
+
+/** An integration's options, checked when it is made (a bad option is named then, not at its
+ * first request), split into the policies and the retry options. */
+export function checkedConfig(config: ResilientFetchConfig): ResilientFetchConfig & { options: ResilientFetchOptions } {
   checkOptionsArg(config);
   const { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, ...options } = config ?? {};
   if (circuitBreaker !== undefined && !(circuitBreaker instanceof CircuitBreaker)) throw argumentError({ circuit: circuitBreaker });
-  // Checked now: a bad option is named when the fetch is made, not at its first request.
   policyFor((({ timeout: _t, ...retry }) => retry)(options));
-  const guards = { bulkhead, rateLimiter, fetchImpl };
-  return ((input: string | URL | Request, init?: RequestInit) => guardedFetch(input, init ?? {}, circuitBreaker, options, guards)) as typeof fetch;
+  return { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, options };
 }
 
 async function guardedFetch(
   input: string | URL | Request,
   init: RequestInit,
   circuit: CircuitBreaker | undefined,
-  backoffOptions: ResilientFetchOptions,
+  options: ResilientFetchOptions,
   guards: { bulkhead?: CallGuard; rateLimiter?: CallGuard; fetchImpl?: typeof fetch },
 ): Promise<Response> {
+  // A Request is sent as a copy each attempt (its body is read once); a body given as a stream
+  // cannot be copied, so that request runs once.
+  const template = input instanceof Request ? input : undefined;
+  const callerSignal = init.signal ?? template?.signal ?? undefined;
+  return guardedHttp(
+    {
+      method: init.method ?? template?.method ?? 'GET',
+      replayable: !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream),
+      callerSignal,
+      send: (signals) => fetchLinked(guards.fetchImpl, template !== undefined ? template.clone() : input, init, [...signals, callerSignal]),
+    },
+    FETCH_EXCHANGE,
+    circuit,
+    options,
+    guards,
+  );
+}
+
+/** How a client library's responses are read and let go. */
+export interface Exchange<R> {
+  status(response: R): number;
+  /** Its headers: a `Headers`, or anything with `get(name)` or the names as keys. */
+  headers(response: R): unknown;
+  /** Lets a response no one will read go (its body cancelled). */
+  discard(response: R): void;
+}
+
+const FETCH_EXCHANGE: Exchange<Response> = {
+  status: (r) => r.status,
+  headers: (r) => r.headers,
+  discard: (r) => void r.body?.cancel().catch(() => {}),
+};
+
+/** One request as the policies see it: `send` makes an attempt under the signals given. */
+export interface Outgoing<R> {
+  method: string;
+  replayable: boolean;
+  callerSignal: AbortSignal | undefined;
+  send(signals: Array<AbortSignal | undefined>): Promise<R>;
+}
+
+/**
+ * The policy stack every HTTP integration runs a request through: retries outermost, then per
+ * attempt the rate limiter's place, the bulkhead's slot, the breaker and the timeout. Which
+ * responses are retried is the core's rule; the last response is answered when the retries run
+ * out on one, and a response that is retried is let go first.
+ */
+export async function guardedHttp<R>(
+  out: Outgoing<R>,
+  x: Exchange<R>,
+  circuit: CircuitBreaker | undefined,
+  options: ResilientFetchOptions,
+  guards: { bulkhead?: CallGuard; rateLimiter?: CallGuard },
+): Promise<R> {
   // What the core's classification needs to know of the request besides each attempt's outcome.
-  const request: OutcomeFacts = {
-    method: init.method ?? (input instanceof Request ? input.method : 'GET'),
-    retryNonIdempotent: backoffOptions.retryNonIdempotent === true,
-  };
-  const { timeout, ...retry } = backoffOptions;
+  const request: OutcomeFacts = { method: out.method, retryNonIdempotent: options.retryNonIdempotent === true };
+  const { timeout, ...retry } = options;
   const userFilter = retry.retryableErrors ?? retry.retryOn;
   const filter = typeof userFilter === 'function' ? userFilter : undefined;
-  const retried = (response: Response): boolean => {
-    const { decision } = classifyOutcome({ ...errorFacts({ response }), ...request });
+  const retried = (response: R): boolean => {
+    const { decision } = classifyOutcome({ ...errorFacts({ status: x.status(response), headers: x.headers(response) }), ...request });
     return decision === 'retry' || decision === 'rateLimited';
   };
   // Compiled once for equal options (a list of retryable errors is checked by the core too).
   const policy = policyFor(retry);
   const breakerTimeout = circuit?.config().timeout;
   const attemptTimeout = timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS);
-
-  // A Request is sent as a copy each attempt (its body is read once); a body given as a stream
-  // cannot be copied, so that request runs once.
-  const template = input instanceof Request ? input : undefined;
-  const replayable = !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream);
-  const callerSignal = init.signal ?? template?.signal ?? undefined;
-  const { bulkhead, rateLimiter, fetchImpl } = guards;
-  const once = async (): Promise<Response> => {
-    const target = template !== undefined ? template.clone() : input;
-    const call = (...signals: Array<AbortSignal | undefined>) => fetchLinked(fetchImpl, target, init, [...signals, callerSignal]);
-    const run = (signal?: AbortSignal): Promise<Response> =>
-      attemptTimeout !== undefined ? runWithTimeout((s) => call(s, signal), attemptTimeout, callerSignal) : call(signal);
-    // The caller's signal reaches every layer (and each attempt's fetch through `call`).
-    const guarded = (): Promise<Response> =>
-      circuit !== undefined ? circuit.executeClassified(run, (r) => countOf(r.status), callerSignal) : run();
+  const { callerSignal } = out;
+  const { bulkhead, rateLimiter } = guards;
+  const once = async (): Promise<R> => {
+    const run = (signal?: AbortSignal): Promise<R> =>
+      attemptTimeout !== undefined ? runWithTimeout((s) => out.send([s, signal]), attemptTimeout, callerSignal) : out.send([signal]);
+    // The caller's signal reaches every layer (and each attempt through `send`).
+    const guarded = (): Promise<R> => (circuit !== undefined ? circuit.executeClassified(run, (r) => countOf(x.status(r)), callerSignal) : run());
     const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, callerSignal) : guarded;
     const response = await (rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), callerSignal) : slotted());
     // A response the core would retry goes to the retry loop as an error (it answers the last one
     // when it gives up): a failure, or a status the breaker ignores but the core retries (408).
-    const count = countOf(response.status);
-    if (count === 'failure' || (count === 'ignore' && retried(response))) throw new HttpStatusError(response);
+    const count = countOf(x.status(response));
+    if (count === 'failure' || (count === 'ignore' && retried(response))) throw new HttpStatusError(response, x.status(response), x.headers(response));
     return response;
   };
 
-  let last: Response | undefined;
-  if (!replayable) {
+  let last: R | undefined;
+  if (!out.replayable) {
     try {
       return await once();
     } catch (e) {
-      if (e instanceof HttpStatusError) return e.response;
+      if (e instanceof HttpStatusError) return e.response as R;
       throw e;
     }
   }
   try {
     return await policy.run(
       async () => {
-        if (last !== undefined) await last.body?.cancel().catch(() => {});
+        if (last !== undefined) x.discard(last);
         return once().catch((e: unknown) => {
-          if (e instanceof HttpStatusError) last = e.response;
+          if (e instanceof HttpStatusError) last = e.response as R;
           throw e;
         });
       },
@@ -221,12 +275,12 @@ async function guardedFetch(
     );
   } catch (e) {
     // Out of retries on an HTTP failure: answer the last response, as fetch would.
-    if (e instanceof HttpStatusError) return e.response;
+    if (e instanceof HttpStatusError) return e.response as R;
     const status = statusOf(e);
-    if (status !== undefined && last !== undefined && last.status === status) return last;
+    if (status !== undefined && last !== undefined && x.status(last) === status) return last;
     // Ended otherwise (an open breaker, a timeout, a network error after a 503): the last
-    // response goes to nobody, so its body is cancelled here rather than left to the GC.
-    void last?.body?.cancel().catch(() => {});
+    // response goes to nobody, so it is let go here rather than left to the GC.
+    if (last !== undefined) x.discard(last);
     throw e;
   }
 }

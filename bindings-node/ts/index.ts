@@ -19,6 +19,8 @@ export {
   TimeoutError,
 } from './errors.js';
 export type { ErrorCode, OptionErrorFields } from './errors.js';
+export { createResilientAxiosAdapter } from './axios.js';
+export type { AxiosLikeAdapter, AxiosLikeConfig, AxiosLikeResponse } from './axios.js';
 export { createResilientFetch, HttpStatusError, resilientFetch } from './fetch.js';
 export type { CallGuard, ResilientFetchConfig, ResilientFetchOptions } from './fetch.js';
 export { RateLimiter, rateLimiter } from './ratelimit.js';

@@ -1,0 +1,45 @@
+// createResilientAxiosAdapter around axios's own http adapter, against the provider-like
+// 127.0.0.1 server: the core's rules for statuses axios would reject, axios's own errors kept.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import axios from 'axios';
+import { CircuitBreaker, CircuitBreakerError, createResilientAxiosAdapter } from 'seawall';
+import { startProviderServer } from './fixtures/provider-server.mjs';
+
+const CHAT = '/v1/chat/completions';
+let server;
+before(async () => {
+  server = await startProviderServer();
+});
+after(() => server.stop());
+
+const client = (options) => axios.create({ baseURL: server.base, adapter: createResilientAxiosAdapter(axios.getAdapter('http'), options) });
+
+test('axios: a 429 waits its retry-after-ms; a 404 is axios’s own error, neither retried nor counted', async () => {
+  server.script(CHAT, { status: 429, headers: { 'retry-after-ms': '30' } }, 'ok');
+  const waits = [];
+  const breaker = new CircuitBreaker({ failureThreshold: 2 });
+  const http = client({ circuitBreaker: breaker, maxAttempts: 3, onRetry: (_a, _e, delay) => waits.push(delay) });
+  const r = await http.post(CHAT, { model: 'm' });
+  assert.deepEqual([r.status, r.data.choices[0].message.content, server.hits.get(CHAT), waits], [200, 'hello', 2, [30]]);
+  server.script(CHAT, 404);
+  const missing = await http.post(CHAT, {}).catch((e) => e);
+  assert.ok(axios.isAxiosError(missing) && missing.response.status === 404, String(missing));
+  // The 429 counted one failure, the 200 after it a success; the 404 counts neither way.
+  const stats = breaker.getStats();
+  assert.deepEqual([server.hits.get(CHAT), stats.failedCalls, stats.successfulCalls, breaker.getState()], [1, 1, 1, 'CLOSED']);
+});
+
+test('axios: 503s open the breaker; then requests fail fast with CircuitBreakerError', async () => {
+  server.script(CHAT, 503, 503, 'ok');
+  const breaker = new CircuitBreaker({ failureThreshold: 2 });
+  const http = client({ circuitBreaker: breaker, maxAttempts: 1 });
+  for (let i = 0; i < 2; i++) {
+    const e = await http.post(CHAT, {}).catch((err) => err);
+    assert.equal(e.response?.status, 503);
+  }
+  await assert.rejects(http.post(CHAT, {}), CircuitBreakerError);
+  assert.deepEqual([server.hits.get(CHAT), breaker.getState()], [2, 'OPEN']);
+  assert.throws(() => createResilientAxiosAdapter(undefined), (e) => e instanceof TypeError && e.code === 'INVALID_OPTION');
+});
