@@ -1,0 +1,66 @@
+// createResilientInterceptor in undici 7's Agent.compose, with undici's request and fetch and as
+// the global dispatcher, against the provider-like 127.0.0.1 server.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { Agent, fetch as undiciFetch, getGlobalDispatcher, request, setGlobalDispatcher } from 'undici';
+import { Bulkhead, CircuitBreaker, CircuitBreakerError, createResilientInterceptor } from 'seawall';
+import { startProviderServer } from './fixtures/provider-server.mjs';
+
+const CHAT = '/v1/chat/completions';
+let server;
+before(async () => {
+  server = await startProviderServer();
+});
+after(() => server.stop());
+
+test('undici request: a 429 waits its retry-after-ms, the retried response never reaches the caller', async () => {
+  server.script(CHAT, { status: 429, headers: { 'retry-after-ms': '30' } }, 'ok');
+  const waits = [];
+  const bulkhead = new Bulkhead({ maxConcurrent: 2 });
+  const agent = new Agent().compose(createResilientInterceptor({ bulkhead, maxAttempts: 3, onRetry: (_a, _e, d) => waits.push(d) }));
+  const { statusCode, body } = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent });
+  const json = await body.json();
+  assert.deepEqual([statusCode, json.choices[0].message.content, server.hits.get(CHAT), waits, bulkhead.getMetrics().active], [200, 'hello', 2, [30], 0]);
+  await agent.close();
+});
+
+test('undici fetch through the interceptor, a streamed answer, and 503s opening the breaker', async () => {
+  server.script(CHAT, 'stream', 503, 503, 'ok');
+  const breaker = new CircuitBreaker({ failureThreshold: 2 });
+  const agent = new Agent().compose(createResilientInterceptor({ circuitBreaker: breaker, maxAttempts: 1 }));
+  const streamed = await undiciFetch(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent });
+  assert.match(await streamed.text(), /data: \[DONE\]/);
+  for (let i = 0; i < 2; i++) {
+    const r = await undiciFetch(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent });
+    assert.equal(r.status, 503);
+    await r.text();
+  }
+  const refused = await undiciFetch(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent }).catch((e) => e);
+  assert.ok(refused.cause instanceof CircuitBreakerError, String(refused.cause ?? refused));
+  assert.deepEqual([server.hits.get(CHAT), breaker.getState()], [3, 'OPEN']);
+  await agent.close();
+});
+
+test('as the global dispatcher: every undici call goes through the policies, a streamed body once; a caller’s abort ends it', async () => {
+  const previous = getGlobalDispatcher();
+  const agent = new Agent().compose(createResilientInterceptor({ maxAttempts: 3, baseDelay: 1, retryNonIdempotent: true }));
+  setGlobalDispatcher(agent);
+  try {
+    server.script(CHAT, 502, 'ok');
+    const r = await undiciFetch(`${server.base}${CHAT}`);
+    assert.deepEqual([r.status, server.hits.get(CHAT)], [200, 2]);
+    await r.text();
+    // undici's fetch hands a body to the dispatcher as a stream: such a request is sent once.
+    server.script(CHAT, 502, 'ok');
+    const once = await undiciFetch(`${server.base}${CHAT}`, { method: 'POST', body: '{}' });
+    assert.deepEqual([once.status, server.hits.get(CHAT)], [502, 1]);
+    await once.text();
+    const aborted = new AbortController();
+    aborted.abort(new Error('caller left'));
+    await assert.rejects(request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', signal: aborted.signal }));
+  } finally {
+    setGlobalDispatcher(previous);
+    await agent.close();
+  }
+});

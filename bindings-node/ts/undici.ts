@@ -1,0 +1,174 @@
+/**
+ * `createResilientInterceptor(options)`: an undici interceptor (undici ≥ 7, the handler API of
+ * `onRequestStart` / `onResponseStart` / …) for `new Agent().compose(...)`, usable with undici's
+ * `request`, `fetch` and `setGlobalDispatcher`. Each request runs through the same policy stack
+ * as `createResilientFetch` — retries outermost, then per attempt a rate limiter's place, a
+ * bulkhead's slot, the breaker and a timeout (until the response's headers). An attempt's
+ * response is held (paused) until the core has judged it: one it retries is aborted and never
+ * reaches the caller's handler; the answer is handed over whole, its body streamed as it comes.
+ * A body given as a stream is sent once. seawall never imports undici.
+ */
+import { checkedConfig, type Exchange, guardedHttp, linkSignals, type ResilientFetchConfig } from './fetch.js';
+
+/** undici's controller of a request, as handlers receive it. */
+export interface UndiciController {
+  abort(reason: unknown): void;
+  pause(): void;
+  resume(): void;
+  readonly aborted: boolean;
+  readonly paused: boolean;
+  readonly reason: unknown;
+}
+
+/** undici's handler contract (v7), as much of it as the interceptor relays. */
+export interface UndiciHandler {
+  onRequestStart?(controller: UndiciController, context: unknown): void;
+  onResponseStart?(controller: UndiciController, statusCode: number, headers: Record<string, string | string[]>, statusMessage?: string): void;
+  onResponseData?(controller: UndiciController, chunk: Uint8Array): void;
+  onResponseEnd?(controller: UndiciController, trailers: Record<string, string | string[]>): void;
+  onResponseError?(controller: UndiciController, error: unknown): void;
+}
+
+export interface UndiciDispatchOptions {
+  method: string;
+  body?: unknown;
+  signal?: unknown;
+}
+
+export type UndiciDispatch = (options: UndiciDispatchOptions, handler: UndiciHandler) => boolean;
+
+/** One attempt: what undici reports of it, held until the policies decide, then relayed. */
+class Attempt implements UndiciHandler {
+  controller: UndiciController | undefined;
+  status = 0;
+  headers: Record<string, string | string[]> = {};
+  statusMessage: string | undefined;
+  #started = false;
+  #target: { handler: UndiciHandler; controller: UndiciController } | undefined;
+  /** Body events that came before the answer was handed over. */
+  #held: Array<(t: { handler: UndiciHandler; controller: UndiciController }) => void> = [];
+
+  constructor(
+    private readonly settle: (a: Attempt) => void,
+    private readonly fail: (e: unknown) => void,
+  ) {}
+
+  onRequestStart(controller: UndiciController): void {
+    this.controller = controller;
+  }
+
+  onResponseStart(controller: UndiciController, statusCode: number, headers: Record<string, string | string[]>, statusMessage?: string): void {
+    this.controller = controller;
+    // Nothing more is read until the core has judged the response.
+    controller.pause();
+    this.#started = true;
+    this.status = statusCode;
+    this.headers = headers;
+    this.statusMessage = statusMessage;
+    this.settle(this);
+  }
+
+  onResponseData(_c: UndiciController, chunk: Uint8Array): void {
+    this.#relay((t) => t.handler.onResponseData?.(t.controller, chunk));
+  }
+
+  onResponseEnd(_c: UndiciController, trailers: Record<string, string | string[]>): void {
+    this.#relay((t) => t.handler.onResponseEnd?.(t.controller, trailers));
+  }
+
+  onResponseError(_c: UndiciController, error: unknown): void {
+    if (!this.#started) this.fail(error);
+    else this.#relay((t) => t.handler.onResponseError?.(t.controller, error));
+  }
+
+  #relay(event: (t: { handler: UndiciHandler; controller: UndiciController }) => void): void {
+    if (this.#target !== undefined) event(this.#target);
+    else this.#held.push(event);
+  }
+
+  /** Hands the response over to the caller's handler and lets its body flow. */
+  forward(handler: UndiciHandler, controller: UndiciController): void {
+    const target = { handler, controller };
+    handler.onResponseStart?.(controller, this.status, this.headers, this.statusMessage);
+    this.#target = target;
+    for (const event of this.#held.splice(0)) event(target);
+    this.controller?.resume();
+  }
+
+  /** A response no one will read (retried, or the call ended otherwise): aborted. */
+  discard(): void {
+    this.controller?.abort(new Error('seawall: a response retried or given up, let go'));
+  }
+
+  /** The attempt is cut short (its timeout, the caller) before its answer was handed over. */
+  cut(reason: unknown): void {
+    this.controller?.abort(reason);
+    if (!this.#started) this.fail(reason);
+  }
+}
+
+const UNDICI_EXCHANGE: Exchange<Attempt> = {
+  status: (a) => a.status,
+  headers: (a) => a.headers,
+  discard: (a) => a.discard(),
+};
+
+function replayable(body: unknown): boolean {
+  return body == null || typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer;
+}
+
+export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'fetch'> = {}): (dispatch: UndiciDispatch) => UndiciDispatch {
+  const { circuitBreaker, bulkhead, rateLimiter, options } = checkedConfig(config);
+  return (dispatch) => (opts, handler) => {
+    // The caller's controller: it reaches whichever attempt is current, and aborting it ends the call.
+    const call = new AbortController();
+    let current: Attempt | undefined;
+    const controller: UndiciController = {
+      abort(reason) {
+        call.abort(reason);
+        current?.controller?.abort(reason);
+      },
+      pause: () => current?.controller?.pause(),
+      resume: () => current?.controller?.resume(),
+      get aborted() {
+        return call.signal.aborted;
+      },
+      get paused() {
+        return current?.controller?.paused ?? false;
+      },
+      get reason() {
+        return call.signal.reason as unknown;
+      },
+    };
+    handler.onRequestStart?.(controller, {});
+    const callerSignal = linkSignals([opts.signal instanceof AbortSignal ? opts.signal : undefined, call.signal]).signal;
+    guardedHttp<Attempt>(
+      {
+        method: opts.method,
+        replayable: replayable(opts.body),
+        callerSignal,
+        send: (signals) =>
+          new Promise<Attempt>((resolve, reject) => {
+            const attempt = new Attempt(resolve, reject);
+            current = attempt;
+            const { signal } = linkSignals([...signals, callerSignal]);
+            if (signal?.aborted) return reject(signal.reason);
+            signal?.addEventListener('abort', () => attempt.cut(signal.reason), { once: true });
+            try {
+              dispatch(opts, attempt);
+            } catch (e) {
+              reject(e);
+            }
+          }),
+      },
+      UNDICI_EXCHANGE,
+      circuitBreaker,
+      options,
+      { bulkhead, rateLimiter },
+    ).then(
+      (answer) => answer.forward(handler, controller),
+      (error: unknown) => handler.onResponseError?.(controller, error),
+    );
+    return true;
+  };
+}
