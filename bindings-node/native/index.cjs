@@ -933,5 +933,6 @@ module.exports.retryStart = nativeBinding.retryStart
 module.exports.rngFloats = nativeBinding.rngFloats
 module.exports.simulate = nativeBinding.simulate
 module.exports.stateNames = nativeBinding.stateNames
+module.exports.telemetryEvents = nativeBinding.telemetryEvents
 module.exports.unconditionalAdmits = nativeBinding.unconditionalAdmits
 module.exports.validate = nativeBinding.validate

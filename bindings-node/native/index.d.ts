@@ -260,6 +260,9 @@ export declare function simulate(scenarioJson: string): string
 
 export declare function stateNames(): Array<string>
 
+/** What the shells report as Seawall decides (core/src/telemetry.rs), as JSON. */
+export declare function telemetryEvents(): string
+
 export declare function unconditionalAdmits(): Array<boolean>
 
 export declare function validate(kind: string, optionsJson: string, seconds: boolean): void

@@ -446,6 +446,12 @@ pub fn error_codes() -> Vec<&'static str> {
     CoreEngine::error_codes()
 }
 
+/// What the shells report as Seawall decides (core/src/telemetry.rs), as JSON.
+#[napi]
+pub fn telemetry_events() -> String {
+    CoreEngine::telemetry_events()
+}
+
 #[napi]
 pub fn state_names() -> Vec<&'static str> {
     CoreEngine::state_names()

@@ -43,7 +43,7 @@ function recorder(b) {
 
 function script(b) {
   const { called, answers, call, hot } = recorder(b);
-  for (const name of ['errorCodes', 'stateNames', 'giveUpReasons', 'giveUpCodes', 'defaultsJson', 'preapprovedPermit', 'unconditionalAdmits']) call(name);
+  for (const name of ['errorCodes', 'stateNames', 'giveUpReasons', 'giveUpCodes', 'defaultsJson', 'telemetryEvents', 'preapprovedPermit', 'unconditionalAdmits']) call(name);
   called.add('now');
   assert.equal(typeof b.now(), 'number');
 

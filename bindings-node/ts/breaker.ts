@@ -7,6 +7,7 @@
  * to `new CircuitBreaker(name, …)` moves to the newest breaker, while `createCircuitBreaker`
  * and `circuitBreakerRegistry.getOrCreate` answer the registered one if it exists.
  */
+import { listening, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
@@ -507,6 +508,7 @@ export class CircuitBreaker {
       this.#messageSeconds = seconds;
     }
     if (this.#events.has('reject')) this.#events.emit('reject', { name: this.name, state, retryAfter });
+    if (listening('call.rejected')) report('call.rejected', { policy: this.name, by: 'breaker', code: 'CIRCUIT_OPEN' });
     if (CircuitBreakerError.captureStackTraces) return new CircuitBreakerError(this.#message, retryAfter, state, this.name);
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
@@ -529,6 +531,7 @@ export class CircuitBreaker {
       if (e.to === 'CLOSED') o.onClose?.();
       if (e.to === 'HALF_OPEN') o.onHalfOpen?.();
       this.#events.emit('stateChange', ev);
+      if (listening('breaker.state_changed')) report('breaker.state_changed', { policy: this.name, from: e.from, to: e.to, reason: e.reason });
       if (e.to === 'OPEN' || e.to === 'FORCED_OPEN') this.#events.emit('open', ev);
       if (e.to === 'CLOSED') this.#events.emit('close', ev);
       if (e.to === 'HALF_OPEN') this.#events.emit('halfOpen', ev);

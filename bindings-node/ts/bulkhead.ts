@@ -3,6 +3,7 @@
  * wait too long. The core decides admission and hand-over; this class parks queued callers,
  * arms the queue timer and gives every slot back, also on errors, timeouts and aborts.
  */
+import { listening, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
@@ -96,6 +97,7 @@ export class Bulkhead {
   #reject(reason: string, code: 'BULKHEAD_QUEUE_FULL' | 'BULKHEAD_QUEUE_TIMEOUT'): BulkheadRejectedError {
     this.#options.onReject?.(reason);
     if (this.#events.has('rejected')) this.#events.emit('rejected', { name: this.name, reason, code });
+    if (listening('call.rejected')) report('call.rejected', { policy: this.name, by: 'bulkhead', code });
     return new BulkheadRejectedError(`Bulkhead '${this.name}' rejected the call: ${reason}`, code, this.name);
   }
 

@@ -124,6 +124,8 @@ export interface EngineOps {
   recordTimeout(name: string): void;
   prometheus(): string;
   errorCodes(): string[];
+  /** What the shells report as Seawall decides (core/src/telemetry.rs), as JSON. */
+  telemetryEvents(): string;
   stateNames(): string[];
   giveUpReasons(): string[];
   giveUpCodes(): string[];
@@ -235,6 +237,7 @@ export const CALLS = {
   recordTimeout: 's:v',
   prometheus: ':s',
   errorCodes: ':l',
+  telemetryEvents: ':s',
   stateNames: ':l',
   giveUpReasons: ':l',
   giveUpCodes: ':l',

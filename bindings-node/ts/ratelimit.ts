@@ -5,6 +5,7 @@
  * core decides who starts, who waits and for how long, and who is refused; this class sleeps the
  * waiters and hands a waiting caller's place back when it aborts.
  */
+import { listening, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RateLimitError } from './errors.js';
@@ -113,6 +114,7 @@ export class RateLimiter {
   }
 
   #refusal(retryAfterMs: number): RateLimitError {
+    if (listening('call.rejected')) report('call.rejected', { policy: this.name, by: 'rateLimit', code: 'RATE_LIMITED' });
     return new RateLimitError(this.#b.rateLimitMessage(this.name, retryAfterMs), retryAfterMs, this.name);
   }
 

@@ -3,6 +3,7 @@
  * Retry-After cap, budget); this module classifies failures, sleeps (interruptibly, on the
  * installed clock) and calls again.
  */
+import { errorType, listening, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RetryBudgetExhaustedError } from './errors.js';
@@ -393,11 +394,14 @@ export class RetryPolicy {
           const [value, next] = native(() => b.retryOnFailure(call, nowArg(), cls, retryAfter, o.budget?.handle ?? -1)) as [number, number, number];
           if (value < 0) {
             const reason = GIVE_UP[-value - 1] ?? 'ATTEMPTS_EXHAUSTED';
+            if (listening('retry.gave_up')) report('retry.gave_up', { policy: o.name, attempts: next, reason, errorType: errorType(error) });
+            if (reason === 'BUDGET_EXHAUSTED' && listening('call.rejected')) report('call.rejected', { policy: o.name, by: 'budget', code: 'RETRY_BUDGET_EXHAUSTED' });
             o.onGiveUp?.(error, next, reason);
             if (reason === 'BUDGET_EXHAUSTED') throw new RetryBudgetExhaustedError(next, error);
             throw error;
           }
           if (o.name !== undefined) b.recordRetryAttempt(o.name);
+          if (listening('retry.scheduled')) report('retry.scheduled', { policy: o.name, attempt: next - 1, delayMs: value, errorType: errorType(error) });
           o.onRetry?.(next - 1, error, value);
           await clock().sleep(value, signal);
           attempt = next;

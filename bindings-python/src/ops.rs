@@ -402,6 +402,12 @@ pub fn error_codes() -> Vec<&'static str> {
     CoreEngine::error_codes()
 }
 
+/// What the shells report as Seawall decides (core/src/telemetry.rs), as JSON.
+#[pyfunction]
+pub fn telemetry_events() -> String {
+    CoreEngine::telemetry_events()
+}
+
 #[pyfunction]
 pub fn state_names() -> Vec<&'static str> {
     CoreEngine::state_names()
@@ -477,6 +483,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rate_limit_message, m)?)?;
     m.add_function(wrap_pyfunction!(fleet_store, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(telemetry_events, m)?)?;
     m.add_function(wrap_pyfunction!(state_names, m)?)?;
     m.add_function(wrap_pyfunction!(give_up_reasons, m)?)?;
     m.add_function(wrap_pyfunction!(give_up_codes, m)?)?;

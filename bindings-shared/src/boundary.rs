@@ -238,6 +238,8 @@ ops! {
 
     // constants
     [napi python wasm] free error_codes() -> plain Names;
+    /// What the shells report as Seawall decides (core/src/telemetry.rs), as JSON.
+    [napi python wasm] free telemetry_events() -> plain Str;
     [napi python wasm] free state_names() -> plain Names;
     [napi python wasm] free give_up_reasons() -> plain Names;
     [napi python wasm] free give_up_codes() -> plain Names;

@@ -138,6 +138,11 @@ impl Engine {
 
     // ---- constants ------------------------------------------------------------------------
 
+    /// The events the shells report (`telemetry::EVENTS`), as JSON.
+    pub fn telemetry_events() -> String {
+        crate::telemetry::events_json()
+    }
+
     pub fn error_codes() -> Vec<&'static str> {
         let mut v = Vec::new();
         for c in ErrorCode::ALL {

@@ -87,6 +87,7 @@ pub mod ratelimit;
 pub mod registry;
 pub mod retry;
 pub mod retry_after;
+pub mod telemetry;
 pub mod rng;
 pub mod timeout;
 pub mod window;

@@ -20,6 +20,7 @@ from . import _native
 from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
 from ._fleet import Fleet, FleetMember, FleetPort, FleetSync, client_and_prefix
 from ._errors import CircuitBreakerError
+from ._telemetry import listening, report
 from ._wrap import COROUTINE, NEVER_AWAITABLE, discard, guard, is_awaitable
 
 T = TypeVar("T")
@@ -478,11 +479,15 @@ class CircuitBreaker(FleetMember):
         retry_after_ms = engine.breaker_retry_after(self._h, None) if code == -2.0 else NAN
         state = STATES[int(-code - 1)]
         message = _native.rejection_message(self._registered_name or "", code, retry_after_ms)
+        if listening("call.rejected"):
+            report("call.rejected", policy=self.name, by="breaker", code="CIRCUIT_OPEN")
         return CircuitBreakerError(message, None if math.isnan(retry_after_ms) else retry_after_ms / 1000.0, state, self.name)
 
     def _drain(self) -> None:
         for e in json.loads(engine.breaker_events(self._h)):
             self._fast = self._fast_by_answer[STATES.index(e["to"])]
+            if listening("breaker.state_changed"):
+                report("breaker.state_changed", policy=self.name, **{"from": e["from"]}, to=e["to"], reason=e["reason"])
             for listener in list(self._listeners):
                 _notify_change(listener, e["reason"], e["from"], e["to"])
             if self._registered_name is not None and _registered.get(self._registered_name) is self:

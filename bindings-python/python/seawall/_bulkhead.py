@@ -14,6 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
 from . import _clock
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import BulkheadRejectedError
+from ._telemetry import listening, report
 from ._wrap import discard, guard, is_awaitable
 
 T = TypeVar("T")
@@ -82,6 +83,8 @@ class Bulkhead:
     def _reject(self, reason: str, code: str) -> BulkheadRejectedError:
         if self._on_reject is not None:
             self._on_reject(reason)
+        if listening("call.rejected"):
+            report("call.rejected", policy=self.name, by="bulkhead", code=code)
         return BulkheadRejectedError(f"Bulkhead '{self.name}' rejected the call: {reason}", code, self.name)
 
     def _admit(self, make_waiter: Callable[[], Waiter]) -> Union[float, Waiter]:

@@ -14,6 +14,7 @@ from . import _clock, _native
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import RateLimitError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
+from ._telemetry import listening, report
 from ._wrap import discard, guard, is_awaitable
 
 T = TypeVar("T")
@@ -55,6 +56,8 @@ class RateLimiter(FleetMember):
         """(seconds to wait, ticket); raises RateLimitError when refused."""
         wait, ticket = engine.rate_limit_acquire(self._h, None)
         if wait < 0:
+            if listening("call.rejected"):
+                report("call.rejected", policy=self.name, by="rateLimit", code="RATE_LIMITED")
             raise RateLimitError(_native.rate_limit_message(self.name, -wait), -wait / 1000.0, self.name)
         return wait / 1000.0, ticket
 

@@ -17,6 +17,7 @@ from ._breaker import CircuitBreaker
 from ._engine import GIVE_UP_REASONS, AwaitableResultError, argument_error, coroutine_function_error, engine, finite_number, is_number, options_json, snake
 from ._errors import RetryBudgetExhaustedError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
+from ._telemetry import error_type, listening, report
 from ._wrap import COROUTINE, discard, guard, is_awaitable
 
 NAN = math.nan
@@ -224,11 +225,17 @@ class RetryPolicy:
         value, attempt, _server = engine.retry_on_failure(state[0], None, cls, retry_after, budget)
         if value < 0:
             reason = GIVE_UP_REASONS[int(-value - 1)]
+            if listening("retry.gave_up"):
+                report("retry.gave_up", policy=self._name, attempts=attempt, reason=reason, errorType=error_type(exc))
             if reason == "BUDGET_EXHAUSTED":
+                if listening("call.rejected"):
+                    report("call.rejected", policy=self._name, by="budget", code="RETRY_BUDGET_EXHAUSTED")
                 raise RetryBudgetExhaustedError(attempt) from exc
             raise exc
         if self._name is not None:
             engine.record_retry_attempt(self._name)
+        if listening("retry.scheduled"):
+            report("retry.scheduled", policy=self._name, attempt=attempt - 1, delayMs=value, errorType=error_type(exc))
         if self._on_retry is not None:
             self._on_retry(attempt - 1, exc, value / 1000.0)
         return value / 1000.0
