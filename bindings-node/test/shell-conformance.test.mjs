@@ -59,7 +59,7 @@ async function runRetry(v, clock, trace) {
 }
 
 async function runBreaker(v, clock, trace) {
-  const cb = new CircuitBreaker(v.options);
+  const cb = new CircuitBreaker({ ...v.options, ...(v.failureResults ? { isFailureResult: (r) => v.failureResults.includes(r) } : {}) });
   cb.on('stateChange', (e) => trace.push({ at: ms(clock.now()), transition: { from: e.previousState, to: e.currentState, reason: e.reason } }));
   for (const call of v.calls) {
     if (call.at > clock.now()) await clock.advance(call.at - clock.now());

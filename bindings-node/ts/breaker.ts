@@ -48,6 +48,9 @@ export interface CircuitBreakerOptions {
   onOpen?: () => void;
   onClose?: () => void;
   onHalfOpen?: () => void;
+  /** A returned value it answers `true` for counts as a failure (the value is still answered;
+   * Resilience4j's `recordResult`, Polly's `HandleResult`). */
+  isFailureResult?: (result: unknown) => boolean;
   /** Which errors count as failures (default: all). Others pass through uncounted. */
   isFailure?: (error: unknown) => boolean;
   /**
@@ -299,7 +302,12 @@ export class CircuitBreaker {
     const s = this.#stateCode;
     this.#countOnly = this.#inert[s] === true;
     this.#fast =
-      this.#hh >= 0 && this.#admits[s] === true && !this.#timed && this.#timeoutMs === undefined && this.#isFailure === undefined;
+      this.#hh >= 0 &&
+      this.#admits[s] === true &&
+      !this.#timed &&
+      this.#timeoutMs === undefined &&
+      this.#isFailure === undefined &&
+      this.#options.isFailureResult === undefined;
   }
 
   get #h(): number {
@@ -353,6 +361,8 @@ export class CircuitBreaker {
   /** Every other call: checked arguments, the core asked when the state needs it, timed when
    * a rule or a listener needs it. (Apart so that `execute` stays small enough to inline.) */
   #executeGuarded<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    const judge = this.#options.isFailureResult;
+    if (typeof judge === 'function') return this.executeClassified(fn, (v) => (judge(v) ? 'failure' : 'success'), signal);
     const bad = badCall(fn, signal);
     if (bad !== undefined) return Promise.reject(bad);
     if (this.#hh < 0) this.#init();
@@ -458,7 +468,7 @@ export class CircuitBreaker {
           this.#settle(permit, startedAt, false, undefined, true);
           throw e;
         }
-        this.#settle(permit, startedAt, kind === 'failure', undefined, kind === 'ignore');
+        this.#settle(permit, startedAt, kind === 'failure', undefined, kind === 'ignore', true);
         return v;
       },
       (e: unknown) => {
@@ -468,12 +478,13 @@ export class CircuitBreaker {
     );
   }
 
-  #settle(permit: number, startedAt: number, failed: boolean, error: unknown, ignore = false): void {
+  #settle(permit: number, startedAt: number, failed: boolean, error: unknown, ignore = false, judged = false): void {
     this.flush();
     const b = this.#b;
     let outcome = failed ? 1 : 0;
     let predicateError: { error: unknown } | undefined;
-    if (!ignore && failed && this.#isFailure !== undefined) {
+    // `isFailure` judges errors; a result already judged (`executeClassified`) is not put to it.
+    if (!ignore && failed && !judged && this.#isFailure !== undefined) {
       // A predicate that throws cannot classify the call: it counts neither way (its permit,
       // maybe a half-open probe's, still comes back) and its error goes to the caller.
       try {

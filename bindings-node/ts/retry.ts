@@ -40,7 +40,7 @@ export interface RetryOptions {
   /**
    * A returned value it answers `true` for is a failure, retried as one (cockatiel's
    * `handleWhenResult`, tenacity's `retry_if_result`); when the retries run out, the last such
-   * value is answered. Aliases: `retryIfResult`, `handleResult`.
+   * value is answered.
    */
   retryOnResult?(result: unknown): boolean;
   /** Called before each retry: (retry number, error, delay ms). */

@@ -82,7 +82,7 @@ async def run_retry(v: Dict[str, Any], clock: Any, trace: List[Dict[str, Any]]) 
         options["retry_if"] = lambda e: getattr(e, "code", None) in codes
     if v.get("rejectResults"):
         rejected = v["rejectResults"]
-        options["retry_if_result"] = lambda result: result in rejected
+        options["retry_on_result"] = lambda result: result in rejected
     try:
         result = await retry_with_backoff(fn, **options)
         trace.append({"at": ms(clock.now()), "result": result})
@@ -91,7 +91,8 @@ async def run_retry(v: Dict[str, Any], clock: Any, trace: List[Dict[str, Any]]) 
 
 
 async def run_breaker(v: Dict[str, Any], clock: Any, trace: List[Dict[str, Any]]) -> None:
-    cb = CircuitBreaker(**python_options(v["options"]))
+    judged = {"is_failure_result": (lambda r: r in v["failureResults"])} if v.get("failureResults") else {}
+    cb = CircuitBreaker(**python_options(v["options"]), **judged)
     cb.add_listener(lambda a, b, reason: trace.append({"at": ms(clock.now()), "transition": {"from": a, "to": b, "reason": reason}}))
     for call in v["calls"]:
         wait = call["at"] / 1000.0 - clock.now()

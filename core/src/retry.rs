@@ -54,8 +54,9 @@ const OWN_OPTIONS: &[OptionSpec] = &[
     spec("maxElapsed", &["maxElapsedTime", "totalTimeout", "maxDuration", "deadline"], Kind::Duration { zero: false }),
     spec("maxRetryAfter", &["maxServerDelay", "retryAfterCap"], Kind::Duration { zero: true }).or(defaults::MAX_RETRY_AFTER_MS),
     spec("retryableErrors", &["retryOn", "retryIf", "retryableStatuses"], Kind::StringsOrCallback),
-    // Kept by the shells: a returned value it answers true for is a failure, retried.
-    spec("retryOnResult", &["retryIfResult", "handleResult"], Kind::Callback),
+    // Kept by the shells: a returned value it answers true for is a failure, retried. No
+    // aliases: a shell reads a callback by its one name, so another spelling would be ignored.
+    spec("retryOnResult", &[], Kind::Callback),
     // Kept by the shells; checked here so that a typo or a wrong type is caught once.
     spec("onRetry", &[], Kind::Callback),
     spec("onGiveUp", &[], Kind::Callback),

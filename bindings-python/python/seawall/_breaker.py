@@ -145,6 +145,7 @@ class CircuitBreaker(FleetMember):
         max_reset_timeout: Optional[float] = None,
         timeout: Optional[float] = None,
         is_failure: Optional[Callable[[BaseException], bool]] = None,
+        is_failure_result: Optional[Callable[[Any], bool]] = None,
         on_state_change: Optional[StateListener] = None,
         fleet: Optional[Any] = None,
         **aliases: Any,
@@ -162,7 +163,7 @@ class CircuitBreaker(FleetMember):
             slow_call_duration_threshold=slow_call_duration_threshold,
             slow_call_rate_threshold=slow_call_rate_threshold,
             reset_backoff_multiplier=reset_backoff_multiplier, max_reset_timeout=max_reset_timeout,
-            timeout=timeout, is_failure=is_failure, on_state_change=on_state_change,
+            timeout=timeout, is_failure=is_failure, is_failure_result=is_failure_result, on_state_change=on_state_change,
             fleet=fleet.options() if isinstance(fleet, Fleet) else fleet, **aliases,
         )
         self._fleet: Optional[FleetSync] = None
@@ -172,6 +173,9 @@ class CircuitBreaker(FleetMember):
         self.name: str = name if name is not None else f"circuit-breaker-{_anonymous}"
         self._registered_name = name
         self._is_failure = is_failure
+        # A returned value it rejects is a failure: every call's result is looked at, so no call
+        # is admitted without asking and none takes the native path.
+        self._judge = is_failure_result
         self._listeners: List[StateListener] = [on_state_change] if on_state_change else []
         self._fleet_listeners: List[Callable[[str, str], None]] = []
         self.config: Dict[str, Any] = json.loads(engine.breaker_config(self._h))
@@ -186,7 +190,7 @@ class CircuitBreaker(FleetMember):
         self._tally = _native.Tally()
         # What `async with` awaits on entry (made on first use: it refers back to the breaker).
         self._entered: Optional["asyncio.Future[CircuitBreaker]"] = None
-        fast = [inert and self._timeout_s is None for inert in engine.breaker_inert_success_states(self._h)]
+        fast = [inert and self._timeout_s is None and is_failure_result is None for inert in engine.breaker_inert_success_states(self._h)]
         fast += [False] * (int(EVENTS_WAITING) - len(fast))
         self._fast_by_answer: Tuple[bool, ...] = tuple(fast * 2)
         self._batches = any(fast)
@@ -194,7 +198,7 @@ class CircuitBreaker(FleetMember):
         if name is not None:
             _registered[name] = self
         weakref.finalize(self, engine.breaker_drop, self._h)
-        if self._timeout_s is None and type(self).call is CircuitBreaker.call:
+        if self._timeout_s is None and is_failure_result is None and type(self).call is CircuitBreaker.call:
             # Sync calls acquire, call and record in one crossing (bindings-python/src/guard.rs);
             # the method below remains for breakers with a timeout, which Python must run, and
             # for subclasses that override it.
@@ -280,6 +284,20 @@ class CircuitBreaker(FleetMember):
             raise
         self._report(permit, started, outcome)
 
+    def _report_result(self, permit: float, started: float, result: Any) -> None:
+        """Records a call that answered ``result``: a success, or a failure if ``is_failure_result``
+        rejects it (one that raises counts neither way, and its error goes to the caller)."""
+        judge = self._judge
+        if judge is None:
+            self._report(permit, started, 0)
+            return
+        try:
+            outcome = 1 if judge(result) else 0
+        except BaseException:
+            self._report(permit, started, 2)
+            raise
+        self._report(permit, started, outcome)
+
     def _report(self, permit: float, started: float, outcome: int) -> None:
         """Records how a call went (0 success, 1 failure, 2 neither) and drains the changes."""
         self._flush()
@@ -300,7 +318,9 @@ class CircuitBreaker(FleetMember):
         result = self._invoke(p, started, fn, args, kwargs)
         if type(result) is COROUTINE or (type(result) not in NEVER_AWAITABLE and is_awaitable(result)):
             raise self._refuse_awaitable(p, started, fn, result)
-        if _record_success(h, p, started) >= EVENTS_WAITING:
+        if self._judge is not None:
+            self._report_result(p, started, result)
+        elif _record_success(h, p, started) >= EVENTS_WAITING:
             self._drain()
         return result
 
@@ -340,7 +360,10 @@ class CircuitBreaker(FleetMember):
                 raise self._refuse_argument(p, started, fn) from None
             self._exit(p, started, exc)
             raise
-        self._learn(_record_success(h, p, started))
+        if self._judge is not None:
+            self._report_result(p, started, result)
+        else:
+            self._learn(_record_success(h, p, started))
         return result
 
     def _call_either(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
@@ -352,7 +375,7 @@ class CircuitBreaker(FleetMember):
         result = self._invoke(permit, started, fn, args, kwargs)
         if is_awaitable(result):
             return self._settle(permit, started, result)
-        self._report(permit, started, 0)
+        self._report_result(permit, started, result)
         return result
 
     def _invoke(self, permit: float, started: float, fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
@@ -377,7 +400,7 @@ class CircuitBreaker(FleetMember):
         except BaseException as exc:
             self._exit(permit, started, exc)
             raise
-        self._report(permit, started, 0)
+        self._report_result(permit, started, result)
         return result
 
     async def _run_with_timeout(self, fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:

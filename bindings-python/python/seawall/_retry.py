@@ -139,19 +139,19 @@ _CLASSES = {"retry": 0, "rateLimited": 2}
 
 
 class RejectedResult(Exception):
-    """A value ``retry_if_result`` rejected, carried through the retry loop as its failure; when
+    """A value ``retry_on_result`` rejected, carried through the retry loop as its failure; when
     the retries run out, the value is answered."""
 
     code = "RESULT_REJECTED"
 
     def __init__(self, result: Any) -> None:
-        super().__init__("the result was rejected by retry_if_result")
+        super().__init__("the result was rejected by retry_on_result")
         self.result = result
 
 
 class RetryPolicy:
     """Retry options checked once by the core; ``call`` / ``call_async`` as often as needed.
-    ``retry_if_result``: a returned value it answers true for is a failure, retried as one (the
+    ``retry_on_result``: a returned value it answers true for is a failure, retried as one (the
     last such value is answered when the retries run out)."""
 
     def __init__(
@@ -163,7 +163,7 @@ class RetryPolicy:
         jitter: Union[bool, str, None] = None,
         retry_on: Optional[ExceptionTypes] = None,
         retry_if: Optional[Callable[[BaseException], bool]] = None,
-        retry_if_result: Optional[Callable[[Any], bool]] = None,
+        retry_on_result: Optional[Callable[[Any], bool]] = None,
         circuit_breaker: Optional[CircuitBreaker] = None,
         on_retry: Optional[Callable[[int, BaseException, float], None]] = None,
         budget: Optional[RetryBudget] = None,
@@ -172,7 +172,7 @@ class RetryPolicy:
         **options: Any,
     ) -> None:
         opts: Dict[str, Any] = dict(max_attempts=max_attempts, base_delay=base_delay, max_delay=max_delay, jitter=jitter,
-                                    retry_on=retry_on, on_retry=on_retry, budget=budget, name=name, retry_if_result=retry_if_result,
+                                    retry_on=retry_on, on_retry=on_retry, budget=budget, name=name, retry_on_result=retry_on_result,
                                     circuit_breaker=circuit_breaker, **options)
         if retry_if is not None and not callable(retry_if):
             err = TypeError(f"invalid option retry_if: expected a function, got {retry_if!r}")
@@ -195,7 +195,7 @@ class RetryPolicy:
         self._times_start = info["maxElapsed"] is not None
         self._retry_on: Tuple[Type[BaseException], ...] = retry_on if isinstance(retry_on, tuple) else ((retry_on,) if retry_on else (Exception,))
         self._retry_if = retry_if
-        self._rejects = retry_if_result
+        self._rejects = retry_on_result
         self._breaker = circuit_breaker
         self._on_retry = on_retry
         self._budget = budget

@@ -81,6 +81,8 @@ pub const BREAKER_OPTIONS: &[OptionSpec] = &[
     spec("onClose", &[], Kind::Callback),
     spec("onHalfOpen", &[], Kind::Callback),
     spec("isFailure", &["shouldCount", "errorFilter"], Kind::Callback),
+    // A returned value it answers true for counts as a failure (the value is still answered).
+    spec("isFailureResult", &[], Kind::Callback),
 ];
 
 impl BreakerConfig {
