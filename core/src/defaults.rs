@@ -132,4 +132,27 @@ mod tests {
         }
         assert_eq!(seen, super::table().len(), "every default in the table is a row's");
     }
+
+    /// An option the shells keep (a callback, a host object) has one name: a shell reads it by
+    /// that name, so an alias the core accepted would be silently ignored.
+    #[test]
+    fn options_the_shells_keep_have_no_aliases() {
+        use crate::options::Kind;
+        let tables: [&[OptionSpec]; 9] = [
+            retry::RETRY_OPTIONS[0],
+            retry::RETRY_OPTIONS[1],
+            breaker::BREAKER_OPTIONS,
+            bulkhead::BULKHEAD_OPTIONS,
+            budget::BUDGET_OPTIONS,
+            ratelimit::RATE_LIMIT_OPTIONS,
+            fleet::FLEET_OPTIONS,
+            crate::timeout::TIMEOUT_OPTIONS,
+            crate::presets::POLICY_OPTIONS,
+        ];
+        for spec in tables.iter().flat_map(|t| t.iter()) {
+            if matches!(spec.kind, Kind::Callback | Kind::Host(_)) {
+                assert!(spec.aliases.is_empty(), "{} has aliases {:?}", spec.canonical, spec.aliases);
+            }
+        }
+    }
 }

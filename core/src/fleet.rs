@@ -56,7 +56,7 @@ const SYNC_INTERVAL: OptionSpec = spec("syncInterval", &[], Kind::Duration { zer
 /// Four sync intervals unless given.
 const STALE_AFTER: OptionSpec = spec("staleAfter", &[], Kind::Duration { zero: false });
 // Kept by the shells: the client of the shared store and the key prefix.
-const REDIS: OptionSpec = spec("redis", &["client"], Kind::Host("a Redis client"));
+const REDIS: OptionSpec = spec("redis", &[], Kind::Host("a Redis client"));
 const KEY_PREFIX: OptionSpec = spec("keyPrefix", &[], Kind::Text);
 
 /// A policy's `fleet` option, read by `read` (errors named `fleet.…`); where this build has no

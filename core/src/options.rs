@@ -181,7 +181,9 @@ pub enum Kind {
 }
 
 /// One option a config understands: its canonical name, the other spellings it accepts, what it
-/// takes and, where it has one, its default (in milliseconds for durations).
+/// takes and, where it has one, its default (in milliseconds for durations). An option the shells
+/// keep (a callback, a host object) has no aliases: a shell reads it by its one name, so another
+/// spelling the core accepted would be ignored.
 pub struct OptionSpec {
     pub canonical: &'static str,
     pub aliases: &'static [&'static str],

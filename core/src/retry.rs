@@ -53,7 +53,7 @@ const OWN_OPTIONS: &[OptionSpec] = &[
     spec("maxRetries", &["retries"], Kind::Count(Counted { min: 0, max: MAX_ATTEMPTS_LIMIT - 1 })),
     spec("maxElapsed", &["maxElapsedTime", "totalTimeout", "maxDuration", "deadline"], Kind::Duration { zero: false }),
     spec("maxRetryAfter", &["maxServerDelay", "retryAfterCap"], Kind::Duration { zero: true }).or(defaults::MAX_RETRY_AFTER_MS),
-    spec("retryableErrors", &["retryOn", "retryIf", "retryableStatuses"], Kind::StringsOrCallback),
+    spec("retryableErrors", &["retryOn", "retryableStatuses"], Kind::StringsOrCallback),
     // Kept by the shells: a returned value it answers true for is a failure, retried. No
     // aliases: a shell reads a callback by its one name, so another spelling would be ignored.
     spec("retryOnResult", &[], Kind::Callback),
@@ -61,8 +61,8 @@ const OWN_OPTIONS: &[OptionSpec] = &[
     spec("onRetry", &[], Kind::Callback),
     spec("onGiveUp", &[], Kind::Callback),
     spec("signal", &[], Kind::Host("an AbortSignal")),
-    spec("budget", &["retryBudget"], Kind::Host("a RetryBudget")),
-    spec("circuitBreaker", &["circuit", "breaker"], Kind::Host("a CircuitBreaker")),
+    spec("budget", &[], Kind::Host("a RetryBudget")),
+    spec("circuitBreaker", &[], Kind::Host("a CircuitBreaker")),
     spec("name", &[], Kind::Text),
     spec("retryNonIdempotent", &["retryUnsafeMethods"], Kind::Bool),
 ];

@@ -80,7 +80,7 @@ pub const BREAKER_OPTIONS: &[OptionSpec] = &[
     spec("onOpen", &[], Kind::Callback),
     spec("onClose", &[], Kind::Callback),
     spec("onHalfOpen", &[], Kind::Callback),
-    spec("isFailure", &["shouldCount", "errorFilter"], Kind::Callback),
+    spec("isFailure", &[], Kind::Callback),
     // A returned value it answers true for counts as a failure (the value is still answered).
     spec("isFailureResult", &[], Kind::Callback),
 ];
