@@ -122,3 +122,12 @@ test('a storm of 10,000 requests, cancelled at random or left unread, gives ever
   const m = bulkhead.getMetrics();
   assert.deepEqual([m.active, m.queued, breaker.getStats().inFlight, breaker.getState()], [0, 0, 0, 'CLOSED']);
 });
+
+test('ky given createResilientFetch as its fetch (its own retries off)', async () => {
+  const { default: ky } = await import('ky');
+  server.script(CHAT, { status: 503, headers: { 'retry-after-ms': '10' } }, 'ok');
+  const waits = [];
+  const api = ky.create({ prefix: server.base, retry: 0, fetch: createResilientFetch({ maxAttempts: 3, onRetry: (_a, _e, delay) => waits.push(delay) }) });
+  const completion = await api.post(CHAT.slice(1), { json: { model: 'm' } }).json();
+  assert.deepEqual([completion.choices[0].message.content, server.hits.get(CHAT), waits], ['hello', 2, [10]]);
+});

@@ -1,5 +1,5 @@
-"""A 127.0.0.1 server that answers as the providers do: OpenAI's chat completions and Anthropic's
-messages, as JSON or as server-sent events, each path following a script of steps.
+"""A 127.0.0.1 server that answers as the providers do: OpenAI's chat completions, Anthropic's
+messages (as JSON or as server-sent events) and Gemini's ``generateContent`` (JSON), each path following a script of steps.
 
 A step is a status (``503``), a dict (``{"status": 429, "headers": {"retry-after-ms": "50"}}``),
 ``"ok"`` (the provider's JSON answer), ``"stream"`` (its SSE answer, whole) or ``"drop"`` (the SSE
@@ -16,6 +16,10 @@ OPENAI_COMPLETION = {
     "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "gpt-test",
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}],
     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+}
+GEMINI_RESPONSE = {
+    "candidates": [{"content": {"parts": [{"text": "hello"}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+    "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1, "totalTokenCount": 2},
 }
 ANTHROPIC_MESSAGE = {
     "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-test",
@@ -97,7 +101,8 @@ class ProviderServer:
                     return
                 status, headers = (200, {}) if step == "ok" else (step, {}) if isinstance(step, int) else (step["status"], step.get("headers", {}))
                 if status < 400:
-                    body = json.dumps(ANTHROPIC_MESSAGE if anthropic else OPENAI_COMPLETION).encode()
+                    answer = GEMINI_RESPONSE if path.endswith(":generateContent") else ANTHROPIC_MESSAGE if anthropic else OPENAI_COMPLETION
+                    body = json.dumps(answer).encode()
                 else:
                     body = json.dumps({"error": {"type": "server_error", "message": f"status {status}"}}).encode()
                 self.send_response(status)

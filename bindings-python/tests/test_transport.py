@@ -240,3 +240,17 @@ def test_requests_adapter_retries_by_the_core(provider: ProviderServer) -> None:
         once = session.post(f"{provider.url}{CHAT}", data=(b for b in [b"{}"]), timeout=5)
     assert (r.status_code, r.json()["choices"][0]["message"]["content"]) == (200, "hello")
     assert (once.status_code, provider.hits[CHAT], bulkhead.metrics()["active"]) == (502, 1, 0)
+
+
+async def test_google_genai_through_the_transport(provider: ProviderServer) -> None:
+    from google import genai
+    from google.genai import types
+    path = "/v1/models/gemini-test:generateContent"
+    provider.script(path, {"status": 429, "headers": {"retry-after-ms": "15"}}, "ok")
+    waits: List[float] = []
+    with virtual_clock():
+        transport = ResilientTransport(max_retries=2, on_retry=lambda _a, _e, delay: waits.append(delay))
+        options = types.HttpOptions(base_url=provider.url, httpx_async_client=httpx2.AsyncClient(transport=transport), retry_options=types.HttpRetryOptions(attempts=1))
+        client = genai.Client(api_key="test", http_options=options)
+        answer = await client.aio.models.generate_content(model="gemini-test", contents="hi")
+    assert (answer.text, provider.hits[path], waits) == ("hello", 2, [0.015])
