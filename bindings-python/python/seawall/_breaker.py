@@ -58,10 +58,29 @@ def _notify(listener: Callable[..., None], *args: str) -> None:
             logging.getLogger("seawall").error(message, exc_info=exc)
 
 
+# Whether a listener takes the reason, read from its signature once (a state change is rare, but
+# a signature is slow to read), per listener while it lives, for each number of states given.
+_READ: Dict[int, "weakref.WeakKeyDictionary[Any, bool]"] = {2: weakref.WeakKeyDictionary(), 3: weakref.WeakKeyDictionary()}
+
+
 def _takes_reason(listener: Callable[..., None], given: int) -> bool:
     """Whether a listener takes one positional argument more than the ``given`` ones: the
     transition's reason (``CONSECUTIVE_FAILURES``, ``RESET_TIMEOUT_ELAPSED``, ``FLEET_QUORUM`` …, as Node's
     ``stateChange`` events carry it). Listeners written for the states alone keep working."""
+    read = _READ.get(given)
+    try:
+        return read[listener]  # type: ignore[index]
+    except (KeyError, TypeError):  # not read yet, not weakly referable (a builtin), or no table
+        pass
+    takes = _reads_reason(listener, given)
+    try:
+        read[listener] = takes  # type: ignore[index]
+    except TypeError:
+        pass
+    return takes
+
+
+def _reads_reason(listener: Callable[..., None], given: int) -> bool:
     try:
         params = inspect.signature(listener).parameters.values()
     except (TypeError, ValueError):  # no signature to read (some builtins): the states alone
