@@ -15,6 +15,7 @@ settles), and nothing here knows which library it is.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from . import _native
@@ -166,7 +167,8 @@ class HttpPolicies:
                 try:
                     await read(response)
                 except BaseException:
-                    await x.aclose(response)  # type: ignore[misc]
+                    # Closed whatever cancels the attempt (its timeout), or its socket stays open.
+                    await asyncio.shield(x.aclose(response))  # type: ignore[misc]
                     raise
             return response
 
@@ -197,6 +199,11 @@ class HttpPolicies:
             # The retries ran out on a response: it is the answer, open as it came.
             failed.clear()
             return exc.response
+        finally:
+            # Ended otherwise (an open breaker, a timeout after a 503): the last response goes to
+            # nobody, so it is let go here rather than left to the collector.
+            while failed:
+                await asyncio.shield(x.aclose(failed.pop()))  # type: ignore[misc]
 
     def send(self, method: str, send: Callable[[], Any], x: Exchange, replayable: bool = True,
              read: Optional[Callable[[Any], Any]] = None) -> Any:
@@ -235,6 +242,9 @@ class HttpPolicies:
         except HTTPStatusFailure as exc:
             failed.clear()
             return exc.response
+        finally:
+            while failed:
+                x.close(failed.pop())  # type: ignore[misc]
 
 
 class _Once:
