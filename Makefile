@@ -165,7 +165,7 @@ test-node: build-node test-core node22 redis
 # A venv with the Python build and test tools, pinned.
 py-env:
 	@test -x $(PY) || python3 -m venv $(PY_VENV)
-	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 ziglang==0.17.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0
+	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 ziglang==0.17.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2
 
 # The abi3 wheel as it is released for this machine (manylinux2014: glibc ≥ 2.17, linked with
 # zig), installed into the venv as a user would install it.

@@ -148,6 +148,9 @@ export declare function errorCodes(): Array<string>
 /** A fleet's Redis keys and scripts: `{keys: {reports, marks, lease, quota}, scripts: {sync, mark, release, quota}}`. */
 export declare function fleetStore(prefix: string, name: string): string
 
+/** The registry's gauges for the observed OpenTelemetry instruments: `[[family, name, label, value]]`. */
+export declare function gaugeSamples(): string
+
 export declare function giveUpCodes(): Array<string>
 
 export declare function giveUpReasons(): Array<string>
@@ -262,6 +265,9 @@ export declare function stateNames(): Array<string>
 
 /** What the shells report as Seawall decides (core/src/telemetry.rs), as JSON. */
 export declare function telemetryEvents(): string
+
+/** The OpenTelemetry instruments those reports feed (core/src/telemetry.rs), as JSON. */
+export declare function telemetryInstruments(): string
 
 export declare function unconditionalAdmits(): Array<boolean>
 

@@ -441,6 +441,12 @@ pub fn prometheus() -> String {
     with_engine(|e| e.prometheus())
 }
 
+/// The registry's gauges for the observed OpenTelemetry instruments: `[[family, name, label, value]]`.
+#[napi]
+pub fn gauge_samples() -> String {
+    with_engine(|e| e.gauge_samples())
+}
+
 #[napi]
 pub fn error_codes() -> Vec<&'static str> {
     CoreEngine::error_codes()
@@ -450,6 +456,12 @@ pub fn error_codes() -> Vec<&'static str> {
 #[napi]
 pub fn telemetry_events() -> String {
     CoreEngine::telemetry_events()
+}
+
+/// The OpenTelemetry instruments those reports feed (core/src/telemetry.rs), as JSON.
+#[napi]
+pub fn telemetry_instruments() -> String {
+    CoreEngine::telemetry_instruments()
 }
 
 #[napi]

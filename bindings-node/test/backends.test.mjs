@@ -43,7 +43,7 @@ function recorder(b) {
 
 function script(b) {
   const { called, answers, call, hot } = recorder(b);
-  for (const name of ['errorCodes', 'stateNames', 'giveUpReasons', 'giveUpCodes', 'defaultsJson', 'telemetryEvents', 'preapprovedPermit', 'unconditionalAdmits']) call(name);
+  for (const name of ['errorCodes', 'stateNames', 'giveUpReasons', 'giveUpCodes', 'defaultsJson', 'telemetryEvents', 'telemetryInstruments', 'preapprovedPermit', 'unconditionalAdmits']) call(name);
   called.add('now');
   assert.equal(typeof b.now(), 'number');
 
@@ -208,6 +208,7 @@ function script(b) {
   call('breakerHealth', 100);
   call('breakerNames');
   call('prometheus');
+  call('gaugeSamples');
   call('resetAll', 100);
   call('breakerHealth', 100);
   call('clearRegistry');

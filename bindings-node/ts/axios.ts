@@ -12,8 +12,17 @@ import { checkedConfig, type Exchange, guardedHttp, linkSignals, type ResilientF
 /** As much of axios's adapter contract as the policies need. */
 export interface AxiosLikeConfig {
   method?: string;
+  url?: string;
+  baseURL?: string;
+  headers?: unknown;
   data?: unknown;
   signal?: unknown;
+}
+
+/** The request's headers as a plain object (axios's `AxiosHeaders` reads itself out with `toJSON`). */
+function plainHeaders(h: unknown): Record<string, unknown> {
+  const j = (h as { toJSON?: () => unknown } | null | undefined)?.toJSON;
+  return (typeof j === 'function' ? j.call(h) : (h ?? {})) as Record<string, unknown>;
 }
 export interface AxiosLikeResponse {
   status: number;
@@ -55,11 +64,13 @@ export function createResilientAxiosAdapter<C extends AxiosLikeConfig, R extends
     const answer = await guardedHttp<Answer<R>>(
       {
         method: (request.method ?? 'get').toUpperCase(),
+        url: request.url === undefined || /^[a-z]+:/i.test(request.url) ? (request.url ?? '') : `${request.baseURL ?? ''}${request.url}`,
         replayable: !isStream(request.data),
         callerSignal,
-        send: (signals) => {
+        send: (signals, headers) => {
           const { signal, unlink } = linkSignals([...signals, callerSignal]);
-          return base({ ...request, signal }).then(
+          const sent = headers === undefined ? { ...request, signal } : { ...request, signal, headers: { ...plainHeaders(request.headers), ...headers } };
+          return base(sent).then(
             (response) => ({ response }),
             (e: unknown) => {
               unlink();

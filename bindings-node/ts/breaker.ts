@@ -7,7 +7,7 @@
  * to `new CircuitBreaker(name, …)` moves to the newest breaker, while `createCircuitBreaker`
  * and `circuitBreakerRegistry.getOrCreate` answer the registered one if it exists.
  */
-import { listening, report } from './telemetry.js';
+import { listening, observed, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
@@ -362,7 +362,7 @@ export class CircuitBreaker {
    * a rule or a listener needs it. (Apart so that `execute` stays small enough to inline.) */
   #executeGuarded<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     const judge = this.#options.isFailureResult;
-    if (typeof judge === 'function') return this.executeClassified(fn, (v) => (judge(v) ? 'failure' : 'success'), signal);
+    if (typeof judge === 'function') return this.#classified(fn, (v) => (judge(v) ? 'failure' : 'success'), signal);
     const bad = badCall(fn, signal);
     if (bad !== undefined) return Promise.reject(bad);
     if (this.#hh < 0) this.#init();
@@ -446,6 +446,14 @@ export class CircuitBreaker {
    * result is still returned) or `'ignore'` (not counted, e.g. an HTTP 404).
    */
   executeClassified<T>(
+    fn: (signal?: AbortSignal) => T | PromiseLike<T>,
+    classify: (result: T) => 'success' | 'failure' | 'ignore',
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return this.#classified(fn, classify, signal);
+  }
+
+  #classified<T>(
     fn: (signal?: AbortSignal) => T | PromiseLike<T>,
     classify: (result: T) => 'success' | 'failure' | 'ignore',
     signal?: AbortSignal,
@@ -696,6 +704,9 @@ export class CircuitBreaker {
     this.getState();
   }
 }
+
+observed(CircuitBreaker.prototype, 'execute', 'breaker', (b) => b.name);
+observed(CircuitBreaker.prototype, 'executeClassified', 'breaker', (b) => b.name);
 
 export function createCircuitBreaker(name: string, options: CircuitBreakerOptions = {}): CircuitBreaker {
   return circuitBreakerRegistry.getOrCreate(name, options);

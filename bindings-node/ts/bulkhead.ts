@@ -3,7 +3,7 @@
  * wait too long. The core decides admission and hand-over; this class parks queued callers,
  * arms the queue timer and gives every slot back, also on errors, timeouts and aborts.
  */
-import { listening, report } from './telemetry.js';
+import { listening, observed, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
@@ -215,6 +215,8 @@ export class Bulkhead {
 }
 
 /** `createBulkhead('api-calls', 10, 50)`: 10 at once, 50 queued. */
+observed(Bulkhead.prototype, 'execute', 'bulkhead', (b) => b.name);
+
 export function createBulkhead(name: string, maxConcurrent?: number, maxQueueSize?: number, options: Omit<BulkheadOptions, 'name' | 'maxConcurrent' | 'maxQueueSize'> = {}): Bulkhead {
   const o: BulkheadOptions = { ...options, name };
   if (maxConcurrent !== undefined) o.maxConcurrent = maxConcurrent;

@@ -18,6 +18,7 @@ import { CircuitBreaker } from './breaker.js';
 import { argumentError, checkOptionsArg } from './options.js';
 import { backend } from './backend.js';
 import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOptions, statusOf } from './retry.js';
+import { observer } from './telemetry.js';
 import { runWithTimeout } from './timeout.js';
 
 export interface ResilientFetchOptions extends RetryOptions {
@@ -174,15 +175,25 @@ async function guardedFetch(
   return guardedHttp(
     {
       method: init.method ?? template?.method ?? 'GET',
+      url: template?.url ?? String(input),
       replayable: !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream),
       callerSignal,
-      send: (signals) => fetchLinked(guards.fetchImpl, template !== undefined ? template.clone() : input, init, [...signals, callerSignal]),
+      send: (signals, headers) =>
+        fetchLinked(guards.fetchImpl, template !== undefined ? template.clone() : input, withHeaders(init, template, headers), [...signals, callerSignal]),
     },
     FETCH_EXCHANGE,
     circuit,
     options,
     guards,
   );
+}
+
+/** `init` with `extra` headers added to the request's own (a trace's context). */
+function withHeaders(init: RequestInit, template: Request | undefined, extra: Record<string, string> | undefined): RequestInit {
+  if (extra === undefined) return init;
+  const headers = new Headers(init.headers ?? template?.headers);
+  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+  return { ...init, headers };
 }
 
 /** How a client library's responses are read and let go. */
@@ -203,9 +214,11 @@ const FETCH_EXCHANGE: Exchange<Response> = {
 /** One request as the policies see it: `send` makes an attempt under the signals given. */
 export interface Outgoing<R> {
   method: string;
+  url: string;
   replayable: boolean;
   callerSignal: AbortSignal | undefined;
-  send(signals: Array<AbortSignal | undefined>): Promise<R>;
+  /** `headers`: added to the request's own (the attempt's trace context), when instrumented. */
+  send(signals: Array<AbortSignal | undefined>, headers?: Record<string, string>): Promise<R>;
 }
 
 /**
@@ -236,9 +249,13 @@ export async function guardedHttp<R>(
   const attemptTimeout = timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS);
   const { callerSignal } = out;
   const { bulkhead, rateLimiter } = guards;
-  const once = async (): Promise<R> => {
+  const once = async (attempt: number): Promise<R> => {
+    // Instrumented, each attempt is a span of its own whose context the request carries.
+    const sink = observer.sink;
+    const send = (signals: Array<AbortSignal | undefined>): Promise<R> =>
+      sink !== undefined ? sink.http(out.method, out.url, attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
     const run = (signal?: AbortSignal): Promise<R> =>
-      attemptTimeout !== undefined ? runWithTimeout((s) => out.send([s, signal]), attemptTimeout, callerSignal) : out.send([signal]);
+      attemptTimeout !== undefined ? runWithTimeout((s) => send([s, signal]), attemptTimeout, callerSignal) : send([signal]);
     // The caller's signal reaches every layer (and each attempt through `send`).
     const guarded = (): Promise<R> => (circuit !== undefined ? circuit.executeClassified(run, (r) => countOf(x.status(r)), callerSignal) : run());
     const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, callerSignal) : guarded;
@@ -253,7 +270,7 @@ export async function guardedHttp<R>(
   let last: R | undefined;
   if (!out.replayable) {
     try {
-      return await once();
+      return await once(1);
     } catch (e) {
       if (e instanceof HttpStatusError) return e.response as R;
       throw e;
@@ -261,9 +278,9 @@ export async function guardedHttp<R>(
   }
   try {
     return await policy.run(
-      async () => {
+      async (attempt) => {
         if (last !== undefined) x.discard(last);
-        return once().catch((e: unknown) => {
+        return once(attempt).catch((e: unknown) => {
           if (e instanceof HttpStatusError) last = e.response as R;
           throw e;
         });

@@ -30,6 +30,7 @@ export type { RateLimiterOptions, RateLimiterStats } from './ratelimit.js';
 export { ResilienceManager, ResiliencePolicies, resilienceManager } from './manager.js';
 export type { HealthStatus, ResiliencePolicy } from './manager.js';
 export { defaults, prometheusMetrics } from './metrics.js';
+export { instrument, type InstrumentOptions } from './otel.js';
 export { dataServiceCircuit, openaiCircuit, stripeCircuit } from './presets.js';
 export { executeWithRetry, parseRetryAfter, RetryBudget, RetryPolicies, RetryPolicy, withBackoff } from './retry.js';
 export type { RetryBudgetOptions, RetryBudgetStats, RetryOptions, RetryPredicate } from './retry.js';

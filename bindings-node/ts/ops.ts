@@ -123,9 +123,13 @@ export interface EngineOps {
   recordRetryAttempt(name: string): void;
   recordTimeout(name: string): void;
   prometheus(): string;
+  /** The registry's gauges for the observed OpenTelemetry instruments: `[[family, name, label, value]]`. */
+  gaugeSamples(): string;
   errorCodes(): string[];
   /** What the shells report as Seawall decides (core/src/telemetry.rs), as JSON. */
   telemetryEvents(): string;
+  /** The OpenTelemetry instruments those reports feed (core/src/telemetry.rs), as JSON. */
+  telemetryInstruments(): string;
   stateNames(): string[];
   giveUpReasons(): string[];
   giveUpCodes(): string[];
@@ -236,8 +240,10 @@ export const CALLS = {
   recordRetryAttempt: 's:v',
   recordTimeout: 's:v',
   prometheus: ':s',
+  gaugeSamples: ':s',
   errorCodes: ':l',
   telemetryEvents: ':s',
+  telemetryInstruments: ':s',
   stateNames: ':l',
   giveUpReasons: ':l',
   giveUpCodes: ':l',

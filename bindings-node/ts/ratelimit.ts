@@ -5,7 +5,7 @@
  * core decides who starts, who waits and for how long, and who is refused; this class sleeps the
  * waiters and hands a waiting caller's place back when it aborts.
  */
-import { listening, report } from './telemetry.js';
+import { listening, observed, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RateLimitError } from './errors.js';
@@ -105,7 +105,10 @@ export class RateLimiter {
     return clock()
       .sleep(wait, signal)
       .then(
-        () => run(fn, signal),
+        () => {
+          if (listening('rate_limit.waited')) report('rate_limit.waited', { policy: this.name, waitMs: wait });
+          return run(fn, signal);
+        },
         (reason: unknown) => {
           this.#b.rateLimitCancel(this.#h, ticket);
           throw reason;
@@ -124,6 +127,8 @@ export class RateLimiter {
     return stats;
   }
 }
+
+observed(RateLimiter.prototype, 'execute', 'rateLimit', (r) => r.name);
 
 function run<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
   try {

@@ -3,7 +3,7 @@
  * Retry-After cap, budget); this module classifies failures, sleeps (interruptibly, on the
  * installed clock) and calls again.
  */
-import { errorType, listening, report } from './telemetry.js';
+import { attemptEnded, errorType, listening, NONE, observed, observer, observing, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RetryBudgetExhaustedError } from './errors.js';
@@ -347,7 +347,7 @@ export class RetryPolicy {
         throw e;
       });
     }
-    if (signal !== undefined || this.#timesStart) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
+    if (signal !== undefined || this.#timesStart || (observer.on && observing())) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
     // The common call (no signal, no deadline): the first attempt settles without an async
     // frame of ours (~60 ns of the seeds' per-call forms); a failure goes on in `#attempts`.
     let first: Promise<T>;
@@ -375,6 +375,9 @@ export class RetryPolicy {
     let call = -1;
     let attempt = 1;
     let pending = failed;
+    // Attempts are timed only while instrumented (the first one's failure, when given, was not).
+    const timed = observer.on && failed === NO_FAILURE && observing();
+    let attemptStart = Number.NaN;
     try {
       for (;;) {
         try {
@@ -384,10 +387,14 @@ export class RetryPolicy {
             throw error;
           }
           signal?.throwIfAborted();
+          if (timed) attemptStart = clock().now();
           const v = await fn(attempt, signal);
+          if (timed) attemptEnded(o.name, attempt, attemptStart, NONE);
           o.budget?.recordSuccess();
           return v;
         } catch (error) {
+          if (timed && !Number.isNaN(attemptStart)) attemptEnded(o.name, attempt, attemptStart, error);
+          attemptStart = Number.NaN;
           if (signal?.aborted) throw error;
           const [cls, retryAfter] = this.#classify(error, attempt, predicate, request);
           if (call < 0) call = native(() => b.retryStart(this.#h, Number.isNaN(startedAt) ? clock().now() : startedAt));
@@ -412,6 +419,9 @@ export class RetryPolicy {
     }
   }
 }
+
+// Instrumented, a call is observed under the name its options give (`execute` goes through `run`).
+observed(RetryPolicy.prototype, 'run', 'retry', (_p, args) => (args[1] as RetryOptions | undefined)?.name);
 
 /** A value `retryOnResult` rejected, carried through the retry loop as its failure. */
 class RejectedResult extends Error {

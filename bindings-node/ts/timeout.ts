@@ -6,6 +6,7 @@ import { backend } from './backend.js';
 import { clock } from './clock.js';
 import { native, TimeoutError } from './errors.js';
 import { argumentError, optionsJson } from './options.js';
+import { observe, observer } from './telemetry.js';
 
 export interface TimeoutOptions<F = unknown> {
   timeout: number;
@@ -102,7 +103,9 @@ export async function withTimeout<T, F = T>(
   if (typeof fn !== 'function') throw argumentError({ fn });
   const options = timeoutOptions(msOrOptions);
   try {
-    return await runWithTimeout(fn, options.timeout, undefined, options.name);
+    return await (observer.on
+      ? observe('timeout', options.name, () => runWithTimeout(fn, options.timeout, undefined, options.name))
+      : runWithTimeout(fn, options.timeout, undefined, options.name));
   } catch (e) {
     if (!(e instanceof TimeoutError)) throw e;
     options.onTimeout?.(e.duration);

@@ -31,8 +31,20 @@ export interface UndiciHandler {
 
 export interface UndiciDispatchOptions {
   method: string;
+  origin?: string | URL;
+  path?: string;
+  headers?: Record<string, string | string[] | undefined> | string[] | null;
   body?: unknown;
   signal?: unknown;
+}
+
+/** `opts` with `extra` headers added (a trace's context), in the form undici was given them. */
+function withHeaders(opts: UndiciDispatchOptions, extra: Record<string, string> | undefined): UndiciDispatchOptions {
+  if (extra === undefined) return opts;
+  const h = opts.headers;
+  if (Array.isArray(h)) return { ...opts, headers: [...h, ...Object.entries(extra).flat()] };
+  if (h === undefined || h === null || typeof h === 'object') return { ...opts, headers: { ...(h ?? {}), ...extra } };
+  return opts;
 }
 
 export type UndiciDispatch = (options: UndiciDispatchOptions, handler: UndiciHandler) => boolean;
@@ -145,9 +157,10 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
     guardedHttp<Attempt>(
       {
         method: opts.method,
+        url: `${String(opts.origin ?? '').replace(/\/$/, '')}${opts.path ?? ''}`,
         replayable: replayable(opts.body),
         callerSignal,
-        send: (signals) =>
+        send: (signals, headers) =>
           new Promise<Attempt>((resolve, reject) => {
             const attempt = new Attempt(resolve, reject);
             current = attempt;
@@ -155,7 +168,7 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
             if (signal?.aborted) return reject(signal.reason);
             signal?.addEventListener('abort', () => attempt.cut(signal.reason), { once: true });
             try {
-              dispatch(opts, attempt);
+              dispatch(withHeaders(opts, headers), attempt);
             } catch (e) {
               reject(e);
             }

@@ -379,6 +379,11 @@ impl Engine {
     fn prometheus(&mut self) -> String {
         self.inner.prometheus()
     }
+
+    /// The registry's gauges for the observed OpenTelemetry instruments: `[[family, name, label, value]]`.
+    fn gauge_samples(&mut self) -> String {
+        self.inner.gauge_samples()
+    }
 }
 
 #[pyfunction]
@@ -406,6 +411,12 @@ pub fn error_codes() -> Vec<&'static str> {
 #[pyfunction]
 pub fn telemetry_events() -> String {
     CoreEngine::telemetry_events()
+}
+
+/// The OpenTelemetry instruments those reports feed (core/src/telemetry.rs), as JSON.
+#[pyfunction]
+pub fn telemetry_instruments() -> String {
+    CoreEngine::telemetry_instruments()
 }
 
 #[pyfunction]
@@ -484,6 +495,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fleet_store, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(telemetry_events, m)?)?;
+    m.add_function(wrap_pyfunction!(telemetry_instruments, m)?)?;
     m.add_function(wrap_pyfunction!(state_names, m)?)?;
     m.add_function(wrap_pyfunction!(give_up_reasons, m)?)?;
     m.add_function(wrap_pyfunction!(give_up_codes, m)?)?;

@@ -54,6 +54,8 @@ class ProviderServer:
     def __init__(self) -> None:
         self.scripts: Dict[str, List[Any]] = {}
         self.hits: Dict[str, int] = {}
+        # Each request's ``traceparent`` header (None without one), per path.
+        self.traceparents: Dict[str, List[Any]] = {}
         self._lock = threading.Lock()
         server = self
 
@@ -79,6 +81,7 @@ class ProviderServer:
                             break
                 with server._lock:
                     server.hits[path] = server.hits.get(path, 0) + 1
+                    server.traceparents.setdefault(path, []).append(self.headers.get("traceparent"))
                     script = server.scripts.get(path) or []
                     step = script.pop(0) if script else "ok"
                 anthropic = path.endswith("/messages")
@@ -129,6 +132,7 @@ class ProviderServer:
         with self._lock:
             self.scripts[path] = list(steps)
             self.hits[path] = 0
+            self.traceparents[path] = []
 
     def close(self) -> None:
         self.httpd.shutdown()

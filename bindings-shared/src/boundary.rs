@@ -235,11 +235,15 @@ ops! {
     [napi python wasm] method record_retry_attempt(name: Str) -> plain Unit;
     [napi python wasm] method record_timeout(name: Str) -> plain Unit;
     [napi python wasm full] method prometheus() -> plain Str;
+    /// The registry's gauges for the observed OpenTelemetry instruments: `[[family, name, label, value]]`.
+    [napi python wasm full] method gauge_samples() -> plain Str;
 
     // constants
     [napi python wasm] free error_codes() -> plain Names;
     /// What the shells report as Seawall decides (core/src/telemetry.rs), as JSON.
     [napi python wasm] free telemetry_events() -> plain Str;
+    /// The OpenTelemetry instruments those reports feed (core/src/telemetry.rs), as JSON.
+    [napi python wasm full] free telemetry_instruments() -> plain Str;
     [napi python wasm] free state_names() -> plain Names;
     [napi python wasm] free give_up_reasons() -> plain Names;
     [napi python wasm] free give_up_codes() -> plain Names;

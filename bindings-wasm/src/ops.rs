@@ -174,29 +174,37 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         76 /* prometheus */ => text = e.prometheus(),
         #[cfg(not(feature = "full"))]
         76 => return Err(not_in_module("prometheus")),
-        77 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
-        78 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
-        79 /* stateNames */ => text = texts(&CoreEngine::state_names()),
-        80 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
-        81 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
-        82 /* defaultsJson */ => text = CoreEngine::defaults_json(),
-        83 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
-        84 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
         #[cfg(feature = "full")]
-        85 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        77 /* gaugeSamples */ => text = e.gauge_samples(),
         #[cfg(not(feature = "full"))]
-        85 => return Err(not_in_module("presetPolicy")),
-        86 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        77 => return Err(not_in_module("gaugeSamples")),
+        78 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
+        79 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
         #[cfg(feature = "full")]
-        87 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        80 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
         #[cfg(not(feature = "full"))]
-        87 => return Err(not_in_module("presetRetry")),
-        88 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
-        89 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-        90 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
-        91 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
-        92 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        93 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        80 => return Err(not_in_module("telemetryInstruments")),
+        81 /* stateNames */ => text = texts(&CoreEngine::state_names()),
+        82 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
+        83 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
+        84 /* defaultsJson */ => text = CoreEngine::defaults_json(),
+        85 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
+        86 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        #[cfg(feature = "full")]
+        87 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        #[cfg(not(feature = "full"))]
+        87 => return Err(not_in_module("presetPolicy")),
+        88 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        #[cfg(feature = "full")]
+        89 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        #[cfg(not(feature = "full"))]
+        89 => return Err(not_in_module("presetRetry")),
+        90 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
+        91 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
+        92 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
+        93 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        94 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        95 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

@@ -877,6 +877,16 @@ impl Engine {
         render_prometheus(&self.registry)
     }
 
+    /// The OpenTelemetry instruments (`telemetry::INSTRUMENTS`), as JSON.
+    pub fn telemetry_instruments() -> String {
+        crate::telemetry::instruments_json()
+    }
+
+    /// What the observed OpenTelemetry instruments read (`metrics::gauge_samples_json`).
+    pub fn gauge_samples(&self) -> String {
+        crate::metrics::gauge_samples_json(&self.registry)
+    }
+
     // ---- presets, validation, deadlines ---------------------------------------------------
 
     fn style(python: bool) -> Style {
@@ -942,7 +952,8 @@ impl Engine {
                 crate::error::IN_FULL,
             )),
             "call" => crate::options::check_call_arguments(&o, unit),
-            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, rateLimit, timeout, policy or call")),
+            "instrument" => crate::options::OptionReader::new(&o, &[crate::options::INSTRUMENT_OPTIONS], "instrument", unit).map(|_| ()),
+            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, rateLimit, timeout, policy, call or instrument")),
         }
     }
 

@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 use crate::breaker::CircuitState;
+use crate::json::Json;
 use crate::registry::Registry;
 
 /// The metric families, in output order: (name, type, help).
@@ -62,63 +63,108 @@ fn sample(out: &mut String, family: usize, name: &str, label: Option<(&str, &str
     out.push('\n');
 }
 
+/// Takes one sample: `(policy name, extra label as (key, value), value)`.
+type Visit<'a> = dyn FnMut(&str, Option<(&str, &str)>, u64) + 'a;
+
+/// Visits every sample of family `family` (an index into [`FAMILIES`]) as
+/// `(policy name, extra label, value)`: the one walk behind the Prometheus text and the
+/// OpenTelemetry gauges ([`gauge_samples_json`]), so the two cannot disagree.
+fn family_samples(registry: &Registry, family: usize, visit: &mut Visit<'_>) {
+    match family {
+        0 => {
+            for (name, b) in registry.breakers() {
+                visit(name, None, b.totals().state_changes);
+            }
+        }
+        1 => {
+            for (name, b) in registry.breakers() {
+                let t = b.totals();
+                for (result, n) in [("success", t.successful_calls), ("failure", t.failed_calls), ("rejected", t.rejected_calls), ("ignored", t.ignored_calls)] {
+                    visit(name, Some(("result", result)), n);
+                }
+            }
+        }
+        2 => {
+            for (name, b) in registry.breakers() {
+                for s in CircuitState::ALL {
+                    visit(name, Some(("state", s.as_str())), (b.state() == s) as u64);
+                }
+            }
+        }
+        3 => {
+            for (name, n) in registry.retry_attempts().iter() {
+                visit(name, None, *n);
+            }
+        }
+        4 => {
+            for (name, n) in registry.timeouts().iter() {
+                visit(name, None, *n);
+            }
+        }
+        5 => {
+            for (name, b) in registry.bulkheads() {
+                let m = b.metrics();
+                for (state, n) in [("active", m.executed), ("queued", m.enqueued), ("rejected", m.rejected)] {
+                    visit(name, Some(("state", state)), n);
+                }
+            }
+        }
+        6 => {
+            for (name, b) in registry.bulkheads() {
+                visit(name, None, b.active() as u64);
+            }
+        }
+        7 => {
+            for (name, b) in registry.bulkheads() {
+                visit(name, None, b.queued() as u64);
+            }
+        }
+        8 => {
+            for (name, b) in registry.breakers() {
+                if let Some((_, replicas)) = b.fleet_gauges() {
+                    visit(name, None, replicas as u64);
+                }
+            }
+        }
+        _ => {
+            for (name, b) in registry.breakers() {
+                if let Some((shared, _)) = b.fleet_gauges() {
+                    visit(name, None, shared as u64);
+                }
+            }
+        }
+    }
+}
+
 /// Renders every metric of `registry`. Families always appear (with HELP and TYPE) even when
 /// empty, samples are sorted by name, and the output ends with a newline.
 pub fn render_prometheus(registry: &Registry) -> String {
     let mut out = String::new();
-    header(&mut out, 0);
-    for (name, b) in registry.breakers() {
-        sample(&mut out, 0, name, None, b.totals().state_changes);
-    }
-    header(&mut out, 1);
-    for (name, b) in registry.breakers() {
-        let t = b.totals();
-        for (result, n) in [("success", t.successful_calls), ("failure", t.failed_calls), ("rejected", t.rejected_calls), ("ignored", t.ignored_calls)] {
-            sample(&mut out, 1, name, Some(("result", result)), n);
-        }
-    }
-    header(&mut out, 2);
-    for (name, b) in registry.breakers() {
-        for s in CircuitState::ALL {
-            sample(&mut out, 2, name, Some(("state", s.as_str())), (b.state() == s) as u64);
-        }
-    }
-    header(&mut out, 3);
-    for (name, n) in registry.retry_attempts().iter() {
-        sample(&mut out, 3, name, None, *n);
-    }
-    header(&mut out, 4);
-    for (name, n) in registry.timeouts().iter() {
-        sample(&mut out, 4, name, None, *n);
-    }
-    header(&mut out, 5);
-    for (name, b) in registry.bulkheads() {
-        let m = b.metrics();
-        for (state, n) in [("active", m.executed), ("queued", m.enqueued), ("rejected", m.rejected)] {
-            sample(&mut out, 5, name, Some(("state", state)), n);
-        }
-    }
-    header(&mut out, 6);
-    for (name, b) in registry.bulkheads() {
-        sample(&mut out, 6, name, None, b.active() as u64);
-    }
-    header(&mut out, 7);
-    for (name, b) in registry.bulkheads() {
-        sample(&mut out, 7, name, None, b.queued() as u64);
-    }
-    header(&mut out, 8);
-    for (name, b) in registry.breakers() {
-        if let Some((_, replicas)) = b.fleet_gauges() {
-            sample(&mut out, 8, name, None, replicas as u64);
-        }
-    }
-    header(&mut out, 9);
-    for (name, b) in registry.breakers() {
-        if let Some((shared, _)) = b.fleet_gauges() {
-            sample(&mut out, 9, name, None, shared as u64);
-        }
+    for family in 0..FAMILIES.len() {
+        header(&mut out, family);
+        family_samples(registry, family, &mut |name, label, value| sample(&mut out, family, name, label, value));
     }
     out
+}
+
+/// The samples of the families an OpenTelemetry instrument observes
+/// (`telemetry::INSTRUMENTS` rows with `observes`), as JSON:
+/// `[[family, policy name, label value or null, value], …]`.
+pub fn gauge_samples_json(registry: &Registry) -> String {
+    let mut out = Vec::new();
+    for i in crate::telemetry::INSTRUMENTS {
+        let Some(observes) = i.observes else { continue };
+        let Some(family) = FAMILIES.iter().position(|f| f.0 == observes) else { continue };
+        family_samples(registry, family, &mut |name, label, value| {
+            out.push(Json::Arr(vec![
+                Json::Str(observes.to_string()),
+                Json::Str(name.to_string()),
+                label.map_or(Json::Null, |(_, v)| Json::Str(v.to_string())),
+                Json::Num(value as f64),
+            ]));
+        });
+    }
+    Json::Arr(out).to_string()
 }
 
 #[cfg(test)]

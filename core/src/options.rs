@@ -545,6 +545,14 @@ pub const CALL_ARGUMENTS: &[OptionSpec] = &[
     spec("listener", &[], Kind::Custom),
 ];
 
+/// `instrument()`'s options: OpenTelemetry's providers and API module, host objects the shell
+/// hands to the core as `{}` when they lack the method that makes them one.
+pub const INSTRUMENT_OPTIONS: &[OptionSpec] = &[
+    spec("meterProvider", &[], Kind::Host("an OpenTelemetry MeterProvider (with getMeter), or null for no metrics")),
+    spec("tracerProvider", &[], Kind::Host("an OpenTelemetry TracerProvider (with getTracer), or null for no spans")),
+    spec("api", &[], Kind::Host("the @opentelemetry/api module")),
+];
+
 /// Numbers that must be finite when given: a retry preset's (their ranges are the options' own,
 /// checked on the options the preset makes) and a virtual clock's start.
 const FINITE: Bound = Bound { expected: "a finite number", holds: |_| true };

@@ -34,6 +34,7 @@ from ._retry import (
 )
 from ._ratelimit import RateLimiter, rate_limiter
 from ._timeout import with_timeout
+from ._otel import instrument
 from ._simulate import simulate
 
 timeout = with_timeout
@@ -78,6 +79,7 @@ __all__ = [
     "defaults",
     "exponential_backoff_with_jitter",
     "get_health_status",
+    "instrument",
     "openai_circuit",
     "parse_retry_after",
     "prometheus_metrics",

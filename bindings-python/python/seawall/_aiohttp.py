@@ -42,4 +42,5 @@ class ResilientMiddleware:
                                      max_retries=max_retries, retry_non_idempotent=retry_non_idempotent, **retry_options)
 
     async def __call__(self, request: Any, handler: Any) -> Any:
-        return await self.policies.send_async(request.method, lambda: handler(request), _EXCHANGE, _replayable(request))
+        return await self.policies.send_async(request.method, lambda: handler(request), _EXCHANGE, _replayable(request), url=str(request.url),
+                                             headers=request.headers)

@@ -20,7 +20,7 @@ from . import _native
 from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
 from ._fleet import Fleet, FleetMember, FleetPort, FleetSync, client_and_prefix
 from ._errors import CircuitBreakerError
-from ._telemetry import listening, report
+from ._telemetry import _INSTANCE_ROUTES, listening, observed, observer, report
 from ._wrap import COROUTINE, NEVER_AWAITABLE, discard, guard, is_awaitable
 
 T = TypeVar("T")
@@ -136,9 +136,13 @@ def flush_all() -> None:
     for b in list(_registered.values()):
         b._flush()
 _registry_listeners: List[Callable[[str, str, str], None]] = []
+# Breakers whose sync calls are native (``BreakerCall``): re-routed when instrumentation starts or stops.
+_native_callers: "weakref.WeakSet[CircuitBreaker]" = weakref.WeakSet()
+_INSTANCE_ROUTES.append(lambda on: [b._route_calls(on) for b in list(_native_callers)])
 _anonymous = 0
 
 
+@observed("breaker", lambda p: p.name)
 class CircuitBreaker(FleetMember):
     """A circuit breaker. Durations are seconds. Counts, rates and slow calls::
 
@@ -222,10 +226,19 @@ class CircuitBreaker(FleetMember):
             # the method below remains for breakers with a timeout, which Python must run, and
             # for subclasses that override it.
             native = _native.BreakerCall(engine, self._h, self, self._tally)
-            self.call = native.call  # type: ignore[method-assign]
-            self._call_either = native.call_either  # type: ignore[method-assign]
+            self._native_calls = (native.call, native.call_either)
+            _native_callers.add(self)
+            self._route_calls(observer.sink is not None)
         if fleet is not None:
             self._join_fleet(fleet)
+
+    def _route_calls(self, observed: bool) -> None:
+        """The native calls in the methods' places, or (while instrumented) the observed methods."""
+        if observed:
+            self.__dict__.pop("call", None)
+            self.__dict__.pop("_call_either", None)
+        else:
+            self.call, self._call_either = self._native_calls  # type: ignore[method-assign]
 
     # ---- the fleet (rules in the core: core/src/fleet.rs) -------------------------------------
 

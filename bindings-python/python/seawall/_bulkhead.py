@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
 from . import _clock
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import BulkheadRejectedError
-from ._telemetry import listening, report
+from ._telemetry import listening, observed, report
 from ._wrap import discard, guard, is_awaitable
 
 T = TypeVar("T")
@@ -63,6 +63,7 @@ Waiter = Union[_ThreadWaiter, _TaskWaiter]
 _registered: Dict[str, "Bulkhead"] = {}
 
 
+@observed("bulkhead", lambda p: p.name)
 class Bulkhead:
     def __init__(self, name: Optional[str] = None, *, max_concurrent: Optional[int] = None,
                  max_queue_size: Optional[int] = None, queue_timeout: Optional[float] = None,

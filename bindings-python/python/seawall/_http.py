@@ -24,6 +24,7 @@ from ._bulkhead import Bulkhead
 from ._engine import options_json
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, _Resumed, classify_outcome, error_facts, server_headers
+from ._telemetry import Scope, observer
 from ._timeout import run_with_timeout
 
 NOT_REPLAYED = "seawall: not retried: the request's body was streamed and cannot be sent again"
@@ -152,14 +153,24 @@ class HttpPolicies:
                 notes = getattr(exc, "__notes__", None)
                 exc.__notes__ = [*(notes or []), NOT_REPLAYED]
 
+    @staticmethod
+    def _span(method: str, url: str, headers: Any, made: list) -> Optional[Scope]:
+        """The next attempt's span while instrumented (its context written into ``headers``);
+        ``made``: the attempts made so far, counted here."""
+        made[0] += 1
+        sink = observer.sink
+        return sink.http(method, url, made[0] - 1, headers) if sink is not None and headers is not None else None
+
     # ---- a request ----------------------------------------------------------------------------------
 
     async def send_async(self, method: str, send: Callable[[], Awaitable[Any]], x: Exchange, replayable: bool = True,
-                         read: Optional[Callable[[Any], Awaitable[Any]]] = None) -> Any:
+                         read: Optional[Callable[[Any], Awaitable[Any]]] = None, url: str = "", headers: Any = None) -> Any:
         """Sends a request through the policies: ``send()`` makes one attempt; ``read(response)``,
-        if given, reads its body inside the attempt."""
+        if given, reads its body inside the attempt. ``url`` and ``headers`` (the request's, to
+        carry a trace's context): for the attempts' spans while instrumented."""
         facts = self._facts(method)
         failed: list = []
+        made = [0]
 
         async def whole() -> Any:
             response = await send()
@@ -180,11 +191,21 @@ class HttpPolicies:
                 await self.rate_limiter._place_async()
             slot = await self.bulkhead._slot_async() if self.bulkhead is not None else None
             permit = self._permit(slot)
+            span = self._span(method, url, headers, made)
+            token = span.attach() if span is not None else None
             try:
                 response = await (whole() if self.timeout is None else run_with_timeout(whole, self.timeout))
             except BaseException as exc:
+                if span is not None:
+                    span.end("failure", exc)
                 self._release(slot, permit, exc)
                 raise
+            finally:
+                if span is not None:
+                    span.detach(token)
+            if span is not None:
+                span.answered(x.status(response))
+                span.end("success", None)
             return self._settle(response, x, slot, permit, facts, failed, read is not None)
 
         try:
@@ -206,10 +227,11 @@ class HttpPolicies:
                 await asyncio.shield(x.aclose(failed.pop()))  # type: ignore[misc]
 
     def send(self, method: str, send: Callable[[], Any], x: Exchange, replayable: bool = True,
-             read: Optional[Callable[[Any], Any]] = None) -> Any:
+             read: Optional[Callable[[Any], Any]] = None, url: str = "", headers: Any = None) -> Any:
         """``send_async`` for a thread (no per-attempt timeout of ours: the client's own apply)."""
         facts = self._facts(method)
         failed: list = []
+        made = [0]
 
         def attempt() -> Any:
             while failed:
@@ -218,6 +240,8 @@ class HttpPolicies:
                 self.rate_limiter._place()
             slot = self.bulkhead._slot() if self.bulkhead is not None else None
             permit = self._permit(slot)
+            span = self._span(method, url, headers, made)
+            token = span.attach() if span is not None else None
             try:
                 response = send()
                 if read is not None:
@@ -227,8 +251,16 @@ class HttpPolicies:
                         x.close(response)  # type: ignore[misc]
                         raise
             except BaseException as exc:
+                if span is not None:
+                    span.end("failure", exc)
                 self._release(slot, permit, exc)
                 raise
+            finally:
+                if span is not None:
+                    span.detach(token)
+            if span is not None:
+                span.answered(x.status(response))
+                span.end("success", None)
             return self._settle(response, x, slot, permit, facts, failed, read is not None)
 
         try:

@@ -14,13 +14,14 @@ from . import _clock, _native
 from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
 from ._errors import RateLimitError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
-from ._telemetry import listening, report
+from ._telemetry import listening, observed, report
 from ._wrap import discard, guard, is_awaitable
 
 T = TypeVar("T")
 _anonymous = 0
 
 
+@observed("rateLimit", lambda p: p.name)
 class RateLimiter(FleetMember):
     """``RateLimiter("openai", limit=500, per=60)``: at most 500 calls a minute. ``max_wait``
     (seconds, default 0) is how long a call may wait for its place before it is refused.
@@ -74,6 +75,8 @@ class RateLimiter(FleetMember):
         except BaseException:
             engine.rate_limit_cancel(self._h, ticket)
             raise
+        if listening("rate_limit.waited"):
+            report("rate_limit.waited", policy=self.name, waitMs=wait * 1000.0)
 
     def _place(self) -> None:
         """``_place_async`` for a thread."""
@@ -84,6 +87,8 @@ class RateLimiter(FleetMember):
             except BaseException:
                 engine.rate_limit_cancel(self._h, ticket)
                 raise
+            if listening("rate_limit.waited"):
+                report("rate_limit.waited", policy=self.name, waitMs=wait * 1000.0)
 
     async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         if not callable(fn):

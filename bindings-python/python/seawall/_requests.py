@@ -36,4 +36,5 @@ class ResilientAdapter(HTTPAdapter):
 
     def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         replayable = request.body is None or isinstance(request.body, (bytes, str))
-        return self.policies.send(request.method, lambda: super(ResilientAdapter, self).send(request, **kwargs), _EXCHANGE, replayable)
+        return self.policies.send(request.method, lambda: super(ResilientAdapter, self).send(request, **kwargs), _EXCHANGE, replayable,
+                                  url=request.url or "", headers=request.headers)

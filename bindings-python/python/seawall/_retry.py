@@ -17,7 +17,7 @@ from ._breaker import CircuitBreaker
 from ._engine import GIVE_UP_REASONS, AwaitableResultError, argument_error, coroutine_function_error, engine, finite_number, is_number, options_json, snake
 from ._errors import RetryBudgetExhaustedError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
-from ._telemetry import error_type, listening, report
+from ._telemetry import error_type, listening, observed, report, timed_attempts
 from ._wrap import COROUTINE, discard, guard, is_awaitable
 
 NAN = math.nan
@@ -149,6 +149,14 @@ class RejectedResult(Exception):
         self.result = result
 
 
+def _timed(policy: "RetryPolicy", fn: Any) -> Any:
+    """``fn`` with each attempt timed (instrumented); a resumed call's attempt under way is its first."""
+    if type(fn) is _Resumed:
+        return _Resumed(timed_attempts(policy._name, fn.fn, 0 if fn.pending is None else 1), fn.state, fn.pending)
+    return timed_attempts(policy._name, fn) if callable(fn) else fn
+
+
+@observed("retry", lambda p: p._name, _timed)
 class RetryPolicy:
     """Retry options checked once by the core; ``call`` / ``call_async`` as often as needed.
     ``retry_on_result``: a returned value it answers true for is a failure, retried as one (the

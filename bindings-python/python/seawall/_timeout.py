@@ -8,6 +8,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 from . import _clock, _native
 from ._engine import argument_error, engine, options_json
 from ._errors import TimeoutError
+from ._telemetry import _observe, _observing
 from ._wrap import is_awaitable
 
 T = TypeVar("T")
@@ -20,24 +21,36 @@ async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, nam
     made = make()
     if not is_awaitable(made):
         return made  # type: ignore[return-value]
-    task = asyncio.ensure_future(made)
     clock = _clock.virtual()
     if clock is None:
+        task = asyncio.ensure_future(made)
         try:
             return await asyncio.wait_for(task, seconds)
         except asyncio.TimeoutError:
             if name is not None:
                 engine.record_timeout(name)
             raise TimeoutError(_clock.now() - started) from None
-    # Virtual time: race the task against a virtual timer.
+    # Virtual time: race the task against a virtual timer. A sleep that jumps past the deadline
+    # wakes the timer and the task together: the timer, due first, wins (as in Node), so when the
+    # task ended on the virtual clock is kept.
+    ended_at: list = []
+
+    async def timed() -> T:
+        try:
+            return await made  # type: ignore[no-any-return]
+        finally:
+            ended_at.append(clock.now())  # type: ignore[union-attr]
+
+    task = asyncio.ensure_future(timed())
     loop = asyncio.get_running_loop()
     expired: asyncio.Future[None] = loop.create_future()
+    deadline = clock.now() + seconds
     cancel = clock.call_later(seconds, lambda: expired.done() or expired.set_result(None))
     try:
         done, _ = await asyncio.wait({task, expired}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         cancel()
-    if task in done:
+    if task in done and (expired not in done or ended_at[0] <= deadline):
         return task.result()
     task.cancel()
     try:
@@ -62,6 +75,8 @@ async def with_timeout(
         raise argument_error(fn=fn)
     _native.validate("timeout", options_json({"timeout": timeout, "fallback": fallback, "on_timeout": on_timeout, "name": name}), True)
     try:
+        if _observing():
+            return await _observe("timeout", name, None, lambda: run_with_timeout(fn, timeout, name))
         return await run_with_timeout(fn, timeout, name)
     except TimeoutError as exc:
         if on_timeout is not None:

@@ -164,12 +164,14 @@ class ResilientTransport:
     async def handle_async_request(self, request: Any) -> Any:
         inner = self._inner(request, False)
         read = _aread if request.extensions.get(READ_BODY) else None
-        return await self.policies.send_async(request.method, lambda: inner.handle_async_request(request), ASYNC, _replayable(request), read)
+        return await self.policies.send_async(request.method, lambda: inner.handle_async_request(request), ASYNC, _replayable(request), read,
+                                             str(request.url), request.headers)
 
     def handle_request(self, request: Any) -> Any:
         inner = self._inner(request, True)
         read = _read if request.extensions.get(READ_BODY) else None
-        return self.policies.send(request.method, lambda: inner.handle_request(request), SYNC, _replayable(request), read)
+        return self.policies.send(request.method, lambda: inner.handle_request(request), SYNC, _replayable(request), read, str(request.url),
+                                  request.headers)
 
     async def aclose(self) -> None:
         for key, inner in list(self._own.items()):
