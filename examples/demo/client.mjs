@@ -4,7 +4,8 @@
 //   node client.mjs --replay                          (the same script on a virtual clock)
 // client.py prints the same lines; in replay both must match byte for byte.
 // In your project the import is: from 'seawall'.
-import { CircuitBreaker, resilientFetch, withVirtualClock } from '../../bindings-node/dist/esm/entry.node.js';
+import { createRequire } from 'node:module';
+import { CircuitBreaker, instrument, resilientFetch, withVirtualClock } from '../../bindings-node/dist/esm/entry.node.js';
 import { phaseAt, scenario, stamp } from './script.mjs';
 
 const [mode, baseUrl = 'http://replay.invalid', t0Arg] = process.argv.slice(2);
@@ -28,12 +29,13 @@ async function run(now, sleep) {
     }
   };
 
-  const breaker = new CircuitBreaker({
+  const breaker = new CircuitBreaker('quote', {
     failureThreshold: p.breaker.failureThreshold,
     resetTimeout: p.breaker.resetTimeoutMs,
     onStateChange: (from, to) => log(`breaker ${from} -> ${to}`),
   });
   const options = {
+    name: 'quote',
     maxRetries: p.maxRetries,
     baseDelay: p.baseDelayMs,
     maxDelay: p.maxDelayMs,
@@ -58,9 +60,31 @@ async function run(now, sleep) {
   globalThis.fetch = networkFetch;
 }
 
+/** What the run's metrics say, read back from OpenTelemetry's SDK (client.py prints the same). */
+function summary(resourceMetrics) {
+  const sum = (name, keep = () => true) =>
+    resourceMetrics
+      .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
+      .filter((m) => m.descriptor.name === name)
+      .flatMap((m) => m.dataPoints)
+      .filter((pt) => keep(pt.attributes))
+      .reduce((n, pt) => n + pt.value, 0);
+  const calls = (outcome) => sum('seawall.calls', (a) => a['seawall.policy.kind'] === 'retry' && (outcome === undefined || a['seawall.outcome'] === outcome));
+  const opened = sum('seawall.breaker.transitions', (a) => a['seawall.breaker.to'] === 'OPEN');
+  return `metrics: ${calls()} calls (${calls('success')} succeeded, ${calls('failure')} failed, ${calls('rejected')} refused), ${sum('seawall.retries')} retries, breaker opened ${opened}×`;
+}
+
 if (mode === '--live') {
   const t0 = Number(t0Arg);
+  // The policies' own metrics, through OpenTelemetry's SDK (in memory here).
+  const require = createRequire(new URL('../../bindings-node/package.json', import.meta.url));
+  const { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  instrument({ meterProvider: new MeterProvider({ readers: [reader] }), tracerProvider: null });
   await run(() => Date.now() - t0, (ms) => new Promise((r) => setTimeout(r, ms)));
+  await reader.forceFlush();
+  console.log(summary(exporter.getMetrics()));
   process.exit(0); // keep-alive sockets must not hold the demo up
 } else if (mode === '--replay') {
   await withVirtualClock(async (clock) => {

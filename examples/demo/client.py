@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from seawall import CircuitBreaker, ResilientClient, virtual_clock
+from seawall import CircuitBreaker, ResilientClient, instrument, virtual_clock
 
 SCENARIO = json.loads((Path(__file__).parent / "client-scenario.json").read_text())
 P = SCENARIO["policy"]
@@ -62,7 +62,7 @@ async def run(base_url: str, transport: httpx.AsyncBaseTransport, now: Callable[
         state["attempt"] += 1
         log(f"#{state['req']} attempt {state['attempt']} -> {outcome}")
 
-    breaker = CircuitBreaker(failure_threshold=P["breaker"]["failureThreshold"],
+    breaker = CircuitBreaker(name="quote", failure_threshold=P["breaker"]["failureThreshold"],
                              recovery_timeout=P["breaker"]["resetTimeoutMs"] / 1000,
                              on_state_change=lambda old, new: log(f"breaker {old.upper()} -> {new.upper()}"))
     inner = httpx.AsyncClient(base_url=base_url, timeout=P["attemptTimeoutMs"] / 1000, transport=Logged(transport, on_attempt))
@@ -72,7 +72,7 @@ async def run(base_url: str, transport: httpx.AsyncBaseTransport, now: Callable[
 
     async with ResilientClient(base_url, circuit_breaker=breaker, max_retries=P["maxRetries"], client=inner,
                                base_delay=P["baseDelayMs"] / 1000, max_delay=P["maxDelayMs"] / 1000,
-                               jitter=P["jitter"], seed=P["seed"], on_retry=on_retry) as client:
+                               jitter=P["jitter"], seed=P["seed"], on_retry=on_retry, name="quote") as client:
         for i in range(1, SCENARIO["requests"] + 1):
             wait = (i - 1) * SCENARIO["intervalMs"] - now()
             if wait > 0:
@@ -85,11 +85,32 @@ async def run(base_url: str, transport: httpx.AsyncBaseTransport, now: Callable[
                 log(f"#{i} result {getattr(exc, 'code', type(exc).__name__)}")
 
 
+def summary(reader: Any) -> str:
+    """What the run's metrics say, read back from OpenTelemetry's SDK (client.mjs prints the same)."""
+    points = [(m.name, dict(p.attributes), p.value) for rm in reader.get_metrics_data().resource_metrics
+              for sm in rm.scope_metrics for m in sm.metrics for p in m.data.data_points if hasattr(p, "value")]
+
+    def total(name: str, keep: Callable[[dict], bool] = lambda a: True) -> int:
+        return int(sum(v for n, a, v in points if n == name and keep(a)))
+
+    def calls(outcome: Any = None) -> int:
+        return total("seawall.calls", lambda a: a["seawall.policy.kind"] == "retry" and outcome in (None, a["seawall.outcome"]))
+
+    opened = total("seawall.breaker.transitions", lambda a: a["seawall.breaker.to"] == "OPEN")
+    return f"metrics: {calls()} calls ({calls('success')} succeeded, {calls('failure')} failed, {calls('rejected')} refused), {total('seawall.retries')} retries, breaker opened {opened}×"
+
+
 def main(argv: list[str]) -> int:
     mode = argv[1] if len(argv) > 1 else ""
     if mode == "--live":
         t0 = float(argv[3])
+        # The policies' own metrics, through OpenTelemetry's SDK (in memory here).
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        reader = InMemoryMetricReader()
+        instrument(meter_provider=MeterProvider(metric_readers=[reader]), tracer_provider=False)
         asyncio.run(run(argv[2], httpx.AsyncHTTPTransport(), lambda: time.time() * 1000 - t0, asyncio.sleep))
+        print(summary(reader), flush=True)
         return 0
     if mode == "--replay":
         with virtual_clock() as clock:

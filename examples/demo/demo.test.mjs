@@ -36,7 +36,8 @@ test('the live demo runs Node and Python against the flaky server at once and ex
     const mine = out.split('\n').filter((l) => l.startsWith(`  [${side}]`));
     assert.ok(mine.some((l) => / attempt \d -> 503/.test(l)), `${side} saw the outage`);
     assert.ok(mine.some((l) => / result CIRCUIT_OPEN/.test(l)), `${side}'s breaker shed load`);
-    assert.match(mine.at(-1), / #14 result 200$/, `${side} recovered`);
+    assert.match(mine.filter((l) => / result /.test(l)).at(-1), / #14 result 200$/, `${side} recovered`);
+    assert.match(mine.at(-1), /metrics: 14 calls \(\d+ succeeded, \d+ failed, \d+ refused\), \d+ retries, breaker opened [1-9]\d*×$/, `${side}'s metrics read back`);
   }
   assert.match(out, /byte-identical: \d+ lines/);
 });

@@ -60,9 +60,12 @@ phaseTimers.forEach(clearTimeout);
 check('live Node client', nodeLive);
 check('live Python client', pyLive);
 const finals = (out) => out.split('\n').filter((l) => / result /.test(l)).map((l) => l.split(' result ')[1]);
+const metricsOf = (out) => out.split('\n').find((l) => l.startsWith('metrics: '))?.slice('metrics: '.length) ?? 'none';
 const tally = (out) => Object.entries(finals(out).reduce((m, r) => ((m[r] = (m[r] ?? 0) + 1), m), {})).map(([k, v]) => `${v}× ${k}`).join(', ');
 console.log(`\n   Node results:   ${tally(nodeLive.out)}`);
 console.log(`   Python results: ${tally(pyLive.out)}`);
+console.log(`   Node, read back from its OpenTelemetry metrics:   ${metricsOf(nodeLive.out)}`);
+console.log(`   Python, read back from its OpenTelemetry metrics: ${metricsOf(pyLive.out)}`);
 console.log(`   requests the server saw, both clients together: ${[...served].map(([ph, n]) => `${n} while ${ph.label.split(' (')[0]}`).join(', ')}`);
 
 // ---- replay -------------------------------------------------------------------------------------
