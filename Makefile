@@ -16,7 +16,7 @@ PY_DIR := bindings-python
 PY_VENV := target/py/venv
 PY := $(PY_VENV)/bin/python
 
-.PHONY: py-env build-python test-python bench-python bench-browser
+.PHONY: py-env build-python test-python bench-python bench-browser bench-otel
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser wasm-floors
@@ -223,6 +223,12 @@ bench-python: build-python redis
 bench-node: build-node redis
 	node bench/node/overhead.mjs
 	node bench/node/fetch.mjs
+
+# What instrumenting costs (off, the API alone, the SDK), against the commit before when
+# SEAWALL_BEFORE names its built bindings-node (Node) or a dir with its seawall package (Python).
+bench-otel: build-node build-python
+	node bench/node/otel.mjs
+	$(PY) bench/python/otel.py
 
 bench-core:
 	$(CARGO) bench -p seawall-core --bench hot_path

@@ -135,12 +135,19 @@ test('stopped, nothing more is recorded and calls take their plain path', async 
 });
 
 test('the global providers by default: the API alone records nothing; spans once an SDK registers, metrics from an SDK registered first', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  const plain = CircuitBreaker.prototype.execute;
   stop = instrument();
+  // The API alone: the policies keep their plain methods.
+  assert.equal(CircuitBreaker.prototype.execute, plain);
   assert.equal(await withBackoff(async () => 'ok', { maxAttempts: 2 }), 'ok');
   const p = providers();
   try {
-    // The API's tracer provider hands over to an SDK registered later, without instrumenting again.
+    // The API's tracer provider hands over to an SDK registered later: seen within a second,
+    // without instrumenting again.
     api.trace.setGlobalTracerProvider(p.tracerProvider);
+    await clock.advance(1000);
+    assert.notEqual(CircuitBreaker.prototype.execute, plain);
     await new CircuitBreaker('global-one').execute(async () => 1);
     assert.deepEqual(p.spans.getFinishedSpans().map((s) => s.name), ['breaker global-one']);
     // Its meter provider does not (a meter read before the SDK stays the no-op one).

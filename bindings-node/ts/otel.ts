@@ -11,6 +11,7 @@
  */
 import { backend } from './backend.js';
 import { flushAllBreakers } from './breaker.js';
+import { clock, realClock } from './clock.js';
 import { native } from './errors.js';
 import { checkOptionsArg } from './options.js';
 import { errorType, type EventName, observer, route, type Scope, type Sink, tables } from './telemetry.js';
@@ -234,7 +235,6 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
   // Decisions (not the per-call ends) become events on the active span.
   const spanEvents = new Set(tables().events.filter((e) => e.level !== 'DEBUG').map((e) => e.name));
   const sink: Sink = {
-    active: () => meter !== undefined || tracerNow() !== undefined,
     event(name, fields) {
       const recorders = byEvent.get(name);
       if (recorders !== undefined) for (const r of recorders) r(fields);
@@ -307,10 +307,25 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
       );
     },
   };
-  observer.sink = sink;
-  observer.on = true;
-  route(true);
+  const start = (): void => {
+    observer.sink = sink;
+    observer.on = true;
+    route(true);
+  };
+  // With the API alone nothing would be recorded: the policies keep their plain methods, and the
+  // API is asked once a second whether an SDK has registered since (on the shell's clock; the
+  // real one's timer keeps no process up).
+  const recording = (): boolean => meter !== undefined || tracerNow() !== undefined;
+  let waiting: (() => void) | undefined;
+  const look = (): void => {
+    waiting = undefined;
+    if (recording()) start();
+    else waiting = later(look);
+  };
+  if (recording()) start();
+  else waiting = later(look);
   const stop = (): void => {
+    waiting?.();
     if (observer.sink === sink) {
       observer.on = false;
       observer.sink = undefined;
@@ -322,6 +337,16 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
   stopCurrent = stop;
   return stop;
 }
+
+/** Calls `fn` in a second on the shell's clock; answers what cancels it. */
+function later(fn: () => void): () => void {
+  const c = clock();
+  if (c !== realClock) return c.setTimer(LOOK_MS, fn);
+  const t = setTimeout(fn, LOOK_MS) as { unref?: () => void };
+  t.unref?.();
+  return () => clearTimeout(t as Parameters<typeof clearTimeout>[0]);
+}
+const LOOK_MS = 1000;
 
 function failed(span: Span, error: unknown): void {
   const message = (error as { message?: unknown } | null)?.message;

@@ -3,7 +3,7 @@
  * Retry-After cap, budget); this module classifies failures, sleeps (interruptibly, on the
  * installed clock) and calls again.
  */
-import { attemptEnded, errorType, listening, NONE, observed, observer, observing, report } from './telemetry.js';
+import { attemptEnded, errorType, listening, NONE, observed, observer, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { native, RetryBudgetExhaustedError } from './errors.js';
@@ -347,7 +347,7 @@ export class RetryPolicy {
         throw e;
       });
     }
-    if (signal !== undefined || this.#timesStart || (observer.on && observing())) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
+    if (signal !== undefined || this.#timesStart || observer.on) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
     // The common call (no signal, no deadline): the first attempt settles without an async
     // frame of ours (~60 ns of the seeds' per-call forms); a failure goes on in `#attempts`.
     let first: Promise<T>;
@@ -376,7 +376,7 @@ export class RetryPolicy {
     let attempt = 1;
     let pending = failed;
     // Attempts are timed only while instrumented (the first one's failure, when given, was not).
-    const timed = observer.on && failed === NO_FAILURE && observing();
+    const timed = observer.on && failed === NO_FAILURE;
     let attemptStart = Number.NaN;
     try {
       for (;;) {

@@ -6,8 +6,8 @@
  * browser there is no diagnostics module and only an instrumented page reports.
  *
  * The per-call events (`call.ended`, `attempt.ended`, `rate_limit.waited`) are made only while
- * instrumented: `instrument()` puts observed methods in the policies' places (`observed`,
- * `route`), so that until then a call pays nothing for them.
+ * instrumented (with an SDK to record them): `instrument()` puts observed methods in the
+ * policies' places (`observed`, `route`), so that until then a call pays nothing for them.
  */
 import { backend } from './backend.js';
 import { clock } from './clock.js';
@@ -48,8 +48,6 @@ export interface Scope {
 
 /** Where an instrumented process's events go besides the channels (OpenTelemetry's sink). */
 export interface Sink {
-  /** Whether anything would be recorded now (the API without an SDK records nothing). */
-  active(): boolean;
   event(name: EventName, fields: Record<string, unknown>): void;
   enter(kind: string, policy: string | undefined): Scope | undefined;
   /** Runs one HTTP attempt in a span of its own; `send` is given the headers that carry the
@@ -117,13 +115,6 @@ export const NONE: unique symbol = Symbol('none');
  * `call.ended` with its outcome and duration on the shell's clock when it settles.
  */
 export function observe<T>(kind: string, policy: string | undefined, run: () => T | PromiseLike<T>): Promise<T> {
-  if (!observing()) {
-    try {
-      return Promise.resolve(run());
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
   const startedAt = clock().now();
   const scope = observer.sink?.enter(kind, policy);
   let p: Promise<T>;
@@ -167,18 +158,10 @@ export function route(on: boolean): void {
     // Fixed arity (a rest parameter costs an array per call): the methods take at most five, and
     // a parameter's default applies to an undefined passed as to one left out.
     proto[method] = function (this: never, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): Promise<unknown> {
-      if (!observing()) return fn.call(this, a, b, c, d, e);
       return observe(kind, name(this, [a, b, c, d, e]), () => fn.call(this, a, b, c, d, e));
     };
   }
 }
-
-/** Whether a call is observed now: instrumented with something to record, or a subscriber to
- * the per-call channel. */
-export function observing(): boolean {
-  return observer.sink?.active() === true || (callEnded ??= channelOf('call.ended')?.channel ?? null)?.hasSubscribers === true;
-}
-let callEnded: Channel | null | undefined;
 
 /** Reports one attempt of a retried call (only while instrumented). */
 export function attemptEnded(policy: string | undefined, attempt: number, startedAt: number, error: unknown): void {

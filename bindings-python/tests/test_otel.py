@@ -197,17 +197,19 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from seawall._telemetry import _observing
+from seawall._telemetry import observer
 
+clock = seawall.set_testing(True, auto_advance=False)
 seawall.instrument()
 breaker = seawall.CircuitBreaker(name="global-one", failure_threshold=2)
 assert breaker.call(lambda: "ok") == "ok"
-print("observed without an SDK:", _observing())
+print("observed without an SDK:", observer.sink is not None)
 reader, spans = InMemoryMetricReader(), InMemorySpanExporter()
 tracer_provider = TracerProvider()
 tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
 trace.set_tracer_provider(tracer_provider)
 metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+clock.advance(1.0)  # seen within a second
 breaker.call(lambda: "ok")
 print("spans:", [s.name for s in spans.get_finished_spans()])
 points = [p for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics for m in sm.metrics if m.name == "seawall.calls" for p in m.data.data_points]

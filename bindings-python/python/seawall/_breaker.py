@@ -485,7 +485,7 @@ class CircuitBreaker(FleetMember):
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@breaker``: guards a sync or async function (and binds as a method does). The
         wrapper is native and calls the hot path itself, so it adds no Python frame."""
-        return guard(fn, self._call_either, self.call_async)
+        return guard(fn, self)
 
     def __enter__(self) -> "CircuitBreaker":
         self._permits.set(self._permits.get() + (self._enter(),))

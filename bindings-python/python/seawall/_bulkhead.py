@@ -243,4 +243,4 @@ class Bulkhead:
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@bulkhead``: bounds a sync or async function."""
-        return guard(fn, self._call_either, self.call_async)
+        return guard(fn, self)

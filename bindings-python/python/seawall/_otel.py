@@ -10,15 +10,17 @@ retry, rejection and state change; for HTTP (the httpx / httpx2 transports and
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import _native
+from . import _clock, _native
 from ._breaker import flush_all
 from ._engine import engine
 from ._telemetry import DECISIONS, Scope, Sink, error_type, observer, route
 
 _stop: Optional[Callable[[], None]] = None
+_LOOK_S = 1.0
 
 
 def _attributes(pairs: List[Tuple[str, str]], fields: Dict[str, Any]) -> Dict[str, Any]:
@@ -143,7 +145,8 @@ class _OtelSink(Sink):
 
         return observe
 
-    def active(self) -> bool:
+    def recording(self) -> bool:
+        """Whether anything would be recorded (the API's proxies record nothing before an SDK)."""
         waiting = self._waiting
         if waiting is None:
             return True
@@ -219,11 +222,44 @@ def instrument(meter_provider: Any = None, tracer_provider: Any = None) -> Calla
     if _stop is not None:
         _stop()
     sink = _OtelSink(api, meter, tracer, waiting)
-    observer.sink = sink
-    route(True)
+
+    def start() -> None:
+        observer.sink = sink
+        route(True)
+
+    # With the API alone nothing would be recorded: the policies keep their plain methods, and the
+    # API is asked once a second whether an SDK has been set since (on the virtual clock when one
+    # is installed, else from a daemon thread).
+    stopped = threading.Event()
+    cancel: List[Callable[[], None]] = []
+
+    def look_later(clock: Any) -> None:
+        def look() -> None:
+            if sink.recording():
+                start()
+            else:
+                look_later(clock)
+
+        cancel[:] = [clock.call_later(_LOOK_S, look)]
+
+    def look_from_a_thread() -> None:
+        while not stopped.wait(_LOOK_S):
+            if sink.recording():
+                start()
+                return
+
+    if sink.recording():
+        start()
+    elif _clock.virtual() is not None:
+        look_later(_clock.virtual())
+    else:
+        threading.Thread(target=look_from_a_thread, name="seawall-otel-wait", daemon=True).start()
 
     def stop() -> None:
         global _stop
+        stopped.set()
+        for c in cancel:
+            c()
         if observer.sink is sink:
             observer.sink = None
             route(False)

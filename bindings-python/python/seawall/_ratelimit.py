@@ -127,7 +127,7 @@ class RateLimiter(FleetMember):
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``@limiter``: limits a sync or async function."""
-        return guard(fn, self._call_either, self.call_async)
+        return guard(fn, self)
 
     def stats(self) -> Dict[str, Any]:
         """Counters (``admitted``, ``waited``, ``refused``, ``cancelled``, ``available``) and the

@@ -431,7 +431,7 @@ def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
 def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@retry(max_attempts=5, base_delay=0.1)`` on a sync or async function."""
     policy = _policy_for(options)
-    return lambda fn: guard(fn, policy._call_either, policy.call_async)
+    return lambda fn: guard(fn, policy)
 
 
 _schedules: Dict[Tuple[Any, Any, Any], int] = {}

@@ -7,8 +7,8 @@ record's message is the event's name and its ``seawall`` attribute holds
 ``{"event": name, <field>: value, …}``.
 
 The per-call events (``call.ended``, ``attempt.ended``, ``rate_limit.waited``) are made only while
-instrumented: ``instrument()`` puts observed methods in the policies' places (``observed``), so
-that until then a call pays nothing for them."""
+instrumented (with an SDK to record them): ``instrument()`` puts observed methods in the
+policies' places (``observed``, ``route``), so that until then a call pays nothing for them."""
 from __future__ import annotations
 
 import contextvars
@@ -19,7 +19,7 @@ import logging
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _clock, _native
-from ._wrap import is_awaitable
+from ._wrap import is_awaitable, rebind
 
 logger = logging.getLogger("seawall")
 logger.addHandler(logging.NullHandler())
@@ -52,10 +52,6 @@ class Scope:
 
 class Sink:
     """Where an instrumented process's events go besides the logger (OpenTelemetry's sink)."""
-
-    def active(self) -> bool:
-        """Whether anything would be recorded now (the API without an SDK records nothing)."""
-        raise NotImplementedError
 
     def event(self, name: str, fields: Dict[str, Any]) -> None:
         raise NotImplementedError
@@ -240,11 +236,6 @@ def observed(kind: str, name: Callable[[Any], Optional[str]], attempts: Timed = 
     return register
 
 
-def _observing() -> bool:
-    sink = observer.sink
-    return sink is not None and sink.active()
-
-
 def _observed_method(plain: Callable[..., Any], kind: str, name: Callable[[Any], Optional[str]], attempts: Timed, is_async: bool) -> Callable[..., Any]:
     def arguments(self: Any, fn: Any) -> Any:
         return fn if attempts is None else attempts(self, fn)
@@ -252,7 +243,7 @@ def _observed_method(plain: Callable[..., Any], kind: str, name: Callable[[Any],
     if is_async:
         @functools.wraps(plain)
         async def method_async(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            if _inside.get() is self or not _observing():
+            if _inside.get() is self:
                 return await plain(self, fn, *args, **kwargs)
             return await _observe(kind, name(self), self, lambda: plain(self, arguments(self, fn), *args, **kwargs))
 
@@ -260,7 +251,7 @@ def _observed_method(plain: Callable[..., Any], kind: str, name: Callable[[Any],
 
     @functools.wraps(plain)
     def method(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        if _inside.get() is self or not _observing():
+        if _inside.get() is self:
             return plain(self, fn, *args, **kwargs)
         return _observe(kind, name(self), self, lambda: plain(self, arguments(self, fn), *args, **kwargs))
 
@@ -282,3 +273,4 @@ def route(on: bool) -> None:
                 setattr(cls, attribute, _observed_method(plain, kind, name, attempts, inspect.iscoroutinefunction(plain)))
     for reroute in _INSTANCE_ROUTES:
         reroute(on)
+    rebind()

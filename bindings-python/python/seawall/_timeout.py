@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 from . import _clock, _native
 from ._engine import argument_error, engine, options_json
 from ._errors import TimeoutError
-from ._telemetry import _observe, _observing
+from ._telemetry import _observe, observer
 from ._wrap import is_awaitable
 
 T = TypeVar("T")
@@ -75,7 +75,7 @@ async def with_timeout(
         raise argument_error(fn=fn)
     _native.validate("timeout", options_json({"timeout": timeout, "fallback": fallback, "on_timeout": on_timeout, "name": name}), True)
     try:
-        if _observing():
+        if observer.sink is not None:
             return await _observe("timeout", name, None, lambda: run_with_timeout(fn, timeout, name))
         return await run_with_timeout(fn, timeout, name)
     except TimeoutError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 import types
+import weakref
 from typing import Any, Callable
 
 
@@ -51,7 +52,25 @@ class Guarded(functools.partial):  # type: ignore[type-arg]
         return bound
 
 
-def guard(fn: Callable[..., Any], call_either: Callable[..., Any], call_async: Callable[..., Any]) -> Callable[..., Any]:
-    wrapper = Guarded(call_async if inspect.iscoroutinefunction(fn) else call_either, fn)
+# Each decorated function's policy (held weakly) and the method it calls: the method is read
+# once, when decorating, so when instrumentation puts observed methods in place or takes them
+# away, ``rebind`` reads it again.
+_guards: "weakref.WeakKeyDictionary[Guarded, Any]" = weakref.WeakKeyDictionary()
+
+
+def guard(fn: Callable[..., Any], policy: Any) -> Callable[..., Any]:
+    """``fn`` guarded by ``policy``: through its ``call_async`` for a coroutine function, else
+    its ``_call_either``."""
+    method = "call_async" if inspect.iscoroutinefunction(fn) else "_call_either"
+    wrapper = Guarded(getattr(policy, method), fn)
     functools.update_wrapper(wrapper, fn)
+    _guards[wrapper] = (weakref.ref(policy), method)
     return wrapper
+
+
+def rebind() -> None:
+    """Every decorated function calls its policy's method as it is now."""
+    for wrapper, (policy_ref, method) in list(_guards.items()):
+        policy = policy_ref()
+        if policy is not None:
+            wrapper.__setstate__((getattr(policy, method), wrapper.args, wrapper.keywords or None, wrapper.__dict__))
