@@ -26,9 +26,9 @@ import {
   useRealClock,
   useVirtualClock,
   withBackoff,
-  withTimeout,
 } from 'seawall';
 import { startProviderServer } from './fixtures/provider-server.mjs';
+import { POLICIES, scriptedRun } from './fixtures/scripted-run.mjs';
 
 const expected = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'tests', 'telemetry', 'otel.json');
 
@@ -54,9 +54,6 @@ const round = (x) => Math.round(x * 1e9) / 1e9;
 const sorted = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 const byJson = (a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
 
-/** The policies of the scripted run. */
-const SCENARIO = new Set(['charge', 'payments', 'reports', 'search', 'slow']);
-
 /** The metrics as the shared expectation holds them: per instrument its unit and points
  * (attributes; a number, or a histogram's count and sum); only `policies`' when given. */
 function normalMetrics(resourceMetrics, policies) {
@@ -75,20 +72,21 @@ function normalMetrics(resourceMetrics, policies) {
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-/** The spans as the shared expectation holds them: name, kind, parent's name, attributes and
- * events (an exception's by name only: its stack is the language's). */
-function normalSpans(finished) {
+/** Spans as the shared expectations hold them: name, kind, parent's name and `more(span)`. */
+function tree(finished, more) {
   const names = new Map(finished.map((s) => [s.spanContext().spanId, s.name]));
   return finished
-    .map((s) => ({
-      name: s.name,
-      kind: s.kind === api.SpanKind.CLIENT ? 'client' : 'internal',
-      parent: names.get(s.parentSpanContext?.spanId) ?? null,
-      attributes: sorted(s.attributes),
-      events: s.events.map((e) => (e.name === 'exception' ? ['exception'] : [e.name, sorted(e.attributes ?? {})])),
-    }))
+    .map((s) => ({ name: s.name, kind: s.kind === api.SpanKind.CLIENT ? 'client' : 'internal', parent: names.get(s.parentSpanContext?.spanId) ?? null, ...more(s) }))
     .sort(byJson);
 }
+
+/** The scripted run's spans: attributes and events too (an exception's by name only: its stack
+ * is the language's). */
+const normalSpans = (finished) =>
+  tree(finished, (s) => ({
+    attributes: sorted(s.attributes),
+    events: s.events.map((e) => (e.name === 'exception' ? ['exception'] : [e.name, sorted(e.attributes ?? {})])),
+  }));
 
 let stop = () => {};
 afterEach(() => {
@@ -99,24 +97,8 @@ afterEach(() => {
 test('the scripted run: the same instruments, points and spans as Python reports', async () => {
   const p = providers();
   stop = instrument({ meterProvider: p.meterProvider, tracerProvider: p.tracerProvider });
-  const clock = useVirtualClock({ autoAdvance: true });
-  // A retry around a breaker that opens.
-  const breaker = new CircuitBreaker('payments', { failureThreshold: 2, resetTimeout: 10_000 });
-  const flaky = () => Promise.reject(Object.assign(new Error('flaky'), { code: 'E_FLAKY' }));
-  await assert.rejects(withBackoff(() => breaker.execute(flaky), { name: 'charge', maxAttempts: 4, baseDelay: 100, jitter: false }));
-  // A full bulkhead.
-  const bulkhead = new Bulkhead({ name: 'reports', maxConcurrent: 1 });
-  let release;
-  const busy = bulkhead.execute(() => new Promise((r) => (release = r)));
-  await assert.rejects(bulkhead.execute(async () => 1));
-  release();
-  await busy;
-  // A rate limiter's wait, and a timeout.
-  const limiter = rateLimiter('search', { limit: 1, per: 1000, maxWait: 5000 });
-  await limiter.execute(async () => 1);
-  await limiter.execute(async () => 2);
-  await assert.rejects(withTimeout((signal) => clock.sleep(1000, signal), { timeout: 50, name: 'slow' }));
-  const got = { metrics: normalMetrics(await p.metrics(), SCENARIO), spans: normalSpans(p.spans.getFinishedSpans()) };
+  await scriptedRun(useVirtualClock({ autoAdvance: true }));
+  const got = { metrics: normalMetrics(await p.metrics(), POLICIES), spans: normalSpans(p.spans.getFinishedSpans()) };
   if (!existsSync(expected) && process.env.SEAWALL_BLESS === '1') writeFileSync(expected, `${JSON.stringify(got, null, 2)}\n`);
   assert.deepEqual(got, JSON.parse(readFileSync(expected, 'utf8')));
 });
@@ -205,6 +187,60 @@ test('HTTP: each attempt a CLIENT span under the retry’s, with its resend coun
     attempts.map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`),
   );
   assert.deepEqual(retry.events.map((e) => e.name), ['retry.scheduled', 'retry.scheduled']);
+});
+
+const httpExpected = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'tests', 'telemetry', 'http-spans.json');
+
+/** An HTTP call's spans: outcome, resend count and status (the URL's port is the run's). */
+const httpTree = (finished) =>
+  tree(finished, (s) => ({
+    outcome: s.attributes['seawall.outcome'] ?? null,
+    resend: s.attributes['http.request.resend_count'] ?? null,
+    status: s.attributes['http.response.status_code'] ?? null,
+  }));
+
+/** The policies of an HTTP call, named as in Python's run. */
+function httpPolicies() {
+  return {
+    name: 'llm',
+    circuitBreaker: new CircuitBreaker('llm-breaker', { failureThreshold: 5 }),
+    bulkhead: new Bulkhead({ name: 'llm-slots', maxConcurrent: 4 }),
+    rateLimiter: rateLimiter('llm-rate', { limit: 100, per: 1000 }),
+    maxAttempts: 2,
+    baseDelay: 1,
+    jitter: false,
+    retryNonIdempotent: true,
+  };
+}
+
+test('HTTP through every integration: the same spans as Python’s clients report, each attempt’s context at the server', async () => {
+  const { Agent, request } = await import('undici');
+  const { default: axios } = await import('axios');
+  const { createResilientAxiosAdapter, createResilientInterceptor } = await import('seawall');
+  const clients = {
+    fetch: async () => (await createResilientFetch(httpPolicies())(`${server.base}${CHAT}`, { method: 'POST', body: '{}' })).text(),
+    undici: async () => {
+      const { body } = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: new Agent().compose(createResilientInterceptor(httpPolicies())) });
+      return body.text();
+    },
+    axios: () => axios.create({ adapter: createResilientAxiosAdapter(axios.getAdapter('http'), httpPolicies()) }).post(`${server.base}${CHAT}`, {}),
+  };
+  let want;
+  if (!existsSync(httpExpected) && process.env.SEAWALL_BLESS === '1') want = undefined;
+  else want = JSON.parse(readFileSync(httpExpected, 'utf8'));
+  for (const [client, call] of Object.entries(clients)) {
+    const p = providers();
+    stop = instrument({ meterProvider: null, tracerProvider: p.tracerProvider });
+    server.script(CHAT, 503, 'ok');
+    await call();
+    stop();
+    const finished = p.spans.getFinishedSpans();
+    const got = httpTree(finished);
+    if (want === undefined) writeFileSync(httpExpected, `${JSON.stringify((want = got), null, 2)}\n`);
+    assert.deepEqual(got, want, client);
+    const attempts = finished.filter((s) => s.kind === api.SpanKind.CLIENT);
+    assert.deepEqual(server.traceparents.get(CHAT).map((t) => t?.split('-')[2]), attempts.map((s) => s.spanContext().spanId), client);
+  }
 });
 
 test('Fastify → resilientFetch: the attempts are children of the request’s span, the trace reaches the server', async () => {

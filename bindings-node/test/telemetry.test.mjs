@@ -1,6 +1,6 @@
 // The events Seawall publishes on node:diagnostics_channel, against the expectation Python's
 // logger is checked against too (tests/telemetry/events.json): one scripted run on the virtual
-// clock — a named retry policy around a named breaker that opens, then a full bulkhead. With
+// clock (fixtures/scripted-run.mjs). With
 // SEAWALL_BLESS=1 and no expectation yet, this run writes it.
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { Bulkhead, CircuitBreaker, useRealClock, useVirtualClock, withBackoff } from 'seawall';
+import { useRealClock, useVirtualClock } from 'seawall';
+import { scriptedRun } from './fixtures/scripted-run.mjs';
 
 const expected = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'tests', 'telemetry', 'events.json');
 const CHANNELS = ['seawall:retry:scheduled', 'seawall:retry:gave-up', 'seawall:breaker:state-changed', 'seawall:call:rejected'];
@@ -20,20 +21,11 @@ test('the same events as Python logs, in the same order, with the same fields', 
   for (const c of CHANNELS) subscribe(c, listener);
   const clock = useVirtualClock({ autoAdvance: true });
   try {
-    const breaker = new CircuitBreaker('payments', { failureThreshold: 2, resetTimeout: 10_000 });
-    const flaky = () => Promise.reject(Object.assign(new Error('flaky'), { code: 'E_FLAKY' }));
-    await withBackoff(() => breaker.execute(flaky), { name: 'charge', maxAttempts: 4, baseDelay: 100, jitter: false }).catch(() => {});
-    const bulkhead = new Bulkhead({ name: 'reports', maxConcurrent: 1 });
-    let release;
-    const busy = bulkhead.execute(() => new Promise((r) => (release = r)));
-    await bulkhead.execute(async () => 1).catch(() => {});
-    release();
-    await busy;
+    await scriptedRun(clock);
   } finally {
     for (const c of CHANNELS) unsubscribe(c, listener);
     useRealClock();
   }
-  void clock;
   if (!existsSync(expected) && process.env.SEAWALL_BLESS === '1') writeFileSync(expected, `${JSON.stringify(events, null, 2)}\n`);
   assert.deepEqual(events, JSON.parse(readFileSync(expected, 'utf8')));
 });

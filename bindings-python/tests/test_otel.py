@@ -28,11 +28,10 @@ from opentelemetry.trace import SpanKind
 import seawall
 from seawall import Bulkhead, CircuitBreaker, ResilientClient, instrument, rate_limiter, retry_with_backoff, virtual_clock, with_timeout
 from provider_server import ProviderServer
+from scripted_run import POLICIES, scripted_run
 
 EXPECTED = Path(__file__).resolve().parents[2] / "tests" / "telemetry" / "otel.json"
 CHAT = "/v1/chat/completions"
-# The policies of the scripted run.
-SCENARIO = {"charge", "payments", "reports", "search", "slow"}
 
 
 class Providers:
@@ -105,40 +104,10 @@ def providers() -> Iterator[Providers]:
     stop()
 
 
-class Flaky(Exception):
-    code = "E_FLAKY"
-
-
 async def test_the_same_instruments_points_and_spans_as_node_reports(providers: Providers) -> None:
     with virtual_clock() as clock:
-        # A retry around a breaker that opens.
-        breaker = CircuitBreaker(name="payments", failure_threshold=2, recovery_timeout=10.0)
-
-        async def flaky() -> Any:
-            raise Flaky("flaky")
-
-        with pytest.raises(Exception):
-            await retry_with_backoff(lambda: breaker.call_async(flaky), name="charge", max_attempts=4, base_delay=0.1, jitter=False)
-        # A full bulkhead.
-        bulkhead = Bulkhead(name="reports", max_concurrent=1)
-        gate = asyncio.Event()
-
-        async def hold() -> None:
-            await gate.wait()
-
-        busy = asyncio.ensure_future(bulkhead.call_async(hold))
-        await asyncio.sleep(0)
-        with pytest.raises(Exception):
-            await bulkhead.call_async(lambda: 1)
-        gate.set()
-        await busy
-        # A rate limiter's wait, and a timeout.
-        limiter = rate_limiter("search", limit=1, per=1.0, max_wait=5.0)
-        await limiter.call_async(lambda: 1)
-        await limiter.call_async(lambda: 2)
-        with pytest.raises(seawall.TimeoutError):
-            await with_timeout(lambda: clock.sleep(1.0), 0.05, name="slow")
-    got = normalized({"metrics": providers.metrics(SCENARIO), "spans": normal_spans(providers.finished())})
+        await scripted_run(clock)
+    got = normalized({"metrics": providers.metrics(POLICIES), "spans": normal_spans(providers.finished())})
     want = normalized(json.loads(EXPECTED.read_text()))
     for part in ("metrics", "spans"):
         assert [_key(x) for x in got[part]] == [_key(x) for x in want[part]], part
@@ -258,6 +227,75 @@ async def test_http_attempts_are_client_spans_under_the_retry_with_their_context
     # The flags (sampled; the SDK may add "random") are the SDK's.
     assert [t.rsplit("-", 1)[0] for t in provider.traceparents[CHAT]] == [f"00-{s.context.trace_id:032x}-{s.context.span_id:016x}" for s in attempts]
     assert [e.name for e in retry.events] == ["retry.scheduled", "retry.scheduled"]
+
+
+HTTP_EXPECTED = Path(__file__).resolve().parents[2] / "tests" / "telemetry" / "http-spans.json"
+
+
+def http_tree(finished: List[Any]) -> List[Dict[str, Any]]:
+    """An HTTP call's spans as the shared expectation holds them: name, kind, parent's name,
+    resend count and status (the URL's port is the run's)."""
+    names = {s.context.span_id: s.name for s in finished}
+    out = [{
+        "name": s.name,
+        "kind": "client" if s.kind == SpanKind.CLIENT else "internal",
+        "parent": names.get(s.parent.span_id) if s.parent is not None else None,
+        "outcome": s.attributes.get("seawall.outcome"),
+        "resend": s.attributes.get("http.request.resend_count"),
+        "status": s.attributes.get("http.response.status_code"),
+    } for s in finished]
+    return sorted(out, key=_key)
+
+
+def http_policies() -> Dict[str, Any]:
+    """The policies of an HTTP call, named as in Node's run."""
+    return {
+        "name": "llm",
+        "circuit_breaker": CircuitBreaker(name="llm-breaker", failure_threshold=5),
+        "bulkhead": Bulkhead(name="llm-slots", max_concurrent=4),
+        "rate_limiter": rate_limiter("llm-rate", limit=100, per=1.0),
+        "max_retries": 1,
+        "base_delay": 0.001,
+        "jitter": False,
+        "retry_non_idempotent": True,
+    }
+
+
+async def test_http_through_every_integration_the_same_spans_as_node(provider: ProviderServer) -> None:
+    import aiohttp
+    import requests
+
+    async def httpx_async() -> None:
+        async with httpx.AsyncClient(transport=seawall.ResilientTransport(**http_policies())) as client:
+            (await client.post(f"{provider.url}{CHAT}", json={})).raise_for_status()
+
+    async def httpx_sync() -> None:
+        with httpx.Client(transport=seawall.ResilientTransport(**http_policies())) as client:
+            await asyncio.to_thread(lambda: client.post(f"{provider.url}{CHAT}", json={}).raise_for_status())
+
+    async def aiohttp_middleware() -> None:
+        async with aiohttp.ClientSession(middlewares=(seawall.ResilientMiddleware(**http_policies()),)) as session:
+            async with session.post(f"{provider.url}{CHAT}", json={}) as r:
+                await r.read()
+
+    async def requests_adapter() -> None:
+        with requests.Session() as session:
+            session.mount("http://", seawall.ResilientAdapter(**http_policies()))
+            await asyncio.to_thread(lambda: session.post(f"{provider.url}{CHAT}", json={}).raise_for_status())
+
+    want = json.loads(HTTP_EXPECTED.read_text())
+    for client in (httpx_async, httpx_sync, aiohttp_middleware, requests_adapter):
+        p = Providers()
+        stop = instrument(meter_provider=False, tracer_provider=p.tracer_provider)
+        provider.script(CHAT, 503, "ok")
+        try:
+            await client()
+        finally:
+            stop()
+        finished = p.finished()
+        assert [_key(x) for x in normalized(http_tree(finished))] == [_key(x) for x in normalized(want)], client.__name__
+        attempts = [s for s in finished if s.kind == SpanKind.CLIENT]
+        assert [t.split("-")[2] for t in provider.traceparents[CHAT]] == [f"{s.context.span_id:016x}" for s in attempts], client.__name__
 
 
 def test_fastapi_to_resilient_client_attempts_are_children_of_the_request_span(provider: ProviderServer) -> None:

@@ -1,9 +1,8 @@
 """The events Seawall logs on the ``seawall`` logger, against the expectation Node's diagnostics
 channels are checked against too (tests/telemetry/events.json): the same scripted run on the
-virtual clock — a named retry policy around a named breaker that opens, then a full bulkhead."""
+virtual clock (``scripted_run.py``)."""
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from pathlib import Path
@@ -11,37 +10,16 @@ from typing import Any, List
 
 import pytest
 
-from seawall import Bulkhead, CircuitBreaker, retry_with_backoff, virtual_clock
+from seawall import virtual_clock
+from scripted_run import scripted_run
 
 EXPECTED = Path(__file__).resolve().parents[2] / "tests" / "telemetry" / "events.json"
 
 
-class Flaky(Exception):
-    code = "E_FLAKY"
-
-
 async def test_the_same_events_as_node_publishes(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="seawall")
-    with virtual_clock():
-        breaker = CircuitBreaker(name="payments", failure_threshold=2, recovery_timeout=10.0)
-
-        async def flaky() -> Any:
-            raise Flaky("flaky")
-
-        with pytest.raises(Exception):
-            await retry_with_backoff(lambda: breaker.call_async(flaky), name="charge", max_attempts=4, base_delay=0.1, jitter=False)
-        bulkhead = Bulkhead(name="reports", max_concurrent=1)
-        gate = asyncio.Event()
-
-        async def hold() -> None:
-            await gate.wait()
-
-        busy = asyncio.ensure_future(bulkhead.call_async(hold))
-        await asyncio.sleep(0)
-        with pytest.raises(Exception):
-            await bulkhead.call_async(lambda: 1)
-        gate.set()
-        await busy
+    with virtual_clock() as clock:
+        await scripted_run(clock)
     events: List[Any] = [r.seawall for r in caplog.records if r.name == "seawall"]
     assert events == json.loads(EXPECTED.read_text())
     assert [r.getMessage() for r in caplog.records if r.name == "seawall"] == [e["event"] for e in events]

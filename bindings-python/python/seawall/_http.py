@@ -16,7 +16,7 @@ settles), and nothing here knows which library it is.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Generator, Optional, Tuple
 
 from . import _native
 from ._breaker import CircuitBreaker
@@ -24,7 +24,7 @@ from ._bulkhead import Bulkhead
 from ._engine import options_json
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, _Resumed, classify_outcome, error_facts, server_headers
-from ._telemetry import Scope, observer
+from ._telemetry import PolicyCalls, Scope, observer
 from ._timeout import run_with_timeout
 
 NOT_REPLAYED = "seawall: not retried: the request's body was streamed and cannot be sent again"
@@ -161,7 +161,67 @@ class HttpPolicies:
         sink = observer.sink
         return sink.http(method, url, made[0] - 1, headers) if sink is not None and headers is not None else None
 
-    # ---- a request ----------------------------------------------------------------------------------
+    # ---- a request: its steps, taken by an async or a sync driver -----------------------------------
+
+    def _attempt(self, method: str, url: str, headers: Any, made: list, failed: list, x: Exchange, facts: Dict[str, Any],
+                 read: bool) -> Steps:
+        """One attempt: the previous attempt's response let go, then the rate limiter's place, the
+        bulkhead's slot and the breaker's permit, the request sent and its response settled."""
+        while failed:
+            yield CLOSE, failed.pop()
+        calls = PolicyCalls()
+        try:
+            if self.rate_limiter is not None:
+                calls.open("rateLimit", self.rate_limiter.name)
+                yield PLACE, None
+            slot = None
+            if self.bulkhead is not None:
+                calls.open("bulkhead", self.bulkhead.name)
+                slot = yield SLOT, None
+            if self.circuit_breaker is not None:
+                calls.open("breaker", self.circuit_breaker.name)
+            permit = self._permit(slot)
+            span = self._span(method, url, headers, made)
+            token = span.attach() if span is not None else None
+            try:
+                response = yield SEND, None
+            except BaseException as exc:
+                if span is not None:
+                    span.end("failure", exc)
+                self._release(slot, permit, exc)
+                raise
+            finally:
+                if span is not None:
+                    span.detach(token)
+        except BaseException as exc:
+            calls.close(exc)
+            raise
+        if span is not None:
+            span.answered(x.status(response))
+            span.end("success", None)
+        calls.close(None)
+        return self._settle(response, x, slot, permit, facts, failed, read)
+
+    def _request(self, attempt: Callable[[], Any], replayable: bool, facts: Dict[str, Any], failed: list) -> Steps:
+        """A request: its attempts under the retry policy (once when its body cannot be sent
+        again); the last response answered when the retries run out on one."""
+        try:
+            if replayable:
+                return (yield RETRY, attempt)
+            try:
+                return (yield ONCE, attempt)
+            except BaseException as exc:
+                self._note(exc, facts)
+                raise
+        except HTTPStatusFailure as exc:
+            # The retries ran out on a response: it is the answer, open as it came.
+            failed.clear()
+            return exc.response
+        finally:
+            # Ended otherwise (an open breaker, a timeout after a 503): the last response goes to
+            # nobody, so it is let go here rather than left to the collector.
+            while failed:
+                yield CLOSE_SHIELDED, failed.pop()
 
     async def send_async(self, method: str, send: Callable[[], Awaitable[Any]], x: Exchange, replayable: bool = True,
                          read: Optional[Callable[[Any], Awaitable[Any]]] = None, url: str = "", headers: Any = None) -> Any:
@@ -184,47 +244,24 @@ class HttpPolicies:
             return response
 
         async def attempt() -> Any:
-            # The previous attempt's response is let go before the next one is sent.
-            while failed:
-                await x.aclose(failed.pop())  # type: ignore[misc]
-            if self.rate_limiter is not None:
-                await self.rate_limiter._place_async()
-            slot = await self.bulkhead._slot_async() if self.bulkhead is not None else None
-            permit = self._permit(slot)
-            span = self._span(method, url, headers, made)
-            token = span.attach() if span is not None else None
-            try:
-                response = await (whole() if self.timeout is None else run_with_timeout(whole, self.timeout))
-            except BaseException as exc:
-                if span is not None:
-                    span.end("failure", exc)
-                self._release(slot, permit, exc)
-                raise
-            finally:
-                if span is not None:
-                    span.detach(token)
-            if span is not None:
-                span.answered(x.status(response))
-                span.end("success", None)
-            return self._settle(response, x, slot, permit, facts, failed, read is not None)
+            return await drive_async(self._attempt(method, url, headers, made, failed, x, facts, read is not None), take)
 
-        try:
-            if replayable:
-                return await self._retry.call_async(_Resumed(attempt, self._retry._start(attempt, facts)))  # type: ignore[arg-type]
-            try:
-                return await attempt()
-            except BaseException as exc:
-                self._note(exc, facts)
-                raise
-        except HTTPStatusFailure as exc:
-            # The retries ran out on a response: it is the answer, open as it came.
-            failed.clear()
-            return exc.response
-        finally:
-            # Ended otherwise (an open breaker, a timeout after a 503): the last response goes to
-            # nobody, so it is let go here rather than left to the collector.
-            while failed:
-                await asyncio.shield(x.aclose(failed.pop()))  # type: ignore[misc]
+        async def take(step: int, arg: Any) -> Any:
+            if step == CLOSE:
+                return await x.aclose(arg)  # type: ignore[misc]
+            if step == CLOSE_SHIELDED:
+                return await asyncio.shield(x.aclose(arg))  # type: ignore[misc]
+            if step == PLACE:
+                return await self.rate_limiter._place_async()  # type: ignore[union-attr]
+            if step == SLOT:
+                return await self.bulkhead._slot_async()  # type: ignore[union-attr]
+            if step == SEND:
+                return await (whole() if self.timeout is None else run_with_timeout(whole, self.timeout))
+            if step == RETRY:
+                return await self._retry.call_async(_Resumed(arg, self._retry._start(arg, facts)))  # type: ignore[arg-type]
+            return await arg()
+
+        return await drive_async(self._request(attempt, replayable, facts, failed), take)
 
     def send(self, method: str, send: Callable[[], Any], x: Exchange, replayable: bool = True,
              read: Optional[Callable[[Any], Any]] = None, url: str = "", headers: Any = None) -> Any:
@@ -233,50 +270,75 @@ class HttpPolicies:
         failed: list = []
         made = [0]
 
-        def attempt() -> Any:
-            while failed:
-                x.close(failed.pop())  # type: ignore[misc]
-            if self.rate_limiter is not None:
-                self.rate_limiter._place()
-            slot = self.bulkhead._slot() if self.bulkhead is not None else None
-            permit = self._permit(slot)
-            span = self._span(method, url, headers, made)
-            token = span.attach() if span is not None else None
-            try:
-                response = send()
-                if read is not None:
-                    try:
-                        read(response)
-                    except BaseException:
-                        x.close(response)  # type: ignore[misc]
-                        raise
-            except BaseException as exc:
-                if span is not None:
-                    span.end("failure", exc)
-                self._release(slot, permit, exc)
-                raise
-            finally:
-                if span is not None:
-                    span.detach(token)
-            if span is not None:
-                span.answered(x.status(response))
-                span.end("success", None)
-            return self._settle(response, x, slot, permit, facts, failed, read is not None)
+        def whole() -> Any:
+            response = send()
+            if read is not None:
+                try:
+                    read(response)
+                except BaseException:
+                    x.close(response)  # type: ignore[misc]
+                    raise
+            return response
 
+        def attempt() -> Any:
+            return drive(self._attempt(method, url, headers, made, failed, x, facts, read is not None), take)
+
+        def take(step: int, arg: Any) -> Any:
+            if step in (CLOSE, CLOSE_SHIELDED):
+                return x.close(arg)  # type: ignore[misc]
+            if step == PLACE:
+                return self.rate_limiter._place()  # type: ignore[union-attr]
+            if step == SLOT:
+                return self.bulkhead._slot()  # type: ignore[union-attr]
+            if step == SEND:
+                return whole()
+            if step == RETRY:
+                return self._retry._call_request(arg, facts)
+            return arg()
+
+        return drive(self._request(attempt, replayable, facts, failed), take)
+
+
+# The steps a request's generators ask their driver to take, each with its argument: let a
+# response go (shielded from a second cancellation), take the rate limiter's place, the bulkhead's
+# slot, send the attempt, run the attempts under the retry policy, or once.
+CLOSE, CLOSE_SHIELDED, PLACE, SLOT, SEND, RETRY, ONCE = range(7)
+Steps = Generator[Tuple[int, Any], Any, Any]
+
+
+def _advance(steps: Steps, given: Any, error: Optional[BaseException]) -> Tuple[Optional[Tuple[int, Any]], Any]:
+    """The next step (given the last one's value or error), or ``(None, result)`` when done."""
+    try:
+        return (steps.throw(error) if error is not None else steps.send(given)), None
+    except StopIteration as done:
+        return None, done.value
+
+
+async def drive_async(steps: Steps, take: Callable[[int, Any], Awaitable[Any]]) -> Any:
+    """Takes ``steps`` to their end, awaiting each."""
+    given, error = None, None
+    while True:
+        step, result = _advance(steps, given, error)
+        if step is None:
+            return result
         try:
-            if replayable:
-                return self._retry._call(attempt, (), {}, False, facts)
-            try:
-                return attempt()
-            except BaseException as exc:
-                self._note(exc, facts)
-                raise
-        except HTTPStatusFailure as exc:
-            failed.clear()
-            return exc.response
-        finally:
-            while failed:
-                x.close(failed.pop())  # type: ignore[misc]
+            given, error = await take(*step), None
+        except BaseException as exc:  # noqa: BLE001 - handed to the steps, which decide
+            given, error = None, exc
+
+
+def drive(steps: Steps, take: Callable[[int, Any], Any]) -> Any:
+    """Takes ``steps`` to their end in this thread."""
+    given: Any = None
+    error: Optional[BaseException] = None
+    step, result = _advance(steps, given, error)
+    while step is not None:
+        try:
+            given, error = take(*step), None
+        except BaseException as exc:  # noqa: BLE001 - handed to the steps, which decide
+            given, error = None, exc
+        step, result = _advance(steps, given, error)
+    return result
 
 
 class _Once:

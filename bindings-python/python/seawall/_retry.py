@@ -156,7 +156,7 @@ def _timed(policy: "RetryPolicy", fn: Any) -> Any:
     return timed_attempts(policy._name, fn) if callable(fn) else fn
 
 
-@observed("retry", lambda p: p._name, _timed)
+@observed("retry", lambda p: p._name, _timed, ("call", "_call_either", "call_async", "_call_request"))
 class RetryPolicy:
     """Retry options checked once by the core; ``call`` / ``call_async`` as often as needed.
     ``retry_on_result``: a returned value it answers true for is a failure, retried as one (the
@@ -266,6 +266,11 @@ class RetryPolicy:
         decorators): the attempt that answers one turns the call async, and what is answered is
         a coroutine that awaits it as that attempt and retries as ``call_async`` does."""
         return self._call(fn, args, kwargs, True)
+
+    def _call_request(self, fn: Callable[[], Any], request: Dict[str, Any]) -> Any:
+        """``call`` for an HTTP stack: ``request`` is what the core's classification needs of the
+        request (its method)."""
+        return self._call(fn, (), {}, False, request)
 
     def _call(self, fn: Callable[..., Any], args: Any, kwargs: Any, either: bool, request: Optional[Dict[str, Any]] = None) -> Any:
         if inspect.iscoroutinefunction(fn):

@@ -121,44 +121,78 @@ def _ended(event: str, fields: Dict[str, Any], started: float, exc: Optional[Bas
 _inside: contextvars.ContextVar[Any] = contextvars.ContextVar("seawall_observed", default=None)
 
 
+class _Call:
+    """One observed call: entered (its span made current, its policy marked as running) around
+    each part of it that runs, and reported as ``call.ended`` when it settles."""
+
+    __slots__ = ("owner", "scope", "fields", "started", "_tokens")
+
+    def __init__(self, kind: str, policy: Optional[str], owner: Any) -> None:
+        sink = observer.sink
+        self.owner = owner
+        self.scope = sink.enter(kind, policy) if sink is not None else None
+        self.fields = {"policy": policy, "kind": kind}
+        self.started = _clock.now()
+
+    def __enter__(self) -> "_Call":
+        self._tokens = (self.scope.attach() if self.scope is not None else None, _inside.set(self.owner))
+        return self
+
+    def __exit__(self, kind: Any, exc: Optional[BaseException], _tb: Any) -> None:
+        token, inside = self._tokens
+        _inside.reset(inside)
+        if self.scope is not None:
+            self.scope.detach(token)
+        if exc is not None:
+            self.ended(exc)
+
+    def ended(self, exc: Optional[BaseException]) -> None:
+        _ended("call.ended", self.fields, self.started, exc, self.scope)
+
+
 def _observe(kind: str, policy: Optional[str], owner: Any, run: Callable[[], Any]) -> Any:
     """Runs one call observed: in its span, reported as ``call.ended`` when it settles (an
     awaitable answered is awaited by what is answered instead)."""
-    sink = observer.sink
-    scope = sink.enter(kind, policy) if sink is not None else None
-    started = _clock.now()
-    fields = {"policy": policy, "kind": kind}
-    token = scope.attach() if scope is not None else None
-    inside = _inside.set(owner)
-    try:
+    call = _Call(kind, policy, owner)
+    with call:
         result = run()
-    except BaseException as exc:
-        _ended("call.ended", fields, started, exc, scope)
-        raise
-    finally:
-        _inside.reset(inside)
-        if scope is not None:
-            scope.detach(token)
     if is_awaitable(result):
-        return _settled(result, fields, started, scope, owner)
-    _ended("call.ended", fields, started, None, scope)
+        return _settled(result, call)
+    call.ended(None)
     return result
 
 
-async def _settled(awaitable: Any, fields: Dict[str, Any], started: float, scope: Optional[Scope], owner: Any) -> Any:
-    token = scope.attach() if scope is not None else None
-    inside = _inside.set(owner)
-    try:
+async def _settled(awaitable: Any, call: _Call) -> Any:
+    with call:
         result = await awaitable
-    except BaseException as exc:
-        _ended("call.ended", fields, started, exc, scope)
-        raise
-    finally:
-        _inside.reset(inside)
-        if scope is not None:
-            scope.detach(token)
-    _ended("call.ended", fields, started, None, scope)
+    call.ended(None)
     return result
+
+
+class PolicyCalls:
+    """The calls an HTTP attempt makes through its policies, observed by hand while instrumented
+    (the HTTP stack takes a place, a slot and a permit itself): each opened before its policy
+    admits the attempt, all closed, innermost first, when the attempt's response arrives or it
+    fails (as Node's stack, whose policies' ``execute`` end there)."""
+
+    __slots__ = ("_open",)
+
+    def __init__(self) -> None:
+        self._open: List[Tuple[str, Optional[str], float, Optional[Scope], Any]] = []
+
+    def open(self, kind: str, policy: Optional[str]) -> None:
+        sink = observer.sink
+        if sink is None:
+            return
+        scope = sink.enter(kind, policy)
+        self._open.append((kind, policy, _clock.now(), scope, scope.attach() if scope is not None else None))
+
+    def close(self, exc: Optional[BaseException]) -> None:
+        while self._open:
+            kind, policy, started, scope, token = self._open.pop()
+            if scope is not None:
+                scope.detach(token)
+            _ended("call.ended", {"policy": policy, "kind": kind}, started, exc, scope)
 
 
 def timed_attempts(policy: Optional[str], fn: Callable[..., Any], made: int = 0) -> Callable[..., Any]:
@@ -215,7 +249,7 @@ def timed_attempts(policy: Optional[str], fn: Callable[..., Any], made: int = 0)
 # (class, kind, the policy's name, how its calls' function is timed per attempt); filled by the
 # policy modules.
 Timed = Optional[Callable[[Any, Any], Any]]
-_OBSERVED: List[Tuple[type, str, Callable[[Any], Optional[str]], Timed]] = []
+_OBSERVED: List[Tuple[type, str, Callable[[Any], Optional[str]], Timed, Tuple[str, ...]]] = []
 # Plain methods put back when instrumentation stops: (owner, attribute, method or None to delete).
 _PLAIN: List[Tuple[Any, str, Any]] = []
 # Instances whose methods are their own (a breaker's native ``call``): each re-routed alike.
@@ -224,13 +258,13 @@ _INSTANCE_ROUTES: List[Callable[[bool], None]] = []
 METHODS = ("call", "_call_either", "call_async")
 
 
-def observed(kind: str, name: Callable[[Any], Optional[str]], attempts: Timed = None) -> Callable[[type], type]:
-    """Class decorator: the class's ``call``, ``_call_either`` and ``call_async`` are observed
-    (as ``kind``, named by ``name(self)``) while instrumented; ``attempts(self, fn)``, for a
-    policy that calls its function once per attempt, answers the function with each timed."""
+def observed(kind: str, name: Callable[[Any], Optional[str]], attempts: Timed = None, methods: Tuple[str, ...] = METHODS) -> Callable[[type], type]:
+    """Class decorator: the class's ``methods`` (each taking the guarded function first) are
+    observed (as ``kind``, named by ``name(self)``) while instrumented; ``attempts(self, fn)``,
+    for a policy that calls its function once per attempt, answers the function with each timed."""
 
     def register(cls: type) -> type:
-        _OBSERVED.append((cls, kind, name, attempts))
+        _OBSERVED.append((cls, kind, name, attempts, methods))
         return cls
 
     return register
@@ -264,8 +298,8 @@ def route(on: bool) -> None:
         setattr(owner, attribute, plain)
     _PLAIN.clear()
     if on:
-        for cls, kind, name, attempts in _OBSERVED:
-            for attribute in METHODS:
+        for cls, kind, name, attempts, methods in _OBSERVED:
+            for attribute in methods:
                 plain = cls.__dict__.get(attribute)
                 if plain is None:
                     continue
