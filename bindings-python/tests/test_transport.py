@@ -192,7 +192,7 @@ def test_a_response_left_open_at_exit_gives_its_slot_back_without_a_panic(tmp_pa
         "from seawall import Bulkhead, CircuitBreaker, ResilientTransport\n"
         "class Inner:\n"
         "    def handle_request(self, request):\n"
-        "        return httpx2.Response(200, content=b'{}')\n"
+        "        return httpx2.Response(200, stream=httpx2.ByteStream(b'{}'))  # a body not read yet\n"
         "bulkhead = Bulkhead(max_concurrent=1)\n"
         "transport = ResilientTransport(Inner(), circuit_breaker=CircuitBreaker(failure_threshold=5), bulkhead=bulkhead)\n"
         "kept = transport.handle_request(httpx2.Request('GET', 'http://127.0.0.1/'))\n"
@@ -254,3 +254,20 @@ async def test_google_genai_through_the_transport(provider: ProviderServer) -> N
         client = genai.Client(api_key="test", http_options=options)
         answer = await client.aio.models.generate_content(model="gemini-test", contents="hi")
     assert (answer.text, provider.hits[path], waits) == ("hello", 2, [0.015])
+
+
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+async def test_responses_made_whole_by_a_mock_transport_give_their_slot_back(library: Any) -> None:
+    # A mock transport (httpx's MockTransport, respx) answers responses read and closed already:
+    # nothing streams, so the slot comes back at once — it was never given back before.
+    lib = __import__(library)
+    bulkhead = Bulkhead(max_concurrent=1)
+    transport = ResilientTransport(lib.MockTransport(lambda request: lib.Response(200, content=b"ok")), bulkhead=bulkhead)
+    with lib.Client(transport=transport) as client:
+        assert [client.get("http://mock.invalid/").status_code for _ in range(3)] == [200, 200, 200]
+
+    async def answer(request: Any) -> Any:
+        return lib.Response(200, content=b"ok")
+
+    async with lib.AsyncClient(transport=ResilientTransport(lib.MockTransport(answer), bulkhead=bulkhead)) as client:
+        assert [(await client.get("http://mock.invalid/")).status_code for _ in range(3)] == [200, 200, 200]

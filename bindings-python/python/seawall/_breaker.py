@@ -17,7 +17,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from . import _native
-from ._engine import STATES, argument_error, coroutine_function_error, engine, options_json, snake
+from ._engine import STATES, argument_error, checked_instance, coroutine_function_error, engine, option_error, options_json, snake
 from ._fleet import Fleet, FleetMember, FleetPort, FleetSync, client_and_prefix
 from ._errors import CircuitBreakerError
 from ._telemetry import _INSTANCE_ROUTES, listening, observed, observer, report
@@ -174,10 +174,7 @@ class CircuitBreaker(FleetMember):
         **aliases: Any,
     ) -> None:
         global _anonymous
-        if name is not None and not isinstance(name, str):
-            err = TypeError(f"invalid option name: expected a string, got {name!r}")
-            err.code, err.option, err.value = "INVALID_OPTION", "name", repr(name)  # type: ignore[attr-defined]
-            raise err
+        checked_instance(name, "name", str, "a string")
         options = dict(
             failure_threshold=failure_threshold, recovery_timeout=recovery_timeout,
             half_open_max_calls=half_open_max_calls, success_threshold=success_threshold,
@@ -638,9 +635,7 @@ class CircuitBreaker(FleetMember):
 def with_circuit_breaker(breaker: CircuitBreaker) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@with_circuit_breaker(cb)`` on a sync or async function."""
     if not isinstance(breaker, CircuitBreaker):
-        err = TypeError(f"invalid option circuit_breaker: expected a CircuitBreaker, got {breaker!r}")
-        err.code, err.option, err.value = "INVALID_OPTION", "circuit_breaker", repr(breaker)  # type: ignore[attr-defined]
-        raise err
+        raise option_error("circuit_breaker", "a CircuitBreaker", breaker)
     return breaker.__call__
 
 

@@ -1,6 +1,6 @@
 """``ResilientClient`` / ``SyncResilientClient``: an httpx client whose transport is a
-``ResilientTransport`` (a breaker, retries and a timeout per attempt; see ``_transport.py`` for
-what fails and what is retried: the core decides). Each request's body is read inside its attempt,
+``ResilientTransport`` (a breaker, retries and a timeout per attempt; see ``_http.py`` for what
+fails and what is retried: the core decides). Each request's body is read inside its attempt,
 so ``timeout`` bounds the whole response, and when the retries run out the last response is
 answered (httpx does not raise on status).
 """

@@ -51,6 +51,21 @@ def options_json(options: Mapping[str, Any]) -> str:
     return json.dumps({k: _jsonable(v) for k, v in options.items() if v is not None})
 
 
+def option_error(option: str, what: str, value: Any) -> TypeError:
+    """The error for an option the core cannot check (a Python object: a policy, a function, an
+    exception class), worded and coded as the core's option errors are."""
+    err = TypeError(f"invalid option {option}: expected {what}, got {value!r}")
+    err.code, err.option, err.value = "INVALID_OPTION", option, repr(value)  # type: ignore[attr-defined]
+    return err
+
+
+def checked_instance(value: Any, option: str, kind: type, what: str) -> Any:
+    """``value`` if it is None or a ``kind``, else the option error naming it."""
+    if value is not None and not isinstance(value, kind):
+        raise option_error(option, what, value)
+    return value
+
+
 def argument_error(**arguments: Any) -> BaseException:
     """The error for a wrong call argument (``fn``, ``name``, ``advance`` …), worded by the core
     so that it reads the same in every language. Only on error paths: callers test first."""

@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable, Dict, Generator, Optional, Tuple
 from . import _native
 from ._breaker import CircuitBreaker
 from ._bulkhead import Bulkhead
-from ._engine import options_json
+from ._engine import checked_instance, options_json
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, _Resumed, classify_outcome, error_facts, server_headers
 from ._telemetry import PolicyCalls, Scope, observer
@@ -58,15 +58,6 @@ class HTTPStatusFailure(Exception):
         self.retry_after = None if delay is None else delay / 1000.0
 
 
-def _checked(value: Any, option: str, kind: type, what: str) -> Any:
-    """``value`` if it is None or a ``kind``, else the option error naming it."""
-    if value is not None and not isinstance(value, kind):
-        err = TypeError(f"invalid option {option}: expected {what}, got {value!r}")
-        err.code, err.option, err.value = "INVALID_OPTION", option, repr(value)  # type: ignore[attr-defined]
-        raise err
-    return value
-
-
 def _count(status: int) -> int:
     """How a breaker counts a response, by the core's rule: 0 success, 1 failure, 2 ignored."""
     return int(_native.count_status(float(status)))
@@ -80,9 +71,9 @@ class HttpPolicies:
     def __init__(self, *, circuit_breaker: Optional[CircuitBreaker] = None, bulkhead: Optional[Bulkhead] = None,
                  rate_limiter: Optional[RateLimiter] = None, timeout: Optional[float] = None, max_retries: int = 3,
                  retry_non_idempotent: bool = False, **retry_options: Any) -> None:
-        self.circuit_breaker = _checked(circuit_breaker, "circuit_breaker", CircuitBreaker, "a CircuitBreaker")
-        self.bulkhead = _checked(bulkhead, "bulkhead", Bulkhead, "a Bulkhead")
-        self.rate_limiter = _checked(rate_limiter, "rate_limiter", RateLimiter, "a RateLimiter")
+        self.circuit_breaker = checked_instance(circuit_breaker, "circuit_breaker", CircuitBreaker, "a CircuitBreaker")
+        self.bulkhead = checked_instance(bulkhead, "bulkhead", Bulkhead, "a Bulkhead")
+        self.rate_limiter = checked_instance(rate_limiter, "rate_limiter", RateLimiter, "a RateLimiter")
         if timeout is not None:
             _native.validate("timeout", options_json({"timeout": timeout}), True)
         self.timeout = timeout
@@ -126,10 +117,12 @@ class HttpPolicies:
         until its body settles where the exchange can hold it (at once when it was read)."""
         status = x.status(response)
         count = _count(status)
-        headers = server_headers(x.headers(response))
-        given = {"headers": headers} if headers else {}
-        retried = count == 1 or (count == 2 and classify_outcome({"error": True, "status": status, **given, **facts})["decision"] in ("retry", "rateLimited"))
-        if retried:
+        # A success needs none of the server's headers: they are read for a failure or an
+        # ignored status only (what the core would retry, and after how long).
+        if count != 0:
+            headers = server_headers(x.headers(response))
+            given = {"headers": headers} if headers else {}
+        if count == 1 or (count == 2 and classify_outcome({"error": True, "status": status, **given, **facts})["decision"] in ("retry", "rateLimited")):
             self._release(slot, permit, count)
             failed.append(response)
             raise HTTPStatusFailure(response, status, given)

@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, 
 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
-from ._engine import GIVE_UP_REASONS, AwaitableResultError, argument_error, coroutine_function_error, engine, finite_number, is_number, options_json, snake
+from ._engine import GIVE_UP_REASONS, AwaitableResultError, argument_error, checked_instance, coroutine_function_error, option_error, engine, finite_number, is_number, options_json, snake
 from ._errors import RetryBudgetExhaustedError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
 from ._telemetry import error_type, listening, observed, report, timed_attempts
@@ -183,17 +183,10 @@ class RetryPolicy:
                                     retry_on=retry_on, on_retry=on_retry, budget=budget, name=name, retry_on_result=retry_on_result,
                                     circuit_breaker=circuit_breaker, **options)
         if retry_if is not None and not callable(retry_if):
-            err = TypeError(f"invalid option retry_if: expected a function, got {retry_if!r}")
-            err.code, err.option, err.value = "INVALID_OPTION", "retry_if", repr(retry_if)  # type: ignore[attr-defined]
-            raise err
-        if circuit_breaker is not None and not isinstance(circuit_breaker, CircuitBreaker):
-            err = TypeError(f"invalid option circuit_breaker: expected a CircuitBreaker, got {circuit_breaker!r}")
-            err.code, err.option, err.value = "INVALID_OPTION", "circuit_breaker", repr(circuit_breaker)  # type: ignore[attr-defined]
-            raise err
+            raise option_error("retry_if", "a function", retry_if)
+        checked_instance(circuit_breaker, "circuit_breaker", CircuitBreaker, "a CircuitBreaker")
         if retry_on is not None and not (isinstance(retry_on, type) or (isinstance(retry_on, tuple) and all(isinstance(t, type) for t in retry_on))):
-            err = TypeError(f"invalid option retry_on: expected an exception class or a tuple of them, got {retry_on!r}")
-            err.code, err.option, err.value = "INVALID_OPTION", "retry_on", repr(retry_on)  # type: ignore[attr-defined]
-            raise err
+            raise option_error("retry_on", "an exception class or a tuple of them", retry_on)
         if isinstance(retry_on, type):
             opts["retry_on"] = (retry_on,)
         self._h = engine.retry_policy_create(options_json(opts), True, float(seed) if seed is not None else _random_seed())

@@ -112,6 +112,11 @@ def _body(response: Any, sync: bool) -> type:
 
 def _hold(sync: bool) -> Any:
     def hold(response: Any, settle: Settle) -> Any:
+        if response.is_closed:
+            # Read whole and closed already (a response made with its content, as a mock
+            # transport answers): nothing left to hold.
+            settle(None)
+            return response
         response.stream = _body(response, sync)(response.stream, settle)
         return response
     return hold
