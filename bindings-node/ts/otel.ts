@@ -25,7 +25,7 @@ interface Instruments {
     kind: 'counter' | 'histogram' | 'observableGauge' | 'observableUpDownCounter';
     unit: string;
     description: string;
-    event: EventName | null;
+    events: EventName[];
     value: string | null;
     scale: number;
     attributes: Array<[string, string]>;
@@ -194,7 +194,7 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
   for (const i of t.instruments) {
     if (meter === undefined) break;
     const opts = { unit: i.unit, description: i.description };
-    if (i.event !== null) {
+    if (i.events.length > 0) {
       const { value, scale } = i;
       const attributes = attributesFor(i.attributes);
       let recorder: (fields: Record<string, unknown>) => void;
@@ -208,9 +208,11 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
           if (typeof v === 'number') h.record?.(v * scale, attributes(f));
         };
       }
-      const list = byEvent.get(i.event) ?? [];
-      list.push(recorder);
-      byEvent.set(i.event, list);
+      for (const event of i.events) {
+        const list = byEvent.get(event) ?? [];
+        list.push(recorder);
+        byEvent.set(event, list);
+      }
     } else if (i.observes !== null) {
       const instrument = i.kind === 'observableGauge' ? meter.createObservableGauge(i.name, opts) : meter.createObservableUpDownCounter(i.name, opts);
       observed.push({ family: i.observes, instrument, attributes: i.attributes });
@@ -237,7 +239,11 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
   const sink: Sink = {
     event(name, fields) {
       const recorders = byEvent.get(name);
-      if (recorders !== undefined) for (const r of recorders) r(fields);
+      if (recorders !== undefined) {
+        // The field `event`: the event's own name.
+        const f = { ...fields, event: name };
+        for (const r of recorders) r(f);
+      }
       if (tracerNow() !== undefined && spanEvents.has(name)) {
         const span = api.trace.getActiveSpan();
         if (span?.isRecording() === true) {

@@ -137,7 +137,7 @@ export function observe<T>(kind: string, policy: string | undefined, run: () => 
   );
 }
 
-type Method = (this: unknown, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown) => Promise<unknown>;
+type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
 /** The methods observed while instrumented, and each one's plain method while it is. */
 const observable: Array<{ proto: Record<string, unknown>; method: string; kind: string; name: (self: never, args: unknown[]) => string | undefined }> = [];
@@ -155,10 +155,8 @@ export function route(on: boolean): void {
   for (const { proto, method, kind, name } of observable) {
     const fn = proto[method] as Method;
     plain.push([proto, method, fn]);
-    // Fixed arity (a rest parameter costs an array per call): the methods take at most five, and
-    // a parameter's default applies to an undefined passed as to one left out.
-    proto[method] = function (this: never, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): Promise<unknown> {
-      return observe(kind, name(this, [a, b, c, d, e]), () => fn.call(this, a, b, c, d, e));
+    proto[method] = function (this: never, ...args: unknown[]): Promise<unknown> {
+      return observe(kind, name(this, args), () => fn.apply(this, args));
     };
   }
 }

@@ -96,17 +96,18 @@ impl InstrumentKind {
     }
 }
 
-/// One OpenTelemetry instrument: what it is, and where its values come from — an event (each
+/// One OpenTelemetry instrument: what it is, and where its values come from — events (each
 /// report adds 1, or records `value` × `scale`) or a Prometheus family's samples (`observes`).
-/// Attributes are `(attribute, event field)`; an observed family's fields are `name` and its
-/// one extra label's value, `label`. A field that is null in an event is left out.
+/// Attributes are `(attribute, event field)`, the field `event` being the event's name; an
+/// observed family's fields are `name` and its one extra label's value, `label`. A field that is
+/// null in an event is left out.
 pub struct Instrument {
     pub name: &'static str,
     pub kind: InstrumentKind,
     /// UCUM: `s` for durations, `{call}`-style annotations for counts, `1` for flags.
     pub unit: &'static str,
     pub description: &'static str,
-    pub event: Option<&'static str>,
+    pub events: &'static [&'static str],
     pub value: Option<&'static str>,
     pub scale: f64,
     pub attributes: &'static [(&'static str, &'static str)],
@@ -118,48 +119,52 @@ pub struct Instrument {
 const POLICY: (&str, &str) = ("seawall.policy.name", "policy");
 const ERROR: (&str, &str) = ("error.type", "errorType");
 
-const fn fed(name: &'static str, kind: InstrumentKind, unit: &'static str, description: &'static str, event: &'static str, attributes: &'static [(&'static str, &'static str)]) -> Instrument {
-    Instrument { name, kind, unit, description, event: Some(event), value: None, scale: 1.0, attributes, observes: None, prometheus: None }
+const fn fed(name: &'static str, kind: InstrumentKind, unit: &'static str, description: &'static str, events: &'static [&'static str], attributes: &'static [(&'static str, &'static str)]) -> Instrument {
+    Instrument { name, kind, unit, description, events, value: None, scale: 1.0, attributes, observes: None, prometheus: None }
 }
 
 const fn observed(name: &'static str, kind: InstrumentKind, unit: &'static str, description: &'static str, family: &'static str, attributes: &'static [(&'static str, &'static str)]) -> Instrument {
-    Instrument { name, kind, unit, description, event: None, value: None, scale: 1.0, attributes, observes: Some(family), prometheus: Some(family) }
+    Instrument { name, kind, unit, description, events: &[], value: None, scale: 1.0, attributes, observes: Some(family), prometheus: Some(family) }
 }
 
+/// The events that are a decision (not a call's end): Polly's strategy events.
+const DECISIONS: &[&str] = &["retry.scheduled", "retry.gave_up", "breaker.state_changed", "call.rejected"];
+
 pub const INSTRUMENTS: &[Instrument] = &[
+    fed("seawall.events", InstrumentKind::Counter, "{event}", "Every decision, by event (as Polly's strategy events).", DECISIONS, &[POLICY, ("seawall.event.name", "event")]),
     Instrument {
         prometheus: Some("circuit_breaker_calls_total"),
-        ..fed("seawall.calls", InstrumentKind::Counter, "{call}", "Calls through a policy, by outcome (success, failure, rejected, timeout).", "call.ended", &[POLICY, ("seawall.policy.kind", "kind"), ("seawall.outcome", "outcome"), ERROR])
+        ..fed("seawall.calls", InstrumentKind::Counter, "{call}", "Calls through a policy, by outcome (success, failure, rejected, timeout).", &["call.ended"], &[POLICY, ("seawall.policy.kind", "kind"), ("seawall.outcome", "outcome"), ERROR])
     },
     Instrument {
         value: Some("durationMs"),
         scale: 0.001,
-        ..fed("seawall.call.duration", InstrumentKind::Histogram, "s", "How long a call through a policy took, retries and waits included.", "call.ended", &[POLICY, ("seawall.policy.kind", "kind"), ("seawall.outcome", "outcome"), ERROR])
+        ..fed("seawall.call.duration", InstrumentKind::Histogram, "s", "How long a call through a policy took, retries and waits included.", &["call.ended"], &[POLICY, ("seawall.policy.kind", "kind"), ("seawall.outcome", "outcome"), ERROR])
     },
     Instrument {
         value: Some("durationMs"),
         scale: 0.001,
-        ..fed("seawall.attempt.duration", InstrumentKind::Histogram, "s", "How long one attempt of a retried call took.", "attempt.ended", &[POLICY, ("seawall.attempt", "attempt"), ("seawall.outcome", "outcome"), ERROR])
+        ..fed("seawall.attempt.duration", InstrumentKind::Histogram, "s", "How long one attempt of a retried call took.", &["attempt.ended"], &[POLICY, ("seawall.attempt", "attempt"), ("seawall.outcome", "outcome"), ERROR])
     },
     Instrument {
         prometheus: Some("retry_attempts_total"),
-        ..fed("seawall.retries", InstrumentKind::Counter, "{retry}", "Retries scheduled, by the attempt that failed.", "retry.scheduled", &[POLICY, ("seawall.attempt", "attempt"), ERROR])
+        ..fed("seawall.retries", InstrumentKind::Counter, "{retry}", "Retries scheduled, by the attempt that failed.", &["retry.scheduled"], &[POLICY, ("seawall.attempt", "attempt"), ERROR])
     },
     Instrument {
         value: Some("delayMs"),
         scale: 0.001,
-        ..fed("seawall.retry.delay", InstrumentKind::Histogram, "s", "The wait before each retry.", "retry.scheduled", &[POLICY])
+        ..fed("seawall.retry.delay", InstrumentKind::Histogram, "s", "The wait before each retry.", &["retry.scheduled"], &[POLICY])
     },
-    fed("seawall.retry.give_ups", InstrumentKind::Counter, "{call}", "Retried calls that gave up, by reason.", "retry.gave_up", &[POLICY, ("seawall.reason", "reason"), ERROR]),
+    fed("seawall.retry.give_ups", InstrumentKind::Counter, "{call}", "Retried calls that gave up, by reason.", &["retry.gave_up"], &[POLICY, ("seawall.reason", "reason"), ERROR]),
     Instrument {
         prometheus: Some("circuit_breaker_state_changes_total"),
-        ..fed("seawall.breaker.transitions", InstrumentKind::Counter, "{transition}", "Circuit breaker state changes.", "breaker.state_changed", &[POLICY, ("seawall.breaker.from", "from"), ("seawall.breaker.to", "to"), ("seawall.reason", "reason")])
+        ..fed("seawall.breaker.transitions", InstrumentKind::Counter, "{transition}", "Circuit breaker state changes.", &["breaker.state_changed"], &[POLICY, ("seawall.breaker.from", "from"), ("seawall.breaker.to", "to"), ("seawall.reason", "reason")])
     },
-    fed("seawall.rejections", InstrumentKind::Counter, "{call}", "Calls a policy refused, by what refused them.", "call.rejected", &[POLICY, ("seawall.rejected_by", "by"), ("error.type", "code")]),
+    fed("seawall.rejections", InstrumentKind::Counter, "{call}", "Calls a policy refused, by what refused them.", &["call.rejected"], &[POLICY, ("seawall.rejected_by", "by"), ("error.type", "code")]),
     Instrument {
         value: Some("waitMs"),
         scale: 0.001,
-        ..fed("seawall.rate_limit.wait", InstrumentKind::Histogram, "s", "How long a call waited for a rate limiter's place.", "rate_limit.waited", &[POLICY])
+        ..fed("seawall.rate_limit.wait", InstrumentKind::Histogram, "s", "How long a call waited for a rate limiter's place.", &["rate_limit.waited"], &[POLICY])
     },
     observed("seawall.breaker.state", InstrumentKind::ObservableGauge, "1", "1 for the state a named circuit breaker is in, 0 for the others.", "circuit_breaker_state", &[POLICY, ("seawall.breaker.state", "label")]),
     observed("seawall.bulkhead.active", InstrumentKind::ObservableUpDownCounter, "{call}", "Calls running in a named bulkhead now.", "bulkhead_active_calls", &[POLICY]),
@@ -188,7 +193,7 @@ pub fn events_json() -> String {
 }
 
 /// The instruments as JSON, for `instrument()`: `{instruments: [{name, kind, unit, description,
-/// event, value, scale, attributes, observes, prometheus}], buckets: [s]}`. (Apart from the
+/// events, value, scale, attributes, observes, prometheus}], buckets: [s]}`. (Apart from the
 /// events: the browser's lean module leaves it out.)
 pub fn instruments_json() -> String {
     let mut instruments = Vec::new();
@@ -199,7 +204,7 @@ pub fn instruments_json() -> String {
             ("kind", Json::Str(i.kind.as_str().to_string())),
             ("unit", Json::Str(i.unit.to_string())),
             ("description", Json::Str(i.description.to_string())),
-            ("event", opt(i.event)),
+            ("events", strs(i.events.iter().copied())),
             ("value", opt(i.value)),
             ("scale", Json::Num(i.scale)),
             ("attributes", Json::Arr(attributes)),
@@ -251,17 +256,19 @@ mod tests {
             assert!(seen.insert(i.name), "{} twice", i.name);
             assert!(i.name.starts_with("seawall.") && i.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'), "{}", i.name);
             assert!(i.attributes.contains(&POLICY), "{}: every instrument names its policy", i.name);
-            match (i.event, i.observes) {
-                (Some(event), None) => {
-                    let e = EVENTS.iter().find(|e| e.name == event).unwrap_or_else(|| panic!("{}: no event {event}", i.name));
-                    for (_, field) in i.attributes.iter().chain(i.value.as_ref().map(|v| ("", *v)).iter()) {
-                        assert!(e.fields.contains(field), "{}: {event} has no field {field}", i.name);
+            match (i.events, i.observes) {
+                ([_, ..], None) => {
+                    for event in i.events {
+                        let e = EVENTS.iter().find(|e| e.name == *event).unwrap_or_else(|| panic!("{}: no event {event}", i.name));
+                        for (_, field) in i.attributes.iter().chain(i.value.as_ref().map(|v| ("", *v)).iter()) {
+                            assert!(e.fields.contains(field) || *field == "event", "{}: {event} has no field {field}", i.name);
+                        }
                     }
                     let counts = matches!(i.kind, InstrumentKind::Counter);
                     assert_eq!(i.value.is_none(), counts, "{}: counters add 1, histograms record a field", i.name);
                     assert!(i.value.is_none() || i.unit == "s" && i.scale == 0.001, "{}: durations are read in ms and recorded in s", i.name);
                 }
-                (None, Some(family)) => {
+                ([], Some(family)) => {
                     assert!(crate::metrics::FAMILIES.iter().any(|f| f.0 == family && f.1 == "gauge"), "{}: {family} is no gauge family", i.name);
                     assert!(!matches!(i.kind, InstrumentKind::Counter | InstrumentKind::Histogram));
                     assert!(i.attributes.iter().all(|(_, f)| *f == "policy" || *f == "label"));
@@ -272,6 +279,8 @@ mod tests {
                 assert!(crate::metrics::FAMILIES.iter().any(|f| f.0 == p), "{}: no family {p}", i.name);
             }
         }
+        // The decisions are the events logged above DEBUG (the shells' span events).
+        assert_eq!(DECISIONS, EVENTS.iter().filter(|e| e.level != "DEBUG").map(|e| e.name).collect::<Vec<_>>());
         for c in REJECTED.iter().chain(TIMED_OUT) {
             assert!(!(REJECTED.contains(c) && TIMED_OUT.contains(c)));
         }

@@ -112,8 +112,10 @@ class _OtelSink(Sink):
         self.by_event: Dict[str, List[Callable[[Dict[str, Any]], None]]] = {}
         for i in table["instruments"] if meter is not None else ():
             pairs = [tuple(p) for p in i["attributes"]]
-            if i["event"] is not None:
-                self.by_event.setdefault(i["event"], []).append(self._recorder(meter, i, pairs, table["buckets"]))
+            if i["events"]:
+                recorder = self._recorder(meter, i, pairs, table["buckets"])
+                for event in i["events"]:
+                    self.by_event.setdefault(event, []).append(recorder)
             else:
                 make = meter.create_observable_gauge if i["kind"] == "observableGauge" else meter.create_observable_up_down_counter
                 make(i["name"], callbacks=[self._observer(i["observes"], pairs)], unit=i["unit"], description=i["description"])
@@ -158,8 +160,12 @@ class _OtelSink(Sink):
         return False
 
     def event(self, name: str, fields: Dict[str, Any]) -> None:
-        for record in self.by_event.get(name, ()):
-            record(fields)
+        recorders = self.by_event.get(name)
+        if recorders:
+            # The field ``event``: the event's own name.
+            named = {**fields, "event": name}
+            for record in recorders:
+                record(named)
         if self.tracer is not None and name in DECISIONS:
             span = self.api.trace.get_current_span()
             if span.is_recording():
