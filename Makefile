@@ -20,6 +20,7 @@ PY := $(PY_VENV)/bin/python
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser wasm-floors
+.PHONY: runtimes test-runtimes
 .PHONY: boundary test demo test-demo tour setup-rust test-sim test-core test-fuzz fuzz mutants soak check-wasm bench bench-core bench-node lint node-deps build-node test-node node22 redis
 
 LOGS := target/test-logs
@@ -32,7 +33,7 @@ NODE20_ARM64 := target/tools/node20-arm64/package/bin/node
 QEMU_ARM64 := qemu-aarch64-static -L $(abspath $(ARM64_ROOT))
 ARM64 := target/platforms/arm64
 
-test: test-core test-fuzz test-sim check-wasm lint test-node test-browser test-python test-arm64 test-demo
+test: test-core test-fuzz test-sim check-wasm lint test-node test-runtimes test-browser test-python test-arm64 test-demo
 	@python3 scripts/summarize_tests.py $(LOGS)/*.log
 
 # Installs what the Rust parts need beyond the toolchain itself.
@@ -161,6 +162,20 @@ test-node: build-node test-core node22 redis
 	cd $(NODE_DIR) && $(NO_ADDON) node --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node20-wasm-fallback.log
 	cd $(NODE_DIR) && $(NO_ADDON) ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22-wasm-fallback.log
 	bash $(NODE_DIR)/scripts/check-install.sh
+
+# Bun and Deno from npm (pinned), under target/runtimes.
+RUNTIMES := target/runtimes/node_modules/.bin
+runtimes:
+	@test -x $(RUNTIMES)/bun -a -x $(RUNTIMES)/deno || npm install --prefix target/runtimes --no-save --no-audit --no-fund --loglevel=error bun@1.4.4 deno@2.9.6
+
+# The vectors, the package's policies and resilientFetch against a flaky 127.0.0.1 server in Bun
+# and Deno, each through the napi addon (Deno with --allow-ffi: -A) and through the wasm module.
+test-runtimes: build-node test-core runtimes
+	@mkdir -p $(LOGS)
+	cd $(NODE_DIR) && ../$(RUNTIMES)/bun test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/bun.log
+	cd $(NODE_DIR) && SEAWALL_BACKEND=wasm ../$(RUNTIMES)/bun test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/bun-wasm.log
+	cd $(NODE_DIR) && DENO_DIR=../target/runtimes/deno-cache ../$(RUNTIMES)/deno run -A test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/deno.log
+	cd $(NODE_DIR) && SEAWALL_BACKEND=wasm DENO_DIR=../target/runtimes/deno-cache ../$(RUNTIMES)/deno run -A test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/deno-wasm.log
 
 # A venv with the Python build and test tools, pinned.
 py-env:
