@@ -20,7 +20,7 @@ PY := $(PY_VENV)/bin/python
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser wasm-floors
-.PHONY: runtimes test-runtimes
+.PHONY: runtimes test-runtimes bench-runtimes
 .PHONY: boundary test demo test-demo tour setup-rust test-sim test-core test-fuzz fuzz mutants soak check-wasm bench bench-core bench-node lint node-deps build-node test-node node22 redis
 
 LOGS := target/test-logs
@@ -244,6 +244,12 @@ bench-node: build-node redis
 bench-otel: build-node build-python
 	node bench/node/otel.mjs
 	$(PY) bench/python/otel.py
+
+# Seawall against cockatiel in Node, Bun and Deno, one after the other.
+bench-runtimes: build-node runtimes
+	node bench/node/runtimes.mjs
+	$(RUNTIMES)/bun bench/node/runtimes.mjs
+	DENO_DIR=target/runtimes/deno-cache $(RUNTIMES)/deno run -A bench/node/runtimes.mjs
 
 bench-core:
 	$(CARGO) bench -p seawall-core --bench hot_path
