@@ -163,19 +163,22 @@ test-node: build-node test-core node22 redis
 	cd $(NODE_DIR) && $(NO_ADDON) ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22-wasm-fallback.log
 	bash $(NODE_DIR)/scripts/check-install.sh
 
-# Bun and Deno from npm (pinned), under target/runtimes.
+# Bun, Deno and Cloudflare's workerd from npm (pinned), under target/runtimes.
 RUNTIMES := target/runtimes/node_modules/.bin
 runtimes:
-	@test -x $(RUNTIMES)/bun -a -x $(RUNTIMES)/deno || npm install --prefix target/runtimes --no-save --no-audit --no-fund --loglevel=error bun@1.4.4 deno@2.9.6
+	@test -x $(RUNTIMES)/bun -a -x $(RUNTIMES)/deno -a -x $(RUNTIMES)/workerd || npm install --prefix target/runtimes --no-save --no-audit --no-fund --loglevel=error bun@1.4.4 deno@2.9.6 workerd@1.20261117.1
 
 # The vectors, the package's policies and resilientFetch against a flaky 127.0.0.1 server in Bun
-# and Deno, each through the napi addon (Deno with --allow-ffi: -A) and through the wasm module.
+# and Deno, each through the napi addon (Deno with --allow-ffi: -A) and through the wasm module;
+# the vectors and the example Worker in workerd.
 test-runtimes: build-node test-core runtimes
 	@mkdir -p $(LOGS)
 	cd $(NODE_DIR) && ../$(RUNTIMES)/bun test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/bun.log
 	cd $(NODE_DIR) && SEAWALL_BACKEND=wasm ../$(RUNTIMES)/bun test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/bun-wasm.log
 	cd $(NODE_DIR) && DENO_DIR=../target/runtimes/deno-cache ../$(RUNTIMES)/deno run -A test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/deno.log
 	cd $(NODE_DIR) && SEAWALL_BACKEND=wasm DENO_DIR=../target/runtimes/deno-cache ../$(RUNTIMES)/deno run -A test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/deno-wasm.log
+	# workerd: a Worker bundled with the `workerd` condition (the wasm imported as a module).
+	cd $(NODE_DIR) && node test/runtimes/workerd.mjs ../$(RUNTIMES)/workerd 2>&1 | tee ../$(LOGS)/workerd.log
 
 # A venv with the Python build and test tools, pinned.
 py-env:
