@@ -172,7 +172,7 @@ runtimes:
 
 # The vectors, the package's policies and resilientFetch against a flaky 127.0.0.1 server in Node
 # 24 (the addon), Bun and Deno, each through the napi addon (Deno with --allow-ffi: -A) and through the wasm module;
-# the vectors and the example Worker in workerd.
+# the seeds' examples under their test runners; the vectors and the example Worker in workerd.
 test-runtimes: build-node test-core runtimes
 	@mkdir -p $(LOGS)
 	cd $(NODE_DIR) && ../$(NODE24) test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/node24.log
@@ -180,6 +180,9 @@ test-runtimes: build-node test-core runtimes
 	cd $(NODE_DIR) && SEAWALL_BACKEND=wasm ../$(RUNTIMES)/bun test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/bun-wasm.log
 	cd $(NODE_DIR) && DENO_DIR=../target/runtimes/deno-cache ../$(RUNTIMES)/deno run -A test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/deno.log
 	cd $(NODE_DIR) && SEAWALL_BACKEND=wasm DENO_DIR=../target/runtimes/deno-cache ../$(RUNTIMES)/deno run -A test/runtimes/run.mjs 2>&1 | tee ../$(LOGS)/deno-wasm.log
+	# The seeds' TypeScript examples under Bun's and Deno's own test runners.
+	cd $(NODE_DIR) && node test/runtimes/seeds.mjs bun ../$(RUNTIMES)/bun 2>&1 | tee ../$(LOGS)/bun-seeds.log
+	cd $(NODE_DIR) && DENO_DIR=../target/runtimes/deno-cache node test/runtimes/seeds.mjs deno ../$(RUNTIMES)/deno 2>&1 | tee ../$(LOGS)/deno-seeds.log
 	# workerd: a Worker bundled with the `workerd` condition (the wasm imported as a module).
 	cd $(NODE_DIR) && node test/runtimes/workerd.mjs ../$(RUNTIMES)/workerd 2>&1 | tee ../$(LOGS)/workerd.log
 
