@@ -358,3 +358,30 @@ test('a fleet budget with Redis lost runs on an equal part; its options are chec
   assert.throws(() => new RetryBudget({ name: 'b', fleet: { redis, minReplicas: 2 } }), (e) => e.option === 'fleet.minReplicas');
   assert.throws(() => new RetryBudget({ name: 'b', fleet: {} }), (e) => e.option === 'fleet.redis');
 });
+
+test('OpenTelemetry: a fleet breaker’s mode and replicas are the gauges seawall.fleet.shared and seawall.fleet.replicas', async () => {
+  const { instrument } = await import('seawall');
+  const { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  const stop = instrument({ meterProvider: new MeterProvider({ readers: [reader] }), tracerProvider: null });
+  useVirtualClock({ autoAdvance: false });
+  try {
+    const [a, b] = await replicas(2);
+    await syncAll([a, b]);
+    await syncAll([a, b]);
+    await reader.forceFlush();
+    const gauge = (name) =>
+      exporter
+        .getMetrics()
+        .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
+        .filter((m) => m.descriptor.name === name)
+        .flatMap((m) => m.dataPoints)
+        .find((p) => p.attributes['seawall.policy.name'] === a.name)?.value;
+    assert.deepEqual([gauge('seawall.fleet.shared'), gauge('seawall.fleet.replicas')], [1, 2]);
+    for (const x of [a, b]) x.leaveFleet();
+  } finally {
+    stop();
+    useRealClock();
+  }
+});

@@ -250,7 +250,7 @@ def timed_attempts(policy: Optional[str], fn: Callable[..., Any], made: int = 0)
 # policy modules.
 Timed = Optional[Callable[[Any, Any], Any]]
 _OBSERVED: List[Tuple[type, str, Callable[[Any], Optional[str]], Timed, Tuple[str, ...]]] = []
-# Plain methods put back when instrumentation stops: (owner, attribute, method or None to delete).
+# Plain methods put back when instrumentation stops: (class, attribute, method).
 _PLAIN: List[Tuple[Any, str, Any]] = []
 # Instances whose methods are their own (a breaker's native ``call``): each re-routed alike.
 _INSTANCE_ROUTES: List[Callable[[bool], None]] = []
