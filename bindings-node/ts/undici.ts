@@ -59,6 +59,8 @@ class Attempt implements UndiciHandler {
   #target: { handler: UndiciHandler; controller: UndiciController } | undefined;
   /** Body events that came before the answer was handed over. */
   #held: Array<(t: { handler: UndiciHandler; controller: UndiciController }) => void> = [];
+  /** Called once the attempt has ended (its body read, or it failed): lets go of its signals. */
+  ended: () => void = () => {};
 
   constructor(
     private readonly settle: (a: Attempt) => void,
@@ -85,10 +87,12 @@ class Attempt implements UndiciHandler {
   }
 
   onResponseEnd(_c: UndiciController, trailers: Record<string, string | string[]>): void {
+    this.ended();
     this.#relay((t) => t.handler.onResponseEnd?.(t.controller, trailers));
   }
 
   onResponseError(_c: UndiciController, error: unknown): void {
+    this.ended();
     if (!this.#started) this.fail(error);
     else this.#relay((t) => t.handler.onResponseError?.(t.controller, error));
   }
@@ -164,12 +168,20 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
           new Promise<Attempt>((resolve, reject) => {
             const attempt = new Attempt(resolve, reject);
             current = attempt;
-            const { signal } = linkSignals([...signals, callerSignal]);
-            if (signal?.aborted) return reject(signal.reason);
-            signal?.addEventListener('abort', () => attempt.cut(signal.reason), { once: true });
+            // Cut when its timeout or the caller aborts: a listener on each, taken off when the
+            // attempt ends (a linked signal would cost a signal and a finalizer per attempt).
+            const watched = [...new Set([...signals, callerSignal])].filter((s): s is AbortSignal => s !== undefined);
+            const aborted = watched.find((s) => s.aborted);
+            if (aborted !== undefined) return reject(aborted.reason);
+            const onAbort = (e: Event): void => attempt.cut((e.target as AbortSignal).reason);
+            for (const s of watched) s.addEventListener('abort', onAbort, { once: true });
+            attempt.ended = () => {
+              for (const s of watched) s.removeEventListener('abort', onAbort);
+            };
             try {
               dispatch(withHeaders(opts, headers), attempt);
             } catch (e) {
+              attempt.ended();
               reject(e);
             }
           }),
