@@ -706,7 +706,8 @@ export class CircuitBreaker {
 }
 
 observed(CircuitBreaker.prototype, 'execute', 'breaker', (b) => b.name);
-observed(CircuitBreaker.prototype, 'executeClassified', 'breaker', (b) => b.name);
+// An answer its classification counts as a failure (an HTTP 503) ends the call as one.
+observed(CircuitBreaker.prototype, 'executeClassified', 'breaker', (b) => b.name, (_b, args) => (value) => (args[1] as (v: unknown) => string)(value) === 'failure');
 
 export function createCircuitBreaker(name: string, options: CircuitBreakerOptions = {}): CircuitBreaker {
   return circuitBreakerRegistry.getOrCreate(name, options);

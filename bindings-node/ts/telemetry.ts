@@ -110,11 +110,15 @@ export function outcomeOf(error: unknown): string {
 /** No error: the call succeeded. */
 export const NONE: unique symbol = Symbol('none');
 
+/** A call that answered a value its policy counted as a failure (a breaker's 503 response). */
+const COUNTED_FAILURE = { code: 'RESULT_REJECTED', name: 'RESULT_REJECTED', message: 'the answer was counted as a failure' };
+
 /**
  * Runs a policy's call observed (only while instrumented): inside its span, and reported as
- * `call.ended` with its outcome and duration on the shell's clock when it settles.
+ * `call.ended` with its outcome and duration on the shell's clock when it settles; `counted`:
+ * whether a value it answers was counted as a failure.
  */
-export function observe<T>(kind: string, policy: string | undefined, run: () => T | PromiseLike<T>): Promise<T> {
+export function observe<T>(kind: string, policy: string | undefined, run: () => T | PromiseLike<T>, counted?: (value: T) => boolean): Promise<T> {
   const startedAt = clock().now();
   const scope = observer.sink?.enter(kind, policy);
   let p: Promise<T>;
@@ -129,7 +133,7 @@ export function observe<T>(kind: string, policy: string | undefined, run: () => 
     scope?.end(outcome, error);
   };
   return p.then(
-    (v) => (ended(NONE), v),
+    (v) => (ended(counted?.(v) === true ? COUNTED_FAILURE : NONE), v),
     (e: unknown) => {
       ended(e);
       throw e;
@@ -140,23 +144,32 @@ export function observe<T>(kind: string, policy: string | undefined, run: () => 
 type Method = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
 /** The methods observed while instrumented, and each one's plain method while it is. */
-const observable: Array<{ proto: Record<string, unknown>; method: string; kind: string; name: (self: never, args: unknown[]) => string | undefined }> = [];
+type Counted = (self: never, args: unknown[]) => ((value: unknown) => boolean) | undefined;
+const observable: Array<{ proto: Record<string, unknown>; method: string; kind: string; name: (self: never, args: unknown[]) => string | undefined; counted?: Counted }> = [];
 const plain: Array<[Record<string, unknown>, string, unknown]> = [];
 
-/** Registers a policy's method as observed (as `kind`, named by `name`) while instrumented. */
-export function observed<P extends object>(proto: P, method: keyof P & string, kind: string, name: (self: P, args: unknown[]) => string | undefined): void {
-  observable.push({ proto: proto as Record<string, unknown>, method, kind, name: name as (self: never, args: unknown[]) => string | undefined });
+/** Registers a policy's method as observed (as `kind`, named by `name`) while instrumented;
+ * `counted(self, args)`: how its answers are judged, for a method whose answer may count as a
+ * failure. */
+export function observed<P extends object>(
+  proto: P,
+  method: keyof P & string,
+  kind: string,
+  name: (self: P, args: unknown[]) => string | undefined,
+  counted?: (self: P, args: unknown[]) => ((value: unknown) => boolean) | undefined,
+): void {
+  observable.push({ proto: proto as Record<string, unknown>, method, kind, name: name as (self: never, args: unknown[]) => string | undefined, counted: counted as Counted | undefined });
 }
 
 /** Puts the observed methods in place (`on`) or the plain ones back. */
 export function route(on: boolean): void {
   for (const [proto, method, fn] of plain.splice(0)) proto[method] = fn;
   if (!on) return;
-  for (const { proto, method, kind, name } of observable) {
+  for (const { proto, method, kind, name, counted } of observable) {
     const fn = proto[method] as Method;
     plain.push([proto, method, fn]);
     proto[method] = function (this: never, ...args: unknown[]): Promise<unknown> {
-      return observe(kind, name(this, args), () => fn.apply(this, args));
+      return observe(kind, name(this, args), () => fn.apply(this, args), counted?.(this, args));
     };
   }
 }

@@ -192,7 +192,7 @@ class HttpPolicies:
         if span is not None:
             span.answered(x.status(response))
             span.end("success", None)
-        calls.close(None)
+        calls.close(None, _count(x.status(response)) == 1)
         return self._settle(response, x, slot, permit, facts, failed, read)
 
     def _request(self, attempt: Callable[[], Any], replayable: bool, facts: Dict[str, Any], failed: list) -> Steps:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from . import _clock, _native
 from ._breaker import flush_all
 from ._engine import engine
-from ._telemetry import DECISIONS, Scope, Sink, error_type, observer, route
+from ._telemetry import DECISIONS, CountedFailure, Scope, Sink, error_type, observer, route
 
 _stop: Optional[Callable[[], None]] = None
 _LOOK_S = 1.0
@@ -81,7 +81,8 @@ class _HttpSpan(_Span):
 def _failed(span: Any, exc: BaseException, api: Any) -> None:
     span.set_attribute("error.type", error_type(exc))
     span.set_status(api.Status(api.StatusCode.ERROR, str(exc) or None))
-    span.record_exception(exc)
+    if not isinstance(exc, CountedFailure):
+        span.record_exception(exc)
 
 
 class _Api:

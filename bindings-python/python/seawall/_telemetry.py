@@ -169,6 +169,13 @@ async def _settled(awaitable: Any, call: _Call) -> Any:
     return result
 
 
+class CountedFailure(Exception):
+    """A call that answered a value its policy counted as a failure (a breaker's 503 response):
+    how such a call ends in telemetry (no exception was raised)."""
+
+    code = "RESULT_REJECTED"
+
+
 class PolicyCalls:
     """The calls an HTTP attempt makes through its policies, observed by hand while instrumented
     (the HTTP stack takes a place, a slot and a permit itself): each opened before its policy
@@ -187,12 +194,15 @@ class PolicyCalls:
         scope = sink.enter(kind, policy)
         self._open.append((kind, policy, _clock.now(), scope, scope.attach() if scope is not None else None))
 
-    def close(self, exc: Optional[BaseException]) -> None:
+    def close(self, exc: Optional[BaseException], breaker_counted_failure: bool = False) -> None:
+        """Ends the calls: with ``exc``, or the breaker's as a failure when it counted the answer
+        as one."""
         while self._open:
             kind, policy, started, scope, token = self._open.pop()
             if scope is not None:
                 scope.detach(token)
-            _ended("call.ended", {"policy": policy, "kind": kind}, started, exc, scope)
+            ended = CountedFailure("the answer was counted as a failure") if exc is None and kind == "breaker" and breaker_counted_failure else exc
+            _ended("call.ended", {"policy": policy, "kind": kind}, started, ended, scope)
 
 
 def timed_attempts(policy: Optional[str], fn: Callable[..., Any], made: int = 0) -> Callable[..., Any]:
