@@ -315,7 +315,6 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
   };
   const start = (): void => {
     observer.sink = sink;
-    observer.on = true;
     route(true);
   };
   // With the API alone nothing would be recorded: the policies keep their plain methods, and the
@@ -333,7 +332,6 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
   const stop = (): void => {
     waiting?.();
     if (observer.sink === sink) {
-      observer.on = false;
       observer.sink = undefined;
       route(false);
     }

@@ -347,7 +347,7 @@ export class RetryPolicy {
         throw e;
       });
     }
-    if (signal !== undefined || this.#timesStart || observer.on) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
+    if (signal !== undefined || this.#timesStart || observer.sink !== undefined) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
     // The common call (no signal, no deadline): the first attempt settles without an async
     // frame of ours (~60 ns of the seeds' per-call forms); a failure goes on in `#attempts`.
     let first: Promise<T>;
@@ -376,7 +376,7 @@ export class RetryPolicy {
     let attempt = 1;
     let pending = failed;
     // Attempts are timed only while instrumented (the first one's failure, when given, was not).
-    const timed = observer.on && failed === NO_FAILURE;
+    const timed = observer.sink !== undefined && failed === NO_FAILURE;
     let attemptStart = Number.NaN;
     try {
       for (;;) {

@@ -55,8 +55,8 @@ export interface Sink {
   http<R>(method: string, url: string, resendCount: number, send: (headers: Record<string, string>) => Promise<R>, status: (response: R) => number): Promise<R>;
 }
 
-/** `on` while instrumented: read on every call, so one plain property. */
-export const observer: { on: boolean; sink: Sink | undefined } = { on: false, sink: undefined };
+/** The sink while instrumented (and recording): undefined until then. */
+export const observer: { sink: Sink | undefined } = { sink: undefined };
 
 // Read without an import, so that browser bundles have nothing to resolve.
 const diagnostics = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule?.('node:diagnostics_channel') as
@@ -74,7 +74,7 @@ function channelOf(name: EventName): { channel: Channel | undefined; fields: str
 
 /** Whether anyone listens for `name` (the caller then builds the event's fields). */
 export function listening(name: EventName): boolean {
-  return observer.on || channelOf(name)?.channel?.hasSubscribers === true;
+  return observer.sink !== undefined || channelOf(name)?.channel?.hasSubscribers === true;
 }
 
 /** Publishes `name` with its declared fields, in order (null where not given). */

@@ -103,7 +103,7 @@ export async function withTimeout<T, F = T>(
   if (typeof fn !== 'function') throw argumentError({ fn });
   const options = timeoutOptions(msOrOptions);
   try {
-    return await (observer.on
+    return await (observer.sink !== undefined
       ? observe('timeout', options.name, () => runWithTimeout(fn, options.timeout, undefined, options.name))
       : runWithTimeout(fn, options.timeout, undefined, options.name));
   } catch (e) {
