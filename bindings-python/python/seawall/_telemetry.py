@@ -185,24 +185,24 @@ class PolicyCalls:
     __slots__ = ("_open",)
 
     def __init__(self) -> None:
-        self._open: List[Tuple[str, Optional[str], float, Optional[Scope], Any]] = []
+        self._open: List[_Call] = []
 
     def open(self, kind: str, policy: Optional[str]) -> None:
-        sink = observer.sink
-        if sink is None:
+        if observer.sink is None:
             return
-        scope = sink.enter(kind, policy)
-        self._open.append((kind, policy, _clock.now(), scope, scope.attach() if scope is not None else None))
+        # No owner: the HTTP stack takes the policy's place, slot or permit without its methods.
+        call = _Call(kind, policy, None)
+        call.__enter__()
+        self._open.append(call)
 
     def close(self, exc: Optional[BaseException], breaker_counted_failure: bool = False) -> None:
         """Ends the calls: with ``exc``, or the breaker's as a failure when it counted the answer
         as one."""
         while self._open:
-            kind, policy, started, scope, token = self._open.pop()
-            if scope is not None:
-                scope.detach(token)
-            ended = CountedFailure("the answer was counted as a failure") if exc is None and kind == "breaker" and breaker_counted_failure else exc
-            _ended("call.ended", {"policy": policy, "kind": kind}, started, ended, scope)
+            call = self._open.pop()
+            call.__exit__(None, None, None)
+            counted = exc is None and breaker_counted_failure and call.fields["kind"] == "breaker"
+            call.ended(CountedFailure("the answer was counted as a failure") if counted else exc)
 
 
 def timed_attempts(policy: Optional[str], fn: Callable[..., Any], made: int = 0) -> Callable[..., Any]:
