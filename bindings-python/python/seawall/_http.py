@@ -110,13 +110,12 @@ class HttpPolicies:
                 self.bulkhead._release(slot)  # type: ignore[union-attr]
             raise
 
-    def _settle(self, response: Any, x: Exchange, slot: Optional[float], permit: Any, facts: Dict[str, Any],
-                failed: list, read: bool) -> Any:
-        """An attempt's response: raised to the retry loop when the core retries it (kept in
-        ``failed`` to be let go before the next attempt), else answered, its slot and verdict held
-        until its body settles where the exchange can hold it (at once when it was read)."""
-        status = x.status(response)
-        count = _count(status)
+    def _settle(self, response: Any, status: int, count: int, x: Exchange, slot: Optional[float], permit: Any,
+                facts: Dict[str, Any], failed: list, read: bool) -> Any:
+        """An attempt's response (its ``status``, and ``count``, how the breaker counts it): raised
+        to the retry loop when the core retries it (kept in ``failed`` to be let go before the next
+        attempt), else answered, its slot and verdict held until its body settles where the
+        exchange can hold it (at once when it was read)."""
         # A success needs none of the server's headers: they are read for a failure or an
         # ignored status only (what the core would retry, and after how long).
         if count != 0:
@@ -189,11 +188,13 @@ class HttpPolicies:
         except BaseException as exc:
             calls.close(exc)
             raise
+        status = x.status(response)
+        count = _count(status)
         if span is not None:
-            span.answered(x.status(response))
+            span.answered(status)
             span.end("success", None)
-        calls.close(None, _count(x.status(response)) == 1)
-        return self._settle(response, x, slot, permit, facts, failed, read)
+        calls.close(None, count == 1)
+        return self._settle(response, status, count, x, slot, permit, facts, failed, read)
 
     def _request(self, attempt: Callable[[], Any], replayable: bool, facts: Dict[str, Any], failed: list) -> Steps:
         """A request: its attempts under the retry policy (once when its body cannot be sent
