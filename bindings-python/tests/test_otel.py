@@ -407,3 +407,58 @@ def test_otlp_http_exporters_protobuf_decoded_by_a_local_receiver() -> None:
     labels = [({a.key: a.value.string_value for a in d.attributes}, d.as_double or d.as_int) for d in metrics["seawall.breaker.state"].gauge.data_points]
     state = {a["seawall.breaker.state"]: v for a, v in labels if a["seawall.policy.name"] == "exported"}
     assert state["OPEN"] == 1 and state["CLOSED"] == 0
+
+
+def test_functions_decorated_before_instrument_and_def_endpoints_in_fastapis_thread_pool_are_observed() -> None:
+    # As a service is written: policies and decorated functions made at import, OpenTelemetry
+    # turned on at start-up, `def` endpoints run by FastAPI in its thread pool on the real clock,
+    # and a functools.partial where a function is taken.
+    import functools
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    breaker = CircuitBreaker(name="decorated-breaker", failure_threshold=5)
+    policy = seawall.RetryPolicy(max_attempts=2, base_delay=0.0, name="decorated-retry")
+
+    @breaker
+    def lookup(key: str) -> str:
+        return key.upper()
+
+    @seawall.retry(max_attempts=2, base_delay=0.0, name="decorated-async")
+    async def fetch_async(key: str) -> str:
+        return key
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    app = FastAPI()
+
+    @app.get("/lookup")
+    def endpoint(key: str) -> Dict[str, Any]:  # a def endpoint: FastAPI's thread pool runs it
+        return {"value": lookup(key), "sum": policy.call(functools.partial(add, 1), 2), "thread": threading.current_thread().name}
+
+    p = Providers()
+    stop = instrument(meter_provider=p.meter_provider, tracer_provider=p.tracer_provider)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        answers = [httpx.get(f"http://127.0.0.1:{port}/lookup", params={"key": f"k{i}"}, timeout=30).json() for i in range(4)]
+        assert asyncio.run(fetch_async("direct")) == "direct"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        stop()
+    assert [a["value"] for a in answers] == ["K0", "K1", "K2", "K3"] and all(a["sum"] == 3 for a in answers)
+    assert all(a["thread"] != threading.current_thread().name for a in answers), "the endpoint ran in FastAPI's thread pool"
+    calls = {(pt["attributes"]["seawall.policy.name"], pt["attributes"]["seawall.outcome"]): pt["value"]
+             for m in p.metrics() if m["name"] == "seawall.calls" for pt in m["points"]}
+    assert calls == {("decorated-breaker", "success"): 4, ("decorated-retry", "success"): 4, ("decorated-async", "success"): 1}
+    # Stopped, the decorated function calls its plain method again.
+    assert lookup("x") == "X" and "call_either" in repr(lookup.func)
