@@ -157,6 +157,27 @@ export declare function giveUpReasons(): Array<string>
 
 export declare function health(now?: number | undefined | null): string
 
+/** The caller gave up on the call: frees it. */
+export declare function hedgeEnd(call: number): boolean
+
+/** Whether an error with these identifiers may be followed by another attempt. */
+export declare function hedgeIsRetryable(handle: number, ids: Array<string>): boolean
+
+export declare function hedgePolicyCreate(optionsJson: string, seconds: boolean, now?: number | undefined | null): number
+
+export declare function hedgePolicyDrop(handle: number): boolean
+
+/** Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step. */
+export declare function hedgeSettle(call: number, attempt: number, outcome: number, now?: number | undefined | null): number
+
+/** A call: its attempt 0 is running; the call's handle. */
+export declare function hedgeStart(policy: number, now?: number | undefined | null): number
+
+export declare function hedgeStats(handle: number, now?: number | undefined | null): string
+
+/** The call's next step, see the engine's encoding. */
+export declare function hedgeStep(call: number, now?: number | undefined | null): number
+
 /**
  * The raw hot-path function `name`: breakerAcquire, breakerRecord, bulkheadAcquire,
  * bulkheadRelease or now.

@@ -308,6 +308,52 @@ pub fn budget_fleet_alone(handle: u32, now: Option<f64>) -> Result<()> {
 }
 
 #[napi]
+pub fn hedge_policy_create(options_json: String, seconds: bool, now: Option<f64>) -> Result<u32> {
+    checked(with_engine(|e| e.hedge_policy_create(&options_json, seconds, now_or_native(now))))
+}
+
+#[napi]
+pub fn hedge_policy_drop(handle: u32) -> bool {
+    with_engine(|e| e.hedge_policy_drop(handle))
+}
+
+/// Whether an error with these identifiers may be followed by another attempt.
+#[napi]
+pub fn hedge_is_retryable(handle: u32, ids: Vec<String>) -> bool {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    with_engine(|e| e.hedge_is_retryable(handle, &ids))
+}
+
+/// A call: its attempt 0 is running; the call's handle.
+#[napi]
+pub fn hedge_start(policy: u32, now: Option<f64>) -> Result<u32> {
+    checked(with_engine(|e| e.hedge_start(policy, now_or_native(now))))
+}
+
+/// The call's next step, see the engine's encoding.
+#[napi]
+pub fn hedge_step(call: u32, now: Option<f64>) -> Result<f64> {
+    checked(with_engine(|e| e.hedge_step(call, now_or_native(now))))
+}
+
+/// Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step.
+#[napi]
+pub fn hedge_settle(call: u32, attempt: u32, outcome: u32, now: Option<f64>) -> Result<f64> {
+    checked(with_engine(|e| e.hedge_settle(call, attempt, outcome, now_or_native(now))))
+}
+
+/// The caller gave up on the call: frees it.
+#[napi]
+pub fn hedge_end(call: u32) -> bool {
+    with_engine(|e| e.hedge_end(call))
+}
+
+#[napi]
+pub fn hedge_stats(handle: u32, now: Option<f64>) -> Result<String> {
+    checked(with_engine(|e| e.hedge_stats(handle, now_or_native(now))))
+}
+
+#[napi]
 pub fn rate_limit_create(options_json: String, seconds: bool) -> Result<u32> {
     checked(with_engine(|e| e.rate_limit_create(&options_json, seconds)))
 }

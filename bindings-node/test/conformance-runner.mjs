@@ -40,6 +40,20 @@ export const LEFT_OUT = {
     ratelimit_burst_then_spacing: 'rate limiter',
     ratelimit_seconds_and_aliases: 'rate limiter',
     ratelimit_wait_and_cancel: 'rate limiter',
+    hedge_budget_limits_extra_load: 'hedging',
+    hedge_budget_trickle_over_time: 'hedging',
+    hedge_cancelled_attempts_count_neither_way: 'hedging',
+    hedge_failure_starts_the_next_at_once: 'hedging',
+    hedge_fallback_mode_only_after_failures: 'hedging',
+    hedge_fatal_outcome_fails_the_call: 'hedging',
+    hedge_parallel_when_delay_is_zero: 'hedging',
+    hedge_percentile_delay_from_recent_primaries: 'hedging',
+    hedge_primary_answers_before_the_delay: 'hedging',
+    hedge_seconds_and_aliases: 'hedging',
+    hedge_settle_misuse: 'hedging',
+    hedge_slow_primary_hedges_every_delay: 'hedging',
+    hedge_throttle_stops_an_outage_and_recovers: 'hedging',
+    options_hedge: 'hedging options',
     registry_full_health_report: 'health',
     registry_get_or_create_and_health: 'health',
     registry_prometheus_text: 'Prometheus text',
@@ -290,6 +304,52 @@ export function makeRunner(b) {
     return outputs;
   }
 
+  /** A hedged call's next step (the engine's encoding) as every runner writes it. */
+  function hedgeStep(x) {
+    if (x >= 0) return { wait: Number.isFinite(x) ? n(x) : null };
+    if (x >= -10) return { launch: -1 - x };
+    if (x >= -20) return { won: -11 - x };
+    return { failed: -21 - x };
+  }
+  const HEDGE_OUTCOMES = ['success', 'failure', 'fatal', 'cancelled'];
+
+  function runHedge(v, steps) {
+    let h;
+    try {
+      h = b.hedgePolicyCreate(JSON.stringify(v.config ?? {}), v.unit === 's', 0);
+    } catch (e) {
+      return steps.map(() => errorJson(e));
+    }
+    const calls = new Map();
+    const outputs = steps.map((s) => {
+      const at = num(s, 'at');
+      const call = calls.get(s.call) ?? 2 ** 32 - 1;
+      try {
+        switch (s.op) {
+          case 'start': {
+            const c = b.hedgeStart(h, at);
+            calls.set(s.call, c);
+            return hedgeStep(b.hedgeStep(c, at));
+          }
+          case 'step':
+            return hedgeStep(b.hedgeStep(call, at));
+          case 'settle':
+            return hedgeStep(b.hedgeSettle(call, s.attempt, typeof s.outcome === 'string' ? HEDGE_OUTCOMES.indexOf(s.outcome) : s.outcome, at));
+          case 'end':
+            return { ended: b.hedgeEnd(call) };
+          case 'stats':
+            return { stats: JSON.parse(b.hedgeStats(h, at)) };
+          default:
+            throw new Error(`unknown hedge op ${s.op}`);
+        }
+      } catch (e) {
+        return errorJson(e);
+      }
+    });
+    b.hedgePolicyDrop(h);
+    return outputs;
+  }
+
   function runRateLimit(v, steps) {
     let h;
     try {
@@ -504,6 +564,8 @@ export function makeRunner(b) {
         return runBudget(v, steps);
       case 'ratelimit':
         return runRateLimit(v, steps);
+      case 'hedge':
+        return runHedge(v, steps);
       case 'bulkhead':
         return runBulkhead(v, steps);
       case 'options':

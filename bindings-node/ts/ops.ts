@@ -82,6 +82,19 @@ export interface EngineOps {
   budgetFleetReport(handle: number, now: Now): string;
   budgetFleetSync(handle: number, granted: number, reportsJson: string, now: Now): void;
   budgetFleetAlone(handle: number, now: Now): void;
+  hedgePolicyCreate(optionsJson: string, seconds: boolean, now: Now): number;
+  hedgePolicyDrop(handle: number): boolean;
+  /** Whether an error with these identifiers may be followed by another attempt. */
+  hedgeIsRetryable(handle: number, ids: string[]): boolean;
+  /** A call: its attempt 0 is running; the call's handle. */
+  hedgeStart(policy: number, now: Now): number;
+  /** The call's next step, see the engine's encoding. */
+  hedgeStep(call: number, now: Now): number;
+  /** Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step. */
+  hedgeSettle(call: number, attempt: number, outcome: number, now: Now): number;
+  /** The caller gave up on the call: frees it. */
+  hedgeEnd(call: number): boolean;
+  hedgeStats(handle: number, now: Now): string;
   rateLimitCreate(optionsJson: string, seconds: boolean): number;
   rateLimitDrop(handle: number): boolean;
   /**
@@ -217,6 +230,14 @@ export const CALLS = {
   budgetFleetReport: 'nt:s',
   budgetFleetSync: 'nnst:v',
   budgetFleetAlone: 'nt:v',
+  hedgePolicyCreate: 'sbt:n',
+  hedgePolicyDrop: 'n:b',
+  hedgeIsRetryable: 'nj:b',
+  hedgeStart: 'nt:n',
+  hedgeStep: 'nt:n',
+  hedgeSettle: 'nnnt:n',
+  hedgeEnd: 'n:b',
+  hedgeStats: 'nt:s',
   rateLimitCreate: 'sb:n',
   rateLimitDrop: 'n:b',
   rateLimitCancel: 'nn:b',

@@ -32,6 +32,7 @@ fn to_py(e: SeawallError) -> PyErr {
     Python::attach(|py| {
         let v = err.value(py);
         let _ = v.setattr("code", e.code.as_str());
+        let _ = v.setattr("kind", e.kind.as_str());
         let _ = v.setattr("option", e.option.clone());
         let _ = v.setattr("value", e.value.clone());
     });

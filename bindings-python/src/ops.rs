@@ -269,6 +269,49 @@ impl Engine {
         checked(self.inner.budget_fleet_alone(handle, now))
     }
 
+    fn hedge_policy_create(&mut self, options_json: &str, seconds: bool, now: Option<f64>) -> PyResult<u32> {
+        let now = self.at(now);
+        checked(self.inner.hedge_policy_create(options_json, seconds, now))
+    }
+
+    fn hedge_policy_drop(&mut self, handle: u32) -> bool {
+        self.inner.hedge_policy_drop(handle)
+    }
+
+    /// Whether an error with these identifiers may be followed by another attempt.
+    fn hedge_is_retryable(&mut self, handle: u32, ids: Vec<String>) -> bool {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        self.inner.hedge_is_retryable(handle, &ids)
+    }
+
+    /// A call: its attempt 0 is running; the call's handle.
+    fn hedge_start(&mut self, policy: u32, now: Option<f64>) -> PyResult<u32> {
+        let now = self.at(now);
+        checked(self.inner.hedge_start(policy, now))
+    }
+
+    /// The call's next step, see the engine's encoding.
+    fn hedge_step(&mut self, call: u32, now: Option<f64>) -> PyResult<f64> {
+        let now = self.at(now);
+        checked(self.inner.hedge_step(call, now))
+    }
+
+    /// Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step.
+    fn hedge_settle(&mut self, call: u32, attempt: u32, outcome: u32, now: Option<f64>) -> PyResult<f64> {
+        let now = self.at(now);
+        checked(self.inner.hedge_settle(call, attempt, outcome, now))
+    }
+
+    /// The caller gave up on the call: frees it.
+    fn hedge_end(&mut self, call: u32) -> bool {
+        self.inner.hedge_end(call)
+    }
+
+    fn hedge_stats(&mut self, handle: u32, now: Option<f64>) -> PyResult<String> {
+        let now = self.at(now);
+        checked(self.inner.hedge_stats(handle, now))
+    }
+
     fn rate_limit_create(&mut self, options_json: &str, seconds: bool) -> PyResult<u32> {
         checked(self.inner.rate_limit_create(options_json, seconds))
     }

@@ -62,7 +62,7 @@ def num(s: Dict[str, Any], key: str) -> float:
 
 
 def error_json(e: BaseException) -> Dict[str, Any]:
-    return {"error": {"code": e.code, "kind": "type" if isinstance(e, TypeError) else "range", "option": e.option, "value": e.value}}  # type: ignore[attr-defined]
+    return {"error": {"code": e.code, "kind": e.kind, "option": e.option, "value": e.value}}  # type: ignore[attr-defined]
 
 
 def options(v: Any) -> str:
@@ -227,6 +227,52 @@ def run_budget(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[A
         elif s["op"] != "tokens":
             raise AssertionError(s["op"])
         out.append({"tokens": n(e.budget_tokens(h, at))})
+    return out
+
+
+def hedge_step(x: float) -> Dict[str, Any]:
+    """A hedged call's next step (the engine's encoding) as every runner writes it."""
+    if x >= 0:
+        return {"wait": n(x) if math.isfinite(x) else None}
+    if x >= -10:
+        return {"launch": n(-1 - x)}
+    if x >= -20:
+        return {"won": n(-11 - x)}
+    return {"failed": n(-21 - x)}
+
+
+HEDGE_OUTCOMES = ["success", "failure", "fatal", "cancelled"]
+
+
+def run_hedge(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[Any]:
+    try:
+        h = e.hedge_policy_create(options(v.get("config")), v.get("unit") == "s", 0.0)
+    except (TypeError, ValueError) as exc:
+        return [error_json(exc) for _ in steps]
+    calls: Dict[str, int] = {}
+    out: List[Any] = []
+    for s in steps:
+        at = num(s, "at")
+        call = calls.get(s.get("call", ""), 2**32 - 1)
+        op = s["op"]
+        try:
+            if op == "start":
+                calls[s["call"]] = c = e.hedge_start(h, at)
+                out.append(hedge_step(e.hedge_step(c, at)))
+            elif op == "step":
+                out.append(hedge_step(e.hedge_step(call, at)))
+            elif op == "settle":
+                o = s["outcome"]
+                code = HEDGE_OUTCOMES.index(o) if isinstance(o, str) else o
+                out.append(hedge_step(e.hedge_settle(call, int(s["attempt"]), code, at)))
+            elif op == "end":
+                out.append({"ended": e.hedge_end(call)})
+            elif op == "stats":
+                out.append({"stats": json.loads(e.hedge_stats(h, at))})
+            else:
+                raise AssertionError(f"unknown hedge op {op}")
+        except (TypeError, ValueError, _native.NativeError) as exc:
+            out.append(error_json(exc))
     return out
 
 
@@ -413,6 +459,8 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
         return run_budget(e, v, steps)
     if machine == "ratelimit":
         return run_ratelimit(e, v, steps)
+    if machine == "hedge":
+        return run_hedge(e, v, steps)
     if machine == "bulkhead":
         return run_bulkhead(e, v, steps)
     if machine == "options":

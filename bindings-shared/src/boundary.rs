@@ -195,6 +195,21 @@ ops! {
     [napi python wasm full] method budget_fleet_sync(handle: U32, granted: F64, reports_json: Str, now: Now) -> fallible Unit;
     [napi python wasm full] method budget_fleet_alone(handle: U32, now: Now) -> fallible Unit;
 
+    // hedging
+    [napi python wasm full] method hedge_policy_create(options_json: Str, seconds: Bool, now: Now) -> fallible U32;
+    [napi python wasm full] method hedge_policy_drop(handle: U32) -> plain Bool;
+    /// Whether an error with these identifiers may be followed by another attempt.
+    [napi python wasm full] method hedge_is_retryable(handle: U32, ids: Strs) -> plain Bool;
+    /// A call: its attempt 0 is running; the call's handle.
+    [napi python wasm full] method hedge_start(policy: U32, now: Now) -> fallible U32;
+    /// The call's next step, see the engine's encoding.
+    [napi python wasm full] method hedge_step(call: U32, now: Now) -> fallible F64;
+    /// Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step.
+    [napi python wasm full] method hedge_settle(call: U32, attempt: U32, outcome: U32, now: Now) -> fallible F64;
+    /// The caller gave up on the call: frees it.
+    [napi python wasm full] method hedge_end(call: U32) -> plain Bool;
+    [napi python wasm full] method hedge_stats(handle: U32, now: Now) -> fallible Str;
+
     // rate limiters
     [napi python wasm full] method rate_limit_create(options_json: Str, seconds: Bool) -> fallible U32;
     [napi python wasm full] method rate_limit_drop(handle: U32) -> plain Bool;

@@ -110,101 +110,133 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         #[cfg(not(feature = "full"))]
         53 => return Err(not_in_module("budgetFleetAlone")),
         #[cfg(feature = "full")]
-        54 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        54 /* hedgePolicyCreate */ => number = f64::from(checked(e.hedge_policy_create(s1, flag(0), a[1]))?),
         #[cfg(not(feature = "full"))]
-        54 => return Err(not_in_module("rateLimitCreate")),
+        54 => return Err(not_in_module("hedgePolicyCreate")),
         #[cfg(feature = "full")]
-        55 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        55 /* hedgePolicyDrop */ => number = f64::from(u8::from(e.hedge_policy_drop(h(0)))),
         #[cfg(not(feature = "full"))]
-        55 => return Err(not_in_module("rateLimitDrop")),
+        55 => return Err(not_in_module("hedgePolicyDrop")),
         #[cfg(feature = "full")]
-        56 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        56 /* hedgeIsRetryable */ => { let parsed = seawall_core::json::Json::parse(s1).ok(); let ids = ids(&parsed); number = f64::from(u8::from(e.hedge_is_retryable(h(0), &ids))) },
         #[cfg(not(feature = "full"))]
-        56 => return Err(not_in_module("rateLimitCancel")),
+        56 => return Err(not_in_module("hedgeIsRetryable")),
         #[cfg(feature = "full")]
-        57 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        57 /* hedgeStart */ => number = f64::from(checked(e.hedge_start(h(0), a[1]))?),
         #[cfg(not(feature = "full"))]
-        57 => return Err(not_in_module("rateLimitStats")),
+        57 => return Err(not_in_module("hedgeStart")),
         #[cfg(feature = "full")]
-        58 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        58 /* hedgeStep */ => number = checked(e.hedge_step(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        58 => return Err(not_in_module("rateLimitFleetReport")),
+        58 => return Err(not_in_module("hedgeStep")),
         #[cfg(feature = "full")]
-        59 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        59 /* hedgeSettle */ => number = checked(e.hedge_settle(h(0), h(1), h(2), a[3]))?,
         #[cfg(not(feature = "full"))]
-        59 => return Err(not_in_module("rateLimitFleetSync")),
+        59 => return Err(not_in_module("hedgeSettle")),
         #[cfg(feature = "full")]
-        60 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        60 /* hedgeEnd */ => number = f64::from(u8::from(e.hedge_end(h(0)))),
         #[cfg(not(feature = "full"))]
-        60 => return Err(not_in_module("rateLimitFleetAlone")),
+        60 => return Err(not_in_module("hedgeEnd")),
+        #[cfg(feature = "full")]
+        61 /* hedgeStats */ => text = checked(e.hedge_stats(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        61 => return Err(not_in_module("hedgeStats")),
+        #[cfg(feature = "full")]
+        62 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        #[cfg(not(feature = "full"))]
+        62 => return Err(not_in_module("rateLimitCreate")),
+        #[cfg(feature = "full")]
+        63 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        #[cfg(not(feature = "full"))]
+        63 => return Err(not_in_module("rateLimitDrop")),
+        #[cfg(feature = "full")]
+        64 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        #[cfg(not(feature = "full"))]
+        64 => return Err(not_in_module("rateLimitCancel")),
+        #[cfg(feature = "full")]
+        65 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        65 => return Err(not_in_module("rateLimitStats")),
+        #[cfg(feature = "full")]
+        66 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        66 => return Err(not_in_module("rateLimitFleetReport")),
+        #[cfg(feature = "full")]
+        67 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        #[cfg(not(feature = "full"))]
+        67 => return Err(not_in_module("rateLimitFleetSync")),
+        #[cfg(feature = "full")]
+        68 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        #[cfg(not(feature = "full"))]
+        68 => return Err(not_in_module("rateLimitFleetAlone")),
         #[cfg(feature = "fleet")]
-        61 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
+        69 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
         #[cfg(feature = "fleet")]
-        62 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
+        70 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        63 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
+        71 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        64 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
+        72 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
         #[cfg(feature = "fleet")]
-        65 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
+        73 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        66 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
+        74 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
         #[cfg(feature = "full")]
-        67 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
+        75 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        67 => return Err(not_in_module("rateLimitMessage")),
+        75 => return Err(not_in_module("rateLimitMessage")),
         #[cfg(feature = "full")]
-        68 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
+        76 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
         #[cfg(not(feature = "full"))]
-        68 => return Err(not_in_module("fleetStore")),
+        76 => return Err(not_in_module("fleetStore")),
         #[cfg(feature = "full")]
-        69 /* health */ => text = e.health(a[0]),
+        77 /* health */ => text = e.health(a[0]),
         #[cfg(not(feature = "full"))]
-        69 => return Err(not_in_module("health")),
+        77 => return Err(not_in_module("health")),
         #[cfg(feature = "full")]
-        70 /* breakerHealth */ => text = e.breaker_health(a[0]),
+        78 /* breakerHealth */ => text = e.breaker_health(a[0]),
         #[cfg(not(feature = "full"))]
-        70 => return Err(not_in_module("breakerHealth")),
-        71 /* breakerNames */ => text = texts(&e.breaker_names()),
-        72 /* resetAll */ => e.reset_all(a[0]),
-        73 /* clearRegistry */ => e.clear_registry(),
-        74 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
-        75 /* recordTimeout */ => e.record_timeout(s1),
+        78 => return Err(not_in_module("breakerHealth")),
+        79 /* breakerNames */ => text = texts(&e.breaker_names()),
+        80 /* resetAll */ => e.reset_all(a[0]),
+        81 /* clearRegistry */ => e.clear_registry(),
+        82 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
+        83 /* recordTimeout */ => e.record_timeout(s1),
         #[cfg(feature = "full")]
-        76 /* prometheus */ => text = e.prometheus(),
+        84 /* prometheus */ => text = e.prometheus(),
         #[cfg(not(feature = "full"))]
-        76 => return Err(not_in_module("prometheus")),
+        84 => return Err(not_in_module("prometheus")),
         #[cfg(feature = "full")]
-        77 /* gaugeSamples */ => text = e.gauge_samples(),
+        85 /* gaugeSamples */ => text = e.gauge_samples(),
         #[cfg(not(feature = "full"))]
-        77 => return Err(not_in_module("gaugeSamples")),
-        78 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
-        79 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
+        85 => return Err(not_in_module("gaugeSamples")),
+        86 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
+        87 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
         #[cfg(feature = "full")]
-        80 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
+        88 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
         #[cfg(not(feature = "full"))]
-        80 => return Err(not_in_module("telemetryInstruments")),
-        81 /* stateNames */ => text = texts(&CoreEngine::state_names()),
-        82 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
-        83 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
-        84 /* defaultsJson */ => text = CoreEngine::defaults_json(),
-        85 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
-        86 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        88 => return Err(not_in_module("telemetryInstruments")),
+        89 /* stateNames */ => text = texts(&CoreEngine::state_names()),
+        90 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
+        91 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
+        92 /* defaultsJson */ => text = CoreEngine::defaults_json(),
+        93 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
+        94 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
         #[cfg(feature = "full")]
-        87 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        95 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
         #[cfg(not(feature = "full"))]
-        87 => return Err(not_in_module("presetPolicy")),
-        88 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        95 => return Err(not_in_module("presetPolicy")),
+        96 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
         #[cfg(feature = "full")]
-        89 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        97 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
         #[cfg(not(feature = "full"))]
-        89 => return Err(not_in_module("presetRetry")),
-        90 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
-        91 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-        92 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
-        93 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
-        94 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        95 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        97 => return Err(not_in_module("presetRetry")),
+        98 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
+        99 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
+        100 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
+        101 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        102 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        103 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

@@ -50,6 +50,16 @@ pub const BUDGET_MIN_RETRIES_PER_SECOND: f64 = 1.0;
 /// Most tokens a retry budget holds (also its starting balance).
 pub const BUDGET_MAX_TOKENS: f64 = 10.0;
 
+/// Hedged attempts at most, the first included (Polly's one hedged action).
+pub const HEDGE_MAX_ATTEMPTS: u32 = 2;
+/// Wait before the next hedged attempt (Polly's default).
+pub const HEDGE_DELAY_MS: f64 = 2_000.0;
+/// The recent latencies a percentile delay is taken from (Finagle's window).
+pub const HEDGE_WINDOW_MS: f64 = 30_000.0;
+/// Hedging's throttle (gRPC's retry throttling): tokens, and what a good call gives back.
+pub const HEDGE_THROTTLE_MAX_TOKENS: f64 = 10.0;
+pub const HEDGE_THROTTLE_TOKEN_RATIO: f64 = 0.1;
+
 /// The period a rate limiter's `limit` counts over when `per` is not given.
 pub const RATE_LIMIT_PER_MS: f64 = 1_000.0;
 /// How long a call may wait for a rate limiter's place (0: refused at once when none is free).
@@ -108,8 +118,15 @@ mod tests {
             (ratelimit::RATE_LIMIT_OPTIONS, |o, u| format!("{:?}", ratelimit::RateLimitConfig::from_options(&with(&[("limit", OptionValue::Number(5.0))], o), u))),
             (fleet::FLEET_OPTIONS, |o, u| format!("{:?}", fleet::FleetConfig::from_options(&with(&[("redis", OptionValue::Opaque)], o), u))),
         ];
+        // A hedging policy's rows: their defaults are its own (its `maxAttempts` is not a
+        // retry's), so they are not in the shared table.
+        let hedge: [(&[OptionSpec], Reads); 2] = [
+            (crate::hedge::HEDGE_OPTIONS, |o, u| format!("{:?}", crate::hedge::HedgeConfig::from_options(o, u))),
+            (crate::hedge::THROTTLE_OPTIONS, |o, u| format!("{:?}", crate::hedge::HedgeConfig::from_options(&with(&[], &vec![("throttle".to_string(), OptionValue::Map(o.clone()))]), u))),
+        ];
         let mut seen = 0;
-        for (table, read) in tables {
+        let mut hedge_rows = 0;
+        for (i, (table, read)) in tables.into_iter().chain(hedge).enumerate() {
             for spec in table {
                 let Some(d) = spec.default else { continue };
                 for unit in [TimeUnit::Millis, TimeUnit::Seconds] {
@@ -127,10 +144,15 @@ mod tests {
                     assert!(explicit.starts_with("Ok("), "{}: {explicit}", spec.canonical);
                     assert_eq!(explicit, read(&context, unit), "{}", spec.canonical);
                 }
-                seen += 1;
+                if i < 7 {
+                    seen += 1;
+                } else {
+                    hedge_rows += 1;
+                }
             }
         }
         assert_eq!(seen, super::table().len(), "every default in the table is a row's");
+        assert_eq!(hedge_rows, 5, "a hedging policy's defaults: maxAttempts, delay, window, throttle's two");
     }
 
     /// An option the shells keep (a callback, a host object) has one name: a shell reads it by
@@ -138,7 +160,9 @@ mod tests {
     #[test]
     fn options_the_shells_keep_have_no_aliases() {
         use crate::options::Kind;
-        let tables: [&[OptionSpec]; 9] = [
+        let tables: [&[OptionSpec]; 11] = [
+            crate::hedge::HEDGE_OPTIONS,
+            crate::hedge::THROTTLE_OPTIONS,
             retry::RETRY_OPTIONS[0],
             retry::RETRY_OPTIONS[1],
             breaker::BREAKER_OPTIONS,

@@ -16,6 +16,9 @@
 //! - **retry on_failure** → (value, attempt, from server): `value ≥ 0` is the delay before
 //!   attempt `attempt` (from the server's Retry-After when the flag is set); `value < 0` is
 //!   `-(1 + give-up reason index)` after `attempt` calls.
+//! - **hedge step** → `f64`: `≥ 0` wait until that time (`+∞`: until an attempt settles);
+//!   `-1 - k` start attempt `k`; `-11 - k` attempt `k` won; `-21 - k` the call failed with
+//!   attempt `k`'s error. A won or failed call's handle is freed then.
 //! - **errors** → [`SeawallError::to_json`]: `{"code","kind","option","value","message"}`.
 //! - **state codes**: 0 CLOSED, 1 OPEN, 2 HALF_OPEN, 3 FORCED_OPEN, 4 DISABLED.
 
@@ -28,6 +31,7 @@ use crate::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
 use crate::fleet_sync::{BreakerSync, QuotaSync};
+use crate::hedge::{AttemptOutcome, HedgeCall, HedgeConfig, HedgeStep, Hedger};
 use crate::json::Json;
 use crate::metrics::render_prometheus;
 use crate::options::{OptionReader, Options, TimeUnit};
@@ -76,6 +80,12 @@ struct BackoffSequence {
 }
 
 #[derive(Debug, Clone, Copy)]
+struct HedgedCall {
+    policy: Handle,
+    call: HedgeCall,
+}
+
+#[derive(Debug, Clone, Copy)]
 struct RetryCall {
     policy: Handle,
     state: RetryState,
@@ -104,6 +114,8 @@ pub struct Engine {
     budgets: NamedTable<RetryBudget>,
     backoffs: NamedTable<BackoffSequence>,
     limiters: NamedTable<RateLimiter>,
+    hedgers: NamedTable<Hedger>,
+    hedge_calls: NamedTable<HedgedCall>,
     /// Fleet breakers' syncs with their store, by breaker handle (few: a linear search).
     syncs: Vec<(Handle, BreakerSync)>,
     /// Shared quotas' syncs: (a rate limiter's or a retry budget's, its handle, the sync).
@@ -696,6 +708,74 @@ impl Engine {
         self.calls.remove(call)
     }
 
+    // ---- hedging ----------------------------------------------------------------------------
+
+    pub fn hedge_policy_create(&mut self, options_json: &str, seconds: bool, now: f64) -> Result<Handle> {
+        let config = HedgeConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        Ok(self.hedgers.insert(None, Hedger::new(config, now)))
+    }
+
+    pub fn hedge_policy_drop(&mut self, h: Handle) -> bool {
+        self.hedgers.remove(h)
+    }
+
+    /// Whether an error with these identifiers may be followed by another attempt.
+    pub fn hedge_is_retryable(&mut self, h: Handle, ids: &[&str]) -> bool {
+        self.hedgers.get_mut(h).is_some_and(|p| p.config().is_retryable(ids))
+    }
+
+    /// Starts a call: its attempt 0 is running. Answers the call's handle.
+    pub fn hedge_start(&mut self, policy: Handle, now: f64) -> Result<Handle> {
+        let p = self.hedgers.get_mut(policy).ok_or_else(|| missing("hedging policy", policy))?;
+        let call = p.start(now);
+        Ok(self.hedge_calls.insert(None, HedgedCall { policy, call }))
+    }
+
+    /// The call's next step (see the encoding above).
+    pub fn hedge_step(&mut self, call: Handle, now: f64) -> Result<f64> {
+        self.hedge_answer(call, now, None)
+    }
+
+    /// Attempt `attempt` settled with `outcome` (0 success, 1 failure, 2 fatal, 3 cancelled);
+    /// answers the call's next step.
+    pub fn hedge_settle(&mut self, call: Handle, attempt: u32, outcome: u32, now: f64) -> Result<f64> {
+        let outcome = AttemptOutcome::from_code(outcome).ok_or_else(|| SeawallError::out_of_range("outcome", crate::error::fmt_num(f64::from(outcome)), "0, 1, 2 or 3"))?;
+        self.hedge_answer(call, now, Some((attempt, outcome)))
+    }
+
+    fn hedge_answer(&mut self, call: Handle, now: f64, settled: Option<(u32, AttemptOutcome)>) -> Result<f64> {
+        let c = self.hedge_calls.get_mut(call).ok_or_else(|| missing("hedged call", call))?;
+        let p = self.hedgers.get_mut(c.policy).ok_or_else(|| missing("hedging policy", c.policy))?;
+        let step = match settled {
+            Some((k, outcome)) => p.settle(&mut c.call, k, outcome, now)?,
+            None => p.step(&mut c.call, now),
+        };
+        Ok(match step {
+            HedgeStep::Wait(t) => t,
+            HedgeStep::Launch(k) => -1.0 - f64::from(k),
+            HedgeStep::Won(k) => {
+                self.hedge_calls.remove(call);
+                -11.0 - f64::from(k)
+            }
+            HedgeStep::Failed(k) => {
+                self.hedge_calls.remove(call);
+                -21.0 - f64::from(k)
+            }
+        })
+    }
+
+    /// The caller gave up on the call (cancelled): frees it; whether it was running.
+    pub fn hedge_end(&mut self, call: Handle) -> bool {
+        self.hedge_calls.remove(call)
+    }
+
+    /// `{calls, hedges, hedgeWins, budgetRefused, throttleRefused, delayMs, budgetTokens,
+    /// throttleTokens}`.
+    pub fn hedge_stats(&mut self, h: Handle, now: f64) -> Result<String> {
+        let p = self.hedgers.get_mut(h).ok_or_else(|| missing("hedging policy", h))?;
+        Ok(p.stats_json(now).to_string())
+    }
+
     // ---- backoff sequences ----------------------------------------------------------------
 
     /// A backoff schedule from retry options, with its own generator.
@@ -942,18 +1022,21 @@ impl Engine {
             "timeout" => TimeoutConfig::from_options(&o, unit).map(|_| ()),
             #[cfg(feature = "full")]
             "policy" => presets::PolicyConfig::from_options(&o, unit).map(|_| ()),
+            #[cfg(feature = "full")]
+            "hedge" => HedgeConfig::from_options(&o, unit).map(|_| ()),
             #[cfg(not(feature = "full"))]
-            "budget" | "rateLimit" | "policy" => Err(SeawallError::not_in_module(
+            "budget" | "rateLimit" | "policy" | "hedge" => Err(SeawallError::not_in_module(
                 match kind {
                     "budget" => "a retry budget",
                     "rateLimit" => "a rate limiter",
+                    "hedge" => "a hedging policy",
                     _ => "a combined policy",
                 },
                 crate::error::IN_FULL,
             )),
             "call" => crate::options::check_call_arguments(&o, unit),
             "instrument" => crate::options::OptionReader::new(&o, &[crate::options::INSTRUMENT_OPTIONS], "instrument", unit).map(|_| ()),
-            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, rateLimit, timeout, policy, call or instrument")),
+            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, rateLimit, timeout, policy, hedge, call or instrument")),
         }
     }
 

@@ -77,6 +77,7 @@ pub mod error;
 pub mod fleet;
 pub mod fleet_quota;
 pub mod fleet_sync;
+pub mod hedge;
 pub mod json;
 pub mod metrics;
 pub mod options;

@@ -345,6 +345,53 @@ fn run_ratelimit(v: &Value, steps: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// A hedged call's next step (the engine's encoding) as every runner writes it.
+fn hedge_step(x: f64) -> Value {
+    match x {
+        x if x >= 0.0 => json!({ "wait": if x.is_finite() { n(x) } else { Value::Null } }),
+        x if x >= -10.0 => json!({ "launch": n(-1.0 - x) }),
+        x if x >= -20.0 => json!({ "won": n(-11.0 - x) }),
+        x => json!({ "failed": n(-21.0 - x) }),
+    }
+}
+
+/// The outcome code of a step's `outcome` (a word, or a code as given).
+fn hedge_outcome(s: &Value) -> u32 {
+    match &s["outcome"] {
+        Value::String(w) => ["success", "failure", "fatal", "cancelled"].iter().position(|o| o == w).map_or(u32::MAX, |i| i as u32),
+        other => other.as_u64().map_or(u32::MAX, |c| c as u32),
+    }
+}
+
+fn run_hedge(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let mut e = Engine::new();
+    let h = match e.hedge_policy_create(&v["config"].to_string(), unit_of(v) == TimeUnit::Seconds, 0.0) {
+        Ok(h) => h,
+        Err(err) => return vec![error_json(&err); steps.len()],
+    };
+    let mut calls: HashMap<String, u32> = HashMap::new();
+    steps
+        .iter()
+        .map(|s| {
+            let at = num(s, "at");
+            let call = calls.get(text(s, "call")).copied().unwrap_or(u32::MAX);
+            let step = match text(s, "op") {
+                // A call starts, and says what comes first.
+                "start" => e.hedge_start(h, at).and_then(|c| {
+                    calls.insert(text(s, "call").to_string(), c);
+                    e.hedge_step(c, at)
+                }),
+                "step" => e.hedge_step(call, at),
+                "settle" => e.hedge_settle(call, num(s, "attempt") as u32, hedge_outcome(s), at),
+                "end" => return json!({ "ended": e.hedge_end(call) }),
+                "stats" => return json!({ "stats": serde_json::from_str::<Value>(&e.hedge_stats(h, at).unwrap()).unwrap() }),
+                other => panic!("unknown hedge op {other}"),
+            };
+            step.map_or_else(|err| error_json(&err), hedge_step)
+        })
+        .collect()
+}
+
 fn run_budget(v: &Value, steps: &[Value]) -> Vec<Value> {
     let cfg = match BudgetConfig::from_options(&opts_of(&v["config"]), unit_of(v)) {
         Ok(c) => c,
@@ -703,6 +750,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "retry" => run_retry(v, &steps, &mut rng),
         "budget" => run_budget(v, &steps),
         "ratelimit" => run_ratelimit(v, &steps),
+        "hedge" => run_hedge(v, &steps),
         "bulkhead" => run_bulkhead(v, &steps),
         "options" => run_options(&steps),
         "registry" => run_registry(&steps),
