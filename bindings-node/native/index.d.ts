@@ -180,7 +180,7 @@ export declare function hedgeStep(call: number, now?: number | undefined | null)
 
 /**
  * The raw hot-path function `name`: breakerAcquire, breakerRecord, bulkheadAcquire,
- * bulkheadRelease or now.
+ * bulkheadRelease, hedgeBegin, hedgeStep, hedgeSettle or now.
  */
 export declare function hotFunction(name: string): () => void
 

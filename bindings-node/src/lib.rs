@@ -114,6 +114,37 @@ unsafe extern "C" fn hot_bulkhead_release(_: sys::napi_env, _: sys::napi_callbac
     })
 }
 
+/// A hedged call's answer in slot 8 (and 9); NaN for an error, which the shell asks again of
+/// the cold function to raise it.
+fn hedge_answer(s: &mut [f64; SLOT_COUNT], r: seawall_core::Result<f64>) {
+    s[8] = r.unwrap_or(f64::NAN);
+}
+
+unsafe extern "C" fn hot_hedge_begin(_: sys::napi_env, _: sys::napi_callback_info) -> sys::napi_value {
+    on_slots(|s| {
+        let now = now_in(s);
+        let (call, step) = with_engine(|e| e.hedge_begin(s[0] as u32, now)).map_or((f64::NAN, f64::NAN), |(c, st)| (f64::from(c), st));
+        s[8] = call;
+        s[9] = step;
+    })
+}
+
+unsafe extern "C" fn hot_hedge_step(_: sys::napi_env, _: sys::napi_callback_info) -> sys::napi_value {
+    on_slots(|s| {
+        let now = now_in(s);
+        let r = with_engine(|e| e.hedge_step(s[0] as u32, now));
+        hedge_answer(s, r);
+    })
+}
+
+unsafe extern "C" fn hot_hedge_settle(_: sys::napi_env, _: sys::napi_callback_info) -> sys::napi_value {
+    on_slots(|s| {
+        let now = now_in(s);
+        let r = with_engine(|e| e.hedge_settle(s[0] as u32, s[2] as u32, s[3] as u32, now));
+        hedge_answer(s, r);
+    })
+}
+
 unsafe extern "C" fn hot_now(_: sys::napi_env, _: sys::napi_callback_info) -> sys::napi_value {
     on_slots(|s| {
         s[11] = native_now();
@@ -132,7 +163,7 @@ pub fn init_slots(slots: Float64Array) -> Result<()> {
 }
 
 /// The raw hot-path function `name`: breakerAcquire, breakerRecord, bulkheadAcquire,
-/// bulkheadRelease or now.
+/// bulkheadRelease, hedgeBegin, hedgeStep, hedgeSettle or now.
 #[napi(ts_return_type = "() => void")]
 pub fn hot_function<'env>(env: &'env Env, name: String) -> Result<Unknown<'env>> {
     let f: RawFn = match name.as_str() {
@@ -140,6 +171,9 @@ pub fn hot_function<'env>(env: &'env Env, name: String) -> Result<Unknown<'env>>
         "breakerRecord" => hot_breaker_record,
         "bulkheadAcquire" => hot_bulkhead_acquire,
         "bulkheadRelease" => hot_bulkhead_release,
+        "hedgeBegin" => hot_hedge_begin,
+        "hedgeStep" => hot_hedge_step,
+        "hedgeSettle" => hot_hedge_settle,
         "now" => hot_now,
         _ => return Err(napi::Error::new(Status::InvalidArg, format!("no hot function {name:?}"))),
     };

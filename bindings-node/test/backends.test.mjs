@@ -32,7 +32,7 @@ function recorder(b) {
   };
   // The hot paths answer second values in `out` (the breaker's acquire: the retry-after and
   // whether events wait; the bulkhead's: its second value; a record: none, its answer says all).
-  const SECOND = { breakerAcquire: 3, bulkheadAcquire: 2, bulkheadRelease: 2, breakerRecord: 1 };
+  const SECOND = { breakerAcquire: 3, bulkheadAcquire: 2, bulkheadRelease: 2, breakerRecord: 1, hedgeBegin: 2 };
   const hot = (name, ...args) => {
     const v = call(name, ...args);
     answers.push([`${name}.out`, Array.from(b.out.subarray(0, SECOND[name]))]);
@@ -174,6 +174,26 @@ function script(b) {
   call('rateLimitFleetReport', rl, 10);
   call('rateLimitFleetSync', rl, 1, '[]', 10);
   call('rateLimitFleetAlone', rl);
+  // Hedging: a call whose primary is slow gets a hedge that wins; a call that fails for good; misuse.
+  const hp = call('hedgePolicyCreate', '{"delay":50,"maxAttempts":3,"retryableErrors":["ECONNRESET"]}', false, 0);
+  call('hedgePolicyCreate', '{"delay":-1}', false, 0);
+  call('hedgeIsRetryable', hp, ['ECONNRESET']);
+  call('hedgeIsRetryable', hp, ['EOTHER']);
+  const hc = hot('hedgeBegin', hp, 0);
+  call('hedgeStep', hc, 50);
+  call('hedgeSettle', hc, 1, 0, 60);
+  call('hedgeSettle', hc, 0, 0, 61);
+  const hd = call('hedgeStart', hp, 100);
+  call('hedgeStep', hd, 100);
+  call('hedgeSettle', hd, 0, 2, 101);
+  const he = call('hedgeStart', hp, 200);
+  call('hedgeSettle', he, 5, 0, 201);
+  call('hedgeSettle', he, 0, 9, 201);
+  call('hedgeEnd', he);
+  call('hedgeEnd', he);
+  call('hedgeStats', hp, 300);
+  call('hedgePolicyDrop', hp);
+  call('hedgeStats', hp, 300);
   const frl = call('rateLimitCreate', '{"name":"diff-rl","limit":10,"fleet":{"redis":"<object>"}}', false);
   call('rateLimitFleetReport', frl, 10);
   call('rateLimitFleetSync', frl, 4, '[]', 10);
@@ -232,7 +252,7 @@ function script(b) {
   call('countStatus', 404);
   call('rngFloats', 42, 3);
   // The script's objects were made (a typo in its options would make later calls trivial).
-  for (const [what, handle] of Object.entries({ h, anon, f, bh, policy, c, bo, budget, fleetBudget, rl, frl })) assert.equal(typeof handle, 'number', what);
+  for (const [what, handle] of Object.entries({ h, anon, f, bh, policy, c, bo, budget, fleetBudget, rl, frl, hp, hc, hd, he })) assert.equal(typeof handle, 'number', what);
   return { called, answers };
 }
 

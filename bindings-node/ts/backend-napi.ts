@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 
 import type { Backend, Now } from './backend.js';
 
-type Native = Omit<Backend, 'kind' | 'out' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'now'> & {
+type Native = Omit<Backend, 'kind' | 'out' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'hedgeBegin' | 'now'> & {
   initSlots(slots: Float64Array): void;
   hotFunction(name: string): () => void;
 };
@@ -32,6 +32,9 @@ export function loadNapiBackend(): Backend {
   const record = native.hotFunction('breakerRecord');
   const bAcquire = native.hotFunction('bulkheadAcquire');
   const bRelease = native.hotFunction('bulkheadRelease');
+  const hBegin = native.hotFunction('hedgeBegin');
+  const hStep = native.hotFunction('hedgeStep');
+  const hSettle = native.hotFunction('hedgeSettle');
   const now = native.hotFunction('now');
   const out = slots.subarray(8, 12);
   /** The handle and the time every hot path takes (slot 5: "read the host clock"). */
@@ -66,6 +69,27 @@ export function loadNapiBackend(): Backend {
       slots[2] = permit;
       bRelease();
       return slots[8] as number;
+    },
+    // A hedged call's steps; NaN is an error, raised by asking the cold function again.
+    hedgeBegin(policy: number, t: Now): number {
+      place(policy, t);
+      hBegin();
+      if (Number.isNaN(slots[8])) native.hedgeStart(policy, t);
+      return slots[8] as number;
+    },
+    hedgeStep(call: number, t: Now): number {
+      place(call, t);
+      hStep();
+      const step = slots[8] as number;
+      return Number.isNaN(step) ? native.hedgeStep(call, t) : step;
+    },
+    hedgeSettle(call: number, attempt: number, outcome: number, t: Now): number {
+      place(call, t);
+      slots[2] = attempt;
+      slots[3] = outcome;
+      hSettle();
+      const step = slots[8] as number;
+      return Number.isNaN(step) ? native.hedgeSettle(call, attempt, outcome, t) : step;
     },
     now(): number {
       now();

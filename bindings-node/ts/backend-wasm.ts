@@ -43,7 +43,7 @@ export interface WasmEngine {
  * Answers: `n` out[0], `b` out[0] as a boolean, `s` the text, `o` the text or null (out[0] says),
  * `v` nothing, `f` numbers (the text, comma-separated), `B` booleans (the same), `l` strings (JSON).
  */
-type Direct = 'kind' | 'out' | 'now' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'retryEnd' | 'rateLimitAcquire' | 'budgetRecordSuccess';
+type Direct = 'kind' | 'out' | 'now' | 'hedgeBegin' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'retryEnd' | 'rateLimitAcquire' | 'budgetRecordSuccess';
 // Every other `Backend` method has a row (a missing one is a compile error here); `simulate`
 // has none: the browser build leaves the simulator out.
 const ROWS: Record<Exclude<keyof Backend, Direct | 'simulate'>, string> = CALLS;
@@ -122,6 +122,19 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
   b.retryStart = (policy: number, now?: number) => {
     const id = engine.retryStart(policy, now);
     return id >= 0 ? id : startChecked(policy, now);
+  };
+  // A hedged call's start and first step: two rows, answered as the napi hot path does (the
+  // call in out[0], the step in out[1]).
+  const hedgeStart = b.hedgeStart as (policy: number, now?: number) => number;
+  const hedgeStep = b.hedgeStep as (call: number, now?: number) => number;
+  b.hedgeBegin = (policy: number, now?: number) => {
+    const t = now ?? clockNow();
+    const call = hedgeStart(policy, t);
+    const step = hedgeStep(call, t);
+    const o = out();
+    o[0] = call;
+    o[1] = step;
+    return call;
   };
   return b as unknown as Backend;
 }

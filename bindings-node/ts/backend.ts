@@ -27,6 +27,8 @@ export interface Backend extends EngineOps {
   breakerRecord(handle: number, permit: number, outcome: number, now: Now, startedAt: number): number;
   bulkheadAcquire(handle: number, now: Now): number;
   bulkheadRelease(handle: number, permit: number, now: Now): number;
+  /** Starts a hedged call: its handle, and its first step in `out[1]`. */
+  hedgeBegin(policy: number, now: Now): number;
   now(): number;
 }
 

@@ -11,8 +11,9 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`; rejects with the signal's reason if it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Calls `fn` after `ms`; answers a function that cancels it. */
-  setTimer(ms: number, fn: () => void): () => void;
+  /** Calls `fn` after `ms`; answers a function that cancels it. A `weak` timer does not keep
+   * the process alive by itself. */
+  setTimer(ms: number, fn: () => void, weak?: boolean): () => void;
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -22,13 +23,15 @@ function abortReason(signal: AbortSignal): unknown {
 /** setTimeout's longest delay; longer ones are chained (Node fires at once beyond it). */
 const MAX_TIMER_MS = 2_147_483_647;
 
-function realSetTimer(ms: number, fn: () => void): () => void {
+function realSetTimer(ms: number, fn: () => void, weak?: boolean): () => void {
   let handle: ReturnType<typeof setTimeout>;
   let left = Math.max(0, ms);
   const arm = () => {
     const step = Math.min(left, MAX_TIMER_MS);
     left -= step;
     handle = setTimeout(left > 0 ? arm : fn, step);
+    // Node's and Bun's timers are objects with unref; a browser's are numbers.
+    if (weak === true) (handle as { unref?: () => void }).unref?.();
   };
   arm();
   return () => clearTimeout(handle);

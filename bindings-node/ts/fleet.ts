@@ -69,17 +69,9 @@ function replicaId(): string {
 
 let replicaCount = 0;
 
-/** A real timer that does not keep the process alive. */
-function unrefTimer(ms: number, fn: () => void): () => void {
-  const t = setTimeout(fn, ms);
-  (t as { unref?: () => void }).unref?.();
-  return () => clearTimeout(t);
-}
-
 /** The sync's schedule: the clock in use (a virtual one in tests), off the event loop's count. */
 function backgroundTimer(ms: number, fn: () => void): () => void {
-  const c = clock();
-  return c === realClock ? unrefTimer(ms, fn) : c.setTimer(ms, fn);
+  return clock().setTimer(ms, fn, true);
 }
 
 /**
@@ -133,7 +125,7 @@ class Rounds {
    */
   deadline<T>(p: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const cancel = unrefTimer(this.#interval, () => reject(new Error('fleet sync deadline')));
+      const cancel = realClock.setTimer(this.#interval, () => reject(new Error('fleet sync deadline')), true);
       p.then(
         (v) => {
           cancel();

@@ -22,6 +22,8 @@ export type { ErrorCode, OptionErrorFields } from './errors.js';
 export { createResilientAxiosAdapter } from './axios.js';
 export type { AxiosLikeAdapter, AxiosLikeConfig, AxiosLikeResponse } from './axios.js';
 export { createResilientFetch, HttpStatusError, resilientFetch } from './fetch.js';
+export { hedge, HedgePolicy } from './hedge.js';
+export type { HedgedFn, HedgeOptions, HedgeStats } from './hedge.js';
 export { createResilientInterceptor } from './undici.js';
 export type { UndiciController, UndiciDispatch, UndiciDispatchOptions, UndiciHandler } from './undici.js';
 export type { CallGuard, ResilientFetchConfig, ResilientFetchOptions } from './fetch.js';

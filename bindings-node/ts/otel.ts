@@ -11,7 +11,7 @@
  */
 import { backend } from './backend.js';
 import { flushAllBreakers } from './breaker.js';
-import { clock, realClock } from './clock.js';
+import { clock } from './clock.js';
 import { native } from './errors.js';
 import { checkOptionsArg } from './options.js';
 import { errorType, type EventName, observer, route, type Scope, type Sink, tables } from './telemetry.js';
@@ -344,11 +344,7 @@ export function instrument(given: InstrumentOptions | null = {}): () => void {
 
 /** Calls `fn` in a second on the shell's clock; answers what cancels it. */
 function later(fn: () => void): () => void {
-  const c = clock();
-  if (c !== realClock) return c.setTimer(LOOK_MS, fn);
-  const t = setTimeout(fn, LOOK_MS) as { unref?: () => void };
-  t.unref?.();
-  return () => clearTimeout(t as Parameters<typeof clearTimeout>[0]);
+  return clock().setTimer(LOOK_MS, fn, true);
 }
 const LOOK_MS = 1000;
 

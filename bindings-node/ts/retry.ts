@@ -9,6 +9,7 @@ import { clock, nowArg } from './clock.js';
 import { native, RetryBudgetExhaustedError } from './errors.js';
 import type { FleetOptions, QuotaStatus, QuotaSync } from './fleet.js';
 import { fleetDrivers } from './fleet-install.js';
+import { MAX_COMPILED, PolicyCache } from './compiled.js';
 import { argumentError, badCall, checkFiniteArg, checkOptionsArg, isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
@@ -262,6 +263,8 @@ export interface Verdict {
   decision: 'success' | 'retry' | 'rateLimited' | 'giveUp' | 'notCounted';
   retryAfterMs: number | null;
   count: 'success' | 'failure' | 'ignore';
+  /** What it means for a hedged attempt. */
+  attempt: 'success' | 'failure' | 'fatal' | 'cancelled';
 }
 
 export function classifyOutcome(facts: OutcomeFacts): Verdict {
@@ -435,131 +438,11 @@ class RejectedResult extends Error {
 /** No failure to go on from: `#attempts` starts with a first attempt. */
 const NO_FAILURE: unique symbol = Symbol('no failure');
 
-/**
- * Policies compiled from inline options, by content: `withBackoff(fn, { maxRetries: 3 })` written
- * in a loop makes one policy, not one per call (no JSON, native handle or finalizer per call).
- *
- * Two levels: the few most recently used entries are compared with the options field by field
- * (no allocation: the common case of a handful of call sites), the rest are found by a content
- * key. Bounded; the oldest entry goes first. Options that fail their check are never cached, so
- * they fail on every call.
- */
-interface Compiled {
-  /** The options' own keys and values in order, arrays copied: what the policy was made from. */
-  keys: string[];
-  values: unknown[];
-  policy: RetryPolicy;
-}
-const compiled = new Map<string, Compiled>();
-const recent: Compiled[] = [];
-const MAX_COMPILED = 64;
-const MAX_RECENT = 4;
+const compiledPolicies = new PolicyCache((o) => new RetryPolicy(o as RetryOptions));
 
-/** Callbacks and host objects compile alike whatever they are (the core sees only
- * "<function>"/"<object>"); data compiles alike when equal. */
-function sameOption(had: unknown, v: unknown): boolean {
-  if (had === v) return true;
-  if (typeof v === 'function') return typeof had === 'function';
-  if (typeof v !== 'object' || v === null || typeof had !== 'object' || had === null) return false;
-  if (Array.isArray(v)) {
-    if (!Array.isArray(had) || had.length !== v.length) return false;
-    for (let i = 0; i < v.length; i++) if (had[i] !== v[i]) return false;
-    return true;
-  }
-  return !Array.isArray(had) && !isPlainObject(v) && !isPlainObject(had);
-}
-
-function matches(c: Compiled, o: object): boolean {
-  const { keys, values } = c;
-  let i = 0;
-  for (const k in o) {
-    if (keys[i] !== k || !sameOption(values[i], (o as Record<string, unknown>)[k])) return false;
-    i++;
-  }
-  return i === keys.length;
-}
-
-/**
- * A key that is equal only for options the core compiles alike: every own value's type and
- * content; callbacks and host objects by presence. Undefined for what it cannot key cheaply
- * (nested plain objects, odd values): those compile per call.
- */
-function contentKey(o: object): string | undefined {
-  let key = '';
-  for (const k in o) {
-    const v = (o as Record<string, unknown>)[k];
-    key += k.length + ':' + k;
-    switch (typeof v) {
-      case 'undefined':
-        key += 'u';
-        break;
-      case 'number':
-        key += 'n' + v + ';';
-        break;
-      case 'boolean':
-        key += v ? 't' : 'f';
-        break;
-      case 'string':
-        key += 's' + v.length + ':' + v;
-        break;
-      case 'function':
-        key += 'F';
-        break;
-      case 'object':
-        if (v === null) key += 'z';
-        else if (Array.isArray(v)) {
-          key += 'a' + v.length + ':';
-          for (const item of v as unknown[]) {
-            if (typeof item === 'number') key += 'n' + item + ';';
-            else if (typeof item === 'string') key += 's' + item.length + ':' + item;
-            else return undefined;
-          }
-        } else if (isPlainObject(v)) return undefined;
-        else key += 'O';
-        break;
-      default:
-        return undefined;
-    }
-  }
-  return key;
-}
-
-function remember(c: Compiled): void {
-  recent.unshift(c);
-  if (recent.length > MAX_RECENT) recent.pop();
-}
-
-/** The compiled policy for these options (the same one for equal options). */
+/** The compiled policy for these options (the same one for equal options, see `PolicyCache`). */
 export function policyFor(options: RetryOptions | undefined): RetryPolicy {
-  const o = options ?? {};
-  for (let i = 0; i < recent.length; i++) {
-    const c = recent[i] as Compiled;
-    if (matches(c, o)) {
-      if (i > 0) {
-        recent.splice(i, 1);
-        recent.unshift(c);
-      }
-      return c.policy;
-    }
-  }
-  const key = contentKey(o);
-  if (key === undefined) return new RetryPolicy(o);
-  let c = compiled.get(key);
-  if (c === undefined) {
-    const policy = new RetryPolicy(o);
-    const keys: string[] = [];
-    const values: unknown[] = [];
-    for (const k in o) {
-      const v = (o as Record<string, unknown>)[k];
-      keys.push(k);
-      values.push(Array.isArray(v) ? [...(v as unknown[])] : v);
-    }
-    c = { keys, values, policy };
-    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
-    compiled.set(key, c);
-  }
-  remember(c);
-  return c.policy;
+  return compiledPolicies.get(options ?? {});
 }
 
 /**

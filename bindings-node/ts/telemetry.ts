@@ -23,6 +23,7 @@ export type EventName =
   | 'retry.gave_up'
   | 'breaker.state_changed'
   | 'call.rejected'
+  | 'hedge.launched'
   | 'call.ended'
   | 'attempt.ended'
   | 'rate_limit.waited';

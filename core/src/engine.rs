@@ -731,6 +731,13 @@ impl Engine {
         Ok(self.hedge_calls.insert(None, HedgedCall { policy, call }))
     }
 
+    /// Starts a call and answers its handle with its first step (one crossing for both, on the
+    /// bindings' hot paths).
+    pub fn hedge_begin(&mut self, policy: Handle, now: f64) -> Result<(Handle, f64)> {
+        let call = self.hedge_start(policy, now)?;
+        Ok((call, self.hedge_step(call, now)?))
+    }
+
     /// The call's next step (see the encoding above).
     pub fn hedge_step(&mut self, call: Handle, now: f64) -> Result<f64> {
         self.hedge_answer(call, now, None)

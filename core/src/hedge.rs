@@ -236,6 +236,15 @@ pub enum AttemptOutcome {
 }
 
 impl AttemptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Success => "success",
+            AttemptOutcome::Failure => "failure",
+            AttemptOutcome::Fatal => "fatal",
+            AttemptOutcome::Cancelled => "cancelled",
+        }
+    }
+
     /// The code every binding passes: 0 success, 1 failure, 2 fatal, 3 cancelled.
     pub fn from_code(code: u32) -> Option<Self> {
         [AttemptOutcome::Success, AttemptOutcome::Failure, AttemptOutcome::Fatal, AttemptOutcome::Cancelled].get(code as usize).copied()
@@ -533,6 +542,13 @@ mod tests {
         let mut c = h.start(0.0);
         assert_eq!(h.settle(&mut c, 0, AttemptOutcome::Failure, 5.0).unwrap(), HedgeStep::Launch(1));
         assert_eq!(h.settle(&mut c, 1, AttemptOutcome::Failure, 9.0).unwrap(), HedgeStep::Failed(0));
+    }
+
+    #[test]
+    fn a_hedging_budget_is_this_processs() {
+        let o = crate::options::parse_options(r#"{"budget":{"name":"b","fleet":{"redis":"<object>"}}}"#).unwrap();
+        let e = HedgeConfig::from_options(&o, TimeUnit::Millis).unwrap_err();
+        assert_eq!(e.option.as_deref(), Some("budget.fleet"));
     }
 
     #[test]

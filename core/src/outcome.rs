@@ -28,6 +28,7 @@
 //!    (429, 503 with a delay), or the server said so (`x-should-retry: true`).
 
 use crate::error::{Result, SeawallError};
+use crate::hedge::AttemptOutcome;
 use crate::json::Json;
 
 /// Error codes (Node's system and undici codes; Python's exception types, qualified) that prove
@@ -202,6 +203,21 @@ pub fn classify(o: &Outcome<'_>, now_epoch_ms: f64) -> Verdict {
     verdict(if retry || should_retry == Some(true) { Decision::Retry } else { Decision::GiveUp }, count)
 }
 
+/// What an outcome means for one attempt of a hedged call (core/src/hedge.rs): a success wins; a
+/// failure a retry would retry is a failed attempt (another may answer), and so is a policy's
+/// refusal (an open breaker, a full bulkhead, a rate limit: the attempt never ran, and while
+/// another runs the call goes on); a failure no retry would help (a 400) fails the call; the
+/// caller's cancellation counts neither way.
+pub fn attempt_outcome(o: &Outcome<'_>, v: &Verdict) -> AttemptOutcome {
+    match v.decision {
+        Decision::Success => AttemptOutcome::Success,
+        Decision::NotCounted => AttemptOutcome::Cancelled,
+        Decision::Retry | Decision::RateLimited => AttemptOutcome::Failure,
+        Decision::GiveUp if o.error && crate::telemetry::REJECTED.iter().any(|c| o.codes.contains(&c.as_str())) => AttemptOutcome::Failure,
+        Decision::GiveUp => AttemptOutcome::Fatal,
+    }
+}
+
 impl Decision {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -249,8 +265,8 @@ fn number_at(j: &Json, key: &str) -> Result<Option<f64>> {
 
 /// [`classify`] over an outcome in JSON (`status`, `error`, `codes`, `method`,
 /// `retryNonIdempotent`, `headers` with lower-case names, `retryAfterMs`, `filter`, `cancelled`),
-/// answering `{"decision", "retryAfterMs", "count"}` (`retryAfterMs` null when the server asked
-/// for no delay).
+/// answering `{"decision", "retryAfterMs", "count", "attempt"}` (`retryAfterMs` null when the
+/// server asked for no delay; `attempt`: what it means for a hedged attempt).
 pub fn classify_json(outcome_json: &str, now_epoch_ms: f64) -> Result<String> {
     let j = Json::parse(outcome_json).map_err(|e| SeawallError::wrong_type("outcome", e.to_string(), "an outcome in JSON"))?;
     let mut codes = Vec::new();
@@ -278,7 +294,14 @@ pub fn classify_json(outcome_json: &str, now_epoch_ms: f64) -> Result<String> {
     };
     let v = classify(&o, now_epoch_ms);
     let delay = if v.retry_after_ms.is_nan() { Json::Null } else { Json::Num(v.retry_after_ms) };
-    Ok(Json::obj(vec![("decision", Json::from(v.decision.as_str())), ("retryAfterMs", delay), ("count", Json::from(v.count.as_str()))]).to_string())
+    let attempt = attempt_outcome(&o, &v);
+    Ok(Json::obj(vec![
+        ("decision", Json::from(v.decision.as_str())),
+        ("retryAfterMs", delay),
+        ("count", Json::from(v.count.as_str())),
+        ("attempt", Json::from(attempt.as_str())),
+    ])
+    .to_string())
 }
 
 #[cfg(test)]
@@ -311,7 +334,7 @@ mod tests {
     #[test]
     fn json_in_and_out() {
         let out = classify_json(r#"{"status":503,"method":"POST","headers":{"retry-after":"2"}}"#, 0.0).unwrap();
-        assert_eq!(out, r#"{"decision":"rateLimited","retryAfterMs":2000.0,"count":"failure"}"#);
+        assert_eq!(out, r#"{"decision":"rateLimited","retryAfterMs":2000.0,"count":"failure","attempt":"failure"}"#);
         assert!(classify_json(r#"{"status":"x"}"#, 0.0).is_err());
     }
 }

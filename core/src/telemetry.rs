@@ -45,6 +45,12 @@ pub const EVENTS: &[Event] = &[
         level: "INFO",
         fields: &["policy", "by", "code"],
     },
+    Event {
+        name: "hedge.launched",
+        channel: "seawall:hedge:launched",
+        level: "INFO",
+        fields: &["policy", "attempt"],
+    },
     // Per call and per attempt: debug-level in logs, and what the duration histograms read.
     Event {
         name: "call.ended",
@@ -128,7 +134,7 @@ const fn observed(name: &'static str, kind: InstrumentKind, unit: &'static str, 
 }
 
 /// The events that are a decision (not a call's end): Polly's strategy events.
-const DECISIONS: &[&str] = &["retry.scheduled", "retry.gave_up", "breaker.state_changed", "call.rejected"];
+const DECISIONS: &[&str] = &["retry.scheduled", "retry.gave_up", "breaker.state_changed", "call.rejected", "hedge.launched"];
 
 pub const INSTRUMENTS: &[Instrument] = &[
     fed("seawall.events", InstrumentKind::Counter, "{event}", "Every decision, by event (as Polly's strategy events).", DECISIONS, &[POLICY, ("seawall.event.name", "event")]),

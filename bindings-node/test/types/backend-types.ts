@@ -5,7 +5,7 @@ import type * as Napi from '../../native/index.js';
 import type * as Wasm from '../../wasm/seawall_wasm.js';
 import type { WasmEngine, WasmGlue } from '../../dist/esm/backend-wasm.js';
 
-type Hot = 'kind' | 'out' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'now';
+type Hot = 'kind' | 'out' | 'breakerAcquire' | 'breakerRecord' | 'bulkheadAcquire' | 'bulkheadRelease' | 'hedgeBegin' | 'now';
 type Cold = Omit<Backend, Hot>;
 
 type Assert<T extends true> = T;

@@ -1,0 +1,299 @@
+// Hedged calls: attempts start as the core's steps say (on a virtual clock), the first acceptable
+// answer wins, every loser is aborted and has ended before the call settles; all failing raises
+// the primary's error with the others attached; the caller's abort cancels every attempt. Then a
+// real long-tail server on 127.0.0.1 that sees the losing request aborted, and a storm of 10,000
+// hedged calls through a breaker and a bulkhead cancelled at random.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { test } from 'node:test';
+
+import { Bulkhead, CircuitBreaker, hedge, HedgePolicy, useRealClock, useVirtualClock } from 'seawall';
+import { seededRandom as rng } from '../../bench/node/rng.mjs';
+
+/** An attempt that answers `value` after `ms` on the clock, or rejects with its signal's reason. */
+function after(clock, ms, value, log, k) {
+  return (signal) =>
+    new Promise((resolve, reject) => {
+      log.push(`start ${k} @${clock.now()}`);
+      const cancel = clock.setTimer(ms, () => {
+        log.push(`end ${k} @${clock.now()}`);
+        if (value instanceof Error) reject(value);
+        else resolve(value);
+      });
+      signal?.addEventListener('abort', () => {
+        cancel();
+        log.push(`aborted ${k} @${clock.now()}`);
+        reject(signal.reason);
+      });
+    });
+}
+
+test('a slow primary gets a hedge each delay; the first answer wins and the losers end before the call does', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const policy = new HedgePolicy({ delay: 50, maxAttempts: 3, name: 'search', budget: false });
+    const times = [1000, 1000, 20];
+    const call = policy.execute((k, signal) => after(clock, times[k], `answer ${k}`, log, k)(signal));
+    let settled = false;
+    call.then(() => (settled = true));
+    await clock.advance(50);
+    await clock.advance(50);
+    assert.deepEqual(log, ['start 0 @0', 'start 1 @50', 'start 2 @100']);
+    await clock.advance(20);
+    assert.equal(await call, 'answer 2');
+    assert.ok(settled);
+    assert.deepEqual(log.slice(3), ['end 2 @120', 'aborted 0 @120', 'aborted 1 @120']);
+    const s = policy.getStats();
+    assert.deepEqual([s.name, s.calls, s.hedges, s.hedgeWins, s.delayMs], ['search', 1, 2, 1, 50]);
+  } finally {
+    useRealClock();
+  }
+});
+
+test('a primary that answers before the delay starts nothing else', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const policy = new HedgePolicy({ delay: 50, onHedge: () => assert.fail('no hedge') });
+    const call = policy.execute((k, signal) => after(clock, 30, 'fast', log, k)(signal));
+    await clock.advance(30);
+    assert.equal(await call, 'fast');
+    await clock.advance(100);
+    assert.deepEqual(log, ['start 0 @0', 'end 0 @30']);
+    assert.equal(policy.getStats().hedges, 0);
+  } finally {
+    useRealClock();
+  }
+});
+
+test('failures start the next attempt at once; when every attempt failed the primary’s error is raised with the others attached', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const errors = [new Error('a'), new Error('b'), new Error('c')];
+    const started = [];
+    const call = hedge(
+      (k, signal) => {
+        started.push([k, clock.now()]);
+        return after(clock, 10, errors[k], log, k)(signal);
+      },
+      { mode: 'fallback', maxAttempts: 3, name: 'fallback-mode' },
+    ).catch((e) => e);
+    for (let i = 0; i < 3; i++) await clock.advance(10);
+    const e = await call;
+    assert.equal(e, errors[0]);
+    assert.deepEqual(e.hedgedErrors, [errors[1], errors[2]]);
+    assert.deepEqual(started, [[0, 0], [1, 10], [2, 20]]);
+  } finally {
+    useRealClock();
+  }
+});
+
+test('an error no attempt can help with (a 400) fails the call at once, the other attempts aborted', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const bad = Object.assign(new Error('bad request'), { status: 400 });
+    const call = hedge((k, signal) => after(clock, k === 0 ? 1000 : 5, k === 0 ? 'late' : bad, log, k)(signal), { delay: 10, name: 'fatal' }).catch((e) => e);
+    await clock.advance(10);
+    await clock.advance(5);
+    assert.equal(await call, bad);
+    assert.deepEqual(log, ['start 0 @0', 'start 1 @10', 'end 1 @15', 'aborted 0 @15']);
+  } finally {
+    useRealClock();
+  }
+});
+
+test('retryableErrors and retryOnResult decide which attempts failed', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const reset = Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+    const other = Object.assign(new Error('other'), { code: 'EOTHER' });
+    // A listed error: the next attempt starts at once.
+    const listed = hedge((k, s) => after(clock, 5, k === 0 ? reset : 'second', log, k)(s), { delay: 100, retryableErrors: ['ECONNRESET'], name: 'listed' });
+    await clock.advance(5);
+    await clock.advance(5);
+    assert.equal(await listed, 'second');
+    // An error not listed ends the call.
+    const unlisted = hedge((k, s) => after(clock, 5, k === 0 ? other : 'second', log, k)(s), { delay: 100, retryableErrors: ['ECONNRESET'], name: 'listed' }).catch((e) => e);
+    await clock.advance(5);
+    assert.equal(await unlisted, other);
+    // A rejected result is a failed attempt; the last one is the answer when all are rejected.
+    const judged = hedge((k, s) => after(clock, 5, { k, ok: k === 1 }, log, k)(s), { delay: 100, retryOnResult: (v) => !v.ok, name: 'judged' });
+    await clock.advance(5);
+    await clock.advance(5);
+    assert.deepEqual(await judged, { k: 1, ok: true });
+  } finally {
+    useRealClock();
+  }
+});
+
+test('the caller’s abort cancels every attempt, and the call rejects with its reason once they ended', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const controller = new AbortController();
+    const policy = new HedgePolicy({ delay: 10, maxAttempts: 3 });
+    const call = policy.execute((k, s) => after(clock, 1000, 'never', log, k)(s), controller.signal).catch((e) => e);
+    await clock.advance(10);
+    const reason = new Error('caller left');
+    controller.abort(reason);
+    assert.equal(await call, reason);
+    assert.deepEqual(log, ['start 0 @0', 'start 1 @10', 'aborted 0 @10', 'aborted 1 @10']);
+    await clock.advance(1000);
+    assert.equal(log.length, 4, 'no third attempt after the call ended');
+    assert.equal(await policy.execute(async () => 'x', AbortSignal.abort(reason)).catch((e) => e), reason);
+  } finally {
+    useRealClock();
+  }
+});
+
+test('the budget and the throttle stop hedging in an outage', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const policy = new HedgePolicy({ delay: 10, budget: { ratio: 0.1, minRetriesPerSecond: 0, maxTokens: 2 }, throttle: false });
+    const calls = [];
+    for (let i = 0; i < 10; i++) calls.push(policy.execute((k, s) => after(clock, 100, k, log, k)(s)));
+    await clock.advance(10);
+    await clock.advance(100);
+    await Promise.all(calls);
+    // The ten calls deposit as they start, the bucket full at two: two hedges, then none.
+    assert.deepEqual([policy.getStats().hedges, policy.getStats().budgetRefused], [2, 8]);
+    const throttled = new HedgePolicy({ delay: 10, budget: false, throttle: { maxTokens: 4 } });
+    for (let i = 0; i < 5; i++) {
+      const c = throttled.execute((k, s) => after(clock, 100, k, log, k)(s));
+      await clock.advance(10);
+      await clock.advance(100);
+      await c;
+    }
+    // Slow calls (the hedge did not answer within a delay either) take a token each: at half of
+    // the four, hedging stops; an unhedged call gives a tenth back, so a later one probes again.
+    const s = throttled.getStats();
+    assert.deepEqual([s.hedges, s.throttleRefused, s.throttleTokens], [3, 2, 1.2000000000000002]);
+  } finally {
+    useRealClock();
+  }
+});
+
+test('bad options are typed errors naming the option', async () => {
+  for (const [options, option] of [
+    [{ delay: -1 }, 'delay'],
+    [{ maxAttempts: 11 }, 'maxAttempts'],
+    [{ percentile: 100 }, 'percentile'],
+    [{ mode: 'parallel' }, 'mode'],
+    [{ budget: { ratio: -1 } }, 'budget.ratio'],
+    [{ throttle: { tokenRatio: 2 } }, 'throttle.tokenRatio'],
+  ]) {
+    assert.throws(() => new HedgePolicy(options), (e) => e.code === 'INVALID_OPTION' && e.option === option, JSON.stringify(options));
+    const e = await hedge(async () => 1, options).catch((x) => x);
+    assert.ok(e.code === 'INVALID_OPTION' && e.option === option);
+  }
+  await assert.rejects(hedge('not a function'), TypeError);
+});
+
+test('a real long-tail server: the hedge answers, and the server sees the losing request aborted', async () => {
+  let requests = 0;
+  let aborted = 0;
+  let finished = 0;
+  const server = createServer((req, res) => {
+    const n = ++requests;
+    // The first request stalls (the tail); later ones answer at once.
+    const timer = setTimeout(() => res.end(`answer ${n}`), n === 1 ? 5_000 : 1);
+    res.on('close', () => {
+      clearTimeout(timer);
+      if (res.writableFinished) finished++;
+      else aborted++;
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  try {
+    const policy = new HedgePolicy({ delay: 50, name: 'tail' });
+    const body = await policy.execute(async (k, signal) => (await fetch(url, { signal })).text());
+    assert.equal(body, 'answer 2');
+    for (let i = 0; i < 200 && aborted + finished < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual([requests, finished, aborted], [2, 1, 1]);
+    assert.deepEqual([policy.getStats().hedges, policy.getStats().hedgeWins], [1, 1]);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+const turn = () => new Promise((r) => setImmediate(r));
+async function turns(n) {
+  for (let i = 0; i < n; i++) await turn();
+}
+
+test('a storm of 10,000 hedged calls cancelled at random leaves no attempt running and every slot and permit back', async () => {
+  const random = rng(31);
+  const breaker = new CircuitBreaker('hedge-storm', { failureThreshold: 1_000_000 });
+  const bulkhead = new Bulkhead({ name: 'hedge-storm', maxConcurrent: 20, maxQueueSize: 40 });
+  const policy = new HedgePolicy({ delay: 0, maxAttempts: 3, budget: false, throttle: false, name: 'storm' });
+  let running = 0;
+  let started = 0;
+  const seen = { ok: 0, cancelled: 0, failed: 0 };
+  const codes = {};
+  let left = 10_000;
+  const lane = async () => {
+    while (left > 0) {
+      left--;
+      const controller = new AbortController();
+      let mine = 0;
+      if (random() < 0.4) {
+        const when = Math.floor(random() * 4);
+        if (when === 0) controller.abort(new Error('gone'));
+        else turns(when).then(() => controller.abort(new Error('gone')));
+      }
+      try {
+        await policy.execute(
+          (k, signal) =>
+            // Each attempt is a call of the breaker and takes a slot of the bulkhead.
+            breaker.execute(
+              () =>
+                bulkhead.execute(async (s) => {
+                  started++;
+                  running++;
+                  mine++;
+                  try {
+                    await turns(1 + Math.floor(random() * 3));
+                    s?.throwIfAborted();
+                    if (random() < 0.2) throw Object.assign(new Error('flaky'), { code: 'ECONNRESET' });
+                    return k;
+                  } finally {
+                    running--;
+                    mine--;
+                  }
+                }, signal),
+              signal,
+            ),
+          controller.signal,
+        );
+        seen.ok++;
+      } catch (e) {
+        if (controller.signal.aborted && e === controller.signal.reason) seen.cancelled++;
+        else if (e.code === 'ECONNRESET' || e.code === 'BULKHEAD_FULL' || e.code === 'BULKHEAD_QUEUE_FULL') {
+          seen.failed++;
+          codes[e.code] = (codes[e.code] ?? 0) + 1;
+        }
+        else throw e;
+      }
+      // The call has settled: none of its attempts still runs.
+      assert.equal(mine, 0, 'an attempt outlived its call');
+      await turns(Math.floor(random() * 2));
+    }
+  };
+  await Promise.all(Array.from({ length: 20 }, lane));
+  await turns(5);
+  assert.equal(seen.ok + seen.cancelled + seen.failed, 10_000, JSON.stringify(seen));
+  assert.ok(seen.cancelled > 1000 && seen.ok > 1000 && started > 10_000, JSON.stringify({ seen, started, codes }));
+  assert.equal(running, 0);
+  const m = bulkhead.getMetrics();
+  assert.deepEqual([m.active, m.queued, m.available], [0, 0, 20]);
+  const b = breaker.getStats();
+  assert.equal(b.inFlight, 0);
+  assert.equal(b.state, 'CLOSED');
+});

@@ -1,0 +1,462 @@
+/**
+ * Hedged calls: when an attempt is slow, start another and take the first acceptable answer
+ * (Polly v8's hedging, gRPC's hedging policy, Finagle's backup requests). The core decides
+ * when each attempt starts, whether the extra-load budget and the throttle allow it, which
+ * attempt won and when the call has failed (core/src/hedge.rs); this shell starts the attempts,
+ * wakes up at the core's deadlines, and cancels the losers — and waits for them to end before
+ * the call returns, so that nothing of a call runs after it.
+ */
+import { backend, type Backend } from './backend.js';
+import { clock, nowArg, type Clock } from './clock.js';
+import { fromNative, native } from './errors.js';
+import { PolicyCache } from './compiled.js';
+import { badCall, checkOptionsArg, optionsJson } from './options.js';
+import { classifyOutcome, errorFacts, errorIds, type OutcomeFacts } from './retry.js';
+import { listening, observed, report } from './telemetry.js';
+
+export interface HedgeOptions {
+  name?: string;
+  /** Attempts at most, the first included (default 2, at most 10). Alias: `attempts`. */
+  maxAttempts?: number;
+  /** Wait before the next attempt while none answered, ms (default 2000; 0: all at once). */
+  delay?: number;
+  /** `latency` (default): an attempt every `delay`; `fallback`: the next only after one failed. */
+  mode?: 'latency' | 'fallback';
+  /** The delay from this percentile (0–100, e.g. 95) of recent primary latencies; `delay` until known. */
+  percentile?: number;
+  /** The recent latencies' window, ms (default 30 000). */
+  window?: number;
+  /** The extra-load budget (`ratio` per call, `minRetriesPerSecond`, `maxTokens`), or false. */
+  budget?: { ratio?: number; minRetriesPerSecond?: number; maxTokens?: number } | false;
+  /** gRPC's throttle (`maxTokens` 10, `tokenRatio` 0.1), or false. */
+  throttle?: { maxTokens?: number; tokenRatio?: number } | false;
+  /** Errors after which another attempt may help: ids (codes, names, statuses) or a predicate. */
+  retryableErrors?: Array<string | number> | ((error: unknown, attempt: number) => boolean);
+  retryOn?: Array<string | number> | ((error: unknown, attempt: number) => boolean);
+  /** A value it answers true for is a failed attempt (another may answer better). */
+  retryOnResult?: (value: unknown) => boolean;
+  /** Called as attempt `attempt` (1, 2, …) starts besides the first. */
+  onHedge?: (attempt: number) => void;
+  signal?: AbortSignal;
+  /** HTTP integrations: hedge methods that are not idempotent too. */
+  hedgeNonIdempotent?: boolean;
+}
+
+export interface HedgeStats {
+  name: string | undefined;
+  calls: number;
+  /** Attempts started besides the first. */
+  hedges: number;
+  /** Calls a later attempt answered. */
+  hedgeWins: number;
+  budgetRefused: number;
+  throttleRefused: number;
+  /** The delay in force, ms (the percentile's once known). */
+  delayMs: number;
+  budgetTokens: number | null;
+  throttleTokens: number | null;
+}
+
+/** The function hedged: called with the attempt number (0 first) and that attempt's signal,
+ * which aborts when another attempt answered first or the caller gave up. */
+export type HedgedFn<T> = (attempt: number, signal: AbortSignal) => T | PromiseLike<T>;
+
+// Outcome codes the core takes (core/src/hedge.rs `AttemptOutcome`).
+const SUCCESS = 0;
+const FAILURE = 1;
+const FATAL = 2;
+const CANCELLED = 3;
+const ATTEMPT_OUTCOMES = { success: SUCCESS, failure: FAILURE, fatal: FATAL, cancelled: CANCELLED } as const;
+
+const finalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.hedgePolicyDrop(h));
+
+function lost(): DOMException {
+  return new DOMException('another hedged attempt answered first', 'AbortError');
+}
+
+/** One attempt of a call. Its signal is made only for a function that takes one. */
+class Attempt {
+  readonly controller: AbortController | undefined;
+  outcome = -1;
+  value: unknown;
+  error: unknown;
+  constructor(
+    readonly k: number,
+    takesSignal: boolean,
+  ) {
+    this.controller = takesSignal ? new AbortController() : undefined;
+  }
+}
+
+/** A wake-up at a deadline, until cancelled. */
+interface Wake {
+  at: number;
+  fire: () => void;
+  live: boolean;
+  /** A wake-up on a clock other than the queue's has a timer of its own. */
+  cancel?: () => void;
+}
+
+/**
+ * A policy's wake-ups on one timer: a call whose primary answers in time costs a push and a
+ * flag, not a timer of its own (a timer set and cleared costs more than the rest of such a
+ * call). Deadlines are kept in order (a fixed delay adds them in order; a percentile's, nearly).
+ * The timer does not keep the process alive: an attempt still running does, if anything.
+ */
+class Wakeups {
+  #queue: Wake[] = [];
+  #head = 0;
+  #live = 0;
+  #cancelTimer: (() => void) | undefined;
+  #armedAt = Number.POSITIVE_INFINITY;
+  #clock: Clock | undefined;
+
+  add(at: number, fire: () => void): Wake {
+    const c = clock();
+    const w: Wake = { at, fire, live: true };
+    if (this.#clock !== c) {
+      if (this.#live > 0) {
+        w.cancel = c.setTimer(at - c.now(), () => this.#fire(w), true);
+        return w;
+      }
+      this.#cancelTimer?.();
+      this.#cancelTimer = undefined;
+      this.#armedAt = Number.POSITIVE_INFINITY;
+      this.#clock = c;
+    }
+    let i = this.#queue.length;
+    while (i > this.#head && (this.#queue[i - 1] as Wake).at > at) i--;
+    if (i === this.#queue.length) this.#queue.push(w);
+    else this.#queue.splice(i, 0, w);
+    this.#live++;
+    if (at < this.#armedAt) this.#arm(c);
+    return w;
+  }
+
+  cancel(w: Wake): void {
+    if (!w.live) return;
+    w.live = false;
+    if (w.cancel !== undefined) return w.cancel();
+    if (--this.#live === 0) {
+      // Nothing waits: drop the dead entries (the armed timer then finds none).
+      this.#queue.length = 0;
+      this.#head = 0;
+    }
+  }
+
+  #fire(w: Wake): void {
+    if (!w.live) return;
+    w.live = false;
+    if (w.cancel === undefined) this.#live--;
+    w.fire();
+  }
+
+  #arm(c: Clock): void {
+    while (this.#head < this.#queue.length && !(this.#queue[this.#head] as Wake).live) this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    const next = this.#queue[this.#head];
+    this.#armedAt = next === undefined ? Number.POSITIVE_INFINITY : next.at;
+    if (next !== undefined) this.#cancelTimer = c.setTimer(next.at - c.now(), () => this.#run(c), true);
+  }
+
+  #run(c: Clock): void {
+    this.#cancelTimer = undefined;
+    this.#armedAt = Number.POSITIVE_INFINITY;
+    const now = c.now();
+    const due: Wake[] = [];
+    while (this.#head < this.#queue.length && (this.#queue[this.#head] as Wake).at <= now) {
+      const w = this.#queue[this.#head++] as Wake;
+      if (w.live) due.push(w);
+    }
+    if (this.#clock === c) this.#arm(c);
+    for (const w of due) this.#fire(w);
+  }
+}
+
+/**
+ * A hedging policy: options checked once by the core, then `execute` as often as needed. Its
+ * budget, throttle and recent latencies are shared by every call made through it.
+ */
+export class HedgePolicy {
+  readonly options: HedgeOptions;
+  readonly #b: Backend;
+  readonly #h: number;
+  readonly #hasList: boolean;
+  readonly #wakeups = new Wakeups();
+
+  constructor(options: HedgeOptions = {}) {
+    checkOptionsArg(options);
+    options ??= {};
+    this.#b = backend();
+    this.options = options;
+    this.#h = native(() => this.#b.hedgePolicyCreate(optionsJson(options), false, nowArg()));
+    finalizer.register(this, { b: this.#b, h: this.#h });
+    this.#hasList = Array.isArray(options.retryableErrors ?? options.retryOn);
+  }
+
+  get name(): string | undefined {
+    return this.options.name;
+  }
+
+  /**
+   * Runs `fn` as hedged attempts: the first acceptable answer is the call's; every other attempt
+   * is aborted and has ended before this settles. When every attempt failed, rejects with the
+   * primary's error (`hedgedErrors`: the others'); an error no attempt can help with (one the
+   * retry classification would not retry, such as a 400) rejects at once with that error.
+   */
+  execute<T>(fn: HedgedFn<T>, signal: AbortSignal | undefined = this.options.signal): Promise<T> {
+    const bad = badCall(fn, signal);
+    if (bad !== undefined) return Promise.reject(bad);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.run(fn, this.options, signal);
+  }
+
+  /** The outcome code of a failed attempt: the core's classification (the retries' rules, a
+   * policy's refusal a failed attempt), with this policy's filters. `request`: what an HTTP
+   * integration knows of the request. */
+  outcomeOf(error: unknown, attempt: number, o: HedgeOptions = this.options, request?: OutcomeFacts): number {
+    const predicate = o.retryableErrors ?? o.retryOn;
+    const facts: OutcomeFacts = { ...errorFacts(error), ...request };
+    if (typeof predicate === 'function' || this.#hasList) {
+      facts.filter = (typeof predicate !== 'function' || predicate(error, attempt)) && (!this.#hasList || this.#b.hedgeIsRetryable(this.#h, errorIds(error)));
+    }
+    return ATTEMPT_OUTCOMES[classifyOutcome(facts).attempt];
+  }
+
+  /**
+   * @internal `execute` with another call's hooks: `o` must compile to this policy (equal
+   * options, as the inline cache ensures); its callbacks and name are used for this call.
+   * `request`: what an HTTP integration knows of the request, for the classification.
+   */
+  run<T>(fn: HedgedFn<T>, o: HedgeOptions, signal: AbortSignal | undefined, request?: OutcomeFacts): Promise<T> {
+    const b = this.#b;
+    const call = native(() => b.hedgeBegin(this.#h, nowArg()));
+    return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
+  }
+
+  getStats(): HedgeStats {
+    return { name: this.options.name, ...(JSON.parse(native(() => this.#b.hedgeStats(this.#h, nowArg()))) as Omit<HedgeStats, 'name'>) };
+  }
+}
+
+/**
+ * One hedged call as it runs: it does what the core's steps say (start an attempt, wait for a
+ * deadline or an attempt, end) and reports each attempt's end. Driven by the attempts' settling,
+ * not a loop. The call settles when its primary has ended and, after the call is decided, every
+ * other attempt too: a call whose primary answers in time settles in the primary's own reaction,
+ * with no promise of its own.
+ */
+class HedgedRun<T> {
+  readonly promise: Promise<T>;
+  readonly #attempts: Attempt[] = [];
+  #waker: Wake | undefined;
+  #wakeAt = Number.NaN;
+  /** Decided: won, failed or given up by the caller (`#final` holds the answer). */
+  #over = false;
+  #final: { ok: boolean; value: unknown } | undefined;
+  /** Attempts not yet settled. */
+  #running = 0;
+  /** Made only when the primary ends before the call's answer is ready. */
+  #deferred: { resolve: (v: T) => void; reject: (e: unknown) => void } | undefined;
+  readonly #takesSignal: boolean;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly policy: HedgePolicy,
+    readonly b: Backend,
+    readonly wakeups: Wakeups,
+    readonly call: number,
+    first: number,
+    readonly fn: HedgedFn<T>,
+    readonly o: HedgeOptions,
+    readonly signal: AbortSignal | undefined,
+    readonly request: OutcomeFacts | undefined,
+  ) {
+    // A function of fewer parameters cannot take its signal: none is made for it.
+    this.#takesSignal = fn.length >= 2;
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener('abort', this.#onAbort);
+    }
+    this.promise = this.#launch(0) as Promise<T>;
+    this.#next(first);
+  }
+
+  /** Starts attempt `k`; answers its reaction (the primary's is the call's promise). */
+  #launch(k: number): Promise<unknown> {
+    const a = new Attempt(k, this.#takesSignal);
+    this.#attempts.push(a);
+    this.#running++;
+    const o = this.o;
+    if (k > 0) {
+      if (listening('hedge.launched')) report('hedge.launched', { policy: o.name, attempt: k });
+      o.onHedge?.(k);
+    }
+    let p: Promise<T>;
+    try {
+      p = Promise.resolve(this.fn(k, a.controller?.signal as AbortSignal));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    return p.then(
+      (v) => {
+        a.value = v;
+        const rejects = o.retryOnResult;
+        try {
+          a.outcome = typeof rejects === 'function' && rejects(v) ? FAILURE : SUCCESS;
+        } catch (e) {
+          // The hook threw: the call fails with its error.
+          this.#fail(e);
+          a.outcome = CANCELLED;
+        }
+        return this.#ended(a);
+      },
+      (e: unknown) => {
+        a.error = e;
+        try {
+          a.outcome = a.controller?.signal.aborted === true ? CANCELLED : this.policy.outcomeOf(e, k, o, this.request);
+        } catch (hookError) {
+          this.#fail(hookError);
+          a.outcome = CANCELLED;
+        }
+        return this.#ended(a);
+      },
+    );
+  }
+
+  /** Attempt `a` settled: the core says what next; the primary's reaction answers the call. */
+  #ended(a: Attempt): unknown {
+    this.#running--;
+    if (!this.#over) {
+      try {
+        this.#advance(this.b.hedgeSettle(this.call, a.k, a.outcome, nowArg()));
+      } catch (e) {
+        this.#fail(fromNative(e));
+      }
+    }
+    if (this.#over && this.#running === 0) this.#deliver();
+    if (a.k !== 0) return undefined;
+    const f = this.#final;
+    if (f !== undefined && this.#running === 0) {
+      if (f.ok) return f.value;
+      throw f.value;
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#deferred = { resolve, reject };
+    });
+  }
+
+  /** Does what the core's step says, until it says to wait. */
+  #advance(step: number): void {
+    const b = this.b;
+    while (step < 0 && step > -11) {
+      void this.#launch(-1 - step);
+      step = b.hedgeStep(this.call, nowArg());
+    }
+    if (step <= -11) return this.#end(step);
+    if (step !== this.#wakeAt) {
+      if (this.#waker !== undefined) this.wakeups.cancel(this.#waker);
+      this.#waker = Number.isFinite(step) ? this.wakeups.add(step, () => this.#due()) : undefined;
+      this.#wakeAt = step;
+    }
+  }
+
+  #due(): void {
+    this.#waker = undefined;
+    this.#wakeAt = Number.NaN;
+    if (this.#over) return;
+    try {
+      this.#advance(this.b.hedgeStep(this.call, nowArg()));
+    } catch (e) {
+      this.#fail(fromNative(e));
+    }
+  }
+
+  /** Goes on from the core's next step; a throw (a hook's, or the core's error, raised by the
+   * cold path after a hot one answered NaN) ends the call with that error, after the attempts
+   * still running. */
+  #next(step: number): void {
+    try {
+      this.#advance(step);
+    } catch (e) {
+      this.#fail(fromNative(e));
+    }
+  }
+
+  #fail(e: unknown): void {
+    if (this.#over) return;
+    this.b.hedgeEnd(this.call);
+    this.#decide(undefined, { ok: false, value: e });
+  }
+
+  /** The caller gave up: every attempt is cancelled; the call rejects once all have ended. */
+  #abort(): void {
+    this.#fail((this.signal as AbortSignal).reason);
+  }
+
+  /** Won or failed (the core freed the call). */
+  #end(step: number): void {
+    const failed = step <= -21;
+    const done = this.#attempts[failed ? -21 - step : -11 - step] as Attempt;
+    const ok = !failed || done.error === undefined;
+    this.#decide(done, { ok, value: ok ? done.value : withOthers(done, this.#attempts) });
+  }
+
+  /** The call's answer is known: the other attempts still running are cancelled. */
+  #decide(keep: Attempt | undefined, answer: { ok: boolean; value: unknown }): void {
+    this.#over = true;
+    this.#final = answer;
+    if (this.#waker !== undefined) this.wakeups.cancel(this.#waker);
+    if (this.#onAbort !== undefined) this.signal?.removeEventListener('abort', this.#onAbort);
+    for (const a of this.#attempts) if (a !== keep && a.outcome < 0) a.controller?.abort(lost());
+  }
+
+  /** Every attempt has ended after the call was decided: a waiting caller gets the answer. */
+  #deliver(): void {
+    const d = this.#deferred;
+    const f = this.#final;
+    if (d === undefined || f === undefined) return;
+    this.#deferred = undefined;
+    if (f.ok) d.resolve(f.value as T);
+    else d.reject(f.value);
+  }
+}
+
+observed(HedgePolicy.prototype, 'execute', 'hedge', (p) => p.name);
+
+/** The failed attempt's error, with the other attempts' errors attached as `hedgedErrors`. */
+function withOthers(done: Attempt, attempts: Attempt[]): unknown {
+  const e = done.error;
+  if (e !== null && typeof e === 'object' && Object.isExtensible(e)) {
+    const others = attempts.filter((a) => a !== done && a.error !== undefined).map((a) => a.error);
+    Object.defineProperty(e, 'hedgedErrors', { value: others, configurable: true, writable: true });
+  }
+  return e;
+}
+
+const inline = new PolicyCache((o) => new HedgePolicy(o as HedgeOptions));
+
+/**
+ * `hedge((attempt, signal) => fetch(url, { signal }), { delay: 50 })`: runs `fn`, starting
+ * another attempt each `delay` while none has answered; the first acceptable answer wins.
+ * Inline options equal in content share one policy (its budget, throttle and latencies): give
+ * each backend its own `name`, or keep a `HedgePolicy`.
+ */
+export function hedge<T>(fn: HedgedFn<T>, options?: HedgeOptions | HedgePolicy): Promise<T> {
+  try {
+    if (options instanceof HedgePolicy) return options.execute(fn);
+    checkOptionsArg(options);
+    const o = options ?? {};
+    const bad = badCall(fn, o.signal);
+    if (bad !== undefined) throw bad;
+    if (o.signal?.aborted) return Promise.reject(o.signal.reason);
+    return inline.get(o).run(fn, o, o.signal);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
