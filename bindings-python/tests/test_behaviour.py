@@ -564,11 +564,12 @@ async def test_client_cancelled_requests_count_neither_way(server: FlakyServer) 
 def test_inline_retry_options_compile_once_and_bad_ones_fail_every_call() -> None:
     from seawall import _retry
 
-    _retry._compiled.clear()
-    _retry._recent.clear()
+    compiled = _retry._policies._compiled
+    compiled.clear()
+    _retry._policies._recent.clear()
     for i in range(100):
         assert seawall.retry_with_backoff(lambda i=i: i, max_attempts=3, base_delay=0.01) == i
-    assert len(_retry._compiled) == 1
+    assert len(compiled) == 1
     for _ in range(3):
         with pytest.raises(ValueError) as bad:
             seawall.retry_with_backoff(lambda: 1, max_attempts=0)
@@ -576,7 +577,7 @@ def test_inline_retry_options_compile_once_and_bad_ones_fail_every_call() -> Non
         with pytest.raises(TypeError):
             seawall.retry_with_backoff(lambda: 1, max_attempts=True)  # not the policy of max_attempts=1
     seawall.retry_with_backoff(lambda: 1, max_attempts=1)
-    assert len(_retry._compiled) == 2
+    assert len(compiled) == 2
 
 
 async def test_closed_breaker_successes_counted_in_python_keep_order_and_exact_counts() -> None:

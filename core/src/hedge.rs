@@ -19,15 +19,16 @@
 //! - Attempts start `delay` apart while none has answered (`delay` 0: all at once); in
 //!   `fallback` mode only after the one before failed. A failed attempt starts the next at once.
 //! - `percentile`: the delay is that percentile of the primary attempts' recent latencies
-//!   (those of the last `window`, at most [`SAMPLES`]), recomputed at most once a second, and
+//!   (those of the last `window`, at most [`SAMPLES`]; nearest rank, rounded up to 1% as a
+//!   histogram of two significant digits reports it), recomputed at most once a second, and
 //!   `delay` until enough latencies are known. A primary cancelled because a later attempt won
 //!   is counted at its age then: a lower bound of its latency, and above the delay, as it was.
 //! - Every attempt after the first takes a token of the budget (deposits: `ratio` per call, plus
 //!   `minRetriesPerSecond`, at most `maxTokens`: Finagle's extra-load budget), and none starts
 //!   while the throttle's tokens are at most half its maximum (gRPC's retry throttling: each
-//!   failed attempt takes one token, and so does a slow call — a hedged one whose latest attempt
-//!   had a whole delay and did not answer in it, so that more attempts would not help; each
-//!   other call gives back `tokenRatio`). Refused once, a call starts no more timed attempts.
+//!   failed attempt takes one token, and so does a slow call — one whose latest attempt had a
+//!   whole delay and did not answer in it, so that more attempts would not help; each other call
+//!   gives back `tokenRatio`). Refused once, a call starts no more timed attempts.
 //! - Outcomes: `Success` wins; `Failure` is one the classification would retry (another attempt
 //!   may answer); `Fatal` is one it would not (the call fails with it at once, as gRPC's fatal
 //!   status codes); `Cancelled` (the caller's cancellation) counts neither way.
@@ -405,10 +406,12 @@ impl Hedger {
                 if k > 0 {
                     self.hedge_wins += 1;
                 }
-                // Slow: hedged, and even the latest attempt had a whole delay and did not answer
-                // in it (an outage, not a tail: more attempts would not help).
+                // Slow: even the latest attempt had a whole delay and did not answer in it (an
+                // outage, not a tail: more attempts would not help). An unhedged call (the
+                // throttle or the budget said no) that took longer than the delay is slow too,
+                // so that the throttle stays shut while the outage lasts.
                 let latest = call.started[(call.launched - 1) as usize];
-                let slow = call.launched > 1 && call.delay_ms > 0.0 && !self.config.fallback && now - latest > call.delay_ms;
+                let slow = call.delay_ms > 0.0 && !self.config.fallback && now - latest > call.delay_ms;
                 if slow {
                     self.throttle_failed();
                 } else if let Some(t) = self.config.throttle {
@@ -487,7 +490,7 @@ impl Hedger {
                 // Nearest rank: the smallest latency at least p% of the window's are at or below.
                 let rank = ((p / 100.0 * n as f64).ceil() as usize).clamp(1, n) - 1;
                 let (_, v, _) = self.scratch.select_nth_unstable_by(rank, f64::total_cmp);
-                self.delay_ms = *v;
+                self.delay_ms = round_up(*v);
             } else {
                 self.delay_ms = self.config.delay_ms;
             }
@@ -498,17 +501,35 @@ impl Hedger {
     pub fn stats_json(&mut self, now: f64) -> Json {
         let delay = self.delay(now);
         Json::obj(vec![
-            ("calls", Json::Num(self.calls as f64)),
-            ("hedges", Json::Num(self.hedges as f64)),
-            ("hedgeWins", Json::Num(self.hedge_wins as f64)),
-            ("budgetRefused", Json::Num(self.budget_refused as f64)),
-            ("throttleRefused", Json::Num(self.throttle_refused as f64)),
+            ("calls", Json::from(self.calls)),
+            ("hedges", Json::from(self.hedges)),
+            ("hedgeWins", Json::from(self.hedge_wins)),
+            ("budgetRefused", Json::from(self.budget_refused)),
+            ("throttleRefused", Json::from(self.throttle_refused)),
             ("delayMs", Json::Num(delay)),
             ("budgetTokens", self.budget.as_mut().map_or(Json::Null, |b| Json::Num(b.tokens(now)))),
             ("throttleTokens", if self.config.throttle.is_some() { Json::Num(self.throttle_tokens) } else { Json::Null }),
         ])
     }
 }
+
+/// A latency rounded up to the next step of 1% (steps of `1.01^k` ms): the highest value a
+/// histogram of two significant digits, as Finagle's and HdrHistogram's, reports for it. So a
+/// percentile delay errs on the side of fewer hedges, never more.
+fn round_up(ms: f64) -> f64 {
+    if ms.is_nan() || ms <= 1.0 || ms.is_infinite() {
+        return ms.max(0.0);
+    }
+    // By multiplication, not logarithms: the same steps on every platform (a library's `ln`
+    // and `powf` may differ in the last bit), and at most once a second.
+    let mut step = 1.0;
+    while step < ms {
+        step *= PERCENT_STEP;
+    }
+    step
+}
+
+const PERCENT_STEP: f64 = 1.01;
 
 #[cfg(test)]
 mod tests {

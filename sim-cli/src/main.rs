@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
+use seawall_simulator::hedge_sim::{outage_budget, read_hedging, simulate_hedging, HedgeScenario, TailBackend};
 use seawall_simulator::scenario::read_scenarios;
 use seawall_simulator::sim::{simulate, Outcome};
 
@@ -21,6 +22,10 @@ struct Args {
     /// Where to write the chart.
     #[arg(long, default_value = "target/sim")]
     out: PathBuf,
+    /// The scenario is a hedging one (examples/hedging.json): a long-tail backend, hedging
+    /// policies compared by latency percentiles and extra backend calls.
+    #[arg(long)]
+    hedging: bool,
 }
 
 fn main() -> ExitCode {
@@ -42,6 +47,9 @@ fn err(msg: String) -> BoxError {
 
 fn run(args: &Args) -> Result<(), BoxError> {
     let text = fs::read_to_string(&args.scenario).map_err(|e| err(format!("{}: {e}", args.scenario.display())))?;
+    if args.hedging {
+        return hedging(&text);
+    }
     // The core reads the file (the same reader as `simulate` in every binding).
     let scenarios = read_scenarios(&text).map_err(|e| err(e.message.clone()))?;
     let bar = ProgressBar::new(scenarios.len() as u64);
@@ -83,6 +91,34 @@ fn run(args: &Args) -> Result<(), BoxError> {
     let svg = args.out.join("simulation.svg");
     chart(&svg, &results, bucket_ms)?;
     println!("chart: {}", svg.display());
+    Ok(())
+}
+
+/// The hedging comparison: each policy's latency percentiles and extra backend calls on the
+/// long tail (the outage left out), then through the outage against the budget's bound.
+fn hedging(text: &str) -> Result<(), BoxError> {
+    let s = read_hedging(text).map_err(|e| err(e.message.clone()))?;
+    let tail = HedgeScenario { backend: TailBackend { outage: None, ..s.backend }, ..s.clone() };
+    println!("long tail: {:.1}% of calls stall for {:.0} ms ({} requests)", s.backend.tail_rate * 100.0, s.backend.tail_ms, s.requests);
+    println!("{:<22} {:>8} {:>8} {:>10} {:>12} {:>10}", "policy", "p50 ms", "p99 ms", "p99.9 ms", "extra calls", "hedge wins");
+    for (name, config) in &s.policies {
+        let r = simulate_hedging(&tail, config.as_ref());
+        println!("{:<22} {:>8.1} {:>8.1} {:>10.1} {:>11.2}% {:>10}", name, r.p50_ms, r.p99_ms, r.p999_ms, r.extra_rate * 100.0, r.hedge_wins);
+    }
+    let Some(outage) = s.backend.outage else { return Ok(()) };
+    println!(
+        "outage: every call takes {:.0} ms from {:.0} s to {:.0} s",
+        outage.latency_ms,
+        outage.from_ms / 1000.0,
+        outage.to_ms / 1000.0
+    );
+    println!("{:<22} {:>10} {:>12} {:>14} {:>10} {:>10}", "policy", "requests", "extra calls", "budget allows", "throttled", "budget no");
+    for (name, config) in &s.policies {
+        let Some(c) = config else { continue };
+        let r = simulate_hedging(&s, Some(c));
+        let bound = outage_budget(c, &outage, r.outage_requests).map_or("unbounded".to_string(), |b| format!("{b:.0}"));
+        println!("{:<22} {:>10} {:>12} {:>14} {:>10} {:>10}", name, r.outage_requests, r.outage_extra_calls, bound, r.throttle_refused, r.budget_refused);
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! through their `simulate` (the browser build leaves it out); `seawall-sim` is its command line.
 
 pub mod fleet_sim;
+pub mod hedge_sim;
 pub mod scenario;
 pub mod sim;
 

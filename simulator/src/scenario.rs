@@ -26,7 +26,7 @@ fn describe(v: &Json) -> String {
 }
 
 /// A finite, non-negative number at `key` of `v` (`path` names it in errors), or `default`.
-fn num(v: &Json, path: &str, key: &str, default: f64) -> Result<f64> {
+pub(crate) fn num(v: &Json, path: &str, key: &str, default: f64) -> Result<f64> {
     match v.get(key) {
         None | Some(Json::Null) => Ok(default),
         Some(x) => match x.as_f64() {
@@ -45,7 +45,7 @@ fn whole(v: &Json, path: &str, key: &str, default: u32) -> Result<u32> {
     Ok(n as u32)
 }
 
-fn rate(v: &Json, path: &str, key: &str) -> Result<f64> {
+pub(crate) fn rate(v: &Json, path: &str, key: &str) -> Result<f64> {
     let r = num(v, path, key, 0.0)?;
     if r > 1.0 {
         return Err(SeawallError::out_of_range(&format!("{path}{key}"), fmt_num(r), "a fraction from 0 to 1"));

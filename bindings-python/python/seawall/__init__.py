@@ -12,6 +12,7 @@ from ._aiohttp import ResilientMiddleware
 from ._transport import ResilientTransport
 from ._clock import VirtualClock, set_testing, virtual_clock
 from ._fleet import Fleet
+from ._hedge import HedgePolicy, hedge
 from ._errors import (
     BulkheadRejectedError,
     CircuitBreakerError,
@@ -60,6 +61,7 @@ __all__ = [
     "ErrorCodes",
     "Fleet",
     "HTTPStatusFailure",
+    "HedgePolicy",
     "RateLimitError",
     "RateLimiter",
     "ResiliencePolicies",
@@ -79,6 +81,7 @@ __all__ = [
     "defaults",
     "exponential_backoff_with_jitter",
     "get_health_status",
+    "hedge",
     "instrument",
     "openai_circuit",
     "parse_retry_after",

@@ -118,6 +118,14 @@ async def sleep(seconds: float) -> None:
         await _virtual.sleep(seconds)
 
 
+def call_later(seconds: float, fn: Callable[[], None]) -> Callable[[], None]:
+    """Calls ``fn`` after ``seconds`` on the clock in use (in the running event loop); answers
+    what cancels it."""
+    if _virtual is not None:
+        return _virtual.call_later(seconds, fn)
+    return asyncio.get_running_loop().call_later(max(0.0, seconds), fn).cancel
+
+
 def sleep_sync(seconds: float) -> None:
     if _virtual is None:
         time.sleep(seconds)

@@ -351,14 +351,14 @@ class _Resumed:
 
 # Policies compiled from keyword options, by content: ``retry_with_backoff(fn, max_attempts=3)``
 # written in a loop compiles one policy, not one per call (no JSON, native handle or finalizer
-# per call). Two levels: the few most recently compiled are compared with the options as dicts
-# (the common case of a handful of call sites, ~100 ns), the rest are found by a key. Bounded;
-# the oldest goes first. Options that fail their check are never cached, so they raise on every
-# call.
+# per call); so does ``hedge(fn, delay=0.05)``. Two levels: the few most recently compiled are
+# compared with the options as dicts (the common case of a handful of call sites, ~100 ns), the
+# rest are found by a key. Bounded; the oldest goes first. Options that fail their check are
+# never cached, so they raise on every call.
 class _Compiled:
     __slots__ = ("options", "ambiguous", "policy")
 
-    def __init__(self, options: Dict[str, Any], policy: RetryPolicy) -> None:
+    def __init__(self, options: Dict[str, Any], policy: Any) -> None:
         self.options = options
         # ``True == 1`` and ``False == 0`` (as floats too), but a bool and a number compile
         # differently: where a value equals 0 or 1, whether it is a bool must match as well.
@@ -374,31 +374,43 @@ class _Compiled:
         return True
 
 
-_compiled: Dict[Any, _Compiled] = {}
-_recent: List[_Compiled] = []
-_MAX_COMPILED = 64
-_MAX_RECENT = 4
+class PolicyCache:
+    """One kind of policy's compiled options: ``make(options)`` for options not seen before."""
+
+    _MAX_COMPILED = 64
+    _MAX_RECENT = 4
+
+    def __init__(self, make: Callable[[Dict[str, Any]], Any]) -> None:
+        self._make = make
+        self._compiled: Dict[Any, _Compiled] = {}
+        self._recent: List[_Compiled] = []
+
+    def get(self, options: Dict[str, Any]) -> Any:
+        """The policy for these keyword options: the same one for equal options (callables and
+        objects by identity)."""
+        for c in self._recent:
+            if options == c.options and (not c.ambiguous or c.matches(options)):
+                return c.policy
+        try:
+            key = (tuple(options.items()), tuple(map(type, options.values())))
+            c = self._compiled.get(key)  # type: ignore[assignment]
+        except TypeError:  # an unhashable value (a list): compiled for this call alone
+            return self._make(options)
+        if c is None:
+            c = _Compiled(dict(options), self._make(options))
+            if len(self._compiled) >= self._MAX_COMPILED:
+                self._compiled.pop(next(iter(self._compiled), None), None)
+            self._compiled[key] = c
+        self._recent.insert(0, c)
+        del self._recent[self._MAX_RECENT:]
+        return c.policy
+
+
+_policies = PolicyCache(lambda options: RetryPolicy(**options))
 
 
 def _policy_for(options: Dict[str, Any]) -> RetryPolicy:
-    """The policy for these keyword options: the same one for equal options (callables and
-    objects by identity)."""
-    for c in _recent:
-        if options == c.options and (not c.ambiguous or c.matches(options)):
-            return c.policy
-    try:
-        key = (tuple(options.items()), tuple(map(type, options.values())))
-        c = _compiled.get(key)  # type: ignore[assignment]
-    except TypeError:  # an unhashable value (a list): compiled for this call alone
-        return RetryPolicy(**options)
-    if c is None:
-        c = _Compiled(dict(options), RetryPolicy(**options))
-        if len(_compiled) >= _MAX_COMPILED:
-            _compiled.pop(next(iter(_compiled), None), None)
-        _compiled[key] = c
-    _recent.insert(0, c)
-    del _recent[_MAX_RECENT:]
-    return c.policy
+    return _policies.get(options)  # type: ignore[no-any-return]
 
 
 _CO_COROUTINE = inspect.CO_COROUTINE

@@ -1,0 +1,287 @@
+"""Hedged calls: attempts start as the core's steps say (on a virtual clock), the first
+acceptable answer wins, every loser is cancelled and has ended before the call returns; all
+failing raises the primary's error with the others attached; cancelling the caller cancels every
+attempt. Then a real long-tail server on 127.0.0.1 that sees the losing request's connection
+closed, and a storm of 10,000 hedged calls through a breaker and a bulkhead cancelled at random.
+As bindings-node/test/hedge.test.mjs."""
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any, List
+
+import httpx
+import pytest
+
+from seawall import Bulkhead, CircuitBreaker, HedgePolicy, hedge, virtual_clock
+
+
+async def started(call: "asyncio.Future[Any]") -> "asyncio.Future[Any]":
+    """The call with its first attempt under way (tasks start on the loop's next turns)."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+    return call
+
+
+async def tick(clock: Any, seconds: float) -> None:
+    """Lets the tasks run their turns (an attempt that failed starts the next a few turns on),
+    then moves the clock."""
+    for _ in range(6):
+        await asyncio.sleep(0)
+    await clock.advance_async(seconds)
+
+
+def attempt_after(clock: Any, log: List[str], seconds: List[float], values: List[Any]) -> Any:
+    """An attempt ``k`` that answers ``values[k]`` after ``seconds[k]`` on the clock (raising it
+    when it is an exception), logging its start, end and cancellation."""
+
+    async def attempt(k: int) -> Any:
+        log.append(f"start {k} @{clock.now():g}")
+        try:
+            await clock.sleep(seconds[k])
+        except asyncio.CancelledError:
+            log.append(f"cancelled {k} @{clock.now():g}")
+            raise
+        log.append(f"end {k} @{clock.now():g}")
+        if isinstance(values[k], BaseException):
+            raise values[k]
+        return values[k]
+
+    return attempt
+
+
+async def test_a_slow_primary_gets_a_hedge_each_delay_and_the_losers_end_before_the_call() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        log: List[str] = []
+        policy = HedgePolicy("search", delay=0.05, max_attempts=3, budget=False)
+        call = await started(asyncio.ensure_future(policy.call_async(attempt_after(clock, log, [1, 1, 0.02], ["a0", "a1", "a2"]))))
+        await tick(clock, 0.05)
+        await tick(clock, 0.05)
+        assert log == ["start 0 @0", "start 1 @0.05", "start 2 @0.1"]
+        await tick(clock, 0.02)
+        assert await call == "a2"
+        assert log[3:] == ["end 2 @0.12", "cancelled 0 @0.12", "cancelled 1 @0.12"]
+        s = policy.stats()
+        assert (s["name"], s["calls"], s["hedges"], s["hedge_wins"], s["delay"]) == ("search", 1, 2, 1, 0.05)
+
+
+async def test_a_primary_that_answers_before_the_delay_starts_nothing_else() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        log: List[str] = []
+        policy = HedgePolicy(delay=0.05, on_hedge=lambda k: pytest.fail("no hedge"))
+        call = await started(asyncio.ensure_future(policy.call_async(attempt_after(clock, log, [0.03], ["fast"]))))
+        await tick(clock, 0.03)
+        assert await call == "fast"
+        await tick(clock, 0.1)
+        assert log == ["start 0 @0", "end 0 @0.03"]
+        assert policy.stats()["hedges"] == 0
+
+
+async def test_when_every_attempt_failed_the_primarys_error_is_raised_with_the_others_attached() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        log: List[str] = []
+        errors = [ConnectionError("a"), ConnectionError("b"), ConnectionError("c")]
+        call = await started(asyncio.ensure_future(hedge(attempt_after(clock, log, [0.01] * 3, errors), mode="fallback", max_attempts=3, name="fallback-mode")))
+        for _ in range(3):
+            await tick(clock, 0.01)
+        with pytest.raises(ConnectionError) as raised:
+            await call
+        assert raised.value is errors[0]
+        assert raised.value.hedged_errors == [errors[1], errors[2]]  # type: ignore[attr-defined]
+        assert log == ["start 0 @0", "end 0 @0.01", "start 1 @0.01", "end 1 @0.02", "start 2 @0.02", "end 2 @0.03"]
+
+
+async def test_an_error_no_attempt_can_help_with_fails_the_call_at_once() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        log: List[str] = []
+
+        class BadRequest(Exception):
+            status_code = 400
+
+        bad = BadRequest("bad request")
+        call = await started(asyncio.ensure_future(hedge(attempt_after(clock, log, [1, 0.005], ["late", bad]), delay=0.01, name="fatal")))
+        await tick(clock, 0.01)
+        await tick(clock, 0.005)
+        with pytest.raises(BadRequest):
+            await call
+        assert log == ["start 0 @0", "start 1 @0.01", "end 1 @0.015", "cancelled 0 @0.015"]
+
+
+async def test_retry_on_and_retry_on_result_decide_which_attempts_failed() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        log: List[str] = []
+        # Only ConnectionError may be followed by another attempt.
+        ok = await started(asyncio.ensure_future(hedge(attempt_after(clock, log, [0.005, 0.005], [ConnectionResetError("reset"), "second"]), delay=1, retry_on=ConnectionError, name="listed")))
+        await tick(clock, 0.005)
+        await tick(clock, 0.005)
+        assert await ok == "second"
+        other = await started(asyncio.ensure_future(hedge(attempt_after(clock, log, [0.005], [KeyError("other")]), delay=1, retry_on=ConnectionError, name="listed")))
+        await tick(clock, 0.005)
+        with pytest.raises(KeyError):
+            await other
+        judged = await started(asyncio.ensure_future(hedge(attempt_after(clock, log, [0.005, 0.005], [{"ok": False}, {"ok": True}]), delay=1, retry_on_result=lambda v: not v["ok"], name="judged")))
+        await tick(clock, 0.005)
+        await tick(clock, 0.005)
+        assert await judged == {"ok": True}
+
+
+async def test_cancelling_the_caller_cancels_every_attempt_and_waits_for_them() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        log: List[str] = []
+        policy = HedgePolicy(delay=0.01, max_attempts=3)
+        call = await started(asyncio.ensure_future(policy.call_async(attempt_after(clock, log, [1, 1, 1], ["x", "y", "z"]))))
+        await tick(clock, 0.01)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert log == ["start 0 @0", "start 1 @0.01", "cancelled 0 @0.01", "cancelled 1 @0.01"]
+        await tick(clock, 1)
+        assert len(log) == 4, "no third attempt after the call ended"
+
+
+async def test_the_budget_and_the_throttle_stop_hedging_in_an_outage() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        log: List[str] = []
+        policy = HedgePolicy(delay=0.01, budget={"ratio": 0.1, "min_retries_per_second": 0, "max_tokens": 2}, throttle=False)
+        calls = [asyncio.ensure_future(policy.call_async(attempt_after(clock, log, [0.1, 0.1], [0, 1]))) for _ in range(10)]
+        await started(calls[-1])
+        await tick(clock, 0.01)
+        await tick(clock, 0.1)
+        await asyncio.gather(*calls)
+        s = policy.stats()
+        assert (s["hedges"], s["budget_refused"]) == (2, 8)
+        throttled = HedgePolicy(delay=0.01, budget=False, throttle={"max_tokens": 4})
+        for _ in range(5):
+            c = await started(asyncio.ensure_future(throttled.call_async(attempt_after(clock, log, [0.1, 0.1], [0, 1]))))
+            await tick(clock, 0.01)
+            await tick(clock, 0.1)
+            await c
+        s = throttled.stats()
+        # Slow calls take a token each: at half of the four, hedging stops, and stays stopped.
+        assert (s["hedges"], s["throttle_refused"], s["throttle_tokens"]) == (2, 3, 0)
+
+
+async def test_bad_options_are_typed_errors_naming_the_option() -> None:
+    for options, option in [
+        ({"delay": -1}, "delay"),
+        ({"max_attempts": 11}, "max_attempts"),
+        ({"percentile": 100}, "percentile"),
+        ({"mode": "parallel"}, "mode"),
+        ({"budget": {"ratio": -1}}, "budget.ratio"),
+        ({"throttle": {"token_ratio": 2}}, "throttle.token_ratio"),
+        ({"retry_on": "ConnectionError"}, "retry_on"),
+    ]:
+        with pytest.raises((TypeError, ValueError)) as raised:
+            HedgePolicy(**options)
+        assert (raised.value.code, raised.value.option) == ("INVALID_OPTION", option), options  # type: ignore[attr-defined]
+    with pytest.raises(TypeError) as raised:
+        HedgePolicy().call(lambda: 1)
+    assert raised.value.option == "fn"  # type: ignore[attr-defined]
+
+
+async def test_a_real_long_tail_server_sees_the_losing_request_closed() -> None:
+    requests: List[int] = []
+    closed: List[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        n = len(requests) + 1
+        requests.append(n)
+        await reader.readuntil(b"\r\n\r\n")
+        if n == 1:
+            # The tail: it never answers; the client's closing the connection ends it.
+            await reader.read()
+            closed.append(n)
+        else:
+            body = f"answer {n}".encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        policy = HedgePolicy("tail", delay=0.05)
+        async with httpx.AsyncClient() as client:
+            response = await policy.call_async(lambda: client.get(f"http://127.0.0.1:{port}/"))
+        assert response.text == "answer 2"
+        for _ in range(200):
+            if closed:
+                break
+            await asyncio.sleep(0.005)
+        assert (requests, closed) == ([1, 2], [1])
+        assert (policy.stats()["hedges"], policy.stats()["hedge_wins"]) == (1, 1)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_storm_of_10000_hedged_calls_cancelled_at_random_leaves_nothing_running() -> None:
+    rnd = random.Random(31)
+    breaker = CircuitBreaker("hedge-storm", failure_threshold=1_000_000)
+    bulkhead = Bulkhead("hedge-storm", max_concurrent=20, max_queue_size=40)
+    policy = HedgePolicy("storm", delay=0, max_attempts=3, budget=False, throttle=False)
+    running = [0]
+    started = [0]
+    seen = {"ok": 0, "cancelled": 0, "failed": 0}
+    left = [10_000]
+    loop = asyncio.get_running_loop()
+
+    async def one() -> None:
+        mine = [0]
+
+        async def work(k: int) -> int:
+            started[0] += 1
+            running[0] += 1
+            mine[0] += 1
+            try:
+                for _ in range(1 + rnd.randrange(3)):
+                    await asyncio.sleep(0)
+                if rnd.random() < 0.2:
+                    raise ConnectionResetError("flaky")
+                return k
+            finally:
+                running[0] -= 1
+                mine[0] -= 1
+
+        # Each attempt is a call of the breaker and takes a slot of the bulkhead.
+        try:
+            await policy.call_async(lambda k: breaker.call_async(bulkhead.call_async, work, k))
+            seen["ok"] += 1
+        except (ConnectionResetError, Exception) as exc:  # noqa: BLE001 - counted
+            if not isinstance(exc, (ConnectionResetError,)) and getattr(exc, "code", None) not in ("BULKHEAD_FULL", "BULKHEAD_QUEUE_FULL"):
+                raise
+            seen["failed"] += 1
+        finally:
+            # The call has ended (or was cancelled): none of its attempts still runs.
+            assert mine[0] == 0, "an attempt outlived its call"
+
+    async def lane() -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            task = asyncio.ensure_future(one())
+            if rnd.random() < 0.4:
+                when = rnd.randrange(4)
+
+                def later(n: int = when) -> None:
+                    if n == 0:
+                        task.cancel()
+                    else:
+                        loop.call_soon(later, n - 1)
+
+                later()
+            try:
+                await task
+            except asyncio.CancelledError:
+                seen["cancelled"] += 1
+            for _ in range(rnd.randrange(2)):
+                await asyncio.sleep(0)
+
+    await asyncio.gather(*(lane() for _ in range(20)))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert sum(seen.values()) == 10_000, seen
+    assert seen["cancelled"] > 1000 and seen["ok"] > 1000 and started[0] > 10_000, (seen, started)
+    assert running[0] == 0
+    m = bulkhead.metrics()
+    assert (m["active"], m["queued"]) == (0, 0), m
+    assert breaker.stats["in_flight"] == 0
