@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn the_example_scenario_runs_and_charts() {
         let dir = std::env::temp_dir().join(format!("seawall-sim-test-{}", std::process::id()));
-        let args = Args { scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenario.json")), out: dir.clone() };
+        let args = Args { scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenario.json")), out: dir.clone(), hedging: false };
         run(&args).unwrap();
         let svg = fs::read_to_string(dir.join("simulation.svg")).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("backend calls per second") && svg.contains("breaker state"));
@@ -184,8 +184,17 @@ mod tests {
     fn a_bad_scenario_is_an_error_naming_the_field() {
         let path = std::env::temp_dir().join(format!("seawall-sim-bad-{}.json", std::process::id()));
         fs::write(&path, r#"{"backend":{},"policies":{"x":{"retry":{"maxAttempts":0}}}}"#).unwrap();
-        let e = run(&Args { scenario: path.clone(), out: std::env::temp_dir() }).unwrap_err();
+        let e = run(&Args { scenario: path.clone(), out: std::env::temp_dir(), hedging: false }).unwrap_err();
         assert!(e.to_string().contains("policy \"x\": invalid option maxAttempts"), "{e}");
+        fs::write(&path, r#"{"policies":{"x":{"delay":-1}}}"#).unwrap();
+        let e = run(&Args { scenario: path.clone(), out: std::env::temp_dir(), hedging: true }).unwrap_err();
+        assert!(e.to_string().contains("policy \"x\": invalid option delay"), "{e}");
         let _ = fs::remove_file(path);
+    }
+
+    #[test]
+    fn the_hedging_example_runs() {
+        let args = Args { scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hedging.json")), out: std::env::temp_dir(), hedging: true };
+        run(&args).unwrap();
     }
 }
