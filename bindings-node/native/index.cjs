@@ -896,6 +896,7 @@ module.exports.gaugeSamples = nativeBinding.gaugeSamples
 module.exports.giveUpCodes = nativeBinding.giveUpCodes
 module.exports.giveUpReasons = nativeBinding.giveUpReasons
 module.exports.health = nativeBinding.health
+module.exports.hedgeable = nativeBinding.hedgeable
 module.exports.hedgeEnd = nativeBinding.hedgeEnd
 module.exports.hedgeIsRetryable = nativeBinding.hedgeIsRetryable
 module.exports.hedgePolicyCreate = nativeBinding.hedgePolicyCreate

@@ -130,7 +130,7 @@ export declare function bulkheadNextTimeout(handle: number): number
 
 /**
  * What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
- * outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+ * outcome as JSON in, `{"decision", "retryAfterMs", "count", "attempt"}` out.
  */
 export declare function classifyOutcome(outcomeJson: string, nowEpochMs: number): string
 
@@ -156,6 +156,9 @@ export declare function giveUpCodes(): Array<string>
 export declare function giveUpReasons(): Array<string>
 
 export declare function health(now?: number | undefined | null): string
+
+/** Whether a request of `method` may be hedged (`forced`: any method). */
+export declare function hedgeable(method: string, forced: boolean): boolean
 
 /** The caller gave up on the call: frees it. */
 export declare function hedgeEnd(call: number): boolean

@@ -566,10 +566,16 @@ pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
 }
 
 /// What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
-/// outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+/// outcome as JSON in, `{"decision", "retryAfterMs", "count", "attempt"}` out.
 #[napi]
 pub fn classify_outcome(outcome_json: String, now_epoch_ms: f64) -> Result<String> {
     checked(CoreEngine::classify_outcome(&outcome_json, now_epoch_ms))
+}
+
+/// Whether a request of `method` may be hedged (`forced`: any method).
+#[napi]
+pub fn hedgeable(method: String, forced: bool) -> bool {
+    CoreEngine::hedgeable(&method, forced)
 }
 
 /// How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored.

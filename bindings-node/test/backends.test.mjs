@@ -179,6 +179,8 @@ function script(b) {
   call('hedgePolicyCreate', '{"delay":-1}', false, 0);
   call('hedgeIsRetryable', hp, ['ECONNRESET']);
   call('hedgeIsRetryable', hp, ['EOTHER']);
+  call('hedgeable', 'POST', false);
+  call('hedgeable', 'get', false);
   const hc = hot('hedgeBegin', hp, 0);
   call('hedgeStep', hc, 50);
   call('hedgeSettle', hc, 1, 0, 60);

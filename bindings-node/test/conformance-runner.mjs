@@ -45,6 +45,7 @@ export const LEFT_OUT = {
     hedge_cancelled_attempts_count_neither_way: 'hedging',
     hedge_failure_starts_the_next_at_once: 'hedging',
     hedge_fallback_mode_only_after_failures: 'hedging',
+    hedge_idempotent_methods_only: 'hedging',
     hedge_fatal_outcome_fails_the_call: 'hedging',
     hedge_parallel_when_delay_is_zero: 'hedging',
     hedge_percentile_delay_from_recent_primaries: 'hedging',
@@ -337,6 +338,8 @@ export function makeRunner(b) {
             return hedgeStep(b.hedgeSettle(call, s.attempt, typeof s.outcome === 'string' ? HEDGE_OUTCOMES.indexOf(s.outcome) : s.outcome, at));
           case 'end':
             return { ended: b.hedgeEnd(call) };
+          case 'hedgeable':
+            return { hedgeable: b.hedgeable(s.method, s.forced === true) };
           case 'stats':
             return { stats: JSON.parse(b.hedgeStats(h, at)) };
           default:

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 
-import { Bulkhead, CircuitBreaker, hedge, HedgePolicy, useRealClock, useVirtualClock } from 'seawall';
+import { Agent, request } from 'undici';
+import { Bulkhead, CircuitBreaker, createResilientFetch, createResilientInterceptor, hedge, HedgePolicy, resilientFetch, useRealClock, useVirtualClock } from 'seawall';
 import { seededRandom as rng } from '../../bench/node/rng.mjs';
 
 /** An attempt that answers `value` after `ms` on the clock, or rejects with its signal's reason. */
@@ -220,6 +221,72 @@ test('a real long-tail server: the hedge answers, and the server sees the losing
   } finally {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
+  }
+});
+
+/** A server on 127.0.0.1 whose first request (and POSTs, for `postMs`) stalls; it records how
+ * each request ended: answered, or aborted by the client. */
+async function tailServer(postMs = 5_000) {
+  const seen = { requests: [], aborted: 0, finished: 0 };
+  const server = createServer((req, res) => {
+    const n = seen.requests.push(req.method);
+    const ms = req.method === 'POST' ? postMs : n === 1 ? 5_000 : 1;
+    const timer = setTimeout(() => res.end(`answer ${n}`), ms);
+    res.on('close', () => {
+      clearTimeout(timer);
+      if (res.writableFinished) seen.finished++;
+      else seen.aborted++;
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    seen,
+    url: `http://127.0.0.1:${server.address().port}/`,
+    /** Waits (bounded) until the server has seen `n` requests end. */
+    async ended(n) {
+      for (let i = 0; i < 400 && seen.aborted + seen.finished < n; i++) await new Promise((r) => setTimeout(r, 5));
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+test('resilientFetch and createResilientFetch hedge GETs (the server sees the loser aborted), never a POST unless forced', async () => {
+  const s = await tailServer(150);
+  try {
+    const r = await resilientFetch(s.url, {}, undefined, { hedge: { delay: 30, name: 'fetch-hedge' } });
+    assert.equal(await r.text(), 'answer 2');
+    await s.ended(2);
+    assert.deepEqual([s.seen.requests.length, s.seen.finished, s.seen.aborted], [2, 1, 1]);
+    // A POST is not hedged: one request, however slow.
+    const guarded = createResilientFetch({ hedge: { delay: 30 }, maxAttempts: 1 });
+    assert.equal(await (await guarded(s.url, { method: 'POST', body: 'x' })).text(), 'answer 3');
+    assert.deepEqual(s.seen.requests, ['GET', 'GET', 'POST']);
+    // Forced, it is.
+    const forced = createResilientFetch({ hedge: { delay: 30, hedgeNonIdempotent: true }, maxAttempts: 1 });
+    const body = await (await forced(s.url, { method: 'POST', body: 'x' })).text();
+    assert.equal(body, 'answer 4');
+    assert.deepEqual(s.seen.requests.slice(3), ['POST', 'POST']);
+    assert.throws(() => createResilientFetch({ hedge: { delay: -5 } }), (e) => e.option === 'delay');
+  } finally {
+    await s.close();
+  }
+});
+
+test('the undici interceptor hedges too: the losing request is aborted at the server', async () => {
+  const s = await tailServer();
+  const agent = new Agent().compose(createResilientInterceptor({ hedge: new HedgePolicy({ delay: 30, name: 'undici-hedge' }) }));
+  try {
+    const { statusCode, body } = await request(s.url, { dispatcher: agent });
+    assert.equal(statusCode, 200);
+    assert.equal(await body.text(), 'answer 2');
+    await s.ended(2);
+    assert.deepEqual([s.seen.requests.length, s.seen.finished, s.seen.aborted], [2, 1, 1]);
+  } finally {
+    await agent.close();
+    await s.close();
   }
 });
 

@@ -17,6 +17,7 @@
 import { CircuitBreaker } from './breaker.js';
 import { argumentError, checkOptionsArg } from './options.js';
 import { backend } from './backend.js';
+import { hedgePolicyFor, HedgePolicy, type HedgeOptions } from './hedge.js';
 import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOptions, statusOf } from './retry.js';
 import { observer } from './telemetry.js';
 import { runWithTimeout } from './timeout.js';
@@ -24,6 +25,14 @@ import { runWithTimeout } from './timeout.js';
 export interface ResilientFetchOptions extends RetryOptions {
   /** Per-attempt timeout, ms (default: the breaker's `timeout`, else 30000). */
   timeout?: number;
+  /**
+   * Hedges each attempt (a `HedgePolicy`, or its options): another request starts each `delay`
+   * while none has answered, the first acceptable response wins and the others are aborted.
+   * Idempotent methods only, unless `hedgeNonIdempotent`. Each hedged request goes through the
+   * rate limiter, bulkhead, breaker and timeout as an attempt of its own; retries wrap the
+   * hedged call.
+   */
+  hedge?: HedgeOptions | HedgePolicy;
 }
 
 /** A policy that runs a call in its own terms (a `Bulkhead`'s slot, a `RateLimiter`'s place). */
@@ -157,7 +166,10 @@ export function checkedConfig(config: ResilientFetchConfig): ResilientFetchConfi
   checkOptionsArg(config);
   const { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, ...options } = config ?? {};
   if (circuitBreaker !== undefined && !(circuitBreaker instanceof CircuitBreaker)) throw argumentError({ circuit: circuitBreaker });
-  policyFor((({ timeout: _t, ...retry }) => retry)(options));
+  const { timeout: _t, hedge, ...retry } = options;
+  policyFor(retry);
+  // A hedging policy made once for the integration (its budget and latencies are its own).
+  if (hedge !== undefined && hedge !== null && !(hedge instanceof HedgePolicy)) options.hedge = new HedgePolicy(hedge);
   return { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, options };
 }
 
@@ -236,7 +248,9 @@ export async function guardedHttp<R>(
 ): Promise<R> {
   // What the core's classification needs to know of the request besides each attempt's outcome.
   const request: OutcomeFacts = { method: out.method, retryNonIdempotent: options.retryNonIdempotent === true };
-  const { timeout, ...retry } = options;
+  const { timeout, hedge, ...retry } = options;
+  const hedging = hedge === undefined || hedge === null || !out.replayable ? undefined : hedgePolicyFor(hedge);
+  const hedged = hedging !== undefined && backend().hedgeable(out.method, hedging.options.hedgeNonIdempotent === true) ? hedging : undefined;
   const userFilter = retry.retryableErrors ?? retry.retryOn;
   const filter = typeof userFilter === 'function' ? userFilter : undefined;
   const retried = (response: R): boolean => {
@@ -249,11 +263,14 @@ export async function guardedHttp<R>(
   const attemptTimeout = timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS);
   const { callerSignal } = out;
   const { bulkhead, rateLimiter } = guards;
-  const once = async (attempt: number): Promise<R> => {
+  const once = async (attempt: number, hedgeSignal?: AbortSignal): Promise<R> => {
     // Instrumented, each attempt is a span of its own whose context the request carries.
     const sink = observer.sink;
-    const send = (signals: Array<AbortSignal | undefined>): Promise<R> =>
-      sink !== undefined ? sink.http(out.method, out.url, attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
+    const send = (given: Array<AbortSignal | undefined>): Promise<R> => {
+      // A hedged request is also aborted when another answered first.
+      const signals = hedgeSignal === undefined ? given : [...given, hedgeSignal];
+      return sink !== undefined ? sink.http(out.method, out.url, attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
+    };
     const run = (signal?: AbortSignal): Promise<R> =>
       attemptTimeout !== undefined ? runWithTimeout((s) => send([s, signal]), attemptTimeout, callerSignal) : send([signal]);
     // The caller's signal reaches every layer (and each attempt through `send`).
@@ -266,6 +283,35 @@ export async function guardedHttp<R>(
     if (count === 'failure' || (count === 'ignore' && retried(response))) throw new HttpStatusError(response, x.status(response), x.headers(response));
     return response;
   };
+
+  // Hedged: each retry attempt is a hedged call of requests; every response but the one answered
+  // is let go (a failed request's, when another answered).
+  const attemptOf = hedged === undefined
+    ? once
+    : (attempt: number): Promise<R> => {
+        const failed: R[] = [];
+        return hedged
+          .run(
+            (_k, signal) =>
+              once(attempt, signal).catch((e: unknown) => {
+                if (e instanceof HttpStatusError) failed.push(e.response as R);
+                throw e;
+              }),
+            hedged.options,
+            callerSignal,
+            request,
+          )
+          .then(
+            (r) => {
+              for (const f of failed) x.discard(f);
+              return r;
+            },
+            (e: unknown) => {
+              for (const f of failed) if (!(e instanceof HttpStatusError && e.response === f)) x.discard(f);
+              throw e;
+            },
+          );
+      };
 
   let last: R | undefined;
   if (!out.replayable) {
@@ -280,7 +326,7 @@ export async function guardedHttp<R>(
     return await policy.run(
       async (attempt) => {
         if (last !== undefined) x.discard(last);
-        return once(attempt).catch((e: unknown) => {
+        return attemptOf(attempt).catch((e: unknown) => {
           if (e instanceof HttpStatusError) last = e.response as R;
           throw e;
         });

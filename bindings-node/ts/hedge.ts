@@ -441,6 +441,11 @@ function withOthers(done: Attempt, attempts: Attempt[]): unknown {
 
 const inline = new PolicyCache((o) => new HedgePolicy(o as HedgeOptions));
 
+/** The policy for a `hedge` option: the one given, or the compiled one for its options. */
+export function hedgePolicyFor(hedge: HedgeOptions | HedgePolicy): HedgePolicy {
+  return hedge instanceof HedgePolicy ? hedge : inline.get(hedge);
+}
+
 /**
  * `hedge((attempt, signal) => fetch(url, { signal }), { delay: 50 })`: runs `fn`, starting
  * another attempt each `delay` while none has answered; the first acceptable answer wins.

@@ -156,9 +156,11 @@ export interface EngineOps {
   deadline(now: number, timeoutMs: number, outer: number): number;
   /**
    * What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
-   * outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+   * outcome as JSON in, `{"decision", "retryAfterMs", "count", "attempt"}` out.
    */
   classifyOutcome(outcomeJson: string, nowEpochMs: number): string;
+  /** Whether a request of `method` may be hedged (`forced`: any method). */
+  hedgeable(method: string, forced: boolean): boolean;
   /** How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored. */
   countStatus(status: number): number;
   /** A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable. */
@@ -277,6 +279,7 @@ export const CALLS = {
   validate: 'ssb:v',
   deadline: 'nnn:n',
   classifyOutcome: 'sn:s',
+  hedgeable: 'sb:b',
   countStatus: 'n:n',
   retryAfter: 'sn:n',
   rngFloats: 'nn:f',

@@ -508,10 +508,16 @@ pub fn deadline(now: f64, timeout_ms: f64, outer: f64) -> f64 {
 }
 
 /// What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
-/// outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+/// outcome as JSON in, `{"decision", "retryAfterMs", "count", "attempt"}` out.
 #[pyfunction]
 pub fn classify_outcome(outcome_json: &str, now_epoch_ms: f64) -> PyResult<String> {
     checked(CoreEngine::classify_outcome(outcome_json, now_epoch_ms))
+}
+
+/// Whether a request of `method` may be hedged (`forced`: any method).
+#[pyfunction]
+pub fn hedgeable(method: &str, forced: bool) -> bool {
+    CoreEngine::hedgeable(method, forced)
 }
 
 /// How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored.
@@ -549,6 +555,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(deadline, m)?)?;
     m.add_function(wrap_pyfunction!(classify_outcome, m)?)?;
+    m.add_function(wrap_pyfunction!(hedgeable, m)?)?;
     m.add_function(wrap_pyfunction!(count_status, m)?)?;
     m.add_function(wrap_pyfunction!(retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(rng_floats, m)?)?;

@@ -267,6 +267,8 @@ def run_hedge(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[An
                 out.append(hedge_step(e.hedge_settle(call, int(s["attempt"]), code, at)))
             elif op == "end":
                 out.append({"ended": e.hedge_end(call)})
+            elif op == "hedgeable":
+                out.append({"hedgeable": _native.hedgeable(s["method"], s.get("forced", False))})
             elif op == "stats":
                 out.append({"stats": json.loads(e.hedge_stats(h, at))})
             else:

@@ -273,8 +273,10 @@ ops! {
     [napi python wasm] free validate(kind: Str, options_json: Str, seconds: Bool) -> fallible Unit;
     [napi python wasm] free deadline(now: F64, timeout_ms: F64, outer: F64) -> plain F64;
     /// What an attempt's outcome means for retries and breakers (core/src/outcome.rs): the
-    /// outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+    /// outcome as JSON in, `{"decision", "retryAfterMs", "count", "attempt"}` out.
     [napi python wasm] free classify_outcome(outcome_json: Str, now_epoch_ms: F64) -> fallible Str;
+    /// Whether a request of `method` may be hedged (`forced`: any method).
+    [napi python wasm full] free hedgeable(method: Str, forced: Bool) -> plain Bool;
     /// How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored.
     [napi python wasm] free count_status(status: F64) -> plain U32;
     /// A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable.

@@ -234,9 +234,13 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         98 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
         99 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
         100 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
-        101 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
-        102 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        103 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        #[cfg(feature = "full")]
+        101 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
+        #[cfg(not(feature = "full"))]
+        101 => return Err(not_in_module("hedgeable")),
+        102 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        103 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        104 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

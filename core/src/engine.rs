@@ -192,9 +192,14 @@ impl Engine {
     pub const PREAPPROVED_PERMIT: f64 = (1u64 << 52) as f64;
 
     /// What an attempt's outcome means for retries and breakers ([`crate::outcome`]): the
-    /// outcome as JSON in, `{"decision", "retryAfterMs", "count"}` out.
+    /// outcome as JSON in, `{"decision", "retryAfterMs", "count", "attempt"}` out.
     pub fn classify_outcome(outcome_json: &str, now_epoch_ms: f64) -> Result<String> {
         crate::outcome::classify_json(outcome_json, now_epoch_ms)
+    }
+
+    /// Whether a request of `method` may be hedged (`forced`: the caller allowed any method).
+    pub fn hedgeable(method: &str, forced: bool) -> bool {
+        crate::outcome::hedgeable(method, forced)
     }
 
     /// How a breaker counts an HTTP response of `status`: 0 success, 1 failure, 2 ignored.

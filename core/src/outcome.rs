@@ -66,6 +66,18 @@ const IN_FLIGHT: &[&str] = &[
 
 const IDEMPOTENT: &[&str] = &["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"];
 
+/// Whether a request of this method may be sent again without changing the server's state
+/// twice (GET, HEAD, OPTIONS, TRACE, PUT, DELETE).
+pub fn idempotent(method: &str) -> bool {
+    IDEMPOTENT.iter().any(|i| i.eq_ignore_ascii_case(method.trim()))
+}
+
+/// Whether a request may be hedged (sent again while the first is still out): an idempotent
+/// one, or any when the caller forced it.
+pub fn hedgeable(method: &str, forced: bool) -> bool {
+    forced || idempotent(method)
+}
+
 /// What a retry does with an outcome.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Decision {
@@ -168,7 +180,7 @@ pub fn classify(o: &Outcome<'_>, now_epoch_ms: f64) -> Verdict {
         t if t.eq_ignore_ascii_case("false") => Some(false),
         _ => None, // not the server's word either way
     });
-    let safe = o.retry_non_idempotent || o.method.is_none_or(|m| IDEMPOTENT.iter().any(|i| i.eq_ignore_ascii_case(m.trim())));
+    let safe = o.retry_non_idempotent || o.method.is_none_or(idempotent);
     if let Some(status) = o.status {
         if (200.0..400.0).contains(&status) && !o.error {
             return verdict(Decision::Success, count);

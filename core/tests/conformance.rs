@@ -384,6 +384,7 @@ fn run_hedge(v: &Value, steps: &[Value]) -> Vec<Value> {
                 "step" => e.hedge_step(call, at),
                 "settle" => e.hedge_settle(call, num(s, "attempt") as u32, hedge_outcome(s), at),
                 "end" => return json!({ "ended": e.hedge_end(call) }),
+                "hedgeable" => return json!({ "hedgeable": Engine::hedgeable(text(s, "method"), s["forced"].as_bool().unwrap_or(false)) }),
                 "stats" => return json!({ "stats": serde_json::from_str::<Value>(&e.hedge_stats(h, at).unwrap()).unwrap() }),
                 other => panic!("unknown hedge op {other}"),
             };
