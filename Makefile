@@ -17,7 +17,7 @@ PY_DIR := bindings-python
 PY_VENV := target/py/venv
 PY := $(PY_VENV)/bin/python
 
-.PHONY: py-env build-python test-python bench-python bench-browser bench-otel
+.PHONY: py-env build-python test-python bench-python bench-browser bench-otel bench-hedge
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser wasm-floors
@@ -213,6 +213,8 @@ test-python: build-python test-core redis build-node
 demo: build-node build-python redis
 	@echo "== 1. Simulated: what each policy does to a backend through an outage and a brownout =="
 	$(CARGO) run -q --release -p seawall-sim -- examples/scenario.json --out target/demo
+	@echo "== 1b. Simulated: hedging a long-tail backend, and an outage in which every call is slow =="
+	$(CARGO) run -q --release -p seawall-sim -- examples/hedging.json --hedging
 	node examples/demo/run.mjs $(abspath $(PY)) target/demo
 	node examples/fleet/run.mjs $(abspath $(PY))
 
@@ -253,6 +255,11 @@ bench-node: build-node redis
 bench-otel: build-node build-python
 	node bench/node/otel.mjs
 	$(PY) bench/python/otel.py
+
+# What hedging costs a call whose primary answers in time, against a plain retry policy's call.
+bench-hedge: build-node build-python
+	node bench/node/hedge.mjs
+	$(PY) bench/python/hedge.py
 
 # Seawall against cockatiel in Node, Bun and Deno, one after the other.
 bench-runtimes: build-node runtimes

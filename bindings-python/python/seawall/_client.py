@@ -87,6 +87,7 @@ class SyncResilientClient(_Base):
     def __init__(self, base_url: str = "", *, circuit_breaker: Optional[CircuitBreaker] = None, timeout: float = 10.0,
                  max_retries: int = 3, retry_non_idempotent: bool = False, client: Any = None, **retry_options: Any) -> None:
         super().__init__(base_url, circuit_breaker, timeout, max_retries, retry_non_idempotent, client, True, retry_options)
+        self.transport.policies.refuse_hedging()
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         return self._client.request(method, url, **self._reading(kwargs))

@@ -7,12 +7,13 @@ returns, so that nothing of a call runs after it. Durations are seconds."""
 from __future__ import annotations
 
 import asyncio
-import collections
+import heapq
 import inspect
 import json
 import math
 import weakref
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple, Type, Union
+from types import MethodType
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, Union
 
 from . import _clock
 from ._engine import argument_error, engine, option_error, options_json, snake
@@ -20,6 +21,96 @@ from ._retry import PolicyCache, classify_outcome, error_facts
 from ._telemetry import listening, observed, report
 
 ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+
+_CO_VARARGS = inspect.CO_VARARGS
+
+
+class _Wakeup:
+    __slots__ = ("at", "fire", "live", "cancel")
+
+    def __init__(self, at: float, fire: Callable[[], None]) -> None:
+        self.at, self.fire, self.live = at, fire, True
+        # A wake-up on another loop or clock than the queue's has a timer of its own.
+        self.cancel: Optional[Callable[[], None]] = None
+
+    def __lt__(self, other: "_Wakeup") -> bool:
+        return self.at < other.at
+
+
+class _Wakeups:
+    """A policy's wake-ups on one timer of the event loop (or the virtual clock): a call whose
+    primary answers in time costs a push and a flag, not a timer of its own (a timer made and
+    cancelled costs more than the rest of such a call). Times are the engine's ms."""
+
+    __slots__ = ("queue", "live", "handle", "armed_at", "owner")
+
+    def __init__(self) -> None:
+        self.queue: List[_Wakeup] = []
+        self.live = 0
+        self.handle: Optional[Callable[[], None]] = None
+        self.armed_at = math.inf
+        # The loop and clock the queue's timer runs on.
+        self.owner: Any = None
+
+    def add(self, at: float, fire: Callable[[], None]) -> _Wakeup:
+        w = _Wakeup(at, fire)
+        owner = (asyncio.get_running_loop(), _clock.virtual())
+        if owner != self.owner:
+            if self.live > 0:
+                w.cancel = _clock.call_later((at - engine.now()) / 1000.0, lambda: self._fire(w))
+                return w
+            if self.handle is not None:
+                self.handle()
+            self.queue, self.handle, self.armed_at, self.owner = [], None, math.inf, owner
+        heapq.heappush(self.queue, w)
+        self.live += 1
+        if at < self.armed_at:
+            self._arm()
+        return w
+
+    def cancel(self, w: _Wakeup) -> None:
+        if not w.live:
+            return
+        w.live = False
+        if w.cancel is not None:
+            w.cancel()
+            return
+        self.live -= 1
+        if self.live == 0:
+            # Nothing waits: the dead entries go (the armed timer then finds none).
+            self.queue.clear()
+
+    def _fire(self, w: _Wakeup) -> None:
+        if w.live:
+            w.live = False
+            if w.cancel is None:
+                self.live -= 1
+            w.fire()
+
+    def _arm(self) -> None:
+        q = self.queue
+        while q and not q[0].live:
+            heapq.heappop(q)
+        if self.handle is not None:
+            self.handle()
+        self.handle = None
+        self.armed_at = q[0].at if q else math.inf
+        if q:
+            self.handle = _clock.call_later((self.armed_at - engine.now()) / 1000.0, self._run)
+
+    def _run(self) -> None:
+        self.handle, self.armed_at = None, math.inf
+        now = engine.now()
+        q = self.queue
+        due = []
+        while q and q[0].at <= now:
+            w = heapq.heappop(q)
+            if w.live:
+                due.append(w)
+        self._arm()
+        for w in due:
+            self._fire(w)
+
 
 # Outcome codes the core takes (core/src/hedge.rs `AttemptOutcome`).
 _SUCCESS, _FAILURE, _FATAL, _CANCELLED = 0, 1, 2, 3
@@ -31,10 +122,9 @@ def _takes_attempt(fn: Callable[..., Any], given: int) -> bool:
     function of no more parameters (``lambda: client.get(url)``) is called without it."""
     code = getattr(fn, "__code__", None)
     if code is not None:
-        if code.co_flags & inspect.CO_VARARGS:
+        if code.co_flags & _CO_VARARGS:
             return True
-        bound = 1 if inspect.ismethod(fn) else 0
-        return bool(code.co_argcount - bound > given)
+        return bool(code.co_argcount - (type(fn) is MethodType) > given)
     try:
         inspect.signature(fn).bind(0, *range(given))
         return True
@@ -54,7 +144,8 @@ class HedgePolicy:
     ``min_retries_per_second``, ``max_tokens``) and ``throttle`` (``max_tokens`` 10,
     ``token_ratio`` 0.1), or False; ``retry_on`` / ``retry_if``: the errors after which another
     attempt may help; ``retry_on_result``: a result it answers true for is a failed attempt;
-    ``on_hedge(attempt)``: called as each attempt after the first starts."""
+    ``on_hedge(attempt)``: called as each attempt after the first starts;
+    ``hedge_non_idempotent``: in an HTTP integration, hedge a POST too."""
 
     def __init__(
         self,
@@ -71,6 +162,7 @@ class HedgePolicy:
         retry_if: Optional[Callable[[BaseException], bool]] = None,
         retry_on_result: Optional[Callable[[Any], bool]] = None,
         on_hedge: Optional[Callable[[int], None]] = None,
+        hedge_non_idempotent: bool = False,
         **options: Any,
     ) -> None:
         if retry_if is not None and not callable(retry_if):
@@ -79,14 +171,17 @@ class HedgePolicy:
             raise option_error("retry_on", "an exception class or a tuple of them", retry_on)
         opts: Dict[str, Any] = dict(name=name, max_attempts=max_attempts, delay=delay, mode=mode, percentile=percentile, window=window,
                                     budget=budget, throttle=throttle, retry_on=retry_on, retry_on_result=retry_on_result, on_hedge=on_hedge,
-                                    **options)
+                                    hedge_non_idempotent=hedge_non_idempotent or None, **options)
         self._h: int = engine.hedge_policy_create(options_json(opts), True, None)
+        self._wakeups = _Wakeups()
         weakref.finalize(self, engine.hedge_policy_drop, self._h)
         self._name = name
         self._retry_on: Tuple[Type[BaseException], ...] = retry_on if isinstance(retry_on, tuple) else ((retry_on,) if retry_on else (Exception,))
         self._retry_if = retry_if
         self._rejects = retry_on_result
         self._on_hedge = on_hedge
+        # HTTP integrations: hedge methods that are not idempotent too.
+        self._forced = hedge_non_idempotent is True
 
     @property
     def name(self) -> Optional[str]:
@@ -125,21 +220,70 @@ class HedgePolicy:
         return {"name": self._name, **{snake(k): v for k, v in s.items()}}
 
 
-class _Run:
-    """One hedged call as it runs: it does what the core's steps say (start an attempt, wait for
-    a deadline or an attempt, end) and reports each attempt's end."""
+# Whether the primary can run in the caller's own task: interrupting it (when another attempt
+# won) needs ``Task.uncancel`` (3.11), as ``asyncio.timeout`` does.
+_INLINE = hasattr(asyncio.Task, "uncancel")
 
-    __slots__ = ("policy", "fn", "args", "kwargs", "takes_attempt", "tasks", "settled", "wake")
+
+class _Run:
+    """One hedged call as it runs, driven by its attempts' ends and its timer: it does what the
+    core's steps say (start an attempt, arm the timer, end) and reports each attempt's end.
+
+    The primary runs in the caller's own task, awaited inline (a call whose primary answers in
+    time makes no task); later attempts run as tasks. When another attempt decides the call,
+    the primary is interrupted by cancelling the caller's task and taking that cancellation back
+    (as ``asyncio.timeout`` does). Every attempt has ended before the call returns."""
+
+    __slots__ = ("policy", "fn", "args", "kwargs", "takes_attempt", "call", "tasks", "running", "wakeup", "timer_at",
+                 "final", "done", "caller", "interrupted", "primary_running", "outcomes", "errors", "values")
 
     def __init__(self, policy: HedgePolicy, fn: Callable[..., Any], args: Any, kwargs: Any, takes_attempt: bool) -> None:
         self.policy, self.fn, self.args, self.kwargs, self.takes_attempt = policy, fn, args, kwargs, takes_attempt
-        self.tasks: List[asyncio.Task[Any]] = []
-        self.settled: Deque[int] = collections.deque()
-        self.wake: Optional[asyncio.Future[None]] = None
+        self.tasks: Dict[int, "asyncio.Task[Any]"] = {}
+        self.outcomes: Dict[int, int] = {}
+        self.errors: Dict[int, BaseException] = {}
+        self.values: Dict[int, Any] = {}
+        self.running = 0
+        self.wakeup: Optional[_Wakeup] = None
+        self.timer_at = math.nan
+        # The call's answer once decided: (ok, value or exception).
+        self.final: Optional[Tuple[bool, Any]] = None
+        # Set when the call is decided and every attempt has ended, if the caller waits for it.
+        self.done: "Optional[asyncio.Future[None]]" = None
+        self.caller: "Optional[asyncio.Task[Any]]" = None
+        self.interrupted = False
+        self.primary_running = False
 
     async def _attempt(self, k: int) -> Any:
         result = self.fn(k, *self.args, **self.kwargs) if self.takes_attempt else self.fn(*self.args, **self.kwargs)
         return (await result) if inspect.isawaitable(result) else result
+
+    # ---- the steps ------------------------------------------------------------------------------
+
+    def _advance(self, step: float) -> None:
+        """Does what the core's step says, until it says to wait."""
+        while -11 < step < 0:
+            self._launch(int(-1 - step))
+            step = engine.hedge_step(self.call, None)
+        if step <= -11:
+            return self._decide_by(step)
+        if step != self.timer_at:
+            wakeups = self.policy._wakeups
+            if self.wakeup is not None:
+                wakeups.cancel(self.wakeup)
+            self.wakeup = wakeups.add(step, self._due) if math.isfinite(step) else None
+            self.timer_at = step
+
+    def _next(self, step: Callable[[], float]) -> None:
+        try:
+            self._advance(step())
+        except BaseException as exc:  # noqa: BLE001 - a hook's or the core's error ends the call
+            self._decide(False, exc)
+
+    def _due(self) -> None:
+        self.wakeup, self.timer_at = None, math.nan
+        if self.final is None:
+            self._next(lambda: engine.hedge_step(self.call, None))
 
     def _launch(self, k: int) -> None:
         p = self.policy
@@ -149,97 +293,149 @@ class _Run:
             if p._on_hedge is not None:
                 p._on_hedge(k)
         task = asyncio.ensure_future(self._attempt(k))
-        self.tasks.append(task)
-        task.add_done_callback(lambda _t: self._notify(k))
+        self.tasks[k] = task
+        self.running += 1
+        task.add_done_callback(lambda t: self._task_ended(k, t))
 
-    def _notify(self, k: int) -> None:
-        self.settled.append(k)
-        self._poke()
+    def _outcome_of_error(self, exc: BaseException) -> int:
+        return self.policy._outcome(exc) if isinstance(exc, Exception) else _CANCELLED
 
-    def _poke(self) -> None:
-        w = self.wake
-        if w is not None and not w.done():
-            w.set_result(None)
-
-    def _outcome(self, task: "asyncio.Task[Any]") -> int:
-        if task.cancelled():
-            return _CANCELLED
-        exc = task.exception()
-        if exc is not None:
-            return self.policy._outcome(exc)
+    def _outcome_of_value(self, value: Any) -> int:
         rejects = self.policy._rejects
-        return _FAILURE if rejects is not None and rejects(task.result()) else _SUCCESS
+        return _FAILURE if rejects is not None and rejects(value) else _SUCCESS
 
-    async def run(self) -> Any:
-        h = self.policy._h
-        loop = asyncio.get_running_loop()
-        call = engine.hedge_start(h, None)
-        cancel_timer: Optional[Callable[[], None]] = None
-        timer_at = math.nan
+    def _task_ended(self, k: int, task: "asyncio.Task[Any]") -> None:
+        if task.cancelled():
+            outcome = _CANCELLED
+        else:
+            exc = task.exception()
+            if exc is not None:
+                self.errors[k] = exc
+                outcome = self._classified(exc, None)
+            else:
+                self.values[k] = task.result()
+                outcome = self._classified(None, task.result())
+        self._ended(k, outcome)
+
+    def _classified(self, exc: Optional[BaseException], value: Any) -> int:
         try:
-            self._launch(0)
-            step = engine.hedge_step(call, None)
-            while True:
-                if step <= -11:
-                    return await self._end(step)
-                if step < 0:
-                    self._launch(int(-1 - step))
-                    step = engine.hedge_step(call, None)
-                    continue
-                if not self.settled:
-                    if step != timer_at:
-                        if cancel_timer is not None:
-                            cancel_timer()
-                        cancel_timer = _clock.call_later((step - engine.now()) / 1000.0, self._poke) if math.isfinite(step) else None
-                        timer_at = step
-                    self.wake = loop.create_future()
-                    await self.wake
-                    self.wake = None
-                if self.settled:
-                    k = self.settled.popleft()
-                    step = engine.hedge_settle(call, k, self._outcome(self.tasks[k]), None)
-                else:
-                    # The timer fired.
-                    cancel_timer, timer_at = None, math.nan
-                    step = engine.hedge_step(call, None)
-        except BaseException:
-            # The caller gave up (cancelled), or a hook raised: the call ends, every attempt is
-            # cancelled and ended first.
-            engine.hedge_end(call)
-            await self._cancel_others(None)
-            raise
-        finally:
-            if cancel_timer is not None:
-                cancel_timer()
+            return self._outcome_of_error(exc) if exc is not None else self._outcome_of_value(value)
+        except BaseException as hook:  # noqa: BLE001 - a filter that raised ends the call with its error
+            self._decide(False, hook)
+            return _CANCELLED
 
-    async def _end(self, step: float) -> Any:
-        """Won or failed (the core freed the call): the others are cancelled and awaited."""
+    def _ended(self, k: int, outcome: int) -> None:
+        """Attempt ``k`` ended: the core says what next; the call is delivered once decided and
+        every attempt has ended."""
+        self.running -= 1
+        self.outcomes[k] = outcome
+        if self.final is None:
+            self._next(lambda: engine.hedge_settle(self.call, k, outcome, None))
+        if self.final is not None and self.running == 0 and self.done is not None and not self.done.done():
+            self.done.set_result(None)
+
+    def _decide_by(self, step: float) -> None:
+        """Won or failed (the core freed the call)."""
         failed = step <= -21
         k = int(-21 - step if failed else -11 - step)
-        done = self.tasks[k]
-        await self._cancel_others(done)
-        exc = None if done.cancelled() else done.exception()
-        if not failed or exc is None:
-            return done.result()
-        others = [t.exception() for t in self.tasks if t is not done and not t.cancelled() and t.exception() is not None]
-        exc.hedged_errors = others  # type: ignore[attr-defined]
-        raise exc
+        if not failed or k not in self.errors:
+            return self._decide(True, self.values.get(k))
+        exc = self.errors[k]
+        exc.hedged_errors = [e for j, e in sorted(self.errors.items()) if j != k]  # type: ignore[attr-defined]
+        self._decide(False, exc)
 
-    async def _cancel_others(self, keep: "Optional[asyncio.Task[Any]]") -> None:
-        """Cancels every attempt but ``keep`` still running and waits until each has ended, even
-        if this task is cancelled meanwhile (that cancellation is raised after)."""
-        running = [t for t in self.tasks if t is not keep and not t.done()]
-        for t in running:
-            t.cancel()
+    def _decide(self, ok: bool, value: Any) -> None:
+        """The call's answer is known: the attempts still running are cancelled (an inline
+        primary, by interrupting the caller's task)."""
+        if self.final is not None:
+            return
+        if self.wakeup is not None:
+            self.policy._wakeups.cancel(self.wakeup)
+            self.wakeup = None
+        self.final = (ok, value)
+        # A call ended by the caller or a hook (not by the core) is freed here; one the core
+        # decided already is (ending it again finds nothing).
+        engine.hedge_end(self.call)
+        for task in self.tasks.values():
+            if not task.done():
+                task.cancel()
+        if self.primary_running and self.caller is not None and not self.interrupted:
+            self.interrupted = True
+            self.caller.cancel()
+
+    # ---- the call -------------------------------------------------------------------------------
+
+    async def run(self) -> Any:
+        self.call = engine.hedge_start(self.policy._h, None)
+        inline = _INLINE
+        try:
+            if inline:
+                self.caller = asyncio.current_task()
+                self.running, self.primary_running = 1, True
+                self._next(lambda: engine.hedge_step(self.call, None))
+                await self._primary()
+            else:
+                self._launch(0)
+                self._next(lambda: engine.hedge_step(self.call, None))
+            if self.final is None or self.running > 0:
+                self.done = asyncio.get_running_loop().create_future()
+                if self.final is not None and self.running == 0:
+                    self.done.set_result(None)
+                await self.done
+        except asyncio.CancelledError as cancelled:
+            # The caller gave up: every attempt is cancelled and has ended before it is raised.
+            self._decide(False, cancelled)
+            await self._wait_all()
+            raise
+        finally:
+            if self.wakeup is not None:
+                self.policy._wakeups.cancel(self.wakeup)
+        ok, value = self.final  # type: ignore[misc]
+        if ok:
+            return value
+        raise value
+
+    async def _primary(self) -> None:
+        """The primary attempt, awaited in the caller's task."""
+        exc: Optional[BaseException] = None
+        value: Any = None
+        try:
+            value = await self._attempt(0)
+        except BaseException as error:  # noqa: BLE001 - classified below
+            exc = error
+        self.primary_running = False
+        if self.interrupted:
+            # Our interruption taken back (also when the primary swallowed it); a cancellation
+            # still pending after it is the caller's.
+            by_caller = self.caller.uncancel() > 0  # type: ignore[union-attr]
+        else:
+            by_caller = isinstance(exc, asyncio.CancelledError)
+        if by_caller:
+            self.running -= 1
+            self.outcomes[0] = _CANCELLED
+            raise asyncio.CancelledError
+        if self.interrupted:
+            self._ended(0, _CANCELLED)
+        elif exc is not None:
+            self.errors[0] = exc
+            self._ended(0, self._classified(exc, None))
+        else:
+            self.values[0] = value
+            self._ended(0, self._classified(None, value))
+
+    async def _wait_all(self) -> None:
+        """Waits until every attempt task has ended, even if this task is cancelled meanwhile
+        (that cancellation is raised after)."""
         cancelled = False
+        running = [t for t in self.tasks.values() if not t.done()]
         while running:
             try:
                 await asyncio.wait(running)
             except asyncio.CancelledError:
                 cancelled = True
             running = [t for t in running if not t.done()]
-        for t in self.tasks:
-            if t is not keep and t.done() and not t.cancelled():
+        for t in self.tasks.values():
+            if not t.cancelled():
                 t.exception()  # retrieved: a loser's error is not "never retrieved"
         if cancelled:
             raise asyncio.CancelledError

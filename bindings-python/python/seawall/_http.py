@@ -16,12 +16,13 @@ settles), and nothing here knows which library it is.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, Generator, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Generator, Optional, Tuple, Union
 
 from . import _native
 from ._breaker import CircuitBreaker
 from ._bulkhead import Bulkhead
-from ._engine import checked_instance, options_json
+from ._engine import checked_instance, option_error, options_json
+from ._hedge import HedgePolicy
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, _Resumed, classify_outcome, error_facts, server_headers
 from ._telemetry import PolicyCalls, Scope, observer
@@ -70,8 +71,13 @@ class HttpPolicies:
 
     def __init__(self, *, circuit_breaker: Optional[CircuitBreaker] = None, bulkhead: Optional[Bulkhead] = None,
                  rate_limiter: Optional[RateLimiter] = None, timeout: Optional[float] = None, max_retries: int = 3,
-                 retry_non_idempotent: bool = False, **retry_options: Any) -> None:
+                 retry_non_idempotent: bool = False, hedge: Union[HedgePolicy, Dict[str, Any], None] = None,
+                 **retry_options: Any) -> None:
         self.circuit_breaker = checked_instance(circuit_breaker, "circuit_breaker", CircuitBreaker, "a CircuitBreaker")
+        # Hedging (async only): each retry attempt a hedged call of requests, made once here.
+        if hedge is not None and not isinstance(hedge, (HedgePolicy, dict)):
+            raise option_error("hedge", "a HedgePolicy or its options", hedge)
+        self.hedge: Optional[HedgePolicy] = HedgePolicy(**hedge) if isinstance(hedge, dict) else hedge
         self.bulkhead = checked_instance(bulkhead, "bulkhead", Bulkhead, "a Bulkhead")
         self.rate_limiter = checked_instance(rate_limiter, "rate_limiter", RateLimiter, "a RateLimiter")
         if timeout is not None:
@@ -208,8 +214,9 @@ class HttpPolicies:
                 self._note(exc, facts)
                 raise
         except HTTPStatusFailure as exc:
-            # The retries ran out on a response: it is the answer, open as it came.
-            failed.clear()
+            # The retries ran out on a response: it is the answer, open as it came (the others,
+            # a hedged call's, are let go below).
+            failed[:] = [r for r in failed if r is not exc.response]
             return exc.response
         finally:
             # Ended otherwise (an open breaker, a timeout after a 503): the last response goes to
@@ -237,8 +244,16 @@ class HttpPolicies:
                     raise
             return response
 
-        async def attempt() -> Any:
+        async def one() -> Any:
             return await drive_async(self._attempt(method, url, headers, made, failed, x, facts, read is not None), take)
+
+        hedge = self.hedge
+        attempt: Callable[[], Awaitable[Any]] = one
+        if hedge is not None and replayable and _native.hedgeable(method, hedge._forced):
+            # Each retry attempt is a hedged call of requests (a loser is cancelled, its
+            # connection closed; a failed response is let go as a retried one is).
+            async def attempt() -> Any:
+                return await hedge.call_async(lambda _k: one())
 
         async def take(step: int, arg: Any) -> Any:
             if step == CLOSE:
@@ -257,9 +272,16 @@ class HttpPolicies:
 
         return await drive_async(self._request(attempt, replayable, facts, failed), take)
 
+    def refuse_hedging(self) -> None:
+        """For a sync-only integration: hedging runs attempts as tasks and cancels the losers,
+        which threads cannot do."""
+        if self.hedge is not None:
+            raise option_error("hedge", "no hedging for a sync client (attempts run as tasks; use the async client)", self.hedge)
+
     def send(self, method: str, send: Callable[[], Any], x: Exchange, replayable: bool = True,
              read: Optional[Callable[[Any], Any]] = None, url: str = "", headers: Any = None) -> Any:
         """``send_async`` for a thread (no per-attempt timeout of ours: the client's own apply)."""
+        self.refuse_hedging()
         facts = self._facts(method)
         failed: list = []
         made = [0]

@@ -33,6 +33,7 @@ class ResilientAdapter(HTTPAdapter):
         super().__init__()
         self.policies = HttpPolicies(circuit_breaker=circuit_breaker, bulkhead=bulkhead, rate_limiter=rate_limiter,
                                      max_retries=max_retries, retry_non_idempotent=retry_non_idempotent, **retry_options)
+        self.policies.refuse_hedging()
 
     def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         replayable = request.body is None or isinstance(request.body, (bytes, str))
