@@ -16,7 +16,6 @@
 //!   "policies": { "no hedging": null, "fixed 50 ms": { "delay": 50 }, "p95": { "percentile": 95, "delay": 50 } } }
 //! ```
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use seawall_core::error::{quote, Result, SeawallError};
@@ -26,6 +25,7 @@ use seawall_core::options::{options_from_json, TimeUnit};
 use seawall_core::rng::SeededRng;
 
 use crate::scenario::{num, rate};
+use crate::sim::Queued;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outage {
@@ -80,26 +80,6 @@ enum Event {
     Due(u32, f64),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Queued {
-    at: f64,
-    seq: u64,
-    event: Event,
-}
-
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Queued {
-    /// Earliest first (BinaryHeap is a max-heap), ties in scheduling order.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.at.total_cmp(&self.at).then_with(|| other.seq.cmp(&self.seq))
-    }
-}
-
 struct Request {
     started: f64,
     call: Option<HedgeCall>,
@@ -114,7 +94,7 @@ pub fn simulate_hedging(s: &HedgeScenario, policy: Option<&HedgeConfig>) -> Hedg
     let mut hedger = policy.map(|c| Hedger::new(c.clone(), 0.0));
     let mut queue = BinaryHeap::new();
     let mut seq = 0u64;
-    let mut push = |queue: &mut BinaryHeap<Queued>, at: f64, event: Event| {
+    let mut push = |queue: &mut BinaryHeap<Queued<Event>>, at: f64, event: Event| {
         seq += 1;
         queue.push(Queued { at, seq, event });
     };

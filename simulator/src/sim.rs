@@ -138,20 +138,21 @@ enum Event {
     BackendDone { call: usize, attempt: u32, ok: bool },
 }
 
+/// An event due at `at`, in a simulation's queue (`seq`: the order it was scheduled in).
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Queued {
-    at: f64,
-    seq: u64,
-    event: Event,
+pub(crate) struct Queued<E> {
+    pub(crate) at: f64,
+    pub(crate) seq: u64,
+    pub(crate) event: E,
 }
 
-impl Eq for Queued {}
-impl PartialOrd for Queued {
+impl<E: PartialEq> Eq for Queued<E> {}
+impl<E: PartialEq> PartialOrd for Queued<E> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Queued {
+impl<E: PartialEq> Ord for Queued<E> {
     /// Earliest first (BinaryHeap is a max-heap), ties in scheduling order.
     fn cmp(&self, other: &Self) -> Ordering {
         other.at.total_cmp(&self.at).then_with(|| other.seq.cmp(&self.seq))
@@ -237,7 +238,7 @@ struct Sim<'a> {
     s: &'a Scenario,
     layers: Vec<Layer>,
     rng: SeededRng,
-    queue: BinaryHeap<Queued>,
+    queue: BinaryHeap<Queued<Event>>,
     seq: u64,
     calls: Vec<Call>,
     in_flight: u32,
