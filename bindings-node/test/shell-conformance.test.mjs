@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { CircuitBreaker, resilientFetch, useRealClock, useVirtualClock, withBackoff } from 'seawall';
+import { CircuitBreaker, HedgePolicy, resilientFetch, useRealClock, useVirtualClock, withBackoff } from 'seawall';
 import { startScriptedServer } from './fixtures/scripted-server.mjs';
 
 const DIR = fileURLToPath(new URL('../../tests/shell-vectors/', import.meta.url));
@@ -101,7 +101,34 @@ async function runFetch(v, clock, trace) {
   trace.push({ hits: server.hits.get(path), ...(cb ? { state: cb.getState() } : {}) });
 }
 
-const RUNNERS = { retry: runRetry, breaker: runBreaker, fetch: runFetch };
+/** A hedged call on a clock moved 1 ms at a time (attempts run side by side), at most 10 s. */
+async function runHedge(v) {
+  const clock = useVirtualClock({ autoAdvance: false });
+  const trace = [];
+  const cancelled = [];
+  const policy = new HedgePolicy(v.options);
+  const attempt = (k, signal) =>
+    new Promise((resolve, reject) => {
+      trace.push({ at: ms(clock.now()), attempt: k });
+      const step = v.attempts[k] ?? { return: 'unscripted' };
+      const stop = clock.setTimer(step.duration ?? 0, () => (step.throw ? reject(scripted(step.throw)) : resolve(step.return ?? null)));
+      signal.addEventListener('abort', () => {
+        stop();
+        cancelled.push(k);
+        reject(signal.reason);
+      });
+    });
+  let end;
+  policy.execute(attempt).then(
+    (result) => (end = { at: ms(clock.now()), result }),
+    (e) => (end = { at: ms(clock.now()), raised: raised(e) }),
+  );
+  for (let i = 0; i < 10_000 && end === undefined; i++) await clock.advance(1);
+  trace.push({ ...end, cancelled: cancelled.sort(), hedges: policy.getStats().hedges });
+  return trace;
+}
+
+const RUNNERS = { retry: runRetry, breaker: runBreaker, fetch: runFetch, hedge: runHedge };
 
 /** Keys sorted, so that traces compare as text. */
 export function canonical(x) {
@@ -122,7 +149,8 @@ for (const file of files) {
     const clock = useVirtualClock();
     const trace = [];
     try {
-      await RUNNERS[v.api](v, clock, trace);
+      if (v.api === 'hedge') trace.push(...(await runHedge(v)));
+      else await RUNNERS[v.api](v, clock, trace);
     } finally {
       useRealClock();
     }

@@ -8,6 +8,7 @@ Vectors are written as TypeScript users write options (camelCase, milliseconds);
 passes them as Python users do (snake_case, seconds) and writes times back in milliseconds."""
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -16,12 +17,12 @@ from typing import Any, Dict, List
 import pytest
 
 from conftest import FlakyServer
-from seawall import CircuitBreaker, CircuitBreakerError, ResilientClient, retry_with_backoff, virtual_clock
+from seawall import CircuitBreaker, CircuitBreakerError, HedgePolicy, ResilientClient, retry_with_backoff, virtual_clock
 
 DIR = Path(__file__).resolve().parents[2] / "tests" / "shell-vectors"
 VECTORS = sorted(DIR.glob("*.json"))
 # Options whose values are durations (ms in the vectors, seconds in Python).
-DURATIONS = {"baseDelay", "maxDelay", "maxElapsed", "maxRetryAfter", "resetTimeout", "recoveryTimeout",
+DURATIONS = {"delay", "window", "baseDelay", "maxDelay", "maxElapsed", "maxRetryAfter", "resetTimeout", "recoveryTimeout",
              "slowCallDurationThreshold", "maxResetTimeout", "timeout", "windowDuration"}
 
 
@@ -139,6 +140,42 @@ def line(x: Dict[str, Any]) -> str:
     return json.dumps(x, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+async def run_hedge(v: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """A hedged call on a clock moved 1 ms at a time (attempts run side by side), at most 10 s."""
+    trace: List[Dict[str, Any]] = []
+    cancelled: List[int] = []
+    with virtual_clock(auto_advance=False) as clock:
+        policy = HedgePolicy(**python_options(v["options"]))
+
+        async def attempt(k: int) -> Any:
+            trace.append({"at": ms(clock.now()), "attempt": k})
+            try:
+                return await perform(clock, v["attempts"][k] if k < len(v["attempts"]) else {"return": "unscripted"})
+            except asyncio.CancelledError:
+                cancelled.append(k)
+                raise
+
+        end: Dict[str, Any] = {}
+
+        async def call() -> None:
+            try:
+                result = await policy.call_async(attempt)
+                end.update(at=ms(clock.now()), result=result)
+            except Exception as e:  # noqa: BLE001 - traced
+                end.update(at=ms(clock.now()), raised=raised(e))
+
+        task = asyncio.ensure_future(call())
+        for _ in range(10_000):
+            for _ in range(4):
+                await asyncio.sleep(0)
+            if task.done():
+                break
+            await clock.advance_async(0.001)
+        await task
+        trace.append({**end, "cancelled": sorted(cancelled), "hedges": policy.stats()["hedges"]})
+    return trace
+
+
 def test_there_are_at_least_40_shell_level_vectors() -> None:
     assert len(VECTORS) >= 40
 
@@ -149,7 +186,9 @@ async def test_shell_vector(path: Path, server: FlakyServer) -> None:
     assert "expect" in v, f"{path.name} has no expect: the TypeScript runner writes it (SEAWALL_BLESS=1)"
     trace: List[Dict[str, Any]] = []
     with virtual_clock() as clock:
-        if v["api"] == "retry":
+        if v["api"] == "hedge":
+            trace = await run_hedge(v)
+        elif v["api"] == "retry":
             await run_retry(v, clock, trace)
         elif v["api"] == "breaker":
             await run_breaker(v, clock, trace)
