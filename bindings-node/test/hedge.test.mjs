@@ -179,6 +179,25 @@ test('the budget and the throttle stop hedging in an outage', async () => {
   }
 });
 
+test('each hedge is published on the diagnostics channel, with its policy and attempt', async () => {
+  const { channel } = await import('node:diagnostics_channel');
+  const seen = [];
+  const listener = (m) => seen.push(m);
+  channel('seawall:hedge:launched').subscribe(listener);
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const call = hedge((k, s) => after(clock, k === 0 ? 100 : 5, k, log, k)(s), { delay: 10, name: 'published' });
+    await clock.advance(10);
+    await clock.advance(5);
+    assert.equal(await call, 1);
+    assert.deepEqual(seen, [{ event: 'hedge.launched', policy: 'published', attempt: 1 }]);
+  } finally {
+    channel('seawall:hedge:launched').unsubscribe(listener);
+    useRealClock();
+  }
+});
+
 test('bad options are typed errors naming the option', async () => {
   for (const [options, option] of [
     [{ delay: -1 }, 'delay'],

@@ -427,7 +427,8 @@ class HedgedRun<T> {
   }
 }
 
-observed(HedgePolicy.prototype, 'execute', 'hedge', (p) => p.name);
+// Instrumented, a call is observed under the name its options give (`execute` goes through `run`).
+observed(HedgePolicy.prototype, 'run', 'hedge', (_p, args) => (args[1] as HedgeOptions | undefined)?.name);
 
 /** The failed attempt's error, with the other attempts' errors attached as `hedgedErrors`. */
 function withOthers(done: Attempt, attempts: Attempt[]): unknown {

@@ -161,6 +161,18 @@ async def test_the_budget_and_the_throttle_stop_hedging_in_an_outage() -> None:
         assert (s["hedges"], s["throttle_refused"], s["throttle_tokens"]) == (2, 3, 0)
 
 
+async def test_each_hedge_is_logged_with_its_policy_and_attempt(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="seawall")
+    with virtual_clock(auto_advance=False) as clock:
+        log: List[str] = []
+        call = await started(asyncio.ensure_future(hedge(attempt_after(clock, log, [0.1, 0.005], [0, 1]), delay=0.01, name="logged")))
+        await tick(clock, 0.01)
+        await tick(clock, 0.005)
+        assert await call == 1
+    records = [r for r in caplog.records if r.getMessage() == "hedge.launched"]
+    assert [r.seawall for r in records] == [{"event": "hedge.launched", "policy": "logged", "attempt": 1}]  # type: ignore[attr-defined]
+
+
 async def test_bad_options_are_typed_errors_naming_the_option() -> None:
     for options, option in [
         ({"delay": -1}, "delay"),
