@@ -835,6 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.adaptiveAcquire = nativeBinding.adaptiveAcquire
+module.exports.adaptiveCreate = nativeBinding.adaptiveCreate
+module.exports.adaptiveDrop = nativeBinding.adaptiveDrop
+module.exports.adaptivePartition = nativeBinding.adaptivePartition
+module.exports.adaptiveRelease = nativeBinding.adaptiveRelease
+module.exports.adaptiveStats = nativeBinding.adaptiveStats
 module.exports.backoffCreate = nativeBinding.backoffCreate
 module.exports.backoffDrop = nativeBinding.backoffDrop
 module.exports.backoffNext = nativeBinding.backoffNext

@@ -9,6 +9,21 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A call admitted (its permit, ≥ 0) or refused (-1); `partition` an index or -1. */
+export declare function adaptiveAcquire(handle: number, partition: number, now?: number | undefined | null): number
+
+export declare function adaptiveCreate(optionsJson: string, seconds: boolean, seed: number): number
+
+export declare function adaptiveDrop(handle: number): boolean
+
+/** The index of a partition by name, or -1. */
+export declare function adaptivePartition(handle: number, name: string): number
+
+/** A call ended (`outcome`: 0 success, 1 dropped, 2 ignored). */
+export declare function adaptiveRelease(handle: number, permit: number, outcome: number, now?: number | undefined | null): void
+
+export declare function adaptiveStats(handle: number): string
+
 export declare function backoffCreate(optionsJson: string, seconds: boolean, seed: number): number
 
 export declare function backoffDrop(handle: number): boolean

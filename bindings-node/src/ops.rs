@@ -354,6 +354,39 @@ pub fn hedge_stats(handle: u32, now: Option<f64>) -> Result<String> {
 }
 
 #[napi]
+pub fn adaptive_create(options_json: String, seconds: bool, seed: f64) -> Result<u32> {
+    checked(with_engine(|e| e.adaptive_create(&options_json, seconds, seed)))
+}
+
+#[napi]
+pub fn adaptive_drop(handle: u32) -> bool {
+    with_engine(|e| e.adaptive_drop(handle))
+}
+
+/// The index of a partition by name, or -1.
+#[napi]
+pub fn adaptive_partition(handle: u32, name: String) -> f64 {
+    with_engine(|e| e.adaptive_partition(handle, &name))
+}
+
+/// A call admitted (its permit, ≥ 0) or refused (-1); `partition` an index or -1.
+#[napi]
+pub fn adaptive_acquire(handle: u32, partition: f64, now: Option<f64>) -> f64 {
+    with_engine(|e| e.adaptive_acquire(handle, partition, now_or_native(now)))
+}
+
+/// A call ended (`outcome`: 0 success, 1 dropped, 2 ignored).
+#[napi]
+pub fn adaptive_release(handle: u32, permit: f64, outcome: u32, now: Option<f64>) -> Result<()> {
+    checked(with_engine(|e| e.adaptive_release(handle, permit, outcome, now_or_native(now))))
+}
+
+#[napi]
+pub fn adaptive_stats(handle: u32) -> Result<String> {
+    checked(with_engine(|e| e.adaptive_stats(handle)))
+}
+
+#[napi]
 pub fn rate_limit_create(options_json: String, seconds: bool) -> Result<u32> {
     checked(with_engine(|e| e.rate_limit_create(&options_json, seconds)))
 }

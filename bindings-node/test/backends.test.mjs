@@ -196,6 +196,18 @@ function script(b) {
   call('hedgeStats', hp, 300);
   call('hedgePolicyDrop', hp);
   call('hedgeStats', hp, 300);
+  // Adaptive limits: partitions, a call admitted and ended, a refusal, misuse.
+  const al = call('adaptiveCreate', '{"algorithm":"aimd","initialLimit":2,"minLimit":1,"windowSize":1,"partitions":{"live":0.5}}', false, 1);
+  call('adaptiveCreate', '{"algorithm":"bbr"}', false, 1);
+  const live = call('adaptivePartition', al, 'live');
+  call('adaptivePartition', al, 'nope');
+  const ap = call('adaptiveAcquire', al, live, 0);
+  call('adaptiveAcquire', al, -1, 0);
+  call('adaptiveAcquire', al, -1, 0);
+  call('adaptiveRelease', al, ap, 0, 5);
+  call('adaptiveRelease', al, ap, 0, 6);
+  call('adaptiveStats', al);
+  call('adaptiveDrop', al);
   const frl = call('rateLimitCreate', '{"name":"diff-rl","limit":10,"fleet":{"redis":"<object>"}}', false);
   call('rateLimitFleetReport', frl, 10);
   call('rateLimitFleetSync', frl, 4, '[]', 10);
@@ -254,7 +266,7 @@ function script(b) {
   call('countStatus', 404);
   call('rngFloats', 42, 3);
   // The script's objects were made (a typo in its options would make later calls trivial).
-  for (const [what, handle] of Object.entries({ h, anon, f, bh, policy, c, bo, budget, fleetBudget, rl, frl, hp, hc, hd, he })) assert.equal(typeof handle, 'number', what);
+  for (const [what, handle] of Object.entries({ h, anon, f, bh, policy, c, bo, budget, fleetBudget, rl, frl, hp, hc, hd, he, al })) assert.equal(typeof handle, 'number', what);
   return { called, answers };
 }
 

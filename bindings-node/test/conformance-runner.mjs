@@ -55,6 +55,15 @@ export const LEFT_OUT = {
     hedge_slow_primary_hedges_every_delay: 'hedging',
     hedge_throttle_stops_an_outage_and_recovers: 'hedging',
     options_hedge: 'hedging options',
+    adaptive_aimd_grows_and_backs_off: 'adaptive limit',
+    adaptive_cancellation_is_ignored: 'adaptive limit',
+    adaptive_drops_add_no_rtt: 'adaptive limit',
+    adaptive_gradient2_no_creep_at_a_steady_gradient: 'adaptive limit',
+    adaptive_gradient2_sheds_when_latency_rises: 'adaptive limit',
+    adaptive_partitions_guaranteed_share: 'adaptive limit',
+    adaptive_timeouts_never_climb: 'adaptive limit',
+    adaptive_vegas_grows_without_queuing_and_backs_off: 'adaptive limit',
+    options_adaptive: 'adaptive limit options',
     registry_full_health_report: 'health',
     registry_get_or_create_and_health: 'health',
     registry_prometheus_text: 'Prometheus text',
@@ -353,6 +362,53 @@ export function makeRunner(b) {
     return outputs;
   }
 
+  const LIMIT_OUTCOMES = ['success', 'dropped', 'ignored'];
+
+  function runAdaptive(v, steps) {
+    let h;
+    try {
+      h = b.adaptiveCreate(JSON.stringify(v.config ?? {}), v.unit === 's', v.seed ?? 0);
+    } catch (e) {
+      return steps.map(() => errorJson(e));
+    }
+    const permits = new Map();
+    const outcome = (s) => (typeof s.outcome === 'string' ? LIMIT_OUTCOMES.indexOf(s.outcome) : s.outcome);
+    const outputs = steps.map((s) => {
+      const at = num(s, 'at');
+      const partition = typeof s.partition === 'string' ? b.adaptivePartition(h, s.partition) : -1;
+      switch (s.op) {
+        case 'acquire': {
+          const p = b.adaptiveAcquire(h, partition, at);
+          if (p < 0) return { rejected: true };
+          permits.set(s.id, p);
+          return { permit: true };
+        }
+        case 'release':
+          try {
+            b.adaptiveRelease(h, permits.get(s.id) ?? -1, outcome(s), at);
+            return {};
+          } catch (e) {
+            return errorJson(e);
+          }
+        case 'round': {
+          const admitted = [];
+          for (let i = 0; i < (s.concurrency ?? 1); i++) {
+            const p = b.adaptiveAcquire(h, partition, at);
+            if (p >= 0) admitted.push(p);
+          }
+          for (const p of admitted) b.adaptiveRelease(h, p, outcome(s), at + num(s, 'rtt'));
+          return { admitted: admitted.length, limit: JSON.parse(b.adaptiveStats(h)).limit };
+        }
+        case 'stats':
+          return { stats: JSON.parse(b.adaptiveStats(h)) };
+        default:
+          throw new Error(`unknown adaptive op ${s.op}`);
+      }
+    });
+    b.adaptiveDrop(h);
+    return outputs;
+  }
+
   function runRateLimit(v, steps) {
     let h;
     try {
@@ -569,6 +625,8 @@ export function makeRunner(b) {
         return runRateLimit(v, steps);
       case 'hedge':
         return runHedge(v, steps);
+      case 'adaptive':
+        return runAdaptive(v, steps);
       case 'bulkhead':
         return runBulkhead(v, steps);
       case 'options':

@@ -95,6 +95,15 @@ export interface EngineOps {
   /** The caller gave up on the call: frees it. */
   hedgeEnd(call: number): boolean;
   hedgeStats(handle: number, now: Now): string;
+  adaptiveCreate(optionsJson: string, seconds: boolean, seed: number): number;
+  adaptiveDrop(handle: number): boolean;
+  /** The index of a partition by name, or -1. */
+  adaptivePartition(handle: number, name: string): number;
+  /** A call admitted (its permit, ≥ 0) or refused (-1); `partition` an index or -1. */
+  adaptiveAcquire(handle: number, partition: number, now: Now): number;
+  /** A call ended (`outcome`: 0 success, 1 dropped, 2 ignored). */
+  adaptiveRelease(handle: number, permit: number, outcome: number, now: Now): void;
+  adaptiveStats(handle: number): string;
   rateLimitCreate(optionsJson: string, seconds: boolean): number;
   rateLimitDrop(handle: number): boolean;
   /**
@@ -240,6 +249,12 @@ export const CALLS = {
   hedgeSettle: 'nnnt:n',
   hedgeEnd: 'n:b',
   hedgeStats: 'nt:s',
+  adaptiveCreate: 'sbn:n',
+  adaptiveDrop: 'n:b',
+  adaptivePartition: 'ns:n',
+  adaptiveAcquire: 'nnt:n',
+  adaptiveRelease: 'nnnt:v',
+  adaptiveStats: 'n:s',
   rateLimitCreate: 'sb:n',
   rateLimitDrop: 'n:b',
   rateLimitCancel: 'nn:b',

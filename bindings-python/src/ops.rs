@@ -312,6 +312,35 @@ impl Engine {
         checked(self.inner.hedge_stats(handle, now))
     }
 
+    fn adaptive_create(&mut self, options_json: &str, seconds: bool, seed: f64) -> PyResult<u32> {
+        checked(self.inner.adaptive_create(options_json, seconds, seed))
+    }
+
+    fn adaptive_drop(&mut self, handle: u32) -> bool {
+        self.inner.adaptive_drop(handle)
+    }
+
+    /// The index of a partition by name, or -1.
+    fn adaptive_partition(&mut self, handle: u32, name: &str) -> f64 {
+        self.inner.adaptive_partition(handle, name)
+    }
+
+    /// A call admitted (its permit, ≥ 0) or refused (-1); `partition` an index or -1.
+    fn adaptive_acquire(&mut self, handle: u32, partition: f64, now: Option<f64>) -> f64 {
+        let now = self.at(now);
+        self.inner.adaptive_acquire(handle, partition, now)
+    }
+
+    /// A call ended (`outcome`: 0 success, 1 dropped, 2 ignored).
+    fn adaptive_release(&mut self, handle: u32, permit: f64, outcome: u32, now: Option<f64>) -> PyResult<()> {
+        let now = self.at(now);
+        checked(self.inner.adaptive_release(handle, permit, outcome, now))
+    }
+
+    fn adaptive_stats(&mut self, handle: u32) -> PyResult<String> {
+        checked(self.inner.adaptive_stats(handle))
+    }
+
     fn rate_limit_create(&mut self, options_json: &str, seconds: bool) -> PyResult<u32> {
         checked(self.inner.rate_limit_create(options_json, seconds))
     }

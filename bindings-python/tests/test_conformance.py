@@ -278,6 +278,47 @@ def run_hedge(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[An
     return out
 
 
+LIMIT_OUTCOMES = ["success", "dropped", "ignored"]
+
+
+def run_adaptive(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[Any]:
+    try:
+        h = e.adaptive_create(options(v.get("config")), v.get("unit") == "s", float(v.get("seed", 0)))
+    except (TypeError, ValueError) as exc:
+        return [error_json(exc) for _ in steps]
+    permits: Dict[str, float] = {}
+    out: List[Any] = []
+    for s in steps:
+        at = num(s, "at")
+        partition = e.adaptive_partition(h, s["partition"]) if isinstance(s.get("partition"), str) else -1.0
+        o = s.get("outcome")
+        code = LIMIT_OUTCOMES.index(o) if isinstance(o, str) else o
+        op = s["op"]
+        if op == "acquire":
+            p = e.adaptive_acquire(h, partition, at)
+            if p < 0:
+                out.append({"rejected": True})
+            else:
+                permits[s["id"]] = p
+                out.append({"permit": True})
+        elif op == "release":
+            try:
+                e.adaptive_release(h, permits.get(s["id"], -1.0), code, at)
+                out.append({})
+            except (TypeError, ValueError, _native.NativeError) as exc:
+                out.append(error_json(exc))
+        elif op == "round":
+            admitted = [p for p in (e.adaptive_acquire(h, partition, at) for _ in range(s.get("concurrency", 1))) if p >= 0]
+            for p in admitted:
+                e.adaptive_release(h, p, code, at + num(s, "rtt"))
+            out.append({"admitted": len(admitted), "limit": json.loads(e.adaptive_stats(h))["limit"]})
+        elif op == "stats":
+            out.append({"stats": json.loads(e.adaptive_stats(h))})
+        else:
+            raise AssertionError(f"unknown adaptive op {op}")
+    return out
+
+
 def run_ratelimit(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[Any]:
     try:
         h = e.rate_limit_create(options(v.get("config")), v.get("unit") == "s")
@@ -463,6 +504,8 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
         return run_ratelimit(e, v, steps)
     if machine == "hedge":
         return run_hedge(e, v, steps)
+    if machine == "adaptive":
+        return run_adaptive(e, v, steps)
     if machine == "bulkhead":
         return run_bulkhead(e, v, steps)
     if machine == "options":

@@ -210,6 +210,17 @@ ops! {
     [napi python wasm full] method hedge_end(call: U32) -> plain Bool;
     [napi python wasm full] method hedge_stats(handle: U32, now: Now) -> fallible Str;
 
+    // adaptive concurrency limits
+    [napi python wasm full] method adaptive_create(options_json: Str, seconds: Bool, seed: F64) -> fallible U32;
+    [napi python wasm full] method adaptive_drop(handle: U32) -> plain Bool;
+    /// The index of a partition by name, or -1.
+    [napi python wasm full] method adaptive_partition(handle: U32, name: Str) -> plain F64;
+    /// A call admitted (its permit, ≥ 0) or refused (-1); `partition` an index or -1.
+    [napi python wasm full] method adaptive_acquire(handle: U32, partition: F64, now: Now) -> plain F64;
+    /// A call ended (`outcome`: 0 success, 1 dropped, 2 ignored).
+    [napi python wasm full] method adaptive_release(handle: U32, permit: F64, outcome: U32, now: Now) -> fallible Unit;
+    [napi python wasm full] method adaptive_stats(handle: U32) -> fallible Str;
+
     // rate limiters
     [napi python wasm full] method rate_limit_create(options_json: Str, seconds: Bool) -> fallible U32;
     [napi python wasm full] method rate_limit_drop(handle: U32) -> plain Bool;

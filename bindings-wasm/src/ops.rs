@@ -142,105 +142,129 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         #[cfg(not(feature = "full"))]
         61 => return Err(not_in_module("hedgeStats")),
         #[cfg(feature = "full")]
-        62 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        62 /* adaptiveCreate */ => number = f64::from(checked(e.adaptive_create(s1, flag(0), a[1]))?),
         #[cfg(not(feature = "full"))]
-        62 => return Err(not_in_module("rateLimitCreate")),
+        62 => return Err(not_in_module("adaptiveCreate")),
         #[cfg(feature = "full")]
-        63 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        63 /* adaptiveDrop */ => number = f64::from(u8::from(e.adaptive_drop(h(0)))),
         #[cfg(not(feature = "full"))]
-        63 => return Err(not_in_module("rateLimitDrop")),
+        63 => return Err(not_in_module("adaptiveDrop")),
         #[cfg(feature = "full")]
-        64 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        64 /* adaptivePartition */ => number = e.adaptive_partition(h(0), s1),
         #[cfg(not(feature = "full"))]
-        64 => return Err(not_in_module("rateLimitCancel")),
+        64 => return Err(not_in_module("adaptivePartition")),
         #[cfg(feature = "full")]
-        65 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        65 /* adaptiveAcquire */ => number = e.adaptive_acquire(h(0), a[1], a[2]),
         #[cfg(not(feature = "full"))]
-        65 => return Err(not_in_module("rateLimitStats")),
+        65 => return Err(not_in_module("adaptiveAcquire")),
         #[cfg(feature = "full")]
-        66 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        66 /* adaptiveRelease */ => checked(e.adaptive_release(h(0), a[1], h(2), a[3]))?,
         #[cfg(not(feature = "full"))]
-        66 => return Err(not_in_module("rateLimitFleetReport")),
+        66 => return Err(not_in_module("adaptiveRelease")),
         #[cfg(feature = "full")]
-        67 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        67 /* adaptiveStats */ => text = checked(e.adaptive_stats(h(0)))?,
         #[cfg(not(feature = "full"))]
-        67 => return Err(not_in_module("rateLimitFleetSync")),
+        67 => return Err(not_in_module("adaptiveStats")),
         #[cfg(feature = "full")]
-        68 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        68 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
         #[cfg(not(feature = "full"))]
-        68 => return Err(not_in_module("rateLimitFleetAlone")),
+        68 => return Err(not_in_module("rateLimitCreate")),
+        #[cfg(feature = "full")]
+        69 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        #[cfg(not(feature = "full"))]
+        69 => return Err(not_in_module("rateLimitDrop")),
+        #[cfg(feature = "full")]
+        70 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        #[cfg(not(feature = "full"))]
+        70 => return Err(not_in_module("rateLimitCancel")),
+        #[cfg(feature = "full")]
+        71 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        71 => return Err(not_in_module("rateLimitStats")),
+        #[cfg(feature = "full")]
+        72 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        72 => return Err(not_in_module("rateLimitFleetReport")),
+        #[cfg(feature = "full")]
+        73 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        #[cfg(not(feature = "full"))]
+        73 => return Err(not_in_module("rateLimitFleetSync")),
+        #[cfg(feature = "full")]
+        74 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        #[cfg(not(feature = "full"))]
+        74 => return Err(not_in_module("rateLimitFleetAlone")),
         #[cfg(feature = "fleet")]
-        69 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
+        75 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
         #[cfg(feature = "fleet")]
-        70 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
+        76 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        71 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
+        77 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        72 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
+        78 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
         #[cfg(feature = "fleet")]
-        73 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
+        79 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        74 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
+        80 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
         #[cfg(feature = "full")]
-        75 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
+        81 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        75 => return Err(not_in_module("rateLimitMessage")),
+        81 => return Err(not_in_module("rateLimitMessage")),
         #[cfg(feature = "full")]
-        76 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
+        82 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
         #[cfg(not(feature = "full"))]
-        76 => return Err(not_in_module("fleetStore")),
+        82 => return Err(not_in_module("fleetStore")),
         #[cfg(feature = "full")]
-        77 /* health */ => text = e.health(a[0]),
+        83 /* health */ => text = e.health(a[0]),
         #[cfg(not(feature = "full"))]
-        77 => return Err(not_in_module("health")),
+        83 => return Err(not_in_module("health")),
         #[cfg(feature = "full")]
-        78 /* breakerHealth */ => text = e.breaker_health(a[0]),
+        84 /* breakerHealth */ => text = e.breaker_health(a[0]),
         #[cfg(not(feature = "full"))]
-        78 => return Err(not_in_module("breakerHealth")),
-        79 /* breakerNames */ => text = texts(&e.breaker_names()),
-        80 /* resetAll */ => e.reset_all(a[0]),
-        81 /* clearRegistry */ => e.clear_registry(),
-        82 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
-        83 /* recordTimeout */ => e.record_timeout(s1),
+        84 => return Err(not_in_module("breakerHealth")),
+        85 /* breakerNames */ => text = texts(&e.breaker_names()),
+        86 /* resetAll */ => e.reset_all(a[0]),
+        87 /* clearRegistry */ => e.clear_registry(),
+        88 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
+        89 /* recordTimeout */ => e.record_timeout(s1),
         #[cfg(feature = "full")]
-        84 /* prometheus */ => text = e.prometheus(),
+        90 /* prometheus */ => text = e.prometheus(),
         #[cfg(not(feature = "full"))]
-        84 => return Err(not_in_module("prometheus")),
+        90 => return Err(not_in_module("prometheus")),
         #[cfg(feature = "full")]
-        85 /* gaugeSamples */ => text = e.gauge_samples(),
+        91 /* gaugeSamples */ => text = e.gauge_samples(),
         #[cfg(not(feature = "full"))]
-        85 => return Err(not_in_module("gaugeSamples")),
-        86 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
-        87 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
+        91 => return Err(not_in_module("gaugeSamples")),
+        92 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
+        93 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
         #[cfg(feature = "full")]
-        88 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
+        94 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
         #[cfg(not(feature = "full"))]
-        88 => return Err(not_in_module("telemetryInstruments")),
-        89 /* stateNames */ => text = texts(&CoreEngine::state_names()),
-        90 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
-        91 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
-        92 /* defaultsJson */ => text = CoreEngine::defaults_json(),
-        93 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
-        94 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        94 => return Err(not_in_module("telemetryInstruments")),
+        95 /* stateNames */ => text = texts(&CoreEngine::state_names()),
+        96 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
+        97 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
+        98 /* defaultsJson */ => text = CoreEngine::defaults_json(),
+        99 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
+        100 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
         #[cfg(feature = "full")]
-        95 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        101 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
         #[cfg(not(feature = "full"))]
-        95 => return Err(not_in_module("presetPolicy")),
-        96 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        101 => return Err(not_in_module("presetPolicy")),
+        102 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
         #[cfg(feature = "full")]
-        97 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        103 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
         #[cfg(not(feature = "full"))]
-        97 => return Err(not_in_module("presetRetry")),
-        98 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
-        99 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-        100 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
+        103 => return Err(not_in_module("presetRetry")),
+        104 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
+        105 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
+        106 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
         #[cfg(feature = "full")]
-        101 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
+        107 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
         #[cfg(not(feature = "full"))]
-        101 => return Err(not_in_module("hedgeable")),
-        102 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
-        103 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        104 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        107 => return Err(not_in_module("hedgeable")),
+        108 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        109 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        110 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

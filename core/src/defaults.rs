@@ -118,9 +118,10 @@ mod tests {
             (ratelimit::RATE_LIMIT_OPTIONS, |o, u| format!("{:?}", ratelimit::RateLimitConfig::from_options(&with(&[("limit", OptionValue::Number(5.0))], o), u))),
             (fleet::FLEET_OPTIONS, |o, u| format!("{:?}", fleet::FleetConfig::from_options(&with(&[("redis", OptionValue::Opaque)], o), u))),
         ];
-        // A hedging policy's rows: their defaults are its own (its `maxAttempts` is not a
-        // retry's), so they are not in the shared table.
-        let hedge: [(&[OptionSpec], Reads); 2] = [
+        // A hedging policy's and an adaptive limit's rows: their defaults are their own (a
+        // hedge's `maxAttempts` is not a retry's), so they are not in the shared table.
+        let hedge: [(&[OptionSpec], Reads); 3] = [
+            (crate::adaptive::ADAPTIVE_OPTIONS, |o, u| format!("{:?}", crate::adaptive::AdaptiveConfig::from_options(o, u))),
             (crate::hedge::HEDGE_OPTIONS, |o, u| format!("{:?}", crate::hedge::HedgeConfig::from_options(o, u))),
             (crate::hedge::THROTTLE_OPTIONS, |o, u| format!("{:?}", crate::hedge::HedgeConfig::from_options(&with(&[], &vec![("throttle".to_string(), OptionValue::Map(o.clone()))]), u))),
         ];
@@ -152,7 +153,7 @@ mod tests {
             }
         }
         assert_eq!(seen, super::table().len(), "every default in the table is a row's");
-        assert_eq!(hedge_rows, 5, "a hedging policy's defaults: maxAttempts, delay, window, throttle's two");
+        assert_eq!(hedge_rows, 16, "a hedging policy's defaults (maxAttempts, delay, window, throttle's two) and an adaptive limit's eleven");
     }
 
     /// An option the shells keep (a callback, a host object) has one name: a shell reads it by
@@ -160,7 +161,8 @@ mod tests {
     #[test]
     fn options_the_shells_keep_have_no_aliases() {
         use crate::options::Kind;
-        let tables: [&[OptionSpec]; 11] = [
+        let tables: [&[OptionSpec]; 12] = [
+            crate::adaptive::ADAPTIVE_OPTIONS,
             crate::hedge::HEDGE_OPTIONS,
             crate::hedge::THROTTLE_OPTIONS,
             retry::RETRY_OPTIONS[0],

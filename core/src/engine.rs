@@ -31,6 +31,7 @@ use crate::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use crate::bulkhead::{Admission, Bulkhead, BulkheadPermit, RejectReason};
 use crate::error::{ErrorCode, Result, SeawallError};
 use crate::fleet_sync::{BreakerSync, QuotaSync};
+use crate::adaptive::{AdaptiveConfig, AdaptiveLimiter, LimitOutcome};
 use crate::hedge::{AttemptOutcome, HedgeCall, HedgeConfig, HedgeStep, Hedger};
 use crate::json::Json;
 use crate::metrics::render_prometheus;
@@ -115,6 +116,7 @@ pub struct Engine {
     backoffs: NamedTable<BackoffSequence>,
     limiters: NamedTable<RateLimiter>,
     hedgers: NamedTable<Hedger>,
+    adaptive: NamedTable<AdaptiveLimiter>,
     hedge_calls: NamedTable<HedgedCall>,
     /// Fleet breakers' syncs with their store, by breaker handle (few: a linear search).
     syncs: Vec<(Handle, BreakerSync)>,
@@ -788,6 +790,47 @@ impl Engine {
         Ok(p.stats_json(now).to_string())
     }
 
+    // ---- adaptive concurrency limits --------------------------------------------------------
+
+    /// An adaptive limit; `seed` seeds Vegas's probe jitter.
+    pub fn adaptive_create(&mut self, options_json: &str, seconds: bool, seed: f64) -> Result<Handle> {
+        let config = AdaptiveConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        let seed = if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 };
+        Ok(self.adaptive.insert(None, AdaptiveLimiter::new(config, seed)))
+    }
+
+    pub fn adaptive_drop(&mut self, h: Handle) -> bool {
+        self.adaptive.remove(h)
+    }
+
+    /// The index of the partition `name`, or -1.
+    pub fn adaptive_partition(&mut self, h: Handle, name: &str) -> f64 {
+        self.adaptive.get_mut(h).and_then(|l| l.partition(name)).map_or(-1.0, |p| p as f64)
+    }
+
+    /// Admits a call (its permit, ≥ 0) or refuses it (-1); `partition` an index or -1.
+    pub fn adaptive_acquire(&mut self, h: Handle, partition: f64, now: f64) -> f64 {
+        let Some(l) = self.adaptive.get_mut(h) else { return -1.0 };
+        let partition = (partition >= 0.0).then_some(partition as usize);
+        l.try_acquire(now, partition).map_or(-1.0, |t| t as f64)
+    }
+
+    /// A call ended: `outcome` 0 success, 1 dropped, 2 ignored.
+    pub fn adaptive_release(&mut self, h: Handle, permit: f64, outcome: u32, now: f64) -> Result<()> {
+        let outcome = LimitOutcome::from_code(outcome).ok_or_else(|| SeawallError::out_of_range("outcome", crate::error::fmt_num(f64::from(outcome)), "0, 1 or 2"))?;
+        let l = self.adaptive.get_mut(h).ok_or_else(|| missing("adaptive limit", h))?;
+        if !(permit >= 0.0 && permit.fract() == 0.0) {
+            return Err(SeawallError::invalid_permit("an adaptive limit's permit"));
+        }
+        l.release(now, permit as u64, outcome)
+    }
+
+    /// `{algorithm, limit, estimate, inFlight, admitted, rejected, dropped, ignored, windows, partitions}`.
+    pub fn adaptive_stats(&mut self, h: Handle) -> Result<String> {
+        let l = self.adaptive.get_mut(h).ok_or_else(|| missing("adaptive limit", h))?;
+        Ok(l.stats_json().to_string())
+    }
+
     // ---- backoff sequences ----------------------------------------------------------------
 
     /// A backoff schedule from retry options, with its own generator.
@@ -1036,19 +1079,22 @@ impl Engine {
             "policy" => presets::PolicyConfig::from_options(&o, unit).map(|_| ()),
             #[cfg(feature = "full")]
             "hedge" => HedgeConfig::from_options(&o, unit).map(|_| ()),
+            #[cfg(feature = "full")]
+            "adaptive" => AdaptiveConfig::from_options(&o, unit).map(|_| ()),
             #[cfg(not(feature = "full"))]
-            "budget" | "rateLimit" | "policy" | "hedge" => Err(SeawallError::not_in_module(
+            "budget" | "rateLimit" | "policy" | "hedge" | "adaptive" => Err(SeawallError::not_in_module(
                 match kind {
                     "budget" => "a retry budget",
                     "rateLimit" => "a rate limiter",
                     "hedge" => "a hedging policy",
+                    "adaptive" => "an adaptive limit",
                     _ => "a combined policy",
                 },
                 crate::error::IN_FULL,
             )),
             "call" => crate::options::check_call_arguments(&o, unit),
             "instrument" => crate::options::OptionReader::new(&o, &[crate::options::INSTRUMENT_OPTIONS], "instrument", unit).map(|_| ()),
-            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, rateLimit, timeout, policy, hedge, call or instrument")),
+            other => Err(SeawallError::out_of_range("kind", crate::error::quote(other), "breaker, retry, bulkhead, budget, rateLimit, timeout, policy, hedge, adaptive, call or instrument")),
         }
     }
 

@@ -65,6 +65,7 @@
 //! | `maxConcurrent` / `maxQueueSize` | 10 / 0 | bulkhead slots and queue |
 //! | `ratio` / `minRetriesPerSecond` / `maxTokens` | 0.2 / 1 / 10 | retry budget |
 
+pub mod adaptive;
 pub mod backoff;
 pub mod breaker;
 pub mod budget;

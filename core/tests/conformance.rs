@@ -393,6 +393,61 @@ fn run_hedge(v: &Value, steps: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// The outcome code of a step's `outcome` for an adaptive limit (a word, or a code as given).
+fn limit_outcome(s: &Value) -> u32 {
+    match &s["outcome"] {
+        Value::String(w) => ["success", "dropped", "ignored"].iter().position(|o| o == w).map_or(u32::MAX, |i| i as u32),
+        other => other.as_u64().map_or(u32::MAX, |c| c as u32),
+    }
+}
+
+fn run_adaptive(v: &Value, steps: &[Value]) -> Vec<Value> {
+    let mut e = Engine::new();
+    let h = match e.adaptive_create(&v["config"].to_string(), unit_of(v) == TimeUnit::Seconds, v["seed"].as_f64().unwrap_or(0.0)) {
+        Ok(h) => h,
+        Err(err) => return vec![error_json(&err); steps.len()],
+    };
+    let mut permits: HashMap<String, f64> = HashMap::new();
+    let limit = |e: &mut Engine| serde_json::from_str::<Value>(&e.adaptive_stats(h).unwrap()).unwrap()["limit"].clone();
+    steps
+        .iter()
+        .map(|s| {
+            let at = num(s, "at");
+            let partition = s.get("partition").and_then(Value::as_str).map_or(-1.0, |p| e.adaptive_partition(h, p));
+            match text(s, "op") {
+                "acquire" => {
+                    let p = e.adaptive_acquire(h, partition, at);
+                    if p < 0.0 {
+                        return json!({ "rejected": true });
+                    }
+                    permits.insert(text(s, "id").to_string(), p);
+                    json!({ "permit": true })
+                }
+                "release" => {
+                    let p = permits.get(text(s, "id")).copied().unwrap_or(-1.0);
+                    e.adaptive_release(h, p, limit_outcome(s), at).map_or_else(|err| error_json(&err), |()| json!({}))
+                }
+                // `concurrency` calls at `at`, each ending `rtt` later with `outcome`.
+                "round" => {
+                    let mut admitted = Vec::new();
+                    for _ in 0..s["concurrency"].as_u64().unwrap_or(1) {
+                        let p = e.adaptive_acquire(h, partition, at);
+                        if p >= 0.0 {
+                            admitted.push(p);
+                        }
+                    }
+                    for p in &admitted {
+                        e.adaptive_release(h, *p, limit_outcome(s), at + num(s, "rtt")).unwrap();
+                    }
+                    json!({ "admitted": admitted.len(), "limit": limit(&mut e) })
+                }
+                "stats" => json!({ "stats": serde_json::from_str::<Value>(&e.adaptive_stats(h).unwrap()).unwrap() }),
+                other => panic!("unknown adaptive op {other}"),
+            }
+        })
+        .collect()
+}
+
 fn run_budget(v: &Value, steps: &[Value]) -> Vec<Value> {
     let cfg = match BudgetConfig::from_options(&opts_of(&v["config"]), unit_of(v)) {
         Ok(c) => c,
@@ -752,6 +807,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "budget" => run_budget(v, &steps),
         "ratelimit" => run_ratelimit(v, &steps),
         "hedge" => run_hedge(v, &steps),
+        "adaptive" => run_adaptive(v, &steps),
         "bulkhead" => run_bulkhead(v, &steps),
         "options" => run_options(&steps),
         "registry" => run_registry(&steps),

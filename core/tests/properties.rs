@@ -380,3 +380,43 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// An adaptive limit under any sequence of calls (admitted, ended with any outcome and RTT,
+    /// at any time) stays within its bounds, refuses only at its limit, and every permit comes
+    /// back: nothing is in flight once every admitted call ended.
+    #[test]
+    fn adaptive_limits_stay_in_bounds_and_give_every_permit_back(
+        algorithm in 0usize..3,
+        ops in proptest::collection::vec((0u8..3, 0.0f64..2_000.0, 0u8..3), 1..400),
+    ) {
+        use seawall_core::adaptive::{AdaptiveConfig, AdaptiveLimiter, LimitOutcome};
+        let name = ["aimd", "gradient2", "vegas"][algorithm];
+        let opts = seawall_core::options::parse_options(&format!(r#"{{"algorithm":"{name}","initialLimit":8,"minLimit":2,"maxLimit":40,"windowSize":2,"minWindow":1,"maxWindow":50,"timeout":1500,"partitions":{{"a":0.5}}}}"#)).unwrap();
+        let mut l = AdaptiveLimiter::new(AdaptiveConfig::from_options(&opts, TimeUnit::Millis).unwrap(), 9);
+        let mut held = Vec::new();
+        let mut now = 0.0;
+        for (kind, dt, outcome) in ops {
+            now += dt / 10.0;
+            if kind < 2 || held.is_empty() {
+                let partition = (kind == 1).then_some(0);
+                match l.try_acquire(now, partition) {
+                    Some(p) => held.push(p),
+                    None => prop_assert!(l.in_flight() >= l.limit(), "refused below the limit"),
+                }
+            } else {
+                let p = held.remove(0);
+                let outcome = [LimitOutcome::Success, LimitOutcome::Dropped, LimitOutcome::Ignored][outcome as usize];
+                l.release(now + dt, p, outcome).unwrap();
+                prop_assert!(l.release(now + dt, p, outcome).is_err(), "a permit comes back once");
+            }
+            prop_assert!((2..=40).contains(&l.limit()), "limit {}", l.limit());
+        }
+        for p in held.drain(..) {
+            l.release(now, p, LimitOutcome::Success).unwrap();
+        }
+        prop_assert_eq!(l.in_flight(), 0);
+    }
+}
