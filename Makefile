@@ -215,6 +215,8 @@ demo: build-node build-python redis
 	$(CARGO) run -q --release -p seawall-sim -- examples/scenario.json --out target/demo
 	@echo "== 1b. Simulated: hedging a long-tail backend, and an outage in which every call is slow =="
 	$(CARGO) run -q --release -p seawall-sim -- examples/hedging.json --hedging
+	@echo "== 1c. Simulated: a service at 3× its capacity, and losing half its workers: no limit, fixed limits, adaptive ones =="
+	$(CARGO) run -q --release -p seawall-sim -- examples/overload.json --overload
 	node examples/demo/run.mjs $(abspath $(PY)) target/demo
 	node examples/fleet/run.mjs $(abspath $(PY))
 

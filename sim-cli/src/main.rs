@@ -11,6 +11,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use seawall_simulator::hedge_sim::{outage_budget, read_hedging, simulate_hedging, HedgeScenario, TailBackend};
+use seawall_simulator::overload_sim::{read_overload, simulate_overload, OverloadReport};
 use seawall_simulator::scenario::read_scenarios;
 use seawall_simulator::sim::{simulate, Outcome};
 
@@ -26,6 +27,10 @@ struct Args {
     /// policies compared by latency percentiles and extra backend calls.
     #[arg(long)]
     hedging: bool,
+    /// The scenario is an overload one (examples/overload.json): offered load ramped to three
+    /// times the capacity, a 2× slowdown, and the limits at the service's door compared.
+    #[arg(long)]
+    overload: bool,
 }
 
 fn main() -> ExitCode {
@@ -49,6 +54,9 @@ fn run(args: &Args) -> Result<(), BoxError> {
     let text = fs::read_to_string(&args.scenario).map_err(|e| err(format!("{}: {e}", args.scenario.display())))?;
     if args.hedging {
         return hedging(&text);
+    }
+    if args.overload {
+        return overload(&text);
     }
     // The core reads the file (the same reader as `simulate` in every binding).
     let scenarios = read_scenarios(&text).map_err(|e| err(e.message.clone()))?;
@@ -122,6 +130,36 @@ fn hedging(text: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The overload comparison: per policy, each phase's admitted p50 and p99 against the no-load
+/// p99, goodput against the capacity, requests shed, and how fast the limit settled.
+fn overload(text: &str) -> Result<(), BoxError> {
+    let s = read_overload(text).map_err(|e| err(e.message.clone()))?;
+    let runs: Vec<(String, OverloadReport)> = s.policies.iter().map(|(name, door)| (name.clone(), simulate_overload(&s, door))).collect();
+    let baseline = runs.iter().find(|(_, r)| r.phases[0].p99_ms > 0.0).map_or(0.0, |(_, r)| r.phases[0].p99_ms);
+    println!("capacity {:.0} requests/s ({} workers × {} ms); no-load p99 {:.1} ms (first phase)", s.capacity(), s.workers, s.service_ms, baseline);
+    for (i, p) in s.phases.iter().enumerate() {
+        let ramp = if p.ramp { " (ramp)" } else { "" };
+        println!("phase {} to {:.0} s: load {}×{}, backend {}× slower", i + 1, p.until_ms / 1000.0, p.load, ramp, p.slowdown);
+        println!("  {:<16} {:>8} {:>8} {:>11} {:>8} {:>8} {:>6}", "policy", "p50 ms", "p99 ms", "p99/no-load", "goodput", "shed", "limit");
+        for (name, r) in &runs {
+            let ph = &r.phases[i];
+            let limit = if ph.limit == 0 { "-".to_string() } else { ph.limit.to_string() };
+            if ph.p99_ms == 0.0 {
+                // Nothing answered in time: every request queued past the clients' timeout.
+                println!("  {:<16} {:>8} {:>8} {:>11} {:>7.0}% {:>8} {:>6}", name, "-", "-", "-", ph.goodput * 100.0, ph.shed, limit);
+            } else {
+                println!("  {:<16} {:>8.1} {:>8.1} {:>10.2}× {:>7.0}% {:>8} {:>6}", name, ph.p50_ms, ph.p99_ms, ph.p99_ms / baseline, ph.goodput * 100.0, ph.shed, limit);
+            }
+        }
+    }
+    for (name, r) in &runs {
+        if let Some(t) = r.settle_s {
+            println!("{name}: the limit settled {t:.0} s (windows) after the slowdown began");
+        }
+    }
+    Ok(())
+}
+
 /// Five panels over time, one line per policy: backend calls (load), successful requests,
 /// refusals by breaker, bulkhead or budget, the backend-side breaker's state (share of each
 /// interval spent open; half-open counts half), and p99 latency.
@@ -170,7 +208,7 @@ mod tests {
     #[test]
     fn the_example_scenario_runs_and_charts() {
         let dir = std::env::temp_dir().join(format!("seawall-sim-test-{}", std::process::id()));
-        let args = Args { scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenario.json")), out: dir.clone(), hedging: false };
+        let args = Args { scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenario.json")), out: dir.clone(), hedging: false, overload: false };
         run(&args).unwrap();
         let svg = fs::read_to_string(dir.join("simulation.svg")).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("backend calls per second") && svg.contains("breaker state"));
@@ -184,17 +222,23 @@ mod tests {
     fn a_bad_scenario_is_an_error_naming_the_field() {
         let path = std::env::temp_dir().join(format!("seawall-sim-bad-{}.json", std::process::id()));
         fs::write(&path, r#"{"backend":{},"policies":{"x":{"retry":{"maxAttempts":0}}}}"#).unwrap();
-        let e = run(&Args { scenario: path.clone(), out: std::env::temp_dir(), hedging: false }).unwrap_err();
+        let e = run(&Args { scenario: path.clone(), out: std::env::temp_dir(), hedging: false, overload: false }).unwrap_err();
         assert!(e.to_string().contains("policy \"x\": invalid option maxAttempts"), "{e}");
         fs::write(&path, r#"{"policies":{"x":{"delay":-1}}}"#).unwrap();
-        let e = run(&Args { scenario: path.clone(), out: std::env::temp_dir(), hedging: true }).unwrap_err();
+        let e = run(&Args { scenario: path.clone(), out: std::env::temp_dir(), hedging: true, overload: false }).unwrap_err();
         assert!(e.to_string().contains("policy \"x\": invalid option delay"), "{e}");
         let _ = fs::remove_file(path);
     }
 
     #[test]
+    fn the_overload_example_runs() {
+        let args = Args { scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/overload.json")), out: std::env::temp_dir(), hedging: false, overload: true };
+        run(&args).unwrap();
+    }
+
+    #[test]
     fn the_hedging_example_runs() {
-        let args = Args { scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hedging.json")), out: std::env::temp_dir(), hedging: true };
+        let args = Args { scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hedging.json")), out: std::env::temp_dir(), hedging: true, overload: false };
         run(&args).unwrap();
     }
 }

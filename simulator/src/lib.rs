@@ -6,6 +6,7 @@
 
 pub mod fleet_sim;
 pub mod hedge_sim;
+pub mod overload_sim;
 pub mod scenario;
 pub mod sim;
 
