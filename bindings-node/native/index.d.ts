@@ -16,11 +16,16 @@ export declare function adaptiveCreate(optionsJson: string, seconds: boolean, se
 
 export declare function adaptiveDrop(handle: number): boolean
 
+export declare function adaptiveMessage(name: string, retryAfterMs: number): string
+
 /** The index of a partition by name, or -1. */
 export declare function adaptivePartition(handle: number, name: string): number
 
 /** A call ended (`outcome`: 0 success, 1 dropped, 2 ignored). */
 export declare function adaptiveRelease(handle: number, permit: number, outcome: number, now?: number | undefined | null): void
+
+/** When a shed caller should come back, ms. */
+export declare function adaptiveRetryAfter(handle: number, now?: number | undefined | null): number
 
 export declare function adaptiveStats(handle: number): string
 
@@ -207,6 +212,9 @@ export declare function hotFunction(name: string): () => void
  * the caller must keep referenced).
  */
 export declare function initSlots(slots: Float64Array): void
+
+/** What a response's status means for an adaptive limit: 0 success, 1 dropped, 2 ignored. */
+export declare function limitOutcome(status: number): number
 
 export declare function nativeClock(): number
 

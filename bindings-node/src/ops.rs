@@ -386,6 +386,23 @@ pub fn adaptive_stats(handle: u32) -> Result<String> {
     checked(with_engine(|e| e.adaptive_stats(handle)))
 }
 
+/// When a shed caller should come back, ms.
+#[napi]
+pub fn adaptive_retry_after(handle: u32, now: Option<f64>) -> f64 {
+    with_engine(|e| e.adaptive_retry_after(handle, now_or_native(now)))
+}
+
+#[napi]
+pub fn adaptive_message(name: String, retry_after_ms: f64) -> String {
+    CoreEngine::adaptive_message(&name, retry_after_ms)
+}
+
+/// What a response's status means for an adaptive limit: 0 success, 1 dropped, 2 ignored.
+#[napi]
+pub fn limit_outcome(status: f64) -> u32 {
+    CoreEngine::limit_outcome(status)
+}
+
 #[napi]
 pub fn rate_limit_create(options_json: String, seconds: bool) -> Result<u32> {
     checked(with_engine(|e| e.rate_limit_create(&options_json, seconds)))

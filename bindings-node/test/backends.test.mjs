@@ -207,6 +207,10 @@ function script(b) {
   call('adaptiveRelease', al, ap, 0, 5);
   call('adaptiveRelease', al, ap, 0, 6);
   call('adaptiveStats', al);
+  call('adaptiveRetryAfter', al, 7);
+  call('adaptiveMessage', 'api', 1500);
+  call('limitOutcome', 503);
+  call('limitOutcome', 500);
   call('adaptiveDrop', al);
   const frl = call('rateLimitCreate', '{"name":"diff-rl","limit":10,"fleet":{"redis":"<object>"}}', false);
   call('rateLimitFleetReport', frl, 10);

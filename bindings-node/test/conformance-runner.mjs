@@ -64,6 +64,7 @@ export const LEFT_OUT = {
     adaptive_timeouts_never_climb: 'adaptive limit',
     adaptive_vegas_grows_without_queuing_and_backs_off: 'adaptive limit',
     options_adaptive: 'adaptive limit options',
+    adaptive_http_statuses: 'adaptive limit',
     registry_full_health_report: 'health',
     registry_get_or_create_and_health: 'health',
     registry_prometheus_text: 'Prometheus text',
@@ -401,6 +402,8 @@ export function makeRunner(b) {
         }
         case 'stats':
           return { stats: JSON.parse(b.adaptiveStats(h)) };
+        case 'status':
+          return { outcome: LIMIT_OUTCOMES[b.limitOutcome(s.status)] };
         default:
           throw new Error(`unknown adaptive op ${s.op}`);
       }

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** A part the browser's lean module leaves out (a `TypeError`): import from `seawall/full`. */
   NOT_IN_MODULE: 'NOT_IN_MODULE',
+  /** An adaptive concurrency limit shed the call. */
+  CONCURRENCY_LIMITED: 'CONCURRENCY_LIMITED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -89,6 +91,18 @@ export class RateLimitError extends SeawallError {
     this.name = 'RateLimitError';
     this.retryAfter = retryAfter;
     this.limiterName = limiterName;
+  }
+}
+
+/** An adaptive concurrency limit shed the call. `retryAfter`: when to come back, in ms. */
+export class ConcurrencyLimitError extends SeawallError {
+  readonly retryAfter: number;
+  readonly limitName: string;
+  constructor(message: string, retryAfter: number, limitName = '') {
+    super(message, ErrorCodes.CONCURRENCY_LIMITED);
+    this.name = 'ConcurrencyLimitError';
+    this.retryAfter = retryAfter;
+    this.limitName = limitName;
   }
 }
 

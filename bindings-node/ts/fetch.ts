@@ -19,6 +19,7 @@ import { argumentError, checkOptionsArg } from './options.js';
 import { backend } from './backend.js';
 import { hedgePolicyFor, HedgePolicy, type HedgeOptions } from './hedge.js';
 import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOptions, statusOf } from './retry.js';
+import { cappedTimeout, requestSignal } from './request-context.js';
 import { observer } from './telemetry.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -183,7 +184,8 @@ async function guardedFetch(
   // A Request is sent as a copy each attempt (its body is read once); a body given as a stream
   // cannot be copied, so that request runs once.
   const template = input instanceof Request ? input : undefined;
-  const callerSignal = init.signal ?? template?.signal ?? undefined;
+  // The caller's signal, else the request this service is handling (aborted if its client left).
+  const callerSignal = requestSignal(init.signal ?? template?.signal ?? undefined);
   return guardedHttp(
     {
       method: init.method ?? template?.method ?? 'GET',
@@ -260,7 +262,8 @@ export async function guardedHttp<R>(
   // Compiled once for equal options (a list of retryable errors is checked by the core too).
   const policy = policyFor(retry);
   const breakerTimeout = circuit?.config().timeout;
-  const attemptTimeout = timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS);
+  // Capped by the deadline of the request this service is handling (its client's x-request-timeout).
+  const attemptTimeout = cappedTimeout(timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS));
   const { callerSignal } = out;
   const { bulkhead, rateLimiter } = guards;
   const once = async (attempt: number, hedgeSignal?: AbortSignal): Promise<R> => {

@@ -10,6 +10,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg, type Clock } from './clock.js';
 import { fromNative, native } from './errors.js';
 import { PolicyCache } from './compiled.js';
+import { requestSignal } from './request-context.js';
 import { badCall, checkOptionsArg, optionsJson } from './options.js';
 import { classifyOutcome, errorFacts, errorIds, type OutcomeFacts } from './retry.js';
 import { listening, observed, report } from './telemetry.js';
@@ -209,7 +210,7 @@ export class HedgePolicy {
    * primary's error (`hedgedErrors`: the others'); an error no attempt can help with (one the
    * retry classification would not retry, such as a 400) rejects at once with that error.
    */
-  execute<T>(fn: HedgedFn<T>, signal: AbortSignal | undefined = this.options.signal): Promise<T> {
+  execute<T>(fn: HedgedFn<T>, signal: AbortSignal | undefined = requestSignal(this.options.signal)): Promise<T> {
     const bad = badCall(fn, signal);
     if (bad !== undefined) return Promise.reject(bad);
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -460,8 +461,9 @@ export function hedge<T>(fn: HedgedFn<T>, options?: HedgeOptions | HedgePolicy):
     const o = options ?? {};
     const bad = badCall(fn, o.signal);
     if (bad !== undefined) throw bad;
-    if (o.signal?.aborted) return Promise.reject(o.signal.reason);
-    return inline.get(o).run(fn, o, o.signal);
+    const signal = requestSignal(o.signal);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return inline.get(o).run(fn, o, signal);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -12,6 +12,7 @@ export {
   BulkheadRejectedError,
   CircuitBreakerError,
   CircuitState,
+  ConcurrencyLimitError,
   ErrorCodes,
   RateLimitError,
   RetryBudgetExhaustedError,
@@ -23,6 +24,11 @@ export { createResilientAxiosAdapter } from './axios.js';
 export type { AxiosLikeAdapter, AxiosLikeConfig, AxiosLikeResponse } from './axios.js';
 export { createResilientFetch, HttpStatusError, resilientFetch } from './fetch.js';
 export { hedge, HedgePolicy } from './hedge.js';
+export { AdaptiveLimit } from './limit.js';
+export type { AdaptiveLimitOptions, AdaptiveLimitStats, LimitOutcome, LimitPermit } from './limit.js';
+export { seawallFastify, ServiceDoor } from './fastify.js';
+export type { ServiceDoorOptions } from './fastify.js';
+export { currentRequest } from './request-context.js';
 export type { HedgedFn, HedgeOptions, HedgeStats } from './hedge.js';
 export { createResilientInterceptor } from './undici.js';
 export type { UndiciController, UndiciDispatch, UndiciDispatchOptions, UndiciHandler } from './undici.js';

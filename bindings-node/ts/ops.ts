@@ -104,6 +104,11 @@ export interface EngineOps {
   /** A call ended (`outcome`: 0 success, 1 dropped, 2 ignored). */
   adaptiveRelease(handle: number, permit: number, outcome: number, now: Now): void;
   adaptiveStats(handle: number): string;
+  /** When a shed caller should come back, ms. */
+  adaptiveRetryAfter(handle: number, now: Now): number;
+  adaptiveMessage(name: string, retryAfterMs: number): string;
+  /** What a response's status means for an adaptive limit: 0 success, 1 dropped, 2 ignored. */
+  limitOutcome(status: number): number;
   rateLimitCreate(optionsJson: string, seconds: boolean): number;
   rateLimitDrop(handle: number): boolean;
   /**
@@ -255,6 +260,9 @@ export const CALLS = {
   adaptiveAcquire: 'nnt:n',
   adaptiveRelease: 'nnnt:v',
   adaptiveStats: 'n:s',
+  adaptiveRetryAfter: 'nt:n',
+  adaptiveMessage: 'sn:s',
+  limitOutcome: 'n:n',
   rateLimitCreate: 'sb:n',
   rateLimitDrop: 'n:b',
   rateLimitCancel: 'nn:b',

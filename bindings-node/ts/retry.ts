@@ -10,6 +10,7 @@ import { native, RetryBudgetExhaustedError } from './errors.js';
 import type { FleetOptions, QuotaStatus, QuotaSync } from './fleet.js';
 import { fleetDrivers } from './fleet-install.js';
 import { MAX_COMPILED, PolicyCache } from './compiled.js';
+import { requestSignal } from './request-context.js';
 import { argumentError, badCall, checkFiniteArg, checkOptionsArg, isPlainObject, optionsJson } from './options.js';
 
 export type RetryPredicate = (error: unknown, attempt: number) => boolean;
@@ -320,7 +321,7 @@ export class RetryPolicy {
   }
 
   /** Calls `fn` (with the attempt number and the abort signal) until it succeeds or the policy gives up. */
-  execute<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, signal: AbortSignal | undefined = this.options.signal): Promise<T> {
+  execute<T>(fn: (attempt: number, signal?: AbortSignal) => T | PromiseLike<T>, signal: AbortSignal | undefined = requestSignal(this.options.signal)): Promise<T> {
     const bad = badCall(fn, signal);
     if (bad !== undefined) return Promise.reject(bad);
     return this.run(fn, this.options, signal, predicateOf(this.options));
@@ -455,7 +456,7 @@ export function withBackoff<T>(fn: (attempt: number, signal?: AbortSignal) => T 
     if (typeof fn !== 'function') throw argumentError({ fn });
     checkOptionsArg(options);
     const o = options ?? {};
-    return policyFor(o).run(fn, o, o.signal, predicateOf(o));
+    return policyFor(o).run(fn, o, requestSignal(o.signal), predicateOf(o));
   } catch (e) {
     return Promise.reject(e);
   }

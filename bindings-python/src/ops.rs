@@ -341,6 +341,12 @@ impl Engine {
         checked(self.inner.adaptive_stats(handle))
     }
 
+    /// When a shed caller should come back, ms.
+    fn adaptive_retry_after(&mut self, handle: u32, now: Option<f64>) -> f64 {
+        let now = self.at(now);
+        self.inner.adaptive_retry_after(handle, now)
+    }
+
     fn rate_limit_create(&mut self, options_json: &str, seconds: bool) -> PyResult<u32> {
         checked(self.inner.rate_limit_create(options_json, seconds))
     }
@@ -464,6 +470,17 @@ pub fn rejection_message(name: &str, code: f64, retry_after_ms: f64) -> String {
 }
 
 #[pyfunction]
+pub fn adaptive_message(name: &str, retry_after_ms: f64) -> String {
+    CoreEngine::adaptive_message(name, retry_after_ms)
+}
+
+/// What a response's status means for an adaptive limit: 0 success, 1 dropped, 2 ignored.
+#[pyfunction]
+pub fn limit_outcome(status: f64) -> u32 {
+    CoreEngine::limit_outcome(status)
+}
+
+#[pyfunction]
 pub fn rate_limit_message(name: &str, retry_after_ms: f64) -> String {
     CoreEngine::rate_limit_message(name, retry_after_ms)
 }
@@ -569,6 +586,8 @@ pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
 /// Adds the module's functions.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rejection_message, m)?)?;
+    m.add_function(wrap_pyfunction!(adaptive_message, m)?)?;
+    m.add_function(wrap_pyfunction!(limit_outcome, m)?)?;
     m.add_function(wrap_pyfunction!(rate_limit_message, m)?)?;
     m.add_function(wrap_pyfunction!(fleet_store, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;

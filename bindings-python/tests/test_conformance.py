@@ -314,6 +314,8 @@ def run_adaptive(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List
             out.append({"admitted": len(admitted), "limit": json.loads(e.adaptive_stats(h))["limit"]})
         elif op == "stats":
             out.append({"stats": json.loads(e.adaptive_stats(h))})
+        elif op == "status":
+            out.append({"outcome": LIMIT_OUTCOMES[_native.limit_outcome(float(s["status"]))]})
         else:
             raise AssertionError(f"unknown adaptive op {op}")
     return out

@@ -220,6 +220,11 @@ ops! {
     /// A call ended (`outcome`: 0 success, 1 dropped, 2 ignored).
     [napi python wasm full] method adaptive_release(handle: U32, permit: F64, outcome: U32, now: Now) -> fallible Unit;
     [napi python wasm full] method adaptive_stats(handle: U32) -> fallible Str;
+    /// When a shed caller should come back, ms.
+    [napi python wasm full] method adaptive_retry_after(handle: U32, now: Now) -> plain F64;
+    [napi python wasm full] free adaptive_message(name: Str, retry_after_ms: F64) -> plain Str;
+    /// What a response's status means for an adaptive limit: 0 success, 1 dropped, 2 ignored.
+    [napi python wasm full] free limit_outcome(status: F64) -> plain U32;
 
     // rate limiters
     [napi python wasm full] method rate_limit_create(options_json: Str, seconds: Bool) -> fallible U32;

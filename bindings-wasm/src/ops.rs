@@ -166,105 +166,117 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         #[cfg(not(feature = "full"))]
         67 => return Err(not_in_module("adaptiveStats")),
         #[cfg(feature = "full")]
-        68 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        68 /* adaptiveRetryAfter */ => number = e.adaptive_retry_after(h(0), a[1]),
         #[cfg(not(feature = "full"))]
-        68 => return Err(not_in_module("rateLimitCreate")),
+        68 => return Err(not_in_module("adaptiveRetryAfter")),
         #[cfg(feature = "full")]
-        69 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        69 /* adaptiveMessage */ => text = CoreEngine::adaptive_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        69 => return Err(not_in_module("rateLimitDrop")),
+        69 => return Err(not_in_module("adaptiveMessage")),
         #[cfg(feature = "full")]
-        70 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        70 /* limitOutcome */ => number = f64::from(CoreEngine::limit_outcome(a[0])),
         #[cfg(not(feature = "full"))]
-        70 => return Err(not_in_module("rateLimitCancel")),
+        70 => return Err(not_in_module("limitOutcome")),
         #[cfg(feature = "full")]
-        71 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        71 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
         #[cfg(not(feature = "full"))]
-        71 => return Err(not_in_module("rateLimitStats")),
+        71 => return Err(not_in_module("rateLimitCreate")),
         #[cfg(feature = "full")]
-        72 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        72 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
         #[cfg(not(feature = "full"))]
-        72 => return Err(not_in_module("rateLimitFleetReport")),
+        72 => return Err(not_in_module("rateLimitDrop")),
         #[cfg(feature = "full")]
-        73 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        73 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
         #[cfg(not(feature = "full"))]
-        73 => return Err(not_in_module("rateLimitFleetSync")),
+        73 => return Err(not_in_module("rateLimitCancel")),
         #[cfg(feature = "full")]
-        74 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        74 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        74 => return Err(not_in_module("rateLimitFleetAlone")),
+        74 => return Err(not_in_module("rateLimitStats")),
+        #[cfg(feature = "full")]
+        75 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        #[cfg(not(feature = "full"))]
+        75 => return Err(not_in_module("rateLimitFleetReport")),
+        #[cfg(feature = "full")]
+        76 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        #[cfg(not(feature = "full"))]
+        76 => return Err(not_in_module("rateLimitFleetSync")),
+        #[cfg(feature = "full")]
+        77 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        #[cfg(not(feature = "full"))]
+        77 => return Err(not_in_module("rateLimitFleetAlone")),
         #[cfg(feature = "fleet")]
-        75 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
+        78 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
         #[cfg(feature = "fleet")]
-        76 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
+        79 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        77 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
+        80 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        78 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
+        81 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
         #[cfg(feature = "fleet")]
-        79 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
+        82 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        80 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
+        83 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
         #[cfg(feature = "full")]
-        81 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
+        84 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        81 => return Err(not_in_module("rateLimitMessage")),
+        84 => return Err(not_in_module("rateLimitMessage")),
         #[cfg(feature = "full")]
-        82 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
+        85 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
         #[cfg(not(feature = "full"))]
-        82 => return Err(not_in_module("fleetStore")),
+        85 => return Err(not_in_module("fleetStore")),
         #[cfg(feature = "full")]
-        83 /* health */ => text = e.health(a[0]),
+        86 /* health */ => text = e.health(a[0]),
         #[cfg(not(feature = "full"))]
-        83 => return Err(not_in_module("health")),
+        86 => return Err(not_in_module("health")),
         #[cfg(feature = "full")]
-        84 /* breakerHealth */ => text = e.breaker_health(a[0]),
+        87 /* breakerHealth */ => text = e.breaker_health(a[0]),
         #[cfg(not(feature = "full"))]
-        84 => return Err(not_in_module("breakerHealth")),
-        85 /* breakerNames */ => text = texts(&e.breaker_names()),
-        86 /* resetAll */ => e.reset_all(a[0]),
-        87 /* clearRegistry */ => e.clear_registry(),
-        88 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
-        89 /* recordTimeout */ => e.record_timeout(s1),
+        87 => return Err(not_in_module("breakerHealth")),
+        88 /* breakerNames */ => text = texts(&e.breaker_names()),
+        89 /* resetAll */ => e.reset_all(a[0]),
+        90 /* clearRegistry */ => e.clear_registry(),
+        91 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
+        92 /* recordTimeout */ => e.record_timeout(s1),
         #[cfg(feature = "full")]
-        90 /* prometheus */ => text = e.prometheus(),
+        93 /* prometheus */ => text = e.prometheus(),
         #[cfg(not(feature = "full"))]
-        90 => return Err(not_in_module("prometheus")),
+        93 => return Err(not_in_module("prometheus")),
         #[cfg(feature = "full")]
-        91 /* gaugeSamples */ => text = e.gauge_samples(),
+        94 /* gaugeSamples */ => text = e.gauge_samples(),
         #[cfg(not(feature = "full"))]
-        91 => return Err(not_in_module("gaugeSamples")),
-        92 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
-        93 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
+        94 => return Err(not_in_module("gaugeSamples")),
+        95 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
+        96 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
         #[cfg(feature = "full")]
-        94 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
+        97 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
         #[cfg(not(feature = "full"))]
-        94 => return Err(not_in_module("telemetryInstruments")),
-        95 /* stateNames */ => text = texts(&CoreEngine::state_names()),
-        96 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
-        97 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
-        98 /* defaultsJson */ => text = CoreEngine::defaults_json(),
-        99 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
-        100 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        97 => return Err(not_in_module("telemetryInstruments")),
+        98 /* stateNames */ => text = texts(&CoreEngine::state_names()),
+        99 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
+        100 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
+        101 /* defaultsJson */ => text = CoreEngine::defaults_json(),
+        102 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
+        103 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
         #[cfg(feature = "full")]
-        101 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        104 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
         #[cfg(not(feature = "full"))]
-        101 => return Err(not_in_module("presetPolicy")),
-        102 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        104 => return Err(not_in_module("presetPolicy")),
+        105 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
         #[cfg(feature = "full")]
-        103 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        106 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
         #[cfg(not(feature = "full"))]
-        103 => return Err(not_in_module("presetRetry")),
-        104 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
-        105 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-        106 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
+        106 => return Err(not_in_module("presetRetry")),
+        107 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
+        108 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
+        109 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
         #[cfg(feature = "full")]
-        107 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
+        110 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
         #[cfg(not(feature = "full"))]
-        107 => return Err(not_in_module("hedgeable")),
-        108 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
-        109 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        110 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        110 => return Err(not_in_module("hedgeable")),
+        111 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        112 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        113 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

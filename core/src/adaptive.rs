@@ -477,6 +477,13 @@ impl AdaptiveLimiter {
         smoothed(target)
     }
 
+    /// When a shed caller should come back: when the limit next moves (the open window closes),
+    /// at least a second.
+    pub fn retry_after_ms(&self, now: f64) -> f64 {
+        let until = if self.next_update.is_nan() { 0.0 } else { self.next_update - now };
+        until.max(1_000.0)
+    }
+
     pub fn stats_json(&self) -> Json {
         let mut partitions = Vec::new();
         for (i, (name, share)) in self.config.partitions.iter().enumerate() {
@@ -500,6 +507,11 @@ impl AdaptiveLimiter {
             ("partitions", Json::Arr(partitions)),
         ])
     }
+}
+
+/// What a shed caller is told.
+pub fn refusal_message(name: &str, retry_after_ms: f64) -> String {
+    format!("Concurrency limit '{name}' is shedding load; try again in {} seconds", fmt_num((retry_after_ms / 1000.0).ceil()))
 }
 
 #[cfg(test)]

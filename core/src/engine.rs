@@ -825,6 +825,25 @@ impl Engine {
         l.release(now, permit as u64, outcome)
     }
 
+    /// When a shed caller should come back, ms (NaN for an unknown handle).
+    pub fn adaptive_retry_after(&mut self, h: Handle, now: f64) -> f64 {
+        self.adaptive.get_mut(h).map_or(f64::NAN, |l| l.retry_after_ms(now))
+    }
+
+    /// What an HTTP response's status means for an adaptive limit: 0 success, 1 dropped, 2 ignored.
+    pub fn limit_outcome(status: f64) -> u32 {
+        match crate::outcome::limit_outcome(status) {
+            LimitOutcome::Success => 0,
+            LimitOutcome::Dropped => 1,
+            LimitOutcome::Ignored => 2,
+        }
+    }
+
+    /// What a shed caller is told.
+    pub fn adaptive_message(name: &str, retry_after_ms: f64) -> String {
+        crate::adaptive::refusal_message(name, retry_after_ms)
+    }
+
     /// `{algorithm, limit, estimate, inFlight, admitted, rejected, dropped, ignored, windows, partitions}`.
     pub fn adaptive_stats(&mut self, h: Handle) -> Result<String> {
         let l = self.adaptive.get_mut(h).ok_or_else(|| missing("adaptive limit", h))?;

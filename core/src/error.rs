@@ -36,6 +36,8 @@ pub enum ErrorCode {
     /// The part asked for is not in this build (the browser's lean module): the message names
     /// the entry that has it.
     NotInModule,
+    /// An adaptive concurrency limit shed the call: as many run as the service can take now.
+    ConcurrencyLimited,
 }
 
 impl ErrorCode {
@@ -53,6 +55,7 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::RateLimited,
         ErrorCode::NotInModule,
+        ErrorCode::ConcurrencyLimited,
     ];
 
     /// The upper-case spelling used on `error.code` in every language.
@@ -69,6 +72,7 @@ impl ErrorCode {
             ErrorCode::InvalidSnapshot => "INVALID_SNAPSHOT",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::ConcurrencyLimited => "CONCURRENCY_LIMITED",
             ErrorCode::NotInModule => "NOT_IN_MODULE",
         }
     }

@@ -78,6 +78,20 @@ pub fn hedgeable(method: &str, forced: bool) -> bool {
     forced || idempotent(method)
 }
 
+/// What an HTTP response of `status` a service answered means for its adaptive concurrency
+/// limit: 429, 503 and 504 are the service (or what it called) over capacity — dropped; any
+/// other 5xx is a fault that says nothing of capacity — ignored; the rest succeeded.
+pub fn limit_outcome(status: f64) -> crate::adaptive::LimitOutcome {
+    use crate::adaptive::LimitOutcome;
+    if status == 429.0 || status == 503.0 || status == 504.0 {
+        LimitOutcome::Dropped
+    } else if status >= 500.0 {
+        LimitOutcome::Ignored
+    } else {
+        LimitOutcome::Success
+    }
+}
+
 /// What a retry does with an outcome.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Decision {

@@ -74,7 +74,14 @@ pub const EVENTS: &[Event] = &[
 
 /// Error codes that end a call as "rejected" (a policy refused it before it ran, or refused a
 /// retry) or "timeout"; any other error ends it as "failure".
-pub const REJECTED: &[ErrorCode] = &[ErrorCode::CircuitOpen, ErrorCode::BulkheadQueueFull, ErrorCode::BulkheadQueueTimeout, ErrorCode::RateLimited, ErrorCode::RetryBudgetExhausted];
+pub const REJECTED: &[ErrorCode] = &[
+    ErrorCode::CircuitOpen,
+    ErrorCode::BulkheadQueueFull,
+    ErrorCode::BulkheadQueueTimeout,
+    ErrorCode::RateLimited,
+    ErrorCode::RetryBudgetExhausted,
+    ErrorCode::ConcurrencyLimited,
+];
 pub const TIMED_OUT: &[ErrorCode] = &[ErrorCode::Timeout];
 
 /// The bucket boundaries (s) of every duration histogram: OpenTelemetry's HTTP advice, from 5 ms

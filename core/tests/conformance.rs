@@ -442,6 +442,10 @@ fn run_adaptive(v: &Value, steps: &[Value]) -> Vec<Value> {
                     json!({ "admitted": admitted.len(), "limit": limit(&mut e) })
                 }
                 "stats" => json!({ "stats": serde_json::from_str::<Value>(&e.adaptive_stats(h).unwrap()).unwrap() }),
+                "status" => {
+                    let outcome = ["success", "dropped", "ignored"][Engine::limit_outcome(num(s, "status")) as usize];
+                    json!({ "outcome": outcome })
+                }
                 other => panic!("unknown adaptive op {other}"),
             }
         })

@@ -13,9 +13,12 @@ from ._transport import ResilientTransport
 from ._clock import VirtualClock, set_testing, virtual_clock
 from ._fleet import Fleet
 from ._hedge import HedgePolicy, hedge
+from ._limit import AdaptiveLimit
+from ._asgi import AdaptiveLimitMiddleware
 from ._errors import (
     BulkheadRejectedError,
     CircuitBreakerError,
+    ConcurrencyLimitError,
     CircuitOpenError,
     ErrorCodes,
     RateLimitError,
@@ -53,11 +56,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
+    "AdaptiveLimit",
+    "AdaptiveLimitMiddleware",
     "Bulkhead",
     "BulkheadRejectedError",
     "CircuitBreaker",
     "CircuitBreakerError",
     "CircuitOpenError",
+    "ConcurrencyLimitError",
     "ErrorCodes",
     "Fleet",
     "HTTPStatusFailure",

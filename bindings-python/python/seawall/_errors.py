@@ -20,11 +20,12 @@ class ErrorCodes:
     RATE_LIMITED = "RATE_LIMITED"
     # Only the browser's lean module raises it (every Python build has every part).
     NOT_IN_MODULE = "NOT_IN_MODULE"
+    CONCURRENCY_LIMITED = "CONCURRENCY_LIMITED"
 
     ALL = (
         CIRCUIT_OPEN, BULKHEAD_QUEUE_FULL, BULKHEAD_QUEUE_TIMEOUT, TIMEOUT,
         RETRY_BUDGET_EXHAUSTED, RETRIES_EXHAUSTED, INVALID_OPTION, INVALID_PERMIT,
-        INVALID_SNAPSHOT, NOT_FOUND, RATE_LIMITED, NOT_IN_MODULE,
+        INVALID_SNAPSHOT, NOT_FOUND, RATE_LIMITED, NOT_IN_MODULE, CONCURRENCY_LIMITED,
     )
 
 
@@ -65,6 +66,15 @@ class RateLimitError(SeawallError):
 
     def __init__(self, message: str, retry_after: float, name: str = "") -> None:
         super().__init__(message, ErrorCodes.RATE_LIMITED)
+        self.retry_after = retry_after
+        self.name = name
+
+
+class ConcurrencyLimitError(SeawallError):
+    """An adaptive concurrency limit shed the call. ``retry_after``: when to come back, seconds."""
+
+    def __init__(self, message: str, retry_after: float, name: str = "") -> None:
+        super().__init__(message, ErrorCodes.CONCURRENCY_LIMITED)
         self.retry_after = retry_after
         self.name = name
 

@@ -23,6 +23,7 @@ from ._breaker import CircuitBreaker
 from ._bulkhead import Bulkhead
 from ._engine import checked_instance, option_error, options_json
 from ._hedge import HedgePolicy
+from ._limit import capped_timeout
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, _Resumed, classify_outcome, error_facts, server_headers
 from ._telemetry import PolicyCalls, Scope, observer
@@ -265,7 +266,9 @@ class HttpPolicies:
             if step == SLOT:
                 return await self.bulkhead._slot_async()  # type: ignore[union-attr]
             if step == SEND:
-                return await (whole() if self.timeout is None else run_with_timeout(whole, self.timeout))
+                # Capped by the deadline of the request this service is handling, if any.
+                timeout = capped_timeout(self.timeout)
+                return await (whole() if timeout is None else run_with_timeout(whole, timeout))
             if step == RETRY:
                 return await self._retry.call_async(_Resumed(arg, self._retry._start(arg, facts)))  # type: ignore[arg-type]
             return await arg()

@@ -1,0 +1,153 @@
+// Seawall at a service's door, with a real Fastify on 127.0.0.1: an adaptive limit sheds what it
+// cannot take (503, Retry-After); a client that disconnects cancels the handler's outbound call
+// (the upstream sees it aborted) and no handler is left running; a client's x-request-timeout
+// cuts the handler's outbound call; every permit comes back.
+import assert from 'node:assert/strict';
+import { createServer, request as httpRequest } from 'node:http';
+import { test } from 'node:test';
+
+import Fastify from 'fastify';
+import { AdaptiveLimit, currentRequest, resilientFetch, seawallFastify } from 'seawall';
+
+/** An upstream on 127.0.0.1 that never answers; it records each request's end (aborted or not). */
+async function stallingUpstream() {
+  const seen = { requests: 0, aborted: 0 };
+  const server = createServer((_req, res) => {
+    seen.requests++;
+    res.on('close', () => {
+      if (!res.writableFinished) seen.aborted++;
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    seen,
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+async function until(cond, what) {
+  for (let i = 0; i < 400; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+async function service(limit, routes) {
+  const app = Fastify();
+  await app.register(seawallFastify, { limit });
+  routes(app);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, base: `http://127.0.0.1:${app.server.address().port}` };
+}
+
+test('requests beyond the limit are shed with 503 and Retry-After; every permit comes back', async () => {
+  const limit = new AdaptiveLimit({ name: 'door', algorithm: 'aimd', initialLimit: 1, minLimit: 1, maxLimit: 1 });
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const { app, base } = await service(limit, (a) => a.get('/slow', async () => (await gate, 'done')));
+  try {
+    const first = fetch(`${base}/slow`);
+    await until(() => limit.getStats().inFlight === 1, 'the first request admitted');
+    const shed = await fetch(`${base}/slow`);
+    assert.equal(shed.status, 503);
+    assert.ok(Number(shed.headers.get('retry-after')) >= 1);
+    const body = await shed.json();
+    assert.equal(body.code, 'CONCURRENCY_LIMITED');
+    assert.match(body.message, /Concurrency limit 'door' is shedding load/);
+    release();
+    assert.equal(await (await first).text(), 'done');
+    await until(() => limit.getStats().inFlight === 0, 'the permit back');
+    const s = limit.getStats();
+    assert.deepEqual([s.admitted, s.rejected, s.inFlight], [1, 1, 0]);
+  } finally {
+    await app.close();
+  }
+});
+
+test('a client that disconnects cancels the outbound call its handler made, and no handler is left running', async () => {
+  const upstream = await stallingUpstream();
+  const limit = new AdaptiveLimit({ algorithm: 'aimd', initialLimit: 5, minLimit: 1 });
+  const handlers = { running: 0, ended: [] };
+  const { app, base } = await service(limit, (a) =>
+    a.get('/proxy', async () => {
+      handlers.running++;
+      try {
+        assert.ok(currentRequest() !== undefined, 'the handler runs in its request scope');
+        // No signal given: the request's is taken by default.
+        const r = await resilientFetch(upstream.url, {}, undefined, { maxAttempts: 1 });
+        return r.text();
+      } catch (e) {
+        handlers.ended.push(e.name);
+        throw e;
+      } finally {
+        handlers.running--;
+      }
+    }),
+  );
+  try {
+    const req = httpRequest(`${base}/proxy`);
+    req.on('error', () => {});
+    req.end();
+    await until(() => upstream.seen.requests === 1, 'the upstream call');
+    req.destroy();
+    await until(() => upstream.seen.aborted === 1, 'the upstream call aborted');
+    await until(() => handlers.running === 0, 'the handler ended');
+    assert.deepEqual(handlers.ended, ['AbortError']);
+    await until(() => limit.getStats().inFlight === 0, 'the permit back');
+    assert.equal(limit.getStats().ignored, 1, "a client's disconnect says nothing of capacity");
+  } finally {
+    await app.close();
+    await upstream.close();
+  }
+});
+
+test("the client's x-request-timeout caps the handler's outbound calls", async () => {
+  const upstream = await stallingUpstream();
+  const { app, base } = await service({ algorithm: 'aimd', initialLimit: 5, minLimit: 1 }, (a) =>
+    a.get('/proxy', async (_req, reply) => {
+      try {
+        // 2 s allowed by its own options; the client gave 200 ms.
+        return await (await resilientFetch(upstream.url, {}, undefined, { maxAttempts: 1, timeout: 2_000 })).text();
+      } catch (e) {
+        return reply.code(504).send({ code: e.code });
+      }
+    }),
+  );
+  try {
+    const r = await fetch(`${base}/proxy`, { headers: { 'x-request-timeout': '200' } });
+    assert.equal(r.status, 504);
+    assert.deepEqual(await r.json(), { code: 'TIMEOUT' });
+    await until(() => upstream.seen.aborted === 1, 'the upstream call aborted');
+  } finally {
+    await app.close();
+    await upstream.close();
+  }
+});
+
+test('partitions: a route keeps its guaranteed share while another takes the spare capacity', async () => {
+  const limit = new AdaptiveLimit({ algorithm: 'aimd', initialLimit: 2, minLimit: 2, maxLimit: 2, partitions: { live: 0.5, batch: 0.5 } });
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const app = Fastify();
+  await app.register(seawallFastify, { limit, partition: (req) => (req.url.startsWith('/live') ? 'live' : 'batch') });
+  app.get('/live', async () => (await gate, 'live'));
+  app.get('/batch', async () => (await gate, 'batch'));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${app.server.address().port}`;
+  try {
+    const batch = [fetch(`${base}/batch`), fetch(`${base}/batch`)];
+    await until(() => limit.getStats().inFlight === 2, 'batch using the whole limit');
+    assert.equal((await fetch(`${base}/batch`)).status, 503, 'batch beyond its share and the limit');
+    const live = fetch(`${base}/live`);
+    await until(() => limit.getStats().inFlight === 3, 'live admitted on its guaranteed share');
+    release();
+    assert.deepEqual(await Promise.all([...batch, live].map(async (p) => (await p).text())), ['batch', 'batch', 'live']);
+  } finally {
+    await app.close();
+  }
+});

@@ -1,0 +1,111 @@
+/**
+ * Seawall at a Fastify service's door: an adaptive concurrency limit admits or sheds each request
+ * (503 with `Retry-After`), per-route partitions if asked; and the request's scope — a signal
+ * that aborts when the client disconnects, the deadline its `x-request-timeout` header gives —
+ * for the calls the handler makes (`resilientFetch`, the HTTP integrations, retries, hedges take
+ * them by default). Register it on the root instance: `fastify.register(seawallFastify, { … })`.
+ */
+import { clock } from './clock.js';
+import { AdaptiveLimit, type AdaptiveLimitOptions, outcomeOfStatus, type LimitPermit } from './limit.js';
+import { inRequest } from './request-context.js';
+
+export interface ServiceDoorOptions {
+  /** The limit, or its options (default: Gradient2 with Netflix's defaults). */
+  limit?: AdaptiveLimit | AdaptiveLimitOptions;
+  /** A request's partition (the limit's `partitions` name one), e.g. by route. */
+  partition?: (request: { method: string; url: string; headers: Record<string, unknown> }) => string | undefined;
+  /** The header carrying the client's deadline, in ms (default `x-request-timeout`); false: none. */
+  deadlineHeader?: string | false;
+}
+
+/** What a framework's request and response look like to the door. */
+interface RawResponse {
+  readonly writableFinished: boolean;
+  once(event: 'close', fn: () => void): unknown;
+}
+
+/** A door made once per service: admits a request (its scope and its permit) or sheds it. */
+export class ServiceDoor {
+  readonly limit: AdaptiveLimit;
+  readonly #header: string | undefined;
+  readonly #partition: ServiceDoorOptions['partition'];
+
+  constructor(options: ServiceDoorOptions = {}) {
+    this.limit = options.limit instanceof AdaptiveLimit ? options.limit : new AdaptiveLimit(options.limit ?? {});
+    this.#header = options.deadlineHeader === false ? undefined : (options.deadlineHeader ?? 'x-request-timeout').toLowerCase();
+    this.#partition = options.partition;
+  }
+
+  /**
+   * Admits a request: its permit (released with the response's status, or ignored when the
+   * client left first), and the scope to run its handler in; undefined when the limit sheds it
+   * (answer `shed()`).
+   */
+  admit(request: { method: string; url: string; headers: Record<string, unknown> }, response: RawResponse): { permit: LimitPermit; run: <R>(fn: () => R) => R } | undefined {
+    const permit = this.limit.tryAcquire(this.#partition?.(request));
+    if (permit === undefined) return undefined;
+    const controller = new AbortController();
+    response.once('close', () => {
+      if (response.writableFinished) return;
+      // The client went away: its work is cancelled, and says nothing of capacity.
+      controller.abort(new DOMException('the client disconnected', 'AbortError'));
+      permit.release('ignored');
+    });
+    const given = this.#header === undefined ? undefined : request.headers[this.#header];
+    const ms = typeof given === 'string' && given.trim() !== '' ? Number(given) : Number.NaN;
+    const deadline = Number.isFinite(ms) && ms >= 0 ? clock().now() + ms : undefined;
+    const scope = { signal: controller.signal, deadline };
+    return { permit, run: (fn) => inRequest(scope, fn) };
+  }
+
+  /** What a shed request is answered: 503, `Retry-After` in seconds, and the reason. */
+  shed(): { status: 503; headers: Record<string, string>; body: { error: string; code: 'CONCURRENCY_LIMITED'; message: string } } {
+    const e = this.limit.refusal();
+    return {
+      status: 503,
+      headers: { 'retry-after': String(Math.ceil(e.retryAfter / 1000)) },
+      body: { error: 'Service Unavailable', code: 'CONCURRENCY_LIMITED', message: e.message },
+    };
+  }
+}
+
+/** Fastify's side of the objects the hooks see. */
+interface FastifyRequest {
+  method: string;
+  url: string;
+  headers: Record<string, unknown>;
+}
+interface FastifyReply {
+  raw: RawResponse;
+  statusCode: number;
+  code(status: number): FastifyReply;
+  headers(values: Record<string, string>): FastifyReply;
+  send(body: unknown): unknown;
+}
+interface FastifyInstance {
+  addHook(name: 'onRequest' | 'onResponse', hook: (request: FastifyRequest, reply: FastifyReply, done: () => void) => void): unknown;
+}
+
+const PERMIT = Symbol('seawall.permit');
+
+/** The Fastify plugin (`fastify.register(seawallFastify, options)`): applies to every route. */
+export function seawallFastify(fastify: FastifyInstance, options: ServiceDoorOptions, done: () => void): void {
+  const door = new ServiceDoor(options);
+  fastify.addHook('onRequest', (request, reply, next) => {
+    const admitted = door.admit(request, reply.raw);
+    if (admitted === undefined) {
+      const shed = door.shed();
+      reply.code(shed.status).headers(shed.headers).send(shed.body);
+      return;
+    }
+    (request as unknown as Record<symbol, LimitPermit>)[PERMIT] = admitted.permit;
+    admitted.run(next);
+  });
+  fastify.addHook('onResponse', (request, reply, next) => {
+    (request as unknown as Record<symbol, LimitPermit | undefined>)[PERMIT]?.release(outcomeOfStatus(reply.statusCode));
+    next();
+  });
+  done();
+}
+// Not encapsulated (fastify-plugin's marks): the hooks apply to the whole instance.
+Object.assign(seawallFastify, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'seawall' });

@@ -1,0 +1,153 @@
+"""Seawall at an ASGI service's door (FastAPI, Starlette, any ASGI app), as pure ASGI middleware
+(not ``BaseHTTPMiddleware``, whose cancellation is broken): an adaptive concurrency limit admits
+or sheds each request (503 with ``Retry-After``), per-route partitions if asked; a client that
+disconnects cancels its handler's task (the calls it makes — Seawall's clients, retries' sleeps,
+hedges — are cancelled with it); and the deadline its ``x-request-timeout`` header gives (ms) caps
+the timeouts of Seawall's outbound calls. ``app.add_middleware(AdaptiveLimitMiddleware, …)``."""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
+
+from . import _clock
+from ._limit import AdaptiveLimit, outcome_of_status, request_deadline
+
+Scope = Dict[str, Any]
+Message = Dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def _header(scope: Scope, name: bytes) -> Optional[bytes]:
+    for k, v in scope.get("headers", ()):
+        if k.lower() == name:
+            return v  # type: ignore[no-any-return]
+    return None
+
+
+class AdaptiveLimitMiddleware:
+    """``limit``: an ``AdaptiveLimit`` or its options (default: Gradient2, Netflix's defaults);
+    ``partition(scope)``: a request's partition (e.g. by path); ``deadline_header``: the header
+    carrying the client's deadline in ms (default ``x-request-timeout``; None: none)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], *, limit: Union[AdaptiveLimit, Dict[str, Any], None] = None,
+                 partition: Optional[Callable[[Scope], Optional[str]]] = None,
+                 deadline_header: Optional[str] = "x-request-timeout") -> None:
+        self.app = app
+        self.limit = limit if isinstance(limit, AdaptiveLimit) else AdaptiveLimit(**(limit or {}))
+        self.partition = partition
+        self.deadline_header = deadline_header.lower().encode() if deadline_header else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http":
+            return await self.app(scope, receive, send)
+        permit = self.limit.try_acquire(self.partition(scope) if self.partition is not None else None)
+        if permit is None:
+            return await self._shed(send)
+        run = _Request(self.app, scope, receive, send)
+        token = request_deadline.set(self._deadline(scope))
+        outcome = "ignored"
+        try:
+            await run.run()
+            outcome = "ignored" if run.disconnected else outcome_of_status(run.status or 500)
+        finally:
+            request_deadline.reset(token)
+            permit.release(outcome)
+
+    def _deadline(self, scope: Scope) -> Optional[float]:
+        if self.deadline_header is None:
+            return None
+        raw = _header(scope, self.deadline_header)
+        try:
+            ms = float(raw.decode()) if raw is not None else float("nan")
+        except ValueError:
+            return None
+        return _clock.now() + ms / 1000.0 if ms >= 0 else None
+
+    async def _shed(self, send: Send) -> None:
+        e = self.limit.refusal()
+        body = json.dumps({"error": "Service Unavailable", "code": "CONCURRENCY_LIMITED", "message": str(e)}).encode()
+        headers = [(b"content-type", b"application/json"), (b"retry-after", str(max(1, int(-(-e.retry_after // 1)))).encode()),
+                   (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _Request:
+    """One admitted request: the app runs as a task, and a watcher cancels it when the client
+    disconnects before the response is complete. The watcher reads ``receive`` only once the app
+    has the whole body (a body-less request's empty one is read for it first)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], scope: Scope, receive: Receive, send: Send) -> None:
+        self.app, self.scope, self._receive, self._send = app, scope, receive, send
+        self.status: Optional[int] = None
+        self.finished = False
+        self.disconnected = False
+        self.buffered: List[Message] = []
+        self.body_done = asyncio.Event()
+        self.gone: "asyncio.Future[Message]" = asyncio.get_running_loop().create_future()
+        self.task: "Optional[asyncio.Task[None]]" = None
+
+    async def receive(self) -> Message:
+        if self.buffered:
+            return self.buffered.pop(0)
+        if self.body_done.is_set():
+            # The body is read: what is left to hear is the client leaving.
+            return await asyncio.shield(self.gone)
+        message = await self._receive()
+        if message.get("type") == "http.request" and not message.get("more_body", False):
+            self.body_done.set()
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.finished = True
+        await self._send(message)
+
+    async def _watch(self) -> None:
+        if not _has_body(self.scope):
+            self.buffered.append(await self._receive())
+            self.body_done.set()
+        await self.body_done.wait()
+        while True:
+            message = await self._receive()
+            if message.get("type") == "http.disconnect":
+                if not self.gone.done():
+                    self.gone.set_result(message)
+                if not self.finished and self.task is not None and not self.task.done():
+                    self.disconnected = True
+                    self.task.cancel()
+                return
+
+    async def run(self) -> None:
+        self.task = asyncio.ensure_future(self.app(self.scope, self.receive, self.send))
+        watcher = asyncio.ensure_future(self._watch())
+        try:
+            await asyncio.wait({self.task}, return_when=asyncio.ALL_COMPLETED)
+        finally:
+            watcher.cancel()
+            if not self.task.done():
+                # This request's own task was cancelled: the app's goes with it, and is awaited.
+                self.task.cancel()
+                await asyncio.wait({self.task})
+            try:
+                await watcher
+            except asyncio.CancelledError:
+                pass
+        if self.task.cancelled():
+            if self.disconnected:
+                return
+            raise asyncio.CancelledError
+        exc = self.task.exception()
+        if exc is not None:
+            raise exc
+
+
+def _has_body(scope: Scope) -> bool:
+    length = _header(scope, b"content-length")
+    if length is not None:
+        return length.strip() not in (b"", b"0")
+    return _header(scope, b"transfer-encoding") is not None
