@@ -26,8 +26,8 @@ export { createResilientFetch, HttpStatusError, resilientFetch } from './fetch.j
 export { hedge, HedgePolicy } from './hedge.js';
 export { AdaptiveLimit } from './limit.js';
 export type { AdaptiveLimitOptions, AdaptiveLimitStats, LimitOutcome, LimitPermit } from './limit.js';
-export { seawallFastify, ServiceDoor } from './fastify.js';
-export type { ServiceDoorOptions } from './fastify.js';
+export { seawallExpress, seawallFastify, seawallHono, ServiceDoor } from './service.js';
+export type { ServiceDoorOptions } from './service.js';
 export { currentRequest } from './request-context.js';
 export type { HedgedFn, HedgeOptions, HedgeStats } from './hedge.js';
 export { createResilientInterceptor } from './undici.js';

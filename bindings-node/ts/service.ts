@@ -1,9 +1,11 @@
 /**
- * Seawall at a Fastify service's door: an adaptive concurrency limit admits or sheds each request
- * (503 with `Retry-After`), per-route partitions if asked; and the request's scope — a signal
- * that aborts when the client disconnects, the deadline its `x-request-timeout` header gives —
- * for the calls the handler makes (`resilientFetch`, the HTTP integrations, retries, hedges take
- * them by default). Register it on the root instance: `fastify.register(seawallFastify, { … })`.
+ * Seawall at a service's door — Fastify, Express, Hono: an adaptive concurrency limit admits or
+ * sheds each request (503 with `Retry-After`), per-route partitions if asked; and the request's
+ * scope — a signal that aborts when the client disconnects, the deadline its `x-request-timeout`
+ * header gives — for the calls the handler makes (`resilientFetch`, the HTTP integrations,
+ * retries, hedges take them by default). One door (`ServiceDoor`), a thin adapter per framework:
+ * `fastify.register(seawallFastify, { … })`, `app.use(seawallExpress({ … }))`,
+ * `app.use(seawallHono({ … }))`.
  */
 import { clock } from './clock.js';
 import { AdaptiveLimit, type AdaptiveLimitOptions, outcomeOfStatus, type LimitPermit } from './limit.js';
@@ -109,3 +111,72 @@ export function seawallFastify(fastify: FastifyInstance, options: ServiceDoorOpt
 }
 // Not encapsulated (fastify-plugin's marks): the hooks apply to the whole instance.
 Object.assign(seawallFastify, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'seawall' });
+
+/** Express's side of the objects a middleware sees. */
+interface ExpressRequest {
+  method: string;
+  url: string;
+  headers: Record<string, unknown>;
+}
+interface ExpressResponse extends RawResponse {
+  statusCode: number;
+  once(event: 'close' | 'finish', fn: () => void): unknown;
+  status(code: number): ExpressResponse;
+  set(values: Record<string, string>): ExpressResponse;
+  json(body: unknown): unknown;
+}
+
+/** The Express middleware (`app.use(seawallExpress(options))`, before the routes). */
+export function seawallExpress(options: ServiceDoorOptions = {}): (req: ExpressRequest, res: ExpressResponse, next: () => void) => void {
+  const door = new ServiceDoor(options);
+  return (req, res, next) => {
+    const admitted = door.admit(req, res);
+    if (admitted === undefined) {
+      const shed = door.shed();
+      res.status(shed.status).set(shed.headers).json(shed.body);
+      return;
+    }
+    res.once('finish', () => admitted.permit.release(outcomeOfStatus(res.statusCode)));
+    admitted.run(next);
+  };
+}
+
+/** Hono's side of the context a middleware sees (`c.env.outgoing`: @hono/node-server's response). */
+interface HonoContext {
+  req: { method: string; url: string; raw: { headers: Iterable<[string, string]>; signal?: AbortSignal } };
+  res: { status: number };
+  env?: { outgoing?: RawResponse };
+  json(body: unknown, status: number, headers: Record<string, string>): unknown;
+}
+
+/**
+ * The Hono middleware (`app.use(seawallHono(options))`). On @hono/node-server a client's
+ * disconnect is the Node response closing early; elsewhere (Bun, Deno, workerd) the request's
+ * own signal.
+ */
+export function seawallHono(options: ServiceDoorOptions = {}): (c: HonoContext, next: () => Promise<void>) => Promise<unknown> {
+  const door = new ServiceDoor(options);
+  return async (c, next) => {
+    let finished = false;
+    const signal = c.req.raw.signal;
+    const raw: RawResponse = c.env?.outgoing ?? {
+      get writableFinished() {
+        return finished;
+      },
+      once: (_event, fn) => signal?.addEventListener('abort', fn, { once: true }),
+    };
+    const headers = Object.fromEntries(c.req.raw.headers);
+    const admitted = door.admit({ method: c.req.method, url: c.req.url, headers }, raw);
+    if (admitted === undefined) {
+      const shed = door.shed();
+      return c.json(shed.body, shed.status, shed.headers);
+    }
+    try {
+      await admitted.run(next);
+    } finally {
+      finished = true;
+      admitted.permit.release(outcomeOfStatus(c.res.status));
+    }
+    return undefined;
+  };
+}
