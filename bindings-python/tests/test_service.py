@@ -151,3 +151,27 @@ async def test_the_clients_x_request_timeout_caps_the_handlers_outbound_calls() 
     finally:
         await stop(server, task)
         upstream_server.close()
+
+
+async def test_bodies_reach_the_app_whole_with_or_without_one() -> None:
+    from fastapi import Request
+
+    app = FastAPI()
+    app.add_middleware(AdaptiveLimitMiddleware, limit={"algorithm": "aimd", "initial_limit": 5, "min_limit": 1})
+
+    @app.post("/echo")
+    async def echo(request: Request) -> Dict[str, Any]:
+        return {"body": (await request.body()).decode()}
+
+    @app.get("/empty")
+    async def empty(request: Request) -> Dict[str, Any]:
+        # A GET that reads its (empty) body: the watcher read the one message for it.
+        return {"body": (await request.body()).decode()}
+
+    server, task, base = await serve(app)
+    try:
+        async with httpx.AsyncClient() as client:
+            assert (await client.post(f"{base}/echo", content=b"x" * 100_000)).json() == {"body": "x" * 100_000}
+            assert (await client.get(f"{base}/empty")).json() == {"body": ""}
+    finally:
+        await stop(server, task)

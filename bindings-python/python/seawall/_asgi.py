@@ -88,8 +88,12 @@ class _Request:
         self.body_done = asyncio.Event()
         self.gone: "asyncio.Future[Message]" = asyncio.get_running_loop().create_future()
         self.task: "Optional[asyncio.Task[None]]" = None
+        self.has_body = _has_body(scope)
 
     async def receive(self) -> Message:
+        if not self.has_body:
+            # The watcher reads a body-less request's one message: one reader at a time.
+            await self.body_done.wait()
         if self.buffered:
             return self.buffered.pop(0)
         if self.body_done.is_set():
@@ -108,7 +112,7 @@ class _Request:
         await self._send(message)
 
     async def _watch(self) -> None:
-        if not _has_body(self.scope):
+        if not self.has_body:
             self.buffered.append(await self._receive())
             self.body_done.set()
         await self.body_done.wait()
@@ -123,6 +127,8 @@ class _Request:
                 return
 
     async def run(self) -> None:
+        if _INLINE:
+            return await self._run_inline()
         self.task = asyncio.ensure_future(self.app(self.scope, self.receive, self.send))
         watcher = asyncio.ensure_future(self._watch())
         try:
@@ -144,6 +150,26 @@ class _Request:
         exc = self.task.exception()
         if exc is not None:
             raise exc
+
+    async def _run_inline(self) -> None:
+        """The app in this request's own task (one task fewer a request): the watcher cancels this
+        task when the client leaves, and that cancellation is taken back here."""
+        self.task = asyncio.current_task()
+        watcher = asyncio.ensure_future(self._watch())
+        try:
+            await self.app(self.scope, self.receive, self.send)
+        except asyncio.CancelledError:
+            # Ours (the client left) unless another cancellation is still pending: the server's.
+            if self.disconnected and self.task.uncancel() == 0:  # type: ignore[union-attr]
+                return
+            raise
+        finally:
+            watcher.cancel()
+
+
+# Whether the app can run in the request's own task: taking our cancellation back needs
+# ``Task.uncancel`` (3.11).
+_INLINE = hasattr(asyncio.Task, "uncancel")
 
 
 def _has_body(scope: Scope) -> bool:
