@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator, Dict, List, Tuple
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from seawall import AdaptiveLimit, AdaptiveLimitMiddleware, ResilientClient
@@ -154,7 +154,6 @@ async def test_the_clients_x_request_timeout_caps_the_handlers_outbound_calls() 
 
 
 async def test_bodies_reach_the_app_whole_with_or_without_one() -> None:
-    from fastapi import Request
 
     app = FastAPI()
     app.add_middleware(AdaptiveLimitMiddleware, limit={"algorithm": "aimd", "initial_limit": 5, "min_limit": 1})
