@@ -17,7 +17,7 @@ PY_DIR := bindings-python
 PY_VENV := target/py/venv
 PY := $(PY_VENV)/bin/python
 
-.PHONY: py-env build-python test-python bench-python bench-browser bench-otel bench-hedge
+.PHONY: py-env build-python test-python bench-python bench-browser bench-otel bench-hedge bench-service
 WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: wasm-bindgen-cli build-wasm chromium test-browser wasm-floors
@@ -263,6 +263,11 @@ bench-hedge: build-node build-python
 	node bench/node/hedge.mjs
 	$(PY) bench/python/hedge.py
 
+# What the door (an adaptive limit at a service's door) costs a request while it does not shed.
+bench-service: build-node build-python
+	node bench/node/service.mjs
+	$(PY) bench/python/service.py
+
 # Seawall against cockatiel in Node, Bun and Deno, one after the other.
 bench-runtimes: build-node runtimes
 	node bench/node/runtimes.mjs
@@ -275,8 +280,10 @@ bench-core:
 
 # 1,000,000 mixed calls in each language; exits non-zero if anything is held or RSS grew > 10 MB.
 SOAK_CALLS ?= 1000000
+SOAK_REQUESTS ?= 100000
 soak: build-node build-python
 	node --expose-gc bench/node/soak.mjs $(SOAK_CALLS)
+	node --expose-gc bench/node/service-soak.mjs $(SOAK_REQUESTS)
 	$(PY) bench/python/soak.py $(SOAK_CALLS)
 
 # Clippy, and the hosted runners' workflows checked by actionlint (their runner labels, expressions

@@ -65,9 +65,17 @@ export interface AdaptiveLimitStats {
 const finalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.adaptiveDrop(h));
 let anonymous = 0;
 
+/** The core's answers per status, asked once each (a request's status is one of a few). */
+const byStatus = new Map<number, LimitOutcome>();
+
 /** What a response of `status` means for a limit (the core's rule: 429/503/504 dropped, other 5xx ignored). */
 export function outcomeOfStatus(status: number): LimitOutcome {
-  return OUTCOMES[backend().limitOutcome(status)] ?? 'success';
+  let o = byStatus.get(status);
+  if (o === undefined) {
+    o = OUTCOMES[backend().limitOutcome(status)] ?? 'success';
+    if (byStatus.size < 1000) byStatus.set(status, o);
+  }
+  return o;
 }
 
 /** What a call's error means for a limit: a timeout or a policy's refusal downstream is a drop;
