@@ -65,6 +65,7 @@ export const LEFT_OUT = {
     adaptive_vegas_grows_without_queuing_and_backs_off: 'adaptive limit',
     options_adaptive: 'adaptive limit options',
     adaptive_http_statuses: 'adaptive limit',
+    bulkhead_adaptive_limit_moves: 'adaptive bulkhead',
     registry_full_health_report: 'health',
     registry_get_or_create_and_health: 'health',
     registry_prometheus_text: 'Prometheus text',

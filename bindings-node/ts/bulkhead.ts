@@ -8,6 +8,7 @@ import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { BulkheadRejectedError, native } from './errors.js';
+import type { AdaptiveLimitOptions } from './limit.js';
 import { badCall, checkOptionsArg, optionsJson } from './options.js';
 
 export interface BulkheadOptions {
@@ -20,6 +21,12 @@ export interface BulkheadOptions {
   queueTimeout?: number;
   timeout?: number;
   onReject?: (reason: string) => void;
+  /**
+   * A limit that adapts instead of `maxConcurrent`: an algorithm (`'gradient2'`, `'vegas'`,
+   * `'aimd'`) or an adaptive limit's options. Each call's time in the bulkhead moves it; a call
+   * slower than the limit's `timeout` counts as dropped.
+   */
+  adaptive?: 'gradient2' | 'vegas' | 'aimd' | Omit<AdaptiveLimitOptions, 'name' | 'partitions' | 'seed'>;
 }
 
 export interface BulkheadMetrics {

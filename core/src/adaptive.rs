@@ -355,15 +355,21 @@ impl AdaptiveLimiter {
         if let Some(p) = run.partition {
             self.partition_in_flight[p] -= 1;
         }
-        let rtt = now - run.started;
+        self.observe(now, now - run.started, run.in_flight, outcome);
+        Ok(())
+    }
+
+    /// A call's end reported without a permit of this limiter's (a bulkhead that adapts keeps
+    /// its own): its round-trip time, the calls in flight when it started, how it ended.
+    pub fn observe(&mut self, now: f64, rtt: f64, in_flight: u32, outcome: LimitOutcome) {
+        let now = self.clock.tick(now);
         match outcome {
             LimitOutcome::Ignored => self.ignored += 1,
-            LimitOutcome::Dropped => self.sample(now, None, run.in_flight),
+            LimitOutcome::Dropped => self.sample(now, None, in_flight),
             // A call slower than the timeout is a drop, whatever it answered (#137).
-            LimitOutcome::Success if rtt > self.config.timeout_ms => self.sample(now, None, run.in_flight),
-            LimitOutcome::Success => self.sample(now, Some(rtt), run.in_flight),
+            LimitOutcome::Success if rtt > self.config.timeout_ms => self.sample(now, None, in_flight),
+            LimitOutcome::Success => self.sample(now, Some(rtt), in_flight),
         }
-        Ok(())
     }
 
     /// One call's sample (`rtt` None: dropped) into the window; a full window moves the limit.

@@ -14,6 +14,12 @@
 //!
 //! Every permit comes back exactly once (a second `release` is refused with `INVALID_PERMIT`),
 //! and every queued ticket ends exactly once: started by `release`, expired, or cancelled.
+//!
+//! With `adaptive` (an algorithm's name, or an adaptive limit's options: core/src/adaptive.rs),
+//! the limit is not fixed: each call's round-trip time from its start to its `release` moves it
+//! within the adaptive limit's bounds (a call slower than its `timeout` counts as dropped). A
+//! lower limit admits no one until enough calls have ended; a higher one starts queued calls as
+//! running ones end.
 
 use std::collections::VecDeque;
 
@@ -23,6 +29,12 @@ use crate::clock::Latest;
 use crate::defaults;
 use crate::error::{ErrorCode, Result};
 use crate::options::{check_value, spec, Counted, Kind, OptionReader, OptionSpec, Options, Spelling, TimeUnit};
+#[cfg(feature = "full")]
+use crate::adaptive::{AdaptiveConfig, AdaptiveLimiter, LimitOutcome};
+use crate::error::SeawallError;
+#[cfg(feature = "full")]
+use crate::options::nested;
+use crate::options::OptionValue;
 use crate::permit::{SlotTable, SlotToken};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,6 +63,8 @@ pub const BULKHEAD_OPTIONS: &[OptionSpec] = &[
     spec("queueTimeout", &["timeout", "maxWait", "maxWaitDuration"], Kind::Duration { zero: false }),
     spec("name", &[], Kind::Text),
     spec("onReject", &[], Kind::Callback),
+    // An algorithm's name or an adaptive limit's options (read by `Bulkhead::from_options`).
+    spec("adaptive", &[], Kind::Custom),
 ];
 
 /// Queue places a bulkhead may have.
@@ -147,9 +161,22 @@ impl BulkheadMetrics {
     }
 }
 
+/// An adaptive bulkhead's limiter and, per slot, when its call started and the calls running then.
+/// (The browser's lean module has no adaptive limits: there an adaptive bulkhead is refused.)
+#[cfg(feature = "full")]
+#[derive(Debug, Clone)]
+struct Adapting {
+    limiter: AdaptiveLimiter,
+    started: Vec<(f64, u32)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Bulkhead {
     config: BulkheadConfig,
+    /// Calls that may run at once now: `max_concurrent`, or the adaptive limit.
+    limit: u32,
+    #[cfg(feature = "full")]
+    adapting: Option<Box<Adapting>>,
     slots: SlotTable,
     queue: VecDeque<(Ticket, f64)>,
     expired: VecDeque<Ticket>,
@@ -163,6 +190,9 @@ impl Bulkhead {
         config.check(&Spelling::canonical())?;
         // The queue grows on demand (a bound of millions should not be allocated up front).
         Ok(Bulkhead {
+            limit: config.max_concurrent,
+            #[cfg(feature = "full")]
+            adapting: None,
             slots: SlotTable::new(config.max_concurrent),
             queue: VecDeque::with_capacity(config.max_queue.min(1024) as usize),
             expired: VecDeque::new(),
@@ -173,8 +203,43 @@ impl Bulkhead {
         })
     }
 
+    /// A bulkhead from options; with `adaptive`, its limit adapts (`maxConcurrent` is then the
+    /// adaptive limit's to set: giving both is an error).
     pub fn from_options(opts: &Options, unit: TimeUnit) -> Result<Self> {
-        Self::new(BulkheadConfig::from_options(opts, unit)?)
+        let config = BulkheadConfig::from_options(opts, unit)?;
+        let r = OptionReader::new(opts, &[BULKHEAD_OPTIONS], "a bulkhead", unit)?;
+        if matches!(r.get("adaptive"), None | Some((_, OptionValue::Null | OptionValue::Bool(false)))) {
+            return Self::new(config);
+        }
+        #[cfg(not(feature = "full"))]
+        {
+            Err(SeawallError::not_in_module("an adaptive bulkhead", crate::error::IN_FULL))
+        }
+        #[cfg(feature = "full")]
+        Self::adaptive(config, &r, unit)
+    }
+
+    #[cfg(feature = "full")]
+    fn adaptive(config: BulkheadConfig, r: &OptionReader<'_>, unit: TimeUnit) -> Result<Self> {
+        let adaptive = match r.get("adaptive") {
+            Some((key, OptionValue::Str(word))) => {
+                let o = vec![("algorithm".to_string(), OptionValue::Str(word.clone()))];
+                nested(key, AdaptiveConfig::from_options(&o, unit))?
+            }
+            Some((key, OptionValue::Map(o))) => nested(key, AdaptiveConfig::from_options(o, unit))?,
+            Some((key, other)) => {
+                return Err(SeawallError::wrong_type(key, crate::options::describe(other), "an algorithm (gradient2, vegas or aimd) or an adaptive limit's options"))
+            }
+            None => return Self::new(config),
+        };
+        if let Some((key, _)) = r.get("maxConcurrent") {
+            return Err(SeawallError::wrong_type(key, format!("{}", config.max_concurrent), "nothing with adaptive (the adaptive limit's minLimit and maxLimit bound it)"));
+        }
+        let capacity = adaptive.max_limit.min(defaults::MAX_SLOTS);
+        let mut b = Self::new(BulkheadConfig { max_concurrent: capacity, ..config })?;
+        b.limit = adaptive.initial_limit.min(capacity);
+        b.adapting = Some(Box::new(Adapting { limiter: AdaptiveLimiter::new(adaptive, 0), started: vec![(0.0, 0); capacity as usize] }));
+        Ok(b)
     }
 
     pub fn config(&self) -> &BulkheadConfig {
@@ -190,9 +255,10 @@ impl Bulkhead {
         let now = self.tick(now);
         // Queued callers go first: a free slot with a queue can only be a moment before
         // `release` hands it over, and new arrivals must not overtake.
-        if self.queue.is_empty() {
+        if self.queue.is_empty() && self.slots.in_use() < self.limit {
             if let Some(token) = self.slots.take() {
                 self.metrics.executed += 1;
+                self.started(token, now);
                 return Admission::Run(BulkheadPermit(token));
             }
         }
@@ -213,15 +279,37 @@ impl Bulkhead {
         self.slots.give_back(permit.0, "bulkhead permit")?;
         self.metrics.completed += 1;
         self.handle_timeout(now);
+        #[cfg(feature = "full")]
+        if let Some(a) = &mut self.adapting {
+            // The call's time in the bulkhead is its sample; the limit moves as the limiter says.
+            let now = self.now.get();
+            let (started, in_flight) = a.started[(permit.0 & 0xF_FFFF) as usize];
+            a.limiter.observe(now, now - started, in_flight, LimitOutcome::Success);
+            self.limit = a.limiter.limit().min(self.config.max_concurrent);
+        }
         Ok(self.start_next())
     }
 
+    /// Records when an admitted call started (an adaptive bulkhead's sample).
+    #[cfg_attr(not(feature = "full"), allow(unused_variables))]
+    fn started(&mut self, token: SlotToken, now: f64) {
+        #[cfg(feature = "full")]
+        {
+            let in_use = self.slots.in_use();
+            if let Some(a) = &mut self.adapting {
+                a.started[(token & 0xF_FFFF) as usize] = (now, in_use);
+            }
+        }
+    }
+
     fn start_next(&mut self) -> Option<(Ticket, BulkheadPermit)> {
-        if self.queue.is_empty() {
+        if self.queue.is_empty() || self.slots.in_use() >= self.limit {
             return None;
         }
         let token = self.slots.take()?;
         let (ticket, _) = self.queue.pop_front()?;
+        let now = self.now.get();
+        self.started(token, now);
         Some((ticket, BulkheadPermit(token)))
     }
 
@@ -263,9 +351,15 @@ impl Bulkhead {
         BulkheadMetrics {
             active: self.slots.in_use(),
             queued: self.queue.len() as u32,
-            available: self.slots.available(),
+            available: self.limit.saturating_sub(self.slots.in_use()),
+            max_concurrent: self.limit,
             ..self.metrics
         }
+    }
+
+    /// Calls that may run at once now (the adaptive limit, for an adaptive bulkhead).
+    pub fn limit(&self) -> u32 {
+        self.limit
     }
 
     pub fn active(&self) -> u32 {

@@ -45,7 +45,7 @@ use crate::retry::{RETRY_OPTIONS, FailureClass, GiveUpReason, RetryConfig, Retry
 use crate::rng::SeededRng;
 use crate::timeout::{Deadline, TimeoutConfig};
 use crate::window::WindowConfig;
-use crate::{defaults, BreakerConfig, BulkheadConfig};
+use crate::{defaults, BreakerConfig};
 
 /// Give-up reasons in the order their index is encoded.
 pub const GIVE_UP_REASONS: [GiveUpReason; 5] = [
@@ -596,8 +596,8 @@ impl Engine {
     /// The registered bulkhead `name`, created from the options if absent (options checked
     /// either way). Answers the handle and whether it was created.
     pub fn bulkhead_get_or_create(&mut self, name: &str, options_json: &str, seconds: bool) -> Result<(Handle, bool)> {
-        let config = BulkheadConfig::from_options(&parse_options(options_json)?, unit_of(seconds))?;
-        self.registry.bulkhead_get_or_create(name, || Ok(config))
+        let bulkhead = Bulkhead::from_options(&parse_options(options_json)?, unit_of(seconds))?;
+        self.registry.bulkhead_get_or_create(name, || Ok(bulkhead))
     }
 
     pub fn bulkhead_lookup(&self, name: &str) -> Option<Handle> {
@@ -1088,7 +1088,7 @@ impl Engine {
         match kind {
             "breaker" => BreakerConfig::from_options(&o, unit).map(|_| ()),
             "retry" => RetryConfig::from_options(&o, unit).map(|_| ()),
-            "bulkhead" => BulkheadConfig::from_options(&o, unit).map(|_| ()),
+            "bulkhead" => Bulkhead::from_options(&o, unit).map(|_| ()),
             #[cfg(feature = "full")]
             "budget" => BudgetConfig::from_options(&o, unit).map(|_| ()),
             #[cfg(feature = "full")]

@@ -10,7 +10,7 @@
 use crate::json::Json;
 
 use crate::breaker::{BreakerConfig, CircuitBreaker, CircuitState};
-use crate::bulkhead::{Bulkhead, BulkheadConfig};
+use crate::bulkhead::Bulkhead;
 use crate::error::{Result, SeawallError};
 
 pub type Handle = u32;
@@ -313,12 +313,8 @@ impl Registry {
         self.breaker(h).ok_or_else(|| SeawallError::not_found("circuit breaker", name))
     }
 
-    pub fn bulkhead_get_or_create(
-        &mut self,
-        name: &str,
-        config: impl FnOnce() -> Result<BulkheadConfig>,
-    ) -> Result<(Handle, bool)> {
-        self.bulkheads.get_or_create(name, || Bulkhead::new(config()?))
+    pub fn bulkhead_get_or_create(&mut self, name: &str, make: impl FnOnce() -> Result<Bulkhead>) -> Result<(Handle, bool)> {
+        self.bulkheads.get_or_create(name, make)
     }
 
     pub fn bulkhead_handle(&self, name: &str) -> Option<Handle> {
@@ -462,6 +458,7 @@ fn bump(map: &mut NameMap<u64>, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bulkhead::BulkheadConfig;
 
     #[test]
     fn get_or_create_returns_the_same_breaker() {
@@ -493,7 +490,7 @@ mod tests {
             r.breaker_get_or_create(name, || Ok(BreakerConfig::default())).unwrap();
         }
         r.breaker_named("b").unwrap().open(0.0);
-        r.bulkhead_get_or_create("db", || Ok(BulkheadConfig { max_concurrent: 1, max_queue: 0, queue_timeout_ms: None })).unwrap();
+        r.bulkhead_get_or_create("db", || Bulkhead::new(BulkheadConfig { max_concurrent: 1, max_queue: 0, queue_timeout_ms: None })).unwrap();
         let h = r.bulkhead_handle("db").unwrap();
         let _ = r.bulkhead(h).unwrap().try_acquire(0.0);
         let health = r.health(1.0);
@@ -519,7 +516,7 @@ mod tests {
         // All slots busy but room in the queue; slots free and no queue: neither refuses calls.
         let shapes = [("queue", 1, 1), ("slots", 2, 0)];
         for (name, max_concurrent, max_queue) in shapes {
-            r.bulkhead_get_or_create(name, || Ok(BulkheadConfig { max_concurrent, max_queue, queue_timeout_ms: None })).unwrap();
+            r.bulkhead_get_or_create(name, || Bulkhead::new(BulkheadConfig { max_concurrent, max_queue, queue_timeout_ms: None })).unwrap();
             let h = r.bulkhead_handle(name).unwrap();
             let _ = r.bulkhead(h).unwrap().try_acquire(0.0);
         }

@@ -28,7 +28,7 @@ use seawall_core::ratelimit::{RateAdmission, RateLimitConfig, RateLimiter};
 use seawall_core::registry::Registry;
 use seawall_core::retry::{RETRY_OPTIONS, FailureClass, RetryConfig, RetryDecision, RetryState};
 use seawall_core::timeout::Deadline;
-use seawall_core::{BreakerConfig, BulkheadConfig, SeawallError, SeededRng};
+use seawall_core::{BreakerConfig, SeawallError, SeededRng};
 
 /// The core's JSON as serde_json's (the runner works in serde_json).
 fn sj(j: Json) -> Value {
@@ -596,7 +596,7 @@ fn run_registry(steps: &[Value]) -> Vec<Value> {
                 }
                 "bulkhead" => {
                     let opts = opts_of(&s["config"]);
-                    match r.bulkhead_get_or_create(name, || BulkheadConfig::from_options(&opts, unit_of(s))) {
+                    match r.bulkhead_get_or_create(name, || Bulkhead::from_options(&opts, unit_of(s))) {
                         Ok((_, created)) => json!({ "created": created }),
                         Err(e) => error_json(&e),
                     }

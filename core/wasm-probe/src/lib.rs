@@ -88,7 +88,7 @@ mod full {
     pub extern "C" fn probe_registry(now: f64) -> u32 {
         let mut r = Registry::new();
         let _ = r.breaker_get_or_create("a", || Ok(BreakerConfig::default()));
-        let _ = r.bulkhead_get_or_create("b", || Ok(BulkheadConfig::default()));
+        let _ = r.bulkhead_get_or_create("b", || Bulkhead::new(BulkheadConfig::default()));
         r.record_retry_attempt("a");
         let policy = presets::policy(Style::PYTHON, "api").unwrap_or_default();
         let ok = PolicyConfig::from_options(&policy, TimeUnit::Seconds).is_ok() as u32;
