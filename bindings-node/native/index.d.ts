@@ -203,7 +203,7 @@ export declare function hedgeStep(call: number, now?: number | undefined | null)
 
 /**
  * The raw hot-path function `name`: breakerAcquire, breakerRecord, bulkheadAcquire,
- * bulkheadRelease, hedgeBegin, hedgeStep, hedgeSettle or now.
+ * bulkheadRelease, hedgeBegin, hedgeStep, hedgeSettle, adaptiveAcquire, adaptiveRelease or now.
  */
 export declare function hotFunction(name: string): () => void
 

@@ -145,6 +145,21 @@ unsafe extern "C" fn hot_hedge_settle(_: sys::napi_env, _: sys::napi_callback_in
     })
 }
 
+unsafe extern "C" fn hot_adaptive_acquire(_: sys::napi_env, _: sys::napi_callback_info) -> sys::napi_value {
+    on_slots(|s| {
+        let now = now_in(s);
+        s[8] = with_engine(|e| e.adaptive_acquire(s[0] as u32, s[2], now));
+    })
+}
+
+unsafe extern "C" fn hot_adaptive_release(_: sys::napi_env, _: sys::napi_callback_info) -> sys::napi_value {
+    on_slots(|s| {
+        let now = now_in(s);
+        let r = with_engine(|e| e.adaptive_release(s[0] as u32, s[2], s[3] as u32, now));
+        s[8] = if r.is_ok() { 0.0 } else { f64::NAN };
+    })
+}
+
 unsafe extern "C" fn hot_now(_: sys::napi_env, _: sys::napi_callback_info) -> sys::napi_value {
     on_slots(|s| {
         s[11] = native_now();
@@ -163,7 +178,7 @@ pub fn init_slots(slots: Float64Array) -> Result<()> {
 }
 
 /// The raw hot-path function `name`: breakerAcquire, breakerRecord, bulkheadAcquire,
-/// bulkheadRelease, hedgeBegin, hedgeStep, hedgeSettle or now.
+/// bulkheadRelease, hedgeBegin, hedgeStep, hedgeSettle, adaptiveAcquire, adaptiveRelease or now.
 #[napi(ts_return_type = "() => void")]
 pub fn hot_function<'env>(env: &'env Env, name: String) -> Result<Unknown<'env>> {
     let f: RawFn = match name.as_str() {
@@ -174,6 +189,8 @@ pub fn hot_function<'env>(env: &'env Env, name: String) -> Result<Unknown<'env>>
         "hedgeBegin" => hot_hedge_begin,
         "hedgeStep" => hot_hedge_step,
         "hedgeSettle" => hot_hedge_settle,
+        "adaptiveAcquire" => hot_adaptive_acquire,
+        "adaptiveRelease" => hot_adaptive_release,
         "now" => hot_now,
         _ => return Err(napi::Error::new(Status::InvalidArg, format!("no hot function {name:?}"))),
     };

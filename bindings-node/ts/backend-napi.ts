@@ -35,6 +35,8 @@ export function loadNapiBackend(): Backend {
   const hBegin = native.hotFunction('hedgeBegin');
   const hStep = native.hotFunction('hedgeStep');
   const hSettle = native.hotFunction('hedgeSettle');
+  const aAcquire = native.hotFunction('adaptiveAcquire');
+  const aRelease = native.hotFunction('adaptiveRelease');
   const now = native.hotFunction('now');
   const out = slots.subarray(8, 12);
   /** The handle and the time every hot path takes (slot 5: "read the host clock"). */
@@ -90,6 +92,21 @@ export function loadNapiBackend(): Backend {
       hSettle();
       const step = slots[8] as number;
       return Number.isNaN(step) ? native.hedgeSettle(call, attempt, outcome, t) : step;
+    },
+    // An adaptive limit's admissions, per request at a service's door.
+    adaptiveAcquire(h: number, partition: number, t: Now): number {
+      place(h, t);
+      slots[2] = partition;
+      aAcquire();
+      return slots[8] as number;
+    },
+    adaptiveRelease(h: number, permit: number, outcome: number, t: Now): void {
+      place(h, t);
+      slots[2] = permit;
+      slots[3] = outcome;
+      aRelease();
+      // NaN: the core refused it (a permit given back twice); the cold path raises its error.
+      if (Number.isNaN(slots[8])) native.adaptiveRelease(h, permit, outcome, t);
     },
     now(): number {
       now();
