@@ -172,6 +172,51 @@ for (const [name, start] of Object.entries(FRAMEWORKS)) {
     }
   });
 
+  test(`${name}: with a queue, requests beyond the limit wait (newest first) and those that waited too long are shed`, async () => {
+    const order = [];
+    let release;
+    let gate = new Promise((r) => (release = r));
+    const svc = await start(
+      { limit: { algorithm: 'aimd', initialLimit: 1, minLimit: 1, maxLimit: 1 }, queue: { maxQueueSize: 2, timeout: 300 } },
+      {
+        '/work': async () => {
+          order.push('started');
+          await gate;
+          return 'done';
+        },
+      },
+    );
+    try {
+      const a = fetch(`${svc.base}/work?a`);
+      await until(() => order.length === 1, 'a running');
+      const b = fetch(`${svc.base}/work?b`);
+      await new Promise((r) => setTimeout(r, 20));
+      const c = fetch(`${svc.base}/work?c`);
+      await new Promise((r) => setTimeout(r, 20));
+      // The queue is full: shed at once.
+      assert.equal((await fetch(`${svc.base}/work?d`)).status, 503);
+      const answered = [];
+      const track = (p, label) => p.then(async (r) => (answered.push([label, r.status]), r.text()));
+      const all = [track(a, 'a'), track(b, 'b'), track(c, 'c')];
+      release();
+      await Promise.all(all);
+      // The newest waiter (c) went first.
+      assert.deepEqual(answered.map(([l]) => l), ['a', 'c', 'b']);
+      assert.ok(answered.every(([, status]) => status === 200));
+      // A request that waits past the queue's timeout is shed.
+      gate = new Promise((r) => (release = r));
+      const e = fetch(`${svc.base}/work?e`);
+      await until(() => order.length === 4, 'e running');
+      const late = await fetch(`${svc.base}/work?f`);
+      assert.equal(late.status, 503);
+      assert.equal(late.headers.get('retry-after'), '1');
+      release();
+      assert.equal((await e).status, 200);
+    } finally {
+      await svc.close();
+    }
+  });
+
   test(`${name}: partitions: a route keeps its guaranteed share while another takes the spare capacity`, async () => {
     const limit = new AdaptiveLimit({ algorithm: 'aimd', initialLimit: 2, minLimit: 2, maxLimit: 2, partitions: { live: 0.5, batch: 0.5 } });
     let release;

@@ -21,6 +21,8 @@ export interface BulkheadOptions {
   queueTimeout?: number;
   timeout?: number;
   onReject?: (reason: string) => void;
+  /** The newest waiting call starts first (deadlines still expire oldest first). */
+  lifo?: boolean;
   /**
    * A limit that adapts instead of `maxConcurrent`: an algorithm (`'gradient2'`, `'vegas'`,
    * `'aimd'`) or an adaptive limit's options. Each call's time in the bulkhead moves it; a call

@@ -27,7 +27,7 @@ export { hedge, HedgePolicy } from './hedge.js';
 export { AdaptiveLimit } from './limit.js';
 export type { AdaptiveLimitOptions, AdaptiveLimitStats, LimitOutcome, LimitPermit } from './limit.js';
 export { seawallExpress, seawallFastify, seawallHono, ServiceDoor } from './service.js';
-export type { ServiceDoorOptions } from './service.js';
+export type { Admitted, ServiceDoorOptions } from './service.js';
 export { currentRequest } from './request-context.js';
 export type { HedgedFn, HedgeOptions, HedgeStats } from './hedge.js';
 export { createResilientInterceptor } from './undici.js';

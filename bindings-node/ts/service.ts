@@ -7,7 +7,9 @@
  * `fastify.register(seawallFastify, { … })`, `app.use(seawallExpress({ … }))`,
  * `app.use(seawallHono({ … }))`.
  */
+import { Bulkhead } from './bulkhead.js';
 import { clock } from './clock.js';
+import { argumentError } from './options.js';
 import { AdaptiveLimit, type AdaptiveLimitOptions, outcomeOfStatus, type LimitPermit } from './limit.js';
 import { inRequest } from './request-context.js';
 
@@ -18,6 +20,18 @@ export interface ServiceDoorOptions {
   partition?: (request: { method: string; url: string; headers: Record<string, unknown> }) => string | undefined;
   /** The header carrying the client's deadline, in ms (default `x-request-timeout`); false: none. */
   deadlineHeader?: string | false;
+  /**
+   * Requests beyond the limit wait (newest first: a LIFO queue, as the oldest waiters are the
+   * likeliest gone) up to `timeout` ms, at most `maxQueueSize` of them, instead of being shed at
+   * once. The limit is then an adaptive bulkhead's: `limit` must be options, without partitions.
+   */
+  queue?: { maxQueueSize: number; timeout?: number };
+}
+
+/** An admitted request: its permit, and the scope to run its handler in. */
+export interface Admitted {
+  permit: LimitPermit;
+  run: <R>(fn: () => R) => R;
 }
 
 /** What a framework's request and response look like to the door. */
@@ -29,14 +43,76 @@ interface RawResponse {
 
 /** A door made once per service: admits a request (its scope and its permit) or sheds it. */
 export class ServiceDoor {
-  readonly limit: AdaptiveLimit;
+  /** The limit (without a queue). */
+  readonly limit: AdaptiveLimit | undefined;
+  /** The adaptive bulkhead holding the limit and its queue (with `queue`). */
+  readonly bulkhead: Bulkhead | undefined;
   readonly #header: string | undefined;
   readonly #partition: ServiceDoorOptions['partition'];
 
   constructor(options: ServiceDoorOptions = {}) {
-    this.limit = options.limit instanceof AdaptiveLimit ? options.limit : new AdaptiveLimit(options.limit ?? {});
+    const q = options.queue;
+    if (q !== undefined) {
+      const limit = options.limit;
+      if (limit instanceof AdaptiveLimit || limit?.partitions !== undefined || options.partition !== undefined) {
+        throw argumentError({ queue: 'a queue with a limit given as an AdaptiveLimit or with partitions' });
+      }
+      const { name, seed: _seed, ...adaptive } = limit ?? {};
+      this.bulkhead = new Bulkhead({ name, adaptive: { algorithm: 'gradient2', ...adaptive }, maxQueueSize: q.maxQueueSize, queueTimeout: q.timeout, lifo: true });
+    } else {
+      this.limit = options.limit instanceof AdaptiveLimit ? options.limit : new AdaptiveLimit(options.limit ?? {});
+    }
     this.#header = options.deadlineHeader === false ? undefined : (options.deadlineHeader ?? 'x-request-timeout').toLowerCase();
     this.#partition = options.partition;
+  }
+
+  /**
+   * Lets a request in — `admitted` with its permit and scope, at once or once a queued place
+   * comes — or `shed` it (answer `shed()`). A client that leaves while queued gives its place up.
+   */
+  enter(request: { method: string; url: string; headers: Record<string, unknown> }, response: RawResponse, admitted: (a: Admitted) => void, shed: () => void): void {
+    const bulkhead = this.bulkhead;
+    if (bulkhead === undefined) {
+      const a = this.admit(request, response);
+      if (a === undefined) shed();
+      else admitted(a);
+      return;
+    }
+    const left = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) left.abort(new DOMException('the client disconnected', 'AbortError'));
+    });
+    bulkhead
+      .execute(
+        () =>
+          new Promise<void>((done) => {
+            let given = false;
+            const permit: LimitPermit = {
+              release: () => {
+                if (!given) {
+                  given = true;
+                  done();
+                }
+              },
+            };
+            // The bulkhead holds the place until the response is sent (its time is the sample).
+            response.once('close', () => permit.release('ignored'));
+            admitted({ permit, run: this.#scope(request, left.signal) });
+          }),
+        left.signal,
+      )
+      .catch((e: unknown) => {
+        if (!left.signal.aborted && (e as { code?: unknown } | null)?.code !== undefined) shed();
+      });
+  }
+
+  /** A request's scope: the signal its client's leaving aborts, the deadline it gave. */
+  #scope(request: { headers: Record<string, unknown> }, signal: AbortSignal): <R>(fn: () => R) => R {
+    const given = this.#header === undefined ? undefined : request.headers[this.#header];
+    const ms = typeof given === 'string' && given.trim() !== '' ? Number(given) : Number.NaN;
+    const deadline = Number.isFinite(ms) && ms >= 0 ? clock().now() + ms : undefined;
+    const scope = { signal, deadline };
+    return (fn) => inRequest(scope, fn);
   }
 
   /**
@@ -44,7 +120,8 @@ export class ServiceDoor {
    * client left first), and the scope to run its handler in; undefined when the limit sheds it
    * (answer `shed()`).
    */
-  admit(request: { method: string; url: string; headers: Record<string, unknown> }, response: RawResponse): { permit: LimitPermit; run: <R>(fn: () => R) => R } | undefined {
+  admit(request: { method: string; url: string; headers: Record<string, unknown> }, response: RawResponse): Admitted | undefined {
+    if (this.limit === undefined) throw argumentError({ queue: 'admit() on a door with a queue (use enter())' });
     const permit = this.limit.tryAcquire(this.#partition?.(request));
     if (permit === undefined) return undefined;
     // The signal is made when something asks for it (most handlers never do: ~2 µs saved).
@@ -75,11 +152,14 @@ export class ServiceDoor {
 
   /** What a shed request is answered: 503, `Retry-After` in seconds, and the reason. */
   shed(): { status: 503; headers: Record<string, string>; body: { error: string; code: 'CONCURRENCY_LIMITED'; message: string } } {
-    const e = this.limit.refusal();
+    // Queued out (full, or waited its time): come back in a second.
+    const e = this.limit?.refusal();
+    const after = e?.retryAfter ?? 1000;
+    const message = e?.message ?? 'The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds';
     return {
       status: 503,
-      headers: { 'retry-after': String(Math.ceil(e.retryAfter / 1000)) },
-      body: { error: 'Service Unavailable', code: 'CONCURRENCY_LIMITED', message: e.message },
+      headers: { 'retry-after': String(Math.ceil(after / 1000)) },
+      body: { error: 'Service Unavailable', code: 'CONCURRENCY_LIMITED', message },
     };
   }
 }
@@ -105,15 +185,19 @@ interface FastifyInstance {
 export function seawallFastify(fastify: FastifyInstance, options: ServiceDoorOptions, done: () => void): void {
   const door = new ServiceDoor(options);
   fastify.addHook('onRequest', (request, reply, next) => {
-    const admitted = door.admit(request, reply.raw);
-    if (admitted === undefined) {
-      const shed = door.shed();
-      reply.code(shed.status).headers(shed.headers).send(shed.body);
-      return;
-    }
-    // Released as the response is sent (an onResponse hook costs every request more).
-    reply.raw.once('finish', () => admitted.permit.release(outcomeOfStatus(reply.raw.statusCode ?? reply.statusCode)));
-    admitted.run(next);
+    door.enter(
+      request,
+      reply.raw,
+      (admitted) => {
+        // Released as the response is sent (an onResponse hook costs every request more).
+        reply.raw.once('finish', () => admitted.permit.release(outcomeOfStatus(reply.raw.statusCode ?? reply.statusCode)));
+        admitted.run(next);
+      },
+      () => {
+        const shed = door.shed();
+        reply.code(shed.status).headers(shed.headers).send(shed.body);
+      },
+    );
   });
   done();
 }
@@ -137,16 +221,19 @@ interface ExpressResponse extends RawResponse {
 /** The Express middleware (`app.use(seawallExpress(options))`, before the routes). */
 export function seawallExpress(options: ServiceDoorOptions = {}): (req: ExpressRequest, res: ExpressResponse, next: () => void) => void {
   const door = new ServiceDoor(options);
-  return (req, res, next) => {
-    const admitted = door.admit(req, res);
-    if (admitted === undefined) {
-      const shed = door.shed();
-      res.status(shed.status).set(shed.headers).json(shed.body);
-      return;
-    }
-    res.once('finish', () => admitted.permit.release(outcomeOfStatus(res.statusCode)));
-    admitted.run(next);
-  };
+  return (req, res, next) =>
+    door.enter(
+      req,
+      res,
+      (admitted) => {
+        res.once('finish', () => admitted.permit.release(outcomeOfStatus(res.statusCode)));
+        admitted.run(next);
+      },
+      () => {
+        const shed = door.shed();
+        res.status(shed.status).set(shed.headers).json(shed.body);
+      },
+    );
 }
 
 /** Hono's side of the context a middleware sees (`c.env.outgoing`: @hono/node-server's response). */
@@ -175,7 +262,7 @@ export function seawallHono(options: ServiceDoorOptions = {}): (c: HonoContext, 
     };
     // Node's own headers where there are (a Fetch Headers is made on first use, ~10 µs).
     const headers = c.env?.incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
-    const admitted = door.admit({ method: c.req.method, url: c.req.url, headers }, raw);
+    const admitted = await new Promise<Admitted | undefined>((resolve) => door.enter({ method: c.req.method, url: c.req.url, headers }, raw, resolve, () => resolve(undefined)));
     if (admitted === undefined) {
       const shed = door.shed();
       return c.json(shed.body, shed.status, shed.headers);

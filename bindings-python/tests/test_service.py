@@ -174,3 +174,40 @@ async def test_bodies_reach_the_app_whole_with_or_without_one() -> None:
             assert (await client.get(f"{base}/empty")).json() == {"body": ""}
     finally:
         await stop(server, task)
+
+
+async def test_with_a_queue_requests_beyond_the_limit_wait_newest_first_and_late_ones_are_shed() -> None:
+    gate = [asyncio.Event()]
+    started: List[str] = []
+    app = FastAPI()
+    app.add_middleware(AdaptiveLimitMiddleware, limit={"algorithm": "aimd", "initial_limit": 1, "min_limit": 1, "max_limit": 1},
+                       queue={"max_queue_size": 2, "timeout": 0.3})
+
+    @app.get("/work")
+    async def work(label: str) -> str:
+        started.append(label)
+        await gate[0].wait()
+        return label
+
+    server, task, base = await serve(app)
+    try:
+        async with httpx.AsyncClient() as client:
+            a = asyncio.ensure_future(client.get(f"{base}/work", params={"label": "a"}))
+            await until(lambda: started == ["a"], "a running")
+            b = asyncio.ensure_future(client.get(f"{base}/work", params={"label": "b"}))
+            await asyncio.sleep(0.02)
+            c = asyncio.ensure_future(client.get(f"{base}/work", params={"label": "c"}))
+            await asyncio.sleep(0.02)
+            assert (await client.get(f"{base}/work", params={"label": "d"})).status_code == 503, "the queue is full"
+            gate[0].set()
+            assert [r.status_code for r in await asyncio.gather(a, b, c)] == [200, 200, 200]
+            assert started == ["a", "c", "b"], "the newest waiter went first"
+            gate[0] = asyncio.Event()
+            e = asyncio.ensure_future(client.get(f"{base}/work", params={"label": "e"}))
+            await until(lambda: started[-1:] == ["e"], "e running")
+            late = await client.get(f"{base}/work", params={"label": "f"})
+            assert late.status_code == 503 and late.headers["retry-after"] == "1"
+            gate[0].set()
+            assert (await e).status_code == 200
+    finally:
+        await stop(server, task)

@@ -78,7 +78,7 @@ fn main() {
     });
     rows.push(("breaker rejection (open)", ns, a));
 
-    let mut bh = Bulkhead::new(BulkheadConfig { max_concurrent: 10, max_queue: 10, queue_timeout_ms: None }).unwrap();
+    let mut bh = Bulkhead::new(BulkheadConfig { max_concurrent: 10, max_queue: 10, queue_timeout_ms: None, lifo: false }).unwrap();
     let (ns, a) = measure(|i| {
         if let Admission::Run(p) = bh.try_acquire(i as f64) {
             bh.release(i as f64, p).unwrap();

@@ -15,6 +15,8 @@
 //! Every permit comes back exactly once (a second `release` is refused with `INVALID_PERMIT`),
 //! and every queued ticket ends exactly once: started by `release`, expired, or cancelled.
 //!
+//! With `lifo`, the newest waiting call starts first (deadlines still expire oldest first).
+//!
 //! With `adaptive` (an algorithm's name, or an adaptive limit's options: core/src/adaptive.rs),
 //! the limit is not fixed: each call's round-trip time from its start to its `release` moves it
 //! within the adaptive limit's bounds (a call slower than its `timeout` counts as dropped). A
@@ -42,6 +44,9 @@ pub struct BulkheadConfig {
     pub max_concurrent: u32,
     pub max_queue: u32,
     pub queue_timeout_ms: Option<f64>,
+    /// The newest waiting call starts first (under overload the callers still waiting are the
+    /// ones that have not given up yet; the oldest are the likeliest gone).
+    pub lifo: bool,
 }
 
 impl Default for BulkheadConfig {
@@ -50,6 +55,7 @@ impl Default for BulkheadConfig {
             max_concurrent: defaults::BULKHEAD_MAX_CONCURRENT,
             max_queue: defaults::BULKHEAD_MAX_QUEUE,
             queue_timeout_ms: None,
+            lifo: false,
         }
     }
 }
@@ -63,6 +69,7 @@ pub const BULKHEAD_OPTIONS: &[OptionSpec] = &[
     spec("queueTimeout", &["timeout", "maxWait", "maxWaitDuration"], Kind::Duration { zero: false }),
     spec("name", &[], Kind::Text),
     spec("onReject", &[], Kind::Callback),
+    spec("lifo", &[], Kind::Bool),
     // An algorithm's name or an adaptive limit's options (read by `Bulkhead::from_options`).
     spec("adaptive", &[], Kind::Custom),
 ];
@@ -78,6 +85,7 @@ impl BulkheadConfig {
             max_concurrent: r.count("maxConcurrent").unwrap_or(d.max_concurrent),
             max_queue: r.count("maxQueueSize").unwrap_or(d.max_queue),
             queue_timeout_ms: r.duration("queueTimeout"),
+            lifo: r.boolean("lifo").unwrap_or(false),
         };
         cfg.check(&Spelling::new(&|c| r.spelling(c).to_string(), r.unit()))?;
         Ok(cfg)
@@ -307,7 +315,7 @@ impl Bulkhead {
             return None;
         }
         let token = self.slots.take()?;
-        let (ticket, _) = self.queue.pop_front()?;
+        let (ticket, _) = if self.config.lifo { self.queue.pop_back()? } else { self.queue.pop_front()? };
         let now = self.now.get();
         self.started(token, now);
         Some((ticket, BulkheadPermit(token)))
@@ -379,7 +387,7 @@ mod tests {
     fn config_checks_hold_at_their_bounds() {
         let id = Spelling::canonical();
         let ok = |c: BulkheadConfig| c.check(&id).is_ok();
-        let base = BulkheadConfig { max_concurrent: 2, max_queue: 0, queue_timeout_ms: None };
+        let base = BulkheadConfig { max_concurrent: 2, max_queue: 0, queue_timeout_ms: None, lifo: false };
         assert!(ok(BulkheadConfig { max_concurrent: defaults::MAX_SLOTS, ..base }));
         assert!(!ok(BulkheadConfig { max_concurrent: defaults::MAX_SLOTS + 1, ..base }));
         assert!(!ok(BulkheadConfig { max_concurrent: 0, ..base }));
@@ -395,7 +403,7 @@ mod tests {
     }
 
     fn bh(c: u32, q: u32, t: Option<f64>) -> Bulkhead {
-        Bulkhead::new(BulkheadConfig { max_concurrent: c, max_queue: q, queue_timeout_ms: t }).unwrap()
+        Bulkhead::new(BulkheadConfig { max_concurrent: c, max_queue: q, queue_timeout_ms: t, lifo: false }).unwrap()
     }
 
     #[test]

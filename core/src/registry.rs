@@ -490,7 +490,7 @@ mod tests {
             r.breaker_get_or_create(name, || Ok(BreakerConfig::default())).unwrap();
         }
         r.breaker_named("b").unwrap().open(0.0);
-        r.bulkhead_get_or_create("db", || Bulkhead::new(BulkheadConfig { max_concurrent: 1, max_queue: 0, queue_timeout_ms: None })).unwrap();
+        r.bulkhead_get_or_create("db", || Bulkhead::new(BulkheadConfig { max_concurrent: 1, max_queue: 0, queue_timeout_ms: None, lifo: false })).unwrap();
         let h = r.bulkhead_handle("db").unwrap();
         let _ = r.bulkhead(h).unwrap().try_acquire(0.0);
         let health = r.health(1.0);
@@ -516,7 +516,7 @@ mod tests {
         // All slots busy but room in the queue; slots free and no queue: neither refuses calls.
         let shapes = [("queue", 1, 1), ("slots", 2, 0)];
         for (name, max_concurrent, max_queue) in shapes {
-            r.bulkhead_get_or_create(name, || Bulkhead::new(BulkheadConfig { max_concurrent, max_queue, queue_timeout_ms: None })).unwrap();
+            r.bulkhead_get_or_create(name, || Bulkhead::new(BulkheadConfig { max_concurrent, max_queue, queue_timeout_ms: None, lifo: false })).unwrap();
             let h = r.bulkhead_handle(name).unwrap();
             let _ = r.bulkhead(h).unwrap().try_acquire(0.0);
         }

@@ -45,7 +45,7 @@ fn hot_paths_do_not_allocate() {
         assert_eq!(n, 0, "breaker hot path allocated {n} times ({window:?})");
     }
 
-    let mut bh = Bulkhead::new(BulkheadConfig { max_concurrent: 4, max_queue: 8, queue_timeout_ms: Some(50.0) }).unwrap();
+    let mut bh = Bulkhead::new(BulkheadConfig { max_concurrent: 4, max_queue: 8, queue_timeout_ms: Some(50.0), lifo: false }).unwrap();
     let n = allocations_during(|| {
         for i in 0..100_000u32 {
             if let Admission::Run(p) = bh.try_acquire(i as f64) {

@@ -178,7 +178,7 @@ proptest! {
     #[test]
     fn bulkhead_limits_and_tickets(max_concurrent in 1u32..5, max_queue in 0u32..5, timeout in proptest::option::of(1.0f64..1000.0),
                                    ops in proptest::collection::vec(bulkhead_op(), 1..150)) {
-        let mut b = Bulkhead::new(BulkheadConfig { max_concurrent, max_queue, queue_timeout_ms: timeout }).unwrap();
+        let mut b = Bulkhead::new(BulkheadConfig { max_concurrent, max_queue, queue_timeout_ms: timeout, lifo: false }).unwrap();
         let mut now = 0.0;
         let mut running: Vec<BulkheadPermit> = Vec::new();
         let mut waiting: Vec<u64> = Vec::new();

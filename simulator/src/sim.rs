@@ -638,7 +638,7 @@ mod tests {
 
     #[test]
     fn a_bulkhead_queues_then_refuses_and_gives_every_slot_back() {
-        let bulkhead = BulkheadConfig { max_concurrent: 5, max_queue: 5, queue_timeout_ms: Some(15.0) };
+        let bulkhead = BulkheadConfig { max_concurrent: 5, max_queue: 5, queue_timeout_ms: Some(15.0), lifo: false };
         let layer = LayerPolicy { retry: retry(1, 0.0, Jitter::None), budget: None, breaker: None, bulkhead: Some(bulkhead), attempt_timeout_ms: None };
         let backend = BackendModel { latency_ms: 10.0, latency_jitter_ms: 0.0, error_rate: 0.0, outages: vec![], faults: vec![], capacity: None };
         // 20 requests at once: 5 run, 5 queue (and run when the first 5 finish at 10 ms, before

@@ -11,6 +11,9 @@ import json
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 from . import _clock
+from ._bulkhead import Bulkhead
+from ._engine import option_error
+from ._errors import BulkheadRejectedError
 from ._limit import AdaptiveLimit, outcome_of_status, request_deadline
 
 Scope = Dict[str, Any]
@@ -33,16 +36,34 @@ class AdaptiveLimitMiddleware:
 
     def __init__(self, app: Callable[..., Awaitable[None]], *, limit: Union[AdaptiveLimit, Dict[str, Any], None] = None,
                  partition: Optional[Callable[[Scope], Optional[str]]] = None,
-                 deadline_header: Optional[str] = "x-request-timeout") -> None:
+                 deadline_header: Optional[str] = "x-request-timeout", queue: Optional[Dict[str, Any]] = None) -> None:
         self.app = app
-        self.limit = limit if isinstance(limit, AdaptiveLimit) else AdaptiveLimit(**(limit or {}))
         self.partition = partition
         self.deadline_header = deadline_header.lower().encode() if deadline_header else None
+        # With a queue, requests beyond the limit wait (newest first: the oldest waiters are the
+        # likeliest gone) up to its timeout; the limit is then an adaptive bulkhead's.
+        self.bulkhead: Optional[Bulkhead] = None
+        self.limit: Optional[AdaptiveLimit] = None
+        if queue is not None:
+            if isinstance(limit, AdaptiveLimit) or (limit or {}).get("partitions") is not None or partition is not None:
+                raise option_error("queue", "no queue with a limit given as an AdaptiveLimit or with partitions", queue)
+            options = dict(limit or {})
+            name = options.pop("name", None)
+            options.pop("seed", None)
+            self.bulkhead = Bulkhead(name, adaptive={"algorithm": "gradient2", **options}, max_queue_size=queue.get("max_queue_size"),
+                                     queue_timeout=queue.get("timeout"), lifo=True)
+        else:
+            self.limit = limit if isinstance(limit, AdaptiveLimit) else AdaptiveLimit(**(limit or {}))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
             return await self.app(scope, receive, send)
-        permit = self.limit.try_acquire(self.partition(scope) if self.partition is not None else None)
+        if self.bulkhead is not None:
+            try:
+                return await self.bulkhead.call_async(self._serve, scope, receive, send)
+            except BulkheadRejectedError:
+                return await self._shed(send)
+        permit = self.limit.try_acquire(self.partition(scope) if self.partition is not None else None)  # type: ignore[union-attr]
         if permit is None:
             return await self._shed(send)
         run = _Request(self.app, scope, receive, send)
@@ -55,6 +76,14 @@ class AdaptiveLimitMiddleware:
             request_deadline.reset(token)
             permit.release(outcome)
 
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request let in by the queue's bulkhead (which times it for the limit)."""
+        token = request_deadline.set(self._deadline(scope))
+        try:
+            await _Request(self.app, scope, receive, send).run()
+        finally:
+            request_deadline.reset(token)
+
     def _deadline(self, scope: Scope) -> Optional[float]:
         if self.deadline_header is None:
             return None
@@ -66,9 +95,14 @@ class AdaptiveLimitMiddleware:
         return _clock.now() + ms / 1000.0 if ms >= 0 else None
 
     async def _shed(self, send: Send) -> None:
-        e = self.limit.refusal()
-        body = json.dumps({"error": "Service Unavailable", "code": "CONCURRENCY_LIMITED", "message": str(e)}).encode()
-        headers = [(b"content-type", b"application/json"), (b"retry-after", str(max(1, int(-(-e.retry_after // 1)))).encode()),
+        if self.limit is not None:
+            e = self.limit.refusal()
+            message, after = str(e), e.retry_after
+        else:
+            # Queued out (full, or waited its time): come back in a second.
+            message, after = "The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds", 1.0
+        body = json.dumps({"error": "Service Unavailable", "code": "CONCURRENCY_LIMITED", "message": message}).encode()
+        headers = [(b"content-type", b"application/json"), (b"retry-after", str(max(1, int(-(-after // 1)))).encode()),
                    (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -72,6 +72,7 @@ mod full {
             max_concurrent: 1,
             max_queue: 1,
             queue_timeout_ms: Some(5.0),
+            lifo: false,
         }) else {
             return 99;
         };
