@@ -263,10 +263,12 @@ bench-hedge: build-node build-python
 	node bench/node/hedge.mjs
 	$(PY) bench/python/hedge.py
 
-# What the door (an adaptive limit at a service's door) costs a request while it does not shed.
+# What the door (an adaptive limit at a service's door) costs a request while it does not shed,
+# and what it does for a real service offered three times its capacity.
 bench-service: build-node build-python
 	node bench/node/service.mjs
 	$(PY) bench/python/service.py
+	node bench/node/service-load.mjs
 
 # Seawall against cockatiel in Node, Bun and Deno, one after the other.
 bench-runtimes: build-node runtimes
