@@ -88,15 +88,8 @@ async function offer(url, rate, seconds) {
 if (process.argv[2] === 'serve') {
   const { url } = await service(process.argv[3] === 'door');
   process.send(url);
-  process.on('message', (m) => {
-    if (m === 'stats') process.send(JSON.stringify(limitStats()));
-  });
 } else {
   await main();
-}
-
-function limitStats() {
-  return null;
 }
 
 async function main() {
