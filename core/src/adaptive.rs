@@ -404,11 +404,16 @@ impl AdaptiveLimiter {
 
     /// A full window: its average RTT (NaN: all dropped), most calls in flight, any drop.
     fn update(&mut self, rtt: f64, in_flight: u32, dropped: bool) {
-        let c = self.config.clone();
-        let c = &c;
-        let limit = self.limit;
         let inflight = f64::from(in_flight);
-        let new = match c.algorithm {
+        let new = if self.config.algorithm == Algorithm::Vegas { self.vegas(rtt, inflight, dropped) } else { self.gradient_or_aimd(rtt, inflight, dropped) };
+        self.limit = new.clamp(f64::from(self.config.min_limit), f64::from(self.config.max_limit));
+    }
+
+    /// AIMD's and Gradient2's next limit.
+    fn gradient_or_aimd(&mut self, rtt: f64, inflight: f64, dropped: bool) -> f64 {
+        let c = &self.config;
+        let limit = self.limit;
+        match c.algorithm {
             Algorithm::Aimd => {
                 if dropped {
                     limit * c.backoff_ratio
@@ -440,9 +445,8 @@ impl AdaptiveLimiter {
                     }
                 }
             }
-            Algorithm::Vegas => self.vegas(rtt, inflight, dropped),
-        };
-        self.limit = new.clamp(f64::from(c.min_limit), f64::from(c.max_limit));
+            Algorithm::Vegas => limit,
+        }
     }
 
     fn vegas(&mut self, rtt: f64, inflight: f64, dropped: bool) -> f64 {
