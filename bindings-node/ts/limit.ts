@@ -9,7 +9,7 @@ import { backend, type Backend } from './backend.js';
 import { nowArg } from './clock.js';
 import { ConcurrencyLimitError, native } from './errors.js';
 import { checkOptionsArg, optionsJson } from './options.js';
-import { listening, observed, report, tables } from './telemetry.js';
+import { listening, observed, outcomeOf, report } from './telemetry.js';
 
 export interface AdaptiveLimitOptions {
   name?: string;
@@ -78,16 +78,13 @@ export function outcomeOfStatus(status: number): LimitOutcome {
   return o;
 }
 
-/** What a call's error means for a limit: a timeout or a policy's refusal downstream is a drop;
- * the caller's cancellation is ignored; any other error measured the service all the same. */
+/** What a call's error means for a limit: a timeout or a policy's refusal downstream (the
+ * core's lists, as the telemetry reads them) is a drop; the caller's cancellation is ignored;
+ * any other error measured the service all the same. */
 export function outcomeOfError(error: unknown, cancelled: boolean): LimitOutcome {
   if (cancelled) return 'ignored';
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') {
-    const t = tables();
-    if (t.timedOut.includes(code) || t.rejected.includes(code)) return 'dropped';
-  }
-  return 'success';
+  const o = outcomeOf(error);
+  return o === 'timeout' || o === 'rejected' ? 'dropped' : 'success';
 }
 
 export class AdaptiveLimit {

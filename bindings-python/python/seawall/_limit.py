@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar
 from . import _clock, _native
 from ._engine import engine, options_json, snake
 from ._errors import ConcurrencyLimitError
-from ._telemetry import listening, observed, report
+from ._telemetry import listening, observed, outcome_of, report
 
 T = TypeVar("T")
 _OUTCOMES = {"success": 0, "dropped": 1, "ignored": 2}
@@ -106,9 +106,8 @@ class AdaptiveLimit:
             permit.release("ignored")
             raise
         except BaseException as exc:
-            code = getattr(exc, "code", None)
-            events = json.loads(_native.telemetry_events())
-            permit.release("dropped" if code in events["timedOut"] or code in events["rejected"] else "success")
+            # A timeout or a refusal downstream (the core's lists, as the telemetry reads them).
+            permit.release("dropped" if outcome_of(exc) in ("timeout", "rejected") else "success")
             raise
         permit.release("success")
         return result
