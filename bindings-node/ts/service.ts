@@ -97,7 +97,7 @@ export class ServiceDoor {
             };
             // The bulkhead holds the place until the response is sent (its time is the sample).
             response.once('close', () => permit.release('ignored'));
-            admitted({ permit, run: this.#scope(request, left.signal) });
+            admitted({ permit, run: this.#scope(request, () => left.signal) });
           }),
         left.signal,
       )
@@ -106,12 +106,18 @@ export class ServiceDoor {
       });
   }
 
-  /** A request's scope: the signal its client's leaving aborts, the deadline it gave. */
-  #scope(request: { headers: Record<string, unknown> }, signal: AbortSignal): <R>(fn: () => R) => R {
+  /** A request's scope: the signal its client's leaving aborts (made when first asked for),
+   * the deadline it gave. */
+  #scope(request: { headers: Record<string, unknown> }, signal: () => AbortSignal): <R>(fn: () => R) => R {
     const given = this.#header === undefined ? undefined : request.headers[this.#header];
     const ms = typeof given === 'string' && given.trim() !== '' ? Number(given) : Number.NaN;
     const deadline = Number.isFinite(ms) && ms >= 0 ? clock().now() + ms : undefined;
-    const scope = { signal, deadline };
+    const scope = {
+      get signal(): AbortSignal {
+        return signal();
+      },
+      deadline,
+    };
     return (fn) => inRequest(scope, fn);
   }
 
@@ -134,20 +140,14 @@ export class ServiceDoor {
       controller?.abort(gone);
       permit.release('ignored');
     });
-    const given = this.#header === undefined ? undefined : request.headers[this.#header];
-    const ms = typeof given === 'string' && given.trim() !== '' ? Number(given) : Number.NaN;
-    const deadline = Number.isFinite(ms) && ms >= 0 ? clock().now() + ms : undefined;
-    const scope = {
-      get signal(): AbortSignal {
-        if (controller === undefined) {
-          controller = new AbortController();
-          if (gone !== undefined) controller.abort(gone);
-        }
-        return controller.signal;
-      },
-      deadline,
+    const signal = (): AbortSignal => {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (gone !== undefined) controller.abort(gone);
+      }
+      return controller.signal;
     };
-    return { permit, run: (fn) => inRequest(scope, fn) };
+    return { permit, run: this.#scope(request, signal) };
   }
 
   /** What a shed request is answered: 503, `Retry-After` in seconds, and the reason. */
