@@ -18,13 +18,13 @@
 
 use std::collections::BinaryHeap;
 
-use seawall_core::error::{quote, Result, SeawallError};
+use seawall_core::error::{Result, SeawallError};
 use seawall_core::hedge::{AttemptOutcome, HedgeCall, HedgeConfig, HedgeStep, Hedger};
 use seawall_core::json::Json;
 use seawall_core::options::{options_from_json, TimeUnit};
 use seawall_core::rng::SeededRng;
 
-use crate::scenario::{num, rate};
+use crate::scenario::{in_policy, num, rate};
 use crate::sim::Queued;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -240,10 +240,7 @@ pub fn read_hedging(text: &str) -> Result<HedgeScenario> {
         for (name, p) in entries {
             let config = match p {
                 Json::Null => None,
-                other => Some(HedgeConfig::from_options(&options_from_json(other), TimeUnit::Millis).map_err(|mut e| {
-                    e.message = format!("policy {}: {}", quote(name), e.message);
-                    e
-                })?),
+                other => Some(HedgeConfig::from_options(&options_from_json(other), TimeUnit::Millis).map_err(|e| in_policy(name, e))?),
             };
             policies.push((name.clone(), config));
         }

@@ -30,7 +30,7 @@ use seawall_core::options::{options_from_json, TimeUnit};
 use seawall_core::permit::SlotToken;
 use seawall_core::rng::SeededRng;
 
-use crate::scenario::num;
+use crate::scenario::{in_policy, num};
 use crate::sim::Queued;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -296,10 +296,7 @@ pub fn read_overload(text: &str) -> Result<OverloadScenario> {
             let door = match p {
                 Json::Null => Door::Open,
                 other if other.get("fixed").is_some() => Door::Fixed(num(other, &format!("policies.{}.", quote(name)), "fixed", 1.0)?.max(1.0) as u32),
-                other => Door::Adaptive(AdaptiveConfig::from_options(&options_from_json(other), TimeUnit::Millis).map_err(|mut e| {
-                    e.message = format!("policy {}: {}", quote(name), e.message);
-                    e
-                })?),
+                other => Door::Adaptive(AdaptiveConfig::from_options(&options_from_json(other), TimeUnit::Millis).map_err(|e| in_policy(name, e))?),
             };
             policies.push((name.clone(), door));
         }

@@ -93,6 +93,12 @@ fn layer_policy(p: &Json, path: &str) -> Result<LayerPolicy> {
     })
 }
 
+/// An error of policy `name`'s options, saying whose they are.
+pub(crate) fn in_policy(name: &str, mut e: SeawallError) -> SeawallError {
+    e.message = format!("policy {}: {}", quote(name), e.message);
+    e
+}
+
 /// Every policy of a scenario file as a scenario of its own, in the file's order. Errors name
 /// the field (`backend.errorRate`, `policies."x".layers`, or the policy option itself).
 pub fn read_scenarios(text: &str) -> Result<Vec<(String, Scenario)>> {
@@ -138,10 +144,7 @@ pub fn read_scenarios(text: &str) -> Result<Vec<(String, Scenario)>> {
     let mut out = Vec::with_capacity(policies.len());
     for (name, p) in policies {
         let path = format!("policies.{}.", quote(name));
-        let named = |mut e: SeawallError| {
-            e.message = format!("policy {}: {}", quote(name), e.message);
-            e
-        };
+        let named = |e| in_policy(name, e);
         let layers = whole(p, &path, "layers", 1)?;
         if !(1..=16).contains(&layers) {
             return Err(SeawallError::out_of_range(&format!("{path}layers"), layers.to_string(), "1 to 16"));
