@@ -7,6 +7,7 @@ OpenTelemetry."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -103,6 +104,26 @@ def providers() -> Iterator[Providers]:
     yield p
     stop()
 
+
+
+@contextlib.contextmanager
+def uvicorn_in_a_thread(app: Any) -> Iterator[int]:
+    """A real uvicorn serving ``app`` on 127.0.0.1 from a thread of its own, as a program runs it
+    (its own event loop; ``def`` endpoints in FastAPI's thread pool); answers its port."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 async def test_the_same_instruments_points_and_spans_as_node_reports(providers: Providers) -> None:
     with virtual_clock() as clock:
@@ -315,21 +336,11 @@ def test_fastapi_to_resilient_client_attempts_are_children_of_the_request_span(p
     FastAPIInstrumentor.instrument_app(app, tracer_provider=p.tracer_provider)
     stop = instrument(meter_provider=False, tracer_provider=p.tracer_provider)
     provider.script(CHAT, 502, 503, "ok")
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        for _ in range(500):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        answer = httpx.get(f"http://127.0.0.1:{port}/ask", timeout=30)
-        assert answer.json() == {"status": 200}
+        with uvicorn_in_a_thread(app) as port:
+            answer = httpx.get(f"http://127.0.0.1:{port}/ask", timeout=30)
+            assert answer.json() == {"status": 200}
     finally:
-        server.should_exit = True
-        thread.join(30)
         stop()
     finished = p.finished()
     request = next(s for s in finished if s.kind == SpanKind.SERVER)
@@ -440,20 +451,11 @@ def test_functions_decorated_before_instrument_and_def_endpoints_in_fastapis_thr
 
     p = Providers()
     stop = instrument(meter_provider=p.meter_provider, tracer_provider=p.tracer_provider)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        for _ in range(500):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        answers = [httpx.get(f"http://127.0.0.1:{port}/lookup", params={"key": f"k{i}"}, timeout=30).json() for i in range(4)]
-        assert asyncio.run(fetch_async("direct")) == "direct"
+        with uvicorn_in_a_thread(app) as port:
+            answers = [httpx.get(f"http://127.0.0.1:{port}/lookup", params={"key": f"k{i}"}, timeout=30).json() for i in range(4)]
+            assert asyncio.run(fetch_async("direct")) == "direct"
     finally:
-        server.should_exit = True
-        thread.join(30)
         stop()
     assert [a["value"] for a in answers] == ["K0", "K1", "K2", "K3"] and all(a["sum"] == 3 for a in answers)
     assert all(a["thread"] != threading.current_thread().name for a in answers), "the endpoint ran in FastAPI's thread pool"
