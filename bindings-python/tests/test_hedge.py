@@ -383,3 +383,20 @@ async def test_a_storm_of_10000_hedged_calls_cancelled_at_random_leaves_nothing_
     m = bulkhead.metrics()
     assert (m["active"], m["queued"]) == (0, 0), m
     assert breaker.stats["in_flight"] == 0
+
+
+async def test_on_the_real_clock_a_partial_taking_the_attempt_is_hedged() -> None:
+    import functools
+
+    started: List[int] = []
+
+    async def lookup(key: str, attempt: int) -> str:
+        started.append(attempt)
+        await asyncio.sleep(1.0 if attempt == 0 else 0.01)
+        return f"{key}:{attempt}"
+
+    # A partial with the key bound: the attempt number is what it still takes.
+    assert await hedge(functools.partial(lookup, "k"), delay=0.02, name="partial") == "k:1"
+    assert started == [0, 1]
+    # A lambda taking nothing is called without it.
+    assert await hedge(lambda: asyncio.sleep(0.001, "plain"), delay=0.5) == "plain"

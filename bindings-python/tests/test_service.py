@@ -211,3 +211,33 @@ async def test_with_a_queue_requests_beyond_the_limit_wait_newest_first_and_late
             assert (await e).status_code == 200
     finally:
         await stop(server, task)
+
+
+async def test_a_def_endpoint_in_fastapis_thread_pool_is_limited_and_gives_its_permit_back() -> None:
+    import threading
+    import time
+
+    limit = AdaptiveLimit("threads", algorithm="aimd", initial_limit=1, min_limit=1, max_limit=1)
+    app = FastAPI()
+    app.add_middleware(AdaptiveLimitMiddleware, limit=limit)
+    threads: List[str] = []
+
+    @app.get("/blocking")
+    def blocking() -> str:  # a def endpoint: FastAPI runs it in its thread pool, on the real clock
+        threads.append(threading.current_thread().name)
+        time.sleep(0.2)
+        return "done"
+
+    server, task, base = await serve(app)
+    try:
+        async with httpx.AsyncClient() as client:
+            first = asyncio.ensure_future(client.get(f"{base}/blocking"))
+            await until(lambda: limit.stats()["in_flight"] == 1, "the first request admitted")
+            assert (await client.get(f"{base}/blocking")).status_code == 503
+            assert (await first).json() == "done"
+        await until(lambda: limit.stats()["in_flight"] == 0, "the permit back")
+        assert threads and threads[0] != threading.current_thread().name, "the endpoint ran in the thread pool"
+        s = limit.stats()
+        assert (s["admitted"], s["rejected"]) == (1, 1)
+    finally:
+        await stop(server, task)
