@@ -297,13 +297,6 @@ class _Run:
         self.running += 1
         task.add_done_callback(lambda t: self._task_ended(k, t))
 
-    def _outcome_of_error(self, exc: BaseException) -> int:
-        return self.policy._outcome(exc) if isinstance(exc, Exception) else _CANCELLED
-
-    def _outcome_of_value(self, value: Any) -> int:
-        rejects = self.policy._rejects
-        return _FAILURE if rejects is not None and rejects(value) else _SUCCESS
-
     def _task_ended(self, k: int, task: "asyncio.Task[Any]") -> None:
         if task.cancelled():
             outcome = _CANCELLED
@@ -318,8 +311,13 @@ class _Run:
         self._ended(k, outcome)
 
     def _classified(self, exc: Optional[BaseException], value: Any) -> int:
+        """An attempt's outcome code: an error's by the policy's classification (a cancellation
+        counts neither way), a value's by ``retry_on_result``."""
         try:
-            return self._outcome_of_error(exc) if exc is not None else self._outcome_of_value(value)
+            if exc is not None:
+                return self.policy._outcome(exc) if isinstance(exc, Exception) else _CANCELLED
+            rejects = self.policy._rejects
+            return _FAILURE if rejects is not None and rejects(value) else _SUCCESS
         except BaseException as hook:  # noqa: BLE001 - a filter that raised ends the call with its error
             self._decide(False, hook)
             return _CANCELLED
@@ -367,9 +365,8 @@ class _Run:
 
     async def run(self) -> Any:
         self.call = engine.hedge_start(self.policy._h, None)
-        inline = _INLINE
         try:
-            if inline:
+            if _INLINE:
                 self.caller = asyncio.current_task()
                 self.running, self.primary_running = 1, True
                 self._next(lambda: engine.hedge_step(self.call, None))
@@ -378,9 +375,8 @@ class _Run:
                 self._launch(0)
                 self._next(lambda: engine.hedge_step(self.call, None))
             if self.final is None or self.running > 0:
+                # The rest is delivered when the call is decided and every attempt has ended.
                 self.done = asyncio.get_running_loop().create_future()
-                if self.final is not None and self.running == 0:
-                    self.done.set_result(None)
                 await self.done
         except asyncio.CancelledError as cancelled:
             # The caller gave up: every attempt is cancelled and has ended before it is raised.
