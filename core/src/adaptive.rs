@@ -253,8 +253,7 @@ struct Running {
 pub struct AdaptiveLimiter {
     config: AdaptiveConfig,
     limit: f64,
-    in_flight: u32,
-    /// Per partition: calls in flight.
+    /// Per partition: calls in flight (all of them: the permits out, `slots.in_use()`).
     partition_in_flight: Vec<u32>,
     slots: SlotTable,
     running: Vec<Option<Running>>,
@@ -282,7 +281,6 @@ impl AdaptiveLimiter {
         let probe_jitter = rng.uniform(0.5, 1.0);
         AdaptiveLimiter {
             limit: f64::from(config.initial_limit),
-            in_flight: 0,
             partition_in_flight: vec![0; config.partitions.len()],
             slots: SlotTable::new(capacity),
             running: vec![None; capacity as usize],
@@ -309,7 +307,7 @@ impl AdaptiveLimiter {
     }
 
     pub fn in_flight(&self) -> u32 {
-        self.in_flight
+        self.slots.in_use()
     }
 
     /// The partition named `name`, if the config has it.
@@ -327,7 +325,7 @@ impl AdaptiveLimiter {
     pub fn try_acquire(&mut self, now: f64, partition: Option<usize>) -> Option<SlotToken> {
         let now = self.clock.tick(now);
         let partition = partition.filter(|p| *p < self.config.partitions.len());
-        let full = self.in_flight >= self.limit();
+        let full = self.in_flight() >= self.limit();
         let refused = match partition {
             Some(p) => full && self.partition_in_flight[p] >= self.share(p),
             None => full,
@@ -337,12 +335,11 @@ impl AdaptiveLimiter {
             self.rejected += 1;
             return None;
         };
-        self.in_flight += 1;
         if let Some(p) = partition {
             self.partition_in_flight[p] += 1;
         }
         self.admitted += 1;
-        self.running[(token & 0xF_FFFF) as usize] = Some(Running { started: now, in_flight: self.in_flight, partition });
+        self.running[(token & 0xF_FFFF) as usize] = Some(Running { started: now, in_flight: self.in_flight(), partition });
         Some(token)
     }
 
@@ -351,7 +348,6 @@ impl AdaptiveLimiter {
         self.slots.give_back(token, "adaptive limit permit")?;
         let now = self.clock.tick(now);
         let Some(run) = self.running[(token & 0xF_FFFF) as usize].take() else { return Ok(()) };
-        self.in_flight -= 1;
         if let Some(p) = run.partition {
             self.partition_in_flight[p] -= 1;
         }
@@ -508,7 +504,7 @@ impl AdaptiveLimiter {
             ("algorithm", Json::from(self.config.algorithm.as_str())),
             ("limit", Json::from(self.limit())),
             ("estimate", Json::Num(self.limit)),
-            ("inFlight", Json::from(self.in_flight)),
+            ("inFlight", Json::from(self.in_flight())),
             ("admitted", Json::from(self.admitted)),
             ("rejected", Json::from(self.rejected)),
             ("dropped", Json::from(self.dropped)),
