@@ -25,7 +25,7 @@ use seawall_core::options::{options_from_json, TimeUnit};
 use seawall_core::rng::SeededRng;
 
 use crate::scenario::{in_policy, num, rate};
-use crate::sim::Queued;
+use crate::sim::{nearest_rank, Queued};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outage {
@@ -189,13 +189,7 @@ pub fn simulate_hedging(s: &HedgeScenario, policy: Option<&HedgeConfig>) -> Hedg
         }
     }
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| -> f64 {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let rank = ((p / 100.0 * latencies.len() as f64).ceil() as usize).clamp(1, latencies.len());
-        latencies[rank - 1]
-    };
+    let pct = |q: f64| nearest_rank(&latencies, q);
     let stats = hedger.as_mut().map(|h| h.stats_json(0.0));
     let count = |k: &str| stats.as_ref().and_then(|s| s.get(k)).and_then(Json::as_f64).unwrap_or(0.0) as u64;
     let n = u64::from(s.requests);

@@ -31,7 +31,7 @@ use seawall_core::permit::SlotToken;
 use seawall_core::rng::SeededRng;
 
 use crate::scenario::{in_policy, num};
-use crate::sim::Queued;
+use crate::sim::{nearest_rank, Queued};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Phase {
@@ -231,7 +231,7 @@ pub fn simulate_overload(s: &OverloadScenario, door: &Door) -> OverloadReport {
         let seconds = ((p.until_ms - start) / 1000.0).max(1e-9);
         let lat = &mut latencies[i];
         lat.sort_by(f64::total_cmp);
-        let pct = |q: f64| if lat.is_empty() { 0.0 } else { lat[((q / 100.0 * lat.len() as f64).ceil() as usize).clamp(1, lat.len()) - 1] };
+        let pct = |q: f64| nearest_rank(lat, q);
         phases.push(PhaseReport {
             until_ms: p.until_ms,
             offered: offered[i],

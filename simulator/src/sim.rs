@@ -553,7 +553,17 @@ impl Sim<'_> {
     }
 }
 
-/// Nearest-rank percentile of sorted values (`0` for none).
+/// The percentile `q` (0–100) of sorted values by nearest rank — the smallest value at least
+/// `q`% of them are at or below (`0` for none); the hedging and overload reports' percentiles.
+pub(crate) fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q / 100.0 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Percentile of sorted values at the rounded index `(n − 1) × p` (`0` for none).
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         0.0
