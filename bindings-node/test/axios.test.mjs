@@ -43,3 +43,28 @@ test('axios: 503s open the breaker; then requests fail fast with CircuitBreakerE
   assert.deepEqual([server.hits.get(CHAT), breaker.getState()], [2, 'OPEN']);
   assert.throws(() => createResilientAxiosAdapter(undefined), (e) => e instanceof TypeError && e.code === 'INVALID_OPTION');
 });
+
+test('axios: a streamed response (responseType stream) holds its bulkhead slot and the breaker’s verdict until it ends; one cut mid-stream is one failure, its slot back', async () => {
+  const { Bulkhead } = await import('seawall');
+  server.script(CHAT, 'stream', 'drop');
+  const bulkhead = new Bulkhead({ maxConcurrent: 2 });
+  const breaker = new CircuitBreaker({ failureThreshold: 5 });
+  const http = client({ bulkhead, circuitBreaker: breaker, maxAttempts: 3, baseDelay: 1 });
+  const read = (stream) =>
+    new Promise((resolve, reject) => {
+      let text = '';
+      stream.on('data', (c) => (text += c));
+      stream.on('end', () => resolve(text));
+      stream.on('error', reject);
+    });
+  const r = await http.post(CHAT, {}, { responseType: 'stream' });
+  assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight], [1, 1]);
+  assert.match(await read(r.data), /data: \[DONE\]/);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight, breaker.getStats().successfulCalls], [0, 0, 1]);
+  const cut = await http.post(CHAT, {}, { responseType: 'stream' });
+  await assert.rejects(read(cut.data));
+  await new Promise((resolve) => setImmediate(resolve));
+  const s = breaker.getStats();
+  assert.deepEqual([server.hits.get(CHAT), bulkhead.getMetrics().active, s.inFlight, s.failedCalls, s.successfulCalls], [2, 0, 0, 1, 1]);
+});

@@ -3,6 +3,8 @@
 // contract (Request objects, streamed bodies, the caller's signal).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
@@ -54,6 +56,41 @@ test('openai: a streamed completion through a bulkhead and a rate limiter', asyn
   for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
   assert.equal(text, 'hello');
   assert.deepEqual([bulkhead.getMetrics().active, limiter.getStats().admitted], [0, 1]);
+});
+
+test('openai: a streamed completion holds its bulkhead slot and the breaker’s verdict until it ends; one cut mid-stream is one failure, not retried, its slot back', async () => {
+  server.script(CHAT, 'stream', 'drop');
+  const bulkhead = new Bulkhead({ maxConcurrent: 2 });
+  const breaker = new CircuitBreaker({ failureThreshold: 5 });
+  const client = openai(createResilientFetch({ bulkhead, circuitBreaker: breaker, maxAttempts: 3, baseDelay: 1 }));
+  const stream = await client.chat.completions.create({ ...ASK, stream: true });
+  const chunks = stream[Symbol.asyncIterator]();
+  await chunks.next();
+  assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight, breaker.getStats().successfulCalls], [1, 1, 0]);
+  for (let c = await chunks.next(); !c.done; c = await chunks.next());
+  assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight, breaker.getStats().successfulCalls], [0, 0, 1]);
+  const cut = await client.chat.completions.create({ ...ASK, stream: true });
+  await assert.rejects(async () => {
+    for await (const _ of cut);
+  });
+  const s = breaker.getStats();
+  assert.deepEqual([server.hits.get(CHAT), bulkhead.getMetrics().active, s.inFlight, s.failedCalls, s.successfulCalls], [2, 0, 0, 1, 1]);
+});
+
+test('a response dropped unread gives its slot back when it is collected', async () => {
+  server.script(CHAT);
+  const bulkhead = new Bulkhead({ maxConcurrent: 1 });
+  const fetch = createResilientFetch({ bulkhead });
+  await fetch(`${server.base}${CHAT}`, { method: 'POST', body: '{}' });
+  assert.equal(bulkhead.getMetrics().active, 1);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  // Bounded: the collector runs the registry's callback within a few rounds.
+  for (let i = 0; i < 50 && bulkhead.getMetrics().active > 0; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(bulkhead.getMetrics().active, 0);
 });
 
 test('anthropic: an overloaded 529 the server says to retry waits its retry-after-ms', async () => {

@@ -42,6 +42,22 @@ test('undici fetch through the interceptor, a streamed answer, and 503s opening 
   await agent.close();
 });
 
+test('a streamed answer holds its bulkhead slot and the breaker’s verdict until its body ends; one cut mid-body is one failure, its slot back', async () => {
+  server.script(CHAT, 'stream', 'drop');
+  const bulkhead = new Bulkhead({ maxConcurrent: 2 });
+  const breaker = new CircuitBreaker({ failureThreshold: 5 });
+  const agent = new Agent().compose(createResilientInterceptor({ bulkhead, circuitBreaker: breaker, maxAttempts: 3, baseDelay: 1 }));
+  const { body } = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent });
+  assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight], [1, 1]);
+  assert.match(await body.text(), /data: \[DONE\]/);
+  assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight, breaker.getStats().successfulCalls], [0, 0, 1]);
+  const cut = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent });
+  await assert.rejects(cut.body.text());
+  const s = breaker.getStats();
+  assert.deepEqual([server.hits.get(CHAT), bulkhead.getMetrics().active, s.inFlight, s.failedCalls, s.successfulCalls], [2, 0, 0, 1, 1]);
+  await agent.close();
+});
+
 test('as the global dispatcher: every undici call goes through the policies, a streamed body once; a caller’s abort ends it', async () => {
   const previous = getGlobalDispatcher();
   const agent = new Agent().compose(createResilientInterceptor({ maxAttempts: 3, baseDelay: 1, retryNonIdempotent: true }));

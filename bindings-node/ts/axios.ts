@@ -7,6 +7,7 @@
  * other (a 404 is not a breaker failure, a 503 may be retried), and when it is the answer the
  * request rejects with axios's own error, as without us. A stream given as the body is sent once.
  */
+import { holding } from './held.js';
 import { checkedConfig, type Exchange, guardedHttp, linkSignals, type ResilientFetchConfig } from './fetch.js';
 
 /** As much of axios's adapter contract as the policies need. */
@@ -51,7 +52,24 @@ const AXIOS_EXCHANGE: Exchange<Answer<AxiosLikeResponse>> = {
   headers: (a) => a.response.headers,
   // A streamed body (responseType 'stream') no one will read is destroyed.
   discard: (a) => (a.response.data as { destroy?: () => void } | null)?.destroy?.(),
+  // A streamed body (a Node stream) is done when it closes: failed if it closed on an error.
+  hold: (a) => {
+    const data = a.response.data as NodeStreamLike | null | undefined;
+    if (typeof data?.once !== 'function' || typeof data.pipe !== 'function' || data.closed === true) return a;
+    // Its 'close' is watched, not its 'error': an error listener would keep an unwatched error
+    // from reaching the process as it does without us.
+    const ended = new Promise<void>((resolve, reject) => data.once('close', () => (data.errored ? reject(data.errored) : resolve())));
+    return holding(a, ended);
+  },
 };
+
+/** As much of a Node readable stream as holding its response needs. */
+interface NodeStreamLike {
+  once(event: 'close', listener: () => void): unknown;
+  pipe: unknown;
+  closed?: boolean;
+  errored?: unknown;
+}
 
 export function createResilientAxiosAdapter<C extends AxiosLikeConfig, R extends AxiosLikeResponse>(
   base: AxiosLikeAdapter<C, R>,

@@ -11,6 +11,7 @@ import { listening, observed, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
+import { endOf } from './held.js';
 import { CircuitBreakerError, type CircuitState, native, STATE_BY_CODE } from './errors.js';
 import { argumentError, badCall, checkOptionsArg, optionsJson } from './options.js';
 import type { FleetOptions, FleetStatus, FleetSync } from './fleet.js';
@@ -476,7 +477,19 @@ export class CircuitBreaker {
           this.#settle(permit, startedAt, false, undefined, true);
           throw e;
         }
-        this.#settle(permit, startedAt, kind === 'failure', undefined, kind === 'ignore', true);
+        // A value still working (a streaming body): its verdict waits for the end; a body that
+        // fails mid-way is a failure (unless the caller aborted it).
+        const end = kind === 'failure' ? undefined : endOf(v);
+        if (end === undefined) this.#settle(permit, startedAt, kind === 'failure', undefined, kind === 'ignore', true);
+        else
+          end
+            .then(
+              () => this.#settle(permit, startedAt, false, undefined, kind === 'ignore', true),
+              (e: unknown) => this.#settleError(permit, startedAt, e, signal),
+            )
+            // The permit is back by then; an `isFailure` that throws on the body's error has no
+            // caller left to tell (the reader of the body sees that error itself).
+            .catch(() => {});
         return v;
       },
       (e: unknown) => {

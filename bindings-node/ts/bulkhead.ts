@@ -7,6 +7,7 @@ import { listening, observed, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
+import { endOf } from './held.js';
 import { BulkheadRejectedError, native } from './errors.js';
 import type { AdaptiveLimitOptions } from './limit.js';
 import { badCall, checkOptionsArg, optionsJson } from './options.js';
@@ -124,7 +125,13 @@ export class Bulkhead {
     }
     return Promise.resolve(result).then(
       (v) => {
-        this.#release(permit);
+        // A value still working (a streaming body) keeps its slot until it is done.
+        const end = endOf(v);
+        if (end === undefined) this.#release(permit);
+        else {
+          const release = (): void => this.#release(permit);
+          end.then(release, release);
+        }
         return v;
       },
       (e: unknown) => {

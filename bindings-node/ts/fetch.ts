@@ -20,6 +20,7 @@ import { backend } from './backend.js';
 import { hedgePolicyFor, HedgePolicy, type HedgeOptions } from './hedge.js';
 import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOptions, statusOf } from './retry.js';
 import { cappedTimeout, requestSignal } from './request-context.js';
+import { holding } from './held.js';
 import { observer } from './telemetry.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -217,12 +218,117 @@ export interface Exchange<R> {
   headers(response: R): unknown;
   /** Lets a response no one will read go (its body cancelled). */
   discard(response: R): void;
+  /** The response to answer, marked as working until its body ends (`holding`): its bulkhead
+   * slot and breaker verdict are held until then. */
+  hold?(response: R): R;
+}
+
+/** How a held response's body ends: read to its end or cancelled (`done`), or failed. */
+interface BodyWatch {
+  done: () => void;
+  failed: (e: unknown) => void;
+  /** `body` as the caller reads it, made when first asked for. */
+  stream?: ReadableStream<Uint8Array> | null;
+}
+const watches = new WeakMap<object, BodyWatch>();
+
+/** Gives the slot and verdict of a held response dropped unread back when it is collected. */
+let dropped: FinalizationRegistry<() => void> | undefined;
+
+/** A body read through a stream of our own, done when read to its end or cancelled. The source is
+ * locked only once read: a caller may look at `body` and then call `text()`. */
+function watchedBody(source: ReadableStream<Uint8Array> | null, w: BodyWatch): ReadableStream<Uint8Array> | null {
+  if (source === null) return null;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: (c) =>
+        (reader ??= source.getReader()).read().then(
+          (chunk) => {
+            if (chunk.done) {
+              c.close();
+              w.done();
+            } else c.enqueue(chunk.value);
+          },
+          (e: unknown) => {
+            c.error(e);
+            w.failed(e);
+          },
+        ),
+      cancel: (reason) => {
+        w.done();
+        return (reader ?? source).cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * What a held response is besides a `Response`: its body's readers report when the body ends.
+ * `text()`, `json()` and the like settle it when they do (nothing wraps their bytes); `body`
+ * hands out a watching stream. A clone is a plain response: the original's reading or its
+ * collection settles it.
+ */
+function heldResponseProto(): object {
+  const proto = Response.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const bodyOf = Object.getOwnPropertyDescriptor(Response.prototype, 'body')?.get;
+  const held: PropertyDescriptorMap = {};
+  if (bodyOf !== undefined) {
+    held.body = {
+      get(this: Response) {
+        const w = watches.get(this);
+        const source = bodyOf.call(this) as ReadableStream<Uint8Array> | null;
+        return w === undefined ? source : w.stream === undefined ? (w.stream = watchedBody(source, w)) : w.stream;
+      },
+      configurable: true,
+    };
+  }
+  for (const name of ['arrayBuffer', 'blob', 'bytes', 'formData', 'json', 'text']) {
+    const read = proto[name];
+    if (typeof read !== 'function') continue;
+    held[name] = {
+      value(this: Response, ...args: unknown[]) {
+        const w = watches.get(this);
+        const reading = read.apply(this, args);
+        return w === undefined
+          ? reading
+          : reading.then(
+              (v) => (w.done(), v),
+              (e: unknown) => {
+                w.failed(e);
+                throw e;
+              },
+            );
+      },
+      configurable: true,
+      writable: true,
+    };
+  }
+  return Object.create(Response.prototype, held) as object;
+}
+let heldProto: object | undefined;
+
+/**
+ * `r`, held until its body is read to its end or cancelled, failed when reading it fails (the
+ * connection cut mid-stream). The same object, so status, headers, URL and body are fetch's; a
+ * response with no body, or not fetch's own `Response`, is done at once.
+ */
+function heldResponse(r: Response): Response {
+  if (typeof Response === 'undefined' || !(r instanceof Response) || r.body === null) return r;
+  let w!: BodyWatch;
+  const ended = new Promise<void>((done, failed) => (w = { done, failed }));
+  watches.set(r, w);
+  Object.setPrototypeOf(r, (heldProto ??= heldResponseProto()));
+  (dropped ??= new FinalizationRegistry((done) => done())).register(r, w.done);
+  return holding(r, ended);
 }
 
 const FETCH_EXCHANGE: Exchange<Response> = {
   status: (r) => r.status,
   headers: (r) => r.headers,
   discard: (r) => void r.body?.cancel().catch(() => {}),
+  hold: heldResponse,
 };
 
 /** One request as the policies see it: `send` makes an attempt under the signals given. */
@@ -266,13 +372,24 @@ export async function guardedHttp<R>(
   const attemptTimeout = cappedTimeout(timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS));
   const { callerSignal } = out;
   const { bulkhead, rateLimiter } = guards;
+  // A response the core would retry goes to the retry loop as an error (it answers the last one
+  // when it gives up): a failure, or a status the breaker ignores but the core retries (408).
+  const raises = (response: R): boolean => {
+    const count = countOf(x.status(response));
+    return count === 'failure' || (count === 'ignore' && retried(response));
+  };
+  // A response answered holds its slot and the breaker's verdict until its body ends.
+  const hold = circuit !== undefined || bulkhead !== undefined ? x.hold : undefined;
   const once = async (attempt: number, hedgeSignal?: AbortSignal): Promise<R> => {
     // Instrumented, each attempt is a span of its own whose context the request carries.
     const sink = observer.sink;
+    let raised: boolean | undefined;
+    const held = (response: R): R => ((raised = raises(response)) ? response : hold!(response));
     const send = (given: Array<AbortSignal | undefined>): Promise<R> => {
       // A hedged request is also aborted when another answered first.
       const signals = hedgeSignal === undefined ? given : [...given, hedgeSignal];
-      return sink !== undefined ? sink.http(out.method, out.url, attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
+      const sent = sink !== undefined ? sink.http(out.method, out.url, attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
+      return hold !== undefined ? sent.then(held) : sent;
     };
     const run = (signal?: AbortSignal): Promise<R> =>
       attemptTimeout !== undefined ? runWithTimeout((s) => send([s, signal]), attemptTimeout, callerSignal) : send([signal]);
@@ -280,10 +397,7 @@ export async function guardedHttp<R>(
     const guarded = (): Promise<R> => (circuit !== undefined ? circuit.executeClassified(run, (r) => countOf(x.status(r)), callerSignal) : run());
     const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, callerSignal) : guarded;
     const response = await (rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), callerSignal) : slotted());
-    // A response the core would retry goes to the retry loop as an error (it answers the last one
-    // when it gives up): a failure, or a status the breaker ignores but the core retries (408).
-    const count = countOf(x.status(response));
-    if (count === 'failure' || (count === 'ignore' && retried(response))) throw new HttpStatusError(response, x.status(response), x.headers(response));
+    if (raised ?? raises(response)) throw new HttpStatusError(response, x.status(response), x.headers(response));
     return response;
   };
 

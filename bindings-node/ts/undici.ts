@@ -8,6 +8,7 @@
  * reaches the caller's handler; the answer is handed over whole, its body streamed as it comes.
  * A body given as a stream is sent once. seawall never imports undici.
  */
+import { holding } from './held.js';
 import { checkedConfig, type Exchange, guardedHttp, linkSignals, type ResilientFetchConfig } from './fetch.js';
 
 /** undici's controller of a request, as handlers receive it. */
@@ -61,6 +62,10 @@ class Attempt implements UndiciHandler {
   #held: Array<(t: { handler: UndiciHandler; controller: UndiciController }) => void> = [];
   /** Called once the attempt has ended (its body read, or it failed): lets go of its signals. */
   ended: () => void = () => {};
+  /** Settles a held answer's end: done (no error), or failed mid-body. */
+  #end: ((error?: { error: unknown }) => void) | undefined;
+  /** How the body ended, when it did before the answer was held (it can all come at once). */
+  #ending: { error?: { error: unknown } } | undefined;
 
   constructor(
     private readonly settle: (a: Attempt) => void,
@@ -88,13 +93,31 @@ class Attempt implements UndiciHandler {
 
   onResponseEnd(_c: UndiciController, trailers: Record<string, string | string[]>): void {
     this.ended();
+    // The verdict first: a handler reacting to the end (or the error) comes after it.
+    this.#ended();
     this.#relay((t) => t.handler.onResponseEnd?.(t.controller, trailers));
   }
 
   onResponseError(_c: UndiciController, error: unknown): void {
     this.ended();
+    this.#ended({ error });
     if (!this.#started) this.fail(error);
     else this.#relay((t) => t.handler.onResponseError?.(t.controller, error));
+  }
+
+  #ended(error?: { error: unknown }): void {
+    if (this.#end !== undefined) this.#end(error);
+    else this.#ending = { error };
+  }
+
+  /** This attempt as an answer whose body is watched: done when it ends, failed when it fails. */
+  hold(): this {
+    const ended = new Promise<void>((resolve, reject) => {
+      const end = (failure?: { error: unknown }): void => (failure === undefined ? resolve() : reject(failure.error));
+      if (this.#ending !== undefined) end(this.#ending.error);
+      else this.#end = end;
+    });
+    return holding(this, ended);
   }
 
   #relay(event: (t: { handler: UndiciHandler; controller: UndiciController }) => void): void {
@@ -127,6 +150,7 @@ const UNDICI_EXCHANGE: Exchange<Attempt> = {
   status: (a) => a.status,
   headers: (a) => a.headers,
   discard: (a) => a.discard(),
+  hold: (a) => a.hold(),
 };
 
 function replayable(body: unknown): boolean {

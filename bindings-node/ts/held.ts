@@ -1,0 +1,17 @@
+/**
+ * Values answered before their work is done: a response whose body is still streaming. The
+ * bulkhead that answered one keeps its slot, and the breaker its verdict, until the body ends —
+ * a stream cut mid-way is a failed call, and a hundred open streams are a hundred calls at once.
+ */
+const ends = new WeakMap<object, Promise<void>>();
+
+/** Marks `value` as still working until `ended` settles (rejected: its work failed). */
+export function holding<T extends object>(value: T, ended: Promise<void>): T {
+  ends.set(value, ended);
+  return value;
+}
+
+/** When a value answered is done, if it is still working. */
+export function endOf(value: unknown): Promise<void> | undefined {
+  return typeof value === 'object' && value !== null ? ends.get(value) : undefined;
+}
