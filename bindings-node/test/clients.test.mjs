@@ -139,9 +139,15 @@ test('a storm of 10,000 requests, cancelled at random or left unread, gives ever
     if (kind < 0.3) setTimeout(() => c.abort(new Error('caller left')), random() * 3);
     try {
       const r = await fetch(url, { method: 'POST', body: '{}', signal: c.signal });
-      if (kind < 0.6) {
+      if (kind < 0.5) {
         await r.text();
         outcomes.ok++;
+      } else if (kind < 0.6) {
+        // A stream abandoned after its first chunk.
+        const reader = r.body.getReader();
+        await reader.read();
+        await reader.cancel();
+        outcomes.unread++;
       } else {
         // Left unread: its body is cancelled, as a caller dropping a response does.
         await r.body?.cancel();
