@@ -11,7 +11,7 @@ import { Bulkhead } from './bulkhead.js';
 import { clock } from './clock.js';
 import { argumentError } from './options.js';
 import { AdaptiveLimit, type AdaptiveLimitOptions, outcomeOfStatus, type LimitPermit } from './limit.js';
-import { inRequest } from './request-context.js';
+import { inRequest, type RequestScope } from './request-context.js';
 
 export interface ServiceDoorOptions {
   /** The limit, or its options (default: Gradient2 with Netflix's defaults). */
@@ -30,15 +30,52 @@ export interface ServiceDoorOptions {
 
 /** An admitted request: its permit, and the scope to run its handler in. */
 export interface Admitted {
-  permit: LimitPermit;
-  run: <R>(fn: () => R) => R;
+  readonly permit: LimitPermit;
+  run<R>(fn: () => R): R;
 }
 
 /** What a framework's request and response look like to the door. */
 interface RawResponse {
   readonly writableFinished: boolean;
   readonly statusCode?: number;
-  once(event: 'close' | 'finish', fn: () => void): unknown;
+  on(event: 'close', fn: () => void): unknown;
+  once(event: 'close', fn: () => void): unknown;
+}
+
+/**
+ * An admitted request: its permit, and its scope — the store the calls its handler makes read
+ * (the signal its client's leaving aborts, made when first asked for; the deadline it gave).
+ * One object per request (a class: an object literal with a getter is built slowly).
+ */
+class Admission implements Admitted, RequestScope {
+  #controller: AbortController | undefined;
+  #gone: unknown;
+
+  constructor(
+    readonly permit: LimitPermit,
+    readonly deadline: number | undefined,
+    controller?: AbortController,
+  ) {
+    this.#controller = controller;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#gone !== undefined) this.#controller.abort(this.#gone);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The client went away before its response was sent: its work is cancelled. */
+  left(): void {
+    this.#gone = new DOMException('the client disconnected', 'AbortError');
+    this.#controller?.abort(this.#gone);
+  }
+
+  run<R>(fn: () => R): R {
+    return inRequest(this, fn);
+  }
 }
 
 /** A door made once per service: admits a request (its scope and its permit) or sheds it. */
@@ -97,7 +134,7 @@ export class ServiceDoor {
             };
             // The bulkhead holds the place until the response is sent (its time is the sample).
             response.once('close', () => permit.release('ignored'));
-            admitted({ permit, run: this.#scope(request, () => left.signal) });
+            admitted(new Admission(permit, this.#deadline(request), left));
           }),
         left.signal,
       )
@@ -106,48 +143,33 @@ export class ServiceDoor {
       });
   }
 
-  /** A request's scope: the signal its client's leaving aborts (made when first asked for),
-   * the deadline it gave. */
-  #scope(request: { headers: Record<string, unknown> }, signal: () => AbortSignal): <R>(fn: () => R) => R {
+  /** The deadline a request's header gives, on the shell's clock. */
+  #deadline(request: { headers: Record<string, unknown> }): number | undefined {
     const given = this.#header === undefined ? undefined : request.headers[this.#header];
     const ms = typeof given === 'string' && given.trim() !== '' ? Number(given) : Number.NaN;
-    const deadline = Number.isFinite(ms) && ms >= 0 ? clock().now() + ms : undefined;
-    const scope = {
-      get signal(): AbortSignal {
-        return signal();
-      },
-      deadline,
-    };
-    return (fn) => inRequest(scope, fn);
+    return Number.isFinite(ms) && ms >= 0 ? clock().now() + ms : undefined;
   }
 
   /**
-   * Admits a request: its permit (released with the response's status, or ignored when the
-   * client left first), and the scope to run its handler in; undefined when the limit sheds it
-   * (answer `shed()`).
+   * Admits a request: its permit (released as the response closes, with its status, or ignored
+   * when the client left first; a caller may release it sooner), and the scope to run its
+   * handler in; undefined when the limit sheds it (answer `shed()`).
    */
   admit(request: { method: string; url: string; headers: Record<string, unknown> }, response: RawResponse): Admitted | undefined {
     if (this.limit === undefined) throw argumentError({ queue: 'admit() on a door with a queue (use enter())' });
     const permit = this.limit.tryAcquire(this.#partition?.(request));
     if (permit === undefined) return undefined;
-    // The signal is made when something asks for it (most handlers never do: ~2 µs saved).
-    let controller: AbortController | undefined;
-    let gone: unknown;
-    response.once('close', () => {
-      if (response.writableFinished) return;
-      // The client went away: its work is cancelled, and says nothing of capacity.
-      gone = new DOMException('the client disconnected', 'AbortError');
-      controller?.abort(gone);
+    const admission = new Admission(permit, this.#deadline(request));
+    // One listener for both ends (a response closes after it is sent, and when its client
+    // leaves); it closes once, so `on` (without `once`'s wrapper) is enough.
+    response.on('close', () => {
+      // Sent: the permit goes back with what the status says of capacity.
+      if (response.writableFinished) return permit.release(outcomeOfStatus(response.statusCode ?? 200));
+      // Gone: says nothing of capacity.
+      admission.left();
       permit.release('ignored');
     });
-    const signal = (): AbortSignal => {
-      if (controller === undefined) {
-        controller = new AbortController();
-        if (gone !== undefined) controller.abort(gone);
-      }
-      return controller.signal;
-    };
-    return { permit, run: this.#scope(request, signal) };
+    return admission;
   }
 
   /** What a shed request is answered: 503, `Retry-After` in seconds, and the reason. */
@@ -188,11 +210,8 @@ export function seawallFastify(fastify: FastifyInstance, options: ServiceDoorOpt
     door.enter(
       request,
       reply.raw,
-      (admitted) => {
-        // Released as the response is sent (an onResponse hook costs every request more).
-        reply.raw.once('finish', () => admitted.permit.release(outcomeOfStatus(reply.raw.statusCode ?? reply.statusCode)));
-        admitted.run(next);
-      },
+      // The door releases the permit as the response closes (an onResponse hook costs more).
+      (admitted) => admitted.run(next),
       () => {
         const shed = door.shed();
         reply.code(shed.status).headers(shed.headers).send(shed.body);
@@ -225,10 +244,7 @@ export function seawallExpress(options: ServiceDoorOptions = {}): (req: ExpressR
     door.enter(
       req,
       res,
-      (admitted) => {
-        res.once('finish', () => admitted.permit.release(outcomeOfStatus(res.statusCode)));
-        admitted.run(next);
-      },
+      (admitted) => admitted.run(next),
       () => {
         const shed = door.shed();
         res.status(shed.status).set(shed.headers).json(shed.body);
@@ -253,16 +269,15 @@ export function seawallHono(options: ServiceDoorOptions = {}): (c: HonoContext, 
   const door = new ServiceDoor(options);
   return async (c, next) => {
     let finished = false;
-    const signal = c.req.raw.signal;
-    const raw: RawResponse = c.env?.outgoing ?? {
-      get writableFinished() {
-        return finished;
-      },
-      once: (_event, fn) => signal?.addEventListener('abort', fn, { once: true }),
-    };
+    const outgoing = c.env?.outgoing;
+    // Elsewhere the request's own signal (read only there: on @hono/node-server reading it makes
+    // the whole Fetch Request).
+    const raw: RawResponse = outgoing ?? signalled(c.req.raw.signal, () => finished);
     // Node's own headers where there are (a Fetch Headers is made on first use, ~10 µs).
     const headers = c.env?.incoming?.headers ?? Object.fromEntries(c.req.raw.headers);
-    const admitted = await new Promise<Admitted | undefined>((resolve) => door.enter({ method: c.req.method, url: c.req.url, headers }, raw, resolve, () => resolve(undefined)));
+    const request = { method: c.req.method, url: c.req.url, headers };
+    // Without a queue the answer is at once (no promise to wait for).
+    const admitted = door.limit !== undefined ? door.admit(request, raw) : await new Promise<Admitted | undefined>((resolve) => door.enter(request, raw, resolve, () => resolve(undefined)));
     if (admitted === undefined) {
       const shed = door.shed();
       return c.json(shed.body, shed.status, shed.headers);
@@ -271,8 +286,22 @@ export function seawallHono(options: ServiceDoorOptions = {}): (c: HonoContext, 
       await admitted.run(next);
     } finally {
       finished = true;
-      admitted.permit.release(outcomeOfStatus(c.res.status));
+      // On Node the door releases it as the response closes.
+      if (outgoing === undefined) admitted.permit.release(outcomeOfStatus(c.res.status));
     }
     return undefined;
+  };
+}
+
+/** A response as the door sees it where there is only the request's signal: it "closes" when
+ * the client leaves (the signal aborts). */
+function signalled(signal: AbortSignal | undefined, finished: () => boolean): RawResponse {
+  const onAbort = (_event: 'close', fn: () => void): void => signal?.addEventListener('abort', fn, { once: true });
+  return {
+    get writableFinished() {
+      return finished();
+    },
+    on: onAbort,
+    once: onAbort,
   };
 }
