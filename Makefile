@@ -268,7 +268,7 @@ bench-hedge: build-node build-python
 bench-service: build-node build-python
 	node bench/node/service.mjs
 	$(PY) bench/python/service.py
-	node bench/node/service-load.mjs
+	PYTHON=$(PY) node bench/node/service-load.mjs
 
 # Seawall against cockatiel in Node, Bun and Deno, one after the other.
 bench-runtimes: build-node runtimes

@@ -136,7 +136,13 @@ export class AdaptiveLimit {
   /** The error a shed call gets. */
   refusal(): ConcurrencyLimitError {
     const after = this.retryAfter();
-    return new ConcurrencyLimitError(this.#b.adaptiveMessage(this.name, after), after, this.name);
+    return new ConcurrencyLimitError(this.refusalMessage(after), after, this.name);
+  }
+
+  /** @internal What a refusal says when the caller should come back in `retryAfter` ms (a
+   * server answering a shed request needs the words, not an error and its stack). */
+  refusalMessage(retryAfter: number): string {
+    return this.#b.adaptiveMessage(this.name, retryAfter);
   }
 
   /**

@@ -174,10 +174,10 @@ export class ServiceDoor {
 
   /** What a shed request is answered: 503, `Retry-After` in seconds, and the reason. */
   shed(): { status: 503; headers: Record<string, string>; body: { error: string; code: 'CONCURRENCY_LIMITED'; message: string } } {
+    const limit = this.limit;
     // Queued out (full, or waited its time): come back in a second.
-    const e = this.limit?.refusal();
-    const after = e?.retryAfter ?? 1000;
-    const message = e?.message ?? 'The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds';
+    const after = limit?.retryAfter() ?? 1000;
+    const message = limit?.refusalMessage(after) ?? 'The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds';
     return {
       status: 503,
       headers: { 'retry-after': String(Math.ceil(after / 1000)) },
@@ -231,10 +231,7 @@ interface ExpressRequest {
 }
 interface ExpressResponse extends RawResponse {
   statusCode: number;
-  once(event: 'close' | 'finish', fn: () => void): unknown;
-  status(code: number): ExpressResponse;
-  set(values: Record<string, string>): ExpressResponse;
-  json(body: unknown): unknown;
+  writeHead(status: number, headers: Record<string, string>): { end(body: string): unknown };
 }
 
 /** The Express middleware (`app.use(seawallExpress(options))`, before the routes). */
@@ -246,8 +243,9 @@ export function seawallExpress(options: ServiceDoorOptions = {}): (req: ExpressR
       res,
       (admitted) => admitted.run(next),
       () => {
+        // Written raw: `res.json` would hash the body for an ETag, on every request shed.
         const shed = door.shed();
-        res.status(shed.status).set(shed.headers).json(shed.body);
+        res.writeHead(shed.status, { ...shed.headers, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(shed.body));
       },
     );
 }
