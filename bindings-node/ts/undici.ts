@@ -64,6 +64,8 @@ class Attempt implements UndiciHandler {
   ended: () => void = () => {};
   /** Settles a held answer's end: done (no error), or failed mid-body. */
   #end: ((error?: { error: unknown }) => void) | undefined;
+  /** Set once the attempt is let go (cut or discarded), with why. */
+  #letGo: { reason: unknown } | undefined;
   /** How the body ended, when it did before the answer was held (it can all come at once). */
   #ending: { error?: { error: unknown } } | undefined;
 
@@ -74,6 +76,8 @@ class Attempt implements UndiciHandler {
 
   onRequestStart(controller: UndiciController): void {
     this.controller = controller;
+    // Let go before undici started it (still queued for a connection): aborted now.
+    if (this.#letGo !== undefined) controller.abort(this.#letGo.reason);
   }
 
   onResponseStart(controller: UndiciController, statusCode: number, headers: Record<string, string | string[]>, statusMessage?: string): void {
@@ -136,13 +140,20 @@ class Attempt implements UndiciHandler {
 
   /** A response no one will read (retried, or the call ended otherwise): aborted. */
   discard(): void {
-    this.controller?.abort(new Error('seawall: a response retried or given up, let go'));
+    this.#abort(new Error('seawall: a response retried or given up, let go'));
   }
 
   /** The attempt is cut short (its timeout, the caller) before its answer was handed over. */
   cut(reason: unknown): void {
-    this.controller?.abort(reason);
+    this.#abort(reason);
     if (!this.#started) this.fail(reason);
+  }
+
+  /** Aborts the request; one undici has not started yet is aborted as it starts (else it would
+   * run on, its response paused for no one, and hold its connection). */
+  #abort(reason: unknown): void {
+    this.#letGo ??= { reason };
+    this.controller?.abort(reason);
   }
 }
 
