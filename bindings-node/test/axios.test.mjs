@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import axios from 'axios';
 import { CircuitBreaker, CircuitBreakerError, createResilientAxiosAdapter } from 'seawall';
 import { startProviderServer } from './fixtures/provider-server.mjs';
+import { seeded, storm } from './fixtures/storm.mjs';
 
 const CHAT = '/v1/chat/completions';
 let server;
@@ -71,36 +72,27 @@ test('axios: a streamed response (responseType stream) holds its bulkhead slot a
 
 test('axios: a storm of 5,000 requests — aborted by the caller at random, streams destroyed mid-way, bodies read — gives every slot and permit back', async () => {
   const { Bulkhead } = await import('seawall');
-  let seed = 5;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seeded(5);
   server.script(CHAT, ...Array.from({ length: 6_000 }, () => (random() < 0.5 ? 'stream' : random() < 0.1 ? 503 : 'ok')));
   const breaker = new CircuitBreaker({ failureThreshold: 1_000_000 });
   const bulkhead = new Bulkhead({ maxConcurrent: 32, maxQueueSize: 10_000 });
   const http = client({ circuitBreaker: breaker, bulkhead, maxAttempts: 2, baseDelay: 1 });
-  const outcomes = { read: 0, destroyed: 0, aborted: 0, failed: 0 };
-  const one = async () => {
-    const kind = random();
-    const c = new AbortController();
-    if (kind < 0.3) setTimeout(() => c.abort(new Error('caller left')), random() * 3);
-    try {
-      const r = await http.post(CHAT, {}, { responseType: 'stream', signal: c.signal });
-      if (kind < 0.65) {
-        for await (const _ of r.data);
-        outcomes.read++;
-      } else {
-        // Destroyed after its first chunk, as a caller breaking out of a stream does.
-        for await (const _ of r.data) break;
-        outcomes.destroyed++;
-      }
-    } catch {
-      if (c.signal.aborted) outcomes.aborted++;
-      else outcomes.failed++;
-    }
-  };
-  for (let start = 0; start < 5_000; start += 250) await Promise.all(Array.from({ length: 250 }, one));
+  const outcomes = await storm({
+    total: 5_000,
+    batch: 250,
+    seed: 6,
+    send: (signal) => http.post(CHAT, {}, { responseType: 'stream', signal }),
+    read: async (r) => {
+      for await (const _ of r.data);
+    },
+    // Destroyed after its first chunk, as a caller breaking out of a stream does.
+    abandon: async (r) => {
+      for await (const _ of r.data) break;
+    },
+  });
   await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(outcomes.read + outcomes.destroyed + outcomes.aborted + outcomes.failed, 5_000);
-  assert.ok(outcomes.aborted > 250 && outcomes.destroyed > 500 && outcomes.read > 500, JSON.stringify(outcomes));
+  // Failed: axios's own rejection of a 503 both attempts were answered.
+  assert.ok(outcomes.aborted > 250 && outcomes.abandoned > 500 && outcomes.read > 500 && outcomes.failed <= 300, JSON.stringify(outcomes));
   const m = bulkhead.getMetrics();
   assert.deepEqual([m.active, m.queued, breaker.getStats().inFlight, breaker.getState()], [0, 0, 0, 'CLOSED']);
 });

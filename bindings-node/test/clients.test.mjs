@@ -10,6 +10,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { Bulkhead, CircuitBreaker, CircuitBreakerError, createResilientFetch, RateLimiter } from 'seawall';
 import { startProviderServer } from './fixtures/provider-server.mjs';
+import { storm } from './fixtures/storm.mjs';
 
 const CHAT = '/v1/chat/completions';
 const MESSAGES = '/v1/messages';
@@ -124,44 +125,26 @@ test('fetch’s contract: a Request is sent anew each attempt, a streamed body o
   assert.throws(() => createResilientFetch({ maxAttempts: 0 }), (e) => e instanceof RangeError && e.code === 'INVALID_OPTION');
 });
 
-test('a storm of 10,000 requests, cancelled at random or left unread, gives every slot and permit back', async () => {
+test('a storm of 10,000 requests, cancelled at random, left unread or abandoned mid-stream, gives every slot and permit back', async () => {
   server.script(CHAT);
   const breaker = new CircuitBreaker({ failureThreshold: 1_000_000 });
   const bulkhead = new Bulkhead({ maxConcurrent: 32, maxQueueSize: 10_000 });
   const fetch = createResilientFetch({ circuitBreaker: breaker, bulkhead, maxAttempts: 2 });
-  const url = `${server.base}${CHAT}`;
-  let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const outcomes = { ok: 0, cancelled: 0, unread: 0, failed: 0 };
-  const one = async () => {
-    const kind = random();
-    const c = new AbortController();
-    if (kind < 0.3) setTimeout(() => c.abort(new Error('caller left')), random() * 3);
-    try {
-      const r = await fetch(url, { method: 'POST', body: '{}', signal: c.signal });
-      if (kind < 0.5) {
-        await r.text();
-        outcomes.ok++;
-      } else if (kind < 0.6) {
-        // A stream abandoned after its first chunk.
-        const reader = r.body.getReader();
-        await reader.read();
-        await reader.cancel();
-        outcomes.unread++;
-      } else {
-        // Left unread: its body is cancelled, as a caller dropping a response does.
-        await r.body?.cancel();
-        outcomes.unread++;
-      }
-    } catch (e) {
-      if (c.signal.aborted) outcomes.cancelled++;
-      else outcomes.failed++;
-    }
-  };
-  for (let start = 0; start < 10_000; start += 500) await Promise.all(Array.from({ length: 500 }, one));
-  const total = outcomes.ok + outcomes.cancelled + outcomes.unread + outcomes.failed;
-  assert.equal(total, 10_000);
-  assert.ok(outcomes.cancelled > 500 && outcomes.unread > 1000 && outcomes.failed <= 100, JSON.stringify(outcomes));
+  const outcomes = await storm({
+    total: 10_000,
+    batch: 500,
+    seed: 7,
+    send: (signal) => fetch(`${server.base}${CHAT}`, { method: 'POST', body: '{}', signal }),
+    read: (r) => r.text(),
+    // Its body cancelled unread, as a caller dropping a response does, or after its first chunk.
+    abandon: async (r, random) => {
+      const reader = r.body.getReader();
+      if (random() < 0.3) await reader.read();
+      await reader.cancel();
+    },
+    readShare: 0.5,
+  });
+  assert.ok(outcomes.aborted > 500 && outcomes.abandoned > 1000 && outcomes.failed <= 100, JSON.stringify(outcomes));
   const m = bulkhead.getMetrics();
   assert.deepEqual([m.active, m.queued, breaker.getStats().inFlight, breaker.getState()], [0, 0, 0, 'CLOSED']);
 });

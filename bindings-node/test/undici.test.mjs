@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { Agent, fetch as undiciFetch, getGlobalDispatcher, request, setGlobalDispatcher } from 'undici';
 import { Bulkhead, CircuitBreaker, CircuitBreakerError, createResilientInterceptor } from 'seawall';
 import { startProviderServer } from './fixtures/provider-server.mjs';
+import { seeded, storm } from './fixtures/storm.mjs';
 
 const CHAT = '/v1/chat/completions';
 let server;
@@ -82,36 +83,25 @@ test('as the global dispatcher: every undici call goes through the policies, a s
 });
 
 test('a storm of 10,000 requests through the interceptor — aborted by the caller at random, streams abandoned mid-way, bodies read — gives every slot and permit back', async () => {
-  let seed = 11;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seeded(11);
   server.script(CHAT, ...Array.from({ length: 12_000 }, () => (random() < 0.5 ? 'stream' : random() < 0.1 ? 503 : 'ok')));
   const breaker = new CircuitBreaker({ failureThreshold: 1_000_000 });
   const bulkhead = new Bulkhead({ maxConcurrent: 32, maxQueueSize: 10_000 });
   const agent = new Agent().compose(createResilientInterceptor({ circuitBreaker: breaker, bulkhead, maxAttempts: 2, baseDelay: 1 }));
-  const outcomes = { read: 0, abandoned: 0, aborted: 0, failed: 0 };
-  const one = async () => {
-    const kind = random();
-    const c = new AbortController();
-    if (kind < 0.3) setTimeout(() => c.abort(new Error('caller left')), random() * 3);
-    try {
-      const { body } = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent, signal: c.signal });
-      if (kind < 0.65) {
-        await body.text();
-        outcomes.read++;
-      } else {
-        // Abandoned after its first chunk, as a caller breaking out of a stream does.
-        for await (const _ of body) break;
-        outcomes.abandoned++;
-      }
-    } catch {
-      if (c.signal.aborted) outcomes.aborted++;
-      else outcomes.failed++;
-    }
-  };
-  for (let start = 0; start < 10_000; start += 500) await Promise.all(Array.from({ length: 500 }, one));
-  assert.equal(outcomes.read + outcomes.abandoned + outcomes.aborted + outcomes.failed, 10_000);
-  assert.ok(outcomes.aborted > 500 && outcomes.abandoned > 1000 && outcomes.read > 1000, JSON.stringify(outcomes));
+  const outcomes = await storm({
+    total: 10_000,
+    batch: 500,
+    seed: 12,
+    send: (signal) => request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent, signal }),
+    read: ({ body }) => body.text(),
+    // Abandoned after its first chunk, as a caller breaking out of a stream does.
+    abandon: async ({ body }) => {
+      for await (const _ of body) break;
+    },
+  });
+  assert.ok(outcomes.aborted > 500 && outcomes.abandoned > 1000 && outcomes.read > 1000 && outcomes.failed === 0, JSON.stringify(outcomes));
   const m = bulkhead.getMetrics();
   assert.deepEqual([m.active, m.queued, breaker.getStats().inFlight, breaker.getState()], [0, 0, 0, 'CLOSED']);
+  // Every request has ended: nothing holds a connection.
   await agent.close();
 });
