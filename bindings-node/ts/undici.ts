@@ -168,29 +168,43 @@ function replayable(body: unknown): boolean {
   return body == null || typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer;
 }
 
+/** The controller the caller's handler gets: it reaches whichever attempt is current, and
+ * aborting it ends the call. (A class: an object literal with getters is built slowly.) */
+class CallController implements UndiciController {
+  readonly call = new AbortController();
+  current: Attempt | undefined;
+
+  abort(reason: unknown): void {
+    this.call.abort(reason);
+    this.current?.controller?.abort(reason);
+  }
+
+  pause(): void {
+    this.current?.controller?.pause();
+  }
+
+  resume(): void {
+    this.current?.controller?.resume();
+  }
+
+  get aborted(): boolean {
+    return this.call.signal.aborted;
+  }
+
+  get paused(): boolean {
+    return this.current?.controller?.paused ?? false;
+  }
+
+  get reason(): unknown {
+    return this.call.signal.reason as unknown;
+  }
+}
+
 export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'fetch'> = {}): (dispatch: UndiciDispatch) => UndiciDispatch {
   const { circuitBreaker, bulkhead, rateLimiter, options } = checkedConfig(config);
   return (dispatch) => (opts, handler) => {
-    // The caller's controller: it reaches whichever attempt is current, and aborting it ends the call.
-    const call = new AbortController();
-    let current: Attempt | undefined;
-    const controller: UndiciController = {
-      abort(reason) {
-        call.abort(reason);
-        current?.controller?.abort(reason);
-      },
-      pause: () => current?.controller?.pause(),
-      resume: () => current?.controller?.resume(),
-      get aborted() {
-        return call.signal.aborted;
-      },
-      get paused() {
-        return current?.controller?.paused ?? false;
-      },
-      get reason() {
-        return call.signal.reason as unknown;
-      },
-    };
+    const controller = new CallController();
+    const call = controller.call;
     handler.onRequestStart?.(controller, {});
     const callerSignal = linkSignals([opts.signal instanceof AbortSignal ? opts.signal : undefined, call.signal]).signal;
     guardedHttp<Attempt>(
@@ -202,12 +216,15 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
         send: (signals, headers) =>
           new Promise<Attempt>((resolve, reject) => {
             const attempt = new Attempt(resolve, reject);
-            current = attempt;
+            controller.current = attempt;
             // Cut when its timeout or the caller aborts: a listener on each, taken off when the
             // attempt ends (a linked signal would cost a signal and a finalizer per attempt).
-            const watched = [...new Set([...signals, callerSignal])].filter((s): s is AbortSignal => s !== undefined);
-            const aborted = watched.find((s) => s.aborted);
-            if (aborted !== undefined) return reject(aborted.reason);
+            const watched: AbortSignal[] = [];
+            for (const s of [...signals, callerSignal]) {
+              if (s === undefined || watched.includes(s)) continue;
+              if (s.aborted) return reject(s.reason);
+              watched.push(s);
+            }
             const onAbort = (e: Event): void => attempt.cut((e.target as AbortSignal).reason);
             for (const s of watched) s.addEventListener('abort', onAbort, { once: true });
             attempt.ended = () => {
