@@ -98,18 +98,18 @@ class Attempt implements UndiciHandler {
   onResponseEnd(_c: UndiciController, trailers: Record<string, string | string[]>): void {
     this.ended();
     // The verdict first: a handler reacting to the end (or the error) comes after it.
-    this.#ended();
+    this.#bodyEnded();
     this.#relay((t) => t.handler.onResponseEnd?.(t.controller, trailers));
   }
 
   onResponseError(_c: UndiciController, error: unknown): void {
     this.ended();
-    this.#ended({ error });
+    this.#bodyEnded({ error });
     if (!this.#started) this.fail(error);
     else this.#relay((t) => t.handler.onResponseError?.(t.controller, error));
   }
 
-  #ended(error?: { error: unknown }): void {
+  #bodyEnded(error?: { error: unknown }): void {
     if (this.#end !== undefined) this.#end(error);
     else this.#ending = { error };
   }
