@@ -4,8 +4,11 @@
  * retry budgets, registries' health, Prometheus text and the presets. In Node, `seawall/full` is
  * `seawall` (the addon, or its wasm fallback, has everything).
  */
+import { installHedging } from './fetch.js';
+import { HEDGING } from './hedge.js';
 import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
 
 await installWasmBackend(await fetchWasm(new URL('../../wasm/seawall_wasm_full_bg.wasm', import.meta.url)), true);
+installHedging(HEDGING);
 
 export * from './index.js';

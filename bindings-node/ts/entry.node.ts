@@ -3,7 +3,10 @@ import './install-napi.js';
 
 import { FLEET_DRIVERS } from './fleet.js';
 import { installFleetDrivers } from './fleet-install.js';
+import { installHedging } from './fetch.js';
+import { HEDGING } from './hedge.js';
 
 installFleetDrivers(FLEET_DRIVERS);
+installHedging(HEDGING);
 
 export * from './index.js';

@@ -2,9 +2,12 @@
 import { installBackend } from './backend.js';
 import { FLEET_DRIVERS } from './fleet.js';
 import { installFleetDrivers } from './fleet-install.js';
+import { installHedging } from './fetch.js';
+import { HEDGING } from './hedge.js';
 import { loadWasmNode } from './load-wasm-node.js';
 
 installBackend(loadWasmNode());
 installFleetDrivers(FLEET_DRIVERS);
+installHedging(HEDGING);
 
 export * from './index.js';

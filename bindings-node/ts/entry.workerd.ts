@@ -11,9 +11,12 @@ import * as glueModule from '../../wasm/seawall_wasm.js';
 
 import { installBackend } from './backend.js';
 import { wasmBackend, type WasmGlue } from './backend-wasm.js';
+import { installHedging } from './fetch.js';
+import { HEDGING } from './hedge.js';
 
 const glue = glueModule as WasmGlue;
 const { memory } = glue.initSync({ module: wasm as WebAssembly.Module });
 installBackend(wasmBackend(glue, memory), true);
+installHedging(HEDGING);
 
 export * from './index.js';

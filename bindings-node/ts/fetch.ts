@@ -17,7 +17,8 @@
 import { CircuitBreaker } from './breaker.js';
 import { argumentError, checkOptionsArg } from './options.js';
 import { backend } from './backend.js';
-import { hedgePolicyFor, HedgePolicy, type HedgeOptions } from './hedge.js';
+import { ErrorCodes } from './errors.js';
+import type { HedgeOptions, HedgePolicy } from './hedge.js';
 import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOptions, statusOf } from './retry.js';
 import { cappedTimeout, requestSignal } from './request-context.js';
 import { holding } from './held.js';
@@ -162,6 +163,28 @@ export function createResilientFetch(config: ResilientFetchConfig = {}): typeof 
   return ((input: string | URL | Request, init?: RequestInit) => guardedFetch(input, init ?? {}, circuitBreaker, options, guards)) as typeof fetch;
 }
 
+/** How the `hedge` option becomes a policy: installed by the entries whose module hedges (Node's,
+ * `seawall/full`'s, workerd's), so that a page on the lean module bundles no hedging code. */
+export interface Hedging {
+  /** The policy of an integration, made once for it (its budget and latencies its own). */
+  own(hedge: HedgeOptions | HedgePolicy): HedgePolicy;
+  /** The policy of a call's options (compiled once for equal options). */
+  policyFor(hedge: HedgeOptions | HedgePolicy): HedgePolicy;
+}
+let installedHedging: Hedging | undefined;
+
+export function installHedging(h: Hedging): void {
+  installedHedging = h;
+}
+
+function hedging(): Hedging {
+  if (installedHedging === undefined) {
+    const e = new TypeError("seawall: hedging is not in this build of seawall: the browser's main entry is lean, import from 'seawall/full' instead");
+    throw Object.assign(e, { code: ErrorCodes.NOT_IN_MODULE, option: 'hedge', value: null });
+  }
+  return installedHedging;
+}
+
 /** An integration's options, checked when it is made (a bad option is named then, not at its
  * first request), split into the policies and the retry options. */
 export function checkedConfig(config: ResilientFetchConfig): ResilientFetchConfig & { options: ResilientFetchOptions } {
@@ -171,7 +194,7 @@ export function checkedConfig(config: ResilientFetchConfig): ResilientFetchConfi
   const { timeout: _t, hedge, ...retry } = options;
   policyFor(retry);
   // A hedging policy made once for the integration (its budget and latencies are its own).
-  if (hedge !== undefined && hedge !== null && !(hedge instanceof HedgePolicy)) options.hedge = new HedgePolicy(hedge);
+  if (hedge !== undefined && hedge !== null) options.hedge = hedging().own(hedge);
   return { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, options };
 }
 
@@ -357,8 +380,8 @@ export async function guardedHttp<R>(
   // What the core's classification needs to know of the request besides each attempt's outcome.
   const request: OutcomeFacts = { method: out.method, retryNonIdempotent: options.retryNonIdempotent === true };
   const { timeout, hedge, ...retry } = options;
-  const hedging = hedge === undefined || hedge === null || !out.replayable ? undefined : hedgePolicyFor(hedge);
-  const hedged = hedging !== undefined && backend().hedgeable(out.method, hedging.options.hedgeNonIdempotent === true) ? hedging : undefined;
+  const hedgePolicy = hedge === undefined || hedge === null || !out.replayable ? undefined : hedging().policyFor(hedge);
+  const hedged = hedgePolicy !== undefined && backend().hedgeable(out.method, hedgePolicy.options.hedgeNonIdempotent === true) ? hedgePolicy : undefined;
   const userFilter = retry.retryableErrors ?? retry.retryOn;
   const filter = typeof userFilter === 'function' ? userFilter : undefined;
   const retried = (response: R): boolean => {

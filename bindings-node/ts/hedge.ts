@@ -448,6 +448,12 @@ export function hedgePolicyFor(hedge: HedgeOptions | HedgePolicy): HedgePolicy {
   return hedge instanceof HedgePolicy ? hedge : inline.get(hedge);
 }
 
+/** The HTTP integrations' `hedge` option, as the entries whose module hedges install it. */
+export const HEDGING = {
+  own: (hedge: HedgeOptions | HedgePolicy): HedgePolicy => (hedge instanceof HedgePolicy ? hedge : new HedgePolicy(hedge)),
+  policyFor: hedgePolicyFor,
+};
+
 /**
  * `hedge((attempt, signal) => fetch(url, { signal }), { delay: 50 })`: runs `fn`, starting
  * another attempt each `delay` while none has answered; the first acceptable answer wins.

@@ -231,9 +231,9 @@ sw.register('/sw.js', { type: 'module' }).then(async () => {
 const ours = (ids) => [...new Set(ids.map((id) => /(?:dist\/esm|wasm)\/[^/?]+$/.exec(id.replaceAll('\\', '/'))?.[0]).filter(Boolean))].sort();
 /** What the lean entry must never bring into a page: the fleet, rate limits, budgets' syncs,
  * health and Prometheus text, the presets' manager and the simulator. */
-const NEVER_IN_A_LEAN_PAGE = ['dist/esm/fleet.js', 'dist/esm/ratelimit.js', 'dist/esm/metrics.js', 'dist/esm/manager.js', 'dist/esm/simulate.js', 'dist/esm/presets.js'];
+const NEVER_IN_A_LEAN_PAGE = ['dist/esm/fleet.js', 'dist/esm/ratelimit.js', 'dist/esm/metrics.js', 'dist/esm/manager.js', 'dist/esm/simulate.js', 'dist/esm/presets.js', 'dist/esm/hedge.js'];
 
-test('the lean entry tree-shakes: the 4-API app built by Vite and by esbuild holds none of the fleet, rate-limit, Prometheus or simulator code', async () => {
+test('the lean entry tree-shakes: the 4-API app built by Vite and by esbuild holds none of the fleet, rate-limit, hedging, Prometheus or simulator code', async () => {
   const dir = project('lean-modules', 'seawall');
   writeFileSync(join(dir, 'index.html'), html('/src/main.js'));
   const { build } = await import(join(pkg, 'node_modules', 'vite', 'dist', 'node', 'index.js'));
