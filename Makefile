@@ -239,7 +239,7 @@ bench-browser: build-node chromium wasm-floors
 wasm-floors: setup-rust
 	$(CARGO) build -p seawall-core-wasm-probe --target $(WASM_TARGET) --profile wasm --features talc
 	@mkdir -p target/wasm-floors && cp target/$(WASM_TARGET)/wasm/seawall_core_wasm_probe.wasm target/wasm-floors/core.wasm
-	$(CARGO) build -p seawall-core-wasm-probe --target $(WASM_TARGET) --profile wasm --features talc,minimal
+	$(CARGO) build -p seawall-core-wasm-probe --target $(WASM_TARGET) --profile wasm --no-default-features --features talc,minimal
 	@cp target/$(WASM_TARGET)/wasm/seawall_core_wasm_probe.wasm target/wasm-floors/minimal.wasm
 
 # The Python peers (pinned) go into the build venv only for the benchmark.
