@@ -383,3 +383,19 @@ test('a storm of 10,000 hedged calls cancelled at random leaves no attempt runni
   assert.equal(b.inFlight, 0);
   assert.equal(b.state, 'CLOSED');
 });
+
+test('a hedged call whose requests both answer lets the second go: its bulkhead slot and breaker permit come back unread', async () => {
+  // A fetch that answers whatever its signal says: the second answer comes after the first won.
+  let n = 0;
+  const slowToLetGo = (_url, _init) => {
+    const k = ++n;
+    return new Promise((resolve) => setTimeout(() => resolve(new Response(`answer ${k}`)), 5 + k));
+  };
+  const bulkhead = new Bulkhead({ maxConcurrent: 4 });
+  const breaker = new CircuitBreaker({ failureThreshold: 5 });
+  const guarded = createResilientFetch({ fetch: slowToLetGo, hedge: { delay: 0, maxAttempts: 2 }, bulkhead, circuitBreaker: breaker, maxAttempts: 1 });
+  const r = await guarded('http://127.0.0.1:1/');
+  assert.equal(await r.text(), 'answer 1');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual([n, bulkhead.getMetrics().active, breaker.getStats().inFlight], [2, 0, 0]);
+});

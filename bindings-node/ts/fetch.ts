@@ -425,29 +425,32 @@ export async function guardedHttp<R>(
   };
 
   // Hedged: each retry attempt is a hedged call of requests; every response but the one answered
-  // is let go (a failed request's, when another answered).
+  // is let go (a failed request's, or a second good one that came as the first was chosen).
   const attemptOf = hedged === undefined
     ? once
     : (attempt: number): Promise<R> => {
-        const failed: R[] = [];
+        const got: R[] = [];
+        const letGoBut = (kept: unknown): void => {
+          for (const r of got) if (r !== kept) x.discard(r);
+        };
         return hedged
           .run(
             (_k, signal) =>
-              once(attempt, signal).catch((e: unknown) => {
-                if (e instanceof HttpStatusError) failed.push(e.response as R);
-                throw e;
-              }),
+              once(attempt, signal).then(
+                (r) => (got.push(r), r),
+                (e: unknown) => {
+                  if (e instanceof HttpStatusError) got.push(e.response as R);
+                  throw e;
+                },
+              ),
             hedged.options,
             callerSignal,
             request,
           )
           .then(
-            (r) => {
-              for (const f of failed) x.discard(f);
-              return r;
-            },
+            (r) => (letGoBut(r), r),
             (e: unknown) => {
-              for (const f of failed) if (!(e instanceof HttpStatusError && e.response === f)) x.discard(f);
+              letGoBut(e instanceof HttpStatusError ? e.response : undefined);
               throw e;
             },
           );

@@ -110,8 +110,10 @@ class Attempt implements UndiciHandler {
   }
 
   #bodyEnded(error?: { error: unknown }): void {
-    if (this.#end !== undefined) this.#end(error);
-    else this.#ending = { error };
+    // Let go by us (a second answer of a hedged call): closed by choice, not failed.
+    const end = this.#letGo !== undefined ? undefined : error;
+    if (this.#end !== undefined) this.#end(end);
+    else this.#ending = { error: end };
   }
 
   /** This attempt as an answer whose body is watched: done when it ends, failed when it fails. */
