@@ -400,3 +400,39 @@ async def test_on_the_real_clock_a_partial_taking_the_attempt_is_hedged() -> Non
     assert started == [0, 1]
     # A lambda taking nothing is called without it.
     assert await hedge(lambda: asyncio.sleep(0.001, "plain"), delay=0.5) == "plain"
+
+
+async def test_a_hedged_call_whose_requests_both_answer_closes_the_second_its_slot_and_permit_back() -> None:
+    # An inner transport that answers even when cancelled: the second answer comes after the
+    # first was chosen.
+    n = [0]
+
+    class Streamed(httpx.AsyncByteStream):
+        """A body read as it streams (not already read: its response holds its slot until closed)."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        async def __aiter__(self) -> Any:
+            yield self.data
+
+    class AnswersAnyway(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            n[0] += 1
+            k = n[0]
+            try:
+                await asyncio.sleep(0.005 * k)
+            except asyncio.CancelledError:
+                pass
+            return httpx.Response(200, stream=Streamed(f"answer {k}".encode()))
+
+    bulkhead = Bulkhead(max_concurrent=4)
+    breaker = CircuitBreaker(failure_threshold=5)
+    transport = ResilientTransport(AnswersAnyway(), hedge={"delay": 0, "max_attempts": 2}, bulkhead=bulkhead, circuit_breaker=breaker,
+                                   max_retries=0)
+    async with httpx.AsyncClient(transport=transport) as client:
+        r = await client.get("http://127.0.0.1:1/")
+        assert r.text == "answer 1"
+    assert n[0] == 2
+    assert bulkhead.metrics()["active"] == 0
+    assert breaker.stats["in_flight"] == 0

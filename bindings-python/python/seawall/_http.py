@@ -252,9 +252,24 @@ class HttpPolicies:
         attempt: Callable[[], Awaitable[Any]] = one
         if hedge is not None and replayable and _native.hedgeable(method, hedge._forced):
             # Each retry attempt is a hedged call of requests (a loser is cancelled, its
-            # connection closed; a failed response is let go as a retried one is).
+            # connection closed; a failed response is let go as a retried one is; a second good
+            # one, come as the first was chosen, is closed).
             async def attempt() -> Any:
-                return await hedge.call_async(lambda _k: one())
+                got: list = []
+
+                async def kept() -> Any:
+                    response = await one()
+                    got.append(response)
+                    return response
+
+                answer = None
+                try:
+                    answer = await hedge.call_async(lambda _k: kept())
+                    return answer
+                finally:
+                    for response in got:
+                        if response is not answer:
+                            await asyncio.shield(x.aclose(response))  # type: ignore[misc]
 
         async def take(step: int, arg: Any) -> Any:
             if step == CLOSE:
