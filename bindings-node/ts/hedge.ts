@@ -139,8 +139,9 @@ class Wakeups {
     w.live = false;
     if (w.cancel !== undefined) return w.cancel();
     if (--this.#live === 0) {
-      // Nothing waits: drop the dead entries (the armed timer then finds none).
-      this.#queue.length = 0;
+      // Nothing waits: skip the dead entries (the armed timer then finds none). A new array, not
+      // a truncation: setting an array's length costs more than the rest of a cancel.
+      if (this.#queue.length > 0) this.#queue = [];
       this.#head = 0;
     }
   }
