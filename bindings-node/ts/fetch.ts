@@ -307,7 +307,7 @@ function heldResponseProto(): object {
       configurable: true,
     };
   }
-  for (const name of ['arrayBuffer', 'blob', 'bytes', 'formData', 'json', 'text']) {
+  for (const name of ['arrayBuffer', 'blob', 'bytes', 'formData', 'text']) {
     const read = proto[name];
     if (typeof read !== 'function') continue;
     held[name] = {
@@ -328,6 +328,15 @@ function heldResponseProto(): object {
       writable: true,
     };
   }
+  // `json()` reads the text, then parses it: a body that is not JSON was still read whole (the
+  // caller's error, not the dependency's failure).
+  held.json = {
+    value(this: Response) {
+      return this.text().then((text) => JSON.parse(text) as unknown);
+    },
+    configurable: true,
+    writable: true,
+  };
   return Object.create(Response.prototype, held) as object;
 }
 let heldProto: object | undefined;
