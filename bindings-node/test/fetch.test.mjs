@@ -136,13 +136,15 @@ test('4xx is answered at once: not retried, not counted by the breaker', async (
   assert.deepEqual([s.state, s.failedCalls, s.ignoredCalls], ['CLOSED', 0, 1]);
 });
 
-test('a held response whose body is not JSON: json() rejects, and the breaker counts a success (the body was read whole)', async () => {
+test('a held response whose body does not parse: json() and formData() reject, and the breaker counts successes (the bodies were read whole)', async () => {
   const cb = new CircuitBreaker({ failureThreshold: 1 });
   const res = await resilientFetch(`${base}/not-json`, {}, cb, fast);
   assert.equal(res.status, 200);
   await assert.rejects(res.json(), SyntaxError);
+  const form = await resilientFetch(`${base}/not-a-form`, {}, cb, fast);
+  await assert.rejects(form.formData(), TypeError);
   const s = cb.getStats();
-  assert.deepEqual([s.state, s.failedCalls, s.successfulCalls, s.inFlight], ['CLOSED', 0, 1, 0]);
+  assert.deepEqual([s.state, s.failedCalls, s.successfulCalls, s.inFlight], ['CLOSED', 0, 2, 0]);
 });
 
 test('POST is not retried after a 500 (it may have been applied)', async () => {

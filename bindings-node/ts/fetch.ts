@@ -307,7 +307,7 @@ function heldResponseProto(): object {
       configurable: true,
     };
   }
-  for (const name of ['arrayBuffer', 'blob', 'bytes', 'formData', 'text']) {
+  for (const name of ['arrayBuffer', 'blob', 'bytes', 'text']) {
     const read = proto[name];
     if (typeof read !== 'function') continue;
     held[name] = {
@@ -328,11 +328,18 @@ function heldResponseProto(): object {
       writable: true,
     };
   }
-  // `json()` reads the text, then parses it: a body that is not JSON was still read whole (the
-  // caller's error, not the dependency's failure).
+  // `json()` and `formData()` read the body, then parse it: a body that does not parse was still
+  // read whole (the caller's error, not the dependency's failure).
   held.json = {
     value(this: Response) {
       return this.text().then((text) => JSON.parse(text) as unknown);
+    },
+    configurable: true,
+    writable: true,
+  };
+  held.formData = {
+    value(this: Response) {
+      return this.arrayBuffer().then((bytes) => new Response(bytes, { headers: this.headers }).formData());
     },
     configurable: true,
     writable: true,
