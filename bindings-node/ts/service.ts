@@ -39,7 +39,6 @@ interface RawResponse {
   readonly writableFinished: boolean;
   readonly statusCode?: number;
   on(event: 'close', fn: () => void): unknown;
-  once(event: 'close', fn: () => void): unknown;
 }
 
 /**
@@ -116,25 +115,19 @@ export class ServiceDoor {
       return;
     }
     const left = new AbortController();
-    response.once('close', () => {
+    // One listener for both ends, as `admit`'s: a client leaving while queued gives its place
+    // up; an admitted request holds its place until its response closes (its time the sample).
+    let release: (() => void) | undefined;
+    response.on('close', () => {
       if (!response.writableFinished) left.abort(new DOMException('the client disconnected', 'AbortError'));
+      release?.();
     });
     bulkhead
       .execute(
         () =>
           new Promise<void>((done) => {
-            let given = false;
-            const permit: LimitPermit = {
-              release: () => {
-                if (!given) {
-                  given = true;
-                  done();
-                }
-              },
-            };
-            // The bulkhead holds the place until the response is sent (its time is the sample).
-            response.once('close', () => permit.release('ignored'));
-            admitted(new Admission(permit, this.#deadline(request), left));
+            release = done;
+            admitted(new Admission({ release: () => done() }, this.#deadline(request), left));
           }),
         left.signal,
       )
@@ -294,12 +287,10 @@ export function seawallHono(options: ServiceDoorOptions = {}): (c: HonoContext, 
 /** A response as the door sees it where there is only the request's signal: it "closes" when
  * the client leaves (the signal aborts). */
 function signalled(signal: AbortSignal | undefined, finished: () => boolean): RawResponse {
-  const onAbort = (_event: 'close', fn: () => void): void => signal?.addEventListener('abort', fn, { once: true });
   return {
     get writableFinished() {
       return finished();
     },
-    on: onAbort,
-    once: onAbort,
+    on: (_event, fn) => signal?.addEventListener('abort', fn, { once: true }),
   };
 }
