@@ -196,10 +196,21 @@ export declare function hedgeSettle(call: number, attempt: number, outcome: numb
 /** A call: its attempt 0 is running; the call's handle. */
 export declare function hedgeStart(policy: number, now?: number | undefined | null): number
 
+/** The machine of a call begun at `started`, waiting `delay`: its primary is running. */
+export declare function hedgeStartBegun(policy: number, started: number, delay: number): number
+
 export declare function hedgeStats(handle: number, now?: number | undefined | null): string
 
 /** The call's next step, see the engine's encoding. */
 export declare function hedgeStep(call: number, now?: number | undefined | null): number
+
+/**
+ * Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
+ * `in_time` before their deadlines (times unread) and `answered` the others' `(started,
+ * ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
+ * calls begun next (`timed`: 1 when answered calls' times are needed).
+ */
+export declare function hedgeSync(policy: number, begun: number, inTime: number, delay: number, answered: Float64Array, now?: number | undefined | null): Array<number>
 
 /**
  * The raw hot-path function `name`: breakerAcquire, breakerRecord, bulkheadAcquire,

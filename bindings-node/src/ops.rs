@@ -336,6 +336,21 @@ pub fn hedge_step(call: u32, now: Option<f64>) -> Result<f64> {
     checked(with_engine(|e| e.hedge_step(call, now_or_native(now))))
 }
 
+/// Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
+/// `in_time` before their deadlines (times unread) and `answered` the others' `(started,
+/// ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
+/// calls begun next (`timed`: 1 when answered calls' times are needed).
+#[napi]
+pub fn hedge_sync(policy: u32, begun: u32, in_time: u32, delay: f64, answered: Float64Array, now: Option<f64>) -> Result<Vec<f64>> {
+    checked(with_engine(|e| e.hedge_sync(policy, begun, in_time, delay, &answered, now_or_native(now))))
+}
+
+/// The machine of a call begun at `started`, waiting `delay`: its primary is running.
+#[napi]
+pub fn hedge_start_begun(policy: u32, started: f64, delay: f64) -> Result<u32> {
+    checked(with_engine(|e| e.hedge_start_begun(policy, started, delay)))
+}
+
 /// Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step.
 #[napi]
 pub fn hedge_settle(call: u32, attempt: u32, outcome: u32, now: Option<f64>) -> Result<f64> {

@@ -191,6 +191,13 @@ function script(b) {
   const he = call('hedgeStart', hp, 200);
   call('hedgeSettle', he, 5, 0, 201);
   call('hedgeSettle', he, 0, 9, 201);
+  // Calls begun lazily: handed over (odd times and a negative delay refused), and a machine.
+  call('hedgeSync', hp, 3, 1, 50, new Float64Array([300, 310.5, 301, 400]), 420);
+  call('hedgeSync', hp, 0, 0, 50, new Float64Array([1]), 420);
+  call('hedgeSync', hp, 0, 0, -1, new Float64Array(0), 420);
+  const hf = call('hedgeStartBegun', hp, 410, 50);
+  call('hedgeStep', hf, 460);
+  call('hedgeStartBegun', hp, 410, Number.NaN);
   call('hedgeEnd', he);
   call('hedgeEnd', he);
   call('hedgeStats', hp, 300);

@@ -46,6 +46,9 @@ export const LEFT_OUT = {
     hedge_failure_starts_the_next_at_once: 'hedging',
     hedge_fallback_mode_only_after_failures: 'hedging',
     hedge_idempotent_methods_only: 'hedging',
+    hedge_lazy_calls_handed_over_in_batches: 'hedging',
+    hedge_lazy_fallback_needs_a_machine_only_on_failure: 'hedging',
+    hedge_lazy_percentile_delay_holds_until_its_refresh: 'hedging',
     hedge_fatal_outcome_fails_the_call: 'hedging',
     hedge_parallel_when_delay_is_zero: 'hedging',
     hedge_percentile_delay_from_recent_primaries: 'hedging',
@@ -345,6 +348,16 @@ export function makeRunner(b) {
           }
           case 'step':
             return hedgeStep(b.hedgeStep(call, at));
+          case 'sync': {
+            const [delay, until, wake, timed] = b.hedgeSync(h, s.begun, s.inTime ?? 0, s.delay, Float64Array.from(s.answered ?? []), at);
+            const t = (x) => (Number.isFinite(x) ? n(x) : null);
+            return { sync: { delay: t(delay), until: t(until), wake: t(wake), timed: timed === 1 } };
+          }
+          case 'start_begun': {
+            const c = b.hedgeStartBegun(h, s.started, s.delay);
+            calls.set(s.call, c);
+            return hedgeStep(b.hedgeStep(c, at));
+          }
           case 'settle':
             return hedgeStep(b.hedgeSettle(call, s.attempt, typeof s.outcome === 'string' ? HEDGE_OUTCOMES.indexOf(s.outcome) : s.outcome, at));
           case 'end':

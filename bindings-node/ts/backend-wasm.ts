@@ -90,6 +90,7 @@ export function wasmBackend(glue: WasmGlue, memory: WebAssembly.Memory): Backend
         const v = values[i];
         if (p === 's') strings[s++] = v as string;
         else if (p === 'j') strings[s++] = JSON.stringify(v);
+        else if (p === 'F') strings[s++] = (v as number[]).join(',');
         else if (p === 'o') {
           a[n++] = v == null ? 0 : 1;
           strings[s++] = v == null ? '' : (v as string);

@@ -8,6 +8,7 @@
  */
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg, type Clock } from './clock.js';
+import { HEDGE_BATCH } from './ops.js';
 import { fromNative, native } from './errors.js';
 import { PolicyCache } from './compiled.js';
 import { requestSignal } from './request-context.js';
@@ -69,6 +70,8 @@ const FATAL = 2;
 const CANCELLED = 3;
 const ATTEMPT_OUTCOMES = { success: SUCCESS, failure: FAILURE, fatal: FATAL, cancelled: CANCELLED } as const;
 
+const NONE_ANSWERED = new Float64Array(0);
+
 const finalizer = new FinalizationRegistry<{ b: Backend; h: number }>(({ b, h }) => b.hedgePolicyDrop(h));
 
 function lost(): DOMException {
@@ -89,79 +92,88 @@ class Attempt {
   }
 }
 
-/** A wake-up at a deadline, until cancelled. */
+/** A wake-up at a deadline, until cancelled: a hedged call is its own. */
 interface Wake {
   at: number;
-  fire: () => void;
+  fire(): void;
   live: boolean;
+  prev: Wake | undefined;
+  next: Wake | undefined;
   /** A wake-up on a clock other than the queue's has a timer of its own. */
-  cancel?: () => void;
+  cancel: (() => void) | undefined;
 }
 
 /**
- * A policy's wake-ups on one timer: a call whose primary answers in time costs a push and a
- * flag, not a timer of its own (a timer set and cleared costs more than the rest of such a
- * call). Deadlines are kept in order (a fixed delay adds them in order; a percentile's, nearly).
- * The timer does not keep the process alive: an attempt still running does, if anything.
+ * A policy's wake-ups on one timer: a call whose primary answers in time costs a link and an
+ * unlink, not a timer of its own (a timer set and cleared costs more than the rest of such a
+ * call). Deadlines are kept in order in a list (a fixed delay adds them at its end; a
+ * percentile's, nearly). The timer does not keep the process alive: an attempt still running
+ * does, if anything. A deadline cancelled leaves the timer armed; it finds nothing due.
  */
 class Wakeups {
-  #queue: Wake[] = [];
-  #head = 0;
-  #live = 0;
+  #head: Wake | undefined;
+  #tail: Wake | undefined;
   #cancelTimer: (() => void) | undefined;
   #armedAt = Number.POSITIVE_INFINITY;
   #clock: Clock | undefined;
 
-  add(at: number, fire: () => void): Wake {
+  add(w: Wake): void {
     const c = clock();
-    const w: Wake = { at, fire, live: true };
+    w.live = true;
     if (this.#clock !== c) {
-      if (this.#live > 0) {
-        w.cancel = c.setTimer(at - c.now(), () => this.#fire(w), true);
-        return w;
+      if (this.#head !== undefined) {
+        w.cancel = c.setTimer(w.at - c.now(), () => this.#fire(w), true);
+        return;
       }
       this.#cancelTimer?.();
       this.#cancelTimer = undefined;
       this.#armedAt = Number.POSITIVE_INFINITY;
       this.#clock = c;
     }
-    let i = this.#queue.length;
-    while (i > this.#head && (this.#queue[i - 1] as Wake).at > at) i--;
-    if (i === this.#queue.length) this.#queue.push(w);
-    else this.#queue.splice(i, 0, w);
-    this.#live++;
-    if (at < this.#armedAt) this.#arm(c);
-    return w;
+    let after = this.#tail;
+    while (after !== undefined && after.at > w.at) after = after.prev;
+    const before = after === undefined ? this.#head : after.next;
+    w.prev = after;
+    w.next = before;
+    if (after === undefined) this.#head = w;
+    else after.next = w;
+    if (before === undefined) this.#tail = w;
+    else before.prev = w;
+    if (w.at < this.#armedAt) this.#arm(c);
   }
 
   cancel(w: Wake): void {
     if (!w.live) return;
     w.live = false;
-    if (w.cancel !== undefined) return w.cancel();
-    if (--this.#live === 0) {
-      // Nothing waits: skip the dead entries (the armed timer then finds none). A new array, not
-      // a truncation: setting an array's length costs more than the rest of a cancel.
-      if (this.#queue.length > 0) this.#queue = [];
-      this.#head = 0;
+    const own = w.cancel;
+    if (own !== undefined) {
+      w.cancel = undefined;
+      return own();
     }
+    this.#unlink(w);
+  }
+
+  #unlink(w: Wake): void {
+    const { prev, next } = w;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    w.prev = undefined;
+    w.next = undefined;
   }
 
   #fire(w: Wake): void {
     if (!w.live) return;
     w.live = false;
-    if (w.cancel === undefined) this.#live--;
+    w.cancel = undefined;
     w.fire();
   }
 
   #arm(c: Clock): void {
-    while (this.#head < this.#queue.length && !(this.#queue[this.#head] as Wake).live) this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
-    const next = this.#queue[this.#head];
+    const next = this.#head;
     this.#armedAt = next === undefined ? Number.POSITIVE_INFINITY : next.at;
     if (next !== undefined) this.#cancelTimer = c.setTimer(next.at - c.now(), () => this.#run(c), true);
   }
@@ -171,12 +183,13 @@ class Wakeups {
     this.#armedAt = Number.POSITIVE_INFINITY;
     const now = c.now();
     const due: Wake[] = [];
-    while (this.#head < this.#queue.length && (this.#queue[this.#head] as Wake).at <= now) {
-      const w = this.#queue[this.#head++] as Wake;
-      if (w.live) due.push(w);
+    for (let w = this.#head; w !== undefined && w.at <= now; w = this.#head) {
+      this.#unlink(w);
+      w.live = false;
+      due.push(w);
     }
     if (this.#clock === c) this.#arm(c);
-    for (const w of due) this.#fire(w);
+    for (const w of due) w.fire();
   }
 }
 
@@ -190,6 +203,21 @@ export class HedgePolicy {
   readonly #h: number;
   readonly #hasList: boolean;
   readonly #wakeups = new Wakeups();
+  // Calls begin without a machine in the core: one whose primary answers in time never needs
+  // one, and is handed over in a batch (`#sync`) before anything else is asked of the policy.
+  /** Calls begun since the last sync. */
+  #begun = 0;
+  /** Of those, answered before their deadlines: a count, or (`#timed`, for a percentile) their
+   * `(started, ended)` times (`#count` numbers), all of `#answeredDelay`. */
+  #inTime = 0;
+  readonly #answered = new Float64Array(2 * HEDGE_BATCH);
+  #count = 0;
+  #answeredDelay = 0;
+  /** The core's delay for calls begun before `#until`; after `#wake` ms a call needs its machine. */
+  #delay = 0;
+  #until = 0;
+  #wake = 0;
+  #timed = false;
 
   constructor(options: HedgeOptions = {}) {
     checkOptionsArg(options);
@@ -199,7 +227,41 @@ export class HedgePolicy {
     this.#h = native(() => this.#b.hedgePolicyCreate(optionsJson(options), false, nowArg()));
     finalizer.register(this, { b: this.#b, h: this.#h });
     this.#hasList = Array.isArray(options.retryableErrors ?? options.retryOn);
+    this.#sync(nowArg());
   }
+
+  /** Hands the calls begun and answered since the last sync over; the delay for the next. */
+  #sync(now: number | undefined): void {
+    const [delay, until, wake, timed] = this.#b.hedgeSync(this.#h, this.#begun, this.#inTime, this.#answeredDelay, this.#count === 0 ? NONE_ANSWERED : this.#answered.subarray(0, this.#count), now) as number[] as [number, number, number, number];
+    this.#begun = 0;
+    this.#inTime = 0;
+    this.#count = 0;
+    this.#delay = delay;
+    this.#until = until;
+    this.#wake = wake;
+    this.#timed = timed === 1;
+  }
+
+  /** @internal Before the core is asked anything about this policy: what it has not seen yet. */
+  flush(now: number | undefined): void {
+    if (this.#begun > 0 || this.#inTime > 0 || this.#count > 0) this.#sync(now);
+  }
+
+  /** @internal A call begun at `started` without a machine answered before its deadline. */
+  answered(started: number, delay: number): void {
+    if (!this.#timed) {
+      if (++this.#inTime === HEDGE_BATCH) this.#sync(nowArg());
+      return;
+    }
+    const ended = clock().now();
+    if (delay !== this.#answeredDelay && this.#count > 0) this.#sync(ended);
+    this.#answeredDelay = delay;
+    const a = this.#answered;
+    a[this.#count++] = started;
+    a[this.#count++] = ended;
+    if (this.#count === a.length) this.#sync(ended);
+  }
+
 
   get name(): string | undefined {
     return this.options.name;
@@ -237,12 +299,110 @@ export class HedgePolicy {
    */
   run<T>(fn: HedgedFn<T>, o: HedgeOptions, signal: AbortSignal | undefined, request?: OutcomeFacts): Promise<T> {
     const b = this.#b;
-    const call = native(() => b.hedgeBegin(this.#h, nowArg()));
-    return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
+    const now = clock().now();
+    if (now >= this.#until) native(() => this.#sync(now));
+    if (this.#wake === 0) {
+      // Every attempt at once: the call needs its machine from the start.
+      this.flush(now);
+      const call = native(() => b.hedgeBegin(this.#h, now));
+      return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
+    }
+    if (signal !== undefined || fn.length >= 2 || o.retryOnResult !== undefined) {
+      // A call that can be given up, or whose attempts take signals or whose values are judged:
+      // its machine from the start (each of those costs more than asking the core).
+      this.flush(now);
+      const call = native(() => b.hedgeBegin(this.#h, now));
+      return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
+    }
+    this.#begun++;
+    return new Begun<T>(this, this.#wakeups, now, this.#delay, fn, o, request).start(now + this.#wake);
+  }
+
+  /** @internal The machine of `begun`'s call, its primary running. */
+  adopt<T>(begun: Begun<T>, now: number): HedgedRun<T> {
+    this.flush(now);
+    const call = native(() => this.#b.hedgeStartBegun(this.#h, begun.startedAt, begun.delay));
+    return new HedgedRun<T>(this, this.#b, this.#wakeups, call, undefined, begun.fn, begun.o, undefined, begun.request);
   }
 
   getStats(): HedgeStats {
-    return { name: this.options.name, ...(JSON.parse(native(() => this.#b.hedgeStats(this.#h, nowArg()))) as Omit<HedgeStats, 'name'>) };
+    return {
+      name: this.options.name,
+      ...(JSON.parse(
+        native(() => {
+          const now = nowArg();
+          this.flush(now);
+          return this.#b.hedgeStats(this.#h, now);
+        }),
+      ) as Omit<HedgeStats, 'name'>),
+    };
+  }
+}
+
+/**
+ * A call begun without a machine in the core: its primary runs, and its deadline waits in the
+ * policy's wake-ups. Answered in time, it is counted in the policy's next batch; at its
+ * deadline, or when its primary fails, the call gets its machine (`HedgedRun`), which takes the
+ * running primary over.
+ */
+class Begun<T> implements Wake {
+  at = Number.NaN;
+  live = false;
+  prev: Wake | undefined = undefined;
+  next: Wake | undefined = undefined;
+  cancel: (() => void) | undefined = undefined;
+  #run: HedgedRun<T> | undefined = undefined;
+
+  constructor(
+    readonly policy: HedgePolicy,
+    readonly wakeups: Wakeups,
+    readonly startedAt: number,
+    readonly delay: number,
+    readonly fn: HedgedFn<T>,
+    readonly o: HedgeOptions,
+    readonly request: OutcomeFacts | undefined,
+  ) {}
+
+  /** Starts the primary; its deadline at `at` (+∞: none). Answers the call's promise. */
+  start(at: number): Promise<T> {
+    if (at !== Number.POSITIVE_INFINITY) {
+      this.at = at;
+      this.wakeups.add(this);
+    }
+    let p: Promise<T>;
+    try {
+      p = Promise.resolve(this.fn(0, undefined as unknown as AbortSignal));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    return p.then(
+      (v) => {
+        const run = this.#run;
+        if (run !== undefined) return run.settled(0, true, v) as T;
+        if (this.live) this.wakeups.cancel(this);
+        this.policy.answered(this.startedAt, this.delay);
+        return v;
+      },
+      (e: unknown) => this.#machine().settled(0, false, e) as T,
+    );
+  }
+
+  /** The deadline came with the primary still running: the machine says what next. */
+  fire(): void {
+    try {
+      this.#machine().fire();
+    } catch {
+      // The core refused the machine (it cannot while this call holds its policy); the
+      // primary's end asks again, and its caller gets the error.
+    }
+  }
+
+  #machine(): HedgedRun<T> {
+    if (this.#run === undefined) {
+      if (this.live) this.wakeups.cancel(this);
+      this.#run = this.policy.adopt(this, clock().now());
+    }
+    return this.#run;
   }
 }
 
@@ -253,11 +413,15 @@ export class HedgePolicy {
  * other attempt too: a call whose primary answers in time settles in the primary's own reaction,
  * with no promise of its own.
  */
-class HedgedRun<T> {
+class HedgedRun<T> implements Wake {
   readonly promise: Promise<T>;
   readonly #attempts: Attempt[] = [];
-  #waker: Wake | undefined;
-  #wakeAt = Number.NaN;
+  // Its wake-up at the core's next deadline (`live` while armed).
+  at = Number.NaN;
+  live = false;
+  prev: Wake | undefined = undefined;
+  next: Wake | undefined = undefined;
+  cancel: (() => void) | undefined = undefined;
   /** Decided: won, failed or given up by the caller (`#final` holds the answer). */
   #over = false;
   #final: { ok: boolean; value: unknown } | undefined;
@@ -268,12 +432,14 @@ class HedgedRun<T> {
   readonly #takesSignal: boolean;
   readonly #onAbort: (() => void) | undefined;
 
+  /** `first`: the core's first step; `undefined` for a call whose primary already runs (a
+   * `Begun` call taken over: it reports the primary's end through `settled`). */
   constructor(
     readonly policy: HedgePolicy,
     readonly b: Backend,
     readonly wakeups: Wakeups,
     readonly call: number,
-    first: number,
+    first: number | undefined,
     readonly fn: HedgedFn<T>,
     readonly o: HedgeOptions,
     readonly signal: AbortSignal | undefined,
@@ -284,6 +450,12 @@ class HedgedRun<T> {
     if (signal !== undefined) {
       this.#onAbort = () => this.#abort();
       signal.addEventListener('abort', this.#onAbort);
+    }
+    if (first === undefined) {
+      this.#attempts.push(new Attempt(0, false));
+      this.#running = 1;
+      this.promise = undefined as unknown as Promise<T>;
+      return;
     }
     this.promise = this.#launch(0) as Promise<T>;
     this.#next(first);
@@ -306,29 +478,36 @@ class HedgedRun<T> {
       p = Promise.reject(e);
     }
     return p.then(
-      (v) => {
-        a.value = v;
-        const rejects = o.retryOnResult;
-        try {
-          a.outcome = typeof rejects === 'function' && rejects(v) ? FAILURE : SUCCESS;
-        } catch (e) {
-          // The hook threw: the call fails with its error.
-          this.#fail(e);
-          a.outcome = CANCELLED;
-        }
-        return this.#ended(a);
-      },
-      (e: unknown) => {
-        a.error = e;
-        try {
-          a.outcome = a.controller?.signal.aborted === true ? CANCELLED : this.policy.outcomeOf(e, k, o, this.request);
-        } catch (hookError) {
-          this.#fail(hookError);
-          a.outcome = CANCELLED;
-        }
-        return this.#ended(a);
-      },
+      (v) => this.settled(k, true, v),
+      (e: unknown) => this.settled(k, false, e),
     );
+  }
+
+  /** Attempt `k` answered `value` (`ok`) or failed with it: its outcome, then what next. The
+   * primary's answers the call (its value, its error, or a promise of the call's answer). */
+  settled(k: number, ok: boolean, value: unknown): unknown {
+    const a = this.#attempts[k] as Attempt;
+    const o = this.o;
+    if (ok) {
+      a.value = value;
+      const rejects = o.retryOnResult;
+      try {
+        a.outcome = typeof rejects === 'function' && rejects(value) ? FAILURE : SUCCESS;
+      } catch (e) {
+        // The hook threw: the call fails with its error.
+        this.fail(e);
+        a.outcome = CANCELLED;
+      }
+    } else {
+      a.error = value;
+      try {
+        a.outcome = a.controller?.signal.aborted === true ? CANCELLED : this.policy.outcomeOf(value, k, o, this.request);
+      } catch (hookError) {
+        this.fail(hookError);
+        a.outcome = CANCELLED;
+      }
+    }
+    return this.#ended(a);
   }
 
   /** Attempt `a` settled: the core says what next; the primary's reaction answers the call. */
@@ -336,9 +515,11 @@ class HedgedRun<T> {
     this.#running--;
     if (!this.#over) {
       try {
-        this.#advance(this.b.hedgeSettle(this.call, a.k, a.outcome, nowArg()));
+        const now = nowArg();
+        this.policy.flush(now);
+        this.#advance(this.b.hedgeSettle(this.call, a.k, a.outcome, now));
       } catch (e) {
-        this.#fail(fromNative(e));
+        this.fail(fromNative(e));
       }
     }
     if (this.#over && this.#running === 0) this.#deliver();
@@ -358,24 +539,29 @@ class HedgedRun<T> {
     const b = this.b;
     while (step < 0 && step > -11) {
       void this.#launch(-1 - step);
-      step = b.hedgeStep(this.call, nowArg());
+      const now = nowArg();
+      this.policy.flush(now);
+      step = b.hedgeStep(this.call, now);
     }
     if (step <= -11) return this.#end(step);
-    if (step !== this.#wakeAt) {
-      if (this.#waker !== undefined) this.wakeups.cancel(this.#waker);
-      this.#waker = Number.isFinite(step) ? this.wakeups.add(step, () => this.#due()) : undefined;
-      this.#wakeAt = step;
+    if (step !== (this.live ? this.at : Number.POSITIVE_INFINITY)) {
+      if (this.live) this.wakeups.cancel(this);
+      if (Number.isFinite(step)) {
+        this.at = step;
+        this.wakeups.add(this);
+      }
     }
   }
 
-  #due(): void {
-    this.#waker = undefined;
-    this.#wakeAt = Number.NaN;
+  /** Its deadline came. */
+  fire(): void {
     if (this.#over) return;
     try {
-      this.#advance(this.b.hedgeStep(this.call, nowArg()));
+      const now = nowArg();
+      this.policy.flush(now);
+      this.#advance(this.b.hedgeStep(this.call, now));
     } catch (e) {
-      this.#fail(fromNative(e));
+      this.fail(fromNative(e));
     }
   }
 
@@ -386,11 +572,12 @@ class HedgedRun<T> {
     try {
       this.#advance(step);
     } catch (e) {
-      this.#fail(fromNative(e));
+      this.fail(fromNative(e));
     }
   }
 
-  #fail(e: unknown): void {
+  /** Ends the call with error `e` (a hook's, the core's, the caller's), after the attempts still running. */
+  fail(e: unknown): void {
     if (this.#over) return;
     this.b.hedgeEnd(this.call);
     this.#decide(undefined, { ok: false, value: e });
@@ -398,7 +585,7 @@ class HedgedRun<T> {
 
   /** The caller gave up: every attempt is cancelled; the call rejects once all have ended. */
   #abort(): void {
-    this.#fail((this.signal as AbortSignal).reason);
+    this.fail((this.signal as AbortSignal).reason);
   }
 
   /** Won or failed (the core freed the call). */
@@ -413,7 +600,7 @@ class HedgedRun<T> {
   #decide(keep: Attempt | undefined, answer: { ok: boolean; value: unknown }): void {
     this.#over = true;
     this.#final = answer;
-    if (this.#waker !== undefined) this.wakeups.cancel(this.#waker);
+    if (this.live) this.wakeups.cancel(this);
     if (this.#onAbort !== undefined) this.signal?.removeEventListener('abort', this.#onAbort);
     for (const a of this.#attempts) if (a !== keep && a.outcome < 0) a.controller?.abort(lost());
   }

@@ -4,6 +4,9 @@ import type { Now } from './backend.js';
 /** Added to a breaker's state answer when state changes wait: the state is the answer less this, when the answer is at least this. */
 export const EVENTS_WAITING = 8;
 
+/** A hedging policy's calls begun without a machine are handed over (`hedgeSync`) at the latest when this many have answered. */
+export const HEDGE_BATCH = 256;
+
 /** The cold operations every backend implements, one to one with `seawall_core::Engine`. */
 export interface EngineOps {
   breakerCreate(optionsJson: string, seconds: boolean, name?: string | null): number;
@@ -90,6 +93,15 @@ export interface EngineOps {
   hedgeStart(policy: number, now: Now): number;
   /** The call's next step, see the engine's encoding. */
   hedgeStep(call: number, now: Now): number;
+  /**
+   * Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
+   * `in_time` before their deadlines (times unread) and `answered` the others' `(started,
+   * ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
+   * calls begun next (`timed`: 1 when answered calls' times are needed).
+   */
+  hedgeSync(policy: number, begun: number, inTime: number, delay: number, answered: Float64Array, now: Now): number[];
+  /** The machine of a call begun at `started`, waiting `delay`: its primary is running. */
+  hedgeStartBegun(policy: number, started: number, delay: number): number;
   /** Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step. */
   hedgeSettle(call: number, attempt: number, outcome: number, now: Now): number;
   /** The caller gave up on the call: frees it. */
@@ -251,6 +263,8 @@ export const CALLS = {
   hedgeIsRetryable: 'nj:b',
   hedgeStart: 'nt:n',
   hedgeStep: 'nt:n',
+  hedgeSync: 'nnnnFt:f',
+  hedgeStartBegun: 'nnn:n',
   hedgeSettle: 'nnnt:n',
   hedgeEnd: 'n:b',
   hedgeStats: 'nt:s',

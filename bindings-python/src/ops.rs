@@ -296,6 +296,20 @@ impl Engine {
         checked(self.inner.hedge_step(call, now))
     }
 
+    /// Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
+    /// `in_time` before their deadlines (times unread) and `answered` the others' `(started,
+    /// ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
+    /// calls begun next (`timed`: 1 when answered calls' times are needed).
+    fn hedge_sync(&mut self, policy: u32, begun: u32, in_time: u32, delay: f64, answered: Vec<f64>, now: Option<f64>) -> PyResult<Vec<f64>> {
+        let now = self.at(now);
+        checked(self.inner.hedge_sync(policy, begun, in_time, delay, &answered, now))
+    }
+
+    /// The machine of a call begun at `started`, waiting `delay`: its primary is running.
+    fn hedge_start_begun(&mut self, policy: u32, started: f64, delay: f64) -> PyResult<u32> {
+        checked(self.inner.hedge_start_begun(policy, started, delay))
+    }
+
     /// Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step.
     fn hedge_settle(&mut self, call: u32, attempt: u32, outcome: u32, now: Option<f64>) -> PyResult<f64> {
         let now = self.at(now);
@@ -608,5 +622,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(retry_after, m)?)?;
     m.add_function(wrap_pyfunction!(rng_floats, m)?)?;
     m.add("EVENTS_WAITING", 8.0)?;
+    m.add("HEDGE_BATCH", 256.0)?;
     Ok(())
 }

@@ -24,6 +24,8 @@ pub enum Param {
     Now,
     /// A list of texts.
     Strs,
+    /// A list of numbers.
+    F64s,
 }
 
 /// An answer's kind.
@@ -204,6 +206,13 @@ ops! {
     [napi python wasm full] method hedge_start(policy: U32, now: Now) -> fallible U32;
     /// The call's next step, see the engine's encoding.
     [napi python wasm full] method hedge_step(call: U32, now: Now) -> fallible F64;
+    /// Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
+    /// `in_time` before their deadlines (times unread) and `answered` the others' `(started,
+    /// ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
+    /// calls begun next (`timed`: 1 when answered calls' times are needed).
+    [napi python wasm full] method hedge_sync(policy: U32, begun: U32, in_time: U32, delay: F64, answered: F64s, now: Now) -> fallible F64s;
+    /// The machine of a call begun at `started`, waiting `delay`: its primary is running.
+    [napi python wasm full] method hedge_start_begun(policy: U32, started: F64, delay: F64) -> fallible U32;
     /// Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step.
     [napi python wasm full] method hedge_settle(call: U32, attempt: U32, outcome: U32, now: Now) -> fallible F64;
     /// The caller gave up on the call: frees it.
@@ -309,6 +318,10 @@ pub const CONSTANTS: &[(&str, &str, f64)] = &[(
     "EVENTS_WAITING",
     "Added to a breaker's state answer when state changes wait: the state is the answer less this, when the answer is at least this.",
     seawall_core::Engine::EVENTS_WAITING,
+), (
+    "HEDGE_BATCH",
+    "A hedging policy's calls begun without a machine are handed over (`hedgeSync`) at the latest when this many have answered.",
+    seawall_core::hedge::BATCH as f64,
 )];
 
 // ---- rendering -------------------------------------------------------------------------------
@@ -422,6 +435,8 @@ pub fn napi() -> String {
                     prelude.push_str(&format!("    let {p}: Vec<&str> = {p}.iter().map(String::as_str).collect();\n"));
                     ("Vec<String>", format!("&{p}"))
                 }
+                // A typed array: read in place (a JavaScript array's numbers cost a crossing each).
+                Param::F64s => ("Float64Array", format!("&{p}")),
             };
             params.push(format!("{p}: {ty}"));
             args.push(arg);
@@ -467,6 +482,7 @@ pub fn python() -> String {
                     prelude.push_str(&format!("        let {p}: Vec<&str> = {p}.iter().map(String::as_str).collect();\n"));
                     ("Vec<String>", format!("&{p}"))
                 }
+                Param::F64s => ("Vec<f64>", format!("&{p}")),
             };
             params.push(format!("{p}: {ty}"));
             names.push(if kind == Param::OptStr && op.params.last().map(|l| l.0) == Some(p) { format!("{p}=None") } else { p.to_string() });
@@ -536,6 +552,11 @@ pub fn wasm() -> String {
                     prelude.push_str(&format!("let parsed = seawall_core::json::Json::parse({from}).ok(); let {p} = ids(&parsed); "));
                     format!("&{p}")
                 }
+                Param::F64s => {
+                    let from = next_str(&mut s);
+                    prelude.push_str(&format!("let {p} = numbers({from})?; "));
+                    format!("&{p}")
+                }
             };
             args.push(arg);
         }
@@ -571,7 +592,7 @@ pub fn wasm() -> String {
         }
     }
     format!(
-        "//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). {HEADER}\n\nuse seawall_core::Engine as CoreEngine;\nuse wasm_bindgen::JsValue;\n\nuse crate::{{checked, flags, ids, nums, optional, texts}};\n#[cfg(not(feature = \"full\"))]\nuse crate::not_in_module;\n\n/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN\n/// if none) and its text answer.\npub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {{\n    let h = |i: usize| a[i] as u32;\n    let flag = |i: usize| a[i] != 0.0;\n    let mut number = f64::NAN;\n    let mut text = String::new();\n    match op {{\n{arms}        _ => return Err(wasm_bindgen::JsError::new(\"seawall: the wasm engine has no such operation\").into()),\n    }}\n    Ok((number, text))\n}}\n"
+        "//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). {HEADER}\n\nuse seawall_core::Engine as CoreEngine;\nuse wasm_bindgen::JsValue;\n\nuse crate::{{checked, flags, ids, numbers, nums, optional, texts}};\n#[cfg(not(feature = \"full\"))]\nuse crate::not_in_module;\n\n/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN\n/// if none) and its text answer.\npub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {{\n    let h = |i: usize| a[i] as u32;\n    let flag = |i: usize| a[i] != 0.0;\n    let mut number = f64::NAN;\n    let mut text = String::new();\n    match op {{\n{arms}        _ => return Err(wasm_bindgen::JsError::new(\"seawall: the wasm engine has no such operation\").into()),\n    }}\n    Ok((number, text))\n}}\n"
     )
 }
 
@@ -583,6 +604,7 @@ fn ts_param(kind: Param) -> &'static str {
         Param::F64 | Param::U32 => "number",
         Param::Now => "Now",
         Param::Strs => "string[]",
+        Param::F64s => "Float64Array",
     }
 }
 
@@ -608,6 +630,7 @@ fn calls_spec(op: &Op) -> String {
         Param::F64 | Param::U32 => 'n',
         Param::Now => 't',
         Param::Strs => 'j',
+        Param::F64s => 'F',
     }).collect();
     spec.push(':');
     spec.push(match op.answer {
@@ -659,6 +682,7 @@ fn pyi_param(kind: Param) -> &'static str {
         Param::U32 => "int",
         Param::Now => "Optional[float]",
         Param::Strs => "list[str]",
+        Param::F64s => "list[float]",
     }
 }
 

@@ -71,6 +71,17 @@ fn nums(v: &[f64]) -> String {
     text
 }
 
+/// A number list from its text (what `nums` writes; JavaScript's `join(',')` of numbers).
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
+fn numbers(text: &str) -> Result<Vec<f64>, JsValue> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|x| x.parse::<f64>().map_err(|_| to_js(SeawallError::wrong_type("numbers", x, "a list of numbers"))))
+        .collect()
+}
+
 /// Booleans as a number list (`1,0,…`).
 fn flags(v: Vec<bool>) -> String {
     let mut text = String::new();

@@ -3,7 +3,7 @@
 use seawall_core::Engine as CoreEngine;
 use wasm_bindgen::JsValue;
 
-use crate::{checked, flags, ids, nums, optional, texts};
+use crate::{checked, flags, ids, numbers, nums, optional, texts};
 #[cfg(not(feature = "full"))]
 use crate::not_in_module;
 
@@ -130,153 +130,161 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         #[cfg(not(feature = "full"))]
         58 => return Err(not_in_module("hedgeStep")),
         #[cfg(feature = "full")]
-        59 /* hedgeSettle */ => number = checked(e.hedge_settle(h(0), h(1), h(2), a[3]))?,
+        59 /* hedgeSync */ => { let answered = numbers(s1)?; text = nums(&checked(e.hedge_sync(h(0), h(1), h(2), a[3], &answered, a[4]))?) },
         #[cfg(not(feature = "full"))]
-        59 => return Err(not_in_module("hedgeSettle")),
+        59 => return Err(not_in_module("hedgeSync")),
         #[cfg(feature = "full")]
-        60 /* hedgeEnd */ => number = f64::from(u8::from(e.hedge_end(h(0)))),
+        60 /* hedgeStartBegun */ => number = f64::from(checked(e.hedge_start_begun(h(0), a[1], a[2]))?),
         #[cfg(not(feature = "full"))]
-        60 => return Err(not_in_module("hedgeEnd")),
+        60 => return Err(not_in_module("hedgeStartBegun")),
         #[cfg(feature = "full")]
-        61 /* hedgeStats */ => text = checked(e.hedge_stats(h(0), a[1]))?,
+        61 /* hedgeSettle */ => number = checked(e.hedge_settle(h(0), h(1), h(2), a[3]))?,
         #[cfg(not(feature = "full"))]
-        61 => return Err(not_in_module("hedgeStats")),
+        61 => return Err(not_in_module("hedgeSettle")),
         #[cfg(feature = "full")]
-        62 /* adaptiveCreate */ => number = f64::from(checked(e.adaptive_create(s1, flag(0), a[1]))?),
+        62 /* hedgeEnd */ => number = f64::from(u8::from(e.hedge_end(h(0)))),
         #[cfg(not(feature = "full"))]
-        62 => return Err(not_in_module("adaptiveCreate")),
+        62 => return Err(not_in_module("hedgeEnd")),
         #[cfg(feature = "full")]
-        63 /* adaptiveDrop */ => number = f64::from(u8::from(e.adaptive_drop(h(0)))),
+        63 /* hedgeStats */ => text = checked(e.hedge_stats(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        63 => return Err(not_in_module("adaptiveDrop")),
+        63 => return Err(not_in_module("hedgeStats")),
         #[cfg(feature = "full")]
-        64 /* adaptivePartition */ => number = e.adaptive_partition(h(0), s1),
+        64 /* adaptiveCreate */ => number = f64::from(checked(e.adaptive_create(s1, flag(0), a[1]))?),
         #[cfg(not(feature = "full"))]
-        64 => return Err(not_in_module("adaptivePartition")),
+        64 => return Err(not_in_module("adaptiveCreate")),
         #[cfg(feature = "full")]
-        65 /* adaptiveAcquire */ => number = e.adaptive_acquire(h(0), a[1], a[2]),
+        65 /* adaptiveDrop */ => number = f64::from(u8::from(e.adaptive_drop(h(0)))),
         #[cfg(not(feature = "full"))]
-        65 => return Err(not_in_module("adaptiveAcquire")),
+        65 => return Err(not_in_module("adaptiveDrop")),
         #[cfg(feature = "full")]
-        66 /* adaptiveRelease */ => checked(e.adaptive_release(h(0), a[1], h(2), a[3]))?,
+        66 /* adaptivePartition */ => number = e.adaptive_partition(h(0), s1),
         #[cfg(not(feature = "full"))]
-        66 => return Err(not_in_module("adaptiveRelease")),
+        66 => return Err(not_in_module("adaptivePartition")),
         #[cfg(feature = "full")]
-        67 /* adaptiveStats */ => text = checked(e.adaptive_stats(h(0)))?,
+        67 /* adaptiveAcquire */ => number = e.adaptive_acquire(h(0), a[1], a[2]),
         #[cfg(not(feature = "full"))]
-        67 => return Err(not_in_module("adaptiveStats")),
+        67 => return Err(not_in_module("adaptiveAcquire")),
         #[cfg(feature = "full")]
-        68 /* adaptiveRetryAfter */ => number = e.adaptive_retry_after(h(0), a[1]),
+        68 /* adaptiveRelease */ => checked(e.adaptive_release(h(0), a[1], h(2), a[3]))?,
         #[cfg(not(feature = "full"))]
-        68 => return Err(not_in_module("adaptiveRetryAfter")),
+        68 => return Err(not_in_module("adaptiveRelease")),
         #[cfg(feature = "full")]
-        69 /* adaptiveMessage */ => text = CoreEngine::adaptive_message(s1, a[0]),
+        69 /* adaptiveStats */ => text = checked(e.adaptive_stats(h(0)))?,
         #[cfg(not(feature = "full"))]
-        69 => return Err(not_in_module("adaptiveMessage")),
+        69 => return Err(not_in_module("adaptiveStats")),
         #[cfg(feature = "full")]
-        70 /* limitOutcome */ => number = f64::from(CoreEngine::limit_outcome(a[0])),
+        70 /* adaptiveRetryAfter */ => number = e.adaptive_retry_after(h(0), a[1]),
         #[cfg(not(feature = "full"))]
-        70 => return Err(not_in_module("limitOutcome")),
+        70 => return Err(not_in_module("adaptiveRetryAfter")),
         #[cfg(feature = "full")]
-        71 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        71 /* adaptiveMessage */ => text = CoreEngine::adaptive_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        71 => return Err(not_in_module("rateLimitCreate")),
+        71 => return Err(not_in_module("adaptiveMessage")),
         #[cfg(feature = "full")]
-        72 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        72 /* limitOutcome */ => number = f64::from(CoreEngine::limit_outcome(a[0])),
         #[cfg(not(feature = "full"))]
-        72 => return Err(not_in_module("rateLimitDrop")),
+        72 => return Err(not_in_module("limitOutcome")),
         #[cfg(feature = "full")]
-        73 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        73 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
         #[cfg(not(feature = "full"))]
-        73 => return Err(not_in_module("rateLimitCancel")),
+        73 => return Err(not_in_module("rateLimitCreate")),
         #[cfg(feature = "full")]
-        74 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        74 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
         #[cfg(not(feature = "full"))]
-        74 => return Err(not_in_module("rateLimitStats")),
+        74 => return Err(not_in_module("rateLimitDrop")),
         #[cfg(feature = "full")]
-        75 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        75 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
         #[cfg(not(feature = "full"))]
-        75 => return Err(not_in_module("rateLimitFleetReport")),
+        75 => return Err(not_in_module("rateLimitCancel")),
         #[cfg(feature = "full")]
-        76 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        76 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        76 => return Err(not_in_module("rateLimitFleetSync")),
+        76 => return Err(not_in_module("rateLimitStats")),
         #[cfg(feature = "full")]
-        77 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        77 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        77 => return Err(not_in_module("rateLimitFleetAlone")),
+        77 => return Err(not_in_module("rateLimitFleetReport")),
+        #[cfg(feature = "full")]
+        78 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        #[cfg(not(feature = "full"))]
+        78 => return Err(not_in_module("rateLimitFleetSync")),
+        #[cfg(feature = "full")]
+        79 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        #[cfg(not(feature = "full"))]
+        79 => return Err(not_in_module("rateLimitFleetAlone")),
         #[cfg(feature = "fleet")]
-        78 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
+        80 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
         #[cfg(feature = "fleet")]
-        79 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
+        81 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        80 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
+        82 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        81 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
+        83 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
         #[cfg(feature = "fleet")]
-        82 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
+        84 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        83 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
+        85 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
         #[cfg(feature = "full")]
-        84 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
+        86 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        84 => return Err(not_in_module("rateLimitMessage")),
+        86 => return Err(not_in_module("rateLimitMessage")),
         #[cfg(feature = "full")]
-        85 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
+        87 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
         #[cfg(not(feature = "full"))]
-        85 => return Err(not_in_module("fleetStore")),
+        87 => return Err(not_in_module("fleetStore")),
         #[cfg(feature = "full")]
-        86 /* health */ => text = e.health(a[0]),
+        88 /* health */ => text = e.health(a[0]),
         #[cfg(not(feature = "full"))]
-        86 => return Err(not_in_module("health")),
+        88 => return Err(not_in_module("health")),
         #[cfg(feature = "full")]
-        87 /* breakerHealth */ => text = e.breaker_health(a[0]),
+        89 /* breakerHealth */ => text = e.breaker_health(a[0]),
         #[cfg(not(feature = "full"))]
-        87 => return Err(not_in_module("breakerHealth")),
-        88 /* breakerNames */ => text = texts(&e.breaker_names()),
-        89 /* resetAll */ => e.reset_all(a[0]),
-        90 /* clearRegistry */ => e.clear_registry(),
-        91 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
-        92 /* recordTimeout */ => e.record_timeout(s1),
+        89 => return Err(not_in_module("breakerHealth")),
+        90 /* breakerNames */ => text = texts(&e.breaker_names()),
+        91 /* resetAll */ => e.reset_all(a[0]),
+        92 /* clearRegistry */ => e.clear_registry(),
+        93 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
+        94 /* recordTimeout */ => e.record_timeout(s1),
         #[cfg(feature = "full")]
-        93 /* prometheus */ => text = e.prometheus(),
+        95 /* prometheus */ => text = e.prometheus(),
         #[cfg(not(feature = "full"))]
-        93 => return Err(not_in_module("prometheus")),
+        95 => return Err(not_in_module("prometheus")),
         #[cfg(feature = "full")]
-        94 /* gaugeSamples */ => text = e.gauge_samples(),
+        96 /* gaugeSamples */ => text = e.gauge_samples(),
         #[cfg(not(feature = "full"))]
-        94 => return Err(not_in_module("gaugeSamples")),
-        95 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
-        96 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
+        96 => return Err(not_in_module("gaugeSamples")),
+        97 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
+        98 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
         #[cfg(feature = "full")]
-        97 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
+        99 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
         #[cfg(not(feature = "full"))]
-        97 => return Err(not_in_module("telemetryInstruments")),
-        98 /* stateNames */ => text = texts(&CoreEngine::state_names()),
-        99 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
-        100 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
-        101 /* defaultsJson */ => text = CoreEngine::defaults_json(),
-        102 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
-        103 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        99 => return Err(not_in_module("telemetryInstruments")),
+        100 /* stateNames */ => text = texts(&CoreEngine::state_names()),
+        101 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
+        102 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
+        103 /* defaultsJson */ => text = CoreEngine::defaults_json(),
+        104 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
+        105 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
         #[cfg(feature = "full")]
-        104 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        106 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
         #[cfg(not(feature = "full"))]
-        104 => return Err(not_in_module("presetPolicy")),
-        105 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        106 => return Err(not_in_module("presetPolicy")),
+        107 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
         #[cfg(feature = "full")]
-        106 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        108 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
         #[cfg(not(feature = "full"))]
-        106 => return Err(not_in_module("presetRetry")),
-        107 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
-        108 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-        109 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
+        108 => return Err(not_in_module("presetRetry")),
+        109 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
+        110 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
+        111 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
         #[cfg(feature = "full")]
-        110 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
+        112 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
         #[cfg(not(feature = "full"))]
-        110 => return Err(not_in_module("hedgeable")),
-        111 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
-        112 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        113 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        112 => return Err(not_in_module("hedgeable")),
+        113 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        114 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        115 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

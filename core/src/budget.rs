@@ -152,8 +152,13 @@ impl RetryBudget {
     }
 
     pub fn record_success(&mut self, now: f64) {
+        self.record_successes(1, now);
+    }
+
+    /// `n` successes at once: as `n` calls of [`RetryBudget::record_success`] at `now`.
+    pub fn record_successes(&mut self, n: u32, now: f64) {
         self.refill(now);
-        self.tokens = (self.tokens + self.config.ratio).min(self.cap);
+        self.tokens = (self.tokens + self.config.ratio * f64::from(n)).min(self.cap);
     }
 
     /// Takes one token for a retry; `false` (and nothing taken) when fewer than one is left.

@@ -745,6 +745,38 @@ impl Engine {
         Ok((call, self.hedge_step(call, now)?))
     }
 
+    /// Calls begun by a shell without a machine each (see [`Hedger::begun`]), handed over:
+    /// `begun` calls began since the last sync; of those whose primary answered acceptably with
+    /// nothing else started, `in_time` answered before their deadlines (times unread) and
+    /// `answered` holds the `(started, ended)` pairs of the others, each having waited `delay`
+    /// ms. Answers `[delay, until, wake, timed]` at `now` ([`Hedger::lazy_delay`]; `timed` 1 or 0).
+    pub fn hedge_sync(&mut self, policy: Handle, begun: u32, in_time: u32, delay: f64, answered: &[f64], now: f64) -> Result<Vec<f64>> {
+        let p = self.hedgers.get_mut(policy).ok_or_else(|| missing("hedging policy", policy))?;
+        check_delay(delay)?;
+        if answered.len() % 2 != 0 || answered.iter().any(|t| !t.is_finite()) {
+            return Err(SeawallError::wrong_type("answered", format!("{} numbers", answered.len()), "pairs of finite times (started, ended)"));
+        }
+        p.begun(begun, now);
+        p.answered_in_time(in_time);
+        for pair in answered.chunks_exact(2) {
+            p.answered(pair[0], pair[1], delay);
+        }
+        let (delay, until, wake, timed) = p.lazy_delay(now);
+        Ok(vec![delay, until, wake, f64::from(u8::from(timed))])
+    }
+
+    /// The machine of a call begun lazily at `started` (handed over by [`Engine::hedge_sync`]
+    /// first), waiting `delay` ms: its primary is running. Answers the call's handle.
+    pub fn hedge_start_begun(&mut self, policy: Handle, started: f64, delay: f64) -> Result<Handle> {
+        let p = self.hedgers.get_mut(policy).ok_or_else(|| missing("hedging policy", policy))?;
+        if !started.is_finite() {
+            return Err(SeawallError::out_of_range("started", crate::error::fmt_num(started), "a finite time"));
+        }
+        check_delay(delay)?;
+        let call = p.start_begun(started, delay);
+        Ok(self.hedge_calls.insert(None, HedgedCall { policy, call }))
+    }
+
     /// The call's next step (see the encoding above).
     pub fn hedge_step(&mut self, call: Handle, now: f64) -> Result<f64> {
         self.hedge_answer(call, now, None)
@@ -1137,6 +1169,14 @@ impl Engine {
         }
         v
     }
+}
+
+/// A lazily begun hedged call's delay, as a shell hands it back: ms, at least 0 (not NaN).
+fn check_delay(delay: f64) -> Result<()> {
+    if delay.is_nan() || delay < 0.0 {
+        return Err(SeawallError::out_of_range("delay", crate::error::fmt_num(delay), "a number of ms at least 0"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -43,6 +43,10 @@ use crate::options::{check_value, nested, spec, Bound, Counted, Kind, OptionRead
 pub const MAX_HEDGE_ATTEMPTS: u32 = 10;
 /// The most recent primary latencies a percentile delay is taken from.
 pub const SAMPLES: usize = 1024;
+/// Calls begun lazily and answered that a shell holds before handing them over, at most: tens
+/// of microseconds' worth of calls, so that the budget and throttle lag by no more (and the
+/// hand-over, a microsecond, costs a few nanoseconds a call).
+pub const BATCH: usize = 256;
 /// How often a percentile delay is recomputed, at most.
 pub const REFRESH_MS: f64 = 1_000.0;
 
@@ -352,16 +356,57 @@ impl Hedger {
 
     /// A call begins: its first attempt is running.
     pub fn start(&mut self, now: f64) -> HedgeCall {
-        self.calls += 1;
-        if let Some(b) = &mut self.budget {
-            // Each call earns its share of extra load (Finagle deposits per request).
-            b.record_success(now);
-        }
+        self.begun(1, now);
         let delay_ms = self.delay(now);
+        self.start_begun(now, delay_ms)
+    }
+
+    /// `n` calls began (each earns its share of extra load: Finagle deposits per request).
+    /// With [`Hedger::answered`] and [`Hedger::start_begun`], a shell begins its calls lazily:
+    /// a call whose primary answers in time never needs a machine of its own, and the shell
+    /// hands such calls over in batches (before anything else it asks of this policy, so that
+    /// every decision sees them).
+    pub fn begun(&mut self, n: u32, now: f64) {
+        self.calls += u64::from(n);
+        if let Some(b) = &mut self.budget {
+            b.record_successes(n, now);
+        }
+    }
+
+    /// The machine of a call already [`begun`](Hedger::begun) at `started`, waiting `delay_ms`
+    /// (the delay in force when it began, from [`Hedger::lazy_delay`]): its primary is running.
+    pub fn start_begun(&mut self, started_at: f64, delay_ms: f64) -> HedgeCall {
         let mut started = [f64::NAN; MAX_HEDGE_ATTEMPTS as usize];
-        started[0] = now;
-        let next_at = if self.config.fallback || self.config.max_attempts == 1 { f64::INFINITY } else { now + delay_ms };
+        started[0] = started_at;
+        let next_at = if self.config.fallback || self.config.max_attempts == 1 { f64::INFINITY } else { started_at + delay_ms };
         HedgeCall { launched: 1, running: 1, started, next_at, delay_ms, refused: false, ended: None }
+    }
+
+    /// A begun call's primary answered acceptably at `ended`, nothing else started: what
+    /// [`Hedger::settle`] does for it, without a machine.
+    pub fn answered(&mut self, started: f64, ended: f64, delay_ms: f64) {
+        self.primary_won(started, started, delay_ms, ended, true);
+    }
+
+    /// `n` begun calls' primaries answered acceptably before their deadlines (unread times: a
+    /// policy without a percentile needs no latencies), nothing else started: none was slow.
+    pub fn answered_in_time(&mut self, n: u32) {
+        if let Some(t) = self.config.throttle {
+            self.throttle_tokens = (self.throttle_tokens + t.token_ratio * f64::from(n)).min(t.max_tokens);
+        }
+    }
+
+    /// For a shell beginning calls lazily, at `now`: `(delay, until, wake, timed)` — the delay
+    /// every call begun before `until` waits; after how long such a call needs its machine if
+    /// its primary has not answered (+∞: only if it fails; 0: at once, so begin it eagerly); and
+    /// whether an answered call's times are needed ([`Hedger::answered`], a percentile's
+    /// latencies) or its count will do ([`Hedger::answered_in_time`]).
+    pub fn lazy_delay(&mut self, now: f64) -> (f64, f64, f64, bool) {
+        let delay = self.delay(now);
+        let timed = self.config.percentile.is_some();
+        let until = if timed { self.computed_at + REFRESH_MS } else { f64::INFINITY };
+        let wake = if self.config.fallback || self.config.max_attempts == 1 { f64::INFINITY } else { delay };
+        (delay, until, wake, timed)
     }
 
     /// What the shell does next.
@@ -406,20 +451,8 @@ impl Hedger {
                 if k > 0 {
                     self.hedge_wins += 1;
                 }
-                // Slow: even the latest attempt had a whole delay and did not answer in it (an
-                // outage, not a tail: more attempts would not help). An unhedged call (the
-                // throttle or the budget said no) that took longer than the delay is slow too,
-                // so that the throttle stays shut while the outage lasts.
                 let latest = call.started[(call.launched - 1) as usize];
-                let slow = call.delay_ms > 0.0 && !self.config.fallback && now - latest > call.delay_ms;
-                if slow {
-                    self.throttle_failed();
-                } else if let Some(t) = self.config.throttle {
-                    self.throttle_tokens = (self.throttle_tokens + t.token_ratio).min(t.max_tokens);
-                }
-                if k == 0 || call.is_running(0) {
-                    self.sample(now, now - call.started[0]);
-                }
+                self.primary_won(call.started[0], latest, call.delay_ms, now, k == 0 || call.is_running(0));
                 return Ok(self.end(call, HedgeStep::Won(k)));
             }
             AttemptOutcome::Failure => {
@@ -433,6 +466,24 @@ impl Hedger {
             AttemptOutcome::Cancelled => {}
         }
         Ok(self.step(call, now))
+    }
+
+    /// A call won at `now`: its throttle token, and its primary's latency when the primary was
+    /// still running (`sample`).
+    fn primary_won(&mut self, started: f64, latest: f64, delay_ms: f64, now: f64, sample: bool) {
+        // Slow: even the latest attempt had a whole delay and did not answer in it (an outage,
+        // not a tail: more attempts would not help). An unhedged call (the throttle or the
+        // budget said no) that took longer than the delay is slow too, so that the throttle
+        // stays shut while the outage lasts.
+        let slow = delay_ms > 0.0 && !self.config.fallback && now - latest > delay_ms;
+        if slow {
+            self.throttle_failed();
+        } else if let Some(t) = self.config.throttle {
+            self.throttle_tokens = (self.throttle_tokens + t.token_ratio).min(t.max_tokens);
+        }
+        if sample {
+            self.sample(now, now - started);
+        }
     }
 
     fn end(&mut self, call: &mut HedgeCall, how: HedgeStep) -> HedgeStep {
