@@ -1,8 +1,11 @@
 // What hedging costs per call when the primary answers before the hedge delay (the common
 // case), against a plain retry policy's call of the same function, measured in turn within each
-// round; the median of the rounds' per-call costs. Beside them, the floors: the core asked twice
-// (a call begun, its primary's answer settled) and an AbortSignal made (what a function taking
-// its attempt's signal is given). Not a test: it prints a table. Run: make bench-hedge.
+// round; the median of the rounds' per-call costs. Beside them, the floors: a retry call that
+// also reads the clock once (a hedged call must know when it began, to start the next attempt a
+// delay later; a retry call reads no clock until an attempt fails), the core asked twice (what
+// a call begun with its machine costs: begun, its primary settled) and an AbortSignal made (what
+// a function taking its attempt's signal is given). Not a test: it prints a table. Run: make
+// bench-hedge.
 const seawall = await import(new URL('../../bindings-node/dist/esm/entry.node.js', import.meta.url));
 const { backend } = await import(new URL('../../bindings-node/dist/esm/backend.js', import.meta.url));
 
@@ -18,7 +21,8 @@ const h = b.hedgePolicyCreate('{"delay":50}', false, undefined);
 const cases = [
   ['bare call', () => work()],
   ['RetryPolicy.execute (maxAttempts 2)', () => retry.execute(work)],
-  ['floor: the core asked twice (begin, settle)', () => b.hedgeSettle(b.hedgeBegin(h, undefined), 0, 0, undefined)],
+  ['floor: a retry call and a clock read', () => (b.now(), retry.execute(work))],
+  ['the core asked twice (begin, settle)', () => b.hedgeSettle(b.hedgeBegin(h, undefined), 0, 0, undefined)],
   ['floor: an AbortSignal made', () => new AbortController().signal],
   ['HedgePolicy.execute, primary answers first', () => policy.execute(work)],
   ['  the same, fn taking its signal', () => policy.execute(withSignal)],

@@ -905,6 +905,7 @@ module.exports.giveUpCodes = nativeBinding.giveUpCodes
 module.exports.giveUpReasons = nativeBinding.giveUpReasons
 module.exports.health = nativeBinding.health
 module.exports.hedgeable = nativeBinding.hedgeable
+module.exports.hedgeDelay = nativeBinding.hedgeDelay
 module.exports.hedgeEnd = nativeBinding.hedgeEnd
 module.exports.hedgeIsRetryable = nativeBinding.hedgeIsRetryable
 module.exports.hedgePolicyCreate = nativeBinding.hedgePolicyCreate

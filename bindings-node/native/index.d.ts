@@ -180,6 +180,12 @@ export declare function health(now?: number | undefined | null): string
 /** Whether a request of `method` may be hedged (`forced`: any method). */
 export declare function hedgeable(method: string, forced: boolean): boolean
 
+/**
+ * For calls begun without a machine from now: `[delay, until, wake, timed]` (`timed`: 1
+ * when answered calls' times are needed).
+ */
+export declare function hedgeDelay(policy: number, now?: number | undefined | null): Array<number>
+
 /** The caller gave up on the call: frees it. */
 export declare function hedgeEnd(call: number): boolean
 
@@ -207,10 +213,9 @@ export declare function hedgeStep(call: number, now?: number | undefined | null)
 /**
  * Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
  * `in_time` before their deadlines (times unread) and `answered` the others' `(started,
- * ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
- * calls begun next (`timed`: 1 when answered calls' times are needed).
+ * ended)` pairs, each having waited `delay`.
  */
-export declare function hedgeSync(policy: number, begun: number, inTime: number, delay: number, answered: Float64Array, now?: number | undefined | null): Array<number>
+export declare function hedgeSync(policy: number, begun: number, inTime: number, delay: number, answered: Float64Array, now?: number | undefined | null): void
 
 /**
  * The raw hot-path function `name`: breakerAcquire, breakerRecord, bulkheadAcquire,

@@ -338,11 +338,17 @@ pub fn hedge_step(call: u32, now: Option<f64>) -> Result<f64> {
 
 /// Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
 /// `in_time` before their deadlines (times unread) and `answered` the others' `(started,
-/// ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
-/// calls begun next (`timed`: 1 when answered calls' times are needed).
+/// ended)` pairs, each having waited `delay`.
 #[napi]
-pub fn hedge_sync(policy: u32, begun: u32, in_time: u32, delay: f64, answered: Float64Array, now: Option<f64>) -> Result<Vec<f64>> {
+pub fn hedge_sync(policy: u32, begun: u32, in_time: u32, delay: f64, answered: Float64Array, now: Option<f64>) -> Result<()> {
     checked(with_engine(|e| e.hedge_sync(policy, begun, in_time, delay, &answered, now_or_native(now))))
+}
+
+/// For calls begun without a machine from now: `[delay, until, wake, timed]` (`timed`: 1
+/// when answered calls' times are needed).
+#[napi]
+pub fn hedge_delay(policy: u32, now: Option<f64>) -> Result<Vec<f64>> {
+    checked(with_engine(|e| e.hedge_delay(policy, now_or_native(now))))
 }
 
 /// The machine of a call begun at `started`, waiting `delay`: its primary is running.

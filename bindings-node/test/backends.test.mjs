@@ -195,6 +195,7 @@ function script(b) {
   call('hedgeSync', hp, 3, 1, 50, new Float64Array([300, 310.5, 301, 400]), 420);
   call('hedgeSync', hp, 0, 0, 50, new Float64Array([1]), 420);
   call('hedgeSync', hp, 0, 0, -1, new Float64Array(0), 420);
+  call('hedgeDelay', hp, 420);
   const hf = call('hedgeStartBegun', hp, 410, 50);
   call('hedgeStep', hf, 460);
   call('hedgeStartBegun', hp, 410, Number.NaN);

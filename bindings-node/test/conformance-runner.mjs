@@ -348,10 +348,13 @@ export function makeRunner(b) {
           }
           case 'step':
             return hedgeStep(b.hedgeStep(call, at));
-          case 'sync': {
-            const [delay, until, wake, timed] = b.hedgeSync(h, s.begun, s.inTime ?? 0, s.delay, Float64Array.from(s.answered ?? []), at);
+          case 'sync':
+            b.hedgeSync(h, s.begun, s.inTime ?? 0, s.delay, Float64Array.from(s.answered ?? []), at);
+            return { synced: true };
+          case 'delay': {
+            const [delay, until, wake, timed] = b.hedgeDelay(h, at);
             const t = (x) => (Number.isFinite(x) ? n(x) : null);
-            return { sync: { delay: t(delay), until: t(until), wake: t(wake), timed: timed === 1 } };
+            return { delay: { delay: t(delay), until: t(until), wake: t(wake), timed: timed === 1 } };
           }
           case 'start_begun': {
             const c = b.hedgeStartBegun(h, s.started, s.delay);

@@ -179,6 +179,104 @@ test('the budget and the throttle stop hedging in an outage', async () => {
   }
 });
 
+/** A seeded run of 200 hedged calls on a virtual clock (attempts of scripted times, some
+ * failing), through functions that take their signal or not: the log of attempts started, each
+ * call's answer, and the policy's stats. */
+async function scenario(options, takesSignal) {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const random = rng(7);
+    const policy = new HedgePolicy(options);
+    const log = [];
+    const results = [];
+    const pending = [];
+    for (let i = 0; i < 200; i++) {
+      const plan = [0, 1, 2].map(() => ({ ms: random() < 0.2 ? 100 : 1 + Math.floor(random() * 10), fail: random() < 0.05 }));
+      // The signal is not used: a function that takes none cannot be cancelled either, so both
+      // runs let their losers end alike.
+      const attempt = (k) =>
+        new Promise((resolve, reject) => {
+          log.push(`${i}:${k}@${clock.now()}`);
+          clock.setTimer(plan[k].ms, () => (plan[k].fail ? reject(Object.assign(new Error('reset'), { code: 'ECONNRESET' })) : resolve(`${i}:${k}`)));
+        });
+      const fn = takesSignal ? (k, _signal) => attempt(k) : (k) => attempt(k);
+      pending.push(policy.execute(fn).then((v) => (results[i] = v), (e) => (results[i] = `error ${e.code}`)));
+      await clock.advance(10);
+    }
+    for (let j = 0; j < 1000 && results.filter((x) => x !== undefined).length < 200; j++) await clock.advance(1);
+    await Promise.all(pending);
+    // Tokens to 1e-9: a call begun lazily deposits as it is handed over, not as it begins, and
+    // the budget's refill over time then sums in another order (the same to the last few bits).
+    const stats = Object.fromEntries(Object.entries(policy.getStats()).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v]));
+    return { log, results, stats };
+  } finally {
+    useRealClock();
+  }
+}
+
+test('a call begun without a machine in the core decides as one begun with it (seeded runs, both ways)', async () => {
+  for (const options of [
+    { delay: 20, maxAttempts: 3, budget: { ratio: 0.2, minRetriesPerSecond: 0, maxTokens: 2 }, throttle: { maxTokens: 20, tokenRatio: 0.5 } },
+    { delay: 40, percentile: 70, window: 5000, budget: false },
+    { delay: 15, mode: 'fallback', maxAttempts: 3 },
+  ]) {
+    // A function taking its signal begins with its machine; one taking none, without.
+    const lazy = await scenario(options, false);
+    const eager = await scenario(options, true);
+    assert.deepEqual(lazy, eager, JSON.stringify(options));
+    assert.equal(lazy.stats.calls, 200);
+    assert.ok(lazy.stats.hedges > 10 && lazy.stats.hedgeWins > 0, JSON.stringify(lazy.stats));
+    if (options.percentile) assert.ok(lazy.stats.delayMs < 40, `the percentile's delay: ${lazy.stats.delayMs}`);
+    if (options.budget) assert.ok(lazy.stats.budgetRefused > 0, JSON.stringify(lazy.stats));
+  }
+});
+
+test('calls answered in time are counted in batches: the stats and the throttle see every one', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const policy = new HedgePolicy({ delay: 50, budget: false, throttle: { maxTokens: 10, tokenRatio: 0.5 } });
+    // Two slow calls take two tokens (8 left); 1,000 calls answered in time give them back.
+    for (let i = 0; i < 2; i++) {
+      const c = policy.execute((k) => new Promise((resolve) => clock.setTimer(k === 0 ? 500 : 200, () => resolve(k))));
+      await clock.advance(50);
+      await clock.advance(450);
+      await c;
+    }
+    assert.equal(policy.getStats().throttleTokens, 8);
+    for (let i = 0; i < 1000; i++) assert.equal(await policy.execute(async () => i), i);
+    const s = policy.getStats();
+    assert.deepEqual([s.calls, s.hedges, s.throttleTokens], [1002, 2, 10]);
+  } finally {
+    useRealClock();
+  }
+});
+
+test('a primary that takes no signal: hedged at its deadline, and the call answers once it ends', async () => {
+  const clock = useVirtualClock({ autoAdvance: false });
+  try {
+    const log = [];
+    const policy = new HedgePolicy({ delay: 50, name: 'plain' });
+    const call = policy.execute((k) => after(clock, k === 0 ? 300 : 20, `answer ${k}`, log, k)());
+    let settled = false;
+    call.then(() => (settled = true));
+    await clock.advance(50);
+    await clock.advance(20);
+    assert.deepEqual(log, ['start 0 @0', 'start 1 @50', 'end 1 @70']);
+    // The primary cannot be cancelled: the call waits for it, then answers the hedge's value.
+    assert.equal(settled, false);
+    await clock.advance(230);
+    assert.equal(await call, 'answer 1');
+    const failing = policy.execute((k) => after(clock, 5, k === 0 ? Object.assign(new Error('reset'), { code: 'ECONNRESET' }) : 'second', log, k)());
+    await clock.advance(5);
+    await clock.advance(5);
+    assert.equal(await failing, 'second');
+    const s = policy.getStats();
+    assert.deepEqual([s.calls, s.hedges, s.hedgeWins], [2, 2, 2]);
+  } finally {
+    useRealClock();
+  }
+});
+
 test('each hedge is published on the diagnostics channel, with its policy and attempt', async () => {
   const { channel } = await import('node:diagnostics_channel');
   const seen = [];

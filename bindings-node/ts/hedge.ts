@@ -117,8 +117,8 @@ class Wakeups {
   #armedAt = Number.POSITIVE_INFINITY;
   #clock: Clock | undefined;
 
-  add(w: Wake): void {
-    const c = clock();
+  /** Adds `w` (at `w.at`, on clock `c`, the one in force). */
+  add(w: Wake, c: Clock = clock()): void {
     w.live = true;
     if (this.#clock !== c) {
       if (this.#head !== undefined) {
@@ -227,15 +227,21 @@ export class HedgePolicy {
     this.#h = native(() => this.#b.hedgePolicyCreate(optionsJson(options), false, nowArg()));
     finalizer.register(this, { b: this.#b, h: this.#h });
     this.#hasList = Array.isArray(options.retryableErrors ?? options.retryOn);
-    this.#sync(nowArg());
+    this.#refresh(nowArg());
   }
 
-  /** Hands the calls begun and answered since the last sync over; the delay for the next. */
+  /** Hands the calls begun and answered since the last sync over. */
   #sync(now: number | undefined): void {
-    const [delay, until, wake, timed] = this.#b.hedgeSync(this.#h, this.#begun, this.#inTime, this.#answeredDelay, this.#count === 0 ? NONE_ANSWERED : this.#answered.subarray(0, this.#count), now) as number[] as [number, number, number, number];
+    this.#b.hedgeSync(this.#h, this.#begun, this.#inTime, this.#answeredDelay, this.#count === 0 ? NONE_ANSWERED : this.#answered.subarray(0, this.#count), now);
     this.#begun = 0;
     this.#inTime = 0;
     this.#count = 0;
+  }
+
+  /** The delay for calls begun from `now`, as the core reads it for a call beginning then. */
+  #refresh(now: number | undefined): void {
+    this.flush(now);
+    const [delay, until, wake, timed] = this.#b.hedgeDelay(this.#h, now) as [number, number, number, number];
     this.#delay = delay;
     this.#until = until;
     this.#wake = wake;
@@ -299,8 +305,9 @@ export class HedgePolicy {
    */
   run<T>(fn: HedgedFn<T>, o: HedgeOptions, signal: AbortSignal | undefined, request?: OutcomeFacts): Promise<T> {
     const b = this.#b;
-    const now = clock().now();
-    if (now >= this.#until) native(() => this.#sync(now));
+    const c = clock();
+    const now = c.now();
+    if (now >= this.#until) native(() => this.#refresh(now));
     if (this.#wake === 0) {
       // Every attempt at once: the call needs its machine from the start.
       this.flush(now);
@@ -314,8 +321,8 @@ export class HedgePolicy {
       const call = native(() => b.hedgeBegin(this.#h, now));
       return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
     }
-    this.#begun++;
-    return new Begun<T>(this, this.#wakeups, now, this.#delay, fn, o, request).start(now + this.#wake);
+    if (++this.#begun === HEDGE_BATCH) native(() => this.#sync(now));
+    return new Begun<T>(this, this.#wakeups, now, this.#delay, fn, o, request).start(now + this.#wake, c);
   }
 
   /** @internal The machine of `begun`'s call, its primary running. */
@@ -332,7 +339,10 @@ export class HedgePolicy {
         native(() => {
           const now = nowArg();
           this.flush(now);
-          return this.#b.hedgeStats(this.#h, now);
+          const stats = this.#b.hedgeStats(this.#h, now);
+          // Reading the stats may have recomputed a percentile's delay: calls begun next use it.
+          this.#refresh(now);
+          return stats;
         }),
       ) as Omit<HedgeStats, 'name'>),
     };
@@ -346,38 +356,55 @@ export class HedgePolicy {
  * running primary over.
  */
 class Begun<T> implements Wake {
-  at = Number.NaN;
-  live = false;
-  prev: Wake | undefined = undefined;
-  next: Wake | undefined = undefined;
-  cancel: (() => void) | undefined = undefined;
-  #run: HedgedRun<T> | undefined = undefined;
+  // Declared, then set once in the constructor: a class field would be defined, then set again.
+  declare readonly policy: HedgePolicy;
+  declare readonly wakeups: Wakeups;
+  declare readonly startedAt: number;
+  declare readonly delay: number;
+  declare readonly fn: HedgedFn<T>;
+  declare readonly o: HedgeOptions;
+  declare readonly request: OutcomeFacts | undefined;
+  declare at: number;
+  declare live: boolean;
+  declare prev: Wake | undefined;
+  declare next: Wake | undefined;
+  declare cancel: (() => void) | undefined;
+  /** Its machine, once it has one. */
+  declare run: HedgedRun<T> | undefined;
 
-  constructor(
-    readonly policy: HedgePolicy,
-    readonly wakeups: Wakeups,
-    readonly startedAt: number,
-    readonly delay: number,
-    readonly fn: HedgedFn<T>,
-    readonly o: HedgeOptions,
-    readonly request: OutcomeFacts | undefined,
-  ) {}
+  constructor(policy: HedgePolicy, wakeups: Wakeups, startedAt: number, delay: number, fn: HedgedFn<T>, o: HedgeOptions, request: OutcomeFacts | undefined) {
+    this.policy = policy;
+    this.wakeups = wakeups;
+    this.startedAt = startedAt;
+    this.delay = delay;
+    this.fn = fn;
+    this.o = o;
+    this.request = request;
+    this.at = Number.NaN;
+    this.live = false;
+    this.prev = undefined;
+    this.next = undefined;
+    this.cancel = undefined;
+    this.run = undefined;
+  }
 
-  /** Starts the primary; its deadline at `at` (+∞: none). Answers the call's promise. */
-  start(at: number): Promise<T> {
-    if (at !== Number.POSITIVE_INFINITY) {
-      this.at = at;
-      this.wakeups.add(this);
-    }
+  /** Starts the primary; its deadline at `at` (+∞: none) on clock `c`. Answers the call's promise. */
+  start(at: number, c: Clock): Promise<T> {
     let p: Promise<T>;
     try {
       p = Promise.resolve(this.fn(0, undefined as unknown as AbortSignal));
     } catch (e) {
       p = Promise.reject(e);
     }
+    // After the primary started, as a call with its machine arms its deadline: what the
+    // primary itself sets up at the same time comes first alike.
+    if (at !== Number.POSITIVE_INFINITY) {
+      this.at = at;
+      this.wakeups.add(this, c);
+    }
     return p.then(
       (v) => {
-        const run = this.#run;
+        const run = this.run;
         if (run !== undefined) return run.settled(0, true, v) as T;
         if (this.live) this.wakeups.cancel(this);
         this.policy.answered(this.startedAt, this.delay);
@@ -398,11 +425,11 @@ class Begun<T> implements Wake {
   }
 
   #machine(): HedgedRun<T> {
-    if (this.#run === undefined) {
+    if (this.run === undefined) {
       if (this.live) this.wakeups.cancel(this);
-      this.#run = this.policy.adopt(this, clock().now());
+      this.run = this.policy.adopt(this, clock().now());
     }
-    return this.#run;
+    return this.run;
   }
 }
 

@@ -96,10 +96,14 @@ export interface EngineOps {
   /**
    * Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
    * `in_time` before their deadlines (times unread) and `answered` the others' `(started,
-   * ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
-   * calls begun next (`timed`: 1 when answered calls' times are needed).
+   * ended)` pairs, each having waited `delay`.
    */
-  hedgeSync(policy: number, begun: number, inTime: number, delay: number, answered: Float64Array, now: Now): number[];
+  hedgeSync(policy: number, begun: number, inTime: number, delay: number, answered: Float64Array, now: Now): void;
+  /**
+   * For calls begun without a machine from now: `[delay, until, wake, timed]` (`timed`: 1
+   * when answered calls' times are needed).
+   */
+  hedgeDelay(policy: number, now: Now): number[];
   /** The machine of a call begun at `started`, waiting `delay`: its primary is running. */
   hedgeStartBegun(policy: number, started: number, delay: number): number;
   /** Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step. */
@@ -263,7 +267,8 @@ export const CALLS = {
   hedgeIsRetryable: 'nj:b',
   hedgeStart: 'nt:n',
   hedgeStep: 'nt:n',
-  hedgeSync: 'nnnnFt:f',
+  hedgeSync: 'nnnnFt:v',
+  hedgeDelay: 'nt:f',
   hedgeStartBegun: 'nnn:n',
   hedgeSettle: 'nnnt:n',
   hedgeEnd: 'n:b',

@@ -298,11 +298,17 @@ impl Engine {
 
     /// Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
     /// `in_time` before their deadlines (times unread) and `answered` the others' `(started,
-    /// ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
-    /// calls begun next (`timed`: 1 when answered calls' times are needed).
-    fn hedge_sync(&mut self, policy: u32, begun: u32, in_time: u32, delay: f64, answered: Vec<f64>, now: Option<f64>) -> PyResult<Vec<f64>> {
+    /// ended)` pairs, each having waited `delay`.
+    fn hedge_sync(&mut self, policy: u32, begun: u32, in_time: u32, delay: f64, answered: Vec<f64>, now: Option<f64>) -> PyResult<()> {
         let now = self.at(now);
         checked(self.inner.hedge_sync(policy, begun, in_time, delay, &answered, now))
+    }
+
+    /// For calls begun without a machine from now: `[delay, until, wake, timed]` (`timed`: 1
+    /// when answered calls' times are needed).
+    fn hedge_delay(&mut self, policy: u32, now: Option<f64>) -> PyResult<Vec<f64>> {
+        let now = self.at(now);
+        checked(self.inner.hedge_delay(policy, now))
     }
 
     /// The machine of a call begun at `started`, waiting `delay`: its primary is running.

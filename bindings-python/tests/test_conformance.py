@@ -262,10 +262,13 @@ def run_hedge(e: Any, v: Dict[str, Any], steps: List[Dict[str, Any]]) -> List[An
             elif op == "step":
                 out.append(hedge_step(e.hedge_step(call, at)))
             elif op == "sync":
-                d = e.hedge_sync(h, int(s["begun"]), int(s.get("inTime", 0)), float(s["delay"]), [float(x) for x in s.get("answered", [])], at)
-                sync: Dict[str, Any] = {k: n(x) if math.isfinite(x) else None for k, x in zip(("delay", "until", "wake"), d)}
-                sync["timed"] = d[3] == 1
-                out.append({"sync": sync})
+                e.hedge_sync(h, int(s["begun"]), int(s.get("inTime", 0)), float(s["delay"]), [float(x) for x in s.get("answered", [])], at)
+                out.append({"synced": True})
+            elif op == "delay":
+                d = e.hedge_delay(h, at)
+                delay: Dict[str, Any] = {k: n(x) if math.isfinite(x) else None for k, x in zip(("delay", "until", "wake"), d)}
+                delay["timed"] = d[3] == 1
+                out.append({"delay": delay})
             elif op == "start_begun":
                 calls[s["call"]] = c = e.hedge_start_begun(h, float(s["started"]), float(s["delay"]))
                 out.append(hedge_step(e.hedge_step(c, at)))

@@ -208,9 +208,11 @@ ops! {
     [napi python wasm full] method hedge_step(call: U32, now: Now) -> fallible F64;
     /// Calls begun without a machine, handed over: `begun` since the last sync; of those answered,
     /// `in_time` before their deadlines (times unread) and `answered` the others' `(started,
-    /// ended)` pairs, each having waited `delay`. Answers `[delay, until, wake, timed]` for the
-    /// calls begun next (`timed`: 1 when answered calls' times are needed).
-    [napi python wasm full] method hedge_sync(policy: U32, begun: U32, in_time: U32, delay: F64, answered: F64s, now: Now) -> fallible F64s;
+    /// ended)` pairs, each having waited `delay`.
+    [napi python wasm full] method hedge_sync(policy: U32, begun: U32, in_time: U32, delay: F64, answered: F64s, now: Now) -> fallible Unit;
+    /// For calls begun without a machine from now: `[delay, until, wake, timed]` (`timed`: 1
+    /// when answered calls' times are needed).
+    [napi python wasm full] method hedge_delay(policy: U32, now: Now) -> fallible F64s;
     /// The machine of a call begun at `started`, waiting `delay`: its primary is running.
     [napi python wasm full] method hedge_start_begun(policy: U32, started: F64, delay: F64) -> fallible U32;
     /// Attempt `attempt` settled (`outcome`: 0 success, 1 failure, 2 fatal, 3 cancelled): the next step.
@@ -554,7 +556,7 @@ pub fn wasm() -> String {
                 }
                 Param::F64s => {
                     let from = next_str(&mut s);
-                    prelude.push_str(&format!("let {p} = numbers({from})?; "));
+                    prelude.push_str(&format!("let {p} = crate::numbers({from})?; "));
                     format!("&{p}")
                 }
             };
@@ -592,7 +594,7 @@ pub fn wasm() -> String {
         }
     }
     format!(
-        "//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). {HEADER}\n\nuse seawall_core::Engine as CoreEngine;\nuse wasm_bindgen::JsValue;\n\nuse crate::{{checked, flags, ids, numbers, nums, optional, texts}};\n#[cfg(not(feature = \"full\"))]\nuse crate::not_in_module;\n\n/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN\n/// if none) and its text answer.\npub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {{\n    let h = |i: usize| a[i] as u32;\n    let flag = |i: usize| a[i] != 0.0;\n    let mut number = f64::NAN;\n    let mut text = String::new();\n    match op {{\n{arms}        _ => return Err(wasm_bindgen::JsError::new(\"seawall: the wasm engine has no such operation\").into()),\n    }}\n    Ok((number, text))\n}}\n"
+        "//! The wasm module's `call` dispatch: an operation by its row (its place in the adapter's `CALLS`). {HEADER}\n\nuse seawall_core::Engine as CoreEngine;\nuse wasm_bindgen::JsValue;\n\nuse crate::{{checked, flags, ids, nums, optional, texts}};\n#[cfg(not(feature = \"full\"))]\nuse crate::not_in_module;\n\n/// Runs operation `op` with the numbers `a` and the texts `s1`, `s2`: its number answer (NaN\n/// if none) and its text answer.\npub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) -> Result<(f64, String), JsValue> {{\n    let h = |i: usize| a[i] as u32;\n    let flag = |i: usize| a[i] != 0.0;\n    let mut number = f64::NAN;\n    let mut text = String::new();\n    match op {{\n{arms}        _ => return Err(wasm_bindgen::JsError::new(\"seawall: the wasm engine has no such operation\").into()),\n    }}\n    Ok((number, text))\n}}\n"
     )
 }
 

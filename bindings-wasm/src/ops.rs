@@ -3,7 +3,7 @@
 use seawall_core::Engine as CoreEngine;
 use wasm_bindgen::JsValue;
 
-use crate::{checked, flags, ids, numbers, nums, optional, texts};
+use crate::{checked, flags, ids, nums, optional, texts};
 #[cfg(not(feature = "full"))]
 use crate::not_in_module;
 
@@ -130,161 +130,165 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         #[cfg(not(feature = "full"))]
         58 => return Err(not_in_module("hedgeStep")),
         #[cfg(feature = "full")]
-        59 /* hedgeSync */ => { let answered = numbers(s1)?; text = nums(&checked(e.hedge_sync(h(0), h(1), h(2), a[3], &answered, a[4]))?) },
+        59 /* hedgeSync */ => { let answered = crate::numbers(s1)?; checked(e.hedge_sync(h(0), h(1), h(2), a[3], &answered, a[4]))? },
         #[cfg(not(feature = "full"))]
         59 => return Err(not_in_module("hedgeSync")),
         #[cfg(feature = "full")]
-        60 /* hedgeStartBegun */ => number = f64::from(checked(e.hedge_start_begun(h(0), a[1], a[2]))?),
+        60 /* hedgeDelay */ => text = nums(&checked(e.hedge_delay(h(0), a[1]))?),
         #[cfg(not(feature = "full"))]
-        60 => return Err(not_in_module("hedgeStartBegun")),
+        60 => return Err(not_in_module("hedgeDelay")),
         #[cfg(feature = "full")]
-        61 /* hedgeSettle */ => number = checked(e.hedge_settle(h(0), h(1), h(2), a[3]))?,
+        61 /* hedgeStartBegun */ => number = f64::from(checked(e.hedge_start_begun(h(0), a[1], a[2]))?),
         #[cfg(not(feature = "full"))]
-        61 => return Err(not_in_module("hedgeSettle")),
+        61 => return Err(not_in_module("hedgeStartBegun")),
         #[cfg(feature = "full")]
-        62 /* hedgeEnd */ => number = f64::from(u8::from(e.hedge_end(h(0)))),
+        62 /* hedgeSettle */ => number = checked(e.hedge_settle(h(0), h(1), h(2), a[3]))?,
         #[cfg(not(feature = "full"))]
-        62 => return Err(not_in_module("hedgeEnd")),
+        62 => return Err(not_in_module("hedgeSettle")),
         #[cfg(feature = "full")]
-        63 /* hedgeStats */ => text = checked(e.hedge_stats(h(0), a[1]))?,
+        63 /* hedgeEnd */ => number = f64::from(u8::from(e.hedge_end(h(0)))),
         #[cfg(not(feature = "full"))]
-        63 => return Err(not_in_module("hedgeStats")),
+        63 => return Err(not_in_module("hedgeEnd")),
         #[cfg(feature = "full")]
-        64 /* adaptiveCreate */ => number = f64::from(checked(e.adaptive_create(s1, flag(0), a[1]))?),
+        64 /* hedgeStats */ => text = checked(e.hedge_stats(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        64 => return Err(not_in_module("adaptiveCreate")),
+        64 => return Err(not_in_module("hedgeStats")),
         #[cfg(feature = "full")]
-        65 /* adaptiveDrop */ => number = f64::from(u8::from(e.adaptive_drop(h(0)))),
+        65 /* adaptiveCreate */ => number = f64::from(checked(e.adaptive_create(s1, flag(0), a[1]))?),
         #[cfg(not(feature = "full"))]
-        65 => return Err(not_in_module("adaptiveDrop")),
+        65 => return Err(not_in_module("adaptiveCreate")),
         #[cfg(feature = "full")]
-        66 /* adaptivePartition */ => number = e.adaptive_partition(h(0), s1),
+        66 /* adaptiveDrop */ => number = f64::from(u8::from(e.adaptive_drop(h(0)))),
         #[cfg(not(feature = "full"))]
-        66 => return Err(not_in_module("adaptivePartition")),
+        66 => return Err(not_in_module("adaptiveDrop")),
         #[cfg(feature = "full")]
-        67 /* adaptiveAcquire */ => number = e.adaptive_acquire(h(0), a[1], a[2]),
+        67 /* adaptivePartition */ => number = e.adaptive_partition(h(0), s1),
         #[cfg(not(feature = "full"))]
-        67 => return Err(not_in_module("adaptiveAcquire")),
+        67 => return Err(not_in_module("adaptivePartition")),
         #[cfg(feature = "full")]
-        68 /* adaptiveRelease */ => checked(e.adaptive_release(h(0), a[1], h(2), a[3]))?,
+        68 /* adaptiveAcquire */ => number = e.adaptive_acquire(h(0), a[1], a[2]),
         #[cfg(not(feature = "full"))]
-        68 => return Err(not_in_module("adaptiveRelease")),
+        68 => return Err(not_in_module("adaptiveAcquire")),
         #[cfg(feature = "full")]
-        69 /* adaptiveStats */ => text = checked(e.adaptive_stats(h(0)))?,
+        69 /* adaptiveRelease */ => checked(e.adaptive_release(h(0), a[1], h(2), a[3]))?,
         #[cfg(not(feature = "full"))]
-        69 => return Err(not_in_module("adaptiveStats")),
+        69 => return Err(not_in_module("adaptiveRelease")),
         #[cfg(feature = "full")]
-        70 /* adaptiveRetryAfter */ => number = e.adaptive_retry_after(h(0), a[1]),
+        70 /* adaptiveStats */ => text = checked(e.adaptive_stats(h(0)))?,
         #[cfg(not(feature = "full"))]
-        70 => return Err(not_in_module("adaptiveRetryAfter")),
+        70 => return Err(not_in_module("adaptiveStats")),
         #[cfg(feature = "full")]
-        71 /* adaptiveMessage */ => text = CoreEngine::adaptive_message(s1, a[0]),
+        71 /* adaptiveRetryAfter */ => number = e.adaptive_retry_after(h(0), a[1]),
         #[cfg(not(feature = "full"))]
-        71 => return Err(not_in_module("adaptiveMessage")),
+        71 => return Err(not_in_module("adaptiveRetryAfter")),
         #[cfg(feature = "full")]
-        72 /* limitOutcome */ => number = f64::from(CoreEngine::limit_outcome(a[0])),
+        72 /* adaptiveMessage */ => text = CoreEngine::adaptive_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        72 => return Err(not_in_module("limitOutcome")),
+        72 => return Err(not_in_module("adaptiveMessage")),
         #[cfg(feature = "full")]
-        73 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        73 /* limitOutcome */ => number = f64::from(CoreEngine::limit_outcome(a[0])),
         #[cfg(not(feature = "full"))]
-        73 => return Err(not_in_module("rateLimitCreate")),
+        73 => return Err(not_in_module("limitOutcome")),
         #[cfg(feature = "full")]
-        74 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        74 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
         #[cfg(not(feature = "full"))]
-        74 => return Err(not_in_module("rateLimitDrop")),
+        74 => return Err(not_in_module("rateLimitCreate")),
         #[cfg(feature = "full")]
-        75 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        75 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
         #[cfg(not(feature = "full"))]
-        75 => return Err(not_in_module("rateLimitCancel")),
+        75 => return Err(not_in_module("rateLimitDrop")),
         #[cfg(feature = "full")]
-        76 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        76 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
         #[cfg(not(feature = "full"))]
-        76 => return Err(not_in_module("rateLimitStats")),
+        76 => return Err(not_in_module("rateLimitCancel")),
         #[cfg(feature = "full")]
-        77 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        77 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        77 => return Err(not_in_module("rateLimitFleetReport")),
+        77 => return Err(not_in_module("rateLimitStats")),
         #[cfg(feature = "full")]
-        78 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        78 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        78 => return Err(not_in_module("rateLimitFleetSync")),
+        78 => return Err(not_in_module("rateLimitFleetReport")),
         #[cfg(feature = "full")]
-        79 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        79 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
         #[cfg(not(feature = "full"))]
-        79 => return Err(not_in_module("rateLimitFleetAlone")),
+        79 => return Err(not_in_module("rateLimitFleetSync")),
+        #[cfg(feature = "full")]
+        80 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        #[cfg(not(feature = "full"))]
+        80 => return Err(not_in_module("rateLimitFleetAlone")),
         #[cfg(feature = "fleet")]
-        80 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
+        81 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
         #[cfg(feature = "fleet")]
-        81 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
+        82 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        82 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
+        83 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        83 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
+        84 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
         #[cfg(feature = "fleet")]
-        84 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
+        85 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        85 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
+        86 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
         #[cfg(feature = "full")]
-        86 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
+        87 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        86 => return Err(not_in_module("rateLimitMessage")),
+        87 => return Err(not_in_module("rateLimitMessage")),
         #[cfg(feature = "full")]
-        87 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
+        88 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
         #[cfg(not(feature = "full"))]
-        87 => return Err(not_in_module("fleetStore")),
+        88 => return Err(not_in_module("fleetStore")),
         #[cfg(feature = "full")]
-        88 /* health */ => text = e.health(a[0]),
+        89 /* health */ => text = e.health(a[0]),
         #[cfg(not(feature = "full"))]
-        88 => return Err(not_in_module("health")),
+        89 => return Err(not_in_module("health")),
         #[cfg(feature = "full")]
-        89 /* breakerHealth */ => text = e.breaker_health(a[0]),
+        90 /* breakerHealth */ => text = e.breaker_health(a[0]),
         #[cfg(not(feature = "full"))]
-        89 => return Err(not_in_module("breakerHealth")),
-        90 /* breakerNames */ => text = texts(&e.breaker_names()),
-        91 /* resetAll */ => e.reset_all(a[0]),
-        92 /* clearRegistry */ => e.clear_registry(),
-        93 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
-        94 /* recordTimeout */ => e.record_timeout(s1),
+        90 => return Err(not_in_module("breakerHealth")),
+        91 /* breakerNames */ => text = texts(&e.breaker_names()),
+        92 /* resetAll */ => e.reset_all(a[0]),
+        93 /* clearRegistry */ => e.clear_registry(),
+        94 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
+        95 /* recordTimeout */ => e.record_timeout(s1),
         #[cfg(feature = "full")]
-        95 /* prometheus */ => text = e.prometheus(),
+        96 /* prometheus */ => text = e.prometheus(),
         #[cfg(not(feature = "full"))]
-        95 => return Err(not_in_module("prometheus")),
+        96 => return Err(not_in_module("prometheus")),
         #[cfg(feature = "full")]
-        96 /* gaugeSamples */ => text = e.gauge_samples(),
+        97 /* gaugeSamples */ => text = e.gauge_samples(),
         #[cfg(not(feature = "full"))]
-        96 => return Err(not_in_module("gaugeSamples")),
-        97 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
-        98 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
+        97 => return Err(not_in_module("gaugeSamples")),
+        98 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
+        99 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
         #[cfg(feature = "full")]
-        99 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
+        100 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
         #[cfg(not(feature = "full"))]
-        99 => return Err(not_in_module("telemetryInstruments")),
-        100 /* stateNames */ => text = texts(&CoreEngine::state_names()),
-        101 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
-        102 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
-        103 /* defaultsJson */ => text = CoreEngine::defaults_json(),
-        104 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
-        105 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        100 => return Err(not_in_module("telemetryInstruments")),
+        101 /* stateNames */ => text = texts(&CoreEngine::state_names()),
+        102 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
+        103 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
+        104 /* defaultsJson */ => text = CoreEngine::defaults_json(),
+        105 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
+        106 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
         #[cfg(feature = "full")]
-        106 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        107 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
         #[cfg(not(feature = "full"))]
-        106 => return Err(not_in_module("presetPolicy")),
-        107 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        107 => return Err(not_in_module("presetPolicy")),
+        108 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
         #[cfg(feature = "full")]
-        108 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        109 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
         #[cfg(not(feature = "full"))]
-        108 => return Err(not_in_module("presetRetry")),
-        109 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
-        110 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-        111 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
+        109 => return Err(not_in_module("presetRetry")),
+        110 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
+        111 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
+        112 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
         #[cfg(feature = "full")]
-        112 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
+        113 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
         #[cfg(not(feature = "full"))]
-        112 => return Err(not_in_module("hedgeable")),
-        113 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
-        114 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        115 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        113 => return Err(not_in_module("hedgeable")),
+        114 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        115 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        116 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

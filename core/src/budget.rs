@@ -155,10 +155,13 @@ impl RetryBudget {
         self.record_successes(1, now);
     }
 
-    /// `n` successes at once: as `n` calls of [`RetryBudget::record_success`] at `now`.
+    /// `n` successes at once: as `n` calls of [`RetryBudget::record_success`] at `now` (added one
+    /// by one: the same sums to the last bit).
     pub fn record_successes(&mut self, n: u32, now: f64) {
         self.refill(now);
-        self.tokens = (self.tokens + self.config.ratio * f64::from(n)).min(self.cap);
+        for _ in 0..n {
+            self.tokens = (self.tokens + self.config.ratio).min(self.cap);
+        }
     }
 
     /// Takes one token for a retry; `false` (and nothing taken) when fewer than one is left.

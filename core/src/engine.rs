@@ -749,18 +749,33 @@ impl Engine {
     /// `begun` calls began since the last sync; of those whose primary answered acceptably with
     /// nothing else started, `in_time` answered before their deadlines (times unread) and
     /// `answered` holds the `(started, ended)` pairs of the others, each having waited `delay`
-    /// ms. Answers `[delay, until, wake, timed]` at `now` ([`Hedger::lazy_delay`]; `timed` 1 or 0).
-    pub fn hedge_sync(&mut self, policy: Handle, begun: u32, in_time: u32, delay: f64, answered: &[f64], now: f64) -> Result<Vec<f64>> {
+    /// ms. Changes no delay: a percentile's is recomputed only as a call begins
+    /// ([`Engine::hedge_delay`]), whichever way it begins.
+    pub fn hedge_sync(&mut self, policy: Handle, begun: u32, in_time: u32, delay: f64, answered: &[f64], now: f64) -> Result<()> {
         let p = self.hedgers.get_mut(policy).ok_or_else(|| missing("hedging policy", policy))?;
         check_delay(delay)?;
-        if answered.len() % 2 != 0 || answered.iter().any(|t| !t.is_finite()) {
-            return Err(SeawallError::wrong_type("answered", format!("{} numbers", answered.len()), "pairs of finite times (started, ended)"));
+        let batch = crate::hedge::BATCH as u32;
+        if begun > batch {
+            return Err(SeawallError::out_of_range("begun", begun.to_string(), &format!("at most {batch} calls a batch")));
+        }
+        if in_time > batch {
+            return Err(SeawallError::out_of_range("inTime", in_time.to_string(), &format!("at most {batch} calls a batch")));
+        }
+        if answered.len() % 2 != 0 || answered.len() > 2 * crate::hedge::BATCH || answered.iter().any(|t| !t.is_finite()) {
+            return Err(SeawallError::wrong_type("answered", format!("{} numbers", answered.len()), "pairs of finite times (started, ended), a batch's at most"));
         }
         p.begun(begun, now);
         p.answered_in_time(in_time);
         for pair in answered.chunks_exact(2) {
             p.answered(pair[0], pair[1], delay);
         }
+        Ok(())
+    }
+
+    /// For the calls a shell begins lazily from `now`: `[delay, until, wake, timed]`
+    /// ([`Hedger::lazy_delay`]; `timed` 1 or 0). The delay as a call beginning at `now` reads it.
+    pub fn hedge_delay(&mut self, policy: Handle, now: f64) -> Result<Vec<f64>> {
+        let p = self.hedgers.get_mut(policy).ok_or_else(|| missing("hedging policy", policy))?;
         let (delay, until, wake, timed) = p.lazy_delay(now);
         Ok(vec![delay, until, wake, f64::from(u8::from(timed))])
     }

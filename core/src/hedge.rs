@@ -43,7 +43,7 @@ use crate::options::{check_value, nested, spec, Bound, Counted, Kind, OptionRead
 pub const MAX_HEDGE_ATTEMPTS: u32 = 10;
 /// The most recent primary latencies a percentile delay is taken from.
 pub const SAMPLES: usize = 1024;
-/// Calls begun lazily and answered that a shell holds before handing them over, at most: tens
+/// Calls begun lazily, and of those answered, that a shell holds before handing them over, at most: tens
 /// of microseconds' worth of calls, so that the budget and throttle lag by no more (and the
 /// hand-over, a microsecond, costs a few nanoseconds a call).
 pub const BATCH: usize = 256;
@@ -361,7 +361,8 @@ impl Hedger {
         self.start_begun(now, delay_ms)
     }
 
-    /// `n` calls began (each earns its share of extra load: Finagle deposits per request).
+    /// `n` calls began (each earns its share of extra load: Finagle deposits per request); `n`
+    /// at most [`BATCH`] (a shell hands its calls over at least that often).
     /// With [`Hedger::answered`] and [`Hedger::start_begun`], a shell begins its calls lazily:
     /// a call whose primary answers in time never needs a machine of its own, and the shell
     /// hands such calls over in batches (before anything else it asks of this policy, so that
@@ -392,7 +393,10 @@ impl Hedger {
     /// policy without a percentile needs no latencies), nothing else started: none was slow.
     pub fn answered_in_time(&mut self, n: u32) {
         if let Some(t) = self.config.throttle {
-            self.throttle_tokens = (self.throttle_tokens + t.token_ratio * f64::from(n)).min(t.max_tokens);
+            // One by one: the same sums as settled calls, to the last bit.
+            for _ in 0..n {
+                self.throttle_tokens = (self.throttle_tokens + t.token_ratio).min(t.max_tokens);
+            }
         }
     }
 

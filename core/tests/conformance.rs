@@ -355,10 +355,10 @@ fn hedge_step(x: f64) -> Value {
     }
 }
 
-/// A sync's answer as every runner writes it (an infinite time is null).
+/// The delay for lazily begun calls as every runner writes it (an infinite time is null).
 fn hedge_delays(d: &[f64]) -> Value {
     let t = |x: f64| if x.is_finite() { n(x) } else { Value::Null };
-    json!({ "sync": { "delay": t(d[0]), "until": t(d[1]), "wake": t(d[2]), "timed": d[3] == 1.0 } })
+    json!({ "delay": { "delay": t(d[0]), "until": t(d[1]), "wake": t(d[2]), "timed": d[3] == 1.0 } })
 }
 
 /// The outcome code of a step's `outcome` (a word, or a code as given).
@@ -391,8 +391,9 @@ fn run_hedge(v: &Value, steps: &[Value]) -> Vec<Value> {
                 // Calls begun lazily, handed over; and the machine of one of them.
                 "sync" => {
                     let answered: Vec<f64> = s["answered"].as_array().map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()).unwrap_or_default();
-                    return e.hedge_sync(h, num(s, "begun") as u32, s["inTime"].as_f64().unwrap_or(0.0) as u32, num(s, "delay"), &answered, at).map_or_else(|err| error_json(&err), |d| hedge_delays(&d));
+                    return e.hedge_sync(h, num(s, "begun") as u32, s["inTime"].as_f64().unwrap_or(0.0) as u32, num(s, "delay"), &answered, at).map_or_else(|err| error_json(&err), |()| json!({ "synced": true }));
                 }
+                "delay" => return e.hedge_delay(h, at).map_or_else(|err| error_json(&err), |d| hedge_delays(&d)),
                 "start_begun" => e.hedge_start_begun(h, num(s, "started"), num(s, "delay")).and_then(|c| {
                     calls.insert(text(s, "call").to_string(), c);
                     e.hedge_step(c, at)
