@@ -1,8 +1,11 @@
 """What hedging costs per call when the primary answers before the hedge delay (the common
 case), against a plain retry policy's call of the same coroutine function, measured in turn
-within each round; the median of the rounds' per-call costs. The floor beside it: a task made
-and awaited (hedging runs each attempt as a task so that a loser can be cancelled). Not a test:
-it prints a table. Run: make bench-hedge."""
+within each round; the median of the rounds' per-call costs. The floors beside it: a retry call
+that also reads the clock and looks up the running loop (what a hedged call needs besides: when
+it began, to start the next attempt a delay later, and the loop whose timer wakes it and whose
+task runs its primary, to interrupt it if another attempt wins); and a task made and awaited
+(what running the primary as a task would cost). Not a test: it prints a table. Run: make
+bench-hedge."""
 from __future__ import annotations
 
 import asyncio
@@ -25,10 +28,18 @@ async def work() -> int:
 async def main() -> None:
     retry = seawall.RetryPolicy(max_attempts=2)
     policy = seawall.HedgePolicy(delay=0.05, max_attempts=2)
+    engine = seawall._engine.engine
+
+    def with_clock_and_loop() -> Any:
+        engine.now()
+        asyncio.get_running_loop()
+        return retry.call_async(work)
+
     cases: Dict[str, Callable[[], Any]] = {
         "bare await": work,
         "RetryPolicy.call_async (max_attempts=2)": lambda: retry.call_async(work),
-        "a task made and awaited (the floor)": lambda: asyncio.ensure_future(work()),
+        "floor: a retry call, a clock read, the running loop": with_clock_and_loop,
+        "a task made and awaited": lambda: asyncio.ensure_future(work()),
         "HedgePolicy.call_async, primary answers first": lambda: policy.call_async(work),
         "hedge(fn, delay=0.05) inline options": lambda: seawall.hedge(work, delay=0.05),
     }

@@ -161,6 +161,88 @@ async def test_the_budget_and_the_throttle_stop_hedging_in_an_outage() -> None:
         assert (s["hedges"], s["throttle_refused"], s["throttle_tokens"]) == (2, 3, 0)
 
 
+async def scenario(options: Any, judged: bool) -> Any:
+    """A seeded run of 200 hedged calls on a virtual clock (attempts of scripted times, some
+    failing): the log of attempts started, each call's answer and the policy's stats. ``judged``:
+    with a ``retry_on_result`` that rejects nothing, which makes each call's machine from its
+    start; without, calls begin without one."""
+    with virtual_clock(auto_advance=False) as clock:
+        rng = random.Random(7)
+        policy = HedgePolicy(**options, **({"retry_on_result": lambda v: False} if judged else {}))
+        log: List[str] = []
+        results: List[Any] = [None] * 200
+        pending = []
+
+        async def one(i: int, plan: List[Any]) -> None:
+            async def attempt(k: int) -> str:
+                log.append(f"{i}:{k}@{clock.now() * 1000:.0f}")
+                await clock.sleep(plan[k][0] / 1000)
+                if plan[k][1]:
+                    raise ConnectionResetError("reset")
+                return f"{i}:{k}"
+
+            try:
+                results[i] = await policy.call_async(attempt)
+            except ConnectionResetError:
+                results[i] = "error"
+
+        for i in range(200):
+            plan = [(100 if rng.random() < 0.2 else 1 + int(rng.random() * 10), rng.random() < 0.05) for _ in range(3)]
+            pending.append(asyncio.ensure_future(one(i, plan)))
+            await tick(clock, 0.01)
+        for _ in range(1000):
+            if all(r is not None for r in results):
+                break
+            await tick(clock, 0.001)
+        await asyncio.gather(*pending)
+        # Tokens to 1e-9: a call begun lazily deposits as it is handed over, not as it begins,
+        # and the budget's refill over time then sums in another order (the same to the last bits).
+        stats = {k: round(v, 9) if isinstance(v, float) else v for k, v in policy.stats().items()}
+        return log, results, stats
+
+
+async def test_a_call_begun_without_a_machine_decides_as_one_begun_with_it() -> None:
+    for options in (
+        {"delay": 0.02, "max_attempts": 3, "budget": {"ratio": 0.2, "min_retries_per_second": 0, "max_tokens": 2}, "throttle": {"max_tokens": 20, "token_ratio": 0.5}},
+        {"delay": 0.04, "percentile": 70, "window": 5, "budget": False},
+        {"delay": 0.015, "mode": "fallback", "max_attempts": 3},
+    ):
+        lazy = await scenario(options, False)
+        eager = await scenario(options, True)
+        assert lazy == eager, options
+        stats = lazy[2]
+        assert stats["calls"] == 200 and stats["hedges"] >= 5 and stats["hedge_wins"] > 0, stats
+        if "percentile" in options:
+            assert stats["delay"] < 0.04, stats
+        if isinstance(options.get("budget"), dict):
+            assert stats["budget_refused"] > 0, stats
+
+
+async def test_calls_answered_in_time_are_counted_in_batches_the_stats_and_throttle_see_every_one() -> None:
+    with virtual_clock(auto_advance=False) as clock:
+        policy = HedgePolicy(delay=0.05, budget=False, throttle={"max_tokens": 10, "token_ratio": 0.5})
+
+        async def slow(k: int) -> int:
+            await clock.sleep(0.5 if k == 0 else 0.2)
+            return k
+
+        # Two slow calls take two tokens (8 left); 1,000 calls answered in time give them back.
+        for _ in range(2):
+            call = await started(asyncio.ensure_future(policy.call_async(slow)))
+            await tick(clock, 0.05)
+            await tick(clock, 0.45)
+            await call
+        assert policy.stats()["throttle_tokens"] == 8
+
+        async def quick(i: int) -> int:
+            return i
+
+        for i in range(1000):
+            assert await policy.call_async(quick, i) == i
+        s = policy.stats()
+        assert (s["calls"], s["hedges"], s["throttle_tokens"]) == (1002, 2, 10)
+
+
 async def test_each_hedge_is_logged_with_its_policy_and_attempt(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO", logger="seawall")
     with virtual_clock(auto_advance=False) as clock:

@@ -9,32 +9,35 @@ from __future__ import annotations
 import asyncio
 import heapq
 import inspect
+import itertools
 import json
 import math
 import weakref
 from types import MethodType
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, Union
 
-from . import _clock
+from . import _clock, _native
 from ._engine import argument_error, engine, option_error, options_json, snake
 from ._retry import PolicyCache, classify_outcome, error_facts
 from ._telemetry import listening, observed, report
+from ._wrap import COROUTINE, is_awaitable
 
 ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
 
 _CO_VARARGS = inspect.CO_VARARGS
 
 
-class _Wakeup:
-    __slots__ = ("at", "fire", "live", "cancel")
+# A wake-up at a deadline, until cancelled: a list ``[at, seq, fire, live, cancel, ...]``, which
+# the heap compares by (at, seq) in C (an object with ``__lt__`` costs a Python call a
+# comparison, and making one costs three lists). ``fire(w)`` is called with it; ``cancel``, for
+# one on another loop or clock than the queue's, stops its own timer. A call begun without a
+# machine is its own wake-up, with more after these (``_B_*``).
+_AT, _SEQ, _FIRE, _LIVE, _CANCEL = range(5)
+_seq = itertools.count()
 
-    def __init__(self, at: float, fire: Callable[[], None]) -> None:
-        self.at, self.fire, self.live = at, fire, True
-        # A wake-up on another loop or clock than the queue's has a timer of its own.
-        self.cancel: Optional[Callable[[], None]] = None
 
-    def __lt__(self, other: "_Wakeup") -> bool:
-        return self.at < other.at
+def _wakeup(at: float, fire: Callable[[List[Any]], None]) -> List[Any]:
+    return [at, next(_seq), fire, False, None]
 
 
 class _Wakeups:
@@ -42,59 +45,61 @@ class _Wakeups:
     primary answers in time costs a push and a flag, not a timer of its own (a timer made and
     cancelled costs more than the rest of such a call). Times are the engine's ms."""
 
-    __slots__ = ("queue", "live", "handle", "armed_at", "owner")
+    __slots__ = ("queue", "live", "handle", "armed_at", "loop", "clock")
 
     def __init__(self) -> None:
-        self.queue: List[_Wakeup] = []
+        self.queue: List[List[Any]] = []
         self.live = 0
         self.handle: Optional[Callable[[], None]] = None
         self.armed_at = math.inf
         # The loop and clock the queue's timer runs on.
-        self.owner: Any = None
+        self.loop: Any = None
+        self.clock: Any = None
 
-    def add(self, at: float, fire: Callable[[], None]) -> _Wakeup:
-        w = _Wakeup(at, fire)
-        owner = (asyncio.get_running_loop(), _clock.virtual())
-        if owner != self.owner:
+    def add(self, w: List[Any], loop: Any) -> None:
+        """Adds wake-up ``w`` on ``loop``, the running one."""
+        at = w[_AT]
+        w[_LIVE], w[_CANCEL] = True, None
+        clock = _clock._virtual
+        if loop is not self.loop or clock is not self.clock:
             if self.live > 0:
-                w.cancel = _clock.call_later((at - engine.now()) / 1000.0, lambda: self._fire(w))
-                return w
+                w[_CANCEL] = _clock.call_later((at - engine.now()) / 1000.0, lambda: self._fire(w))
+                return
             if self.handle is not None:
                 self.handle()
-            self.queue, self.handle, self.armed_at, self.owner = [], None, math.inf, owner
+            self.queue, self.handle, self.armed_at, self.loop, self.clock = [], None, math.inf, loop, clock
         heapq.heappush(self.queue, w)
         self.live += 1
         if at < self.armed_at:
             self._arm()
-        return w
 
-    def cancel(self, w: _Wakeup) -> None:
-        if not w.live:
+    def cancel(self, w: List[Any]) -> None:
+        if not w[_LIVE]:
             return
-        w.live = False
-        if w.cancel is not None:
-            w.cancel()
+        w[_LIVE] = False
+        if w[_CANCEL] is not None:
+            w[_CANCEL]()
             return
         self.live -= 1
         if self.live == 0:
             # Nothing waits: the dead entries go (the armed timer then finds none).
             self.queue.clear()
 
-    def _fire(self, w: _Wakeup) -> None:
-        if w.live:
-            w.live = False
-            if w.cancel is None:
+    def _fire(self, w: List[Any]) -> None:
+        if w[_LIVE]:
+            w[_LIVE] = False
+            if w[_CANCEL] is None:
                 self.live -= 1
-            w.fire()
+            w[_FIRE](w)
 
     def _arm(self) -> None:
         q = self.queue
-        while q and not q[0].live:
+        while q and not q[0][_LIVE]:
             heapq.heappop(q)
         if self.handle is not None:
             self.handle()
         self.handle = None
-        self.armed_at = q[0].at if q else math.inf
+        self.armed_at = q[0][_AT] if q else math.inf
         if q:
             self.handle = _clock.call_later((self.armed_at - engine.now()) / 1000.0, self._run)
 
@@ -103,9 +108,9 @@ class _Wakeups:
         now = engine.now()
         q = self.queue
         due = []
-        while q and q[0].at <= now:
+        while q and q[0][_AT] <= now:
             w = heapq.heappop(q)
-            if w.live:
+            if w[_LIVE]:
                 due.append(w)
         self._arm()
         for w in due:
@@ -174,6 +179,24 @@ class HedgePolicy:
                                     hedge_non_idempotent=hedge_non_idempotent or None, **options)
         self._h: int = engine.hedge_policy_create(options_json(opts), True, None)
         self._wakeups = _Wakeups()
+        # Calls begin without a machine in the core: one whose primary answers in time never
+        # needs one, and is handed over in a batch (``_sync``) before anything else is asked of
+        # the policy. Calls begun since the last sync; of those answered before their deadlines,
+        # a count, or (``_timed``, a percentile's) their (started, ended) times, all of
+        # ``_answered_delay``.
+        self._begun = 0
+        self._in_time = 0
+        self._answered: List[float] = []
+        self._answered_delay = 0.0
+        # The core's delay for calls begun before ``_until`` (ms); after ``_wake`` ms such a
+        # call needs its machine.
+        self._delay = self._until = self._wake = 0.0
+        self._timed = False
+        # Whether the last call's function took the attempt number, by its code.
+        self._code: Any = None
+        self._fn_type: Any = None
+        self._given = -1
+        self._takes = False
         weakref.finalize(self, engine.hedge_policy_drop, self._h)
         self._name = name
         self._retry_on: Tuple[Type[BaseException], ...] = retry_on if isinstance(retry_on, tuple) else ((retry_on,) if retry_on else (Exception,))
@@ -182,6 +205,36 @@ class HedgePolicy:
         self._on_hedge = on_hedge
         # HTTP integrations: hedge methods that are not idempotent too.
         self._forced = hedge_non_idempotent is True
+        self._refresh(None)
+
+    def _sync(self, now: Optional[float]) -> None:
+        """Hands the calls begun and answered since the last sync over."""
+        engine.hedge_sync(self._h, self._begun, self._in_time, self._answered_delay, self._answered, now)
+        self._begun = self._in_time = 0
+        if self._answered:
+            self._answered = []
+
+    def _flush(self, now: Optional[float] = None) -> None:
+        """Before the core is asked anything about this policy: what it has not seen yet."""
+        if self._begun or self._in_time or self._answered:
+            self._sync(now)
+
+    def _refresh(self, now: Optional[float]) -> None:
+        """The delay for calls begun from ``now``, as the core reads it for a call beginning then."""
+        self._flush(now)
+        self._delay, self._until, self._wake, timed = engine.hedge_delay(self._h, now)
+        self._timed = timed == 1
+
+    def _answered_at(self, started: float, delay: float) -> None:
+        """A call begun at ``started`` without a machine answered before its deadline, now (a
+        percentile's latencies need its times)."""
+        ended = engine.now()
+        if delay != self._answered_delay and self._answered:
+            self._sync(ended)
+        self._answered_delay = delay
+        self._answered += (started, ended)
+        if len(self._answered) >= 2 * _BATCH:
+            self._sync(ended)
 
     @property
     def name(self) -> Optional[str]:
@@ -202,7 +255,46 @@ class HedgePolicy:
         a retry would not retry, such as a 400) is raised at once."""
         if not callable(fn):
             raise argument_error(fn=fn)
-        return await _Run(self, fn, args, kwargs, _takes_attempt(fn, len(args))).run()
+        code = getattr(fn, "__code__", None)
+        if code is not None and code is self._code and type(fn) is self._fn_type and len(args) == self._given:
+            # The same function (or a closure of the same code) as the last call's.
+            takes = self._takes
+        else:
+            takes = _takes_attempt(fn, len(args))
+            self._code, self._fn_type, self._given, self._takes = code, type(fn), len(args), takes
+        now = engine.now()
+        if now >= self._until:
+            self._refresh(now)
+        wake = self._wake
+        if wake == 0 or self._rejects is not None or not _INLINE:
+            # Every attempt at once, or values to judge: the call's machine from its start.
+            return await _Run(self, fn, args, kwargs, takes).run()
+        self._begun += 1
+        if self._begun == _BATCH:
+            self._sync(now)
+        loop = _running_loop()
+        b = [math.inf, 0, _begun_fire, False, None, self, now, self._delay, (fn, args, kwargs, takes), _task_of(loop), None]
+        try:
+            result = fn(0, *args, **kwargs) if takes else fn(*args, **kwargs)
+            # After the primary started, as a call with its machine arms its deadline.
+            if wake != math.inf:
+                b[_AT], b[_SEQ] = now + wake, next(_seq)
+                self._wakeups.add(b, loop)
+            value = (await result) if type(result) is COROUTINE or is_awaitable(result) else result
+        except BaseException as exc:  # noqa: BLE001 - the call's machine judges it
+            return await _begun_ended(b, None, exc)
+        if b[_B_RUN] is None:
+            if b[_LIVE]:
+                self._wakeups.cancel(b)
+            if self._timed:
+                self._answered_at(now, b[_B_DELAY])
+            else:
+                # Answered in time, its times unread: a count.
+                self._in_time += 1
+                if self._in_time == _BATCH:
+                    self._sync(None)
+            return value
+        return await _begun_ended(b, value, None)
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Hedging runs attempts side by side and cancels the losers: it needs tasks, not
@@ -215,7 +307,10 @@ class HedgePolicy:
         """``calls``, ``hedges`` (attempts besides the first), ``hedge_wins``, ``budget_refused``,
         ``throttle_refused``, ``delay`` (seconds, the percentile's once known) and the budget's and
         throttle's tokens."""
+        self._flush()
         s = json.loads(engine.hedge_stats(self._h, None))
+        # Reading the stats may have recomputed a percentile's delay: calls begun next use it.
+        self._refresh(None)
         s["delay"] = s.pop("delayMs") / 1000.0
         return {"name": self._name, **{snake(k): v for k, v in s.items()}}
 
@@ -223,6 +318,55 @@ class HedgePolicy:
 # Whether the primary can run in the caller's own task: interrupting it (when another attempt
 # won) needs ``Task.uncancel`` (3.11), as ``asyncio.timeout`` does.
 _INLINE = hasattr(asyncio.Task, "uncancel")
+
+# Calls a policy holds before handing them over (the core's bound).
+_BATCH = int(_native.HEDGE_BATCH)
+
+_running_loop = asyncio.get_running_loop
+# The task running on a loop (asyncio's own table; a C function from 3.12).
+try:
+    from _asyncio import current_task as _task_of  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - 3.11
+    from asyncio.tasks import _current_tasks
+
+    _task_of = _current_tasks.get
+
+
+# A call begun without a machine in the core is a wake-up list (see ``_AT``), and after its
+# five: its policy, when it began, its delay (ms), what its attempts call (the function, its
+# arguments, whether it takes the attempt number), the caller's task (where its primary runs),
+# and its machine once it has one. Answered in time, it is counted in the policy's next batch;
+# at its deadline, or when its primary fails, it gets its machine (``_Run``), which takes the
+# running primary over.
+_B_POLICY, _B_STARTED, _B_DELAY, _B_ATTEMPT, _B_CALLER, _B_RUN = range(5, 11)
+
+
+def _begun_fire(b: List[Any]) -> None:
+    """A begun call's deadline came with its primary still running: the machine says what next."""
+    _begun_machine(b)._due()
+
+
+def _begun_machine(b: List[Any]) -> "_Run":
+    run: Optional[_Run] = b[_B_RUN]
+    if run is None:
+        p: HedgePolicy = b[_B_POLICY]
+        if b[_LIVE]:
+            p._wakeups.cancel(b)
+        p._flush()
+        call = engine.hedge_start_begun(p._h, b[_B_STARTED], b[_B_DELAY])
+        run = b[_B_RUN] = _Run(p, *b[_B_ATTEMPT]).adopt(call, b[_B_CALLER])
+    return run
+
+
+async def _begun_ended(b: List[Any], value: Any, exc: Optional[BaseException]) -> Any:
+    """A begun call's primary ended (``value``, or ``exc``) after the call got its machine, or
+    failing: the machine goes on with it."""
+    if b[_B_RUN] is None and isinstance(exc, asyncio.CancelledError):
+        # The caller gave up before the call needed its machine.
+        if b[_LIVE]:
+            b[_B_POLICY]._wakeups.cancel(b)
+        raise exc
+    return await _begun_machine(b).resume(value, exc)
 
 
 class _Run:
@@ -244,7 +388,7 @@ class _Run:
         self.errors: Dict[int, BaseException] = {}
         self.values: Dict[int, Any] = {}
         self.running = 0
-        self.wakeup: Optional[_Wakeup] = None
+        self.wakeup: Optional[List[Any]] = None
         self.timer_at = math.nan
         # The call's answer once decided: (ok, value or exception).
         self.final: Optional[Tuple[bool, Any]] = None
@@ -264,6 +408,7 @@ class _Run:
         """Does what the core's step says, until it says to wait."""
         while -11 < step < 0:
             self._launch(int(-1 - step))
+            self.policy._flush()
             step = engine.hedge_step(self.call, None)
         if step <= -11:
             return self._decide_by(step)
@@ -271,16 +416,21 @@ class _Run:
             wakeups = self.policy._wakeups
             if self.wakeup is not None:
                 wakeups.cancel(self.wakeup)
-            self.wakeup = wakeups.add(step, self._due) if math.isfinite(step) else None
+            self.wakeup = None
+            if math.isfinite(step):
+                self.wakeup = _wakeup(step, self._due)
+                wakeups.add(self.wakeup, _running_loop())
             self.timer_at = step
 
     def _next(self, step: Callable[[], float]) -> None:
         try:
+            self.policy._flush()
             self._advance(step())
         except BaseException as exc:  # noqa: BLE001 - a hook's or the core's error ends the call
             self._decide(False, exc)
 
-    def _due(self) -> None:
+    def _due(self, _w: Optional[List[Any]] = None) -> None:
+        """Its deadline came (``_w``: its wake-up)."""
         self.wakeup, self.timer_at = None, math.nan
         if self.final is None:
             self._next(lambda: engine.hedge_step(self.call, None))
@@ -363,17 +513,36 @@ class _Run:
 
     # ---- the call -------------------------------------------------------------------------------
 
+    def adopt(self, call: int, caller: "Optional[asyncio.Task[Any]]") -> "_Run":
+        """The machine ``call`` for a call whose primary already runs in ``caller``'s task (a
+        call begun without one); it goes on with the primary's end (``resume``)."""
+        self.call, self.caller = call, caller
+        self.running, self.primary_running = 1, True
+        return self
+
     async def run(self) -> Any:
+        self.policy._flush()
         self.call = engine.hedge_start(self.policy._h, None)
+        if not _INLINE:
+            self._launch(0)
+            self._next(lambda: engine.hedge_step(self.call, None))
+            return await self.resume(None, None, inline=False)
+        self.adopt(self.call, asyncio.current_task())
+        self._next(lambda: engine.hedge_step(self.call, None))
+        exc: Optional[BaseException] = None
+        value: Any = None
         try:
-            if _INLINE:
-                self.caller = asyncio.current_task()
-                self.running, self.primary_running = 1, True
-                self._next(lambda: engine.hedge_step(self.call, None))
-                await self._primary()
-            else:
-                self._launch(0)
-                self._next(lambda: engine.hedge_step(self.call, None))
+            value = await self._attempt(0)
+        except BaseException as error:  # noqa: BLE001 - classified as the primary's end
+            exc = error
+        return await self.resume(value, exc)
+
+    async def resume(self, value: Any, exc: Optional[BaseException], inline: bool = True) -> Any:
+        """The primary, run in the caller's task (``inline``), ended with ``value`` or ``exc``:
+        the call goes on, and answers once decided and every attempt has ended."""
+        try:
+            if inline:
+                self._primary_ended(value, exc)
             if self.final is None or self.running > 0:
                 # The rest is delivered when the call is decided and every attempt has ended.
                 self.done = asyncio.get_running_loop().create_future()
@@ -386,19 +555,13 @@ class _Run:
         finally:
             if self.wakeup is not None:
                 self.policy._wakeups.cancel(self.wakeup)
-        ok, value = self.final  # type: ignore[misc]
+        ok, answer = self.final  # type: ignore[misc]
         if ok:
-            return value
-        raise value
+            return answer
+        raise answer
 
-    async def _primary(self) -> None:
-        """The primary attempt, awaited in the caller's task."""
-        exc: Optional[BaseException] = None
-        value: Any = None
-        try:
-            value = await self._attempt(0)
-        except BaseException as error:  # noqa: BLE001 - classified below
-            exc = error
+    def _primary_ended(self, value: Any, exc: Optional[BaseException]) -> None:
+        """The primary attempt, awaited in the caller's task, ended."""
         self.primary_running = False
         if self.interrupted:
             # Our interruption taken back (also when the primary swallowed it); a cancellation
