@@ -196,7 +196,8 @@ export class Bulkhead {
 
   /** Keeps one timer at the core's next queue deadline. */
   #armTimer(): void {
-    const at = this.#b.bulkheadNextTimeout(this.#h);
+    // Only a queued call has a deadline, and each has a waiter here: with none, no need to ask.
+    const at = this.#waiters.size === 0 ? Number.NaN : this.#b.bulkheadNextTimeout(this.#h);
     if (at === this.#timerAt) return;
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
