@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 from typing import Any, List
 
 import httpx
@@ -241,6 +242,42 @@ async def test_calls_answered_in_time_are_counted_in_batches_the_stats_and_throt
             assert await policy.call_async(quick, i) == i
         s = policy.stats()
         assert (s["calls"], s["hedges"], s["throttle_tokens"]) == (1002, 2, 10)
+
+
+def test_one_policy_shared_by_event_loops_in_threads_hedges_on_each_and_counts_every_call() -> None:
+    # One policy (``hedge(...)`` shares one among equal options, as this test shares one) used
+    # by loops in several threads at once (each an asyncio.run of its own): each loop's
+    # wake-ups fire on that loop and each call is counted once. Durations only shape the calls;
+    # nothing here checks a time.
+    n, threads = 500, 4
+    policy = HedgePolicy(delay=0.002, budget=False, throttle=False)
+    # Threads switch as often as they can, so that any unguarded state shared by the loops shows.
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def worker(t: int) -> List[Any]:
+        async def main() -> List[Any]:
+            async def attempt(k: int, i: int) -> Any:
+                if k == 0 and i % 10 == 0:
+                    await asyncio.sleep(0.5)  # a stalled primary: its hedge answers
+                return (t, i, k)
+
+            return [await policy.call_async(attempt, i) for i in range(n)]
+
+        return asyncio.run(main())
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            results = list(pool.map(worker, range(threads)))
+    finally:
+        sys.setswitchinterval(switch)
+    for t, out in enumerate(results):
+        assert [r[:2] for r in out] == [(t, i) for i in range(n)]
+        assert [r[1] for r in out if r[2] == 1] == list(range(0, n, 10))
+    s = policy.stats()
+    assert (s["calls"], s["hedges"], s["hedge_wins"]) == (threads * n, threads * n // 10, threads * n // 10)
 
 
 async def test_each_hedge_is_logged_with_its_policy_and_attempt(caplog: pytest.LogCaptureFixture) -> None:

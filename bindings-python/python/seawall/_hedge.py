@@ -12,6 +12,7 @@ import inspect
 import itertools
 import json
 import math
+import threading
 import weakref
 from types import MethodType
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, Union
@@ -178,25 +179,20 @@ class HedgePolicy:
                                     budget=budget, throttle=throttle, retry_on=retry_on, retry_on_result=retry_on_result, on_hedge=on_hedge,
                                     hedge_non_idempotent=hedge_non_idempotent or None, **options)
         self._h: int = engine.hedge_policy_create(options_json(opts), True, None)
-        self._wakeups = _Wakeups()
         # Calls begin without a machine in the core: one whose primary answers in time never
         # needs one, and is handed over in a batch (``_sync``) before anything else is asked of
-        # the policy. Calls begun since the last sync; of those answered before their deadlines,
-        # a count, or (``_timed``, a percentile's) their (started, ended) times, all of
-        # ``_answered_delay``.
-        self._begun = 0
-        self._in_time = 0
-        self._answered: List[float] = []
-        self._answered_delay = 0.0
-        # The core's delay for calls begun before ``_until`` (ms); after ``_wake`` ms such a
-        # call needs its machine.
-        self._delay = self._until = self._wake = 0.0
-        self._timed = False
-        # Whether the last call's function took the attempt number, by its code.
-        self._code: Any = None
-        self._fn_type: Any = None
-        self._given = -1
-        self._takes = False
+        # the policy. What that takes is kept per event loop (``_OnLoop``): a policy (one made by
+        # ``hedge(...)`` is shared by equal options) may serve loops in several threads, and
+        # each loop's state is then changed by its own thread only, with no lock per call.
+        self._loops: Dict[Any, _OnLoop] = {}
+        self._loops_lock = threading.Lock()
+        # The core's (delay, until, wake, timed) for calls begun before ``until`` (ms): after
+        # ``wake`` ms such a call needs its machine; ``timed``: answered calls' times are
+        # needed (a percentile's). One tuple, so that threads read it whole.
+        self._lazy: Tuple[float, float, float, bool] = (0.0, 0.0, 0.0, False)
+        # Whether the last call's function took the attempt number: (its code, its type, the
+        # arguments given, the answer), one tuple for the same reason.
+        self._last: Tuple[Any, Any, int, bool] = (None, None, -1, False)
         weakref.finalize(self, engine.hedge_policy_drop, self._h)
         self._name = name
         self._retry_on: Tuple[Type[BaseException], ...] = retry_on if isinstance(retry_on, tuple) else ((retry_on,) if retry_on else (Exception,))
@@ -207,34 +203,36 @@ class HedgePolicy:
         self._forced = hedge_non_idempotent is True
         self._refresh(None)
 
-    def _sync(self, now: Optional[float]) -> None:
-        """Hands the calls begun and answered since the last sync over."""
-        engine.hedge_sync(self._h, self._begun, self._in_time, self._answered_delay, self._answered, now)
-        self._begun = self._in_time = 0
-        if self._answered:
-            self._answered = []
+    def _on(self, loop: Any) -> "_OnLoop":
+        """This policy's state on ``loop``."""
+        on = self._loops.get(loop)
+        return on if on is not None else self._new_loop(loop)
+
+    def _new_loop(self, loop: Any) -> "_OnLoop":
+        with self._loops_lock:
+            # Loops closed since hand their last calls over, and go.
+            for old, state in list(self._loops.items()):
+                if old.is_closed():
+                    state.flush(None)
+                    del self._loops[old]
+            on = self._loops.get(loop)
+            if on is None:
+                on = self._loops[loop] = _OnLoop(self)
+            return on
 
     def _flush(self, now: Optional[float] = None) -> None:
-        """Before the core is asked anything about this policy: what it has not seen yet."""
-        if self._begun or self._in_time or self._answered:
-            self._sync(now)
+        """Before the core is asked anything about this policy from the running loop: what it
+        has not seen yet of that loop's calls (and of loops that no longer run)."""
+        current = _get_running_loop()
+        for loop, on in list(self._loops.items()):
+            if loop is current or not loop.is_running():
+                on.flush(now)
 
     def _refresh(self, now: Optional[float]) -> None:
         """The delay for calls begun from ``now``, as the core reads it for a call beginning then."""
         self._flush(now)
-        self._delay, self._until, self._wake, timed = engine.hedge_delay(self._h, now)
-        self._timed = timed == 1
-
-    def _answered_at(self, started: float, delay: float) -> None:
-        """A call begun at ``started`` without a machine answered before its deadline, now (a
-        percentile's latencies need its times)."""
-        ended = engine.now()
-        if delay != self._answered_delay and self._answered:
-            self._sync(ended)
-        self._answered_delay = delay
-        self._answered += (started, ended)
-        if len(self._answered) >= 2 * _BATCH:
-            self._sync(ended)
+        delay, until, wake, timed = engine.hedge_delay(self._h, now)
+        self._lazy = (delay, until, wake, timed == 1)
 
     @property
     def name(self) -> Optional[str]:
@@ -256,43 +254,49 @@ class HedgePolicy:
         if not callable(fn):
             raise argument_error(fn=fn)
         code = getattr(fn, "__code__", None)
-        if code is not None and code is self._code and type(fn) is self._fn_type and len(args) == self._given:
+        last = self._last
+        if code is not None and code is last[0] and type(fn) is last[1] and len(args) == last[2]:
             # The same function (or a closure of the same code) as the last call's.
-            takes = self._takes
+            takes: bool = last[3]
         else:
             takes = _takes_attempt(fn, len(args))
-            self._code, self._fn_type, self._given, self._takes = code, type(fn), len(args), takes
+            self._last = (code, type(fn), len(args), takes)
         now = engine.now()
-        if now >= self._until:
+        lazy = self._lazy
+        if now >= lazy[1]:
             self._refresh(now)
-        wake = self._wake
+            lazy = self._lazy
+        delay, _, wake, timed = lazy
         if wake == 0 or self._rejects is not None or not _INLINE:
             # Every attempt at once, or values to judge: the call's machine from its start.
             return await _Run(self, fn, args, kwargs, takes).run()
-        self._begun += 1
-        if self._begun == _BATCH:
-            self._sync(now)
         loop = _running_loop()
-        b = [math.inf, 0, _begun_fire, False, None, self, now, self._delay, (fn, args, kwargs, takes), _task_of(loop), None]
+        on = self._loops.get(loop)
+        if on is None:
+            on = self._new_loop(loop)
+        on.begun += 1
+        if on.begun == _BATCH:
+            on.sync(now)
+        b = [math.inf, 0, _begun_fire, False, None, on, now, delay, (fn, args, kwargs, takes), _task_of(loop), None]
         try:
             result = fn(0, *args, **kwargs) if takes else fn(*args, **kwargs)
             # After the primary started, as a call with its machine arms its deadline.
             if wake != math.inf:
                 b[_AT], b[_SEQ] = now + wake, next(_seq)
-                self._wakeups.add(b, loop)
+                on.wakeups.add(b, loop)
             value = (await result) if type(result) is COROUTINE or is_awaitable(result) else result
         except BaseException as exc:  # noqa: BLE001 - the call's machine judges it
             return await _begun_ended(b, None, exc)
         if b[_B_RUN] is None:
             if b[_LIVE]:
-                self._wakeups.cancel(b)
-            if self._timed:
-                self._answered_at(now, b[_B_DELAY])
+                on.wakeups.cancel(b)
+            if timed:
+                on.answered_at(now, delay)
             else:
                 # Answered in time, its times unread: a count.
-                self._in_time += 1
-                if self._in_time == _BATCH:
-                    self._sync(None)
+                on.in_time += 1
+                if on.in_time == _BATCH:
+                    on.sync(None)
             return value
         return await _begun_ended(b, value, None)
 
@@ -323,6 +327,7 @@ _INLINE = hasattr(asyncio.Task, "uncancel")
 _BATCH = int(_native.HEDGE_BATCH)
 
 _running_loop = asyncio.get_running_loop
+_get_running_loop = asyncio._get_running_loop
 # The task running on a loop (asyncio's own table; a C function from 3.12).
 try:
     from _asyncio import current_task as _task_of  # type: ignore[attr-defined]
@@ -332,13 +337,52 @@ except ImportError:  # pragma: no cover - 3.11
     _task_of = _current_tasks.get
 
 
+class _OnLoop:
+    """A policy's state on one event loop: its wake-ups, and its calls begun without a machine
+    not yet handed over — how many began; of those answered before their deadlines, a count
+    (``in_time``) or, for a percentile, their (started, ended) times, all of ``answered_delay``.
+    Changed by the loop's own thread only."""
+
+    __slots__ = ("policy", "wakeups", "begun", "in_time", "answered", "answered_delay")
+
+    def __init__(self, policy: HedgePolicy) -> None:
+        self.policy = policy
+        self.wakeups = _Wakeups()
+        self.begun = 0
+        self.in_time = 0
+        self.answered: List[float] = []
+        self.answered_delay = 0.0
+
+    def sync(self, now: Optional[float]) -> None:
+        """Hands the calls begun and answered since the last sync over."""
+        engine.hedge_sync(self.policy._h, self.begun, self.in_time, self.answered_delay, self.answered, now)
+        self.begun = self.in_time = 0
+        if self.answered:
+            self.answered = []
+
+    def flush(self, now: Optional[float]) -> None:
+        if self.begun or self.in_time or self.answered:
+            self.sync(now)
+
+    def answered_at(self, started: float, delay: float) -> None:
+        """A call begun at ``started`` without a machine answered before its deadline, now (a
+        percentile's latencies need its times)."""
+        ended = engine.now()
+        if delay != self.answered_delay and self.answered:
+            self.sync(ended)
+        self.answered_delay = delay
+        self.answered += (started, ended)
+        if len(self.answered) >= 2 * _BATCH:
+            self.sync(ended)
+
+
 # A call begun without a machine in the core is a wake-up list (see ``_AT``), and after its
-# five: its policy, when it began, its delay (ms), what its attempts call (the function, its
+# five: its policy's state on its loop, when it began, its delay (ms), what its attempts call (the function, its
 # arguments, whether it takes the attempt number), the caller's task (where its primary runs),
 # and its machine once it has one. Answered in time, it is counted in the policy's next batch;
 # at its deadline, or when its primary fails, it gets its machine (``_Run``), which takes the
 # running primary over.
-_B_POLICY, _B_STARTED, _B_DELAY, _B_ATTEMPT, _B_CALLER, _B_RUN = range(5, 11)
+_B_ON, _B_STARTED, _B_DELAY, _B_ATTEMPT, _B_CALLER, _B_RUN = range(5, 11)
 
 
 def _begun_fire(b: List[Any]) -> None:
@@ -349,12 +393,12 @@ def _begun_fire(b: List[Any]) -> None:
 def _begun_machine(b: List[Any]) -> "_Run":
     run: Optional[_Run] = b[_B_RUN]
     if run is None:
-        p: HedgePolicy = b[_B_POLICY]
+        on: _OnLoop = b[_B_ON]
         if b[_LIVE]:
-            p._wakeups.cancel(b)
-        p._flush()
-        call = engine.hedge_start_begun(p._h, b[_B_STARTED], b[_B_DELAY])
-        run = b[_B_RUN] = _Run(p, *b[_B_ATTEMPT]).adopt(call, b[_B_CALLER])
+            on.wakeups.cancel(b)
+        on.flush(None)
+        call = engine.hedge_start_begun(on.policy._h, b[_B_STARTED], b[_B_DELAY])
+        run = b[_B_RUN] = _Run(on.policy, *b[_B_ATTEMPT]).adopt(call, b[_B_CALLER], on)
     return run
 
 
@@ -364,7 +408,7 @@ async def _begun_ended(b: List[Any], value: Any, exc: Optional[BaseException]) -
     if b[_B_RUN] is None and isinstance(exc, asyncio.CancelledError):
         # The caller gave up before the call needed its machine.
         if b[_LIVE]:
-            b[_B_POLICY]._wakeups.cancel(b)
+            b[_B_ON].wakeups.cancel(b)
         raise exc
     return await _begun_machine(b).resume(value, exc)
 
@@ -378,7 +422,7 @@ class _Run:
     the primary is interrupted by cancelling the caller's task and taking that cancellation back
     (as ``asyncio.timeout`` does). Every attempt has ended before the call returns."""
 
-    __slots__ = ("policy", "fn", "args", "kwargs", "takes_attempt", "call", "tasks", "running", "wakeup", "timer_at",
+    __slots__ = ("policy", "on", "fn", "args", "kwargs", "takes_attempt", "call", "tasks", "running", "wakeup", "timer_at",
                  "final", "done", "caller", "interrupted", "primary_running", "outcomes", "errors", "values")
 
     def __init__(self, policy: HedgePolicy, fn: Callable[..., Any], args: Any, kwargs: Any, takes_attempt: bool) -> None:
@@ -408,12 +452,12 @@ class _Run:
         """Does what the core's step says, until it says to wait."""
         while -11 < step < 0:
             self._launch(int(-1 - step))
-            self.policy._flush()
+            self.on.flush(None)
             step = engine.hedge_step(self.call, None)
         if step <= -11:
             return self._decide_by(step)
         if step != self.timer_at:
-            wakeups = self.policy._wakeups
+            wakeups = self.on.wakeups
             if self.wakeup is not None:
                 wakeups.cancel(self.wakeup)
             self.wakeup = None
@@ -424,7 +468,7 @@ class _Run:
 
     def _next(self, step: Callable[[], float]) -> None:
         try:
-            self.policy._flush()
+            self.on.flush(None)
             self._advance(step())
         except BaseException as exc:  # noqa: BLE001 - a hook's or the core's error ends the call
             self._decide(False, exc)
@@ -498,7 +542,7 @@ class _Run:
         if self.final is not None:
             return
         if self.wakeup is not None:
-            self.policy._wakeups.cancel(self.wakeup)
+            self.on.wakeups.cancel(self.wakeup)
             self.wakeup = None
         self.final = (ok, value)
         # A call ended by the caller or a hook (not by the core) is freed here; one the core
@@ -513,21 +557,24 @@ class _Run:
 
     # ---- the call -------------------------------------------------------------------------------
 
-    def adopt(self, call: int, caller: "Optional[asyncio.Task[Any]]") -> "_Run":
+    def adopt(self, call: int, caller: "Optional[asyncio.Task[Any]]", on: _OnLoop) -> "_Run":
         """The machine ``call`` for a call whose primary already runs in ``caller``'s task (a
-        call begun without one); it goes on with the primary's end (``resume``)."""
-        self.call, self.caller = call, caller
+        call begun without one) on the loop of ``on``; it goes on with the primary's end
+        (``resume``)."""
+        self.call, self.caller, self.on = call, caller, on
         self.running, self.primary_running = 1, True
         return self
 
     async def run(self) -> Any:
-        self.policy._flush()
+        loop = _running_loop()
+        self.on = self.policy._on(loop)
+        self.on.flush(None)
         self.call = engine.hedge_start(self.policy._h, None)
         if not _INLINE:
             self._launch(0)
             self._next(lambda: engine.hedge_step(self.call, None))
             return await self.resume(None, None, inline=False)
-        self.adopt(self.call, asyncio.current_task())
+        self.adopt(self.call, _task_of(loop), self.on)
         self._next(lambda: engine.hedge_step(self.call, None))
         exc: Optional[BaseException] = None
         value: Any = None
@@ -554,7 +601,7 @@ class _Run:
             raise
         finally:
             if self.wakeup is not None:
-                self.policy._wakeups.cancel(self.wakeup)
+                self.on.wakeups.cancel(self.wakeup)
         ok, answer = self.final  # type: ignore[misc]
         if ok:
             return answer
