@@ -180,27 +180,26 @@ test('the budget and the throttle stop hedging in an outage', async () => {
 });
 
 /** A seeded run of 200 hedged calls on a virtual clock (attempts of scripted times, some
- * failing), through functions that take their signal or not: the log of attempts started, each
- * call's answer, and the policy's stats. */
-async function scenario(options, takesSignal) {
+ * failing): the log of attempts started, each call's answer, and the policy's stats. `judged`:
+ * with a `retryOnResult` that rejects nothing, which makes each call's machine from its start;
+ * without, calls begin without one. */
+async function scenario(options, judged) {
   const clock = useVirtualClock({ autoAdvance: false });
   try {
     const random = rng(7);
-    const policy = new HedgePolicy(options);
+    const policy = new HedgePolicy(judged ? { ...options, retryOnResult: () => false } : options);
     const log = [];
     const results = [];
     const pending = [];
     for (let i = 0; i < 200; i++) {
       const plan = [0, 1, 2].map(() => ({ ms: random() < 0.2 ? 100 : 1 + Math.floor(random() * 10), fail: random() < 0.05 }));
-      // The signal is not used: a function that takes none cannot be cancelled either, so both
-      // runs let their losers end alike.
-      const attempt = (k) =>
+      // The signal is not used: the losers run to their end alike in both runs.
+      const attempt = (k, _signal) =>
         new Promise((resolve, reject) => {
           log.push(`${i}:${k}@${clock.now()}`);
           clock.setTimer(plan[k].ms, () => (plan[k].fail ? reject(Object.assign(new Error('reset'), { code: 'ECONNRESET' })) : resolve(`${i}:${k}`)));
         });
-      const fn = takesSignal ? (k, _signal) => attempt(k) : (k) => attempt(k);
-      pending.push(policy.execute(fn).then((v) => (results[i] = v), (e) => (results[i] = `error ${e.code}`)));
+      pending.push(policy.execute(attempt).then((v) => (results[i] = v), (e) => (results[i] = `error ${e.code}`)));
       await clock.advance(10);
     }
     for (let j = 0; j < 1000 && results.filter((x) => x !== undefined).length < 200; j++) await clock.advance(1);
@@ -220,7 +219,6 @@ test('a call begun without a machine in the core decides as one begun with it (s
     { delay: 40, percentile: 70, window: 5000, budget: false },
     { delay: 15, mode: 'fallback', maxAttempts: 3 },
   ]) {
-    // A function taking its signal begins with its machine; one taking none, without.
     const lazy = await scenario(options, false);
     const eager = await scenario(options, true);
     assert.deepEqual(lazy, eager, JSON.stringify(options));

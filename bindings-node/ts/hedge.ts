@@ -78,7 +78,8 @@ function lost(): DOMException {
   return new DOMException('another hedged attempt answered first', 'AbortError');
 }
 
-/** One attempt of a call. Its signal is made only for a function that takes one. */
+/** One attempt of a call. Its signal is made only for a function that takes one (`controller`:
+ * the one it was given already). */
 class Attempt {
   readonly controller: AbortController | undefined;
   outcome = -1;
@@ -87,8 +88,9 @@ class Attempt {
   constructor(
     readonly k: number,
     takesSignal: boolean,
+    controller?: AbortController,
   ) {
-    this.controller = takesSignal ? new AbortController() : undefined;
+    this.controller = controller ?? (takesSignal ? new AbortController() : undefined);
   }
 }
 
@@ -314,22 +316,24 @@ export class HedgePolicy {
       const call = native(() => b.hedgeBegin(this.#h, now));
       return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
     }
-    if (signal !== undefined || fn.length >= 2 || o.retryOnResult !== undefined) {
-      // A call that can be given up, or whose attempts take signals or whose values are judged:
-      // its machine from the start (each of those costs more than asking the core).
+    if (signal !== undefined || o.retryOnResult !== undefined) {
+      // A call that can be given up, or whose values are judged: its machine from the start
+      // (each of those costs more than asking the core).
       this.flush(now);
       const call = native(() => b.hedgeBegin(this.#h, now));
       return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
     }
     if (++this.#begun === HEDGE_BATCH) native(() => this.#sync(now));
-    return new Begun<T>(this, this.#wakeups, now, this.#delay, fn, o, request).start(now + this.#wake, c);
+    // A function of fewer parameters cannot take its signal: none is made for it.
+    const controller = fn.length >= 2 ? new AbortController() : undefined;
+    return new Begun<T>(this, this.#wakeups, now, this.#delay, fn, o, request, controller).start(now + this.#wake, c);
   }
 
   /** @internal The machine of `begun`'s call, its primary running. */
   adopt<T>(begun: Begun<T>, now: number): HedgedRun<T> {
     this.flush(now);
     const call = native(() => this.#b.hedgeStartBegun(this.#h, begun.startedAt, begun.delay));
-    return new HedgedRun<T>(this, this.#b, this.#wakeups, call, undefined, begun.fn, begun.o, undefined, begun.request);
+    return new HedgedRun<T>(this, this.#b, this.#wakeups, call, undefined, begun.fn, begun.o, undefined, begun.request, begun.controller);
   }
 
   getStats(): HedgeStats {
@@ -364,6 +368,8 @@ class Begun<T> implements Wake {
   declare readonly fn: HedgedFn<T>;
   declare readonly o: HedgeOptions;
   declare readonly request: OutcomeFacts | undefined;
+  /** The primary's, for a function that takes its signal. */
+  declare readonly controller: AbortController | undefined;
   declare at: number;
   declare live: boolean;
   declare prev: Wake | undefined;
@@ -372,7 +378,17 @@ class Begun<T> implements Wake {
   /** Its machine, once it has one. */
   declare run: HedgedRun<T> | undefined;
 
-  constructor(policy: HedgePolicy, wakeups: Wakeups, startedAt: number, delay: number, fn: HedgedFn<T>, o: HedgeOptions, request: OutcomeFacts | undefined) {
+  constructor(
+    policy: HedgePolicy,
+    wakeups: Wakeups,
+    startedAt: number,
+    delay: number,
+    fn: HedgedFn<T>,
+    o: HedgeOptions,
+    request: OutcomeFacts | undefined,
+    controller: AbortController | undefined,
+  ) {
+    this.controller = controller;
     this.policy = policy;
     this.wakeups = wakeups;
     this.startedAt = startedAt;
@@ -392,7 +408,7 @@ class Begun<T> implements Wake {
   start(at: number, c: Clock): Promise<T> {
     let p: Promise<T>;
     try {
-      p = Promise.resolve(this.fn(0, undefined as unknown as AbortSignal));
+      p = Promise.resolve(this.fn(0, this.controller?.signal as AbortSignal));
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -460,7 +476,8 @@ class HedgedRun<T> implements Wake {
   readonly #onAbort: (() => void) | undefined;
 
   /** `first`: the core's first step; `undefined` for a call whose primary already runs (a
-   * `Begun` call taken over: it reports the primary's end through `settled`). */
+   * `Begun` call taken over, with the primary's `controller`: it reports the primary's end
+   * through `settled`). */
   constructor(
     readonly policy: HedgePolicy,
     readonly b: Backend,
@@ -471,6 +488,7 @@ class HedgedRun<T> implements Wake {
     readonly o: HedgeOptions,
     readonly signal: AbortSignal | undefined,
     readonly request: OutcomeFacts | undefined,
+    primary?: AbortController,
   ) {
     // A function of fewer parameters cannot take its signal: none is made for it.
     this.#takesSignal = fn.length >= 2;
@@ -479,7 +497,7 @@ class HedgedRun<T> implements Wake {
       signal.addEventListener('abort', this.#onAbort);
     }
     if (first === undefined) {
-      this.#attempts.push(new Attempt(0, false));
+      this.#attempts.push(new Attempt(0, false, primary));
       this.#running = 1;
       this.promise = undefined as unknown as Promise<T>;
       return;
