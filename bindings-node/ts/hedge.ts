@@ -4,7 +4,9 @@
  * when each attempt starts, whether the extra-load budget and the throttle allow it, which
  * attempt won and when the call has failed (core/src/hedge.rs); this shell starts the attempts,
  * wakes up at the core's deadlines, and cancels the losers — and waits for them to end before
- * the call returns, so that nothing of a call runs after it.
+ * the call returns, so that nothing of a call runs after it. A call whose primary answers in
+ * time never asks the core: it is counted in a batch the core receives before anything else is
+ * asked of the policy.
  */
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg, type Clock } from './clock.js';

@@ -1,9 +1,11 @@
 """Hedged calls: when an attempt is slow, start another and take the first acceptable answer
 (Polly v8's hedging, gRPC's hedging policy, Finagle's backup requests). The core decides when
 each attempt starts, whether the extra-load budget and the throttle allow it, which attempt won
-and when the call has failed (core/src/hedge.rs); this shell runs each attempt as a task, wakes
-up at the core's deadlines and cancels the losers — and waits for them to end before the call
-returns, so that nothing of a call runs after it. Durations are seconds."""
+and when the call has failed (core/src/hedge.rs); this shell runs the primary in the caller's
+task and each later attempt as a task, wakes up at the core's deadlines and cancels the losers —
+and waits for them to end before the call returns, so that nothing of a call runs after it. A
+call whose primary answers in time never asks the core: it is counted in a batch the core
+receives before anything else is asked of the policy. Durations are seconds."""
 from __future__ import annotations
 
 import asyncio
