@@ -480,6 +480,61 @@ test('a storm of 10,000 hedged calls cancelled at random leaves no attempt runni
   assert.equal(b.state, 'CLOSED');
 });
 
+test('a storm of 5,000 hedged calls begun without a machine (no caller signal): hedges at their deadlines, every attempt ended and every slot and permit back', async () => {
+  // Real timers (a 1 ms delay, attempts of 0–3 ms): calls answered in time, calls whose deadline
+  // comes first (their machine takes the running primary over), calls whose primary fails.
+  // Durations only shape the calls; nothing here checks a time.
+  const random = rng(47);
+  const breaker = new CircuitBreaker('begun-storm', { failureThreshold: 1_000_000 });
+  const bulkhead = new Bulkhead({ name: 'begun-storm', maxConcurrent: 30, maxQueueSize: 60 });
+  const policy = new HedgePolicy({ delay: 1, maxAttempts: 3, budget: false, throttle: false, name: 'begun-storm' });
+  let running = 0;
+  const seen = { ok: 0, failed: 0 };
+  let left = 5_000;
+  const lane = async () => {
+    while (left > 0) {
+      left--;
+      let mine = 0;
+      const attempt = (k, signal) =>
+        breaker.execute(
+          () =>
+            bulkhead.execute(async (s) => {
+              running++;
+              mine++;
+              try {
+                await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 4)));
+                s?.throwIfAborted();
+                if (random() < 0.15) throw Object.assign(new Error('flaky'), { code: 'ECONNRESET' });
+                return k;
+              } finally {
+                running--;
+                mine--;
+              }
+            }, signal),
+          signal,
+        );
+      try {
+        const k = await policy.execute(attempt);
+        assert.ok(k >= 0 && k < 3);
+        seen.ok++;
+      } catch (e) {
+        if (e.code !== 'ECONNRESET' && e.code !== 'BULKHEAD_FULL' && e.code !== 'BULKHEAD_QUEUE_FULL') throw e;
+        seen.failed++;
+      }
+      assert.equal(mine, 0, 'an attempt outlived its call');
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, lane));
+  assert.equal(seen.ok + seen.failed, 5_000);
+  const stats = policy.getStats();
+  assert.equal(stats.calls, 5_000);
+  assert.ok(seen.ok > 4_000 && stats.hedges > 500 && stats.hedgeWins > 100, JSON.stringify({ seen, stats }));
+  assert.equal(running, 0);
+  const m = bulkhead.getMetrics();
+  assert.deepEqual([m.active, m.queued, m.available], [0, 0, 30]);
+  assert.equal(breaker.getStats().inFlight, 0);
+});
+
 test('a hedged call whose requests both answer lets the second go: its bulkhead slot and breaker permit come back unread', async () => {
   // A fetch that answers whatever its signal says: the second answer comes after the first won.
   let n = 0;
