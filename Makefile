@@ -120,6 +120,7 @@ build-wasm: setup-rust wasm-bindgen-cli node-deps
 	@mkdir -p target/wasm-variants && cp $(NODE_DIR)/wasm/seawall_wasm.js target/wasm-variants/lean-glue.js
 	@for variant in full fleet; do \
 	  $(CARGO) build -p seawall-wasm --target $(WASM_TARGET) --profile wasm --features $$variant && \
+	  { ! grep -q -e flt2dec -e dec2flt target/$(WASM_TARGET)/wasm/seawall_wasm.wasm || { echo "the $$variant wasm build pulls in the standard library's float printing or parsing (see above)"; exit 1; }; } && \
 	  wasm-bindgen --target web --out-dir target/wasm-variants/$$variant --out-name seawall_wasm --remove-name-section --remove-producers-section target/$(WASM_TARGET)/wasm/seawall_wasm.wasm && \
 	  { cmp -s target/wasm-variants/$$variant/seawall_wasm.js target/wasm-variants/lean-glue.js || { echo "the $$variant build's wasm glue differs from the lean build's"; exit 1; }; } && \
 	  cp target/wasm-variants/$$variant/seawall_wasm_bg.wasm $(NODE_DIR)/wasm/seawall_wasm_$${variant}_bg.wasm || exit 1; \

@@ -71,15 +71,15 @@ fn nums(v: &[f64]) -> String {
     text
 }
 
-/// A number list from its text (what `nums` writes; JavaScript's `join(',')` of numbers).
+/// A number list from its text (JavaScript's `join(',')` of finite numbers), read as a JSON
+/// array by the core's reader (`str::parse` would pull the standard library's float parsing in).
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 fn numbers(text: &str) -> Result<Vec<f64>, JsValue> {
-    if text.is_empty() {
-        return Ok(Vec::new());
+    let refused = || to_js(SeawallError::wrong_type("numbers", text, "a list of finite numbers"));
+    match Json::parse(&format!("[{text}]")) {
+        Ok(Json::Arr(items)) => items.iter().map(|x| x.as_f64().ok_or_else(refused)).collect(),
+        _ => Err(refused()),
     }
-    text.split(',')
-        .map(|x| x.parse::<f64>().map_err(|_| to_js(SeawallError::wrong_type("numbers", x, "a list of numbers"))))
-        .collect()
 }
 
 /// Booleans as a number list (`1,0,…`).

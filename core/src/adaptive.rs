@@ -389,7 +389,9 @@ impl AdaptiveLimiter {
         if self.next_update.is_nan() || now > self.next_update {
             let done = std::mem::replace(&mut self.window, Window::EMPTY);
             let span = if done.min_rtt.is_finite() { done.min_rtt * 2.0 } else { self.config.max_window_ms };
-            self.next_update = now + span.clamp(self.config.min_window_ms, self.config.max_window_ms);
+            // max/min, not f64::clamp: its check of the bounds (checked with the options) would
+            // print floats, pulling the standard library's float printing into the wasm builds.
+            self.next_update = now + span.max(self.config.min_window_ms).min(self.config.max_window_ms);
             if done.samples >= self.config.window_size {
                 self.windows += 1;
                 let average = if done.rtts > 0 { done.sum / f64::from(done.rtts) } else { f64::NAN };
@@ -402,7 +404,7 @@ impl AdaptiveLimiter {
     fn update(&mut self, rtt: f64, in_flight: u32, dropped: bool) {
         let inflight = f64::from(in_flight);
         let new = if self.config.algorithm == Algorithm::Vegas { self.vegas(rtt, inflight, dropped) } else { self.gradient_or_aimd(rtt, inflight, dropped) };
-        self.limit = new.clamp(f64::from(self.config.min_limit), f64::from(self.config.max_limit));
+        self.limit = new.max(f64::from(self.config.min_limit)).min(f64::from(self.config.max_limit));
     }
 
     /// AIMD's and Gradient2's next limit.
