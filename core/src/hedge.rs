@@ -379,7 +379,7 @@ impl Hedger {
     pub fn start_begun(&mut self, started_at: f64, delay_ms: f64) -> HedgeCall {
         let mut started = [f64::NAN; MAX_HEDGE_ATTEMPTS as usize];
         started[0] = started_at;
-        let next_at = if self.config.fallback || self.config.max_attempts == 1 { f64::INFINITY } else { started_at + delay_ms };
+        let next_at = started_at + self.first_wait(delay_ms);
         HedgeCall { launched: 1, running: 1, started, next_at, delay_ms, refused: false, ended: None }
     }
 
@@ -392,11 +392,9 @@ impl Hedger {
     /// `n` begun calls' primaries answered acceptably before their deadlines (unread times: a
     /// policy without a percentile needs no latencies), nothing else started: none was slow.
     pub fn answered_in_time(&mut self, n: u32) {
-        if let Some(t) = self.config.throttle {
-            // One by one: the same sums as settled calls, to the last bit.
-            for _ in 0..n {
-                self.throttle_tokens = (self.throttle_tokens + t.token_ratio).min(t.max_tokens);
-            }
+        // One by one: the same sums as settled calls, to the last bit.
+        for _ in 0..n {
+            self.throttle_succeeded();
         }
     }
 
@@ -409,8 +407,17 @@ impl Hedger {
         let delay = self.delay(now);
         let timed = self.config.percentile.is_some();
         let until = if timed { self.computed_at + REFRESH_MS } else { f64::INFINITY };
-        let wake = if self.config.fallback || self.config.max_attempts == 1 { f64::INFINITY } else { delay };
-        (delay, until, wake, timed)
+        (delay, until, self.first_wait(delay), timed)
+    }
+
+    /// How long after a call began its second attempt is due, waiting `delay_ms` (+∞: only
+    /// after a failure — fallback mode, or a single attempt).
+    fn first_wait(&self, delay_ms: f64) -> f64 {
+        if self.config.fallback || self.config.max_attempts == 1 {
+            f64::INFINITY
+        } else {
+            delay_ms
+        }
     }
 
     /// What the shell does next.
@@ -482,8 +489,8 @@ impl Hedger {
         let slow = delay_ms > 0.0 && !self.config.fallback && now - latest > delay_ms;
         if slow {
             self.throttle_failed();
-        } else if let Some(t) = self.config.throttle {
-            self.throttle_tokens = (self.throttle_tokens + t.token_ratio).min(t.max_tokens);
+        } else {
+            self.throttle_succeeded();
         }
         if sample {
             self.sample(now, now - started);
@@ -493,6 +500,13 @@ impl Hedger {
     fn end(&mut self, call: &mut HedgeCall, how: HedgeStep) -> HedgeStep {
         call.ended = Some(how);
         how
+    }
+
+    /// A good call gives `tokenRatio` back to the throttle.
+    fn throttle_succeeded(&mut self) {
+        if let Some(t) = self.config.throttle {
+            self.throttle_tokens = (self.throttle_tokens + t.token_ratio).min(t.max_tokens);
+        }
     }
 
     fn throttle_failed(&mut self) {
