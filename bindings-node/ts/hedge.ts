@@ -272,7 +272,6 @@ export class HedgePolicy {
     if (this.#count === a.length) this.#sync(ended);
   }
 
-
   get name(): string | undefined {
     return this.options.name;
   }
@@ -312,15 +311,9 @@ export class HedgePolicy {
     const c = clock();
     const now = c.now();
     if (now >= this.#until) native(() => this.#refresh(now));
-    if (this.#wake === 0) {
-      // Every attempt at once: the call needs its machine from the start.
-      this.flush(now);
-      const call = native(() => b.hedgeBegin(this.#h, now));
-      return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
-    }
-    if (signal !== undefined || o.retryOnResult !== undefined) {
-      // A call that can be given up, or whose values are judged: its machine from the start
-      // (each of those costs more than asking the core).
+    if (this.#wake === 0 || signal !== undefined || o.retryOnResult !== undefined) {
+      // Every attempt at once, a call that can be given up, or one whose values are judged: its
+      // machine from the start (each of the last two costs more than asking the core).
       this.flush(now);
       const call = native(() => b.hedgeBegin(this.#h, now));
       return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
