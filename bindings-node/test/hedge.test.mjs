@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { test } from 'node:test';
 
 import { Agent, request } from 'undici';
-import { Bulkhead, CircuitBreaker, createResilientFetch, createResilientInterceptor, hedge, HedgePolicy, resilientFetch, useRealClock, useVirtualClock } from 'seawall';
+import { Bulkhead, CircuitBreaker, createResilientFetch, createResilientInterceptor, hedge, HedgePolicy, resilientFetch, useRealClock, useVirtualClock, withVirtualClock } from 'seawall';
 import { seededRandom as rng } from '../../bench/node/rng.mjs';
 
 /** An attempt that answers `value` after `ms` on the clock, or rejects with its signal's reason. */
@@ -184,8 +184,7 @@ test('the budget and the throttle stop hedging in an outage', async () => {
  * with a `retryOnResult` that rejects nothing, which makes each call's machine from its start;
  * without, calls begin without one. */
 async function scenario(options, judged) {
-  const clock = useVirtualClock({ autoAdvance: false });
-  try {
+  return withVirtualClock(async (clock) => {
     const random = rng(7);
     const policy = new HedgePolicy(judged ? { ...options, retryOnResult: () => false } : options);
     const log = [];
@@ -208,9 +207,7 @@ async function scenario(options, judged) {
     // the budget's refill over time then sums in another order (the same to the last few bits).
     const stats = Object.fromEntries(Object.entries(policy.getStats()).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v]));
     return { log, results, stats };
-  } finally {
-    useRealClock();
-  }
+  }, { autoAdvance: false });
 }
 
 test('a call begun without a machine in the core decides as one begun with it (seeded runs, both ways)', async () => {
@@ -229,9 +226,8 @@ test('a call begun without a machine in the core decides as one begun with it (s
   }
 });
 
-test('calls answered in time are counted in batches: the stats and the throttle see every one', async () => {
-  const clock = useVirtualClock({ autoAdvance: false });
-  try {
+test('calls answered in time are counted in batches: the stats and the throttle see every one', () =>
+  withVirtualClock(async (clock) => {
     const policy = new HedgePolicy({ delay: 50, budget: false, throttle: { maxTokens: 10, tokenRatio: 0.5 } });
     // Two slow calls take two tokens (8 left); 1,000 calls answered in time give them back.
     for (let i = 0; i < 2; i++) {
@@ -244,14 +240,10 @@ test('calls answered in time are counted in batches: the stats and the throttle 
     for (let i = 0; i < 1000; i++) assert.equal(await policy.execute(async () => i), i);
     const s = policy.getStats();
     assert.deepEqual([s.calls, s.hedges, s.throttleTokens], [1002, 2, 10]);
-  } finally {
-    useRealClock();
-  }
-});
+  }, { autoAdvance: false }));
 
-test('a primary that takes no signal: hedged at its deadline, and the call answers once it ends', async () => {
-  const clock = useVirtualClock({ autoAdvance: false });
-  try {
+test('a primary that takes no signal: hedged at its deadline, and the call answers once it ends', () =>
+  withVirtualClock(async (clock) => {
     const log = [];
     const policy = new HedgePolicy({ delay: 50, name: 'plain' });
     const call = policy.execute((k) => after(clock, k === 0 ? 300 : 20, `answer ${k}`, log, k)());
@@ -270,10 +262,7 @@ test('a primary that takes no signal: hedged at its deadline, and the call answe
     assert.equal(await failing, 'second');
     const s = policy.getStats();
     assert.deepEqual([s.calls, s.hedges, s.hedgeWins], [2, 2, 2]);
-  } finally {
-    useRealClock();
-  }
-});
+  }, { autoAdvance: false }));
 
 test('each hedge is published on the diagnostics channel, with its policy and attempt', async () => {
   const { channel } = await import('node:diagnostics_channel');
