@@ -273,6 +273,7 @@ class HedgePolicy:
             # Every attempt at once, or values to judge: the call's machine from its start.
             return await _Run(self, fn, args, kwargs, takes).run()
         loop = _running_loop()
+        # ``_on(loop)``, written out: a method call is a twentieth of this path.
         on = self._loops.get(loop)
         if on is None:
             on = self._new_loop(loop)
