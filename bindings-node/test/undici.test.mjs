@@ -82,6 +82,37 @@ test('as the global dispatcher: every undici call goes through the policies, a s
   }
 });
 
+test('a caller’s abort during a backoff ends the call at once: no more attempts, the breaker counts only the real failure, the caller’s signal keeps no listener', async () => {
+  const { getEventListeners } = await import('node:events');
+  server.script(CHAT, { status: 503, headers: { 'retry-after-ms': '60000' } }, 'ok');
+  const breaker = new CircuitBreaker({ failureThreshold: 5 });
+  const caller = new AbortController();
+  const reason = new Error('caller left');
+  // Aborted as the retry is scheduled: the call is then asleep for a minute, unless the abort reaches the sleep.
+  const agent = new Agent().compose(createResilientInterceptor({ circuitBreaker: breaker, maxAttempts: 3, maxRetryAfter: 120_000, onRetry: () => caller.abort(reason) }));
+  const failed = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent, signal: caller.signal }).catch((e) => e);
+  assert.equal(failed, reason);
+  const stats = breaker.getStats();
+  assert.deepEqual([server.hits.get(CHAT), stats.failedCalls, stats.successfulCalls, stats.totalCalls], [1, 1, 0, 1]);
+  // A long-lived signal (a shutdown signal) given to every request must not collect a listener per request.
+  const shutdown = new AbortController();
+  server.script(CHAT, 'ok', 'ok', 'ok');
+  for (let i = 0; i < 3; i++) await (await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent, signal: shutdown.signal })).body.text();
+  assert.ok(getEventListeners(shutdown.signal, 'abort').length <= 1, `${getEventListeners(shutdown.signal, 'abort').length} listeners left`);
+  await agent.close();
+});
+
+test('a guard of the user’s gets a real AbortSignal (the policies’ lighter signal stays inside seawall)', async () => {
+  server.script(CHAT, 'ok');
+  const seen = [];
+  const guard = { execute: (fn, signal) => (seen.push(signal instanceof AbortSignal && !signal.aborted), fn(signal)) };
+  const agent = new Agent().compose(createResilientInterceptor({ bulkhead: guard, rateLimiter: guard, maxAttempts: 1 }));
+  const { statusCode, body } = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent });
+  await body.text();
+  assert.deepEqual([statusCode, seen], [200, [true, true]]);
+  await agent.close();
+});
+
 test('a storm of 10,000 requests through the interceptor — aborted by the caller at random, streams abandoned mid-way, bodies read — gives every slot and permit back', async () => {
   const random = seeded(11);
   server.script(CHAT, ...Array.from({ length: 12_000 }, () => (random() < 0.5 ? 'stream' : random() < 0.1 ? 503 : 'ok')));

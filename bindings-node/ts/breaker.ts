@@ -467,7 +467,14 @@ export class CircuitBreaker {
     if (permit < 0) return Promise.reject(this.#rejected(permit, b.out[1]));
     const startedAt = b.out[3];
     const run = () => (this.#timeoutMs !== undefined ? runWithTimeout(fn, this.#timeoutMs, signal) : fn(signal));
-    return new Promise<T>((resolve) => resolve(run())).then(
+    // Its own promise when it returns one (resolving a new promise with it would cost two turns).
+    let result: T | PromiseLike<T>;
+    try {
+      result = run();
+    } catch (e) {
+      result = Promise.reject(e);
+    }
+    return Promise.resolve(result).then(
       (v) => {
         let kind: 'success' | 'failure' | 'ignore';
         try {

@@ -5,6 +5,7 @@
  */
 import { listening, observed, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
+import { readsCallSignal } from './cancel.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { endOf } from './held.js';
@@ -233,6 +234,7 @@ export class Bulkhead {
 
 /** `createBulkhead('api-calls', 10, 50)`: 10 at once, 50 queued. */
 observed(Bulkhead.prototype, 'execute', 'bulkhead', (b) => b.name);
+readsCallSignal(Bulkhead.prototype);
 
 export function createBulkhead(name: string, maxConcurrent?: number, maxQueueSize?: number, options: Omit<BulkheadOptions, 'name' | 'maxConcurrent' | 'maxQueueSize'> = {}): Bulkhead {
   const o: BulkheadOptions = { ...options, name };

@@ -15,6 +15,7 @@
  *   `init.signal` aborts; an abort also cuts a backoff sleep short.
  */
 import { CircuitBreaker } from './breaker.js';
+import { realSignal, signalFor } from './cancel.js';
 import { argumentError, checkOptionsArg } from './options.js';
 import { backend } from './backend.js';
 import { ErrorCodes } from './errors.js';
@@ -78,7 +79,17 @@ export class HttpStatusError<R = Response> extends Error {
 
 /** How a breaker counts a response, by the core's rule. */
 const COUNTS = ['success', 'failure', 'ignore'] as const;
-const countOf = (status: number): (typeof COUNTS)[number] => COUNTS[backend().countStatus(status)] ?? 'failure';
+/** The core's count of each status met so far (it depends on the status alone): one crossing per status. */
+const counted = new Map<number, (typeof COUNTS)[number]>();
+function countOf(status: number): (typeof COUNTS)[number] {
+  let count = counted.get(status);
+  if (count === undefined) {
+    count = COUNTS[backend().countStatus(status)] ?? 'failure';
+    // Statuses are three digits; anything else is not worth keeping.
+    if (Number.isInteger(status) && status >= 100 && status < 1000) counted.set(status, count);
+  }
+  return count;
+}
 
 /** The controller behind each linked signal, alive as long as the signal is (a WeakMap). */
 const controllerOf = new WeakMap<AbortSignal, AbortController>();
@@ -94,7 +105,7 @@ const unlinkWhenCollected = new FinalizationRegistry<() => void>((unlink) => unl
  */
 export function linkSignals(signals: Array<AbortSignal | undefined>): { signal: AbortSignal | undefined; unlink: () => void } {
   const list = [...new Set(signals.filter((s): s is AbortSignal => s !== undefined))];
-  if (list.length <= 1) return { signal: list[0], unlink: () => {} };
+  if (list.length <= 1) return { signal: realSignal(list[0]), unlink: () => {} };
   const c = new AbortController();
   const linked = new WeakRef(c.signal);
   controllerOf.set(c.signal, c);
@@ -376,7 +387,8 @@ export interface Outgoing<R> {
   url: string;
   replayable: boolean;
   callerSignal: AbortSignal | undefined;
-  /** `headers`: added to the request's own (the attempt's trace context), when instrumented. */
+  /** `headers`: added to the request's own (the attempt's trace context), when instrumented.
+   * `signals` may be `CallSignal`s: read them as the policies do, or link them (`linkSignals`). */
   send(signals: Array<AbortSignal | undefined>, headers?: Record<string, string>): Promise<R>;
 }
 
@@ -430,12 +442,13 @@ export async function guardedHttp<R>(
       const sent = sink !== undefined ? sink.http(out.method, out.url, attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
       return hold !== undefined ? sent.then(held) : sent;
     };
+    // The attempt's deadline is a light signal: the transport reads it, or makes it real.
     const run = (signal?: AbortSignal): Promise<R> =>
-      attemptTimeout !== undefined ? runWithTimeout((s) => send([s, signal]), attemptTimeout, callerSignal) : send([signal]);
+      attemptTimeout !== undefined ? runWithTimeout((s) => send([s, signal]), attemptTimeout, callerSignal, undefined, true) : send([signal]);
     // The caller's signal reaches every layer (and each attempt through `send`).
     const guarded = (): Promise<R> => (circuit !== undefined ? circuit.executeClassified(run, (r) => countOf(x.status(r)), callerSignal) : run());
-    const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, callerSignal) : guarded;
-    const response = await (rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), callerSignal) : slotted());
+    const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, signalFor(bulkhead, callerSignal)) : guarded;
+    const response = await (rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), signalFor(rateLimiter, callerSignal)) : slotted());
     if (raised ?? raises(response)) throw new HttpStatusError(response, x.status(response), x.headers(response));
     return response;
   };

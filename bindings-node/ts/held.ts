@@ -5,13 +5,21 @@
  */
 const ends = new WeakMap<object, Promise<void>>();
 
+/** Where an object of our own (an undici attempt) carries its end: a field costs less than a
+ * WeakMap entry, which every garbage collection has to visit. */
+export const ENDED = Symbol('seawall.ended');
+export interface CarriesEnd {
+  [ENDED]: Promise<void> | undefined;
+}
+
 /** Marks `value` as still working until `ended` settles (rejected: its work failed). */
 export function holding<T extends object>(value: T, ended: Promise<void>): T {
-  ends.set(value, ended);
+  if (ENDED in value) (value as CarriesEnd)[ENDED] = ended;
+  else ends.set(value, ended);
   return value;
 }
 
 /** When a value answered is done, if it is still working. */
 export function endOf(value: unknown): Promise<void> | undefined {
-  return typeof value === 'object' && value !== null ? ends.get(value) : undefined;
+  return typeof value === 'object' && value !== null ? ((value as Partial<CarriesEnd>)[ENDED] ?? ends.get(value)) : undefined;
 }

@@ -4,6 +4,7 @@
  * and type while the shell keeps them; NaN and infinities become strings so that they are
  * rejected by name instead of turning into `null`.
  */
+import { CallSignal } from './cancel.js';
 import { backend } from './backend.js';
 import { native } from './errors.js';
 
@@ -24,7 +25,8 @@ export function optionsJson(options: unknown): string {
 }
 
 
-const isSignal = (v: unknown): boolean => typeof AbortSignal !== 'undefined' && v instanceof AbortSignal;
+// A call's own `CallSignal` is one too: the integrations hand it to the policies.
+const isSignal = (v: unknown): boolean => v instanceof CallSignal || (typeof AbortSignal !== 'undefined' && v instanceof AbortSignal);
 
 /**
  * The error for a wrong call argument (`fn`, `signal`, `options`, `name`, `circuit`,

@@ -7,6 +7,7 @@
  */
 import { listening, observed, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
+import { readsCallSignal } from './cancel.js';
 import { clock, nowArg } from './clock.js';
 import { native, RateLimitError } from './errors.js';
 import type { FleetOptions, QuotaStatus, QuotaSync } from './fleet.js';
@@ -129,6 +130,7 @@ export class RateLimiter {
 }
 
 observed(RateLimiter.prototype, 'execute', 'rateLimit', (r) => r.name);
+readsCallSignal(RateLimiter.prototype);
 
 function run<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
   try {

@@ -3,6 +3,7 @@
  * guarded `fetch` is really cancelled; the caller gets a `TimeoutError` with the duration.
  */
 import { backend } from './backend.js';
+import { asSignal, CallSignal } from './cancel.js';
 import { clock } from './clock.js';
 import { native, TimeoutError } from './errors.js';
 import { argumentError, optionsJson } from './options.js';
@@ -19,16 +20,18 @@ export interface TimeoutOptions<F = unknown> {
 
 /**
  * Runs `fn` with a deadline of `ms`. Rejects with `TimeoutError` when it passes (aborting the
- * signal given to `fn`), or with the outer signal's reason if that aborts first.
+ * signal given to `fn`), or with the outer signal's reason if that aborts first. `light`: `fn`
+ * is an integration's attempt, given a `CallSignal` (it reads it as the policies do).
  */
 export function runWithTimeout<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
   ms: number,
   outer?: AbortSignal,
   name?: string,
+  light = false,
 ): Promise<T> {
   const c = clock();
-  const controller = new AbortController();
+  const controller = light ? new CallSignal() : new AbortController();
   const startedAt = c.now();
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -57,7 +60,7 @@ export function runWithTimeout<T>(
     }
     let result: T | PromiseLike<T>;
     try {
-      result = fn(controller.signal);
+      result = fn(controller instanceof CallSignal ? asSignal(controller) : controller.signal);
     } catch (e) {
       finish();
       reject(e);

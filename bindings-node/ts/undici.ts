@@ -8,8 +8,9 @@
  * reaches the caller's handler; the answer is handed over whole, its body streamed as it comes.
  * A body given as a stream is sent once. seawall never imports undici.
  */
-import { holding } from './held.js';
-import { checkedConfig, type Exchange, guardedHttp, linkSignals, type ResilientFetchConfig } from './fetch.js';
+import { type CarriesEnd, ENDED, holding } from './held.js';
+import { asSignal, CallSignal } from './cancel.js';
+import { checkedConfig, type Exchange, guardedHttp, type ResilientFetchConfig } from './fetch.js';
 
 /** undici's controller of a request, as handlers receive it. */
 export interface UndiciController {
@@ -51,7 +52,8 @@ function withHeaders(opts: UndiciDispatchOptions, extra: Record<string, string> 
 export type UndiciDispatch = (options: UndiciDispatchOptions, handler: UndiciHandler) => boolean;
 
 /** One attempt: what undici reports of it, held until the policies decide, then relayed. */
-class Attempt implements UndiciHandler {
+class Attempt implements UndiciHandler, CarriesEnd {
+  [ENDED]: Promise<void> | undefined = undefined;
   controller: UndiciController | undefined;
   status = 0;
   headers: Record<string, string | string[]> = {};
@@ -173,7 +175,7 @@ function replayable(body: unknown): boolean {
 /** The controller the caller's handler gets: it reaches whichever attempt is current, and
  * aborting it ends the call. (A class: an object literal with getters is built slowly.) */
 class CallController implements UndiciController {
-  readonly call = new AbortController();
+  readonly call = new CallSignal();
   current: Attempt | undefined;
 
   abort(reason: unknown): void {
@@ -190,7 +192,7 @@ class CallController implements UndiciController {
   }
 
   get aborted(): boolean {
-    return this.call.signal.aborted;
+    return this.call.aborted;
   }
 
   get paused(): boolean {
@@ -198,7 +200,7 @@ class CallController implements UndiciController {
   }
 
   get reason(): unknown {
-    return this.call.signal.reason as unknown;
+    return this.call.reason;
   }
 }
 
@@ -208,7 +210,8 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
     const controller = new CallController();
     const call = controller.call;
     handler.onRequestStart?.(controller, {});
-    const callerSignal = linkSignals([opts.signal instanceof AbortSignal ? opts.signal : undefined, call.signal]).signal;
+    if (opts.signal instanceof AbortSignal) call.follow(opts.signal);
+    const callerSignal = asSignal(call);
     guardedHttp<Attempt>(
       {
         method: opts.method,
@@ -221,13 +224,13 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
             controller.current = attempt;
             // Cut when its timeout or the caller aborts: a listener on each, taken off when the
             // attempt ends (a linked signal would cost a signal and a finalizer per attempt).
-            const watched: AbortSignal[] = [];
-            for (const s of [...signals, callerSignal]) {
+            const watched: AbortSignal[] = [callerSignal];
+            for (const s of signals) {
               if (s === undefined || watched.includes(s)) continue;
-              if (s.aborted) return reject(s.reason);
               watched.push(s);
             }
-            const onAbort = (e: Event): void => attempt.cut((e.target as AbortSignal).reason);
+            for (const s of watched) if (s.aborted) return reject(s.reason);
+            const onAbort = (): void => attempt.cut(watched.find((s) => s.aborted)?.reason);
             for (const s of watched) s.addEventListener('abort', onAbort, { once: true });
             attempt.ended = () => {
               for (const s of watched) s.removeEventListener('abort', onAbort);
@@ -245,8 +248,14 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
       options,
       { bulkhead, rateLimiter },
     ).then(
-      (answer) => answer.forward(handler, controller),
-      (error: unknown) => handler.onResponseError?.(controller, error),
+      (answer) => {
+        call.unfollow();
+        answer.forward(handler, controller);
+      },
+      (error: unknown) => {
+        call.unfollow();
+        handler.onResponseError?.(controller, error);
+      },
     );
     return true;
   };
