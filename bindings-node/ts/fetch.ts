@@ -104,8 +104,20 @@ const unlinkWhenCollected = new FinalizationRegistry<() => void>((unlink) => unl
  * failed (nothing streams).
  */
 export function linkSignals(signals: Array<AbortSignal | undefined>): { signal: AbortSignal | undefined; unlink: () => void } {
+  // Most requests have one signal (their attempt's deadline): nothing to link.
+  let only: AbortSignal | undefined;
+  for (const s of signals) {
+    if (s === undefined || s === only) continue;
+    if (only !== undefined) return linked(signals);
+    only = s;
+  }
+  return { signal: realSignal(only), unlink: NOTHING_LINKED };
+}
+
+const NOTHING_LINKED = (): void => {};
+
+function linked(signals: Array<AbortSignal | undefined>): { signal: AbortSignal; unlink: () => void } {
   const list = [...new Set(signals.filter((s): s is AbortSignal => s !== undefined))];
-  if (list.length <= 1) return { signal: realSignal(list[0]), unlink: () => {} };
   const c = new AbortController();
   const linked = new WeakRef(c.signal);
   controllerOf.set(c.signal, c);
@@ -131,19 +143,26 @@ export function linkSignals(signals: Array<AbortSignal | undefined>): { signal: 
 }
 
 /** `fetch` under the signals linked: unlinked at once when it fails. */
-async function fetchLinked(
+function fetchLinked(
   fetchImpl: typeof fetch | undefined,
   input: string | URL | Request,
   init: RequestInit,
   signals: Array<AbortSignal | undefined>,
 ): Promise<Response> {
   const { signal, unlink } = linkSignals(signals);
+  let sent: Promise<Response>;
   try {
-    return await (fetchImpl ?? fetch)(input, { ...init, signal: signal ?? null });
+    sent = Promise.resolve((fetchImpl ?? fetch)(input, { ...init, signal: signal ?? null }));
   } catch (e) {
     unlink();
-    throw e;
+    return Promise.reject(e);
   }
+  return unlink === NOTHING_LINKED
+    ? sent
+    : sent.catch((e: unknown) => {
+        unlink();
+        throw e;
+      });
 }
 
 export function resilientFetch(
@@ -431,7 +450,7 @@ export async function guardedHttp<R>(
   };
   // A response answered holds its slot and the breaker's verdict until its body ends.
   const hold = circuit !== undefined || bulkhead !== undefined ? x.hold : undefined;
-  const once = async (attempt: number, hedgeSignal?: AbortSignal): Promise<R> => {
+  const once = (attempt: number, hedgeSignal?: AbortSignal): Promise<R> => {
     // Instrumented, each attempt is a span of its own whose context the request carries.
     const sink = observer.sink;
     let raised: boolean | undefined;
@@ -448,9 +467,16 @@ export async function guardedHttp<R>(
     // The caller's signal reaches every layer (and each attempt through `send`).
     const guarded = (): Promise<R> => (circuit !== undefined ? circuit.executeClassified(run, (r) => countOf(x.status(r)), callerSignal) : run());
     const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, signalFor(bulkhead, callerSignal)) : guarded;
-    const response = await (rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), signalFor(rateLimiter, callerSignal)) : slotted());
-    if (raised ?? raises(response)) throw new HttpStatusError(response, x.status(response), x.headers(response));
-    return response;
+    let answered: Promise<R>;
+    try {
+      answered = rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), signalFor(rateLimiter, callerSignal)) : slotted();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return answered.then((response) => {
+      if (raised ?? raises(response)) throw new HttpStatusError(response, x.status(response), x.headers(response));
+      return response;
+    });
   };
 
   // Hedged: each retry attempt is a hedged call of requests; every response but the one answered
