@@ -15,7 +15,9 @@ test('listeners run once, in order; one taken off while they run is not run; one
     s.addEventListener('abort', () => ran.push('late'));
   });
   s.addEventListener('abort', second);
-  s.addEventListener('abort', () => ran.push(3));
+  const third = () => ran.push(3);
+  s.addEventListener('abort', third);
+  s.addEventListener('abort', third);
   const gone = () => ran.push('removed');
   s.addEventListener('abort', gone);
   s.removeEventListener('abort', gone);

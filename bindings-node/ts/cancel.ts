@@ -17,9 +17,11 @@ export class CallSignal {
   /** The signal this one follows, and its listener (taken off by `unfollow`). */
   #followed: [AbortSignal, () => void] | undefined;
 
-  /** Listeners run once, in the order they were added, when this aborts. */
+  /** Listeners run once, in the order they were added, when this aborts; one added twice is
+   * one listener, as with an `EventTarget`. */
   addEventListener(_type: 'abort', listener: () => void): void {
-    (this.#listeners ??= []).push(listener);
+    const list = (this.#listeners ??= []);
+    if (!list.includes(listener)) list.push(listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
