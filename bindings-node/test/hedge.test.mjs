@@ -399,13 +399,48 @@ async function turns(n) {
   for (let i = 0; i < n; i++) await turn();
 }
 
+/** A storm's attempt: a call of `breaker` taking a slot of `bulkhead`, which waits `wait()`
+ * (the storm's own timers), then fails at rate `flaky`. `count` tracks the attempts started and
+ * running; `mine` those of the call it belongs to. */
+function stormAttempt({ breaker, bulkhead, random, wait, flaky, count }) {
+  return (k, signal, mine) =>
+    breaker.execute(
+      () =>
+        bulkhead.execute(async (s) => {
+          count.started++;
+          count.running++;
+          mine.running++;
+          try {
+            await wait();
+            s?.throwIfAborted();
+            if (random() < flaky) throw Object.assign(new Error('flaky'), { code: 'ECONNRESET' });
+            return k;
+          } finally {
+            count.running--;
+            mine.running--;
+          }
+        }, signal),
+      signal,
+    );
+}
+
+/** After a storm: no attempt running, every slot and permit back, the breaker closed. */
+function assertAllBack(count, breaker, bulkhead, slots) {
+  assert.equal(count.running, 0);
+  const m = bulkhead.getMetrics();
+  assert.deepEqual([m.active, m.queued, m.available], [0, 0, slots]);
+  const b = breaker.getStats();
+  assert.equal(b.inFlight, 0);
+  assert.equal(b.state, 'CLOSED');
+}
+
 test('a storm of 10,000 hedged calls cancelled at random leaves no attempt running and every slot and permit back', async () => {
   const random = rng(31);
   const breaker = new CircuitBreaker('hedge-storm', { failureThreshold: 1_000_000 });
   const bulkhead = new Bulkhead({ name: 'hedge-storm', maxConcurrent: 20, maxQueueSize: 40 });
   const policy = new HedgePolicy({ delay: 0, maxAttempts: 3, budget: false, throttle: false, name: 'storm' });
-  let running = 0;
-  let started = 0;
+  const count = { started: 0, running: 0 };
+  const attempt = stormAttempt({ breaker, bulkhead, random, wait: () => turns(1 + Math.floor(random() * 3)), flaky: 0.2, count });
   const seen = { ok: 0, cancelled: 0, failed: 0 };
   const codes = {};
   let left = 10_000;
@@ -413,36 +448,14 @@ test('a storm of 10,000 hedged calls cancelled at random leaves no attempt runni
     while (left > 0) {
       left--;
       const controller = new AbortController();
-      let mine = 0;
+      const mine = { running: 0 };
       if (random() < 0.4) {
         const when = Math.floor(random() * 4);
         if (when === 0) controller.abort(new Error('gone'));
         else turns(when).then(() => controller.abort(new Error('gone')));
       }
       try {
-        await policy.execute(
-          (k, signal) =>
-            // Each attempt is a call of the breaker and takes a slot of the bulkhead.
-            breaker.execute(
-              () =>
-                bulkhead.execute(async (s) => {
-                  started++;
-                  running++;
-                  mine++;
-                  try {
-                    await turns(1 + Math.floor(random() * 3));
-                    s?.throwIfAborted();
-                    if (random() < 0.2) throw Object.assign(new Error('flaky'), { code: 'ECONNRESET' });
-                    return k;
-                  } finally {
-                    running--;
-                    mine--;
-                  }
-                }, signal),
-              signal,
-            ),
-          controller.signal,
-        );
+        await policy.execute((n, signal) => attempt(n, signal, mine), controller.signal);
         seen.ok++;
       } catch (e) {
         if (controller.signal.aborted && e === controller.signal.reason) seen.cancelled++;
@@ -453,20 +466,15 @@ test('a storm of 10,000 hedged calls cancelled at random leaves no attempt runni
         else throw e;
       }
       // The call has settled: none of its attempts still runs.
-      assert.equal(mine, 0, 'an attempt outlived its call');
+      assert.equal(mine.running, 0, 'an attempt outlived its call');
       await turns(Math.floor(random() * 2));
     }
   };
   await Promise.all(Array.from({ length: 20 }, lane));
   await turns(5);
   assert.equal(seen.ok + seen.cancelled + seen.failed, 10_000, JSON.stringify(seen));
-  assert.ok(seen.cancelled > 1000 && seen.ok > 1000 && started > 10_000, JSON.stringify({ seen, started, codes }));
-  assert.equal(running, 0);
-  const m = bulkhead.getMetrics();
-  assert.deepEqual([m.active, m.queued, m.available], [0, 0, 20]);
-  const b = breaker.getStats();
-  assert.equal(b.inFlight, 0);
-  assert.equal(b.state, 'CLOSED');
+  assert.ok(seen.cancelled > 1000 && seen.ok > 1000 && count.started > 10_000, JSON.stringify({ seen, count, codes }));
+  assertAllBack(count, breaker, bulkhead, 20);
 });
 
 test('a storm of 5,000 hedged calls begun without a machine (no caller signal): hedges at their deadlines, every attempt ended and every slot and permit back', async () => {
@@ -477,40 +485,24 @@ test('a storm of 5,000 hedged calls begun without a machine (no caller signal): 
   const breaker = new CircuitBreaker('begun-storm', { failureThreshold: 1_000_000 });
   const bulkhead = new Bulkhead({ name: 'begun-storm', maxConcurrent: 30, maxQueueSize: 60 });
   const policy = new HedgePolicy({ delay: 1, maxAttempts: 3, budget: false, throttle: false, name: 'begun-storm' });
-  let running = 0;
+  const count = { started: 0, running: 0 };
+  const wait = () => new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 4)));
+  const attempt = stormAttempt({ breaker, bulkhead, random, wait, flaky: 0.15, count });
   const seen = { ok: 0, failed: 0 };
   let left = 5_000;
   const lane = async () => {
     while (left > 0) {
       left--;
-      let mine = 0;
-      const attempt = (k, signal) =>
-        breaker.execute(
-          () =>
-            bulkhead.execute(async (s) => {
-              running++;
-              mine++;
-              try {
-                await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 4)));
-                s?.throwIfAborted();
-                if (random() < 0.15) throw Object.assign(new Error('flaky'), { code: 'ECONNRESET' });
-                return k;
-              } finally {
-                running--;
-                mine--;
-              }
-            }, signal),
-          signal,
-        );
+      const mine = { running: 0 };
       try {
-        const k = await policy.execute(attempt);
+        const k = await policy.execute((n, signal) => attempt(n, signal, mine));
         assert.ok(k >= 0 && k < 3);
         seen.ok++;
       } catch (e) {
         if (e.code !== 'ECONNRESET' && e.code !== 'BULKHEAD_FULL' && e.code !== 'BULKHEAD_QUEUE_FULL') throw e;
         seen.failed++;
       }
-      assert.equal(mine, 0, 'an attempt outlived its call');
+      assert.equal(mine.running, 0, 'an attempt outlived its call');
     }
   };
   await Promise.all(Array.from({ length: 10 }, lane));
@@ -518,10 +510,7 @@ test('a storm of 5,000 hedged calls begun without a machine (no caller signal): 
   const stats = policy.getStats();
   assert.equal(stats.calls, 5_000);
   assert.ok(seen.ok > 4_000 && stats.hedges > 500 && stats.hedgeWins > 100, JSON.stringify({ seen, stats }));
-  assert.equal(running, 0);
-  const m = bulkhead.getMetrics();
-  assert.deepEqual([m.active, m.queued, m.available], [0, 0, 30]);
-  assert.equal(breaker.getStats().inFlight, 0);
+  assertAllBack(count, breaker, bulkhead, 30);
 });
 
 test('a hedged call whose requests both answer lets the second go: its bulkhead slot and breaker permit come back unread', async () => {
