@@ -755,11 +755,10 @@ impl Engine {
         let p = self.hedgers.get_mut(policy).ok_or_else(|| missing("hedging policy", policy))?;
         check_delay(delay)?;
         let batch = crate::hedge::BATCH as u32;
-        if begun > batch {
-            return Err(SeawallError::out_of_range("begun", begun.to_string(), &format!("at most {batch} calls a batch")));
-        }
-        if in_time > batch {
-            return Err(SeawallError::out_of_range("inTime", in_time.to_string(), &format!("at most {batch} calls a batch")));
+        for (name, n) in [("begun", begun), ("inTime", in_time)] {
+            if n > batch {
+                return Err(SeawallError::out_of_range(name, n.to_string(), &format!("at most {batch} calls a batch")));
+            }
         }
         if answered.len() % 2 != 0 || answered.len() > 2 * crate::hedge::BATCH || answered.iter().any(|t| !t.is_finite()) {
             return Err(SeawallError::wrong_type("answered", format!("{} numbers", answered.len()), "pairs of finite times (started, ended), a batch's at most"));
