@@ -32,3 +32,21 @@ test('a worker thread started later reads the same clock as the main thread', { 
     await worker.terminate();
   }
 });
+
+test('a breaker times its calls on the installed clock: under a virtual clock far from the host’s, fast calls are not slow and slow ones are', async () => {
+  const { CircuitBreaker, useRealClock, useVirtualClock } = await import('seawall');
+  const clock = useVirtualClock();
+  try {
+    // Ten days ahead of the host's clock: a start read from the host would make any call "slow".
+    await clock.advance(864_000_000);
+    const options = { failureThreshold: 100, slowCallDurationThreshold: 100, slowCallRateThreshold: 0.5, volumeThreshold: 2 };
+    const fast = new CircuitBreaker(options);
+    for (let i = 0; i < 4; i++) await fast.execute(async () => 'quick');
+    assert.equal(fast.getState(), 'CLOSED');
+    const slow = new CircuitBreaker(options);
+    for (let i = 0; i < 2; i++) await slow.execute(() => clock.sleep(150));
+    assert.equal(slow.getState(), 'OPEN');
+  } finally {
+    useRealClock();
+  }
+});

@@ -374,7 +374,8 @@ export class CircuitBreaker {
     if (this.#admits[this.#state] === true) {
       // The core says this state admits every call: no need to ask (saves a crossing).
       permit = preapproved;
-      startedAt = this.#timed ? b.now() : Number.NaN;
+      // On the clock the call's end is recorded on (a virtual one when installed), not the host's.
+      startedAt = this.#timed ? clock().now() : Number.NaN;
     } else {
       permit = this.#acquire();
       if (permit < 0) return Promise.reject(this.#rejected(permit, b.out[1]));
