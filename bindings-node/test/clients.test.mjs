@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { Bulkhead, CircuitBreaker, CircuitBreakerError, createResilientFetch, RateLimiter } from 'seawall';
+import { Bulkhead, CircuitBreaker, CircuitBreakerError, createResilientFetch, RateLimiter, useRealClock, useVirtualClock } from 'seawall';
 import { startProviderServer } from './fixtures/provider-server.mjs';
 import { storm } from './fixtures/storm.mjs';
 
@@ -92,6 +92,36 @@ test('a response dropped unread gives its slot back when it is collected', async
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.equal(bulkhead.getMetrics().active, 0);
+});
+
+test('a burst of responses dropped unread, more than are registered at once, gives every slot back', async () => {
+  // The clock stands still: responses are registered for collection only in full batches until
+  // it moves on (to the sweep's next round).
+  const time = useVirtualClock({ autoAdvance: false });
+  try {
+    const bulkhead = new Bulkhead({ maxConcurrent: 700 });
+    const breaker = new CircuitBreaker({ failureThreshold: 1000 });
+    const fetch = createResilientFetch({ bulkhead, circuitBreaker: breaker });
+    const responses = await Promise.all(Array.from({ length: 600 }, () => fetch(`${server.base}/models`)));
+    responses.length = 0;
+    assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().successfulCalls], [600, 0]);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc');
+    const collect = async (until) => {
+      for (let i = 0; i < 100 && bulkhead.getMetrics().active > until; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    // The two full batches of 256, then the rest once the clock moves.
+    await collect(600 - 512);
+    assert.equal(bulkhead.getMetrics().active, 600 - 512);
+    await time.advance(1000);
+    await collect(0);
+    assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight, breaker.getStats().successfulCalls], [0, 0, 600]);
+  } finally {
+    useRealClock();
+  }
 });
 
 test('anthropic: an overloaded 529 the server says to retry waits its retry-after-ms', async () => {
