@@ -82,7 +82,7 @@ export function createResilientAxiosAdapter<C extends AxiosLikeConfig, R extends
     const answer = await guardedHttp<Answer<R>>(
       {
         method: (request.method ?? 'get').toUpperCase(),
-        url: request.url === undefined || /^[a-z]+:/i.test(request.url) ? (request.url ?? '') : `${request.baseURL ?? ''}${request.url}`,
+        url: () => request.url === undefined || /^[a-z]+:/i.test(request.url) ? (request.url ?? '') : `${request.baseURL ?? ''}${request.url}`,
         replayable: !isStream(request.data),
         callerSignal,
         send: (signals, headers) => {

@@ -244,7 +244,7 @@ async function guardedFetch(
   return guardedHttp(
     {
       method: init.method ?? template?.method ?? 'GET',
-      url: template?.url ?? String(input),
+      url: () => template?.url ?? String(input),
       replayable: !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream),
       callerSignal,
       send: (signals, headers) =>
@@ -448,7 +448,8 @@ const FETCH_EXCHANGE: Exchange<Response> = {
 /** One request as the policies see it: `send` makes an attempt under the signals given. */
 export interface Outgoing<R> {
   method: string;
-  url: string;
+  /** Read only when the request is instrumented. */
+  url(): string;
   replayable: boolean;
   callerSignal: AbortSignal | undefined;
   /** `headers`: added to the request's own (the attempt's trace context), when instrumented.
@@ -503,7 +504,7 @@ export async function guardedHttp<R>(
     const send = (given: Array<AbortSignal | undefined>): Promise<R> => {
       // A hedged request is also aborted when another answered first.
       const signals = hedgeSignal === undefined ? given : [...given, hedgeSignal];
-      const sent = sink !== undefined ? sink.http(out.method, out.url, attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
+      const sent = sink !== undefined ? sink.http(out.method, out.url(), attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
       return hold !== undefined ? sent.then(held) : sent;
     };
     // The attempt's deadline is a light signal: the transport reads it, or makes it real.

@@ -49,6 +49,11 @@ function withHeaders(opts: UndiciDispatchOptions, extra: Record<string, string> 
   return opts;
 }
 
+/** Shared by every attempt: none has headers before its response, nor anything to let go. */
+const NO_HEADERS: Record<string, string | string[]> = Object.freeze({});
+const NOTHING = (): void => {};
+const ONCE = { once: true } as const;
+
 export type UndiciDispatch = (options: UndiciDispatchOptions, handler: UndiciHandler) => boolean;
 
 /** One attempt: what undici reports of it, held until the policies decide, then relayed. */
@@ -56,14 +61,14 @@ class Attempt implements UndiciHandler, CarriesEnd {
   [ENDED]: Promise<void> | undefined = undefined;
   controller: UndiciController | undefined;
   status = 0;
-  headers: Record<string, string | string[]> = {};
+  headers: Record<string, string | string[]> = NO_HEADERS;
   statusMessage: string | undefined;
   #started = false;
   #target: { handler: UndiciHandler; controller: UndiciController } | undefined;
-  /** Body events that came before the answer was handed over. */
-  #held: Array<(t: { handler: UndiciHandler; controller: UndiciController }) => void> = [];
+  /** Body events that came before the answer was handed over (made for the first). */
+  #held: Array<(t: { handler: UndiciHandler; controller: UndiciController }) => void> | undefined = undefined;
   /** Called once the attempt has ended (its body read, or it failed): lets go of its signals. */
-  ended: () => void = () => {};
+  ended: () => void = NOTHING;
   /** Settles a held answer's end: done (no error), or failed mid-body. */
   #end: ((error?: { error: unknown }) => void) | undefined;
   /** Set once the attempt is let go (cut or discarded), with why. */
@@ -130,7 +135,7 @@ class Attempt implements UndiciHandler, CarriesEnd {
 
   #relay(event: (t: { handler: UndiciHandler; controller: UndiciController }) => void): void {
     if (this.#target !== undefined) event(this.#target);
-    else this.#held.push(event);
+    else (this.#held ??= []).push(event);
   }
 
   /** Hands the response over to the caller's handler and lets its body flow. */
@@ -138,7 +143,9 @@ class Attempt implements UndiciHandler, CarriesEnd {
     const target = { handler, controller };
     handler.onResponseStart?.(controller, this.status, this.headers, this.statusMessage);
     this.#target = target;
-    for (const event of this.#held.splice(0)) event(target);
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) for (const event of held) event(target);
     this.controller?.resume();
   }
 
@@ -215,7 +222,7 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
     guardedHttp<Attempt>(
       {
         method: opts.method,
-        url: `${String(opts.origin ?? '').replace(/\/$/, '')}${opts.path ?? ''}`,
+        url: () => `${String(opts.origin ?? '').replace(/\/$/, '')}${opts.path ?? ''}`,
         replayable: replayable(opts.body),
         callerSignal,
         send: (signals, headers) =>
@@ -231,7 +238,7 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
             }
             for (const s of watched) if (s.aborted) return reject(s.reason);
             const onAbort = (): void => attempt.cut(watched.find((s) => s.aborted)?.reason);
-            for (const s of watched) s.addEventListener('abort', onAbort, { once: true });
+            for (const s of watched) s.addEventListener('abort', onAbort, ONCE);
             attempt.ended = () => {
               for (const s of watched) s.removeEventListener('abort', onAbort);
             };
