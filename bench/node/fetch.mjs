@@ -108,3 +108,38 @@ await agent.close();
 await composed.close();
 await floorAgent.close();
 server.close();
+
+// Seawall's own cost per request, without a network: the interceptor over a dispatch that answers
+// at once (in a microtask), and createResilientFetch over a `fetch` that answers a fresh
+// `Response` at once; each against the same stand-in alone. Rounds alternated, the quarter-best.
+const answering = { abort() {}, pause() {}, resume() {}, aborted: false, paused: false, reason: undefined };
+const chunk = new TextEncoder().encode('{"ok":true}');
+const instant = (_opts, h) => {
+  queueMicrotask(() => {
+    h.onRequestStart?.(answering, {});
+    h.onResponseStart(answering, 200, { 'content-type': 'application/json' }, 'OK');
+    h.onResponseData(answering, chunk);
+    h.onResponseEnd(answering, {});
+  });
+  return true;
+};
+const viaDispatch = (d) => () => new Promise((resolve, reject) => d({ method: 'POST', origin: 'http://127.0.0.1:1', path: '/v1', body: '{}' }, { onResponseStart() {}, onResponseData() {}, onResponseEnd: resolve, onResponseError: (_c, e) => reject(e) }));
+const instantFetch = () => Promise.resolve(new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }));
+const policies = () => ({ circuitBreaker: new CircuitBreaker({ failureThreshold: 5 }), bulkhead: new Bulkhead({ maxConcurrent: 16 }), maxAttempts: 3 });
+const ownCases = [
+  ['dispatch alone', viaDispatch(instant)],
+  ['dispatch through the interceptor', viaDispatch(createResilientInterceptor(policies())(instant))],
+  ['fetch stand-in alone', () => instantFetch().then((r) => r.text())],
+  ['fetch stand-in through createResilientFetch', ((f) => () => f('http://127.0.0.1:1/v1', { method: 'POST', body: '{}' }).then((r) => r.text()))(createResilientFetch({ ...policies(), fetch: instantFetch }))],
+];
+const own = new Map(ownCases.map(([k]) => [k, []]));
+for (let round = 0; round < 12; round++) {
+  for (const [k, f] of ownCases) {
+    const t = performance.now();
+    for (let i = 0; i < 20_000; i++) await f();
+    if (round >= 2) own.get(k).push(((performance.now() - t) / 20_000) * 1000);
+  }
+}
+const quarter = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 2];
+const ownOf = (i) => quarter(own.get(ownCases[i][0]));
+console.log(`own cost without a network, µs per request: the interceptor +${(ownOf(1) - ownOf(0)).toFixed(1)} (over ${ownOf(0).toFixed(1)}), createResilientFetch +${(ownOf(3) - ownOf(2)).toFixed(1)} (over ${ownOf(2).toFixed(1)}; its attempt's timeout makes an AbortSignal and a timer for fetch, which the stand-in then ignores)`);
