@@ -124,6 +124,24 @@ test('a burst of responses dropped unread, more than are registered at once, giv
   }
 });
 
+test('a response dropped unread after a virtual clock was put back still gives its slot back', async () => {
+  const bulkhead = new Bulkhead({ maxConcurrent: 2 });
+  const fetch = createResilientFetch({ bulkhead });
+  useVirtualClock({ autoAdvance: false });
+  // Read at once, but its sweep was armed on a clock that will never move again.
+  await (await fetch(`${server.base}/models`)).text();
+  useRealClock();
+  await fetch(`${server.base}/models`);
+  assert.equal(bulkhead.getMetrics().active, 1);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  for (let i = 0; i < 100 && bulkhead.getMetrics().active > 0; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(bulkhead.getMetrics().active, 0);
+});
+
 test('anthropic: an overloaded 529 the server says to retry waits its retry-after-ms', async () => {
   server.script(MESSAGES, { status: 529, headers: { 'retry-after-ms': '20', 'x-should-retry': 'true' } }, 'ok');
   const waits = [];

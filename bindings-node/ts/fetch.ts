@@ -15,7 +15,7 @@
  *   `init.signal` aborts; an abort also cuts a backoff sleep short.
  */
 import { CircuitBreaker } from './breaker.js';
-import { clock } from './clock.js';
+import { type Clock, clock } from './clock.js';
 import { realSignal, signalFor } from './cancel.js';
 import { argumentError, checkOptionsArg } from './options.js';
 import { backend } from './backend.js';
@@ -311,19 +311,22 @@ let dropped: FinalizationRegistry<() => void> | undefined;
 const UNREAD_SWEEP_MS = 100;
 const UNREAD_BATCH = 256;
 let unread: Array<Response | BodyWatch> = [];
-let sweepArmed = false;
+/** The clock the next sweep is armed on: a clock swapped since (a test's virtual one put back)
+ * may never fire, so a sweep is armed again on the one in force. */
+let sweepOn: Clock | undefined;
 
 function watchUntilCollected(r: Response, w: BodyWatch): void {
   unread.push(r, w);
   if (unread.length >= 2 * UNREAD_BATCH) return sweepUnread();
-  if (sweepArmed) return;
-  sweepArmed = true;
+  const c = clock();
+  if (sweepOn === c) return;
+  sweepOn = c;
   // Weak: it must not keep a process alive that has nothing else to do.
-  clock().setTimer(UNREAD_SWEEP_MS, sweepUnread, true);
+  c.setTimer(UNREAD_SWEEP_MS, sweepUnread, true);
 }
 
 function sweepUnread(): void {
-  sweepArmed = false;
+  sweepOn = undefined;
   const list = unread;
   unread = [];
   for (let i = 0; i < list.length; i += 2) {
