@@ -1,38 +1,67 @@
 // Per-request cost of createResilientFetch against bare fetch, and of the undici interceptor
-// against undici's bare `request`, one process, one 127.0.0.1 server, alternated rounds. Not a
-// test: it prints a table. Run: node bench/node/fetch.mjs (after make build-node).
+// against undici's bare `request`, alternated rounds, against one 127.0.0.1 server in a process of
+// its own (SERVER=inprocess: in this one, where it competes with the client for the event loop
+// and every ratio comes out higher). Not a test: it prints a table. Run: node
+// bench/node/fetch.mjs (after make build-node).
+import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The server: answers every request with a small JSON body once it has read the request's. */
+function listen() {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
+}
+if (process.argv[2] === 'server') {
+  const server = await listen();
+  process.send(server.address().port);
+  process.on('disconnect', () => process.exit(0));
+} else {
+  await main();
+}
+
+async function main() {
 const pkg = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bindings-node');
 const { Bulkhead, CircuitBreaker, createResilientFetch, createResilientInterceptor } = await import(join(pkg, 'dist', 'esm', 'entry.node.js'));
 const { Agent, request } = await import(join(pkg, 'node_modules', 'undici', 'index.js'));
 
-const server = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const url = `http://127.0.0.1:${server.address().port}/v1/chat/completions`;
-const N = 2000;
-const ROUNDS = 5;
+const inProcess = process.env.SERVER === 'inprocess';
+let server;
+let child;
+let port;
+if (inProcess) {
+  server = await listen();
+  port = server.address().port;
+} else {
+  child = fork(fileURLToPath(import.meta.url), ['server'], { stdio: 'inherit' });
+  port = await new Promise((r) => child.once('message', r));
+}
+const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+console.log(`server: ${inProcess ? 'in this process' : `in a process of its own (pid ${child.pid})`}`);
+const N = Number(process.env.BENCH_N ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 
-async function perRequest(f) {
-  const runs = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const t = performance.now();
-    for (let i = 0; i < N; i++) await (await f(url, { method: 'POST', body: '{}' })).text();
-    runs.push(((performance.now() - t) / N) * 1000);
+/**
+ * Per-request µs of each case: rounds of N requests, every case once per round in turn (so that
+ * the machine's drift reaches them alike), the quarter-best round of each (the first is warm-up).
+ */
+async function perRequest(cases) {
+  const runs = cases.map(() => []);
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const [i, [, f]] of cases.entries()) {
+      const t = performance.now();
+      for (let n = 0; n < N; n++) await (await f(url, { method: 'POST', body: '{}' })).text();
+      if (round > 0) runs[i].push(((performance.now() - t) / N) * 1000);
+    }
   }
-  return runs.sort((a, b) => a - b)[runs.length >> 1];
+  return runs.map((r) => r.sort((x, y) => x - y)[r.length >> 2]);
 }
 
 const guarded = createResilientFetch({ circuitBreaker: new CircuitBreaker({ failureThreshold: 5 }), bulkhead: new Bulkhead({ maxConcurrent: 16 }), maxAttempts: 3 });
-for (let i = 0; i < 500; i++) {
-  await (await fetch(url, { method: 'POST', body: '{}' })).text();
-  await (await guarded(url, { method: 'POST', body: '{}' })).text();
-}
 // The floor under any per-attempt timeout: bare fetch given a signal and a timer armed and
 // cleared per request (what fetch needs to be cut at a deadline).
 const timedFetch = (u, init) => {
@@ -40,17 +69,11 @@ const timedFetch = (u, init) => {
   const timer = setTimeout(() => c.abort(), 30_000);
   return fetch(u, { ...init, signal: c.signal }).finally(() => clearTimeout(timer));
 };
-const bare = [];
-const ours = [];
-const floor = [];
-for (let i = 0; i < 3; i++) {
-  bare.push(await perRequest(fetch));
-  ours.push(await perRequest(guarded));
-  floor.push(await perRequest(timedFetch));
-}
-const b = Math.min(...bare);
-const g = Math.min(...ours);
-const f = Math.min(...floor);
+const [b, g, f] = await perRequest([
+  ['bare', fetch],
+  ['createResilientFetch', guarded],
+  ['floor', timedFetch],
+]);
 
 // undici: `request` through an Agent, bare and composed with the interceptor (the same policies).
 const agent = new Agent();
@@ -84,30 +107,39 @@ const deferring = (dispatch) => (opts, handler) => {
   });
 };
 const floorAgent = new Agent().compose(deferring);
-for (let i = 0; i < 500; i++) {
-  await (await viaUndici(agent)(url, { method: 'POST', body: '{}' })).text();
-  await (await viaUndici(composed)(url, { method: 'POST', body: '{}' })).text();
-  await (await viaUndici(floorAgent)(url, { method: 'POST', body: '{}' })).text();
-}
-const bareUndici = [];
-const oursUndici = [];
-const floorUndici = [];
-for (let i = 0; i < 3; i++) {
-  bareUndici.push(await perRequest(viaUndici(agent)));
-  oursUndici.push(await perRequest(viaUndici(composed)));
-  floorUndici.push(await perRequest(viaUndici(floorAgent)));
-}
-const bu = Math.min(...bareUndici);
-const gu = Math.min(...oursUndici);
-const fu = Math.min(...floorUndici);
+// The least any interceptor does: relay undici's events (undici converts its handler API at each
+// interceptor), then also arm and clear a timer per request (what a per-attempt timeout needs).
+const relaying = (timed) => (dispatch) => (opts, handler) => {
+  const timer = timed ? setTimeout(() => {}, 30_000) : undefined;
+  return dispatch(opts, {
+    onRequestStart: (c, context) => handler.onRequestStart?.(c, context),
+    onResponseStart: (c, status, headers, message) => (clearTimeout(timer), handler.onResponseStart?.(c, status, headers, message)),
+    onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
+    onResponseEnd: (c, trailers) => handler.onResponseEnd?.(c, trailers),
+    onResponseError: (c, e) => (clearTimeout(timer), handler.onResponseError?.(c, e)),
+  });
+};
+const relayAgent = new Agent().compose(relaying(false));
+const timedRelayAgent = new Agent().compose(relaying(true));
+const [bu, gu, fu, ru, tu] = await perRequest([
+  ['bare', viaUndici(agent)],
+  ['interceptor', viaUndici(composed)],
+  ['deferring floor', viaUndici(floorAgent)],
+  ['relay', viaUndici(relayAgent)],
+  ['relay and timer', viaUndici(timedRelayAgent)],
+]);
+console.log(`${N} requests a round, ${ROUNDS} rounds, cases in turn; the quarter-best round's µs per request`);
 console.log('| client | bare, µs per request | guarded (breaker, bulkhead, retries) | ratio | floor (see above) | floor ÷ bare |');
 console.log('|---|---:|---:|---:|---:|---:|');
 console.log(`| fetch (undici), Node ${process.versions.node}: createResilientFetch | ${b.toFixed(0)} | ${g.toFixed(0)} | ${(g / b).toFixed(2)}× | ${f.toFixed(0)} | ${(f / b).toFixed(2)}× |`);
 console.log(`| undici.request, Node ${process.versions.node}: createResilientInterceptor | ${bu.toFixed(0)} | ${gu.toFixed(0)} | ${(gu / bu).toFixed(2)}× | ${fu.toFixed(0)} | ${(fu / bu).toFixed(2)}× |`);
+console.log(`undici's floors beside it: an interceptor that only relays undici's events ${ru.toFixed(0)} µs (${(ru / bu).toFixed(2)}×); that also arms and clears a timer per request ${tu.toFixed(0)} µs (${(tu / bu).toFixed(2)}×)`);
 await agent.close();
 await composed.close();
 await floorAgent.close();
-server.close();
+await relayAgent.close();
+await timedRelayAgent.close();
+server?.close();
 
 // Seawall's own cost per request, without a network: the interceptor over a dispatch that answers
 // at once (in a microtask), and createResilientFetch over a `fetch` that answers a fresh
@@ -143,3 +175,5 @@ for (let round = 0; round < 12; round++) {
 const quarter = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 2];
 const ownOf = (i) => quarter(own.get(ownCases[i][0]));
 console.log(`own cost without a network, µs per request: the interceptor +${(ownOf(1) - ownOf(0)).toFixed(1)} (over ${ownOf(0).toFixed(1)}), createResilientFetch +${(ownOf(3) - ownOf(2)).toFixed(1)} (over ${ownOf(2).toFixed(1)}; its attempt's timeout makes an AbortSignal and a timer for fetch, which the stand-in then ignores)`);
+child?.disconnect();
+}
