@@ -175,5 +175,5 @@ for (let round = 0; round < 12; round++) {
 const quarter = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 2];
 const ownOf = (i) => quarter(own.get(ownCases[i][0]));
 console.log(`own cost without a network, µs per request: the interceptor +${(ownOf(1) - ownOf(0)).toFixed(1)} (over ${ownOf(0).toFixed(1)}), createResilientFetch +${(ownOf(3) - ownOf(2)).toFixed(1)} (over ${ownOf(2).toFixed(1)}; its attempt's timeout makes an AbortSignal and a timer for fetch, which the stand-in then ignores)`);
-child?.disconnect();
+child?.kill();
 }
