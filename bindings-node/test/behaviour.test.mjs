@@ -18,7 +18,9 @@ import {
   TimeoutError,
   useRealClock,
   useVirtualClock,
+  resilienceManager,
   withBackoff,
+  withTimeout,
   withVirtualClock,
 } from 'seawall';
 
@@ -373,4 +375,37 @@ test('withBackoff asks the core about an error: 4xx statuses are not retried, 5x
   } finally {
     useRealClock();
   }
+});
+
+test('a timed function of no parameters is given no signal and still cut at its deadline; one that takes it gets a real AbortSignal, aborted then', async () => {
+  await withVirtualClock(async (clock) => {
+    const breaker = new CircuitBreaker({ failureThreshold: 100, timeout: 50 });
+    const forever = () => new Promise(() => {});
+    const given = [];
+    const noParameters = function () {
+      given.push(arguments[0]);
+      return forever();
+    };
+    const signals = [];
+    const takesSignal = (signal) => {
+      signals.push(signal);
+      return forever();
+    };
+    const runs = [
+      (fn) => withTimeout(fn, 50),
+      (fn) => breaker.execute(fn),
+      (fn) => resilienceManager.execute('timed-arity', fn, { timeout: 50 }),
+    ];
+    for (const run of runs) {
+      for (const fn of [noParameters, takesSignal]) {
+        const call = run(fn);
+        const failed = assert.rejects(call, (e) => e instanceof TimeoutError);
+        await clock.advance(50);
+        await failed;
+      }
+    }
+    assert.deepEqual(given, [undefined, undefined, undefined]);
+    assert.equal(signals.length, 3);
+    for (const s of signals) assert.ok(s instanceof AbortSignal && s.aborted && s.reason instanceof TimeoutError);
+  }, { autoAdvance: false });
 });

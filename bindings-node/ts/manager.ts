@@ -93,7 +93,7 @@ export class ResilienceManager {
     const parts = this.#partsFor(name, policy as ResiliencePolicy);
     const attempt = (): Promise<T> => {
       const timed = (signal?: AbortSignal): Promise<T> =>
-        parts.timeout !== undefined ? runWithTimeout((s) => fn(s), parts.timeout, signal, name) : Promise.resolve(fn(signal));
+        parts.timeout !== undefined ? runWithTimeout(fn, parts.timeout, signal, name) : Promise.resolve(fn(signal));
       return parts.breaker !== undefined ? parts.breaker.execute(timed) : timed();
     };
     const retried = (): Promise<T> => (parts.retry !== undefined ? parts.retry.execute(() => attempt()) : attempt());

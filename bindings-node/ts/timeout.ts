@@ -21,7 +21,9 @@ export interface TimeoutOptions<F = unknown> {
 /**
  * Runs `fn` with a deadline of `ms`. Rejects with `TimeoutError` when it passes (aborting the
  * signal given to `fn`), or with the outer signal's reason if that aborts first. `light`: `fn`
- * is an integration's attempt, given a `CallSignal` (it reads it as the policies do).
+ * is an integration's attempt, given a `CallSignal` (it reads it as the policies do). A `fn` of
+ * no parameters cannot take its signal: it is given none, and none is made (an `AbortSignal`
+ * costs ~2 µs on Node 20, more than the rest of a guarded call); its deadline still ends the call.
  */
 export function runWithTimeout<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
@@ -31,7 +33,8 @@ export function runWithTimeout<T>(
   light = false,
 ): Promise<T> {
   const c = clock();
-  const controller = light ? new CallSignal() : new AbortController();
+  const unsignalled = !light && fn.length === 0;
+  const controller = light || unsignalled ? new CallSignal() : new AbortController();
   const startedAt = c.now();
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -60,7 +63,7 @@ export function runWithTimeout<T>(
     }
     let result: T | PromiseLike<T>;
     try {
-      result = fn(controller instanceof CallSignal ? asSignal(controller) : controller.signal);
+      result = fn(unsignalled ? (undefined as unknown as AbortSignal) : controller instanceof CallSignal ? asSignal(controller) : controller.signal);
     } catch (e) {
       finish();
       reject(e);
