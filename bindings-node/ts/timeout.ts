@@ -100,7 +100,10 @@ export function timeoutOptions<F>(msOrOptions: number | TimeoutOptions<F>): Time
 }
 
 /**
- * `withTimeout(fn, 5000)` or `withTimeout(fn, { timeout, fallback, onTimeout })`.
+ * `withTimeout(fn, 5000)` or `withTimeout(fn, { timeout, fallback, onTimeout })`. `fn` is given
+ * an `AbortSignal` aborted at the deadline when it declares a parameter for it
+ * (`(signal) => fetch(url, { signal })`); a function of no parameters is given none, and the
+ * deadline still ends the call.
  */
 export async function withTimeout<T, F = T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
