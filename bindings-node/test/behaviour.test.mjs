@@ -409,3 +409,16 @@ test('a timed function of no parameters is given no signal and still cut at its 
     for (const s of signals) assert.ok(s instanceof AbortSignal && s.aborted && s.reason instanceof TimeoutError);
   }, { autoAdvance: false });
 });
+
+test('resilienceManager.execute: a function that throws at once is a rejection, and the fallback answers it, with or without other policies', async () => {
+  const boom = () => {
+    throw new Error('at once');
+  };
+  const policies = [{}, { circuitBreaker: { failureThreshold: 100 } }, { retry: { maxAttempts: 1 }, timeout: 1000 }];
+  for (const [i, policy] of policies.entries()) {
+    let call;
+    assert.doesNotThrow(() => (call = resilienceManager.execute(`throws-at-once-${i}`, boom, policy)));
+    await assert.rejects(call, /at once/);
+    assert.equal(await resilienceManager.execute(`throws-at-once-fb-${i}`, boom, { ...policy, fallback: (e) => `fallback: ${e.message}` }), 'fallback: at once');
+  }
+});

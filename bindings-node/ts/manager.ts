@@ -85,12 +85,19 @@ export class ResilienceManager {
   }
 
   /** Runs `fn` under `policy`, its parts named `name` (for health and metrics). */
-  async execute<T, F = T>(name: string, fn: (signal?: AbortSignal) => T | PromiseLike<T>, policy: ResiliencePolicy<F> = {}): Promise<T | F> {
-    if (typeof name !== 'string') throw argumentError({ name });
-    if (typeof fn !== 'function') throw argumentError({ fn });
-    checkOptionsArg(policy);
-    policy ??= {};
-    const parts = this.#partsFor(name, policy as ResiliencePolicy);
+  execute<T, F = T>(name: string, fn: (signal?: AbortSignal) => T | PromiseLike<T>, policy: ResiliencePolicy<F> = {}): Promise<T | F> {
+    // Not an async function: the stack's own promise is the call's (an async frame around it
+    // cost two more turns a call); a bad argument still rejects rather than throws.
+    let parts: Parts;
+    try {
+      if (typeof name !== 'string') throw argumentError({ name });
+      if (typeof fn !== 'function') throw argumentError({ fn });
+      checkOptionsArg(policy);
+      policy ??= {};
+      parts = this.#partsFor(name, policy as ResiliencePolicy);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const attempt = (): Promise<T> => {
       const timed = (signal?: AbortSignal): Promise<T> =>
         parts.timeout !== undefined ? runWithTimeout(fn, parts.timeout, signal, name) : Promise.resolve(fn(signal));
@@ -98,12 +105,15 @@ export class ResilienceManager {
     };
     const retried = (): Promise<T> => (parts.retry !== undefined ? parts.retry.execute(() => attempt()) : attempt());
     const bounded = (): Promise<T> => (parts.bulkhead !== undefined ? parts.bulkhead.execute(() => retried()) : retried());
-    if (policy.fallback === undefined) return bounded();
+    let running: Promise<T>;
     try {
-      return await bounded();
+      running = bounded();
     } catch (e) {
-      return await policy.fallback(e);
+      // A function that throws before its first await, with no policy around it to catch it.
+      running = Promise.reject(e);
     }
+    const fallback = policy.fallback;
+    return fallback === undefined ? running : running.catch((e: unknown) => fallback(e));
   }
 
   /** The health report: breakers by state, bulkheads' slots, and a summary. */
