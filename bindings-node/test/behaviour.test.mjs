@@ -422,3 +422,30 @@ test('resilienceManager.execute: a function that throws at once is a rejection, 
     assert.equal(await resilienceManager.execute(`throws-at-once-fb-${i}`, boom, { ...policy, fallback: (e) => `fallback: ${e.message}` }), 'fallback: at once');
   }
 });
+
+test('timeouts on the real clock: never early, each cut at its own deadline while others of the same duration end in time', async () => {
+  const forever = () => new Promise(() => {});
+  const started = performance.now();
+  const calls = [];
+  for (let i = 0; i < 6; i++) calls.push(withTimeout(i % 2 === 0 ? forever : async () => i, 40));
+  const settled = await Promise.allSettled(calls);
+  assert.deepEqual(
+    settled.map((s) => s.status),
+    ['rejected', 'fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+  );
+  for (const s of settled.filter((x) => x.status === 'rejected')) {
+    assert.ok(s.reason instanceof TimeoutError && s.reason.duration >= 40, `${s.reason}: cut after ${s.reason.duration} ms`);
+  }
+  assert.ok(performance.now() - started >= 40);
+});
+
+test('a waiting deadline keeps the process alive until it cuts its call; one no longer waited for does not', () => {
+  const run = (code) => spawnSync(process.execPath, ['--input-type=module', '-e', `import { withTimeout } from 'seawall';\n${code}`], { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 20_000 });
+  const cut = run("await withTimeout(() => new Promise(() => {}), 200).catch((e) => console.log(e.name));");
+  assert.equal(cut.status, 0, cut.stderr);
+  assert.equal(cut.stdout.trim(), 'TimeoutError');
+  // Its call answered at once, a one-minute deadline must not hold the process for the minute.
+  const quick = run("console.log(await withTimeout(async () => 'answered', 60_000));");
+  assert.equal(quick.signal, null, 'the process waited for a deadline no call needs');
+  assert.equal(quick.stdout.trim(), 'answered');
+});

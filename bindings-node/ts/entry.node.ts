@@ -5,8 +5,11 @@ import { FLEET_DRIVERS } from './fleet.js';
 import { installFleetDrivers } from './fleet-install.js';
 import { installHedging } from './fetch.js';
 import { HEDGING } from './hedge.js';
+import { setDeadline } from './deadlines.js';
+import { installDeadlines } from './timeout.js';
 
 installFleetDrivers(FLEET_DRIVERS);
 installHedging(HEDGING);
+installDeadlines(setDeadline);
 
 export * from './index.js';

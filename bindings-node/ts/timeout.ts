@@ -4,7 +4,7 @@
  */
 import { backend } from './backend.js';
 import { asSignal, CallSignal } from './cancel.js';
-import { clock } from './clock.js';
+import { type Clock, clock } from './clock.js';
 import { native, TimeoutError } from './errors.js';
 import { argumentError, optionsJson } from './options.js';
 import { observe, observer } from './telemetry.js';
@@ -16,6 +16,17 @@ export interface TimeoutOptions<F = unknown> {
   onTimeout?: (duration: number) => void;
   /** Counts timeouts under this name in `timeout_operations_total`. */
   name?: string;
+}
+
+/** Arms a timed call's deadline `at` (= now + `ms`) on clock `c`; answers its cancel. */
+export type ArmDeadline = (c: Clock, ms: number, at: number, fire: () => void) => () => void;
+
+/** A timer per call, unless an entry installs shared deadline lists (Node's, `deadlines.ts`):
+ * a browser page bundles none of them. */
+let armDeadline: ArmDeadline = (c, ms, _at, fire) => c.setTimer(ms, fire);
+
+export function installDeadlines(arm: ArmDeadline): void {
+  armDeadline = arm;
 }
 
 /**
@@ -49,7 +60,7 @@ export function runWithTimeout<T>(
       controller.abort(outer?.reason);
       reject(outer?.reason);
     };
-    const cancelTimer = c.setTimer(ms, () => {
+    const cancelTimer = armDeadline(c, ms, startedAt + ms, () => {
       if (settled) return;
       finish();
       const err = new TimeoutError(c.now() - startedAt);
@@ -89,13 +100,20 @@ function checkTimeout(options: TimeoutOptions<unknown>): void {
   native(() => backend().validate('timeout', optionsJson(options), false));
 }
 
+/** The last number the core accepted as a timeout, and its options (callers write
+ * `withTimeout(fn, 5000)` per call: the core is asked once per number, not per call). */
+let lastAccepted: { ms: number; options: TimeoutOptions<never> } | undefined;
+
 /** `5000` or `{ timeout, fallback, onTimeout }`, checked by the core; anything but an options
  * object is the timeout itself, for the core to check and name. */
 export function timeoutOptions<F>(msOrOptions: number | TimeoutOptions<F>): TimeoutOptions<F> {
+  if (typeof msOrOptions === 'number' && lastAccepted?.ms === msOrOptions) return lastAccepted.options;
   const options = (
     msOrOptions !== null && typeof msOrOptions === 'object' && !Array.isArray(msOrOptions) ? msOrOptions : { timeout: msOrOptions }
   ) as TimeoutOptions<F>;
   checkTimeout(options);
+  // Frozen: it is handed to every later call with the same number.
+  if (typeof msOrOptions === 'number') lastAccepted = { ms: msOrOptions, options: Object.freeze(options) as TimeoutOptions<never> };
   return options;
 }
 
