@@ -8,13 +8,11 @@
  * own timers) and durations past the few kept.
  */
 import { type Clock, realClock } from './clock.js';
+import { DeadlineList, type Listed } from './deadline-list.js';
 
-interface Deadline {
-  at: number;
+interface Deadline extends Listed {
   fire: () => void;
   live: boolean;
-  prev: Deadline | undefined;
-  next: Deadline | undefined;
 }
 
 /** What a Node or Bun timer offers besides its id. */
@@ -27,24 +25,19 @@ interface HostTimer {
 const MAX_TIMER_MS = 2_147_483_647;
 /** Durations kept, each with its list; others (a request's deadline left, say) get their own timer. */
 const MAX_LISTS = 16;
-const lists = new Map<number, DeadlineList>();
+const lists = new Map<number, DurationDeadlines>();
 /** Whether this host's timers can stop keeping the process alive (unknown until one is made). */
 let unrefable: boolean | undefined;
 
-/** The deadlines of one duration, in order (each is its start plus the same duration). */
-class DeadlineList {
-  #head: Deadline | undefined;
-  #tail: Deadline | undefined;
+/** The deadlines of one duration (each its start plus the same duration, so in order as they come). */
+class DurationDeadlines {
+  readonly #list = new DeadlineList<Deadline>();
   #timer: HostTimer | undefined;
   /** Whether the timer keeps the process alive (while a deadline waits). */
   #held = false;
 
   add(d: Deadline): void {
-    const tail = this.#tail;
-    d.prev = tail;
-    if (tail === undefined) this.#head = d;
-    else tail.next = d;
-    this.#tail = d;
+    this.#list.insert(d);
     if (this.#timer === undefined) this.#arm(d.at);
     else if (!this.#held) {
       this.#timer.ref?.();
@@ -55,22 +48,12 @@ class DeadlineList {
   remove(d: Deadline): void {
     if (!d.live) return;
     d.live = false;
-    this.#unlink(d);
+    this.#list.unlink(d);
     // Armed for a deadline no longer waited for: it fires, finds nothing due, and stops.
-    if (this.#head === undefined && this.#held) {
+    if (this.#list.head === undefined && this.#held) {
       this.#timer?.unref?.();
       this.#held = false;
     }
-  }
-
-  #unlink(d: Deadline): void {
-    const { prev, next } = d;
-    if (prev === undefined) this.#head = next;
-    else prev.next = next;
-    if (next === undefined) this.#tail = prev;
-    else next.prev = prev;
-    d.prev = undefined;
-    d.next = undefined;
   }
 
   #arm(at: number): void {
@@ -85,12 +68,13 @@ class DeadlineList {
     const now = realClock.now();
     const due: Deadline[] = [];
     // Never early: a host timer may fire a fraction of a millisecond before the clock says.
-    for (let d = this.#head; d !== undefined && d.at <= now; d = this.#head) {
+    const list = this.#list;
+    for (let d = list.head; d !== undefined && d.at <= now; d = list.head) {
       d.live = false;
-      this.#unlink(d);
+      list.unlink(d);
       due.push(d);
     }
-    if (this.#head !== undefined) this.#arm(this.#head.at);
+    if (list.head !== undefined) this.#arm(list.head.at);
     for (const d of due) d.fire();
   }
 }
@@ -110,7 +94,7 @@ export function setDeadline(c: Clock, ms: number, at: number, fire: () => void):
       unrefable = typeof probe?.unref === 'function' && typeof probe.ref === 'function';
       if (!unrefable) return c.setTimer(ms, fire);
     }
-    list = new DeadlineList();
+    list = new DurationDeadlines();
     lists.set(ms, list);
   }
   const d: Deadline = { at, fire, live: true, prev: undefined, next: undefined };

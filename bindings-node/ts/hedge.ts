@@ -8,6 +8,7 @@
  * time never asks the core: it is counted in a batch the core receives before anything else is
  * asked of the policy.
  */
+import { DeadlineList, type Listed } from './deadline-list.js';
 import { backend, type Backend } from './backend.js';
 import { clock, nowArg, type Clock } from './clock.js';
 import { HEDGE_BATCH } from './ops.js';
@@ -97,12 +98,9 @@ class Attempt {
 }
 
 /** A wake-up at a deadline, until cancelled: a hedged call is its own. */
-interface Wake {
-  at: number;
+interface Wake extends Listed {
   fire(): void;
   live: boolean;
-  prev: Wake | undefined;
-  next: Wake | undefined;
   /** A wake-up on a clock other than the queue's has a timer of its own. */
   cancel: (() => void) | undefined;
 }
@@ -115,8 +113,7 @@ interface Wake {
  * does, if anything. A deadline cancelled leaves the timer armed; it finds nothing due.
  */
 class Wakeups {
-  #head: Wake | undefined;
-  #tail: Wake | undefined;
+  readonly #list = new DeadlineList<Wake>();
   #cancelTimer: (() => void) | undefined;
   #armedAt = Number.POSITIVE_INFINITY;
   #clock: Clock | undefined;
@@ -125,7 +122,7 @@ class Wakeups {
   add(w: Wake, c: Clock = clock()): void {
     w.live = true;
     if (this.#clock !== c) {
-      if (this.#head !== undefined) {
+      if (this.#list.head !== undefined) {
         w.cancel = c.setTimer(w.at - c.now(), () => this.#fire(w), true);
         return;
       }
@@ -134,15 +131,7 @@ class Wakeups {
       this.#armedAt = Number.POSITIVE_INFINITY;
       this.#clock = c;
     }
-    let after = this.#tail;
-    while (after !== undefined && after.at > w.at) after = after.prev;
-    const before = after === undefined ? this.#head : after.next;
-    w.prev = after;
-    w.next = before;
-    if (after === undefined) this.#head = w;
-    else after.next = w;
-    if (before === undefined) this.#tail = w;
-    else before.prev = w;
+    this.#list.insert(w);
     if (w.at < this.#armedAt) this.#arm(c);
   }
 
@@ -154,17 +143,7 @@ class Wakeups {
       w.cancel = undefined;
       return own();
     }
-    this.#unlink(w);
-  }
-
-  #unlink(w: Wake): void {
-    const { prev, next } = w;
-    if (prev === undefined) this.#head = next;
-    else prev.next = next;
-    if (next === undefined) this.#tail = prev;
-    else next.prev = prev;
-    w.prev = undefined;
-    w.next = undefined;
+    this.#list.unlink(w);
   }
 
   #fire(w: Wake): void {
@@ -177,7 +156,7 @@ class Wakeups {
   #arm(c: Clock): void {
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
-    const next = this.#head;
+    const next = this.#list.head;
     this.#armedAt = next === undefined ? Number.POSITIVE_INFINITY : next.at;
     if (next !== undefined) this.#cancelTimer = c.setTimer(next.at - c.now(), () => this.#run(c), true);
   }
@@ -187,8 +166,8 @@ class Wakeups {
     this.#armedAt = Number.POSITIVE_INFINITY;
     const now = c.now();
     const due: Wake[] = [];
-    for (let w = this.#head; w !== undefined && w.at <= now; w = this.#head) {
-      this.#unlink(w);
+    for (let w = this.#list.head; w !== undefined && w.at <= now; w = this.#list.head) {
+      this.#list.unlink(w);
       w.live = false;
       due.push(w);
     }

@@ -1,0 +1,38 @@
+/** A deadline kept in a `DeadlineList`: when it is due, and its neighbours there. */
+export interface Listed {
+  at: number;
+  prev: Listed | undefined;
+  next: Listed | undefined;
+}
+
+/**
+ * Deadlines in order, linked both ways: each is put in its place searching from the end (most
+ * come in order: the same delay from a later start), and taken out anywhere in constant time.
+ * What is due is taken from the head.
+ */
+export class DeadlineList<N extends Listed> {
+  head: N | undefined;
+  tail: N | undefined;
+
+  insert(n: N): void {
+    let after = this.tail as Listed | undefined;
+    while (after !== undefined && after.at > n.at) after = after.prev;
+    const before = after === undefined ? this.head : after.next;
+    n.prev = after;
+    n.next = before;
+    if (after === undefined) this.head = n;
+    else after.next = n;
+    if (before === undefined) this.tail = n;
+    else before.prev = n;
+  }
+
+  unlink(n: N): void {
+    const { prev, next } = n;
+    if (prev === undefined) this.head = next as N | undefined;
+    else prev.next = next;
+    if (next === undefined) this.tail = prev as N | undefined;
+    else next.prev = prev;
+    n.prev = undefined;
+    n.next = undefined;
+  }
+}
