@@ -78,19 +78,24 @@ test('openai: a streamed completion holds its bulkhead slot and the breaker’s 
   assert.deepEqual([server.hits.get(CHAT), bulkhead.getMetrics().active, s.inFlight, s.failedCalls, s.successfulCalls], [2, 0, 0, 1, 1]);
 });
 
+/** Collects until `bulkhead` has at most `until` slots taken, in bounded rounds (the collector
+ * runs a registry's callbacks within a few). */
+async function collectUntil(bulkhead, until) {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  for (let i = 0; i < 100 && bulkhead.getMetrics().active > until; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 test('a response dropped unread gives its slot back when it is collected', async () => {
   server.script(CHAT);
   const bulkhead = new Bulkhead({ maxConcurrent: 1 });
   const fetch = createResilientFetch({ bulkhead });
   await fetch(`${server.base}${CHAT}`, { method: 'POST', body: '{}' });
   assert.equal(bulkhead.getMetrics().active, 1);
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc');
-  // Bounded: the collector runs the registry's callback within a few rounds.
-  for (let i = 0; i < 50 && bulkhead.getMetrics().active > 0; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await collectUntil(bulkhead, 0);
   assert.equal(bulkhead.getMetrics().active, 0);
 });
 
@@ -105,19 +110,11 @@ test('a burst of responses dropped unread, more than are registered at once, giv
     const responses = await Promise.all(Array.from({ length: 600 }, () => fetch(`${server.base}/models`)));
     responses.length = 0;
     assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().successfulCalls], [600, 0]);
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc');
-    const collect = async (until) => {
-      for (let i = 0; i < 100 && bulkhead.getMetrics().active > until; i++) {
-        gc();
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
     // The two full batches of 256, then the rest once the clock moves.
-    await collect(600 - 512);
+    await collectUntil(bulkhead, 600 - 512);
     assert.equal(bulkhead.getMetrics().active, 600 - 512);
     await time.advance(1000);
-    await collect(0);
+    await collectUntil(bulkhead, 0);
     assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight, breaker.getStats().successfulCalls], [0, 0, 600]);
   } finally {
     useRealClock();
@@ -133,12 +130,7 @@ test('a response dropped unread after a virtual clock was put back still gives i
   useRealClock();
   await fetch(`${server.base}/models`);
   assert.equal(bulkhead.getMetrics().active, 1);
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc');
-  for (let i = 0; i < 100 && bulkhead.getMetrics().active > 0; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await collectUntil(bulkhead, 0);
   assert.equal(bulkhead.getMetrics().active, 0);
 });
 
