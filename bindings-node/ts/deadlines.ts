@@ -75,7 +75,17 @@ class DurationDeadlines {
       due.push(d);
     }
     if (list.head !== undefined) this.#arm(list.head.at);
-    for (const d of due) d.fire();
+    // Each as if on a timer of its own: one that throws (a listener on its call's signal) neither
+    // keeps the others from firing nor is lost.
+    for (const d of due) {
+      try {
+        d.fire();
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
   }
 }
 
