@@ -1,14 +1,16 @@
-/** A deadline kept in a `DeadlineList`: when it is due, and its neighbours there. */
+/** A deadline kept in a `DeadlineList`: when it is due, whether it is still waited for, and its
+ * neighbours there. */
 export interface Listed {
   at: number;
+  live: boolean;
   prev: Listed | undefined;
   next: Listed | undefined;
 }
 
 /**
  * Deadlines in order, linked both ways: each is put in its place searching from the end (most
- * come in order: the same delay from a later start), and taken out anywhere in constant time.
- * What is due is taken from the head.
+ * come in order: the same delay from a later start), and taken out anywhere in constant time;
+ * what is due is taken from the head.
  */
 export class DeadlineList<N extends Listed> {
   head: N | undefined;
@@ -34,5 +36,16 @@ export class DeadlineList<N extends Listed> {
     else next.prev = prev;
     n.prev = undefined;
     n.next = undefined;
+  }
+
+  /** Takes out every deadline due by `now`, in order (no longer waited for). */
+  takeDue(now: number): N[] {
+    const due: N[] = [];
+    for (let n = this.head; n !== undefined && n.at <= now; n = this.head) {
+      n.live = false;
+      this.unlink(n);
+      due.push(n);
+    }
+    return due;
   }
 }

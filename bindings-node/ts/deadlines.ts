@@ -12,7 +12,6 @@ import { DeadlineList, type Listed } from './deadline-list.js';
 
 interface Deadline extends Listed {
   fire: () => void;
-  live: boolean;
 }
 
 /** What a Node or Bun timer offers besides its id. */
@@ -65,15 +64,9 @@ class DurationDeadlines {
   #due(): void {
     this.#timer = undefined;
     this.#held = false;
-    const now = realClock.now();
-    const due: Deadline[] = [];
     // Never early: a host timer may fire a fraction of a millisecond before the clock says.
     const list = this.#list;
-    for (let d = list.head; d !== undefined && d.at <= now; d = list.head) {
-      d.live = false;
-      list.unlink(d);
-      due.push(d);
-    }
+    const due = list.takeDue(realClock.now());
     if (list.head !== undefined) this.#arm(list.head.at);
     // Each as if on a timer of its own: one that throws (a listener on its call's signal) neither
     // keeps the others from firing nor is lost.

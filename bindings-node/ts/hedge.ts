@@ -100,7 +100,6 @@ class Attempt {
 /** A wake-up at a deadline, until cancelled: a hedged call is its own. */
 interface Wake extends Listed {
   fire(): void;
-  live: boolean;
   /** A wake-up on a clock other than the queue's has a timer of its own. */
   cancel: (() => void) | undefined;
 }
@@ -164,13 +163,7 @@ class Wakeups {
   #run(c: Clock): void {
     this.#cancelTimer = undefined;
     this.#armedAt = Number.POSITIVE_INFINITY;
-    const now = c.now();
-    const due: Wake[] = [];
-    for (let w = this.#list.head; w !== undefined && w.at <= now; w = this.#list.head) {
-      this.#list.unlink(w);
-      w.live = false;
-      due.push(w);
-    }
+    const due = this.#list.takeDue(c.now());
     if (this.#clock === c) this.#arm(c);
     for (const w of due) w.fire();
   }
