@@ -8,7 +8,7 @@
  * request rejects with axios's own error, as without us. A stream given as the body is sent once.
  */
 import { holding } from './held.js';
-import { checkedConfig, type Exchange, guardedHttp, linkSignals, type ResilientFetchConfig } from './fetch.js';
+import { checkedConfig, type Exchange, httpStack, linkSignals, type ResilientFetchConfig } from './fetch.js';
 
 /** As much of axios's adapter contract as the policies need. */
 export interface AxiosLikeConfig {
@@ -77,10 +77,10 @@ export function createResilientAxiosAdapter<C extends AxiosLikeConfig, R extends
 ): AxiosLikeAdapter<C, R> {
   if (typeof base !== 'function') throw Object.assign(new TypeError(`invalid option adapter: expected axios's adapter (axios.getAdapter('http')), got ${String(base)}`), { code: 'INVALID_OPTION', option: 'adapter', value: String(base) });
   const { circuitBreaker, bulkhead, rateLimiter, options } = checkedConfig(config);
+  const stack = httpStack(AXIOS_EXCHANGE as Exchange<Answer<R>>, circuitBreaker, options, { bulkhead, rateLimiter });
   return async (request: C): Promise<R> => {
     const callerSignal = request.signal instanceof AbortSignal ? request.signal : undefined;
-    const answer = await guardedHttp<Answer<R>>(
-      {
+    const answer = await stack({
         method: (request.method ?? 'get').toUpperCase(),
         url: () => request.url === undefined || /^[a-z]+:/i.test(request.url) ? (request.url ?? '') : `${request.baseURL ?? ''}${request.url}`,
         replayable: !isStream(request.data),
@@ -97,12 +97,7 @@ export function createResilientAxiosAdapter<C extends AxiosLikeConfig, R extends
             },
           );
         },
-      },
-      AXIOS_EXCHANGE as Exchange<Answer<R>>,
-      circuitBreaker,
-      options,
-      { bulkhead, rateLimiter },
-    );
+    });
     if (answer.rejection !== undefined) throw answer.rejection;
     return answer.response;
   };

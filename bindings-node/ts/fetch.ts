@@ -178,7 +178,13 @@ export function resilientFetch(
   } catch (e) {
     return Promise.reject(e);
   }
-  return guardedFetch(input, init ?? {}, circuit ?? undefined, backoffOptions ?? {}, {});
+  let stack: (out: Outgoing<Response>) => Promise<Response>;
+  try {
+    stack = httpStack(FETCH_EXCHANGE, circuit ?? undefined, backoffOptions ?? {}, {});
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return guardedFetch(input, init ?? {}, stack, undefined);
 }
 
 /**
@@ -190,8 +196,8 @@ export function resilientFetch(
  */
 export function createResilientFetch(config: ResilientFetchConfig = {}): typeof fetch {
   const { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, options } = checkedConfig(config);
-  const guards = { bulkhead, rateLimiter, fetchImpl };
-  return ((input: string | URL | Request, init?: RequestInit) => guardedFetch(input, init ?? {}, circuitBreaker, options, guards)) as typeof fetch;
+  const stack = httpStack(FETCH_EXCHANGE, circuitBreaker, options, { bulkhead, rateLimiter });
+  return ((input: string | URL | Request, init?: RequestInit) => guardedFetch(input, init ?? {}, stack, fetchImpl)) as typeof fetch;
 }
 
 /** How the `hedge` option becomes a policy: installed by the entries whose module hedges (Node's,
@@ -229,32 +235,30 @@ export function checkedConfig(config: ResilientFetchConfig): ResilientFetchConfi
   return { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, options };
 }
 
-async function guardedFetch(
+function guardedFetch(
   input: string | URL | Request,
   init: RequestInit,
-  circuit: CircuitBreaker | undefined,
-  options: ResilientFetchOptions,
-  guards: { bulkhead?: CallGuard; rateLimiter?: CallGuard; fetchImpl?: typeof fetch },
+  stack: (out: Outgoing<Response>) => Promise<Response>,
+  fetchImpl: typeof fetch | undefined,
 ): Promise<Response> {
   // A Request is sent as a copy each attempt (its body is read once); a body given as a stream
   // cannot be copied, so that request runs once.
   const template = input instanceof Request ? input : undefined;
-  // The caller's signal, else the request this service is handling (aborted if its client left).
-  const callerSignal = requestSignal(init.signal ?? template?.signal ?? undefined);
-  return guardedHttp(
-    {
-      method: init.method ?? template?.method ?? 'GET',
-      url: () => template?.url ?? String(input),
-      replayable: !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream),
-      callerSignal,
-      send: (signals, headers) =>
-        fetchLinked(guards.fetchImpl, template !== undefined ? template.clone() : input, withHeaders(init, template, headers), [...signals, callerSignal]),
-    },
-    FETCH_EXCHANGE,
-    circuit,
-    options,
-    guards,
-  );
+  let callerSignal: AbortSignal | undefined;
+  try {
+    // The caller's signal, else the request this service is handling (aborted if its client left).
+    callerSignal = requestSignal(init.signal ?? template?.signal ?? undefined);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return stack({
+    method: init.method ?? template?.method ?? 'GET',
+    url: () => template?.url ?? String(input),
+    replayable: !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream),
+    callerSignal,
+    send: (signals, headers) =>
+      fetchLinked(fetchImpl, template !== undefined ? template.clone() : input, withHeaders(init, template, headers), [...signals, callerSignal]),
+  });
 }
 
 /** `init` with `extra` headers added to the request's own (a trace's context). */
@@ -461,136 +465,158 @@ export interface Outgoing<R> {
 }
 
 /**
- * The policy stack every HTTP integration runs a request through: retries outermost, then per
- * attempt the rate limiter's place, the bulkhead's slot, the breaker and the timeout. Which
- * responses are retried is the core's rule; the last response is answered when the retries run
- * out on one, and a response that is retried is let go first.
+ * The policy stack every HTTP integration runs its requests through, made once for its policies
+ * and options (what does not depend on the request is worked out here, not per request): retries
+ * outermost, then per attempt the rate limiter's place, the bulkhead's slot, the breaker and the
+ * timeout. Which responses are retried is the core's rule; the last response is answered when the
+ * retries run out on one, and a response that is retried is let go first.
  */
-export async function guardedHttp<R>(
-  out: Outgoing<R>,
+export function httpStack<R>(
   x: Exchange<R>,
   circuit: CircuitBreaker | undefined,
   options: ResilientFetchOptions,
   guards: { bulkhead?: CallGuard; rateLimiter?: CallGuard },
-): Promise<R> {
-  // What the core's classification needs to know of the request besides each attempt's outcome.
-  const request: OutcomeFacts = { method: out.method, retryNonIdempotent: options.retryNonIdempotent === true };
+): (out: Outgoing<R>) => Promise<R> {
   const { timeout, hedge, ...retry } = options;
-  const hedgePolicy = hedge === undefined || hedge === null || !out.replayable ? undefined : hedging().policyFor(hedge);
-  const hedged = hedgePolicy !== undefined && backend().hedgeable(out.method, hedgePolicy.options.hedgeNonIdempotent === true) ? hedgePolicy : undefined;
+  // Made when a request can be hedged (a lean module has no hedging: only such a request fails).
+  let hedgePolicy: HedgePolicy | undefined;
+  const hedgedFor = (out: Outgoing<R>): HedgePolicy | undefined => {
+    if (hedge === undefined || hedge === null || !out.replayable) return undefined;
+    const policy = (hedgePolicy ??= hedging().policyFor(hedge));
+    return backend().hedgeable(out.method, policy.options.hedgeNonIdempotent === true) ? policy : undefined;
+  };
   const userFilter = retry.retryableErrors ?? retry.retryOn;
   const filter = typeof userFilter === 'function' ? userFilter : undefined;
-  const retried = (response: R): boolean => {
-    const { decision } = classifyOutcome({ ...errorFacts({ status: x.status(response), headers: x.headers(response) }), ...request });
-    return decision === 'retry' || decision === 'rateLimited';
-  };
+  const retryNonIdempotent = options.retryNonIdempotent === true;
   // Compiled once for equal options (a list of retryable errors is checked by the core too).
   const policy = policyFor(retry);
-  const breakerTimeout = circuit?.config().timeout;
-  // Capped by the deadline of the request this service is handling (its client's x-request-timeout).
-  const attemptTimeout = cappedTimeout(timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS));
-  const { callerSignal } = out;
   const { bulkhead, rateLimiter } = guards;
-  // A response the core would retry goes to the retry loop as an error (it answers the last one
-  // when it gives up): a failure, or a status the breaker ignores but the core retries (408).
-  const raises = (response: R): boolean => {
-    const count = countOf(x.status(response));
-    return count === 'failure' || (count === 'ignore' && retried(response));
-  };
   // A response answered holds its slot and the breaker's verdict until its body ends.
   const hold = circuit !== undefined || bulkhead !== undefined ? x.hold : undefined;
-  const once = (attempt: number, hedgeSignal?: AbortSignal): Promise<R> => {
-    // Instrumented, each attempt is a span of its own whose context the request carries.
-    const sink = observer.sink;
-    let raised: boolean | undefined;
-    const held = (response: R): R => ((raised = raises(response)) ? response : hold!(response));
-    const send = (given: Array<AbortSignal | undefined>): Promise<R> => {
-      // A hedged request is also aborted when another answered first.
-      const signals = hedgeSignal === undefined ? given : [...given, hedgeSignal];
-      const sent = sink !== undefined ? sink.http(out.method, out.url(), attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
-      return hold !== undefined ? sent.then(held) : sent;
+  const count = (r: R): 'success' | 'failure' | 'ignore' => countOf(x.status(r));
+
+  const answer = (out: Outgoing<R>): Promise<R> => {
+    // What the core's classification needs to know of the request besides each attempt's outcome.
+    const request: OutcomeFacts = { method: out.method, retryNonIdempotent };
+    const hedged = hedgedFor(out);
+    const breakerTimeout = circuit?.config().timeout;
+    // Capped by the deadline of the request this service is handling (its client's x-request-timeout).
+    const attemptTimeout = cappedTimeout(timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS));
+    const { callerSignal } = out;
+    // A response the core would retry goes to the retry loop as an error (it answers the last one
+    // when it gives up): a failure, or a status the breaker ignores but the core retries (408).
+    const raises = (response: R): boolean => {
+      const counted = count(response);
+      if (counted !== 'ignore') return counted === 'failure';
+      const { decision } = classifyOutcome({ ...errorFacts({ status: x.status(response), headers: x.headers(response) }), ...request });
+      return decision === 'retry' || decision === 'rateLimited';
     };
-    // The attempt's deadline is a light signal: the transport reads it, or makes it real.
-    const run = (signal?: AbortSignal): Promise<R> =>
-      attemptTimeout !== undefined ? runWithTimeout((s) => send([s, signal]), attemptTimeout, callerSignal, undefined, true) : send([signal]);
-    // The caller's signal reaches every layer (and each attempt through `send`).
-    const guarded = (): Promise<R> => (circuit !== undefined ? circuit.executeClassified(run, (r) => countOf(x.status(r)), callerSignal) : run());
-    const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, signalFor(bulkhead, callerSignal)) : guarded;
-    let answered: Promise<R>;
+    const once = (attempt: number, hedgeSignal?: AbortSignal): Promise<R> => {
+      // Instrumented, each attempt is a span of its own whose context the request carries.
+      const sink = observer.sink;
+      let raised: boolean | undefined;
+      const held = (response: R): R => ((raised = raises(response)) ? response : hold!(response));
+      const send = (given: Array<AbortSignal | undefined>): Promise<R> => {
+        // A hedged request is also aborted when another answered first.
+        const signals = hedgeSignal === undefined ? given : [...given, hedgeSignal];
+        const sent = sink !== undefined ? sink.http(out.method, out.url(), attempt - 1, (headers) => out.send(signals, headers), (r) => x.status(r)) : out.send(signals);
+        return hold !== undefined ? sent.then(held) : sent;
+      };
+      // The attempt's deadline is a light signal: the transport reads it, or makes it real.
+      const run = (signal?: AbortSignal): Promise<R> =>
+        attemptTimeout !== undefined ? runWithTimeout((s) => send([s, signal]), attemptTimeout, callerSignal, undefined, true) : send([signal]);
+      // The caller's signal reaches every layer (and each attempt through `send`).
+      const guarded = (): Promise<R> => (circuit !== undefined ? circuit.executeClassified(run, count, callerSignal) : run());
+      const slotted = bulkhead !== undefined ? () => bulkhead.execute(guarded, signalFor(bulkhead, callerSignal)) : guarded;
+      let answered: Promise<R>;
+      try {
+        answered = rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), signalFor(rateLimiter, callerSignal)) : slotted();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return answered.then((response) => {
+        if (raised ?? raises(response)) throw new HttpStatusError(response, x.status(response), x.headers(response));
+        return response;
+      });
+    };
+
+    // Hedged: each retry attempt is a hedged call of requests; every response but the one answered
+    // is let go (a failed request's, or a second good one that came as the first was chosen).
+    const attemptOf = hedged === undefined
+      ? once
+      : (attempt: number): Promise<R> => {
+          const got: R[] = [];
+          const letGoBut = (kept: unknown): void => {
+            for (const r of got) if (r !== kept) x.discard(r);
+          };
+          return hedged
+            .run(
+              (_k, signal) =>
+                once(attempt, signal).then(
+                  (r) => (got.push(r), r),
+                  (e: unknown) => {
+                    if (e instanceof HttpStatusError) got.push(e.response as R);
+                    throw e;
+                  },
+                ),
+              hedged.options,
+              callerSignal,
+              request,
+            )
+            .then(
+              (r) => (letGoBut(r), r),
+              (e: unknown) => {
+                letGoBut(e instanceof HttpStatusError ? e.response : undefined);
+                throw e;
+              },
+            );
+        };
+
+    if (!out.replayable) {
+      return once(1).catch((e: unknown) => {
+        if (e instanceof HttpStatusError) return e.response as R;
+        throw e;
+      });
+    }
+    let last: R | undefined;
+    return policy
+      .run(
+        (attempt) => {
+          let tried: Promise<R>;
+          try {
+            if (last !== undefined) x.discard(last);
+            tried = attemptOf(attempt);
+          } catch (e) {
+            return Promise.reject(e);
+          }
+          return tried.catch((e: unknown) => {
+            if (e instanceof HttpStatusError) last = e.response as R;
+            throw e;
+          });
+        },
+        retry,
+        callerSignal,
+        filter,
+        request,
+      )
+      .catch((e: unknown) => {
+        // Out of retries on an HTTP failure: answer the last response, as fetch would.
+        if (e instanceof HttpStatusError) return e.response as R;
+        const status = statusOf(e);
+        if (status !== undefined && last !== undefined && x.status(last) === status) return last;
+        // Ended otherwise (an open breaker, a timeout, a network error after a 503): the last
+        // response goes to nobody, so it is let go here rather than left to the GC.
+        if (last !== undefined) x.discard(last);
+        throw e;
+      });
+  };
+  // A request that cannot even start (a bad option met late, a lean module's missing part) is a
+  // rejection, as from the rest of the stack.
+  return (out) => {
     try {
-      answered = rateLimiter !== undefined ? rateLimiter.execute(() => slotted(), signalFor(rateLimiter, callerSignal)) : slotted();
+      return answer(out);
     } catch (e) {
       return Promise.reject(e);
     }
-    return answered.then((response) => {
-      if (raised ?? raises(response)) throw new HttpStatusError(response, x.status(response), x.headers(response));
-      return response;
-    });
   };
-
-  // Hedged: each retry attempt is a hedged call of requests; every response but the one answered
-  // is let go (a failed request's, or a second good one that came as the first was chosen).
-  const attemptOf = hedged === undefined
-    ? once
-    : (attempt: number): Promise<R> => {
-        const got: R[] = [];
-        const letGoBut = (kept: unknown): void => {
-          for (const r of got) if (r !== kept) x.discard(r);
-        };
-        return hedged
-          .run(
-            (_k, signal) =>
-              once(attempt, signal).then(
-                (r) => (got.push(r), r),
-                (e: unknown) => {
-                  if (e instanceof HttpStatusError) got.push(e.response as R);
-                  throw e;
-                },
-              ),
-            hedged.options,
-            callerSignal,
-            request,
-          )
-          .then(
-            (r) => (letGoBut(r), r),
-            (e: unknown) => {
-              letGoBut(e instanceof HttpStatusError ? e.response : undefined);
-              throw e;
-            },
-          );
-      };
-
-  let last: R | undefined;
-  if (!out.replayable) {
-    try {
-      return await once(1);
-    } catch (e) {
-      if (e instanceof HttpStatusError) return e.response as R;
-      throw e;
-    }
-  }
-  try {
-    return await policy.run(
-      async (attempt) => {
-        if (last !== undefined) x.discard(last);
-        return attemptOf(attempt).catch((e: unknown) => {
-          if (e instanceof HttpStatusError) last = e.response as R;
-          throw e;
-        });
-      },
-      retry,
-      callerSignal,
-      filter,
-      request,
-    );
-  } catch (e) {
-    // Out of retries on an HTTP failure: answer the last response, as fetch would.
-    if (e instanceof HttpStatusError) return e.response as R;
-    const status = statusOf(e);
-    if (status !== undefined && last !== undefined && x.status(last) === status) return last;
-    // Ended otherwise (an open breaker, a timeout, a network error after a 503): the last
-    // response goes to nobody, so it is let go here rather than left to the GC.
-    if (last !== undefined) x.discard(last);
-    throw e;
-  }
 }

@@ -10,7 +10,7 @@
  */
 import { type CarriesEnd, ENDED, holding } from './held.js';
 import { asSignal, CallSignal } from './cancel.js';
-import { checkedConfig, type Exchange, guardedHttp, type ResilientFetchConfig } from './fetch.js';
+import { checkedConfig, type Exchange, httpStack, type ResilientFetchConfig } from './fetch.js';
 
 /** undici's controller of a request, as handlers receive it. */
 export interface UndiciController {
@@ -213,14 +213,14 @@ class CallController implements UndiciController {
 
 export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'fetch'> = {}): (dispatch: UndiciDispatch) => UndiciDispatch {
   const { circuitBreaker, bulkhead, rateLimiter, options } = checkedConfig(config);
+  const stack = httpStack(UNDICI_EXCHANGE, circuitBreaker, options, { bulkhead, rateLimiter });
   return (dispatch) => (opts, handler) => {
     const controller = new CallController();
     const call = controller.call;
     handler.onRequestStart?.(controller, {});
     if (opts.signal instanceof AbortSignal) call.follow(opts.signal);
     const callerSignal = asSignal(call);
-    guardedHttp<Attempt>(
-      {
+    stack({
         method: opts.method,
         url: () => `${String(opts.origin ?? '').replace(/\/$/, '')}${opts.path ?? ''}`,
         replayable: replayable(opts.body),
@@ -249,12 +249,7 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
               reject(e);
             }
           }),
-      },
-      UNDICI_EXCHANGE,
-      circuitBreaker,
-      options,
-      { bulkhead, rateLimiter },
-    ).then(
+    }).then(
       (answer) => {
         call.unfollow();
         answer.forward(handler, controller);
