@@ -48,18 +48,30 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 /**
  * Per-request µs of each case: rounds of N requests, every case once per round in turn (so that
  * the machine's drift reaches them alike), the quarter-best round of each (the first is warm-up).
+ * Also each case's CPU time per request in this process (user + system, the quarter-best round):
+ * what the client itself spends, which a busy machine's scheduling moves less than the wall time.
  */
+const cpu = new Map();
 async function perRequest(cases) {
   const runs = cases.map(() => []);
+  const cpus = cases.map(() => []);
   for (let round = 0; round <= ROUNDS; round++) {
     for (const [i, [, f]] of cases.entries()) {
+      const used = process.cpuUsage();
       const t = performance.now();
       for (let n = 0; n < N; n++) await (await f(url, { method: 'POST', body: '{}' })).text();
-      if (round > 0) runs[i].push(((performance.now() - t) / N) * 1000);
+      if (round > 0) {
+        runs[i].push(((performance.now() - t) / N) * 1000);
+        const { user, system } = process.cpuUsage(used);
+        cpus[i].push((user + system) / N);
+      }
     }
   }
+  for (const [i, [name]] of cases.entries()) cpu.set(name, cpus[i].sort((x, y) => x - y)[cpus[i].length >> 2]);
   return runs.map((r) => r.sort((x, y) => x - y)[r.length >> 2]);
 }
+/** `name`'s CPU µs per request, and its ratio to `base`'s. */
+const cpuOf = (name, base) => `${cpu.get(name).toFixed(0)} (${(cpu.get(name) / cpu.get(base)).toFixed(2)}×)`;
 
 const guarded = createResilientFetch({ circuitBreaker: new CircuitBreaker({ failureThreshold: 5 }), bulkhead: new Bulkhead({ maxConcurrent: 16 }), maxAttempts: 3 });
 // The floor under any per-attempt timeout: bare fetch given a signal and a timer armed and
@@ -70,9 +82,9 @@ const timedFetch = (u, init) => {
   return fetch(u, { ...init, signal: c.signal }).finally(() => clearTimeout(timer));
 };
 const [b, g, f] = await perRequest([
-  ['bare', fetch],
+  ['bare fetch', fetch],
   ['createResilientFetch', guarded],
-  ['floor', timedFetch],
+  ['fetch floor', timedFetch],
 ]);
 
 // undici: `request` through an Agent, bare and composed with the interceptor (the same policies).
@@ -122,7 +134,7 @@ const relaying = (timed) => (dispatch) => (opts, handler) => {
 const relayAgent = new Agent().compose(relaying(false));
 const timedRelayAgent = new Agent().compose(relaying(true));
 const [bu, gu, fu, ru, tu] = await perRequest([
-  ['bare', viaUndici(agent)],
+  ['bare undici', viaUndici(agent)],
   ['interceptor', viaUndici(composed)],
   ['deferring floor', viaUndici(floorAgent)],
   ['relay', viaUndici(relayAgent)],
@@ -134,6 +146,7 @@ console.log('|---|---:|---:|---:|---:|---:|');
 console.log(`| fetch (undici), Node ${process.versions.node}: createResilientFetch | ${b.toFixed(0)} | ${g.toFixed(0)} | ${(g / b).toFixed(2)}× | ${f.toFixed(0)} | ${(f / b).toFixed(2)}× |`);
 console.log(`| undici.request, Node ${process.versions.node}: createResilientInterceptor | ${bu.toFixed(0)} | ${gu.toFixed(0)} | ${(gu / bu).toFixed(2)}× | ${fu.toFixed(0)} | ${(fu / bu).toFixed(2)}× |`);
 console.log(`undici's floors beside it: an interceptor that only relays undici's events ${ru.toFixed(0)} µs (${(ru / bu).toFixed(2)}×); that also arms and clears a timer per request ${tu.toFixed(0)} µs (${(tu / bu).toFixed(2)}×)`);
+console.log(`CPU µs per request in this process (the ratio to bare): fetch bare ${cpuOf('bare fetch', 'bare fetch')}, createResilientFetch ${cpuOf('createResilientFetch', 'bare fetch')}, floor ${cpuOf('fetch floor', 'bare fetch')}; undici bare ${cpuOf('bare undici', 'bare undici')}, interceptor ${cpuOf('interceptor', 'bare undici')}, deferring floor ${cpuOf('deferring floor', 'bare undici')}, relay ${cpuOf('relay', 'bare undici')}, relay and timer ${cpuOf('relay and timer', 'bare undici')}`);
 await agent.close();
 await composed.close();
 await floorAgent.close();
