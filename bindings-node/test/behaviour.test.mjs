@@ -44,6 +44,36 @@ test('an AbortSignal cuts a retry sleep short (real clock)', async () => {
   assert.ok(performance.now() - t < 2000, 'aborted promptly');
 });
 
+test('withBackoff with a signal: one aborted already runs nothing; an abort during the first attempt ends the call with its error; otherwise the first failure is retried with the signal passed on', async () => {
+  await withVirtualClock(async () => {
+    let runs = 0;
+    const gone = new AbortController();
+    gone.abort(new Error('caller left'));
+    await assert.rejects(withBackoff(() => ++runs, { maxAttempts: 3, signal: gone.signal }), /caller left/);
+    assert.equal(runs, 0);
+
+    const during = new AbortController();
+    await assert.rejects(
+      withBackoff(async () => {
+        runs++;
+        during.abort(new Error('left mid-way'));
+        throw new Error('first attempt failed');
+      }, { maxAttempts: 3, baseDelay: 1, signal: during.signal }),
+      /first attempt failed/,
+    );
+    assert.equal(runs, 1, 'not retried once the caller left');
+
+    const live = new AbortController();
+    const seen = [];
+    const answer = await withBackoff(async (attempt, signal) => {
+      seen.push([attempt, signal === live.signal]);
+      if (attempt < 2) throw new Error('flaky');
+      return 'ok';
+    }, { maxAttempts: 3, baseDelay: 1, jitter: false, signal: live.signal });
+    assert.deepEqual([answer, seen], ['ok', [[1, true], [2, true]]]);
+  });
+});
+
 test('the virtual clock runs retries and open periods instantly', async () => {
   await withVirtualClock(async (clock) => {
     const delays = [];
