@@ -44,13 +44,16 @@ test('undici fetch through the interceptor, a streamed answer, and 503s opening 
 });
 
 test('a streamed answer holds its bulkhead slot and the breaker’s verdict until its body ends; one cut mid-body is one failure, its slot back', async () => {
-  server.script(CHAT, 'stream', 'drop');
+  server.script(CHAT, 'held', 'drop');
   const bulkhead = new Bulkhead({ maxConcurrent: 2 });
   const breaker = new CircuitBreaker({ failureThreshold: 5 });
   const agent = new Agent().compose(createResilientInterceptor({ bulkhead, circuitBreaker: breaker, maxAttempts: 3, baseDelay: 1 }));
   const { body } = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent });
+  // Its first events are in; the rest waits on the server.
   assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight], [1, 1]);
-  assert.match(await body.text(), /data: \[DONE\]/);
+  const text = body.text();
+  server.release();
+  assert.match(await text, /data: \[DONE\]/);
   assert.deepEqual([bulkhead.getMetrics().active, breaker.getStats().inFlight, breaker.getStats().successfulCalls], [0, 0, 1]);
   const cut = await request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent });
   await assert.rejects(cut.body.text());

@@ -417,6 +417,32 @@ export class CircuitBreaker {
     );
   }
 
+  /**
+   * @internal An integration's attempt run inline (no promise per layer): what
+   * `executeClassified` does before calling `fn`, for a breaker with no timeout of its own
+   * (`attemptsInline`). Sets `into`'s permit and start; throws the refusal.
+   */
+  beginAttempt(into: { permit: number; startedAt: number }): void {
+    if (this.#hh < 0) this.#init();
+    const permit = this.#acquire();
+    if (permit < 0) throw this.#rejected(permit, this.#bb.out[1]);
+    into.permit = permit;
+    into.startedAt = this.#bb.out[3];
+  }
+
+  /** @internal Whether `beginAttempt` may stand for `executeClassified` (no timeout of its own). */
+  attemptsInline(): boolean {
+    if (this.#hh < 0) this.#init();
+    return this.#timeoutMs === undefined;
+  }
+
+  /** @internal The verdict of an attempt begun inline: its result judged (as `executeClassified`
+   * counts it), or `error` (a failure, unless `signal` was aborted: then neither way). */
+  endAttempt(permit: number, startedAt: number, kind: 'success' | 'failure' | 'ignore', error?: { error: unknown; signal: AbortSignal | undefined }): void {
+    if (error !== undefined) this.#settleError(permit, startedAt, error.error, error.signal);
+    else this.#settle(permit, startedAt, kind === 'failure', undefined, kind === 'ignore', true);
+  }
+
   /** A call failed: a failure, unless the caller had aborted it (then it counts neither way). */
   #settleError(permit: number, startedAt: number, error: unknown, signal: AbortSignal | undefined): void {
     this.#settle(permit, startedAt, true, error, signal?.aborted === true);

@@ -8,7 +8,7 @@ import { backend, type Backend } from './backend.js';
 import { readsCallSignal } from './cancel.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
-import { endOf } from './held.js';
+import { endOf, SLOTS, type Slots } from './held.js';
 import { BulkheadRejectedError, native } from './errors.js';
 import type { AdaptiveLimitOptions } from './limit.js';
 import { badCall, checkOptionsArg, optionsJson } from './options.js';
@@ -73,6 +73,8 @@ export class Bulkhead {
   readonly #events = new Emitter<BulkheadEvents>();
   #cancelTimer: (() => void) | undefined;
   #timerAt = Number.NaN;
+  /** @internal Its slots, as an integration's inline attempt takes them (`admit`, `releaseSlot`). */
+  readonly [SLOTS]: Slots = this;
 
   constructor(options: BulkheadOptions = {}) {
     checkOptionsArg(options);
@@ -91,15 +93,44 @@ export class Bulkhead {
   execute<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     const bad = badCall(fn, signal);
     if (bad !== undefined) return Promise.reject(bad);
+    let slot: number | Promise<number>;
+    try {
+      slot = this.admit(signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return typeof slot === 'number' ? this.#run(fn, slot, signal) : slot.then((permit) => this.#run(fn, permit, signal));
+  }
+
+  /**
+   * @internal A slot: its permit now, or once queued and handed one (a promise); throws the
+   * refusal. Each permit goes back through `releaseSlot` once (what `execute` does around `fn`).
+   */
+  admit(signal?: AbortSignal): number | Promise<number> {
     const b = this.#b;
     const kind = b.bulkheadAcquire(this.#h, nowArg());
     const value = b.out[1];
-    if (kind === 0) return this.#run(fn, value, signal);
-    if (kind === 1) return this.#wait(value, signal).then((permit) => this.#run(fn, permit, signal));
+    if (kind === 0) return this.#started(value);
+    if (kind === 1) return this.#wait(value, signal).then(this.#startedBound);
     // One code with or without a queue (what callers check); the message tells which.
     const reason = value === 0 ? `all ${this.#limits()} slots are busy` : `all slots are busy and the queue is full`;
-    return Promise.reject(this.#reject(reason, 'BULKHEAD_QUEUE_FULL'));
+    throw this.#reject(reason, 'BULKHEAD_QUEUE_FULL');
   }
+
+  /** @internal Gives back a slot `admit` gave. */
+  releaseSlot(permit: number): void {
+    this.#release(permit);
+  }
+
+  /** A slot handed to a call that now starts. */
+  #started(permit: number): number {
+    if (this.#events.has('executionStarted')) {
+      const m = this.getMetrics();
+      this.#events.emit('executionStarted', { name: this.name, active: m.active, queued: m.queued });
+    }
+    return permit;
+  }
+  readonly #startedBound = (permit: number): number => this.#started(permit);
 
   #limits(): string {
     return String(this.getMetrics().maxConcurrent);
@@ -113,10 +144,6 @@ export class Bulkhead {
   }
 
   #run<T>(fn: (signal?: AbortSignal) => T | PromiseLike<T>, permit: number, signal?: AbortSignal): Promise<T> {
-    if (this.#events.has('executionStarted')) {
-      const m = this.getMetrics();
-      this.#events.emit('executionStarted', { name: this.name, active: m.active, queued: m.queued });
-    }
     let result: T | PromiseLike<T>;
     try {
       result = fn(signal);

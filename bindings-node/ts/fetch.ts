@@ -23,9 +23,9 @@ import { ErrorCodes } from './errors.js';
 import type { HedgeOptions, HedgePolicy } from './hedge.js';
 import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOptions, statusOf } from './retry.js';
 import { cappedTimeout, requestSignal } from './request-context.js';
-import { holding } from './held.js';
+import { holding, SLOTS, type Slots } from './held.js';
 import { observer } from './telemetry.js';
-import { runWithTimeout } from './timeout.js';
+import { deadline, runWithTimeout } from './timeout.js';
 
 export interface ResilientFetchOptions extends RetryOptions {
   /** Per-attempt timeout, ms (default: the breaker's `timeout`, else 30000). */
@@ -476,7 +476,7 @@ export function httpStack<R>(
   circuit: CircuitBreaker | undefined,
   options: ResilientFetchOptions,
   guards: { bulkhead?: CallGuard; rateLimiter?: CallGuard },
-): (out: Outgoing<R>) => Promise<R> {
+): HttpStack<R> {
   const { timeout, hedge, ...retry } = options;
   // Made when a request can be hedged (a lean module has no hedging: only such a request fails).
   let hedgePolicy: HedgePolicy | undefined;
@@ -494,23 +494,23 @@ export function httpStack<R>(
   // A response answered holds its slot and the breaker's verdict until its body ends.
   const hold = circuit !== undefined || bulkhead !== undefined ? x.hold : undefined;
   const count = (r: R): 'success' | 'failure' | 'ignore' => countOf(x.status(r));
+  const breakerTimeout = circuit?.config().timeout;
+  // Capped by the deadline of the request this service is handling (its client's x-request-timeout).
+  const attemptTimeoutNow = (): number | undefined => cappedTimeout(timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS));
+  // A first attempt may run inline when every per-attempt policy offers its steps (a bulkhead
+  // of ours, a breaker with no timeout of its own) and nothing needs a promise per layer.
+  const slots = bulkhead === undefined ? undefined : (bulkhead as { [SLOTS]?: Slots })[SLOTS];
+  const inlineable = rateLimiter === undefined && (hedge === undefined || hedge === null) && (bulkhead === undefined || slots !== undefined) && (circuit === undefined || circuit.attemptsInline()) && typeof retry.retryOnResult !== 'function' && policy.firstAttemptFree;
 
-  const answer = (out: Outgoing<R>): Promise<R> => {
+  const answer = (out: Outgoing<R>, first?: Promise<R>): Promise<R> => {
+    // A first attempt's failure may go unread (the caller gone by then: the retries start none).
+    first?.catch(ignore);
     // What the core's classification needs to know of the request besides each attempt's outcome.
     const request: OutcomeFacts = { method: out.method, retryNonIdempotent };
     const hedged = hedgedFor(out);
-    const breakerTimeout = circuit?.config().timeout;
-    // Capped by the deadline of the request this service is handling (its client's x-request-timeout).
-    const attemptTimeout = cappedTimeout(timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS));
+    const attemptTimeout = attemptTimeoutNow();
     const { callerSignal } = out;
-    // A response the core would retry goes to the retry loop as an error (it answers the last one
-    // when it gives up): a failure, or a status the breaker ignores but the core retries (408).
-    const raises = (response: R): boolean => {
-      const counted = count(response);
-      if (counted !== 'ignore') return counted === 'failure';
-      const { decision } = classifyOutcome({ ...errorFacts({ status: x.status(response), headers: x.headers(response) }), ...request });
-      return decision === 'retry' || decision === 'rateLimited';
-    };
+    const raises = (response: R): boolean => raisedBy(x, response, request);
     const once = (attempt: number, hedgeSignal?: AbortSignal): Promise<R> => {
       // Instrumented, each attempt is a span of its own whose context the request carries.
       const sink = observer.sink;
@@ -573,7 +573,7 @@ export function httpStack<R>(
         };
 
     if (!out.replayable) {
-      return once(1).catch((e: unknown) => {
+      return (first ?? once(1)).catch((e: unknown) => {
         if (e instanceof HttpStatusError) return e.response as R;
         throw e;
       });
@@ -585,7 +585,7 @@ export function httpStack<R>(
           let tried: Promise<R>;
           try {
             if (last !== undefined) x.discard(last);
-            tried = attemptOf(attempt);
+            tried = attempt === 1 && first !== undefined ? first : attemptOf(attempt);
           } catch (e) {
             return Promise.reject(e);
           }
@@ -612,11 +612,187 @@ export function httpStack<R>(
   };
   // A request that cannot even start (a bad option met late, a lean module's missing part) is a
   // rejection, as from the rest of the stack.
-  return (out) => {
+  const stack = ((out: Outgoing<R>, first?: Promise<R>): Promise<R> => {
     try {
-      return answer(out);
+      return answer(out, first);
     } catch (e) {
       return Promise.reject(e);
     }
+  }) as HttpStack<R>;
+  stack.inline = (out, t) => {
+    if (!inlineable || observer.sink !== undefined || out.callerSignal?.aborted === true) return false;
+    const run = new InlineRun<R>(out, t, stack, x, circuit, slots, { method: out.method, retryNonIdempotent }, retry.budget);
+    run.start(attemptTimeoutNow());
+    return true;
   };
+  return stack;
+}
+
+const ignore = (): void => {};
+
+/** A response the core would retry goes to the retry loop as an error (it answers the last one
+ * when it gives up): a failure, or a status the breaker ignores but the core retries (408). */
+function raisedBy<R>(x: Exchange<R>, response: R, request: OutcomeFacts): boolean {
+  const counted = countOf(x.status(response));
+  if (counted !== 'ignore') return counted === 'failure';
+  const { decision } = classifyOutcome({ ...errorFacts({ status: x.status(response), headers: x.headers(response) }), ...request });
+  return decision === 'retry' || decision === 'rateLimited';
+}
+
+/** An integration's policy stack: `stack(out)` answers a request; `first`, when given, is its
+ * first attempt's outcome already (the retries and the last answer go on from it). */
+export interface HttpStack<R> {
+  (out: Outgoing<R>, first?: Promise<R>): Promise<R>;
+  /** Runs the request's first attempt inline through `t` when the policies allow it; false: run
+   * the request with `stack(out)` instead. */
+  inline(out: Outgoing<R>, t: InlineTransport<R>): boolean;
+}
+
+/**
+ * A transport that reports an attempt's events as they come (undici's handler): its first
+ * attempt runs inline — the bulkhead's slot, the breaker's permit and the deadline taken and given
+ * back without a promise per layer — and a response judged the answer at its headers is handed
+ * over at once. Anything else (a retry, a refusal) goes on through the stack as a promise.
+ */
+export interface InlineTransport<R> {
+  /** Sends the attempt now; its events go to `run` (`answered`, `failed`, then `ended`). */
+  send(run: InlineRun<R>): void;
+  /** Cuts the attempt (its deadline, or the caller): the transport aborts it and reports it. */
+  cut(reason: unknown): void;
+  /** The call's answer, judged at its headers: hand it over now (`run.ended` follows its body). */
+  answer(response: R): void;
+  /** The first attempt did not answer: the rest of the call (its retries) settles this. */
+  rest(answered: Promise<R>): void;
+}
+
+/**
+ * One request's first attempt run inline: the steps `once` takes through the bulkhead, the breaker
+ * and the timeout, each policy asked directly, with the same verdicts (`Bulkhead.admit`,
+ * `CircuitBreaker.beginAttempt` / `endAttempt`, `deadline`).
+ */
+export class InlineRun<R> {
+  /** The breaker's permit and the attempt's start (set by `beginAttempt`). */
+  permit = -1;
+  startedAt = Number.NaN;
+  #slot = -1;
+  #cancelDeadline: (() => void) | undefined;
+  /** The attempt's headers or failure are known (the rest is its body's end). */
+  #judged = false;
+  /** The answer's count, settled with the breaker when its body ends. */
+  #count: 'success' | 'failure' | 'ignore' = 'success';
+  /** The slot and the permit are back. */
+  #settled = false;
+  readonly #onAbort = (): void => this.t.cut(this.out.callerSignal?.reason);
+
+  constructor(
+    readonly out: Outgoing<R>,
+    private readonly t: InlineTransport<R>,
+    private readonly stack: HttpStack<R>,
+    private readonly x: Exchange<R>,
+    private readonly circuit: CircuitBreaker | undefined,
+    private readonly slots: Slots | undefined,
+    private readonly request: OutcomeFacts,
+    private readonly budget: { recordSuccess(): void } | undefined,
+  ) {}
+
+  start(attemptTimeout: number | undefined): void {
+    if (this.slots === undefined) return this.#slotted(-1, attemptTimeout);
+    let slot: number | Promise<number>;
+    try {
+      slot = this.slots.admit(signalFor(this.slots, this.out.callerSignal));
+    } catch (e) {
+      return this.#refused(e);
+    }
+    if (typeof slot === 'number') this.#slotted(slot, attemptTimeout);
+    else
+      slot.then(
+        (permit) => this.#slotted(permit, attemptTimeout),
+        (e: unknown) => this.#refused(e),
+      );
+  }
+
+  #slotted(slot: number, attemptTimeout: number | undefined): void {
+    this.#slot = slot;
+    const caller = this.out.callerSignal;
+    if (caller?.aborted === true) return this.#refused(caller.reason, true);
+    if (this.circuit !== undefined) {
+      try {
+        this.circuit.beginAttempt(this);
+      } catch (e) {
+        return this.#refused(e, true);
+      }
+    }
+    if (attemptTimeout !== undefined) {
+      const c = clock();
+      this.#cancelDeadline = deadline(c, attemptTimeout, c.now(), (e) => this.t.cut(e));
+    }
+    caller?.addEventListener('abort', this.#onAbort);
+    try {
+      this.t.send(this);
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /** Refused before it was sent (a slot, the breaker, or the caller gone): no verdict to give. */
+  #refused(error: unknown, slotted = false): void {
+    this.#judged = true;
+    this.#settled = true;
+    if (slotted && this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
+    this.t.rest(this.stack(this.out, Promise.reject(error)));
+  }
+
+  /** Its response's headers came: the answer (handed over), or a failure the retries take. */
+  answered(response: R): void {
+    if (this.#judged) return;
+    this.#judged = true;
+    this.#cancelDeadline?.();
+    if (!raisedBy(this.x, response, this.request)) {
+      // Its slot and the breaker's verdict are held until its body ends (`ended`).
+      this.#count = countOf(this.x.status(response));
+      this.budget?.recordSuccess();
+      this.t.answer(response);
+      return;
+    }
+    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+    const error = new HttpStatusError(response, this.x.status(response), this.x.headers(response));
+    this.#settle(countOf(this.x.status(response)), undefined);
+    this.t.rest(this.stack(this.out, Promise.reject(error)));
+  }
+
+  /** It failed before its headers (a network error, cut by its deadline or the caller). */
+  failed(error: unknown): void {
+    if (this.#judged) return;
+    this.#judged = true;
+    this.#cancelDeadline?.();
+    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+    let outcome = error;
+    try {
+      this.#settle('failure', { error, signal: this.out.callerSignal });
+    } catch (predicateError) {
+      outcome = predicateError;
+    }
+    this.t.rest(this.stack(this.out, Promise.reject(outcome)));
+  }
+
+  /** The answer's body ended: read to its end, or failed (`failure`). */
+  ended(failure?: { error: unknown }): void {
+    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+    try {
+      this.#settle(this.#count, failure === undefined ? undefined : { error: failure.error, signal: this.out.callerSignal });
+    } catch {
+      // The permit is back; an `isFailure` that throws on the body's error has no caller left to
+      // tell (the reader of the body sees that error itself).
+    }
+  }
+
+  #settle(count: 'success' | 'failure' | 'ignore', error: { error: unknown; signal: AbortSignal | undefined } | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    try {
+      this.circuit?.endAttempt(this.permit, this.startedAt, count, error);
+    } finally {
+      if (this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
+    }
+  }
 }

@@ -23,3 +23,12 @@ export function holding<T extends object>(value: T, ended: Promise<void>): T {
 export function endOf(value: unknown): Promise<void> | undefined {
   return typeof value === 'object' && value !== null ? ((value as Partial<CarriesEnd>)[ENDED] ?? ends.get(value)) : undefined;
 }
+
+/** Where a guard offers its slots to an integration's inline attempt (seawall's `Bulkhead`): a
+ * symbol, so that the HTTP stack reaches it without importing the bulkhead's module. */
+export const SLOTS = Symbol('seawall.slots');
+export interface Slots {
+  /** A slot's permit now, or a promise of one once queued; throws the refusal. */
+  admit(signal?: AbortSignal): number | Promise<number>;
+  releaseSlot(permit: number): void;
+}

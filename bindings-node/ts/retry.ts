@@ -327,6 +327,12 @@ export class RetryPolicy {
     return this.run(fn, this.options, signal, predicateOf(this.options));
   }
 
+  /** @internal Whether a call's first attempt may run before the policy is asked anything (no
+   * overall deadline to time from its start). */
+  get firstAttemptFree(): boolean {
+    return !this.#timesStart;
+  }
+
   /**
    * @internal `execute` with another call's hooks: `o` must compile to this policy (equal
    * options, as `policyFor` ensures); its callbacks, budget and name are used for this call.

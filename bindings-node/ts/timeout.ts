@@ -29,6 +29,12 @@ export function installDeadlines(arm: ArmDeadline): void {
   armDeadline = arm;
 }
 
+/** Arms a call's deadline, `ms` after `startedAt` on clock `c`: `fire` gets the `TimeoutError`
+ * (the time that passed) if it is reached first. Answers the cancel. */
+export function deadline(c: Clock, ms: number, startedAt: number, fire: (e: TimeoutError) => void): () => void {
+  return armDeadline(c, ms, startedAt + ms, () => fire(new TimeoutError(c.now() - startedAt)));
+}
+
 /**
  * Runs `fn` with a deadline of `ms`. Rejects with `TimeoutError` when it passes (aborting the
  * signal given to `fn`), or with the outer signal's reason if that aborts first. `light`: `fn`
@@ -60,10 +66,9 @@ export function runWithTimeout<T>(
       controller.abort(outer?.reason);
       reject(outer?.reason);
     };
-    const cancelTimer = armDeadline(c, ms, startedAt + ms, () => {
+    const cancelTimer = deadline(c, ms, startedAt, (err) => {
       if (settled) return;
       finish();
-      const err = new TimeoutError(c.now() - startedAt);
       if (name !== undefined) backend().recordTimeout(name);
       controller.abort(err);
       reject(err);

@@ -10,7 +10,7 @@
  */
 import { type CarriesEnd, ENDED, holding } from './held.js';
 import { asSignal, CallSignal } from './cancel.js';
-import { checkedConfig, type Exchange, httpStack, type ResilientFetchConfig } from './fetch.js';
+import { checkedConfig, type Exchange, httpStack, type InlineRun, type Outgoing, type ResilientFetchConfig } from './fetch.js';
 
 /** undici's controller of a request, as handlers receive it. */
 export interface UndiciController {
@@ -125,12 +125,14 @@ class Attempt implements UndiciHandler, CarriesEnd {
 
   /** This attempt as an answer whose body is watched: done when it ends, failed when it fails. */
   hold(): this {
-    const ended = new Promise<void>((resolve, reject) => {
-      const end = (failure?: { error: unknown }): void => (failure === undefined ? resolve() : reject(failure.error));
-      if (this.#ending !== undefined) end(this.#ending.error);
-      else this.#end = end;
-    });
+    const ended = new Promise<void>((resolve, reject) => this.watchEnd((failure) => (failure === undefined ? resolve() : reject(failure.error))));
     return holding(this, ended);
+  }
+
+  /** `end` is told how its body ends: done (no error), or failed mid-body. */
+  watchEnd(end: (failure?: { error: unknown }) => void): void {
+    if (this.#ending !== undefined) end(this.#ending.error);
+    else this.#end = end;
   }
 
   #relay(event: (t: { handler: UndiciHandler; controller: UndiciController }) => void): void {
@@ -220,7 +222,15 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
     handler.onRequestStart?.(controller, {});
     if (opts.signal instanceof AbortSignal) call.follow(opts.signal);
     const callerSignal = asSignal(call);
-    stack({
+    const answered = (answer: Attempt): void => {
+      call.unfollow();
+      answer.forward(handler, controller);
+    };
+    const failed = (error: unknown): void => {
+      call.unfollow();
+      handler.onResponseError?.(controller, error);
+    };
+    const out: Outgoing<Attempt> = {
         method: opts.method,
         url: () => `${String(opts.origin ?? '').replace(/\/$/, '')}${opts.path ?? ''}`,
         replayable: replayable(opts.body),
@@ -249,16 +259,27 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
               reject(e);
             }
           }),
-    }).then(
-      (answer) => {
-        call.unfollow();
-        answer.forward(handler, controller);
+    };
+    // The first attempt inline when the policies allow it: no promise on the way to an answer.
+    let run: InlineRun<Attempt> | undefined;
+    const inline = stack.inline(out, {
+      send(r) {
+        run = r;
+        const attempt = new Attempt(
+          (a) => r.answered(a),
+          (e) => r.failed(e),
+        );
+        controller.current = attempt;
+        dispatch(opts, attempt);
       },
-      (error: unknown) => {
-        call.unfollow();
-        handler.onResponseError?.(controller, error);
+      cut: (reason) => controller.current?.cut(reason),
+      answer(attempt) {
+        attempt.watchEnd((failure) => run!.ended(failure));
+        answered(attempt);
       },
-    );
+      rest: (later) => void later.then(answered, failed),
+    });
+    if (!inline) stack(out).then(answered, failed);
     return true;
   };
 }
