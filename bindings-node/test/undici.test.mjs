@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { Agent, fetch as undiciFetch, getGlobalDispatcher, request, setGlobalDispatcher } from 'undici';
-import { Bulkhead, CircuitBreaker, CircuitBreakerError, createResilientInterceptor } from 'seawall';
+import { Bulkhead, CircuitBreaker, CircuitBreakerError, createResilientInterceptor, TimeoutError, withVirtualClock } from 'seawall';
 import { startProviderServer } from './fixtures/provider-server.mjs';
 import { seeded, storm } from './fixtures/storm.mjs';
 
@@ -60,6 +60,51 @@ test('a streamed answer holds its bulkhead slot and the breaker’s verdict unti
   const s = breaker.getStats();
   assert.deepEqual([server.hits.get(CHAT), bulkhead.getMetrics().active, s.inFlight, s.failedCalls, s.successfulCalls], [2, 0, 0, 1, 1]);
   await agent.close();
+});
+
+/** Lets I/O run until `done()` holds (a bounded number of turns of the event loop). */
+async function until(done) {
+  for (let i = 0; i < 10_000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  assert.ok(done(), 'never came to pass');
+}
+
+test('a first attempt runs inline: cut by its timeout and retried, the next request queued for its slot meanwhile; refused by an open breaker without a request; a caller’s abort before the headers counts neither way — every slot and permit back', { timeout: 30_000 }, async () => {
+  await withVirtualClock(async (clock) => {
+    server.script(CHAT, 'hang', 'ok');
+    const bulkhead = new Bulkhead({ maxConcurrent: 1, maxQueueSize: 5 });
+    const breaker = new CircuitBreaker({ failureThreshold: 5 });
+    const retried = [];
+    const agent = new Agent().compose(createResilientInterceptor({ bulkhead, circuitBreaker: breaker, maxAttempts: 2, baseDelay: 1, jitter: false, timeout: 1000, retryNonIdempotent: true, onRetry: (_a, e) => retried.push(e) }));
+    const send = (signal) => request(`${server.base}${CHAT}`, { method: 'POST', body: '{}', dispatcher: agent, signal });
+    const first = send();
+    await until(() => server.hits.get(CHAT) === 1);
+    const second = send();
+    await until(() => bulkhead.getMetrics().queued === 1);
+    // The first attempt's deadline: cut, its slot to the queued request, then retried.
+    await clock.advance(1000);
+    const answers = await Promise.all([first, second]);
+    for (const a of answers) await a.body.text();
+    assert.deepEqual(answers.map((a) => a.statusCode), [200, 200]);
+    assert.ok(retried.length === 1 && retried[0] instanceof TimeoutError, String(retried[0]));
+    let s = breaker.getStats();
+    assert.deepEqual([server.hits.get(CHAT), s.failedCalls, s.successfulCalls, s.inFlight, bulkhead.getMetrics().active], [3, 1, 2, 0, 0]);
+
+    breaker.forceOpen();
+    await assert.rejects(send(), (e) => e instanceof CircuitBreakerError);
+    assert.deepEqual([server.hits.get(CHAT), bulkhead.getMetrics().active], [3, 0]);
+    breaker.reset();
+
+    server.script(CHAT, 'hang');
+    const caller = new AbortController();
+    const left = send(caller.signal);
+    await until(() => server.hits.get(CHAT) === 1);
+    caller.abort(new Error('caller left'));
+    await assert.rejects(left, /caller left/);
+    s = breaker.getStats();
+    assert.deepEqual([s.failedCalls, s.inFlight, bulkhead.getMetrics().active], [0, 0, 0]);
+    server.release();
+    await agent.close();
+  });
 });
 
 test('as the global dispatcher: every undici call goes through the policies, a streamed body once; a caller’s abort ends it', async () => {

@@ -25,7 +25,7 @@ import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOp
 import { cappedTimeout, requestSignal } from './request-context.js';
 import { holding, SLOTS, type Slots } from './held.js';
 import { observer } from './telemetry.js';
-import { deadline, runWithTimeout } from './timeout.js';
+import { runWithTimeout } from './timeout.js';
 
 export interface ResilientFetchOptions extends RetryOptions {
   /** Per-attempt timeout, ms (default: the breaker's `timeout`, else 30000). */
@@ -82,7 +82,7 @@ export class HttpStatusError<R = Response> extends Error {
 const COUNTS = ['success', 'failure', 'ignore'] as const;
 /** The core's count of each status met so far (it depends on the status alone): one crossing per status. */
 const counted = new Map<number, (typeof COUNTS)[number]>();
-function countOf(status: number): (typeof COUNTS)[number] {
+export function countOf(status: number): (typeof COUNTS)[number] {
   let count = counted.get(status);
   if (count === undefined) {
     count = COUNTS[backend().countStatus(status)] ?? 'failure';
@@ -497,8 +497,6 @@ export function httpStack<R>(
   const breakerTimeout = circuit?.config().timeout;
   // Capped by the deadline of the request this service is handling (its client's x-request-timeout).
   const attemptTimeoutNow = (): number | undefined => cappedTimeout(timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS));
-  // A first attempt may run inline when every per-attempt policy offers its steps (a bulkhead
-  // of ours, a breaker with no timeout of its own) and nothing needs a promise per layer.
   const slots = bulkhead === undefined ? undefined : (bulkhead as { [SLOTS]?: Slots })[SLOTS];
   const inlineable = rateLimiter === undefined && (hedge === undefined || hedge === null) && (bulkhead === undefined || slots !== undefined) && (circuit === undefined || circuit.attemptsInline()) && typeof retry.retryOnResult !== 'function' && policy.firstAttemptFree;
 
@@ -619,12 +617,7 @@ export function httpStack<R>(
       return Promise.reject(e);
     }
   }) as HttpStack<R>;
-  stack.inline = (out, t) => {
-    if (!inlineable || observer.sink !== undefined || out.callerSignal?.aborted === true) return false;
-    const run = new InlineRun<R>(out, t, stack, x, circuit, slots, { method: out.method, retryNonIdempotent }, retry.budget);
-    run.start(attemptTimeoutNow());
-    return true;
-  };
+  stack.inline = inlineable ? { x, circuit, slots, retryNonIdempotent, budget: retry.budget, attemptTimeout: attemptTimeoutNow } : undefined;
   return stack;
 }
 
@@ -632,7 +625,7 @@ const ignore = (): void => {};
 
 /** A response the core would retry goes to the retry loop as an error (it answers the last one
  * when it gives up): a failure, or a status the breaker ignores but the core retries (408). */
-function raisedBy<R>(x: Exchange<R>, response: R, request: OutcomeFacts): boolean {
+export function raisedBy<R>(x: Exchange<R>, response: R, request: OutcomeFacts): boolean {
   const counted = countOf(x.status(response));
   if (counted !== 'ignore') return counted === 'failure';
   const { decision } = classifyOutcome({ ...errorFacts({ status: x.status(response), headers: x.headers(response) }), ...request });
@@ -643,156 +636,18 @@ function raisedBy<R>(x: Exchange<R>, response: R, request: OutcomeFacts): boolea
  * first attempt's outcome already (the retries and the last answer go on from it). */
 export interface HttpStack<R> {
   (out: Outgoing<R>, first?: Promise<R>): Promise<R>;
-  /** Runs the request's first attempt inline through `t` when the policies allow it; false: run
-   * the request with `stack(out)` instead. */
-  inline(out: Outgoing<R>, t: InlineTransport<R>): boolean;
+  /** What a first attempt run inline needs (`inline.ts`), when every per-attempt policy offers its
+   * steps (a bulkhead of ours, a breaker with no timeout of its own) and nothing else needs a
+   * promise per layer (a rate limiter, hedging, a result predicate, an overall deadline). */
+  inline: InlineParts<R> | undefined;
 }
 
-/**
- * A transport that reports an attempt's events as they come (undici's handler): its first
- * attempt runs inline — the bulkhead's slot, the breaker's permit and the deadline taken and given
- * back without a promise per layer — and a response judged the answer at its headers is handed
- * over at once. Anything else (a retry, a refusal) goes on through the stack as a promise.
- */
-export interface InlineTransport<R> {
-  /** Sends the attempt now; its events go to `run` (`answered`, `failed`, then `ended`). */
-  send(run: InlineRun<R>): void;
-  /** Cuts the attempt (its deadline, or the caller): the transport aborts it and reports it. */
-  cut(reason: unknown): void;
-  /** The call's answer, judged at its headers: hand it over now (`run.ended` follows its body). */
-  answer(response: R): void;
-  /** The first attempt did not answer: the rest of the call (its retries) settles this. */
-  rest(answered: Promise<R>): void;
-}
-
-/**
- * One request's first attempt run inline: the steps `once` takes through the bulkhead, the breaker
- * and the timeout, each policy asked directly, with the same verdicts (`Bulkhead.admit`,
- * `CircuitBreaker.beginAttempt` / `endAttempt`, `deadline`).
- */
-export class InlineRun<R> {
-  /** The breaker's permit and the attempt's start (set by `beginAttempt`). */
-  permit = -1;
-  startedAt = Number.NaN;
-  #slot = -1;
-  #cancelDeadline: (() => void) | undefined;
-  /** The attempt's headers or failure are known (the rest is its body's end). */
-  #judged = false;
-  /** The answer's count, settled with the breaker when its body ends. */
-  #count: 'success' | 'failure' | 'ignore' = 'success';
-  /** The slot and the permit are back. */
-  #settled = false;
-  readonly #onAbort = (): void => this.t.cut(this.out.callerSignal?.reason);
-
-  constructor(
-    readonly out: Outgoing<R>,
-    private readonly t: InlineTransport<R>,
-    private readonly stack: HttpStack<R>,
-    private readonly x: Exchange<R>,
-    private readonly circuit: CircuitBreaker | undefined,
-    private readonly slots: Slots | undefined,
-    private readonly request: OutcomeFacts,
-    private readonly budget: { recordSuccess(): void } | undefined,
-  ) {}
-
-  start(attemptTimeout: number | undefined): void {
-    if (this.slots === undefined) return this.#slotted(-1, attemptTimeout);
-    let slot: number | Promise<number>;
-    try {
-      slot = this.slots.admit(signalFor(this.slots, this.out.callerSignal));
-    } catch (e) {
-      return this.#refused(e);
-    }
-    if (typeof slot === 'number') this.#slotted(slot, attemptTimeout);
-    else
-      slot.then(
-        (permit) => this.#slotted(permit, attemptTimeout),
-        (e: unknown) => this.#refused(e),
-      );
-  }
-
-  #slotted(slot: number, attemptTimeout: number | undefined): void {
-    this.#slot = slot;
-    const caller = this.out.callerSignal;
-    if (caller?.aborted === true) return this.#refused(caller.reason, true);
-    if (this.circuit !== undefined) {
-      try {
-        this.circuit.beginAttempt(this);
-      } catch (e) {
-        return this.#refused(e, true);
-      }
-    }
-    if (attemptTimeout !== undefined) {
-      const c = clock();
-      this.#cancelDeadline = deadline(c, attemptTimeout, c.now(), (e) => this.t.cut(e));
-    }
-    caller?.addEventListener('abort', this.#onAbort);
-    try {
-      this.t.send(this);
-    } catch (e) {
-      this.failed(e);
-    }
-  }
-
-  /** Refused before it was sent (a slot, the breaker, or the caller gone): no verdict to give. */
-  #refused(error: unknown, slotted = false): void {
-    this.#judged = true;
-    this.#settled = true;
-    if (slotted && this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
-    this.t.rest(this.stack(this.out, Promise.reject(error)));
-  }
-
-  /** Its response's headers came: the answer (handed over), or a failure the retries take. */
-  answered(response: R): void {
-    if (this.#judged) return;
-    this.#judged = true;
-    this.#cancelDeadline?.();
-    if (!raisedBy(this.x, response, this.request)) {
-      // Its slot and the breaker's verdict are held until its body ends (`ended`).
-      this.#count = countOf(this.x.status(response));
-      this.budget?.recordSuccess();
-      this.t.answer(response);
-      return;
-    }
-    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
-    const error = new HttpStatusError(response, this.x.status(response), this.x.headers(response));
-    this.#settle(countOf(this.x.status(response)), undefined);
-    this.t.rest(this.stack(this.out, Promise.reject(error)));
-  }
-
-  /** It failed before its headers (a network error, cut by its deadline or the caller). */
-  failed(error: unknown): void {
-    if (this.#judged) return;
-    this.#judged = true;
-    this.#cancelDeadline?.();
-    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
-    let outcome = error;
-    try {
-      this.#settle('failure', { error, signal: this.out.callerSignal });
-    } catch (predicateError) {
-      outcome = predicateError;
-    }
-    this.t.rest(this.stack(this.out, Promise.reject(outcome)));
-  }
-
-  /** The answer's body ended: read to its end, or failed (`failure`). */
-  ended(failure?: { error: unknown }): void {
-    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
-    try {
-      this.#settle(this.#count, failure === undefined ? undefined : { error: failure.error, signal: this.out.callerSignal });
-    } catch {
-      // The permit is back; an `isFailure` that throws on the body's error has no caller left to
-      // tell (the reader of the body sees that error itself).
-    }
-  }
-
-  #settle(count: 'success' | 'failure' | 'ignore', error: { error: unknown; signal: AbortSignal | undefined } | undefined): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    try {
-      this.circuit?.endAttempt(this.permit, this.startedAt, count, error);
-    } finally {
-      if (this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
-    }
-  }
+export interface InlineParts<R> {
+  x: Exchange<R>;
+  circuit: CircuitBreaker | undefined;
+  slots: Slots | undefined;
+  retryNonIdempotent: boolean;
+  budget: { recordSuccess(): void } | undefined;
+  /** The attempt's timeout for a request starting now. */
+  attemptTimeout(): number | undefined;
 }

@@ -10,7 +10,8 @@
  */
 import { type CarriesEnd, ENDED, holding } from './held.js';
 import { asSignal, CallSignal } from './cancel.js';
-import { checkedConfig, type Exchange, httpStack, type InlineRun, type Outgoing, type ResilientFetchConfig } from './fetch.js';
+import { checkedConfig, type Exchange, httpStack, type Outgoing, type ResilientFetchConfig } from './fetch.js';
+import { type InlineRun, runInline } from './inline.js';
 
 /** undici's controller of a request, as handlers receive it. */
 export interface UndiciController {
@@ -262,7 +263,7 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
     };
     // The first attempt inline when the policies allow it: no promise on the way to an answer.
     let run: InlineRun<Attempt> | undefined;
-    const inline = stack.inline(out, {
+    const inline = runInline(stack, out, {
       send(r) {
         run = r;
         const attempt = new Attempt(

@@ -1,0 +1,169 @@
+/**
+ * An HTTP integration's first attempt run inline, for a transport that reports its events as they
+ * come (undici's handler): the bulkhead's slot, the breaker's permit and the deadline taken and
+ * given back as the events come, without a promise per layer, and a response judged the answer at
+ * its headers handed over at once. Anything else (a retry, a refusal) goes on through the stack
+ * (`httpStack`) as a promise. Apart from `fetch.ts` so that a page guarding `fetch` bundles none
+ * of it.
+ */
+import { signalFor } from './cancel.js';
+import { clock } from './clock.js';
+import type { Slots } from './held.js';
+import type { CircuitBreaker } from './breaker.js';
+import { countOf, type Exchange, type HttpStack, HttpStatusError, type Outgoing, raisedBy } from './fetch.js';
+import type { OutcomeFacts } from './retry.js';
+import { observer } from './telemetry.js';
+import { deadline } from './timeout.js';
+
+/** Runs `out`'s first attempt inline through `t` when `stack`'s policies allow it (see
+ * `HttpStack.inline`); false: run the request with `stack(out)` instead. */
+export function runInline<R>(stack: HttpStack<R>, out: Outgoing<R>, t: InlineTransport<R>): boolean {
+  const p = stack.inline;
+  if (p === undefined || observer.sink !== undefined || out.callerSignal?.aborted === true) return false;
+  new InlineRun<R>(out, t, stack, p.x, p.circuit, p.slots, { method: out.method, retryNonIdempotent: p.retryNonIdempotent }, p.budget).start(p.attemptTimeout());
+  return true;
+}
+
+/** A transport that reports an attempt's events as they come. */
+export interface InlineTransport<R> {
+  /** Sends the attempt now; its events go to `run` (`answered`, `failed`, then `ended`). */
+  send(run: InlineRun<R>): void;
+  /** Cuts the attempt (its deadline, or the caller): the transport aborts it and reports it. */
+  cut(reason: unknown): void;
+  /** The call's answer, judged at its headers: hand it over now (`run.ended` follows its body). */
+  answer(response: R): void;
+  /** The first attempt did not answer: the rest of the call (its retries) settles this. */
+  rest(answered: Promise<R>): void;
+}
+
+/**
+ * One request's first attempt run inline: the steps `once` takes through the bulkhead, the breaker
+ * and the timeout, each policy asked directly, with the same verdicts (`Bulkhead.admit`,
+ * `CircuitBreaker.beginAttempt` / `endAttempt`, `deadline`).
+ */
+export class InlineRun<R> {
+  /** The breaker's permit and the attempt's start (set by `beginAttempt`). */
+  permit = -1;
+  startedAt = Number.NaN;
+  #slot = -1;
+  #cancelDeadline: (() => void) | undefined;
+  /** The attempt's headers or failure are known (the rest is its body's end). */
+  #judged = false;
+  /** The answer's count, settled with the breaker when its body ends. */
+  #count: 'success' | 'failure' | 'ignore' = 'success';
+  /** The slot and the permit are back. */
+  #settled = false;
+  readonly #onAbort = (): void => this.t.cut(this.out.callerSignal?.reason);
+
+  constructor(
+    readonly out: Outgoing<R>,
+    private readonly t: InlineTransport<R>,
+    private readonly stack: HttpStack<R>,
+    private readonly x: Exchange<R>,
+    private readonly circuit: CircuitBreaker | undefined,
+    private readonly slots: Slots | undefined,
+    private readonly request: OutcomeFacts,
+    private readonly budget: { recordSuccess(): void } | undefined,
+  ) {}
+
+  start(attemptTimeout: number | undefined): void {
+    if (this.slots === undefined) return this.#slotted(-1, attemptTimeout);
+    let slot: number | Promise<number>;
+    try {
+      slot = this.slots.admit(signalFor(this.slots, this.out.callerSignal));
+    } catch (e) {
+      return this.#refused(e);
+    }
+    if (typeof slot === 'number') this.#slotted(slot, attemptTimeout);
+    else
+      slot.then(
+        (permit) => this.#slotted(permit, attemptTimeout),
+        (e: unknown) => this.#refused(e),
+      );
+  }
+
+  #slotted(slot: number, attemptTimeout: number | undefined): void {
+    this.#slot = slot;
+    const caller = this.out.callerSignal;
+    if (caller?.aborted === true) return this.#refused(caller.reason, true);
+    if (this.circuit !== undefined) {
+      try {
+        this.circuit.beginAttempt(this);
+      } catch (e) {
+        return this.#refused(e, true);
+      }
+    }
+    if (attemptTimeout !== undefined) {
+      const c = clock();
+      this.#cancelDeadline = deadline(c, attemptTimeout, c.now(), (e) => this.t.cut(e));
+    }
+    caller?.addEventListener('abort', this.#onAbort);
+    try {
+      this.t.send(this);
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  /** Refused before it was sent (a slot, the breaker, or the caller gone): no verdict to give. */
+  #refused(error: unknown, slotted = false): void {
+    this.#judged = true;
+    this.#settled = true;
+    if (slotted && this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
+    this.t.rest(this.stack(this.out, Promise.reject(error)));
+  }
+
+  /** Its response's headers came: the answer (handed over), or a failure the retries take. */
+  answered(response: R): void {
+    if (this.#judged) return;
+    this.#judged = true;
+    this.#cancelDeadline?.();
+    if (!raisedBy(this.x, response, this.request)) {
+      // Its slot and the breaker's verdict are held until its body ends (`ended`).
+      this.#count = countOf(this.x.status(response));
+      this.budget?.recordSuccess();
+      this.t.answer(response);
+      return;
+    }
+    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+    const error = new HttpStatusError(response, this.x.status(response), this.x.headers(response));
+    this.#settle(countOf(this.x.status(response)), undefined);
+    this.t.rest(this.stack(this.out, Promise.reject(error)));
+  }
+
+  /** It failed before its headers (a network error, cut by its deadline or the caller). */
+  failed(error: unknown): void {
+    if (this.#judged) return;
+    this.#judged = true;
+    this.#cancelDeadline?.();
+    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+    let outcome = error;
+    try {
+      this.#settle('failure', { error, signal: this.out.callerSignal });
+    } catch (predicateError) {
+      outcome = predicateError;
+    }
+    this.t.rest(this.stack(this.out, Promise.reject(outcome)));
+  }
+
+  /** The answer's body ended: read to its end, or failed (`failure`). */
+  ended(failure?: { error: unknown }): void {
+    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+    try {
+      this.#settle(this.#count, failure === undefined ? undefined : { error: failure.error, signal: this.out.callerSignal });
+    } catch {
+      // The permit is back; an `isFailure` that throws on the body's error has no caller left to
+      // tell (the reader of the body sees that error itself).
+    }
+  }
+
+  #settle(count: 'success' | 'failure' | 'ignore', error: { error: unknown; signal: AbortSignal | undefined } | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    try {
+      this.circuit?.endAttempt(this.permit, this.startedAt, count, error);
+    } finally {
+      if (this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
+    }
+  }
+}
