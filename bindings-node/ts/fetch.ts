@@ -178,7 +178,7 @@ export function resilientFetch(
   } catch (e) {
     return Promise.reject(e);
   }
-  let stack: (out: Outgoing<Response>) => Promise<Response>;
+  let stack: HttpStack<Response>;
   try {
     stack = httpStack(FETCH_EXCHANGE, circuit ?? undefined, backoffOptions ?? {}, {});
   } catch (e) {
@@ -238,7 +238,7 @@ export function checkedConfig(config: ResilientFetchConfig): ResilientFetchConfi
 function guardedFetch(
   input: string | URL | Request,
   init: RequestInit,
-  stack: (out: Outgoing<Response>) => Promise<Response>,
+  stack: HttpStack<Response>,
   fetchImpl: typeof fetch | undefined,
 ): Promise<Response> {
   // A Request is sent as a copy each attempt (its body is read once); a body given as a stream
@@ -251,14 +251,24 @@ function guardedFetch(
   } catch (e) {
     return Promise.reject(e);
   }
-  return stack({
+  const out: Outgoing<Response> = {
     method: init.method ?? template?.method ?? 'GET',
     url: () => template?.url ?? String(input),
     replayable: !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream),
     callerSignal,
     send: (signals, headers) =>
       fetchLinked(fetchImpl, template !== undefined ? template.clone() : input, withHeaders(init, template, headers), [...signals, callerSignal]),
-  });
+  };
+  return (stack.inline !== undefined ? inlineFetch?.(stack, out, (signal) => fetchLinked(fetchImpl, template !== undefined ? template.clone() : input, init, [signal, callerSignal])) : undefined) ?? stack(out);
+}
+
+/** Runs a request's first attempt inline (see `inline.ts`), or answers undefined: installed by
+ * Node's entries, so that a page guarding `fetch` bundles none of it. */
+export type InlineFetch = (stack: HttpStack<Response>, out: Outgoing<Response>, send: (signal: AbortSignal) => Promise<Response>) => Promise<Response> | undefined;
+let inlineFetch: InlineFetch | undefined;
+
+export function installInlineFetch(f: InlineFetch): void {
+  inlineFetch = f;
 }
 
 /** `init` with `extra` headers added to the request's own (a trace's context). */
@@ -617,7 +627,7 @@ export function httpStack<R>(
       return Promise.reject(e);
     }
   }) as HttpStack<R>;
-  stack.inline = inlineable ? { x, circuit, slots, retryNonIdempotent, budget: retry.budget, attemptTimeout: attemptTimeoutNow } : undefined;
+  stack.inline = inlineable ? { x, circuit, slots, hold, retryNonIdempotent, budget: retry.budget, attemptTimeout: attemptTimeoutNow } : undefined;
   return stack;
 }
 
@@ -646,6 +656,8 @@ export interface InlineParts<R> {
   x: Exchange<R>;
   circuit: CircuitBreaker | undefined;
   slots: Slots | undefined;
+  /** Marks an answer as working until its body ends (when a slot or a verdict waits for it). */
+  hold: ((response: R) => R) | undefined;
   retryNonIdempotent: boolean;
   budget: { recordSuccess(): void } | undefined;
   /** The attempt's timeout for a request starting now. */

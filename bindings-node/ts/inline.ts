@@ -8,9 +8,10 @@
  */
 import { signalFor } from './cancel.js';
 import { clock } from './clock.js';
+import { endOf } from './held.js';
 import type { Slots } from './held.js';
 import type { CircuitBreaker } from './breaker.js';
-import { countOf, type Exchange, type HttpStack, HttpStatusError, type Outgoing, raisedBy } from './fetch.js';
+import { countOf, type Exchange, type HttpStack, HttpStatusError, type InlineFetch, type Outgoing, raisedBy } from './fetch.js';
 import type { OutcomeFacts } from './retry.js';
 import { observer } from './telemetry.js';
 import { deadline } from './timeout.js';
@@ -24,6 +25,48 @@ export function runInline<R>(stack: HttpStack<R>, out: Outgoing<R>, t: InlineTra
   return true;
 }
 
+/**
+ * `fetch` as an inline transport: `send` makes the attempt's request under a signal of its own,
+ * which its deadline and the caller's abort abort (the caller's signal linked to it by `send`,
+ * as for every attempt, so that it also reaches the answer's body). The answer is the response,
+ * held (its slot and verdict) until its body is read.
+ */
+export const fetchInline: InlineFetch = (stack, out, send) =>
+  new Promise<Response>((resolve) => {
+    let attempt: AbortController | undefined;
+    const inline = runInline(stack, out, {
+      send(run) {
+        const c = (attempt = new AbortController());
+        send(c.signal).then(
+          (r) => run.answered(r),
+          // Cut by us: the reason we aborted with, whatever the `fetch` made of it.
+          (e: unknown) => run.failed(c.signal.aborted ? c.signal.reason : e),
+        );
+      },
+      cut: (reason) => attempt?.abort(reason),
+      answer(response, run) {
+        attempt = undefined;
+        const hold = stack.inline?.hold;
+        if (hold === undefined) return resolve(response);
+        const held = hold(response);
+        endsTo(held, run);
+        resolve(held);
+      },
+      rest: resolve,
+    });
+    if (!inline) resolve(stack(out));
+  });
+
+/** `run` is told when `held`'s body ends. Apart: a closure made where the answer's promise is
+ * settled would keep that promise, and so the answer, alive until then (a response dropped unread
+ * must be collected to give its slot back). */
+function endsTo<R>(held: R, run: InlineRun<R>): void {
+  endOf(held)?.then(
+    () => run.ended(),
+    (error: unknown) => run.ended({ error }),
+  );
+}
+
 /** A transport that reports an attempt's events as they come. */
 export interface InlineTransport<R> {
   /** Sends the attempt now; its events go to `run` (`answered`, `failed`, then `ended`). */
@@ -31,7 +74,7 @@ export interface InlineTransport<R> {
   /** Cuts the attempt (its deadline, or the caller): the transport aborts it and reports it. */
   cut(reason: unknown): void;
   /** The call's answer, judged at its headers: hand it over now (`run.ended` follows its body). */
-  answer(response: R): void;
+  answer(response: R, run: InlineRun<R>): void;
   /** The first attempt did not answer: the rest of the call (its retries) settles this. */
   rest(answered: Promise<R>): void;
 }
@@ -53,18 +96,23 @@ export class InlineRun<R> {
   #count: 'success' | 'failure' | 'ignore' = 'success';
   /** The slot and the permit are back. */
   #settled = false;
-  readonly #onAbort = (): void => this.t.cut(this.out.callerSignal?.reason);
+  readonly #onAbort = (): void => this.#t?.cut(this.out.callerSignal?.reason);
+  /** Its transport, let go once the answer is handed over: what waits for the answer's body to end
+   * must not keep the answer itself alive (a response dropped unread is collected). */
+  #t: InlineTransport<R> | undefined;
 
   constructor(
     readonly out: Outgoing<R>,
-    private readonly t: InlineTransport<R>,
+    t: InlineTransport<R>,
     private readonly stack: HttpStack<R>,
     private readonly x: Exchange<R>,
     private readonly circuit: CircuitBreaker | undefined,
     private readonly slots: Slots | undefined,
     private readonly request: OutcomeFacts,
     private readonly budget: { recordSuccess(): void } | undefined,
-  ) {}
+  ) {
+    this.#t = t;
+  }
 
   start(attemptTimeout: number | undefined): void {
     if (this.slots === undefined) return this.#slotted(-1, attemptTimeout);
@@ -95,11 +143,11 @@ export class InlineRun<R> {
     }
     if (attemptTimeout !== undefined) {
       const c = clock();
-      this.#cancelDeadline = deadline(c, attemptTimeout, c.now(), (e) => this.t.cut(e));
+      this.#cancelDeadline = deadline(c, attemptTimeout, c.now(), (e) => this.#t?.cut(e));
     }
     caller?.addEventListener('abort', this.#onAbort);
     try {
-      this.t.send(this);
+      this.#t!.send(this);
     } catch (e) {
       this.failed(e);
     }
@@ -110,7 +158,7 @@ export class InlineRun<R> {
     this.#judged = true;
     this.#settled = true;
     if (slotted && this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
-    this.t.rest(this.stack(this.out, Promise.reject(error)));
+    this.#t!.rest(this.stack(this.out, Promise.reject(error)));
   }
 
   /** Its response's headers came: the answer (handed over), or a failure the retries take. */
@@ -122,13 +170,17 @@ export class InlineRun<R> {
       // Its slot and the breaker's verdict are held until its body ends (`ended`).
       this.#count = countOf(this.x.status(response));
       this.budget?.recordSuccess();
-      this.t.answer(response);
+      // The caller's abort reaches the answer's body through the transport from here on.
+      this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+      const t = this.#t!;
+      this.#t = undefined;
+      t.answer(response, this);
       return;
     }
     this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
     const error = new HttpStatusError(response, this.x.status(response), this.x.headers(response));
     this.#settle(countOf(this.x.status(response)), undefined);
-    this.t.rest(this.stack(this.out, Promise.reject(error)));
+    this.#t!.rest(this.stack(this.out, Promise.reject(error)));
   }
 
   /** It failed before its headers (a network error, cut by its deadline or the caller). */
@@ -143,12 +195,11 @@ export class InlineRun<R> {
     } catch (predicateError) {
       outcome = predicateError;
     }
-    this.t.rest(this.stack(this.out, Promise.reject(outcome)));
+    this.#t!.rest(this.stack(this.out, Promise.reject(outcome)));
   }
 
   /** The answer's body ended: read to its end, or failed (`failure`). */
   ended(failure?: { error: unknown }): void {
-    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
     try {
       this.#settle(this.#count, failure === undefined ? undefined : { error: failure.error, signal: this.out.callerSignal });
     } catch {

@@ -11,7 +11,7 @@
 import { type CarriesEnd, ENDED, holding } from './held.js';
 import { asSignal, CallSignal } from './cancel.js';
 import { checkedConfig, type Exchange, httpStack, type Outgoing, type ResilientFetchConfig } from './fetch.js';
-import { type InlineRun, runInline } from './inline.js';
+import { runInline } from './inline.js';
 
 /** undici's controller of a request, as handlers receive it. */
 export interface UndiciController {
@@ -262,10 +262,8 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
           }),
     };
     // The first attempt inline when the policies allow it: no promise on the way to an answer.
-    let run: InlineRun<Attempt> | undefined;
     const inline = runInline(stack, out, {
       send(r) {
-        run = r;
         const attempt = new Attempt(
           (a) => r.answered(a),
           (e) => r.failed(e),
@@ -274,8 +272,8 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
         dispatch(opts, attempt);
       },
       cut: (reason) => controller.current?.cut(reason),
-      answer(attempt) {
-        attempt.watchEnd((failure) => run!.ended(failure));
+      answer(attempt, run) {
+        attempt.watchEnd((failure) => run.ended(failure));
         answered(attempt);
       },
       rest: (later) => void later.then(answered, failed),
