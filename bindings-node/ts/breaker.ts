@@ -419,8 +419,8 @@ export class CircuitBreaker {
 
   /**
    * @internal An integration's attempt run inline (no promise per layer): what
-   * `executeClassified` does before calling `fn`, for a breaker with no timeout of its own
-   * (`attemptsInline`). Sets `into`'s permit and start; throws the refusal.
+   * `executeClassified` does before calling `fn`, for a breaker with no timeout of its own (its
+   * `config().timeout`). Sets `into`'s permit and start; throws the refusal.
    */
   beginAttempt(into: { permit: number; startedAt: number }): void {
     if (this.#hh < 0) this.#init();
@@ -428,12 +428,6 @@ export class CircuitBreaker {
     if (permit < 0) throw this.#rejected(permit, this.#bb.out[1]);
     into.permit = permit;
     into.startedAt = this.#bb.out[3];
-  }
-
-  /** @internal Whether `beginAttempt` may stand for `executeClassified` (no timeout of its own). */
-  attemptsInline(): boolean {
-    if (this.#hh < 0) this.#init();
-    return this.#timeoutMs === undefined;
   }
 
   /** @internal The verdict of an attempt begun inline: its result judged (as `executeClassified`

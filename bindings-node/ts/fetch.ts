@@ -508,7 +508,7 @@ export function httpStack<R>(
   // Capped by the deadline of the request this service is handling (its client's x-request-timeout).
   const attemptTimeoutNow = (): number | undefined => cappedTimeout(timeout ?? (typeof breakerTimeout === 'number' ? undefined : DEFAULT_ATTEMPT_TIMEOUT_MS));
   const slots = bulkhead === undefined ? undefined : (bulkhead as { [SLOTS]?: Slots })[SLOTS];
-  const inlineable = rateLimiter === undefined && (hedge === undefined || hedge === null) && (bulkhead === undefined || slots !== undefined) && (circuit === undefined || circuit.attemptsInline()) && typeof retry.retryOnResult !== 'function' && policy.firstAttemptFree;
+  const inlineable = rateLimiter === undefined && (hedge === undefined || hedge === null) && (bulkhead === undefined || slots !== undefined) && typeof breakerTimeout !== 'number' && typeof retry.retryOnResult !== 'function' && policy.firstAttemptFree;
 
   const answer = (out: Outgoing<R>, first?: Promise<R>): Promise<R> => {
     // A first attempt's failure may go unread (the caller gone by then: the retries start none).
