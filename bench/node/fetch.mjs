@@ -49,9 +49,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
  * Per-request µs of each case: rounds of N requests, every case once per round in turn (so that
  * the machine's drift reaches them alike), the quarter-best round of each (the first is warm-up).
  * Also each case's CPU time per request in this process (user + system, the quarter-best round):
- * what the client itself spends, which a busy machine's scheduling moves less than the wall time.
+ * what the client itself spends, which a busy machine's scheduling moves less than the wall time;
+ * and each case's ratio to the first case (bare) round by round, the median of those (a round's
+ * cases ran within a few hundred ms of each other: the machine's drift between rounds cancels).
  */
 const cpu = new Map();
+const paired = new Map();
 async function perRequest(cases) {
   const runs = cases.map(() => []);
   const cpus = cases.map(() => []);
@@ -66,6 +69,10 @@ async function perRequest(cases) {
         cpus[i].push((user + system) / N);
       }
     }
+  }
+  for (const [i, [name]] of cases.entries()) {
+    const ratios = runs[i].map((r, k) => r / runs[0][k]).sort((x, y) => x - y);
+    paired.set(name, ratios[ratios.length >> 1]);
   }
   for (const [i, [name]] of cases.entries()) cpu.set(name, cpus[i].sort((x, y) => x - y)[cpus[i].length >> 2]);
   return runs.map((r) => r.sort((x, y) => x - y)[r.length >> 2]);
@@ -146,6 +153,8 @@ console.log('|---|---:|---:|---:|---:|---:|');
 console.log(`| fetch (undici), Node ${process.versions.node}: createResilientFetch | ${b.toFixed(0)} | ${g.toFixed(0)} | ${(g / b).toFixed(2)}× | ${f.toFixed(0)} | ${(f / b).toFixed(2)}× |`);
 console.log(`| undici.request, Node ${process.versions.node}: createResilientInterceptor | ${bu.toFixed(0)} | ${gu.toFixed(0)} | ${(gu / bu).toFixed(2)}× | ${fu.toFixed(0)} | ${(fu / bu).toFixed(2)}× |`);
 console.log(`undici's floors beside it: an interceptor that only relays undici's events ${ru.toFixed(0)} µs (${(ru / bu).toFixed(2)}×); that also arms and clears a timer per request ${tu.toFixed(0)} µs (${(tu / bu).toFixed(2)}×)`);
+const pairedOf = (name) => `${paired.get(name).toFixed(2)}×`;
+console.log(`the median of per-round ratios to bare: createResilientFetch ${pairedOf('createResilientFetch')}, its floor ${pairedOf('fetch floor')}; the undici interceptor ${pairedOf('interceptor')}, the deferring floor ${pairedOf('deferring floor')}, relay ${pairedOf('relay')}, relay and timer ${pairedOf('relay and timer')}`);
 console.log(`CPU µs per request in this process (the ratio to bare): fetch bare ${cpuOf('bare fetch', 'bare fetch')}, createResilientFetch ${cpuOf('createResilientFetch', 'bare fetch')}, floor ${cpuOf('fetch floor', 'bare fetch')}; undici bare ${cpuOf('bare undici', 'bare undici')}, interceptor ${cpuOf('interceptor', 'bare undici')}, deferring floor ${cpuOf('deferring floor', 'bare undici')}, relay ${cpuOf('relay', 'bare undici')}, relay and timer ${cpuOf('relay and timer', 'bare undici')}`);
 await agent.close();
 await composed.close();

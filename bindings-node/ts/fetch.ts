@@ -23,7 +23,7 @@ import { ErrorCodes } from './errors.js';
 import type { HedgeOptions, HedgePolicy } from './hedge.js';
 import { classifyOutcome, errorFacts, type OutcomeFacts, policyFor, type RetryOptions, statusOf } from './retry.js';
 import { cappedTimeout, requestSignal } from './request-context.js';
-import { holding, SLOTS, type Slots } from './held.js';
+import { type CarriesEnd, ENDED, SLOTS, type Slots } from './held.js';
 import { observer } from './telemetry.js';
 import { runWithTimeout } from './timeout.js';
 
@@ -312,7 +312,10 @@ class BodyWatch {
     this.reject(e);
   }
 }
-const watches = new WeakMap<object, BodyWatch>();
+/** Where a held response carries its watch (a property of its own: a WeakMap entry costs more,
+ * and every garbage collection visits it). */
+const WATCH = Symbol('seawall.watch');
+const watchOf = (r: Response): BodyWatch | undefined => (r as unknown as { [WATCH]?: BodyWatch })[WATCH];
 
 /**
  * Gives the slot and verdict of a held response dropped unread back when it is collected. A
@@ -392,7 +395,7 @@ function heldResponseProto(): object {
   if (bodyOf !== undefined) {
     held.body = {
       get(this: Response) {
-        const w = watches.get(this);
+        const w = watchOf(this);
         const source = bodyOf.call(this) as ReadableStream<Uint8Array> | null;
         return w === undefined ? source : w.stream === undefined ? (w.stream = watchedBody(source, w)) : w.stream;
       },
@@ -404,7 +407,7 @@ function heldResponseProto(): object {
     if (typeof read !== 'function') continue;
     held[name] = {
       value(this: Response, ...args: unknown[]) {
-        const w = watches.get(this);
+        const w = watchOf(this);
         const reading = read.apply(this, args);
         return w === undefined
           ? reading
@@ -449,10 +452,14 @@ function heldResponse(r: Response): Response {
   if (typeof Response === 'undefined' || !(r instanceof Response) || r.body === null) return r;
   let w!: BodyWatch;
   const ended = new Promise<void>((done, failed) => (w = new BodyWatch(done, failed)));
-  watches.set(r, w);
+  // Its prototype swapped, then its watch and its end as properties of its own (symbols): every
+  // held response goes through the same shapes.
   Object.setPrototypeOf(r, (heldProto ??= heldResponseProto()));
+  const carrier = r as unknown as { [WATCH]: BodyWatch } & CarriesEnd;
+  carrier[WATCH] = w;
+  carrier[ENDED] = ended;
   watchUntilCollected(r, w);
-  return holding(r, ended);
+  return r;
 }
 
 const FETCH_EXCHANGE: Exchange<Response> = {
