@@ -232,34 +232,34 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
       handler.onResponseError?.(controller, error);
     };
     const out: Outgoing<Attempt> = {
-        method: opts.method,
-        url: () => `${String(opts.origin ?? '').replace(/\/$/, '')}${opts.path ?? ''}`,
-        replayable: replayable(opts.body),
-        callerSignal,
-        send: (signals, headers) =>
-          new Promise<Attempt>((resolve, reject) => {
-            const attempt = new Attempt(resolve, reject);
-            controller.current = attempt;
-            // Cut when its timeout or the caller aborts: a listener on each, taken off when the
-            // attempt ends (a linked signal would cost a signal and a finalizer per attempt).
-            const watched: AbortSignal[] = [callerSignal];
-            for (const s of signals) {
-              if (s === undefined || watched.includes(s)) continue;
-              watched.push(s);
-            }
-            for (const s of watched) if (s.aborted) return reject(s.reason);
-            const onAbort = (): void => attempt.cut(watched.find((s) => s.aborted)?.reason);
-            for (const s of watched) s.addEventListener('abort', onAbort, ONCE);
-            attempt.ended = () => {
-              for (const s of watched) s.removeEventListener('abort', onAbort);
-            };
-            try {
-              dispatch(withHeaders(opts, headers), attempt);
-            } catch (e) {
-              attempt.ended();
-              reject(e);
-            }
-          }),
+      method: opts.method,
+      url: () => `${String(opts.origin ?? '').replace(/\/$/, '')}${opts.path ?? ''}`,
+      replayable: replayable(opts.body),
+      callerSignal,
+      send: (signals, headers) =>
+        new Promise<Attempt>((resolve, reject) => {
+          const attempt = new Attempt(resolve, reject);
+          controller.current = attempt;
+          // Cut when its timeout or the caller aborts: a listener on each, taken off when the
+          // attempt ends (a linked signal would cost a signal and a finalizer per attempt).
+          const watched: AbortSignal[] = [callerSignal];
+          for (const s of signals) {
+            if (s === undefined || watched.includes(s)) continue;
+            watched.push(s);
+          }
+          for (const s of watched) if (s.aborted) return reject(s.reason);
+          const onAbort = (): void => attempt.cut(watched.find((s) => s.aborted)?.reason);
+          for (const s of watched) s.addEventListener('abort', onAbort, ONCE);
+          attempt.ended = () => {
+            for (const s of watched) s.removeEventListener('abort', onAbort);
+          };
+          try {
+            dispatch(withHeaders(opts, headers), attempt);
+          } catch (e) {
+            attempt.ended();
+            reject(e);
+          }
+        }),
     };
     // The first attempt inline when the policies allow it: no promise on the way to an answer.
     const inline = runInline(stack, out, {
