@@ -360,7 +360,7 @@ export class RetryPolicy {
     if (this.#timesStart || observer.sink !== undefined) return this.#attempts(fn, o, signal, predicate, NO_FAILURE, request);
     // The common call (no deadline, not instrumented): the first attempt settles without an
     // async frame of ours (~60 ns of the seeds' per-call forms, ~300 ns of an HTTP integration's
-    // request); a failure goes on in `#attempts`, unless the caller's signal ended the call.
+    // request); a failure goes on in `#attempts` (which ends there if the caller's signal did).
     let first: Promise<T>;
     try {
       signal?.throwIfAborted();
@@ -370,7 +370,7 @@ export class RetryPolicy {
     }
     const budget = o.budget;
     const succeeded = budget === undefined ? undefined : (v: T) => (budget.recordSuccess(), v);
-    return first.then(succeeded, (error: unknown) => (signal?.aborted ? Promise.reject(error) : this.#attempts(fn, o, signal, predicate, error, request)));
+    return first.then(succeeded, (error: unknown) => this.#attempts(fn, o, signal, predicate, error, request));
   }
 
   /** The attempts from the first, or after the first failed with `failed`. */
