@@ -251,15 +251,15 @@ function guardedFetch(
   } catch (e) {
     return Promise.reject(e);
   }
+  const attemptInput = (): string | URL | Request => (template !== undefined ? template.clone() : input);
   const out: Outgoing<Response> = {
     method: init.method ?? template?.method ?? 'GET',
     url: () => template?.url ?? String(input),
     replayable: !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream),
     callerSignal,
-    send: (signals, headers) =>
-      fetchLinked(fetchImpl, template !== undefined ? template.clone() : input, withHeaders(init, template, headers), [...signals, callerSignal]),
+    send: (signals, headers) => fetchLinked(fetchImpl, attemptInput(), withHeaders(init, template, headers), [...signals, callerSignal]),
   };
-  return (stack.inline !== undefined ? inlineFetch?.(stack, out, (signal) => fetchLinked(fetchImpl, template !== undefined ? template.clone() : input, init, [signal, callerSignal])) : undefined) ?? stack(out);
+  return (stack.inline !== undefined ? inlineFetch?.(stack, out, (signal) => fetchLinked(fetchImpl, attemptInput(), init, [signal, callerSignal])) : undefined) ?? stack(out);
 }
 
 /** Runs a request's first attempt inline (see `inline.ts`), or answers undefined: installed by
@@ -642,8 +642,7 @@ const ignore = (): void => {};
 
 /** A response the core would retry goes to the retry loop as an error (it answers the last one
  * when it gives up): a failure, or a status the breaker ignores but the core retries (408). */
-export function raisedBy<R>(x: Exchange<R>, response: R, request: OutcomeFacts): boolean {
-  const counted = countOf(x.status(response));
+export function raisedBy<R>(x: Exchange<R>, response: R, request: OutcomeFacts, counted = countOf(x.status(response))): boolean {
   if (counted !== 'ignore') return counted === 'failure';
   const { decision } = classifyOutcome({ ...errorFacts({ status: x.status(response), headers: x.headers(response) }), ...request });
   return decision === 'retry' || decision === 'rateLimited';

@@ -10,9 +10,7 @@
 import { signalFor } from './cancel.js';
 import { clock } from './clock.js';
 import { endOf } from './held.js';
-import type { Slots } from './held.js';
-import type { CircuitBreaker } from './breaker.js';
-import { countOf, type Exchange, type HttpStack, HttpStatusError, type InlineFetch, type Outgoing, raisedBy } from './fetch.js';
+import { countOf, type HttpStack, HttpStatusError, type InlineFetch, type InlineParts, type Outgoing, raisedBy } from './fetch.js';
 import type { OutcomeFacts } from './retry.js';
 import { observer } from './telemetry.js';
 import { deadline } from './timeout.js';
@@ -22,7 +20,7 @@ import { deadline } from './timeout.js';
 export function runInline<R>(stack: HttpStack<R>, out: Outgoing<R>, t: InlineTransport<R>): boolean {
   const p = stack.inline;
   if (p === undefined || observer.sink !== undefined || out.callerSignal?.aborted === true) return false;
-  new InlineRun<R>(out, t, stack, p.x, p.circuit, p.slots, { method: out.method, retryNonIdempotent: p.retryNonIdempotent }, p.budget).start(p.attemptTimeout());
+  new InlineRun<R>(out, t, stack, p).start(p.attemptTimeout());
   return true;
 }
 
@@ -47,7 +45,7 @@ export const fetchInline: InlineFetch = (stack, out, send) =>
       cut: (reason) => attempt?.abort(reason),
       answer(response, run) {
         attempt = undefined;
-        const hold = stack.inline?.hold;
+        const hold = run.p.hold;
         if (hold === undefined) return resolve(response);
         const held = hold(response);
         endsTo(held, run);
@@ -101,25 +99,25 @@ export class InlineRun<R> {
   /** Its transport, let go once the answer is handed over: what waits for the answer's body to end
    * must not keep the answer itself alive (a response dropped unread is collected). */
   #t: InlineTransport<R> | undefined;
+  /** What the core's classification needs to know of the request besides its response. */
+  private readonly request: OutcomeFacts;
 
   constructor(
     readonly out: Outgoing<R>,
     t: InlineTransport<R>,
     private readonly stack: HttpStack<R>,
-    private readonly x: Exchange<R>,
-    private readonly circuit: CircuitBreaker | undefined,
-    private readonly slots: Slots | undefined,
-    private readonly request: OutcomeFacts,
-    private readonly budget: { recordSuccess(): void } | undefined,
+    readonly p: InlineParts<R>,
   ) {
     this.#t = t;
+    this.request = { method: out.method, retryNonIdempotent: p.retryNonIdempotent };
   }
 
   start(attemptTimeout: number | undefined): void {
-    if (this.slots === undefined) return this.#slotted(-1, attemptTimeout);
+    const { slots } = this.p;
+    if (slots === undefined) return this.#slotted(-1, attemptTimeout);
     let slot: number | Promise<number>;
     try {
-      slot = this.slots.admit(signalFor(this.slots, this.out.callerSignal));
+      slot = slots.admit(signalFor(slots, this.out.callerSignal));
     } catch (e) {
       return this.#refused(e);
     }
@@ -134,12 +132,12 @@ export class InlineRun<R> {
   #slotted(slot: number, attemptTimeout: number | undefined): void {
     this.#slot = slot;
     const caller = this.out.callerSignal;
-    if (caller?.aborted === true) return this.#refused(caller.reason, true);
-    if (this.circuit !== undefined) {
+    if (caller?.aborted === true) return this.#refused(caller.reason);
+    if (this.p.circuit !== undefined) {
       try {
-        this.circuit.beginAttempt(this);
+        this.p.circuit.beginAttempt(this);
       } catch (e) {
-        return this.#refused(e, true);
+        return this.#refused(e);
       }
     }
     if (attemptTimeout !== undefined) {
@@ -154,11 +152,12 @@ export class InlineRun<R> {
     }
   }
 
-  /** Refused before it was sent (a slot, the breaker, or the caller gone): no verdict to give. */
-  #refused(error: unknown, slotted = false): void {
+  /** Refused before it was sent (a slot, the breaker, or the caller gone): no verdict to give,
+   * a slot taken given back. */
+  #refused(error: unknown): void {
     this.#judged = true;
     this.#settled = true;
-    if (slotted && this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
+    if (this.#slot >= 0) this.p.slots!.releaseSlot(this.#slot);
     this.#t!.rest(this.stack(this.out, Promise.reject(error)));
   }
 
@@ -167,28 +166,31 @@ export class InlineRun<R> {
     if (this.#judged) return;
     this.#judged = true;
     this.#cancelDeadline?.();
+    const { x } = this.p;
+    let count: 'success' | 'failure' | 'ignore';
     let raised: boolean;
     try {
-      raised = raisedBy(this.x, response, this.request);
+      count = countOf(x.status(response));
+      raised = raisedBy(x, response, this.request, count);
     } catch (e) {
       // Not judged (the core could not be asked): a failure, as a throwing classifier is.
       this.#judged = false;
       return this.failed(e);
     }
+    // The caller's abort reaches an answer's body through the transport from here on; a response
+    // the retries take is theirs.
+    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
     if (!raised) {
       // Its slot and the breaker's verdict are held until its body ends (`ended`).
-      this.#count = countOf(this.x.status(response));
-      this.budget?.recordSuccess();
-      // The caller's abort reaches the answer's body through the transport from here on.
-      this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+      this.#count = count;
+      this.p.budget?.recordSuccess();
       const t = this.#t!;
       this.#t = undefined;
       t.answer(response, this);
       return;
     }
-    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
-    const error = new HttpStatusError(response, this.x.status(response), this.x.headers(response));
-    this.#settle(countOf(this.x.status(response)), undefined);
+    const error = new HttpStatusError(response, x.status(response), x.headers(response));
+    this.#settle(count, undefined);
     this.#t!.rest(this.stack(this.out, Promise.reject(error)));
   }
 
@@ -221,9 +223,9 @@ export class InlineRun<R> {
     if (this.#settled) return;
     this.#settled = true;
     try {
-      this.circuit?.endAttempt(this.permit, this.startedAt, count, error);
+      this.p.circuit?.endAttempt(this.permit, this.startedAt, count, error);
     } finally {
-      if (this.#slot >= 0) this.slots!.releaseSlot(this.#slot);
+      if (this.#slot >= 0) this.p.slots!.releaseSlot(this.#slot);
     }
   }
 }
