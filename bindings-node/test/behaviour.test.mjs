@@ -407,7 +407,7 @@ test('withBackoff asks the core about an error: 4xx statuses are not retried, 5x
   }
 });
 
-test('a timed function of no parameters is given no signal and still cut at its deadline; one that takes it gets a real AbortSignal, aborted then', async () => {
+test('a timed function of no parameters is given no signal and still cut at its deadline; one that can take it (a parameter, a rest, a default) gets a real AbortSignal, aborted then', async () => {
   await withVirtualClock(async (clock) => {
     const breaker = new CircuitBreaker({ failureThreshold: 100, timeout: 50 });
     const forever = () => new Promise(() => {});
@@ -421,13 +421,19 @@ test('a timed function of no parameters is given no signal and still cut at its 
       signals.push(signal);
       return forever();
     };
+    // Length 0, yet each can take the signal: a rest, a default, a wrapper passing its arguments on.
+    const rest = (...args) => takesSignal(args[0]);
+    const withDefault = async (signal = undefined) => takesSignal(signal);
+    const bound = function (...args) {
+      return takesSignal(args[0]);
+    }.bind(null);
     const runs = [
       (fn) => withTimeout(fn, 50),
       (fn) => breaker.execute(fn),
       (fn) => resilienceManager.execute('timed-arity', fn, { timeout: 50 }),
     ];
     for (const run of runs) {
-      for (const fn of [noParameters, takesSignal]) {
+      for (const fn of [noParameters, takesSignal, rest, withDefault, bound]) {
         const call = run(fn);
         const failed = assert.rejects(call, (e) => e instanceof TimeoutError);
         await clock.advance(50);
@@ -435,7 +441,7 @@ test('a timed function of no parameters is given no signal and still cut at its 
       }
     }
     assert.deepEqual(given, [undefined, undefined, undefined]);
-    assert.equal(signals.length, 3);
+    assert.equal(signals.length, 12);
     for (const s of signals) assert.ok(s instanceof AbortSignal && s.aborted && s.reason instanceof TimeoutError);
   }, { autoAdvance: false });
 });

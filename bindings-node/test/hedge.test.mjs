@@ -145,6 +145,14 @@ test('the caller’s abort cancels every attempt, and the call rejects with its 
     assert.deepEqual(log, ['start 0 @0', 'start 1 @10', 'aborted 0 @10', 'aborted 1 @10']);
     await clock.advance(1000);
     assert.equal(log.length, 4, 'no third attempt after the call ended');
+    // A function of rest parameters (length 0) can take its signal: it is given one, aborted alike.
+    const restLog = [];
+    const rest = new AbortController();
+    const restCall = policy.execute((...args) => after(clock, 1000, 'never', restLog, args[0])(args[1]), rest.signal).catch((e) => e);
+    await clock.advance(10);
+    rest.abort(reason);
+    assert.equal(await restCall, reason);
+    assert.deepEqual(restLog, ['start 0 @1010', 'start 1 @1020', 'aborted 0 @1020', 'aborted 1 @1020']);
     assert.equal(await policy.execute(async () => 'x', AbortSignal.abort(reason)).catch((e) => e), reason);
   } finally {
     useRealClock();

@@ -114,3 +114,27 @@ export function readsCallSignal(proto: object): void {
 export function signalFor(guard: object, signal: AbortSignal | undefined): AbortSignal | undefined {
   return signal instanceof CallSignal && !readers.has(Object.getPrototypeOf(guard) as object) ? signal.real : signal;
 }
+
+/**
+ * Whether `fn` can be handed an argument at `index` (0-based): whether a signal made for it could
+ * reach it. `fn.length` counts only the parameters before the first one with a default or a rest
+ * (`(...args) => …` and `(signal = undefined) => …` have length 0), so when it is too short the
+ * source's parameter list is read: a default or a rest there may take it; a list that ends first
+ * cannot. A function whose source cannot be read (a bound or native one) is given it.
+ */
+export function takesArgument(fn: Function, index: number): boolean {
+  if (fn.length > index) return true;
+  const src = Function.prototype.toString.call(fn);
+  const open = src.indexOf('(');
+  // `x => …`: one parameter with neither default nor rest (its length said it all).
+  if (open < 0 || src.lastIndexOf('=>', open) >= 0) return false;
+  let depth = 0;
+  for (let i = open + 1; i < src.length; i++) {
+    const ch = src.charCodeAt(i);
+    // '=' starts a default; '.' a rest (`...`) at this depth or inside a default.
+    if (ch === 61 || ch === 46) return true;
+    if (ch === 40 || ch === 91 || ch === 123) depth++;
+    else if ((ch === 41 || ch === 93 || ch === 125) && depth-- === 0) return src.endsWith('[native code] }');
+  }
+  return true;
+}

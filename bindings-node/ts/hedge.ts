@@ -10,6 +10,7 @@
  */
 import { DeadlineList, type Listed } from './deadline-list.js';
 import { backend, type Backend } from './backend.js';
+import { takesArgument } from './cancel.js';
 import { clock, nowArg, type Clock } from './clock.js';
 import { HEDGE_BATCH } from './ops.js';
 import { fromNative, native } from './errors.js';
@@ -291,8 +292,8 @@ export class HedgePolicy {
       return new HedgedRun<T>(this, b, this.#wakeups, call, b.out[1] as number, fn, o, signal, request).promise;
     }
     if (++this.#begun === HEDGE_BATCH) native(() => this.#sync(now));
-    // A function of fewer parameters cannot take its signal: none is made for it.
-    const controller = fn.length >= 2 ? new AbortController() : undefined;
+    // A function that cannot take its signal (see `takesArgument`) is given none, and none is made.
+    const controller = takesArgument(fn, 1) ? new AbortController() : undefined;
     return new Begun<T>(this, this.#wakeups, now, this.#delay, fn, o, request, controller).start(now + this.#wake, c);
   }
 
@@ -457,8 +458,8 @@ class HedgedRun<T> implements Wake {
     readonly request: OutcomeFacts | undefined,
     primary?: AbortController,
   ) {
-    // A function of fewer parameters cannot take its signal: none is made for it.
-    this.#takesSignal = fn.length >= 2;
+    // A function that cannot take its signal (see `takesArgument`) is given none, and none is made.
+    this.#takesSignal = takesArgument(fn, 1);
     if (signal !== undefined) {
       this.#onAbort = () => this.#abort();
       signal.addEventListener('abort', this.#onAbort);
