@@ -1,3 +1,5 @@
+import { callListener } from './emitter.js';
+
 /**
  * A call's own cancellation, lighter than an `AbortController`: what the HTTP integrations make
  * per request and per attempt for the policies to read. On Node 20 an `AbortSignal` costs ~2.5 µs
@@ -54,13 +56,7 @@ export class CallSignal {
       const listener = list[i];
       if (listener === undefined) continue;
       list[i] = undefined;
-      try {
-        listener();
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
+      callListener(listener, undefined);
     }
     this.#running = false;
     this.#listeners = undefined;

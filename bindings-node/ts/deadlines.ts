@@ -9,6 +9,7 @@
  */
 import { type Clock, realClock } from './clock.js';
 import { DeadlineList, type Listed } from './deadline-list.js';
+import { callListener } from './emitter.js';
 
 interface Deadline extends Listed {
   fire: () => void;
@@ -70,15 +71,7 @@ class DurationDeadlines {
     if (list.head !== undefined) this.#arm(list.head.at);
     // Each as if on a timer of its own: one that throws (a listener on its call's signal) neither
     // keeps the others from firing nor is lost.
-    for (const d of due) {
-      try {
-        d.fire();
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    for (const d of due) callListener(d.fire, undefined);
   }
 }
 

@@ -31,17 +31,24 @@ export class Emitter<Events extends Record<string, unknown>> {
     if (set === undefined) return;
     for (const l of [...set]) {
       // A throwing listener must not break the call it observes.
-      try {
-        (l as Listener<Events[K]>)(payload);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
+      callListener(l as Listener<Events[K]>, payload);
     }
   }
 
   removeAll(): void {
     this.#listeners.clear();
+  }
+}
+
+/** Calls `listener` with `arg`; what it throws is rethrown on its own, as an uncaught error (as an
+ * `EventTarget` reports its listeners'), never into the code that called it nor past the
+ * listeners after it. */
+export function callListener<A>(listener: (arg: A) => void, arg: A): void {
+  try {
+    listener(arg);
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e;
+    });
   }
 }
