@@ -65,6 +65,8 @@ class Attempt implements UndiciHandler, CarriesEnd {
   headers: Record<string, string | string[]> = NO_HEADERS;
   statusMessage: string | undefined;
   #started = false;
+  /** Paused by us until the answer is handed over. */
+  #paused = false;
   #target: { handler: UndiciHandler; controller: UndiciController } | undefined;
   /** Body events that came before the answer was handed over (made for the first). */
   #held: Array<(t: { handler: UndiciHandler; controller: UndiciController }) => void> | undefined = undefined;
@@ -90,13 +92,17 @@ class Attempt implements UndiciHandler, CarriesEnd {
 
   onResponseStart(controller: UndiciController, statusCode: number, headers: Record<string, string | string[]>, statusMessage?: string): void {
     this.controller = controller;
-    // Nothing more is read until the core has judged the response.
-    controller.pause();
     this.#started = true;
     this.status = statusCode;
     this.headers = headers;
     this.statusMessage = statusMessage;
     this.settle(this);
+    // Nothing more is read until the core has judged the response, unless it was handed over (or
+    // let go) just now: a pause and a resume at once still cost undici a turn of its parser.
+    if (this.#target === undefined && this.#letGo === undefined) {
+      this.#paused = true;
+      controller.pause();
+    }
   }
 
   onResponseData(_c: UndiciController, chunk: Uint8Array): void {
@@ -149,7 +155,10 @@ class Attempt implements UndiciHandler, CarriesEnd {
     const held = this.#held;
     this.#held = undefined;
     if (held !== undefined) for (const event of held) event(target);
-    this.controller?.resume();
+    if (this.#paused) {
+      this.#paused = false;
+      this.controller?.resume();
+    }
   }
 
   /** A response no one will read (retried, or the call ended otherwise): aborted. */
