@@ -227,7 +227,11 @@ function hedging(): Hedging {
 export function checkedConfig(config: ResilientFetchConfig): ResilientFetchConfig & { options: ResilientFetchOptions } {
   checkOptionsArg(config);
   const { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, ...options } = config ?? {};
-  if (circuitBreaker !== undefined && !(circuitBreaker instanceof CircuitBreaker)) throw argumentError({ circuit: circuitBreaker });
+  if (circuitBreaker !== undefined && !(circuitBreaker instanceof CircuitBreaker)) throw argumentError({ circuitBreaker });
+  // Any guard with `execute` serves (ours, or a user's own); anything else would fail each request.
+  if (bulkhead !== undefined && typeof bulkhead?.execute !== 'function') throw argumentError({ bulkhead });
+  if (rateLimiter !== undefined && typeof rateLimiter?.execute !== 'function') throw argumentError({ rateLimiter });
+  if (fetchImpl !== undefined && typeof fetchImpl !== 'function') throw argumentError({ fetch: fetchImpl });
   const { timeout: _t, hedge, ...retry } = options;
   policyFor(retry);
   // A hedging policy made once for the integration (its budget and latencies are its own).

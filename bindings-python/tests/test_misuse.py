@@ -51,6 +51,7 @@ REFUSED: List[Any] = [
     ("breaker.call_async(not_a_function)", lambda: CircuitBreaker().call_async("fetch"), TypeError, "fn", '"fetch"'),
     ("a bulkhead with no slots", lambda: Bulkhead(max_concurrent=0), ValueError, "max_concurrent", "0"),
     ("a negative queue", lambda: Bulkhead(max_concurrent=1, max_queue_size=-1), ValueError, "max_queue_size", "-1"),
+    ("a bulkhead name that is not a string (its size given first)", lambda: Bulkhead(4), TypeError, "name", "4"),
     ("bulkhead.call(coroutine function)", lambda: Bulkhead(max_concurrent=1).call(af), TypeError, "fn", "a coroutine function"),
     ("bulkhead.call_async(not_a_function)", lambda: Bulkhead(max_concurrent=1).call_async(None), TypeError, "fn", "null"),
     ("a negative timeout", lambda: seawall.with_timeout(af, -1), ValueError, "timeout", "-1"),

@@ -524,7 +524,8 @@ pub fn to_json(v: &OptionValue) -> Json {
 }
 
 /// The arguments of a call besides its options — the function, the caller's signal, the options
-/// argument itself, a name, a breaker given to `resilientFetch`, an event listener, a virtual
+/// argument itself, a name, a breaker given to `resilientFetch`, an HTTP integration's policies
+/// and `fetch`, an event listener, a virtual
 /// clock's step, start and auto-advance, the numbers given to a retry preset
 /// (`RetryPolicies.fixed(attempts, delay)`, `.exponential(attempts, initial, max)`) — for the
 /// shells' error paths: they test the hot path themselves (`typeof fn`) and ask here for the
@@ -535,6 +536,11 @@ pub const CALL_ARGUMENTS: &[OptionSpec] = &[
     spec("options", &[], Kind::Custom),
     spec("name", &[], Kind::Custom),
     spec("circuit", &[], Kind::Host("a CircuitBreaker")),
+    // An HTTP integration's policies and transport, given as objects beside its options.
+    spec("circuitBreaker", &[], Kind::Host("a CircuitBreaker")),
+    spec("bulkhead", &[], Kind::Host("a Bulkhead")),
+    spec("rateLimiter", &[], Kind::Host("a RateLimiter")),
+    spec("fetch", &[], Kind::Callback),
     spec("advance", &[], Kind::Duration { zero: true }),
     spec("attempts", &[], Kind::Number(FINITE)),
     spec("delay", &[], Kind::Number(FINITE)),

@@ -12,7 +12,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
 
 from . import _clock
-from ._engine import argument_error, coroutine_function_error, engine, options_json, snake
+from ._engine import argument_error, checked_instance, coroutine_function_error, engine, options_json, snake
 from ._errors import BulkheadRejectedError
 from ._telemetry import listening, observed, report
 from ._wrap import discard, guard, is_awaitable
@@ -68,6 +68,7 @@ class Bulkhead:
     def __init__(self, name: Optional[str] = None, *, max_concurrent: Optional[int] = None,
                  max_queue_size: Optional[int] = None, queue_timeout: Optional[float] = None,
                  on_reject: Optional[Callable[[str], None]] = None, **aliases: Any) -> None:
+        checked_instance(name, "name", str, "a string")
         opts = dict(max_concurrent=max_concurrent, max_queue_size=max_queue_size, queue_timeout=queue_timeout,
                     on_reject=on_reject, **aliases)
         self._h: int = engine.bulkhead_create(options_json(opts), True, name)
