@@ -57,6 +57,7 @@ REFUSED: List[Any] = [
     ("a negative timeout", lambda: seawall.with_timeout(af, -1), ValueError, "timeout", "-1"),
     ("with_timeout(not_a_function, s)", lambda: seawall.with_timeout(42, 1), TypeError, "fn", "42"),
     ("ResilientClient with a bad timeout", lambda: seawall.ResilientClient("http://127.0.0.1:9", timeout=0), ValueError, "timeout", "0"),
+    ("ResilientTransport over something that is not a transport", lambda: seawall.ResilientTransport(5), TypeError, "transport", "5"),
     ("ResilientClient with something that is not a breaker", lambda: seawall.ResilientClient("http://127.0.0.1:9", circuit_breaker=42), TypeError, "circuit_breaker", None),
     ("a virtual clock moved backwards", lambda: advance(-1), ValueError, "advance", "-1"),
     ("a virtual clock moved by NaN", lambda: advance(math.nan), ValueError, "advance", "NaN"),

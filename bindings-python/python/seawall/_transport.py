@@ -31,6 +31,7 @@ from typing import Any, Dict, Optional
 
 from ._breaker import CircuitBreaker
 from ._bulkhead import Bulkhead
+from ._engine import option_error
 from ._http import Exchange, HttpPolicies, HTTPStatusFailure, Settle
 from ._ratelimit import RateLimiter
 
@@ -151,6 +152,9 @@ class ResilientTransport:
                  **retry_options: Any) -> None:
         self.policies = HttpPolicies(circuit_breaker=circuit_breaker, bulkhead=bulkhead, rate_limiter=rate_limiter, timeout=timeout,
                                      max_retries=max_retries, retry_non_idempotent=retry_non_idempotent, **retry_options)
+        # Checked now: a wrong one would fail every request, each with an AttributeError.
+        if transport is not None and not (hasattr(transport, "handle_async_request") or hasattr(transport, "handle_request")):
+            raise option_error("transport", "an httpx or httpx2 transport (with handle_request or handle_async_request)", transport)
         self._transport = transport
         self._own: Dict[tuple, Any] = {}
 
