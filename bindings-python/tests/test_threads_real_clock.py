@@ -235,3 +235,23 @@ def test_the_time_a_call_used_is_read_back_per_thread() -> None:
     in_new_thread(lambda: engine.breaker_state(cb._h, 5000.0))
     assert engine.last_now() == 1000.0
     assert in_new_thread(engine.last_now) == 0.0, "a new thread has made no call yet"
+
+
+def test_a_timeout_on_the_real_clock_reports_at_least_its_duration() -> None:
+    """The event loop's timer never fires early, so the time reported (the error's ``duration``,
+    ``on_timeout``'s argument) is never below the timeout: not read off the engine's coarse clock,
+    which reported 50 ms as 48."""
+    import asyncio
+
+    from seawall import TimeoutError, with_timeout
+
+    async def main() -> List[float]:
+        seen: List[float] = []
+        for _ in range(5):
+            with pytest.raises(TimeoutError) as info:
+                await with_timeout(lambda: asyncio.sleep(1), 0.05, on_timeout=seen.append)
+            seen.append(info.value.duration)
+        return seen
+
+    seen = asyncio.run(main())
+    assert len(seen) == 10 and min(seen) >= 0.05, seen
