@@ -5,6 +5,7 @@
 // 127.0.0.1 receiver; and what instrument() refuses. With SEAWALL_BLESS=1 and no expectation
 // yet, the run writes it.
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -114,6 +115,28 @@ test('stopped, nothing more is recorded and calls take their plain path', async 
   const calls = normalMetrics(await p.metrics()).find((m) => m.name === 'seawall.calls');
   assert.deepEqual(calls.points.map((pt) => pt.value), [1]);
   assert.equal(p.spans.getFinishedSpans().length, 1);
+});
+
+test('on the real clock a call’s and its attempts’ durations are read finely (the host clock the engine reads ticks in steps of 1–4 ms)', async () => {
+  const p = providers();
+  stop = instrument({ meterProvider: p.meterProvider, tracerProvider: p.tracerProvider });
+  const ended = [];
+  const listener = (m) => ended.push(m.durationMs);
+  subscribe('seawall:call:ended', listener);
+  subscribe('seawall:attempt:ended', listener);
+  try {
+    const breaker = new CircuitBreaker({ name: 'fine' });
+    for (let i = 0; i < 20; i++) {
+      await breaker.execute(async () => 1);
+      await withBackoff(async () => 2, { maxAttempts: 2, name: 'fine-retry' });
+    }
+  } finally {
+    unsubscribe('seawall:call:ended', listener);
+    unsubscribe('seawall:attempt:ended', listener);
+  }
+  // Read off the coarse clock, nearly every one of these quick calls lasted exactly 0 ms.
+  assert.equal(ended.length, 60);
+  assert.ok(ended.every((d) => d > 0), JSON.stringify(ended));
 });
 
 test('the global providers by default: the API alone records nothing; spans once an SDK registers, metrics from an SDK registered first', async () => {

@@ -5,7 +5,7 @@
  */
 import { attemptEnded, errorType, listening, NONE, observed, observer, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
-import { clock, nowArg } from './clock.js';
+import { clock, nowArg, preciseNow } from './clock.js';
 import { native, RetryBudgetExhaustedError } from './errors.js';
 import type { FleetOptions, QuotaStatus, QuotaSync } from './fleet.js';
 import { fleetDrivers } from './fleet-install.js';
@@ -399,7 +399,7 @@ export class RetryPolicy {
             throw error;
           }
           signal?.throwIfAborted();
-          if (timed) attemptStart = clock().now();
+          if (timed) attemptStart = preciseNow();
           const v = await fn(attempt, signal);
           if (timed) attemptEnded(o.name, attempt, attemptStart, NONE);
           o.budget?.recordSuccess();

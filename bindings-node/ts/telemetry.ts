@@ -10,7 +10,7 @@
  * policies' places (`observed`, `route`), so that until then a call pays nothing for them.
  */
 import { backend } from './backend.js';
-import { clock } from './clock.js';
+import { preciseNow } from './clock.js';
 
 interface Channel {
   readonly hasSubscribers: boolean;
@@ -116,11 +116,11 @@ const COUNTED_FAILURE = { code: 'RESULT_REJECTED', name: 'RESULT_REJECTED', mess
 
 /**
  * Runs a policy's call observed (only while instrumented): inside its span, and reported as
- * `call.ended` with its outcome and duration on the shell's clock when it settles; `counted`:
+ * `call.ended` with its outcome and duration (`preciseNow`) when it settles; `counted`:
  * whether a value it answers was counted as a failure.
  */
 export function observe<T>(kind: string, policy: string | undefined, run: () => T | PromiseLike<T>, counted?: (value: T) => boolean): Promise<T> {
-  const startedAt = clock().now();
+  const startedAt = preciseNow();
   const scope = observer.sink?.enter(kind, policy);
   let p: Promise<T>;
   try {
@@ -130,7 +130,7 @@ export function observe<T>(kind: string, policy: string | undefined, run: () => 
   }
   const ended = (error: unknown): void => {
     const outcome = outcomeOf(error);
-    report('call.ended', { policy, kind, outcome, durationMs: clock().now() - startedAt, errorType: error === NONE ? null : errorType(error) });
+    report('call.ended', { policy, kind, outcome, durationMs: preciseNow() - startedAt, errorType: error === NONE ? null : errorType(error) });
     scope?.end(outcome, error);
   };
   return p.then(
@@ -181,7 +181,7 @@ export function attemptEnded(policy: string | undefined, attempt: number, starte
     policy,
     attempt,
     outcome: outcomeOf(error),
-    durationMs: clock().now() - startedAt,
+    durationMs: preciseNow() - startedAt,
     errorType: error === NONE ? null : errorType(error),
   });
 }

@@ -4,7 +4,7 @@
  */
 import { backend } from './backend.js';
 import { asSignal, CallSignal, takesArgument } from './cancel.js';
-import { type Clock, clock } from './clock.js';
+import { type Clock, clock, preciseNow } from './clock.js';
 import { native, TimeoutError } from './errors.js';
 import { argumentError, optionsJson } from './options.js';
 import { observe, observer } from './telemetry.js';
@@ -29,10 +29,11 @@ export function installDeadlines(arm: ArmDeadline): void {
   armDeadline = arm;
 }
 
-/** Arms a call's deadline, `ms` after `startedAt` on clock `c`: `fire` gets the `TimeoutError`
- * (the time that passed) if it is reached first. Answers the cancel. */
+/** Arms a call's deadline, `ms` after `startedAt` (now) on clock `c`: `fire` gets the
+ * `TimeoutError` (the time that passed, `preciseNow`'s) if it is reached first. Answers the cancel. */
 export function deadline(c: Clock, ms: number, startedAt: number, fire: (e: TimeoutError) => void): () => void {
-  return armDeadline(c, ms, startedAt + ms, () => fire(new TimeoutError(c.now() - startedAt)));
+  const from = preciseNow();
+  return armDeadline(c, ms, startedAt + ms, () => fire(new TimeoutError(preciseNow() - from)));
 }
 
 /**

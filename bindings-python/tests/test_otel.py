@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -464,3 +465,17 @@ def test_functions_decorated_before_instrument_and_def_endpoints_in_fastapis_thr
     assert calls == {("decorated-breaker", "success"): 4, ("decorated-retry", "success"): 4, ("decorated-async", "success"): 1}
     # Stopped, the decorated function calls its plain method again.
     assert lookup("x") == "X" and "call_either" in repr(lookup.func)
+
+
+def test_on_the_real_clock_a_calls_and_its_attempts_durations_are_read_finely(providers: Providers, caplog: pytest.LogCaptureFixture) -> None:
+    """Durations are read on the event loop's clock, not the engine's, which ticks in steps of
+    1-4 ms: read off it, nearly every quick call lasted exactly 0 ms."""
+    caplog.set_level(logging.DEBUG, logger="seawall")
+    breaker = CircuitBreaker(name="fine")
+    policy = seawall.RetryPolicy(max_attempts=2, name="fine-retry")
+    for _ in range(20):
+        breaker.call(lambda: None)
+        policy.call(lambda: None)
+    ended = [r.seawall for r in caplog.records if r.name == "seawall" and r.seawall["event"] in ("call.ended", "attempt.ended")]
+    assert len(ended) == 60, ended
+    assert all(e["durationMs"] > 0 for e in ended), [e["durationMs"] for e in ended]

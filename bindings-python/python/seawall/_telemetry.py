@@ -110,7 +110,7 @@ def outcome_of(exc: Optional[BaseException]) -> str:
 
 def _ended(event: str, fields: Dict[str, Any], started: float, exc: Optional[BaseException], scope: Optional[Scope]) -> None:
     outcome = outcome_of(exc)
-    report(event, **fields, outcome=outcome, durationMs=(_clock.now() - started) * 1000.0,
+    report(event, **fields, outcome=outcome, durationMs=(_clock.precise_now() - started) * 1000.0,
            errorType=None if exc is None else error_type(exc))
     if scope is not None:
         scope.end(outcome, exc)
@@ -132,7 +132,7 @@ class _Call:
         self.owner = owner
         self.scope = sink.enter(kind, policy) if sink is not None else None
         self.fields = {"policy": policy, "kind": kind}
-        self.started = _clock.now()
+        self.started = _clock.precise_now()
 
     def __enter__(self) -> "_Call":
         self._tokens = (self.scope.attach() if self.scope is not None else None, _inside.set(self.owner))
@@ -226,7 +226,7 @@ def timed_attempts(policy: Optional[str], fn: Callable[..., Any], made: int = 0)
         @functools.wraps(fn)
         async def attempt_async(*args: Any, **kwargs: Any) -> Any:
             count[0] += 1
-            n, started = count[0], _clock.now()
+            n, started = count[0], _clock.precise_now()
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
@@ -240,7 +240,7 @@ def timed_attempts(policy: Optional[str], fn: Callable[..., Any], made: int = 0)
     @functools.wraps(fn)
     def attempt(*args: Any, **kwargs: Any) -> Any:
         count[0] += 1
-        n, started = count[0], _clock.now()
+        n, started = count[0], _clock.precise_now()
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:

@@ -3,7 +3,6 @@ duration), or answer a fallback."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from . import _clock, _native
@@ -19,9 +18,8 @@ async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, nam
     """Awaits ``make()``; cancels it and raises ``TimeoutError`` after ``seconds``. A plain
     function's value is taken as its result (it has run to the end already)."""
     clock = _clock.virtual()
-    # The time that passed, as the timer saw it: the event loop's clock (the engine's host clock
-    # ticks in steps of 1-4 ms, which would report a 50 ms timeout as 48 ms).
-    started = time.monotonic() if clock is None else clock.now()
+    # The time that passed as the timer saw it (the engine's coarse clock reported 50 ms as 48).
+    started = _clock.precise_now()
     made = make()
     if not is_awaitable(made):
         return made  # type: ignore[return-value]
@@ -32,7 +30,7 @@ async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, nam
         except asyncio.TimeoutError:
             if name is not None:
                 engine.record_timeout(name)
-            raise TimeoutError(time.monotonic() - started) from None
+            raise TimeoutError(_clock.precise_now() - started) from None
     # Virtual time: race the task against a virtual timer. A sleep that jumps past the deadline
     # wakes the timer and the task together: the timer, due first, wins (as in Node), so when the
     # task ended on the virtual clock is kept.
@@ -62,7 +60,7 @@ async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, nam
         pass
     if name is not None:
         engine.record_timeout(name)
-    raise TimeoutError(clock.now() - started)
+    raise TimeoutError(_clock.precise_now() - started)
 
 
 async def with_timeout(
