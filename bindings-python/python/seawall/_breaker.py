@@ -21,7 +21,7 @@ from ._engine import STATES, argument_error, checked_instance, coroutine_functio
 from ._fleet import Fleet, FleetMember, FleetPort, FleetSync, client_and_prefix
 from ._errors import CircuitBreakerError
 from ._telemetry import _INSTANCE_ROUTES, listening, observed, observer, report
-from ._wrap import COROUTINE, NEVER_AWAITABLE, discard, guard, is_awaitable
+from ._wrap import COROUTINE, NEVER_AWAITABLE, F, discard, guard, is_awaitable
 
 T = TypeVar("T")
 EVENTS_WAITING = _native.EVENTS_WAITING
@@ -479,7 +479,7 @@ class CircuitBreaker(FleetMember):
         self._report(permit, started, classify(result))
         return result
 
-    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def __call__(self, fn: F) -> F:
         """``@breaker``: guards a sync or async function (and binds as a method does). The
         wrapper is native and calls the hot path itself, so it adds no Python frame."""
         return guard(fn, self)
@@ -632,7 +632,7 @@ class CircuitBreaker(FleetMember):
         return f"CircuitBreaker(name={self.name!r}, state={self.state!r})"
 
 
-def with_circuit_breaker(breaker: CircuitBreaker) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def with_circuit_breaker(breaker: CircuitBreaker) -> Callable[[F], F]:
     """``@with_circuit_breaker(cb)`` on a sync or async function."""
     if not isinstance(breaker, CircuitBreaker):
         raise option_error("circuit_breaker", "a CircuitBreaker", breaker)

@@ -15,7 +15,7 @@ from . import _clock
 from ._engine import argument_error, checked_instance, coroutine_function_error, engine, options_json, snake
 from ._errors import BulkheadRejectedError
 from ._telemetry import listening, observed, report
-from ._wrap import discard, guard, is_awaitable
+from ._wrap import F, discard, guard, is_awaitable
 
 T = TypeVar("T")
 
@@ -242,6 +242,6 @@ class Bulkhead:
         m = json.loads(engine.bulkhead_metrics(self._h))
         return {"name": self.name, **{snake(k): v for k, v in m.items()}}
 
-    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def __call__(self, fn: F) -> F:
         """``@bulkhead``: bounds a sync or async function."""
         return guard(fn, self)

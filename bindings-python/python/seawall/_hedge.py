@@ -17,13 +17,15 @@ import math
 import threading
 import weakref
 from types import MethodType
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 from . import _clock, _native
 from ._engine import argument_error, engine, option_error, options_json, snake
 from ._retry import PolicyCache, classify_outcome, error_facts
 from ._telemetry import listening, observed, report
 from ._wrap import COROUTINE, is_awaitable
+
+T = TypeVar("T")
 
 ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
 
@@ -247,7 +249,7 @@ class HedgePolicy:
         facts["filter"] = isinstance(exc, self._retry_on) and (self._retry_if is None or bool(self._retry_if(exc)))
         return _ATTEMPT_OUTCOMES[classify_outcome(facts)["attempt"]]
 
-    async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Runs ``fn`` (given the attempt number first, 0 for the primary, when it takes it) as
         hedged attempts: the first acceptable answer is the call's, every other attempt is
         cancelled and has ended before this returns. When every attempt failed, raises the
@@ -282,7 +284,7 @@ class HedgePolicy:
             on.sync(now)
         b = [math.inf, 0, _begun_fire, False, None, on, now, delay, (fn, args, kwargs, takes), _task_of(loop), None]
         try:
-            result = fn(0, *args, **kwargs) if takes else fn(*args, **kwargs)
+            result: Any = fn(0, *args, **kwargs) if takes else fn(*args, **kwargs)
             # After the primary started, as a call with its machine arms its deadline.
             if wake != math.inf:
                 b[_AT], b[_SEQ] = now + wake, next(_seq)
@@ -653,7 +655,7 @@ class _Run:
 _policies = PolicyCache(lambda options: HedgePolicy(**options))
 
 
-def hedge(fn: Callable[..., Awaitable[Any]], /, **options: Any) -> Awaitable[Any]:
+def hedge(fn: Callable[..., Awaitable[T]], /, **options: Any) -> Awaitable[T]:
     """``await hedge(lambda attempt: client.get(url), delay=0.05)``: runs ``fn``, starting another
     attempt each ``delay`` while none has answered; the first acceptable answer wins. Keyword
     options as for ``HedgePolicy``; equal options share one policy (its budget, throttle and

@@ -15,7 +15,7 @@ from ._engine import argument_error, coroutine_function_error, engine, options_j
 from ._errors import RateLimitError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
 from ._telemetry import listening, observed, report
-from ._wrap import discard, guard, is_awaitable
+from ._wrap import F, discard, guard, is_awaitable
 
 T = TypeVar("T")
 _anonymous = 0
@@ -125,7 +125,7 @@ class RateLimiter(FleetMember):
             raise coroutine_function_error(fn)
         return result
 
-    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def __call__(self, fn: F) -> F:
         """``@limiter``: limits a sync or async function."""
         return guard(fn, self)
 

@@ -10,7 +10,7 @@ import os
 import threading
 import time
 import weakref
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union, overload
 
 from . import _clock, _native
 from ._breaker import CircuitBreaker
@@ -18,7 +18,9 @@ from ._engine import GIVE_UP_REASONS, AwaitableResultError, argument_error, chec
 from ._errors import RetryBudgetExhaustedError
 from ._fleet import Fleet, FleetMember, QuotaPort, QuotaSync, client_and_prefix, quota_stats
 from ._telemetry import error_type, listening, observed, report, timed_attempts
-from ._wrap import COROUTINE, discard, guard, is_awaitable
+from ._wrap import COROUTINE, F, discard, guard, is_awaitable
+
+T = TypeVar("T")
 
 NAN = math.nan
 ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
@@ -249,7 +251,7 @@ class RetryPolicy:
             raise argument_error(fn=fn)
         return [-1, engine.now() if self._times_start else None, request]
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Calls a sync ``fn`` until it succeeds or the policy gives up (then re-raises). A
         function that answers an awaitable is refused (use ``call_async``)."""
         return self._call(fn, args, kwargs, False)
@@ -283,7 +285,7 @@ class RetryPolicy:
                         if not either:
                             discard(result)
                             raise coroutine_function_error(fn)
-                        attempts = self.call_async(_Resumed(fn, state, result), *args, **kwargs)  # type: ignore[arg-type]
+                        attempts: Any = self.call_async(_Resumed(fn, state, result), *args, **kwargs)  # type: ignore[arg-type]
                         state = None  # type: ignore[assignment]  # the coroutine owns it now
                         return attempts
                     if self._rejects is not None and self._rejects(result):
@@ -301,7 +303,7 @@ class RetryPolicy:
             if state is not None and state[0] >= 0:
                 engine.retry_end(state[0])
 
-    async def call_async(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    async def call_async(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Awaits ``fn`` until it succeeds or the policy gives up (then re-raises); a plain
         function's value is taken as its result."""
         if type(fn) is _Resumed:
@@ -315,6 +317,7 @@ class RetryPolicy:
         try:
             while True:
                 try:
+                    result: Any
                     if pending is not None:
                         result = await pending
                     elif breaker is not None:
@@ -424,7 +427,11 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
 
-def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
+@overload
+def retry_with_backoff(fn: Callable[[], Awaitable[T]], /, **options: Any) -> Awaitable[T]: ...
+@overload
+def retry_with_backoff(fn: Callable[[], T], /, **options: Any) -> T: ...
+def retry_with_backoff(fn: Callable[[], Any], /, **options: Any) -> Any:
     """Retries ``fn`` with exponential backoff and jitter. Keyword options as for
     ``RetryPolicy`` (``max_attempts``, ``base_delay``, ``max_delay``, ``jitter``, ``retry_on``,
     ``circuit_breaker``, ``on_retry``, …). Defaults: 3 attempts, 0.5 s doubling to 4 s, ±10%
@@ -438,7 +445,7 @@ def retry_with_backoff(fn: Callable[..., Any], /, **options: Any) -> Any:
     return policy._call_either(fn)
 
 
-def retry(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def retry(**options: Any) -> Callable[[F], F]:
     """``@retry(max_attempts=5, base_delay=0.1)`` on a sync or async function."""
     policy = _policy_for(options)
     return lambda fn: guard(fn, policy)

@@ -3,7 +3,7 @@ duration), or answer a fallback."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Optional, TypeVar, Union, overload
 
 from . import _clock, _native
 from ._engine import argument_error, engine, options_json
@@ -12,6 +12,7 @@ from ._telemetry import _observe, observer
 from ._wrap import is_awaitable
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, name: Optional[str] = None) -> T:
@@ -63,6 +64,15 @@ async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, nam
     raise TimeoutError(_clock.precise_now() - started)
 
 
+@overload
+async def with_timeout(fn: Callable[[], Awaitable[T]], timeout: float, *, fallback: None = None,
+                       on_timeout: Optional[Callable[[float], None]] = None, name: Optional[str] = None) -> T: ...
+@overload
+async def with_timeout(fn: Callable[[], Awaitable[T]], timeout: float, *, fallback: Callable[[], Awaitable[U]],
+                       on_timeout: Optional[Callable[[float], None]] = None, name: Optional[str] = None) -> Union[T, U]: ...
+@overload
+async def with_timeout(fn: Callable[[], Awaitable[T]], timeout: float, *, fallback: Callable[[], U],
+                       on_timeout: Optional[Callable[[float], None]] = None, name: Optional[str] = None) -> Union[T, U]: ...
 async def with_timeout(
     fn: Callable[[], Awaitable[T]],
     timeout: float,

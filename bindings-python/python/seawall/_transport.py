@@ -27,7 +27,7 @@ breaker and the timeout.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ._breaker import CircuitBreaker
 from ._bulkhead import Bulkhead
@@ -139,7 +139,19 @@ ASYNC = Exchange(_status, _headers, aclose=_aclose, hold=_hold(False))
 SYNC = Exchange(_status, _headers, close=lambda r: r.close(), hold=_hold(True))
 
 
-class ResilientTransport:
+if TYPE_CHECKING:
+    # What type checkers see: a transport both libraries' clients take, async and sync. At run
+    # time neither library is imported for it (a client checks no transport's class).
+    import httpx
+    import httpx2
+
+    class _Transports(httpx.AsyncBaseTransport, httpx.BaseTransport, httpx2.AsyncBaseTransport, httpx2.BaseTransport):  # type: ignore[misc]
+        pass
+else:
+    _Transports = object
+
+
+class ResilientTransport(_Transports):
     """A transport for ``httpx`` / ``httpx2`` clients, async and sync alike: ``transport`` (default:
     the library's own, matching the client's) behind a policy stack (see ``_http.py``).
     ``timeout``: seconds per async attempt (sync requests: the client's own timeouts); retry

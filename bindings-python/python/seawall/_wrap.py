@@ -14,10 +14,12 @@ import functools
 import inspect
 import types
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 
 COROUTINE = types.CoroutineType
+#: A decorated function: the decorators answer one of the same type (parameters, return, async).
+F = TypeVar("F", bound=Callable[..., Any])
 # Results that are never awaitable, so the common ones skip the slower check.
 NEVER_AWAITABLE = frozenset({type(None), bool, int, float, str, bytes, dict, list, tuple, set})
 
@@ -58,14 +60,14 @@ class Guarded(functools.partial):  # type: ignore[type-arg]
 _guards: "weakref.WeakKeyDictionary[Guarded, Any]" = weakref.WeakKeyDictionary()
 
 
-def guard(fn: Callable[..., Any], policy: Any) -> Callable[..., Any]:
+def guard(fn: F, policy: Any) -> F:
     """``fn`` guarded by ``policy``: through its ``call_async`` for a coroutine function, else
     its ``_call_either``."""
     method = "call_async" if inspect.iscoroutinefunction(fn) else "_call_either"
     wrapper = Guarded(getattr(policy, method), fn)
     functools.update_wrapper(wrapper, fn)
     _guards[wrapper] = (weakref.ref(policy), method)
-    return wrapper
+    return wrapper  # type: ignore[return-value]
 
 
 def rebind() -> None:
