@@ -24,6 +24,26 @@ for (const [entry, out] of [['entry.node.js', 'index.cjs'], ['entry.wasm-node.js
     logLevel: 'warning',
   });
 }
+// `import 'seawall'` (and `seawall/wasm`) in Node: an ES module over the CommonJS bundle, not a
+// second copy of the shell. A process that both imports and requires seawall (an ES module app
+// with a CommonJS library) then holds one engine, one registry and one clock, and a breaker made
+// on either side is a CircuitBreaker to the other. The names: the ES entry's own exports.
+for (const [entry, cjs, mjs] of [['entry.node.js', 'index.cjs', 'index.mjs'], ['entry.wasm-node.js', 'wasm.cjs', 'wasm.mjs']]) {
+  const { metafile } = await build({
+    entryPoints: [join(pkg, 'dist', 'esm', entry)],
+    outdir: join(pkg, 'dist', 'names'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const names = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined).exports;
+  if (names.length === 0 || names.includes('default')) throw new Error(`${entry}: unexpected exports ${names}`);
+  writeFileSync(join(pkg, 'dist', 'cjs', mjs), `import shell from './${cjs}';\n\nexport const { ${names.join(', ')} } = shell;\n`);
+}
+
 // Types for require(): the same declarations as the ESM build.
 writeFileSync(join(pkg, 'dist', 'cjs', 'index.d.cts'), "export * from '../esm/entry.node.js';\n");
 writeFileSync(join(pkg, 'dist', 'cjs', 'wasm.d.cts'), "export * from '../esm/entry.wasm-node.js';\n");

@@ -12,6 +12,8 @@ import {
   CircuitBreaker,
   CircuitBreakerError,
   ErrorCodes,
+  circuitBreakerRegistry,
+  createResilientFetch,
   prometheusMetrics,
   RetryBudget,
   RetryBudgetExhaustedError,
@@ -24,8 +26,12 @@ import {
   withVirtualClock,
 } from 'seawall';
 
+/** The shell's ES modules as Deno and Bun load them, with their internals (Node's `import
+ * 'seawall'` is the CommonJS bundle's, whose internals no file reaches). */
+const esm = async () => ({ ...(await import('../dist/esm/entry.node.js')), ...(await import('../dist/esm/backend.js')) });
+
 test('error codes are the core list, in order', async () => {
-  const { backend } = await import('../dist/esm/backend.js');
+  const { backend } = await esm();
   assert.deepEqual(Object.values(ErrorCodes), backend().errorCodes());
   assert.deepEqual(backend().stateNames(), ['CLOSED', 'OPEN', 'HALF_OPEN', 'FORCED_OPEN', 'DISABLED']);
 });
@@ -240,7 +246,7 @@ test("breaker.execute(fn, signal): the caller aborting counts neither way, with 
 });
 
 test('withBackoff with inline options: equal options compile one policy; bad options fail every call', async () => {
-  const { backend } = await import('../dist/esm/backend.js');
+  const { backend, withBackoff } = await esm();
   const b = backend();
   let compiled = 0;
   const own = Object.hasOwn(b, 'retryPolicyCreate');
@@ -278,16 +284,25 @@ test('withBackoff with inline options: equal options compile one policy; bad opt
   }
 });
 
-test('the ESM and CommonJS copies of the shell in one process each drive their own breakers', async () => {
-  // One dependency imports seawall, another requires it: both copies share the one addon.
+test('import and require in one process are one shell: the same classes, one registry, one clock', async () => {
+  // An ES module app with a CommonJS dependency that requires seawall (the dual-package hazard).
   const cjs = createRequire(import.meta.url)('seawall');
-  const esmBreaker = new CircuitBreaker({ failureThreshold: 2 });
-  const cjsBreaker = new cjs.CircuitBreaker({ failureThreshold: 1, resetTimeout: 60_000 });
-  await cjsBreaker.execute(() => Promise.reject(new Error('x'))).catch(() => {});
-  await esmBreaker.execute(() => Promise.reject(new Error('y'))).catch(() => {});
-  await cjsBreaker.execute(() => 1).catch(() => {});
-  assert.deepEqual([esmBreaker.getState(), esmBreaker.getStats().failedCalls], ['CLOSED', 1]);
-  assert.deepEqual([cjsBreaker.getState(), cjsBreaker.getStats().failedCalls, cjsBreaker.getStats().rejectedCalls], ['OPEN', 1, 1]);
+  assert.equal(cjs.CircuitBreaker, CircuitBreaker);
+  // The clock one side installs is the other's.
+  const clock = cjs.useVirtualClock({ autoAdvance: false });
+  try {
+    const cjsBreaker = new cjs.CircuitBreaker({ name: 'dual-cjs', failureThreshold: 1, resetTimeout: 60_000 });
+    assert.ok(cjsBreaker instanceof CircuitBreaker);
+    assert.equal(circuitBreakerRegistry.get('dual-cjs'), cjsBreaker);
+    // An integration made on the ES side takes the CommonJS side's breaker, and its refusal is ours.
+    const guarded = createResilientFetch({ circuitBreaker: cjsBreaker, maxAttempts: 1, fetch: () => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNREFUSED' })) });
+    await assert.rejects(guarded('http://127.0.0.1:1/'), /down/);
+    await assert.rejects(guarded('http://127.0.0.1:1/'), (e) => e instanceof CircuitBreakerError && e instanceof cjs.CircuitBreakerError);
+    await clock.advance(60_000);
+    assert.equal(cjsBreaker.getState(), 'HALF_OPEN');
+  } finally {
+    useRealClock();
+  }
 });
 
 test('a refusal keeps code, state, retryAfter, message and instanceof; its wording follows the seconds left; stacks on request', async () => {

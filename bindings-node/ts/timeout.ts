@@ -30,10 +30,20 @@ export function installDeadlines(arm: ArmDeadline): void {
 }
 
 /** Arms a call's deadline, `ms` after `startedAt` (now) on clock `c`: `fire` gets the
- * `TimeoutError` (the time that passed, `preciseNow`'s) if it is reached first. Answers the cancel. */
+ * `TimeoutError` (the time that passed, `preciseNow`'s) if it is reached first. Answers the cancel.
+ * Never early: a host timer may fire up to a millisecond before its time (Node reads its loop's
+ * time once a turn), and the host clock `c` reads may lag by one of its 1–4 ms steps, so the time
+ * left is read again when it fires, and waited for. */
 export function deadline(c: Clock, ms: number, startedAt: number, fire: (e: TimeoutError) => void): () => void {
   const from = preciseNow();
-  return armDeadline(c, ms, startedAt + ms, () => fire(new TimeoutError(preciseNow() - from)));
+  let cancel: () => void;
+  const due = (): void => {
+    const now = preciseNow();
+    if (now < from + ms) cancel = c.setTimer(from + ms - now, due);
+    else fire(new TimeoutError(now - from));
+  };
+  cancel = armDeadline(c, ms, startedAt + ms, due);
+  return () => cancel();
 }
 
 /**
