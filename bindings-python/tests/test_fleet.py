@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import threading
 from typing import Any, Iterator, List
@@ -212,6 +214,44 @@ def test_a_stalled_redis_without_a_socket_timeout_means_deciding_alone_after_one
         b.leave_fleet()
     finally:
         proxy.close()
+
+
+def test_a_worker_forked_after_the_app_made_its_fleet_policies_is_a_replica_of_its_own(server: RedisServer) -> None:
+    """A pre-fork server (gunicorn --preload): the app, and its fleet breaker and limiter, made in
+    the parent; requests served in forked workers. Each worker joins the fleet under an id of its
+    own and syncs from a thread of its own: the parent's threads are not in the child, and under
+    the parent's id the fleet counted the two processes as one replica."""
+    (b,) = replicas(server, 1)
+    limiter = RateLimiter(f"forked-{os.getpid()}", limit=10, per=1.0, fleet=Fleet(redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=0.5), sync_interval=60.0))
+    b.sync_fleet()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: report what it sees, whatever happens, and leave at once
+        code = 1
+        try:
+            b.sync_fleet()
+            limiter.sync_fleet()
+            threads = sorted(t.name for t in threading.enumerate() if t.name.startswith("seawall-fleet-"))
+            os.write(write, json.dumps([b.stats["fleet"], limiter.stats()["fleet"], threads]).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    try:
+        with os.fdopen(read, "rb") as f:
+            # Bounded: a worker stuck on a lock held at the fork is killed, and the test fails.
+            if not select.select([f], [], [], 60)[0]:
+                os.kill(pid, signal.SIGKILL)
+            got = f.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    breaker_fleet, limiter_fleet, threads = json.loads(got)
+    b.sync_fleet()
+    limiter.sync_fleet()
+    assert (breaker_fleet["replicas"], b.stats["fleet"]["replicas"]) == (2, 2), breaker_fleet
+    assert (limiter_fleet["replicas"], limiter.stats()["fleet"]["replicas"]) == (2, 2), limiter_fleet
+    assert len(threads) == 4, threads  # each sync's rounds and deadline watchdog, running in the worker
 
 
 def test_fleet_options_are_checked_by_the_core(server: RedisServer) -> None:

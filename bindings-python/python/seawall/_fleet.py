@@ -16,6 +16,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from typing import Any, Callable, Dict, List, Optional
 
 from . import _native
@@ -66,6 +67,18 @@ def _store(redis: Any, key_prefix: Optional[str], name: str) -> Dict[str, Dict[s
 
 def _replica_id() -> str:
     return f"{os.getpid()}-{threading.get_ident()}-{random.getrandbits(32):08x}"
+
+
+# The syncs running in this process, each restarted as a replica of its own in a forked child.
+_syncing: "weakref.WeakSet[_DriverSync]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for sync in list(_syncing):
+        sync._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Rounds:
@@ -202,12 +215,30 @@ class _DriverSync:
     fails or outlives its deadline is reported as failed. ``port``: ``next_command``, ``reply``,
     ``failed`` and ``status`` through the core."""
 
-    def __init__(self, name: str, interval_s: float, redis: Any, key_prefix: Optional[str], port: Any, at_once: bool) -> None:
+    def __init__(self, name: str, interval_s: float, redis: Any, key_prefix: Optional[str], port: Any, at_once: bool,
+                 join: Callable[[str], None]) -> None:
         self._scripts: Dict[str, str] = _store(redis, key_prefix, name)["scripts"]
         self._redis = redis
         self._port = port
         self._final: Optional[Dict[str, Any]] = None
-        self._rounds = _Rounds(name, interval_s, self._round, at_once=at_once, on_late=port.failed)
+        self._name, self._interval_s, self._at_once, self._join = name, interval_s, at_once, join
+        self._rounds = self._new_rounds()
+        join(_replica_id())
+        self._rounds.start()
+        _syncing.add(self)
+
+    def _new_rounds(self) -> _Rounds:
+        return _Rounds(self._name, self._interval_s, self._round, at_once=self._at_once, on_late=self._port.failed)
+
+    def _forked(self) -> None:
+        """In a process forked from this one (a pre-fork server's worker, the app made before the
+        fork): a replica of its own — joined anew under an id of its own, with rounds of its own
+        (the parent's threads are not in the child, and their locks may have been held)."""
+        if self._final is not None:
+            return
+        self._rounds = self._new_rounds()
+        self._join(_replica_id())
+        self._rounds.start()
 
     @property
     def status(self) -> Dict[str, Any]:
@@ -253,10 +284,9 @@ class FleetSync(_DriverSync):
     replica has for the fleet, the sync, the probe lease) and what each reply means."""
 
     def __init__(self, name: str, config: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: FleetPort) -> None:
-        super().__init__(name, config["syncInterval"] / 1000.0, redis, key_prefix, port, at_once=False)
-        port.join(key_prefix or "seawall", _replica_id())
         # A breaker decides alone until its first sync: that can wait one interval.
-        self._rounds.start()
+        super().__init__(name, config["syncInterval"] / 1000.0, redis, key_prefix, port, at_once=False,
+                         join=lambda replica: port.join(key_prefix or "seawall", replica))
 
     def on_state_change(self) -> None:
         """The breaker changed state: when it has news for the fleet, a round goes now, from the
@@ -329,7 +359,6 @@ class QuotaSync(_DriverSync):
     means; ``fleet``: the core's fleet config (times in ms)."""
 
     def __init__(self, name: str, fleet: Dict[str, Any], redis: Any, key_prefix: Optional[str], port: QuotaPort) -> None:
-        super().__init__(name, fleet["syncInterval"] / 1000.0, redis, key_prefix, port, at_once=True)
-        port.join(json.dumps({"prefix": key_prefix or "seawall", "name": name, "replica": _replica_id()}))
         # No share until the store's first answer: ask at once.
-        self._rounds.start()
+        super().__init__(name, fleet["syncInterval"] / 1000.0, redis, key_prefix, port, at_once=True,
+                         join=lambda replica: port.join(json.dumps({"prefix": key_prefix or "seawall", "name": name, "replica": replica})))
