@@ -160,3 +160,25 @@ test('misuse (documented): a user clock that reads NaN, goes backwards or jumps 
     s.useRealClock();
   }
 });
+
+test('misuse (documented): a function that answers a value after its timeout ran past it and could not be cut: it fails then, as a promise would have', async () => {
+  // A clock the test moves by hand, inside the function, as its work would take the time.
+  let now = 0;
+  s.installClock({ now: () => now, sleep: async () => {}, setTimer: () => () => {} });
+  try {
+    const taking = (ms) => () => {
+      now += ms;
+      return `after ${ms}`;
+    };
+    const cb = new s.CircuitBreaker({ failureThreshold: 2, timeout: 50 });
+    assert.equal(await cb.execute(taking(40)), 'after 40');
+    await assert.rejects(cb.execute(taking(100)), (e) => e instanceof s.TimeoutError && e.duration === 100);
+    assert.deepEqual([cb.getStats().failedCalls, cb.getState()], [1, 'CLOSED']);
+    await assert.rejects(cb.execute(taking(70)), s.TimeoutError);
+    assert.equal(cb.getState(), 'OPEN');
+    assert.equal(await s.withTimeout(taking(10), 50), 'after 10');
+    await assert.rejects(s.withTimeout(taking(60), 50), (e) => e instanceof s.TimeoutError && e.duration === 60);
+  } finally {
+    s.useRealClock();
+  }
+});

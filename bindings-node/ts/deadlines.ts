@@ -57,7 +57,7 @@ class DurationDeadlines {
   }
 
   #arm(at: number): void {
-    const timer = setTimeout(() => this.#due(), Math.max(0, at - realClock.now())) as unknown as HostTimer;
+    const timer = setTimeout(() => this.#due(), Math.max(0, at - performance.now())) as unknown as HostTimer;
     this.#timer = timer;
     this.#held = true;
   }
@@ -67,7 +67,7 @@ class DurationDeadlines {
     this.#held = false;
     // Never early: a host timer may fire a fraction of a millisecond before the clock says.
     const list = this.#list;
-    const due = list.takeDue(realClock.now());
+    const due = list.takeDue(performance.now());
     if (list.head !== undefined) this.#arm(list.head.at);
     // Each as if on a timer of its own: one that throws (a listener on its call's signal) neither
     // keeps the others from firing nor is lost.
@@ -76,8 +76,8 @@ class DurationDeadlines {
 }
 
 /**
- * Calls `fire` at `at` (= now + `ms`) on clock `c`, which keeps the process alive meanwhile;
- * answers a function that cancels it.
+ * Calls `fire` at `at` (= now + `ms`; on the real clock, `performance.now()`'s) on clock `c`,
+ * which keeps the process alive meanwhile; answers a function that cancels it.
  */
 export function setDeadline(c: Clock, ms: number, at: number, fire: () => void): () => void {
   if (c !== realClock || unrefable === false || !Number.isInteger(ms) || ms < 0 || ms > MAX_TIMER_MS) return c.setTimer(ms, fire);

@@ -142,7 +142,7 @@ export class InlineRun<R> {
     }
     if (attemptTimeout !== undefined) {
       const c = clock();
-      this.#cancelDeadline = deadline(c, attemptTimeout, c.now(), (e) => this.#t?.cut(e));
+      this.#cancelDeadline = deadline(c, attemptTimeout, (e) => this.#t?.cut(e));
     }
     caller?.addEventListener('abort', this.#onAbort);
     try {

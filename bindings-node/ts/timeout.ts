@@ -29,20 +29,18 @@ export function installDeadlines(arm: ArmDeadline): void {
   armDeadline = arm;
 }
 
-/** Arms a call's deadline, `ms` after `startedAt` (now) on clock `c`: `fire` gets the
- * `TimeoutError` (the time that passed, `preciseNow`'s) if it is reached first. Answers the cancel.
+/** Arms a call's deadline on clock `c`, `ms` after `from` (now, on `preciseNow`'s clock): `fire`
+ * gets the `TimeoutError` (the time that passed) if it is reached first. Answers the cancel.
  * Never early: a host timer may fire up to a millisecond before its time (Node reads its loop's
- * time once a turn), and the host clock `c` reads may lag by one of its 1–4 ms steps, so the time
- * left is read again when it fires, and waited for. */
-export function deadline(c: Clock, ms: number, startedAt: number, fire: (e: TimeoutError) => void): () => void {
-  const from = preciseNow();
+ * time once a turn), so the time left is read again when it fires, and waited for. */
+export function deadline(c: Clock, ms: number, fire: (e: TimeoutError) => void, from = preciseNow()): () => void {
   let cancel: () => void;
   const due = (): void => {
     const now = preciseNow();
     if (now < from + ms) cancel = c.setTimer(from + ms - now, due);
     else fire(new TimeoutError(now - from));
   };
-  cancel = armDeadline(c, ms, startedAt + ms, due);
+  cancel = armDeadline(c, ms, from + ms, due);
   return () => cancel();
 }
 
@@ -52,7 +50,8 @@ export function deadline(c: Clock, ms: number, startedAt: number, fire: (e: Time
  * is an integration's attempt, given a `CallSignal` (it reads it as the policies do). A `fn` that
  * declares no parameter (not even a rest or a default one) cannot take its signal: it is given
  * none, and none is made (an `AbortSignal` costs ~2 µs on Node 20, more than the rest of a
- * guarded call); its deadline still ends the call.
+ * guarded call); its deadline still ends the call. A `fn` that answers a value has run to its end
+ * and could not be cut: answered after its deadline, it fails then, as a promise would have.
  */
 export function runWithTimeout<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
@@ -64,7 +63,7 @@ export function runWithTimeout<T>(
   const c = clock();
   const unsignalled = !light && !takesArgument(fn, 0);
   const controller = light || unsignalled ? new CallSignal() : new AbortController();
-  const startedAt = c.now();
+  const from = preciseNow();
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const finish = () => {
@@ -78,13 +77,14 @@ export function runWithTimeout<T>(
       controller.abort(outer?.reason);
       reject(outer?.reason);
     };
-    const cancelTimer = deadline(c, ms, startedAt, (err) => {
+    const timedOut = (err: TimeoutError): void => {
       if (settled) return;
       finish();
       if (name !== undefined) backend().recordTimeout(name);
       controller.abort(err);
       reject(err);
-    });
+    };
+    const cancelTimer = deadline(c, ms, timedOut, from);
     if (outer !== undefined) {
       if (outer.aborted) return onOuterAbort();
       outer.addEventListener('abort', onOuterAbort, { once: true });
@@ -96,6 +96,10 @@ export function runWithTimeout<T>(
       finish();
       reject(e);
       return;
+    }
+    if (typeof (result as PromiseLike<T> | null)?.then !== 'function') {
+      const took = preciseNow() - from;
+      if (took >= ms) return timedOut(new TimeoutError(took));
     }
     Promise.resolve(result).then(
       (v) => {

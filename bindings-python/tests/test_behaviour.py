@@ -6,7 +6,7 @@ import asyncio
 import email.utils
 import threading
 import time
-from typing import Any, List
+from typing import Any, Callable, List
 
 import httpx
 import pytest
@@ -724,3 +724,41 @@ print(json.dumps([before, h["circuit_breakers"]["total"], sorted(h["bulkheads"][
     before, after, fields, same = json.loads(r.stdout)
     assert (before, after, same) == (0, 1, True)
     assert "timed_out" in fields and "max_concurrent" in fields and not any(c.isupper() for f in fields for c in f)
+
+
+def test_a_sync_call_that_answers_after_the_breakers_timeout_fails_then_as_an_awaited_one_would() -> None:
+    """A plain function cannot be cut at the breaker's ``timeout``; one that answers after it gets
+    the ``TimeoutError`` an awaited call gets at its deadline, counted alike (the timeout used to
+    be ignored by sync calls: a slow dependency never opened the breaker)."""
+    with seawall.virtual_clock(auto_advance=False) as clock:
+        cb = seawall.CircuitBreaker(failure_threshold=2, timeout=0.05)
+
+        def taking(seconds: float) -> Callable[[], str]:
+            def run() -> str:
+                clock.advance(seconds)
+                return f"after {seconds}"
+            return run
+
+        assert cb.call(taking(0.04)) == "after 0.04"
+        with pytest.raises(seawall.TimeoutError) as info:
+            cb.call(taking(0.1))
+        assert info.value.duration == pytest.approx(0.1)
+        assert (cb.stats["failed_calls"], cb.state) == (1, "CLOSED")
+        with pytest.raises(seawall.TimeoutError):
+            cb(taking(0.2))()  # the decorator's path too
+        assert cb.state == "OPEN"
+
+    async def timed() -> None:
+        with seawall.virtual_clock(auto_advance=False) as clock:
+            def taking(seconds: float) -> Callable[[], str]:
+                def run() -> str:
+                    clock.advance(seconds)
+                    return f"after {seconds}"
+                return run
+
+            assert await seawall.with_timeout(taking(0.01), 0.05) == "after 0.01"  # type: ignore[arg-type]
+            with pytest.raises(seawall.TimeoutError) as info:
+                await seawall.with_timeout(taking(0.06), 0.05)  # type: ignore[arg-type]
+            assert info.value.duration == pytest.approx(0.06)
+
+    asyncio.run(timed())

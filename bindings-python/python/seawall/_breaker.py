@@ -16,10 +16,10 @@ import math
 import weakref
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
-from . import _native
+from . import _clock, _native
 from ._engine import STATES, argument_error, checked_instance, coroutine_function_error, engine, option_error, options_json, snake
 from ._fleet import Fleet, FleetMember, FleetPort, FleetSync, client_and_prefix
-from ._errors import CircuitBreakerError
+from ._errors import CircuitBreakerError, TimeoutError
 from ._telemetry import _INSTANCE_ROUTES, listening, observed, observer, report
 from ._wrap import COROUTINE, NEVER_AWAITABLE, F, discard, guard, is_awaitable
 
@@ -409,14 +409,25 @@ class CircuitBreaker(FleetMember):
 
     def _invoke(self, permit: float, started: float, fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         """``fn(*args, **kwargs)`` under a permit; an exception is recorded (a non-callable
-        ``fn`` counts neither way, and raises the core's error for it)."""
+        ``fn`` counts neither way, and raises the core's error for it). A plain function cannot
+        be cut at the breaker's ``timeout``: one that answers after it fails then, with the
+        ``TimeoutError`` an awaited call gets at its deadline (counted alike, its value dropped)."""
+        timeout = self._timeout_s
+        begun = _clock.precise_now() if timeout is not None else 0.0
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except BaseException as exc:
             if not callable(fn):
                 raise self._refuse_argument(permit, started, fn) from None
             self._exit(permit, started, exc)
             raise
+        if timeout is not None and not is_awaitable(result):
+            took = _clock.precise_now() - begun
+            if took >= timeout:
+                late = TimeoutError(took)
+                self._exit(permit, started, late)
+                raise late
+        return result
 
     async def _settle(self, permit: float, started: float, awaitable: Awaitable[T]) -> T:
         """Awaits what a guarded call answered, under its permit, and records how it went."""

@@ -17,12 +17,18 @@ U = TypeVar("U")
 
 async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, name: Optional[str] = None) -> T:
     """Awaits ``make()``; cancels it and raises ``TimeoutError`` after ``seconds``. A plain
-    function's value is taken as its result (it has run to the end already)."""
+    function's value is taken as its result: it has run to its end and could not be cut, so one
+    that answered after ``seconds`` fails then, as an awaited one would have."""
     clock = _clock.virtual()
     # The time that passed as the timer saw it (the engine's coarse clock reported 50 ms as 48).
     started = _clock.precise_now()
     made = make()
     if not is_awaitable(made):
+        took = _clock.precise_now() - started
+        if took >= seconds:
+            if name is not None:
+                engine.record_timeout(name)
+            raise TimeoutError(took)
         return made  # type: ignore[return-value]
     if clock is None:
         task = asyncio.ensure_future(made)
