@@ -3,6 +3,7 @@ testing clock."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import threading
 import time
@@ -762,3 +763,39 @@ def test_a_sync_call_that_answers_after_the_breakers_timeout_fails_then_as_an_aw
             assert info.value.duration == pytest.approx(0.06)
 
     asyncio.run(timed())
+
+
+def _refused_in_a_worker(kind: str) -> None:
+    """Runs in a process pool's worker: raises one of Seawall's refusals, as a task would."""
+    if kind == "breaker":
+        cb = seawall.CircuitBreaker(name="worker-breaker", failure_threshold=1)
+        with contextlib.suppress(ZeroDivisionError):
+            cb.call(lambda: 1 / 0)
+        cb.call(lambda: 1)
+    elif kind == "timeout":
+        raise seawall.TimeoutError(1.25)
+    elif kind == "bulkhead":
+        raise seawall.BulkheadRejectedError("Bulkhead w is full", "BULKHEAD_QUEUE_FULL", "w")
+    elif kind == "budget":
+        raise seawall.RetryBudgetExhaustedError(3)
+
+
+def test_refusals_raised_in_a_process_pools_worker_reach_the_caller_whole() -> None:
+    """An exception a worker raises is pickled back to the caller: one whose class could not be
+    rebuilt from its arguments (a timeout, a bulkhead's refusal) broke the pool instead."""
+    import concurrent.futures
+    import multiprocessing
+    import pickle
+
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        got = {}
+        for kind in ("breaker", "timeout", "bulkhead", "budget"):
+            with pytest.raises(seawall.SeawallError) as info:
+                pool.submit(_refused_in_a_worker, kind).result(timeout=60)
+            got[kind] = info.value
+    assert (got["breaker"].code, got["breaker"].name, got["breaker"].state) == ("CIRCUIT_OPEN", "worker-breaker", "OPEN")
+    assert isinstance(got["timeout"], TimeoutError) and got["timeout"].duration == 1.25 and str(got["timeout"]) == "Operation timed out after 1.250s"
+    assert (got["bulkhead"].code, got["bulkhead"].name) == ("BULKHEAD_QUEUE_FULL", "w")
+    assert (got["budget"].code, got["budget"].attempts) == ("RETRY_BUDGET_EXHAUSTED", 3)
+    copied = pickle.loads(pickle.dumps(got["timeout"]))
+    assert (type(copied), copied.args, copied.__dict__) == (type(got["timeout"]), got["timeout"].args, got["timeout"].__dict__)

@@ -3,7 +3,7 @@ the built-in ``TypeError`` and ``ValueError`` with ``code``, ``option`` and ``va
 from __future__ import annotations
 
 import builtins
-from typing import Optional
+from typing import Any, Dict, Optional, Tuple
 
 
 class ErrorCodes:
@@ -29,6 +29,13 @@ class ErrorCodes:
     )
 
 
+def _restore(cls: type, args: Tuple[Any, ...], state: Dict[str, Any]) -> BaseException:
+    err: BaseException = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
 class SeawallError(Exception):
     """Base of the errors Seawall raises itself (option errors are TypeError / ValueError)."""
 
@@ -37,6 +44,11 @@ class SeawallError(Exception):
     def __init__(self, message: str, code: str) -> None:
         super().__init__(message)
         self.code = code
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Pickled (a process pool's worker, a task queue) and copied as it is, message and fields:
+        # each subclass takes arguments of its own, so unpickling must not call its __init__.
+        return (_restore, (type(self), self.args, self.__dict__))
 
 
 class CircuitBreakerError(SeawallError):
