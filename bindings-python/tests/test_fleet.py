@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import warnings
 from typing import Any, Iterator, List
 
 import pytest
@@ -225,7 +226,10 @@ def test_a_worker_forked_after_the_app_made_its_fleet_policies_is_a_replica_of_i
     limiter = RateLimiter(f"forked-{os.getpid()}", limit=10, per=1.0, fleet=Fleet(redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=0.5), sync_interval=60.0))
     b.sync_fleet()
     read, write = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # The fork is the case under test (Python 3.12+ warns of forking a threaded process).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the worker: report what it sees, whatever happens, and leave at once
         code = 1
         try:

@@ -6,14 +6,20 @@ As bindings-node/test/service.test.mjs."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from typing import Any, AsyncIterator, Dict, List, Tuple
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+
+# `make test` installs uvicorn, fastapi; only a bare `pytest` elsewhere may lack them (never in CI).
+if not os.environ.get("CI"):
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("fastapi")
+import uvicorn  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
 
 from seawall import AdaptiveLimit, AdaptiveLimitMiddleware, ResilientClient
 

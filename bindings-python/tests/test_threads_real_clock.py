@@ -193,6 +193,7 @@ def test_a_bulkhead_queue_timeout_is_the_same_from_a_thread_started_later() -> N
 def redis_port() -> Iterator[int]:
     if not os.environ.get("CI") and shutil.which("redis-server") is None:
         pytest.skip("make redis installs redis-server")
+    need("redis")
     from redis_server import RedisServer
     s = RedisServer()
     yield s.port
@@ -200,7 +201,7 @@ def redis_port() -> Iterator[int]:
 
 
 def test_a_fleet_breakers_open_period_is_recovery_timeout_while_syncing_and_after_leaving(redis_port: int) -> None:
-    import redis
+    redis = need("redis")
 
     cb = CircuitBreaker(f"threads-fleet-{os.getpid()}", failure_threshold=1, recovery_timeout=0.5,
                         fleet=Fleet(redis.Redis(host="127.0.0.1", port=redis_port, socket_timeout=0.5),
