@@ -10,6 +10,8 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { relaying } from './relaying.mjs';
+
 const self = fileURLToPath(import.meta.url);
 const N = Number(process.env.BENCH_N ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -33,23 +35,11 @@ async function runCase(name, port) {
   const { Agent, request } = await import(join(pkg, 'node_modules', 'undici', 'index.js'));
   const url = `http://127.0.0.1:${port}/v1/chat/completions`;
   const policies = () => ({ circuitBreaker: new CircuitBreaker({ failureThreshold: 5 }), bulkhead: new Bulkhead({ maxConcurrent: 16 }), maxAttempts: 3 });
-  // The least any interceptor does: relay undici's events, with a timer per request (what a
-  // per-attempt timeout needs).
-  const relay = (dispatch) => (opts, handler) => {
-    const timer = setTimeout(() => {}, 30_000);
-    return dispatch(opts, {
-      onRequestStart: (c, context) => handler.onRequestStart?.(c, context),
-      onResponseStart: (c, status, headers, message) => (clearTimeout(timer), handler.onResponseStart?.(c, status, headers, message)),
-      onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
-      onResponseEnd: (c, trailers) => handler.onResponseEnd?.(c, trailers),
-      onResponseError: (c, e) => (clearTimeout(timer), handler.onResponseError?.(c, e)),
-    });
-  };
   const viaUndici = (dispatcher) => async () => (await request(url, { method: 'POST', body: '{}', dispatcher })).body.text();
   const guardedFetch = createResilientFetch(policies());
   const cases = {
     'undici bare': () => viaUndici(new Agent()),
-    'undici relay + timer': () => viaUndici(new Agent().compose(relay)),
+    'undici relay + timer': () => viaUndici(new Agent().compose(relaying(true))),
     'undici interceptor': () => viaUndici(new Agent().compose(createResilientInterceptor(policies()))),
     'fetch bare': () => async () => (await fetch(url, { method: 'POST', body: '{}' })).text(),
     // What any fetch with a per-attempt timeout pays: a signal and a timer per request.

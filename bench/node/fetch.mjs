@@ -8,6 +8,8 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { relaying } from './relaying.mjs';
+
 /** The server: answers every request with a small JSON body once it has read the request's. */
 function listen() {
   const server = createServer((req, res) => {
@@ -126,18 +128,6 @@ const deferring = (dispatch) => (opts, handler) => {
   });
 };
 const floorAgent = new Agent().compose(deferring);
-// The least any interceptor does: relay undici's events (undici converts its handler API at each
-// interceptor), then also arm and clear a timer per request (what a per-attempt timeout needs).
-const relaying = (timed) => (dispatch) => (opts, handler) => {
-  const timer = timed ? setTimeout(() => {}, 30_000) : undefined;
-  return dispatch(opts, {
-    onRequestStart: (c, context) => handler.onRequestStart?.(c, context),
-    onResponseStart: (c, status, headers, message) => (clearTimeout(timer), handler.onResponseStart?.(c, status, headers, message)),
-    onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
-    onResponseEnd: (c, trailers) => handler.onResponseEnd?.(c, trailers),
-    onResponseError: (c, e) => (clearTimeout(timer), handler.onResponseError?.(c, e)),
-  });
-};
 const relayAgent = new Agent().compose(relaying(false));
 const timedRelayAgent = new Agent().compose(relaying(true));
 const [bu, gu, fu, ru, tu] = await perRequest([
