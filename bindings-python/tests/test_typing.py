@@ -89,9 +89,9 @@ async def main() -> None:
     async with aiohttp.ClientSession(middlewares=(ResilientMiddleware(circuit_breaker=openai_circuit),)) as session:
         print(client, session)
     async with ResilientClient(base_url="http://127.0.0.1:1", circuit_breaker=openai_circuit) as rc:
-        print(rc)
+        assert_type(await rc.post("/x", json={"a": 1}), httpx.Response)
     with SyncResilientClient(base_url="http://127.0.0.1:1") as sc:
-        print(sc)
+        assert_type(sc.get("/x"), httpx.Response)
 
 
 app = FastAPI()

@@ -6,10 +6,13 @@ answered (httpx does not raise on status).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ._breaker import CircuitBreaker
 from ._transport import READ_BODY, HTTPStatusFailure, ResilientTransport
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["HTTPStatusFailure", "ResilientClient", "SyncResilientClient"]
 
@@ -53,22 +56,22 @@ class ResilientClient(_Base):
                  max_retries: int = 3, retry_non_idempotent: bool = False, client: Any = None, **retry_options: Any) -> None:
         super().__init__(base_url, circuit_breaker, timeout, max_retries, retry_non_idempotent, client, False, retry_options)
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> Any:
+    async def request(self, method: str, url: str, **kwargs: Any) -> "httpx.Response":
         return await self._client.request(method, url, **self._reading(kwargs))
 
-    async def get(self, url: str, **kwargs: Any) -> Any:
+    async def get(self, url: str, **kwargs: Any) -> "httpx.Response":
         return await self.request("GET", url, **kwargs)
 
-    async def post(self, url: str, **kwargs: Any) -> Any:
+    async def post(self, url: str, **kwargs: Any) -> "httpx.Response":
         return await self.request("POST", url, **kwargs)
 
-    async def put(self, url: str, **kwargs: Any) -> Any:
+    async def put(self, url: str, **kwargs: Any) -> "httpx.Response":
         return await self.request("PUT", url, **kwargs)
 
-    async def patch(self, url: str, **kwargs: Any) -> Any:
+    async def patch(self, url: str, **kwargs: Any) -> "httpx.Response":
         return await self.request("PATCH", url, **kwargs)
 
-    async def delete(self, url: str, **kwargs: Any) -> Any:
+    async def delete(self, url: str, **kwargs: Any) -> "httpx.Response":
         return await self.request("DELETE", url, **kwargs)
 
     async def aclose(self) -> None:
@@ -89,22 +92,22 @@ class SyncResilientClient(_Base):
         super().__init__(base_url, circuit_breaker, timeout, max_retries, retry_non_idempotent, client, True, retry_options)
         self.transport.policies.refuse_hedging()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str, **kwargs: Any) -> "httpx.Response":
         return self._client.request(method, url, **self._reading(kwargs))
 
-    def get(self, url: str, **kwargs: Any) -> Any:
+    def get(self, url: str, **kwargs: Any) -> "httpx.Response":
         return self.request("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs: Any) -> Any:
+    def post(self, url: str, **kwargs: Any) -> "httpx.Response":
         return self.request("POST", url, **kwargs)
 
-    def put(self, url: str, **kwargs: Any) -> Any:
+    def put(self, url: str, **kwargs: Any) -> "httpx.Response":
         return self.request("PUT", url, **kwargs)
 
-    def patch(self, url: str, **kwargs: Any) -> Any:
+    def patch(self, url: str, **kwargs: Any) -> "httpx.Response":
         return self.request("PATCH", url, **kwargs)
 
-    def delete(self, url: str, **kwargs: Any) -> Any:
+    def delete(self, url: str, **kwargs: Any) -> "httpx.Response":
         return self.request("DELETE", url, **kwargs)
 
     def close(self) -> None:
