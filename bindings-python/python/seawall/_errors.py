@@ -29,7 +29,7 @@ class ErrorCodes:
     )
 
 
-def _restore(cls: type, args: Tuple[Any, ...], state: Dict[str, Any]) -> BaseException:
+def _restore(cls: "type[BaseException]", args: Tuple[Any, ...], state: Dict[str, Any]) -> BaseException:
     err: BaseException = cls.__new__(cls)
     err.args = args
     err.__dict__.update(state)
