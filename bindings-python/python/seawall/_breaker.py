@@ -469,27 +469,6 @@ class CircuitBreaker(FleetMember):
             self._fast = False
             raise self._rejection(p)
 
-    async def _call_async_classified(self, fn: Callable[[], Awaitable[T]], classify: Callable[[T], int]) -> T:
-        """Awaits ``fn``; ``classify(result)`` says how it counts (0 success, 1 failure, 2 neither)."""
-        permit, started = self._enter()
-        try:
-            result = await fn()
-        except BaseException as exc:
-            self._exit(permit, started, exc)
-            raise
-        self._report(permit, started, classify(result))
-        return result
-
-    def _call_classified(self, fn: Callable[[], T], classify: Callable[[T], int]) -> T:
-        permit, started = self._enter()
-        try:
-            result = fn()
-        except BaseException as exc:
-            self._exit(permit, started, exc)
-            raise
-        self._report(permit, started, classify(result))
-        return result
-
     def __call__(self, fn: F) -> F:
         """``@breaker``: guards a sync or async function (and binds as a method does). The
         wrapper is native and calls the hot path itself, so it adds no Python frame."""
