@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVa
 from . import _clock, _native
 from ._engine import STATES, argument_error, checked_instance, coroutine_function_error, engine, option_error, options_json, snake
 from ._fleet import Fleet, FleetMember, FleetPort, FleetSync, client_and_prefix
-from ._errors import CircuitBreakerError, TimeoutError
+from ._errors import CircuitBreakerError
 from ._telemetry import _INSTANCE_ROUTES, listening, observed, observer, report
 from ._wrap import COROUTINE, NEVER_AWAITABLE, F, discard, guard, is_awaitable
 
@@ -422,9 +422,9 @@ class CircuitBreaker(FleetMember):
             self._exit(permit, started, exc)
             raise
         if timeout is not None and not is_awaitable(result):
-            took = _clock.precise_now() - begun
-            if took >= timeout:
-                late = TimeoutError(took)
+            from ._timeout import overran
+            late = overran(begun, timeout)
+            if late is not None:
                 self._exit(permit, started, late)
                 raise late
         return result

@@ -15,6 +15,13 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
+def overran(started: float, seconds: float) -> Optional[TimeoutError]:
+    """For a plain function that has answered (it could not be cut): the ``TimeoutError`` an
+    awaited call would have got, if ``seconds`` passed since ``started`` (``precise_now``)."""
+    took = _clock.precise_now() - started
+    return TimeoutError(took) if took >= seconds else None
+
+
 async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, name: Optional[str] = None) -> T:
     """Awaits ``make()``; cancels it and raises ``TimeoutError`` after ``seconds``. A plain
     function's value is taken as its result: it has run to its end and could not be cut, so one
@@ -24,11 +31,11 @@ async def run_with_timeout(make: Callable[[], Awaitable[T]], seconds: float, nam
     started = _clock.precise_now()
     made = make()
     if not is_awaitable(made):
-        took = _clock.precise_now() - started
-        if took >= seconds:
+        late = overran(started, seconds)
+        if late is not None:
             if name is not None:
                 engine.record_timeout(name)
-            raise TimeoutError(took)
+            raise late
         return made  # type: ignore[return-value]
     if clock is None:
         task = asyncio.ensure_future(made)
