@@ -131,7 +131,6 @@ let lastRead: Function | undefined;
 let lastIndex = -1;
 let lastTakes = false;
 
-
 /** Whether `fn`'s source lists a default or a rest parameter (its length counts none of them). */
 function declaresMore(fn: Function): boolean {
   const src = Function.prototype.toString.call(fn);
