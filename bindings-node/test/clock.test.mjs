@@ -50,3 +50,18 @@ test('a breaker times its calls on the installed clock: under a virtual clock fa
     useRealClock();
   }
 });
+
+test('the virtual clock never goes back: a sleep that jumps ahead while `advance` runs keeps its time', async () => {
+  const { useRealClock, useVirtualClock } = await import('seawall');
+  const clock = useVirtualClock();
+  try {
+    let woke;
+    // A timer due during the advance starts a 100 ms sleep, which jumps the auto-advancing clock.
+    clock.setTimer(10, () => clock.sleep(100).then(() => (woke = clock.now())));
+    await clock.advance(50);
+    assert.equal(woke, 110);
+    assert.equal(clock.now(), 110);
+  } finally {
+    useRealClock();
+  }
+});

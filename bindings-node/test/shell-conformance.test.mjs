@@ -88,6 +88,8 @@ async function runFetch(v, clock, trace) {
   const path = `/${v.name}`;
   server.scripts.set(path, structuredClone(v.responses));
   server.hits.set(path, 0);
+  // A response's `afterMs` passes on the test's clock while the request waits for it.
+  server.passTime = (t) => clock.advance(t);
   const cb = v.breaker ? new CircuitBreaker(v.breaker) : undefined;
   const options = { ...v.options, onRetry: (attempt, _e, delay) => trace.push({ at: ms(clock.now()), retry: { attempt, delayMs: ms(delay) } }) };
   const init = v.method === undefined ? {} : { method: v.method, body: v.method === 'GET' || v.method === 'HEAD' ? undefined : 'x' };

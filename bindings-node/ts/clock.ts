@@ -142,7 +142,8 @@ export class VirtualClock implements Clock {
       if (t === undefined) break;
       t.fn();
     }
-    this.#now = until;
+    // Never back: a sleep on the way may have jumped past `until` (auto-advance).
+    this.#now = Math.max(this.#now, until);
     await flushMicrotasks();
   }
 

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List
 
 import httpx
 import pytest
@@ -26,6 +26,8 @@ class FlakyServer:
     def __init__(self) -> None:
         self.scripts: Dict[str, List[Any]] = {}
         self.hits: Dict[str, int] = {}
+        # Moves the test's clock by a response's ``afterMs`` (called on the server's thread).
+        self.pass_time: Callable[[float], None] = lambda _ms: None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +46,9 @@ class FlakyServer:
                     time.sleep(5)
                     return
                 status, headers = (step, {}) if isinstance(step, int) else (step["status"], step.get("headers", {}))
+                if isinstance(step, dict) and "afterMs" in step:
+                    # The response takes that long on the test's clock, moved by the test.
+                    server.pass_time(step["afterMs"])
                 body = json.dumps({"ok": status < 400, "path": path}).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -57,6 +62,8 @@ class FlakyServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        # A client that went away before its answer (its timeout cut it) is expected: not an error.
+        self.httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -457,6 +457,26 @@ def test_sync_client(server: FlakyServer) -> None:
     assert server.hits["/sync"] == 2
 
 
+def test_a_sync_request_answered_after_the_breakers_timeout_fails_as_its_plain_calls_do(server: FlakyServer) -> None:
+    # A thread's request cannot be cut (the client's own timeouts do that), but one that answers
+    # after the breaker's timeout is a timeout to the breaker and the retries, as `cb.call` is.
+    with virtual_clock() as clock:
+        server.pass_time = lambda ms: clock.advance(ms / 1000.0)
+        try:
+            server.scripts["/sync-slow"] = [{"status": 200, "afterMs": 60}, {"status": 200, "afterMs": 60}, {"status": 200, "afterMs": 20}]
+            breaker = CircuitBreaker(failure_threshold=2, recovery_timeout=30, timeout=0.05)
+            with SyncResilientClient(server.url, circuit_breaker=breaker, max_retries=1, base_delay=0.01) as client:
+                with pytest.raises(seawall.TimeoutError):
+                    client.get("/sync-slow")
+                assert breaker.state == "OPEN" and server.hits["/sync-slow"] == 2
+            breaker.reset()
+            with SyncResilientClient(server.url, circuit_breaker=breaker, max_retries=0) as client:
+                assert client.get("/sync-slow").status_code == 200
+            assert breaker.state == "CLOSED"
+        finally:
+            server.pass_time = lambda _ms: None
+
+
 async def test_with_timeout_cancels_and_falls_back() -> None:
     with virtual_clock(auto_advance=False) as clock:
         cancelled = []
@@ -799,3 +819,18 @@ def test_refusals_raised_in_a_process_pools_worker_reach_the_caller_whole() -> N
     assert (got["budget"].code, got["budget"].attempts) == ("RETRY_BUDGET_EXHAUSTED", 3)
     copied = pickle.loads(pickle.dumps(got["timeout"]))
     assert (type(copied), copied.args, copied.__dict__) == (type(got["timeout"]), got["timeout"].args, got["timeout"].__dict__)
+
+
+async def test_the_virtual_clock_never_goes_back_when_a_sleep_jumps_ahead_during_advance() -> None:
+    woke: List[float] = []
+
+    async def sleeper(clock: Any) -> None:
+        await clock.sleep(0.1)
+        woke.append(clock.now())
+
+    with seawall.virtual_clock() as clock:
+        # A timer due during the advance starts a 100 ms sleep, which jumps the auto-advancing clock.
+        clock.call_later(0.01, lambda: asyncio.ensure_future(sleeper(clock)))
+        await clock.advance_async(0.05)
+        assert woke == [pytest.approx(0.11)]
+        assert clock.now() == pytest.approx(0.11)

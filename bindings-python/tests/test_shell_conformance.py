@@ -119,6 +119,9 @@ async def run_fetch(v: Dict[str, Any], clock: Any, trace: List[Dict[str, Any]], 
     path = f"/{v['name']}"
     server.scripts[path] = [dict(r) for r in v["responses"]]
     server.hits[path] = 0
+    # A response's ``afterMs`` passes on the test's clock (on this loop) while the request waits.
+    loop = asyncio.get_running_loop()
+    server.pass_time = lambda t: asyncio.run_coroutine_threadsafe(clock.advance_async(t / 1000.0), loop).result(5)
     cb = CircuitBreaker(**python_options(v["breaker"])) if v.get("breaker") else None
     options = python_options(v["options"])
     options["max_retries"] = options.pop("max_attempts") - 1

@@ -83,7 +83,8 @@ class VirtualClock:
             self._now = max(self._now, at)
             if fn is not None:
                 fn()
-        self._now = until
+        # Never back: a sleep on the way may have jumped past ``until`` (auto-advance).
+        self._now = max(self._now, until)
         await asyncio.sleep(0)
 
     async def sleep(self, seconds: float) -> None:

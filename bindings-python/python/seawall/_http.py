@@ -1,6 +1,7 @@
 """The policy stack every HTTP integration runs a request through (httpx / httpx2 transports,
 aiohttp middleware, requests' adapter): retries outermost, then per attempt a rate limiter's
-place, a bulkhead's slot, a breaker's permit and a timeout. Which responses and errors fail and
+place, a bulkhead's slot, a breaker's permit and a timeout (the integration's, or the breaker's
+own when that is shorter). Which responses and errors fail and
 which are retried is the core's rule (core/src/outcome.rs); a client library is described by an
 ``Exchange`` (how to read a response's status and headers, close it, and hold it until its body
 settles), and nothing here knows which library it is.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable, Dict, Generator, Optional, Tuple, Union
 
-from . import _native
+from . import _clock, _native
 from ._breaker import CircuitBreaker
 from ._bulkhead import Bulkhead
 from ._engine import checked_instance, option_error, options_json
@@ -27,7 +28,7 @@ from ._limit import capped_timeout
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, _Resumed, classify_outcome, error_facts, server_headers
 from ._telemetry import PolicyCalls, Scope, observer
-from ._timeout import run_with_timeout
+from ._timeout import overran, run_with_timeout
 
 NOT_REPLAYED = "seawall: not retried: the request's body was streamed and cannot be sent again"
 
@@ -84,6 +85,10 @@ class HttpPolicies:
         if timeout is not None:
             _native.validate("timeout", options_json({"timeout": timeout}), True)
         self.timeout = timeout
+        # A breaker's own timeout bounds each attempt it judges, as it bounds each call it guards.
+        own = self.circuit_breaker._timeout_s if self.circuit_breaker is not None else None
+        self._breaker_timeout = own
+        self._attempt_timeout = own if timeout is None else timeout if own is None else min(timeout, own)
         self.retry_non_idempotent = retry_non_idempotent
         # Checked now: the core names a bad option.
         self._retry = RetryPolicy(max_retries=max_retries, **retry_options)
@@ -282,7 +287,7 @@ class HttpPolicies:
                 return await self.bulkhead._slot_async()  # type: ignore[union-attr]
             if step == SEND:
                 # Capped by the deadline of the request this service is handling, if any.
-                timeout = capped_timeout(self.timeout)
+                timeout = capped_timeout(self._attempt_timeout)
                 return await (whole() if timeout is None else run_with_timeout(whole, timeout))
             if step == RETRY:
                 return await self._retry.call_async(_Resumed(arg, self._retry._start(arg, facts)))  # type: ignore[arg-type]
@@ -298,20 +303,26 @@ class HttpPolicies:
 
     def send(self, method: str, send: Callable[[], Any], x: Exchange, replayable: bool = True,
              read: Optional[Callable[[Any], Any]] = None, url: str = "", headers: Any = None) -> Any:
-        """``send_async`` for a thread (no per-attempt timeout of ours: the client's own apply)."""
+        """``send_async`` for a thread: the client's own timeouts cut an attempt; one that answers
+        after the breaker's own timeout fails then, as a breaker's plain call does."""
         self.refuse_hedging()
         facts = self._facts(method)
         failed: list = []
         made = [0]
+        limit = self._breaker_timeout
 
         def whole() -> Any:
+            started = _clock.precise_now()
             response = send()
-            if read is not None:
-                try:
+            try:
+                if read is not None:
                     read(response)
-                except BaseException:
-                    x.close(response)  # type: ignore[misc]
-                    raise
+                late = overran(started, limit) if limit is not None else None
+                if late is not None:
+                    raise late
+            except BaseException:
+                x.close(response)  # type: ignore[misc]
+                raise
             return response
 
         def attempt() -> Any:

@@ -22,7 +22,8 @@ breaker and the timeout.
   once, and an error it ends with says why it was not retried.
 - ``timeout`` bounds each attempt up to the response's headers (httpx's own timeouts bound each
   read after that); ``ResilientClient`` reads whole bodies inside the attempt, so there it
-  bounds the whole response.
+  bounds the whole response. A breaker's own ``timeout``, when shorter, bounds each attempt too;
+  a sync attempt (cut by the client's own timeouts) that answers after it fails then.
 """
 from __future__ import annotations
 
