@@ -188,7 +188,9 @@ test-runtimes: build-node test-core runtimes
 	cd $(NODE_DIR) && node test/runtimes/workerd.mjs ../$(RUNTIMES)/workerd 2>&1 | tee ../$(LOGS)/workerd.log
 
 # What the pytest suite imports, pinned: the build venv's, and each CPython's in test-platforms.
-PY_TEST_DEPS := pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 redis==8.0.0 mypy==2.4.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2
+# PY_TEST_CORE is what every run of it needs (the arm64 one under qemu installs only these).
+PY_TEST_CORE := pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1
+PY_TEST_DEPS := $(PY_TEST_CORE) redis==8.0.0 mypy==2.4.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2
 
 # A venv with the Python build and test tools, pinned.
 py-env:
@@ -333,7 +335,7 @@ test-arm64: build-node build-python test-core zig cargo-zigbuild cross-targets a
 	rm -rf $(ARM64)/wheels $(ARM64)/site
 	cd $(PY_DIR) && $(CROSS) ../$(PY_VENV)/bin/maturin build --release --zig --target aarch64-unknown-linux-gnu --compatibility manylinux2014 --out ../$(ARM64)/wheels 2>&1 | grep -E 'Built wheel|error'
 	$(PY) -m pip install -q --target $(ARM64)/site --platform manylinux2014_aarch64 --python-version 3.11 --implementation cp --only-binary=:all: \
-	  $(ARM64)/wheels/seawall-*.whl pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1
+	  $(ARM64)/wheels/seawall-*.whl $(PY_TEST_CORE)
 	cd $(PY_DIR) && PYTHONPATH=$(abspath $(ARM64))/site SEAWALL_EXEC_PREFIX="$(QEMU_ARM64)" \
 	  $(QEMU_ARM64) $(abspath $(ARM64_ROOT))/usr/bin/python3.11 -m pytest tests/test_conformance.py -p no:cacheprovider 2>&1 | tee ../$(LOGS)/python-arm64.log
 
@@ -350,4 +352,4 @@ dist: build-node build-python dist-tools
 # and on the manylinux2014 x86_64 wheel in CPython 3.10, 3.12 and 3.13; the sdist built by pip
 # in a fresh venv with only Rust; and the npm packages installed as users get them.
 test-platforms: dist test-arm64 redis
-	PY_TEST_DEPS="$(PY_TEST_DEPS)" bash scripts/test-platforms.sh
+	PY_TEST_CORE="$(PY_TEST_CORE)" PY_TEST_DEPS="$(PY_TEST_DEPS)" bash scripts/test-platforms.sh

@@ -25,7 +25,7 @@ for v in 3.10 3.12 3.13; do
   py=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$v.*/bin/python 2>/dev/null | sort -V | tail -1)
   [ -n "$py" ] || { echo "no CPython $v under pyenv"; exit 1; }
   "$py" -m venv "$work/py$v"
-  "$work/py$v/bin/python" -m pip install -q "$wheel" pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1
+  "$work/py$v/bin/python" -m pip install -q "$wheel" ${PY_TEST_CORE:?run it from make test-platforms}
   # The SDKs, frameworks and tools the suite also runs (the Makefile's PY_TEST_DEPS), each where
   # this CPython has the pinned version (fastapi 0.163 needs 3.11): the tests of one it lacks skip.
   for dep in ${PY_TEST_DEPS:?run it from make test-platforms}; do
