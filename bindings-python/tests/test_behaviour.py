@@ -190,6 +190,83 @@ async def test_bulkhead_queue_full_and_timeout() -> None:
         assert bh.metrics()["active"] == 0
 
 
+async def test_async_with_bulkhead_holds_a_slot_per_block_and_gives_it_back_on_errors_and_cancellation() -> None:
+    bh = Bulkhead(max_concurrent=2, max_queue_size=10)
+    other = Bulkhead(max_concurrent=1)
+    active, most = [0], [0]
+    gate = asyncio.Event()
+
+    async def block(i: int) -> int:
+        async with bh:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+            try:
+                await gate.wait()
+                async with other:  # nested, in the same task: each exit lets go of its own slot
+                    if i == 3:
+                        raise ValueError("inside")
+                return i
+            finally:
+                active[0] -= 1
+
+    tasks = [asyncio.ensure_future(block(i)) for i in range(6)]
+    await asyncio.sleep(0.01)
+    assert (bh.metrics()["active"], bh.metrics()["queued"]) == (2, 4)
+    tasks[5].cancel()  # queued: it leaves the queue holding nothing
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[:3] == [0, 1, 2] and isinstance(results[3], ValueError) and results[4] == 4
+    assert isinstance(results[5], asyncio.CancelledError)
+    assert most[0] == 2
+    for b in (bh, other):
+        m = b.metrics()
+        assert (m["active"], m["queued"]) == (0, 0)
+    full = Bulkhead(max_concurrent=1)
+    async with full:
+        with pytest.raises(BulkheadRejectedError):
+            async with full:
+                raise AssertionError("must not run")
+    assert full.metrics()["active"] == 0
+
+
+def test_with_bulkhead_bounds_threads_and_is_refused_inside_a_coroutine() -> None:
+    bh = Bulkhead(max_concurrent=2, max_queue_size=10)
+    lock = threading.Lock()
+    gate = threading.Event()
+    active, most = [0], [0]
+
+    def block() -> None:
+        with bh:
+            with lock:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            gate.wait(10)
+            with lock:
+                active[0] -= 1
+
+    threads = [threading.Thread(target=block) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for _ in range(1000):  # until two run and four wait (bounded)
+        m = bh.metrics()
+        if (m["active"], m["queued"]) == (2, 4):
+            break
+        time.sleep(0.001)
+    assert (bh.metrics()["active"], bh.metrics()["queued"]) == (2, 4)
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert most[0] == 2 and bh.metrics()["active"] == 0
+
+    async def in_a_coroutine() -> None:
+        with bh:
+            raise AssertionError("must not run")
+
+    with pytest.raises(TypeError, match="async with"):
+        asyncio.run(in_a_coroutine())
+    assert bh.metrics()["active"] == 0
+
+
 def test_context_managers_refuse_entry_when_open() -> None:
     cb = CircuitBreaker(failure_threshold=1, recovery_timeout=60.0)
     with pytest.raises(ZeroDivisionError):

@@ -5,11 +5,12 @@ cancellation too."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import threading
 import weakref
-from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, TypeVar, Union
 
 from . import _clock
 from ._engine import argument_error, checked_instance, coroutine_function_error, engine, options_json, snake
@@ -78,6 +79,9 @@ class Bulkhead:
         self._waiters: Dict[float, Waiter] = {}
         # The queue timeout is also spelt `timeout`; the core has checked whichever was given.
         self._queue_timeout: Optional[float] = queue_timeout if queue_timeout is not None else aliases.get("timeout")
+        # The slots of `with` / `async with` entries, on a stack per context: a task's or a
+        # thread's entries are its own, and entries nest.
+        self._held: contextvars.ContextVar[Tuple[float, ...]] = contextvars.ContextVar(f"seawall-slots-{self._h}", default=())
         if name is not None:
             _registered[name] = self
         weakref.finalize(self, engine.bulkhead_drop, self._h)
@@ -237,6 +241,33 @@ class Bulkhead:
             return await awaitable
         finally:
             self._release(permit)
+
+    def __enter__(self) -> "Bulkhead":
+        """``with bulkhead:`` holds a slot for the block (a thread waits in the queue for one)."""
+        if asyncio._get_running_loop() is not None:
+            # Waiting for a slot would block the loop, and with it the calls that would free one.
+            raise TypeError(f"Bulkhead '{self.name}' entered with `with` on a thread running an event loop: use `async with`")
+        self._hold(self._slot())
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        self._let_go()
+
+    async def __aenter__(self) -> "Bulkhead":
+        """``async with bulkhead:`` holds a slot for the block (a task waits in the queue for one)."""
+        self._hold(await self._slot_async())
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        self._let_go()
+
+    def _hold(self, slot: float) -> None:
+        self._held.set(self._held.get() + (slot,))
+
+    def _let_go(self) -> None:
+        stack = self._held.get()
+        self._held.set(stack[:-1])
+        self._release(stack[-1])
 
     def metrics(self) -> Dict[str, Any]:
         m = json.loads(engine.bulkhead_metrics(self._h))
