@@ -190,7 +190,7 @@ test-runtimes: build-node test-core runtimes
 # What the pytest suite imports, pinned: the build venv's, and each CPython's in test-platforms.
 # PY_TEST_CORE is what every run of it needs (the arm64 one under qemu installs only these).
 PY_TEST_CORE := pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1
-PY_TEST_DEPS := $(PY_TEST_CORE) redis==8.0.0 mypy==2.4.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2
+PY_TEST_DEPS := $(PY_TEST_CORE) redis==8.0.0 mypy==2.4.1 fastapi==0.163.2 uvicorn==0.54.0 httpx2==2.16.2 openai==3.51.0 anthropic==2.10.0 aiohttp==3.14.5 requests==2.34.2 google-genai==3.3.0 opentelemetry-api==1.45.2 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 opentelemetry-instrumentation-fastapi==0.66b2 uvloop==0.23.0
 
 # A venv with the Python build and test tools, pinned.
 py-env:
@@ -204,9 +204,14 @@ build-python: setup-rust zig
 	cd $(PY_DIR) && $(CROSS) ../$(PY_VENV)/bin/maturin build --release --zig --target $(HOST) --compatibility manylinux2014 --out ../target/wheels
 	$(PY) -m pip install -q --force-reinstall --no-deps target/wheels/seawall-*-abi3-*.whl
 
+PY_UVLOOP_TESTS := $(addprefix tests/test_,awaitables.py behaviour.py hedge.py ratelimit.py adaptive.py shell_conformance.py transport.py service.py seed_001.py telemetry.py)
+
 test-python: build-python test-core redis build-node
 	@mkdir -p $(LOGS)
 	cd $(PY_DIR) && ../$(PY) -m pytest tests 2>&1 | tee ../$(LOGS)/python.log
+	# The async suites again on uvloop: uvicorn's loop wherever it is installed, so many FastAPI
+	# services' (cancellation, timers and sockets are its own there).
+	cd $(PY_DIR) && SEAWALL_LOOP=uvloop ../$(PY) -m pytest $(PY_UVLOOP_TESTS) 2>&1 | tee ../$(LOGS)/python-uvloop.log
 	cd target && ../$(PY) -m mypy.stubtest seawall._native
 	bash $(PY_DIR)/scripts/check-wheel.sh
 

@@ -17,6 +17,14 @@ import pytest
 import seawall
 
 
+if os.environ.get("SEAWALL_LOOP") == "uvloop":
+    # The async tests on uvloop, the loop uvicorn (so FastAPI) runs on wherever it is installed.
+    import uvloop
+
+    def pytest_asyncio_loop_factories(config: Any, item: Any) -> Dict[str, Callable[[], Any]]:
+        return {"uvloop": uvloop.new_event_loop}
+
+
 # How to start this Python again: under qemu (the arm64 suite) the interpreter cannot be exec'd
 # by itself, so the runner names the emulator to put before it.
 PYTHON = [*shlex.split(os.environ.get("SEAWALL_EXEC_PREFIX", "")), sys.executable]
