@@ -903,6 +903,7 @@ module.exports.fleetStore = nativeBinding.fleetStore
 module.exports.gaugeSamples = nativeBinding.gaugeSamples
 module.exports.giveUpCodes = nativeBinding.giveUpCodes
 module.exports.giveUpReasons = nativeBinding.giveUpReasons
+module.exports.headerMs = nativeBinding.headerMs
 module.exports.health = nativeBinding.health
 module.exports.hedgeable = nativeBinding.hedgeable
 module.exports.hedgeDelay = nativeBinding.hedgeDelay

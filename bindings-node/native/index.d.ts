@@ -175,6 +175,12 @@ export declare function giveUpCodes(): Array<string>
 
 export declare function giveUpReasons(): Array<string>
 
+/**
+ * A header giving milliseconds (`retry-after-ms`, a client's `x-request-timeout`); NaN
+ * when unreadable.
+ */
+export declare function headerMs(value: string): number
+
 export declare function health(now?: number | undefined | null): string
 
 /** Whether a request of `method` may be hedged (`forced`: any method). */

@@ -661,6 +661,13 @@ pub fn retry_after(value: String, now_epoch_ms: f64) -> f64 {
     CoreEngine::retry_after(&value, now_epoch_ms)
 }
 
+/// A header giving milliseconds (`retry-after-ms`, a client's `x-request-timeout`); NaN
+/// when unreadable.
+#[napi]
+pub fn header_ms(value: String) -> f64 {
+    CoreEngine::header_ms(&value)
+}
+
 #[napi]
 pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
     CoreEngine::rng_floats(seed, count)

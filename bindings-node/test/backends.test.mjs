@@ -271,6 +271,8 @@ function script(b) {
   call('retryAfter', '120', 0);
   call('retryAfter', 'Wed, 21 Oct 2015 07:28:00 GMT', 1445412400000);
   call('retryAfter', 'soon', 0);
+  call('headerMs', ' 50.5 ');
+  call('headerMs', '0x10');
   call('classifyOutcome', JSON.stringify({ status: 503, method: 'POST', headers: { 'retry-after-ms': '40' } }), 0);
   call('classifyOutcome', JSON.stringify({ error: true, codes: ['ECONNREFUSED'], method: 'POST' }), 0);
   call('classifyOutcome', '{"status":"x"}', 0);

@@ -673,6 +673,11 @@ export function makeRunner(b) {
           const ms = b.retryAfter(s.value, num(s, 'now'));
           return { retryAfterMs: Number.isNaN(ms) ? null : n(ms) };
         });
+      case 'headerMs':
+        return steps.map((s) => {
+          const ms = b.headerMs(s.value);
+          return { ms: Number.isNaN(ms) ? null : n(ms) };
+        });
       case 'fleetSync': {
         const h = b.breakerCreate(JSON.stringify(v.config), false, v.breakerName);
         b.breakerSyncJoin(h, v.prefix, v.replica);

@@ -172,6 +172,25 @@ for (const [name, start] of Object.entries(FRAMEWORKS)) {
     }
   });
 
+  test(`${name}: which x-request-timeout values are a deadline is the core's rule (a decimal number of ms)`, async () => {
+    const svc = await start({ limit: { algorithm: 'aimd', initialLimit: 5, minLimit: 1 } }, {
+      '/deadline': async () => {
+        const d = currentRequest()?.deadline;
+        return d === undefined ? 'none' : 'set';
+      },
+    });
+    try {
+      const seen = {};
+      for (const value of ['200', '250.5', '0', '0x10', '1_000', '1e3', 'Infinity', '-5', '']) {
+        const r = await fetch(`${svc.base}/deadline`, { headers: { 'x-request-timeout': value } });
+        seen[value] = await r.text();
+      }
+      assert.deepEqual(seen, { 200: 'set', '250.5': 'set', 0: 'set', '0x10': 'none', '1_000': 'none', '1e3': 'none', Infinity: 'none', '-5': 'none', '': 'none' });
+    } finally {
+      await svc.close();
+    }
+  });
+
   test(`${name}: with a queue, requests beyond the limit wait (newest first) and those that waited too long are shed`, async () => {
     const order = [];
     let release;

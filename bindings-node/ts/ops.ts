@@ -195,6 +195,11 @@ export interface EngineOps {
   countStatus(status: number): number;
   /** A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable. */
   retryAfter(value: string, nowEpochMs: number): number;
+  /**
+   * A header giving milliseconds (`retry-after-ms`, a client's `x-request-timeout`); NaN
+   * when unreadable.
+   */
+  headerMs(value: string): number;
   rngFloats(seed: number, count: number): number[];
   /**
    * The simulator over a scenario (JSON text); answers JSON text. Absent from the browser
@@ -324,5 +329,6 @@ export const CALLS = {
   hedgeable: 'sb:b',
   countStatus: 'n:n',
   retryAfter: 'sn:n',
+  headerMs: 's:n',
   rngFloats: 'nn:f',
 } as const;

@@ -7,6 +7,7 @@
  * `fastify.register(seawallFastify, { … })`, `app.use(seawallExpress({ … }))`,
  * `app.use(seawallHono({ … }))`.
  */
+import { backend } from './backend.js';
 import { Bulkhead } from './bulkhead.js';
 import { clock } from './clock.js';
 import { argumentError } from './options.js';
@@ -139,8 +140,9 @@ export class ServiceDoor {
   /** The deadline a request's header gives, on the shell's clock. */
   #deadline(request: { headers: Record<string, unknown> }): number | undefined {
     const given = this.#header === undefined ? undefined : request.headers[this.#header];
-    const ms = typeof given === 'string' && given.trim() !== '' ? Number(given) : Number.NaN;
-    return Number.isFinite(ms) && ms >= 0 ? clock().now() + ms : undefined;
+    // Which texts are a deadline is the core's rule (a decimal number of ms), as in Python.
+    const ms = typeof given === 'string' ? backend().headerMs(given) : Number.NaN;
+    return Number.isNaN(ms) ? undefined : clock().now() + ms;
   }
 
   /**

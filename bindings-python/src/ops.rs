@@ -598,6 +598,13 @@ pub fn retry_after(value: &str, now_epoch_ms: f64) -> f64 {
     CoreEngine::retry_after(value, now_epoch_ms)
 }
 
+/// A header giving milliseconds (`retry-after-ms`, a client's `x-request-timeout`); NaN
+/// when unreadable.
+#[pyfunction]
+pub fn header_ms(value: &str) -> f64 {
+    CoreEngine::header_ms(value)
+}
+
 #[pyfunction]
 pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
     CoreEngine::rng_floats(seed, count)
@@ -626,6 +633,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hedgeable, m)?)?;
     m.add_function(wrap_pyfunction!(count_status, m)?)?;
     m.add_function(wrap_pyfunction!(retry_after, m)?)?;
+    m.add_function(wrap_pyfunction!(header_ms, m)?)?;
     m.add_function(wrap_pyfunction!(rng_floats, m)?)?;
     m.add("EVENTS_WAITING", 8.0)?;
     m.add("HEDGE_BATCH", 256.0)?;

@@ -556,6 +556,12 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
             ms = _native.retry_after(s["value"], num(s, "now"))
             res.append({"retryAfterMs": None if math.isnan(ms) else n(ms)})
         return res
+    if machine == "headerMs":
+        res = []
+        for s in steps:
+            ms = _native.header_ms(s["value"])
+            res.append({"ms": None if math.isnan(ms) else n(ms)})
+        return res
     if machine == "fleetSync":
         e = _native.Engine()
         h = e.breaker_create(json.dumps(v["config"]), False, v["breakerName"])

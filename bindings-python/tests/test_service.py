@@ -159,6 +159,28 @@ async def test_the_clients_x_request_timeout_caps_the_handlers_outbound_calls() 
         upstream_server.close()
 
 
+async def test_which_x_request_timeout_values_are_a_deadline_is_the_cores_rule() -> None:
+    from seawall._limit import request_deadline
+
+    app = FastAPI()
+    app.add_middleware(AdaptiveLimitMiddleware, limit={"algorithm": "aimd", "initial_limit": 5, "min_limit": 1})
+
+    @app.get("/deadline")
+    async def deadline() -> str:
+        return "none" if request_deadline.get() is None else "set"
+
+    server, task, base = await serve(app)
+    try:
+        seen = {}
+        async with httpx.AsyncClient() as client:
+            for value in ["200", "250.5", "0", "0x10", "1_000", "1e3", "Infinity", "-5", ""]:
+                seen[value] = (await client.get(f"{base}/deadline", headers={"x-request-timeout": value})).json()
+        assert seen == {"200": "set", "250.5": "set", "0": "set", "0x10": "none", "1_000": "none", "1e3": "none",
+                        "Infinity": "none", "-5": "none", "": "none"}
+    finally:
+        await stop(server, task)
+
+
 async def test_bodies_reach_the_app_whole_with_or_without_one() -> None:
 
     app = FastAPI()

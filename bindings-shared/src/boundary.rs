@@ -308,6 +308,9 @@ ops! {
     [napi python wasm] free count_status(status: F64) -> plain U32;
     /// A Retry-After header as ms from `now_epoch_ms`; NaN when unreadable.
     [napi python wasm] free retry_after(value: Str, now_epoch_ms: F64) -> plain F64;
+    /// A header giving milliseconds (`retry-after-ms`, a client's `x-request-timeout`); NaN
+    /// when unreadable.
+    [napi python wasm] free header_ms(value: Str) -> plain F64;
     [napi python wasm] free rng_floats(seed: F64, count: U32) -> plain F64s;
     /// The simulator over a scenario (JSON text); answers JSON text. Absent from the browser
     /// (wasm) build, which leaves the simulator out for size; Python's releases the GIL.

@@ -288,7 +288,8 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         113 => return Err(not_in_module("hedgeable")),
         114 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
         115 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        116 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        116 /* headerMs */ => number = CoreEngine::header_ms(s1),
+        117 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

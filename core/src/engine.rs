@@ -1174,6 +1174,12 @@ impl Engine {
         crate::retry_after::parse(value, now_epoch_ms).unwrap_or(f64::NAN)
     }
 
+    /// A header giving milliseconds (`retry-after-ms`, a client's `x-request-timeout`); NaN
+    /// when unreadable (`crate::retry_after::parse_ms`).
+    pub fn header_ms(value: &str) -> f64 {
+        crate::retry_after::parse_ms(value).unwrap_or(f64::NAN)
+    }
+
     /// `count` draws from a generator seeded with `seed` (conformance vectors).
     pub fn rng_floats(seed: f64, count: u32) -> Vec<f64> {
         let mut rng = SeededRng::new(if seed.is_finite() && seed >= 0.0 { seed as u64 } else { 0 });

@@ -31,9 +31,10 @@ pub fn parse(value: &str, now_epoch_ms: f64) -> Option<f64> {
     Some((at - now_epoch_ms).max(0.0))
 }
 
-/// `digits` or `digits.digits`.
-/// A `retry-after-ms` header (a decimal number of milliseconds, as OpenAI's and Anthropic's
-/// servers send it); `None` when unreadable.
+/// A header giving milliseconds as a decimal number: `retry-after-ms` (as OpenAI's and
+/// Anthropic's servers send it), a client's deadline (`x-request-timeout`). Digits, optionally
+/// with a fraction, with surrounding whitespace; no sign, exponent, `0x`, `_` or `inf`. `None`
+/// when unreadable.
 pub fn parse_ms(value: &str) -> Option<f64> {
     let v = value.trim_matches(|c: char| c.is_ascii_whitespace());
     if !is_decimal(v) {
@@ -42,6 +43,7 @@ pub fn parse_ms(value: &str) -> Option<f64> {
     crate::decimal::parse(v).filter(|ms| ms.is_finite())
 }
 
+/// `digits` or `digits.digits`.
 fn is_decimal(v: &str) -> bool {
     let (int, frac) = v.split_once('.').unwrap_or((v, "1"));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());

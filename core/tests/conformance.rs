@@ -734,6 +734,17 @@ fn run_retry_after(steps: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// `parse`: a header giving milliseconds, through the engine's entry every binding calls.
+fn run_header_ms(steps: &[Value]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|s| {
+            let ms = seawall_core::Engine::header_ms(text(s, "value"));
+            json!({ "ms": if ms.is_nan() { Value::Null } else { n(ms) } })
+        })
+        .collect()
+}
+
 /// `classify`: an outcome (JSON object, or raw text to show what is refused) through the
 /// engine's entry every binding calls; `count`: how a breaker counts a status.
 fn run_outcome(steps: &[Value]) -> Vec<Value> {
@@ -835,6 +846,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "rng" => run_rng(v, &steps),
         "deadline" => run_deadline(&steps),
         "retryAfter" => run_retry_after(&steps),
+        "headerMs" => run_header_ms(&steps),
         "outcome" => run_outcome(&steps),
         "fleetSync" => run_fleet_sync(v, &steps),
         "quotaSync" => run_quota_sync(v, &steps),

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
-from . import _clock
+from . import _clock, _native
 from ._bulkhead import Bulkhead
 from ._engine import option_error
 from ._errors import BulkheadRejectedError
@@ -88,11 +89,11 @@ class AdaptiveLimitMiddleware:
         if self.deadline_header is None:
             return None
         raw = _header(scope, self.deadline_header)
-        try:
-            ms = float(raw.decode()) if raw is not None else float("nan")
-        except ValueError:
+        if raw is None:
             return None
-        return _clock.now() + ms / 1000.0 if ms >= 0 else None
+        # Which texts are a deadline is the core's rule (a decimal number of ms), as in Node.
+        ms = _native.header_ms(raw.decode("latin-1"))
+        return None if math.isnan(ms) else _clock.now() + ms / 1000.0
 
     async def _shed(self, send: Send) -> None:
         if self.limit is not None:
