@@ -954,6 +954,7 @@ module.exports.retryPolicyDrop = nativeBinding.retryPolicyDrop
 module.exports.retryPolicyInfo = nativeBinding.retryPolicyInfo
 module.exports.retryStart = nativeBinding.retryStart
 module.exports.rngFloats = nativeBinding.rngFloats
+module.exports.shedAnswer = nativeBinding.shedAnswer
 module.exports.simulate = nativeBinding.simulate
 module.exports.stateNames = nativeBinding.stateNames
 module.exports.telemetryEvents = nativeBinding.telemetryEvents

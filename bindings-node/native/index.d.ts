@@ -325,6 +325,12 @@ export declare function retryStart(policy: number, now?: number | undefined | nu
 export declare function rngFloats(seed: number, count: number): Array<number>
 
 /**
+ * What a service answers a request it sheds, besides its 503: `[Retry-After, JSON body]`;
+ * `name`: the limit that shed it (none: a queue that was full or held it too long).
+ */
+export declare function shedAnswer(name: string | undefined | null, retryAfterMs: number): Array<string>
+
+/**
  * The simulator over a scenario (JSON text); answers JSON text. Absent from the browser
  * (wasm) build, which leaves the simulator out for size; Python's releases the GIL.
  */

@@ -424,6 +424,13 @@ pub fn limit_outcome(status: f64) -> u32 {
     CoreEngine::limit_outcome(status)
 }
 
+/// What a service answers a request it sheds, besides its 503: `[Retry-After, JSON body]`;
+/// `name`: the limit that shed it (none: a queue that was full or held it too long).
+#[napi]
+pub fn shed_answer(name: Option<String>, retry_after_ms: f64) -> Vec<String> {
+    CoreEngine::shed_answer(name.as_deref(), retry_after_ms)
+}
+
 #[napi]
 pub fn rate_limit_create(options_json: String, seconds: bool) -> Result<u32> {
     checked(with_engine(|e| e.rate_limit_create(&options_json, seconds)))

@@ -273,6 +273,8 @@ function script(b) {
   call('retryAfter', 'soon', 0);
   call('headerMs', ' 50.5 ');
   call('headerMs', '0x10');
+  call('shedAnswer', 'api', 2500);
+  call('shedAnswer', null, Number.NaN);
   call('classifyOutcome', JSON.stringify({ status: 503, method: 'POST', headers: { 'retry-after-ms': '40' } }), 0);
   call('classifyOutcome', JSON.stringify({ error: true, codes: ['ECONNREFUSED'], method: 'POST' }), 0);
   call('classifyOutcome', '{"status":"x"}', 0);

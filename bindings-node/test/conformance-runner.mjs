@@ -59,6 +59,7 @@ export const LEFT_OUT = {
     hedge_throttle_stops_an_outage_and_recovers: 'hedging',
     options_hedge: 'hedging options',
     adaptive_aimd_grows_and_backs_off: 'adaptive limit',
+    shed_answer_retry_after_and_body: 'adaptive limit',
     adaptive_cancellation_is_ignored: 'adaptive limit',
     adaptive_drops_add_no_rtt: 'adaptive limit',
     adaptive_gradient2_no_creep_at_a_steady_gradient: 'adaptive limit',
@@ -677,6 +678,11 @@ export function makeRunner(b) {
         return steps.map((s) => {
           const ms = b.headerMs(s.value);
           return { ms: Number.isNaN(ms) ? null : n(ms) };
+        });
+      case 'shedAnswer':
+        return steps.map((s) => {
+          const [retryAfter, body] = b.shedAnswer(s.name, num(s, 'retryAfterMs'));
+          return { retryAfter, body: JSON.parse(body) };
         });
       case 'fleetSync': {
         const h = b.breakerCreate(JSON.stringify(v.config), false, v.breakerName);

@@ -125,6 +125,11 @@ export interface EngineOps {
   adaptiveMessage(name: string, retryAfterMs: number): string;
   /** What a response's status means for an adaptive limit: 0 success, 1 dropped, 2 ignored. */
   limitOutcome(status: number): number;
+  /**
+   * What a service answers a request it sheds, besides its 503: `[Retry-After, JSON body]`;
+   * `name`: the limit that shed it (none: a queue that was full or held it too long).
+   */
+  shedAnswer(name: string | null, retryAfterMs: number): string[];
   rateLimitCreate(optionsJson: string, seconds: boolean): number;
   rateLimitDrop(handle: number): boolean;
   /**
@@ -287,6 +292,7 @@ export const CALLS = {
   adaptiveRetryAfter: 'nt:n',
   adaptiveMessage: 'sn:s',
   limitOutcome: 'n:n',
+  shedAnswer: 'on:l',
   rateLimitCreate: 'sb:n',
   rateLimitDrop: 'n:b',
   rateLimitCancel: 'nn:b',

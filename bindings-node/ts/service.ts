@@ -167,19 +167,31 @@ export class ServiceDoor {
     return admission;
   }
 
-  /** What a shed request is answered: 503, `Retry-After` in seconds, and the reason. */
-  shed(): { status: 503; headers: Record<string, string>; body: { error: string; code: 'CONCURRENCY_LIMITED'; message: string } } {
+  /** What a shed request is answered (the core's words): 503, `Retry-After` in seconds, and
+   * the reason, as `body` and as the JSON text `json` that is sent. */
+  shed(): { status: 503; headers: Record<string, string>; body: ShedBody; json: string } {
     const limit = this.limit;
-    // Queued out (full, or waited its time): come back in a second.
-    const after = limit?.retryAfter() ?? 1000;
-    const message = limit?.refusalMessage(after) ?? 'The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds';
+    // No limit: a queue that was full, or that held the request too long.
+    const [retryAfter, json] = backend().shedAnswer(limit?.name ?? null, limit?.retryAfter() ?? Number.NaN) as [string, string];
     return {
       status: 503,
-      headers: { 'retry-after': String(Math.ceil(after / 1000)) },
-      body: { error: 'Service Unavailable', code: 'CONCURRENCY_LIMITED', message },
+      headers: { 'retry-after': retryAfter },
+      json,
+      get body(): ShedBody {
+        return JSON.parse(json) as ShedBody;
+      },
     };
   }
 }
+
+/** The JSON body of a shed request's 503. */
+export interface ShedBody {
+  error: string;
+  code: 'CONCURRENCY_LIMITED';
+  message: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Fastify's side of the objects the hooks see. */
 interface FastifyRequest {
@@ -209,7 +221,7 @@ export function seawallFastify(fastify: FastifyInstance, options: ServiceDoorOpt
       (admitted) => admitted.run(next),
       () => {
         const shed = door.shed();
-        reply.code(shed.status).headers(shed.headers).send(shed.body);
+        reply.code(shed.status).headers({ ...shed.headers, 'content-type': JSON_TYPE }).send(shed.json);
       },
     );
   });
@@ -240,7 +252,7 @@ export function seawallExpress(options: ServiceDoorOptions = {}): (req: ExpressR
       () => {
         // Written raw: `res.json` would hash the body for an ETag, on every request shed.
         const shed = door.shed();
-        res.writeHead(shed.status, { ...shed.headers, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(shed.body));
+        res.writeHead(shed.status, { ...shed.headers, 'content-type': JSON_TYPE }).end(shed.json);
       },
     );
 }
@@ -250,7 +262,7 @@ interface HonoContext {
   req: { method: string; url: string; raw: { headers: Iterable<[string, string]>; signal?: AbortSignal } };
   res: { status: number };
   env?: { incoming?: { headers: Record<string, unknown> }; outgoing?: RawResponse };
-  json(body: unknown, status: number, headers: Record<string, string>): unknown;
+  body(data: string, status: number, headers: Record<string, string>): unknown;
 }
 
 /**
@@ -273,7 +285,7 @@ export function seawallHono(options: ServiceDoorOptions = {}): (c: HonoContext, 
     const admitted = door.limit !== undefined ? door.admit(request, raw) : await new Promise<Admitted | undefined>((resolve) => door.enter(request, raw, resolve, () => resolve(undefined)));
     if (admitted === undefined) {
       const shed = door.shed();
-      return c.json(shed.body, shed.status, shed.headers);
+      return c.body(shed.json, shed.status, { ...shed.headers, 'content-type': JSON_TYPE });
     }
     try {
       await admitted.run(next);

@@ -500,6 +500,13 @@ pub fn limit_outcome(status: f64) -> u32 {
     CoreEngine::limit_outcome(status)
 }
 
+/// What a service answers a request it sheds, besides its 503: `[Retry-After, JSON body]`;
+/// `name`: the limit that shed it (none: a queue that was full or held it too long).
+#[pyfunction]
+pub fn shed_answer(name: Option<&str>, retry_after_ms: f64) -> Vec<String> {
+    CoreEngine::shed_answer(name, retry_after_ms)
+}
+
 #[pyfunction]
 pub fn rate_limit_message(name: &str, retry_after_ms: f64) -> String {
     CoreEngine::rate_limit_message(name, retry_after_ms)
@@ -615,6 +622,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rejection_message, m)?)?;
     m.add_function(wrap_pyfunction!(adaptive_message, m)?)?;
     m.add_function(wrap_pyfunction!(limit_outcome, m)?)?;
+    m.add_function(wrap_pyfunction!(shed_answer, m)?)?;
     m.add_function(wrap_pyfunction!(rate_limit_message, m)?)?;
     m.add_function(wrap_pyfunction!(fleet_store, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;

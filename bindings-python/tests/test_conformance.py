@@ -562,6 +562,12 @@ def run_vector(v: Dict[str, Any]) -> List[Any]:
             ms = _native.header_ms(s["value"])
             res.append({"ms": None if math.isnan(ms) else n(ms)})
         return res
+    if machine == "shedAnswer":
+        res = []
+        for s in steps:
+            retry_after, body = _native.shed_answer(s["name"], num(s, "retryAfterMs"))
+            res.append({"retryAfter": retry_after, "body": json.loads(body)})
+        return res
     if machine == "fleetSync":
         e = _native.Engine()
         h = e.breaker_create(json.dumps(v["config"]), False, v["breakerName"])

@@ -236,6 +236,9 @@ ops! {
     [napi python wasm full] free adaptive_message(name: Str, retry_after_ms: F64) -> plain Str;
     /// What a response's status means for an adaptive limit: 0 success, 1 dropped, 2 ignored.
     [napi python wasm full] free limit_outcome(status: F64) -> plain U32;
+    /// What a service answers a request it sheds, besides its 503: `[Retry-After, JSON body]`;
+    /// `name`: the limit that shed it (none: a queue that was full or held it too long).
+    [napi python wasm full] free shed_answer(name: OptStr, retry_after_ms: F64) -> plain Strs;
 
     // rate limiters
     [napi python wasm full] method rate_limit_create(options_json: Str, seconds: Bool) -> fallible U32;

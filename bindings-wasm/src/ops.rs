@@ -190,106 +190,110 @@ pub fn dispatch(e: &mut CoreEngine, op: u32, a: [f64; 8], s1: &str, s2: &str) ->
         #[cfg(not(feature = "full"))]
         73 => return Err(not_in_module("limitOutcome")),
         #[cfg(feature = "full")]
-        74 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
+        74 /* shedAnswer */ => text = texts(&CoreEngine::shed_answer(flag(0).then_some(s1), a[1])),
         #[cfg(not(feature = "full"))]
-        74 => return Err(not_in_module("rateLimitCreate")),
+        74 => return Err(not_in_module("shedAnswer")),
         #[cfg(feature = "full")]
-        75 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
+        75 /* rateLimitCreate */ => number = f64::from(checked(e.rate_limit_create(s1, flag(0)))?),
         #[cfg(not(feature = "full"))]
-        75 => return Err(not_in_module("rateLimitDrop")),
+        75 => return Err(not_in_module("rateLimitCreate")),
         #[cfg(feature = "full")]
-        76 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
+        76 /* rateLimitDrop */ => number = f64::from(u8::from(e.rate_limit_drop(h(0)))),
         #[cfg(not(feature = "full"))]
-        76 => return Err(not_in_module("rateLimitCancel")),
+        76 => return Err(not_in_module("rateLimitDrop")),
         #[cfg(feature = "full")]
-        77 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
+        77 /* rateLimitCancel */ => number = f64::from(u8::from(e.rate_limit_cancel(h(0), a[1]))),
         #[cfg(not(feature = "full"))]
-        77 => return Err(not_in_module("rateLimitStats")),
+        77 => return Err(not_in_module("rateLimitCancel")),
         #[cfg(feature = "full")]
-        78 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
+        78 /* rateLimitStats */ => text = checked(e.rate_limit_stats(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        78 => return Err(not_in_module("rateLimitFleetReport")),
+        78 => return Err(not_in_module("rateLimitStats")),
         #[cfg(feature = "full")]
-        79 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
+        79 /* rateLimitFleetReport */ => text = checked(e.rate_limit_fleet_report(h(0), a[1]))?,
         #[cfg(not(feature = "full"))]
-        79 => return Err(not_in_module("rateLimitFleetSync")),
+        79 => return Err(not_in_module("rateLimitFleetReport")),
         #[cfg(feature = "full")]
-        80 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        80 /* rateLimitFleetSync */ => checked(e.rate_limit_fleet_sync(h(0), a[1], s1, a[2]))?,
         #[cfg(not(feature = "full"))]
-        80 => return Err(not_in_module("rateLimitFleetAlone")),
+        80 => return Err(not_in_module("rateLimitFleetSync")),
+        #[cfg(feature = "full")]
+        81 /* rateLimitFleetAlone */ => checked(e.rate_limit_fleet_alone(h(0)))?,
+        #[cfg(not(feature = "full"))]
+        81 => return Err(not_in_module("rateLimitFleetAlone")),
         #[cfg(feature = "fleet")]
-        81 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
+        82 /* quotaSyncJoin */ => checked(e.quota_sync_join(s1, h(0), s2))?,
         #[cfg(feature = "fleet")]
-        82 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
+        83 /* quotaSyncLeave */ => checked(e.quota_sync_leave(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        83 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
+        84 /* quotaSyncNext */ => text = checked(e.quota_sync_next(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        84 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
+        85 /* quotaSyncReply */ => checked(e.quota_sync_reply(s1, h(0), s2, a[1]))?,
         #[cfg(feature = "fleet")]
-        85 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
+        86 /* quotaSyncFailed */ => checked(e.quota_sync_failed(s1, h(0), a[1]))?,
         #[cfg(feature = "fleet")]
-        86 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
+        87 /* quotaSyncStatus */ => text = checked(e.quota_sync_status(s1, h(0)))?,
         #[cfg(feature = "full")]
-        87 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
+        88 /* rateLimitMessage */ => text = CoreEngine::rate_limit_message(s1, a[0]),
         #[cfg(not(feature = "full"))]
-        87 => return Err(not_in_module("rateLimitMessage")),
+        88 => return Err(not_in_module("rateLimitMessage")),
         #[cfg(feature = "full")]
-        88 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
+        89 /* fleetStore */ => text = CoreEngine::fleet_store(s1, s2),
         #[cfg(not(feature = "full"))]
-        88 => return Err(not_in_module("fleetStore")),
+        89 => return Err(not_in_module("fleetStore")),
         #[cfg(feature = "full")]
-        89 /* health */ => text = e.health(a[0]),
+        90 /* health */ => text = e.health(a[0]),
         #[cfg(not(feature = "full"))]
-        89 => return Err(not_in_module("health")),
+        90 => return Err(not_in_module("health")),
         #[cfg(feature = "full")]
-        90 /* breakerHealth */ => text = e.breaker_health(a[0]),
+        91 /* breakerHealth */ => text = e.breaker_health(a[0]),
         #[cfg(not(feature = "full"))]
-        90 => return Err(not_in_module("breakerHealth")),
-        91 /* breakerNames */ => text = texts(&e.breaker_names()),
-        92 /* resetAll */ => e.reset_all(a[0]),
-        93 /* clearRegistry */ => e.clear_registry(),
-        94 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
-        95 /* recordTimeout */ => e.record_timeout(s1),
+        91 => return Err(not_in_module("breakerHealth")),
+        92 /* breakerNames */ => text = texts(&e.breaker_names()),
+        93 /* resetAll */ => e.reset_all(a[0]),
+        94 /* clearRegistry */ => e.clear_registry(),
+        95 /* recordRetryAttempt */ => e.record_retry_attempt(s1),
+        96 /* recordTimeout */ => e.record_timeout(s1),
         #[cfg(feature = "full")]
-        96 /* prometheus */ => text = e.prometheus(),
+        97 /* prometheus */ => text = e.prometheus(),
         #[cfg(not(feature = "full"))]
-        96 => return Err(not_in_module("prometheus")),
+        97 => return Err(not_in_module("prometheus")),
         #[cfg(feature = "full")]
-        97 /* gaugeSamples */ => text = e.gauge_samples(),
+        98 /* gaugeSamples */ => text = e.gauge_samples(),
         #[cfg(not(feature = "full"))]
-        97 => return Err(not_in_module("gaugeSamples")),
-        98 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
-        99 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
+        98 => return Err(not_in_module("gaugeSamples")),
+        99 /* errorCodes */ => text = texts(&CoreEngine::error_codes()),
+        100 /* telemetryEvents */ => text = CoreEngine::telemetry_events(),
         #[cfg(feature = "full")]
-        100 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
+        101 /* telemetryInstruments */ => text = CoreEngine::telemetry_instruments(),
         #[cfg(not(feature = "full"))]
-        100 => return Err(not_in_module("telemetryInstruments")),
-        101 /* stateNames */ => text = texts(&CoreEngine::state_names()),
-        102 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
-        103 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
-        104 /* defaultsJson */ => text = CoreEngine::defaults_json(),
-        105 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
-        106 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
+        101 => return Err(not_in_module("telemetryInstruments")),
+        102 /* stateNames */ => text = texts(&CoreEngine::state_names()),
+        103 /* giveUpReasons */ => text = texts(&CoreEngine::give_up_reasons()),
+        104 /* giveUpCodes */ => text = texts(&CoreEngine::give_up_codes()),
+        105 /* defaultsJson */ => text = CoreEngine::defaults_json(),
+        106 /* preapprovedPermit */ => number = CoreEngine::preapproved_permit(),
+        107 /* unconditionalAdmits */ => text = flags(CoreEngine::unconditional_admits()),
         #[cfg(feature = "full")]
-        107 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
+        108 /* presetPolicy */ => (number, text) = optional(CoreEngine::preset_policy(s1, flag(0))),
         #[cfg(not(feature = "full"))]
-        107 => return Err(not_in_module("presetPolicy")),
-        108 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
+        108 => return Err(not_in_module("presetPolicy")),
+        109 /* presetCircuit */ => (number, text) = optional(CoreEngine::preset_circuit(s1, flag(0))),
         #[cfg(feature = "full")]
-        109 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
+        110 /* presetRetry */ => (number, text) = optional(CoreEngine::preset_retry(s1, a[0], a[1], a[2], flag(3))),
         #[cfg(not(feature = "full"))]
-        109 => return Err(not_in_module("presetRetry")),
-        110 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
-        111 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
-        112 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
+        110 => return Err(not_in_module("presetRetry")),
+        111 /* validate */ => checked(CoreEngine::validate(s1, s2, flag(0)))?,
+        112 /* deadline */ => number = CoreEngine::deadline(a[0], a[1], a[2]),
+        113 /* classifyOutcome */ => text = checked(CoreEngine::classify_outcome(s1, a[0]))?,
         #[cfg(feature = "full")]
-        113 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
+        114 /* hedgeable */ => number = f64::from(u8::from(CoreEngine::hedgeable(s1, flag(0)))),
         #[cfg(not(feature = "full"))]
-        113 => return Err(not_in_module("hedgeable")),
-        114 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
-        115 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
-        116 /* headerMs */ => number = CoreEngine::header_ms(s1),
-        117 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
+        114 => return Err(not_in_module("hedgeable")),
+        115 /* countStatus */ => number = f64::from(CoreEngine::count_status(a[0])),
+        116 /* retryAfter */ => number = CoreEngine::retry_after(s1, a[0]),
+        117 /* headerMs */ => number = CoreEngine::header_ms(s1),
+        118 /* rngFloats */ => text = nums(&CoreEngine::rng_floats(a[0], h(1))),
         _ => return Err(wasm_bindgen::JsError::new("seawall: the wasm engine has no such operation").into()),
     }
     Ok((number, text))

@@ -522,6 +522,24 @@ pub fn refusal_message(name: &str, retry_after_ms: f64) -> String {
     format!("Concurrency limit '{name}' is shedding load; try again in {} seconds", fmt_num((retry_after_ms / 1000.0).ceil()))
 }
 
+/// What a service answers a request it sheds, besides its 503: the `Retry-After` header (whole
+/// seconds, at least 1) and the JSON body. `name`: the limit that shed it, its caller to come
+/// back in `retry_after_ms`; none: a queue that was full or held it too long (in a second).
+pub fn shed_answer(name: Option<&str>, retry_after_ms: f64) -> Vec<String> {
+    // The message says what the header does (`max` keeps 1 for a NaN).
+    let seconds = if name.is_some() { (retry_after_ms / 1000.0).ceil().max(1.0) } else { 1.0 };
+    let message = match name {
+        Some(name) => refusal_message(name, seconds * 1000.0),
+        None => "The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds".to_string(),
+    };
+    let body = Json::obj(vec![
+        ("error", Json::from("Service Unavailable")),
+        ("code", Json::from("CONCURRENCY_LIMITED")),
+        ("message", Json::from(message)),
+    ]);
+    vec![fmt_num(seconds), body.to_string()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -890,6 +890,12 @@ impl Engine {
         crate::adaptive::refusal_message(name, retry_after_ms)
     }
 
+    /// What a service answers a request it sheds: `[Retry-After, JSON body]`
+    /// (`crate::adaptive::shed_answer`).
+    pub fn shed_answer(name: Option<&str>, retry_after_ms: f64) -> Vec<String> {
+        crate::adaptive::shed_answer(name, retry_after_ms)
+    }
+
     /// `{algorithm, limit, estimate, inFlight, admitted, rejected, dropped, ignored, windows, partitions}`.
     pub fn adaptive_stats(&mut self, h: Handle) -> Result<String> {
         let l = self.adaptive.get_mut(h).ok_or_else(|| missing("adaptive limit", h))?;

@@ -745,6 +745,17 @@ fn run_header_ms(steps: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// `answer`: what a service answers a request it sheds (a limit's name, or none).
+fn run_shed_answer(steps: &[Value]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|s| {
+            let answer = seawall_core::Engine::shed_answer(s["name"].as_str(), num(s, "retryAfterMs"));
+            json!({ "retryAfter": answer[0], "body": serde_json::from_str::<Value>(&answer[1]).unwrap() })
+        })
+        .collect()
+}
+
 /// `classify`: an outcome (JSON object, or raw text to show what is refused) through the
 /// engine's entry every binding calls; `count`: how a breaker counts a status.
 fn run_outcome(steps: &[Value]) -> Vec<Value> {
@@ -847,6 +858,7 @@ fn run_vector(v: &Value) -> Vec<Value> {
         "deadline" => run_deadline(&steps),
         "retryAfter" => run_retry_after(&steps),
         "headerMs" => run_header_ms(&steps),
+        "shedAnswer" => run_shed_answer(&steps),
         "outcome" => run_outcome(&steps),
         "fleetSync" => run_fleet_sync(v, &steps),
         "quotaSync" => run_quota_sync(v, &steps),

@@ -7,13 +7,12 @@ the timeouts of Seawall's outbound calls. ``app.add_middleware(AdaptiveLimitMidd
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 from . import _clock, _native
 from ._bulkhead import Bulkhead
-from ._engine import option_error
+from ._engine import engine, option_error
 from ._errors import BulkheadRejectedError
 from ._limit import AdaptiveLimit, outcome_of_status, request_deadline
 
@@ -96,17 +95,15 @@ class AdaptiveLimitMiddleware:
         return None if math.isnan(ms) else _clock.now() + ms / 1000.0
 
     async def _shed(self, send: Send) -> None:
-        if self.limit is not None:
-            e = self.limit.refusal()
-            message, after = str(e), e.retry_after
-        else:
-            # Queued out (full, or waited its time): come back in a second.
-            message, after = "The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds", 1.0
-        body = json.dumps({"error": "Service Unavailable", "code": "CONCURRENCY_LIMITED", "message": message}).encode()
-        headers = [(b"content-type", b"application/json"), (b"retry-after", str(max(1, int(-(-after // 1)))).encode()),
-                   (b"content-length", str(len(body)).encode())]
+        # The core's words; no limit: a queue that was full, or that held the request too long.
+        limit = self.limit
+        retry_after, body = _native.shed_answer(limit.name if limit is not None else None,
+                                                engine.adaptive_retry_after(limit._h, None) if limit is not None else math.nan)
+        data = body.encode()
+        headers = [(b"content-type", b"application/json"), (b"retry-after", retry_after.encode()),
+                   (b"content-length", str(len(data)).encode())]
         await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": data})
 
 
 class _Request:
