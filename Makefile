@@ -127,6 +127,9 @@ build-wasm: setup-rust wasm-bindgen-cli node-deps
 	done
 	# The glue ships minified by us (bundlers that copy it, like Vite, leave it as it is).
 	cd $(NODE_DIR) && npx esbuild wasm/seawall_wasm.js --minify --format=esm --outfile=wasm/seawall_wasm.js --allow-overwrite --log-level=warning
+	@# The whole module's own copy of the glue, which keeps one instance: a page that loads both
+	@# browser entries runs each module apart (and the shell on the whole one).
+	cp $(NODE_DIR)/wasm/seawall_wasm.js $(NODE_DIR)/wasm/seawall_wasm_full.js
 	@git diff --quiet -- $(NODE_DIR)/wasm || { git diff --stat -- $(NODE_DIR)/wasm; echo "generated wasm types changed: commit $(NODE_DIR)/wasm/*.d.ts"; exit 1; }
 	@echo "wasm size: lean $$(wc -c < $(NODE_DIR)/wasm/seawall_wasm_bg.wasm) B raw, $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm_bg.wasm | wc -c) B gzipped; full $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm_full_bg.wasm | wc -c) B gzipped (+ glue $$(gzip -9c $(NODE_DIR)/wasm/seawall_wasm.js | wc -c) B)"
 

@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 
 const pkg = path.join(__dirname, '..');
-const built = ['dist/esm/entry.node.js', 'dist/esm/entry.browser.js', 'dist/esm/entry.full.js', 'dist/esm/entry.wasm-node.js', 'dist/esm/entry.inline.js', 'dist/esm/entry.init.js', 'dist/esm/wasm-inline.js', 'dist/cjs/index.cjs', 'dist/cjs/wasm.cjs', 'dist/cjs/index.mjs', 'dist/cjs/wasm.mjs', 'wasm/seawall_wasm.js', 'wasm/seawall_wasm_bg.wasm', 'wasm/seawall_wasm_full_bg.wasm', 'wasm/seawall_wasm_fleet_bg.wasm'];
+const built = ['dist/esm/entry.node.js', 'dist/esm/entry.browser.js', 'dist/esm/entry.full.js', 'dist/esm/entry.wasm-node.js', 'dist/esm/entry.inline.js', 'dist/esm/entry.init.js', 'dist/esm/wasm-inline.js', 'dist/cjs/index.cjs', 'dist/cjs/wasm.cjs', 'dist/cjs/index.mjs', 'dist/cjs/wasm.mjs', 'wasm/seawall_wasm.js', 'wasm/seawall_wasm_full.js', 'wasm/seawall_wasm_bg.wasm', 'wasm/seawall_wasm_full_bg.wasm', 'wasm/seawall_wasm_fleet_bg.wasm'];
 const missing = built.filter((f) => !fs.existsSync(path.join(pkg, f)));
 const problems = missing.map((f) => `${f} is missing`);
 if (missing.length === 0) {

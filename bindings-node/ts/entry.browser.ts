@@ -6,8 +6,12 @@
  * `new URL(…, import.meta.url)`, which Vite, webpack 5 and Parcel emit as an asset by themselves;
  * with esbuild or Rollup, import `seawall/inline` (or serve the file there: the error says so).
  */
+// @ts-expect-error The glue is resolved from dist/esm at run time; `WasmGlue` types it.
+import * as glue from '../../wasm/seawall_wasm.js';
+import { wholeInstalled } from './backend.js';
 import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
 
-await installWasmBackend(await fetchWasm(new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url)));
+// After `seawall/full` (a page that imports both), the whole module serves this entry too.
+if (!wholeInstalled()) await installWasmBackend(glue, await fetchWasm(new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url)));
 
 export * from './index.js';

@@ -6,9 +6,11 @@
  */
 import { installHedging } from './fetch.js';
 import { HEDGING } from './hedge.js';
+// @ts-expect-error The glue's copy for this module, resolved from dist/esm at run time.
+import * as glue from '../../wasm/seawall_wasm_full.js';
 import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
 
-await installWasmBackend(await fetchWasm(new URL('../../wasm/seawall_wasm_full_bg.wasm', import.meta.url)), true);
+await installWasmBackend(glue, await fetchWasm(new URL('../../wasm/seawall_wasm_full_bg.wasm', import.meta.url)), true);
 installHedging(HEDGING);
 
 export * from './index.js';

@@ -4,7 +4,9 @@
  * `init(url | Response | bytes)`) and wait for it before the first policy; until then a policy
  * fails with an error saying so.
  */
-import { markUninitialised } from './backend.js';
+// @ts-expect-error The glue is resolved from dist/esm at run time; `WasmGlue` types it.
+import * as glue from '../../wasm/seawall_wasm.js';
+import { markUninitialised, wholeInstalled } from './backend.js';
 import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
 
 let pending: Promise<void> | undefined;
@@ -22,12 +24,13 @@ export default function init(source?: string | URL | Response | BufferSource): P
 }
 
 async function load(source: string | URL | Response | BufferSource | undefined): Promise<void> {
+  if (wholeInstalled()) return;
   if (source === undefined || typeof source === 'string' || source instanceof URL) {
     const base = (globalThis as { location?: { href: string } }).location?.href;
     const url = source === undefined ? new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url) : new URL(source, base);
     source = await fetchWasm(url);
   }
-  await installWasmBackend(source);
+  await installWasmBackend(glue, source);
 }
 
 export * from './index.js';

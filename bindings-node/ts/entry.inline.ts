@@ -5,8 +5,11 @@
  */
 // @ts-expect-error Generated into dist/esm by scripts/build-cjs.mjs from the built module.
 import { wasmBase64 } from './wasm-inline.js';
+// @ts-expect-error The glue is resolved from dist/esm at run time; `WasmGlue` types it.
+import * as glue from '../../wasm/seawall_wasm.js';
+import { wholeInstalled } from './backend.js';
 import { installWasmBackend } from './load-wasm-browser.js';
 
-await installWasmBackend(Uint8Array.from(atob(wasmBase64 as string), (c) => c.charCodeAt(0)));
+if (!wholeInstalled()) await installWasmBackend(glue, Uint8Array.from(atob(wasmBase64 as string), (c) => c.charCodeAt(0)));
 
 export * from './index.js';

@@ -1,18 +1,17 @@
 /**
  * The wasm backend in browsers (and workers), from the module's bytes or a fetched response.
- * The glue is imported statically, so every bundler includes it without configuration.
+ * Each entry imports its glue statically (so every bundler includes it without configuration)
+ * and hands it over: the lean module's and the whole one's are two copies of one file, because
+ * the glue keeps a single instance and a page that loads both entries needs each module apart.
  */
-// @ts-expect-error The glue is resolved from dist/esm at run time; `WasmGlue` types it.
-import * as glueModule from '../../wasm/seawall_wasm.js';
-
 import { installBackend } from './backend.js';
 import { wasmBackend, type WasmGlue } from './backend-wasm.js';
 
 /** `whole`: the module has every part (`seawall/full`'s), not only the lean one's. */
-export async function installWasmBackend(source: BufferSource | Response, whole = false): Promise<void> {
-  const glue = glueModule as WasmGlue;
-  const { memory } = await glue.default({ module_or_path: source });
-  installBackend(wasmBackend(glue, memory), whole);
+export async function installWasmBackend(glue: unknown, source: BufferSource | Response, whole = false): Promise<void> {
+  const g = glue as WasmGlue;
+  const { memory } = await g.default({ module_or_path: source });
+  installBackend(wasmBackend(g, memory), whole);
 }
 
 /** Fetches the module beside the package's script; a failure names the URL and the fix. */

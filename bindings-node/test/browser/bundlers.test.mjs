@@ -253,6 +253,22 @@ test('the lean entry tree-shakes: the 4-API app built by Vite and by esbuild hol
   assert.ok(viteModules.includes('dist/esm/entry.browser.js'));
 });
 
+test('a page that imports both entries, in either order, runs on the whole module', async () => {
+  for (const [name, first, second] of [['vite-both', 'seawall', 'seawall/full'], ['vite-both-full-first', 'seawall/full', 'seawall']]) {
+    const both = project(name, 'seawall');
+    writeFileSync(join(both, 'src', 'main.js'), `import { CircuitBreaker } from '${first}';
+import { RateLimiter, prometheusMetrics, backendName } from '${second}';
+new CircuitBreaker('api');
+let limiter = 'made';
+try { await new RateLimiter('api', { limit: 1 }).execute(async () => 1); } catch (e) { limiter = e.code; }
+window.__result = { backend: backendName(), limiter, prometheus: prometheusMetrics().includes('circuit_breaker_calls_total{name="api"') };
+`);
+    writeFileSync(join(both, 'index.html'), html('/src/main.js'));
+    sh(bin('vite'), ['build', '--logLevel', 'warn'], both);
+    assert.deepEqual(await run(join(both, 'dist')), { backend: 'wasm', limiter: 'made', prometheus: true }, `${first}, then ${second}`);
+  }
+});
+
 test('`seawall/full` through Vite: a page with a rate limiter and Prometheus text; the lean entry refuses them with a typed error naming it', async () => {
   const full = project('vite-full', 'seawall/full');
   writeFileSync(join(full, 'src', 'main.js'), `import { CircuitBreaker, RateLimiter, prometheusMetrics, backendName } from 'seawall/full';
