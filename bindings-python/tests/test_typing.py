@@ -76,6 +76,10 @@ async def main() -> None:
     assert_type(openai_circuit.call(sync_call), bytes)
     assert_type(await openai_circuit.call_async(api_call), Dict[str, str])
     assert_type(await bulkhead.call_async(api_call), Dict[str, str])
+    async with bulkhead as held:
+        assert_type(held, Bulkhead)
+    async with openai_circuit as guarded:
+        assert_type(guarded, CircuitBreaker)
     assert_type(RetryPolicy(max_attempts=2).call(sync_call), bytes)
     assert_type(await RetryPolicy(max_attempts=2).call_async(api_call), Dict[str, str])
     assert_type(await HedgePolicy(delay=0.1).call_async(api_call), Dict[str, str])
