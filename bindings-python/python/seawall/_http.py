@@ -1,10 +1,10 @@
 """The policy stack every HTTP integration runs a request through (httpx / httpx2 transports,
 aiohttp middleware, requests' adapter): retries outermost, then per attempt a rate limiter's
 place, a bulkhead's slot, a breaker's permit and a timeout (the integration's, or the breaker's
-own when that is shorter). Which responses and errors fail and
-which are retried is the core's rule (core/src/outcome.rs); a client library is described by an
-``Exchange`` (how to read a response's status and headers, close it, and hold it until its body
-settles), and nothing here knows which library it is.
+own when that is shorter). Which responses and errors fail and which are retried is the core's
+rule (core/src/outcome.rs); a client library is described by an ``Exchange`` (how to read a
+response's status and headers, close it, and hold it until its body settles), and nothing here
+knows which library it is.
 
 - A response the core retries (a 5xx, 429, 408 …) is closed before the next attempt; when the
   retries run out, the last one is answered as it came.
