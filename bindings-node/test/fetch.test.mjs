@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, before, test } from 'node:test';
 
-import { CircuitBreaker, CircuitBreakerError, parseRetryAfter, resilientFetch, TimeoutError } from 'seawall';
+import { CircuitBreaker, CircuitBreakerError, createResilientFetch, parseRetryAfter, resilientFetch, TimeoutError } from 'seawall';
 import { startScriptedServer } from './fixtures/scripted-server.mjs';
 
 let server;
@@ -31,6 +31,31 @@ test('a burst of 5xx is retried until the server recovers', async () => {
   const res = await resilientFetch(`${base}/burst`, {}, undefined, { ...fast, maxAttempts: 5 });
   assert.equal(res.status, 200);
   assert.equal(hits.get('/burst'), 4);
+});
+
+test('a guarded fetch installed as the global fetch (or wrapped there) sends through the host’s, once per attempt; a stand-in installed later is used', async () => {
+  const host = globalThis.fetch;
+  const guarded = createResilientFetch({ ...fast, maxAttempts: 3 });
+  try {
+    for (const [path, installed] of [['/global', guarded], ['/global-wrapped', (u, i) => guarded(u, i)]]) {
+      globalThis.fetch = installed;
+      scripts.set(path, [503]);
+      const res = await fetch(`${base}${path}`);
+      assert.deepEqual([res.status, await res.text(), hits.get(path)], [200, 'status 200', 2]);
+    }
+    // Another guard over it: both guard the request (the global's retries inside each attempt).
+    scripts.set('/global-under', [503]);
+    const res = await resilientFetch(`${base}/global-under`, {}, new CircuitBreaker(), { ...fast, maxAttempts: 2 });
+    assert.deepEqual([res.status, hits.get('/global-under')], [200, 2]);
+    // Read at each request: a stand-in installed after the guarded fetch was made is what it calls.
+    let seen = 0;
+    globalThis.fetch = (u, i) => (seen++, host(u, i));
+    scripts.set('/stand-in', [503]);
+    assert.equal((await guarded(`${base}/stand-in`)).status, 200);
+    assert.deepEqual([seen, hits.get('/stand-in')], [2, 2]);
+  } finally {
+    globalThis.fetch = host;
+  }
 });
 
 test('when retries run out, the last 5xx response is answered', async () => {

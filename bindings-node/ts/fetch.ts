@@ -239,12 +239,24 @@ export function checkedConfig(config: ResilientFetchConfig): ResilientFetchConfi
   return { circuitBreaker, bulkhead, rateLimiter, fetch: fetchImpl, options };
 }
 
+// The host's `fetch` as this module found it, and the policies whose request is calling the
+// underlying `fetch` now. A program may install a guarded fetch as the global one (`globalThis.fetch
+// = createResilientFetch()`): each attempt then calls back into it. The same policies send that
+// call as it is, through the host's `fetch`; other policies guard it too, then send it there. The
+// global is still read at each request otherwise, so a test's stand-in installed later is used.
+const hostFetch: typeof fetch | undefined = typeof fetch === 'function' ? fetch : undefined;
+let sendingFor: HttpStack<Response> | undefined;
+
 function guardedFetch(
   input: string | URL | Request,
   init: RequestInit,
   stack: HttpStack<Response>,
   fetchImpl: typeof fetch | undefined,
 ): Promise<Response> {
+  if (sendingFor !== undefined && fetchImpl === undefined) {
+    if (sendingFor === stack) return (hostFetch ?? fetch)(input, init);
+    fetchImpl = hostFetch;
+  }
   // A Request is sent as a copy each attempt (its body is read once); a body given as a stream
   // cannot be copied, so that request runs once.
   const template = input instanceof Request ? input : undefined;
@@ -261,9 +273,26 @@ function guardedFetch(
     url: () => template?.url ?? String(input),
     replayable: !(typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream),
     callerSignal,
-    send: (signals, headers) => fetchLinked(fetchImpl, attemptInput(), withHeaders(init, template, headers), [...signals, callerSignal]),
+    send: (signals, headers) => sendFor(stack, fetchImpl, attemptInput(), withHeaders(init, template, headers), [...signals, callerSignal]),
   };
-  return (stack.inline !== undefined ? inlineFetch?.(stack, out, (signal) => fetchLinked(fetchImpl, attemptInput(), init, [signal, callerSignal])) : undefined) ?? stack(out);
+  return (stack.inline !== undefined ? inlineFetch?.(stack, out, (signal) => sendFor(stack, fetchImpl, attemptInput(), init, [signal, callerSignal])) : undefined) ?? stack(out);
+}
+
+/** An attempt's `fetch`, sent for `stack`'s policies (see `sendingFor`). */
+function sendFor(
+  stack: HttpStack<Response>,
+  fetchImpl: typeof fetch | undefined,
+  input: string | URL | Request,
+  init: RequestInit,
+  signals: Array<AbortSignal | undefined>,
+): Promise<Response> {
+  const outer = sendingFor;
+  sendingFor = stack;
+  try {
+    return fetchLinked(fetchImpl, input, init, signals);
+  } finally {
+    sendingFor = outer;
+  }
 }
 
 /** Runs a request's first attempt inline (see `inline.ts`), or answers undefined: installed by
