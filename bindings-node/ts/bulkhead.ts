@@ -5,7 +5,7 @@
  */
 import { listening, observed, report } from './telemetry.js';
 import { backend, type Backend } from './backend.js';
-import { readsCallSignal } from './cancel.js';
+import { readsCallSignal, whenAborted } from './cancel.js';
 import { clock, nowArg } from './clock.js';
 import { Emitter } from './emitter.js';
 import { endOf, SLOTS, type Slots } from './held.js';
@@ -190,21 +190,22 @@ export class Bulkhead {
         if (this.#b.bulkheadCancel(this.#h, ticket)) reject(signal?.reason);
         this.#armTimer();
       };
+      let off: (() => void) | undefined;
       this.#waiters.set(ticket, {
         resolve: (permit) => {
-          signal?.removeEventListener('abort', onAbort);
+          off?.();
           this.#waiters.delete(ticket);
           resolve(permit);
         },
         reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
+          off?.();
           this.#waiters.delete(ticket);
           reject(e);
         },
       });
       if (signal !== undefined) {
         if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
+        off = whenAborted(signal, onAbort);
       }
       if (this.#events.has('queued')) {
         const m = this.getMetrics();

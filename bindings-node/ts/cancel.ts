@@ -16,8 +16,8 @@ export class CallSignal {
   #listeners: Array<(() => void) | undefined> | undefined;
   #running = false;
   #real: AbortController | undefined;
-  /** The signal this one follows, and its listener (taken off by `unfollow`). */
-  #followed: [AbortSignal, () => void] | undefined;
+  /** Takes this one's listener off the signal it follows (`unfollow`). */
+  #followed: (() => void) | undefined;
 
   /** Listeners run once, in the order they were added, when this aborts; one added twice is
    * one listener, as with an `EventTarget`. */
@@ -74,17 +74,50 @@ export class CallSignal {
   /** Aborts this one when `signal` does (a caller's), until `unfollow`. */
   follow(signal: AbortSignal): void {
     if (signal.aborted) return this.abort(signal.reason);
-    const onAbort = (): void => this.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    this.#followed = [signal, onAbort];
+    this.#followed = whenAborted(signal, () => this.abort(signal.reason));
   }
 
   /** Stops following (the call is over: a caller's long-lived signal keeps no listener of it). */
   unfollow(): void {
-    const f = this.#followed;
+    const off = this.#followed;
     this.#followed = undefined;
-    f?.[0].removeEventListener('abort', f[1]);
+    off?.();
   }
+}
+
+/** Per `AbortSignal`, the callbacks waiting on its abort, and the one listener that runs them. */
+const waiting = new WeakMap<AbortSignal, { fns: Set<() => void>; listener: () => void }>();
+
+/**
+ * Calls `fn` once `signal` aborts, until the answered function takes it off. A caller's signal may
+ * be shared by many calls at once (a request's, handed to every outbound call its handler makes):
+ * a listener each would pile up on it (Node warns of a leak past ten), so an `AbortSignal` gets
+ * one listener for all of them, taken off with the last; a `CallSignal`'s own listeners are cheap.
+ * As with listeners, one taken off while they run is not run, nor one added then.
+ */
+export function whenAborted(signal: AbortSignal | CallSignal, fn: () => void): () => void {
+  if (signal instanceof CallSignal) {
+    signal.addEventListener('abort', fn);
+    return () => signal.removeEventListener('abort', fn);
+  }
+  let entry = waiting.get(signal);
+  if (entry === undefined) {
+    const fns = new Set<() => void>();
+    const listener = (): void => {
+      waiting.delete(signal);
+      for (const f of [...fns]) if (fns.delete(f)) callListener(f, undefined);
+    };
+    entry = { fns, listener };
+    waiting.set(signal, entry);
+    signal.addEventListener('abort', listener, { once: true });
+  }
+  const { fns, listener } = entry;
+  fns.add(fn);
+  return () => {
+    if (!fns.delete(fn) || fns.size > 0 || waiting.get(signal)?.fns !== fns) return;
+    waiting.delete(signal);
+    signal.removeEventListener('abort', listener);
+  };
 }
 
 /** A `CallSignal` where the policies take the caller's signal: they read only what it has (see

@@ -4,6 +4,7 @@
  * `set_testing`, Polly's FakeTimeProvider).
  */
 import { backend } from './backend.js';
+import { whenAborted } from './cancel.js';
 import { argumentError, checkFiniteArg, checkOptionsArg } from './options.js';
 
 /** A clock the shell reads and sleeps on. Times are monotonic milliseconds. */
@@ -41,15 +42,16 @@ function sleepOn(setTimer: Clock['setTimer'], ms: number, signal?: AbortSignal):
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
     let cancel = () => {};
-    const onAbort = () => {
-      cancel();
-      reject(abortReason(signal as AbortSignal));
-    };
+    let off: (() => void) | undefined;
     cancel = setTimer(ms, () => {
-      signal?.removeEventListener('abort', onAbort);
+      off?.();
       resolve();
     });
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal !== undefined)
+      off = whenAborted(signal, () => {
+        cancel();
+        reject(abortReason(signal));
+      });
   });
 }
 

@@ -16,7 +16,7 @@
  */
 import { CircuitBreaker } from './breaker.js';
 import { type Clock, clock } from './clock.js';
-import { realSignal, signalFor } from './cancel.js';
+import { realSignal, signalFor, whenAborted } from './cancel.js';
 import { argumentError, checkOptionsArg } from './options.js';
 import { backend } from './backend.js';
 import { ErrorCodes } from './errors.js';
@@ -99,10 +99,10 @@ const unlinkWhenCollected = new FinalizationRegistry<() => void>((unlink) => unl
 
 /**
  * A signal that aborts when any of `signals` does. The fetch keeps it while the body streams,
- * and the caller's signal may live for the whole process (a shutdown signal): a listener that
- * held the linked signal strongly would stay on it for every request ever made. So listeners
- * hold it weakly and leave when it is collected, or at once through `unlink` when the request
- * failed (nothing streams).
+ * and the caller's signal may live for the whole process (a shutdown signal, a request's signal
+ * shared by its outbound calls): what waits on it for a request (`whenAborted`: one listener on
+ * it for all) holds the linked signal weakly, and leaves when that is collected, or at once
+ * through `unlink` when the request failed (nothing streams).
  */
 export function linkSignals(signals: Array<AbortSignal | undefined>): { signal: AbortSignal | undefined; unlink: () => void } {
   // Most requests have one signal (their attempt's deadline): nothing to link.
@@ -122,9 +122,9 @@ function linked(signals: Array<AbortSignal | undefined>): { signal: AbortSignal;
   const c = new AbortController();
   const linked = new WeakRef(c.signal);
   controllerOf.set(c.signal, c);
-  const hooks: Array<[AbortSignal, () => void]> = [];
+  const offs: Array<() => void> = [];
   const unlink = (): void => {
-    for (const [s, onAbort] of hooks.splice(0)) s.removeEventListener('abort', onAbort);
+    for (const off of offs.splice(0)) off();
   };
   for (const s of list) {
     if (s.aborted) {
@@ -132,12 +132,12 @@ function linked(signals: Array<AbortSignal | undefined>): { signal: AbortSignal;
       c.abort(s.reason);
       return { signal: c.signal, unlink };
     }
-    const onAbort = (): void => {
-      const signal = linked.deref();
-      if (signal !== undefined) controllerOf.get(signal)?.abort(s.reason);
-    };
-    s.addEventListener('abort', onAbort, { once: true });
-    hooks.push([s, onAbort]);
+    offs.push(
+      whenAborted(s, () => {
+        const signal = linked.deref();
+        if (signal !== undefined) controllerOf.get(signal)?.abort(s.reason);
+      }),
+    );
   }
   unlinkWhenCollected.register(c.signal, unlink);
   return { signal: c.signal, unlink };

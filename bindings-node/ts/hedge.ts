@@ -10,7 +10,7 @@
  */
 import { DeadlineList, type Listed } from './deadline-list.js';
 import { backend, type Backend } from './backend.js';
-import { takesArgument } from './cancel.js';
+import { takesArgument, whenAborted } from './cancel.js';
 import { clock, nowArg, type Clock } from './clock.js';
 import { HEDGE_BATCH } from './ops.js';
 import { fromNative, native } from './errors.js';
@@ -441,7 +441,8 @@ class HedgedRun<T> implements Wake {
   /** Made only when the primary ends before the call's answer is ready. */
   #deferred: { resolve: (v: T) => void; reject: (e: unknown) => void } | undefined;
   readonly #takesSignal: boolean;
-  readonly #onAbort: (() => void) | undefined;
+  /** Takes the call's listener off the caller's signal. */
+  readonly #offAbort: (() => void) | undefined;
 
   /** `first`: the core's first step; `undefined` for a call whose primary already runs (a
    * `Begun` call taken over, with the primary's `controller`: it reports the primary's end
@@ -460,10 +461,7 @@ class HedgedRun<T> implements Wake {
   ) {
     // A function that cannot take its signal (see `takesArgument`) is given none, and none is made.
     this.#takesSignal = takesArgument(fn, 1);
-    if (signal !== undefined) {
-      this.#onAbort = () => this.#abort();
-      signal.addEventListener('abort', this.#onAbort);
-    }
+    if (signal !== undefined) this.#offAbort = whenAborted(signal, () => this.#abort());
     if (first === undefined) {
       this.#attempts.push(new Attempt(0, false, primary));
       this.#running = 1;
@@ -614,7 +612,7 @@ class HedgedRun<T> implements Wake {
     this.#over = true;
     this.#final = answer;
     if (this.live) this.wakeups.cancel(this);
-    if (this.#onAbort !== undefined) this.signal?.removeEventListener('abort', this.#onAbort);
+    this.#offAbort?.();
     for (const a of this.#attempts) if (a !== keep && a.outcome < 0) a.controller?.abort(lost());
   }
 

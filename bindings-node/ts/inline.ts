@@ -7,7 +7,7 @@
  * promises cost ~10× what they cost in a loop (every step between two socket reads runs cold).
  * Apart from `fetch.ts` so that a page guarding `fetch` bundles none of it.
  */
-import { signalFor } from './cancel.js';
+import { signalFor, whenAborted } from './cancel.js';
 import { clock } from './clock.js';
 import { endOf } from './held.js';
 import { countOf, type HttpStack, HttpStatusError, type InlineFetch, type InlineParts, type Outgoing, raisedBy } from './fetch.js';
@@ -95,7 +95,8 @@ export class InlineRun<R> {
   #count: 'success' | 'failure' | 'ignore' = 'success';
   /** The slot and the permit are back. */
   #settled = false;
-  readonly #onAbort = (): void => this.#t?.cut(this.out.callerSignal?.reason);
+  /** Takes the attempt's listener off the caller's signal. */
+  #offAbort: (() => void) | undefined;
   /** Its transport, let go once the answer is handed over: what waits for the answer's body to end
    * must not keep the answer itself alive (a response dropped unread is collected). */
   #t: InlineTransport<R> | undefined;
@@ -144,7 +145,7 @@ export class InlineRun<R> {
       const c = clock();
       this.#cancelDeadline = deadline(c, attemptTimeout, (e) => this.#t?.cut(e));
     }
-    caller?.addEventListener('abort', this.#onAbort);
+    if (caller !== undefined) this.#offAbort = whenAborted(caller, () => this.#t?.cut(caller.reason));
     try {
       this.#t!.send(this);
     } catch (e) {
@@ -179,7 +180,7 @@ export class InlineRun<R> {
     }
     // The caller's abort reaches an answer's body through the transport from here on; a response
     // the retries take is theirs.
-    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+    this.#offAbort?.();
     if (!raised) {
       // Its slot and the breaker's verdict are held until its body ends (`ended`).
       this.#count = count;
@@ -199,7 +200,7 @@ export class InlineRun<R> {
     if (this.#judged) return;
     this.#judged = true;
     this.#cancelDeadline?.();
-    this.out.callerSignal?.removeEventListener('abort', this.#onAbort);
+    this.#offAbort?.();
     let outcome = error;
     try {
       this.#settle('failure', { error, signal: this.out.callerSignal });

@@ -3,7 +3,7 @@
  * guarded `fetch` is really cancelled; the caller gets a `TimeoutError` with the duration.
  */
 import { backend } from './backend.js';
-import { asSignal, CallSignal, takesArgument } from './cancel.js';
+import { asSignal, CallSignal, takesArgument, whenAborted } from './cancel.js';
 import { type Clock, clock, preciseNow } from './clock.js';
 import { native, TimeoutError } from './errors.js';
 import { argumentError, optionsJson } from './options.js';
@@ -66,10 +66,11 @@ export function runWithTimeout<T>(
   const from = preciseNow();
   return new Promise<T>((resolve, reject) => {
     let settled = false;
+    let offOuter: (() => void) | undefined;
     const finish = () => {
       settled = true;
       cancelTimer();
-      outer?.removeEventListener('abort', onOuterAbort);
+      offOuter?.();
     };
     const onOuterAbort = () => {
       if (settled) return;
@@ -87,7 +88,7 @@ export function runWithTimeout<T>(
     const cancelTimer = deadline(c, ms, timedOut, from);
     if (outer !== undefined) {
       if (outer.aborted) return onOuterAbort();
-      outer.addEventListener('abort', onOuterAbort, { once: true });
+      offOuter = whenAborted(outer, onOuterAbort);
     }
     let result: T | PromiseLike<T>;
     try {

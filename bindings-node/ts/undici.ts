@@ -9,7 +9,7 @@
  * A body given as a stream is sent once. seawall never imports undici.
  */
 import { type CarriesEnd, ENDED, holding } from './held.js';
-import { asSignal, CallSignal } from './cancel.js';
+import { asSignal, CallSignal, whenAborted } from './cancel.js';
 import { checkedConfig, type Exchange, httpStack, type Outgoing, type ResilientFetchConfig } from './fetch.js';
 import { runInline } from './inline.js';
 
@@ -53,7 +53,6 @@ function withHeaders(opts: UndiciDispatchOptions, extra: Record<string, string> 
 /** Shared by every attempt: none has headers before its response, nor anything to let go. */
 const NO_HEADERS: Record<string, string | string[]> = Object.freeze({});
 const NOTHING = (): void => {};
-const ONCE = { once: true } as const;
 
 export type UndiciDispatch = (options: UndiciDispatchOptions, handler: UndiciHandler) => boolean;
 
@@ -258,9 +257,9 @@ export function createResilientInterceptor(config: Omit<ResilientFetchConfig, 'f
           }
           for (const s of watched) if (s.aborted) return reject(s.reason);
           const onAbort = (): void => attempt.cut(watched.find((s) => s.aborted)?.reason);
-          for (const s of watched) s.addEventListener('abort', onAbort, ONCE);
+          const offs = watched.map((s) => whenAborted(s, onAbort));
           attempt.ended = () => {
-            for (const s of watched) s.removeEventListener('abort', onAbort);
+            for (const off of offs) off();
           };
           try {
             dispatch(withHeaders(opts, headers), attempt);
