@@ -42,16 +42,18 @@ function sleepOn(setTimer: Clock['setTimer'], ms: number, signal?: AbortSignal):
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
     let cancel = () => {};
-    let off: (() => void) | undefined;
+    // Listened to first: a timer that fires at once (a clock of the user's) still takes it off.
+    const off =
+      signal === undefined
+        ? undefined
+        : whenAborted(signal, () => {
+            cancel();
+            reject(abortReason(signal));
+          });
     cancel = setTimer(ms, () => {
       off?.();
       resolve();
     });
-    if (signal !== undefined)
-      off = whenAborted(signal, () => {
-        cancel();
-        reject(abortReason(signal));
-      });
   });
 }
 
