@@ -500,3 +500,28 @@ test('a waiting deadline keeps the process alive until it cuts its call; one no 
   assert.equal(quick.signal, null, 'the process waited for a deadline no call needs');
   assert.equal(quick.stdout.trim(), 'answered');
 });
+
+test('withTimeout takes the caller’s signal: its abort ends the call at once with its reason, aborts the signal the function was given, and skips the fallback', async () => {
+  const clock = useVirtualClock();
+  try {
+    const caller = new AbortController();
+    let seen;
+    const call = withTimeout(
+      (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject((seen = signal.reason)))),
+      { timeout: 10_000, signal: caller.signal, fallback: () => 'fallback' },
+    );
+    await clock.advance(20);
+    caller.abort(new Error('caller left'));
+    await assert.rejects(call, /caller left/);
+    assert.equal(seen?.message, 'caller left');
+    // Already aborted: the function never runs.
+    let ran = false;
+    await assert.rejects(withTimeout(async () => (ran = true), { timeout: 100, signal: caller.signal }), /caller left/);
+    assert.equal(ran, false);
+    // Not aborted: a timeout is a timeout, and its fallback answers.
+    assert.equal(await withTimeout(() => clock.sleep(500), { timeout: 100, signal: new AbortController().signal, fallback: () => 'late' }), 'late');
+    await assert.rejects(withTimeout(async () => 1, { timeout: 10, signal: 'x' }), (e) => e instanceof TypeError && e.code === 'INVALID_OPTION' && e.option === 'signal');
+  } finally {
+    useRealClock();
+  }
+});

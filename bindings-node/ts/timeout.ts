@@ -16,6 +16,9 @@ export interface TimeoutOptions<F = unknown> {
   onTimeout?: (duration: number) => void;
   /** Counts timeouts under this name in `timeout_operations_total`. */
   name?: string;
+  /** The caller's cancellation: its abort ends the call at once with its reason (and aborts the
+   * signal `fn` was given); the fallback is for timeouts only. */
+  signal?: AbortSignal;
 }
 
 /** Arms a timed call's deadline `at` (= now + `ms`) on clock `c`; answers its cancel. */
@@ -140,7 +143,7 @@ export function timeoutOptions<F>(msOrOptions: number | TimeoutOptions<F>): Time
 }
 
 /**
- * `withTimeout(fn, 5000)` or `withTimeout(fn, { timeout, fallback, onTimeout })`. `fn` is given
+ * `withTimeout(fn, 5000)` or `withTimeout(fn, { timeout, fallback, onTimeout, signal })`. `fn` is given
  * an `AbortSignal` aborted at the deadline when it declares a parameter for it
  * (`(signal) => fetch(url, { signal })`); a function of no parameters is given none, and the
  * deadline still ends the call.
@@ -153,8 +156,8 @@ export async function withTimeout<T, F = T>(
   const options = timeoutOptions(msOrOptions);
   try {
     return await (observer.sink !== undefined
-      ? observe('timeout', options.name, () => runWithTimeout(fn, options.timeout, undefined, options.name))
-      : runWithTimeout(fn, options.timeout, undefined, options.name));
+      ? observe('timeout', options.name, () => runWithTimeout(fn, options.timeout, options.signal, options.name))
+      : runWithTimeout(fn, options.timeout, options.signal, options.name));
   } catch (e) {
     if (!(e instanceof TimeoutError)) throw e;
     options.onTimeout?.(e.duration);

@@ -21,6 +21,8 @@ pub const TIMEOUT_OPTIONS: &[OptionSpec] = &[
     spec("fallback", &[], Kind::Custom),
     spec("onTimeout", &[], Kind::Callback),
     spec("name", &[], Kind::Text),
+    // The caller's cancellation (JavaScript): it ends the call at once, with its reason.
+    spec("signal", &[], Kind::Host("an AbortSignal")),
 ];
 
 impl TimeoutConfig {
