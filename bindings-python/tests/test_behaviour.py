@@ -266,6 +266,21 @@ def test_with_bulkhead_bounds_threads_and_is_refused_inside_a_coroutine() -> Non
         asyncio.run(in_a_coroutine())
     assert bh.metrics()["active"] == 0
 
+    # A sync call that would have to wait, on a loop's thread, is refused rather than blocking the
+    # loop (and with it the task holding the slot: a deadlock until the queue timeout).
+    # (Its queue timeout only bounds how long a regression would hang here.)
+    small = Bulkhead(max_concurrent=1, max_queue_size=1, queue_timeout=1.0)
+
+    async def sync_call_while_full() -> None:
+        async with small:
+            with pytest.raises(TypeError, match="call_async"):
+                small.call(lambda: 1)
+            assert small.metrics()["queued"] == 0
+        assert small.call(lambda: 2) == 2  # a free slot: no waiting, so no refusal
+
+    asyncio.run(sync_call_while_full())
+    assert small.metrics()["active"] == 0
+
 
 def test_context_managers_refuse_entry_when_open() -> None:
     cb = CircuitBreaker(failure_threshold=1, recovery_timeout=60.0)

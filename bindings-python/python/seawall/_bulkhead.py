@@ -228,8 +228,16 @@ class Bulkhead:
         return admitted if type(admitted) is float else self._queued_sync(admitted)
 
     def _queued_sync(self, waiter: Any) -> float:
-        """``_queued`` for a thread: blocks in the queue for a slot."""
+        """``_queued`` for a thread: blocks in the queue for a slot. Refused on a thread running
+        an event loop: blocking it would stop the tasks that would free a slot (a deadlock until
+        the queue timeout, or for good without one)."""
         assert isinstance(waiter, _ThreadWaiter)
+        if asyncio._get_running_loop() is not None:
+            handed = self._give_up(waiter)
+            if handed is not None:
+                return handed
+            raise TypeError(f"Bulkhead '{self.name}' is full and this thread runs an event loop, which waiting for a "
+                            "slot would block: use call_async or async with")
         waiter.event.wait(self._queue_timeout)
         handed = self._give_up(waiter)
         if handed is None:
