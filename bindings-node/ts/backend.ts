@@ -63,14 +63,14 @@ export function backendName(): 'napi' | 'wasm' {
 
 let installedIsWhole = false;
 
-/** Installs the backend (done once by each entry point). `whole`: the engine has every part (the
- * addon, `seawall/full`'s and Node's wasm); a page that loads both browser entries (an app
- * `seawall`, a library `seawall/full`) keeps the whole one, whichever arrives last. */
 /** Whether the whole engine is installed: a lean entry loaded after it has nothing to load. */
 export function wholeInstalled(): boolean {
   return installedIsWhole;
 }
 
+/** Installs the backend (done once by each entry point). `whole`: the engine has every part (the
+ * addon, `seawall/full`'s and Node's wasm); a page that loads both browser entries (an app
+ * `seawall`, a library `seawall/full`) keeps the whole one, whichever arrives last. */
 export function installBackend(b: Backend, whole = true): void {
   if (!whole && installedIsWhole) return;
   installed = b;

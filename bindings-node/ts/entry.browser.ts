@@ -8,10 +8,8 @@
  */
 // @ts-expect-error The glue is resolved from dist/esm at run time; `WasmGlue` types it.
 import * as glue from '../../wasm/seawall_wasm.js';
-import { wholeInstalled } from './backend.js';
 import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
 
-// After `seawall/full` (a page that imports both), the whole module serves this entry too.
-if (!wholeInstalled()) await installWasmBackend(glue, await fetchWasm(new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url)));
+await installWasmBackend(glue, () => fetchWasm(new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url)));
 
 export * from './index.js';

@@ -10,7 +10,7 @@ import { HEDGING } from './hedge.js';
 import * as glue from '../../wasm/seawall_wasm_full.js';
 import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
 
-await installWasmBackend(glue, await fetchWasm(new URL('../../wasm/seawall_wasm_full_bg.wasm', import.meta.url)), true);
+await installWasmBackend(glue, () => fetchWasm(new URL('../../wasm/seawall_wasm_full_bg.wasm', import.meta.url)), true);
 installHedging(HEDGING);
 
 export * from './index.js';

@@ -6,7 +6,7 @@
  */
 // @ts-expect-error The glue is resolved from dist/esm at run time; `WasmGlue` types it.
 import * as glue from '../../wasm/seawall_wasm.js';
-import { markUninitialised, wholeInstalled } from './backend.js';
+import { markUninitialised } from './backend.js';
 import { fetchWasm, installWasmBackend } from './load-wasm-browser.js';
 
 let pending: Promise<void> | undefined;
@@ -23,14 +23,12 @@ export default function init(source?: string | URL | Response | BufferSource): P
   return pending;
 }
 
-async function load(source: string | URL | Response | BufferSource | undefined): Promise<void> {
-  if (wholeInstalled()) return;
-  if (source === undefined || typeof source === 'string' || source instanceof URL) {
+function load(source: string | URL | Response | BufferSource | undefined): Promise<void> {
+  return installWasmBackend(glue, () => {
+    if (source !== undefined && typeof source !== 'string' && !(source instanceof URL)) return source;
     const base = (globalThis as { location?: { href: string } }).location?.href;
-    const url = source === undefined ? new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url) : new URL(source, base);
-    source = await fetchWasm(url);
-  }
-  await installWasmBackend(glue, source);
+    return fetchWasm(source === undefined ? new URL('../../wasm/seawall_wasm_bg.wasm', import.meta.url) : new URL(source, base));
+  });
 }
 
 export * from './index.js';

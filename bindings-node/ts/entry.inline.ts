@@ -7,9 +7,8 @@
 import { wasmBase64 } from './wasm-inline.js';
 // @ts-expect-error The glue is resolved from dist/esm at run time; `WasmGlue` types it.
 import * as glue from '../../wasm/seawall_wasm.js';
-import { wholeInstalled } from './backend.js';
 import { installWasmBackend } from './load-wasm-browser.js';
 
-if (!wholeInstalled()) await installWasmBackend(glue, Uint8Array.from(atob(wasmBase64 as string), (c) => c.charCodeAt(0)));
+await installWasmBackend(glue, () => Uint8Array.from(atob(wasmBase64 as string), (c) => c.charCodeAt(0)));
 
 export * from './index.js';

@@ -4,13 +4,16 @@
  * and hands it over: the lean module's and the whole one's are two copies of one file, because
  * the glue keeps a single instance and a page that loads both entries needs each module apart.
  */
-import { installBackend } from './backend.js';
+import { installBackend, wholeInstalled } from './backend.js';
 import { wasmBackend, type WasmGlue } from './backend-wasm.js';
 
-/** `whole`: the module has every part (`seawall/full`'s), not only the lean one's. */
-export async function installWasmBackend(glue: unknown, source: BufferSource | Response, whole = false): Promise<void> {
+/** Installs the module `source` answers (its bytes or a fetched response; asked for only when
+ * it is to be loaded). `whole`: the module has every part (`seawall/full`'s), not only the lean
+ * one's; a lean module is not loaded once the whole one is (a page that imports both entries). */
+export async function installWasmBackend(glue: unknown, source: () => BufferSource | Response | Promise<BufferSource | Response>, whole = false): Promise<void> {
+  if (!whole && wholeInstalled()) return;
   const g = glue as WasmGlue;
-  const { memory } = await g.default({ module_or_path: source });
+  const { memory } = await g.default({ module_or_path: await source() });
   installBackend(wasmBackend(g, memory), whole);
 }
 
