@@ -526,11 +526,13 @@ pub fn refusal_message(name: &str, retry_after_ms: f64) -> String {
 /// seconds, at least 1) and the JSON body. `name`: the limit that shed it, its caller to come
 /// back in `retry_after_ms`; none: a queue that was full or held it too long (in a second).
 pub fn shed_answer(name: Option<&str>, retry_after_ms: f64) -> Vec<String> {
-    // The message says what the header does (`max` keeps 1 for a NaN).
-    let seconds = if name.is_some() { (retry_after_ms / 1000.0).ceil().max(1.0) } else { 1.0 };
-    let message = match name {
-        Some(name) => refusal_message(name, seconds * 1000.0),
-        None => "The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds".to_string(),
+    let (seconds, message) = match name {
+        Some(name) => {
+            // The message says what the header does (`max` keeps 1 for a NaN).
+            let seconds = (retry_after_ms / 1000.0).ceil().max(1.0);
+            (seconds, refusal_message(name, seconds * 1000.0))
+        }
+        None => (1.0, "The service is at its concurrency limit and its queue is full or was too slow; try again in 1 seconds".to_string()),
     };
     let body = Json::obj(vec![
         ("error", Json::from("Service Unavailable")),
