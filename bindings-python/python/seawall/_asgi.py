@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 from . import _clock, _native
 from ._bulkhead import Bulkhead
-from ._engine import engine, option_error
+from ._engine import option_error
 from ._errors import BulkheadRejectedError
 from ._limit import AdaptiveLimit, outcome_of_status, request_deadline
 
@@ -98,7 +98,7 @@ class AdaptiveLimitMiddleware:
         # The core's words; no limit: a queue that was full, or that held the request too long.
         limit = self.limit
         retry_after, body = _native.shed_answer(limit.name if limit is not None else None,
-                                                engine.adaptive_retry_after(limit._h, None) if limit is not None else math.nan)
+                                                limit._retry_after_ms() if limit is not None else math.nan)
         data = body.encode()
         headers = [(b"content-type", b"application/json"), (b"retry-after", retry_after.encode()),
                    (b"content-length", str(len(data)).encode())]

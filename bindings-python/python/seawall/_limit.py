@@ -88,7 +88,10 @@ class AdaptiveLimit:
 
     def retry_after(self) -> float:
         """When a shed caller should come back, seconds (the limit's next move; a second at least)."""
-        return float(engine.adaptive_retry_after(self._h, None)) / 1000.0
+        return self._retry_after_ms() / 1000.0
+
+    def _retry_after_ms(self) -> float:
+        return float(engine.adaptive_retry_after(self._h, None))
 
     def refusal(self) -> ConcurrencyLimitError:
         after = self.retry_after()
