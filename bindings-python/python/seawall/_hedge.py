@@ -536,23 +536,25 @@ class _Run:
         failed = step <= -21
         k = int(-21 - step if failed else -11 - step)
         if not failed or k not in self.errors:
-            return self._decide(True, self.values.get(k))
+            return self._decide(True, self.values.get(k), freed=True)
         exc = self.errors[k]
         exc.hedged_errors = [e for j, e in sorted(self.errors.items()) if j != k]  # type: ignore[attr-defined]
-        self._decide(False, exc)
+        self._decide(False, exc, freed=True)
 
-    def _decide(self, ok: bool, value: Any) -> None:
+    def _decide(self, ok: bool, value: Any, freed: bool = False) -> None:
         """The call's answer is known: the attempts still running are cancelled (an inline
-        primary, by interrupting the caller's task)."""
+        primary, by interrupting the caller's task). ``freed``: the core decided it, and freed it."""
         if self.final is not None:
             return
         if self.wakeup is not None:
             self.on.wakeups.cancel(self.wakeup)
             self.wakeup = None
         self.final = (ok, value)
-        # A call ended by the caller or a hook (not by the core) is freed here; one the core
-        # decided already is (ending it again finds nothing).
-        engine.hedge_end(self.call)
+        # A call ended by the caller or a hook (not by the core) is freed here. One the core freed
+        # is not ended again: another thread's loop may have been given its handle since, and
+        # ending it would free that call under it.
+        if not freed:
+            engine.hedge_end(self.call)
         for task in self.tasks.values():
             if not task.done():
                 task.cancel()
